@@ -1,0 +1,149 @@
+# skd: one build for the library, the programs and the tests.
+#
+#   make               build build/skd and build/libskd.a
+#   make check         build and run every test (unit, directory, interop)
+#   make check SAN=1   the same under ASan+UBSan (objects in build-san/)
+#   make memcheck      the unit tests under valgrind memcheck
+#   make demo          private slapd + GLA, a scenario end to end
+#   make bench         benchmarks beside their floors
+#   make fuzz          every libFuzzer target for FUZZ_SECONDS each
+#   make install       PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# WERROR=1 (set by .ci/run) turns warnings into errors.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      = openssl ldap uuid
+TEST_PKGS = check
+
+WARN   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+         -Wformat=2 -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN  += -Werror
+endif
+
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+OPT       = -O1
+else
+BUILD    ?= build
+SANFLAGS  =
+OPT       = -O2
+endif
+
+CPPFLAGS += -Isrc -Itests -I$(BUILD) -D_GNU_SOURCE \
+            -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+            $(shell $(PKG_CONFIG) --cflags $(PKGS))
+CFLAGS   ?= -g $(OPT)
+CFLAGS   += -std=c11 $(WARN) $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LIBS)
+
+# Library modules, bottom to top; each may use only those before it.
+MODULES ?= asn1 cms store engine client worker
+LIB_SRCS = $(foreach m,$(MODULES),$(sort $(wildcard src/$(m)/*.c)))
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_SRCS = $(sort $(wildcard src/cli/*.c))
+CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
+# Tests: every tests/{unit,dir,interop}/test_<name>.c defines
+# Suite *skd_suite_<name>(void); one runner runs them all.
+# TESTS narrows the set while developing, e.g. TESTS='test_asn1*.c'.
+TESTS          ?= test_*.c
+TEST_SUITE_SRCS = $(sort $(wildcard tests/unit/$(TESTS) tests/dir/$(TESTS) \
+                                    tests/interop/$(TESTS)))
+TEST_SUPPORT    = $(sort $(wildcard tests/support/*.c))
+TEST_SRCS       = $(TEST_SUITE_SRCS) $(TEST_SUPPORT) tests/main.c
+TEST_OBJS       = $(TEST_SRCS:%.c=$(BUILD)/%.o)
+# "SKD_SUITE(name, scope)" for each, scope being unit, dir or interop.
+SUITE_LINES     = $(foreach f,$(TEST_SUITE_SRCS),"SKD_SUITE($(patsubst test_%.c,%,$(notdir $(f))), $(notdir $(patsubst %/,%,$(dir $(f)))))")
+
+FUZZ_SRCS  = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check check-run memcheck demo bench fuzz fuzz-smoke install \
+        clean setup
+
+all: $(BUILD)/skd $(BUILD)/libskd.a
+
+setup:
+	@tools/setup
+
+$(BUILD)/libskd.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/skd: $(CLI_OBJS) $(BUILD)/libskd.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libskd.a $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The suite list is generated from the file names, so adding a suite is
+# adding a file.
+$(BUILD)/skd_suites.inc: $(TEST_SUITE_SRCS) Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' $(SUITE_LINES) > $@.tmp
+	@if ! cmp -s $@.tmp $@; then mv $@.tmp $@; else rm -f $@.tmp; fi
+
+$(TEST_OBJS): $(BUILD)/skd_suites.inc
+
+$(BUILD)/skd-tests: $(TEST_OBJS) $(BUILD)/libskd.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libskd.a $(TEST_LIBS)
+
+# make check: every suite, one summary line at the end (check's own).
+check: all $(BUILD)/skd-tests
+	SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
+	    $(BUILD)/skd-tests
+
+# The unit tests under valgrind memcheck, unforked so that leaks are seen.
+memcheck: all $(BUILD)/skd-tests
+	SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd CK_FORK=no \
+	    SKD_TEST_SCOPE=unit \
+	    valgrind --quiet --error-exitcode=99 --leak-check=full \
+	    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	    $(BUILD)/skd-tests
+
+demo: all
+	tools/demo
+
+bench: all
+	tools/bench
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$n \
+	        tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/skd/schema \
+	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/skd $(DESTDIR)$(PREFIX)/bin/skd
+	install -m 0644 schema/* $(DESTDIR)$(PREFIX)/share/skd/schema/
+	if ls ldif/*.ldif >/dev/null 2>&1; then \
+	    install -m 0644 ldif/*.ldif $(DESTDIR)$(PREFIX)/share/skd/ldif/; fi
+	if ls docs/man/*.1 >/dev/null 2>&1; then \
+	    install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

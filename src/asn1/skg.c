@@ -1,0 +1,81 @@
+/*
+ * skg.c: templates for CMC server-side key generation
+ * (draft-turner-cmc-serverkeygeneration-00; asn1/ServerKeyGeneration.asn),
+ * IMPLICIT TAGS.
+ */
+#include <openssl/asn1t.h>
+
+#include "asn1/skd_asn1.h"
+
+ASN1_SEQUENCE(SKD_SHROUD_BARE_KEY) = {
+	ASN1_SIMPLE(SKD_SHROUD_BARE_KEY, publicKey, X509_PUBKEY),
+	ASN1_SIMPLE(SKD_SHROUD_BARE_KEY, ski, ASN1_OCTET_STRING)
+} ASN1_SEQUENCE_END(SKD_SHROUD_BARE_KEY)
+IMPLEMENT_ASN1_FUNCTIONS(SKD_SHROUD_BARE_KEY)
+
+/* SignerIdentifier (RFC 5652 5.3) */
+ASN1_CHOICE(SKD_SIGNER_IDENTIFIER) = {
+	ASN1_SIMPLE(SKD_SIGNER_IDENTIFIER, d.issuerAndSerialNumber,
+	    PKCS7_ISSUER_AND_SERIAL),
+	ASN1_IMP(SKD_SIGNER_IDENTIFIER, d.subjectKeyIdentifier,
+	    ASN1_OCTET_STRING, 0)
+} ASN1_CHOICE_END(SKD_SIGNER_IDENTIFIER)
+IMPLEMENT_ASN1_FUNCTIONS(SKD_SIGNER_IDENTIFIER)
+
+/* certIdentifier [1] SignerIdentifier: a tagged CHOICE is always EXPLICIT
+ * (X.680 31.2.7), even in an IMPLICIT TAGS module. */
+ASN1_CHOICE(SKD_SHROUD_WITH_PUBLIC_KEY) = {
+	ASN1_SIMPLE(SKD_SHROUD_WITH_PUBLIC_KEY, d.certificate, X509),
+	ASN1_EXP(SKD_SHROUD_WITH_PUBLIC_KEY, d.certIdentifier,
+	    SKD_SIGNER_IDENTIFIER, 1),
+	ASN1_IMP(SKD_SHROUD_WITH_PUBLIC_KEY, d.bareKey, SKD_SHROUD_BARE_KEY, 2)
+} ASN1_CHOICE_END(SKD_SHROUD_WITH_PUBLIC_KEY)
+IMPLEMENT_ASN1_FUNCTIONS(SKD_SHROUD_WITH_PUBLIC_KEY)
+
+static int
+skgreq_cb(int op, ASN1_VALUE **pval, const ASN1_ITEM *it, void *exarg)
+{
+	SKD_SERVER_KEY_GEN_REQUEST *r;
+
+	(void)it;
+	(void)exarg;
+	if (op != ASN1_OP_D2I_POST)
+		return 1;
+	r = (SKD_SERVER_KEY_GEN_REQUEST *)*pval;
+	/* TBOOLEAN: any non-zero octet means TRUE, the DEFAULT, and the
+	 * encoder omits it; a non-DER 0x01 then re-encodes differently. */
+	if (r->archiveKey != 0)
+		r->archiveKey = 0xff;
+	return 1;
+}
+
+ASN1_SEQUENCE_cb(SKD_SERVER_KEY_GEN_REQUEST, skgreq_cb) = {
+	ASN1_SIMPLE(SKD_SERVER_KEY_GEN_REQUEST, certificateRequest,
+	    SKD_TAGGED_REQUEST),
+	ASN1_SIMPLE(SKD_SERVER_KEY_GEN_REQUEST, shroudMethod, X509_ALGOR),
+	ASN1_SEQUENCE_OF_OPT(SKD_SERVER_KEY_GEN_REQUEST, algCapabilities,
+	    X509_ALGOR),
+	ASN1_OPT(SKD_SERVER_KEY_GEN_REQUEST, archiveKey, ASN1_TBOOLEAN)
+} ASN1_SEQUENCE_END_cb(SKD_SERVER_KEY_GEN_REQUEST, SKD_SERVER_KEY_GEN_REQUEST)
+IMPLEMENT_ASN1_FUNCTIONS(SKD_SERVER_KEY_GEN_REQUEST)
+
+ASN1_SEQUENCE(SKD_SERVER_KEY_GEN_RESPONSE) = {
+	ASN1_SIMPLE(SKD_SERVER_KEY_GEN_RESPONSE, cmsBodyPartId, ASN1_INTEGER),
+	ASN1_SIMPLE(SKD_SERVER_KEY_GEN_RESPONSE, requestBodyPartId,
+	    ASN1_INTEGER),
+	ASN1_OPT(SKD_SERVER_KEY_GEN_RESPONSE, issuerAndSerialNumber,
+	    PKCS7_ISSUER_AND_SERIAL)
+} ASN1_SEQUENCE_END(SKD_SERVER_KEY_GEN_RESPONSE)
+IMPLEMENT_ASN1_FUNCTIONS(SKD_SERVER_KEY_GEN_RESPONSE)
+
+int
+skd_skgreq_get_archive_key(const SKD_SERVER_KEY_GEN_REQUEST *r)
+{
+	return r->archiveKey != 0;
+}
+
+void
+skd_skgreq_set_archive_key(SKD_SERVER_KEY_GEN_REQUEST *r, int on)
+{
+	r->archiveKey = on ? 0xff : 0;
+}

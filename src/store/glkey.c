@@ -1,0 +1,321 @@
+/*
+ * glkey.c: glKey entries, skdKeyId=<hex>+skdShard=<n>,skdGLName=<gl>,...
+ * (RFC 5275 4.5 / 5: one signed glKey message per entry, or one shard of a
+ * large mutually aware list).  Puts are idempotent so that replaying a
+ * journal converges.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "store/store_local.h"
+
+static char *glkey_attrs[] = {
+	A_KEYID, A_GLNAME, A_SHARD, A_MESSAGE, A_RCPTNAME, A_RCPTDN,
+	A_NOTBEFORE, A_NOTAFTER, A_ARCHKEK, NULL
+};
+
+static void
+glkey_cleanup(struct skd_store_glkey *k)
+{
+	free(k->key_id);
+	free(k->gl_name);
+	free(k->message);
+	skd_store_i_strs_free(k->recipients, k->n_recipients);
+	skd_store_i_strs_free(k->recipient_dns, k->n_recipient_dns);
+	/* Wrapped, but still the GLA's key archive: wipe it. */
+	OPENSSL_clear_free(k->archived_kek, k->archived_kek_len);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+skd_store_glkey_free(struct skd_store_glkey *k)
+{
+	if (k == NULL)
+		return;
+	glkey_cleanup(k);
+	free(k);
+}
+
+void
+skd_store_glkey_list_free(struct skd_store_glkey *list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		glkey_cleanup(&list[i]);
+	free(list);
+}
+
+static char *
+glkey_dn(struct skd_store *s, const char *gl_name, const char *key_id,
+    int shard)
+{
+	char *gdn, *dn, sh[24];
+
+	if (gl_name == NULL || key_id == NULL || shard < 0)
+		return NULL;
+	if ((gdn = skd_store_i_dn(A_GLNAME, gl_name, NULL, NULL,
+	    s->groups_dn)) == NULL)
+		return NULL;
+	(void)snprintf(sh, sizeof(sh), "%d", shard);
+	/* A compound RDN (DESIGN.md): one entry per shard of a key. */
+	dn = skd_store_i_dn(A_KEYID, key_id, A_SHARD, sh, gdn);
+	free(gdn);
+	return dn;
+}
+
+static int
+glkey_parse(struct skd_store *s, struct skd_store_glkey *k, LDAPMessage *e)
+{
+	long long sh;
+
+	if (!skd_store_i_get_str(s->ld, e, A_KEYID, &k->key_id) ||
+	    !skd_store_i_get_str(s->ld, e, A_GLNAME, &k->gl_name) ||
+	    !skd_store_i_get_int(s->ld, e, A_SHARD, &sh, 0) ||
+	    sh < 0 || sh > INT_MAX ||
+	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &k->message,
+	    &k->message_len) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTNAME, &k->recipients,
+	    &k->n_recipients) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTDN, &k->recipient_dns,
+	    &k->n_recipient_dns) ||
+	    !skd_store_i_get_time(s->ld, e, A_NOTBEFORE, &k->not_before) ||
+	    !skd_store_i_get_time(s->ld, e, A_NOTAFTER, &k->not_after) ||
+	    !skd_store_i_get_blob(s->ld, e, A_ARCHKEK, &k->archived_kek,
+	    &k->archived_kek_len) ||
+	    k->key_id == NULL || k->gl_name == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed glKey entry");
+	k->shard = (int)sh;
+	return 1;
+}
+
+int
+skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
+    const char *gl_name, const char *key_id, int shard)
+{
+	struct skd_store_glkey *k = NULL;
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL;
+	int ok = 0;
+
+	*out_k = NULL;
+	skd_store_i_ok(s);
+	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, glkey_attrs))
+		goto err;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!glkey_parse(s, k, e))
+		goto err;
+	*out_k = k;
+	k = NULL;
+	ok = 1;
+ err:
+	skd_store_glkey_free(k);
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+/* glkey_same tells whether the stored key a holds what put was given. */
+static int
+glkey_same(const struct skd_store_glkey *a, const struct skd_store_glkey *b)
+{
+	return strcasecmp(a->key_id, b->key_id) == 0 &&
+	    strcasecmp(a->gl_name, b->gl_name) == 0 &&
+	    a->shard == b->shard &&
+	    skd_store_i_same_bytes(a->message, a->message_len, b->message,
+	    b->message_len) &&
+	    skd_store_i_same_strs(a->recipients, a->n_recipients,
+	    b->recipients, b->n_recipients) &&
+	    skd_store_i_same_strs(a->recipient_dns, a->n_recipient_dns,
+	    b->recipient_dns, b->n_recipient_dns) &&
+	    a->not_before == b->not_before && a->not_after == b->not_after &&
+	    skd_store_i_same_bytes(a->archived_kek, a->archived_kek_len,
+	    b->archived_kek, b->archived_kek_len);
+}
+
+int
+skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
+{
+	struct skd_store_i_mods m;
+	struct skd_store_glkey *old = NULL;
+	LDAPMod **mv;
+	char *dn = NULL, sh[24], nb[16], na[16];
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (k == NULL || k->key_id == NULL || k->key_id[0] == '\0' ||
+	    (dn = glkey_dn(s, k->gl_name, k->key_id, k->shard)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+		goto err;
+	}
+	(void)snprintf(sh, sizeof(sh), "%d", k->shard);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_GLKEY);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_KEYID, k->key_id);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_SHARD, sh);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_GLNAME, k->gl_name);
+	if (k->message != NULL) {
+		skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_MESSAGE, k->message,
+		    k->message_len);
+	}
+	if (k->n_recipients > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTNAME,
+		    (const char *const *)k->recipients, k->n_recipients);
+	}
+	if (k->n_recipient_dns > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN,
+		    (const char *const *)k->recipient_dns, k->n_recipient_dns);
+	}
+	if (k->not_before != 0) {
+		skd_store_time_str(nb, k->not_before);
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_NOTBEFORE, nb);
+	}
+	if (k->not_after != 0) {
+		skd_store_time_str(na, k->not_after);
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_NOTAFTER, na);
+	}
+	if (k->archived_kek != NULL) {
+		skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_ARCHKEK,
+		    k->archived_kek, k->archived_kek_len);
+	}
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_add(s, dn, mv);
+	if (rc == LDAP_ALREADY_EXISTS) {
+		/* A replayed journal writes the same entry again. */
+		if (!skd_store_read_glkey(s, &old, k->gl_name, k->key_id,
+		    k->shard))
+			goto err;
+		if (!glkey_same(old, k)) {
+			skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
+			    "glKey %s exists with other content", dn);
+			goto err;
+		}
+	} else if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "put glKey", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_glkey_free(old);
+	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+struct glkey_list {
+	struct skd_store_glkey	*v;
+	size_t			 n, cap;
+};
+
+static int
+glkey_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct glkey_list *l = arg;
+	struct skd_store_glkey *nv;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? 8 : l->cap * 2;
+
+		if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL)
+			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+			    "out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	if (!glkey_parse(s, &l->v[l->n], e)) {
+		glkey_cleanup(&l->v[l->n]);
+		return 0;
+	}
+	l->n++;
+	return 1;
+}
+
+int
+skd_store_find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
+    size_t *out_n, const char *gl_name, const char *recipient)
+{
+	struct glkey_list l = { NULL, 0, 0 };
+	char *eg = NULL, *er = NULL, *filter = NULL;
+	int ok = 0;
+
+	*out_list = NULL;
+	*out_n = 0;
+	skd_store_i_ok(s);
+	if (gl_name == NULL || gl_name[0] == '\0') {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
+		goto err;
+	}
+	if ((eg = skd_store_i_filter_escape(gl_name)) == NULL ||
+	    (recipient != NULL &&
+	    (er = skd_store_i_filter_escape(recipient)) == NULL))
+		goto oom;
+	/* The one indexed search of DESIGN.md, from ou=groups: a member may
+	 * not be allowed to see the GL entry itself, only its own keys. */
+	if (er != NULL) {
+		filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+		    A_GLNAME "=%s)(" A_RCPTNAME "=%s))", eg, er);
+	} else {
+		filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+		    A_GLNAME "=%s))", eg);
+	}
+	if (filter == NULL)
+		goto oom;
+	if (!skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
+	    filter, glkey_attrs, 200, glkey_list_cb, &l))
+		goto err;
+	*out_list = l.v;
+	*out_n = l.n;
+	l.v = NULL;
+	l.n = 0;
+	ok = 1;
+	goto err;
+ oom:
+	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+ err:
+	skd_store_glkey_list_free(l.v, l.n);
+	free(filter);
+	free(er);
+	free(eg);
+	return ok;
+}
+
+int
+skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
+    const char *key_id, int shard)
+{
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+		goto err;
+	}
+	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "delete glKey", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	free(dn);
+	return ok;
+}

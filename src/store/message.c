@@ -1,0 +1,465 @@
+/*
+ * message.c: what the GLA publishes (responses, ou=responses; messages it
+ * originates, ou=messages), the replay cache (ou=replay) and the agent's
+ * status on cn=gla.  Publishing is idempotent so that replaying a journal
+ * converges (DESIGN.md "Exactly once").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_local.h"
+
+/* ---- responses -------------------------------------------------------------- */
+
+static char *resp_attrs[] = { A_REQID, A_MESSAGE, A_RCPTNAME, A_RCPTDN,
+    NULL };
+
+/* resp_same reads the response at dn and compares it with what publish
+ * was given; records _EXISTS when it differs. */
+static int
+resp_same(struct skd_store *s, const char *dn,
+    const struct skd_store_blob *msgs, size_t n_msgs,
+    const char *const *names, size_t n_names, const char *const *dns,
+    size_t n_dns)
+{
+	LDAPMessage *res = NULL, *e;
+	struct skd_store_blob *om = NULL;
+	char **on = NULL, **od = NULL;
+	size_t nom = 0, non = 0, nod = 0;
+	int ok = 0;
+
+	if (!skd_store_i_read(s, &res, &e, dn, resp_attrs))
+		goto err;
+	if (!skd_store_i_get_blobs(s->ld, e, A_MESSAGE, &om, &nom) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTNAME, &on, &non) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTDN, &od, &nod)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed response %s", dn);
+		goto err;
+	}
+	if (!skd_store_i_same_blobs(om, nom, msgs, n_msgs) ||
+	    !skd_store_i_same_strs(on, non, (char *const *)names, n_names) ||
+	    !skd_store_i_same_strs(od, nod, (char *const *)dns, n_dns)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
+		    "%s exists with other content", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_blobs_free(om, nom);
+	skd_store_i_strs_free(on, non);
+	skd_store_i_strs_free(od, nod);
+	ldap_msgfree(res);
+	return ok;
+}
+
+int
+skd_store_publish_response(struct skd_store *s, const char *request_id,
+    const struct skd_store_blob *msgs, size_t n_msgs,
+    const char *const *names, size_t n_names, const char *const *dns,
+    size_t n_dns)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (request_id == NULL || (dn = skd_store_i_dn(A_REQID, request_id,
+	    NULL, NULL, s->responses_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_RESPONSE);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, request_id);
+	if (n_msgs > 0)
+		skd_store_i_mods_bin(&m, LDAP_MOD_ADD, A_MESSAGE, msgs, n_msgs);
+	if (n_names > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTNAME, names,
+		    n_names);
+	}
+	if (n_dns > 0)
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN, dns, n_dns);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_add(s, dn, mv);
+	if (rc == LDAP_ALREADY_EXISTS) {
+		if (!resp_same(s, dn, msgs, n_msgs, names, n_names, dns,
+		    n_dns))
+			goto err;
+	} else if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "publish response", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_read_response(struct skd_store *s, struct skd_store_blob **out_msgs,
+    size_t *out_n, const char *request_id)
+{
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL;
+	int ok = 0;
+
+	*out_msgs = NULL;
+	*out_n = 0;
+	skd_store_i_ok(s);
+	if (request_id == NULL || (dn = skd_store_i_dn(A_REQID, request_id,
+	    NULL, NULL, s->responses_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, resp_attrs))
+		goto err;
+	if (!skd_store_i_get_blobs(s->ld, e, A_MESSAGE, out_msgs, out_n)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	ok = 1;
+ err:
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+/* ---- GLA messages ------------------------------------------------------------ */
+
+static char *msg_attrs[] = { A_MSGID, A_MSGTYPE, A_GLNAME, A_MESSAGE,
+    A_RCPTNAME, A_RCPTDN, NULL };
+
+static void
+message_cleanup(struct skd_store_message *m)
+{
+	free(m->type);
+	free(m->gl_name);
+	free(m->message);
+	skd_store_i_strs_free(m->recipients, m->n_recipients);
+	skd_store_i_strs_free(m->recipient_dns, m->n_recipient_dns);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+skd_store_message_list_free(struct skd_store_message *list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		message_cleanup(&list[i]);
+	free(list);
+}
+
+static int
+message_parse(struct skd_store *s, struct skd_store_message *m,
+    LDAPMessage *e)
+{
+	char *id = NULL;
+
+	if (!skd_store_i_get_str(s->ld, e, A_MSGID, &id) || id == NULL ||
+	    strlen(id) >= SKD_STORE_ID_LEN ||
+	    !skd_store_i_get_str(s->ld, e, A_MSGTYPE, &m->type) ||
+	    !skd_store_i_get_str(s->ld, e, A_GLNAME, &m->gl_name) ||
+	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &m->message,
+	    &m->message_len) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTNAME, &m->recipients,
+	    &m->n_recipients) ||
+	    !skd_store_i_get_strs(s->ld, e, A_RCPTDN, &m->recipient_dns,
+	    &m->n_recipient_dns)) {
+		free(id);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed message entry");
+	}
+	memcpy(m->id, id, strlen(id) + 1);
+	free(id);
+	return 1;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int
+message_same(const struct skd_store_message *a,
+    const struct skd_store_message *b)
+{
+	return str_same(a->type, b->type) && str_same(a->gl_name, b->gl_name) &&
+	    skd_store_i_same_bytes(a->message, a->message_len, b->message,
+	    b->message_len) &&
+	    skd_store_i_same_strs(a->recipients, a->n_recipients,
+	    b->recipients, b->n_recipients) &&
+	    skd_store_i_same_strs(a->recipient_dns, a->n_recipient_dns,
+	    b->recipient_dns, b->n_recipient_dns);
+}
+
+int
+skd_store_publish_message(struct skd_store *s,
+    const struct skd_store_message *msg)
+{
+	struct skd_store_i_mods m;
+	struct skd_store_message old;
+	LDAPMessage *res = NULL, *e;
+	LDAPMod **mv;
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	memset(&old, 0, sizeof(old));
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (msg == NULL || msg->message == NULL || msg->message_len == 0 ||
+	    (dn = skd_store_i_dn(A_MSGID, msg->id, NULL, NULL,
+	    s->messages_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "message");
+		goto err;
+	}
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_GLAMSG);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MSGID, msg->id);
+	skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_MESSAGE, msg->message,
+	    msg->message_len);
+	if (msg->type != NULL)
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MSGTYPE, msg->type);
+	if (msg->gl_name != NULL)
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_GLNAME, msg->gl_name);
+	if (msg->n_recipients > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTNAME,
+		    (const char *const *)msg->recipients, msg->n_recipients);
+	}
+	if (msg->n_recipient_dns > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN,
+		    (const char *const *)msg->recipient_dns,
+		    msg->n_recipient_dns);
+	}
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_add(s, dn, mv);
+	if (rc == LDAP_ALREADY_EXISTS) {
+		if (!skd_store_i_read(s, &res, &e, dn, msg_attrs) ||
+		    !message_parse(s, &old, e))
+			goto err;
+		if (!message_same(&old, msg)) {
+			skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
+			    "%s exists with other content", dn);
+			goto err;
+		}
+	} else if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "publish message", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	message_cleanup(&old);
+	ldap_msgfree(res);
+	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+struct message_list {
+	struct skd_store_message	*v;
+	size_t				 n, cap;
+};
+
+static int
+message_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct message_list *l = arg;
+	struct skd_store_message *nv;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? 8 : l->cap * 2;
+
+		if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL)
+			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+			    "out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	if (!message_parse(s, &l->v[l->n], e)) {
+		message_cleanup(&l->v[l->n]);
+		return 0;
+	}
+	l->n++;
+	return 1;
+}
+
+int
+skd_store_find_messages(struct skd_store *s,
+    struct skd_store_message **out_list, size_t *out_n, const char *recipient)
+{
+	struct message_list l = { NULL, 0, 0 };
+	char *er = NULL, *filter = NULL;
+	int ok = 0;
+
+	*out_list = NULL;
+	*out_n = 0;
+	skd_store_i_ok(s);
+	if (recipient == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "no recipient");
+		goto err;
+	}
+	if ((er = skd_store_i_filter_escape(recipient)) == NULL ||
+	    (filter = skd_store_i_printf("(&(objectClass=" OC_GLAMSG ")("
+	    A_RCPTNAME "=%s))", er)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_search_each(s, s->messages_dn, LDAP_SCOPE_ONELEVEL,
+	    filter, msg_attrs, 200, message_list_cb, &l))
+		goto err;
+	*out_list = l.v;
+	*out_n = l.n;
+	l.v = NULL;
+	l.n = 0;
+	ok = 1;
+ err:
+	skd_store_message_list_free(l.v, l.n);
+	free(filter);
+	free(er);
+	return ok;
+}
+
+int
+skd_store_delete_message(struct skd_store *s, const char *id)
+{
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	if (id == NULL || (dn = skd_store_i_dn(A_MSGID, id, NULL, NULL,
+	    s->messages_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "message id");
+		goto err;
+	}
+	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "delete message", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	free(dn);
+	return ok;
+}
+
+/* ---- replay cache --------------------------------------------------------- */
+
+int
+skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	char *dn = NULL, t[16];
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (key == NULL || (dn = skd_store_i_dn(A_REPLAYKEY, key, NULL, NULL,
+	    s->replay_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "replay key");
+		goto err;
+	}
+	skd_store_time_str(t, expires);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_REPLAY);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REPLAYKEY, key);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_EXPIRES, t);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	/* The add is the atomic test-and-set: of two workers seeing the
+	 * same message, the second gets entryAlreadyExists (_EXISTS). */
+	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "add replay key", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_purge_replay(struct skd_store *s, size_t *out_n, time_t now)
+{
+	struct skd_store_i_dns d = { NULL, 0, 0 };
+	char filter[96], t[16], *no_attrs[] = { LDAP_NO_ATTRS, NULL };
+	size_t i, gone = 0;
+	int rc, ok = 0;
+
+	if (out_n != NULL)
+		*out_n = 0;
+	skd_store_i_ok(s);
+	skd_store_time_str(t, now);
+	(void)snprintf(filter, sizeof(filter),
+	    "(&(objectClass=" OC_REPLAY ")(" A_EXPIRES "<=%s))", t);
+	if (!skd_store_i_search_each(s, s->replay_dn, LDAP_SCOPE_ONELEVEL,
+	    filter, no_attrs, 500, skd_store_i_collect_dn, &d))
+		goto err;
+	for (i = 0; i < d.n; i++) {
+		rc = skd_store_i_delete(s, d.v[i]);
+		if (rc == LDAP_SUCCESS)
+			gone++;
+		else if (rc != LDAP_NO_SUCH_OBJECT) {
+			/* Another worker purging at once is fine. */
+			skd_store_i_ldap_fail(s, rc, "purge replay", d.v[i]);
+			goto err;
+		}
+	}
+	if (out_n != NULL)
+		*out_n = gone;
+	ok = 1;
+ err:
+	skd_store_i_strs_free(d.v, d.n);
+	return ok;
+}
+
+/* ---- agent status --------------------------------------------------------- */
+
+int
+skd_store_write_status(struct skd_store *s, const char *worker_id,
+    const char *version, time_t heartbeat, const char *status_text)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	char t[16];
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	skd_store_time_str(t, heartbeat);
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_HEARTBEAT, t);
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_WORKERID, worker_id);
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_VERSION, version);
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_STATUSTEXT,
+	    status_text != NULL && status_text[0] != '\0' ? status_text :
+	    NULL);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if ((rc = skd_store_i_modify(s, s->agent_dn, mv, NULL)) !=
+	    LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "write status", s->agent_dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}

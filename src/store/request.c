@@ -1,0 +1,372 @@
+/*
+ * request.c: requests, skdRequestId=<uuid>,ou=requests,<base>, and their
+ * processing state: pending -> claimed -> journaled -> done | failed.
+ *
+ * Exactly once (DESIGN.md): a claim is one modify that deletes
+ * skdState=pending (noSuchAttribute if another worker won); a take-over of
+ * an expired lease deletes the exact old owner and lease values; journal,
+ * renew and finish assert (RFC 4528) that the caller still holds the claim.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "store/store_local.h"
+
+static char *req_attrs[] = {
+	A_REQID, A_MESSAGE, A_SUBMITTER, A_STATE, A_OWNER, A_LEASE,
+	A_JOURNAL, A_ATTEMPTS, A_ERROR, NULL
+};
+
+void
+skd_store_request_free(struct skd_store_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->message);
+	free(r->submitter_dn);
+	free(r->state);
+	free(r->claim_owner);
+	free(r->journal);
+	free(r->error);
+	free(r);
+}
+
+static char *
+req_dn(struct skd_store *s, const char *id)
+{
+	if (id == NULL)
+		return NULL;
+	return skd_store_i_dn(A_REQID, id, NULL, NULL, s->requests_dn);
+}
+
+int
+skd_store_add_request(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
+    const unsigned char *msg, size_t msg_len, const char *submitter_dn)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	char id[SKD_STORE_ID_LEN], *dn = NULL;
+	int rc, ok = 0;
+
+	out_id[0] = '\0';
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (msg == NULL || msg_len == 0) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "empty request");
+		goto err;
+	}
+	skd_store_new_id(id);
+	if ((dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_REQUEST);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, id);
+	skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_MESSAGE, msg, msg_len);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "pending");
+	if (submitter_dn != NULL) {
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_SUBMITTER,
+		    submitter_dn);
+	}
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "add request", dn);
+		goto err;
+	}
+	memcpy(out_id, id, SKD_STORE_ID_LEN);
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_read_request(struct skd_store *s, struct skd_store_request **out_r,
+    const char *id)
+{
+	struct skd_store_request *r = NULL;
+	LDAPMessage *res = NULL, *e;
+	long long att;
+	char *dn = NULL, *rid = NULL;
+	int ok = 0;
+
+	*out_r = NULL;
+	skd_store_i_ok(s);
+	if ((dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, req_attrs))
+		goto err;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_get_str(s->ld, e, A_REQID, &rid) || rid == NULL ||
+	    strlen(rid) >= SKD_STORE_ID_LEN ||
+	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &r->message,
+	    &r->message_len) ||
+	    !skd_store_i_get_str(s->ld, e, A_SUBMITTER, &r->submitter_dn) ||
+	    !skd_store_i_get_str(s->ld, e, A_STATE, &r->state) ||
+	    r->state == NULL ||
+	    !skd_store_i_get_str(s->ld, e, A_OWNER, &r->claim_owner) ||
+	    !skd_store_i_get_time(s->ld, e, A_LEASE, &r->lease_until) ||
+	    !skd_store_i_get_blob(s->ld, e, A_JOURNAL, &r->journal,
+	    &r->journal_len) ||
+	    !skd_store_i_get_int(s->ld, e, A_ATTEMPTS, &att, 0) ||
+	    att < 0 || att > 1000000000 ||
+	    !skd_store_i_get_str(s->ld, e, A_ERROR, &r->error)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed request entry %s", dn);
+		goto err;
+	}
+	memcpy(r->id, rid, strlen(rid) + 1);
+	r->attempts = (int)att;
+	*out_r = r;
+	r = NULL;
+	ok = 1;
+ err:
+	skd_store_request_free(r);
+	ldap_msgfree(res);
+	free(rid);
+	free(dn);
+	return ok;
+}
+
+struct pending_arg {
+	skd_store_pending_cb	 cb;
+	void			*arg;
+};
+
+static int
+pending_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct pending_arg *pa = arg;
+	char *id = NULL, *state = NULL;
+	int r;
+
+	if (!skd_store_i_get_str(s->ld, e, A_REQID, &id) ||
+	    !skd_store_i_get_str(s->ld, e, A_STATE, &state) ||
+	    id == NULL || state == NULL) {
+		free(id);
+		free(state);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed request entry");
+	}
+	r = pa->cb(pa->arg, id, state);
+	free(id);
+	free(state);
+	return r != 0 ? 2 : 1;
+}
+
+int
+skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
+    void *arg, time_t now, int page_size)
+{
+	struct pending_arg pa = { cb, arg };
+	char filter[256], t[16];
+	char *attrs[] = { A_REQID, A_STATE, NULL };
+
+	skd_store_i_ok(s);
+	skd_store_time_str(t, now);
+	/* Pending, or held by a worker whose lease ran out (it died or
+	 * hangs): a journaled one is replayed by whoever takes it over. */
+	(void)snprintf(filter, sizeof(filter),
+	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=pending)"
+	    "(&(|(" A_STATE "=claimed)(" A_STATE "=journaled))"
+	    "(" A_LEASE "<=%s))))", t);
+	return skd_store_i_search_each(s, s->requests_dn, LDAP_SCOPE_ONELEVEL,
+	    filter, attrs, page_size, pending_entry, &pa);
+}
+
+/* req_modify applies mods to request id, asserting (RFC 4528) that owner
+ * holds the claim when owner is not NULL. */
+static int
+req_modify(struct skd_store *s, const char *id, const char *owner,
+    struct skd_store_i_mods *m, const char *what)
+{
+	LDAPControl *assert = NULL, *sctrls[2] = { NULL, NULL };
+	LDAPMod **mv;
+	char *dn = NULL, *eo = NULL, *filter = NULL;
+	int rc, ok = 0;
+
+	if ((dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	if ((mv = skd_store_i_mods_get(m)) == NULL)
+		goto oom;
+	if (owner != NULL) {
+		if ((eo = skd_store_i_filter_escape(owner)) == NULL ||
+		    (filter = skd_store_i_printf("(" A_OWNER "=%s)", eo)) ==
+		    NULL)
+			goto oom;
+		if (!skd_store_i_ensure(s))
+			goto err;
+		rc = ldap_create_assertion_control(s->ld, filter, 1, &assert);
+		if (rc != LDAP_SUCCESS) {
+			skd_store_i_ldap_fail(s, rc, "assertion control", dn);
+			goto err;
+		}
+		sctrls[0] = assert;
+	}
+	if ((rc = skd_store_i_modify(s, dn, mv, sctrls)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, what, dn);
+		goto err;
+	}
+	ok = 1;
+	goto err;
+ oom:
+	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+ err:
+	ldap_control_free(assert);
+	free(filter);
+	free(eo);
+	free(dn);
+	return ok;
+}
+
+static int
+req_check_owner(struct skd_store *s, const char *owner)
+{
+	if (owner == NULL || owner[0] == '\0')
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "no claim owner");
+	return 1;
+}
+
+int
+skd_store_claim_request(struct skd_store *s, const char *id,
+    const char *owner, time_t lease_until)
+{
+	struct skd_store_i_mods m;
+	char t[16];
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner))
+		goto err;
+	skd_store_time_str(t, lease_until);
+	/* One modify, atomic (RFC 4511 4.6): if another worker claimed
+	 * first, skdState=pending is gone and the delete fails. */
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_STATE, "pending");
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "claimed");
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_OWNER, owner);
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_LEASE, t);
+	ok = req_modify(s, id, NULL, &m, "claim");
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_reclaim_request(struct skd_store *s, const char *id,
+    const char *old_owner, time_t old_lease, const char *owner,
+    time_t lease_until, time_t now)
+{
+	struct skd_store_i_mods m;
+	char told[16], tnew[16];
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner) || !req_check_owner(s, old_owner))
+		goto err;
+	if (old_lease > now) {
+		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT,
+		    "lease of %s held by %s runs until later", id, old_owner);
+		goto err;
+	}
+	skd_store_time_str(told, old_lease);
+	skd_store_time_str(tnew, lease_until);
+	/* Both old values must still be there: of two workers taking over
+	 * the same dead claim, the second finds them gone. */
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_OWNER, old_owner);
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_LEASE, told);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OWNER, owner);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_LEASE, tnew);
+	ok = req_modify(s, id, NULL, &m, "reclaim");
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_renew_lease(struct skd_store *s, const char *id, const char *owner,
+    time_t old_lease, time_t lease_until)
+{
+	struct skd_store_i_mods m;
+	char told[16], tnew[16];
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner))
+		goto err;
+	skd_store_time_str(told, old_lease);
+	skd_store_time_str(tnew, lease_until);
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_LEASE, told);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_LEASE, tnew);
+	ok = req_modify(s, id, owner, &m, "renew lease");
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_journal_request(struct skd_store *s, const char *id,
+    const char *owner, const unsigned char *journal, size_t journal_len)
+{
+	struct skd_store_i_mods m;
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner))
+		goto err;
+	if (journal == NULL || journal_len == 0) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "empty journal");
+		goto err;
+	}
+	/* The outcome is durable before any of it is applied; the state
+	 * move and the owner assertion make it ours alone. */
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_STATE, "claimed");
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "journaled");
+	skd_store_i_mods_one(&m, LDAP_MOD_REPLACE, A_JOURNAL, journal,
+	    journal_len);
+	ok = req_modify(s, id, owner, &m, "journal");
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_finish_request(struct skd_store *s, const char *id,
+    const char *owner, const char *error)
+{
+	struct skd_store_i_mods m;
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner))
+		goto err;
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_STATE,
+	    error == NULL ? "done" : "failed");
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_ERROR,
+	    error != NULL && error[0] != '\0' ? error : NULL);
+	/* No lease left: nobody can take a finished request over. */
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_LEASE, NULL);
+	ok = req_modify(s, id, owner, &m, "finish");
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}

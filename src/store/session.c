@@ -1,0 +1,617 @@
+/*
+ * session.c: the LDAP session, error state, reconnection and the retried
+ * primitive operations every other file of the store goes through.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <uuid/uuid.h>
+
+#include "store/store_local.h"
+
+#define STORE_DEFAULT_MAX_WAIT_MS	10000
+#define STORE_DEFAULT_FIRST_MS		50
+#define STORE_MAX_PAUSE_MS		1000
+#define STORE_NET_TIMEOUT_S		5
+
+static const char *const store_err_names[] = {
+	[SKD_STORE_OK] = "ok",
+	[SKD_STORE_ERR_NOT_FOUND] = "not found",
+	[SKD_STORE_ERR_EXISTS] = "exists",
+	[SKD_STORE_ERR_CONFLICT] = "conflict",
+	[SKD_STORE_ERR_UNAVAILABLE] = "directory unavailable",
+	[SKD_STORE_ERR_ACCESS] = "access denied",
+	[SKD_STORE_ERR_INVALID] = "invalid",
+	[SKD_STORE_ERR_OTHER] = "directory error",
+};
+
+const char *
+skd_store_err_str(enum skd_store_err e)
+{
+	if ((unsigned)e >= sizeof(store_err_names) / sizeof(store_err_names[0]))
+		return "unknown";
+	return store_err_names[e];
+}
+
+enum skd_store_err
+skd_store_error(const struct skd_store *s)
+{
+	return s->err;
+}
+
+const char *
+skd_store_errmsg(const struct skd_store *s)
+{
+	return s->errmsg;
+}
+
+unsigned
+skd_store_reconnects(const struct skd_store *s)
+{
+	return s->reconnects;
+}
+
+const char *
+skd_store_base_dn(const struct skd_store *s)
+{
+	return s->base;
+}
+
+void
+skd_store_i_ok(struct skd_store *s)
+{
+	s->err = SKD_STORE_OK;
+	s->errmsg[0] = '\0';
+}
+
+int
+skd_store_i_fail(struct skd_store *s, enum skd_store_err e, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	s->err = e;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static enum skd_store_err
+store_map_rc(int rc)
+{
+	switch (rc) {
+	case LDAP_SUCCESS:
+		return SKD_STORE_OK;
+	case LDAP_NO_SUCH_OBJECT:
+		return SKD_STORE_ERR_NOT_FOUND;
+	case LDAP_ALREADY_EXISTS:
+		return SKD_STORE_ERR_EXISTS;
+	case LDAP_NO_SUCH_ATTRIBUTE:
+	case LDAP_ASSERTION_FAILED:
+		/* A delete-old-value or an assertion failed: somebody else
+		 * changed the entry first (compare-and-swap lost). */
+		return SKD_STORE_ERR_CONFLICT;
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_TIMEOUT:
+	case LDAP_BUSY:
+	case LDAP_UNAVAILABLE:
+		return SKD_STORE_ERR_UNAVAILABLE;
+	case LDAP_INSUFFICIENT_ACCESS:
+	case LDAP_INVALID_CREDENTIALS:
+	case LDAP_INAPPROPRIATE_AUTH:
+	case LDAP_STRONG_AUTH_REQUIRED:
+	case LDAP_CONFIDENTIALITY_REQUIRED:
+		return SKD_STORE_ERR_ACCESS;
+	case LDAP_INVALID_DN_SYNTAX:
+	case LDAP_INVALID_SYNTAX:
+	case LDAP_FILTER_ERROR:
+	case LDAP_PARAM_ERROR:
+		return SKD_STORE_ERR_INVALID;
+	default:
+		return SKD_STORE_ERR_OTHER;
+	}
+}
+
+int
+skd_store_i_ldap_fail(struct skd_store *s, int rc, const char *what,
+    const char *dn)
+{
+	char *diag = NULL;
+
+	if (s->ld != NULL) {
+		(void)ldap_get_option(s->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE,
+		    &diag);
+	}
+	skd_store_i_fail(s, store_map_rc(rc), "%s %s: %s%s%s", what,
+	    dn != NULL ? dn : "", ldap_err2string(rc),
+	    diag != NULL && diag[0] != '\0' ? ": " : "",
+	    diag != NULL ? diag : "");
+	ldap_memfree(diag);
+	return 0;
+}
+
+static int
+store_retryable(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
+}
+
+/* store_connect makes a new connection and binds; returns the LDAP code. */
+static int
+store_connect(struct skd_store *s)
+{
+	struct timeval tv = { STORE_NET_TIMEOUT_S, 0 };
+	struct berval cred;
+	int version = LDAP_VERSION3;
+	int rc;
+
+	if (s->ld != NULL) {
+		ldap_unbind_ext(s->ld, NULL, NULL);
+		s->ld = NULL;
+	}
+	if ((rc = ldap_initialize(&s->ld, s->uri)) != LDAP_SUCCESS) {
+		s->ld = NULL;
+		return rc;
+	}
+	if (ldap_set_option(s->ld, LDAP_OPT_PROTOCOL_VERSION, &version) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(s->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(s->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(s->ld, LDAP_OPT_RESTART, LDAP_OPT_ON) !=
+	    LDAP_OPT_SUCCESS) {
+		rc = LDAP_LOCAL_ERROR;
+		goto err;
+	}
+	if (s->bind == SKD_STORE_BIND_EXTERNAL) {
+		/* SASL EXTERNAL: the identity comes from the ldapi peer
+		 * credentials or the TLS client certificate; no
+		 * credentials travel. */
+		cred.bv_val = NULL;
+		cred.bv_len = 0;
+		rc = ldap_sasl_bind_s(s->ld, NULL, "EXTERNAL", &cred, NULL,
+		    NULL, NULL);
+	} else {
+		cred.bv_val = s->password;
+		cred.bv_len = s->password != NULL ? strlen(s->password) : 0;
+		rc = ldap_sasl_bind_s(s->ld, s->bind_dn, LDAP_SASL_SIMPLE,
+		    &cred, NULL, NULL, NULL);
+	}
+	if (rc == LDAP_SUCCESS)
+		return rc;
+ err:
+	/* Never leave an unbound (anonymous) connection behind. */
+	ldap_unbind_ext(s->ld, NULL, NULL);
+	s->ld = NULL;
+	return rc;
+}
+
+static void
+store_sleep_ms(unsigned ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/*
+ * store_reconnect drops the connection and makes a new one, pausing
+ * first_ms, then twice as long each time (at most STORE_MAX_PAUSE_MS), for
+ * at most max_wait_ms in total.  Returns the last LDAP code.
+ */
+static int
+store_reconnect(struct skd_store *s)
+{
+	unsigned waited = 0, pause = s->first_ms;
+	int rc;
+
+	for (;;) {
+		rc = store_connect(s);
+		if (rc == LDAP_SUCCESS) {
+			s->reconnects++;
+			return rc;
+		}
+		if (!store_retryable(rc) || waited >= s->max_wait_ms)
+			return rc;
+		if (pause > s->max_wait_ms - waited)
+			pause = s->max_wait_ms - waited;
+		store_sleep_ms(pause);
+		waited += pause;
+		pause *= 2;
+		if (pause > STORE_MAX_PAUSE_MS)
+			pause = STORE_MAX_PAUSE_MS;
+		if (pause == 0)
+			pause = 1;
+	}
+}
+
+int
+skd_store_i_ensure(struct skd_store *s)
+{
+	int rc;
+
+	if (s->ld != NULL)
+		return 1;
+	if ((rc = store_reconnect(s)) != LDAP_SUCCESS)
+		return skd_store_i_ldap_fail(s, rc, "reconnect", s->uri);
+	return 1;
+}
+
+enum store_optype { OP_ADD, OP_MODIFY, OP_DELETE, OP_SEARCH };
+
+struct store_op {
+	enum store_optype	 type;
+	const char		*dn;
+	LDAPMod			**mods;
+	LDAPControl		**sctrls;
+	int			 scope;
+	const char		*filter;
+	char			**attrs;
+	LDAPMessage		**out_res;
+};
+
+static int
+store_exec1(struct skd_store *s, const struct store_op *op)
+{
+	if (s->ld == NULL)
+		return LDAP_SERVER_DOWN;
+	switch (op->type) {
+	case OP_ADD:
+		return ldap_add_ext_s(s->ld, op->dn, op->mods, op->sctrls,
+		    NULL);
+	case OP_MODIFY:
+		return ldap_modify_ext_s(s->ld, op->dn, op->mods, op->sctrls,
+		    NULL);
+	case OP_DELETE:
+		return ldap_delete_ext_s(s->ld, op->dn, op->sctrls, NULL);
+	case OP_SEARCH:
+		ldap_msgfree(*op->out_res);
+		*op->out_res = NULL;
+		return ldap_search_ext_s(s->ld, op->dn, op->scope, op->filter,
+		    op->attrs, 0, op->sctrls, NULL, NULL, LDAP_NO_LIMIT,
+		    op->out_res);
+	}
+	return LDAP_PARAM_ERROR;
+}
+
+/* store_exec runs op, reconnecting and retrying while the server is away
+ * (bounded by the session's retry budget). */
+static int
+store_exec(struct skd_store *s, const struct store_op *op)
+{
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		rc = store_exec1(s, op);
+		if (!store_retryable(rc) || s->max_wait_ms == 0 || tries >= 3)
+			return rc;
+		if ((rc = store_reconnect(s)) != LDAP_SUCCESS) {
+			/* A refused re-bind is not "server down". */
+			return store_retryable(rc) ? LDAP_SERVER_DOWN : rc;
+		}
+	}
+}
+
+int
+skd_store_i_add(struct skd_store *s, const char *dn, LDAPMod **mods)
+{
+	struct store_op op = { .type = OP_ADD, .dn = dn, .mods = mods };
+
+	return store_exec(s, &op);
+}
+
+int
+skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
+    LDAPControl **sctrls)
+{
+	struct store_op op = { .type = OP_MODIFY, .dn = dn, .mods = mods,
+	    .sctrls = sctrls };
+
+	return store_exec(s, &op);
+}
+
+int
+skd_store_i_delete(struct skd_store *s, const char *dn)
+{
+	struct store_op op = { .type = OP_DELETE, .dn = dn };
+
+	return store_exec(s, &op);
+}
+
+int
+skd_store_i_search(struct skd_store *s, LDAPMessage **out_res,
+    const char *base, int scope, const char *filter, char **attrs,
+    LDAPControl **sctrls)
+{
+	struct store_op op = { .type = OP_SEARCH, .dn = base, .scope = scope,
+	    .filter = filter, .attrs = attrs, .sctrls = sctrls,
+	    .out_res = out_res };
+
+	*out_res = NULL;
+	return store_exec(s, &op);
+}
+
+int
+skd_store_i_read(struct skd_store *s, LDAPMessage **out_res,
+    LDAPMessage **out_e, const char *dn, char **attrs)
+{
+	LDAPMessage *res = NULL, *e;
+	int rc;
+
+	*out_res = NULL;
+	*out_e = NULL;
+	rc = skd_store_i_search(s, &res, dn, LDAP_SCOPE_BASE,
+	    "(objectClass=*)", attrs, NULL);
+	if (rc != LDAP_SUCCESS) {
+		ldap_msgfree(res);
+		return skd_store_i_ldap_fail(s, rc, "read", dn);
+	}
+	if ((e = ldap_first_entry(s->ld, res)) == NULL) {
+		ldap_msgfree(res);
+		return skd_store_i_fail(s, SKD_STORE_ERR_NOT_FOUND,
+		    "read %s: no entry", dn);
+	}
+	*out_res = res;
+	*out_e = e;
+	return 1;
+}
+
+int
+skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
+    const char *filter, char **attrs, int page_size, skd_store_i_entry_cb cb,
+    void *arg)
+{
+	struct berval cookie = { 0, NULL };
+	LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL };
+	LDAPControl **rctrls = NULL, *pr;
+	LDAPMessage *res = NULL, *e;
+	unsigned reconnects;
+	ber_int_t count;
+	int rc, err, r, ret = 0, more;
+
+	if (page_size <= 0)
+		page_size = 200;
+	do {
+		reconnects = s->reconnects;
+		if (s->ld == NULL && store_reconnect(s) != LDAP_SUCCESS) {
+			skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
+			    "search %s: not connected", base);
+			goto err;
+		}
+		ldap_control_free(page);
+		page = NULL;
+		rc = ldap_create_page_control(s->ld, page_size, &cookie, 0,
+		    &page);
+		if (rc != LDAP_SUCCESS) {
+			skd_store_i_ldap_fail(s, rc, "page control", base);
+			goto err;
+		}
+		sctrls[0] = page;
+		rc = skd_store_i_search(s, &res, base, scope, filter, attrs,
+		    sctrls);
+		if (cookie.bv_len != 0 && s->reconnects != reconnects) {
+			/* The cookie belonged to the old connection. */
+			skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
+			    "search %s: connection lost while paging", base);
+			goto err;
+		}
+		if (rc != LDAP_SUCCESS) {
+			skd_store_i_ldap_fail(s, rc, "search", base);
+			goto err;
+		}
+		rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL,
+		    &rctrls, 0);
+		if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+			skd_store_i_ldap_fail(s, rc != LDAP_SUCCESS ? rc : err,
+			    "search", base);
+			goto err;
+		}
+		ber_memfree(cookie.bv_val);
+		cookie.bv_val = NULL;
+		cookie.bv_len = 0;
+		more = 0;
+		pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls,
+		    NULL);
+		if (pr != NULL) {
+			rc = ldap_parse_pageresponse_control(s->ld, pr, &count,
+			    &cookie);
+			if (rc != LDAP_SUCCESS) {
+				skd_store_i_ldap_fail(s, rc, "page response",
+				    base);
+				goto err;
+			}
+			more = cookie.bv_len != 0;
+		}
+		ldap_controls_free(rctrls);
+		rctrls = NULL;
+		for (e = ldap_first_entry(s->ld, res); e != NULL;
+		    e = ldap_next_entry(s->ld, e)) {
+			if ((r = cb(s, e, arg)) == 0)
+				goto err;
+			if (r == 2) {
+				/* Stopping early: a real client would
+				 * abandon the paged search with size 0;
+				 * dropping the cookie is enough for slapd. */
+				more = 0;
+				break;
+			}
+		}
+		ldap_msgfree(res);
+		res = NULL;
+	} while (more);
+	ret = 1;
+ err:
+	ldap_msgfree(res);
+	ldap_controls_free(rctrls);
+	ldap_control_free(page);
+	ber_memfree(cookie.bv_val);
+	return ret;
+}
+
+struct skd_store *
+skd_store_open(enum skd_store_err *out_err, const char *uri,
+    const char *base_dn, enum skd_store_bind bind, const char *bind_dn,
+    const char *password)
+{
+	struct skd_store *s;
+	enum skd_store_err e = SKD_STORE_ERR_OTHER;
+	int rc;
+
+	if (uri == NULL || base_dn == NULL ||
+	    (bind == SKD_STORE_BIND_SIMPLE && bind_dn == NULL)) {
+		e = SKD_STORE_ERR_INVALID;
+		s = NULL;
+		goto err;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto err;
+	s->bind = bind;
+	s->max_wait_ms = STORE_DEFAULT_MAX_WAIT_MS;
+	s->first_ms = STORE_DEFAULT_FIRST_MS;
+	if ((s->uri = strdup(uri)) == NULL ||
+	    (s->base = strdup(base_dn)) == NULL ||
+	    (s->groups_dn = skd_store_i_printf("ou=groups,%s",
+	    base_dn)) == NULL ||
+	    (s->requests_dn = skd_store_i_printf("ou=requests,%s",
+	    base_dn)) == NULL ||
+	    (s->responses_dn = skd_store_i_printf("ou=responses,%s",
+	    base_dn)) == NULL ||
+	    (s->messages_dn = skd_store_i_printf("ou=messages,%s",
+	    base_dn)) == NULL ||
+	    (s->replay_dn = skd_store_i_printf("ou=replay,%s",
+	    base_dn)) == NULL ||
+	    (s->agent_dn = skd_store_i_printf("cn=gla,%s", base_dn)) == NULL)
+		goto err;
+	if (bind == SKD_STORE_BIND_SIMPLE) {
+		if ((s->bind_dn = strdup(bind_dn)) == NULL)
+			goto err;
+		if (password != NULL &&
+		    (s->password = strdup(password)) == NULL)
+			goto err;
+	}
+	/* The first connection gets the same bounded patience as a
+	 * reconnection: a worker may start before slapd does. */
+	rc = store_connect(s);
+	if (store_retryable(rc) && s->max_wait_ms > 0)
+		rc = store_reconnect(s);
+	if (rc != LDAP_SUCCESS) {
+		e = store_map_rc(rc);
+		goto err;
+	}
+	s->reconnects = 0;
+	if (out_err != NULL)
+		*out_err = SKD_STORE_OK;
+	return s;
+ err:
+	if (out_err != NULL)
+		*out_err = e;
+	skd_store_close(s);
+	return NULL;
+}
+
+void
+skd_store_close(struct skd_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ld != NULL)
+		ldap_unbind_ext(s->ld, NULL, NULL);
+	free(s->uri);
+	free(s->base);
+	free(s->groups_dn);
+	free(s->requests_dn);
+	free(s->responses_dn);
+	free(s->messages_dn);
+	free(s->replay_dn);
+	free(s->agent_dn);
+	free(s->bind_dn);
+	if (s->password != NULL)
+		OPENSSL_clear_free(s->password, strlen(s->password));
+	free(s);
+}
+
+void
+skd_store_set_retry(struct skd_store *s, unsigned max_wait_ms,
+    unsigned first_ms)
+{
+	s->max_wait_ms = max_wait_ms;
+	s->first_ms = first_ms > 0 ? first_ms : 1;
+}
+
+int
+skd_store_drop_connection(struct skd_store *s)
+{
+	ber_socket_t fd = -1;
+
+	if (s->ld == NULL ||
+	    ldap_get_option(s->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0)
+		return 0;
+	/* Like a server that went away: the peer sees EOF and libldap gets
+	 * an error on its next read or write. */
+	return shutdown(fd, SHUT_RDWR) == 0;
+}
+
+void
+skd_store_new_id(char out_id[SKD_STORE_ID_LEN])
+{
+	uuid_t u;
+
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out_id);
+}
+
+void
+skd_store_time_str(char out[16], time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 16, "%Y%m%d%H%M%SZ", &tm) != 15)
+		memcpy(out, "19700101000000Z", 16);
+}
+
+int
+skd_store_time_parse(time_t *out_t, const char *str)
+{
+	struct tm tm;
+	int v[6], w[6] = { 4, 2, 2, 2, 2, 2 };
+	size_t i, j, k = 0;
+
+	*out_t = 0;
+	/* Only the form this store writes: "YYYYMMDDHHMMSSZ". */
+	if (str == NULL || strlen(str) != 15 || str[14] != 'Z')
+		return 0;
+	for (i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (j = 0; j < (size_t)w[i]; j++, k++) {
+			if (str[k] < '0' || str[k] > '9')
+				return 0;
+			v[i] = v[i] * 10 + (str[k] - '0');
+		}
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 60)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	*out_t = timegm(&tm);
+	return 1;
+}

@@ -1,0 +1,383 @@
+/*
+ * skd_store.h: the directory (RFC 5275 section 1.3 "repository") behind a
+ * small opaque API.  Only the .c files of src/store include <ldap.h>.
+ *
+ * The store knows records and opaque byte blobs; it knows nothing of RFC
+ * 5275 procedures or DER.  Layout and names: docs/HELPERS-CONTRACT.md and
+ * DESIGN.md "Directory contract".
+ *
+ * Lifetimes (nss-pam-ldapd myldap.h style):
+ *  - a struct skd_store is one LDAP connection; use it from one thread at a
+ *    time (one session per thread).  skd_store_close frees it.
+ *  - records returned through out_* pointers are owned by the caller and
+ *    freed with the matching *_free function (all accept NULL).
+ *  - records passed in are borrowed for the duration of the call.
+ *  - when slapd goes away (LDAP_SERVER_DOWN, LDAP_CONNECT_ERROR) an
+ *    operation reconnects and re-binds with bounded exponential backoff and
+ *    is retried once per reconnect; if the server stays away the call fails
+ *    with SKD_STORE_ERR_UNAVAILABLE.  A write that reached the server just
+ *    before the connection dropped may be seen as _EXISTS or _CONFLICT on
+ *    retry; every write below is idempotent or compare-and-swap, so callers
+ *    treat that like any other lost race.
+ *
+ * Every function returns 1 on success and 0 on error unless said otherwise;
+ * on error skd_store_error() and skd_store_errmsg() tell what happened.
+ */
+#ifndef SKD_STORE_H
+#define SKD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct skd_store;
+
+enum skd_store_err {
+	SKD_STORE_OK = 0,
+	SKD_STORE_ERR_NOT_FOUND,	/* no such entry */
+	SKD_STORE_ERR_EXISTS,		/* entry exists (with other content) */
+	SKD_STORE_ERR_CONFLICT,		/* revision, claim or lease lost */
+	SKD_STORE_ERR_UNAVAILABLE,	/* server down, reconnect failed */
+	SKD_STORE_ERR_ACCESS,		/* bind refused or ACL denied */
+	SKD_STORE_ERR_INVALID,		/* bad argument or malformed entry */
+	SKD_STORE_ERR_OTHER
+};
+
+/* Length of a textual UUID with its NUL ("xxxxxxxx-xxxx-...-xxxxxxxxxxxx"). */
+#define SKD_STORE_ID_LEN 37
+
+/* A borrowed or owned run of bytes; owned ones are freed by the record's
+ * *_free function. */
+struct skd_store_blob {
+	unsigned char	*data;
+	size_t		 len;
+};
+
+/* ---- session.c ---------------------------------------------------------- */
+
+enum skd_store_bind {
+	SKD_STORE_BIND_SIMPLE,		/* bind_dn + password */
+	SKD_STORE_BIND_EXTERNAL		/* SASL EXTERNAL (ldapi:// or TLS) */
+};
+
+/*
+ * skd_store_open connects to uri (ldap:// or ldapi://), binds and returns a
+ * new session whose entries live under base_dn (e.g.
+ * "ou=skd,dc=example,dc=com").  bind_dn and password are used for
+ * SKD_STORE_BIND_SIMPLE and ignored for EXTERNAL; the session keeps copies
+ * (the password is wiped on close).  Returns NULL on error; when out_err is
+ * not NULL it receives the error kind.  Free with skd_store_close.
+ */
+struct skd_store *skd_store_open(enum skd_store_err *out_err, const char *uri,
+    const char *base_dn, enum skd_store_bind bind, const char *bind_dn,
+    const char *password);
+
+/* skd_store_close unbinds and frees s; NULL is fine. */
+void skd_store_close(struct skd_store *s);
+
+/* skd_store_set_retry bounds reconnection: at most max_wait_ms in total,
+ * the first pause first_ms, doubling after each failed attempt (defaults:
+ * 10000 and 50).  max_wait_ms 0 disables reconnection. */
+void skd_store_set_retry(struct skd_store *s, unsigned max_wait_ms,
+    unsigned first_ms);
+
+/* The kind and text of the last error on s (text borrowed, valid until the
+ * next call on s). */
+enum skd_store_err skd_store_error(const struct skd_store *s);
+const char *skd_store_errmsg(const struct skd_store *s);
+const char *skd_store_err_str(enum skd_store_err e);
+
+/* Number of reconnections s has made (for tests and status). */
+unsigned skd_store_reconnects(const struct skd_store *s);
+
+/* skd_store_base_dn returns the session's base DN (borrowed). */
+const char *skd_store_base_dn(const struct skd_store *s);
+
+/* skd_store_drop_connection closes s's socket under libldap as a server
+ * crash would (for tests of the reconnect path); the next operation
+ * reconnects.  Returns one if there was a socket to close. */
+int skd_store_drop_connection(struct skd_store *s);
+
+/* skd_store_new_id writes a fresh random UUID (libuuid) in text form. */
+void skd_store_new_id(char out_id[SKD_STORE_ID_LEN]);
+
+/* skd_store_time_str formats t as GeneralizedTime "YYYYMMDDHHMMSSZ" into
+ * out (16 bytes); skd_store_time_parse is its inverse (returns one on
+ * success). */
+void skd_store_time_str(char out[16], time_t t);
+int skd_store_time_parse(time_t *out_t, const char *s);
+
+/* ---- gl.c: GL records (skdGroupList, ou=groups) ------------------------- */
+
+struct skd_store_gl {
+	char		*name;		/* GeneralName text, e.g. "URI:https://..." */
+	char		*address;	/* GeneralName text */
+	int		 administration; /* 1 unmanaged, 2 managed, 3 closed */
+	int		 rekey_by_glo;
+	int		 not_mutually_aware;
+	int		 duration;
+	int		 generation_counter;
+	char		*key_alg;	/* OID text, or NULL */
+	char		*state;		/* "active" or "deleted"; NULL = active */
+	uint64_t	 revision;	/* set by the store */
+	unsigned char	*cert;		/* DER, optional */
+	size_t		 cert_len;
+};
+
+/* skd_store_gl_free frees a record returned by the store (all fields). */
+void skd_store_gl_free(struct skd_store_gl *gl);
+
+/* skd_store_read_gl reads the GL named name; *out_gl is the caller's to
+ * free with skd_store_gl_free.  _NOT_FOUND if there is none. */
+int skd_store_read_gl(struct skd_store *s, struct skd_store_gl **out_gl,
+    const char *name);
+
+/* skd_store_create_gl adds gl (borrowed) with revision 1 (gl->revision is
+ * ignored); _EXISTS if the name is taken. */
+int skd_store_create_gl(struct skd_store *s, const struct skd_store_gl *gl);
+
+/* skd_store_update_gl replaces every attribute of the GL gl->name in one
+ * modify conditional on its revision still being gl->revision (delete
+ * skdRevision=<old>, add <old+1>); _CONFLICT if another writer got there
+ * first.  On success *out_revision (if not NULL) is the new revision. */
+int skd_store_update_gl(struct skd_store *s, uint64_t *out_revision,
+    const struct skd_store_gl *gl);
+
+/* skd_store_mark_gl_deleted sets skdGLState=deleted (RFC 5275 4.2: the
+ * list's history stays for audit); skd_store_purge_gl removes the GL entry
+ * and its whole subtree (members, owners, keys). */
+int skd_store_mark_gl_deleted(struct skd_store *s, const char *name);
+int skd_store_purge_gl(struct skd_store *s, const char *name);
+
+/* ---- member.c: members and owners under a GL ---------------------------- */
+
+enum skd_store_role {
+	SKD_STORE_MEMBER,	/* skdGLMember, skdMemberName=... */
+	SKD_STORE_OWNER		/* skdGLOwner, skdOwnerName=... */
+};
+
+struct skd_store_member {
+	char		*name;		/* GeneralName text */
+	char		*address;	/* GeneralName text, optional */
+	unsigned char	*cert;		/* DER, optional */
+	size_t		 cert_len;
+	char		*dn;		/* directory DN, optional */
+	char		**acks;		/* members: acknowledged key ids (hex) */
+	size_t		 n_acks;
+};
+
+/* Frees a record returned by the store; skd_store_member_list_free frees an
+ * array of n records returned by skd_store_list_members. */
+void skd_store_member_free(struct skd_store_member *m);
+void skd_store_member_list_free(struct skd_store_member *list, size_t n);
+
+/* skd_store_add_member adds m (borrowed; acks ignored) to GL gl_name;
+ * _EXISTS if the name is there already, _NOT_FOUND if the GL is not. */
+int skd_store_add_member(struct skd_store *s, const char *gl_name,
+    enum skd_store_role role, const struct skd_store_member *m);
+
+/* skd_store_remove_member deletes one member or owner; _NOT_FOUND if
+ * absent. */
+int skd_store_remove_member(struct skd_store *s, const char *gl_name,
+    enum skd_store_role role, const char *name);
+
+/* skd_store_read_member reads one; *out_m freed with skd_store_member_free. */
+int skd_store_read_member(struct skd_store *s, struct skd_store_member **out_m,
+    const char *gl_name, enum skd_store_role role, const char *name);
+
+/* skd_store_list_members returns every member (or owner) of gl_name as a
+ * new array *out_list of *out_n records (possibly none, then *out_list may be
+ * NULL), freed with skd_store_member_list_free.  Order is unspecified. */
+int skd_store_list_members(struct skd_store *s,
+    struct skd_store_member **out_list, size_t *out_n, const char *gl_name,
+    enum skd_store_role role);
+
+/* skd_store_ack_member records that member name acknowledged key key_id
+ * (RFC 5275 5.1 2.c); acknowledging twice is success. */
+int skd_store_ack_member(struct skd_store *s, const char *gl_name,
+    const char *name, const char *key_id);
+
+/* ---- glkey.c: glKey entries under a GL ---------------------------------- */
+
+struct skd_store_glkey {
+	char		*key_id;	/* hex */
+	char		*gl_name;
+	int		 shard;		/* 0.. ; part of the RDN */
+	unsigned char	*message;	/* the signed glKey message, DER */
+	size_t		 message_len;
+	char		**recipients;	/* GeneralName text */
+	size_t		 n_recipients;
+	char		**recipient_dns; /* directory DNs for dnattr ACLs */
+	size_t		 n_recipient_dns;
+	time_t		 not_before;
+	time_t		 not_after;
+	unsigned char	*archived_kek;	/* wrapped for the GLA alone; opaque */
+	size_t		 archived_kek_len;
+};
+
+void skd_store_glkey_free(struct skd_store_glkey *k);
+void skd_store_glkey_list_free(struct skd_store_glkey *list, size_t n);
+
+/* skd_store_put_glkey adds k (borrowed) as
+ * skdKeyId=<hex>+skdShard=<n>,skdGLName=<gl>,ou=groups,<base>.  Idempotent:
+ * if an entry with the same content is there, success; if one with other
+ * content is there, _EXISTS. */
+int skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k);
+
+/* skd_store_read_glkey reads one; freed with skd_store_glkey_free. */
+int skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
+    const char *gl_name, const char *key_id, int shard);
+
+/* skd_store_find_glkeys returns the keys of gl_name naming recipient
+ * (one indexed search, DESIGN.md), or every key of the GL when recipient is
+ * NULL; *out_list (*out_n records) freed with skd_store_glkey_list_free. */
+int skd_store_find_glkeys(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
+    const char *recipient);
+
+/* skd_store_delete_glkey removes one shard; _NOT_FOUND if absent. */
+int skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
+    const char *key_id, int shard);
+
+/* ---- request.c: requests, claims, leases, journal (ou=requests) --------- */
+
+struct skd_store_request {
+	char		 id[SKD_STORE_ID_LEN];
+	unsigned char	*message;
+	size_t		 message_len;
+	char		*submitter_dn;	/* or NULL */
+	char		*state;		/* pending claimed journaled done failed */
+	char		*claim_owner;	/* or NULL */
+	time_t		 lease_until;	/* 0 when none */
+	unsigned char	*journal;	/* or NULL */
+	size_t		 journal_len;
+	int		 attempts;
+	char		*error;		/* or NULL */
+};
+
+void skd_store_request_free(struct skd_store_request *r);
+
+/* skd_store_add_request stores a submitted message (borrowed) as a new
+ * pending request and writes its fresh UUID to out_id. */
+int skd_store_add_request(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
+    const unsigned char *msg, size_t msg_len, const char *submitter_dn);
+
+/* skd_store_read_request reads one; freed with skd_store_request_free. */
+int skd_store_read_request(struct skd_store *s,
+    struct skd_store_request **out_r, const char *id);
+
+/*
+ * skd_store_list_pending calls cb(arg, id, state) for every request that is
+ * pending, or claimed or journaled with a lease that ended at or before now
+ * (its worker presumably died), fetching page_size entries per round trip
+ * (Simple Paged Results, RFC 2696).  A nonzero return from cb stops the
+ * listing early (success).  cb may use s.  Returns 1 on success.
+ */
+typedef int (*skd_store_pending_cb)(void *arg, const char *id,
+    const char *state);
+int skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
+    void *arg, time_t now, int page_size);
+
+/*
+ * skd_store_claim_request claims a pending request for owner until
+ * lease_until in one modify (delete skdState=pending, add skdState=claimed,
+ * skdClaimOwner, skdLeaseUntil): _CONFLICT if
+ * another worker won, _NOT_FOUND if the request is gone.
+ */
+int skd_store_claim_request(struct skd_store *s, const char *id,
+    const char *owner, time_t lease_until);
+
+/*
+ * skd_store_reclaim_request takes over a claimed or journaled request whose
+ * lease (old_lease, held by old_owner, both as read) ended at or before
+ * now: one modify deleting the exact old skdClaimOwner and skdLeaseUntil
+ * values and adding the new ones, so of two re-claimers exactly one wins;
+ * the other gets _CONFLICT, as does a call on a lease still running.
+ */
+int skd_store_reclaim_request(struct skd_store *s, const char *id,
+    const char *old_owner, time_t old_lease, const char *owner,
+    time_t lease_until, time_t now);
+
+/* skd_store_renew_lease moves owner's lease from old_lease to lease_until;
+ * _CONFLICT if owner no longer holds the claim. */
+int skd_store_renew_lease(struct skd_store *s, const char *id,
+    const char *owner, time_t old_lease, time_t lease_until);
+
+/*
+ * skd_store_journal_request stores the outcome blob (borrowed, opaque) in
+ * skdJournal and moves the state claimed -> journaled, in one modify
+ * asserting (RFC 4528) that owner still holds the claim: _CONFLICT if the
+ * lease was taken over.  A second journal by the same owner on a journaled
+ * request is _CONFLICT too (the first one stands).
+ */
+int skd_store_journal_request(struct skd_store *s, const char *id,
+    const char *owner, const unsigned char *journal, size_t journal_len);
+
+/* skd_store_finish_request ends owner's claim: state done (error NULL) or
+ * failed (with the error text in skdError); _CONFLICT if owner no longer
+ * holds the claim. */
+int skd_store_finish_request(struct skd_store *s, const char *id,
+    const char *owner, const char *error);
+
+/* ---- message.c: responses, GLA messages, replay cache, agent status ----- */
+
+/*
+ * skd_store_publish_response writes skdRequestId=<request_id>,ou=responses
+ * with n_msgs message values, n_names recipient names and n_dns recipient
+ * directory DNs (all borrowed; no duplicates within one list).
+ * Idempotent: if the entry is there with the same values, success;
+ * otherwise _EXISTS.
+ */
+int skd_store_publish_response(struct skd_store *s, const char *request_id,
+    const struct skd_store_blob *msgs, size_t n_msgs,
+    const char *const *names, size_t n_names, const char *const *dns,
+    size_t n_dns);
+
+/* skd_store_read_response reads the response to request_id: *out_msgs
+ * (*out_n blobs) freed with skd_store_blobs_free. */
+int skd_store_read_response(struct skd_store *s,
+    struct skd_store_blob **out_msgs, size_t *out_n, const char *request_id);
+void skd_store_blobs_free(struct skd_store_blob *b, size_t n);
+
+struct skd_store_message {
+	char		 id[SKD_STORE_ID_LEN];
+	char		*type;		/* free text, e.g. "glProvideCert" */
+	char		*gl_name;	/* or NULL */
+	unsigned char	*message;
+	size_t		 message_len;
+	char		**recipients;
+	size_t		 n_recipients;
+	char		**recipient_dns;
+	size_t		 n_recipient_dns;
+};
+
+void skd_store_message_list_free(struct skd_store_message *list, size_t n);
+
+/* skd_store_publish_message writes skdMessageId=<m->id>,ou=messages (the
+ * caller picks the id, e.g. with skd_store_new_id, and journals it so that
+ * a replay writes the same entry).  Idempotent like publish_response. */
+int skd_store_publish_message(struct skd_store *s,
+    const struct skd_store_message *m);
+
+/* skd_store_find_messages returns the GLA messages naming recipient. */
+int skd_store_find_messages(struct skd_store *s,
+    struct skd_store_message **out_list, size_t *out_n, const char *recipient);
+
+/* skd_store_delete_message removes one; _NOT_FOUND if absent. */
+int skd_store_delete_message(struct skd_store *s, const char *id);
+
+/* skd_store_add_replay records key (hex digest of a message) until
+ * expires; _EXISTS if it is recorded already: that is how two workers agree
+ * a message is a replay (RFC 5275 3.2.1 replay protection). */
+int skd_store_add_replay(struct skd_store *s, const char *key, time_t expires);
+
+/* skd_store_purge_replay deletes entries that expired at or before now;
+ * *out_n (if not NULL) is how many. */
+int skd_store_purge_replay(struct skd_store *s, size_t *out_n, time_t now);
+
+/* skd_store_write_status replaces the heartbeat, version, worker id and
+ * status text (free form, e.g. counters) on cn=gla,<base>. */
+int skd_store_write_status(struct skd_store *s, const char *worker_id,
+    const char *version, time_t heartbeat, const char *status_text);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * store_local.h: what the files of src/store share; the only header that
+ * includes <ldap.h>.  Not for use outside src/store.
+ */
+#ifndef SKD_STORE_LOCAL_H
+#define SKD_STORE_LOCAL_H
+
+#include <ldap.h>
+
+#include "store/skd_store.h"
+
+/* Attribute and class names: docs/HELPERS-CONTRACT.md. */
+#define A_OC		"objectClass"
+#define A_GLNAME	"skdGLName"
+#define A_GLADDR	"skdGLAddress"
+#define A_GLADMIN	"skdGLAdministration"
+#define A_REKEYGLO	"skdRekeyControlledByGLO"
+#define A_NOTAWARE	"skdRecipientsNotMutuallyAware"
+#define A_DURATION	"skdDuration"
+#define A_GENCOUNT	"skdGenerationCounter"
+#define A_KEYALG	"skdKeyAlgorithm"
+#define A_REVISION	"skdRevision"
+#define A_GLSTATE	"skdGLState"
+#define A_CERT		"skdCertificate"
+#define A_MEMBERNAME	"skdMemberName"
+#define A_MEMBERADDR	"skdMemberAddress"
+#define A_MEMBERDN	"skdMemberDN"
+#define A_MEMBERSINCE	"skdMemberSince"
+#define A_ACK		"skdAckKeyId"
+#define A_OWNERNAME	"skdOwnerName"
+#define A_OWNERADDR	"skdOwnerAddress"
+#define A_OWNERDN	"skdOwnerDN"
+#define A_KEYID		"skdKeyId"
+#define A_MESSAGE	"skdMessage"
+#define A_RCPTNAME	"skdRecipientName"
+#define A_RCPTDN	"skdRecipientDN"
+#define A_NOTBEFORE	"skdNotBefore"
+#define A_NOTAFTER	"skdNotAfter"
+#define A_ARCHKEK	"skdArchivedKEK"
+#define A_SHARD		"skdShard"
+#define A_REQID		"skdRequestId"
+#define A_STATE		"skdState"
+#define A_OWNER		"skdClaimOwner"
+#define A_LEASE		"skdLeaseUntil"
+#define A_JOURNAL	"skdJournal"
+#define A_ATTEMPTS	"skdAttempts"
+#define A_ERROR		"skdError"
+#define A_SUBMITTER	"skdSubmitterDN"
+#define A_MSGID		"skdMessageId"
+#define A_MSGTYPE	"skdMessageType"
+#define A_REPLAYKEY	"skdReplayKey"
+#define A_EXPIRES	"skdExpires"
+#define A_WORKERID	"skdWorkerId"
+#define A_HEARTBEAT	"skdHeartbeat"
+#define A_VERSION	"skdVersion"
+#define A_STATUSTEXT	"skdStatusText"
+
+#define OC_GL		"skdGroupList"
+#define OC_MEMBER	"skdGLMember"
+#define OC_OWNER	"skdGLOwner"
+#define OC_GLKEY	"skdGLKey"
+#define OC_REQUEST	"skdRequest"
+#define OC_RESPONSE	"skdResponse"
+#define OC_GLAMSG	"skdGLAMessage"
+#define OC_REPLAY	"skdReplay"
+
+struct skd_store {
+	LDAP			*ld;
+	char			*uri;
+	char			*base;
+	char			*groups_dn;	/* ou=groups,<base> */
+	char			*requests_dn;
+	char			*responses_dn;
+	char			*messages_dn;
+	char			*replay_dn;
+	char			*agent_dn;	/* cn=gla,<base> */
+	enum skd_store_bind	 bind;
+	char			*bind_dn;
+	char			*password;	/* wiped on close */
+	unsigned		 max_wait_ms;
+	unsigned		 first_ms;
+	unsigned		 reconnects;
+	enum skd_store_err	 err;
+	char			 errmsg[512];
+};
+
+/* ---- session.c ---- */
+
+/* Records an error of kind e on s; returns 0 so that callers can
+ * "return skd_store_i_fail(...)". */
+int skd_store_i_fail(struct skd_store *s, enum skd_store_err e,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records the LDAP result rc of operation what on dn; returns 0.
+ * LDAP_NO_SUCH_ATTRIBUTE and LDAP_ASSERTION_FAILED (a compare-and-swap
+ * lost) map to _CONFLICT. */
+int skd_store_i_ldap_fail(struct skd_store *s, int rc, const char *what,
+    const char *dn);
+/* Makes sure s has a connection (reconnecting if a previous attempt left
+ * it without one); records _UNAVAILABLE and returns 0 if it cannot. */
+int skd_store_i_ensure(struct skd_store *s);
+/* Clears the error state at the start of a public call. */
+void skd_store_i_ok(struct skd_store *s);
+
+/* The operations, each retried across reconnects; they return the LDAP
+ * result code (LDAP_SUCCESS or another) and record nothing: callers decide
+ * which codes are errors.  *out_res (search) is freed with ldap_msgfree
+ * by the caller, whatever the result. */
+int skd_store_i_add(struct skd_store *s, const char *dn, LDAPMod **mods);
+int skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
+    LDAPControl **sctrls);
+int skd_store_i_delete(struct skd_store *s, const char *dn);
+int skd_store_i_search(struct skd_store *s, LDAPMessage **out_res,
+    const char *base, int scope, const char *filter, char **attrs,
+    LDAPControl **sctrls);
+
+/*
+ * skd_store_i_search_each runs a paged search (RFC 2696, page_size entries
+ * per page) and calls cb(s, entry, arg) for each entry; cb returns 1 to go
+ * on, 0 on error (having recorded it), 2 to stop early.  A missing base is
+ * _NOT_FOUND.  Returns 1 on success.
+ */
+typedef int (*skd_store_i_entry_cb)(struct skd_store *s, LDAPMessage *e,
+    void *arg);
+int skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
+    const char *filter, char **attrs, int page_size, skd_store_i_entry_cb cb,
+    void *arg);
+
+/* A list of DNs; skd_store_i_collect_dn is a search_each callback that
+ * appends each entry's DN to one (freed with skd_store_i_strs_free). */
+struct skd_store_i_dns {
+	char	**v;
+	size_t	  n, cap;
+};
+int skd_store_i_collect_dn(struct skd_store *s, LDAPMessage *e, void *arg);
+
+/* skd_store_i_read reads the entry at dn (attrs as for a search): on
+ * success *out_res holds it (free with ldap_msgfree) and *out_e points
+ * into it.  _NOT_FOUND if there is none. */
+int skd_store_i_read(struct skd_store *s, LDAPMessage **out_res,
+    LDAPMessage **out_e, const char *dn, char **attrs);
+
+/* ---- util.c ---- */
+
+/* A malloc'd formatted string, NULL on error. */
+char *skd_store_i_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* A growing modification list; values are borrowed, not copied. */
+struct skd_store_i_mods {
+	LDAPMod		**v;
+	size_t		  n, cap;
+	int		  failed;	/* an allocation failed */
+};
+
+void skd_store_i_mods_init(struct skd_store_i_mods *m);
+void skd_store_i_mods_cleanup(struct skd_store_i_mods *m);
+/* Adds one modification of op (LDAP_MOD_ADD, _DELETE, _REPLACE,
+ * _INCREMENT) of attr with n values (possibly none). */
+void skd_store_i_mods_bin(struct skd_store_i_mods *m, int op,
+    const char *attr, const struct skd_store_blob *vals, size_t n);
+void skd_store_i_mods_strs(struct skd_store_i_mods *m, int op,
+    const char *attr, const char *const *vals, size_t n);
+/* One string value; val NULL means no value (replace: remove). */
+void skd_store_i_mods_str(struct skd_store_i_mods *m, int op,
+    const char *attr, const char *val);
+void skd_store_i_mods_one(struct skd_store_i_mods *m, int op,
+    const char *attr, const void *data, size_t len);
+/* The NULL-terminated array for libldap, or NULL if an allocation failed. */
+LDAPMod **skd_store_i_mods_get(struct skd_store_i_mods *m);
+
+/* skd_store_i_rdn_dn builds "<a1>=<v1>[+<a2>=<v2>],<parent>" with the
+ * values escaped by libldap (RFC 4514); malloc'd, NULL on error. */
+char *skd_store_i_dn(const char *a1, const char *v1, const char *a2,
+    const char *v2, const char *parent);
+/* skd_store_i_filter_escape escapes v for a filter (RFC 4515) with
+ * libldap; malloc'd, NULL on error. */
+char *skd_store_i_filter_escape(const char *v);
+
+/* Entry getters: absent attributes give NULL/0 values and success; they
+ * return 0 only on allocation failure or a malformed value. */
+int skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr,
+    char **out);
+int skd_store_i_get_strs(LDAP *ld, LDAPMessage *e, const char *attr,
+    char ***out, size_t *out_n);
+int skd_store_i_get_blob(LDAP *ld, LDAPMessage *e, const char *attr,
+    unsigned char **out, size_t *out_len);
+int skd_store_i_get_blobs(LDAP *ld, LDAPMessage *e, const char *attr,
+    struct skd_store_blob **out, size_t *out_n);
+int skd_store_i_get_int(LDAP *ld, LDAPMessage *e, const char *attr,
+    long long *out, long long dflt);
+int skd_store_i_get_bool(LDAP *ld, LDAPMessage *e, const char *attr,
+    int *out, int dflt);
+int skd_store_i_get_time(LDAP *ld, LDAPMessage *e, const char *attr,
+    time_t *out);
+
+void skd_store_i_strs_free(char **v, size_t n);
+/* Duplicates a vector of n strings; NULL on error (n == 0 gives NULL and
+ * success is told by the return value). */
+int skd_store_i_strs_dup(char ***out, const char *const *v, size_t n);
+
+/* Set equality, each side without duplicates. */
+int skd_store_i_same_strs(char *const *a, size_t na, char *const *b,
+    size_t nb);
+int skd_store_i_same_blobs(const struct skd_store_blob *a, size_t na,
+    const struct skd_store_blob *b, size_t nb);
+int skd_store_i_same_bytes(const unsigned char *a, size_t na,
+    const unsigned char *b, size_t nb);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * test_interop_recip.c: the RecipientInfos of cms_ri.c against the openssl
+ * CLI.  Each set is put into a full EnvelopedData whose content is
+ * encrypted under the distributed key itself (skd_ri_envelope_with_key);
+ * `openssl cms -decrypt` recovering the content proves that the
+ * RecipientInfos carry exactly that key (RFC 5275 3.1.13: glkWrapped).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "cms/skd_recip.h"
+#include "skd_test.h"
+#include "support/pki.h"
+
+static const unsigned char content[] =
+    "RFC 5275 glKey interop: the content-encryption key is the GL KEK.\n";
+
+static const unsigned char kek_id[] = { 0x01, 0x23, 0x45, 0x67, 0x89 };
+
+static void
+setup_pki(void)
+{
+	(void)skd_test_pki_get();
+}
+
+static char *
+hex(const unsigned char *p, size_t len)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char *s = malloc(2 * len + 1);
+	size_t i;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i < len; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[2 * len] = '\0';
+	return s;
+}
+
+/* write_envelope writes the EnvelopedData around der to <dir>/env.der. */
+static void
+write_envelope(const char *dir, const unsigned char *der, size_t der_len,
+    const unsigned char *key, size_t key_len)
+{
+	unsigned char *env = NULL;
+	size_t env_len = 0;
+	char path[4096];
+
+	ck_assert_int_eq(skd_ri_envelope_with_key(&env, &env_len, der, der_len,
+	    key, key_len, content, sizeof(content) - 1), 1);
+	snprintf(path, sizeof(path), "%s/env.der", dir);
+	ck_assert_int_eq(skd_test_write_file(path, env, env_len), 1);
+	OPENSSL_free(env);
+	skd_test_assert_no_ossl_errors();
+}
+
+/* check_output checks that <dir>/out.bin holds the content. */
+static void
+check_output(const char *dir)
+{
+	unsigned char *got;
+	size_t got_len = 0;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/out.bin", dir);
+	got = skd_test_read_file(path, &got_len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got_len, sizeof(content) - 1);
+	ck_assert_mem_eq(got, content, got_len);
+	free(got);
+	(void)remove(path);
+}
+
+static int
+cli_decrypt_cert(const char *dir, enum skd_test_who who)
+{
+	const struct skd_test_ident *id = skd_test_pki_id(who);
+
+	return skd_test_run(NULL, NULL, "openssl cms -decrypt -inform DER "
+	    "-in '%s/env.der' -recip '%s' -inkey '%s' -out '%s/out.bin' "
+	    "2>/dev/null", dir, id->cert_path, id->key_path, dir);
+}
+
+static int
+cli_decrypt_kek(const char *dir, const unsigned char *kek, size_t kek_len)
+{
+	char *k = hex(kek, kek_len), *i = hex(kek_id, sizeof(kek_id));
+	int rc;
+
+	rc = skd_test_run(NULL, NULL, "openssl cms -decrypt -inform DER "
+	    "-in '%s/env.der' -secretkey %s -secretkeyid %s "
+	    "-out '%s/out.bin' 2>/dev/null", dir, k, i, dir);
+	free(k);
+	free(i);
+	return rc;
+}
+
+/* check_print parses env.der with `openssl cms -cmsout -print` and checks
+ * the EnvelopedData version (RFC 5652 6.1). */
+static void
+check_print(const char *dir, int version)
+{
+	char *out = NULL, *p;
+	int rc;
+
+	rc = skd_test_run(&out, NULL, "openssl cms -cmsout -print -inform DER "
+	    "-in '%s/env.der'", dir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(out);
+	p = strstr(out, "d.envelopedData:");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "version: ");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(atoi(p + strlen("version: ")), version);
+	free(out);
+}
+
+/* One recipient per case; _i selects it. */
+START_TEST(test_cli_single)
+{
+	static const struct {
+		enum skd_test_who	who;
+		enum skd_ri_type	type;
+		unsigned int		flags;
+		size_t			key_len;
+		int			version;
+	} cases[] = {
+		{ SKD_TP_ALICE, SKD_RI_KTRI, 0, 16, 0 },
+		{ SKD_TP_DAVE, SKD_RI_KTRI, SKD_RI_OPT_OAEP, 32, 0 },
+		{ SKD_TP_ALICE, SKD_RI_KTRI, SKD_RI_OPT_SKI, 24, 2 },
+		{ SKD_TP_BOB, SKD_RI_KARI, 0, 32, 2 },
+		{ SKD_TP_CAROL, SKD_RI_KARI, SKD_RI_OPT_SKI, 16, 2 },
+		{ SKD_TP_COUNT, SKD_RI_KEKRI, 0, 16, 2 },
+		{ SKD_TP_COUNT, SKD_RI_KEKRI, 0, 24, 2 },
+		{ SKD_TP_COUNT, SKD_RI_KEKRI, 0, 32, 2 },
+	};
+	static const unsigned char ukm[] = { 0xde, 0xad, 0xbe, 0xef };
+	unsigned char key[32], kek[32], *der = NULL;
+	struct skd_ri_recipient r;
+	size_t len = 0;
+	char *dir = skd_test_tmpdir();
+
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	ck_assert_int_eq(RAND_bytes(kek, sizeof(kek)), 1);
+	memset(&r, 0, sizeof(r));
+	r.type = cases[_i].type;
+	r.flags = cases[_i].flags;
+	if (r.type == SKD_RI_KEKRI) {
+		/* The previous KEK has the same strength as the new one. */
+		r.kek = kek;
+		r.kek_len = cases[_i].key_len;
+		r.kek_id = kek_id;
+		r.kek_id_len = sizeof(kek_id);
+	} else {
+		r.cert = skd_test_pki_id(cases[_i].who)->cert;
+		if (r.type == SKD_RI_KARI && r.flags == 0) {
+			r.ukm = ukm;
+			r.ukm_len = sizeof(ukm);
+		}
+	}
+	ck_assert_int_eq(skd_ri_build_set(&der, &len, key, cases[_i].key_len,
+	    &r, 1), 1);
+	write_envelope(dir, der, len, key, cases[_i].key_len);
+	check_print(dir, cases[_i].version);
+	if (r.type == SKD_RI_KEKRI) {
+		ck_assert_int_eq(cli_decrypt_kek(dir, kek, r.kek_len), 0);
+		check_output(dir);
+		/* A wrong KEK must not decrypt. */
+		kek[0] ^= 0x80;
+		ck_assert_int_ne(cli_decrypt_kek(dir, kek, r.kek_len), 0);
+	} else {
+		ck_assert_int_eq(cli_decrypt_cert(dir, cases[_i].who), 0);
+		check_output(dir);
+		/* Someone else must not. */
+		ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_GLO1), 0);
+	}
+	OPENSSL_free(der);
+	skd_test_rmdir(dir);
+}
+END_TEST
+
+/* Five recipients of every kind in one set: each decrypts with the CLI. */
+START_TEST(test_cli_mixed)
+{
+	static const enum skd_test_who members[] = {
+		SKD_TP_ALICE, SKD_TP_DAVE, SKD_TP_BOB, SKD_TP_CAROL
+	};
+	unsigned char key[32], kek[16], *der = NULL;
+	struct skd_ri_recipient r[5];
+	size_t len = 0, i;
+	char *dir = skd_test_tmpdir();
+
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	ck_assert_int_eq(RAND_bytes(kek, sizeof(kek)), 1);
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		r[i].cert = skd_test_pki_id(members[i])->cert;
+		r[i].type = i < 2 ? SKD_RI_KTRI : SKD_RI_KARI;
+	}
+	r[1].flags = SKD_RI_OPT_OAEP | SKD_RI_OPT_SKI;
+	r[3].flags = SKD_RI_OPT_SKI;
+	r[4].type = SKD_RI_KEKRI;
+	r[4].kek = kek;
+	r[4].kek_len = sizeof(kek);
+	r[4].kek_id = kek_id;
+	r[4].kek_id_len = sizeof(kek_id);
+	ck_assert_int_eq(skd_ri_build_set(&der, &len, key, sizeof(key), r, 5),
+	    1);
+	write_envelope(dir, der, len, key, sizeof(key));
+	check_print(dir, 2);
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(cli_decrypt_cert(dir, members[i]) == 0,
+		    "openssl cms cannot decrypt for %s",
+		    skd_test_pki_id(members[i])->name);
+		check_output(dir);
+	}
+	ck_assert_int_eq(cli_decrypt_kek(dir, kek, sizeof(kek)), 0);
+	check_output(dir);
+	ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_STRANGER), 0);
+	OPENSSL_free(der);
+	skd_test_rmdir(dir);
+}
+END_TEST
+
+Suite *
+skd_suite_interop_recip(void)
+{
+	Suite *s = suite_create("interop_recip");
+	TCase *tc = tcase_create("openssl-cli");
+
+	tcase_add_unchecked_fixture(tc, setup_pki, NULL);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_cli_single, 0, 8);
+	tcase_add_test(tc, test_cli_mixed);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,49 @@
+/*
+ * skd_test.h: what every test file shares.
+ *
+ * Each tests/{unit,dir,interop}/test_<name>.c defines
+ *   Suite *skd_suite_<name>(void);
+ * and the Makefile lists them in skd_suites.inc, so adding a suite is
+ * adding a file.  Support code lives in tests/support/.
+ */
+#ifndef SKD_TEST_H
+#define SKD_TEST_H
+
+#include <check.h>
+#include <stddef.h>
+
+#define SKD_SUITE(name, scope) Suite *skd_suite_##name(void);
+#include "skd_suites.inc"
+#undef SKD_SUITE
+
+/* Top of the source tree ($SKD_TOP, else "."); never NULL. */
+const char *skd_test_top(void);
+
+/* Path to the built skd program ($SKD_BIN, else build/skd); never NULL. */
+const char *skd_test_bin(void);
+
+/*
+ * skd_test_tmpdir makes a fresh private directory under $TMPDIR and returns
+ * its path (caller frees with skd_test_rmdir, which also removes it).
+ */
+char *skd_test_tmpdir(void);
+void skd_test_rmdir(char *dir);
+
+/*
+ * skd_test_run runs a shell command line; returns its exit status (0..255),
+ * or -1 if it could not be run.  When out is not NULL the command's stdout is
+ * captured into *out (NUL-terminated, caller frees) and *out_len.
+ */
+int skd_test_run(char **out, size_t *out_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* skd_test_read_file reads a whole file; returns a malloc'd buffer or NULL. */
+unsigned char *skd_test_read_file(const char *path, size_t *out_len);
+
+/* skd_test_write_file writes len bytes; returns one on success. */
+int skd_test_write_file(const char *path, const void *data, size_t len);
+
+/* Asserts the OpenSSL error queue is empty, printing it if not. */
+void skd_test_assert_no_ossl_errors(void);
+
+#endif
