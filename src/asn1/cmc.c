@@ -7,13 +7,26 @@
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
 
-#include "asn1/skd_asn1.h"
+#include "asn1/asn1_local.h"
 
-ASN1_SEQUENCE(SKD_TAGGED_ATTRIBUTE) = {
+/* Printing a control shows its values decoded, not as hex. */
+static int
+tagged_attr_cb(int op, ASN1_VALUE **pval, const ASN1_ITEM *it, void *exarg)
+{
+	ASN1_PRINT_ARG *parg = exarg;
+
+	(void)it;
+	if (op != ASN1_OP_PRINT_POST)
+		return 1;
+	return skd_asn1_print_control_values(parg->out,
+	    (const SKD_TAGGED_ATTRIBUTE *)*pval, parg->indent + 2);
+}
+
+ASN1_SEQUENCE_cb(SKD_TAGGED_ATTRIBUTE, tagged_attr_cb) = {
 	ASN1_SIMPLE(SKD_TAGGED_ATTRIBUTE, bodyPartID, ASN1_INTEGER),
 	ASN1_SIMPLE(SKD_TAGGED_ATTRIBUTE, attrType, ASN1_OBJECT),
 	ASN1_SET_OF(SKD_TAGGED_ATTRIBUTE, attrValues, ASN1_ANY)
-} ASN1_SEQUENCE_END(SKD_TAGGED_ATTRIBUTE)
+} ASN1_SEQUENCE_END_cb(SKD_TAGGED_ATTRIBUTE, SKD_TAGGED_ATTRIBUTE)
 IMPLEMENT_ASN1_FUNCTIONS(SKD_TAGGED_ATTRIBUTE)
 
 ASN1_SEQUENCE(SKD_TAGGED_CERT_REQUEST) = {

@@ -377,15 +377,19 @@ ri_aes_wrap(unsigned char *out, size_t *out_len, const unsigned char *kek,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "key wrap input length");
 		goto err;
 	}
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
 		goto err;
+	}
 	EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if (!EVP_CipherInit_ex(ctx, cipher, NULL, kek, NULL, enc))
+	if (!EVP_CipherInit_ex(ctx, cipher, NULL, kek, NULL, enc)) {
 		goto err;
-	if (!EVP_CipherUpdate(ctx, out, &len, in, (int)in_len))
+	}
+	if (!EVP_CipherUpdate(ctx, out, &len, in, (int)in_len)) {
 		goto err;
-	if (!EVP_CipherFinal_ex(ctx, out + len, &fin))
+	}
+	if (!EVP_CipherFinal_ex(ctx, out + len, &fin)) {
 		goto err;
+	}
 	*out_len = (size_t)len + (size_t)fin;
 	ok = 1;
  err:
@@ -423,8 +427,9 @@ ri_algor_unpack(const X509_ALGOR *alg, const ASN1_ITEM *it)
 	int ptype;
 
 	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	if (ptype != V_ASN1_SEQUENCE || pval == NULL)
+	if (ptype != V_ASN1_SEQUENCE || pval == NULL) {
 		return NULL;
+	}
 	return ASN1_item_unpack(pval, it);
 }
 
@@ -434,14 +439,17 @@ ri_ias_new(X509 *cert)
 	SKD_RI_IAS *ias;
 
 	if ((ias = (SKD_RI_IAS *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_IAS))) ==
-	    NULL)
+	    NULL) {
 		return NULL;
-	if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(cert)))
+	}
+	if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(cert))) {
 		goto err;
+	}
 	ASN1_INTEGER_free(ias->serial);
 	if ((ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(cert))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	return ias;
  err:
 	ASN1_item_free((ASN1_VALUE *)ias, ASN1_ITEM_rptr(SKD_RI_IAS));
@@ -481,8 +489,9 @@ ri_ski_matches(const ASN1_OCTET_STRING *ski, X509 *cert)
 static int
 ri_set_octets(ASN1_OCTET_STRING **os, const unsigned char *p, size_t len)
 {
-	if (*os == NULL && (*os = ASN1_OCTET_STRING_new()) == NULL)
+	if (*os == NULL && (*os = ASN1_OCTET_STRING_new()) == NULL) {
 		return 0;
+	}
 	return ASN1_OCTET_STRING_set(*os, p, (int)len);
 }
 
@@ -493,8 +502,9 @@ ri_algor_set_wrap(X509_ALGOR *alg, size_t kek_len)
 {
 	int nid = ri_wrap_nid(kek_len);
 
-	if (nid == NID_undef)
+	if (nid == NID_undef) {
 		return 0;
+	}
 	return X509_ALGOR_set0(alg, OBJ_nid2obj(nid), V_ASN1_UNDEF, NULL);
 }
 
@@ -506,8 +516,9 @@ ri_algor_set_seq(X509_ALGOR *alg, int nid, const ASN1_VALUE *val,
 {
 	ASN1_STRING *params = NULL;
 
-	if (ASN1_item_pack((void *)val, it, &params) == NULL)
+	if (ASN1_item_pack((void *)val, it, &params) == NULL) {
 		return 0;
+	}
 	if (!X509_ALGOR_set0(alg, OBJ_nid2obj(nid), V_ASN1_SEQUENCE, params)) {
 		ASN1_STRING_free(params);
 		return 0;
@@ -530,16 +541,19 @@ ri_algor_set_oaep(X509_ALGOR *alg)
 	if ((p = RSA_OAEP_PARAMS_new()) == NULL ||
 	    (p->hashFunc = X509_ALGOR_new()) == NULL ||
 	    (p->maskGenFunc = X509_ALGOR_new()) == NULL ||
-	    (mgfmd = X509_ALGOR_new()) == NULL)
+	    (mgfmd = X509_ALGOR_new()) == NULL) {
 		goto err;
+	}
 	X509_ALGOR_set_md(p->hashFunc, EVP_sha256());
 	X509_ALGOR_set_md(mgfmd, EVP_sha256());
 	if (!ri_algor_set_seq(p->maskGenFunc, NID_mgf1, (ASN1_VALUE *)mgfmd,
-	    ASN1_ITEM_rptr(X509_ALGOR)))
+	    ASN1_ITEM_rptr(X509_ALGOR))) {
 		goto err;
+	}
 	if (!ri_algor_set_seq(alg, NID_rsaesOaep, (ASN1_VALUE *)p,
-	    ASN1_ITEM_rptr(RSA_OAEP_PARAMS)))
+	    ASN1_ITEM_rptr(RSA_OAEP_PARAMS))) {
 		goto err;
+	}
 	ok = 1;
  err:
 	X509_ALGOR_free(mgfmd);
@@ -595,22 +609,36 @@ ri_ktri_padding(EVP_PKEY_CTX *ctx, const X509_ALGOR *kea)
 	X509_ALGOR_get0(NULL, &ptype, NULL, kea);
 	if (ptype == V_ASN1_SEQUENCE) {
 		p = ri_algor_unpack(kea, ASN1_ITEM_rptr(RSA_OAEP_PARAMS));
-		if (p == NULL)
-			goto bad;
+		if (p == NULL) {
+			RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+			    "RSAES-OAEP parameters");
+			goto err;
+		}
 	} else if (ptype != V_ASN1_UNDEF) {
-		goto bad;
+		RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+		    "RSAES-OAEP parameters");
+		goto err;
 	}
 	/* RFC 3560 3: absent fields are SHA-1, MGF1-SHA-1, empty label. */
-	if ((md = ri_oaep_md(p != NULL ? p->hashFunc : NULL)) == NULL)
-		goto bad;
+	if ((md = ri_oaep_md(p != NULL ? p->hashFunc : NULL)) == NULL) {
+		RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+		    "RSAES-OAEP parameters");
+		goto err;
+	}
 	mgf = EVP_sha1();
 	if (p != NULL && p->maskGenFunc != NULL) {
-		if (ri_algor_nid(p->maskGenFunc) != NID_mgf1)
-			goto bad;
+		if (ri_algor_nid(p->maskGenFunc) != NID_mgf1) {
+			RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+			    "RSAES-OAEP parameters");
+			goto err;
+		}
 		mgfmd = ri_algor_unpack(p->maskGenFunc,
 		    ASN1_ITEM_rptr(X509_ALGOR));
-		if (mgfmd == NULL || (mgf = ri_oaep_md(mgfmd)) == NULL)
-			goto bad;
+		if (mgfmd == NULL || (mgf = ri_oaep_md(mgfmd)) == NULL) {
+			RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+			    "RSAES-OAEP parameters");
+			goto err;
+		}
 	}
 	if (p != NULL && p->pSourceFunc != NULL) {
 		const ASN1_STRING *label;
@@ -619,18 +647,19 @@ ri_ktri_padding(EVP_PKEY_CTX *ctx, const X509_ALGOR *kea)
 		X509_ALGOR_get0(NULL, &ptype, (const void **)&label,
 		    p->pSourceFunc);
 		if (ri_algor_nid(p->pSourceFunc) != NID_pSpecified ||
-		    ptype != V_ASN1_OCTET_STRING || ASN1_STRING_length(label) != 0)
-			goto bad;
+		    ptype != V_ASN1_OCTET_STRING ||
+		    ASN1_STRING_length(label) != 0) {
+			RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+			    "RSAES-OAEP parameters");
+			goto err;
+		}
 	}
 	if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, mgf) <= 0)
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, mgf) <= 0) {
 		goto err;
+	}
 	ok = 1;
-	goto err;
- bad:
-	RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
-	    "RSAES-OAEP parameters");
  err:
 	X509_ALGOR_free(mgfmd);
 	RSA_OAEP_PARAMS_free(p);
@@ -656,8 +685,9 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	}
 	if ((ri = (SKD_RI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI))) == NULL ||
 	    (kt = (SKD_KTRI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_KTRI))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	ri->type = SKD_RI_KTRI;
 	ri->d.ktri = kt;
 
@@ -665,17 +695,20 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	if (r->flags & SKD_RI_OPT_SKI) {
 		kt->version = 2;
 		kt->rid->type = RI_RID_SKI;
-		if ((kt->rid->d.ski = ri_cert_ski(r->cert)) == NULL)
+		if ((kt->rid->d.ski = ri_cert_ski(r->cert)) == NULL) {
 			goto err;
+		}
 	} else {
 		kt->version = 0;
 		kt->rid->type = RI_RID_IAS;
-		if ((kt->rid->d.ias = ri_ias_new(r->cert)) == NULL)
+		if ((kt->rid->d.ias = ri_ias_new(r->cert)) == NULL) {
 			goto err;
+		}
 	}
 	if (r->flags & SKD_RI_OPT_OAEP) {
-		if (!ri_algor_set_oaep(kt->kea))
+		if (!ri_algor_set_oaep(kt->kea)) {
 			goto err;
+		}
 	} else if (!X509_ALGOR_set0(kt->kea, OBJ_nid2obj(NID_rsaEncryption),
 	    V_ASN1_NULL, NULL)) {
 		/* RFC 3370 4.2.1: rsaEncryption parameters are NULL. */
@@ -683,12 +716,14 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	}
 
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) == NULL ||
-	    EVP_PKEY_encrypt_init(ctx) <= 0 || !ri_ktri_padding(ctx, kt->kea))
+	    EVP_PKEY_encrypt_init(ctx) <= 0 || !ri_ktri_padding(ctx, kt->kea)) {
 		goto err;
+	}
 	if (EVP_PKEY_encrypt(ctx, NULL, &ek_len, key, key_len) <= 0 ||
 	    ek_len > RI_MAX_EK || (ek = OPENSSL_malloc(ek_len)) == NULL ||
-	    EVP_PKEY_encrypt(ctx, ek, &ek_len, key, key_len) <= 0)
+	    EVP_PKEY_encrypt(ctx, ek, &ek_len, key, key_len) <= 0) {
 		goto err;
+	}
 	ASN1_STRING_set0(kt->ek, ek, (int)ek_len);
 	ek = NULL;
 	EVP_PKEY_CTX_free(ctx);
@@ -711,16 +746,19 @@ ri_open_ktri(unsigned char **out_key, size_t *out_len, const SKD_KTRI *kt,
 	int ok = 0;
 
 	if (!EVP_PKEY_is_a(pkey, "RSA")) {
-		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE, "ktri needs an RSA key");
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "ktri needs an RSA key");
 		goto err;
 	}
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-	    EVP_PKEY_decrypt_init(ctx) <= 0 || !ri_ktri_padding(ctx, kt->kea))
+	    EVP_PKEY_decrypt_init(ctx) <= 0 || !ri_ktri_padding(ctx, kt->kea)) {
 		goto err;
+	}
 	if (EVP_PKEY_decrypt(ctx, NULL, &buf_len, kt->ek->data,
 	    (size_t)kt->ek->length) <= 0 || buf_len > RI_MAX_EK ||
-	    (buf = OPENSSL_malloc(buf_len)) == NULL)
+	    (buf = OPENSSL_malloc(buf_len)) == NULL) {
 		goto err;
+	}
 	len = buf_len;
 	if (EVP_PKEY_decrypt(ctx, buf, &len, kt->ek->data,
 	    (size_t)kt->ek->length) <= 0) {
@@ -773,8 +811,9 @@ ri_ec_curve_nid(const EVP_PKEY *pkey, char *name, size_t name_len)
 {
 	if (!EVP_PKEY_is_a(pkey, "EC") ||
 	    !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-	    name, name_len, NULL))
+	    name, name_len, NULL)) {
 		return NID_undef;
+	}
 	return OBJ_txt2nid(name);
 }
 
@@ -800,14 +839,17 @@ ri_kari_kek(unsigned char *kek, size_t kek_len, EVP_PKEY *priv,
 	if ((dctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(dctx) <= 0 ||
 	    EVP_PKEY_derive_set_peer(dctx, peer) <= 0 ||
-	    EVP_PKEY_derive(dctx, z, &z_len) <= 0)
+	    EVP_PKEY_derive(dctx, z, &z_len) <= 0) {
 		goto err;
+	}
 	if ((info_len = CMS_SharedInfo_encode(&info, wrap, ukm,
-	    (int)kek_len)) <= 0)
+	    (int)kek_len)) <= 0) {
 		goto err;
+	}
 	if ((kdf = EVP_KDF_fetch(NULL, "X963KDF", NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
+	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
 		goto err;
+	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 	    (char *)md, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z,
@@ -815,8 +857,9 @@ ri_kari_kek(unsigned char *kek, size_t kek_len, EVP_PKEY *priv,
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
 	    info, (size_t)info_len);
 	params[3] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, kek, kek_len, params) <= 0)
+	if (EVP_KDF_derive(kctx, kek, kek_len, params) <= 0) {
 		goto err;
+	}
 	ok = 1;
  err:
 	OPENSSL_cleanse(z, sizeof(z));
@@ -845,45 +888,59 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 	int curve;
 
 	if ((peer = X509_get0_pubkey(r->cert)) == NULL ||
-	    (curve = ri_ec_curve_nid(peer, grp, sizeof(grp))) == NID_undef)
-		goto bad;
-	for (i = 0; i < sizeof(ri_kdfs) / sizeof(ri_kdfs[0]); i++) {
-		if (ri_kdfs[i].curve_nid == curve)
-			kdf = &ri_kdfs[i];
+	    (curve = ri_ec_curve_nid(peer, grp, sizeof(grp))) == NID_undef) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari needs an EC P-256/384/521 certificate");
+		goto err;
 	}
-	if (kdf == NULL || r->ukm_len > SKD_RI_MAX_ID)
-		goto bad;
+	for (i = 0; i < sizeof(ri_kdfs) / sizeof(ri_kdfs[0]); i++) {
+		if (ri_kdfs[i].curve_nid == curve) {
+			kdf = &ri_kdfs[i];
+		}
+	}
+	if (kdf == NULL || r->ukm_len > SKD_RI_MAX_ID) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari needs an EC P-256/384/521 certificate");
+		goto err;
+	}
 
 	if ((ri = (SKD_RI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI))) == NULL ||
 	    (ka = (SKD_KARI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_KARI))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	ri->type = SKD_RI_KARI;
 	ri->d.kari = ka;
 	ka->version = 3;	/* RFC 5652 6.2.2 */
-	if (r->ukm_len > 0 && !ri_set_octets(&ka->ukm, r->ukm, r->ukm_len))
+	if (r->ukm_len > 0 && !ri_set_octets(&ka->ukm, r->ukm, r->ukm_len)) {
 		goto err;
+	}
 
 	/* The wrap matches the distributed key's strength, as OpenSSL does. */
 	if ((wrap = X509_ALGOR_new()) == NULL ||
 	    !ri_algor_set_wrap(wrap, key_len) ||
 	    !ri_algor_set_seq(ka->kea, kdf->kdf_nid, (ASN1_VALUE *)wrap,
-	    ASN1_ITEM_rptr(X509_ALGOR)))
+	    ASN1_ITEM_rptr(X509_ALGOR))) {
 		goto err;
+	}
 
 	/* RFC 5753 3.1.1: originatorKey, id-ecPublicKey, ECPoint. */
-	if ((eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", grp)) == NULL)
+	if ((eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", grp)) == NULL) {
 		goto err;
-	if ((pt_len = EVP_PKEY_get1_encoded_public_key(eph, &pt)) == 0)
+	}
+	if ((pt_len = EVP_PKEY_get1_encoded_public_key(eph, &pt)) == 0) {
 		goto err;
+	}
 	ka->originator->type = RI_OIK_KEY;
 	if ((opk = (SKD_RI_OPK *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_OPK))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	ka->originator->d.key = opk;
 	if (!X509_ALGOR_set0(opk->alg, OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
-	    V_ASN1_UNDEF, NULL))
+	    V_ASN1_UNDEF, NULL)) {
 		goto err;
+	}
 	ASN1_STRING_set0(opk->pub, pt, (int)pt_len);
 	pt = NULL;
 	/* No unused bits: stop the encoder trimming trailing zero bits. */
@@ -891,36 +948,39 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 	opk->pub->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 
 	if (!ri_kari_kek(kek, key_len, eph, peer, kdf->md, wrap, ka->ukm) ||
-	    !ri_aes_wrap(ek, &ek_len, kek, key_len, key, key_len, 1))
+	    !ri_aes_wrap(ek, &ek_len, kek, key_len, key, key_len, 1)) {
 		goto err;
+	}
 
 	if ((rek = (SKD_RI_REK *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_REK))) ==
-	    NULL || !ri_set_octets(&rek->ek, ek, ek_len))
+	    NULL || !ri_set_octets(&rek->ek, ek, ek_len)) {
 		goto err;
+	}
 	if (r->flags & SKD_RI_OPT_SKI) {
 		rek->rid->type = 1;
 		if ((rek->rid->d.rkeyid = (SKD_RI_RKEYID *)ASN1_item_new(
-		    ASN1_ITEM_rptr(SKD_RI_RKEYID))) == NULL)
+		    ASN1_ITEM_rptr(SKD_RI_RKEYID))) == NULL) {
 			goto err;
+		}
 		ASN1_OCTET_STRING_free(rek->rid->d.rkeyid->ski);
-		if ((rek->rid->d.rkeyid->ski = ri_cert_ski(r->cert)) == NULL)
+		if ((rek->rid->d.rkeyid->ski = ri_cert_ski(r->cert)) == NULL) {
 			goto err;
+		}
 	} else {
 		rek->rid->type = 0;
-		if ((rek->rid->d.ias = ri_ias_new(r->cert)) == NULL)
+		if ((rek->rid->d.ias = ri_ias_new(r->cert)) == NULL) {
 			goto err;
+		}
 	}
-	if (!sk_SKD_RI_REK_push(ka->reks, rek))
+	if (!sk_SKD_RI_REK_push(ka->reks, rek)) {
 		goto err;
+	}
 	rek = NULL;
 
 	OPENSSL_cleanse(kek, sizeof(kek));
 	X509_ALGOR_free(wrap);
 	EVP_PKEY_free(eph);
 	return ri;
- bad:
-	RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
-	    "kari needs an EC P-256/384/521 certificate");
  err:
 	OPENSSL_cleanse(kek, sizeof(kek));
 	OPENSSL_free(pt);
@@ -946,23 +1006,40 @@ ri_kari_peer(const SKD_RI_OIK *oik, EVP_PKEY *priv)
 	int ptype, curve;
 
 	/* RFC 5753 3.1.1: the originator MUST be originatorKey. */
-	if (oik->type != RI_OIK_KEY)
-		goto bad;
+	if (oik->type != RI_OIK_KEY) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari originator");
+		goto err;
+	}
 	opk = oik->d.key;
-	if ((curve = ri_ec_curve_nid(priv, grp, sizeof(grp))) == NID_undef)
-		goto bad;
+	if ((curve = ri_ec_curve_nid(priv, grp, sizeof(grp))) == NID_undef) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari originator");
+		goto err;
+	}
 	X509_ALGOR_get0(&obj, &ptype, &pval, opk->alg);
-	if (OBJ_obj2nid(obj) != NID_X9_62_id_ecPublicKey)
-		goto bad;
+	if (OBJ_obj2nid(obj) != NID_X9_62_id_ecPublicKey) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari originator");
+		goto err;
+	}
 	/* Parameters absent, NULL, or the recipient's own named curve. */
 	if (ptype == V_ASN1_OBJECT) {
-		if (OBJ_obj2nid(pval) != curve)
-			goto bad;
+		if (OBJ_obj2nid(pval) != curve) {
+			RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+			    "kari originator");
+			goto err;
+		}
 	} else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
-		goto bad;
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari originator");
+		goto err;
 	}
-	if ((opk->pub->flags & 0x07) != 0 || opk->pub->length <= 0)
-		goto bad;
+	if ((opk->pub->flags & 0x07) != 0 || opk->pub->length <= 0) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari originator");
+		goto err;
+	}
 	params[0] = OSSL_PARAM_construct_utf8_string(
 	    OSSL_PKEY_PARAM_GROUP_NAME, grp, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
@@ -970,12 +1047,11 @@ ri_kari_peer(const SKD_RI_OIK *oik, EVP_PKEY *priv)
 	params[2] = OSSL_PARAM_construct_end();
 	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+	    EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
 		goto err;
+	}
 	EVP_PKEY_CTX_free(ctx);
 	return peer;
- bad:
-	RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE, "kari originator");
  err:
 	EVP_PKEY_CTX_free(ctx);
 	return NULL;
@@ -994,20 +1070,29 @@ ri_open_kari(unsigned char **out_key, size_t *out_len, const SKD_KARI *ka,
 	int ok = 0, nid = ri_algor_nid(ka->kea);
 
 	for (i = 0; i < sizeof(ri_kdfs_in) / sizeof(ri_kdfs_in[0]); i++) {
-		if (ri_kdfs_in[i].kdf_nid == nid)
+		if (ri_kdfs_in[i].kdf_nid == nid) {
 			kdf = &ri_kdfs_in[i];
+		}
 	}
-	if (kdf == NULL)
-		goto bad;
+	if (kdf == NULL) {
+		RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+		    "kari keyEncryptionAlgorithm");
+		goto err;
+	}
 	/* RFC 5753 7.1.5: the parameters are the KeyWrapAlgorithm. */
 	wrap = ri_algor_unpack(ka->kea, ASN1_ITEM_rptr(X509_ALGOR));
 	if (wrap == NULL || (kek_len = ri_wrap_nid_len(ri_algor_nid(wrap))) ==
-	    0 || !ri_algor_params_absent(wrap, 0))
-		goto bad;
-	if ((peer = ri_kari_peer(ka->originator, pkey)) == NULL)
+	    0 || !ri_algor_params_absent(wrap, 0)) {
+		RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
+		    "kari keyEncryptionAlgorithm");
 		goto err;
-	if (!ri_kari_kek(kek, kek_len, pkey, peer, kdf->md, wrap, ka->ukm))
+	}
+	if ((peer = ri_kari_peer(ka->originator, pkey)) == NULL) {
 		goto err;
+	}
+	if (!ri_kari_kek(kek, kek_len, pkey, peer, kdf->md, wrap, ka->ukm)) {
+		goto err;
+	}
 	if (!ri_aes_wrap(buf, &len, kek, kek_len, rek->ek->data,
 	    (size_t)rek->ek->length, 0)) {
 		RI_ERR(CMS_R_DECRYPT_ERROR, "kari unwrap");
@@ -1017,14 +1102,11 @@ ri_open_kari(unsigned char **out_key, size_t *out_len, const SKD_KARI *ka,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "kari key length");
 		goto err;
 	}
-	if ((*out_key = OPENSSL_memdup(buf, len)) == NULL)
+	if ((*out_key = OPENSSL_memdup(buf, len)) == NULL) {
 		goto err;
+	}
 	*out_len = len;
 	ok = 1;
-	goto err;
- bad:
-	RI_ERR(CMS_R_UNSUPPORTED_KEY_ENCRYPTION_ALGORITHM,
-	    "kari keyEncryptionAlgorithm");
  err:
 	OPENSSL_cleanse(kek, sizeof(kek));
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -1063,16 +1145,18 @@ ri_build_kekri(const unsigned char *key, size_t key_len,
 	}
 	if ((ri = (SKD_RI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI))) == NULL ||
 	    (kk = (SKD_KEKRI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_KEKRI))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	ri->type = SKD_RI_KEKRI;
 	ri->d.kekri = kk;
 	kk->version = 4;	/* RFC 5652 6.2.3 */
 	if (!ri_set_octets(&kk->kekid->keyid, r->kek_id, r->kek_id_len) ||
 	    !ri_algor_set_wrap(kk->kea, r->kek_len) ||
 	    !ri_aes_wrap(ek, &ek_len, r->kek, r->kek_len, key, key_len, 1) ||
-	    !ri_set_octets(&kk->ek, ek, ek_len))
+	    !ri_set_octets(&kk->ek, ek, ek_len)) {
 		goto err;
+	}
 	return ri;
  err:
 	ASN1_item_free((ASN1_VALUE *)ri, ASN1_ITEM_rptr(SKD_RI));
@@ -1102,8 +1186,9 @@ ri_open_kekri(unsigned char **out_key, size_t *out_len,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "kekri key length");
 		goto err;
 	}
-	if ((*out_key = OPENSSL_memdup(buf, len)) == NULL)
+	if ((*out_key = OPENSSL_memdup(buf, len)) == NULL) {
 		goto err;
+	}
 	*out_len = len;
 	ok = 1;
  err:
@@ -1119,6 +1204,7 @@ ri_open_kekri(unsigned char **out_key, size_t *out_len,
 static int
 ri_check(const SKD_RI *ri)
 {
+	const STACK_OF(SKD_RI_REK) *reks;
 	int i;
 
 	switch (ri->type) {
@@ -1126,17 +1212,20 @@ ri_check(const SKD_RI *ri)
 		/* RFC 5652 6.2.1: version follows the rid choice. */
 		if (ri->d.ktri->version !=
 		    (ri->d.ktri->rid->type == RI_RID_SKI ? 2 : 0) ||
-		    ri->d.ktri->ek->length > RI_MAX_EK)
+		    ri->d.ktri->ek->length > RI_MAX_EK) {
 			return 0;
+		}
 		return 1;
 	case SKD_RI_KARI:
-		if (ri->d.kari->version != 3 ||
-		    sk_SKD_RI_REK_num(ri->d.kari->reks) < 1)
+		reks = ri->d.kari->reks;
+		if (ri->d.kari->version != 3 || sk_SKD_RI_REK_num(reks) < 1) {
 			return 0;
-		for (i = 0; i < sk_SKD_RI_REK_num(ri->d.kari->reks); i++) {
-			if (sk_SKD_RI_REK_value(ri->d.kari->reks, i)->ek->length >
-			    RI_MAX_EK)
+		}
+		for (i = 0; i < sk_SKD_RI_REK_num(reks); i++) {
+			if (sk_SKD_RI_REK_value(reks, i)->ek->length >
+			    RI_MAX_EK) {
 				return 0;
+			}
 		}
 		return 1;
 	case SKD_RI_KEKRI:
@@ -1164,28 +1253,42 @@ ri_parse_set(const unsigned char *der, size_t der_len)
 	unsigned char *re = NULL;
 	int re_len, n, i;
 
-	if (der == NULL || der_len == 0 || der_len > SKD_RI_MAX_DER)
-		goto bad;
+	if (der == NULL || der_len == 0 || der_len > SKD_RI_MAX_DER) {
+		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
+		    "malformed RecipientInfos");
+		goto err;
+	}
 	set = (STACK_OF(SKD_RI) *)ASN1_item_d2i(NULL, &p, (long)der_len,
 	    ASN1_ITEM_rptr(SKD_RI_SET));
-	if (set == NULL || p != der + der_len)
-		goto bad;
-	n = sk_SKD_RI_num(set);
-	if (n < 1 || n > SKD_RI_MAX_RECIPIENTS)
-		goto bad;
-	if ((re_len = ASN1_item_i2d((ASN1_VALUE *)set, &re,
-	    ASN1_ITEM_rptr(SKD_RI_SET))) <= 0)
+	if (set == NULL || p != der + der_len) {
+		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
+		    "malformed RecipientInfos");
 		goto err;
-	if ((size_t)re_len != der_len || memcmp(re, der, der_len) != 0)
-		goto bad;
+	}
+	n = sk_SKD_RI_num(set);
+	if (n < 1 || n > SKD_RI_MAX_RECIPIENTS) {
+		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
+		    "malformed RecipientInfos");
+		goto err;
+	}
+	if ((re_len = ASN1_item_i2d((ASN1_VALUE *)set, &re,
+	    ASN1_ITEM_rptr(SKD_RI_SET))) <= 0) {
+		goto err;
+	}
+	if ((size_t)re_len != der_len || memcmp(re, der, der_len) != 0) {
+		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
+		    "malformed RecipientInfos");
+		goto err;
+	}
 	for (i = 0; i < n; i++) {
-		if (!ri_check(sk_SKD_RI_value(set, i)))
-			goto bad;
+		if (!ri_check(sk_SKD_RI_value(set, i))) {
+			RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
+			    "malformed RecipientInfos");
+			goto err;
+		}
 	}
 	OPENSSL_free(re);
 	return set;
- bad:
-	RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO, "malformed RecipientInfos");
  err:
 	OPENSSL_free(re);
 	ASN1_item_free((ASN1_VALUE *)set, ASN1_ITEM_rptr(SKD_RI_SET));
@@ -1220,8 +1323,9 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "key length or recipients");
 		goto err;
 	}
-	if ((set = sk_SKD_RI_new_reserve(NULL, (int)n)) == NULL)
+	if ((set = sk_SKD_RI_new_reserve(NULL, (int)n)) == NULL) {
 		goto err;
+	}
 	for (i = 0; i < n; i++) {
 		const struct skd_ri_recipient *r = &recips[i];
 
@@ -1246,14 +1350,16 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 			    "cannot build a RecipientInfo");
 			goto err;
 		}
-		if (!sk_SKD_RI_push(set, ri))
+		if (!sk_SKD_RI_push(set, ri)) {
 			goto err;
+		}
 		ri = NULL;
 	}
 	/* The encoder sorts the SET OF into DER order. */
 	if ((der_len = ASN1_item_i2d((ASN1_VALUE *)set, &der,
-	    ASN1_ITEM_rptr(SKD_RI_SET))) <= 0)
+	    ASN1_ITEM_rptr(SKD_RI_SET))) <= 0) {
 		goto err;
+	}
 	*out_der = der;
 	*out_len = (size_t)der_len;
 	der = NULL;
@@ -1281,8 +1387,9 @@ skd_ri_open_cert(unsigned char **out_key, size_t *out_key_len,
 		    "certificate and key");
 		goto err;
 	}
-	if ((set = ri_parse_set(der, der_len)) == NULL)
+	if ((set = ri_parse_set(der, der_len)) == NULL) {
 		goto err;
+	}
 	/* The first RecipientInfo naming cert decides; no trying others. */
 	for (i = 0; i < sk_SKD_RI_num(set) && !found; i++) {
 		ri = sk_SKD_RI_value(set, i);
@@ -1312,8 +1419,10 @@ skd_ri_open_cert(unsigned char **out_key, size_t *out_key_len,
 			}
 		}
 	}
-	if (!found)
-		RI_ERR(CMS_R_NO_MATCHING_RECIPIENT, "no RecipientInfo for cert");
+	if (!found) {
+		RI_ERR(CMS_R_NO_MATCHING_RECIPIENT,
+		    "no RecipientInfo for cert");
+	}
  err:
 	ri_free_set(set);
 	return ok;
@@ -1336,12 +1445,14 @@ skd_ri_open_kek(unsigned char **out_key, size_t *out_key_len,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "KEK or key id");
 		goto err;
 	}
-	if ((set = ri_parse_set(der, der_len)) == NULL)
+	if ((set = ri_parse_set(der, der_len)) == NULL) {
 		goto err;
+	}
 	for (i = 0; i < sk_SKD_RI_num(set) && !found; i++) {
 		ri = sk_SKD_RI_value(set, i);
-		if (ri->type != SKD_RI_KEKRI)
+		if (ri->type != SKD_RI_KEKRI) {
 			continue;
+		}
 		id = ri->d.kekri->kekid->keyid;
 		if ((size_t)id->length == kek_id_len &&
 		    memcmp(id->data, kek_id, kek_id_len) == 0) {
@@ -1350,8 +1461,9 @@ skd_ri_open_kek(unsigned char **out_key, size_t *out_key_len,
 			    kek, kek_len);
 		}
 	}
-	if (!found)
+	if (!found) {
 		RI_ERR(CMS_R_NO_MATCHING_RECIPIENT, "no kekri for key id");
+	}
  err:
 	ri_free_set(set);
 	return ok;
@@ -1369,8 +1481,9 @@ ri_entry_set_ias(struct skd_ri_entry *e, const SKD_RI_IAS *ias)
 {
 	e->rid_type = SKD_RI_RID_ISSUER_SERIAL;
 	if ((e->issuer = X509_NAME_dup(ias->issuer)) == NULL ||
-	    (e->serial = ASN1_INTEGER_dup(ias->serial)) == NULL)
+	    (e->serial = ASN1_INTEGER_dup(ias->serial)) == NULL) {
 		return 0;
+	}
 	return 1;
 }
 
@@ -1381,8 +1494,9 @@ ri_entry_set_id(struct skd_ri_entry *e, enum skd_ri_rid_type t,
 	e->rid_type = t;
 	e->id_len = (size_t)id->length;
 	/* One extra byte so that an empty id still gets a buffer. */
-	if ((e->id = OPENSSL_malloc(e->id_len + 1)) == NULL)
+	if ((e->id = OPENSSL_malloc(e->id_len + 1)) == NULL) {
 		return 0;
+	}
 	memcpy(e->id, id->data, e->id_len);
 	return 1;
 }
@@ -1398,16 +1512,18 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 
 	*out_list = NULL;
 	*out_n = 0;
-	if ((set = ri_parse_set(der, der_len)) == NULL)
+	if ((set = ri_parse_set(der, der_len)) == NULL) {
 		goto err;
+	}
 	for (i = 0; i < sk_SKD_RI_num(set); i++) {
 		const SKD_RI *ri = sk_SKD_RI_value(set, i);
 
 		cap += ri->type == SKD_RI_KARI ?
 		    (size_t)sk_SKD_RI_REK_num(ri->d.kari->reks) : 1;
 	}
-	if ((list = OPENSSL_zalloc(cap * sizeof(*list))) == NULL)
+	if ((list = OPENSSL_zalloc(cap * sizeof(*list))) == NULL) {
 		goto err;
+	}
 	for (i = 0; i < sk_SKD_RI_num(set); i++) {
 		const SKD_RI *ri = sk_SKD_RI_value(set, i);
 
@@ -1419,8 +1535,9 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 			/* A bad wrap is listed as NID_undef, not an error. */
 			ERR_set_mark();
 			if ((wrap = ri_algor_unpack(ka->kea,
-			    ASN1_ITEM_rptr(X509_ALGOR))) != NULL)
+			    ASN1_ITEM_rptr(X509_ALGOR))) != NULL) {
 				wrap_nid = ri_algor_nid(wrap);
+			}
 			X509_ALGOR_free(wrap);
 			ERR_pop_to_mark();
 			for (j = 0; j < sk_SKD_RI_REK_num(ka->reks); j++) {
@@ -1435,8 +1552,9 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 				if (rid->type == 0 ?
 				    !ri_entry_set_ias(e, rid->d.ias) :
 				    !ri_entry_set_id(e, SKD_RI_RID_SKI,
-				    rid->d.rkeyid->ski))
+				    rid->d.rkeyid->ski)) {
 					goto err;
+				}
 			}
 			continue;
 		}
@@ -1451,15 +1569,17 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 			if (ri->d.ktri->rid->type == RI_RID_IAS ?
 			    !ri_entry_set_ias(e, ri->d.ktri->rid->d.ias) :
 			    !ri_entry_set_id(e, SKD_RI_RID_SKI,
-			    ri->d.ktri->rid->d.ski))
+			    ri->d.ktri->rid->d.ski)) {
 				goto err;
+			}
 			break;
 		case SKD_RI_KEKRI:
 			e->version = ri->d.kekri->version;
 			e->key_enc_nid = ri_algor_nid(ri->d.kekri->kea);
 			if (!ri_entry_set_id(e, SKD_RI_RID_KEKID,
-			    ri->d.kekri->kekid->keyid))
+			    ri->d.kekri->kekid->keyid)) {
 				goto err;
+			}
 			break;
 		case SKD_RI_PWRI:
 			e->version = ri->d.pwri->version;
@@ -1486,8 +1606,9 @@ skd_ri_free_list(struct skd_ri_entry *list, size_t n)
 {
 	size_t i;
 
-	if (list == NULL)
+	if (list == NULL) {
 		return;
+	}
 	for (i = 0; i < n; i++) {
 		X509_NAME_free(list[i].issuer);
 		ASN1_INTEGER_free(list[i].serial);
@@ -1511,8 +1632,9 @@ ri_env_version(const STACK_OF(SKD_RI) *set)
 		case SKD_RI_ORI:
 			return 3;
 		case SKD_RI_KTRI:
-			if (ri->d.ktri->version != 0)
+			if (ri->d.ktri->version != 0) {
 				all_v0 = 0;
+			}
 			break;
 		default:
 			all_v0 = 0;	/* kari is version 3, kekri 4 */
@@ -1548,26 +1670,32 @@ ri_eci_encrypt(SKD_RI_ECI *eci, const unsigned char *key, size_t key_len,
 	unsigned char iv[16], *ct = NULL;
 	int len, fin, ok = 0;
 
-	if (cipher == NULL || content_len > SKD_RI_MAX_DER)
+	if (cipher == NULL || content_len > SKD_RI_MAX_DER) {
 		goto err;
-	if (RAND_bytes(iv, sizeof(iv)) != 1)
+	}
+	if (RAND_bytes(iv, sizeof(iv)) != 1) {
 		goto err;
+	}
 	ASN1_OBJECT_free(eci->type);
 	eci->type = OBJ_nid2obj(NID_pkcs7_data);
-	if (!ri_set_octets(&ivos, iv, sizeof(iv)))
+	if (!ri_set_octets(&ivos, iv, sizeof(iv))) {
 		goto err;
+	}
 	if (!X509_ALGOR_set0(eci->alg, OBJ_nid2obj(EVP_CIPHER_get_nid(cipher)),
-	    V_ASN1_OCTET_STRING, ivos))
+	    V_ASN1_OCTET_STRING, ivos)) {
 		goto err;
+	}
 	ivos = NULL;
 	if ((ct = OPENSSL_malloc(content_len + 16)) == NULL ||
 	    (ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    !EVP_EncryptInit_ex(ctx, cipher, NULL, key, iv) ||
 	    !EVP_EncryptUpdate(ctx, ct, &len, content, (int)content_len) ||
-	    !EVP_EncryptFinal_ex(ctx, ct + len, &fin))
+	    !EVP_EncryptFinal_ex(ctx, ct + len, &fin)) {
 		goto err;
-	if ((eci->content = ASN1_OCTET_STRING_new()) == NULL)
+	}
+	if ((eci->content = ASN1_OCTET_STRING_new()) == NULL) {
 		goto err;
+	}
 	ASN1_STRING_set0(eci->content, ct, len + fin);
 	ct = NULL;
 	ok = 1;
@@ -1595,21 +1723,25 @@ skd_ri_envelope_with_key(unsigned char **out_der, size_t *out_len,
 		goto err;
 	}
 	if ((ci = (SKD_RI_CI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_CI))) ==
-	    NULL)
+	    NULL) {
 		goto err;
+	}
 	ASN1_OBJECT_free(ci->type);
 	ci->type = OBJ_nid2obj(NID_pkcs7_enveloped);
 	sk_SKD_RI_free(ci->env->ris);
-	if ((ci->env->ris = ri_parse_set(ri_der, ri_der_len)) == NULL)
+	if ((ci->env->ris = ri_parse_set(ri_der, ri_der_len)) == NULL) {
 		goto err;
+	}
 	ci->env->version = ri_env_version(ci->env->ris);
 	if (!ri_eci_encrypt(ci->env->eci, key, key_len,
 	    content != NULL ? content : (const unsigned char *)"",
-	    content_len))
+	    content_len)) {
 		goto err;
+	}
 	if ((der_len = ASN1_item_i2d((ASN1_VALUE *)ci, &der,
-	    ASN1_ITEM_rptr(SKD_RI_CI))) <= 0)
+	    ASN1_ITEM_rptr(SKD_RI_CI))) <= 0) {
 		goto err;
+	}
 	*out_der = der;
 	*out_len = (size_t)der_len;
 	ok = 1;

@@ -84,14 +84,14 @@ struct skd_ri_recipient {
  */
 struct skd_ri_entry {
 	enum skd_ri_type	 type;
-	int			 version;	/* the RecipientInfo's version */
+	int			 version;	/* of the RecipientInfo */
 	enum skd_ri_rid_type	 rid_type;
 	X509_NAME		*issuer;	/* ISSUER_SERIAL, else NULL */
 	ASN1_INTEGER		*serial;	/* ISSUER_SERIAL, else NULL */
 	unsigned char		*id;		/* SKI or KEK id, else NULL */
 	size_t			 id_len;
 	int			 key_enc_nid;	/* keyEncryptionAlgorithm */
-	int			 wrap_nid;	/* kari: key wrap, else NID_undef */
+	int			 wrap_nid;	/* kari: key wrap, or NID_undef */
 };
 
 /*

@@ -3,6 +3,7 @@
  * primitive operations every other file of the store goes through.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +177,10 @@ store_connect(struct skd_store *s)
 		/* SASL EXTERNAL: the identity comes from the ldapi peer
 		 * credentials or the TLS client certificate; no
 		 * credentials travel. */
-		cred.bv_val = NULL;
+		/* An empty initial response (not an absent one, which
+		 * libldap encodes when bv_val is NULL and slapd answers
+		 * with saslBindInProgress): RFC 4422 appendix A. */
+		cred.bv_val = (char *)"";
 		cred.bv_len = 0;
 		rc = ldap_sasl_bind_s(s->ld, NULL, "EXTERNAL", &cred, NULL,
 		    NULL, NULL);
@@ -460,6 +464,24 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 	return ret;
 }
 
+/*
+ * libldap writes to its socket without MSG_NOSIGNAL: a server that went
+ * away would kill the process with SIGPIPE before the store could
+ * reconnect.  Ignore it unless the program chose a disposition itself.
+ */
+static void
+store_ignore_sigpipe(void)
+{
+	struct sigaction sa, old;
+
+	if (sigaction(SIGPIPE, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+}
+
 struct skd_store *
 skd_store_open(enum skd_store_err *out_err, const char *uri,
     const char *base_dn, enum skd_store_bind bind, const char *bind_dn,
@@ -477,6 +499,7 @@ skd_store_open(enum skd_store_err *out_err, const char *uri,
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto err;
+	store_ignore_sigpipe();
 	s->bind = bind;
 	s->max_wait_ms = STORE_DEFAULT_MAX_WAIT_MS;
 	s->first_ms = STORE_DEFAULT_FIRST_MS;

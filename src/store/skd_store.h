@@ -20,6 +20,10 @@
  *    retry; every write below is idempotent or compare-and-swap, so callers
  *    treat that like any other lost race.
  *
+ *  - libldap writes without MSG_NOSIGNAL, so skd_store_open sets SIGPIPE to
+ *    SIG_IGN when it is still at SIG_DFL (a program that handles SIGPIPE
+ *    itself keeps its handler).
+ *
  * Every function returns 1 on success and 0 on error unless said otherwise;
  * on error skd_store_error() and skd_store_errmsg() tell what happened.
  */

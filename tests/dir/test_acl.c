@@ -34,7 +34,7 @@ static char stack_err[256];
  * The GLA's writes: two GLs, a not-mutually-aware list A (owner glo1,
  * members alice and bob, one glKey entry each, an archived KEK) and a list
  * B with carol's key; a response for alice, a message for glo1, a request
- * from bob.  $SKD_*_DN come from the stack's env file (the shell expands
+ * from bob, a replay cache entry.  $SKD_*_DN come from the stack's env file (the shell expands
  * them: the LDIF is piped through a here-document).
  */
 static const char populate_ldif[] =
@@ -118,7 +118,12 @@ static const char populate_ldif[] =
     "skdRequestId: req-bob\n"
     "skdState: pending\n"
     "skdSubmitterDN: $SKD_BOB_DN\n"
-    "skdMessage:: Ym9iLXJlcXVlc3Q=\n";
+    "skdMessage:: Ym9iLXJlcXVlc3Q=\n"
+    "\n"
+    "dn: skdReplayKey=0badc0de,ou=replay," BASE "\n"
+    "objectClass: skdReplay\n"
+    "skdReplayKey: 0badc0de\n"
+    "skdExpires: 20990101000000Z\n";
 
 /*
  * Bind options for who: "ANON" for an anonymous simple bind, else the name
@@ -140,7 +145,8 @@ bind_opts(const char *who)
 /*
  * run_as runs an OpenLDAP tool command (tool and its arguments in fmt) as
  * who against the stack's ldap:// listener, with the env file sourced;
- * stdin from the here-document body "in" when not NULL.  Returns the exit
+ * stdin from the here-document body "in" when not NULL (globbing is off,
+ * so that an attribute list "*" reaches ldapsearch).  Returns the exit
  * status; *out (when out is not NULL) is stdout and stderr, caller frees.
  */
 static int
@@ -160,11 +166,13 @@ run_as(char **out, const char *who, const char *in, const char *fmt, ...)
 	ck_assert_int_ge(r, 0);
 	if (in != NULL) {
 		r = skd_test_run(out, NULL,
-		    ". '%s/env' && %s -H \"$SKD_LDAP_URI\" %s 2>&1 <<SKD_EOF\n"
+		    "set -f; . '%s/env' && %s -H \"$SKD_LDAP_URI\" %s 2>&1 "
+		    "<<SKD_EOF\n"
 		    "%s\nSKD_EOF\n", stack_dir, args, bind_opts(who), in);
 	} else {
 		r = skd_test_run(out, NULL,
-		    ". '%s/env' && %s -H \"$SKD_LDAP_URI\" %s 2>&1 </dev/null",
+		    "set -f; . '%s/env' && %s -H \"$SKD_LDAP_URI\" %s 2>&1 "
+		    "</dev/null",
 		    stack_dir, args, bind_opts(who));
 	}
 	free(args);
@@ -377,7 +385,7 @@ START_TEST(test_archived_kek_gla_only)
 	/* Alice, who reads the entry, gets everything but the KEK. */
 	ck_assert_int_eq(search(&out, "ALICE", KEY_A0, "base",
 	    "(objectClass=*)", "*"), 0);
-	ck_assert_ptr_nonnull(strstr(out, "skdMessage: alice-key"));
+	ck_assert_msg(strstr(out, "skdMessage: alice-key") != NULL, "%s", out);
 	ck_assert_ptr_null(strstr(out, "skdArchivedKEK"));
 	free(out);
 }
@@ -599,6 +607,38 @@ START_TEST(test_anonymous)
 }
 END_TEST
 
+START_TEST(test_member_sees_exactly_hers)
+{
+	char *out = NULL;
+
+	REQUIRE_STACK();
+	/* Everything alice can find under ou=skd (requests aside, which
+	 * test_requests adds to): the GLA's public entry, her glKey entry,
+	 * her member entry and her response.  Nothing of the replay cache,
+	 * the other members, the lists or their owners. */
+	ck_assert_int_eq(search(&out, "ALICE", BASE, "sub",
+	    "(!(objectClass=skdRequest))", "1.1"), 0);
+	ck_assert_msg(count_entries(out) == 4, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "dn: cn=gla," BASE));
+	ck_assert_ptr_nonnull(strstr(out, "dn: " KEY_A0));
+	ck_assert_ptr_nonnull(strstr(out, "dn: skdMemberName=dirName:"));
+	ck_assert_ptr_nonnull(strstr(out, "dn: skdRequestId=resp-alice,"));
+	free(out);
+	ck_assert_int_eq(search(&out, "ALICE", "ou=replay," BASE, "sub",
+	    "(objectClass=*)", "*"), 32);
+	free(out);
+	ck_assert_int_eq(search(&out, "ALICE", GROUPS, "sub",
+	    "(objectClass=skdReplay)", "*"), 0);
+	ck_assert_int_eq(count_entries(out), 0);
+	free(out);
+	/* The GLA reads the replay cache. */
+	ck_assert_int_eq(search(&out, "GLA", "ou=replay," BASE, "one",
+	    "(skdExpires>=20260101000000Z)", "skdReplayKey"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "skdReplayKey: 0badc0de"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_ldapi_external_is_admin)
 {
 	char *out = NULL;
@@ -631,6 +671,7 @@ skd_suite_acl(void)
 	tcase_add_test(tc, test_responses_and_messages);
 	tcase_add_test(tc, test_members_cannot_write_gl);
 	tcase_add_test(tc, test_anonymous);
+	tcase_add_test(tc, test_member_sees_exactly_hers);
 	tcase_add_test(tc, test_ldapi_external_is_admin);
 	suite_add_tcase(s, tc);
 	return s;

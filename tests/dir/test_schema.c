@@ -340,7 +340,8 @@ START_TEST(test_schema_entry_in_cn_config)
 	ck_assert_int_eq(skd_test_run(&out, NULL,
 	    ". '%s/stack/env' && ldapsearch -LLL -o ldif-wrap=no -Q "
 	    "-Y EXTERNAL -H \"$SKD_LDAPI_URI\" -b cn=config "
-	    "'(|(cn=*skd)(olcDatabase=*mdb)(objectClass=olcOverlayConfig))' "
+	    "'(|(cn=*skd)(objectClass=olcMdbConfig)"
+	    "(objectClass=olcOverlayConfig))' "
 	    "dn olcDbIndex olcOverlay 2>&1", stack_dir), 0);
 	ck_assert_ptr_nonnull(strstr(out, "dn: cn={3}skd,cn=schema,cn=config"));
 	ck_assert_ptr_nonnull(strstr(out,
