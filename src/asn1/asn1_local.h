@@ -6,9 +6,12 @@
 
 #include "asn1/skd_asn1.h"
 
-/* print.c: prints ta's values decoded per the control table (used by the
- * TaggedAttribute print callback); returns one on success. */
-int skd_asn1_print_control_values(BIO *out, const SKD_TAGGED_ATTRIBUTE *ta,
+/*
+ * print.c: prints ta with its values decoded per the control table (the
+ * TaggedAttribute print callback).  Returns 2 when printed, 1 when ta's
+ * type is not in the control table (print it generically), 0 on error.
+ */
+int skd_asn1_print_tagged_attribute(BIO *out, const SKD_TAGGED_ATTRIBUTE *ta,
     int indent);
 
 /* print.c: the print context skd uses (names in RFC 2253 form); static,

@@ -16,9 +16,9 @@ tagged_attr_cb(int op, ASN1_VALUE **pval, const ASN1_ITEM *it, void *exarg)
 	ASN1_PRINT_ARG *parg = exarg;
 
 	(void)it;
-	if (op != ASN1_OP_PRINT_POST)
+	if (op != ASN1_OP_PRINT_PRE)
 		return 1;
-	return skd_asn1_print_control_values(parg->out,
+	return skd_asn1_print_tagged_attribute(parg->out,
 	    (const SKD_TAGGED_ATTRIBUTE *)*pval, parg->indent + 2);
 }
 

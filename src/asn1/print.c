@@ -35,31 +35,38 @@ skd_asn1_pctx(void)
 }
 
 int
-skd_asn1_print_control_values(BIO *out, const SKD_TAGGED_ATTRIBUTE *ta,
+skd_asn1_print_tagged_attribute(BIO *out, const SKD_TAGGED_ATTRIBUTE *ta,
     int indent)
 {
 	const struct skd_control *c;
+	char oid[128];
 	void *val;
 	int i, ok;
 
 	c = skd_control_by_nid(OBJ_obj2nid(ta->attrType));
 	if (c == NULL)
 		return 1;
+	if (OBJ_obj2txt(oid, sizeof(oid), ta->attrType, 1) <= 0)
+		return 0;
+	if (BIO_printf(out, "%*sbodyPartID: %ld\n%*sattrType: %s (%s)\n",
+	    indent, "", ASN1_INTEGER_get(ta->bodyPartID), indent, "", c->name,
+	    oid) <= 0)
+		return 0;
 	for (i = 0; i < sk_ASN1_TYPE_num(ta->attrValues); i++) {
 		val = skd_tagged_attribute_decode1(ta, i, c->item());
 		if (val == NULL) {
-			if (BIO_printf(out, "%*s%s value %d: not a valid %s\n",
-			    indent, "", c->name, i, c->item()->sname) <= 0)
+			if (BIO_printf(out, "%*sattrValues[%d]: not a valid %s\n",
+			    indent, "", i, c->item()->sname) <= 0)
 				return 0;
 			continue;
 		}
-		ok = BIO_printf(out, "%*s%s value %d:\n", indent, "", c->name,
-		    i) > 0 && skd_asn1_print(out, c->item(), val, indent + 2);
+		ok = BIO_printf(out, "%*sattrValues[%d]:\n", indent, "", i) > 0 &&
+		    skd_asn1_print(out, c->item(), val, indent + 2);
 		ASN1_item_free(val, c->item());
 		if (!ok)
 			return 0;
 	}
-	return 1;
+	return 2;
 }
 
 int

@@ -61,11 +61,11 @@ env_add_cert(CMS_ContentInfo *cms, const struct skd_cms_recip *r)
 	}
 	if (EVP_PKEY_is_a(pk, "EC")) {
 		/* RFC 5753 / RFC 5008: X9.63 KDF with the hash matching the
-		 * curve (OpenSSL's default would be SHA-1). */
+		 * curve (OpenSSL's default would be SHA-1).  Only the digest
+		 * is set: OpenSSL refuses a KDF type set in advance and sets
+		 * X9.63 itself. */
 		if ((ri = CMS_add1_recipient_cert(cms, r->cert, 0)) == NULL ||
 		    (pctx = CMS_RecipientInfo_get0_pkey_ctx(ri)) == NULL ||
-		    EVP_PKEY_CTX_set_ecdh_kdf_type(pctx,
-		    EVP_PKEY_ECDH_KDF_X9_63) <= 0 ||
 		    EVP_PKEY_CTX_set_ecdh_kdf_md(pctx,
 		    EVP_PKEY_get_bits(pk) <= 256 ? EVP_sha256() :
 		    EVP_PKEY_get_bits(pk) <= 384 ? EVP_sha384() :

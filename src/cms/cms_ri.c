@@ -100,6 +100,8 @@ ASN1_SEQUENCE(SKD_RI_RKEYID) = {
 
 /* KeyAgreeRecipientIdentifier ::= CHOICE { issuerAndSerialNumber,
  *     rKeyId [0] IMPLICIT RecipientKeyIdentifier } */
+#define RI_KARID_IAS	0
+#define RI_KARID_RKEYID	1
 typedef struct {
 	int type;
 	union {
@@ -705,13 +707,13 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 			goto err;
 		}
 	}
+	/* RFC 3370 4.2.1: rsaEncryption with NULL parameters; RFC 3560 3. */
 	if (r->flags & SKD_RI_OPT_OAEP) {
 		if (!ri_algor_set_oaep(kt->kea)) {
 			goto err;
 		}
 	} else if (!X509_ALGOR_set0(kt->kea, OBJ_nid2obj(NID_rsaEncryption),
 	    V_ASN1_NULL, NULL)) {
-		/* RFC 3370 4.2.1: rsaEncryption parameters are NULL. */
 		goto err;
 	}
 
@@ -769,9 +771,11 @@ ri_open_ktri(unsigned char **out_key, size_t *out_len, const SKD_KTRI *kt,
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "ktri key length");
 		goto err;
 	}
-	*out_key = buf;
+	/* Hand over exactly the key, not the rest of the RSA-sized buffer. */
+	if ((*out_key = OPENSSL_memdup(buf, len)) == NULL) {
+		goto err;
+	}
 	*out_len = len;
-	buf = NULL;
 	ok = 1;
  err:
 	OPENSSL_clear_free(buf, buf_len);
@@ -898,9 +902,13 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 			kdf = &ri_kdfs[i];
 		}
 	}
-	if (kdf == NULL || r->ukm_len > SKD_RI_MAX_ID) {
+	if (kdf == NULL) {
 		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
 		    "kari needs an EC P-256/384/521 certificate");
+		goto err;
+	}
+	if (r->ukm_len > SKD_RI_MAX_ID || (r->ukm_len > 0 && r->ukm == NULL)) {
+		RI_ERR(ERR_R_PASSED_INVALID_ARGUMENT, "kari ukm");
 		goto err;
 	}
 
@@ -957,7 +965,7 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 		goto err;
 	}
 	if (r->flags & SKD_RI_OPT_SKI) {
-		rek->rid->type = 1;
+		rek->rid->type = RI_KARID_RKEYID;
 		if ((rek->rid->d.rkeyid = (SKD_RI_RKEYID *)ASN1_item_new(
 		    ASN1_ITEM_rptr(SKD_RI_RKEYID))) == NULL) {
 			goto err;
@@ -967,7 +975,7 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 			goto err;
 		}
 	} else {
-		rek->rid->type = 0;
+		rek->rid->type = RI_KARID_IAS;
 		if ((rek->rid->d.ias = ri_ias_new(r->cert)) == NULL) {
 			goto err;
 		}
@@ -1118,7 +1126,7 @@ ri_open_kari(unsigned char **out_key, size_t *out_len, const SKD_KARI *ka,
 static int
 ri_kari_rid_matches(const SKD_RI_KARID *rid, X509 *cert)
 {
-	if (rid->type == 0) {
+	if (rid->type == RI_KARID_IAS) {
 		return ri_ias_matches(rid->d.ias, cert);
 	}
 	return ri_ski_matches(rid->d.rkeyid->ski, cert);
@@ -1255,20 +1263,20 @@ ri_parse_set(const unsigned char *der, size_t der_len)
 
 	if (der == NULL || der_len == 0 || der_len > SKD_RI_MAX_DER) {
 		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
-		    "malformed RecipientInfos");
+		    "RecipientInfos empty or too large");
 		goto err;
 	}
 	set = (STACK_OF(SKD_RI) *)ASN1_item_d2i(NULL, &p, (long)der_len,
 	    ASN1_ITEM_rptr(SKD_RI_SET));
 	if (set == NULL || p != der + der_len) {
 		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
-		    "malformed RecipientInfos");
+		    "RecipientInfos undecodable or trailing bytes");
 		goto err;
 	}
 	n = sk_SKD_RI_num(set);
 	if (n < 1 || n > SKD_RI_MAX_RECIPIENTS) {
 		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
-		    "malformed RecipientInfos");
+		    "RecipientInfos count out of bounds");
 		goto err;
 	}
 	if ((re_len = ASN1_item_i2d((ASN1_VALUE *)set, &re,
@@ -1277,13 +1285,13 @@ ri_parse_set(const unsigned char *der, size_t der_len)
 	}
 	if ((size_t)re_len != der_len || memcmp(re, der, der_len) != 0) {
 		RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
-		    "malformed RecipientInfos");
+		    "RecipientInfos not DER");
 		goto err;
 	}
 	for (i = 0; i < n; i++) {
 		if (!ri_check(sk_SKD_RI_value(set, i))) {
 			RI_ERR(CMS_R_ERROR_SETTING_RECIPIENTINFO,
-			    "malformed RecipientInfos");
+			    "RecipientInfo version or size");
 			goto err;
 		}
 	}
@@ -1549,7 +1557,7 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 				e->version = ka->version;
 				e->key_enc_nid = ri_algor_nid(ka->kea);
 				e->wrap_nid = wrap_nid;
-				if (rid->type == 0 ?
+				if (rid->type == RI_KARID_IAS ?
 				    !ri_entry_set_ias(e, rid->d.ias) :
 				    !ri_entry_set_id(e, SKD_RI_RID_SKI,
 				    rid->d.rkeyid->ski)) {

@@ -262,8 +262,8 @@ skd_cms_verify(struct skd_cms_verified **out, const unsigned char *der,
 	    (v->certs = CMS_get1_certs(cms)) == NULL) {
 		goto err;
 	}
-	if (!verify_content_type(si, v->econtent_type) ||
-	    !verify_signing_time(&v->signing_time, si) ||
+	if (!verify_signing_time(&v->signing_time, si) ||
+	    !verify_content_type(si, v->econtent_type) ||
 	    !verify_hints(v, si)) {
 		goto err;
 	}

@@ -91,7 +91,7 @@ struct skd_ri_entry {
 	unsigned char		*id;		/* SKI or KEK id, else NULL */
 	size_t			 id_len;
 	int			 key_enc_nid;	/* keyEncryptionAlgorithm */
-	int			 wrap_nid;	/* kari: key wrap, or NID_undef */
+	int			 wrap_nid;	/* kari: key wrap, else 0 */
 };
 
 /*

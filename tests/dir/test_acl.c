@@ -639,6 +639,60 @@ START_TEST(test_member_sees_exactly_hers)
 }
 END_TEST
 
+#define GL_S	"skdGLName=URI:https://gl.example.com/staff," GROUPS
+
+START_TEST(test_admin_examples)
+{
+	char *out = NULL;
+
+	REQUIRE_STACK();
+	/* ldif/examples/add-person.ldif: the new person binds with the
+	 * example's password and, being in no list, sees no keys. */
+	ck_assert_int_eq(skd_test_run(&out, NULL,
+	    ". '%s/env' && ldapadd -Q -Y EXTERNAL -H \"$SKD_LDAPI_URI\" "
+	    "-f '%s/ldif/examples/add-person.ldif' 2>&1", stack_dir,
+	    skd_test_top()), 0);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&out, NULL,
+	    "set -f; . '%s/env' && ldapsearch -LLL -x -H \"$SKD_LDAP_URI\" "
+	    "-D uid=frank,ou=people," SUFFIX " -w change-me -b " GROUPS
+	    " '(objectClass=*)' 1.1 2>&1", stack_dir), 0);
+	ck_assert_int_eq(count_entries(out), 0);
+	free(out);
+	/* A GL named by a URI (slashes in the DN the ACL sets expand):
+	 * glo1 owns it by an skdGLOwner entry and reads carol's member
+	 * entry; glo2 does not, until ldif/examples/grant-owner.ldif. */
+	ck_assert_int_eq(run_as(&out, "GLA", "dn: " GL_S "\n"
+	    "objectClass: skdGroupList\n"
+	    "skdGLName: URI:https://gl.example.com/staff\n"
+	    "skdGLAddress: email:staff@example.com\nskdRevision: 1\n\n"
+	    "dn: skdOwnerName=email:glo1@example.com," GL_S "\n"
+	    "objectClass: skdGLOwner\nskdOwnerName: email:glo1@example.com\n"
+	    "skdOwnerDN: $SKD_GLO1_DN\n\n"
+	    "dn: skdMemberName=email:carol@example.com," GL_S "\n"
+	    "objectClass: skdGLMember\nskdMemberName: email:carol@example.com\n"
+	    "skdMemberDN: $SKD_CAROL_DN\n", "ldapadd"), 0);
+	free(out);
+	ck_assert_int_eq(search(&out, "GLO1", GROUPS, "sub",
+	    "(skdMemberName=email:carol@example.com)", "1.1"), 0);
+	ck_assert_int_eq(count_entries(out), 1);
+	free(out);
+	ck_assert_int_eq(search(&out, "GLO2", GROUPS, "sub",
+	    "(skdMemberName=email:carol@example.com)", "1.1"), 0);
+	ck_assert_int_eq(count_entries(out), 0);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&out, NULL,
+	    ". '%s/env' && ldapmodify -Q -Y EXTERNAL -H \"$SKD_LDAPI_URI\" "
+	    "-f '%s/ldif/examples/grant-owner.ldif' 2>&1", stack_dir,
+	    skd_test_top()), 0);
+	free(out);
+	ck_assert_int_eq(search(&out, "GLO2", GL_S, "sub", "(objectClass=*)",
+	    "1.1"), 0);
+	ck_assert_int_eq(count_entries(out), 3);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_ldapi_external_is_admin)
 {
 	char *out = NULL;
@@ -672,6 +726,7 @@ skd_suite_acl(void)
 	tcase_add_test(tc, test_members_cannot_write_gl);
 	tcase_add_test(tc, test_anonymous);
 	tcase_add_test(tc, test_member_sees_exactly_hers);
+	tcase_add_test(tc, test_admin_examples);
 	tcase_add_test(tc, test_ldapi_external_is_admin);
 	suite_add_tcase(s, tc);
 	return s;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -230,6 +231,175 @@ START_TEST(test_cli_mixed)
 }
 END_TEST
 
+/*
+ * The other direction: RecipientInfos that `openssl cms -encrypt` built
+ * (ktri v1.5, OAEP SHA-1 and SHA-256, kari with OpenSSL's default KDF,
+ * kekri) open with skd, every member recovering the same content key.
+ */
+
+/* ri_span finds the RecipientInfos SET inside a DER ContentInfo
+ * (EnvelopedData without originatorInfo) using OpenSSL's header parser. */
+static void
+ri_span(const unsigned char *der, long len, const unsigned char **out,
+    size_t *out_len)
+{
+	const unsigned char *p = der, *end = der + len, *set;
+	long l;
+	int tag, xclass, i;
+
+	/* ContentInfo SEQUENCE, contentType OID, [0], EnvelopedData
+	 * SEQUENCE, version INTEGER, then the SET. */
+	static const int want[] = { V_ASN1_SEQUENCE, V_ASN1_OBJECT, 0,
+	    V_ASN1_SEQUENCE, V_ASN1_INTEGER, V_ASN1_SET };
+
+	for (i = 0; i < 6; i++) {
+		set = p;
+		ck_assert_int_eq(ASN1_get_object(&p, &l, &tag, &xclass,
+		    end - p) & 0x80, 0);
+		ck_assert_int_eq(tag, want[i]);
+		ck_assert_int_eq(xclass, i == 2 ? V_ASN1_CONTEXT_SPECIFIC :
+		    V_ASN1_UNIVERSAL);
+		if (i == 1 || i == 4) {
+			p += l;		/* skip primitive values */
+		}
+	}
+	*out = set;
+	*out_len = (size_t)(p + l - set);
+}
+
+START_TEST(test_openssl_built)
+{
+	static const enum skd_test_who members[] = {
+		SKD_TP_ALICE, SKD_TP_DAVE, SKD_TP_BOB, SKD_TP_CAROL, SKD_TP_GLA
+	};
+	const struct skd_test_ident *id[5];
+	unsigned char kek[32], *env, *got = NULL, first[32];
+	const unsigned char *ri;
+	struct skd_ri_entry *list = NULL;
+	size_t env_len = 0, ri_len = 0, got_len = 0, n = 0, i;
+	char *dir = skd_test_tmpdir(), *k, *kid, path[4096];
+	int seen[5] = { 0 };
+
+	ck_assert_ptr_nonnull(dir);
+	for (i = 0; i < 5; i++) {
+		id[i] = skd_test_pki_id(members[i]);
+	}
+	ck_assert_int_eq(RAND_bytes(kek, sizeof(kek)), 1);
+	k = hex(kek, sizeof(kek));
+	kid = hex(kek_id, sizeof(kek_id));
+	snprintf(path, sizeof(path), "%s/content", dir);
+	ck_assert_int_eq(skd_test_write_file(path, content,
+	    sizeof(content) - 1), 1);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -encrypt "
+	    "-binary -aes256 -in '%s/content' -outform DER -out '%s/env.der' "
+	    "-recip '%s' -keyopt rsa_padding_mode:oaep "
+	    "-recip '%s' -keyopt rsa_padding_mode:oaep "
+	    "-keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256 "
+	    "-recip '%s' -recip '%s' -recip '%s' "
+	    "-secretkey %s -secretkeyid %s", dir, dir, id[0]->cert_path,
+	    id[1]->cert_path, id[2]->cert_path, id[3]->cert_path,
+	    id[4]->cert_path, k, kid), 0);
+	snprintf(path, sizeof(path), "%s/env.der", dir);
+	env = skd_test_read_file(path, &env_len);
+	ck_assert_ptr_nonnull(env);
+	ri_span(env, (long)env_len, &ri, &ri_len);
+
+	ck_assert_int_eq(skd_ri_list_recipients(&list, &n, ri, ri_len), 1);
+	ck_assert_uint_eq(n, 6);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_le(list[i].type, SKD_RI_KEKRI);
+		seen[list[i].type]++;
+	}
+	ck_assert_int_eq(seen[SKD_RI_KTRI], 3);
+	ck_assert_int_eq(seen[SKD_RI_KARI], 2);
+	ck_assert_int_eq(seen[SKD_RI_KEKRI], 1);
+	skd_ri_free_list(list, n);
+
+	/* aes256: a 32-byte content key, the same for every recipient. */
+	for (i = 0; i < 5; i++) {
+		ck_assert_msg(skd_ri_open_cert(&got, &got_len, ri, ri_len,
+		    id[i]->cert, id[i]->key) == 1, "%s cannot open",
+		    id[i]->name);
+		ck_assert_uint_eq(got_len, 32);
+		if (i == 0) {
+			memcpy(first, got, 32);
+		} else {
+			ck_assert_mem_eq(got, first, 32);
+		}
+		skd_ri_free_key(got, got_len);
+	}
+	ck_assert_int_eq(skd_ri_open_kek(&got, &got_len, ri, ri_len, kek,
+	    sizeof(kek), kek_id, sizeof(kek_id)), 1);
+	ck_assert_uint_eq(got_len, 32);
+	ck_assert_mem_eq(got, first, 32);
+	skd_ri_free_key(got, got_len);
+	skd_test_assert_no_ossl_errors();
+
+	/* Re-enveloping OpenSSL's RecipientInfos under that key decrypts. */
+	write_envelope(dir, ri, ri_len, first, sizeof(first));
+	ck_assert_int_eq(cli_decrypt_cert(dir, SKD_TP_CAROL), 0);
+	check_output(dir);
+	OPENSSL_cleanse(first, sizeof(first));
+	free(env);
+	free(k);
+	free(kid);
+	skd_test_rmdir(dir);
+}
+END_TEST
+
+/* pwri (RFC 3211) from `openssl cms -pwri_password` is parsed and listed
+ * but never opened; with it the EnvelopedData is version 3 (RFC 5652 6.1). */
+START_TEST(test_openssl_pwri)
+{
+	const struct skd_test_ident *alice = skd_test_pki_id(SKD_TP_ALICE);
+	unsigned char *env, *got = NULL;
+	const unsigned char *ri;
+	struct skd_ri_entry *list = NULL;
+	size_t env_len = 0, ri_len = 0, got_len = 0, n = 0, i;
+	char *dir = skd_test_tmpdir(), path[4096];
+	int pwri = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(path, sizeof(path), "%s/content", dir);
+	ck_assert_int_eq(skd_test_write_file(path, content,
+	    sizeof(content) - 1), 1);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -encrypt "
+	    "-binary -aes128 -in '%s/content' -outform DER -out '%s/env.der' "
+	    "-recip '%s' -pwri_password 'not a KEK'", dir, dir,
+	    alice->cert_path), 0);
+	snprintf(path, sizeof(path), "%s/env.der", dir);
+	env = skd_test_read_file(path, &env_len);
+	ck_assert_ptr_nonnull(env);
+	ri_span(env, (long)env_len, &ri, &ri_len);
+
+	ck_assert_int_eq(skd_ri_list_recipients(&list, &n, ri, ri_len), 1);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		if (list[i].type == SKD_RI_PWRI) {
+			pwri++;
+			ck_assert_int_eq(list[i].version, 0);
+			ck_assert_int_eq(list[i].rid_type, SKD_RI_RID_NONE);
+		} else {
+			ck_assert_int_eq(list[i].type, SKD_RI_KTRI);
+		}
+	}
+	ck_assert_int_eq(pwri, 1);
+	skd_ri_free_list(list, n);
+
+	ck_assert_int_eq(skd_ri_open_cert(&got, &got_len, ri, ri_len,
+	    alice->cert, alice->key), 1);
+	ck_assert_uint_eq(got_len, 16);
+	skd_test_assert_no_ossl_errors();
+	write_envelope(dir, ri, ri_len, got, got_len);
+	skd_ri_free_key(got, got_len);
+	check_print(dir, 3);
+	ck_assert_int_eq(cli_decrypt_cert(dir, SKD_TP_ALICE), 0);
+	check_output(dir);
+	free(env);
+	skd_test_rmdir(dir);
+}
+END_TEST
+
 Suite *
 skd_suite_interop_recip(void)
 {
@@ -240,6 +410,8 @@ skd_suite_interop_recip(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_cli_single, 0, 8);
 	tcase_add_test(tc, test_cli_mixed);
+	tcase_add_test(tc, test_openssl_built);
+	tcase_add_test(tc, test_openssl_pwri);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -630,6 +630,10 @@ static const struct {
 	{ SKD_CMS_RECIP_KEK, 0, 0, KEK32, 32, NID_id_aes256_wrap },
 };
 
+static const char *const kek_ids[] = {
+	"", "", "", "", "kek-id-4", "kek-id-5", "kek-id-6"
+};
+
 static void
 recip_for(struct skd_cms_recip *r, struct skd_cms_opener *o, int i)
 {
@@ -643,7 +647,8 @@ recip_for(struct skd_cms_recip *r, struct skd_cms_opener *o, int i)
 	} else {
 		r->kek = o->kek = env_vec[i].kek;
 		r->kek_len = o->kek_len = env_vec[i].kek_len;
-		r->kek_id = o->kek_id = (const unsigned char *)"kek-id-1";
+		/* Distinct ids: kekri are found by id (RFC 5652 6.2.3). */
+		r->kek_id = o->kek_id = (const unsigned char *)kek_ids[i];
 		r->kek_id_len = o->kek_id_len = 8;
 	}
 }
@@ -663,7 +668,7 @@ recip_alg_nid(CMS_RecipientInfo *ri)
 		break;
 	case CMS_RECIPINFO_KEK:
 		CMS_RecipientInfo_kekri_get0_id(ri, &alg, NULL, NULL, NULL,
-		    NULL, NULL);
+		    NULL);
 		break;
 	}
 	ck_assert_ptr_nonnull(alg);
@@ -762,7 +767,7 @@ START_TEST(test_open_wrong_key)
 	memset(&wrong, 0, sizeof(wrong));
 	wrong.kek = KEK16 + 0;
 	wrong.kek_len = 16;
-	wrong.kek_id = (const unsigned char *)"kek-id-1";
+	wrong.kek_id = (const unsigned char *)"kek-id-6";
 	wrong.kek_id_len = 8;
 	ck_assert_int_eq(skd_cms_open(&pt, &pt_len, &ct, der, len, &wrong), 0);
 	ck_assert_int_eq(last_reason(), SKD_CMS_R_DECRYPT_FAILED);
