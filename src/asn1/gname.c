@@ -119,6 +119,27 @@ hexval(int ch)
 	return -1;
 }
 
+/* RFC 4514 descriptors are case-insensitive; OpenSSL's names are not. */
+static const char *const dn_types[] = {
+	"CN", "C", "O", "OU", "L", "ST", "street", "DC", "UID",
+	"emailAddress", "serialNumber", "title", "SN", "GN", "initials",
+	"pseudonym", "generationQualifier", "dnQualifier", "postalCode",
+	"name", "description", "businessCategory", "organizationIdentifier",
+};
+
+static ASN1_OBJECT *
+dn_type(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dn_types) / sizeof(dn_types[0]); i++) {
+		if (strcasecmp(type, dn_types[i]) == 0)
+			return OBJ_txt2obj(dn_types[i], 0);
+	}
+	/* long names and dotted OIDs (RFC 4514 numericoid) */
+	return OBJ_txt2obj(type, 0);
+}
+
 /*
  * dn_add_ava adds "type=value" (value still escaped, s[0..n)) to name as a
  * new RDN (set 0) or joined to the last one (set -1).  RFC 4514 3.
@@ -145,7 +166,7 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 	if ((type = OPENSSL_strndup(s, (size_t)(eq - s))) == NULL)
 		goto err;
 	/* Descriptor or numericoid (RFC 4514 3); OBJ_txt2obj takes both. */
-	if ((obj = OBJ_txt2obj(type, 0)) == NULL)
+	if ((obj = dn_type(type)) == NULL)
 		goto err;
 	n -= (size_t)(eq + 1 - s);
 	s = eq + 1;
@@ -234,7 +255,7 @@ static X509_NAME *
 dn_parse(const char *s, size_t n)
 {
 	X509_NAME *name = NULL;
-	size_t end, rdn_start, rdn_len, off, l;
+	size_t end, rdn_start, rdn_len, off, l, ava_start, ava_end;
 	int set;
 
 	if (n == 0 || (name = X509_NAME_new()) == NULL)
@@ -254,16 +275,31 @@ dn_parse(const char *s, size_t n)
 		rdn_len = end - rdn_start;
 		if (rdn_len == 0)
 			goto err;
-		/* Each AVA of a multi-valued RDN is joined with '+'. */
-		off = rdn_start;
+		/*
+		 * Each AVA of a multi-valued RDN is joined with '+'.  They are
+		 * added last first too: X509_NAME_print_ex with XN_FLAG_DN_REV
+		 * reverses every entry, inside an RDN as well, so this keeps
+		 * print(parse(x)) a fixed point.
+		 */
 		set = 0;
-		while (off <= rdn_start + rdn_len) {
-			l = span_unescaped(s + off, rdn_start + rdn_len - off,
-			    "+");
-			if (l == 0 || !dn_add_ava(name, s + off, l, set))
+		ava_end = rdn_start + rdn_len;
+		for (;;) {
+			ava_start = rdn_start;
+			off = rdn_start;
+			while (off < ava_end) {
+				l = span_unescaped(s + off, ava_end - off, "+");
+				if (off + l == ava_end)
+					break;
+				off += l + 1;
+				ava_start = off;
+			}
+			if (ava_end == ava_start ||
+			    !dn_add_ava(name, s + ava_start, ava_end - ava_start, set))
 				goto err;
 			set = -1;
-			off += l + 1;
+			if (ava_start == rdn_start)
+				break;
+			ava_end = ava_start - 1;
 		}
 		if (rdn_start == 0)
 			break;

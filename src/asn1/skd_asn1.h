@@ -29,6 +29,8 @@
 #include <openssl/asn1.h>
 #include <openssl/asn1t.h>
 #include <openssl/bio.h>
+/* pem.h before cms.h: cms.h declares the CMS PEM functions only then */
+#include <openssl/pem.h>
 #include <openssl/cms.h>
 #include <openssl/crmf.h>
 #include <openssl/pkcs7.h>

@@ -84,7 +84,7 @@ struct skd_ri_recipient {
  */
 struct skd_ri_entry {
 	enum skd_ri_type	 type;
-	int			 version;	/* of the RecipientInfo */
+	int			 version;	/* of the RI; ori: -1 */
 	enum skd_ri_rid_type	 rid_type;
 	X509_NAME		*issuer;	/* ISSUER_SERIAL, else NULL */
 	ASN1_INTEGER		*serial;	/* ISSUER_SERIAL, else NULL */

@@ -42,13 +42,72 @@ req_dn(struct skd_store *s, const char *id)
 	return skd_store_i_dn(A_REQID, id, NULL, NULL, s->requests_dn);
 }
 
+/*
+ * What a write should have left on the request, for req_landed: NULL or 0
+ * fields are not checked.
+ */
+struct req_expect {
+	const char		*state;
+	const char		*owner;
+	time_t			 lease;
+	const unsigned char	*message;	/* skdMessage */
+	size_t			 message_len;
+	const unsigned char	*journal;	/* skdJournal */
+	size_t			 journal_len;
+};
+
+/*
+ * req_landed is called when a write failed as _EXISTS or _CONFLICT after
+ * the session reconnected during the call: the first attempt may have
+ * reached slapd just before the connection dropped, and the retry then ran
+ * into its own work.  Returns one (and clears the error) if the request
+ * holds what the write would have left; otherwise keeps the error.
+ */
+static int
+req_landed(struct skd_store *s, unsigned reconnects, const char *id,
+    const struct req_expect *x)
+{
+	struct skd_store_request *r = NULL;
+	enum skd_store_err e = s->err;
+	char msg[sizeof(s->errmsg)];
+	int same;
+
+	if (s->reconnects == reconnects || (e != SKD_STORE_ERR_EXISTS &&
+	    e != SKD_STORE_ERR_CONFLICT))
+		return 0;
+	memcpy(msg, s->errmsg, sizeof(msg));
+	if (!skd_store_read_request(s, &r, id)) {
+		s->err = e;
+		memcpy(s->errmsg, msg, sizeof(msg));
+		return 0;
+	}
+	same = (x->state == NULL || strcmp(r->state, x->state) == 0) &&
+	    (x->owner == NULL || (r->claim_owner != NULL &&
+	    strcmp(r->claim_owner, x->owner) == 0)) &&
+	    (x->lease == 0 || r->lease_until == x->lease) &&
+	    (x->message == NULL || skd_store_i_same_bytes(r->message,
+	    r->message_len, x->message, x->message_len)) &&
+	    (x->journal == NULL || skd_store_i_same_bytes(r->journal,
+	    r->journal_len, x->journal, x->journal_len));
+	skd_store_request_free(r);
+	if (!same) {
+		s->err = e;
+		memcpy(s->errmsg, msg, sizeof(msg));
+		return 0;
+	}
+	skd_store_i_ok(s);
+	return 1;
+}
+
 int
 skd_store_add_request(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
     const unsigned char *msg, size_t msg_len, const char *submitter_dn)
 {
 	struct skd_store_i_mods m;
 	LDAPMod **mv;
+	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	char id[SKD_STORE_ID_LEN], *dn = NULL;
+	unsigned reconnects;
 	int rc, ok = 0;
 
 	out_id[0] = '\0';
@@ -75,9 +134,13 @@ skd_store_add_request(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
+	reconnects = s->reconnects;
 	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
 		skd_store_i_ldap_fail(s, rc, "add request", dn);
-		goto err;
+		x.message = msg;
+		x.message_len = msg_len;
+		if (!req_landed(s, reconnects, id, &x))
+			goto err;
 	}
 	memcpy(out_id, id, SKD_STORE_ID_LEN);
 	ok = 1;
@@ -246,11 +309,14 @@ int
 skd_store_claim_request(struct skd_store *s, const char *id,
     const char *owner, time_t lease_until)
 {
+	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
+	unsigned reconnects;
 	char t[16];
 	int ok = 0;
 
 	skd_store_i_ok(s);
+	reconnects = s->reconnects;
 	skd_store_i_mods_init(&m);
 	if (!req_check_owner(s, owner))
 		goto err;
@@ -261,7 +327,11 @@ skd_store_claim_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "claimed");
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_OWNER, owner);
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_LEASE, t);
-	ok = req_modify(s, id, NULL, &m, "claim");
+	x.state = "claimed";
+	x.owner = owner;
+	x.lease = lease_until;
+	ok = req_modify(s, id, NULL, &m, "claim") ||
+	    req_landed(s, reconnects, id, &x);
  err:
 	skd_store_i_mods_cleanup(&m);
 	return ok;
@@ -272,11 +342,14 @@ skd_store_reclaim_request(struct skd_store *s, const char *id,
     const char *old_owner, time_t old_lease, const char *owner,
     time_t lease_until, time_t now)
 {
+	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
+	unsigned reconnects;
 	char told[16], tnew[16];
 	int ok = 0;
 
 	skd_store_i_ok(s);
+	reconnects = s->reconnects;
 	skd_store_i_mods_init(&m);
 	if (!req_check_owner(s, owner) || !req_check_owner(s, old_owner))
 		goto err;
@@ -293,7 +366,10 @@ skd_store_reclaim_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_LEASE, told);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OWNER, owner);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_LEASE, tnew);
-	ok = req_modify(s, id, NULL, &m, "reclaim");
+	x.owner = owner;
+	x.lease = lease_until;
+	ok = req_modify(s, id, NULL, &m, "reclaim") ||
+	    req_landed(s, reconnects, id, &x);
  err:
 	skd_store_i_mods_cleanup(&m);
 	return ok;
@@ -303,11 +379,14 @@ int
 skd_store_renew_lease(struct skd_store *s, const char *id, const char *owner,
     time_t old_lease, time_t lease_until)
 {
+	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
+	unsigned reconnects;
 	char told[16], tnew[16];
 	int ok = 0;
 
 	skd_store_i_ok(s);
+	reconnects = s->reconnects;
 	skd_store_i_mods_init(&m);
 	if (!req_check_owner(s, owner))
 		goto err;
@@ -315,7 +394,10 @@ skd_store_renew_lease(struct skd_store *s, const char *id, const char *owner,
 	skd_store_time_str(tnew, lease_until);
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_LEASE, told);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_LEASE, tnew);
-	ok = req_modify(s, id, owner, &m, "renew lease");
+	x.owner = owner;
+	x.lease = lease_until;
+	ok = req_modify(s, id, owner, &m, "renew lease") ||
+	    req_landed(s, reconnects, id, &x);
  err:
 	skd_store_i_mods_cleanup(&m);
 	return ok;
@@ -325,10 +407,13 @@ int
 skd_store_journal_request(struct skd_store *s, const char *id,
     const char *owner, const unsigned char *journal, size_t journal_len)
 {
+	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
+	unsigned reconnects;
 	int ok = 0;
 
 	skd_store_i_ok(s);
+	reconnects = s->reconnects;
 	skd_store_i_mods_init(&m);
 	if (!req_check_owner(s, owner))
 		goto err;
@@ -342,7 +427,12 @@ skd_store_journal_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "journaled");
 	skd_store_i_mods_one(&m, LDAP_MOD_REPLACE, A_JOURNAL, journal,
 	    journal_len);
-	ok = req_modify(s, id, owner, &m, "journal");
+	x.state = "journaled";
+	x.owner = owner;
+	x.journal = journal;
+	x.journal_len = journal_len;
+	ok = req_modify(s, id, owner, &m, "journal") ||
+	    req_landed(s, reconnects, id, &x);
  err:
 	skd_store_i_mods_cleanup(&m);
 	return ok;

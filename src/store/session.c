@@ -145,58 +145,66 @@ store_retryable(int rc)
 	return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
-/* store_connect makes a new connection and binds; returns the LDAP code. */
-static int
-store_connect(struct skd_store *s)
+/* skd_store_i_connect makes a new connection for s's server and identity
+ * and binds; returns the LDAP code, *out_ld being set on success only. */
+int
+skd_store_i_connect(struct skd_store *s, LDAP **out_ld)
 {
 	struct timeval tv = { STORE_NET_TIMEOUT_S, 0 };
 	struct berval cred;
+	LDAP *ld = NULL;
 	int version = LDAP_VERSION3;
 	int rc;
 
-	if (s->ld != NULL) {
-		ldap_unbind_ext(s->ld, NULL, NULL);
-		s->ld = NULL;
-	}
-	if ((rc = ldap_initialize(&s->ld, s->uri)) != LDAP_SUCCESS) {
-		s->ld = NULL;
+	*out_ld = NULL;
+	if ((rc = ldap_initialize(&ld, s->uri)) != LDAP_SUCCESS)
 		return rc;
-	}
-	if (ldap_set_option(s->ld, LDAP_OPT_PROTOCOL_VERSION, &version) !=
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) !=
 	    LDAP_OPT_SUCCESS ||
-	    ldap_set_option(s->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) !=
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) !=
 	    LDAP_OPT_SUCCESS ||
-	    ldap_set_option(s->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
 	    LDAP_OPT_SUCCESS ||
-	    ldap_set_option(s->ld, LDAP_OPT_RESTART, LDAP_OPT_ON) !=
+	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) !=
 	    LDAP_OPT_SUCCESS) {
 		rc = LDAP_LOCAL_ERROR;
 		goto err;
 	}
 	if (s->bind == SKD_STORE_BIND_EXTERNAL) {
 		/* SASL EXTERNAL: the identity comes from the ldapi peer
-		 * credentials or the TLS client certificate; no
-		 * credentials travel. */
-		/* An empty initial response (not an absent one, which
-		 * libldap encodes when bv_val is NULL and slapd answers
-		 * with saslBindInProgress): RFC 4422 appendix A. */
+		 * credentials or the TLS client certificate.  Send an
+		 * empty initial response (RFC 4422 appendix A), not an
+		 * absent one (bv_val NULL), which slapd answers with
+		 * saslBindInProgress. */
 		cred.bv_val = (char *)"";
 		cred.bv_len = 0;
-		rc = ldap_sasl_bind_s(s->ld, NULL, "EXTERNAL", &cred, NULL,
-		    NULL, NULL);
+		rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &cred, NULL, NULL,
+		    NULL);
 	} else {
 		cred.bv_val = s->password;
 		cred.bv_len = s->password != NULL ? strlen(s->password) : 0;
-		rc = ldap_sasl_bind_s(s->ld, s->bind_dn, LDAP_SASL_SIMPLE,
-		    &cred, NULL, NULL, NULL);
+		rc = ldap_sasl_bind_s(ld, s->bind_dn, LDAP_SASL_SIMPLE, &cred,
+		    NULL, NULL, NULL);
 	}
-	if (rc == LDAP_SUCCESS)
+	if (rc == LDAP_SUCCESS) {
+		*out_ld = ld;
 		return rc;
+	}
  err:
 	/* Never leave an unbound (anonymous) connection behind. */
-	ldap_unbind_ext(s->ld, NULL, NULL);
-	s->ld = NULL;
+	ldap_unbind_ext(ld, NULL, NULL);
 	return rc;
+}
+
+/* store_connect replaces s's connection; returns the LDAP code. */
+static int
+store_connect(struct skd_store *s)
+{
+	if (s->ld != NULL) {
+		ldap_unbind_ext(s->ld, NULL, NULL);
+		s->ld = NULL;
+	}
+	return skd_store_i_connect(s, &s->ld);
 }
 
 static void

@@ -296,7 +296,9 @@ int skd_store_read_request(struct skd_store *s,
  * pending, or claimed or journaled with a lease that ended at or before now
  * (its worker presumably died), fetching page_size entries per round trip
  * (Simple Paged Results, RFC 2696).  A nonzero return from cb stops the
- * listing early (success).  cb may use s.  Returns 1 on success.
+ * listing early (success).  cb may use s (e.g. to claim what it is given);
+ * if s has to reconnect meanwhile, the paging cookie is lost and the
+ * listing ends with _UNAVAILABLE: list again.  Returns 1 on success.
  */
 typedef int (*skd_store_pending_cb)(void *arg, const char *id,
     const char *state);
@@ -304,6 +306,11 @@ int skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
     void *arg, time_t now, int page_size);
 
 /*
+ * Claim owners are worker ids, unique per worker process (e.g. host, pid
+ * and a UUID): a claim, take-over, renewal or journal whose retry after a
+ * reconnection finds the request already in the state it was to leave,
+ * under the same owner, counts as having succeeded.
+ *
  * skd_store_claim_request claims a pending request for owner until
  * lease_until in one modify (delete skdState=pending, add skdState=claimed,
  * skdClaimOwner, skdLeaseUntil): _CONFLICT if
@@ -404,5 +411,42 @@ int skd_store_purge_replay(struct skd_store *s, size_t *out_n, time_t now);
  * status text (free form, e.g. counters) on cn=gla,<base>. */
 int skd_store_write_status(struct skd_store *s, const char *worker_id,
     const char *version, time_t heartbeat, const char *status_text);
+
+/* ---- watch.c: change notification (RFC 4533 refreshAndPersist) --------- */
+
+enum skd_store_watch_what {
+	SKD_STORE_WATCH_REQUESTS,	/* ou=requests: the worker */
+	SKD_STORE_WATCH_MESSAGES,	/* ou=messages */
+	SKD_STORE_WATCH_RESPONSES	/* ou=responses: a waiting client */
+};
+
+struct skd_store_watch;
+
+/* Called with the DN of each entry added or changed (borrowed for the
+ * call). */
+typedef void (*skd_store_watch_cb)(void *arg, const char *dn);
+
+/*
+ * skd_store_watch_open starts a persistent sync search (slapd's syncprov)
+ * over one container on a new connection of its own, with s's server and
+ * identity; the refresh phase reports every entry already there through
+ * cb.  s is borrowed (errors are recorded on it) and must outlive the
+ * watch.  Returns NULL on error.  Free with skd_store_watch_close.
+ */
+struct skd_store_watch *skd_store_watch_open(struct skd_store *s,
+    enum skd_store_watch_what what, skd_store_watch_cb cb, void *arg);
+
+/*
+ * skd_store_watch_poll waits up to timeout_s seconds (0: do not wait) for
+ * changes and reports them through cb; *out_n (if not NULL) is how many.
+ * If the connection was lost it returns 0 (_UNAVAILABLE); the next poll
+ * reconnects and refreshes, reporting every entry again, so a caller that
+ * treats a report as "look again" misses nothing.
+ */
+int skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n,
+    int timeout_s);
+
+/* skd_store_watch_close ends the search and frees w; NULL is fine. */
+void skd_store_watch_close(struct skd_store_watch *w);
 
 #endif

@@ -97,6 +97,8 @@ int skd_store_i_fail(struct skd_store *s, enum skd_store_err e,
  * lost) map to _CONFLICT. */
 int skd_store_i_ldap_fail(struct skd_store *s, int rc, const char *what,
     const char *dn);
+/* A new bound connection with s's URI and identity (see session.c). */
+int skd_store_i_connect(struct skd_store *s, LDAP **out_ld);
 /* Makes sure s has a connection (reconnecting if a previous attempt left
  * it without one); records _UNAVAILABLE and returns 0 if it cannot. */
 int skd_store_i_ensure(struct skd_store *s);

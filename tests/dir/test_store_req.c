@@ -564,6 +564,75 @@ START_TEST(test_journal_replay)
 }
 END_TEST
 
+/* ---- change notification ---- */
+
+struct watch_seen {
+	const char	*id;
+	int		 hits;
+	size_t		 all;
+};
+
+static void
+watch_cb(void *arg, const char *dn)
+{
+	struct watch_seen *ws = arg;
+
+	ws->all++;
+	if (ws->id != NULL && strstr(dn, ws->id) != NULL)
+		ws->hits++;
+}
+
+/* Polls until the watched id was reported (at most about 5 s). */
+static int
+watch_until_hit(struct skd_store_watch *w, struct skd_store *s,
+    struct watch_seen *ws)
+{
+	int i, before = ws->hits;
+
+	for (i = 0; i < 10 && ws->hits == before; i++) {
+		if (!skd_store_watch_poll(w, NULL, 1))
+			ck_assert_int_eq(skd_store_error(s),
+			    SKD_STORE_ERR_UNAVAILABLE);
+	}
+	return ws->hits - before;
+}
+
+START_TEST(test_watch_requests)
+{
+	struct skd_store *s = store_open_gla(), *other = store_open_gla();
+	struct skd_store_watch *w;
+	struct watch_seen ws;
+	char id[SKD_STORE_ID_LEN];
+	size_t n;
+
+	memset(&ws, 0, sizeof(ws));
+	w = skd_store_watch_open(s, SKD_STORE_WATCH_REQUESTS, watch_cb, &ws);
+	ck_assert_msg(w != NULL, "watch: %s", skd_store_errmsg(s));
+	/* Nothing new: a poll without waiting reports nothing. */
+	ck_store_ok(s, skd_store_watch_poll(w, &n, 0));
+	ck_assert_uint_eq(n, 0);
+
+	/* A request submitted by someone else shows up at once. */
+	add_req(other, id);
+	ws.id = id;
+	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
+	/* So does its claim. */
+	ck_store_ok(other, skd_store_claim_request(other, id, "w",
+	    time(NULL) + 60));
+	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
+
+	/* slapd restarts: the watch reports the loss, then refreshes and
+	 * reports everything again, ours included. */
+	ck_assert(skd_test_stack_restart());
+	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
+	ck_store_ok(other, skd_store_finish_request(other, id, "w", NULL));
+	skd_store_watch_close(w);
+	skd_store_watch_close(NULL);
+	skd_store_close(s);
+	skd_store_close(other);
+}
+END_TEST
+
 Suite *
 skd_suite_store_req(void)
 {
@@ -578,6 +647,7 @@ skd_suite_store_req(void)
 	tcase_add_test(tc, test_list_pending_paged);
 	tcase_add_test(tc, test_lease_expiry);
 	tcase_add_test(tc, test_journal_replay);
+	tcase_add_test(tc, test_watch_requests);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -129,7 +129,8 @@ open_kek_fails(const unsigned char *der, size_t der_len,
 	ERR_clear_error();
 }
 
-/* list_one lists der, which must hold exactly one recipient, into *e. */
+/* check_single_entry lists der, which must hold exactly one recipient, and
+ * checks its type, version, rid kind and keyEncryptionAlgorithm. */
 static void
 check_single_entry(const unsigned char *der, size_t der_len,
     enum skd_ri_type type, int version, enum skd_ri_rid_type rid,
@@ -480,7 +481,7 @@ START_TEST(test_malformed)
 {
 	struct skd_ri_recipient r[2];
 	unsigned char key[16], *der, *bad;
-	size_t len, blen, hdr, body;
+	size_t len, blen, hdr, body, l1, second;
 
 	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
 	r[0] = recip_cert(SKD_TP_ALICE, SKD_RI_KTRI, 0);
@@ -526,6 +527,18 @@ START_TEST(test_malformed)
 	ck_assert_uint_eq(bad[hdr], 0x30);
 	bad[hdr] = 0xa5;
 	every_parser_refuses(bad, len, "unknown RecipientInfo tag");
+
+	/* ktri version 2 with issuerAndSerialNumber (RFC 5652 6.2.1 says 0).
+	 * The last element is changed so that the SET stays sorted. */
+	memcpy(bad, der, len);
+	ck_assert_uint_eq(bad[hdr + 1], 0x82);
+	l1 = 4 + (((size_t)bad[hdr + 2] << 8) | bad[hdr + 3]);
+	second = hdr + l1;
+	ck_assert_uint_eq(bad[second], 0x30);
+	ck_assert_uint_eq(bad[second + 1], 0x82);
+	ck_assert_mem_eq(bad + second + 4, "\x02\x01\x00", 3);
+	bad[second + 6] = 0x02;
+	every_parser_refuses(bad, len, "ktri version 2 with issuerAndSerial");
 
 	/* Truncated. */
 	every_parser_refuses(der, len - 1, "truncated");
@@ -599,8 +612,8 @@ START_TEST(test_build_refusals)
 }
 END_TEST
 
-/* Several kekri and ktri of one key: each build draws fresh randomness
- * (OAEP, ephemeral ECDH) but opens to the same key; the free path runs. */
+/* 200 kekri of one key (RFC 5275 5: rekey under each member's previous
+ * KEK): members open their own entry only; list and free paths run. */
 START_TEST(test_many_kekri)
 {
 	enum { N = 200 };

@@ -1,0 +1,415 @@
+/*
+ * skd_client.h: the GLO and GL member roles of RFC 5275 (sections 3.2, 4
+ * and 5.1): build and protect requests, check the GLA's responses, verify
+ * and unwrap glKey messages into a local key store bound to the GLA's
+ * name (section 8), acknowledge them (5.1 2.c), and encrypt or decrypt
+ * content with a group KEK (KEKRecipientInfo).
+ *
+ *   request.c   control values from simple arguments; one request object
+ *               collecting controls, transactionId and senderNonce
+ *   response.c  response checks (signature, path, GL name, nonce, tid) and
+ *               the status report
+ *   keys.c      glKey verification and unwrapping, the key store, acks
+ *   content.c   EnvelopedData with kekri under the newest valid KEK
+ *   dir.c       submit / wait / fetch through src/store
+ *
+ * Errors: functions return one (or a pointer) on success and zero (or
+ * NULL) on failure; when err is not NULL it receives a kind and one line
+ * of text for the user.  The OpenSSL error queue is cleared on failure
+ * after its first reason has been copied into err->msg.
+ */
+#ifndef SKD_CLIENT_H
+#define SKD_CLIENT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "asn1/skd_asn1.h"
+#include "cms/skd_cms.h"
+#include "store/skd_store.h"
+
+enum skd_client_err {
+	SKD_CLIENT_OK = 0,
+	SKD_CLIENT_ERR_INPUT,		/* unreadable or malformed input */
+	SKD_CLIENT_ERR_KEY_MISMATCH,	/* private key is not the cert's */
+	SKD_CLIENT_ERR_CRYPTO,		/* signature, path or decryption */
+	SKD_CLIENT_ERR_NAME,		/* GLA certificate does not name GL */
+	SKD_CLIENT_ERR_NONCE,		/* recipientNonce / transactionId */
+	SKD_CLIENT_ERR_TIME,		/* signingTime outside the window */
+	SKD_CLIENT_ERR_GLA_BINDING,	/* key from another GLA (section 8) */
+	SKD_CLIENT_ERR_KEYSTORE,	/* key store unsafe or unusable */
+	SKD_CLIENT_ERR_NO_KEY,		/* no suitable key in the store */
+	SKD_CLIENT_ERR_DIRECTORY,	/* the store failed */
+	SKD_CLIENT_ERR_TIMEOUT,		/* no response in time */
+	SKD_CLIENT_ERR_INTERNAL
+};
+
+struct skd_client_error {
+	enum skd_client_err	code;
+	char			msg[256];
+};
+
+/* skd_client_err_name returns a short static name for e. */
+const char *skd_client_err_name(enum skd_client_err e);
+
+/* ------------------------------------------------------------------ */
+/* request.c                                                           */
+/* ------------------------------------------------------------------ */
+
+/* A signer: certificate, matching private key, optional chain. */
+struct skd_client_ident {
+	X509		*cert;
+	EVP_PKEY	*key;
+	STACK_OF(X509)	*chain;		/* may be NULL */
+};
+
+/*
+ * skd_client_ident_load reads cert_path (PEM certificate, further PEM
+ * certificates become the chain) and key_path (PEM private key,
+ * unencrypted) and refuses a key that does not match the certificate
+ * (SKD_CLIENT_ERR_KEY_MISMATCH).  Caller frees with skd_client_ident_free.
+ */
+struct skd_client_ident *skd_client_ident_load(const char *cert_path,
+    const char *key_path, struct skd_client_error *err);
+void skd_client_ident_free(struct skd_client_ident *id);
+
+/* skd_client_cert_load reads one PEM (or DER) certificate; caller frees
+ * with X509_free. */
+X509 *skd_client_cert_load(const char *path, struct skd_client_error *err);
+
+/* A GL owner, member or certificate holder as RFC 5275 3.1 describes it:
+ * GeneralName texts ("email:a@b", "URI:...", "dirName:CN=...").  address
+ * NULL means "same as name" where the ASN.1 needs one; cert may be NULL. */
+struct skd_client_party {
+	const char	*name;
+	const char	*address;
+	X509		*cert;		/* borrowed */
+};
+
+/* glUseKEK parameters (RFC 5275 3.1.1).  Fields -1 (or 0 for alg_nid)
+ * take the ASN.1 DEFAULT. */
+struct skd_client_gl_params {
+	const char	*name;
+	const char	*address;	/* NULL: name */
+	long		 admin;		/* enum skd_gl_admin, -1: managed */
+	int		 alg_nid;	/* NID_id_aes{128,192,256}_wrap, 0 */
+	long		 duration;	/* days, 0: end of month; -1 default */
+	long		 generations;	/* >= 2; -1 default */
+	int		 rekey_by_glo;	/* -1 default (FALSE) */
+	int		 not_mutually_aware; /* -1 default (TRUE) */
+};
+
+/*
+ * Control value builders: each returns a new value of the type the control
+ * table gives for its control (caller frees with the type's _free), or
+ * NULL with err set (SKD_CLIENT_ERR_INPUT for a bad name text).
+ */
+SKD_GL_USE_KEK *skd_client_new_use_kek(const struct skd_client_gl_params *p,
+    const struct skd_client_party *owners, size_t n_owners,
+    struct skd_client_error *err);
+/* glDelete and glkCompromise values: the GL's GeneralName. */
+GENERAL_NAME *skd_client_new_gname(const char *text,
+    struct skd_client_error *err);
+SKD_GL_ADD_MEMBER *skd_client_new_add_member(const char *gl,
+    const struct skd_client_party *member, struct skd_client_error *err);
+SKD_GL_DELETE_MEMBER *skd_client_new_delete_member(const char *gl,
+    const char *member, struct skd_client_error *err);
+/* glRekey: all_keys -1 absent, 0 or 1; p NULL or p->name ignored: new key
+ * attributes from p's non-default fields, admin from p->admin. */
+SKD_GL_REKEY *skd_client_new_rekey(const char *gl,
+    const struct skd_client_gl_params *p, int all_keys,
+    struct skd_client_error *err);
+/* glAddOwner / glRemoveOwner value. */
+SKD_GL_OWNER_ADMINISTRATION *skd_client_new_owner_admin(const char *gl,
+    const struct skd_client_party *owner, struct skd_client_error *err);
+/* glkRefresh: one Date {start, end (0: absent)}. */
+SKD_GL_KREFRESH *skd_client_new_refresh(const char *gl, time_t start,
+    time_t end, struct skd_client_error *err);
+/* glaQueryRequest { id-cmc-gla-skdAlgRequest, NULL }. */
+SKD_GLA_QUERY_REQUEST *skd_client_new_alg_query(struct skd_client_error *err);
+/* glManageCert (a member's glUpdateCert, RFC 5275 3.2.10 / 4.10). */
+SKD_GL_MANAGE_CERT *skd_client_new_manage_cert(const char *gl,
+    const struct skd_client_party *member, struct skd_client_error *err);
+
+/* A request under construction (opaque). */
+struct skd_client_request;
+
+/*
+ * skd_client_request_new starts a PKIData with a fresh random
+ * transactionId and senderNonce (RAND_bytes; RFC 5275 3.2.4.2) which the
+ * object remembers for the response check.  Free with
+ * skd_client_request_free.
+ */
+struct skd_client_request *skd_client_request_new(
+    struct skd_client_error *err);
+void skd_client_request_free(struct skd_client_request *r);
+
+/* skd_client_request_add adds a control (val borrowed); returns its
+ * bodyPartID or 0. */
+long skd_client_request_add(struct skd_client_request *r, enum skd_oid oid,
+    const void *val);
+
+/* Borrowed views of what the response must echo. */
+const unsigned char *skd_client_request_nonce(
+    const struct skd_client_request *r, size_t *out_len);
+const ASN1_INTEGER *skd_client_request_tid(
+    const struct skd_client_request *r);
+
+/*
+ * skd_client_request_protect encodes the PKIData (controls, then
+ * transactionId and senderNonce) and protects it (RFC 5275 3.2.1):
+ * SignedData by id with signingTime now, and if encrypt_to is not NULL an
+ * EnvelopedData for it, signed again if outer_sign.  *out (DER
+ * ContentInfo) is the caller's (OPENSSL_free).
+ */
+int skd_client_request_protect(unsigned char **out, size_t *out_len,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    X509 *encrypt_to, int outer_sign, time_t now,
+    struct skd_client_error *err);
+
+/* ------------------------------------------------------------------ */
+/* response.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* What a response must satisfy; everything borrowed. */
+struct skd_client_expect {
+	X509_STORE		*trust;		/* required */
+	time_t			 now;
+	const char		*gl_name;	/* NULL: no GL (glaQueryRequest) */
+	const unsigned char	*nonce;		/* NULL: not checked */
+	size_t			 nonce_len;
+	const ASN1_INTEGER	*tid;		/* NULL: not checked */
+	const struct skd_client_ident *ident;	/* opens encrypted responses */
+};
+
+/* One cMCStatusInfoExt (CMCStatusInfoV2). */
+enum skd_client_fail_kind {
+	SKD_CLIENT_FAIL_NONE = 0,
+	SKD_CLIENT_FAIL_CMC,		/* otherStatusInfo.failInfo */
+	SKD_CLIENT_FAIL_SKD,		/* extendedFailInfo skdFailInfo */
+	SKD_CLIENT_FAIL_OTHER		/* pendInfo or another extension */
+};
+
+struct skd_client_status {
+	long			 status;	/* enum skd_cmc_status */
+	long			*body_list;	/* bodyPartIDs (paths: first) */
+	size_t			 n_body;
+	char			*status_string;	/* UTF-8 or NULL */
+	enum skd_client_fail_kind fail_kind;
+	long			 fail;		/* CMCFailInfo or SKDFailInfo */
+};
+
+struct skd_client_response {
+	X509			*gla_cert;	/* the PKIResponse's signer */
+	time_t			 signing_time;
+	int			 nonce_checked;	/* 1 when nonce and tid held */
+	struct skd_client_status *statuses;
+	size_t			 n_statuses;
+	char			**algs;		/* glaQueryResponse: OID names */
+	size_t			 n_algs;
+};
+
+/*
+ * skd_client_response_check opens der (SignedData(PKIResponse), possibly
+ * encrypted and signed again: RFC 5275 3.2.1), requires every signature
+ * to verify and the PKIResponse signer's path to validate against
+ * exp->trust, requires one of that certificate's names to match
+ * exp->gl_name (RFC 5275 4.x step 3.b: otherwise the response is not
+ * believed: SKD_CLIENT_ERR_NAME), the recipientNonce to equal exp->nonce
+ * and the transactionId to equal exp->tid (SKD_CLIENT_ERR_NONCE), then
+ * decodes every cMCStatusInfoExt and glaQueryResponse.  *out is the
+ * caller's (skd_client_response_free).
+ */
+int skd_client_response_check(struct skd_client_response **out,
+    const unsigned char *der, size_t len, const struct skd_client_expect *exp,
+    struct skd_client_error *err);
+void skd_client_response_free(struct skd_client_response *r);
+
+/* skd_client_response_ok returns one when every status is success. */
+int skd_client_response_ok(const struct skd_client_response *r);
+
+/*
+ * skd_client_response_print writes the report, one status a line:
+ * "status: failed (bodyList 1) skdFailInfo=invalidGLName \"...\"", or as
+ * a JSON object when json is nonzero.
+ */
+void skd_client_response_print(BIO *out, const struct skd_client_response *r,
+    int json);
+
+/*
+ * skd_client_request_expect fills exp's gl_name, nonce and tid from a
+ * request we built (der as from skd_client_request_protect; opened with
+ * id when encrypted; signatures checked, path not); the strings and
+ * buffers go to *out_hold (caller frees with skd_client_hold_free).
+ */
+struct skd_client_hold;
+int skd_client_request_expect(struct skd_client_expect *exp,
+    struct skd_client_hold **out_hold, const unsigned char *der, size_t len,
+    const struct skd_client_ident *id, struct skd_client_error *err);
+void skd_client_hold_free(struct skd_client_hold *h);
+
+/*
+ * skd_client_ldif_binary finds the first value of attribute attr (with or
+ * without ";binary") given base64 ("attr:: ...", folded lines allowed) in
+ * the LDIF text and decodes it into *out (caller frees with OPENSSL_free).
+ */
+int skd_client_ldif_binary(unsigned char **out, size_t *out_len,
+    const char *ldif, size_t ldif_len, const char *attr);
+
+/* ------------------------------------------------------------------ */
+/* keys.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/* One distributed KEK (RFC 5275 3.1.13) and the GLA it came from. */
+struct skd_client_key {
+	char		*gl_name;	/* canonical GeneralName text */
+	char		*gla_subject;	/* RFC 2253 subject of the signer */
+	unsigned char	 gla_fp[32];	/* SHA-256 of the signer cert */
+	unsigned char	*key_id;	/* KEKIdentifier.keyIdentifier */
+	size_t		 key_id_len;
+	int		 alg_nid;	/* glkAlgorithm */
+	time_t		 not_before;
+	time_t		 not_after;
+	unsigned char	*kek;		/* wiped on free */
+	size_t		 kek_len;
+	long		 body_part_id;	/* of the glKey control; not stored */
+};
+
+/* skd_client_key_free wipes and frees k's contents and k; NULL ok.
+ * skd_client_keys_free does it for an array of n from glkey_open. */
+void skd_client_key_free(struct skd_client_key *k);
+void skd_client_keys_free(struct skd_client_key *v, size_t n);
+
+/* How glKey messages are checked; everything borrowed. */
+struct skd_client_glkey_opts {
+	X509_STORE		*trust;		/* required */
+	time_t			 now;
+	long			 max_future;	/* signingTime <= now + this */
+	long			 max_age;	/* signingTime >= now - this;
+						   0: no bound */
+	const char		*gl_name;	/* NULL: any GL */
+	const struct skd_client_ident *ident;	/* the member */
+};
+
+/*
+ * skd_client_glkey_open verifies a glKey message (SignedData(PKIData) with
+ * glKey controls, RFC 5275 5): signature, path against o->trust,
+ * signingTime within the window, and that the signer's certificate names
+ * each glKey's GL (skd_gname_match_cert); then unwraps every glkWrapped
+ * with o->ident (skd_ri_open_cert).  *out_keys (*out_n entries) is the
+ * caller's (skd_client_keys_free).
+ */
+int skd_client_glkey_open(struct skd_client_key **out_keys, size_t *out_n,
+    const unsigned char *der, size_t len,
+    const struct skd_client_glkey_opts *o, struct skd_client_error *err);
+
+/*
+ * skd_client_ack_build builds the member's acknowledgement (RFC 5275 5.1
+ * 2.c): SignedData(PKIResponse(cMCStatusInfoExt success, bodyList = the
+ * glKey's bodyPartID, statusString "glKey received: <key id hex>")).
+ * *out is the caller's (OPENSSL_free).
+ */
+int skd_client_ack_build(unsigned char **out, size_t *out_len,
+    const struct skd_client_key *k, const struct skd_client_ident *id,
+    time_t now, struct skd_client_error *err);
+
+/*
+ * The key store: a text file, mode 0600, see docs/man/skd-member.1:
+ *   skd-keystore 1
+ *   <gl>TAB<gla subject>TAB<gla sha256 hex>TAB<key id hex>TAB<alg OID>TAB
+ *       <notBefore>TAB<notAfter>TAB<kek hex>     (times YYYYMMDDHHMMSSZ)
+ */
+struct skd_client_keystore;
+
+/*
+ * skd_client_keystore_open reads path; a missing file gives an empty store
+ * when create is nonzero.  A file readable or writable by group or others,
+ * not a regular file, or malformed is refused (SKD_CLIENT_ERR_KEYSTORE).
+ * Free with skd_client_keystore_free (wipes every KEK).
+ */
+struct skd_client_keystore *skd_client_keystore_open(const char *path,
+    int create, struct skd_client_error *err);
+void skd_client_keystore_free(struct skd_client_keystore *ks);
+
+/* skd_client_keystore_save writes the store to its path atomically (a new
+ * file created 0600, then rename). */
+int skd_client_keystore_save(struct skd_client_keystore *ks,
+    struct skd_client_error *err);
+
+/*
+ * skd_client_keystore_add copies k in.  RFC 5275 section 8: a key for a
+ * GL whose earlier keys came from a GLA with another certificate
+ * fingerprint is refused (SKD_CLIENT_ERR_GLA_BINDING).  A key already
+ * there (same GL and key id, same KEK) is success with *out_added 0.
+ */
+int skd_client_keystore_add(struct skd_client_keystore *ks,
+    const struct skd_client_key *k, int *out_added,
+    struct skd_client_error *err);
+
+size_t skd_client_keystore_count(const struct skd_client_keystore *ks);
+const struct skd_client_key *skd_client_keystore_at(
+    const struct skd_client_keystore *ks, size_t i);
+
+/* The key whose identifier is id, or NULL (borrowed). */
+const struct skd_client_key *skd_client_keystore_find(
+    const struct skd_client_keystore *ks, const unsigned char *id,
+    size_t id_len);
+
+/* The newest key of gl valid at now (notBefore <= now < notAfter), or
+ * NULL (borrowed). */
+const struct skd_client_key *skd_client_keystore_current(
+    const struct skd_client_keystore *ks, const char *gl, time_t now);
+
+/* ------------------------------------------------------------------ */
+/* content.c                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * skd_client_encrypt builds a DER EnvelopedData of in (id-data) for one
+ * KEKRecipientInfo under the newest key of gl valid at now (AES-256-CBC
+ * content encryption).  *out is the caller's (OPENSSL_free).
+ */
+int skd_client_encrypt(unsigned char **out, size_t *out_len,
+    const struct skd_client_keystore *ks, const char *gl, time_t now,
+    const unsigned char *in, size_t in_len, struct skd_client_error *err);
+
+/*
+ * skd_client_decrypt opens a DER EnvelopedData with the stored key whose
+ * identifier matches a kekri keyIdentifier.  *out is the caller's
+ * (OPENSSL_clear_free(*out, *out_len)).
+ */
+int skd_client_decrypt(unsigned char **out, size_t *out_len,
+    const struct skd_client_keystore *ks, const unsigned char *der,
+    size_t len, struct skd_client_error *err);
+
+/* ------------------------------------------------------------------ */
+/* dir.c                                                               */
+/* ------------------------------------------------------------------ */
+
+/* skd_client_submit stores der as a pending request; out_id its UUID. */
+int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
+    const unsigned char *der, size_t len, struct skd_client_error *err);
+
+/*
+ * skd_client_wait_response polls (every 100 ms) for the response to id for
+ * at most timeout_ms; *out_msgs (*out_n) freed with skd_store_blobs_free.
+ * SKD_CLIENT_ERR_TIMEOUT when none came.
+ */
+int skd_client_wait_response(struct skd_store *s,
+    struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
+    long timeout_ms, struct skd_client_error *err);
+
+/* skd_client_fetch_glkeys returns the glKey entries of gl naming me
+ * (freed with skd_store_glkey_list_free). */
+int skd_client_fetch_glkeys(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl,
+    const char *me, struct skd_client_error *err);
+
+/* skd_client_hex returns lowercase hex of p (caller frees with
+ * OPENSSL_free), or NULL. */
+char *skd_client_hex(const unsigned char *p, size_t len);
+
+#endif

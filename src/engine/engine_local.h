@@ -1,0 +1,142 @@
+/*
+ * engine_local.h: what the engine's files share (not installed).
+ */
+#ifndef SKD_ENGINE_LOCAL_H
+#define SKD_ENGINE_LOCAL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "asn1/skd_asn1.h"
+#include "cms/skd_cmc.h"
+#include "cms/skd_cms.h"
+#include "cms/skd_layers.h"
+#include "cms/skd_recip.h"
+#include "engine/skd_engine.h"
+
+/* Key id bytes (KEKIdentifier.keyIdentifier) and nonce length. */
+#define ENG_KEY_ID_LEN	16
+#define ENG_NONCE_LEN	16
+
+/* A member or owner in the working copy of a GL. */
+struct eng_person {
+	char		*name;		/* GeneralName text */
+	GENERAL_NAME	*gn;
+	char		*address;
+	char		*dn;
+	unsigned char	*cert;		/* DER or NULL */
+	size_t		 cert_len;
+	X509		*x509;		/* parsed cert or NULL */
+};
+
+/* One distributed key (all shards). */
+struct eng_key {
+	char		*key_id;	/* hex */
+	int		 next_shard;
+	time_t		 not_before;
+	time_t		 not_after;
+	unsigned char	*archive;	/* RecipientInfos for the GLA alone */
+	size_t		 archive_len;
+};
+
+/* The working copy of one GL during one request. */
+struct eng_gl {
+	char		*name;		/* canonical GeneralName text */
+	GENERAL_NAME	*gn;
+	int		 exists;	/* a record exists (or was created) */
+	int		 created;	/* created by this request */
+	int		 changed;	/* record fields changed */
+	int		 deleted;	/* state "deleted" */
+	char		*address;
+	int		 admin;		/* GLAdministration 0..2 */
+	int		 rekey_by_glo;
+	int		 not_aware;
+	long		 duration;
+	long		 gen;
+	int		 alg_nid;
+	uint64_t	 revision;
+	unsigned char	*cert_der;
+	size_t		 cert_len;
+	X509		*cert;		/* the GL's GLA certificate */
+	int		 loaded_people;
+	struct eng_person *members;
+	size_t		 n_members;
+	struct eng_person *owners;
+	size_t		 n_owners;
+	struct eng_key	*keys;
+	size_t		 n_keys;
+};
+
+struct eng {
+	const struct skd_engine_config	*cfg;
+	const struct skd_engine_env	*env;
+	const struct skd_engine_state	*st;
+	SKD_ENG_OUTCOME			*out;
+	struct eng_gl			**gls;
+	size_t				 n_gls;
+	time_t				 now;
+};
+
+/* outcome.c */
+ASN1_UTF8STRING *eng_utf8(const char *s);
+int eng_set_utf8(ASN1_UTF8STRING **field, const char *s);
+int eng_set_octets(ASN1_OCTET_STRING **field, const unsigned char *p,
+    size_t n);
+int eng_push_utf8(STACK_OF(ASN1_UTF8STRING) *sk, const char *s);
+int eng_push_octets(STACK_OF(ASN1_OCTET_STRING) *sk, const unsigned char *p,
+    size_t n);
+/* NUL-terminated copy (OPENSSL_free) of s, or NULL. */
+char *eng_str(const ASN1_STRING *s);
+SKD_ENG_OP *eng_op_add(SKD_ENG_OUTCOME *o, enum skd_engine_op_type t,
+    const char *gl);
+int eng_result_add(SKD_ENG_OUTCOME *o, long unit, long body_part, int nid,
+    long status, long cmc_fail, long skd_fail, const char *text);
+SKD_ENG_OUTCOME *eng_outcome_new(const char *request_id);
+
+/* gl.c: the working copies */
+int eng_rand(struct eng *e, unsigned char *buf, size_t len);
+int eng_new_id(struct eng *e, char out[SKD_STORE_ID_LEN]);
+/* eng_gl_get finds or loads GL gn; *out NULL-free: returns 1 with *out set
+ * (exists tells whether there is a record), 0 on error. */
+int eng_gl_get(struct eng *e, struct eng_gl **out, const GENERAL_NAME *gn);
+int eng_gl_load_people(struct eng *e, struct eng_gl *g);
+void eng_gl_free(struct eng_gl *g);
+void eng_person_clear(struct eng_person *p);
+/* Index of the member/owner named gn, or -1. */
+long eng_find_person(const struct eng_person *v, size_t n,
+    const GENERAL_NAME *gn);
+/* Index of the owner whose name is in cert, or -1. */
+long eng_find_owner_by_cert(const struct eng_gl *g, X509 *cert);
+int eng_person_add(struct eng_person **v, size_t *n, const char *name,
+    const char *address, const unsigned char *cert, size_t cert_len);
+void eng_person_remove(struct eng_person *v, size_t *n, size_t idx);
+/* eng_gl_flush appends a glCreate/glUpdate op for g if needed. */
+int eng_gl_flush(struct eng *e, struct eng_gl *g);
+int eng_is_gla_cert(struct eng *e, X509 *cert);
+int eng_supported_alg(struct eng *e, int nid);
+int eng_alg_key_len(int nid);
+/* eng_check_cert validates cert for encryption at now against cfg->trust
+ * (chain: extra untrusted certs, may be NULL).  1 valid, 0 not. */
+int eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
+    const char **out_why);
+/* eng_issue_gl_cert issues the GL's GLA certificate (RFC 5275 3.2.6). */
+int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
+
+/* keys.c: key generation and distribution (RFC 5275 5) */
+/* Draws count new keys for every member of g that has a certificate. */
+int eng_keys_new(struct eng *e, struct eng_gl *g, long count);
+/* Sends the outstanding keys of g to member m (new member, new cert). */
+int eng_keys_for_member(struct eng *e, struct eng_gl *g,
+    const struct eng_person *m);
+/* Signs a PKIData or PKIResponse body for g (NULL: the GLA's own cert),
+ * optionally encrypting to encrypt_to. */
+int eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
+    struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
+    size_t *out_len);
+/* Names of cert as GeneralName text, pushed onto sk. */
+int eng_cert_names(STACK_OF(ASN1_UTF8STRING) *sk, X509 *cert);
+/* time helpers */
+ASN1_GENERALIZEDTIME *eng_gtime(time_t t);
+time_t eng_month_end(time_t t);
+
+#endif

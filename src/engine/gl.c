@@ -1,0 +1,524 @@
+/*
+ * gl.c: the engine's working copy of a GL during one request, loaded
+ * through struct skd_engine_state and written back as outcome operations;
+ * the per-GL GLA certificate (RFC 5275 3.2.6); certificate checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "engine/engine_local.h"
+
+int
+eng_rand(struct eng *e, unsigned char *buf, size_t len)
+{
+	if (e->env->rand_bytes != NULL)
+		return e->env->rand_bytes(e->env->arg, buf, len);
+	return RAND_priv_bytes(buf, (int)len) == 1;
+}
+
+int
+eng_new_id(struct eng *e, char out[SKD_STORE_ID_LEN])
+{
+	if (e->env->new_id != NULL)
+		return e->env->new_id(e->env->arg, out);
+	skd_store_new_id(out);
+	return 1;
+}
+
+void
+eng_person_clear(struct eng_person *p)
+{
+	free(p->name);
+	GENERAL_NAME_free(p->gn);
+	free(p->address);
+	free(p->dn);
+	free(p->cert);
+	X509_free(p->x509);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+people_free(struct eng_person *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		eng_person_clear(&v[i]);
+	free(v);
+}
+
+void
+eng_gl_free(struct eng_gl *g)
+{
+	size_t i;
+
+	if (g == NULL)
+		return;
+	free(g->name);
+	GENERAL_NAME_free(g->gn);
+	free(g->address);
+	free(g->cert_der);
+	X509_free(g->cert);
+	people_free(g->members, g->n_members);
+	people_free(g->owners, g->n_owners);
+	for (i = 0; i < g->n_keys; i++) {
+		free(g->keys[i].key_id);
+		free(g->keys[i].archive);
+	}
+	free(g->keys);
+	free(g);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void *
+xmemdup(const void *p, size_t n)
+{
+	void *q;
+
+	if (p == NULL || n == 0 || (q = malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, p, n);
+	return q;
+}
+
+int
+eng_person_add(struct eng_person **v, size_t *n, const char *name,
+    const char *address, const unsigned char *cert, size_t cert_len)
+{
+	struct eng_person *nv, *p;
+	const unsigned char *q;
+
+	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
+		return 0;
+	*v = nv;
+	p = &nv[*n];
+	memset(p, 0, sizeof(*p));
+	if ((p->name = strdup(name)) == NULL ||
+	    (p->gn = skd_gname_from_text(name)) == NULL ||
+	    (address != NULL && (p->address = strdup(address)) == NULL))
+		goto err;
+	if (cert != NULL && cert_len > 0) {
+		if ((p->cert = xmemdup(cert, cert_len)) == NULL)
+			goto err;
+		p->cert_len = cert_len;
+		q = cert;
+		p->x509 = d2i_X509(NULL, &q, (long)cert_len);
+		ERR_clear_error();
+	}
+	(*n)++;
+	return 1;
+ err:
+	eng_person_clear(p);
+	return 0;
+}
+
+void
+eng_person_remove(struct eng_person *v, size_t *n, size_t idx)
+{
+	eng_person_clear(&v[idx]);
+	memmove(&v[idx], &v[idx + 1], (*n - idx - 1) * sizeof(*v));
+	(*n)--;
+}
+
+long
+eng_find_person(const struct eng_person *v, size_t n, const GENERAL_NAME *gn)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].gn != NULL && skd_gname_match(v[i].gn, gn))
+			return (long)i;
+	}
+	return -1;
+}
+
+long
+eng_find_owner_by_cert(const struct eng_gl *g, X509 *cert)
+{
+	size_t i;
+
+	if (cert == NULL)
+		return -1;
+	for (i = 0; i < g->n_owners; i++) {
+		if (g->owners[i].gn != NULL &&
+		    skd_gname_match_cert(g->owners[i].gn, cert))
+			return (long)i;
+	}
+	return -1;
+}
+
+static int
+load_record(struct eng_gl *g, const struct skd_store_gl *r)
+{
+	const unsigned char *p;
+
+	g->exists = 1;
+	g->deleted = r->state != NULL && strcmp(r->state, "deleted") == 0;
+	if (r->address != NULL && (g->address = strdup(r->address)) == NULL)
+		return 0;
+	g->admin = r->administration - 1;
+	g->rekey_by_glo = r->rekey_by_glo;
+	g->not_aware = r->not_mutually_aware;
+	g->duration = r->duration;
+	g->gen = r->generation_counter;
+	g->alg_nid = r->key_alg != NULL ? OBJ_txt2nid(r->key_alg) :
+	    NID_id_aes128_wrap;
+	g->revision = r->revision;
+	if (r->cert != NULL && r->cert_len > 0) {
+		if ((g->cert_der = xmemdup(r->cert, r->cert_len)) == NULL)
+			return 0;
+		g->cert_len = r->cert_len;
+		p = g->cert_der;
+		g->cert = d2i_X509(NULL, &p, (long)g->cert_len);
+		ERR_clear_error();
+	}
+	return 1;
+}
+
+int
+eng_gl_get(struct eng *e, struct eng_gl **out, const GENERAL_NAME *gn)
+{
+	struct eng_gl *g = NULL, **nv;
+	struct skd_store_gl *rec = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; i < e->n_gls; i++) {
+		if (skd_gname_match(e->gls[i]->gn, gn)) {
+			*out = e->gls[i];
+			return 1;
+		}
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->gn = GENERAL_NAME_dup(gn)) == NULL)
+		goto err;
+	{
+		char *t = skd_gname_to_text(gn);
+
+		if (t == NULL)
+			goto err;
+		g->name = strdup(t);
+		OPENSSL_free(t);
+		if (g->name == NULL)
+			goto err;
+	}
+	if ((rc = e->st->read_gl(e->st->ctx, &rec, g->name)) < 0)
+		goto err;
+	if (rc == 1 && !load_record(g, rec))
+		goto err;
+	skd_store_gl_free(rec);
+	rec = NULL;
+	if ((nv = realloc(e->gls, (e->n_gls + 1) * sizeof(*nv))) == NULL)
+		goto err;
+	e->gls = nv;
+	e->gls[e->n_gls++] = g;
+	*out = g;
+	return 1;
+ err:
+	skd_store_gl_free(rec);
+	eng_gl_free(g);
+	return 0;
+}
+
+static int
+load_people(struct eng *e, struct eng_gl *g, enum skd_store_role role,
+    struct eng_person **v, size_t *n)
+{
+	struct skd_store_member *list = NULL;
+	size_t cnt = 0, i;
+	int ok = 0;
+
+	if (!e->st->list_members(e->st->ctx, &list, &cnt, g->name, role))
+		return 0;
+	for (i = 0; i < cnt; i++) {
+		if (!eng_person_add(v, n, list[i].name, list[i].address,
+		    list[i].cert, list[i].cert_len))
+			goto err;
+		if (list[i].dn != NULL &&
+		    ((*v)[*n - 1].dn = strdup(list[i].dn)) == NULL)
+			goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_member_list_free(list, cnt);
+	return ok;
+}
+
+int
+eng_gl_load_people(struct eng *e, struct eng_gl *g)
+{
+	struct skd_store_glkey *keys = NULL;
+	size_t nk = 0, i, j;
+	int ok = 0;
+
+	if (g->loaded_people || !g->exists || g->created) {
+		g->loaded_people = 1;
+		return 1;
+	}
+	if (!load_people(e, g, SKD_STORE_MEMBER, &g->members, &g->n_members) ||
+	    !load_people(e, g, SKD_STORE_OWNER, &g->owners, &g->n_owners))
+		return 0;
+	if (!e->st->list_keys(e->st->ctx, &keys, &nk, g->name))
+		return 0;
+	for (i = 0; i < nk; i++) {
+		struct eng_key *k = NULL, *nv;
+
+		for (j = 0; j < g->n_keys; j++) {
+			if (strcmp(g->keys[j].key_id, keys[i].key_id) == 0)
+				k = &g->keys[j];
+		}
+		if (k == NULL) {
+			if ((nv = realloc(g->keys, (g->n_keys + 1) *
+			    sizeof(*nv))) == NULL)
+				goto err;
+			g->keys = nv;
+			k = &nv[g->n_keys++];
+			memset(k, 0, sizeof(*k));
+			if ((k->key_id = strdup(keys[i].key_id)) == NULL)
+				goto err;
+			k->not_before = keys[i].not_before;
+			k->not_after = keys[i].not_after;
+		}
+		if (keys[i].shard >= k->next_shard)
+			k->next_shard = keys[i].shard + 1;
+		if (k->archive == NULL && keys[i].archived_kek_len > 0) {
+			if ((k->archive = xmemdup(keys[i].archived_kek,
+			    keys[i].archived_kek_len)) == NULL)
+				goto err;
+			k->archive_len = keys[i].archived_kek_len;
+		}
+	}
+	g->loaded_people = 1;
+	ok = 1;
+ err:
+	skd_store_glkey_list_free(keys, nk);
+	return ok;
+}
+
+/* Fills an SkdGL from the working copy. */
+static SKD_ENG_GL *
+gl_record(const struct eng_gl *g, uint64_t revision)
+{
+	SKD_ENG_GL *r;
+
+	if ((r = SKD_ENG_GL_new()) == NULL)
+		return NULL;
+	if (!ASN1_STRING_set(r->address, g->address != NULL ? g->address : "",
+	    -1) ||
+	    !ASN1_INTEGER_set(r->administration, g->admin) ||
+	    !ASN1_INTEGER_set(r->duration, g->duration) ||
+	    !ASN1_INTEGER_set(r->generationCounter, g->gen) ||
+	    !ASN1_INTEGER_set_uint64(r->revision, revision))
+		goto err;
+	r->rekeyByGLO = g->rekey_by_glo ? 0xff : 0;
+	r->notMutuallyAware = g->not_aware ? 0xff : 0;
+	ASN1_OBJECT_free(r->keyAlg);
+	if ((r->keyAlg = OBJ_nid2obj(g->alg_nid)) == NULL)
+		goto err;
+	if (g->cert_der != NULL &&
+	    !eng_set_octets(&r->cert, g->cert_der, g->cert_len))
+		goto err;
+	return r;
+ err:
+	SKD_ENG_GL_free(r);
+	return NULL;
+}
+
+int
+eng_gl_flush(struct eng *e, struct eng_gl *g)
+{
+	SKD_ENG_OP *op;
+
+	if (g->deleted || (!g->created && !g->changed))
+		return 1;
+	op = eng_op_add(e->out, g->created ? SKD_OP_GL_CREATE :
+	    SKD_OP_GL_UPDATE, g->name);
+	if (op == NULL ||
+	    (op->gl = gl_record(g, g->created ? 0 : g->revision)) == NULL)
+		return 0;
+	/* The GL may be flushed again by a later unit: start over. */
+	if (g->created) {
+		/* Ops after the create are updates of revision 1. */
+		g->created = 0;
+		g->revision = 1;
+	} else {
+		g->revision++;
+	}
+	g->changed = 0;
+	return 1;
+}
+
+int
+eng_is_gla_cert(struct eng *e, X509 *cert)
+{
+	EVP_PKEY *a, *b;
+
+	if (cert == NULL || (a = X509_get0_pubkey(cert)) == NULL ||
+	    (b = X509_get0_pubkey(e->cfg->gla_cert)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	return EVP_PKEY_eq(a, b) == 1;
+}
+
+static const int default_wraps[] = {
+	NID_id_aes128_wrap, NID_id_aes192_wrap, NID_id_aes256_wrap
+};
+
+int
+eng_supported_alg(struct eng *e, int nid)
+{
+	const int *v = e->cfg->wrap_nids;
+	size_t n = e->cfg->n_wrap_nids, i;
+
+	if (v == NULL) {
+		v = default_wraps;
+		n = sizeof(default_wraps) / sizeof(default_wraps[0]);
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] == nid && eng_alg_key_len(nid) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+eng_alg_key_len(int nid)
+{
+	switch (nid) {
+	case NID_id_aes128_wrap:
+		return 16;
+	case NID_id_aes192_wrap:
+		return 24;
+	case NID_id_aes256_wrap:
+		return 32;
+	}
+	return 0;
+}
+
+int
+eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
+    const char **out_why)
+{
+	X509_STORE_CTX *ctx;
+	int ok = 0;
+
+	*out_why = "no certificate";
+	if (cert == NULL)
+		return 0;
+	*out_why = "no trust store";
+	if (e->cfg->trust == NULL || (ctx = X509_STORE_CTX_new()) == NULL)
+		return 0;
+	if (X509_STORE_CTX_init(ctx, e->cfg->trust, cert, chain) == 1) {
+		X509_STORE_CTX_set_time(ctx, 0, e->now);
+		ok = X509_verify_cert(ctx) == 1;
+		if (!ok)
+			*out_why = X509_verify_cert_error_string(
+			    X509_STORE_CTX_get_error(ctx));
+	}
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * RFC 5275 3.2.6: "A certificate per GL would be issued to the GLA."  The
+ * subject is CN=<GL name>, the subjectAltName holds glName and glAddress
+ * (so that GLOs and members can check that the GL's name is in the signer
+ * certificate, 4.1 3.b), the key is the GLA's, valid for a year.
+ */
+int
+eng_issue_gl_cert(struct eng *e, struct eng_gl *g)
+{
+	X509 *x = NULL;
+	X509_NAME *subj = NULL;
+	GENERAL_NAMES *san = NULL;
+	GENERAL_NAME *gn = NULL;
+	BASIC_CONSTRAINTS *bc = NULL;
+	ASN1_BIT_STRING *ku = NULL;
+	ASN1_INTEGER *serial = NULL;
+	BIGNUM *bn = NULL;
+	unsigned char sbytes[16], *der = NULL;
+	char cn[65];
+	int len, ok = 0;
+
+	if ((x = X509_new()) == NULL || !X509_set_version(x, 2))
+		goto err;
+	if (!eng_rand(e, sbytes, sizeof(sbytes)))
+		goto err;
+	sbytes[0] &= 0x7f;
+	sbytes[0] |= 0x01;
+	if ((bn = BN_bin2bn(sbytes, sizeof(sbytes), NULL)) == NULL ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    !X509_set_serialNumber(x, serial))
+		goto err;
+	snprintf(cn, sizeof(cn), "%s", g->name);
+	if ((subj = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, subj) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(
+	    e->cfg->issuer_cert)))
+		goto err;
+	if (X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &e->now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, &e->now) == NULL)
+		goto err;
+	if (!X509_set_pubkey(x, X509_get0_pubkey(e->cfg->gla_cert)))
+		goto err;
+	if ((san = GENERAL_NAMES_new()) == NULL ||
+	    (gn = GENERAL_NAME_dup(g->gn)) == NULL ||
+	    !sk_GENERAL_NAME_push(san, gn))
+		goto err;
+	gn = NULL;
+	if (g->address != NULL) {
+		if ((gn = skd_gname_from_text(g->address)) != NULL &&
+		    !skd_gname_match(gn, g->gn)) {
+			if (!sk_GENERAL_NAME_push(san, gn))
+				goto err;
+			gn = NULL;
+		}
+	}
+	if (!X509_add1_ext_i2d(x, NID_subject_alt_name, san, 0, 0))
+		goto err;
+	if ((bc = BASIC_CONSTRAINTS_new()) == NULL ||
+	    !X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, 0))
+		goto err;
+	if ((ku = ASN1_BIT_STRING_new()) == NULL ||
+	    !ASN1_BIT_STRING_set_bit(ku, 0, 1) ||
+	    !X509_add1_ext_i2d(x, NID_key_usage, ku, 1, 0))
+		goto err;
+	if (!X509_sign(x, e->cfg->issuer_key, EVP_sha256()))
+		goto err;
+	if ((len = i2d_X509(x, &der)) <= 0)
+		goto err;
+	free(g->cert_der);
+	if ((g->cert_der = malloc((size_t)len)) == NULL)
+		goto err;
+	memcpy(g->cert_der, der, (size_t)len);
+	g->cert_len = (size_t)len;
+	X509_free(g->cert);
+	g->cert = x;
+	x = NULL;
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	X509_free(x);
+	X509_NAME_free(subj);
+	GENERAL_NAMES_free(san);
+	GENERAL_NAME_free(gn);
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	ASN1_INTEGER_free(serial);
+	BN_free(bn);
+	return ok;
+}

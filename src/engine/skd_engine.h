@@ -1,0 +1,370 @@
+/*
+ * skd_engine.h: the GLA engine, RFC 5275 sections 3 to 5.
+ *
+ * Given one received request message (a DER ContentInfo), the state of the
+ * GL(s) it names and the clock, the engine decides every response, state
+ * change and glKey message.  It does no I/O:
+ *
+ *   - the clock, the random bytes (KEKs, key ids, nonces, serials) and the
+ *     message ids come from struct skd_engine_env;
+ *   - state is read through struct skd_engine_state (a small struct of
+ *     function pointers; skd_engine_state_store() and the in-memory
+ *     skd_engine_mem are two implementations);
+ *   - writes are not done: they are returned as an outcome (SKD_ENG_OUTCOME,
+ *     a list of operations), which the caller journals as DER on the request
+ *     entry (skd_engine_outcome_encode) and then applies idempotently
+ *     (skd_engine_apply).  All crypto (signing, wrapping, drawing KEKs,
+ *     issuing the per-GL certificate) happens before the outcome is
+ *     returned, so that applying is pure data writing and replaying an
+ *     outcome after a crash converges to the same state.
+ *
+ * Decisions (see also docs/conformance.md):
+ *   - GL records use the store's struct skd_store_gl; its administration
+ *     field holds GLAdministration + 1 (1 unmanaged, 2 managed, 3 closed) as
+ *     skd_store.h says; the outcome holds the ASN.1 value (0, 1, 2).
+ *   - glKeyAttributes.recipientsNotMutuallyAware follows the ASN.1 DEFAULT
+ *     TRUE: one glKey message per member.  When FALSE, members are put into
+ *     shards of cfg->shard_size recipients per glKey message.
+ *   - The replay key is the SHA-256 of the signature value of the SignedData
+ *     directly around the outermost PKIData (not of a forwarded member
+ *     request nested inside it, which the GLA already saw when the member
+ *     sent it: RFC 5275 3.2.5).  It is kept until signingTime + the past
+ *     window, after which badTime refuses the message anyway.
+ *   - Every key has an archive: the KEK wrapped for the GLA certificate
+ *     alone (skd_ri_build_set), stored on every shard of the key.  New
+ *     members get the outstanding keys re-wrapped from the archive.
+ *     A key generated while the GL has no member is still stored, as one
+ *     shard whose glKey message is wrapped for the GLA alone and names no
+ *     recipient.
+ *   - A GL that was deleted keeps its record (state "deleted"); its name
+ *     stays in use (nameAlreadyInUse) and every later request for it gets
+ *     invalidGLName (RFC 5275 4.2 2.c.2.c).
+ *   - Responses are signed with the GL's own GLA certificate (RFC 5275
+ *     3.2.6), issued by cfg->issuer when the GL is created; when no GL
+ *     applies (unknown GL, query, unparsable request) with cfg->gla_cert.
+ *
+ * Outcome DER (private module SkdOutcome, implicit tags):
+ *
+ *   SkdOutcome ::= SEQUENCE {
+ *     version     INTEGER (0),
+ *     requestId   UTF8String,
+ *     results     SEQUENCE OF SkdResult,
+ *     ops         SEQUENCE OF SkdOp,
+ *     note        [0] UTF8String OPTIONAL }   -- why nothing was answered
+ *   SkdResult ::= SEQUENCE {
+ *     unit        INTEGER,   -- 0 outermost PKIData, else cmsSequence bpid
+ *     bodyPart    INTEGER,   -- the control's bodyPartID (0: the message)
+ *     control     OBJECT IDENTIFIER OPTIONAL,
+ *     status      INTEGER,   -- CMCStatus
+ *     cmcFail     [0] INTEGER OPTIONAL,
+ *     skdFail     [1] INTEGER OPTIONAL,
+ *     text        [2] UTF8String OPTIONAL }
+ *   SkdOp ::= SEQUENCE {
+ *     type        INTEGER,   -- enum skd_engine_op_type
+ *     glName      UTF8String,
+ *     gl          [0] SkdGL OPTIONAL,        -- glCreate, glUpdate
+ *     member      [1] SkdMember OPTIONAL,    -- member/owner add
+ *     name        [2] UTF8String OPTIONAL,   -- member/owner remove, ack
+ *     glKey       [3] SkdGLKey OPTIONAL,     -- glKeyPut
+ *     publish     [4] SkdPublish OPTIONAL,   -- response, message
+ *     keyId       [5] UTF8String OPTIONAL }  -- ack
+ *   SkdGL ::= SEQUENCE {
+ *     address UTF8String, administration INTEGER,
+ *     rekeyByGLO [0] BOOLEAN DEFAULT FALSE,
+ *     notMutuallyAware [1] BOOLEAN DEFAULT FALSE,
+ *     duration INTEGER, generationCounter INTEGER,
+ *     keyAlg OBJECT IDENTIFIER, revision INTEGER,  -- expected old, 0 new
+ *     cert [2] OCTET STRING OPTIONAL }
+ *   SkdMember ::= SEQUENCE { name UTF8String, address [0] UTF8String OPT,
+ *     cert [1] OCTET STRING OPT, dn [2] UTF8String OPT,
+ *     since [3] GeneralizedTime OPT }
+ *   SkdGLKey ::= SEQUENCE { keyId UTF8String, shard INTEGER,
+ *     message OCTET STRING, recipients SEQUENCE OF UTF8String,
+ *     recipientDNs SEQUENCE OF UTF8String, notBefore GeneralizedTime,
+ *     notAfter GeneralizedTime, archivedKEK OCTET STRING }
+ *   SkdPublish ::= SEQUENCE { id UTF8String, kind INTEGER,
+ *     messages SEQUENCE OF OCTET STRING, recipients SEQUENCE OF UTF8String }
+ *
+ * Names (GL, member, owner, recipient) are GeneralName text
+ * (skd_gname_to_text).
+ */
+#ifndef SKD_ENGINE_H
+#define SKD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "asn1/skd_asn1.h"
+#include "store/skd_store.h"
+
+/* ------------------------------------------------------------------ */
+/* Configuration, environment, state                                   */
+/* ------------------------------------------------------------------ */
+
+/* Defaults used when the corresponding config field is zero. */
+#define SKD_ENGINE_DEFAULT_WINDOW	300	/* seconds, past and future */
+#define SKD_ENGINE_DEFAULT_MAX_DAYS	366
+#define SKD_ENGINE_DEFAULT_MAX_GEN	12
+#define SKD_ENGINE_DEFAULT_SHARD	100
+
+/* The GLA's configuration; every pointer is borrowed. */
+struct skd_engine_config {
+	X509		*gla_cert;	/* opens EnvelopedData, archives KEKs */
+	EVP_PKEY	*gla_key;
+	STACK_OF(X509)	*gla_chain;	/* may be NULL */
+	/* Issues the per-GL GLA certificate (RFC 5275 3.2.6); NULL: glUseKEK
+	 * fails with noGLACertificate (4.1 2.c). */
+	X509		*issuer_cert;
+	EVP_PKEY	*issuer_key;
+	X509_STORE	*trust;		/* request signers, member certs, CRLs */
+	long		 time_past;	/* signingTime window, seconds */
+	long		 time_future;
+	const int	*wrap_nids;	/* NULL: id-aes128/192/256-wrap */
+	size_t		 n_wrap_nids;
+	long		 max_duration_days;	/* above: unsupportedDuration */
+	long		 max_generation_counter;
+	size_t		 shard_size;	/* K for mutually aware lists */
+	int		 oaep;		/* ktri with RSAES-OAEP */
+};
+
+/* Per call environment. */
+struct skd_engine_env {
+	time_t	 now;
+	/* Fills len random bytes; NULL: RAND_priv_bytes.  Returns one. */
+	int	(*rand_bytes)(void *arg, unsigned char *buf, size_t len);
+	/* Writes a fresh id (UUID text); NULL: skd_store_new_id.  Returns
+	 * one. */
+	int	(*new_id)(void *arg, char out[SKD_STORE_ID_LEN]);
+	void	*arg;
+};
+
+/*
+ * Reading state.  Records returned are the caller's (the engine frees them
+ * with the store's *_free functions).
+ *   read_gl:      1 found (*out set), 0 no such GL, -1 error
+ *   list_members: 1 ok (*out may be NULL when *n is 0), 0 error
+ *   list_keys:    every glKey shard of the GL; 1 ok, 0 error
+ *   seen:         records key_hex until expires atomically; 1 fresh,
+ *                 0 already recorded (a replay), -1 error
+ */
+struct skd_engine_state {
+	void	*ctx;
+	int	(*read_gl)(void *ctx, struct skd_store_gl **out,
+		    const char *name);
+	int	(*list_members)(void *ctx, struct skd_store_member **out,
+		    size_t *n, const char *gl_name, enum skd_store_role role);
+	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name);
+	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
+};
+
+/* state_store.c: the interface over a store session (borrowed; must
+ * outlive *out). */
+void skd_engine_state_store(struct skd_engine_state *out,
+    struct skd_store *s);
+
+/* ------------------------------------------------------------------ */
+/* The outcome                                                         */
+/* ------------------------------------------------------------------ */
+
+enum skd_engine_op_type {
+	SKD_OP_GL_CREATE = 1,	/* glName, gl */
+	SKD_OP_GL_UPDATE,	/* glName, gl (gl->revision: expected old) */
+	SKD_OP_GL_DELETE,	/* glName: mark deleted */
+	SKD_OP_MEMBER_ADD,	/* glName, member */
+	SKD_OP_MEMBER_REMOVE,	/* glName, name */
+	SKD_OP_OWNER_ADD,	/* glName, member */
+	SKD_OP_OWNER_REMOVE,	/* glName, name */
+	SKD_OP_GLKEY_PUT,	/* glName, glKey */
+	SKD_OP_RESPONSE,	/* glName (may be ""), publish (id = request) */
+	SKD_OP_MESSAGE,		/* glName, publish (kind below) */
+	SKD_OP_ACK		/* glName, name (member), keyId */
+};
+
+/* SkdPublish.kind */
+enum skd_engine_msg_kind {
+	SKD_MSG_RESPONSE = 0,
+	SKD_MSG_FORWARD,	/* member request forwarded to a GLO (3.2.3) */
+	SKD_MSG_PROVIDE_CERT,	/* glProvideCert to a member (4.10) */
+	SKD_MSG_REKEY_NOTICE	/* GLA-initiated rekey notice (4.5.2) */
+};
+
+/* Not defined by OpenSSL for OCTET STRING. */
+DEFINE_STACK_OF(ASN1_OCTET_STRING)
+
+typedef struct SKD_ENG_GL_st {
+	ASN1_UTF8STRING		*address;
+	ASN1_INTEGER		*administration;
+	int			 rekeyByGLO;
+	int			 notMutuallyAware;
+	ASN1_INTEGER		*duration;
+	ASN1_INTEGER		*generationCounter;
+	ASN1_OBJECT		*keyAlg;
+	ASN1_INTEGER		*revision;
+	ASN1_OCTET_STRING	*cert;
+} SKD_ENG_GL;
+
+typedef struct SKD_ENG_MEMBER_st {
+	ASN1_UTF8STRING		*name;
+	ASN1_UTF8STRING		*address;
+	ASN1_OCTET_STRING	*cert;
+	ASN1_UTF8STRING		*dn;
+	ASN1_GENERALIZEDTIME	*since;
+} SKD_ENG_MEMBER;
+
+typedef struct SKD_ENG_GLKEY_st {
+	ASN1_UTF8STRING			*keyId;
+	ASN1_INTEGER			*shard;
+	ASN1_OCTET_STRING		*message;
+	STACK_OF(ASN1_UTF8STRING)	*recipients;
+	STACK_OF(ASN1_UTF8STRING)	*recipientDNs;
+	ASN1_GENERALIZEDTIME		*notBefore;
+	ASN1_GENERALIZEDTIME		*notAfter;
+	ASN1_OCTET_STRING		*archivedKEK;
+} SKD_ENG_GLKEY;
+
+typedef struct SKD_ENG_PUBLISH_st {
+	ASN1_UTF8STRING			*id;
+	ASN1_INTEGER			*kind;
+	STACK_OF(ASN1_OCTET_STRING)	*messages;
+	STACK_OF(ASN1_UTF8STRING)	*recipients;
+} SKD_ENG_PUBLISH;
+
+typedef struct SKD_ENG_OP_st {
+	ASN1_INTEGER		*type;
+	ASN1_UTF8STRING		*glName;
+	SKD_ENG_GL		*gl;
+	SKD_ENG_MEMBER		*member;
+	ASN1_UTF8STRING		*name;
+	SKD_ENG_GLKEY		*glKey;
+	SKD_ENG_PUBLISH		*publish;
+	ASN1_UTF8STRING		*keyId;
+} SKD_ENG_OP;
+DEFINE_STACK_OF(SKD_ENG_OP)
+
+typedef struct SKD_ENG_RESULT_st {
+	ASN1_INTEGER		*unit;
+	ASN1_INTEGER		*bodyPart;
+	ASN1_OBJECT		*control;
+	ASN1_INTEGER		*status;
+	ASN1_INTEGER		*cmcFail;
+	ASN1_INTEGER		*skdFail;
+	ASN1_UTF8STRING		*text;
+} SKD_ENG_RESULT;
+DEFINE_STACK_OF(SKD_ENG_RESULT)
+
+typedef struct SKD_ENG_OUTCOME_st {
+	ASN1_INTEGER			*version;
+	ASN1_UTF8STRING			*requestId;
+	STACK_OF(SKD_ENG_RESULT)	*results;
+	STACK_OF(SKD_ENG_OP)		*ops;
+	ASN1_UTF8STRING			*note;
+} SKD_ENG_OUTCOME;
+
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_GL)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_MEMBER)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_GLKEY)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_PUBLISH)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_OP)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_RESULT)
+DECLARE_ASN1_FUNCTIONS(SKD_ENG_OUTCOME)
+
+/* skd_engine_outcome_encode writes o's DER to *out (caller frees with
+ * OPENSSL_free).  Returns one on success and zero on error. */
+int skd_engine_outcome_encode(unsigned char **out, size_t *out_len,
+    const SKD_ENG_OUTCOME *o);
+
+/* skd_engine_outcome_decode strictly decodes (skd_der_decode) a journaled
+ * outcome; returns a new object (caller frees with SKD_ENG_OUTCOME_free) or
+ * NULL. */
+SKD_ENG_OUTCOME *skd_engine_outcome_decode(const unsigned char *der,
+    size_t len);
+
+/* Small readers for callers and tests (all borrowed, never NULL unless
+ * said). */
+int skd_engine_op_type(const SKD_ENG_OP *op);
+/* Number of ops of type t (any type when t is 0). */
+size_t skd_engine_outcome_count(const SKD_ENG_OUTCOME *o, int t);
+/* The idx-th op of type t, or NULL. */
+const SKD_ENG_OP *skd_engine_outcome_find(const SKD_ENG_OUTCOME *o, int t,
+    size_t idx);
+/* The idx-th result's CMCStatus, and its failure codes (-1 when absent);
+ * returns zero when there is no such result. */
+int skd_engine_outcome_result(const SKD_ENG_OUTCOME *o, size_t idx,
+    long *out_status, long *out_cmc_fail, long *out_skd_fail);
+
+/* ------------------------------------------------------------------ */
+/* Processing                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * skd_engine_process decides what to do with one received message (msg,
+ * len bytes of DER ContentInfo) stored as request request_id.  On success
+ * *out (caller frees with SKD_ENG_OUTCOME_free) holds the results and the
+ * operations to apply; a request that is refused still succeeds here (its
+ * outcome holds the failure response).  Returns zero only when the engine
+ * could not decide (out of memory, state read error, crypto failure): the
+ * caller retries later.
+ */
+int skd_engine_process(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *request_id,
+    const unsigned char *msg, size_t len);
+
+/*
+ * skd_engine_rekey is the GLA-initiated rekey of RFC 5275 4.5.2: new keys
+ * (generationCounter of them) for the GL's current members, and a success
+ * notice (cMCStatusInfoExt in a signed PKIData) to every GLO as a GLA
+ * message.  Returns one with *out set (caller frees) or zero on error; an
+ * unknown or deleted GL is an error.
+ */
+int skd_engine_rekey(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *gl_name);
+
+/* ------------------------------------------------------------------ */
+/* Applying                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * skd_engine_apply writes every operation of o to the store, in order,
+ * idempotently: a create whose GL is already there with the same content,
+ * an update whose target revision (expected + 1) is already there, an add
+ * that exists, a remove of something absent, and the store's idempotent
+ * puts and publishes all count as done.  Returns one when every op is
+ * applied (now or before) and zero on error (see skd_store_error(s)).
+ */
+int skd_engine_apply(struct skd_store *s, const SKD_ENG_OUTCOME *o);
+
+/* ------------------------------------------------------------------ */
+/* state_mem.c: an in-memory state, for tests and tools                */
+/* ------------------------------------------------------------------ */
+
+struct skd_engine_mem;
+
+/* skd_engine_mem_new returns an empty state (free with _free; NULL ok). */
+struct skd_engine_mem *skd_engine_mem_new(void);
+void skd_engine_mem_free(struct skd_engine_mem *m);
+
+/* skd_engine_mem_state fills *out to read m (borrowed). */
+void skd_engine_mem_state(struct skd_engine_state *out,
+    struct skd_engine_mem *m);
+
+/* skd_engine_mem_apply applies o to m with skd_engine_apply's semantics
+ * (idempotent).  Returns one on success and zero on error (a GL update
+ * whose revision conflicts, out of memory). */
+int skd_engine_mem_apply(struct skd_engine_mem *m, const SKD_ENG_OUTCOME *o);
+
+/* Counters for tests: members (or owners) of gl, keys (distinct key ids)
+ * of gl, acks of member; published responses and GLA messages. */
+size_t skd_engine_mem_count(struct skd_engine_mem *m, const char *gl_name,
+    enum skd_store_role role);
+size_t skd_engine_mem_count_keys(struct skd_engine_mem *m,
+    const char *gl_name);
+
+#endif
