@@ -499,6 +499,83 @@ skd_gname_to_text(const GENERAL_NAME *gn)
 	}
 }
 
+/*
+ * dn_fold returns a copy of name whose values are UTF-8, ASCII-lowercased,
+ * trimmed and with inner white space runs collapsed to one space: the
+ * folding X509_NAME_cmp applies (RFC 5280 7.1, a subset of RFC 4518), so
+ * names that compare equal fold to the same value.  The copy is passed
+ * through DER once so that the AVAs of multi-valued RDNs come out in DER
+ * (sorted) order.
+ */
+static X509_NAME *
+dn_fold(const X509_NAME *name)
+{
+	X509_NAME *out = NULL, *sorted = NULL;
+	const X509_NAME_ENTRY *e;
+	unsigned char *u8 = NULL, *der = NULL;
+	const unsigned char *p;
+	int i, j, k, l, prev_set = -1, space;
+
+	if ((out = X509_NAME_new()) == NULL)
+		goto err;
+	for (i = 0; i < X509_NAME_entry_count(name); i++) {
+		e = X509_NAME_get_entry(name, i);
+		if ((l = ASN1_STRING_to_UTF8(&u8,
+		    X509_NAME_ENTRY_get_data(e))) < 0)
+			goto err;
+		/* fold in place */
+		for (j = 0, k = 0, space = 0; j < l; j++) {
+			if (u8[j] == ' ' || (u8[j] >= '\t' && u8[j] <= '\r')) {
+				space = k > 0;
+				continue;
+			}
+			if (space)
+				u8[k++] = ' ';
+			space = 0;
+			u8[k++] = (unsigned char)tolower(u8[j]);
+		}
+		if (!X509_NAME_add_entry_by_OBJ(out,
+		    X509_NAME_ENTRY_get_object(e), MBSTRING_UTF8, u8, k, -1,
+		    X509_NAME_ENTRY_set(e) == prev_set ? -1 : 0))
+			goto err;
+		prev_set = X509_NAME_ENTRY_set(e);
+		OPENSSL_free(u8);
+		u8 = NULL;
+	}
+	if ((l = i2d_X509_NAME(out, &der)) <= 0)
+		goto err;
+	p = der;
+	sorted = d2i_X509_NAME(NULL, &p, l);
+
+ err:
+	OPENSSL_free(u8);
+	OPENSSL_free(der);
+	X509_NAME_free(out);
+	return sorted;
+}
+
+char *
+skd_gname_to_key(const GENERAL_NAME *gn)
+{
+	X509_NAME *folded;
+	char *dn, *out;
+
+	if (gn == NULL || gn->type != GEN_DIRNAME)
+		return skd_gname_to_text(gn);
+	ERR_set_mark();
+	folded = dn_fold(gn->d.directoryName);
+	ERR_pop_to_mark();
+	if (folded == NULL)
+		return NULL;
+	dn = dn_print(folded);
+	X509_NAME_free(folded);
+	if (dn == NULL)
+		return NULL;
+	out = prefixed("dirName:", dn, strlen(dn));
+	OPENSSL_free(dn);
+	return out;
+}
+
 /* RFC 5280 4.2.1.6: local part exact, domain case-insensitive. */
 static int
 email_match(const char *a, size_t an, const char *b, size_t bn)

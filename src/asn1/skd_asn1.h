@@ -685,6 +685,16 @@ GENERAL_NAME *skd_gname_from_text(const char *text);
  */
 char *skd_gname_to_text(const GENERAL_NAME *gn);
 
+/*
+ * skd_gname_to_key returns a text key such that two names give the same key
+ * exactly when skd_gname_match says they match: skd_gname_to_text's form,
+ * with a dirName's values folded as X509_NAME_cmp folds them (UTF-8,
+ * lowercased, white space collapsed) and multi-valued RDNs in DER order.
+ * For directory equality and indexing; show users skd_gname_to_text.
+ * Returns a malloc'd string (caller frees with OPENSSL_free) or NULL.
+ */
+char *skd_gname_to_key(const GENERAL_NAME *gn);
+
 /* skd_gname_match returns one if a and b name the same entity under RFC
  * 5280's comparison rules (see gname.c), else zero. */
 int skd_gname_match(const GENERAL_NAME *a, const GENERAL_NAME *b);

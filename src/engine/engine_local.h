@@ -65,6 +65,7 @@ struct eng_gl {
 	size_t		 n_owners;
 	struct eng_key	*keys;
 	size_t		 n_keys;
+	int		 need_rekey;	/* a member left a managed/closed GL */
 };
 
 struct eng {
@@ -75,6 +76,8 @@ struct eng {
 	struct eng_gl			**gls;
 	size_t				 n_gls;
 	time_t				 now;
+	/* Messages published with the response (glkRefresh, 4.8). */
+	STACK_OF(ASN1_OCTET_STRING)	*extra;
 };
 
 /* outcome.c */

@@ -399,6 +399,49 @@ START_TEST(test_no_signing_time)
 }
 END_TEST
 
+/* signingTime present but not as RFC 5652 11.3 and DER have it. */
+static const struct {
+	int		 type;
+	const char	*text;
+} bad_st_vec[] = {
+	{ V_ASN1_GENERALIZEDTIME, "20300101000000Z" },	/* must be UTCTime */
+	{ V_ASN1_UTCTIME, "3001010000Z" },		/* no seconds */
+	{ V_ASN1_UTCTIME, "300101000000+0100" },	/* not Z */
+	{ V_ASN1_GENERALIZEDTIME, "20500101000000.5Z" },	/* fraction */
+};
+
+START_TEST(test_signing_time_malformed)
+{
+	const struct skd_test_ident *id = skd_test_pki_id(SKD_TP_BOB);
+	struct skd_cms_verified *v = NULL;
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
+	ASN1_STRING *t;
+	BIO *in = BIO_new_mem_buf("t", 1);
+	unsigned char *der = NULL;
+	int len;
+
+	cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY);
+	ck_assert_ptr_nonnull(cms);
+	ck_assert_ptr_nonnull(si = CMS_add1_signer(cms, id->cert, id->key,
+	    EVP_sha256(), CMS_BINARY));
+	ck_assert_ptr_nonnull(t = ASN1_STRING_type_new(bad_st_vec[_i].type));
+	ck_assert_int_eq(ASN1_STRING_set(t, bad_st_vec[_i].text, -1), 1);
+	ck_assert_int_eq(CMS_signed_add1_attr_by_NID(si,
+	    NID_pkcs9_signingTime, bad_st_vec[_i].type, t, -1), 1);
+	ck_assert_int_eq(CMS_final(cms, in, NULL, CMS_BINARY), 1);
+	ck_assert_int_gt(len = i2d_CMS_ContentInfo(cms, &der), 0);
+	ck_assert_int_eq(skd_cms_verify(&v, der, (size_t)len, NULL, T_NOW),
+	    0);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(last_reason(), SKD_CMS_R_NO_SIGNING_TIME);
+	OPENSSL_free(der);
+	ASN1_STRING_free(t);
+	BIO_free(in);
+	CMS_ContentInfo_free(cms);
+}
+END_TEST
+
 static const struct {
 	enum skd_test_who	who;
 	int			with_crl;
@@ -934,6 +977,8 @@ skd_suite_cms(void)
 	    (int)(sizeof(st_vec) / sizeof(st_vec[0])));
 	tcase_add_test(tc, test_tampered);
 	tcase_add_loop_test(tc, test_no_signing_time, 0, 2);
+	tcase_add_loop_test(tc, test_signing_time_malformed, 0,
+	    (int)(sizeof(bad_st_vec) / sizeof(bad_st_vec[0])));
 	tcase_add_loop_test(tc, test_path_results, 0,
 	    (int)(sizeof(path_vec) / sizeof(path_vec[0])));
 	tcase_add_test(tc, test_store_from_files);

@@ -153,6 +153,10 @@ static const struct pair pairs[] = {
 	{ "dirName:CN=Alice,O=skd test,C=US", "dirName:O=skd test,CN=Alice,C=US",
 	    0 },
 	{ "dirName:CN=Alice,O=skd test,C=US", "email:alice@example.com", 0 },
+	{ "dirName:CN=a+UID=b,O=x", "dirName:uid=B+cn=A,o=X", 1 },
+	{ "dirName:CN=a+UID=b,O=x", "dirName:CN=a,UID=b,O=x", 0 },
+	{ "dirName:CN=  Jos\xc3\xa9   Smith ,C=US",
+	    "dirName:CN=jos\xc3\xa9 smith,C=us", 1 },
 	{ "IP:192.0.2.1", "IP:192.0.2.1", 1 },
 	{ "IP:192.0.2.1", "IP:192.0.2.2", 0 },
 	{ "IP:2001:db8::1", "IP:2001:DB8:0::1", 1 },
@@ -178,6 +182,13 @@ START_TEST(test_match)
 		OPENSSL_free(ta);
 		OPENSSL_free(tb);
 	}
+	/* the match key agrees with the match, dirName included */
+	ta = skd_gname_to_key(a);
+	tb = skd_gname_to_key(b);
+	ck_assert(ta != NULL && tb != NULL);
+	ck_assert_msg((strcmp(ta, tb) == 0) == p->match, "keys %s, %s", ta, tb);
+	OPENSSL_free(ta);
+	OPENSSL_free(tb);
 	GENERAL_NAME_free(a);
 	GENERAL_NAME_free(b);
 	skd_test_assert_no_ossl_errors();

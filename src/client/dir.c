@@ -1,0 +1,73 @@
+/*
+ * dir.c: the client's directory operations, through src/store only
+ * (RFC 5275 1.3: the repository): submit a request, wait for its
+ * response, fetch this member's glKey entries.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "client/client_local.h"
+
+#define POLL_MS	100
+
+int
+skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
+    const unsigned char *der, size_t len, struct skd_client_error *err)
+{
+	if (!skd_store_add_request(s, out_id, der, len, NULL))
+		return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
+		    "cannot submit the request: %s", skd_store_errmsg(s));
+	return 1;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+skd_client_wait_response(struct skd_store *s,
+    struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
+    long timeout_ms, struct skd_client_error *err)
+{
+	struct timespec pause = { 0, POLL_MS * 1000000L };
+	long deadline = now_ms() + timeout_ms;
+
+	*out_msgs = NULL;
+	*out_n = 0;
+	for (;;) {
+		if (skd_store_read_response(s, out_msgs, out_n, id) &&
+		    *out_n > 0)
+			return 1;
+		skd_store_blobs_free(*out_msgs, *out_n);
+		*out_msgs = NULL;
+		*out_n = 0;
+		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND &&
+		    skd_store_error(s) != SKD_STORE_OK)
+			return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
+			    "cannot read the response: %s",
+			    skd_store_errmsg(s));
+		if (now_ms() >= deadline)
+			return skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT,
+			    "no response to request %s yet (it stays "
+			    "pending; read it later with skd response)", id);
+		while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+			;
+		pause.tv_nsec = POLL_MS * 1000000L;
+	}
+}
+
+int
+skd_client_fetch_glkeys(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl,
+    const char *me, struct skd_client_error *err)
+{
+	if (!skd_store_find_glkeys(s, out_list, out_n, gl, me))
+		return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
+		    "cannot fetch glKey entries: %s", skd_store_errmsg(s));
+	return 1;
+}

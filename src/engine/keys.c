@@ -1,0 +1,403 @@
+/*
+ * keys.c: drawing shared KEKs and distributing them in glKey messages
+ * (RFC 5275 3.1.13 and 5); signing the engine's messages.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "engine/engine_local.h"
+
+/* RecipientInfos ::= SET SIZE (1..MAX) OF RecipientInfo, kept as ANY: the
+ * form SKD_GL_KEY.glkWrapped holds. */
+ASN1_ITEM_TEMPLATE(ENG_RI_SET) =
+	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, RecipientInfos, ASN1_ANY)
+ASN1_ITEM_TEMPLATE_END(ENG_RI_SET)
+
+ASN1_GENERALIZEDTIME *
+eng_gtime(time_t t)
+{
+	/* GeneralizedTime with seconds, no fractions (RFC 5275 3.1.13). */
+	return ASN1_GENERALIZEDTIME_set(NULL, t);
+}
+
+/* The last second of t's UTC calendar month (RFC 5275 3.1.1, duration 0). */
+time_t
+eng_month_end(time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return t;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mon++;
+	if (tm.tm_mon == 12) {
+		tm.tm_mon = 0;
+		tm.tm_year++;
+	}
+	return timegm(&tm) - 1;
+}
+
+int
+eng_cert_names(STACK_OF(ASN1_UTF8STRING) *sk, X509 *cert)
+{
+	GENERAL_NAMES *names;
+	char *t;
+	int i, ok = 0;
+
+	if ((names = skd_gname_from_cert(cert)) == NULL)
+		return 0;
+	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		if ((t = skd_gname_to_text(sk_GENERAL_NAME_value(names, i))) ==
+		    NULL)
+			goto err;
+		if (!eng_push_utf8(sk, t)) {
+			OPENSSL_free(t);
+			goto err;
+		}
+		OPENSSL_free(t);
+	}
+	ok = 1;
+ err:
+	GENERAL_NAMES_free(names);
+	return ok;
+}
+
+int
+eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
+    struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
+    size_t *out_len)
+{
+	struct skd_cmc_protect p;
+	STACK_OF(X509) *chain = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.key = e->cfg->gla_key;
+	p.signing_time = e->now;
+	p.encrypt_to = encrypt_to;
+	p.encrypt_flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
+	if (g != NULL && g->cert != NULL) {
+		/* RFC 5275 3.2.6: the GL's own certificate. */
+		p.signer = g->cert;
+		if ((chain = sk_X509_new_null()) == NULL ||
+		    (e->cfg->issuer_cert != NULL &&
+		    !sk_X509_push(chain, e->cfg->issuer_cert)))
+			goto err;
+		p.chain = chain;
+	} else {
+		p.signer = e->cfg->gla_cert;
+		p.chain = e->cfg->gla_chain;
+	}
+	if (!skd_cmc_body_encode(b, &body, &body_len) ||
+	    !skd_cmc_protect(out, out_len, is_response, body, body_len, &p))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(body);
+	sk_X509_free(chain);
+	return ok;
+}
+
+static void
+ri_for_cert(struct eng *e, struct skd_ri_recipient *r, X509 *cert)
+{
+	memset(r, 0, sizeof(*r));
+	r->cert = cert;
+	if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) == EVP_PKEY_EC) {
+		r->type = SKD_RI_KARI;
+	} else {
+		r->type = SKD_RI_KTRI;
+		r->flags = e->cfg->oaep ? SKD_RI_OPT_OAEP : 0;
+	}
+}
+
+static int
+wrap_nid_for_len(size_t len)
+{
+	switch (len) {
+	case 16:
+		return NID_id_aes128_wrap;
+	case 24:
+		return NID_id_aes192_wrap;
+	case 32:
+		return NID_id_aes256_wrap;
+	}
+	return NID_undef;
+}
+
+static char *
+hex(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s;
+	size_t i;
+
+	if ((s = malloc(2 * n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	return s;
+}
+
+static int
+unhex(unsigned char *out, size_t cap, size_t *out_len, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n % 2 != 0 || n / 2 > cap)
+		return 0;
+	for (i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return 0;
+		out[i] = (unsigned char)v;
+	}
+	*out_len = n / 2;
+	return 1;
+}
+
+/*
+ * One glKey message (RFC 5275 5.1 1): SignedData(PKIData(controlSequence
+ * glKey)) signed with the GL's certificate, the KEK wrapped for the n
+ * recipient certificates (for the GLA alone when n is 0).
+ */
+static int
+glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
+    size_t kek_len, const unsigned char *kid, size_t kid_len, time_t nb,
+    time_t na, X509 *const *certs, size_t n, unsigned char **out,
+    size_t *out_len)
+{
+	struct skd_ri_recipient *ri = NULL;
+	struct skd_cmc_body *b = NULL;
+	SKD_GL_KEY *gk = NULL;
+	STACK_OF(ASN1_TYPE) *set = NULL;
+	unsigned char *ri_der = NULL;
+	size_t ri_len = 0, i;
+	int ok = 0;
+
+	if ((ri = calloc(n > 0 ? n : 1, sizeof(*ri))) == NULL)
+		goto err;
+	if (n == 0)
+		ri_for_cert(e, &ri[0], e->cfg->gla_cert);
+	for (i = 0; i < n; i++)
+		ri_for_cert(e, &ri[i], certs[i]);
+	if (!skd_ri_build_set(&ri_der, &ri_len, kek, kek_len, ri,
+	    n > 0 ? n : 1))
+		goto err;
+	set = skd_der_decode(ASN1_ITEM_rptr(ENG_RI_SET), ri_der, ri_len);
+	if (set == NULL || (gk = SKD_GL_KEY_new()) == NULL)
+		goto err;
+	GENERAL_NAME_free(gk->glName);
+	if ((gk->glName = GENERAL_NAME_dup(g->gn)) == NULL ||
+	    !ASN1_OCTET_STRING_set(gk->glIdentifier->keyIdentifier, kid,
+	    (int)kid_len))
+		goto err;
+	sk_ASN1_TYPE_pop_free(gk->glkWrapped, ASN1_TYPE_free);
+	gk->glkWrapped = set;
+	set = NULL;
+	if (!X509_ALGOR_set0(gk->glkAlgorithm,
+	    OBJ_nid2obj(wrap_nid_for_len(kek_len)), V_ASN1_UNDEF, NULL))
+		goto err;
+	if (ASN1_GENERALIZEDTIME_set(gk->glkNotBefore, nb) == NULL ||
+	    ASN1_GENERALIZEDTIME_set(gk->glkNotAfter, na) == NULL)
+		goto err;
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_control(b, SKD_OID_GL_KEY, gk) == 0)
+		goto err;
+	if (!eng_sign_body(e, g, 0, b, NULL, out, out_len))
+		goto err;
+	ok = 1;
+ err:
+	free(ri);
+	OPENSSL_free(ri_der);
+	sk_ASN1_TYPE_pop_free(set, ASN1_TYPE_free);
+	SKD_GL_KEY_free(gk);
+	skd_cmc_body_free(b);
+	return ok;
+}
+
+/* Appends a glKeyPut op for one shard. */
+static int
+put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
+    int shard, const unsigned char *msg, size_t msg_len,
+    const struct eng_person *const *to, size_t n)
+{
+	SKD_ENG_OP *op;
+	SKD_ENG_GLKEY *gk;
+	size_t i;
+
+	if ((op = eng_op_add(e->out, SKD_OP_GLKEY_PUT, g->name)) == NULL ||
+	    (op->glKey = gk = SKD_ENG_GLKEY_new()) == NULL)
+		return 0;
+	if (!ASN1_STRING_set(gk->keyId, k->key_id, -1) ||
+	    !ASN1_INTEGER_set(gk->shard, shard) ||
+	    !ASN1_OCTET_STRING_set(gk->message, msg, (int)msg_len) ||
+	    ASN1_GENERALIZEDTIME_set(gk->notBefore, k->not_before) == NULL ||
+	    ASN1_GENERALIZEDTIME_set(gk->notAfter, k->not_after) == NULL ||
+	    !ASN1_OCTET_STRING_set(gk->archivedKEK, k->archive,
+	    (int)k->archive_len))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!eng_push_utf8(gk->recipients, to[i]->name))
+			return 0;
+		if (to[i]->dn != NULL &&
+		    !eng_push_utf8(gk->recipientDNs, to[i]->dn))
+			return 0;
+	}
+	return 1;
+}
+
+/* Wraps kek for the members in to[0..n) in shards (RFC 5275 3.2.3: one
+ * per recipient when recipientsNotMutuallyAware) and puts them. */
+static int
+distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
+    const unsigned char *kek, size_t kek_len,
+    const struct eng_person *const *to, size_t n)
+{
+	unsigned char kid[64], *msg = NULL;
+	size_t kid_len = 0, per, i, j, msg_len = 0;
+	X509 **certs = NULL;
+	int ok = 0;
+
+	if (!unhex(kid, sizeof(kid), &kid_len, k->key_id))
+		return 0;
+	per = g->not_aware ? 1 : (e->cfg->shard_size > 0 ?
+	    e->cfg->shard_size : SKD_ENGINE_DEFAULT_SHARD);
+	if ((certs = calloc(per, sizeof(*certs))) == NULL)
+		return 0;
+	if (n == 0) {
+		/* No member yet: one shard the GLA alone can open. */
+		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
+		    k->not_before, k->not_after, NULL, 0, &msg, &msg_len) ||
+		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, NULL, 0))
+			goto err;
+		ok = 1;
+		goto err;
+	}
+	for (i = 0; i < n; i += per) {
+		size_t m = n - i < per ? n - i : per;
+
+		for (j = 0; j < m; j++)
+			certs[j] = to[i + j]->x509;
+		OPENSSL_free(msg);
+		msg = NULL;
+		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
+		    k->not_before, k->not_after, certs, m, &msg, &msg_len) ||
+		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, to + i,
+		    m))
+			goto err;
+	}
+	ok = 1;
+ err:
+	OPENSSL_free(msg);
+	free(certs);
+	return ok;
+}
+
+/* The members that can receive a key: those with a parsed certificate. */
+static const struct eng_person **
+recipients(struct eng_gl *g, size_t *out_n)
+{
+	const struct eng_person **v;
+	size_t i;
+
+	*out_n = 0;
+	if ((v = calloc(g->n_members + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < g->n_members; i++) {
+		if (g->members[i].x509 != NULL)
+			v[(*out_n)++] = &g->members[i];
+	}
+	return v;
+}
+
+int
+eng_keys_new(struct eng *e, struct eng_gl *g, long count)
+{
+	const struct eng_person **to = NULL;
+	unsigned char kek[32], kid[ENG_KEY_ID_LEN], gla_only[1];
+	struct skd_ri_recipient ri;
+	struct eng_key *k, *nv;
+	size_t nto = 0;
+	int kek_len = eng_alg_key_len(g->alg_nid), ok = 0;
+	time_t start = e->now;
+	long i;
+
+	(void)gla_only;
+	if (kek_len == 0 || (to = recipients(g, &nto)) == NULL)
+		goto err;
+	for (i = 0; i < count; i++) {
+		if ((nv = realloc(g->keys, (g->n_keys + 1) * sizeof(*nv))) ==
+		    NULL)
+			goto err;
+		g->keys = nv;
+		k = &nv[g->n_keys];
+		memset(k, 0, sizeof(*k));
+		/* RFC 5275 3.1.1: duration 0 is "until the end of the
+		 * current calendar month", then whole months; else days. */
+		k->not_before = start;
+		if (g->duration == 0)
+			k->not_after = eng_month_end(start);
+		else
+			k->not_after = start + g->duration * 86400 - 1;
+		start = k->not_after + 1;
+		/* RFC 5275 6.1: KEKs and key ids drawn at random. */
+		if (!eng_rand(e, kek, (size_t)kek_len) ||
+		    !eng_rand(e, kid, sizeof(kid)) ||
+		    (k->key_id = hex(kid, sizeof(kid))) == NULL)
+			goto err;
+		g->n_keys++;
+		/* The archive: the KEK wrapped for the GLA alone. */
+		ri_for_cert(e, &ri, e->cfg->gla_cert);
+		if (!skd_ri_build_set(&k->archive, &k->archive_len, kek,
+		    (size_t)kek_len, &ri, 1))
+			goto err;
+		if (!distribute(e, g, k, kek, (size_t)kek_len, to, nto))
+			goto err;
+	}
+	ok = 1;
+ err:
+	OPENSSL_cleanse(kek, sizeof(kek));
+	free(to);
+	return ok;
+}
+
+int
+eng_keys_for_member(struct eng *e, struct eng_gl *g,
+    const struct eng_person *m)
+{
+	const struct eng_person *to[1];
+	unsigned char *kek = NULL;
+	size_t kek_len = 0, i;
+	int ok = 0;
+
+	if (m->x509 == NULL)
+		return 1;
+	to[0] = m;
+	for (i = 0; i < g->n_keys; i++) {
+		struct eng_key *k = &g->keys[i];
+
+		if (k->not_after < e->now || k->archive == NULL)
+			continue;
+		if (!skd_ri_open_cert(&kek, &kek_len, k->archive,
+		    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
+			goto err;
+		if (!distribute(e, g, k, kek, kek_len, to, 1))
+			goto err;
+		skd_ri_free_key(kek, kek_len);
+		kek = NULL;
+	}
+	ok = 1;
+ err:
+	skd_ri_free_key(kek, kek_len);
+	return ok;
+}

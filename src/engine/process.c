@@ -1,0 +1,560 @@
+/*
+ * process.c: skd_engine_process, from a received message to an outcome.
+ * RFC 5275 3.2 (protection layers, combining requests, GLA generated
+ * messages, CMC controls, resubmitted member messages) and the common
+ * steps 2.a / 2.b of every procedure of section 4.  The controls
+ * themselves are in controls.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "engine/engine_local.h"
+#include "engine/process_local.h"
+
+/* ---- layers ---- */
+
+/* The index of the nearest SignedData ancestor of layer i, or -1. */
+static int
+signed_parent(const struct skd_layers *l, int i)
+{
+	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
+		if (l->v[i].type == SKD_LAYER_SIGNED)
+			return i;
+	}
+	return -1;
+}
+
+/* The index of the nearest PKIData/PKIResponse ancestor of i, or -1. */
+static int
+body_parent(const struct skd_layers *l, int i)
+{
+	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
+		if (l->v[i].type == SKD_LAYER_PKI_DATA ||
+		    l->v[i].type == SKD_LAYER_PKI_RESPONSE)
+			return i;
+	}
+	return -1;
+}
+
+/* RFC 5275 3.2.4.1: bodyList is 0 for the outermost PKIData, else the
+ * bodyPartId of the cmsSequence item that holds layer i. */
+static long
+item_bpid(const struct skd_layers *l, int i)
+{
+	for (; i >= 0; i = l->v[i].parent) {
+		if (l->v[i].body_part_id >= 0)
+			return l->v[i].body_part_id;
+	}
+	return 0;
+}
+
+/* Whether an opened EnvelopedData sits between layer i and its enclosing
+ * body (the protection of i's own request: RFC 5275 3.2.1.2). */
+static int
+encrypted_above(const struct skd_layers *l, int i)
+{
+	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
+		if (l->v[i].type == SKD_LAYER_PKI_DATA ||
+		    l->v[i].type == SKD_LAYER_PKI_RESPONSE)
+			return 0;
+		if (l->v[i].type == SKD_LAYER_ENVELOPED && l->v[i].opened)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether a layer above i was signed by the GLA itself (a forwarded
+ * request coming back, RFC 5275 3.2.5). */
+static int
+under_gla(struct eng *e, const struct skd_layers *l, int i)
+{
+	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
+		if (l->v[i].type == SKD_LAYER_SIGNED &&
+		    l->v[i].verified != NULL &&
+		    eng_is_gla_cert(e, l->v[i].verified->signer))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * layer_der returns the DER ContentInfo of layer i (malloc'd with
+ * OPENSSL_malloc, length in *out_len): the message itself, the eContent
+ * of the SignedData around it, the opened content of the EnvelopedData
+ * around it, or its cmsSequence item re-encoded.
+ */
+static unsigned char *
+layer_der(struct eng *e, const struct skd_layers *l, int i,
+    const unsigned char *msg, size_t len, size_t *out_len)
+{
+	const struct skd_layer *p;
+	unsigned char *der = NULL, *pd = NULL, *content = NULL;
+	size_t pl = 0, cl = 0;
+	int k;
+
+	if (l->v[i].parent < 0) {
+		*out_len = len;
+		return OPENSSL_memdup(msg, len);
+	}
+	p = &l->v[l->v[i].parent];
+	if (p->type == SKD_LAYER_SIGNED) {
+		*out_len = p->verified->content_len;
+		return OPENSSL_memdup(p->verified->content,
+		    p->verified->content_len);
+	}
+	if (p->type == SKD_LAYER_ENVELOPED) {
+		struct skd_cms_opener who;
+
+		memset(&who, 0, sizeof(who));
+		who.cert = e->cfg->gla_cert;
+		who.key = e->cfg->gla_key;
+		if ((pd = layer_der(e, l, l->v[i].parent, msg, len, &pl)) ==
+		    NULL)
+			return NULL;
+		if (!skd_cms_open(&content, &cl, NULL, pd, pl, &who)) {
+			OPENSSL_free(pd);
+			return NULL;
+		}
+		OPENSSL_free(pd);
+		der = OPENSSL_memdup(content, cl);
+		*out_len = cl;
+		OPENSSL_clear_free(content, cl);
+		return der;
+	}
+	if (p->type == SKD_LAYER_PKI_DATA && p->pki_data != NULL) {
+		for (k = 0; k < sk_SKD_TAGGED_CONTENT_INFO_num(
+		    p->pki_data->cmsSequence); k++) {
+			SKD_TAGGED_CONTENT_INFO *t = sk_SKD_TAGGED_CONTENT_INFO_value(
+			    p->pki_data->cmsSequence, k);
+			int n;
+
+			if (ASN1_INTEGER_get(t->bodyPartID) !=
+			    l->v[i].body_part_id)
+				continue;
+			if ((n = i2d_CMS_ContentInfo(t->contentInfo, &der)) <= 0)
+				return NULL;
+			*out_len = (size_t)n;
+			return der;
+		}
+	}
+	return NULL;
+}
+
+/* ---- responses ---- */
+
+/* Echo transactionId (3.2.4.2) and senderNonce as recipientNonce with a
+ * fresh senderNonce (3.2.4.3). */
+static int
+add_echo(struct eng *e, struct skd_cmc_body *b,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
+{
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	ASN1_INTEGER *tid = NULL;
+	unsigned char *nonce = NULL, fresh[ENG_NONCE_LEN];
+	size_t nlen = 0;
+	int ok = 0, rc;
+
+	if (req != NULL &&
+	    (ta = skd_cmc_find_control(req, SKD_OID_CMC_TRANSACTION_ID, 0)) !=
+	    NULL &&
+	    (tid = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER))) != NULL) {
+		if (skd_cmc_body_add_transaction_id(b, tid) == 0)
+			goto err;
+	}
+	if (req != NULL && (rc = skd_cmc_get_nonce(req,
+	    SKD_OID_CMC_SENDER_NONCE, &nonce, &nlen)) == 1) {
+		if (skd_cmc_body_add_recipient_nonce(b, nonce, nlen) == 0)
+			goto err;
+	}
+	if (!eng_rand(e, fresh, sizeof(fresh)) ||
+	    skd_cmc_body_add_sender_nonce(b, fresh, sizeof(fresh)) == 0)
+		goto err;
+	ok = 1;
+ err:
+	ERR_clear_error();
+	ASN1_INTEGER_free(tid);
+	OPENSSL_free(nonce);
+	return ok;
+}
+
+int
+eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
+    const char *id, const char *gl, const unsigned char *msg, size_t len,
+    X509 *to_cert, const char *const *to_names, size_t n_names)
+{
+	SKD_ENG_OP *op;
+	SKD_ENG_PUBLISH *p;
+	size_t i;
+
+	if ((op = eng_op_add(e->out, t, gl)) == NULL ||
+	    (op->publish = p = SKD_ENG_PUBLISH_new()) == NULL)
+		return 0;
+	if (!ASN1_STRING_set(p->id, id, -1) || !ASN1_INTEGER_set(p->kind, kind)
+	    || !eng_push_octets(p->messages, msg, len))
+		return 0;
+	if (to_cert != NULL && !eng_cert_names(p->recipients, to_cert))
+		return 0;
+	for (i = 0; i < n_names; i++) {
+		if (!eng_push_utf8(p->recipients, to_names[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A failure that stops the whole message (RFC 5275 4.x 2.a, 2.b and the
+ * replay check): one cMCStatusInfoExt, signed by the GLA, published under
+ * the request id for the identified signer (may be NULL).
+ */
+static int
+fail_message(struct eng *e, const char *request_id,
+    const SKD_PKI_DATA *top, X509 *signer, X509 *encrypt_to, long bpid,
+    int cmc_fail, const char *text)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int ok = 0;
+
+	if (!eng_result_add(e->out, 0, bpid, NID_undef, SKD_CMC_FAILED,
+	    cmc_fail, -1, text))
+		return 0;
+	if (signer == NULL)
+		return eng_set_utf8(&e->out->note, text);
+	if ((b = skd_cmc_body_new(1)) == NULL ||
+	    skd_cmc_body_add_status(b, SKD_CMC_FAILED, &bpid, 1, text,
+	    cmc_fail, -1) == 0 ||
+	    !add_echo(e, b, top != NULL ? top->controlSequence : NULL) ||
+	    !eng_sign_body(e, NULL, 1, b, encrypt_to, &der, &der_len) ||
+	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
+	    der, der_len, signer, NULL, 0))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	return ok;
+}
+
+/* The certificate a SignedData names as its signer, unverified: used only
+ * to address a badMessageCheck answer (X509_up_ref'd; caller frees). */
+static X509 *
+claimed_signer(const unsigned char *msg, size_t len)
+{
+	CMS_ContentInfo *ci;
+	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(X509) *certs = NULL;
+	X509 *found = NULL;
+	int i;
+
+	if ((ci = skd_cms_d2i_content_info(msg, len)) == NULL)
+		goto done;
+	if (OBJ_obj2nid(CMS_get0_type(ci)) != NID_pkcs7_signed ||
+	    (sis = CMS_get0_SignerInfos(ci)) == NULL ||
+	    sk_CMS_SignerInfo_num(sis) != 1 ||
+	    (certs = CMS_get1_certs(ci)) == NULL)
+		goto done;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0),
+		    x) == 0) {
+			if (X509_up_ref(x))
+				found = x;
+			break;
+		}
+	}
+ done:
+	OSSL_STACK_OF_X509_free(certs);
+	CMS_ContentInfo_free(ci);
+	ERR_clear_error();
+	return found;
+}
+
+/* ---- the message ---- */
+
+static int
+check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
+    long *out_bpid, int *out_fail, const char **out_why)
+{
+	const struct skd_engine_config *c = e->cfg;
+	long past = c->time_past > 0 ? c->time_past : SKD_ENGINE_DEFAULT_WINDOW;
+	long fut = c->time_future > 0 ? c->time_future :
+	    SKD_ENGINE_DEFAULT_WINDOW;
+	size_t i;
+
+	*out_bad = 0;
+	for (i = 0; i < l->n; i++) {
+		const struct skd_cms_verified *v = l->v[i].verified;
+
+		if (l->v[i].type != SKD_LAYER_SIGNED || v == NULL)
+			continue;
+		/* A request the GLA forwarded and a GLO sent back (3.2.5):
+		 * checked when it first arrived. */
+		if (eng_is_gla_cert(e, v->signer) || under_gla(e, l, (int)i))
+			continue;
+		/* 4.x 2.a: signingTime in the window; future-dated messages
+		 * too (section 8). */
+		if (v->signing_time < e->now - past ||
+		    v->signing_time > e->now + fut) {
+			*out_bad = 1;
+			*out_fail = SKD_CMC_BAD_TIME;
+			*out_why = v->signing_time > e->now ?
+			    "signingTime is in the future" :
+			    "signingTime is too old";
+			*out_bpid = item_bpid(l, (int)i);
+			return 1;
+		}
+		/* 4.x 2.b: the signer's path (expired, revoked, untrusted)
+		 * is part of the signature check (3.2.6). */
+		if (v->path != SKD_CMS_PATH_OK) {
+			*out_bad = 1;
+			*out_fail = SKD_CMC_BAD_MESSAGE_CHECK;
+			*out_why = v->path == SKD_CMS_PATH_UNCHECKED ?
+			    "signer certificate not checked" :
+			    v->path_error_string;
+			*out_bpid = item_bpid(l, (int)i);
+			return 1;
+		}
+	}
+	return 1;
+}
+
+static int
+replay_check(struct eng *e, const struct skd_cms_verified *v, int *out_fresh)
+{
+	unsigned char md[32];
+	char key[65];
+	unsigned int mdlen = 0;
+	long past = e->cfg->time_past > 0 ? e->cfg->time_past :
+	    SKD_ENGINE_DEFAULT_WINDOW;
+	int i, rc;
+
+	if (!EVP_Digest(v->signature, v->signature_len, md, &mdlen,
+	    EVP_sha256(), NULL))
+		return 0;
+	for (i = 0; i < 32; i++)
+		snprintf(key + 2 * i, 3, "%02x", md[i]);
+	/* Kept until the message would be refused as too old anyway. */
+	rc = e->st->seen(e->st->ctx, key, v->signing_time + past + 1);
+	if (rc < 0)
+		return 0;
+	*out_fresh = rc == 1;
+	return 1;
+}
+
+static void
+eng_cleanup(struct eng *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_gls; i++)
+		eng_gl_free(e->gls[i]);
+	free(e->gls);
+	sk_ASN1_OCTET_STRING_pop_free(e->extra, ASN1_OCTET_STRING_free);
+}
+
+int
+skd_engine_process(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *request_id,
+    const unsigned char *msg, size_t len)
+{
+	struct eng e;
+	struct skd_layers *l = NULL;
+	struct skd_layers_opts opts;
+	struct skd_cms_opener who;
+	X509 *signer = NULL, *claimed = NULL;
+	const SKD_PKI_DATA *toppd = NULL;
+	const char *why = NULL;
+	long bpid = 0;
+	int walk_ok, top = -1, sl, bad = 0, fail = 0, fresh = 0, ok = 0;
+	size_t i;
+
+	*out = NULL;
+	memset(&e, 0, sizeof(e));
+	e.cfg = cfg;
+	e.env = env;
+	e.st = state;
+	e.now = env->now;
+	if (!skd_asn1_init() || (e.out = eng_outcome_new(request_id)) == NULL)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.cert = cfg->gla_cert;
+	who.key = cfg->gla_key;
+	memset(&opts, 0, sizeof(opts));
+	opts.trust = cfg->trust;
+	opts.now = e.now;
+	opts.opener = &who;
+	walk_ok = skd_layers_walk(&l, msg, len, &opts);
+	ERR_clear_error();
+	if (l == NULL)
+		goto err;
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].type == SKD_LAYER_PKI_DATA) {
+			top = (int)i;
+			toppd = l->v[i].pki_data;
+			break;
+		}
+	}
+	if (!walk_ok) {
+		/* 4.x 2.b: answer whoever we can identify: the innermost
+		 * verified signer before the failure, else the claimed
+		 * signer of the outermost SignedData. */
+		int f = -1, cmc = SKD_CMC_BAD_MESSAGE_CHECK;
+
+		for (i = 0; i < l->n; i++) {
+			if (l->v[i].error[0] != '\0') {
+				f = (int)i;
+				break;
+			}
+			if (l->v[i].verified != NULL)
+				signer = l->v[i].verified->signer;
+		}
+		if (f >= 0 && (l->v[f].type == SKD_LAYER_PKI_DATA ||
+		    l->v[f].type == SKD_LAYER_PKI_RESPONSE))
+			cmc = SKD_CMC_BAD_REQUEST;
+		if (signer == NULL)
+			signer = claimed = claimed_signer(msg, len);
+		if (!fail_message(&e, request_id, toppd, signer, NULL,
+		    f >= 0 ? item_bpid(l, f) : 0, cmc,
+		    f >= 0 ? l->v[f].error : "malformed message"))
+			goto err;
+		goto done;
+	}
+	if (top < 0) {
+		/* A PKIResponse: a member's acknowledgement (5.1 2.c) or a
+		 * GLO's review answer; see ack.c. */
+		if (!eng_process_response(&e, l))
+			goto err;
+		goto done;
+	}
+	if ((sl = signed_parent(l, top)) < 0 || l->v[sl].verified == NULL) {
+		/* 3.2.1.1: a PKIData must be signed. */
+		if (!fail_message(&e, request_id, toppd, NULL, NULL, 0,
+		    SKD_CMC_BAD_MESSAGE_CHECK, "PKIData is not signed"))
+			goto err;
+		goto done;
+	}
+	signer = l->v[sl].verified->signer;
+	if (!check_layers(&e, l, &bad, &bpid, &fail, &why))
+		goto err;
+	if (bad) {
+		if (!fail_message(&e, request_id, toppd, signer,
+		    encrypted_above(l, top) ? signer : NULL, bpid, fail, why))
+			goto err;
+		goto done;
+	}
+	if (!eng_process_units(&e, l, top, request_id, msg, len))
+		goto err;
+	/*
+	 * Replay protection (3.2.4.3), last, so that an engine error (the
+	 * caller retries) does not leave the message recorded as seen.
+	 */
+	if (!replay_check(&e, l->v[sl].verified, &fresh))
+		goto err;
+	if (!fresh) {
+		SKD_ENG_OUTCOME_free(e.out);
+		if ((e.out = eng_outcome_new(request_id)) == NULL ||
+		    !fail_message(&e, request_id, toppd, signer,
+		    encrypted_above(l, top) ? signer : NULL, 0,
+		    SKD_CMC_BAD_REQUEST, "replayed message"))
+			goto err;
+		goto done;
+	}
+ done:
+	*out = e.out;
+	e.out = NULL;
+	ok = 1;
+ err:
+	X509_free(claimed);
+	skd_layers_free(l);
+	SKD_ENG_OUTCOME_free(e.out);
+	eng_cleanup(&e);
+	ERR_clear_error();
+	return ok;
+}
+
+/* Exposed to units.c */
+int
+eng_layer_signed_parent(const struct skd_layers *l, int i)
+{
+	return signed_parent(l, i);
+}
+
+int
+eng_layer_body_parent(const struct skd_layers *l, int i)
+{
+	return body_parent(l, i);
+}
+
+long
+eng_layer_item_bpid(const struct skd_layers *l, int i)
+{
+	return item_bpid(l, i);
+}
+
+int
+eng_layer_encrypted(const struct skd_layers *l, int i)
+{
+	return encrypted_above(l, i);
+}
+
+unsigned char *
+eng_layer_der(struct eng *e, const struct skd_layers *l, int i,
+    const unsigned char *msg, size_t len, size_t *out_len)
+{
+	return layer_der(e, l, i, msg, len, out_len);
+}
+
+int
+eng_add_echo(struct eng *e, struct skd_cmc_body *b,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
+{
+	return add_echo(e, b, req);
+}
+
+/* skd_engine_rekey: RFC 5275 4.5.2. */
+int
+skd_engine_rekey(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *gl_name)
+{
+	struct eng e;
+	struct eng_gl *g = NULL;
+	GENERAL_NAME *gn = NULL;
+	int ok = 0;
+
+	*out = NULL;
+	memset(&e, 0, sizeof(e));
+	e.cfg = cfg;
+	e.env = env;
+	e.st = state;
+	e.now = env->now;
+	if (!skd_asn1_init() || (e.out = eng_outcome_new("")) == NULL ||
+	    (gn = skd_gname_from_text(gl_name)) == NULL)
+		goto err;
+	if (!eng_gl_get(&e, &g, gn) || !g->exists || g->deleted ||
+	    !eng_gl_load_people(&e, g))
+		goto err;
+	if (!eng_keys_new(&e, g, g->gen > 0 ? g->gen : 1) ||
+	    !eng_notify_owners(&e, g, SKD_MSG_REKEY_NOTICE,
+	    "GLA-initiated rekey (RFC 5275 4.5.2)"))
+		goto err;
+	if (!eng_result_add(e.out, 0, 0, NID_undef, SKD_CMC_SUCCESS, -1, -1,
+	    "rekeyed"))
+		goto err;
+	*out = e.out;
+	e.out = NULL;
+	ok = 1;
+ err:
+	GENERAL_NAME_free(gn);
+	SKD_ENG_OUTCOME_free(e.out);
+	eng_cleanup(&e);
+	ERR_clear_error();
+	return ok;
+}

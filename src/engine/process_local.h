@@ -1,0 +1,65 @@
+/*
+ * process_local.h: what process.c, units.c and controls.c share.
+ */
+#ifndef SKD_ENGINE_PROCESS_LOCAL_H
+#define SKD_ENGINE_PROCESS_LOCAL_H
+
+#include "engine/engine_local.h"
+
+/* One PKIData being processed (one GL's requests, RFC 5275 3.2.2). */
+struct eng_unit {
+	int			 layer;		/* its PKIData layer */
+	const SKD_PKI_DATA	*pd;
+	long			 unit_id;	/* 0, or its cmsSequence bpid */
+	int			 signed_layer;
+	X509			*signer;	/* of its SignedData */
+	X509			*outer[SKD_LAYERS_MAX_DEPTH]; /* approvers */
+	size_t			 n_outer;
+	int			 encrypted;
+	struct eng_gl		*gl;		/* signs the response */
+	int			 forwarded;
+	const struct skd_layers	*layers;
+	const unsigned char	*msg;
+	size_t			 msg_len;
+};
+
+/* One control of a unit and its result. */
+struct eng_ctl {
+	long			 bpid;
+	int			 nid;
+	enum skd_oid		 oid;
+	const struct skd_control *def;
+	void			*val;
+	int			 prio;
+	int			 done;
+	int			 no_status;	/* forwarded: nothing to say */
+	int			 by_glo;	/* requester is a GLO */
+	long			 status;
+	long			 cmc_fail;
+	long			 skd_fail;
+	char			 text[160];
+	/* Extra control for the response (glaQueryResponse). */
+	SKD_GLA_QUERY_RESPONSE	*query_resp;
+};
+
+int eng_process_units(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id, const unsigned char *msg, size_t len);
+int eng_process_response(struct eng *e, const struct skd_layers *l);
+int eng_dispatch(struct eng *e, struct eng_unit *u, struct eng_ctl *c);
+int eng_unit_end(struct eng *e, struct eng_unit *u);
+int eng_notify_owners(struct eng *e, struct eng_gl *g, int kind,
+    const char *text);
+int eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
+    const char *id, const char *gl, const unsigned char *msg, size_t len,
+    X509 *to_cert, const char *const *to_names, size_t n_names);
+
+int eng_layer_signed_parent(const struct skd_layers *l, int i);
+int eng_layer_body_parent(const struct skd_layers *l, int i);
+long eng_layer_item_bpid(const struct skd_layers *l, int i);
+int eng_layer_encrypted(const struct skd_layers *l, int i);
+unsigned char *eng_layer_der(struct eng *e, const struct skd_layers *l,
+    int i, const unsigned char *msg, size_t len, size_t *out_len);
+int eng_add_echo(struct eng *e, struct skd_cmc_body *b,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req);
+
+#endif
