@@ -43,4 +43,57 @@ unsigned char *skd_cli_read_input(const char *path, size_t max_len,
 void skd_cli_err(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* cli_glo.c: "skd glo" and the request plumbing shared with cli_member.c
+ * (skd-glo(1)).  A struct skd_cli_ctx holds one subcommand's parsed
+ * options; free it with skd_cli_ctx_free.  Functions returning int return
+ * an enum skd_exit and have printed one line on failure. */
+struct skd_cli_ctx;
+struct skd_client_error;
+struct skd_client_ident;
+struct skd_client_request;
+struct skd_store;
+struct x509_store_st;
+struct x509_st;
+int skd_cli_glo(int argc, char **argv);
+/* Parses argv (argv[0] is the subcommand) accepting only the options
+ * named in allowed (space-separated); --help prints usage.  Returns NULL
+ * with *out_exit set on error or after --help. */
+struct skd_cli_ctx *skd_cli_ctx_parse(const char *cmd, int argc,
+    char **argv, const char *allowed, const char *usage, int *out_exit);
+void skd_cli_ctx_free(struct skd_cli_ctx *c);
+const char *skd_cli_ctx_opt(const struct skd_cli_ctx *c, const char *name);
+int skd_cli_ctx_flag(const struct skd_cli_ctx *c, const char *name);
+size_t skd_cli_ctx_multi(const struct skd_cli_ctx *c, const char *name,
+    const char *const **out);
+int skd_cli_ctx_args(const struct skd_cli_ctx *c, char ***out);
+const char *skd_cli_ctx_cmd(const struct skd_cli_ctx *c);
+const char *skd_cli_ctx_base(const struct skd_cli_ctx *c);
+/* Loads --cert/--key (*out freed with skd_client_ident_free). */
+int skd_cli_ctx_ident(const struct skd_cli_ctx *c,
+    struct skd_client_ident **out);
+/* Loads --CAfile/--CRLfile (*out freed with X509_STORE_free). */
+int skd_cli_ctx_trust(const struct skd_cli_ctx *c,
+    struct x509_store_st **out);
+/* Loads the certificate named by option opt if given (X509_free). */
+int skd_cli_ctx_cert(const struct skd_cli_ctx *c, const char *opt,
+    struct x509_st **out);
+/* Opens the directory from --uri/--base/--bind-dn/--password-file or
+ * --env/--as (*out freed with skd_store_close). */
+int skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out);
+/* Protects r, then writes it (--out), prints it as LDIF (--ldif) or
+ * submits it, waits for the response and checks and prints it. */
+int skd_cli_run_request(const struct skd_cli_ctx *c,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl);
+int skd_cli_write_file(const struct skd_cli_ctx *c, const char *path,
+    const unsigned char *p, size_t len);
+/* Maps a client error to an exit code; _fail also prints it. */
+int skd_cli_exit_of(const struct skd_client_error *e);
+int skd_cli_client_fail(const struct skd_cli_ctx *c,
+    const struct skd_client_error *e);
+
+/* cli_member.c: "skd member" and "skd response" (skd-member(1)) */
+int skd_cli_member(int argc, char **argv);
+int skd_cli_response(int argc, char **argv);
+
 #endif

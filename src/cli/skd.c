@@ -13,6 +13,11 @@ static int cmd_help(int, char **);
 
 static const struct skd_cmd cmds[] = {
 	{ "dump", "print any SKD/CMC message layer by layer", skd_cli_dump },
+	{ "glo", "GL owner requests: create, add-member, rekey, ...",
+	    skd_cli_glo },
+	{ "member", "GL member: join, fetch keys, encrypt, decrypt, ...",
+	    skd_cli_member },
+	{ "response", "check and print a GLA response", skd_cli_response },
 	{ "version", "print the version", cmd_version },
 	{ "help", "list the commands", cmd_help },
 };

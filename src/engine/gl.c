@@ -73,12 +73,6 @@ eng_gl_free(struct eng_gl *g)
 	free(g);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
 static void *
 xmemdup(const void *p, size_t n)
 {

@@ -11,6 +11,7 @@
 
 /* RecipientInfos ::= SET SIZE (1..MAX) OF RecipientInfo, kept as ANY: the
  * form SKD_GL_KEY.glkWrapped holds. */
+DECLARE_ASN1_ITEM(ENG_RI_SET)
 ASN1_ITEM_TEMPLATE(ENG_RI_SET) =
 	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, RecipientInfos, ASN1_ANY)
 ASN1_ITEM_TEMPLATE_END(ENG_RI_SET)
@@ -324,7 +325,7 @@ int
 eng_keys_new(struct eng *e, struct eng_gl *g, long count)
 {
 	const struct eng_person **to = NULL;
-	unsigned char kek[32], kid[ENG_KEY_ID_LEN], gla_only[1];
+	unsigned char kek[32], kid[ENG_KEY_ID_LEN];
 	struct skd_ri_recipient ri;
 	struct eng_key *k, *nv;
 	size_t nto = 0;
@@ -332,7 +333,6 @@ eng_keys_new(struct eng *e, struct eng_gl *g, long count)
 	time_t start = e->now;
 	long i;
 
-	(void)gla_only;
 	if (kek_len == 0 || (to = recipients(g, &nto)) == NULL)
 		goto err;
 	for (i = 0; i < count; i++) {

@@ -269,7 +269,7 @@ claimed_signer(const unsigned char *msg, size_t len)
 		}
 	}
  done:
-	OSSL_STACK_OF_X509_free(certs);
+	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(ci);
 	ERR_clear_error();
 	return found;

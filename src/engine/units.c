@@ -243,7 +243,7 @@ process_unit(struct eng *e, const struct skd_layers *l, int li,
 	struct skd_cmc_body *b = NULL;
 	STACK_OF(ASN1_OCTET_STRING) *mine = NULL;
 	unsigned char *der = NULL;
-	size_t nctl = 0, i, statuses = 0, child_nctl;
+	size_t nctl = 0, i, statuses = 0, child_nctl, der_len = 0;
 	int ok = 0, k;
 
 	memset(&u, 0, sizeof(u));
@@ -322,9 +322,9 @@ process_unit(struct eng *e, const struct skd_layers *l, int li,
 		goto err;
 	/* 4.x 2.*.a: encrypted back when the request was encrypted. */
 	if (!eng_sign_body(e, u.gl, 1, b, u.encrypted ? u.signer : NULL, &der,
-	    &len))
+	    &der_len))
 		goto err;
-	if (!eng_push_octets(items, der, len))
+	if (!eng_push_octets(items, der, der_len))
 		goto err;
 	ok = 1;
  err:

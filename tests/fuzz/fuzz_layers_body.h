@@ -1,8 +1,10 @@
 /*
  * fuzz_layers_body.h: skd_layers_walk (RFC 5275 3.2.1, 3.2.2) over a DER
- * ContentInfo, with the fixed trust store, time and opener of fuzz_pki.h,
+ * ContentInfo, with the fixed trust store, time and openers of fuzz_pki.h,
  * so that well-formed seeds signed and encrypted with that PKI reach the
- * inner layers.  Invariants on the walk's output: a success leaves every
+ * inner layers.  An opener holds either a certificate and key or a KEK
+ * (skd_cms.h), so a walk that meets an EnvelopedData it cannot open as the
+ * GLA is repeated with the KEK opener.  Invariants on the walk's output: a success leaves every
  * layer without an error; layers are in order (parent before child, depth
  * one more than the parent's, at most SKD_LAYERS_MAX_DEPTH); a body layer
  * holds its decoded body.  Every decoded body is printed.
@@ -19,8 +21,10 @@
 struct skd_fuzz_layers_ctx {
 	struct skd_fuzz_pki	 pki;
 	X509_STORE		*trust;
-	struct skd_cms_opener	 opener;
+	struct skd_cms_opener	 opener;	/* the GLA: ktri, kari */
+	struct skd_cms_opener	 kek_opener;	/* the fixed KEK: kekri */
 	struct skd_layers_opts	 opts;
+	struct skd_layers_opts	 kek_opts;
 };
 
 /* skd_fuzz_layers_ctx_free frees ctx and all it holds; NULL is fine. */
@@ -36,7 +40,7 @@ skd_fuzz_layers_ctx_free(struct skd_fuzz_layers_ctx *ctx)
 }
 
 /* skd_fuzz_layers_ctx_new loads the fixed PKI: trust the CA, open as the
- * GLA (ktri) or with the fixed KEK (kekri).  Caller frees with
+ * GLA (ktri, kari) or with the fixed KEK (kekri).  Caller frees with
  * skd_fuzz_layers_ctx_free; NULL on error. */
 static inline struct skd_fuzz_layers_ctx *
 skd_fuzz_layers_ctx_new(void)
@@ -55,13 +59,15 @@ skd_fuzz_layers_ctx_new(void)
 	}
 	ctx->opener.cert = ctx->pki.gla;
 	ctx->opener.key = ctx->pki.gla_key;
-	ctx->opener.kek = skd_fuzz_kek;
-	ctx->opener.kek_len = sizeof(skd_fuzz_kek);
-	ctx->opener.kek_id = skd_fuzz_kek_id;
-	ctx->opener.kek_id_len = sizeof(skd_fuzz_kek_id);
+	ctx->kek_opener.kek = skd_fuzz_kek;
+	ctx->kek_opener.kek_len = sizeof(skd_fuzz_kek);
+	ctx->kek_opener.kek_id = skd_fuzz_kek_id;
+	ctx->kek_opener.kek_id_len = sizeof(skd_fuzz_kek_id);
 	ctx->opts.trust = ctx->trust;
 	ctx->opts.now = SKD_FUZZ_NOW;
 	ctx->opts.opener = &ctx->opener;
+	ctx->kek_opts = ctx->opts;
+	ctx->kek_opts.opener = &ctx->kek_opener;
 	return ctx;
 
  err:
@@ -69,16 +75,22 @@ skd_fuzz_layers_ctx_new(void)
 	return NULL;
 }
 
+/*
+ * skd_fuzz_layers_walk walks data with opts and checks the invariants; sets
+ * *out_sealed when an EnvelopedData stayed closed.  Returns zero when an
+ * invariant broke.
+ */
 static inline int
-skd_fuzz_layers(const struct skd_fuzz_layers_ctx *ctx, const uint8_t *data,
-    size_t size)
+skd_fuzz_layers_walk(const struct skd_layers_opts *opts, const uint8_t *data,
+    size_t size, int *out_sealed)
 {
 	struct skd_layers *l = NULL;
 	const struct skd_layer *y;
 	size_t i;
 	int r, ok = 1;
 
-	r = skd_layers_walk(&l, data, size, &ctx->opts);
+	*out_sealed = 0;
+	r = skd_layers_walk(&l, data, size, opts);
 	if (l == NULL) {
 		/* Only running out of memory may leave nothing. */
 		ERR_clear_error();
@@ -110,6 +122,9 @@ skd_fuzz_layers(const struct skd_fuzz_layers_ctx *ctx, const uint8_t *data,
 		    y->pki_response == NULL) {
 			ok = 0;
 		}
+		if (y->type == SKD_LAYER_ENVELOPED && !y->opened) {
+			*out_sealed = 1;
+		}
 		if (y->pki_data != NULL) {
 			skd_fuzz_print_null(ASN1_ITEM_rptr(SKD_PKI_DATA),
 			    y->pki_data);
@@ -121,6 +136,19 @@ skd_fuzz_layers(const struct skd_fuzz_layers_ctx *ctx, const uint8_t *data,
 	}
 	skd_layers_free(l);
 	ERR_clear_error();
+	return ok;
+}
+
+static inline int
+skd_fuzz_layers(const struct skd_fuzz_layers_ctx *ctx, const uint8_t *data,
+    size_t size)
+{
+	int sealed = 0, ok;
+
+	ok = skd_fuzz_layers_walk(&ctx->opts, data, size, &sealed);
+	if (ok && sealed) {
+		ok = skd_fuzz_layers_walk(&ctx->kek_opts, data, size, &sealed);
+	}
 	return ok;
 }
 

@@ -35,7 +35,13 @@ stack_stop(void)
 		return;
 	(void)skd_test_run(NULL, NULL, "'%s/tools/skd-stack' stop '%s'",
 	    skd_test_top(), st->sdir);
-	skd_test_rmdir(st->dir);
+	/* SKD_TEST_KEEP_STACK=1 keeps the directory (slapd.log) for a
+	 * post-mortem. */
+	if (getenv("SKD_TEST_KEEP_STACK") != NULL) {
+		fprintf(stderr, "stack kept in %s\n", st->dir);
+		free(st->dir);
+	} else
+		skd_test_rmdir(st->dir);
 	free(st->sdir);
 	for (i = 0; i < st->n; i++) {
 		free(st->key[i]);

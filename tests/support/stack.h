@@ -6,7 +6,8 @@
  * parent and every forked test inherits the running server) and again in
  * each test, asserting the result is not NULL: when slapd cannot be started
  * every test fails, none is skipped.  The stack is stopped at exit of the
- * process that started it (not in forked children).
+ * process that started it (not in forked children); with
+ * SKD_TEST_KEEP_STACK set its directory (slapd.log, data) is kept.
  */
 #ifndef SKD_TEST_STACK_H
 #define SKD_TEST_STACK_H

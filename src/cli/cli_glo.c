@@ -1,0 +1,957 @@
+/*
+ * cli_glo.c: "skd glo ...": the GL owner's requests (RFC 5275 4.1-4.9),
+ * and the request plumbing "skd member" shares (options, identity,
+ * directory, submit, wait, check): see skd-glo(1).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "client/skd_client.h"
+#include "cli/cli.h"
+
+#define CLI_MAX_INPUT	(64UL * 1024 * 1024)
+#define DEFAULT_BASE	"ou=skd,dc=example,dc=com"
+
+/* ---- options ---- */
+
+static const struct {
+	const char	*name;
+	int		 has_arg;
+} all_opts[] = {
+	{ "help", no_argument }, { "cert", required_argument },
+	{ "key", required_argument }, { "gla-cert", required_argument },
+	{ "CAfile", required_argument }, { "CRLfile", required_argument },
+	{ "uri", required_argument }, { "base", required_argument },
+	{ "bind-dn", required_argument },
+	{ "password-file", required_argument },
+	{ "env", required_argument }, { "as", required_argument },
+	{ "encrypt", no_argument }, { "outer-sign", no_argument },
+	{ "out", required_argument }, { "ldif", no_argument },
+	{ "json", no_argument }, { "timeout", required_argument },
+	{ "gl", required_argument }, { "address", required_argument },
+	{ "owner", required_argument }, { "owner-cert", required_argument },
+	{ "owner-address", required_argument },
+	{ "admin", required_argument }, { "alg", required_argument },
+	{ "duration", required_argument },
+	{ "generations", required_argument },
+	{ "mutually-aware", no_argument }, { "rekey-by-glo", no_argument },
+	{ "member", required_argument },
+	{ "member-cert", required_argument },
+	{ "member-address", required_argument },
+	{ "members-file", required_argument }, { "all-keys", no_argument },
+	{ "name", required_argument }, { "new-cert", required_argument },
+	{ "from", required_argument }, { "to", required_argument },
+	{ "keystore", required_argument }, { "in", required_argument },
+	{ "no-ack", no_argument }, { "max-age", required_argument },
+	{ "request", required_argument },
+};
+#define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
+
+struct skd_cli_ctx {
+	const char	*cmd;
+	const char	*val[N_OPTS];		/* last value (argv) */
+	const char	**multi[N_OPTS];	/* every value */
+	size_t		 n_multi[N_OPTS];
+	int		 given[N_OPTS];
+	char		**env;			/* KEY=VALUE lines */
+	size_t		 n_env;
+	char		**args;			/* operands */
+	int		 n_args;
+};
+
+static int
+opt_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		if (strcmp(all_opts[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+word_in(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while ((p = strstr(p, w)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
+		    p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+void
+skd_cli_ctx_free(struct skd_cli_ctx *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < N_OPTS; i++)
+		free(c->multi[i]);
+	for (i = 0; i < c->n_env; i++) {
+		OPENSSL_cleanse(c->env[i], strlen(c->env[i]));
+		free(c->env[i]);
+	}
+	free(c->env);
+	free(c);
+}
+
+/* Reads an env file of KEY=VALUE lines (tools/skd-stack writes one). */
+static int
+load_env(struct skd_cli_ctx *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], *v, **nv;
+	size_t n;
+
+	if (f == NULL) {
+		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		if (line[0] == '#' || (v = strchr(line, '=')) == NULL)
+			continue;
+		/* strip one pair of quotes around the value */
+		n = strlen(v + 1);
+		if (n >= 2 && (v[1] == '"' || v[1] == '\'') && v[n] == v[1]) {
+			memmove(v + 1, v + 2, n - 2);
+			v[n - 1] = '\0';
+		}
+		if ((nv = realloc(c->env, (c->n_env + 1) * sizeof(*nv))) ==
+		    NULL || (nv[c->n_env] = strdup(line)) == NULL) {
+			if (nv != NULL)
+				c->env = nv;
+			fclose(f);
+			OPENSSL_cleanse(line, sizeof(line));
+			return 0;
+		}
+		c->env = nv;
+		c->n_env++;
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	fclose(f);
+	return 1;
+}
+
+/* The env file's value of key, or NULL. */
+static const char *
+env_get(const struct skd_cli_ctx *c, const char *key)
+{
+	size_t i, n = strlen(key);
+
+	for (i = c->n_env; i-- > 0;) {
+		if (strncmp(c->env[i], key, n) == 0 && c->env[i][n] == '=')
+			return c->env[i] + n + 1;
+	}
+	return NULL;
+}
+
+struct skd_cli_ctx *
+skd_cli_ctx_parse(const char *cmd, int argc, char **argv,
+    const char *allowed, const char *usage, int *out_exit)
+{
+	struct option lo[N_OPTS + 1];
+	struct skd_cli_ctx *c;
+	const char **nv;
+	size_t i;
+	int ch, k;
+
+	*out_exit = SKD_EXIT_INTERNAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->cmd = cmd;
+	for (i = 0; i < N_OPTS; i++) {
+		lo[i].name = all_opts[i].name;
+		lo[i].has_arg = all_opts[i].has_arg;
+		lo[i].flag = NULL;
+		lo[i].val = 256 + (int)i;
+	}
+	memset(&lo[N_OPTS], 0, sizeof(lo[N_OPTS]));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			ch = 256;	/* --help */
+		if (ch < 256 || ch >= 256 + (int)N_OPTS) {
+			skd_cli_err(cmd, "unknown or incomplete option '%s' "
+			    "(try --help)", argv[optind - 1]);
+			*out_exit = SKD_EXIT_USAGE;
+			goto err;
+		}
+		k = ch - 256;
+		if (k != 0 && !word_in(allowed, all_opts[k].name)) {
+			skd_cli_err(cmd, "option --%s does not apply here "
+			    "(try --help)", all_opts[k].name);
+			*out_exit = SKD_EXIT_USAGE;
+			goto err;
+		}
+		c->given[k] = 1;
+		c->val[k] = optarg;
+		if (optarg != NULL) {
+			if ((nv = realloc(c->multi[k], (c->n_multi[k] + 1) *
+			    sizeof(*nv))) == NULL)
+				goto err;
+			nv[c->n_multi[k]++] = optarg;
+			c->multi[k] = nv;
+		}
+	}
+	if (c->given[0]) {
+		fputs(usage, stdout);
+		*out_exit = SKD_EXIT_OK;
+		goto err;
+	}
+	c->args = argv + optind;
+	c->n_args = argc - optind;
+	if (c->val[opt_index("env")] != NULL &&
+	    !load_env(c, c->val[opt_index("env")])) {
+		*out_exit = SKD_EXIT_INPUT;
+		goto err;
+	}
+	return c;
+ err:
+	skd_cli_ctx_free(c);
+	return NULL;
+}
+
+const char *
+skd_cli_ctx_opt(const struct skd_cli_ctx *c, const char *name)
+{
+	int k = opt_index(name);
+
+	return k < 0 ? NULL : c->val[k];
+}
+
+int
+skd_cli_ctx_flag(const struct skd_cli_ctx *c, const char *name)
+{
+	int k = opt_index(name);
+
+	return k >= 0 && c->given[k];
+}
+
+size_t
+skd_cli_ctx_multi(const struct skd_cli_ctx *c, const char *name,
+    const char *const **out)
+{
+	int k = opt_index(name);
+
+	*out = k < 0 ? NULL : c->multi[k];
+	return k < 0 ? 0 : c->n_multi[k];
+}
+
+int
+skd_cli_ctx_args(const struct skd_cli_ctx *c, char ***out)
+{
+	*out = c->args;
+	return c->n_args;
+}
+
+const char *
+skd_cli_ctx_cmd(const struct skd_cli_ctx *c)
+{
+	return c->cmd;
+}
+
+/* ---- errors and exit codes ---- */
+
+int
+skd_cli_exit_of(const struct skd_client_error *e)
+{
+	switch (e->code) {
+	case SKD_CLIENT_OK:
+		return SKD_EXIT_OK;
+	case SKD_CLIENT_ERR_INPUT:
+	case SKD_CLIENT_ERR_KEY_MISMATCH:
+	case SKD_CLIENT_ERR_KEYSTORE:
+		return SKD_EXIT_INPUT;
+	case SKD_CLIENT_ERR_CRYPTO:
+	case SKD_CLIENT_ERR_NAME:
+	case SKD_CLIENT_ERR_NONCE:
+	case SKD_CLIENT_ERR_TIME:
+	case SKD_CLIENT_ERR_GLA_BINDING:
+		return SKD_EXIT_CRYPTO;
+	case SKD_CLIENT_ERR_NO_KEY:
+		return SKD_EXIT_FAIL;
+	case SKD_CLIENT_ERR_DIRECTORY:
+	case SKD_CLIENT_ERR_TIMEOUT:
+		return SKD_EXIT_DIRECTORY;
+	default:
+		return SKD_EXIT_INTERNAL;
+	}
+}
+
+int
+skd_cli_client_fail(const struct skd_cli_ctx *c,
+    const struct skd_client_error *e)
+{
+	skd_cli_err(c->cmd, "%s", e->msg[0] != '\0' ? e->msg :
+	    skd_client_err_name(e->code));
+	return skd_cli_exit_of(e);
+}
+
+/* ---- identity, trust, directory ---- */
+
+int
+skd_cli_ctx_ident(const struct skd_cli_ctx *c, struct skd_client_ident **out)
+{
+	struct skd_client_error e = { 0 };
+
+	if (skd_cli_ctx_opt(c, "cert") == NULL ||
+	    skd_cli_ctx_opt(c, "key") == NULL) {
+		skd_cli_err(c->cmd, "--cert FILE and --key FILE are required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((*out = skd_client_ident_load(skd_cli_ctx_opt(c, "cert"),
+	    skd_cli_ctx_opt(c, "key"), &e)) == NULL)
+		return skd_cli_client_fail(c, &e);
+	return SKD_EXIT_OK;
+}
+
+int
+skd_cli_ctx_trust(const struct skd_cli_ctx *c, X509_STORE **out)
+{
+	const char *ca = skd_cli_ctx_opt(c, "CAfile"), *pki;
+	char buf[4096];
+
+	if (ca == NULL && (pki = env_get(c, "SKD_PKI_DIR")) != NULL) {
+		snprintf(buf, sizeof(buf), "%s/ca.crt", pki);
+		ca = buf;
+	}
+	if (ca == NULL) {
+		skd_cli_err(c->cmd, "--CAfile FILE (trust anchors for the "
+		    "GLA's signatures) is required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((*out = skd_cms_store_new(ca, skd_cli_ctx_opt(c, "CRLfile"))) ==
+	    NULL) {
+		skd_cli_err(c->cmd, "cannot load trust anchors from %s%s%s",
+		    ca, skd_cli_ctx_opt(c, "CRLfile") != NULL ?
+		    " or CRLs from " : "", skd_cli_ctx_opt(c, "CRLfile") !=
+		    NULL ? skd_cli_ctx_opt(c, "CRLfile") : "");
+		return SKD_EXIT_INPUT;
+	}
+	return SKD_EXIT_OK;
+}
+
+static char *
+read_password(const struct skd_cli_ctx *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[1024], *p;
+
+	if (f == NULL) {
+		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	p = strdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return p;
+}
+
+/* SKD_<AS>_<what> from the env file, NAME upper-cased. */
+static const char *
+env_as(const struct skd_cli_ctx *c, const char *what)
+{
+	const char *as = skd_cli_ctx_opt(c, "as");
+	char key[128];
+	size_t i, n;
+
+	if (as == NULL)
+		return NULL;
+	n = (size_t)snprintf(key, sizeof(key), "SKD_%s_%s", as, what);
+	for (i = 0; i < n && i < sizeof(key); i++)
+		key[i] = (char)toupper((unsigned char)key[i]);
+	return env_get(c, key);
+}
+
+const char *
+skd_cli_ctx_base(const struct skd_cli_ctx *c)
+{
+	const char *b = skd_cli_ctx_opt(c, "base");
+
+	if (b == NULL)
+		b = env_get(c, "SKD_BASE_DN");
+	return b != NULL ? b : DEFAULT_BASE;
+}
+
+int
+skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out)
+{
+	const char *uri = skd_cli_ctx_opt(c, "uri"), *dn, *pw;
+	char *pwbuf = NULL;
+	enum skd_store_err se = SKD_STORE_OK;
+	enum skd_store_bind bind;
+
+	*out = NULL;
+	if (uri == NULL)
+		uri = env_get(c, "SKD_LDAP_URI");
+	if (uri == NULL) {
+		skd_cli_err(c->cmd, "no directory: give --uri URI or --env "
+		    "FILE (or --out/--ldif to write the request instead)");
+		return SKD_EXIT_USAGE;
+	}
+	if ((dn = skd_cli_ctx_opt(c, "bind-dn")) == NULL &&
+	    (dn = env_as(c, "DN")) == NULL)
+		dn = env_get(c, "SKD_BIND_DN");
+	if (dn == NULL && strncmp(uri, "ldapi:", 6) != 0) {
+		skd_cli_err(c->cmd, "%s: a bind DN is needed (--bind-dn DN "
+		    "--password-file FILE, or --env FILE --as NAME); only "
+		    "ldapi:// binds without one (SASL EXTERNAL)", uri);
+		return SKD_EXIT_USAGE;
+	}
+	if (skd_cli_ctx_opt(c, "password-file") != NULL) {
+		if ((pwbuf = read_password(c, skd_cli_ctx_opt(c,
+		    "password-file"))) == NULL)
+			return SKD_EXIT_INPUT;
+		pw = pwbuf;
+	} else if ((pw = env_as(c, "PW")) == NULL) {
+		pw = env_get(c, "SKD_BIND_PW");
+	}
+	bind = dn == NULL && strncmp(uri, "ldapi:", 6) == 0 ?
+	    SKD_STORE_BIND_EXTERNAL : SKD_STORE_BIND_SIMPLE;
+	*out = skd_store_open(&se, uri, skd_cli_ctx_base(c), bind, dn, pw);
+	if (pwbuf != NULL) {
+		OPENSSL_cleanse(pwbuf, strlen(pwbuf));
+		free(pwbuf);
+	}
+	if (*out == NULL) {
+		skd_cli_err(c->cmd, "directory %s: %s", uri,
+		    skd_store_err_str(se));
+		return SKD_EXIT_DIRECTORY;
+	}
+	return SKD_EXIT_OK;
+}
+
+/* ---- writing a request instead of submitting it ---- */
+
+int
+skd_cli_write_file(const struct skd_cli_ctx *c, const char *path,
+    const unsigned char *p, size_t len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+	int ok;
+
+	if (f == NULL) {
+		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
+		return SKD_EXIT_INPUT;
+	}
+	ok = fwrite(p, 1, len, f) == len;
+	if (f != stdout)
+		ok = fclose(f) == 0 && ok;
+	else
+		ok = fflush(f) == 0 && ok;
+	if (!ok) {
+		skd_cli_err(c->cmd, "%s: write failed", path);
+		return SKD_EXIT_INPUT;
+	}
+	return SKD_EXIT_OK;
+}
+
+/* An LDIF add of the request for ldapadd (docs/man/skd-glo.1). */
+static int
+print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
+{
+	char id[SKD_STORE_ID_LEN];
+	unsigned char *b64;
+	size_t n, i, w;
+	int bl;
+
+	if ((b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return SKD_EXIT_INTERNAL;
+	bl = EVP_EncodeBlock(b64, der, (int)len);
+	skd_store_new_id(id);
+	printf("dn: skdRequestId=%s,ou=requests,%s\n", id,
+	    skd_cli_ctx_base(c));
+	printf("objectClass: skdRequest\nskdRequestId: %s\n"
+	    "skdState: pending\n", id);
+	/* RFC 2849: lines folded at 76 columns, continuations start with
+	 * one space. */
+	fputs("skdMessage:: ", stdout);
+	n = (size_t)bl;
+	for (i = 0, w = 76 - 13; i < n; i += w, w = 75) {
+		if (i > 0)
+			fputs("\n ", stdout);
+		fwrite(b64 + i, 1, n - i < w ? n - i : w, stdout);
+	}
+	fputs("\n\n", stdout);
+	free(b64);
+	return SKD_EXIT_OK;
+}
+
+/* ---- the request flow ---- */
+
+int
+skd_cli_run_request(const struct skd_cli_ctx *c,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_expect x;
+	struct skd_client_response *resp = NULL;
+	struct skd_store *s = NULL;
+	struct skd_store_blob *msgs = NULL;
+	X509_STORE *trust = NULL;
+	X509 *gla = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0, n = 0, i;
+	char rid[SKD_STORE_ID_LEN];
+	const char *t;
+	long timeout = 30;
+	int rc, json = skd_cli_ctx_flag(c, "json"), all_ok = 1;
+	BIO *out = NULL;
+
+	if (skd_cli_ctx_flag(c, "outer-sign") &&
+	    !skd_cli_ctx_flag(c, "encrypt")) {
+		skd_cli_err(c->cmd, "--outer-sign needs --encrypt");
+		return SKD_EXIT_USAGE;
+	}
+	if ((t = skd_cli_ctx_opt(c, "timeout")) != NULL) {
+		char *end;
+
+		timeout = strtol(t, &end, 10);
+		if (*end != '\0' || timeout < 0 || timeout > 86400) {
+			skd_cli_err(c->cmd, "--timeout: seconds, 0..86400");
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if (skd_cli_ctx_flag(c, "encrypt")) {
+		if (skd_cli_ctx_opt(c, "gla-cert") == NULL) {
+			skd_cli_err(c->cmd, "--encrypt needs --gla-cert FILE");
+			return SKD_EXIT_USAGE;
+		}
+		if ((gla = skd_client_cert_load(skd_cli_ctx_opt(c,
+		    "gla-cert"), &e)) == NULL)
+			return skd_cli_client_fail(c, &e);
+	}
+	if (!skd_client_request_protect(&der, &len, r, id, gla,
+	    skd_cli_ctx_flag(c, "outer-sign"), time(NULL), &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if (skd_cli_ctx_opt(c, "out") != NULL) {
+		rc = skd_cli_write_file(c, skd_cli_ctx_opt(c, "out"), der,
+		    len);
+		goto done;
+	}
+	if (skd_cli_ctx_flag(c, "ldif")) {
+		rc = print_ldif(c, der, len);
+		goto done;
+	}
+	/* Everything that can fail locally fails before anything is
+	 * written to the directory. */
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK ||
+	    (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		goto done;
+	if (!skd_client_submit(s, rid, der, len, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	fprintf(stderr, "skd: %s: submitted request %s\n", c->cmd, rid);
+	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000,
+	    &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	memset(&x, 0, sizeof(x));
+	x.trust = trust;
+	x.now = time(NULL);
+	x.gl_name = gl;
+	x.nonce = skd_client_request_nonce(r, &x.nonce_len);
+	x.tid = skd_client_request_tid(r);
+	x.ident = id;
+	out = BIO_new_fp(stdout, BIO_NOCLOSE);
+	if (json)
+		BIO_printf(out, "{\"request\":\"%s\",\"responses\":[", rid);
+	rc = SKD_EXIT_OK;
+	for (i = 0; i < n; i++) {
+		if (!skd_client_response_check(&resp, msgs[i].data,
+		    msgs[i].len, &x, &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			break;
+		}
+		if (json && i > 0)
+			BIO_puts(out, ",");
+		skd_client_response_print(out, resp, json);
+		all_ok = all_ok && skd_client_response_ok(resp);
+		skd_client_response_free(resp);
+		resp = NULL;
+	}
+	if (json)
+		BIO_puts(out, "]}\n");
+	if (rc == SKD_EXIT_OK && !all_ok)
+		rc = SKD_EXIT_FAIL;
+ done:
+	BIO_free(out);
+	skd_store_blobs_free(msgs, n);
+	skd_store_close(s);
+	X509_STORE_free(trust);
+	X509_free(gla);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* ---- GLO subcommands ---- */
+
+#define COMMON_REQ "cert key gla-cert CAfile CRLfile uri base bind-dn " \
+	"password-file env as encrypt outer-sign out ldif json timeout"
+#define KEYATTR_OPTS "admin alg duration generations mutually-aware " \
+	"rekey-by-glo"
+
+static const char glo_usage[] =
+    "usage: skd glo SUBCOMMAND --gl NAME [options]\n"
+    "subcommands:\n"
+    "  create        glUseKEK: --owner NAME... [--address NAME]\n"
+    "                [--admin unmanaged|managed|closed] [--alg aes128|aes192|aes256]\n"
+    "                [--duration DAYS] [--generations N] [--mutually-aware]\n"
+    "                [--rekey-by-glo]\n"
+    "  delete        glDelete\n"
+    "  add-member    glAddMember: --member NAME [--member-cert FILE]\n"
+    "                [--member-address NAME] | --members-file FILE\n"
+    "  remove-member glDeleteMember: --member NAME\n"
+    "  add-owner     glAddOwner: --owner NAME [--owner-cert FILE] [--owner-address NAME]\n"
+    "  remove-owner  glRemoveOwner: --owner NAME [--owner-address NAME]\n"
+    "  rekey         glRekey [--all-keys] [key attribute options as for create]\n"
+    "  compromise    glkCompromise\n"
+    "  query-algs    glaQueryRequest (no --gl)\n"
+    "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
+    "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
+    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
+    "        [--json] [--timeout SECONDS]\n"
+    "See skd-glo(1).\n";
+
+/* Parses the key attribute options into p; returns an exit code. */
+static int
+parse_keyattrs(const struct skd_cli_ctx *c, struct skd_client_gl_params *p)
+{
+	const char *v;
+	char *end;
+
+	p->admin = -1;
+	p->alg_nid = 0;
+	p->duration = p->generations = -1;
+	p->rekey_by_glo = skd_cli_ctx_flag(c, "rekey-by-glo") ? 1 : -1;
+	p->not_mutually_aware = skd_cli_ctx_flag(c, "mutually-aware") ? 0 :
+	    -1;
+	if ((v = skd_cli_ctx_opt(c, "admin")) != NULL) {
+		if (strcmp(v, "unmanaged") == 0)
+			p->admin = SKD_GL_UNMANAGED;
+		else if (strcmp(v, "managed") == 0)
+			p->admin = SKD_GL_MANAGED;
+		else if (strcmp(v, "closed") == 0)
+			p->admin = SKD_GL_CLOSED;
+		else
+			goto bad;
+	}
+	if ((v = skd_cli_ctx_opt(c, "alg")) != NULL) {
+		if (strcmp(v, "aes128") == 0)
+			p->alg_nid = NID_id_aes128_wrap;
+		else if (strcmp(v, "aes192") == 0)
+			p->alg_nid = NID_id_aes192_wrap;
+		else if (strcmp(v, "aes256") == 0)
+			p->alg_nid = NID_id_aes256_wrap;
+		else
+			goto bad;
+	}
+	if ((v = skd_cli_ctx_opt(c, "duration")) != NULL) {
+		p->duration = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || p->duration < 0 ||
+		    p->duration > 36500)
+			goto bad;
+	}
+	if ((v = skd_cli_ctx_opt(c, "generations")) != NULL) {
+		p->generations = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || p->generations < 2 ||
+		    p->generations > 1000)
+			goto bad;
+	}
+	return SKD_EXIT_OK;
+ bad:
+	skd_cli_err(c->cmd, "bad key attribute option (--admin "
+	    "unmanaged|managed|closed, --alg aes128|aes192|aes256, "
+	    "--duration DAYS >= 0, --generations N >= 2)");
+	return SKD_EXIT_USAGE;
+}
+
+/* Loads an optional certificate option; returns an exit code. */
+int
+skd_cli_ctx_cert(const struct skd_cli_ctx *c, const char *opt, X509 **out)
+{
+	struct skd_client_error e = { 0 };
+	const char *p = skd_cli_ctx_opt(c, opt);
+
+	*out = NULL;
+	if (p == NULL)
+		return SKD_EXIT_OK;
+	if ((*out = skd_client_cert_load(p, &e)) == NULL)
+		return skd_cli_client_fail(c, &e);
+	return SKD_EXIT_OK;
+}
+
+/* glAddMember for every line "NAME [CERTFILE]" of a file. */
+static int
+add_members_file(const struct skd_cli_ctx *c, struct skd_client_request *r,
+    const char *gl, const char *path)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_party m;
+	SKD_GL_ADD_MEMBER *am;
+	FILE *f = fopen(path, "r");
+	char line[4096], *name, *cert, *save = NULL;
+	X509 *x;
+	int n = 0, lineno = 0;
+
+	if (f == NULL) {
+		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
+		return SKD_EXIT_INPUT;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((name = strtok_r(line, " \t", &save)) == NULL ||
+		    name[0] == '#')
+			continue;
+		cert = strtok_r(NULL, " \t", &save);
+		x = NULL;
+		if (cert != NULL && (x = skd_client_cert_load(cert, &e)) ==
+		    NULL)
+			break;
+		memset(&m, 0, sizeof(m));
+		m.name = name;
+		m.cert = x;
+		am = skd_client_new_add_member(gl, &m, &e);
+		X509_free(x);
+		if (am == NULL)
+			break;
+		if (skd_client_request_add(r, SKD_OID_GL_ADD_MEMBER, am) == 0) {
+			SKD_GL_ADD_MEMBER_free(am);
+			e.code = SKD_CLIENT_ERR_INPUT;
+			snprintf(e.msg, sizeof(e.msg), "too many members");
+			break;
+		}
+		SKD_GL_ADD_MEMBER_free(am);
+		n++;
+		e.code = SKD_CLIENT_OK;
+	}
+	fclose(f);
+	if (e.code != SKD_CLIENT_OK) {
+		skd_cli_err(c->cmd, "%s line %d: %s", path, lineno, e.msg);
+		return skd_cli_exit_of(&e);
+	}
+	if (n == 0) {
+		skd_cli_err(c->cmd, "%s: no members", path);
+		return SKD_EXIT_INPUT;
+	}
+	return SKD_EXIT_OK;
+}
+
+struct glo_sub {
+	const char	*name;
+	const char	*extra;		/* options beyond COMMON_REQ and gl */
+};
+
+static const struct glo_sub glo_subs[] = {
+	{ "create", "gl address owner owner-cert owner-address " KEYATTR_OPTS },
+	{ "delete", "gl" },
+	{ "add-member", "gl member member-cert member-address members-file" },
+	{ "remove-member", "gl member" },
+	{ "add-owner", "gl owner owner-cert owner-address" },
+	{ "remove-owner", "gl owner owner-cert owner-address" },
+	{ "rekey", "gl all-keys " KEYATTR_OPTS },
+	{ "compromise", "gl" },
+	{ "query-algs", "" },
+};
+
+/* Builds the sub's controls into r; returns an exit code. */
+static int
+glo_build(const struct skd_cli_ctx *c, const char *sub,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_gl_params p;
+	struct skd_client_party party, *owners = NULL;
+	const char *const *names;
+	size_t n, i;
+	X509 *cert = NULL;
+	void *v = NULL;
+	enum skd_oid oid;
+	int rc;
+
+	memset(&party, 0, sizeof(party));
+	if (strcmp(sub, "create") == 0) {
+		if ((rc = parse_keyattrs(c, &p)) != SKD_EXIT_OK)
+			return rc;
+		p.name = gl;
+		p.address = skd_cli_ctx_opt(c, "address");
+		if ((n = skd_cli_ctx_multi(c, "owner", &names)) == 0) {
+			skd_cli_err(c->cmd, "--owner NAME is required "
+			    "(RFC 5275 3.1.1: at least one GL owner)");
+			return SKD_EXIT_USAGE;
+		}
+		if ((rc = skd_cli_ctx_cert(c, "owner-cert", &cert)) !=
+		    SKD_EXIT_OK)
+			return rc;
+		if ((owners = calloc(n, sizeof(*owners))) == NULL) {
+			X509_free(cert);
+			return SKD_EXIT_INTERNAL;
+		}
+		for (i = 0; i < n; i++)
+			owners[i].name = names[i];
+		/* The first owner's certificate: --owner-cert, else ours. */
+		owners[0].cert = cert != NULL ? cert : id->cert;
+		owners[0].address = skd_cli_ctx_opt(c, "owner-address");
+		v = skd_client_new_use_kek(&p, owners, n, &e);
+		free(owners);
+		oid = SKD_OID_GL_USE_KEK;
+	} else if (strcmp(sub, "delete") == 0) {
+		v = skd_client_new_gname(gl, &e);
+		oid = SKD_OID_GL_DELETE;
+	} else if (strcmp(sub, "compromise") == 0) {
+		v = skd_client_new_gname(gl, &e);
+		oid = SKD_OID_GL_KEY_COMPROMISE;
+	} else if (strcmp(sub, "add-member") == 0) {
+		if (skd_cli_ctx_opt(c, "members-file") != NULL) {
+			if (skd_cli_ctx_opt(c, "member") != NULL) {
+				skd_cli_err(c->cmd, "--member or "
+				    "--members-file, not both");
+				return SKD_EXIT_USAGE;
+			}
+			return add_members_file(c, r, gl,
+			    skd_cli_ctx_opt(c, "members-file"));
+		}
+		if ((party.name = skd_cli_ctx_opt(c, "member")) == NULL) {
+			skd_cli_err(c->cmd, "--member NAME or --members-file "
+			    "FILE is required");
+			return SKD_EXIT_USAGE;
+		}
+		if ((rc = skd_cli_ctx_cert(c, "member-cert", &cert)) !=
+		    SKD_EXIT_OK)
+			return rc;
+		party.cert = cert;
+		party.address = skd_cli_ctx_opt(c, "member-address");
+		v = skd_client_new_add_member(gl, &party, &e);
+		oid = SKD_OID_GL_ADD_MEMBER;
+	} else if (strcmp(sub, "remove-member") == 0) {
+		if (skd_cli_ctx_opt(c, "member") == NULL) {
+			skd_cli_err(c->cmd, "--member NAME is required");
+			return SKD_EXIT_USAGE;
+		}
+		v = skd_client_new_delete_member(gl, skd_cli_ctx_opt(c,
+		    "member"), &e);
+		oid = SKD_OID_GL_DELETE_MEMBER;
+	} else if (strcmp(sub, "add-owner") == 0 ||
+	    strcmp(sub, "remove-owner") == 0) {
+		if ((party.name = skd_cli_ctx_opt(c, "owner")) == NULL) {
+			skd_cli_err(c->cmd, "--owner NAME is required");
+			return SKD_EXIT_USAGE;
+		}
+		if ((rc = skd_cli_ctx_cert(c, "owner-cert", &cert)) !=
+		    SKD_EXIT_OK)
+			return rc;
+		party.cert = cert;
+		party.address = skd_cli_ctx_opt(c, "owner-address");
+		v = skd_client_new_owner_admin(gl, &party, &e);
+		oid = sub[0] == 'a' ? SKD_OID_GL_ADD_OWNER :
+		    SKD_OID_GL_REMOVE_OWNER;
+	} else if (strcmp(sub, "rekey") == 0) {
+		if ((rc = parse_keyattrs(c, &p)) != SKD_EXIT_OK)
+			return rc;
+		v = skd_client_new_rekey(gl, &p, skd_cli_ctx_flag(c,
+		    "all-keys") ? 1 : -1, &e);
+		oid = SKD_OID_GL_REKEY;
+	} else {
+		v = skd_client_new_alg_query(&e);
+		oid = SKD_OID_GLA_QUERY_REQUEST;
+	}
+	X509_free(cert);
+	if (v == NULL)
+		return skd_cli_client_fail(c, &e);
+	rc = skd_client_request_add(r, oid, v) > 0 ? SKD_EXIT_OK :
+	    SKD_EXIT_INTERNAL;
+	ASN1_item_free(v, ASN1_ITEM_ptr(skd_control_by_nid(
+	    skd_asn1_nid(oid))->item));
+	return rc;
+}
+
+int
+skd_cli_glo(int argc, char **argv)
+{
+	struct skd_cli_ctx *c = NULL;
+	struct skd_client_ident *id = NULL;
+	struct skd_client_request *r = NULL;
+	struct skd_client_error e = { 0 };
+	const struct glo_sub *sub = NULL;
+	char allowed[512], cmd[64];
+	const char *gl = NULL;
+	size_t i;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(glo_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? SKD_EXIT_USAGE : SKD_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(glo_subs) / sizeof(glo_subs[0]); i++) {
+		if (strcmp(argv[1], glo_subs[i].name) == 0)
+			sub = &glo_subs[i];
+	}
+	if (sub == NULL) {
+		skd_cli_err("glo", "unknown subcommand '%s' (try skd glo "
+		    "--help)", argv[1]);
+		return SKD_EXIT_USAGE;
+	}
+	snprintf(cmd, sizeof(cmd), "glo %s", sub->name);
+	snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ, sub->extra);
+	if ((c = skd_cli_ctx_parse(cmd, argc - 1, argv + 1, allowed,
+	    glo_usage, &rc)) == NULL)
+		return rc;
+	if (word_in(sub->extra, "gl") &&
+	    (gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
+		skd_cli_err(cmd, "--gl NAME is required (e.g. "
+		    "URI:https://lists.example.com/staff)");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if (c->n_args != 0) {
+		skd_cli_err(cmd, "unexpected argument '%s'", c->args[0]);
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		goto done;
+	if ((r = skd_client_request_new(&e)) == NULL) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if ((rc = glo_build(c, sub->name, r, id, gl)) != SKD_EXIT_OK)
+		goto done;
+	rc = skd_cli_run_request(c, r, id, gl);
+ done:
+	skd_client_request_free(r);
+	skd_client_ident_free(id);
+	skd_cli_ctx_free(c);
+	return rc;
+}

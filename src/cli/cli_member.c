@@ -1,0 +1,527 @@
+/*
+ * cli_member.c: "skd member ...": a GL member's requests (RFC 5275 4.3,
+ * 4.4, 4.5, 4.6, 4.10), fetching and acknowledging glKey messages (5,
+ * 5.1), content encryption with the group KEK; and "skd response", which
+ * checks a response read from a file.  See skd-member(1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "client/skd_client.h"
+#include "cli/cli.h"
+
+#define CLI_MAX_INPUT	(64UL * 1024 * 1024)
+#define DEFAULT_MAX_AGE	(400L * 86400)	/* glKey signingTime, seconds */
+#define MAX_FUTURE	300L		/* clock skew allowed */
+
+#define COMMON_REQ "cert key gla-cert CAfile CRLfile uri base bind-dn " \
+	"password-file env as encrypt outer-sign out ldif json timeout"
+#define DIR_OPTS "uri base bind-dn password-file env as"
+
+static const char member_usage[] =
+    "usage: skd member SUBCOMMAND --gl NAME [options]\n"
+    "subcommands:\n"
+    "  join        glAddMember for ourselves [--name NAME] [--member-address NAME]\n"
+    "  leave       glDeleteMember for ourselves [--name NAME]\n"
+    "  refresh     glkRefresh [--from YYYYMMDDHHMMSSZ] [--to YYYYMMDDHHMMSSZ]\n"
+    "  compromise  glkCompromise\n"
+    "  update-cert glManageCert with --new-cert FILE [--name NAME]\n"
+    "  fetch       fetch, verify, unwrap and store our glKeys, then acknowledge\n"
+    "              them: --keystore FILE [--name NAME] [--no-ack] [--max-age SECONDS]\n"
+    "  encrypt     --keystore FILE [--in FILE] [--out FILE]: EnvelopedData (kekri)\n"
+    "  decrypt     --keystore FILE [--in FILE] [--out FILE] (no --gl)\n"
+    "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
+    "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
+    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
+    "        [--json] [--timeout SECONDS]\n"
+    "See skd-member(1).\n";
+
+static const char response_usage[] =
+    "usage: skd response [--CAfile FILE [--CRLfile FILE]] [--cert FILE --key FILE]\n"
+    "                    [--request FILE] [--gl NAME] [--json] FILE|-\n"
+    "Checks a GLA response (DER, PEM, or the LDIF of its entry) and prints\n"
+    "every cMCStatusInfoExt.  See skd-member(1).\n";
+
+struct member_sub {
+	const char	*name;
+	const char	*allowed;
+};
+
+static const struct member_sub member_subs[] = {
+	{ "join", COMMON_REQ " gl name member-address" },
+	{ "leave", COMMON_REQ " gl name" },
+	{ "refresh", COMMON_REQ " gl from to" },
+	{ "compromise", COMMON_REQ " gl" },
+	{ "update-cert", COMMON_REQ " gl name new-cert" },
+	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
+	    "timeout " DIR_OPTS },
+	{ "encrypt", "gl keystore in out" },
+	{ "decrypt", "keystore in out" },
+};
+
+/* Our name: --name, else the certificate's first email SAN, else its
+ * subject (dirName).  Caller frees with OPENSSL_free. */
+static char *
+my_name(const struct skd_cli_ctx *c, X509 *cert)
+{
+	GENERAL_NAMES *gns;
+	char *t = NULL;
+	int i;
+
+	if (skd_cli_ctx_opt(c, "name") != NULL)
+		return OPENSSL_strdup(skd_cli_ctx_opt(c, "name"));
+	if ((gns = skd_gname_from_cert(cert)) == NULL)
+		return NULL;
+	for (i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
+		if (sk_GENERAL_NAME_value(gns, i)->type == GEN_EMAIL)
+			break;
+	}
+	if (i == sk_GENERAL_NAME_num(gns))
+		i = 0;
+	if (sk_GENERAL_NAME_num(gns) > 0)
+		t = skd_gname_to_text(sk_GENERAL_NAME_value(gns, i));
+	GENERAL_NAMES_free(gns);
+	return t;
+}
+
+static int
+parse_time(const struct skd_cli_ctx *c, const char *opt, time_t *out)
+{
+	const char *v = skd_cli_ctx_opt(c, opt);
+
+	if (v == NULL)
+		return SKD_EXIT_OK;
+	if (!skd_store_time_parse(out, v)) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--%s: YYYYMMDDHHMMSSZ", opt);
+		return SKD_EXIT_USAGE;
+	}
+	return SKD_EXIT_OK;
+}
+
+/* The request subcommands: builds the control into r. */
+static int
+member_build(const struct skd_cli_ctx *c, const char *sub,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_party me;
+	time_t from = time(NULL), to = 0;
+	char *name = NULL;
+	X509 *newcert = NULL;
+	void *v = NULL;
+	enum skd_oid oid;
+	int rc = SKD_EXIT_OK;
+
+	memset(&me, 0, sizeof(me));
+	if ((name = my_name(c, id->cert)) == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "cannot tell our name from "
+		    "the certificate: give --name NAME");
+		return SKD_EXIT_USAGE;
+	}
+	me.name = name;
+	if (strcmp(sub, "join") == 0) {
+		/* RFC 5275 4.3: a prospective member asks to join itself. */
+		me.address = skd_cli_ctx_opt(c, "member-address");
+		me.cert = id->cert;
+		v = skd_client_new_add_member(gl, &me, &e);
+		oid = SKD_OID_GL_ADD_MEMBER;
+	} else if (strcmp(sub, "leave") == 0) {
+		v = skd_client_new_delete_member(gl, name, &e);
+		oid = SKD_OID_GL_DELETE_MEMBER;
+	} else if (strcmp(sub, "refresh") == 0) {
+		if ((rc = parse_time(c, "from", &from)) != SKD_EXIT_OK ||
+		    (rc = parse_time(c, "to", &to)) != SKD_EXIT_OK)
+			goto done;
+		v = skd_client_new_refresh(gl, from, to, &e);
+		oid = SKD_OID_GL_KEY_REFRESH;
+	} else if (strcmp(sub, "compromise") == 0) {
+		v = skd_client_new_gname(gl, &e);
+		oid = SKD_OID_GL_KEY_COMPROMISE;
+	} else {
+		if (skd_cli_ctx_opt(c, "new-cert") == NULL) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "--new-cert FILE is "
+			    "required");
+			rc = SKD_EXIT_USAGE;
+			goto done;
+		}
+		if ((rc = skd_cli_ctx_cert(c, "new-cert", &newcert)) !=
+		    SKD_EXIT_OK)
+			goto done;
+		me.cert = newcert;
+		v = skd_client_new_manage_cert(gl, &me, &e);
+		oid = SKD_OID_GL_MANAGE_CERT;
+	}
+	if (v == NULL) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	rc = skd_client_request_add(r, oid, v) > 0 ? SKD_EXIT_OK :
+	    SKD_EXIT_INTERNAL;
+	ASN1_item_free(v, ASN1_ITEM_ptr(skd_control_by_nid(
+	    skd_asn1_nid(oid))->item));
+ done:
+	X509_free(newcert);
+	OPENSSL_free(name);
+	return rc;
+}
+
+static void
+print_key(const char *what, const struct skd_client_key *k)
+{
+	char *hex = skd_client_hex(k->key_id, k->key_id_len);
+	char nb[16], na[16];
+
+	skd_store_time_str(nb, k->not_before);
+	skd_store_time_str(na, k->not_after);
+	printf("%s key %s for %s (%s, %s..%s) from GLA \"%s\"\n", what,
+	    hex != NULL ? hex : "?", k->gl_name, OBJ_nid2sn(k->alg_nid), nb,
+	    na, k->gla_subject);
+	OPENSSL_free(hex);
+}
+
+/* RFC 5275 5.1: fetch, verify, unwrap, store, acknowledge. */
+static int
+member_fetch(const struct skd_cli_ctx *c, const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_ident *id = NULL;
+	struct skd_client_keystore *ks = NULL;
+	struct skd_client_glkey_opts o;
+	struct skd_client_key *keys = NULL, *fresh = NULL;
+	struct skd_store *s = NULL;
+	struct skd_store_glkey *list = NULL;
+	X509_STORE *trust = NULL;
+	size_t n = 0, nk = 0, nfresh = 0, i, j;
+	unsigned char *ack = NULL;
+	size_t ack_len = 0;
+	char *me = NULL, *end, rid[SKD_STORE_ID_LEN];
+	const char *v;
+	long max_age = DEFAULT_MAX_AGE;
+	int rc, added, worst = SKD_EXIT_OK;
+
+	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((v = skd_cli_ctx_opt(c, "max-age")) != NULL) {
+		max_age = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || max_age < 0) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "--max-age: seconds");
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		return rc;
+	if ((me = my_name(c, id->cert)) == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "give --name NAME");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
+		goto done;
+	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 1,
+	    &e)) == NULL) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		goto done;
+	if (!skd_client_fetch_glkeys(s, &list, &n, gl, me, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if (n == 0) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "no glKey entries for %s in "
+		    "%s", me, gl);
+		rc = SKD_EXIT_FAIL;
+		goto done;
+	}
+	if ((fresh = calloc(n * 8 + 1, sizeof(*fresh))) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
+	memset(&o, 0, sizeof(o));
+	o.trust = trust;
+	o.now = time(NULL);
+	o.max_future = MAX_FUTURE;
+	o.max_age = max_age;
+	o.gl_name = gl;
+	o.ident = id;
+	for (i = 0; i < n; i++) {
+		if (!skd_client_glkey_open(&keys, &nk, list[i].message,
+		    list[i].message_len, &o, &e)) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "entry %s: %s",
+			    list[i].key_id, e.msg);
+			if (worst == SKD_EXIT_OK)
+				worst = skd_cli_exit_of(&e);
+			continue;
+		}
+		for (j = 0; j < nk; j++) {
+			if (!skd_client_keystore_add(ks, &keys[j], &added,
+			    &e)) {
+				skd_cli_err(skd_cli_ctx_cmd(c), "%s", e.msg);
+				if (worst == SKD_EXIT_OK)
+					worst = skd_cli_exit_of(&e);
+				continue;
+			}
+			if (added && nfresh < n * 8) {
+				fresh[nfresh] = keys[j];
+				memset(&keys[j], 0, sizeof(keys[j]));
+				nfresh++;
+			}
+		}
+		skd_client_keys_free(keys, nk);
+		keys = NULL;
+		nk = 0;
+	}
+	if (nfresh > 0 && !skd_client_keystore_save(ks, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	/* RFC 5275 5.1 2.c: acknowledge what we stored. */
+	for (i = 0; i < nfresh; i++) {
+		print_key("stored", &fresh[i]);
+		if (skd_cli_ctx_flag(c, "no-ack"))
+			continue;
+		if (!skd_client_ack_build(&ack, &ack_len, &fresh[i], id,
+		    time(NULL), &e) || !skd_client_submit(s, rid, ack,
+		    ack_len, &e)) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "acknowledgement: %s",
+			    e.msg);
+			if (worst == SKD_EXIT_OK)
+				worst = skd_cli_exit_of(&e);
+		} else {
+			printf("acknowledged (request %s)\n", rid);
+		}
+		OPENSSL_free(ack);
+		ack = NULL;
+	}
+	if (nfresh == 0 && worst == SKD_EXIT_OK)
+		printf("no new keys\n");
+	rc = worst;
+ done:
+	skd_client_keys_free(keys, nk);
+	skd_client_keys_free(fresh, nfresh);
+	skd_store_glkey_list_free(list, n);
+	skd_store_close(s);
+	skd_client_keystore_free(ks);
+	X509_STORE_free(trust);
+	OPENSSL_free(me);
+	skd_client_ident_free(id);
+	return rc;
+}
+
+static int
+member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_keystore *ks = NULL;
+	unsigned char *in = NULL, *out = NULL;
+	size_t in_len = 0, out_len = 0;
+	const char *dst = skd_cli_ctx_opt(c, "out");
+	int rc;
+
+	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 0,
+	    &e)) == NULL)
+		return skd_cli_client_fail(c, &e);
+	if ((in = skd_cli_read_input(skd_cli_ctx_opt(c, "in"), CLI_MAX_INPUT,
+	    &in_len)) == NULL) {
+		rc = SKD_EXIT_INPUT;
+		goto done;
+	}
+	if (encrypt ? !skd_client_encrypt(&out, &out_len, ks, gl, time(NULL),
+	    in, in_len, &e) : !skd_client_decrypt(&out, &out_len, ks, in,
+	    in_len, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	rc = skd_cli_write_file(c, dst != NULL ? dst : "-", out, out_len);
+ done:
+	if (out != NULL)
+		OPENSSL_clear_free(out, out_len);
+	free(in);
+	skd_client_keystore_free(ks);
+	return rc;
+}
+
+int
+skd_cli_member(int argc, char **argv)
+{
+	struct skd_cli_ctx *c = NULL;
+	struct skd_client_ident *id = NULL;
+	struct skd_client_request *r = NULL;
+	struct skd_client_error e = { 0 };
+	const struct member_sub *sub = NULL;
+	char cmd[64], **args;
+	const char *gl = NULL;
+	size_t i;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(member_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? SKD_EXIT_USAGE : SKD_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(member_subs) / sizeof(member_subs[0]); i++) {
+		if (strcmp(argv[1], member_subs[i].name) == 0)
+			sub = &member_subs[i];
+	}
+	if (sub == NULL) {
+		skd_cli_err("member", "unknown subcommand '%s' (try skd member "
+		    "--help)", argv[1]);
+		return SKD_EXIT_USAGE;
+	}
+	snprintf(cmd, sizeof(cmd), "member %s", sub->name);
+	if ((c = skd_cli_ctx_parse(cmd, argc - 1, argv + 1, sub->allowed,
+	    member_usage, &rc)) == NULL)
+		return rc;
+	if (skd_cli_ctx_args(c, &args) != 0) {
+		skd_cli_err(cmd, "unexpected argument '%s'", args[0]);
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if (strcmp(sub->name, "decrypt") != 0 &&
+	    (gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
+		skd_cli_err(cmd, "--gl NAME is required");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if (strcmp(sub->name, "fetch") == 0) {
+		rc = member_fetch(c, gl);
+		goto done;
+	}
+	if (strcmp(sub->name, "encrypt") == 0 ||
+	    strcmp(sub->name, "decrypt") == 0) {
+		rc = member_crypt(c, sub->name[0] == 'e', gl);
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		goto done;
+	if ((r = skd_client_request_new(&e)) == NULL) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if ((rc = member_build(c, sub->name, r, id, gl)) != SKD_EXIT_OK)
+		goto done;
+	rc = skd_cli_run_request(c, r, id, gl);
+ done:
+	skd_client_request_free(r);
+	skd_client_ident_free(id);
+	skd_cli_ctx_free(c);
+	return rc;
+}
+
+/* ---- skd response ---- */
+
+/* Reads a response as DER, PEM or the LDIF of its entry. */
+static unsigned char *
+read_response(const char *cmd, const char *path, size_t *out_len)
+{
+	unsigned char *raw, *der = NULL;
+	size_t len = 0;
+
+	if ((raw = skd_cli_read_input(path, CLI_MAX_INPUT, &len)) == NULL)
+		return NULL;
+	if (len > 3 && (memcmp(raw, "dn:", 3) == 0 || memcmp(raw, "# ", 2) ==
+	    0 || memcmp(raw, "version:", 8) == 0)) {
+		if (!skd_client_ldif_binary(&der, out_len, (const char *)raw,
+		    len, "skdMessage")) {
+			skd_cli_err(cmd, "%s: no skdMessage value in the LDIF",
+			    path != NULL ? path : "input");
+			free(raw);
+			return NULL;
+		}
+		free(raw);
+		return der;
+	}
+	if ((der = OPENSSL_memdup(raw, len)) != NULL)
+		*out_len = len;
+	free(raw);
+	return der;
+}
+
+int
+skd_cli_response(int argc, char **argv)
+{
+	struct skd_cli_ctx *c = NULL;
+	struct skd_client_ident *id = NULL;
+	struct skd_client_error e = { 0 };
+	struct skd_client_expect x;
+	struct skd_client_hold *hold = NULL;
+	struct skd_client_response *resp = NULL;
+	X509_STORE *trust = NULL;
+	unsigned char *der = NULL, *req = NULL;
+	size_t len = 0, req_len = 0;
+	char **args;
+	BIO *out = NULL;
+	int rc, n;
+
+	if ((c = skd_cli_ctx_parse("response", argc, argv,
+	    "CAfile CRLfile cert key request gl json", response_usage,
+	    &rc)) == NULL)
+		return rc;
+	if ((n = skd_cli_ctx_args(c, &args)) > 1) {
+		skd_cli_err("response", "one FILE at most");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if (skd_cli_ctx_opt(c, "cert") != NULL &&
+	    (rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		goto done;
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
+		goto done;
+	memset(&x, 0, sizeof(x));
+	if (skd_cli_ctx_opt(c, "request") != NULL) {
+		if ((req = skd_cli_read_input(skd_cli_ctx_opt(c, "request"),
+		    CLI_MAX_INPUT, &req_len)) == NULL) {
+			rc = SKD_EXIT_INPUT;
+			goto done;
+		}
+		if (!skd_client_request_expect(&x, &hold, req, req_len, id,
+		    &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			goto done;
+		}
+	}
+	if (skd_cli_ctx_opt(c, "gl") != NULL)
+		x.gl_name = skd_cli_ctx_opt(c, "gl");
+	if ((der = read_response("response", n == 1 ? args[0] : NULL,
+	    &len)) == NULL) {
+		rc = SKD_EXIT_INPUT;
+		goto done;
+	}
+	x.trust = trust;
+	x.now = time(NULL);
+	x.ident = id;
+	if (!skd_client_response_check(&resp, der, len, &x, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	out = BIO_new_fp(stdout, BIO_NOCLOSE);
+	if (x.gl_name == NULL && !skd_cli_ctx_flag(c, "json"))
+		BIO_puts(out, "note: no GL name given (--gl or --request): "
+		    "the GLA's certificate names were not checked\n");
+	skd_client_response_print(out, resp, skd_cli_ctx_flag(c, "json"));
+	rc = skd_client_response_ok(resp) ? SKD_EXIT_OK : SKD_EXIT_FAIL;
+ done:
+	BIO_free(out);
+	skd_client_response_free(resp);
+	OPENSSL_free(der);
+	free(req);
+	skd_client_hold_free(hold);
+	X509_STORE_free(trust);
+	skd_client_ident_free(id);
+	skd_cli_ctx_free(c);
+	return rc;
+}

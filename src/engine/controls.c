@@ -1,0 +1,908 @@
+/*
+ * controls.c: the procedures of RFC 5275 section 4, one function per
+ * control, each following the numbered steps of its section.  Steps 2.a
+ * and 2.b (signingTime, signatures) were done in process.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "engine/process_local.h"
+
+/* ---- results ---- */
+
+static int
+ok(struct eng_ctl *c)
+{
+	c->done = 1;
+	c->status = SKD_CMC_SUCCESS;
+	c->cmc_fail = c->skd_fail = -1;
+	return 1;
+}
+
+static int
+fail(struct eng_ctl *c, enum skd_failinfo v, const char *text)
+{
+	c->done = 1;
+	c->status = SKD_CMC_FAILED;
+	c->cmc_fail = -1;
+	c->skd_fail = v;
+	if (text != NULL)
+		snprintf(c->text, sizeof(c->text), "%s", text);
+	return 1;
+}
+
+static int
+fail_cmc(struct eng_ctl *c, enum skd_cmc_status st, int cmc,
+    const char *text)
+{
+	c->done = 1;
+	c->status = st;
+	c->cmc_fail = cmc;
+	c->skd_fail = -1;
+	if (text != NULL)
+		snprintf(c->text, sizeof(c->text), "%s", text);
+	return 1;
+}
+
+/* ---- who is asking ---- */
+
+/* The GLO among the unit's signer and approvers (3.2.5), or NULL. */
+static X509 *
+glo_of(struct eng_unit *u, struct eng_gl *g)
+{
+	size_t i;
+
+	if (eng_find_owner_by_cert(g, u->signer) >= 0)
+		return u->signer;
+	for (i = 0; i < u->n_outer; i++) {
+		if (eng_find_owner_by_cert(g, u->outer[i]) >= 0)
+			return u->outer[i];
+	}
+	return NULL;
+}
+
+/* Loads the GL gn for c; sets *out NULL and fails c with invalidGLName
+ * when it is unknown or deleted (4.2 2.c.2.c).  Returns 0 on error. */
+static int
+need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
+    const GENERAL_NAME *gn, struct eng_gl **out)
+{
+	struct eng_gl *g;
+
+	*out = NULL;
+	if (gn == NULL || !eng_gl_get(e, &g, gn))
+		return gn == NULL ? fail(c, SKD_FAIL_INVALID_GL_NAME, NULL) : 0;
+	if (!g->exists || g->deleted)
+		return fail(c, SKD_FAIL_INVALID_GL_NAME, NULL);
+	if (!eng_gl_load_people(e, g))
+		return 0;
+	if (u->gl == NULL)
+		u->gl = g;
+	c->by_glo = glo_of(u, g) != NULL;
+	*out = g;
+	return 1;
+}
+
+static char *
+gname_text(const GENERAL_NAME *gn)
+{
+	char *t = skd_gname_to_text(gn), *s;
+
+	if (t == NULL)
+		return NULL;
+	s = strdup(t);
+	OPENSSL_free(t);
+	return s;
+}
+
+/* ---- outcome helpers ---- */
+
+static int
+op_person(struct eng *e, struct eng_gl *g, enum skd_engine_op_type t,
+    const struct eng_person *p)
+{
+	SKD_ENG_OP *op;
+	SKD_ENG_MEMBER *m;
+
+	if ((op = eng_op_add(e->out, t, g->name)) == NULL)
+		return 0;
+	if (t == SKD_OP_MEMBER_REMOVE || t == SKD_OP_OWNER_REMOVE)
+		return eng_set_utf8(&op->name, p->name);
+	if ((op->member = m = SKD_ENG_MEMBER_new()) == NULL ||
+	    !ASN1_STRING_set(m->name, p->name, -1))
+		return 0;
+	if (p->address != NULL && !eng_set_utf8(&m->address, p->address))
+		return 0;
+	if (p->cert != NULL && !eng_set_octets(&m->cert, p->cert,
+	    p->cert_len))
+		return 0;
+	if (t == SKD_OP_MEMBER_ADD &&
+	    (m->since = eng_gtime(e->now)) == NULL)
+		return 0;
+	return 1;
+}
+
+/* DER of the pKC of a Certificates, or NULL (OPENSSL_free). */
+static unsigned char *
+pkc_der(const SKD_CERTIFICATES *certs, size_t *out_len)
+{
+	unsigned char *der = NULL;
+	int n;
+
+	if (certs == NULL || certs->pKC == NULL ||
+	    (n = i2d_X509(certs->pKC, &der)) <= 0)
+		return NULL;
+	*out_len = (size_t)n;
+	return der;
+}
+
+/* Adds a member or owner to the working copy and the outcome. */
+static int
+add_person(struct eng *e, struct eng_gl *g, int owner, const GENERAL_NAME *n,
+    const GENERAL_NAME *addr, const SKD_CERTIFICATES *certs,
+    struct eng_person **out)
+{
+	char *name = NULL, *address = NULL;
+	unsigned char *cert = NULL;
+	size_t cert_len = 0;
+	struct eng_person **v = owner ? &g->owners : &g->members;
+	size_t *cnt = owner ? &g->n_owners : &g->n_members;
+	int rc = 0;
+
+	if ((name = gname_text(n)) == NULL ||
+	    (addr != NULL && (address = gname_text(addr)) == NULL))
+		goto err;
+	cert = pkc_der(certs, &cert_len);
+	if (!eng_person_add(v, cnt, name, address, cert, cert_len))
+		goto err;
+	if (!op_person(e, g, owner ? SKD_OP_OWNER_ADD : SKD_OP_MEMBER_ADD,
+	    &(*v)[*cnt - 1]))
+		goto err;
+	if (out != NULL)
+		*out = &(*v)[*cnt - 1];
+	rc = 1;
+ err:
+	free(name);
+	free(address);
+	OPENSSL_free(cert);
+	return rc;
+}
+
+/*
+ * Sends the unit's request to the GL's owners for review (RFC 5275 3.2.3
+ * "GLA Forwarded Requests"): SignedData(PKIData(cmsSequence {the
+ * request's SignedData})) with the GLA's own transactionId and
+ * senderNonce, signed with the GL's certificate, encrypted to each GLO
+ * whose certificate is known when the request was encrypted
+ * (4.3.1 2.d.2.b.2.c.1).
+ */
+static int
+forward(struct eng *e, struct eng_unit *u, struct eng_gl *g)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *req = NULL, *der = NULL, nonce[ENG_NONCE_LEN], t[8];
+	size_t req_len = 0, der_len = 0, i;
+	ASN1_INTEGER *tid = NULL;
+	BIGNUM *bn = NULL;
+	char id[SKD_STORE_ID_LEN];
+	int rc = 0;
+
+	if (u->forwarded)
+		return 1;
+	u->forwarded = 1;
+	if ((req = eng_layer_der(e, u->layers, u->signed_layer, u->msg,
+	    u->msg_len, &req_len)) == NULL)
+		goto err;
+	if (!eng_rand(e, nonce, sizeof(nonce)) || !eng_rand(e, t, sizeof(t)))
+		goto err;
+	t[0] &= 0x7f;
+	if ((bn = BN_bin2bn(t, sizeof(t), NULL)) == NULL ||
+	    (tid = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
+		goto err;
+	for (i = 0; i < g->n_owners; i++) {
+		const struct eng_person *o = &g->owners[i];
+		const char *to[1];
+
+		to[0] = o->name;
+		if ((b = skd_cmc_body_new(0)) == NULL ||
+		    skd_cmc_body_add_transaction_id(b, tid) == 0 ||
+		    skd_cmc_body_add_sender_nonce(b, nonce, sizeof(nonce)) == 0 ||
+		    skd_cmc_body_add_cms(b, req, req_len) == 0)
+			goto err;
+		if (!eng_sign_body(e, g, 0, b, u->encrypted ? o->x509 : NULL,
+		    &der, &der_len) || !eng_new_id(e, id) ||
+		    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_FORWARD, id, g->name,
+		    der, der_len, NULL, to, 1))
+			goto err;
+		OPENSSL_free(der);
+		der = NULL;
+		skd_cmc_body_free(b);
+		b = NULL;
+	}
+	rc = 1;
+ err:
+	OPENSSL_free(req);
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	ASN1_INTEGER_free(tid);
+	BN_free(bn);
+	return rc;
+}
+
+static int
+forwarded(struct eng *e, struct eng_unit *u, struct eng_gl *g,
+    struct eng_ctl *c)
+{
+	if (!forward(e, u, g))
+		return 0;
+	c->done = 1;
+	c->no_status = 1;
+	c->status = SKD_CMC_PENDING;
+	c->cmc_fail = c->skd_fail = -1;
+	snprintf(c->text, sizeof(c->text), "forwarded to the GLO for review");
+	return 1;
+}
+
+/* A GLA message to the GL's owners: a signed PKIData holding one
+ * cMCStatusInfoExt success (4.5.2). */
+int
+eng_notify_owners(struct eng *e, struct eng_gl *g, int kind, const char *text)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0, i;
+	const char **to = NULL;
+	char id[SKD_STORE_ID_LEN];
+	long zero = 0;
+	int rc = 0;
+
+	if (g->n_owners == 0)
+		return 1;
+	if ((to = calloc(g->n_owners, sizeof(*to))) == NULL)
+		return 0;
+	for (i = 0; i < g->n_owners; i++)
+		to[i] = g->owners[i].name;
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_status(b, SKD_CMC_SUCCESS, &zero, 1, text, -1,
+	    -1) == 0 ||
+	    !eng_add_echo(e, b, NULL) ||
+	    !eng_sign_body(e, g, 0, b, NULL, &der, &der_len) ||
+	    !eng_new_id(e, id) ||
+	    !eng_publish(e, SKD_OP_MESSAGE, kind, id, g->name, der, der_len,
+	    NULL, to, g->n_owners))
+		goto err;
+	rc = 1;
+ err:
+	free(to);
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	return rc;
+}
+
+/* glProvideCert to a member (4.10.1): a signed PKIData with a
+ * glProvideCert control naming the GL and the member. */
+static int
+provide_cert(struct eng *e, struct eng_gl *g, const struct eng_person *m)
+{
+	struct skd_cmc_body *b = NULL;
+	SKD_GL_MANAGE_CERT *pc = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char id[SKD_STORE_ID_LEN];
+	const char *to[1];
+	int rc = 0;
+
+	to[0] = m->name;
+	if ((pc = SKD_GL_MANAGE_CERT_new()) == NULL)
+		goto err;
+	GENERAL_NAME_free(pc->glName);
+	GENERAL_NAME_free(pc->glMember->glMemberName);
+	pc->glMember->glMemberName = NULL;
+	if ((pc->glName = GENERAL_NAME_dup(g->gn)) == NULL ||
+	    (pc->glMember->glMemberName = GENERAL_NAME_dup(m->gn)) == NULL)
+		goto err;
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_control(b, SKD_OID_GL_PROVIDE_CERT, pc) == 0 ||
+	    !eng_add_echo(e, b, NULL) ||
+	    !eng_sign_body(e, g, 0, b, NULL, &der, &der_len) ||
+	    !eng_new_id(e, id) ||
+	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_PROVIDE_CERT, id, g->name,
+	    der, der_len, NULL, to, 1))
+		goto err;
+	rc = 1;
+ err:
+	SKD_GL_MANAGE_CERT_free(pc);
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	return rc;
+}
+
+/* Checks the key attributes a GLO asks for (4.1 2.d.2.b/c, 4.5.1). */
+static int
+check_attrs(struct eng *e, struct eng_ctl *c, int alg, long dur, long gen)
+{
+	long maxd = e->cfg->max_duration_days > 0 ?
+	    e->cfg->max_duration_days : SKD_ENGINE_DEFAULT_MAX_DAYS;
+	long maxg = e->cfg->max_generation_counter > 0 ?
+	    e->cfg->max_generation_counter : SKD_ENGINE_DEFAULT_MAX_GEN;
+
+	if (!eng_supported_alg(e, alg))
+		return fail(c, SKD_FAIL_UNSUPPORTED_ALGORITHM, NULL), 0;
+	if (dur < 0 || dur > maxd)
+		return fail(c, SKD_FAIL_UNSUPPORTED_DURATION, NULL), 0;
+	if (gen < 1 || gen > maxg)
+		return fail(c, SKD_FAIL_UNSPECIFIED,
+		    "generationCounter not supported"), 0;
+	return 1;
+}
+
+/* ---- 4.1 glUseKEK ---- */
+
+static int
+ctl_use_kek(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_USE_KEK *uk = c->val;
+	const SKD_GL_KEY_ATTRIBUTES *a = uk->glKeyAttributes;
+	struct eng_gl *g;
+	long admin;
+	int i, named = 0;
+
+	c->by_glo = 1;	/* the prospective GLO */
+	/* 2.c: no way to get a certificate for the GL. */
+	if (e->cfg->issuer_cert == NULL || e->cfg->issuer_key == NULL)
+		return fail(c, SKD_FAIL_NO_GLA_CERTIFICATE, NULL);
+	/* 2.d: a name of the signer's certificate is a glOwnerName. */
+	for (i = 0; i < sk_SKD_GL_OWNER_INFO_num(uk->glOwnerInfo); i++) {
+		if (skd_gname_match_cert(sk_SKD_GL_OWNER_INFO_value(
+		    uk->glOwnerInfo, i)->glOwnerName, u->signer))
+			named = 1;
+	}
+	if (!named)
+		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+	if (!eng_gl_get(e, &g, uk->glInfo->glName))
+		return 0;
+	/* 2.d.2.a */
+	if (g->exists)
+		return fail(c, SKD_FAIL_NAME_ALREADY_IN_USE, NULL);
+	/* 2.d.2.b, 2.d.2.c */
+	if (!check_attrs(e, c, skd_glkeyattrs_get_alg_nid(a),
+	    skd_glkeyattrs_get_duration(a),
+	    skd_glkeyattrs_get_generation_counter(a)))
+		return 1;
+	admin = skd_glusekek_get_admin(uk);
+	if (admin < SKD_GL_UNMANAGED || admin > SKD_GL_CLOSED)
+		return fail_cmc(c, SKD_CMC_FAILED, SKD_CMC_BAD_REQUEST,
+		    "glAdministration out of range");
+	/* 2.d.2.e: store the GL, its owners and key attributes. */
+	g->exists = 1;
+	g->created = 1;
+	g->loaded_people = 1;
+	g->admin = (int)admin;
+	g->rekey_by_glo = skd_glkeyattrs_get_rekey_by_glo(a);
+	g->not_aware = skd_glkeyattrs_get_not_mutually_aware(a);
+	g->duration = skd_glkeyattrs_get_duration(a);
+	g->gen = skd_glkeyattrs_get_generation_counter(a);
+	g->alg_nid = skd_glkeyattrs_get_alg_nid(a);
+	if ((g->address = gname_text(uk->glInfo->glAddress)) == NULL ||
+	    !eng_issue_gl_cert(e, g) || !eng_gl_flush(e, g))
+		return 0;
+	for (i = 0; i < sk_SKD_GL_OWNER_INFO_num(uk->glOwnerInfo); i++) {
+		const SKD_GL_OWNER_INFO *oi =
+		    sk_SKD_GL_OWNER_INFO_value(uk->glOwnerInfo, i);
+
+		if (eng_find_person(g->owners, g->n_owners,
+		    oi->glOwnerName) >= 0)
+			continue;
+		if (!add_person(e, g, 1, oi->glOwnerName, oi->glOwnerAddress,
+		    oi->certificates, NULL))
+			return 0;
+	}
+	u->gl = g;
+	/* 3.1.1: generationCounter keys go out at once. */
+	if (!eng_keys_new(e, g, g->gen))
+		return 0;
+	return ok(c);
+}
+
+/* ---- 4.2 glDelete ---- */
+
+static int
+ctl_delete(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	struct eng_gl *g;
+
+	if (!need_gl(e, u, c, c->val, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if (!c->by_glo)
+		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+	g->deleted = 1;
+	if (eng_op_add(e->out, SKD_OP_GL_DELETE, g->name) == NULL)
+		return 0;
+	return ok(c);
+}
+
+/* ---- 4.3 glAddMember ---- */
+
+static int
+ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_ADD_MEMBER *am = c->val;
+	const SKD_GL_MEMBER *m = am->glMember;
+	struct eng_person *p;
+	struct eng_gl *g;
+	const char *why;
+	int self;
+
+	if (!need_gl(e, u, c, am->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	/* 4.3.1 2.d.2.a */
+	if (eng_find_person(g->members, g->n_members, m->glMemberName) >= 0)
+		return fail(c, SKD_FAIL_ALREADY_A_MEMBER, NULL);
+	self = skd_gname_match_cert(m->glMemberName, u->signer);
+	if (!c->by_glo) {
+		switch (g->admin) {
+		case SKD_GL_CLOSED:
+			/* 2.d.2.b.1.a; a prospective member cannot join. */
+			return self ? fail(c, SKD_FAIL_CLOSED_GL, NULL) :
+			    fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+		case SKD_GL_MANAGED:
+			/* 2.d.2.b.2.a, 2.d.2.b.2.c: forward to a GLO. */
+			if (!self)
+				return fail(c, SKD_FAIL_NO_SPAM, NULL);
+			return forwarded(e, u, g, c);
+		default:
+			/* 2.d.2.b.3.a */
+			if (!self)
+				return fail(c, SKD_FAIL_NO_SPAM, NULL);
+		}
+	}
+	/* 2.d.2.b.*.b: the member's encryption certificate. */
+	if (m->certificates == NULL || m->certificates->pKC == NULL)
+		return fail(c, SKD_FAIL_INVALID_CERT,
+		    "no encryption certificate given");
+	if (!eng_check_cert(e, m->certificates->pKC, NULL, &why))
+		return fail(c, SKD_FAIL_INVALID_CERT, why);
+	if (!add_person(e, g, 0, m->glMemberName, m->glMemberAddress,
+	    m->certificates, &p))
+		return 0;
+	/* 5: the new member gets the outstanding keys. */
+	if (!eng_keys_for_member(e, g, p))
+		return 0;
+	return ok(c);
+}
+
+/* ---- 4.4 glDeleteMember ---- */
+
+static int
+ctl_delete_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_DELETE_MEMBER *dm = c->val;
+	struct eng_gl *g;
+	long idx;
+	int self;
+
+	if (!need_gl(e, u, c, dm->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if ((idx = eng_find_person(g->members, g->n_members,
+	    dm->glMemberToDelete)) < 0)
+		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
+	self = skd_gname_match_cert(dm->glMemberToDelete, u->signer);
+	if (!c->by_glo) {
+		switch (g->admin) {
+		case SKD_GL_CLOSED:
+			return self ? fail(c, SKD_FAIL_CLOSED_GL, NULL) :
+			    fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+		case SKD_GL_MANAGED:
+			if (!self)
+				return fail(c, SKD_FAIL_NO_SPAM, NULL);
+			return forwarded(e, u, g, c);
+		default:
+			/* 4.4.2: a member may leave an unmanaged GL. */
+			if (!self)
+				return fail(c, SKD_FAIL_NO_SPAM, NULL);
+		}
+	}
+	if (!op_person(e, g, SKD_OP_MEMBER_REMOVE, &g->members[idx]))
+		return 0;
+	eng_person_remove(g->members, &g->n_members, (size_t)idx);
+	/* Section 8: managed and closed GLs are rekeyed so that the
+	 * removed member cannot read what follows. */
+	if (g->admin != SKD_GL_UNMANAGED)
+		g->need_rekey = 1;
+	return ok(c);
+}
+
+/* ---- 4.5.1 glRekey ---- */
+
+static int
+ctl_rekey(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_REKEY *rk = c->val;
+	const SKD_GL_NEW_KEY_ATTRIBUTES *na = rk->glNewKeyAttributes;
+	struct eng_gl *g;
+	int alg;
+	long dur, gen, admin = -1, count;
+
+	if (!need_gl(e, u, c, rk->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if (!c->by_glo)
+		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+	alg = g->alg_nid;
+	dur = g->duration;
+	gen = g->gen;
+	if (na != NULL) {
+		if (na->requestedAlgorithm != NULL)
+			alg = OBJ_obj2nid(na->requestedAlgorithm->algorithm);
+		if (na->duration != NULL)
+			dur = ASN1_INTEGER_get(na->duration);
+		if (na->generationCounter != NULL)
+			gen = ASN1_INTEGER_get(na->generationCounter);
+	}
+	if (!check_attrs(e, c, alg, dur, gen))
+		return 1;
+	if (rk->glAdministration != NULL) {
+		admin = ASN1_INTEGER_get(rk->glAdministration);
+		if (admin < SKD_GL_UNMANAGED || admin > SKD_GL_CLOSED)
+			return fail_cmc(c, SKD_CMC_FAILED,
+			    SKD_CMC_BAD_REQUEST,
+			    "glAdministration out of range");
+		g->admin = (int)admin;
+	}
+	if (na != NULL) {
+		if (skd_asn1_opt_bool_get(na->rekeyControlledByGLO) >= 0)
+			g->rekey_by_glo =
+			    skd_asn1_opt_bool_get(na->rekeyControlledByGLO);
+		if (skd_asn1_opt_bool_get(na->recipientsNotMutuallyAware) >= 0)
+			g->not_aware = skd_asn1_opt_bool_get(
+			    na->recipientsNotMutuallyAware);
+	}
+	g->alg_nid = alg;
+	g->duration = dur;
+	g->gen = gen;
+	g->changed = 1;
+	/* 3.1.5: all outstanding keys, or the current one. */
+	count = skd_asn1_opt_bool_get(rk->glRekeyAllGLKeys) == 1 ? gen : 1;
+	if (!eng_keys_new(e, g, count))
+		return 0;
+	g->need_rekey = 0;
+	return ok(c);
+}
+
+/* ---- 4.6 glAddOwner, glRemoveOwner ---- */
+
+static int
+ctl_owner(struct eng *e, struct eng_unit *u, struct eng_ctl *c, int add)
+{
+	SKD_GL_OWNER_ADMINISTRATION *oa = c->val;
+	struct eng_gl *g;
+	long idx;
+
+	if (!need_gl(e, u, c, oa->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if (!c->by_glo)
+		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+	idx = eng_find_person(g->owners, g->n_owners,
+	    oa->glOwnerInfo->glOwnerName);
+	if (add) {
+		if (idx >= 0)
+			return fail(c, SKD_FAIL_ALREADY_AN_OWNER, NULL);
+		if (!add_person(e, g, 1, oa->glOwnerInfo->glOwnerName,
+		    oa->glOwnerInfo->glOwnerAddress,
+		    oa->glOwnerInfo->certificates, NULL))
+			return 0;
+		return ok(c);
+	}
+	if (idx < 0)
+		return fail(c, SKD_FAIL_NOT_AN_OWNER, NULL);
+	if (g->n_owners == 1)
+		return fail(c, SKD_FAIL_UNSPECIFIED,
+		    "cannot remove the last owner");
+	if (!op_person(e, g, SKD_OP_OWNER_REMOVE, &g->owners[idx]))
+		return 0;
+	eng_person_remove(g->owners, &g->n_owners, (size_t)idx);
+	return ok(c);
+}
+
+/* ---- 4.7 glkCompromise ---- */
+
+static int
+ctl_compromise(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	struct eng_gl *g;
+	size_t i;
+	int member = 0;
+
+	if (!need_gl(e, u, c, c->val, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if (c->by_glo) {
+		/* 4.7.2: the GLO says so: rekey at once. */
+		if (!eng_keys_new(e, g, g->gen > 0 ? g->gen : 1))
+			return 0;
+		g->need_rekey = 0;
+		return ok(c);
+	}
+	for (i = 0; i < g->n_members; i++) {
+		if (skd_gname_match_cert(g->members[i].gn, u->signer))
+			member = 1;
+	}
+	if (!member)
+		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
+	/* 4.7.1: a member's report goes to a GLO. */
+	return forwarded(e, u, g, c);
+}
+
+/* ---- 4.8 glkRefresh ---- */
+
+static int
+ctl_refresh(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_KREFRESH *rf = c->val;
+	struct skd_store_glkey *keys = NULL;
+	struct eng_gl *g;
+	size_t nk = 0, i, j;
+	long who = -1;
+	int d, rc = 0, sent = 0;
+	char buf[64];
+
+	if (!need_gl(e, u, c, rf->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	for (i = 0; i < g->n_members; i++) {
+		if (skd_gname_match_cert(g->members[i].gn, u->signer))
+			who = (long)i;
+	}
+	if (who < 0)
+		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
+	if (!e->st->list_keys(e->st->ctx, &keys, &nk, g->name))
+		return 0;
+	/* The glKey messages already made for this member whose validity
+	 * meets one of the date ranges: only keys from its membership. */
+	for (i = 0; i < nk; i++) {
+		int named = 0, hit = 0;
+
+		for (j = 0; j < keys[i].n_recipients; j++) {
+			if (strcmp(keys[i].recipients[j],
+			    g->members[who].name) == 0)
+				named = 1;
+		}
+		for (d = 0; named && d < sk_SKD_DATE_num(rf->dates); d++) {
+			const SKD_DATE *dt = sk_SKD_DATE_value(rf->dates, d);
+			time_t s = 0, en = (time_t)-1;
+			struct tm tm;
+
+			if (ASN1_TIME_to_tm(dt->start, &tm))
+				s = timegm(&tm);
+			if (dt->end != NULL && ASN1_TIME_to_tm(dt->end, &tm))
+				en = timegm(&tm);
+			if (keys[i].not_after >= s &&
+			    (dt->end == NULL || keys[i].not_before <= en))
+				hit = 1;
+		}
+		if (hit) {
+			if (!eng_push_octets(e->extra, keys[i].message,
+			    keys[i].message_len))
+				goto err;
+			sent++;
+		}
+	}
+	snprintf(buf, sizeof(buf), "%d glKey message(s) resent", sent);
+	rc = ok(c);
+	snprintf(c->text, sizeof(c->text), "%s", buf);
+ err:
+	skd_store_glkey_list_free(keys, nk);
+	return rc;
+}
+
+/* ---- 4.9 glaQueryRequest ---- */
+
+static int
+ctl_query(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GLA_QUERY_REQUEST *q = c->val;
+	STACK_OF(X509_ALGOR) *caps = NULL;
+	X509_ALGOR *a = NULL;
+	ASN1_STRING *seq = NULL;
+	unsigned char *der = NULL;
+	static const int all[] = {
+		NID_id_aes128_wrap, NID_id_aes192_wrap, NID_id_aes256_wrap
+	};
+	size_t i;
+	int n, rc = 0;
+
+	(void)u;
+	c->by_glo = 1;	/* nothing to hide */
+	if (OBJ_obj2nid(q->type) != skd_asn1_nid(SKD_OID_GLA_SKD_ALG_REQUEST))
+		return fail_cmc(c, SKD_CMC_NO_SUPPORT, -1,
+		    "glaQueryRequest type not supported");
+	/* SMIMECapabilities: the key wrap algorithms we support. */
+	if ((caps = sk_X509_ALGOR_new_null()) == NULL)
+		goto err;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!eng_supported_alg(e, all[i]))
+			continue;
+		if ((a = X509_ALGOR_new()) == NULL ||
+		    !X509_ALGOR_set0(a, OBJ_nid2obj(all[i]), V_ASN1_UNDEF,
+		    NULL) || !sk_X509_ALGOR_push(caps, a))
+			goto err;
+		a = NULL;
+	}
+	if ((n = i2d_X509_ALGORS(caps, &der)) <= 0 ||
+	    (seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL ||
+	    !ASN1_STRING_set(seq, der, n))
+		goto err;
+	if ((c->query_resp = SKD_GLA_QUERY_RESPONSE_new()) == NULL)
+		goto err;
+	ASN1_OBJECT_free(c->query_resp->type);
+	c->query_resp->type = OBJ_nid2obj(
+	    skd_asn1_nid(SKD_OID_GLA_SKD_ALG_RESPONSE));
+	if (c->query_resp->value == NULL &&
+	    (c->query_resp->value = ASN1_TYPE_new()) == NULL)
+		goto err;
+	ASN1_TYPE_set(c->query_resp->value, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	rc = ok(c);
+ err:
+	X509_ALGOR_free(a);
+	sk_X509_ALGOR_pop_free(caps, X509_ALGOR_free);
+	ASN1_STRING_free(seq);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* ---- 4.10 glProvideCert (from a GLO), glManageCert (from a member) ---- */
+
+static int
+ctl_provide_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_MANAGE_CERT *pc = c->val;
+	struct eng_gl *g;
+	long idx;
+
+	if (!need_gl(e, u, c, pc->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if (!c->by_glo)
+		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+	if ((idx = eng_find_person(g->members, g->n_members,
+	    pc->glMember->glMemberName)) < 0)
+		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
+	if (!provide_cert(e, g, &g->members[idx]))
+		return 0;
+	return ok(c);
+}
+
+static int
+ctl_manage_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	SKD_GL_MANAGE_CERT *mc = c->val;
+	struct eng_person *p;
+	struct eng_gl *g;
+	const char *why;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	long idx;
+	int rc;
+
+	if (!need_gl(e, u, c, mc->glName, &g))
+		return 0;
+	if (g == NULL)
+		return 1;
+	if ((idx = eng_find_person(g->members, g->n_members,
+	    mc->glMember->glMemberName)) < 0)
+		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
+	p = &g->members[idx];
+	if (!c->by_glo && !skd_gname_match_cert(p->gn, u->signer))
+		return fail(c, SKD_FAIL_NO_SPAM, NULL);
+	/* 4.10.2 2.c: a certificate that does not verify: ask again. */
+	if (mc->glMember->certificates == NULL ||
+	    mc->glMember->certificates->pKC == NULL ||
+	    !eng_check_cert(e, mc->glMember->certificates->pKC, NULL, &why)) {
+		if (!provide_cert(e, g, p))
+			return 0;
+		return fail(c, SKD_FAIL_INVALID_CERT,
+		    mc->glMember->certificates == NULL ||
+		    mc->glMember->certificates->pKC == NULL ?
+		    "no certificate given" : why);
+	}
+	/* Replace the member's certificate for the next glKey. */
+	if ((der = pkc_der(mc->glMember->certificates, &der_len)) == NULL)
+		return 0;
+	free(p->cert);
+	X509_free(p->x509);
+	p->cert = malloc(der_len);
+	p->x509 = X509_dup(mc->glMember->certificates->pKC);
+	rc = p->cert != NULL && p->x509 != NULL;
+	if (rc) {
+		memcpy(p->cert, der, der_len);
+		p->cert_len = der_len;
+		rc = op_person(e, g, SKD_OP_MEMBER_REMOVE, p) &&
+		    op_person(e, g, SKD_OP_MEMBER_ADD, p);
+	}
+	OPENSSL_free(der);
+	if (!rc)
+		return 0;
+	return ok(c);
+}
+
+int
+eng_dispatch(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
+{
+	switch (c->oid) {
+	case SKD_OID_GL_USE_KEK:
+		return ctl_use_kek(e, u, c);
+	case SKD_OID_GL_DELETE:
+		return ctl_delete(e, u, c);
+	case SKD_OID_GL_ADD_MEMBER:
+		return ctl_add_member(e, u, c);
+	case SKD_OID_GL_DELETE_MEMBER:
+		return ctl_delete_member(e, u, c);
+	case SKD_OID_GL_REKEY:
+		return ctl_rekey(e, u, c);
+	case SKD_OID_GL_ADD_OWNER:
+		return ctl_owner(e, u, c, 1);
+	case SKD_OID_GL_REMOVE_OWNER:
+		return ctl_owner(e, u, c, 0);
+	case SKD_OID_GL_KEY_COMPROMISE:
+		return ctl_compromise(e, u, c);
+	case SKD_OID_GL_KEY_REFRESH:
+		return ctl_refresh(e, u, c);
+	case SKD_OID_GLA_QUERY_REQUEST:
+		return ctl_query(e, u, c);
+	case SKD_OID_GL_PROVIDE_CERT:
+		return ctl_provide_cert(e, u, c);
+	case SKD_OID_GL_MANAGE_CERT:
+		return ctl_manage_cert(e, u, c);
+	default:
+		return fail_cmc(c, SKD_CMC_FAILED, SKD_CMC_BAD_REQUEST,
+		    "control not accepted by the GLA");
+	}
+}
+
+int
+eng_unit_end(struct eng *e, struct eng_unit *u)
+{
+	size_t i;
+
+	(void)u;
+	for (i = 0; i < e->n_gls; i++) {
+		struct eng_gl *g = e->gls[i];
+
+		if (g->need_rekey && !g->deleted) {
+			/* Section 8: after a removal from a managed or
+			 * closed GL. */
+			if (!eng_keys_new(e, g, g->gen > 0 ? g->gen : 1))
+				return 0;
+			g->need_rekey = 0;
+		}
+		if (!eng_gl_flush(e, g))
+			return 0;
+	}
+	return 1;
+}
+
+/* A PKIResponse as the outermost body: member acknowledgements (5.1 2.c)
+ * are recognised but not recorded (see skd_engine.h); nothing else is
+ * expected from GLOs or members. */
+int
+eng_process_response(struct eng *e, const struct skd_layers *l)
+{
+	(void)l;
+	return eng_set_utf8(&e->out->note,
+	    "PKIResponse received; nothing to do");
+}

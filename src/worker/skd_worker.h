@@ -1,0 +1,206 @@
+/*
+ * skd_worker.h: the GLA worker: claim -> process -> journal -> apply ->
+ * finish, for every request in the directory's request container, exactly
+ * once (DESIGN.md "Exactly once"), and the GLA-initiated rekey schedule
+ * (RFC 5275 4.5.2).
+ *
+ * The worker knows the store and the engine by their public headers only;
+ * it does no DER and no LDAP of its own.  One worker is one store session
+ * (plus one watch connection) used from one thread.
+ *
+ * Per request (its id as listed by skd_store_list_pending or reported by
+ * the watch):
+ *   1. pending: skd_store_claim_request with a lease of lease_seconds; a
+ *      claimed or journaled request whose lease ran out (its worker died):
+ *      skd_store_reclaim_request.  Losing either race means another worker
+ *      has it: skip.
+ *   2. journaled: decode the journal and go to 4 (never re-process: new
+ *      KEKs would be drawn).
+ *   3. claimed: skd_engine_process, then skd_store_journal_request (fails
+ *      if the claim was lost meanwhile: the outcome is dropped).
+ *   4. skd_engine_apply (idempotent), then skd_store_finish_request: done,
+ *      or failed with a text when the message as a whole was refused
+ *      (unparsable, unverifiable, replayed).
+ * The lease is renewed between steps once half of it has gone.  A
+ * transient failure (engine could not decide, directory unavailable)
+ * leaves the claim to expire; the next attempt comes after the lease.
+ * After max_attempts attempts (counted by this process; see
+ * docs/operations.md) the request is finished as failed.
+ */
+#ifndef SKD_WORKER_H
+#define SKD_WORKER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "store/skd_store.h"
+
+/* ---- config.c ----------------------------------------------------------- */
+
+enum skd_worker_log {
+	SKD_WORKER_LOG_STDERR = 0,
+	SKD_WORKER_LOG_SYSLOG
+};
+
+/* Log levels, in the order of syslog's. */
+enum skd_worker_level {
+	SKD_WLOG_ERR = 3,
+	SKD_WLOG_WARNING = 4,
+	SKD_WLOG_NOTICE = 5,
+	SKD_WLOG_INFO = 6,
+	SKD_WLOG_DEBUG = 7
+};
+
+/* Defaults for keys the file leaves out. */
+#define SKD_WORKER_DEFAULT_LEASE	60	/* seconds */
+#define SKD_WORKER_DEFAULT_POLL_MS	1000
+#define SKD_WORKER_DEFAULT_ATTEMPTS	5
+#define SKD_WORKER_DEFAULT_REKEY_BEFORE	86400	/* one day */
+
+/*
+ * The configuration file: one "key = value" per line, '#' starts a
+ * comment line, blank lines are ignored.  Keys: see docs/man/skd-gla.8.
+ * Strings are owned by the struct and freed by skd_worker_config_free.
+ */
+struct skd_worker_config {
+	char			*path;		/* the file it came from */
+	char			*ldap_uri;
+	enum skd_store_bind	 bind;
+	char			*bind_dn;
+	char			*bind_password_file;
+	char			*tls_ca_file;
+	char			*base_dn;
+	char			*gla_cert;
+	char			*gla_key;
+	char			*gla_chain;	/* optional */
+	char			*issuer_cert;	/* optional, with issuer_key */
+	char			*issuer_key;
+	char			*ca_file;
+	char			*crl_file;	/* optional */
+	long			 time_window;	/* seconds; 0: engine default */
+	char			*worker_id;	/* NULL: host:pid:uuid */
+	long			 shard_size;	/* 0: engine default */
+	long			 lease_seconds;
+	long			 poll_interval_ms;
+	enum skd_worker_level	 log_level;
+	enum skd_worker_log	 log;
+	long			 retention_days; /* -1: keep done requests */
+	long			 rekey_before;	/* seconds; 0: no schedule */
+	long			 max_attempts;
+	int			 watch;		/* 0: poll only */
+};
+
+/*
+ * skd_worker_config_load reads the file at path into a new config (caller
+ * frees with skd_worker_config_free).  On error returns NULL and writes one
+ * line "file:line: message" (or "file: message") into err (err_len bytes).
+ * Required keys: ldap_uri, base_dn, gla_cert, gla_key, ca_file, and
+ * bind_dn + bind_password_file when bind is simple.
+ */
+struct skd_worker_config *skd_worker_config_load(char *err, size_t err_len,
+    const char *path);
+void skd_worker_config_free(struct skd_worker_config *c);
+
+/* ---- log.c -------------------------------------------------------------- */
+
+/* skd_worker_log_setup directs skd_worker_logf to stderr or syslog (ident
+ * "skd-gla") at level and above.  Borrowed ident, static lifetime. */
+void skd_worker_log_setup(enum skd_worker_log where,
+    enum skd_worker_level level);
+
+/* skd_worker_logf logs one line "req=<id> <message>" (request_id NULL:
+ * "-").  Never pass key material. */
+void skd_worker_logf(enum skd_worker_level level, const char *request_id,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- worker.c ----------------------------------------------------------- */
+
+struct skd_worker;
+
+/* Counters since the worker was created. */
+struct skd_worker_stats {
+	unsigned long	processed;	/* finished done */
+	unsigned long	failed;		/* finished failed */
+	unsigned long	replayed;	/* of those, applied from a journal */
+	unsigned long	lost;		/* claims lost to another worker */
+	unsigned long	retried;	/* transient failures (left to expire) */
+	unsigned long	rekeys;		/* GLA-initiated rekeys applied */
+};
+
+/*
+ * skd_worker_new loads the keys, certificates, trust anchors and CRLs
+ * named by cfg and connects to the directory.  cfg is copied where needed
+ * (the caller may free it afterwards).  Returns NULL on error with one line
+ * in err.  Free with skd_worker_free (NULL is fine).
+ */
+struct skd_worker *skd_worker_new(char *err, size_t err_len,
+    const struct skd_worker_config *cfg);
+void skd_worker_free(struct skd_worker *w);
+
+/* skd_worker_id returns the claim owner name of w (borrowed). */
+const char *skd_worker_id(const struct skd_worker *w);
+
+/* skd_worker_stats copies w's counters into *out. */
+void skd_worker_get_stats(struct skd_worker_stats *out,
+    const struct skd_worker *w);
+
+/* skd_worker_store returns w's store session (borrowed; for tests). */
+struct skd_store *skd_worker_store(struct skd_worker *w);
+
+/*
+ * skd_worker_reload re-reads cfg's keys, certificates, trust anchors and
+ * CRLs and takes cfg's tunables; on error the old ones stay and err says
+ * why.  Returns one on success.
+ */
+int skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
+    const struct skd_worker_config *cfg);
+
+/*
+ * skd_worker_process_one takes request id through the steps above.
+ * Returns 1 when the request is finished or was someone else's to take
+ * (lost race, live lease, already finished), 0 on a transient failure (it
+ * is left to its lease).
+ */
+int skd_worker_process_one(struct skd_worker *w, const char *id);
+
+/*
+ * skd_worker_run_once processes everything pending (including expired
+ * claims) until a listing finds nothing it could take, runs the rekey
+ * schedule once and writes the status entry.  *out_n (if not NULL) is how
+ * many requests it finished.  Returns zero when the directory could not be
+ * listed.
+ */
+int skd_worker_run_once(struct skd_worker *w, size_t *out_n);
+
+/*
+ * skd_worker_rekey_due runs the GLA-initiated rekey of RFC 5275 4.5.2 for
+ * gl_name if it is due (rekeyControlledByGLO FALSE, active, and its last
+ * key ends within rekey_before of now), under a schedule slot that one
+ * worker alone can win (see worker.c).  *out_done (if not NULL) is one when
+ * this call rekeyed.  Returns zero on error.
+ */
+int skd_worker_rekey_due(struct skd_worker *w, int *out_done,
+    const char *gl_name);
+
+/* skd_worker_add_gl tells the schedule about a GL name (the worker also
+ * learns them from every outcome it applies).  Returns one on success. */
+int skd_worker_add_gl(struct skd_worker *w, const char *gl_name);
+
+/*
+ * skd_worker_run processes what is pending, then waits for new requests
+ * on the watch (RFC 4533 refreshAndPersist; polling every poll_interval_ms
+ * when the watch is unavailable or disabled), until skd_worker_stop() is
+ * called; on skd_worker_hup() it calls reload(arg) (which may call
+ * skd_worker_reload).  Returns one after a clean stop.
+ */
+int skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
+    struct skd_worker *w), void *arg);
+
+/* Async-signal-safe: ask every running loop to stop after the request in
+ * hand (SIGTERM), or to reload (SIGHUP). */
+void skd_worker_stop(void);
+void skd_worker_hup(void);
+int skd_worker_stopping(void);
+
+#endif
