@@ -62,8 +62,8 @@ DECLARE_ASN1_FUNCTIONS(SKD_CONTENT_HINTS)
  * skd_cms_der_check returns one when der[0..len) is exactly one TLV in
  * DER's definite, minimal length form, recursively through constructed
  * values, with no trailing bytes; otherwise zero with SKD_CMS_R_NOT_DER
- * pushed.  Primitive values (e.g. eContent) are not looked into.
- * (Interim: the asn1 module will provide the same check.)
+ * pushed.  Primitive values (e.g. eContent) are not looked into.  It is
+ * skd_der_check_structure (asn1) with the cms module's error reason.
  */
 int skd_cms_der_check(const unsigned char *der, size_t len);
 
