@@ -27,6 +27,10 @@ struct skd_cmd {
 /* cli_dump.c */
 int skd_cli_dump(int argc, char **argv);
 
+/* cli_gla.c: skd gla run (the worker daemon) and skd status */
+int skd_cli_gla(int argc, char **argv);
+int skd_cli_status(int argc, char **argv);
+
 /* cli_util.c */
 
 /*
@@ -68,6 +72,8 @@ size_t skd_cli_ctx_multi(const struct skd_cli_ctx *c, const char *name,
 int skd_cli_ctx_args(const struct skd_cli_ctx *c, char ***out);
 const char *skd_cli_ctx_cmd(const struct skd_cli_ctx *c);
 const char *skd_cli_ctx_base(const struct skd_cli_ctx *c);
+/* The bind DN from --bind-dn, --env/--as or SKD_BIND_DN, or NULL. */
+const char *skd_cli_ctx_bind_dn(const struct skd_cli_ctx *c);
 /* Loads --cert/--key (*out freed with skd_client_ident_free). */
 int skd_cli_ctx_ident(const struct skd_cli_ctx *c,
     struct skd_client_ident **out);

@@ -397,6 +397,17 @@ skd_cli_ctx_base(const struct skd_cli_ctx *c)
 	return b != NULL ? b : DEFAULT_BASE;
 }
 
+const char *
+skd_cli_ctx_bind_dn(const struct skd_cli_ctx *c)
+{
+	const char *dn;
+
+	if ((dn = skd_cli_ctx_opt(c, "bind-dn")) == NULL &&
+	    (dn = env_as(c, "DN")) == NULL)
+		dn = env_get(c, "SKD_BIND_DN");
+	return dn;
+}
+
 int
 skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out)
 {
@@ -413,9 +424,7 @@ skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out)
 		    "FILE (or --out/--ldif to write the request instead)");
 		return SKD_EXIT_USAGE;
 	}
-	if ((dn = skd_cli_ctx_opt(c, "bind-dn")) == NULL &&
-	    (dn = env_as(c, "DN")) == NULL)
-		dn = env_get(c, "SKD_BIND_DN");
+	dn = skd_cli_ctx_bind_dn(c);
 	if (dn == NULL && strncmp(uri, "ldapi:", 6) != 0) {
 		skd_cli_err(c->cmd, "%s: a bind DN is needed (--bind-dn DN "
 		    "--password-file FILE, or --env FILE --as NAME); only "
@@ -487,6 +496,9 @@ print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
 	    skd_cli_ctx_base(c));
 	printf("objectClass: skdRequest\nskdRequestId: %s\n"
 	    "skdState: pending\n", id);
+	/* The shipped ACLs let only the entry's submitter write it. */
+	if (skd_cli_ctx_bind_dn(c) != NULL)
+		printf("skdSubmitterDN: %s\n", skd_cli_ctx_bind_dn(c));
 	/* RFC 2849: lines folded at 76 columns, continuations start with
 	 * one space. */
 	fputs("skdMessage:: ", stdout);
@@ -565,7 +577,8 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK ||
 	    (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
 		goto done;
-	if (!skd_client_submit(s, rid, der, len, &e)) {
+	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c),
+	    &e)) {
 		rc = skd_cli_client_fail(c, &e);
 		goto done;
 	}

@@ -1,6 +1,6 @@
 /*
  * cli_member.c: "skd member ...": a GL member's requests (RFC 5275 4.3,
- * 4.4, 4.5, 4.6, 4.10), fetching and acknowledging glKey messages (5,
+ * 4.4, 4.7, 4.8, 4.10), fetching and acknowledging glKey messages (5,
  * 5.1), content encryption with the group KEK; and "skd response", which
  * checks a response read from a file.  See skd-member(1).
  */
@@ -243,10 +243,6 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 		rc = SKD_EXIT_FAIL;
 		goto done;
 	}
-	if ((fresh = calloc(n * 8 + 1, sizeof(*fresh))) == NULL) {
-		rc = SKD_EXIT_INTERNAL;
-		goto done;
-	}
 	memset(&o, 0, sizeof(o));
 	o.trust = trust;
 	o.now = time(NULL);
@@ -271,7 +267,15 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 					worst = skd_cli_exit_of(&e);
 				continue;
 			}
-			if (added && nfresh < n * 8) {
+			if (added) {
+				struct skd_client_key *nv = OPENSSL_realloc(fresh,
+				    (nfresh + 1) * sizeof(*nv));
+
+				if (nv == NULL) {
+					rc = SKD_EXIT_INTERNAL;
+					goto done;
+				}
+				fresh = nv;
 				fresh[nfresh] = keys[j];
 				memset(&keys[j], 0, sizeof(keys[j]));
 				nfresh++;
@@ -292,7 +296,7 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 			continue;
 		if (!skd_client_ack_build(&ack, &ack_len, &fresh[i], id,
 		    time(NULL), &e) || !skd_client_submit(s, rid, ack,
-		    ack_len, &e)) {
+		    ack_len, skd_cli_ctx_bind_dn(c), &e)) {
 			skd_cli_err(skd_cli_ctx_cmd(c), "acknowledgement: %s",
 			    e.msg);
 			if (worst == SKD_EXIT_OK)

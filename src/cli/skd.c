@@ -18,6 +18,10 @@ static const struct skd_cmd cmds[] = {
 	{ "member", "GL member: join, fetch keys, encrypt, decrypt, ...",
 	    skd_cli_member },
 	{ "response", "check and print a GLA response", skd_cli_response },
+	{ "gla", "run the GLA worker daemon (skd gla run --config FILE)",
+	    skd_cli_gla },
+	{ "status", "show the GLA's status and request backlog",
+	    skd_cli_status },
 	{ "version", "print the version", cmd_version },
 	{ "help", "list the commands", cmd_help },
 };

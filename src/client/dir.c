@@ -12,9 +12,10 @@
 
 int
 skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
-    const unsigned char *der, size_t len, struct skd_client_error *err)
+    const unsigned char *der, size_t len, const char *submitter_dn,
+    struct skd_client_error *err)
 {
-	if (!skd_store_add_request(s, out_id, der, len, NULL))
+	if (!skd_store_add_request(s, out_id, der, len, submitter_dn))
 		return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
 		    "cannot submit the request: %s", skd_store_errmsg(s));
 	return 1;

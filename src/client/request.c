@@ -304,7 +304,7 @@ skd_client_new_gname(const char *text, struct skd_client_error *err)
 	return skd_client_gname(text, "GL name", err);
 }
 
-/* glAddMember and glManageCert share GLAddMember's shape (3.2.10). */
+/* glAddMember and glManageCert share GLAddMember's shape (3.1.12). */
 static SKD_GL_ADD_MEMBER *
 member_value(const char *gl, const struct skd_client_party *m,
     struct skd_client_error *err)

@@ -4,7 +4,8 @@
  * certificate, the echoed nonce and transactionId) and reporting its
  * cMCStatusInfoExt controls and glaQueryResponse.
  */
-#include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -137,6 +138,19 @@ skd_client_response_free(struct skd_client_response *r)
 	OPENSSL_free(r);
 }
 
+/* ASN1_INTEGER into a long; zero if it does not fit. */
+static int
+int_get(long *out, const ASN1_INTEGER *ai)
+{
+	int64_t v;
+
+	if (ai == NULL || !ASN1_INTEGER_get_int64(&v, ai) || v < LONG_MIN ||
+	    v > LONG_MAX)
+		return 0;
+	*out = (long)v;
+	return 1;
+}
+
 static int
 status_fill(struct skd_client_status *s, const SKD_CMC_STATUS_INFO_V2 *si)
 {
@@ -144,7 +158,7 @@ status_fill(struct skd_client_status *s, const SKD_CMC_STATUS_INFO_V2 *si)
 	const SKD_OTHER_STATUS_INFO *o = si->otherStatusInfo;
 
 	memset(s, 0, sizeof(*s));
-	if (!ASN1_INTEGER_get_int64((int64_t *)&s->status, si->cMCStatus))
+	if (!int_get(&s->status, si->cMCStatus))
 		return 0;
 	if (n > 0 && (s->body_list = OPENSSL_zalloc(n * sizeof(long))) ==
 	    NULL)
@@ -156,8 +170,7 @@ status_fill(struct skd_client_status *s, const SKD_CMC_STATUS_INFO_V2 *si)
 		    ref->d.bodyPartID :
 		    sk_ASN1_INTEGER_value(ref->d.bodyPartPath, 0);
 
-		if (id == NULL || !ASN1_INTEGER_get_int64(
-		    (int64_t *)&s->body_list[i], id))
+		if (!int_get(&s->body_list[i], id))
 			return 0;
 	}
 	s->n_body = (size_t)n;
@@ -170,8 +183,7 @@ status_fill(struct skd_client_status *s, const SKD_CMC_STATUS_INFO_V2 *si)
 	s->fail_kind = SKD_CLIENT_FAIL_OTHER;
 	if (o->type == SKD_OTHER_STATUS_FAIL_INFO) {
 		s->fail_kind = SKD_CLIENT_FAIL_CMC;
-		return ASN1_INTEGER_get_int64((int64_t *)&s->fail,
-		    o->d.failInfo);
+		return int_get(&s->fail, o->d.failInfo);
 	}
 	if (o->type == SKD_OTHER_STATUS_EXT_FAIL_INFO &&
 	    OBJ_obj2nid(o->d.extendedFailInfo->failInfoOID) ==
@@ -179,7 +191,7 @@ status_fill(struct skd_client_status *s, const SKD_CMC_STATUS_INFO_V2 *si)
 	    o->d.extendedFailInfo->failInfoValue != NULL &&
 	    o->d.extendedFailInfo->failInfoValue->type == V_ASN1_INTEGER) {
 		s->fail_kind = SKD_CLIENT_FAIL_SKD;
-		return ASN1_INTEGER_get_int64((int64_t *)&s->fail,
+		return int_get(&s->fail,
 		    o->d.extendedFailInfo->failInfoValue->value.integer);
 	}
 	return 1;

@@ -130,7 +130,7 @@ SKD_GL_KREFRESH *skd_client_new_refresh(const char *gl, time_t start,
     time_t end, struct skd_client_error *err);
 /* glaQueryRequest { id-cmc-gla-skdAlgRequest, NULL }. */
 SKD_GLA_QUERY_REQUEST *skd_client_new_alg_query(struct skd_client_error *err);
-/* glManageCert (a member's glUpdateCert, RFC 5275 3.2.10 / 4.10). */
+/* glManageCert (RFC 5275 3.1.12 Update Cert, 4.10.2). */
 SKD_GL_MANAGE_CERT *skd_client_new_manage_cert(const char *gl,
     const struct skd_client_party *member, struct skd_client_error *err);
 
@@ -389,9 +389,12 @@ int skd_client_decrypt(unsigned char **out, size_t *out_len,
 /* dir.c                                                               */
 /* ------------------------------------------------------------------ */
 
-/* skd_client_submit stores der as a pending request; out_id its UUID. */
+/* skd_client_submit stores der as a pending request; out_id its UUID.
+ * submitter_dn (may be NULL) is our bind DN: the shipped ACLs let only the
+ * skdSubmitterDN of a request entry write and read it. */
 int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
-    const unsigned char *der, size_t len, struct skd_client_error *err);
+    const unsigned char *der, size_t len, const char *submitter_dn,
+    struct skd_client_error *err);
 
 /*
  * skd_client_wait_response polls (every 100 ms) for the response to id for

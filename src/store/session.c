@@ -274,56 +274,21 @@ struct store_op {
 	LDAPMessage		**out_res;
 };
 
-/* store_txn_drop forgets the open transaction; lost says it went with its
- * connection, so that later writes fail until commit or abort is called
- * rather than being applied outside the transaction. */
-static void
-store_txn_drop(struct skd_store *s, int lost)
-{
-	ber_bvfree(s->txnid);
-	s->txnid = NULL;
-	s->txn_lost = lost;
-}
-
-/* store_txn_ctrls puts the transaction's control (RFC 5805 2.2) in front
- * of the caller's controls, in out (room for 4). */
-static LDAPControl **
-store_txn_ctrls(struct skd_store *s, LDAPControl *txn, LDAPControl **out,
-    LDAPControl **sctrls)
-{
-	size_t i, n = 0;
-
-	if (s->txnid == NULL)
-		return sctrls;
-	txn->ldctl_oid = (char *)LDAP_CONTROL_TXN_SPEC;
-	txn->ldctl_value = *s->txnid;
-	txn->ldctl_iscritical = 1;
-	out[n++] = txn;
-	for (i = 0; sctrls != NULL && sctrls[i] != NULL && n < 3; i++)
-		out[n++] = sctrls[i];
-	out[n] = NULL;
-	return out;
-}
-
 static int
 store_exec1(struct skd_store *s, const struct store_op *op)
 {
-	LDAPControl txn, *buf[4], **ctrls;
-
-	if (s->ld == NULL || (s->txn_lost && op->type != OP_SEARCH))
+	if (s->ld == NULL)
 		return LDAP_SERVER_DOWN;
 	switch (op->type) {
 	case OP_ADD:
-		ctrls = store_txn_ctrls(s, &txn, buf, op->sctrls);
-		return ldap_add_ext_s(s->ld, op->dn, op->mods, ctrls, NULL);
+		return ldap_add_ext_s(s->ld, op->dn, op->mods, op->sctrls,
+		    NULL);
 	case OP_MODIFY:
-		ctrls = store_txn_ctrls(s, &txn, buf, op->sctrls);
-		return ldap_modify_ext_s(s->ld, op->dn, op->mods, ctrls, NULL);
+		return ldap_modify_ext_s(s->ld, op->dn, op->mods, op->sctrls,
+		    NULL);
 	case OP_DELETE:
-		ctrls = store_txn_ctrls(s, &txn, buf, op->sctrls);
-		return ldap_delete_ext_s(s->ld, op->dn, ctrls, NULL);
+		return ldap_delete_ext_s(s->ld, op->dn, op->sctrls, NULL);
 	case OP_SEARCH:
-		/* Reads are not part of a transaction. */
 		ldap_msgfree(*op->out_res);
 		*op->out_res = NULL;
 		return ldap_search_ext_s(s->ld, op->dn, op->scope, op->filter,
@@ -343,130 +308,13 @@ store_exec(struct skd_store *s, const struct store_op *op)
 
 	for (tries = 0;; tries++) {
 		rc = store_exec1(s, op);
-		if (!store_retryable(rc))
-			return rc;
-		if (s->txn_lost && op->type != OP_SEARCH)
-			return rc;
-		if (s->txnid != NULL) {
-			/* A transaction lives and dies with its
-			 * connection: what was queued is gone. */
-			store_txn_drop(s, 1);
-			if (s->max_wait_ms > 0)
-				(void)store_reconnect(s);
-			return LDAP_SERVER_DOWN;
-		}
-		if (s->max_wait_ms == 0 || tries >= 3)
+		if (!store_retryable(rc) || s->max_wait_ms == 0 || tries >= 3)
 			return rc;
 		if ((rc = store_reconnect(s)) != LDAP_SUCCESS) {
 			/* A refused re-bind is not "server down". */
 			return store_retryable(rc) ? LDAP_SERVER_DOWN : rc;
 		}
 	}
-}
-
-int
-skd_store_txn_begin(struct skd_store *s)
-{
-	struct berval *id = NULL;
-	int rc, tries;
-
-	skd_store_i_ok(s);
-	if (s->txnid != NULL || s->txn_lost)
-		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
-		    "a transaction is already open");
-	for (tries = 0;; tries++) {
-		if (!skd_store_i_ensure(s))
-			return 0;
-		rc = ldap_txn_start_s(s->ld, NULL, NULL, &id);
-		if (!store_retryable(rc) || s->max_wait_ms == 0 || tries >= 3)
-			break;
-		if ((rc = store_reconnect(s)) != LDAP_SUCCESS)
-			break;
-	}
-	if (rc != LDAP_SUCCESS || id == NULL) {
-		ber_bvfree(id);
-		return skd_store_i_ldap_fail(s, rc != LDAP_SUCCESS ? rc :
-		    LDAP_PROTOCOL_ERROR, "start transaction", s->uri);
-	}
-	s->txnid = id;
-	return 1;
-}
-
-/*
- * store_txn_end ends the open transaction.  ldap_txn_end_s of libldap 2.5
- * reports a failed commit as a decoding error, losing the server's result
- * code, so the result is read here with ldap_parse_result.
- */
-static int
-store_txn_end(struct skd_store *s, int commit)
-{
-	LDAPMessage *res = NULL;
-	char *diag = NULL;
-	int rc, err = LDAP_OTHER, msgid, ok = 0;
-
-	skd_store_i_ok(s);
-	if (s->txn_lost) {
-		store_txn_drop(s, 0);
-		return skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
-		    "transaction lost with its connection");
-	}
-	if (s->txnid == NULL)
-		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
-		    "no transaction is open");
-	if (s->ld == NULL) {
-		store_txn_drop(s, 0);
-		return skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
-		    "transaction lost with its connection");
-	}
-	rc = ldap_txn_end(s->ld, commit, s->txnid, NULL, NULL, &msgid);
-	if (rc == LDAP_SUCCESS) {
-		if (ldap_result(s->ld, msgid, LDAP_MSG_ALL, NULL, &res) <= 0) {
-			(void)ldap_get_option(s->ld, LDAP_OPT_RESULT_CODE,
-			    &rc);
-			if (rc == LDAP_SUCCESS)
-				rc = LDAP_OTHER;
-		} else {
-			rc = ldap_parse_result(s->ld, res, &err, NULL, &diag,
-			    NULL, NULL, 1);
-			res = NULL;
-		}
-	}
-	store_txn_drop(s, 0);
-	if (rc != LDAP_SUCCESS) {
-		if (store_retryable(rc) && s->max_wait_ms > 0)
-			(void)store_reconnect(s);
-		skd_store_i_ldap_fail(s, rc, commit ? "commit" : "abort",
-		    s->uri);
-		goto err;
-	}
-	if (err != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, err, commit ? "commit" : "abort",
-		    s->uri);
-		if (diag != NULL && diag[0] != '\0') {
-			size_t len = strlen(s->errmsg);
-
-			snprintf(s->errmsg + len, sizeof(s->errmsg) - len,
-			    ": %s", diag);
-		}
-		goto err;
-	}
-	ok = 1;
- err:
-	ldap_msgfree(res);
-	ldap_memfree(diag);
-	return ok;
-}
-
-int
-skd_store_txn_commit(struct skd_store *s)
-{
-	return store_txn_end(s, 1);
-}
-
-int
-skd_store_txn_abort(struct skd_store *s)
-{
-	return store_txn_end(s, 0);
 }
 
 int
@@ -710,9 +558,6 @@ skd_store_close(struct skd_store *s)
 {
 	if (s == NULL)
 		return;
-	/* An open transaction is abandoned: slapd drops it with the
-	 * connection. */
-	store_txn_drop(s, 0);
 	if (s->ld != NULL)
 		ldap_unbind_ext(s->ld, NULL, NULL);
 	free(s->uri);

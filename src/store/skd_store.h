@@ -112,25 +112,12 @@ void skd_store_time_str(char out[16], time_t t);
 int skd_store_time_parse(time_t *out_t, const char *s);
 
 /*
- * Transactions (RFC 5805; slapd 2.5 back-mdb): between skd_store_txn_begin
- * and skd_store_txn_commit every write made on s is queued by slapd and
- * applied in one durable commit, all or nothing: for large fan-outs (many
- * glKey shards, many messages).  Inside a transaction:
- *  - writes report success when queued; their real outcome is the
- *    commit's: if any one fails (e.g. _EXISTS, _CONFLICT) nothing is
- *    applied and commit returns 0 with that error kind.  The idempotent
- *    "exists with the same content is success" of put/publish therefore
- *    does not apply: on _EXISTS at commit, redo the writes one by one.
- *  - reads (read, find, list) see the directory without the queued writes.
- *  - the connection is not replaced: if it drops, the transaction is lost,
- *    the failing call (or commit) reports _UNAVAILABLE and nothing of it
- *    was applied.
- * skd_store_txn_abort drops what was queued.  One transaction at a time per
- * session (_INVALID otherwise); closing the session aborts it.
+ * No RFC 5805 transactions: slapd 2.5.13 (Debian 12) back-mdb accepts them,
+ * but crashes (SIGSEGV) when a connection goes on being used or is closed
+ * after a transaction was aborted or failed at commit; a failed fan-out
+ * would take the directory down.  Every write here is idempotent or
+ * compare-and-swap instead, and the journal makes a batch restartable.
  */
-int skd_store_txn_begin(struct skd_store *s);
-int skd_store_txn_commit(struct skd_store *s);
-int skd_store_txn_abort(struct skd_store *s);
 
 /* ---- gl.c: GL records (skdGroupList, ou=groups) ------------------------- */
 

@@ -80,8 +80,6 @@ struct skd_store {
 	unsigned		 max_wait_ms;
 	unsigned		 first_ms;
 	unsigned		 reconnects;
-	struct berval		*txnid;		/* open RFC 5805 transaction */
-	int			 txn_lost;	/* it went with a connection */
 	enum skd_store_err	 err;
 	char			 errmsg[512];
 };

@@ -618,97 +618,6 @@ START_TEST(test_status)
 }
 END_TEST
 
-/* ---- RFC 5805 transactions ---- */
-
-START_TEST(test_transaction)
-{
-	struct skd_store *s = store_open_gla();
-	struct skd_store_gl gl, *r = NULL;
-	struct skd_store_glkey k, *list = NULL;
-	char *name = store_unique("URI:https://example.com/txn/");
-	char *fresh = store_unique("URI:https://example.com/txn2/");
-	char *rc0[] = { (char *)"email:alice@example.com" };
-	size_t n;
-	int i;
-
-	gl_fill(&gl, name);
-	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	ck_store_err(s, skd_store_txn_commit(s), SKD_STORE_ERR_INVALID);
-
-	/* A fan-out of shards in one commit. */
-	ck_store_ok(s, skd_store_txn_begin(s));
-	ck_store_err(s, skd_store_txn_begin(s), SKD_STORE_ERR_INVALID);
-	for (i = 0; i < 5; i++) {
-		key_fill(&k, name, "7e57", i, rc0, 1, NULL, 0);
-		ck_store_ok(s, skd_store_put_glkey(s, &k));
-	}
-	/* Not visible before the commit. */
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 0);
-	ck_store_ok(s, skd_store_txn_commit(s));
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 5);
-	skd_store_glkey_list_free(list, n);
-
-	/* Abort: nothing queued is applied. */
-	ck_store_ok(s, skd_store_txn_begin(s));
-	key_fill(&k, name, "a807", 0, rc0, 1, NULL, 0);
-	ck_store_ok(s, skd_store_put_glkey(s, &k));
-	ck_store_ok(s, skd_store_txn_abort(s));
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 5);
-	skd_store_glkey_list_free(list, n);
-
-	/* All or nothing: one write that fails at commit (the GL exists)
-	 * takes the others with it. */
-	ck_store_ok(s, skd_store_txn_begin(s));
-	gl_fill(&gl, fresh);
-	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	key_fill(&k, name, "a11", 0, rc0, 1, NULL, 0);
-	ck_store_ok(s, skd_store_put_glkey(s, &k));
-	gl_fill(&gl, name);
-	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	ck_store_err(s, skd_store_txn_commit(s), SKD_STORE_ERR_EXISTS);
-	ck_store_err(s, skd_store_read_gl(s, &r, fresh),
-	    SKD_STORE_ERR_NOT_FOUND);
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 5);
-	skd_store_glkey_list_free(list, n);
-
-	/* A connection lost mid-transaction loses the transaction, and
-	 * later writes are refused until it is ended. */
-	ck_store_ok(s, skd_store_txn_begin(s));
-	key_fill(&k, name, "105e", 0, rc0, 1, NULL, 0);
-	ck_store_ok(s, skd_store_put_glkey(s, &k));
-	ck_assert(skd_store_drop_connection(s));
-	key_fill(&k, name, "105e", 1, rc0, 1, NULL, 0);
-	ck_store_err(s, skd_store_put_glkey(s, &k), SKD_STORE_ERR_UNAVAILABLE);
-	key_fill(&k, name, "105e", 2, rc0, 1, NULL, 0);
-	ck_store_err(s, skd_store_put_glkey(s, &k), SKD_STORE_ERR_UNAVAILABLE);
-	ck_store_err(s, skd_store_txn_commit(s), SKD_STORE_ERR_UNAVAILABLE);
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 5);
-	skd_store_glkey_list_free(list, n);
-	/* Outside a transaction again, writes go straight through. */
-	ck_store_ok(s, skd_store_put_glkey(s, &k));
-
-	/* Closing a session with an open transaction abandons it. */
-	ck_store_ok(s, skd_store_txn_begin(s));
-	key_fill(&k, name, "c105ed", 0, rc0, 1, NULL, 0);
-	ck_store_ok(s, skd_store_put_glkey(s, &k));
-	skd_store_close(s);
-	s = store_open_gla();
-	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
-	ck_assert_uint_eq(n, 6);
-	skd_store_glkey_list_free(list, n);
-
-	ck_store_ok(s, skd_store_purge_gl(s, name));
-	free(name);
-	free(fresh);
-	skd_store_close(s);
-}
-END_TEST
-
 /* ---- reconnection ---- */
 
 START_TEST(test_reconnect_drop)
@@ -778,7 +687,6 @@ skd_suite_store(void)
 	tcase_add_test(tc, test_responses_messages);
 	tcase_add_test(tc, test_replay_cache);
 	tcase_add_test(tc, test_status);
-	tcase_add_test(tc, test_transaction);
 	tcase_add_test(tc, test_reconnect_drop);
 	tcase_add_test(tc, test_reconnect_restart);
 	suite_add_tcase(su, tc);

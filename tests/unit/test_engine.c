@@ -412,6 +412,674 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* ---- flows ---- */
+
+DECLARE_ASN1_ITEM(TE_RI_SET)
+ASN1_ITEM_TEMPLATE(TE_RI_SET) =
+	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, RecipientInfos, ASN1_ANY)
+ASN1_ITEM_TEMPLATE_END(TE_RI_SET)
+
+/* Verifies a GLA message with the test trust store; returns the body. */
+static struct skd_cms_verified *
+te_verify(const unsigned char *der, size_t len, const char *gl)
+{
+	struct skd_cms_verified *v = NULL;
+	X509_STORE *st = skd_test_pki_store(1);
+
+	ck_assert_msg(skd_cms_verify(&v, der, len, st, TE_NOW), "verify");
+	X509_STORE_free(st);
+	ck_assert_int_eq(v->path, SKD_CMS_PATH_OK);
+	ck_assert_int_eq((long)v->signing_time, (long)TE_NOW);
+	if (gl != NULL) {
+		/* 3.2.6 / 4.1 3.b: the signer certificate names the GL. */
+		GENERAL_NAME *gn = te_gn(gl);
+
+		ck_assert(skd_gname_match_cert(gn, v->signer));
+		GENERAL_NAME_free(gn);
+	}
+	return v;
+}
+
+/* Opens the glKey in message der as who: returns the KEK (and the glKey). */
+static unsigned char *
+open_glkey(const unsigned char *der, size_t len, enum skd_test_who who,
+    size_t *out_len, SKD_GL_KEY **out_gk)
+{
+	struct skd_cms_verified *v = te_verify(der, len, TE_GL);
+	SKD_PKI_DATA *pd;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_GL_KEY *gk;
+	unsigned char *ri = NULL, *kek = NULL;
+	int ri_len;
+
+	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+	    v->content_len);
+	ck_assert_ptr_nonnull(pd);
+	ta = skd_cmc_find_control(pd->controlSequence, SKD_OID_GL_KEY, 0);
+	ck_assert_ptr_nonnull(ta);
+	gk = skd_tagged_attribute_decode1(ta, 0, ASN1_ITEM_rptr(SKD_GL_KEY));
+	ck_assert_ptr_nonnull(gk);
+	ri_len = ASN1_item_i2d((ASN1_VALUE *)gk->glkWrapped, &ri,
+	    ASN1_ITEM_rptr(TE_RI_SET));
+	ck_assert_int_gt(ri_len, 0);
+	if (!skd_ri_open_cert(&kek, out_len, ri, (size_t)ri_len,
+	    skd_test_pki_id(who)->cert, skd_test_pki_id(who)->key))
+		kek = NULL;
+	ERR_clear_error();
+	OPENSSL_free(ri);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	if (out_gk != NULL)
+		*out_gk = gk;
+	else
+		SKD_GL_KEY_free(gk);
+	return kek;
+}
+
+static int
+names(const SKD_ENG_GLKEY *k, enum skd_test_who who)
+{
+	char buf[128];
+	int i;
+
+	te_who_text(buf, sizeof(buf), who);
+	for (i = 0; i < sk_ASN1_UTF8STRING_num(k->recipients); i++) {
+		ASN1_UTF8STRING *u = sk_ASN1_UTF8STRING_value(k->recipients, i);
+
+		if ((size_t)u->length == strlen(buf) &&
+		    memcmp(u->data, buf, strlen(buf)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_glkey_opens)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *kek, *arch;
+	size_t len, i, kl, al;
+	int who_ok[2] = { 0, 0 };
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 0);
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(ALICE), W(ALICE));
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	/* one GLA-only shard, then one per member (not mutually aware) */
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    3);
+	for (i = 1; i < 3; i++) {
+		const SKD_ENG_OP *op = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i);
+		const SKD_ENG_GLKEY *k = op->glKey;
+		enum skd_test_who who = names(k, W(ALICE)) ? W(ALICE) : W(BOB);
+		enum skd_test_who other = who == W(ALICE) ? W(BOB) : W(ALICE);
+		SKD_GL_KEY *gk = NULL;
+
+		ck_assert_int_eq(sk_ASN1_UTF8STRING_num(k->recipients), 1);
+		kek = open_glkey(k->message->data, (size_t)k->message->length,
+		    who, &kl, &gk);
+		ck_assert_ptr_nonnull(kek);
+		ck_assert_int_eq((int)kl, 16);
+		ck_assert_int_eq(OBJ_obj2nid(gk->glkAlgorithm->algorithm),
+		    NID_id_aes128_wrap);
+		/* GeneralizedTime with seconds, no fractions (3.1.13) */
+		ck_assert_int_eq(gk->glkNotBefore->length, 15);
+		SKD_GL_KEY_free(gk);
+		/* the archive holds the same KEK, for the GLA alone */
+		ck_assert(skd_ri_open_cert(&arch, &al, k->archivedKEK->data,
+		    (size_t)k->archivedKEK->length,
+		    skd_test_pki_id(W(GLA))->cert,
+		    skd_test_pki_id(W(GLA))->key));
+		ck_assert(al == kl && memcmp(arch, kek, kl) == 0);
+		skd_ri_free_key(arch, al);
+		skd_ri_free_key(kek, kl);
+		/* the other member cannot open this one */
+		kek = open_glkey(k->message->data, (size_t)k->message->length,
+		    other, &kl, NULL);
+		ck_assert_ptr_null(kek);
+		who_ok[who == W(ALICE) ? 0 : 1] = 1;
+	}
+	ck_assert(who_ok[0] && who_ok[1]);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_removed_member_not_recipient)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *kek;
+	size_t len, kl, i;
+
+	fx_init(&f);
+	make_prior(&f, P_MANAGED);
+	b = te_body();
+	te_del_member(b, TE_GL, W(ALICE));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    2);
+	for (i = 0; i < 2; i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		ck_assert(!names(k, W(ALICE)));
+		ck_assert(names(k, W(DAVE)));
+		ck_assert_ptr_null(open_glkey(k->message->data,
+		    (size_t)k->message->length, W(ALICE), &kl, NULL));
+		kek = open_glkey(k->message->data, (size_t)k->message->length,
+		    W(DAVE), &kl, NULL);
+		ck_assert_ptr_nonnull(kek);
+		skd_ri_free_key(kek, kl);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_outcome_der)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o, *o2;
+	unsigned char *der, *enc = NULL, *enc2 = NULL;
+	size_t len, el = 0, el2 = 0;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_MANAGED, NID_undef, -1, -1, 0);
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	ck_assert(skd_engine_outcome_encode(&enc, &el, o));
+	o2 = skd_engine_outcome_decode(enc, el);
+	ck_assert_ptr_nonnull(o2);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o2, 0),
+	    (int)skd_engine_outcome_count(o, 0));
+	ck_assert(skd_engine_outcome_encode(&enc2, &el2, o2));
+	ck_assert(el == el2 && memcmp(enc, enc2, el) == 0);
+	/* applying the decoded journal again changes nothing */
+	ck_assert(skd_engine_mem_apply(f.mem, o2));
+	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
+	    SKD_STORE_MEMBER), 1);
+	ck_assert_int_eq((int)skd_engine_mem_count_keys(f.mem, TE_GL), 2);
+	/* strict: trailing bytes and truncation refused */
+	enc = OPENSSL_realloc(enc, el + 1);
+	enc[el] = 0;
+	ck_assert_ptr_null(skd_engine_outcome_decode(enc, el + 1));
+	ck_assert_ptr_null(skd_engine_outcome_decode(enc, el - 1));
+	ERR_clear_error();
+	OPENSSL_free(enc);
+	OPENSSL_free(enc2);
+	SKD_ENG_OUTCOME_free(o);
+	SKD_ENG_OUTCOME_free(o2);
+	fx_done(&f);
+}
+END_TEST
+
+/* Decodes the response of o (not encrypted) as a PKIResponse. */
+static SKD_PKI_RESPONSE *
+response_body(const SKD_ENG_OUTCOME *o, const char *gl)
+{
+	const ASN1_OCTET_STRING *r = te_response(o);
+	struct skd_cms_verified *v;
+	SKD_PKI_RESPONSE *pr;
+
+	ck_assert_ptr_nonnull(r);
+	v = te_verify(r->data, (size_t)r->length, gl);
+	pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), v->content,
+	    v->content_len);
+	ck_assert_ptr_nonnull(pr);
+	skd_cms_verified_free(v);
+	return pr;
+}
+
+START_TEST(test_response_echo)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	SKD_PKI_RESPONSE *pr;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	ASN1_INTEGER *tid;
+	unsigned char *n = NULL, *der;
+	size_t nl = 0, len;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	pr = response_body(o, TE_GL);
+	/* 3.2.4.3: senderNonce echoed as recipientNonce, a new senderNonce */
+	ck_assert_int_eq(skd_cmc_get_nonce(pr->controlSequence,
+	    SKD_OID_CMC_RECIPIENT_NONCE, &n, &nl), 1);
+	ck_assert(nl == sizeof(te_nonce) && memcmp(n, te_nonce, nl) == 0);
+	OPENSSL_free(n);
+	ck_assert_int_eq(skd_cmc_get_nonce(pr->controlSequence,
+	    SKD_OID_CMC_SENDER_NONCE, &n, &nl), 1);
+	ck_assert(nl != sizeof(te_nonce) || memcmp(n, te_nonce, nl) != 0);
+	OPENSSL_free(n);
+	/* 3.2.4.2: transactionId echoed */
+	ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_TRANSACTION_ID, 0);
+	ck_assert_ptr_nonnull(ta);
+	tid = skd_tagged_attribute_decode1(ta, 0, ASN1_ITEM_rptr(ASN1_INTEGER));
+	ck_assert_int_eq(ASN1_INTEGER_get(tid), 42);
+	ASN1_INTEGER_free(tid);
+	/* one cMCStatusInfoExt, success */
+	ck_assert_ptr_nonnull(skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 0));
+	ck_assert_ptr_null(skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 1));
+	SKD_PKI_RESPONSE_free(pr);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_encrypted_answer)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	const ASN1_OCTET_STRING *r;
+	struct skd_cms_opener who;
+	unsigned char *der, *content = NULL;
+	size_t len, cl = 0;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 1, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	r = te_response(o);
+	ck_assert_ptr_nonnull(r);
+	memset(&who, 0, sizeof(who));
+	who.cert = skd_test_pki_id(W(GLO1))->cert;
+	who.key = skd_test_pki_id(W(GLO1))->key;
+	/* 4.1 2.d.2.e.1: EnvelopedData for the requester */
+	ck_assert(skd_cms_open(&content, &cl, NULL, r->data,
+	    (size_t)r->length, &who));
+	skd_cms_verified_free(te_verify(content, cl, TE_GL));
+	OPENSSL_clear_free(content, cl);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_forward_and_resubmit)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o, *o2;
+	const SKD_ENG_OP *fw;
+	const ASN1_OCTET_STRING *m;
+	char glo1[128];
+	unsigned char *der;
+	size_t len;
+
+	fx_init(&f);
+	make_prior(&f, P_MANAGED);
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(BOB), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	fw = skd_engine_outcome_find(o, SKD_OP_MESSAGE, 0);
+	ck_assert_ptr_nonnull(fw);
+	ck_assert_int_eq(ASN1_INTEGER_get(fw->publish->kind), SKD_MSG_FORWARD);
+	te_who_text(glo1, sizeof(glo1), W(GLO1));
+	ck_assert_int_eq(sk_ASN1_UTF8STRING_num(fw->publish->recipients), 1);
+	ck_assert_str_eq((char *)sk_ASN1_UTF8STRING_value(
+	    fw->publish->recipients, 0)->data, glo1);
+	m = sk_ASN1_OCTET_STRING_value(fw->publish->messages, 0);
+	skd_cms_verified_free(te_verify(m->data, (size_t)m->length, TE_GL));
+	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
+	    SKD_STORE_MEMBER), 2);
+	/* 3.2.5: the GLO approves by wrapping the forwarded request. */
+	b = te_body();
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, m->data, (size_t)m->length),
+	    0);
+	der = te_seal(b, W(GLO1), TE_NOW + 10, 0, &len);
+	o2 = run(&f, der, len);
+	expect(o2, 0, OK, -1, -1);
+	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
+	    SKD_STORE_MEMBER), 3);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o2, SKD_OP_GLKEY_PUT),
+	    2);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o2, SKD_OP_RESPONSE),
+	    1);
+	SKD_ENG_OUTCOME_free(o);
+	SKD_ENG_OUTCOME_free(o2);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_bad_time)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len;
+	int k;
+
+	fx_init(&f);
+	for (k = 0; k < 2; k++) {
+		b = te_body();
+		te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1,
+		    -1, 0);
+		/* 4.1 2.a; section 8: future-dated messages too */
+		der = te_seal(b, W(GLO1), k ? TE_NOW + 3600 : TE_NOW - 3600, 0,
+		    &len);
+		o = run(&f, der, len);
+		expect(o, 0, FAILED, SKD_CMC_BAD_TIME, -1);
+		ck_assert_int_eq((int)skd_engine_outcome_count(o,
+		    SKD_OP_RESPONSE), 1);
+		ck_assert_int_eq((int)skd_engine_outcome_count(o,
+		    SKD_OP_GL_CREATE), 0);
+		SKD_ENG_OUTCOME_free(o);
+	}
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_bad_signer)
+{
+	static const enum skd_test_who who[] = { W(REVOKED), W(EXPIRED),
+	    W(STRANGER) };
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len, k;
+
+	fx_init(&f);
+	for (k = 0; k < 3; k++) {
+		b = te_body();
+		te_use_kek(b, TE_GL, who[k], SKD_GL_UNMANAGED, NID_undef, -1,
+		    -1, 0);
+		der = te_seal(b, who[k], TE_NOW, 0, &len);
+		o = run(&f, der, len);
+		/* 4.1 2.b: the path is part of the signature check */
+		expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
+		ck_assert_int_eq((int)skd_engine_outcome_count(o,
+		    SKD_OP_GL_CREATE), 0);
+		SKD_ENG_OUTCOME_free(o);
+	}
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_replay)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *copy;
+	size_t len;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	copy = OPENSSL_memdup(der, len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	SKD_ENG_OUTCOME_free(o);
+	o = run(&f, copy, len);
+	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    0);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_tampered_and_garbage)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, junk[64];
+	size_t len;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	der[len - 10] ^= 0x01;		/* inside the signature value */
+	o = run(&f, der, len);
+	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
+	/* answered to the claimed signer under the request id */
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_CREATE), 0);
+	SKD_ENG_OUTCOME_free(o);
+	memset(junk, 0x5a, sizeof(junk));
+	o = run(&f, OPENSSL_memdup(junk, sizeof(junk)), sizeof(junk));
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
+	ck_assert_ptr_nonnull(o->note);
+	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_gla_rekey)
+{
+	struct fx f;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_OP *op;
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    4);
+	op = skd_engine_outcome_find(o, SKD_OP_MESSAGE, 0);
+	ck_assert_ptr_nonnull(op);
+	ck_assert_int_eq(ASN1_INTEGER_get(op->publish->kind),
+	    SKD_MSG_REKEY_NOTICE);
+	skd_cms_verified_free(te_verify(sk_ASN1_OCTET_STRING_value(
+	    op->publish->messages, 0)->data, (size_t)sk_ASN1_OCTET_STRING_value(
+	    op->publish->messages, 0)->length, TE_GL));
+	ck_assert(skd_engine_mem_apply(f.mem, o));
+	ck_assert_int_eq((int)skd_engine_mem_count_keys(f.mem, TE_GL), 4);
+	SKD_ENG_OUTCOME_free(o);
+	/* an unknown GL is an error */
+	ck_assert(!skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL2));
+	fx_done(&f);
+}
+END_TEST
+
+static time_t
+gt(const ASN1_GENERALIZEDTIME *t)
+{
+	struct tm tm;
+
+	ck_assert(ASN1_TIME_to_tm(t, &tm));
+	return timegm(&tm);
+}
+
+START_TEST(test_durations)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_GLKEY *k0, *k1;
+	unsigned char *der;
+	size_t len;
+
+	fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	k0 = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, 0)->glKey;
+	k1 = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, 1)->glKey;
+	/* 3.1.1 duration 0: to the end of January 2030, then February */
+	ck_assert_int_eq((long)gt(k0->notBefore), (long)TE_NOW);
+	ck_assert_int_eq((long)gt(k0->notAfter), 1896134399L);
+	ck_assert_int_eq((long)gt(k1->notBefore), 1896134400L);
+	ck_assert_int_eq((long)gt(k1->notAfter), 1898553599L);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_cms_sequence)
+{
+	struct fx f;
+	struct skd_cmc_body *b, *i1, *i2;
+	SKD_ENG_OUTCOME *o;
+	SKD_PKI_RESPONSE *pr;
+	unsigned char *der, *d1, *d2;
+	size_t len, l1, l2;
+
+	fx_init(&f);
+	i1 = te_body();
+	te_use_kek(i1, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	d1 = te_seal(i1, W(GLO1), TE_NOW, 0, &l1);
+	i2 = te_body();
+	te_use_kek(i2, TE_GL2, W(GLO1), SKD_GL_CLOSED, NID_undef, -1, -1, 0);
+	d2 = te_seal(i2, W(GLO1), TE_NOW, 0, &l2);
+	b = te_body();
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, d1, l1), 0);
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, d2, l2), 0);
+	OPENSSL_free(d1);
+	OPENSSL_free(d2);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	/* 3.2.2: one GL per cmsSequence item, each answered in its own
+	 * SignedData(PKIResponse) inside the outer PKIResponse */
+	expect(o, 0, OK, -1, -1);
+	expect(o, 1, OK, -1, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_CREATE),
+	    2);
+	pr = response_body(o, NULL);
+	ck_assert_int_eq(sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence), 2);
+	SKD_PKI_RESPONSE_free(pr);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_query_answer)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	SKD_PKI_RESPONSE *pr;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_GLA_QUERY_RESPONSE *q;
+	STACK_OF(X509_ALGOR) *caps;
+	const unsigned char *p;
+	unsigned char *der;
+	size_t len;
+
+	fx_init(&f);
+	te_query(b, SKD_OID_GLA_SKD_ALG_REQUEST);
+	der = te_seal(b, W(BOB), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	pr = response_body(o, NULL);
+	ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_GLA_QUERY_RESPONSE, 0);
+	ck_assert_ptr_nonnull(ta);
+	q = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_GLA_QUERY_RESPONSE));
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(OBJ_obj2nid(q->type),
+	    skd_asn1_nid(SKD_OID_GLA_SKD_ALG_RESPONSE));
+	ck_assert_int_eq(q->value->type, V_ASN1_SEQUENCE);
+	p = q->value->value.sequence->data;
+	caps = d2i_X509_ALGORS(NULL, &p, q->value->value.sequence->length);
+	ck_assert_ptr_nonnull(caps);
+	ck_assert_int_eq(sk_X509_ALGOR_num(caps), 3);
+	ck_assert_int_eq(OBJ_obj2nid(sk_X509_ALGOR_value(caps, 2)->algorithm),
+	    NID_id_aes256_wrap);
+	sk_X509_ALGOR_pop_free(caps, X509_ALGOR_free);
+	SKD_GLA_QUERY_RESPONSE_free(q);
+	SKD_PKI_RESPONSE_free(pr);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_refresh_resends)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_OP *op;
+	unsigned char *der, *kek;
+	size_t len, kl;
+	int i;
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	b = te_body();
+	te_refresh(b, TE_GL, TE_NOW - 86400);
+	der = te_seal(b, W(ALICE), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	op = skd_engine_outcome_find(o, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	/* the response, then alice's two glKey messages (4.8) */
+	ck_assert_int_eq(sk_ASN1_OCTET_STRING_num(op->publish->messages), 3);
+	for (i = 1; i < 3; i++) {
+		const ASN1_OCTET_STRING *m = sk_ASN1_OCTET_STRING_value(
+		    op->publish->messages, i);
+
+		kek = open_glkey(m->data, (size_t)m->length, W(ALICE), &kl,
+		    NULL);
+		ck_assert_ptr_nonnull(kek);
+		skd_ri_free_key(kek, kl);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_shards)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len;
+
+	fx_init(&f);
+	/* mutually aware: K = 2 recipients per glKey message */
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 1);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	b = te_body();
+	te_rekey(b, TE_GL, 0, NID_undef);
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(ALICE), W(ALICE));
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(CAROL), W(CAROL));
+	der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
+	o = run(&f, der, len);
+	/* 3.2.2 priority: glRekey before glAddMember, so the new key went
+	 * to nobody yet; then each new member gets the 2 outstanding keys */
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    1 + 3 * 2);
+	SKD_ENG_OUTCOME_free(o);
+	/* a rekey now: 3 members in shards of 2 */
+	b = te_body();
+	te_rekey(b, TE_GL, 0, NID_undef);
+	der = te_seal(b, W(GLO1), TE_NOW + 2, 0, &len);
+	o = run(&f, der, len);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    2);
+	ck_assert_int_eq(sk_ASN1_UTF8STRING_num(skd_engine_outcome_find(o,
+	    SKD_OP_GLKEY_PUT, 0)->glKey->recipients), 2);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -422,6 +1090,26 @@ skd_suite_engine(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_table, 0,
 	    (int)(sizeof(rows) / sizeof(rows[0])));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("flows");
+	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_glkey_opens);
+	tcase_add_test(tc, test_removed_member_not_recipient);
+	tcase_add_test(tc, test_outcome_der);
+	tcase_add_test(tc, test_response_echo);
+	tcase_add_test(tc, test_encrypted_answer);
+	tcase_add_test(tc, test_forward_and_resubmit);
+	tcase_add_test(tc, test_bad_time);
+	tcase_add_test(tc, test_bad_signer);
+	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_tampered_and_garbage);
+	tcase_add_test(tc, test_gla_rekey);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_cms_sequence);
+	tcase_add_test(tc, test_query_answer);
+	tcase_add_test(tc, test_refresh_resends);
+	tcase_add_test(tc, test_shards);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,324 @@
+/*
+ * cli_gla.c: "skd gla run" (the GLA worker daemon) and "skd status".
+ *
+ *   skd gla run --config FILE [--once] [--worker-id ID]
+ *   skd status (--config FILE | --env FILE)
+ *
+ * The daemon runs in the foreground (systemd's Type=simple; see
+ * tools/skd-gla.service): SIGTERM or SIGINT finish the request in hand and
+ * stop, SIGHUP reloads the configuration file (keys, certificates, trust
+ * anchors, CRLs, tunables).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "cli/cli.h"
+#include "worker/skd_worker.h"
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	skd_worker_stop();
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	skd_worker_hup();
+}
+
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a wait in progress ends at once. */
+	sa.sa_handler = on_term;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
+		return 0;
+	sa.sa_handler = on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
+		return 0;
+	return 1;
+}
+
+struct gla_run {
+	const char	*config;
+	const char	*worker_id;
+};
+
+static struct skd_worker_config *
+load_config(const struct gla_run *g, char *err, size_t err_len)
+{
+	struct skd_worker_config *c;
+	char *id;
+
+	if ((c = skd_worker_config_load(err, err_len, g->config)) == NULL)
+		return NULL;
+	if (g->worker_id != NULL) {
+		if ((id = strdup(g->worker_id)) == NULL) {
+			skd_worker_config_free(c);
+			(void)snprintf(err, err_len, "out of memory");
+			return NULL;
+		}
+		free(c->worker_id);
+		c->worker_id = id;
+	}
+	return c;
+}
+
+/* SIGHUP: read the file again; the directory connection stays. */
+static int
+reload(void *arg, struct skd_worker *w)
+{
+	const struct gla_run *g = arg;
+	struct skd_worker_config *c;
+	char err[512];
+	int ok;
+
+	if ((c = load_config(g, err, sizeof(err))) == NULL) {
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "%s", err);
+		return 0;
+	}
+	skd_worker_log_setup(c->log, c->log_level);
+	if (!(ok = skd_worker_reload(w, err, sizeof(err), c)))
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "%s", err);
+	else
+		skd_worker_logf(SKD_WLOG_NOTICE, NULL, "configuration %s "
+		    "reloaded", g->config);
+	skd_worker_config_free(c);
+	return ok;
+}
+
+static void
+gla_usage(FILE *f)
+{
+	fprintf(f, "usage: skd gla run --config FILE [--once] "
+	    "[--worker-id ID]\n");
+}
+
+static int
+gla_run(int argc, char **argv)
+{
+	struct gla_run g = { NULL, NULL };
+	struct skd_worker_config *c = NULL;
+	struct skd_worker *w = NULL;
+	struct skd_worker_stats st;
+	char err[512];
+	size_t n = 0;
+	int i, once = 0, rc = SKD_EXIT_INTERNAL;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			g.config = argv[++i];
+		} else if (strcmp(argv[i], "--worker-id") == 0 &&
+		    i + 1 < argc) {
+			g.worker_id = argv[++i];
+		} else if (strcmp(argv[i], "--once") == 0) {
+			once = 1;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			gla_usage(stdout);
+			return SKD_EXIT_OK;
+		} else {
+			gla_usage(stderr);
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if (g.config == NULL) {
+		gla_usage(stderr);
+		return SKD_EXIT_USAGE;
+	}
+	if ((c = load_config(&g, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "skd: gla: %s\n", err);
+		return SKD_EXIT_INPUT;
+	}
+	skd_worker_log_setup(c->log, c->log_level);
+	if (c->retention_days >= 0)
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "retention = %ld: "
+		    "deleting old requests is not implemented; they are kept",
+		    c->retention_days);
+	if (!install_signals()) {
+		skd_cli_err("gla", "cannot install signal handlers");
+		goto done;
+	}
+	if ((w = skd_worker_new(err, sizeof(err), c)) == NULL) {
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "%s", err);
+		rc = strstr(err, "directory") != NULL ? SKD_EXIT_DIRECTORY :
+		    SKD_EXIT_INPUT;
+		goto done;
+	}
+	if (once) {
+		rc = skd_worker_run_once(w, &n) ? SKD_EXIT_OK :
+		    SKD_EXIT_DIRECTORY;
+		skd_worker_get_stats(&st, w);
+		printf("finished %zu (done %lu, failed %lu)\n", n,
+		    st.processed, st.failed);
+	} else {
+		rc = skd_worker_run(w, reload, &g) ? SKD_EXIT_OK :
+		    SKD_EXIT_FAIL;
+	}
+ done:
+	skd_worker_free(w);
+	skd_worker_config_free(c);
+	return rc;
+}
+
+int
+skd_cli_gla(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return gla_run(argc - 1, argv + 1);
+	gla_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
+	    stderr);
+	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? SKD_EXIT_OK :
+	    SKD_EXIT_USAGE;
+}
+
+/* ---- skd status --------------------------------------------------------- */
+
+/* Reads KEY=VALUE from a tools/skd-stack env file. */
+static char *
+env_get(const char *path, const char *key)
+{
+	FILE *f;
+	char line[4096], *v = NULL;
+	size_t kl = strlen(key);
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
+			line[strcspn(line, "\r\n")] = '\0';
+			v = strdup(line + kl + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+struct backlog {
+	size_t	pending;
+	size_t	expired;
+};
+
+static int
+count_cb(void *arg, const char *id, const char *state)
+{
+	struct backlog *b = arg;
+
+	(void)id;
+	if (strcmp(state, "pending") == 0)
+		b->pending++;
+	else
+		b->expired++;
+	return 0;
+}
+
+static void
+status_usage(FILE *f)
+{
+	fprintf(f, "usage: skd status (--config FILE | --env FILE)\n");
+}
+
+int
+skd_cli_status(int argc, char **argv)
+{
+	struct skd_worker_config *c = NULL;
+	struct skd_store *s = NULL;
+	struct backlog b = { 0, 0 };
+	const char *config = NULL, *envf = NULL;
+	char *uri = NULL, *base = NULL, *dn = NULL, *pw = NULL, err[512];
+	enum skd_store_bind bind = SKD_STORE_BIND_SIMPLE;
+	enum skd_store_err se;
+	FILE *f;
+	int i, rc = SKD_EXIT_INTERNAL;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc)
+			envf = argv[++i];
+		else if (strcmp(argv[i], "--help") == 0) {
+			status_usage(stdout);
+			return SKD_EXIT_OK;
+		} else {
+			status_usage(stderr);
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if ((config == NULL) == (envf == NULL)) {
+		status_usage(stderr);
+		return SKD_EXIT_USAGE;
+	}
+	if (config != NULL) {
+		if ((c = skd_worker_config_load(err, sizeof(err), config)) ==
+		    NULL) {
+			fprintf(stderr, "skd: status: %s\n", err);
+			return SKD_EXIT_INPUT;
+		}
+		bind = c->bind;
+		uri = strdup(c->ldap_uri);
+		base = strdup(c->base_dn);
+		if (c->bind_dn != NULL)
+			dn = strdup(c->bind_dn);
+		if (c->bind_password_file != NULL &&
+		    (f = fopen(c->bind_password_file, "r")) != NULL) {
+			if (fgets(err, sizeof(err), f) != NULL) {
+				err[strcspn(err, "\r\n")] = '\0';
+				pw = strdup(err);
+			}
+			OPENSSL_cleanse(err, sizeof(err));
+			fclose(f);
+		}
+	} else {
+		uri = env_get(envf, "SKD_LDAP_URI");
+		base = env_get(envf, "SKD_BASE_DN");
+		dn = env_get(envf, "SKD_GLA_DN");
+		pw = env_get(envf, "SKD_GLA_PW");
+	}
+	if (uri == NULL || base == NULL || (bind == SKD_STORE_BIND_SIMPLE &&
+	    (dn == NULL || pw == NULL))) {
+		fprintf(stderr, "skd: status: %s lacks the directory settings "
+		    "or the password\n", config != NULL ? config : envf);
+		rc = SKD_EXIT_INPUT;
+		goto done;
+	}
+	if ((s = skd_store_open(&se, uri, base, bind, dn, pw)) == NULL) {
+		fprintf(stderr, "skd: status: %s: %s\n", uri,
+		    skd_store_err_str(se));
+		rc = SKD_EXIT_DIRECTORY;
+		goto done;
+	}
+	skd_store_set_retry(s, 0, 0);
+	if (!skd_store_list_pending(s, count_cb, &b, time(NULL), 500)) {
+		fprintf(stderr, "skd: status: %s\n", skd_store_errmsg(s));
+		rc = SKD_EXIT_DIRECTORY;
+		goto done;
+	}
+	printf("directory: %s (%s)\n", uri, base);
+	printf("pending: %zu\n", b.pending);
+	printf("expired claims: %zu\n", b.expired);
+	rc = SKD_EXIT_OK;
+ done:
+	skd_store_close(s);
+	skd_worker_config_free(c);
+	free(uri);
+	free(base);
+	free(dn);
+	if (pw != NULL) {
+		OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+	}
+	return rc;
+}

@@ -1,0 +1,1096 @@
+/*
+ * worker.c: the GLA worker loop (see skd_worker.h for the steps).
+ *
+ * Replay check bound to the request (RFC 5275 3.2.4.3).  The engine
+ * records a message's replay key while deciding, before the worker journals
+ * the outcome.  With the store's plain replay cache a worker killed between
+ * the two would leave the key recorded and no journal, and whoever took the
+ * request over would refuse it as a replay of itself.  So the worker gives
+ * the engine a replay check that first writes an owner record: a GLA
+ * message (type skdReplayOwner, id "rp-" + 128 bits of the key) whose value
+ * is the request id, with the store's idempotent publish: the same request
+ * finds its own record (success: fresh), another request carrying the same
+ * message gets _EXISTS (a replay).  The store's replay cache is filled as
+ * well.  Owner records are small and kept (like done requests).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "engine/skd_engine.h"
+#include "worker/skd_worker.h"
+
+#define WORKER_VERSION		"skd-gla 0.1.0"
+#define WORKER_BATCH		256	/* ids per listing round */
+#define WORKER_ATTEMPT_SLOTS	512	/* requests whose tries we count */
+#define WORKER_MAX_GLS		4096	/* GL names the schedule follows */
+
+static volatile sig_atomic_t worker_stop_flag;
+static volatile sig_atomic_t worker_hup_flag;
+
+void
+skd_worker_stop(void)
+{
+	worker_stop_flag = 1;
+}
+
+void
+skd_worker_hup(void)
+{
+	worker_hup_flag = 1;
+}
+
+int
+skd_worker_stopping(void)
+{
+	return worker_stop_flag != 0;
+}
+
+/* The keys and trust the engine borrows; replaced whole on reload. */
+struct worker_crypto {
+	X509		*gla_cert;
+	EVP_PKEY	*gla_key;
+	STACK_OF(X509)	*gla_chain;
+	X509		*issuer_cert;
+	EVP_PKEY	*issuer_key;
+	X509_STORE	*trust;
+};
+
+struct worker_attempt {
+	char		id[SKD_STORE_ID_LEN];
+	int		n;
+};
+
+struct skd_worker {
+	char			*id;
+	struct skd_store	*s;
+	struct skd_store_watch	*watch;
+	int			 dirty;		/* the watch saw something */
+	struct worker_crypto	 c;
+	struct skd_engine_config ecfg;
+	struct skd_engine_state	 est;
+	long			 lease;
+	long			 poll_ms;
+	long			 max_attempts;
+	long			 rekey_before;
+	long			 retention_days;
+	int			 use_watch;
+	struct skd_worker_stats	 stats;
+	struct worker_attempt	 att[WORKER_ATTEMPT_SLOTS];
+	size_t			 att_next;
+	char			**gls;
+	size_t			 n_gls;
+	time_t			 started;
+	time_t			 last_status;
+};
+
+/* ---- keys and certificates ---------------------------------------------- */
+
+static void
+crypto_clear(struct worker_crypto *c)
+{
+	X509_free(c->gla_cert);
+	EVP_PKEY_free(c->gla_key);
+	sk_X509_pop_free(c->gla_chain, X509_free);
+	X509_free(c->issuer_cert);
+	EVP_PKEY_free(c->issuer_key);
+	X509_STORE_free(c->trust);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+set_err(char *err, size_t err_len, const char *fmt, const char *a,
+    const char *b)
+{
+	unsigned long e = ERR_peek_last_error();
+	char ebuf[200];
+	int n;
+
+	if (err == NULL || err_len == 0)
+		return;
+	n = snprintf(err, err_len, fmt, a, b);
+	if (e != 0 && n >= 0 && (size_t)n < err_len) {
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		(void)snprintf(err + n, err_len - (size_t)n, " (%s)", ebuf);
+	}
+	ERR_clear_error();
+}
+
+static X509 *
+load_cert(char *err, size_t err_len, const char *path)
+{
+	BIO *b;
+	X509 *x = NULL;
+
+	if ((b = BIO_new_file(path, "r")) != NULL)
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (x == NULL)
+		set_err(err, err_len, "%s: cannot read a PEM certificate%s",
+		    path, "");
+	return x;
+}
+
+static EVP_PKEY *
+load_key(char *err, size_t err_len, const char *path)
+{
+	BIO *b;
+	EVP_PKEY *k = NULL;
+
+	if ((b = BIO_new_file(path, "r")) != NULL)
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (k == NULL)
+		set_err(err, err_len, "%s: cannot read a PEM private key%s",
+		    path, "");
+	return k;
+}
+
+static STACK_OF(X509) *
+load_chain(char *err, size_t err_len, const char *path)
+{
+	STACK_OF(X509) *sk = NULL;
+	BIO *b = NULL;
+	X509 *x;
+
+	if ((sk = sk_X509_new_null()) == NULL ||
+	    (b = BIO_new_file(path, "r")) == NULL)
+		goto err;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			goto err;
+		}
+	}
+	/* The loop ends on "no start line": that is the end of file. */
+	ERR_clear_error();
+	if (sk_X509_num(sk) == 0)
+		goto err;
+	BIO_free(b);
+	return sk;
+ err:
+	set_err(err, err_len, "%s: cannot read PEM certificates%s", path, "");
+	BIO_free(b);
+	sk_X509_pop_free(sk, X509_free);
+	return NULL;
+}
+
+static int
+crypto_load(char *err, size_t err_len, struct worker_crypto *c,
+    const struct skd_worker_config *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	if ((c->gla_cert = load_cert(err, err_len, cfg->gla_cert)) == NULL ||
+	    (c->gla_key = load_key(err, err_len, cfg->gla_key)) == NULL)
+		goto err;
+	if (X509_check_private_key(c->gla_cert, c->gla_key) != 1) {
+		set_err(err, err_len, "%s does not match %s", cfg->gla_key,
+		    cfg->gla_cert);
+		goto err;
+	}
+	if (cfg->gla_chain != NULL &&
+	    (c->gla_chain = load_chain(err, err_len, cfg->gla_chain)) == NULL)
+		goto err;
+	if (cfg->issuer_cert != NULL) {
+		if ((c->issuer_cert = load_cert(err, err_len,
+		    cfg->issuer_cert)) == NULL ||
+		    (c->issuer_key = load_key(err, err_len,
+		    cfg->issuer_key)) == NULL)
+			goto err;
+		if (X509_check_private_key(c->issuer_cert,
+		    c->issuer_key) != 1) {
+			set_err(err, err_len, "%s does not match %s",
+			    cfg->issuer_key, cfg->issuer_cert);
+			goto err;
+		}
+	}
+	if ((c->trust = X509_STORE_new()) == NULL)
+		goto oom;
+	if (X509_STORE_load_file(c->trust, cfg->ca_file) != 1) {
+		set_err(err, err_len, "%s: cannot load trust anchors%s",
+		    cfg->ca_file, "");
+		goto err;
+	}
+	if (cfg->crl_file != NULL) {
+		/* RFC 5275 3.2.1: requests and member certificates are
+		 * validated with revocation checking. */
+		if (X509_STORE_load_file(c->trust, cfg->crl_file) != 1) {
+			set_err(err, err_len, "%s: cannot load CRLs%s",
+			    cfg->crl_file, "");
+			goto err;
+		}
+		if (!X509_STORE_set_flags(c->trust, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL))
+			goto oom;
+	}
+	return 1;
+ oom:
+	set_err(err, err_len, "out of memory%s%s", "", "");
+ err:
+	crypto_clear(c);
+	return 0;
+}
+
+static void
+ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
+{
+	memset(&w->ecfg, 0, sizeof(w->ecfg));
+	w->ecfg.gla_cert = w->c.gla_cert;
+	w->ecfg.gla_key = w->c.gla_key;
+	w->ecfg.gla_chain = w->c.gla_chain;
+	w->ecfg.issuer_cert = w->c.issuer_cert;
+	w->ecfg.issuer_key = w->c.issuer_key;
+	w->ecfg.trust = w->c.trust;
+	w->ecfg.time_past = cfg->time_window;
+	w->ecfg.time_future = cfg->time_window;
+	w->ecfg.shard_size = cfg->shard_size > 0 ? (size_t)cfg->shard_size : 0;
+	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
+	    SKD_WORKER_DEFAULT_LEASE;
+	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
+	    SKD_WORKER_DEFAULT_POLL_MS;
+	w->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts :
+	    SKD_WORKER_DEFAULT_ATTEMPTS;
+	w->rekey_before = cfg->rekey_before;
+	w->retention_days = cfg->retention_days;
+	w->use_watch = cfg->watch;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+/* Reads the first line of path (the bind password); caller frees with
+ * OPENSSL_clear_free(p, strlen(p)). */
+static char *
+read_secret(char *err, size_t err_len, const char *path)
+{
+	FILE *f;
+	char buf[512], *p = NULL;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		set_err(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		n = strcspn(buf, "\r\n");
+		buf[n] = '\0';
+		if ((p = OPENSSL_malloc(n + 1)) != NULL)
+			memcpy(p, buf, n + 1);
+	}
+	fclose(f);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (p == NULL)
+		set_err(err, err_len, "%s: empty or unreadable%s", path, "");
+	return p;
+}
+
+static char *
+make_id(void)
+{
+	char host[256], uuid[SKD_STORE_ID_LEN], *id;
+	size_t len;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	skd_store_new_id(uuid);
+	/* Unique per process (skd_store.h): host, pid and a UUID. */
+	len = strlen(host) + 64;
+	if ((id = malloc(len)) == NULL)
+		return NULL;
+	(void)snprintf(id, len, "%s:%ld:%.8s", host, (long)getpid(), uuid);
+	return id;
+}
+
+struct skd_worker *
+skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
+{
+	struct skd_worker *w = NULL;
+	enum skd_store_err se = SKD_STORE_OK;
+	char *pw = NULL;
+
+	if (err != NULL && err_len > 0)
+		err[0] = '\0';
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		return NULL;
+	}
+	w->started = time(NULL);
+	if (!crypto_load(err, err_len, &w->c, cfg))
+		goto err;
+	ecfg_set(w, cfg);
+	w->id = cfg->worker_id != NULL ? strdup(cfg->worker_id) : make_id();
+	if (w->id == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		goto err;
+	}
+	if (cfg->bind == SKD_STORE_BIND_SIMPLE &&
+	    (pw = read_secret(err, err_len, cfg->bind_password_file)) == NULL)
+		goto err;
+	/* libldap reads its TLS options from the environment when it first
+	 * starts; ldaps:// and ldap:// with StartTLS then verify the
+	 * server against this file. */
+	if (cfg->tls_ca_file != NULL &&
+	    setenv("LDAPTLS_CACERT", cfg->tls_ca_file, 1) != 0) {
+		set_err(err, err_len, "setenv: %s%s", strerror(errno), "");
+		goto err;
+	}
+	w->s = skd_store_open(&se, cfg->ldap_uri, cfg->base_dn, cfg->bind,
+	    cfg->bind_dn, pw);
+	if (w->s == NULL) {
+		set_err(err, err_len, "%s: cannot open the directory: %s",
+		    cfg->ldap_uri, skd_store_err_str(se));
+		goto err;
+	}
+	skd_engine_state_store(&w->est, w->s);
+	if (pw != NULL)
+		OPENSSL_clear_free(pw, strlen(pw));
+	return w;
+ err:
+	if (pw != NULL)
+		OPENSSL_clear_free(pw, strlen(pw));
+	skd_worker_free(w);
+	return NULL;
+}
+
+void
+skd_worker_free(struct skd_worker *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	skd_store_watch_close(w->watch);
+	skd_store_close(w->s);
+	crypto_clear(&w->c);
+	for (i = 0; i < w->n_gls; i++)
+		free(w->gls[i]);
+	free(w->gls);
+	free(w->id);
+	free(w);
+}
+
+const char *
+skd_worker_id(const struct skd_worker *w)
+{
+	return w->id;
+}
+
+void
+skd_worker_get_stats(struct skd_worker_stats *out,
+    const struct skd_worker *w)
+{
+	*out = w->stats;
+}
+
+struct skd_store *
+skd_worker_store(struct skd_worker *w)
+{
+	return w->s;
+}
+
+int
+skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
+    const struct skd_worker_config *cfg)
+{
+	struct worker_crypto c;
+
+	if (!crypto_load(err, err_len, &c, cfg))
+		return 0;
+	crypto_clear(&w->c);
+	w->c = c;
+	ecfg_set(w, cfg);
+	return 1;
+}
+
+/* ---- bookkeeping -------------------------------------------------------- */
+
+/* Counts one more attempt at id by this process; returns the count. */
+static int
+attempt_bump(struct skd_worker *w, const char *id)
+{
+	struct worker_attempt *a;
+	size_t i;
+
+	for (i = 0; i < WORKER_ATTEMPT_SLOTS; i++) {
+		if (strcmp(w->att[i].id, id) == 0)
+			return ++w->att[i].n;
+	}
+	a = &w->att[w->att_next];
+	w->att_next = (w->att_next + 1) % WORKER_ATTEMPT_SLOTS;
+	(void)snprintf(a->id, sizeof(a->id), "%s", id);
+	a->n = 1;
+	return 1;
+}
+
+static void
+attempt_forget(struct skd_worker *w, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < WORKER_ATTEMPT_SLOTS; i++) {
+		if (strcmp(w->att[i].id, id) == 0) {
+			w->att[i].id[0] = '\0';
+			w->att[i].n = 0;
+		}
+	}
+}
+
+int
+skd_worker_add_gl(struct skd_worker *w, const char *gl_name)
+{
+	char **v;
+	size_t i;
+
+	if (gl_name == NULL || gl_name[0] == '\0')
+		return 1;
+	for (i = 0; i < w->n_gls; i++) {
+		if (strcmp(w->gls[i], gl_name) == 0)
+			return 1;
+	}
+	if (w->n_gls == WORKER_MAX_GLS)
+		return 0;
+	if ((v = realloc(w->gls, (w->n_gls + 1) * sizeof(*v))) == NULL)
+		return 0;
+	w->gls = v;
+	if ((v[w->n_gls] = strdup(gl_name)) == NULL)
+		return 0;
+	w->n_gls++;
+	return 1;
+}
+
+/* The GLs an outcome touched, for the rekey schedule. */
+static void
+learn_gls(struct skd_worker *w, const SKD_ENG_OUTCOME *o)
+{
+	const SKD_ENG_OP *op;
+	char name[1024];
+	int i, len;
+
+	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+		op = sk_SKD_ENG_OP_value(o->ops, i);
+		if (op->glName == NULL)
+			continue;
+		len = ASN1_STRING_length(op->glName);
+		if (len <= 0 || (size_t)len >= sizeof(name))
+			continue;
+		memcpy(name, ASN1_STRING_get0_data(op->glName), (size_t)len);
+		name[len] = '\0';
+		(void)skd_worker_add_gl(w, name);
+	}
+}
+
+/* Copies an ASN.1 string into buf as text (NULs cut it short). */
+static const char *
+str_copy(char *buf, size_t len, const ASN1_STRING *s)
+{
+	int n;
+
+	if (s == NULL || (n = ASN1_STRING_length(s)) <= 0)
+		return NULL;
+	if ((size_t)n >= len)
+		n = (int)len - 1;
+	memcpy(buf, ASN1_STRING_get0_data(s), (size_t)n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * outcome_failure says whether the message as a whole was refused, so that
+ * the request is finished as failed (with that text) rather than done:
+ * nothing could be answered (the outcome's note), or the one result is a
+ * message-level failure (RFC 5275 4.x 2.a/2.b: badMessageCheck,
+ * badRequest on the outermost unit) and nothing but the response is
+ * written.
+ */
+static const char *
+outcome_failure(char *buf, size_t len, const SKD_ENG_OUTCOME *o)
+{
+	const SKD_ENG_RESULT *r;
+	long st, cf, sf;
+	size_t n_ops, n_resp;
+
+	n_ops = skd_engine_outcome_count(o, 0);
+	n_resp = skd_engine_outcome_count(o, SKD_OP_RESPONSE);
+	if (o->note != NULL && n_resp == 0)
+		return str_copy(buf, len, o->note) != NULL ? buf :
+		    "not answered";
+	if (n_ops != n_resp || sk_SKD_ENG_RESULT_num(o->results) != 1 ||
+	    !skd_engine_outcome_result(o, 0, &st, &cf, &sf))
+		return NULL;
+	r = sk_SKD_ENG_RESULT_value(o->results, 0);
+	if (st != SKD_CMC_FAILED || sf != -1 || ASN1_INTEGER_get(r->unit) != 0
+	    || (cf != SKD_CMC_BAD_MESSAGE_CHECK && cf != SKD_CMC_BAD_REQUEST))
+		return NULL;
+	return str_copy(buf, len, r->text) != NULL ? buf : "message refused";
+}
+
+/* ---- one request -------------------------------------------------------- */
+
+/* The engine's state for one request: the store's, with the replay
+ * check bound to the request (see the top of this file). */
+struct worker_state {
+	struct skd_worker	*w;
+	const char		*request_id;
+};
+
+static int
+ws_read_gl(void *ctx, struct skd_store_gl **out, const char *name)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.read_gl(ws->w->est.ctx, out, name);
+}
+
+static int
+ws_list_members(void *ctx, struct skd_store_member **out, size_t *n,
+    const char *gl_name, enum skd_store_role role)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.list_members(ws->w->est.ctx, out, n, gl_name, role);
+}
+
+static int
+ws_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.list_keys(ws->w->est.ctx, out, n, gl_name);
+}
+
+static int
+ws_seen(void *ctx, const char *key_hex, time_t expires)
+{
+	const struct worker_state *ws = ctx;
+	struct skd_store_message m;
+	int rc;
+
+	if (strlen(key_hex) < 32)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	(void)snprintf(m.id, sizeof(m.id), "rp-%.32s", key_hex);
+	m.type = (char *)"skdReplayOwner";
+	m.message = (unsigned char *)ws->request_id;
+	m.message_len = strlen(ws->request_id);
+	if (!skd_store_publish_message(ws->w->s, &m)) {
+		if (skd_store_error(ws->w->s) != SKD_STORE_ERR_EXISTS)
+			return -1;
+		return 0;	/* another request carried this message */
+	}
+	/* Ours (now or in an attempt that died): keep the shared replay
+	 * cache complete too; finding our own key there is no replay. */
+	rc = ws->w->est.seen(ws->w->est.ctx, key_hex, expires);
+	return rc < 0 ? -1 : 1;
+}
+
+/* Runs the engine on r; NULL when it could not decide. */
+static SKD_ENG_OUTCOME *
+run_engine(struct skd_worker *w, const struct skd_store_request *r)
+{
+	struct worker_state ws = { w, r->id };
+	struct skd_engine_state st;
+	struct skd_engine_env env;
+	SKD_ENG_OUTCOME *o = NULL;
+
+	st.ctx = &ws;
+	st.read_gl = ws_read_gl;
+	st.list_members = ws_list_members;
+	st.list_keys = ws_list_keys;
+	st.seen = ws_seen;
+	memset(&env, 0, sizeof(env));
+	env.now = time(NULL);
+	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
+	    r->message, r->message_len))
+		o = NULL;
+	ERR_clear_error();
+	return o;
+}
+
+/* Moves the lease on once half of it has gone; returns zero when the
+ * claim is lost or the directory failed. */
+static int
+lease_keep(struct skd_worker *w, const char *id, time_t *lease)
+{
+	time_t now = time(NULL), nl;
+
+	if (now < *lease - w->lease / 2)
+		return 1;
+	nl = now + w->lease;
+	if (!skd_store_renew_lease(w->s, id, w->id, *lease, nl)) {
+		skd_worker_logf(SKD_WLOG_WARNING, id, "lease renewal: %s",
+		    skd_store_errmsg(w->s));
+		return 0;
+	}
+	*lease = nl;
+	return 1;
+}
+
+/* journal writes o's DER on the request (RFC 4528-asserted: only while
+ * this worker holds the claim).  Returns one on success. */
+static int
+journal(struct skd_worker *w, const char *id, const SKD_ENG_OUTCOME *o)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int ok;
+
+	if (!skd_engine_outcome_encode(&der, &der_len, o)) {
+		skd_worker_logf(SKD_WLOG_ERR, id, "cannot encode the outcome");
+		ERR_clear_error();
+		return 0;
+	}
+	ok = skd_store_journal_request(w->s, id, w->id, der, der_len);
+	OPENSSL_free(der);
+	return ok;
+}
+
+static int
+finish(struct skd_worker *w, const char *id, const char *why)
+{
+	if (!skd_store_finish_request(w->s, id, w->id, why)) {
+		if (skd_store_error(w->s) == SKD_STORE_ERR_CONFLICT) {
+			w->stats.lost++;
+			skd_worker_logf(SKD_WLOG_NOTICE, id,
+			    "claim lost before finishing; the new owner "
+			    "finishes it");
+			return 1;
+		}
+		skd_worker_logf(SKD_WLOG_WARNING, id, "finish: %s",
+		    skd_store_errmsg(w->s));
+		return 0;
+	}
+	attempt_forget(w, id);
+	if (why == NULL) {
+		w->stats.processed++;
+		skd_worker_logf(SKD_WLOG_INFO, id, "done");
+	} else {
+		w->stats.failed++;
+		skd_worker_logf(SKD_WLOG_NOTICE, id, "failed: %s", why);
+	}
+	return 1;
+}
+
+/* Takes the request: claim or take-over.  Returns 1 taken, 0 not ours
+ * (*transient says whether to try again later). */
+static int
+take(struct skd_worker *w, const struct skd_store_request *r, time_t *lease,
+    int *transient)
+{
+	time_t now = time(NULL);
+	enum skd_store_err e;
+	int ok;
+
+	*transient = 0;
+	*lease = now + w->lease;
+	if (strcmp(r->state, "pending") == 0) {
+		ok = skd_store_claim_request(w->s, r->id, w->id, *lease);
+	} else if (strcmp(r->state, "claimed") == 0 ||
+	    strcmp(r->state, "journaled") == 0) {
+		if (r->claim_owner == NULL || r->lease_until > now)
+			return 0;	/* someone holds it */
+		ok = skd_store_reclaim_request(w->s, r->id, r->claim_owner,
+		    r->lease_until, w->id, *lease, now);
+		if (ok) {
+			skd_worker_logf(SKD_WLOG_NOTICE, r->id,
+			    "took over from %s (lease ended)", r->claim_owner);
+		}
+	} else {
+		return 0;	/* done or failed */
+	}
+	if (ok)
+		return 1;
+	e = skd_store_error(w->s);
+	if (e == SKD_STORE_ERR_CONFLICT || e == SKD_STORE_ERR_NOT_FOUND) {
+		w->stats.lost++;
+		skd_worker_logf(SKD_WLOG_DEBUG, r->id, "another worker has it");
+		return 0;
+	}
+	*transient = 1;
+	skd_worker_logf(SKD_WLOG_WARNING, r->id, "claim: %s",
+	    skd_store_errmsg(w->s));
+	return 0;
+}
+
+int
+skd_worker_process_one(struct skd_worker *w, const char *id)
+{
+	struct skd_store_request *r = NULL;
+	SKD_ENG_OUTCOME *o = NULL;
+	const char *why;
+	char buf[256];
+	time_t lease;
+	int transient, was_journaled, n, ok = 0;
+
+	if (!skd_store_read_request(w->s, &r, id)) {
+		if (skd_store_error(w->s) == SKD_STORE_ERR_NOT_FOUND)
+			return 1;
+		skd_worker_logf(SKD_WLOG_WARNING, id, "read: %s",
+		    skd_store_errmsg(w->s));
+		return 0;
+	}
+	if (!take(w, r, &lease, &transient)) {
+		ok = !transient;
+		goto out;
+	}
+	was_journaled = strcmp(r->state, "journaled") == 0;
+	n = attempt_bump(w, id);
+	if (n > w->max_attempts || r->attempts >= w->max_attempts) {
+		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
+		    n > r->attempts ? n - 1 : r->attempts);
+		ok = finish(w, id, buf);
+		goto out;
+	}
+	if (was_journaled) {
+		/* A worker died after journaling: apply what it decided,
+		 * never decide again (new KEKs would be drawn). */
+		o = skd_engine_outcome_decode(r->journal, r->journal_len);
+		ERR_clear_error();
+		if (o == NULL) {
+			ok = finish(w, id, "journal unreadable");
+			goto out;
+		}
+		w->stats.replayed++;
+		skd_worker_logf(SKD_WLOG_NOTICE, id,
+		    "applying the journal of a previous attempt");
+	} else {
+		if ((o = run_engine(w, r)) == NULL) {
+			skd_worker_logf(SKD_WLOG_WARNING, id,
+			    "the engine could not decide; retry after the "
+			    "lease");
+			goto transient;
+		}
+		if (!lease_keep(w, id, &lease) || !journal(w, id, o))
+			goto lost_or_transient;
+	}
+	if (!lease_keep(w, id, &lease))
+		goto lost_or_transient;
+	if (!skd_engine_apply(w->s, o)) {
+		skd_worker_logf(SKD_WLOG_WARNING, id,
+		    "apply: %s; retry after the lease",
+		    skd_store_errmsg(w->s));
+		ERR_clear_error();
+		goto transient;
+	}
+	learn_gls(w, o);
+	why = outcome_failure(buf, sizeof(buf), o);
+	ok = finish(w, id, why);
+	goto out;
+ lost_or_transient:
+	if (skd_store_error(w->s) == SKD_STORE_ERR_CONFLICT) {
+		w->stats.lost++;
+		skd_worker_logf(SKD_WLOG_NOTICE, id, "claim lost: %s",
+		    skd_store_errmsg(w->s));
+		ok = 1;
+		goto out;
+	}
+	skd_worker_logf(SKD_WLOG_WARNING, id, "%s; retry after the lease",
+	    skd_store_errmsg(w->s));
+ transient:
+	w->stats.retried++;
+	ok = 0;
+ out:
+	SKD_ENG_OUTCOME_free(o);
+	skd_store_request_free(r);
+	return ok;
+}
+
+/* ---- passes ------------------------------------------------------------- */
+
+struct batch {
+	char	ids[WORKER_BATCH][SKD_STORE_ID_LEN];
+	size_t	n;
+};
+
+static int
+batch_cb(void *arg, const char *id, const char *state)
+{
+	struct batch *b = arg;
+
+	(void)state;
+	if (strlen(id) >= SKD_STORE_ID_LEN)
+		return 0;
+	memcpy(b->ids[b->n++], id, strlen(id) + 1);
+	return b->n == WORKER_BATCH;
+}
+
+static void
+write_status(struct skd_worker *w)
+{
+	char text[256];
+	time_t now = time(NULL);
+
+	(void)snprintf(text, sizeof(text),
+	    "processed=%lu failed=%lu replayed=%lu retried=%lu rekeys=%lu",
+	    w->stats.processed, w->stats.failed, w->stats.replayed,
+	    w->stats.retried, w->stats.rekeys);
+	if (!skd_store_write_status(w->s, w->id, WORKER_VERSION, now, text))
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "status: %s",
+		    skd_store_errmsg(w->s));
+	w->last_status = now;
+}
+
+static void
+run_schedule(struct skd_worker *w)
+{
+	size_t i;
+
+	if (w->rekey_before <= 0)
+		return;
+	for (i = 0; i < w->n_gls && !worker_stop_flag; i++)
+		(void)skd_worker_rekey_due(w, NULL, w->gls[i]);
+}
+
+/* One listing round after another until nothing is left that this worker
+ * could finish; returns zero when the directory could not be listed. */
+static int
+drain(struct skd_worker *w, size_t *out_n)
+{
+	struct batch *b;
+	size_t i, finished, total = 0;
+	unsigned long before;
+	int ok = 0;
+
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return 0;
+	while (!worker_stop_flag) {
+		b->n = 0;
+		if (!skd_store_list_pending(w->s, batch_cb, b, time(NULL),
+		    WORKER_BATCH) && b->n == 0) {
+			skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
+			    skd_store_errmsg(w->s));
+			goto err;
+		}
+		if (b->n == 0)
+			break;
+		before = w->stats.processed + w->stats.failed;
+		for (i = 0; i < b->n && !worker_stop_flag; i++)
+			(void)skd_worker_process_one(w, b->ids[i]);
+		finished = (size_t)(w->stats.processed + w->stats.failed -
+		    before);
+		total += finished;
+		/* Everything listed was someone else's or failed for now:
+		 * the next listing would find the same. */
+		if (finished == 0)
+			break;
+	}
+	ok = 1;
+ err:
+	free(b);
+	if (out_n != NULL)
+		*out_n = total;
+	return ok;
+}
+
+int
+skd_worker_run_once(struct skd_worker *w, size_t *out_n)
+{
+	size_t n = 0;
+	int ok;
+
+	ok = drain(w, &n);
+	run_schedule(w);
+	write_status(w);
+	ERR_clear_error();
+	if (out_n != NULL)
+		*out_n = n;
+	return ok;
+}
+
+/* ---- the GLA-initiated rekey schedule ----------------------------------- */
+
+/*
+ * RFC 5275 4.5.2: for a GL whose keys the GLA controls, the GLA sends new
+ * keys before the outstanding ones run out.  Of several workers exactly one
+ * runs a given GL's rekey in a given slot (lease_seconds long): the slot is
+ * won by adding a replay-cache entry named after the GL and the slot (the
+ * store's atomic add, the same test-and-set the replay check uses).  A
+ * worker that dies holding a slot leaves the GL due, and the next slot's
+ * winner rekeys it.  A key issued less than rekey_before/2 ago does not
+ * make the GL due again (a duration-0 key can end within rekey_before of
+ * its own issue).
+ */
+int
+skd_worker_rekey_due(struct skd_worker *w, int *out_done,
+    const char *gl_name)
+{
+	struct skd_store_gl *gl = NULL;
+	struct skd_store_glkey *keys = NULL;
+	SKD_ENG_OUTCOME *o = NULL;
+	struct skd_engine_env env;
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char slot_key[128];
+	time_t now = time(NULL), last_na = 0, last_nb = 0, slot;
+	size_t n = 0, i;
+	int ok = 0;
+
+	if (out_done != NULL)
+		*out_done = 0;
+	if (!skd_store_read_gl(w->s, &gl, gl_name)) {
+		ok = skd_store_error(w->s) == SKD_STORE_ERR_NOT_FOUND;
+		goto err;
+	}
+	if (gl->rekey_by_glo || (gl->state != NULL &&
+	    strcmp(gl->state, "deleted") == 0)) {
+		ok = 1;
+		goto err;
+	}
+	if (!skd_store_find_glkeys(w->s, &keys, &n, gl_name, NULL))
+		goto err;
+	for (i = 0; i < n; i++) {
+		if (keys[i].not_after > last_na)
+			last_na = keys[i].not_after;
+		if (keys[i].not_before > last_nb)
+			last_nb = keys[i].not_before;
+	}
+	if (n == 0 || last_na > now + w->rekey_before ||
+	    now - last_nb < w->rekey_before / 2) {
+		ok = 1;
+		goto err;
+	}
+	slot = now / w->lease;
+	if (!EVP_Digest(gl_name, strlen(gl_name), md, &md_len, EVP_sha256(),
+	    NULL))
+		goto err;
+	(void)snprintf(slot_key, sizeof(slot_key), "rekey-%lld-", (long long)slot);
+	for (i = 0; i < 16; i++) {
+		(void)snprintf(slot_key + strlen(slot_key), 3, "%02x", md[i]);
+	}
+	if (!skd_store_add_replay(w->s, slot_key, (slot + 2) * w->lease)) {
+		/* Another worker has this slot. */
+		ok = skd_store_error(w->s) == SKD_STORE_ERR_EXISTS;
+		goto err;
+	}
+	memset(&env, 0, sizeof(env));
+	env.now = now;
+	if (!skd_engine_rekey(&o, &w->ecfg, &env, &w->est, gl_name)) {
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "rekey of %s failed",
+		    gl_name);
+		goto err;
+	}
+	if (!skd_engine_apply(w->s, o)) {
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "rekey of %s: apply: %s",
+		    gl_name, skd_store_errmsg(w->s));
+		goto err;
+	}
+	w->stats.rekeys++;
+	skd_worker_logf(SKD_WLOG_INFO, NULL, "GLA-initiated rekey of %s "
+	    "(RFC 5275 4.5.2)", gl_name);
+	if (out_done != NULL)
+		*out_done = 1;
+	ok = 1;
+ err:
+	ERR_clear_error();
+	SKD_ENG_OUTCOME_free(o);
+	skd_store_glkey_list_free(keys, n);
+	skd_store_gl_free(gl);
+	return ok;
+}
+
+/* ---- the service loop --------------------------------------------------- */
+
+static void
+watch_cb(void *arg, const char *dn)
+{
+	struct skd_worker *w = arg;
+
+	(void)dn;
+	/* A report means "look again": the listing decides what is to be
+	 * done, so nothing is missed when reports are coalesced. */
+	w->dirty = 1;
+}
+
+static void
+nap(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	/* A signal ends the nap early: SIGTERM is then seen at once. */
+	(void)nanosleep(&ts, NULL);
+}
+
+int
+skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
+    struct skd_worker *w), void *arg)
+{
+	time_t now, last_pass = 0, last_watch_try = 0;
+	long tick_ms;
+	int timeout_s;
+
+	skd_worker_logf(SKD_WLOG_NOTICE, NULL, "worker %s starting", w->id);
+	/* Requests pending at start-up first. */
+	(void)skd_worker_run_once(w, NULL);
+	last_pass = time(NULL);
+	while (!worker_stop_flag) {
+		if (worker_hup_flag) {
+			worker_hup_flag = 0;
+			skd_worker_logf(SKD_WLOG_NOTICE, NULL, "reloading");
+			if (reload != NULL && !reload(arg, w))
+				skd_worker_logf(SKD_WLOG_ERR, NULL,
+				    "reload failed; keeping the old "
+				    "configuration");
+		}
+		now = time(NULL);
+		if (w->use_watch && w->watch == NULL &&
+		    now - last_watch_try >= 1) {
+			last_watch_try = now;
+			w->watch = skd_store_watch_open(w->s,
+			    SKD_STORE_WATCH_REQUESTS, watch_cb, w);
+			if (w->watch == NULL)
+				skd_worker_logf(SKD_WLOG_WARNING, NULL,
+				    "persistent search unavailable (%s); "
+				    "polling", skd_store_errmsg(w->s));
+			else
+				w->dirty = 1;
+		}
+		if (w->watch != NULL) {
+			timeout_s = (int)((w->poll_ms + 999) / 1000);
+			if (!skd_store_watch_poll(w->watch, NULL, timeout_s)) {
+				skd_worker_logf(SKD_WLOG_WARNING, NULL,
+				    "persistent search lost: %s",
+				    skd_store_errmsg(w->s));
+				skd_store_watch_close(w->watch);
+				w->watch = NULL;
+				nap(w->poll_ms < 1000 ? w->poll_ms : 1000);
+				w->dirty = 1;
+			}
+		} else {
+			tick_ms = w->poll_ms;
+			nap(tick_ms);
+			w->dirty = 1;
+		}
+		if (worker_stop_flag)
+			break;
+		now = time(NULL);
+		/* Expired leases are not reported by the watch: list every
+		 * half lease anyway. */
+		if (w->dirty || now - last_pass >= w->lease / 2) {
+			w->dirty = 0;
+			(void)drain(w, NULL);
+			last_pass = now;
+		}
+		if (now - w->last_status >= (w->lease / 2 > 0 ? w->lease / 2 :
+		    1)) {
+			run_schedule(w);
+			write_status(w);
+		}
+		ERR_clear_error();
+	}
+	write_status(w);
+	skd_worker_logf(SKD_WLOG_NOTICE, NULL, "worker %s stopped "
+	    "(processed %lu, failed %lu)", w->id, w->stats.processed,
+	    w->stats.failed);
+	return 1;
+}
