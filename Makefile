@@ -117,8 +117,11 @@ memcheck: all $(BUILD)/skd-tests
 demo: all
 	tools/demo
 
-bench: all
-	tools/bench
+$(BUILD)/skd-bench-wrap: tests/bench/bench_wrap.c $(BUILD)/libskd.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libskd.a $(LIBS)
+
+bench: all $(BUILD)/skd-bench-wrap
+	BUILD=$(BUILD) tools/bench
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)

@@ -283,8 +283,8 @@ eng_notify_owners(struct eng *e, struct eng_gl *g, int kind, const char *text)
 
 /* glProvideCert to a member (4.10.1): a signed PKIData with a
  * glProvideCert control naming the GL and the member. */
-static int
-provide_cert(struct eng *e, struct eng_gl *g, const struct eng_person *m)
+int
+eng_provide_cert(struct eng *e, struct eng_gl *g, const struct eng_person *m)
 {
 	struct skd_cmc_body *b = NULL;
 	SKD_GL_MANAGE_CERT *pc = NULL;
@@ -782,7 +782,7 @@ ctl_provide_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	if ((idx = eng_find_person(g->members, g->n_members,
 	    pc->glMember->glMemberName)) < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
-	if (!provide_cert(e, g, &g->members[idx]))
+	if (!eng_provide_cert(e, g, &g->members[idx]))
 		return 0;
 	return ok(c);
 }
@@ -813,7 +813,7 @@ ctl_manage_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	if (mc->glMember->certificates == NULL ||
 	    mc->glMember->certificates->pKC == NULL ||
 	    !eng_check_cert(e, mc->glMember->certificates->pKC, NULL, &why)) {
-		if (!provide_cert(e, g, p))
+		if (!eng_provide_cert(e, g, p))
 			return 0;
 		return fail(c, SKD_FAIL_INVALID_CERT,
 		    mc->glMember->certificates == NULL ||
@@ -896,13 +896,104 @@ eng_unit_end(struct eng *e, struct eng_unit *u)
 	return 1;
 }
 
-/* A PKIResponse as the outermost body: member acknowledgements (5.1 2.c)
- * are recognised but not recorded (see skd_engine.h); nothing else is
- * expected from GLOs or members. */
+#define ACK_PREFIX	"glKey received: "
+
+/* One acknowledgement: the cMCStatusInfoExt success a member returns for
+ * a glKey (5.1 2.c), its statusString naming the key id (hex). */
+static int
+one_ack(struct eng *e, X509 *signer, long bpid, const char *key_hex)
+{
+	struct eng_gl *g;
+	GENERAL_NAME *gn = NULL;
+	SKD_ENG_OP *op;
+	char *gl = NULL;
+	size_t i;
+	int rc, ok = 0;
+
+	if (e->st->find_key_gl == NULL)
+		return eng_result_add(e->out, 0, bpid, NID_undef,
+		    SKD_CMC_NO_SUPPORT, -1, -1,
+		    "acknowledgement not recorded: no key lookup");
+	if ((rc = e->st->find_key_gl(e->st->ctx, &gl, key_hex)) < 0)
+		return 0;
+	if (rc == 0)
+		return eng_result_add(e->out, 0, bpid, NID_undef,
+		    SKD_CMC_FAILED, SKD_CMC_BAD_REQUEST, -1, "unknown key");
+	if ((gn = skd_gname_from_text(gl)) == NULL ||
+	    !eng_gl_get(e, &g, gn) || !eng_gl_load_people(e, g))
+		goto err;
+	for (i = 0; i < g->n_members; i++) {
+		if (!skd_gname_match_cert(g->members[i].gn, signer))
+			continue;
+		if ((op = eng_op_add(e->out, SKD_OP_ACK, g->name)) == NULL ||
+		    !eng_set_utf8(&op->name, g->members[i].name) ||
+		    !eng_set_utf8(&op->keyId, key_hex))
+			goto err;
+		ok = eng_result_add(e->out, 0, bpid, NID_undef,
+		    SKD_CMC_SUCCESS, -1, -1, "acknowledged");
+		goto err;
+	}
+	ok = eng_result_add(e->out, 0, bpid, NID_undef, SKD_CMC_FAILED, -1,
+	    SKD_FAIL_NOT_A_MEMBER, NULL);
+ err:
+	free(gl);
+	GENERAL_NAME_free(gn);
+	return ok;
+}
+
+/* A PKIResponse as the outermost body: member acknowledgements; nothing
+ * else is expected from GLOs or members, and nothing is answered. */
 int
 eng_process_response(struct eng *e, const struct skd_layers *l)
 {
-	(void)l;
-	return eng_set_utf8(&e->out->note,
-	    "PKIResponse received; nothing to do");
+	const SKD_PKI_RESPONSE *pr = NULL;
+	X509 *signer = NULL;
+	size_t i;
+	int k, sl, acks = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].type == SKD_LAYER_PKI_RESPONSE) {
+			pr = l->v[i].pki_response;
+			sl = eng_layer_signed_parent(l, (int)i);
+			if (sl >= 0 && l->v[sl].verified != NULL)
+				signer = l->v[sl].verified->signer;
+			break;
+		}
+	}
+	if (pr == NULL || signer == NULL)
+		return eng_set_utf8(&e->out->note, "unsigned PKIResponse");
+	for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(pr->controlSequence); k++) {
+		const SKD_TAGGED_ATTRIBUTE *ta =
+		    sk_SKD_TAGGED_ATTRIBUTE_value(pr->controlSequence, k);
+		SKD_CMC_STATUS_INFO_V2 *si;
+		char *text = NULL;
+		int rc = 1;
+
+		if (OBJ_obj2nid(ta->attrType) !=
+		    skd_asn1_nid(SKD_OID_CMC_STATUS_INFO_V2) ||
+		    sk_ASN1_TYPE_num(ta->attrValues) != 1)
+			continue;
+		si = skd_tagged_attribute_decode1(ta, 0,
+		    ASN1_ITEM_rptr(SKD_CMC_STATUS_INFO_V2));
+		ERR_clear_error();
+		if (si == NULL)
+			continue;
+		if (ASN1_INTEGER_get(si->cMCStatus) == SKD_CMC_SUCCESS &&
+		    si->statusString != NULL &&
+		    (text = eng_str(si->statusString)) != NULL &&
+		    strncmp(text, ACK_PREFIX, strlen(ACK_PREFIX)) == 0) {
+			rc = one_ack(e, signer,
+			    ASN1_INTEGER_get(ta->bodyPartID),
+			    text + strlen(ACK_PREFIX));
+			acks++;
+		}
+		OPENSSL_free(text);
+		SKD_CMC_STATUS_INFO_V2_free(si);
+		if (!rc)
+			return 0;
+	}
+	if (acks == 0)
+		return eng_set_utf8(&e->out->note,
+		    "PKIResponse without acknowledgement; nothing to do");
+	return 1;
 }

@@ -136,6 +136,9 @@ int eng_keys_for_member(struct eng *e, struct eng_gl *g,
 int eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
     struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
     size_t *out_len);
+/* controls.c: a glProvideCert GLA message to member m (4.10.1). */
+int eng_provide_cert(struct eng *e, struct eng_gl *g,
+    const struct eng_person *m);
 /* Names of cert as GeneralName text, pushed onto sk. */
 int eng_cert_names(STACK_OF(ASN1_UTF8STRING) *sk, X509 *cert);
 /* time helpers */

@@ -304,19 +304,31 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	return ok;
 }
 
-/* The members that can receive a key: those with a parsed certificate. */
+/*
+ * The members that can receive a key: those whose certificate still
+ * verifies.  RFC 5275 5.1 1: for the others (expired, revoked since they
+ * joined) the GLA asks for a new certificate with glProvideCert.
+ */
 static const struct eng_person **
-recipients(struct eng_gl *g, size_t *out_n)
+recipients(struct eng *e, struct eng_gl *g, size_t *out_n)
 {
 	const struct eng_person **v;
+	const char *why;
 	size_t i;
 
 	*out_n = 0;
 	if ((v = calloc(g->n_members + 1, sizeof(*v))) == NULL)
 		return NULL;
 	for (i = 0; i < g->n_members; i++) {
-		if (g->members[i].x509 != NULL)
+		if (g->members[i].x509 != NULL &&
+		    eng_check_cert(e, g->members[i].x509, NULL, &why)) {
 			v[(*out_n)++] = &g->members[i];
+			continue;
+		}
+		if (!eng_provide_cert(e, g, &g->members[i])) {
+			free(v);
+			return NULL;
+		}
 	}
 	return v;
 }
@@ -333,7 +345,7 @@ eng_keys_new(struct eng *e, struct eng_gl *g, long count)
 	time_t start = e->now;
 	long i;
 
-	if (kek_len == 0 || (to = recipients(g, &nto)) == NULL)
+	if (kek_len == 0 || (to = recipients(e, g, &nto)) == NULL)
 		goto err;
 	for (i = 0; i < count; i++) {
 		if ((nv = realloc(g->keys, (g->n_keys + 1) * sizeof(*nv))) ==

@@ -427,8 +427,20 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		goto done;
 	}
 	if (top < 0) {
-		/* A PKIResponse: a member's acknowledgement (5.1 2.c) or a
-		 * GLO's review answer; see ack.c. */
+		/*
+		 * A PKIResponse: a member's acknowledgement (5.1 2.c).  One
+		 * that does not verify is noted, never answered (3.2.4.1:
+		 * no badMessageCheck loops).
+		 */
+		if (!check_layers(&e, l, &bad, &bpid, &fail, &why))
+			goto err;
+		if (bad) {
+			if (!eng_result_add(e.out, 0, bpid, NID_undef,
+			    SKD_CMC_FAILED, fail, -1, why) ||
+			    !eng_set_utf8(&e.out->note, why))
+				goto err;
+			goto done;
+		}
 		if (!eng_process_response(&e, l))
 			goto err;
 		goto done;

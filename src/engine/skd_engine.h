@@ -161,6 +161,11 @@ struct skd_engine_state {
 	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
 		    size_t *n, const char *gl_name);
 	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
+	/* Optional (may be NULL): the GL a key id belongs to, for member
+	 * acknowledgements (5.1 2.c), which name the key but not the GL.
+	 * 1 found (*out_gl malloc'd, caller frees with free), 0 none,
+	 * -1 error.  Without it acknowledgements are noted, not recorded. */
+	int	(*find_key_gl)(void *ctx, char **out_gl, const char *key_hex);
 };
 
 /* state_store.c: the interface over a store session (borrowed; must
@@ -361,10 +366,12 @@ void skd_engine_mem_state(struct skd_engine_state *out,
 int skd_engine_mem_apply(struct skd_engine_mem *m, const SKD_ENG_OUTCOME *o);
 
 /* Counters for tests: members (or owners) of gl, keys (distinct key ids)
- * of gl, acks of member; published responses and GLA messages. */
+ * of gl, acknowledgements recorded for member of gl. */
 size_t skd_engine_mem_count(struct skd_engine_mem *m, const char *gl_name,
     enum skd_store_role role);
 size_t skd_engine_mem_count_keys(struct skd_engine_mem *m,
     const char *gl_name);
+size_t skd_engine_mem_count_acks(struct skd_engine_mem *m,
+    const char *gl_name, const char *member);
 
 #endif

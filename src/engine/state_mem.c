@@ -27,7 +27,15 @@ struct mem_replay {
 	time_t	 expires;
 };
 
+struct mem_ack {
+	char	*gl;
+	char	*member;
+	char	*key_id;
+};
+
 struct skd_engine_mem {
+	struct mem_ack		*acks;
+	size_t			 n_acks;
 	struct skd_store_gl	**gls;
 	size_t			 n_gls;
 	struct mem_person	*people;
@@ -108,6 +116,12 @@ skd_engine_mem_free(struct skd_engine_mem *m)
 	for (i = 0; i < m->n_seen; i++)
 		free(m->seen[i].key);
 	free(m->seen);
+	for (i = 0; i < m->n_acks; i++) {
+		OPENSSL_free(m->acks[i].gl);
+		OPENSSL_free(m->acks[i].member);
+		OPENSSL_free(m->acks[i].key_id);
+	}
+	free(m->acks);
 	free(m);
 }
 
@@ -271,6 +285,21 @@ mem_seen(void *ctx, const char *key, time_t expires)
 	return 1;
 }
 
+static int
+mem_find_key_gl(void *ctx, char **out_gl, const char *key)
+{
+	struct skd_engine_mem *m = ctx;
+	size_t i;
+
+	*out_gl = NULL;
+	for (i = 0; i < m->n_keys; i++) {
+		if (strcmp(m->keys[i].k.key_id, key) == 0)
+			return (*out_gl = strdup(m->keys[i].k.gl_name)) !=
+			    NULL ? 1 : -1;
+	}
+	return 0;
+}
+
 void
 skd_engine_mem_state(struct skd_engine_state *out, struct skd_engine_mem *m)
 {
@@ -279,6 +308,7 @@ skd_engine_mem_state(struct skd_engine_state *out, struct skd_engine_mem *m)
 	out->list_members = mem_list_members;
 	out->list_keys = mem_list_keys;
 	out->seen = mem_seen;
+	out->find_key_gl = mem_find_key_gl;
 }
 
 /* ---- applying ---- */
@@ -434,6 +464,40 @@ apply_glkey(struct skd_engine_mem *m, const SKD_ENG_OP *op)
 	return ok;
 }
 
+static int
+apply_ack(struct skd_engine_mem *m, const SKD_ENG_OP *op)
+{
+	struct mem_ack a, *nv;
+	size_t i;
+
+	a.gl = eng_str(op->glName);
+	a.member = eng_str(op->name);
+	a.key_id = eng_str(op->keyId);
+	if (a.gl == NULL || a.member == NULL || a.key_id == NULL)
+		goto err;
+	for (i = 0; i < m->n_acks; i++) {
+		if (strcmp(m->acks[i].gl, a.gl) == 0 &&
+		    strcmp(m->acks[i].member, a.member) == 0 &&
+		    strcmp(m->acks[i].key_id, a.key_id) == 0)
+			goto err_ok;
+	}
+	if ((nv = grow(m->acks, m->n_acks, sizeof(*nv))) == NULL)
+		goto err;
+	m->acks = nv;
+	nv[m->n_acks++] = a;
+	return 1;
+ err_ok:
+	OPENSSL_free(a.gl);
+	OPENSSL_free(a.member);
+	OPENSSL_free(a.key_id);
+	return 1;
+ err:
+	OPENSSL_free(a.gl);
+	OPENSSL_free(a.member);
+	OPENSSL_free(a.key_id);
+	return 0;
+}
+
 int
 skd_engine_mem_apply(struct skd_engine_mem *m, const SKD_ENG_OUTCOME *o)
 {
@@ -477,8 +541,11 @@ skd_engine_mem_apply(struct skd_engine_mem *m, const SKD_ENG_OUTCOME *o)
 		case SKD_OP_GLKEY_PUT:
 			ok = apply_glkey(m, op);
 			break;
+		case SKD_OP_ACK:
+			ok = apply_ack(m, op);
+			break;
 		default:
-			/* Responses, messages, acks: nothing to keep. */
+			/* Responses and messages: nothing to keep. */
 			break;
 		}
 		if (!ok)
@@ -518,6 +585,20 @@ skd_engine_mem_count_keys(struct skd_engine_mem *m, const char *gl)
 				dup = 1;
 		}
 		n += !dup;
+	}
+	return n;
+}
+
+size_t
+skd_engine_mem_count_acks(struct skd_engine_mem *m, const char *gl_name,
+    const char *member)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->n_acks; i++) {
+		if (strcmp(m->acks[i].gl, gl_name) == 0 &&
+		    strcmp(m->acks[i].member, member) == 0)
+			n++;
 	}
 	return n;
 }

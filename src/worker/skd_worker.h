@@ -183,6 +183,11 @@ int skd_worker_run_once(struct skd_worker *w, size_t *out_n);
 int skd_worker_rekey_due(struct skd_worker *w, int *out_done,
     const char *gl_name);
 
+/* skd_worker_set_clock_offset moves the clock the engine and the rekey
+ * schedule see by seconds (leases keep the real clock): for tests and
+ * drills only. */
+void skd_worker_set_clock_offset(struct skd_worker *w, long seconds);
+
 /* skd_worker_add_gl tells the schedule about a GL name (the worker also
  * learns them from every outcome it applies).  Returns one on success. */
 int skd_worker_add_gl(struct skd_worker *w, const char *gl_name);

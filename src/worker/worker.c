@@ -90,6 +90,7 @@ struct skd_worker {
 	char			**gls;
 	size_t			 n_gls;
 	time_t			 started;
+	long			 clock_offset;
 	time_t			 last_status;
 };
 
@@ -397,6 +398,19 @@ skd_worker_store(struct skd_worker *w)
 	return w->s;
 }
 
+void
+skd_worker_set_clock_offset(struct skd_worker *w, long seconds)
+{
+	w->clock_offset = seconds;
+}
+
+/* The clock the engine and the schedule see. */
+static time_t
+worker_now(const struct skd_worker *w)
+{
+	return time(NULL) + w->clock_offset;
+}
+
 int
 skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
     const struct skd_worker_config *cfg)
@@ -608,7 +622,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	st.list_keys = ws_list_keys;
 	st.seen = ws_seen;
 	memset(&env, 0, sizeof(env));
-	env.now = time(NULL);
+	env.now = worker_now(w);
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;
@@ -915,9 +929,10 @@ skd_worker_run_once(struct skd_worker *w, size_t *out_n)
  * won by adding a replay-cache entry named after the GL and the slot (the
  * store's atomic add, the same test-and-set the replay check uses).  A
  * worker that dies holding a slot leaves the GL due, and the next slot's
- * winner rekeys it.  A key issued less than rekey_before/2 ago does not
- * make the GL due again (a duration-0 key can end within rekey_before of
- * its own issue).
+ * winner rekeys it.  The GL is due when its newest key ends within
+ * rekey_before and has lived at least half its life: a short key (a
+ * duration-0 key near the end of a month) is then not replaced again and
+ * again.
  */
 int
 skd_worker_rekey_due(struct skd_worker *w, int *out_done,
@@ -930,7 +945,7 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 	unsigned char md[32];
 	unsigned int md_len = 0;
 	char slot_key[128];
-	time_t now = time(NULL), last_na = 0, last_nb = 0, slot;
+	time_t now = worker_now(w), last_na = 0, last_nb = 0, slot;
 	size_t n = 0, i;
 	int ok = 0;
 
@@ -947,14 +962,18 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 	}
 	if (!skd_store_find_glkeys(w->s, &keys, &n, gl_name, NULL))
 		goto err;
+	/* The newest key (latest notBefore) is the one that must not run
+	 * out. */
 	for (i = 0; i < n; i++) {
-		if (keys[i].not_after > last_na)
-			last_na = keys[i].not_after;
-		if (keys[i].not_before > last_nb)
+		if (keys[i].not_before > last_nb ||
+		    (keys[i].not_before == last_nb &&
+		    keys[i].not_after > last_na)) {
 			last_nb = keys[i].not_before;
+			last_na = keys[i].not_after;
+		}
 	}
 	if (n == 0 || last_na > now + w->rekey_before ||
-	    now - last_nb < w->rekey_before / 2) {
+	    (now - last_nb) * 2 < last_na - last_nb) {
 		ok = 1;
 		goto err;
 	}

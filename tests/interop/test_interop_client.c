@@ -207,6 +207,31 @@ START_TEST(test_request_files)
 	skd_layers_free(l);
 	OPENSSL_free(der);
 	free(out);
+	out = NULL;
+
+	/* --members-file: one glAddMember per line, certificates attached */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "printf '# staff\\n"
+	    "email:alice@example.com %s\\n\\nemail:bob@example.com\\n' "
+	    "> %s/members && '%s' glo add-member --gl %s --members-file "
+	    "%s/members --cert %s --key %s --out %s/add.der", skd_test_pki_id(
+	    SKD_TP_ALICE)->cert_path, dir, skd_test_bin(), GL, dir,
+	    glo->cert_path, glo->key_path, dir), 0);
+	ck_assert_int_eq(skd_test_run(&out, NULL, "openssl cms -verify "
+	    "-inform DER -in %s/add.der -CAfile %s/ca.crt -purpose any "
+	    "-out %s/add.body 2>/dev/null && openssl asn1parse -inform DER "
+	    "-in %s/add.body | grep -c ':1.2.840.113549.1.9.16.8.3'", dir,
+	    pki->dir, dir, dir), 0);
+	ck_assert_int_eq(atoi(out), 2);
+	free(out);
+	out = NULL;
+	/* a bad line is named, nothing is written */
+	ck_assert_int_eq(skd_test_run(&out, NULL, "printf 'email:a@b\\n"
+	    "nobody\\n' > %s/bad && '%s' glo add-member --gl %s "
+	    "--members-file %s/bad --cert %s --key %s --out %s/bad.der 2>&1; "
+	    "test ! -e %s/bad.der", dir, skd_test_bin(), GL, dir,
+	    glo->cert_path, glo->key_path, dir, dir), 0);
+	ck_assert_msg(strstr(out, "line 2") != NULL, "%s", out);
+	free(out);
 	skd_test_rmdir(dir);
 	skd_test_assert_no_ossl_errors();
 }

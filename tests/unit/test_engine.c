@@ -1080,6 +1080,134 @@ START_TEST(test_shards)
 }
 END_TEST
 
+/* Builds and seals alice's (or who's) acknowledgement of key_hex. */
+static unsigned char *
+ack_message(enum skd_test_who who, const char *key_hex, time_t t,
+    size_t *out_len)
+{
+	struct skd_cmc_body *b = skd_cmc_body_new(1);
+	struct skd_cmc_protect p;
+	unsigned char *body = NULL, *der = NULL;
+	char text[128];
+	size_t blen = 0;
+	long one = 1;
+
+	ck_assert_ptr_nonnull(b);
+	snprintf(text, sizeof(text), "glKey received: %s", key_hex);
+	ck_assert_int_gt(skd_cmc_body_add_status(b, SKD_CMC_SUCCESS, &one, 1,
+	    text, -1, -1), 0);
+	memset(&p, 0, sizeof(p));
+	p.signer = skd_test_pki_id(who)->cert;
+	p.key = skd_test_pki_id(who)->key;
+	p.signing_time = t;
+	ck_assert(skd_cmc_body_encode(b, &body, &blen));
+	ck_assert(skd_cmc_protect(&der, out_len, 1, body, blen, &p));
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	return der;
+}
+
+START_TEST(test_member_ack)
+{
+	struct fx f;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_OP *op;
+	unsigned char *der;
+	char kid[64], alice[128];
+	size_t len;
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	ck_assert(skd_engine_mem_apply(f.mem, o));
+	op = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, 0);
+	snprintf(kid, sizeof(kid), "%s", (char *)op->glKey->keyId->data);
+	SKD_ENG_OUTCOME_free(o);
+	te_who_text(alice, sizeof(alice), W(ALICE));
+	/* 5.1 2.c: alice acknowledges; recorded, not answered */
+	der = ack_message(W(ALICE), kid, TE_NOW, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_ACK), 1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 0);
+	SKD_ENG_OUTCOME_free(o);
+	ck_assert_int_eq((int)skd_engine_mem_count_acks(f.mem, TE_GL, alice),
+	    1);
+	/* bob is no member; an unknown key id is refused */
+	der = ack_message(W(BOB), kid, TE_NOW, &len);
+	o = run(&f, der, len);
+	expect(o, 0, FAILED, -1, SKD_FAIL_NOT_A_MEMBER);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
+	SKD_ENG_OUTCOME_free(o);
+	der = ack_message(W(ALICE), "00ff", TE_NOW, &len);
+	o = run(&f, der, len);
+	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
+	SKD_ENG_OUTCOME_free(o);
+	/* an acknowledgement outside the time window is only noted */
+	der = ack_message(W(ALICE), kid, TE_NOW - 3600, &len);
+	o = run(&f, der, len);
+	expect(o, 0, FAILED, SKD_CMC_BAD_TIME, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_revoked_member_at_rekey)
+{
+	struct fx f;
+	SKD_ENG_OUTCOME *o, *seed;
+	SKD_ENG_OP *op;
+	unsigned char *der = NULL;
+	char rv[128];
+	size_t i;
+	int n;
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	/* A member whose certificate was revoked after it joined. */
+	seed = SKD_ENG_OUTCOME_new();
+	ck_assert_ptr_nonnull(seed);
+	op = SKD_ENG_OP_new();
+	ck_assert(ASN1_INTEGER_set(op->type, SKD_OP_MEMBER_ADD));
+	ck_assert(ASN1_STRING_set(op->glName, TE_GL, -1));
+	op->member = SKD_ENG_MEMBER_new();
+	te_who_text(rv, sizeof(rv), W(REVOKED));
+	ck_assert(ASN1_STRING_set(op->member->name, rv, -1));
+	n = i2d_X509(skd_test_pki_id(W(REVOKED))->cert, &der);
+	op->member->cert = ASN1_OCTET_STRING_new();
+	ck_assert(ASN1_OCTET_STRING_set(op->member->cert, der, n));
+	OPENSSL_free(der);
+	ck_assert(sk_SKD_ENG_OP_push(seed->ops, op));
+	ck_assert(skd_engine_mem_apply(f.mem, seed));
+	SKD_ENG_OUTCOME_free(seed);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	/* 2 keys for alice and dave only; one glProvideCert to the other,
+	 * then the rekey notice to glo1 */
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    4);
+	for (i = 0; i < 4; i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		ck_assert(!names(k, W(REVOKED)));
+	}
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_MESSAGE),
+	    1 + 1);
+	{
+		const SKD_ENG_OP *m = skd_engine_outcome_find(o,
+		    SKD_OP_MESSAGE, 0);
+
+		ck_assert_int_eq(ASN1_INTEGER_get(m->publish->kind),
+		    SKD_MSG_PROVIDE_CERT);
+		ck_assert_str_eq((char *)sk_ASN1_UTF8STRING_value(
+		    m->publish->recipients, 0)->data, rv);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1110,6 +1238,8 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_query_answer);
 	tcase_add_test(tc, test_refresh_resends);
 	tcase_add_test(tc, test_shards);
+	tcase_add_test(tc, test_member_ack);
+	tcase_add_test(tc, test_revoked_member_at_rekey);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,1084 @@
+/*
+ * test_worker.c: the GLA worker against a real slapd: the configuration
+ * file, a glUseKEK end to end, malformed requests, kill -9 at random
+ * points, two workers side by side, slapd restarted mid-run, the
+ * GLA-initiated rekey schedule with two workers, and the idle latency.
+ *
+ * Worker child processes run the real daemon ($SKD_BIN gla run); the
+ * in-process ones use the library (skd_worker_run_once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "client/skd_client.h"
+#include "engine/skd_engine.h"
+#include "test_store_common.h"
+#include "worker/skd_worker.h"
+
+/* Requests the kill -9 and two-worker tests push through (see the
+ * report: 1,000 would take several minutes on 2 cores). */
+#ifndef WORKER_TEST_N
+#define WORKER_TEST_N 200
+#endif
+
+static char *tmp;		/* per test process */
+
+static void
+worker_fixture(void)
+{
+	(void)skd_test_stack_get();
+}
+
+static void
+tmp_setup(void)
+{
+	tmp = skd_test_tmpdir();
+	ck_assert_ptr_nonnull(tmp);
+}
+
+static void
+tmp_teardown(void)
+{
+	skd_test_rmdir(tmp);
+	tmp = NULL;
+}
+
+static const char *
+env(const char *k)
+{
+	const char *v;
+
+	ck_assert_msg(skd_test_stack_get() != NULL, "no directory stack");
+	v = skd_test_stack_env(k);
+	ck_assert_msg(v != NULL, "stack env lacks %s", k);
+	return v;
+}
+
+static void
+pki_path(char *out, size_t len, const char *file)
+{
+	snprintf(out, len, "%s/%s", env("SKD_PKI_DIR"), file);
+}
+
+/* Writes a worker configuration for the stack (extra lines appended);
+ * returns its path (malloc'd). */
+static char *
+write_config(const char *name, const char *extra)
+{
+	char pw[4096], *path, *text;
+	const char *pki = env("SKD_PKI_DIR");
+	int n;
+
+	snprintf(pw, sizeof(pw), "%s/gla.pw", tmp);
+	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
+	    strlen(env("SKD_GLA_PW"))));
+	n = asprintf(&text,
+	    "# worker test configuration\n"
+	    "ldap_uri = %s\n"
+	    "bind = simple\n"
+	    "bind_dn = %s\n"
+	    "bind_password_file = %s\n"
+	    "base_dn = %s\n"
+	    "gla_cert = %s/gla.crt\n"
+	    "gla_key = %s/gla.key\n"
+	    "issuer_cert = %s/ca.crt\n"
+	    "issuer_key = %s/ca.key\n"
+	    "ca_file = %s/ca.crt\n"
+	    "crl_file = %s/crl.pem\n"
+	    "poll_interval_ms = 100\n"
+	    "log_level = warning\n"
+	    "%s",
+	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
+	    pki, pki, pki, pki, pki, pki, extra != NULL ? extra : "");
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_gt(asprintf(&path, "%s/%s.conf", tmp, name), 0);
+	ck_assert(skd_test_write_file(path, text, strlen(text)));
+	free(text);
+	return path;
+}
+
+static struct skd_worker *
+worker_new(const char *conf)
+{
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+	char err[512];
+
+	c = skd_worker_config_load(err, sizeof(err), conf);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, c->log_level);
+	w = skd_worker_new(err, sizeof(err), c);
+	ck_assert_msg(w != NULL, "worker: %s", err);
+	skd_worker_config_free(c);
+	return w;
+}
+
+static struct skd_client_ident *
+ident(const char *name)
+{
+	struct skd_client_ident *id;
+	struct skd_client_error e;
+	char c[4096], k[4096], f[64];
+
+	snprintf(f, sizeof(f), "%s.crt", name);
+	pki_path(c, sizeof(c), f);
+	snprintf(f, sizeof(f), "%s.key", name);
+	pki_path(k, sizeof(k), f);
+	id = skd_client_ident_load(c, k, &e);
+	ck_assert_msg(id != NULL, "%s: %s", name, e.msg);
+	return id;
+}
+
+static X509_STORE *
+trust(void)
+{
+	X509_STORE *st;
+	char p[4096];
+
+	ck_assert_ptr_nonnull(st = X509_STORE_new());
+	pki_path(p, sizeof(p), "ca.crt");
+	ck_assert_int_eq(X509_STORE_load_file(st, p), 1);
+	return st;
+}
+
+/* A signed request made of the given controls (built by the caller). */
+static unsigned char *
+protect(size_t *out_len, struct skd_client_request *r,
+    const struct skd_client_ident *by)
+{
+	struct skd_client_error e;
+	unsigned char *der = NULL;
+
+	ck_assert_msg(skd_client_request_protect(&der, out_len, r, by, NULL, 0,
+	    time(NULL), &e), "protect: %s", e.msg);
+	return der;
+}
+
+static unsigned char *
+build_query(size_t *out_len, const struct skd_client_ident *by)
+{
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	SKD_GLA_QUERY_REQUEST *q;
+	unsigned char *der;
+
+	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
+	ck_assert_ptr_nonnull(q = skd_client_new_alg_query(&e));
+	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GLA_QUERY_REQUEST,
+	    q), 0);
+	der = protect(out_len, r, by);
+	SKD_GLA_QUERY_REQUEST_free(q);
+	skd_client_request_free(r);
+	return der;
+}
+
+static void
+add_member_control(struct skd_client_request *r, const char *gl,
+    const char *who, X509 *cert)
+{
+	struct skd_client_error e;
+	struct skd_client_party p;
+	SKD_GL_ADD_MEMBER *am;
+	char name[128];
+
+	snprintf(name, sizeof(name), "email:%s@example.com", who);
+	p.name = name;
+	p.address = name;
+	p.cert = cert;
+	ck_assert_msg((am = skd_client_new_add_member(gl, &p, &e)) != NULL,
+	    "%s", e.msg);
+	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_ADD_MEMBER, am),
+	    0);
+	SKD_GL_ADD_MEMBER_free(am);
+}
+
+/* glUseKEK for gl by glo1 (unmanaged, 1-day keys, one generation), with
+ * glAddMember for each name in members[]. */
+static unsigned char *
+build_create(size_t *out_len, const char *gl, const char *const *members,
+    size_t n)
+{
+	struct skd_client_gl_params p = { gl, NULL, SKD_GL_UNMANAGED, 0, 1,
+	    -1, 0, -1 };
+	struct skd_client_ident *glo = ident("glo1"), *m;
+	struct skd_client_party owner = { "email:glo1@example.com", NULL,
+	    glo->cert };
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	SKD_GL_USE_KEK *u;
+	unsigned char *der;
+	size_t i;
+
+	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
+	ck_assert_msg((u = skd_client_new_use_kek(&p, &owner, 1, &e)) != NULL,
+	    "%s", e.msg);
+	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_USE_KEK, u), 0);
+	SKD_GL_USE_KEK_free(u);
+	for (i = 0; i < n; i++) {
+		m = ident(members[i]);
+		add_member_control(r, gl, members[i], m->cert);
+		skd_client_ident_free(m);
+	}
+	der = protect(out_len, r, glo);
+	skd_client_request_free(r);
+	skd_client_ident_free(glo);
+	return der;
+}
+
+static unsigned char *
+build_add(size_t *out_len, const char *gl, const char *who)
+{
+	struct skd_client_ident *glo = ident("glo1"), *m = ident(who);
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	unsigned char *der;
+
+	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
+	add_member_control(r, gl, who, m->cert);
+	der = protect(out_len, r, glo);
+	skd_client_request_free(r);
+	skd_client_ident_free(m);
+	skd_client_ident_free(glo);
+	return der;
+}
+
+static void
+submit(struct skd_store *s, char id[SKD_STORE_ID_LEN],
+    const unsigned char *der, size_t len)
+{
+	ck_assert_msg(skd_store_add_request(s, id, der, len,
+	    env("SKD_GLO1_DN")), "submit: %s", skd_store_errmsg(s));
+}
+
+static char *
+request_state(struct skd_store *s, const char *id, char **out_error)
+{
+	struct skd_store_request *r = NULL;
+	char *st;
+
+	ck_assert_msg(skd_store_read_request(s, &r, id), "read %s: %s", id,
+	    skd_store_errmsg(s));
+	st = strdup(r->state);
+	if (out_error != NULL)
+		*out_error = r->error != NULL ? strdup(r->error) : NULL;
+	skd_store_request_free(r);
+	return st;
+}
+
+static void
+assert_state(struct skd_store *s, const char *id, const char *want)
+{
+	char *st = request_state(s, id, NULL);
+
+	ck_assert_msg(strcmp(st, want) == 0, "request %s is %s, not %s", id,
+	    st, want);
+	free(st);
+}
+
+/* Checks the response to the request der: one message, verified against
+ * the CA, nonce and transactionId echoed; returns one when every status
+ * is success. */
+static int
+check_response(struct skd_store *s, const char *id, const unsigned char *der,
+    size_t len, const struct skd_client_ident *by, X509_STORE *ts)
+{
+	struct skd_store_blob *msgs = NULL;
+	struct skd_client_expect exp;
+	struct skd_client_hold *hold = NULL;
+	struct skd_client_response *resp = NULL;
+	struct skd_client_error e;
+	size_t n = 0;
+	int ok;
+
+	ck_assert_msg(skd_store_read_response(s, &msgs, &n, id),
+	    "response to %s: %s", id, skd_store_errmsg(s));
+	ck_assert_uint_eq(n, 1);
+	memset(&exp, 0, sizeof(exp));
+	ck_assert_msg(skd_client_request_expect(&exp, &hold, der, len, by, &e),
+	    "%s", e.msg);
+	exp.trust = ts;
+	exp.now = time(NULL);
+	exp.ident = by;
+	ck_assert_msg(skd_client_response_check(&resp, msgs[0].data,
+	    msgs[0].len, &exp, &e), "response to %s: %s", id, e.msg);
+	ok = skd_client_response_ok(resp);
+	skd_client_response_free(resp);
+	skd_client_hold_free(hold);
+	skd_store_blobs_free(msgs, n);
+	return ok;
+}
+
+static char *
+gl_name(void)
+{
+	char id[SKD_STORE_ID_LEN], *p;
+
+	skd_store_new_id(id);
+	ck_assert_int_gt(asprintf(&p, "email:gl-%.8s@example.com", id), 0);
+	return p;
+}
+
+/* ---- child workers ------------------------------------------------------ */
+
+static pid_t
+spawn_worker(const char *conf, const char *wid)
+{
+	char log[4096];
+	pid_t pid;
+	int fd;
+
+	snprintf(log, sizeof(log), "%s/%s.log", tmp, wid);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+			close(fd);
+		}
+		execl(skd_test_bin(), "skd", "gla", "run", "--config", conf,
+		    "--worker-id", wid, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+reap(pid_t pid)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Requests among ids[] not yet finished (done or failed). */
+static size_t
+unfinished(struct skd_store *s, char (*ids)[SKD_STORE_ID_LEN], size_t n)
+{
+	size_t i, left = 0;
+	char *st;
+
+	for (i = 0; i < n; i++) {
+		st = request_state(s, ids[i], NULL);
+		if (strcmp(st, "done") != 0 && strcmp(st, "failed") != 0)
+			left++;
+		free(st);
+	}
+	return left;
+}
+
+/* ---- config ------------------------------------------------------------- */
+
+static void
+assert_config_error(const char *text, const char *want)
+{
+	char path[4096], err[512];
+	struct skd_worker_config *c;
+
+	snprintf(path, sizeof(path), "%s/bad.conf", tmp);
+	ck_assert(skd_test_write_file(path, text, strlen(text)));
+	c = skd_worker_config_load(err, sizeof(err), path);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0 &&
+	    strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+}
+
+START_TEST(test_config)
+{
+	struct skd_worker_config *c;
+	char *path, err[512];
+	static const char base[] =
+	    "ldap_uri = ldap://127.0.0.1:1\nbase_dn = ou=skd\n"
+	    "gla_cert = a\ngla_key = b\nca_file = c\nbind = external\n";
+	char buf[1024];
+
+	path = write_config("good", "lease_seconds = 7\nretention = 30\n"
+	    "rekey_before = 3600\nworker_id = w-1\nshard_size = 9\n"
+	    "log = syslog\n   # indented comment\n\nwatch = no\n");
+	c = skd_worker_config_load(err, sizeof(err), path);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->ldap_uri, env("SKD_LDAP_URI"));
+	ck_assert_int_eq(c->bind, SKD_STORE_BIND_SIMPLE);
+	ck_assert_int_eq(c->lease_seconds, 7);
+	ck_assert_int_eq(c->retention_days, 30);
+	ck_assert_int_eq(c->rekey_before, 3600);
+	ck_assert_int_eq(c->shard_size, 9);
+	ck_assert_int_eq(c->poll_interval_ms, 100);
+	ck_assert_int_eq(c->log, SKD_WORKER_LOG_SYSLOG);
+	ck_assert_int_eq(c->log_level, SKD_WLOG_WARNING);
+	ck_assert_int_eq(c->watch, 0);
+	ck_assert_str_eq(c->worker_id, "w-1");
+	ck_assert_int_eq(c->max_attempts, SKD_WORKER_DEFAULT_ATTEMPTS);
+	skd_worker_config_free(c);
+	free(path);
+
+	snprintf(buf, sizeof(buf), "%s\nlease_seconds = ten\n", base);
+	assert_config_error(buf, ":8: lease_seconds: not a number");
+	snprintf(buf, sizeof(buf), "%slease_seconds = 1\n", base);
+	assert_config_error(buf, ":7: lease_seconds: out of range");
+	snprintf(buf, sizeof(buf), "%sfrobnicate = 1\n", base);
+	assert_config_error(buf, ":7: unknown key 'frobnicate'");
+	snprintf(buf, sizeof(buf), "%sjust words\n", base);
+	assert_config_error(buf, ":7: expected key = value");
+	snprintf(buf, sizeof(buf), "%sbase_dn = again\n", base);
+	assert_config_error(buf, ":7: base_dn given twice");
+	snprintf(buf, sizeof(buf), "%slog = file\n", base);
+	assert_config_error(buf, ":7: log: log must be stderr or syslog");
+	snprintf(buf, sizeof(buf), "%sretention = forever\n", base);
+	assert_config_error(buf, ":7: retention: retention must be keep");
+	snprintf(buf, sizeof(buf), "%sissuer_cert = x\n", base);
+	assert_config_error(buf, "issuer_cert and issuer_key go together");
+	assert_config_error("ldap_uri = x\n", "missing required key base_dn");
+	assert_config_error("ldap_uri = x\nbase_dn = y\ngla_cert = a\n"
+	    "gla_key = b\nca_file = c\n", "bind = simple needs bind_dn");
+	ck_assert_ptr_null(skd_worker_config_load(err, sizeof(err),
+	    "/nonexistent/skd.conf"));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/skd.conf: "));
+}
+END_TEST
+
+/* ---- end to end --------------------------------------------------------- */
+
+START_TEST(test_use_kek_end_to_end)
+{
+	static const char *const members[] = { "alice", "bob" };
+	static const char *const who[] = { "email:alice@example.com",
+	    "email:bob@example.com" };
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1"), *m;
+	struct skd_client_glkey_opts o;
+	struct skd_client_error e;
+	struct skd_client_key *keys = NULL;
+	struct skd_store_glkey *gk = NULL;
+	struct skd_worker_stats st;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf;
+	size_t len, n = 0, nk = 0, i;
+
+	conf = write_config("e2e", NULL);
+	w = worker_new(conf);
+	der = build_create(&len, gl, members, 2);
+	submit(glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, &n));
+	ck_assert_uint_ge(n, 1);
+	assert_state(gla, id, "done");
+	ck_assert_msg(check_response(gla, id, der, len, glo1, ts),
+	    "glUseKEK + glAddMember did not succeed");
+	skd_worker_get_stats(&st, w);
+	ck_assert_uint_ge(st.processed, 1);
+
+	/* Each member finds its glKey with the indexed search and unwraps
+	 * the KEK with its own private key. */
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(skd_store_find_glkeys(gla, &gk, &n, gl, who[i]),
+		    "%s", skd_store_errmsg(gla));
+		ck_assert_uint_ge(n, 1);
+		m = ident(members[i]);
+		memset(&o, 0, sizeof(o));
+		o.trust = ts;
+		o.now = time(NULL);
+		o.max_future = 300;
+		o.gl_name = gl;
+		o.ident = m;
+		ck_assert_msg(skd_client_glkey_open(&keys, &nk, gk[0].message,
+		    gk[0].message_len, &o, &e), "%s: %s", members[i], e.msg);
+		ck_assert_uint_ge(nk, 1);
+		ck_assert_uint_ge(keys[0].kek_len, 16);
+		skd_client_keys_free(keys, nk);
+		skd_client_ident_free(m);
+		skd_store_glkey_list_free(gk, n);
+	}
+	/* Nothing left for a second pass. */
+	ck_assert(skd_worker_run_once(w, &n));
+	assert_state(gla, id, "done");
+
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	skd_client_ident_free(glo1);
+	skd_worker_free(w);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+	free(gl);
+}
+END_TEST
+
+START_TEST(test_malformed_then_next)
+{
+	static const unsigned char garbage[] = "\x30\x82\xff\xff not DER";
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	X509_STORE *ts = trust();
+	struct skd_worker *w;
+	unsigned char *der, rnd[64];
+	char bad[SKD_STORE_ID_LEN], junk[SKD_STORE_ID_LEN];
+	char good[SKD_STORE_ID_LEN], *conf, *st, *why = NULL;
+	size_t len;
+
+	conf = write_config("bad", NULL);
+	w = worker_new(conf);
+	submit(glo, bad, garbage, sizeof(garbage) - 1);
+	ck_assert_int_eq(RAND_bytes(rnd, sizeof(rnd)), 1);
+	submit(glo, junk, rnd, sizeof(rnd));
+	der = build_query(&len, glo1);
+	submit(glo, good, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+
+	/* Unparsable: failed with a reason, not retried. */
+	st = request_state(gla, bad, &why);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(why);
+	ck_assert_uint_gt(strlen(why), 0);
+	free(st);
+	free(why);
+	st = request_state(gla, junk, NULL);
+	ck_assert_str_eq(st, "failed");
+	free(st);
+	/* The worker went on with the next one. */
+	assert_state(gla, good, "done");
+	ck_assert(check_response(gla, good, der, len, glo1, ts));
+
+	/* The same signed message again is a replay: answered with a
+	 * failure and finished as failed. */
+	submit(glo, junk, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	st = request_state(gla, junk, &why);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(strstr(why, "replay"));
+	ck_assert(!check_response(gla, junk, der, len, glo1, ts));
+	free(st);
+	free(why);
+
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	skd_client_ident_free(glo1);
+	skd_worker_free(w);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* A worker that took a request and died after journaling is replaced by
+ * one that applies the journal: same response, no second decision. */
+START_TEST(test_journal_replayed_not_reprocessed)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1"), *glai = ident("gla");
+	struct skd_store_request *r = NULL;
+	struct skd_engine_state est;
+	struct skd_engine_env envv;
+	struct skd_engine_config ec;
+	SKD_ENG_OUTCOME *o = NULL;
+	struct skd_worker_stats st;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	unsigned char *der, *j = NULL;
+	char id[SKD_STORE_ID_LEN], *conf;
+	size_t len, jlen = 0;
+	time_t now = time(NULL);
+
+	conf = write_config("journal", "lease_seconds = 2\n");
+	w = worker_new(conf);
+	der = build_query(&len, glo1);
+	submit(glo, id, der, len);
+
+	/* "Dead worker": claims, decides with the engine, journals, dies. */
+	ck_assert(skd_store_claim_request(gla, id, "dead-worker", now - 1));
+	memset(&ec, 0, sizeof(ec));
+	ec.gla_cert = glai->cert;
+	ec.gla_key = glai->key;
+	ec.trust = ts;
+	skd_engine_state_store(&est, gla);
+	memset(&envv, 0, sizeof(envv));
+	envv.now = now;
+	ck_assert(skd_engine_process(&o, &ec, &envv, &est, id, der, len));
+	ck_assert(skd_engine_outcome_encode(&j, &jlen, o));
+	ck_assert(skd_store_journal_request(gla, id, "dead-worker", j, jlen));
+
+	ck_assert(skd_worker_run_once(w, NULL));
+	ck_assert_msg(skd_store_read_request(gla, &r, id), "%s",
+	    skd_store_errmsg(gla));
+	ck_assert_str_eq(r->state, "done");
+	ck_assert_str_eq(r->claim_owner, skd_worker_id(w));
+	/* The journal is the dead worker's, untouched. */
+	ck_assert_uint_eq(r->journal_len, jlen);
+	ck_assert_mem_eq(r->journal, j, jlen);
+	skd_worker_get_stats(&st, w);
+	ck_assert_uint_eq(st.replayed, 1);
+	ck_assert(check_response(gla, id, der, len, glo1, ts));
+
+	skd_store_request_free(r);
+	skd_client_ident_free(glai);
+	SKD_ENG_OUTCOME_free(o);
+	OPENSSL_free(j);
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	skd_client_ident_free(glo1);
+	skd_worker_free(w);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* ---- many requests: kill -9, two workers, slapd restart ----------------- */
+
+struct batch {
+	char		 gl[128];
+	size_t		 n;
+	char		(*ids)[SKD_STORE_ID_LEN];
+	unsigned char	**der;
+	size_t		*len;
+	const char	*added[3];	/* members added by the batch */
+};
+
+/* A GL with alice and bob (created and processed now), then n requests:
+ * three glAddMember (carol, dave, erin) among n-3 glaQueryRequests. */
+static void
+batch_make(struct batch *b, struct skd_store *glo, size_t n,
+    struct skd_worker *w)
+{
+	static const char *const members[] = { "alice", "bob" };
+	struct skd_client_ident *glo1 = ident("glo1");
+	char id[SKD_STORE_ID_LEN], *gl = gl_name();
+	unsigned char *der;
+	size_t len, i;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->gl, sizeof(b->gl), "%s", gl);
+	free(gl);
+	der = build_create(&len, b->gl, members, 2);
+	submit(glo, id, der, len);
+	OPENSSL_free(der);
+	ck_assert(skd_worker_run_once(w, NULL));
+	b->added[0] = "carol";
+	b->added[1] = "dave";
+	b->added[2] = "erin";
+	b->n = n;
+	ck_assert_ptr_nonnull(b->ids = calloc(n, sizeof(*b->ids)));
+	ck_assert_ptr_nonnull(b->der = calloc(n, sizeof(*b->der)));
+	ck_assert_ptr_nonnull(b->len = calloc(n, sizeof(*b->len)));
+	for (i = 0; i < n; i++) {
+		if (i % (n / 3) == n / 6 && i / (n / 3) < 3)
+			b->der[i] = build_add(&b->len[i], b->gl,
+			    b->added[i / (n / 3)]);
+		else
+			b->der[i] = build_query(&b->len[i], glo1);
+		submit(glo, b->ids[i], b->der[i], b->len[i]);
+	}
+	skd_client_ident_free(glo1);
+}
+
+/* Every request finished once with one verified successful response; the
+ * GL has exactly its five members; every key names each member in
+ * exactly one shard (nothing applied twice). */
+static void
+batch_check(struct batch *b, struct skd_store *s)
+{
+	struct skd_client_ident *glo1 = ident("glo1");
+	struct skd_store_member *mem = NULL;
+	struct skd_store_glkey *keys = NULL;
+	X509_STORE *ts = trust();
+	size_t i, j, k, l, n_mem = 0, n_keys = 0, count;
+
+	for (i = 0; i < b->n; i++) {
+		assert_state(s, b->ids[i], "done");
+		ck_assert_msg(check_response(s, b->ids[i], b->der[i],
+		    b->len[i], glo1, ts), "request %zu failed", i);
+	}
+	ck_assert(skd_store_list_members(s, &mem, &n_mem, b->gl,
+	    SKD_STORE_MEMBER));
+	ck_assert_uint_eq(n_mem, 5);
+	ck_assert(skd_store_find_glkeys(s, &keys, &n_keys, b->gl, NULL));
+	ck_assert_uint_ge(n_keys, 1);
+	for (i = 0; i < n_keys; i++) {
+		for (j = 0; j < n_mem; j++) {
+			count = 0;
+			for (k = 0; k < n_keys; k++) {
+				if (strcmp(keys[k].key_id, keys[i].key_id))
+					continue;
+				for (l = 0; l < keys[k].n_recipients; l++) {
+					if (strcmp(keys[k].recipients[l],
+					    mem[j].name) == 0)
+						count++;
+				}
+			}
+			ck_assert_msg(count == 1, "key %s names %s %zu times",
+			    keys[i].key_id, mem[j].name, count);
+		}
+	}
+	skd_store_member_list_free(mem, n_mem);
+	skd_store_glkey_list_free(keys, n_keys);
+	X509_STORE_free(ts);
+	skd_client_ident_free(glo1);
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		OPENSSL_free(b->der[i]);
+	free(b->der);
+	free(b->len);
+	free(b->ids);
+}
+
+START_TEST(test_kill9_random)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_worker *w;
+	struct batch b;
+	char *conf, wid[64];
+	struct timespec t0, t1;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	size_t left, kills = 0;
+	pid_t pid;
+	int st;
+
+	conf = write_config("kill", "lease_seconds = 2\n");
+	w = worker_new(conf);
+	batch_make(&b, glo, WORKER_TEST_N, w);
+	skd_worker_free(w);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		snprintf(wid, sizeof(wid), "kill-%zu", kills);
+		pid = spawn_worker(conf, wid);
+		nap_ms(100 + (long)(rand_r(&seed) % 700));
+		(void)kill(pid, SIGKILL);
+		st = reap(pid);
+		ck_assert(WIFSIGNALED(st));
+		kills++;
+		left = unfinished(gla, b.ids, b.n);
+		if (left == 0 || kills >= 40)
+			break;
+	}
+	/* The last worker runs until everything is done, then stops on
+	 * SIGTERM. */
+	pid = spawn_worker(conf, "kill-last");
+	while (unfinished(gla, b.ids, b.n) > 0)
+		nap_ms(200);
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "worker kill -9: %zu requests, %zu kills, %.1f s\n",
+	    b.n, kills, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	batch_check(&b, gla);
+	batch_free(&b);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+START_TEST(test_two_workers)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_worker *w;
+	struct batch b;
+	struct skd_store_request *r = NULL;
+	char *conf;
+	size_t i, na = 0, nb = 0;
+	pid_t p1, p2;
+	int st;
+
+	conf = write_config("two", "lease_seconds = 5\n");
+	w = worker_new(conf);
+	batch_make(&b, glo, WORKER_TEST_N, w);
+	skd_worker_free(w);
+	p1 = spawn_worker(conf, "two-a");
+	p2 = spawn_worker(conf, "two-b");
+	while (unfinished(gla, b.ids, b.n) > 0)
+		nap_ms(200);
+	(void)kill(p1, SIGTERM);
+	(void)kill(p2, SIGTERM);
+	st = reap(p1);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = reap(p2);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	batch_check(&b, gla);
+	/* Both took part: the claim owner stays on a finished request. */
+	for (i = 0; i < b.n; i++) {
+		ck_assert(skd_store_read_request(gla, &r, b.ids[i]));
+		ck_assert_ptr_nonnull(r->claim_owner);
+		if (strcmp(r->claim_owner, "two-a") == 0)
+			na++;
+		else if (strcmp(r->claim_owner, "two-b") == 0)
+			nb++;
+		skd_store_request_free(r);
+		r = NULL;
+	}
+	fprintf(stderr, "worker two workers: %zu requests, %zu by one, "
+	    "%zu by the other\n", b.n, na, nb);
+	ck_assert_uint_eq(na + nb, b.n);
+	ck_assert_uint_gt(na, 0);
+	ck_assert_uint_gt(nb, 0);
+	batch_free(&b);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+START_TEST(test_slapd_restart)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla;
+	struct skd_worker *w;
+	struct batch b;
+	char *conf;
+	pid_t pid;
+	int st;
+
+	conf = write_config("restart", "lease_seconds = 3\n");
+	w = worker_new(conf);
+	batch_make(&b, glo, 60, w);
+	skd_worker_free(w);
+	skd_store_close(glo);
+	pid = spawn_worker(conf, "restart");
+	nap_ms(300);
+	ck_assert(skd_test_stack_restart());
+	nap_ms(300);
+	ck_assert(skd_test_stack_restart());
+	gla = store_open_gla();
+	while (unfinished(gla, b.ids, b.n) > 0)
+		nap_ms(200);
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	batch_check(&b, gla);
+	batch_free(&b);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* ---- the rekey schedule ------------------------------------------------- */
+
+static size_t
+distinct_keys(const struct skd_store_glkey *keys, size_t n)
+{
+	size_t i, j, d = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(keys[i].key_id, keys[j].key_id) == 0)
+				break;
+		}
+		d += j == i;
+	}
+	return d;
+}
+
+START_TEST(test_rekey_schedule_one_worker)
+{
+	static const char *const members[] = { "alice" };
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_store_glkey *keys = NULL;
+	struct skd_worker *w;
+	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf, *conf2;
+	unsigned char *der;
+	struct skd_store_gl *glr = NULL;
+	size_t len, before, after, n_before, gen;
+	int pfd[2], rfd[2], done, total = 0, k;
+	pid_t pid[2];
+	char go[2] = { 'g', 'g' }, res;
+
+	conf = write_config("rk", NULL);
+	w = worker_new(conf);
+	der = build_create(&len, gl, members, 1);
+	submit(glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(gla, id, "done");
+	skd_worker_free(w);
+	ck_assert(skd_store_find_glkeys(gla, &keys, &before, gl, NULL));
+	n_before = distinct_keys(keys, before);
+	skd_store_glkey_list_free(keys, before);
+	ck_assert(skd_store_read_gl(gla, &glr, gl));
+	gen = (size_t)glr->generation_counter;
+	skd_store_gl_free(glr);
+	ck_assert_uint_ge(gen, 1);
+
+	/* Fresh one-day keys are not due with rekey_before = 2 days: less
+	 * than half their life has gone. */
+	conf2 = write_config("rk2", "rekey_before = 172800\n");
+	w = worker_new(conf2);
+	ck_assert(skd_worker_rekey_due(w, &done, gl));
+	ck_assert_int_eq(done, 0);
+	skd_worker_free(w);
+
+	/* Two workers whose clocks run 40 hours ahead (the newest of the
+	 * two generations, valid from +24 h to +48 h, has lived more than
+	 * half its life and ends within 2 days) race for it. */
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(pipe(rfd), 0);
+	for (k = 0; k < 2; k++) {
+		pid[k] = fork();
+		ck_assert_int_ge(pid[k], 0);
+		if (pid[k] == 0) {
+			close(pfd[1]);
+			close(rfd[0]);
+			w = worker_new(conf2);
+			skd_worker_set_clock_offset(w, 40 * 3600);
+			if (read(pfd[0], &res, 1) != 1)
+				_exit(2);
+			done = 0;
+			if (!skd_worker_rekey_due(w, &done, gl))
+				_exit(3);
+			res = done ? '1' : '0';
+			if (write(rfd[1], &res, 1) != 1)
+				_exit(4);
+			skd_worker_free(w);
+			_exit(0);
+		}
+	}
+	close(pfd[0]);
+	close(rfd[1]);
+	ck_assert_int_eq(write(pfd[1], go, 2), 2);
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(read(rfd[0], &res, 1), 1);
+		total += res == '1';
+	}
+	for (k = 0; k < 2; k++) {
+		int st = reap(pid[k]);
+
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	close(pfd[1]);
+	close(rfd[0]);
+	ck_assert_int_eq(total, 1);
+
+	/* Exactly one rekey: generationCounter new key ids, not two sets. */
+	ck_assert(skd_store_find_glkeys(gla, &keys, &after, gl, NULL));
+	ck_assert_uint_eq(distinct_keys(keys, after), n_before + gen);
+	skd_store_glkey_list_free(keys, after);
+
+	OPENSSL_free(der);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+	free(conf2);
+	free(gl);
+}
+END_TEST
+
+/* ---- latency (printed, not asserted) ------------------------------------ */
+
+/* Submission (as glo1) to the response entry being there (read by the
+ * GLA's session, polled every 2 ms), with an idle worker watching. */
+START_TEST(test_idle_latency)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	struct skd_store_blob *msgs = NULL;
+	struct timespec t0, t1;
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], *conf;
+	double ms[5], sum = 0;
+	size_t len, n = 0;
+	pid_t pid;
+	int i, st, tries;
+
+	conf = write_config("lat", NULL);
+	pid = spawn_worker(conf, "lat");
+	nap_ms(500);	/* idle: started, pending work done, watching */
+	for (i = 0; i < 5; i++) {
+		der = build_query(&len, glo1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		submit(glo, id, der, len);
+		for (tries = 0; tries < 5000; tries++) {
+			if (skd_store_read_response(gla, &msgs, &n, id))
+				break;
+			ck_assert_int_eq(skd_store_error(gla),
+			    SKD_STORE_ERR_NOT_FOUND);
+			nap_ms(2);
+		}
+		ck_assert_msg(tries < 5000, "no response to %s", id);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		sum += ms[i];
+		skd_store_blobs_free(msgs, n);
+		OPENSSL_free(der);
+		nap_ms(200);
+	}
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fprintf(stderr, "worker idle latency (submit -> response entry): "
+	    "%.1f %.1f %.1f %.1f %.1f ms, mean %.1f ms\n", ms[0], ms[1],
+	    ms[2], ms[3], ms[4], sum / 5);
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+Suite *
+skd_suite_worker(void)
+{
+	Suite *s = suite_create("worker");
+	TCase *tc;
+
+	tc = tcase_create("config");
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("process");
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_use_kek_end_to_end);
+	tcase_add_test(tc, test_malformed_then_next);
+	tcase_add_test(tc, test_journal_replayed_not_reprocessed);
+	tcase_add_test(tc, test_rekey_schedule_one_worker);
+	tcase_add_test(tc, test_idle_latency);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exactly-once");
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_kill9_random);
+	tcase_add_test(tc, test_two_workers);
+	tcase_add_test(tc, test_slapd_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
