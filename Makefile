@@ -102,17 +102,26 @@ $(BUILD)/skd-tests: $(TEST_OBJS) $(BUILD)/libskd.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libskd.a $(TEST_LIBS)
 
 # make check: every suite, one summary line at the end (check's own).
-check: all $(BUILD)/skd-tests
-	SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
-	    $(BUILD)/skd-tests
+# Test keys are cached between runs (tests/support/pki.c).
+TEST_ENV = SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
+           SKD_TEST_KEY_CACHE=$(CURDIR)/build/test-keys
 
-# The unit tests under valgrind memcheck, unforked so that leaks are seen.
+check: all $(BUILD)/skd-tests
+	$(TEST_ENV) $(BUILD)/skd-tests
+
+# The unit suites under valgrind memcheck, unforked so that leaks are
+# seen, one process per suite, as many at a time as there are cores.
+UNIT_SUITES = $(patsubst test_%.c,%,$(notdir $(wildcard tests/unit/$(TESTS))))
+VALGRIND    = valgrind --quiet --error-exitcode=99 --leak-check=full \
+              --show-leak-kinds=definite,indirect \
+              --errors-for-leak-kinds=definite,indirect
+
 memcheck: all $(BUILD)/skd-tests
-	SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd CK_FORK=no \
-	    SKD_TEST_SCOPE=unit \
-	    valgrind --quiet --error-exitcode=99 --leak-check=full \
-	    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-	    $(BUILD)/skd-tests
+	@printf '%s\n' $(UNIT_SUITES) | xargs -P "$$(nproc)" -I{} sh -c \
+	    'out=$$($(TEST_ENV) CK_FORK=no SKD_TEST_SUITES={} \
+	        $(VALGRIND) $(BUILD)/skd-tests 2>&1); rc=$$?; \
+	     echo "memcheck {}: $$(echo "$$out" | grep "Checks:")"; \
+	     if [ $$rc -ne 0 ]; then echo "$$out"; exit 255; fi'
 
 demo: all
 	tools/demo

@@ -1,24 +1,44 @@
 /*
  * The one test runner: every suite, one summary line at the end.
  *
- * SKD_TEST_SCOPE=unit|dir|interop restricts the run to one scope (make
- * memcheck runs the unit scope under valgrind).  check's own CK_RUN_SUITE
- * and CK_RUN_CASE select further.
+ * SKD_TEST_SCOPE=unit|dir|interop restricts the run to one scope, and
+ * SKD_TEST_SUITES="a b" to the suites of those file names (test_a.c ...);
+ * make memcheck runs each unit suite under valgrind this way.  check's own
+ * CK_RUN_CASE selects further.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "skd_test.h"
 
+/* Is name one of the space-separated words of list (NULL: all)? */
+static int
+selected(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	if (list == NULL)
+		return 1;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 int
 main(void)
 {
 	const char *scope = getenv("SKD_TEST_SCOPE");
+	const char *suites = getenv("SKD_TEST_SUITES");
 	SRunner *sr = NULL;
 	int failed;
 
 #define SKD_SUITE(name, sc)                                              \
-	if (scope == NULL || strcmp(scope, #sc) == 0) {                  \
+	if ((scope == NULL || strcmp(scope, #sc) == 0) &&                \
+	    selected(suites, #name)) {                                   \
 		if (sr == NULL)                                          \
 			sr = srunner_create(skd_suite_##name());         \
 		else                                                     \

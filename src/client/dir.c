@@ -1,7 +1,8 @@
 /*
  * dir.c: the client's directory operations, through src/store only
  * (RFC 5275 1.3: the repository): submit a request, wait for its
- * response, fetch this member's glKey entries.
+ * response (persistent search, else polling), fetch this member's glKey
+ * entries.
  */
 #include <errno.h>
 #include <time.h>
@@ -30,36 +31,68 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Any change under ou=responses is a reason to look again, which the
+ * loop does after every poll; nothing to record. */
+static void
+on_change(void *arg, const char *dn)
+{
+	(void)arg;
+	(void)dn;
+}
+
 int
 skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
     long timeout_ms, struct skd_client_error *err)
 {
-	struct timespec pause = { 0, POLL_MS * 1000000L };
-	long deadline = now_ms() + timeout_ms;
+	struct timespec pause;
+	struct skd_store_watch *w;
+	long deadline = now_ms() + timeout_ms, left;
+	int ok = 0;
 
 	*out_msgs = NULL;
 	*out_n = 0;
+	/* A persistent search (RFC 4533, slapd's syncprov) wakes us as soon
+	 * as the response is written; without one we poll. */
+	w = skd_store_watch_open(s, SKD_STORE_WATCH_RESPONSES, on_change,
+	    NULL);
 	for (;;) {
 		if (skd_store_read_response(s, out_msgs, out_n, id) &&
-		    *out_n > 0)
-			return 1;
+		    *out_n > 0) {
+			ok = 1;
+			break;
+		}
 		skd_store_blobs_free(*out_msgs, *out_n);
 		*out_msgs = NULL;
 		*out_n = 0;
 		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND &&
-		    skd_store_error(s) != SKD_STORE_OK)
-			return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
+		    skd_store_error(s) != SKD_STORE_OK) {
+			skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
 			    "cannot read the response: %s",
 			    skd_store_errmsg(s));
-		if (now_ms() >= deadline)
-			return skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT,
+			break;
+		}
+		if ((left = deadline - now_ms()) <= 0) {
+			skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT,
 			    "no response to request %s yet (it stays "
 			    "pending; read it later with skd response)", id);
-		while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
-			;
-		pause.tv_nsec = POLL_MS * 1000000L;
+			break;
+		}
+		if (w != NULL && skd_store_watch_poll(w, NULL, 1) != 1) {
+			skd_store_watch_close(w);
+			w = NULL;
+		}
+		if (w == NULL) {
+			if (left > POLL_MS)
+				left = POLL_MS;
+			pause.tv_sec = 0;
+			pause.tv_nsec = left * 1000000L;
+			while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+				;
+		}
 	}
+	skd_store_watch_close(w);
+	return ok;
 }
 
 int

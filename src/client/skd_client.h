@@ -397,9 +397,11 @@ int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
     struct skd_client_error *err);
 
 /*
- * skd_client_wait_response polls (every 100 ms) for the response to id for
- * at most timeout_ms; *out_msgs (*out_n) freed with skd_store_blobs_free.
- * SKD_CLIENT_ERR_TIMEOUT when none came.
+ * skd_client_wait_response waits at most timeout_ms for the response to
+ * id: woken by a persistent search on ou=responses (skd_store_watch_*),
+ * re-reading at least every second, or polling every 100 ms when the
+ * server offers no sync search.  *out_msgs (*out_n) freed with
+ * skd_store_blobs_free.  SKD_CLIENT_ERR_TIMEOUT when none came.
  */
 int skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,

@@ -78,6 +78,15 @@ need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 		return fail(c, SKD_FAIL_INVALID_GL_NAME, NULL);
 	if (!eng_gl_load_people(e, g))
 		return 0;
+	/* 3.2.6: the GL's certificate expired (or was never issued): issue
+	 * a new one when we can, else answer with the GLA's own. */
+	if ((g->cert == NULL || X509_cmp_time(X509_get0_notAfter(g->cert),
+	    &e->now) < 0) && e->cfg->issuer_cert != NULL &&
+	    e->cfg->issuer_key != NULL) {
+		if (!eng_issue_gl_cert(e, g))
+			return 0;
+		g->changed = 1;
+	}
 	if (u->gl == NULL)
 		u->gl = g;
 	c->by_glo = glo_of(u, g) != NULL;
@@ -910,11 +919,11 @@ one_ack(struct eng *e, X509 *signer, long bpid, const char *key_hex)
 	size_t i;
 	int rc, ok = 0;
 
-	if (e->st->find_key_gl == NULL)
+	if (e->env->find_key_gl == NULL)
 		return eng_result_add(e->out, 0, bpid, NID_undef,
 		    SKD_CMC_NO_SUPPORT, -1, -1,
 		    "acknowledgement not recorded: no key lookup");
-	if ((rc = e->st->find_key_gl(e->st->ctx, &gl, key_hex)) < 0)
+	if ((rc = e->env->find_key_gl(e->st->ctx, &gl, key_hex)) < 0)
 		return 0;
 	if (rc == 0)
 		return eng_result_add(e->out, 0, bpid, NID_undef,

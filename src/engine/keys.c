@@ -82,7 +82,8 @@ eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
 	p.signing_time = e->now;
 	p.encrypt_to = encrypt_to;
 	p.encrypt_flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
-	if (g != NULL && g->cert != NULL) {
+	if (g != NULL && g->cert != NULL &&
+	    X509_cmp_time(X509_get0_notAfter(g->cert), &e->now) >= 0) {
 		/* RFC 5275 3.2.6: the GL's own certificate. */
 		p.signer = g->cert;
 		if ((chain = sk_X509_new_null()) == NULL ||

@@ -39,6 +39,21 @@
  *   - A GL that was deleted keeps its record (state "deleted"); its name
  *     stays in use (nameAlreadyInUse) and every later request for it gets
  *     invalidGLName (RFC 5275 4.2 2.c.2.c).
+ *   - The replay check is made last, after everything else was decided,
+ *     so that an engine error (the caller retries) does not leave the
+ *     message recorded as seen.  A crash between seen() and the journal
+ *     write still makes the retry look like a replay (the caller can
+ *     avoid that by journaling before committing seen(), or by recording
+ *     the request id with the replay key).
+ *   - A GLO's approval (3.2.5) is recognised by its signature on any layer
+ *     around the member's request.  Layers inside one the GLA signed (its
+ *     own forwarding wrapper) are not checked against the signingTime
+ *     window again; a member request the GLO re-wraps without the GLA's
+ *     wrapper still is.
+ *   - Member acknowledgements (5.1 2.c) are the client's
+ *     SignedData(PKIResponse(cMCStatusInfoExt success, statusString
+ *     "glKey received: <key id hex>")); they are recorded (SKD_OP_ACK)
+ *     when env->find_key_gl finds the key's GL, never answered.
  *   - Responses are signed with the GL's own GLA certificate (RFC 5275
  *     3.2.6), issued by cfg->issuer when the GL is created; when no GL
  *     applies (unknown GL, query, unparsable request) with cfg->gla_cert.
@@ -86,7 +101,9 @@
  *     messages SEQUENCE OF OCTET STRING, recipients SEQUENCE OF UTF8String }
  *
  * Names (GL, member, owner, recipient) are GeneralName text
- * (skd_gname_to_text).
+ * (skd_gname_to_text).  SkdMember.since is the time a member was added
+ * (skdMemberSince); struct skd_store_member has no field for it yet, so
+ * skd_engine_apply does not write it.
  */
 #ifndef SKD_ENGINE_H
 #define SKD_ENGINE_H
@@ -141,6 +158,17 @@ struct skd_engine_env {
 	 * one. */
 	int	(*new_id)(void *arg, char out[SKD_STORE_ID_LEN]);
 	void	*arg;
+	/*
+	 * Optional (NULL: acknowledgements are noted, not recorded): the GL
+	 * a key id belongs to, for member acknowledgements (5.1 2.c), which
+	 * name the key but not the GL.  Called with the state's ctx; 1 found
+	 * (*out_gl malloc'd, caller frees with free), 0 none, -1 error.  It
+	 * lives here rather than in struct skd_engine_state so that callers
+	 * that fill the state field by field stay safe; the store has no such
+	 * lookup yet, skd_engine_mem_find_key_gl serves the in-memory state.
+	 */
+	int	(*find_key_gl)(void *state_ctx, char **out_gl,
+		    const char *key_hex);
 };
 
 /*
@@ -161,11 +189,6 @@ struct skd_engine_state {
 	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
 		    size_t *n, const char *gl_name);
 	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
-	/* Optional (may be NULL): the GL a key id belongs to, for member
-	 * acknowledgements (5.1 2.c), which name the key but not the GL.
-	 * 1 found (*out_gl malloc'd, caller frees with free), 0 none,
-	 * -1 error.  Without it acknowledgements are noted, not recorded. */
-	int	(*find_key_gl)(void *ctx, char **out_gl, const char *key_hex);
 };
 
 /* state_store.c: the interface over a store session (borrowed; must
@@ -359,6 +382,11 @@ void skd_engine_mem_free(struct skd_engine_mem *m);
 /* skd_engine_mem_state fills *out to read m (borrowed). */
 void skd_engine_mem_state(struct skd_engine_state *out,
     struct skd_engine_mem *m);
+
+/* skd_engine_mem_find_key_gl: struct skd_engine_env.find_key_gl for a
+ * state from skd_engine_mem_state. */
+int skd_engine_mem_find_key_gl(void *state_ctx, char **out_gl,
+    const char *key_hex);
 
 /* skd_engine_mem_apply applies o to m with skd_engine_apply's semantics
  * (idempotent).  Returns one on success and zero on error (a GL update

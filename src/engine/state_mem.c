@@ -285,8 +285,8 @@ mem_seen(void *ctx, const char *key, time_t expires)
 	return 1;
 }
 
-static int
-mem_find_key_gl(void *ctx, char **out_gl, const char *key)
+int
+skd_engine_mem_find_key_gl(void *ctx, char **out_gl, const char *key)
 {
 	struct skd_engine_mem *m = ctx;
 	size_t i;
@@ -308,7 +308,6 @@ skd_engine_mem_state(struct skd_engine_state *out, struct skd_engine_mem *m)
 	out->list_members = mem_list_members;
 	out->list_keys = mem_list_keys;
 	out->seen = mem_seen;
-	out->find_key_gl = mem_find_key_gl;
 }
 
 /* ---- applying ---- */

@@ -46,6 +46,4 @@ skd_engine_state_store(struct skd_engine_state *out, struct skd_store *s)
 	out->list_members = st_list_members;
 	out->list_keys = st_list_keys;
 	out->seen = st_seen;
-	/* The store has no lookup of a key id across GLs yet. */
-	out->find_key_gl = NULL;
 }

@@ -92,6 +92,7 @@ struct skd_worker {
 	time_t			 started;
 	long			 clock_offset;
 	time_t			 last_status;
+	time_t			 last_purge;
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -853,6 +854,25 @@ write_status(struct skd_worker *w)
 	w->last_status = now;
 }
 
+/* Expired replay-cache entries (and spent rekey slots) go, every five
+ * minutes at most: RFC 5275 3.2.4.3 refuses messages that old anyway. */
+static void
+purge(struct skd_worker *w)
+{
+	time_t now = time(NULL);
+	size_t n = 0;
+
+	if (now - w->last_purge < 300)
+		return;
+	w->last_purge = now;
+	if (!skd_store_purge_replay(w->s, &n, now))
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "replay purge: %s",
+		    skd_store_errmsg(w->s));
+	else if (n > 0)
+		skd_worker_logf(SKD_WLOG_DEBUG, NULL, "purged %zu replay "
+		    "entries", n);
+}
+
 static void
 run_schedule(struct skd_worker *w)
 {
@@ -913,6 +933,7 @@ skd_worker_run_once(struct skd_worker *w, size_t *out_n)
 
 	ok = drain(w, &n);
 	run_schedule(w);
+	purge(w);
 	write_status(w);
 	ERR_clear_error();
 	if (out_n != NULL)
@@ -1103,6 +1124,7 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 		if (now - w->last_status >= (w->lease / 2 > 0 ? w->lease / 2 :
 		    1)) {
 			run_schedule(w);
+			purge(w);
 			write_status(w);
 		}
 		ERR_clear_error();

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -80,7 +81,7 @@ pki_free(void)
 }
 
 static EVP_PKEY *
-pki_keygen(enum pki_alg alg)
+pki_keygen_new(enum pki_alg alg)
 {
 	switch (alg) {
 	case PKI_RSA2048:
@@ -91,6 +92,60 @@ pki_keygen(enum pki_alg alg)
 		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	}
 	return NULL;
+}
+
+/*
+ * pki_keygen returns a key for name.  With $SKD_TEST_KEY_CACHE set (the
+ * Makefile sets it under build/), keys are kept there between runs: RSA
+ * key generation dominates a test process's start, above all under
+ * valgrind.  These are throwaway test keys; certificates and the CRL are
+ * made afresh every run.  A cached key of the wrong kind is replaced.
+ */
+static EVP_PKEY *
+pki_keygen(const char *name, enum pki_alg alg)
+{
+	const char *dir = getenv("SKD_TEST_KEY_CACHE");
+	char *path = NULL, *tmp = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *b;
+	int want;
+
+	if (dir == NULL || *dir == '\0')
+		return pki_keygen_new(alg);
+	want = alg == PKI_RSA2048 ? EVP_PKEY_RSA : EVP_PKEY_EC;
+	if (asprintf(&path, "%s/%s.key", dir, name) < 0)
+		return NULL;
+	if ((b = BIO_new_file(path, "r")) != NULL) {
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+		if (k != NULL && (EVP_PKEY_get_base_id(k) != want ||
+		    EVP_PKEY_get_bits(k) != (alg == PKI_P384 ? 384 :
+		    alg == PKI_P256 ? 256 : 2048))) {
+			EVP_PKEY_free(k);
+			k = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (k != NULL)
+		goto done;
+	if ((k = pki_keygen_new(alg)) == NULL)
+		goto done;
+	/* Write then rename: concurrent test processes see whole files. */
+	(void)mkdir(dir, 0700);
+	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) >= 0 &&
+	    (b = BIO_new_file(tmp, "w")) != NULL) {
+		int ok = PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL,
+		    NULL);
+
+		BIO_free(b);
+		if (!ok || rename(tmp, path) != 0)
+			(void)unlink(tmp);
+	}
+	ERR_clear_error();
+ done:
+	free(tmp);
+	free(path);
+	return k;
 }
 
 static int
@@ -329,7 +384,8 @@ pki_build(void)
 			issuer_key = pki.id[SKD_TP_CA].key;
 		}
 		id->name = pki_table[i].name;
-		if ((id->key = pki_keygen(pki_table[i].alg)) == NULL ||
+		if ((id->key = pki_keygen(pki_table[i].name,
+		    pki_table[i].alg)) == NULL ||
 		    (id->cert = pki_cert((enum skd_test_who)i, id->key, issuer,
 		    issuer_key)) == NULL ||
 		    (id->cert_path = pki_path(id->name, ".crt")) == NULL ||

@@ -203,6 +203,7 @@ fx_init(struct fx *f)
 	f->mem = skd_engine_mem_new();
 	ck_assert_ptr_nonnull(f->mem);
 	skd_engine_mem_state(&f->st, f->mem);
+	f->env.find_key_gl = skd_engine_mem_find_key_gl;
 }
 
 static void
@@ -1143,6 +1144,13 @@ START_TEST(test_member_ack)
 	o = run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	SKD_ENG_OUTCOME_free(o);
+	/* without a key lookup the acknowledgement is noted, not recorded */
+	f.env.find_key_gl = NULL;
+	der = ack_message(W(ALICE), kid, TE_NOW + 1, &len);
+	o = run(&f, der, len);
+	expect(o, 0, SKD_CMC_NO_SUPPORT, -1, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
+	SKD_ENG_OUTCOME_free(o);
 	/* an acknowledgement outside the time window is only noted */
 	der = ack_message(W(ALICE), kid, TE_NOW - 3600, &len);
 	o = run(&f, der, len);
@@ -1208,6 +1216,113 @@ START_TEST(test_revoked_member_at_rekey)
 }
 END_TEST
 
+START_TEST(test_gl_cert_renewed)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_OP *up;
+	unsigned char *der;
+	size_t len;
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	/* 400 days later the GL's one-year certificate has expired */
+	f.env.now = TE_NOW + 400 * 86400;
+	b = te_body();
+	te_owner(b, SKD_OID_GL_ADD_OWNER, TE_GL, W(GLO2));
+	der = te_seal(b, W(GLO1), f.env.now, 0, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	up = skd_engine_outcome_find(o, SKD_OP_GL_UPDATE, 0);
+	ck_assert_ptr_nonnull(up);
+	ck_assert_ptr_nonnull(up->gl->cert);
+	{
+		const unsigned char *p = up->gl->cert->data;
+		X509 *x = d2i_X509(NULL, &p, up->gl->cert->length);
+		GENERAL_NAME *gn = te_gn(TE_GL);
+
+		ck_assert_ptr_nonnull(x);
+		ck_assert(skd_gname_match_cert(gn, x));
+		ck_assert_int_gt(X509_cmp_time(X509_get0_notAfter(x),
+		    &f.env.now), 0);
+		GENERAL_NAME_free(gn);
+		X509_free(x);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_bad_inner_signature)
+{
+	struct fx f;
+	struct skd_cmc_body *b, *in;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_RESULT *r;
+	unsigned char *der, *d1;
+	size_t len, l1;
+	long bpid;
+
+	fx_init(&f);
+	in = te_body();
+	te_use_kek(in, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	d1 = te_seal(in, W(GLO1), TE_NOW, 0, &l1);
+	d1[l1 - 10] ^= 0x01;	/* the inner signature */
+	b = te_body();
+	bpid = skd_cmc_body_add_cms(b, d1, l1);
+	ck_assert_int_gt(bpid, 0);
+	OPENSSL_free(d1);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	/* 3.2.4.1: bodyList names the cmsSequence item, not 0 */
+	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
+	r = sk_SKD_ENG_RESULT_value(o->results, 0);
+	ck_assert_int_eq(ASN1_INTEGER_get(r->bodyPart), bpid);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_CREATE), 0);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_forward_encrypted)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	const ASN1_OCTET_STRING *m;
+	struct skd_cms_opener who;
+	unsigned char *der, *content = NULL;
+	size_t len, cl = 0;
+
+	fx_init(&f);
+	make_prior(&f, P_MANAGED);
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(BOB), TE_NOW, 1, &len);
+	o = run(&f, der, len);
+	m = sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(o,
+	    SKD_OP_MESSAGE, 0)->publish->messages, 0);
+	/* 3.2.1.2: the GLA strips its layer and encrypts for the GLO */
+	memset(&who, 0, sizeof(who));
+	who.cert = skd_test_pki_id(W(GLO1))->cert;
+	who.key = skd_test_pki_id(W(GLO1))->key;
+	ck_assert(skd_cms_open(&content, &cl, NULL, m->data, (size_t)m->length,
+	    &who));
+	skd_cms_verified_free(te_verify(content, cl, TE_GL));
+	OPENSSL_clear_free(content, cl);
+	/* and the GLA itself cannot open it */
+	who.cert = skd_test_pki_id(W(GLA))->cert;
+	who.key = skd_test_pki_id(W(GLA))->key;
+	ck_assert(!skd_cms_open(&content, &cl, NULL, m->data,
+	    (size_t)m->length, &who));
+	ERR_clear_error();
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1240,6 +1355,9 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_member_ack);
 	tcase_add_test(tc, test_revoked_member_at_rekey);
+	tcase_add_test(tc, test_gl_cert_renewed);
+	tcase_add_test(tc, test_bad_inner_signature);
+	tcase_add_test(tc, test_forward_encrypted);
 	suite_add_tcase(s, tc);
 	return s;
 }
