@@ -268,6 +268,12 @@ skd_cli_status(int argc, char **argv)
 			return SKD_EXIT_INPUT;
 		}
 		bind = c->bind;
+		/* As the worker does: libldap reads it when it starts. */
+		if (c->tls_ca_file != NULL &&
+		    setenv("LDAPTLS_CACERT", c->tls_ca_file, 1) != 0) {
+			skd_cli_err("status", "setenv failed");
+			goto done;
+		}
 		uri = strdup(c->ldap_uri);
 		base = strdup(c->base_dn);
 		if (c->bind_dn != NULL)

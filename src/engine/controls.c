@@ -557,7 +557,8 @@ ctl_rekey(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		if (na->generationCounter != NULL)
 			gen = ASN1_INTEGER_get(na->generationCounter);
 	}
-	if (!check_attrs(e, c, alg, dur, gen))
+	/* Section 5 names a glRekey with generationCounter 0: one key. */
+	if (!check_attrs(e, c, alg, dur, gen == 0 ? 1 : gen))
 		return 1;
 	if (rk->glAdministration != NULL) {
 		admin = ASN1_INTEGER_get(rk->glAdministration);
@@ -577,10 +578,26 @@ ctl_rekey(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	}
 	g->alg_nid = alg;
 	g->duration = dur;
-	g->gen = gen;
+	if (gen > 0)
+		g->gen = gen;
 	g->changed = 1;
-	/* 3.1.5: all outstanding keys, or the current one. */
-	count = skd_asn1_opt_bool_get(rk->glRekeyAllGLKeys) == 1 ? gen : 1;
+	/*
+	 * 3.1.5: glRekeyAllGLKeys TRUE: every outstanding KEK is replaced;
+	 * else generationCounter keys when the GLO gives one (3.1.13), and
+	 * the current key alone otherwise or for 0 (section 5).
+	 */
+	if (skd_asn1_opt_bool_get(rk->glRekeyAllGLKeys) == 1) {
+		size_t i;
+
+		for (count = 0, i = 0; i < g->n_keys; i++)
+			count += g->keys[i].not_after >= e->now;
+	} else if (na != NULL && na->generationCounter != NULL) {
+		count = gen;
+	} else {
+		count = 1;
+	}
+	if (count < 1)
+		count = 1;
 	if (!eng_keys_new(e, g, count))
 		return 0;
 	g->need_rekey = 0;

@@ -455,6 +455,14 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	signer = l->v[sl].verified->signer;
 	if (!check_layers(&e, l, &bad, &bpid, &fail, &why))
 		goto err;
+	if (!bad && eng_is_gla_cert(&e, signer)) {
+		/* The GLA's own message (a forwarded request) sent back as
+		 * it is: only a GLO's wrapping makes it a request (3.2.5). */
+		bad = 1;
+		bpid = 0;
+		fail = SKD_CMC_BAD_REQUEST;
+		why = "message signed by the GLA itself";
+	}
 	if (bad) {
 		if (!fail_message(&e, request_id, toppd, signer,
 		    encrypted_above(l, top) ? signer : NULL, bpid, fail, why))

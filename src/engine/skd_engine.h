@@ -54,9 +54,14 @@
  *     SignedData(PKIResponse(cMCStatusInfoExt success, statusString
  *     "glKey received: <key id hex>")); they are recorded (SKD_OP_ACK)
  *     when env->find_key_gl finds the key's GL, never answered.
- *   - Responses are signed with the GL's own GLA certificate (RFC 5275
- *     3.2.6), issued by cfg->issuer when the GL is created; when no GL
- *     applies (unknown GL, query, unparsable request) with cfg->gla_cert.
+ *   - Responses, glKey and GLA messages are signed with the GL's own GLA
+ *     certificate (RFC 5275 3.2.6: subject CN=<GL name>, subjectAltName
+ *     glName and glAddress, the GLA's key, one year), issued with
+ *     cfg->issuer_cert/issuer_key when the GL is created and again when it
+ *     has expired; the chain sent is the issuer's certificate.  When no GL
+ *     applies (unknown GL, query, unparsable request) cfg->gla_cert signs.
+ *   - A message signed by the GLA itself (its forwarded request sent back
+ *     unwrapped) is refused with badRequest.
  *
  * Outcome DER (private module SkdOutcome, implicit tags):
  *

@@ -103,10 +103,12 @@ write_config(const char *name, const char *extra)
 	    "ca_file = %s/ca.crt\n"
 	    "crl_file = %s/crl.pem\n"
 	    "poll_interval_ms = 100\n"
-	    "log_level = warning\n"
+	    "%s"
 	    "%s",
 	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
-	    pki, pki, pki, pki, pki, pki, extra != NULL ? extra : "");
+	    pki, pki, pki, pki, pki, pki,
+	    extra != NULL && strstr(extra, "log_level") != NULL ? "" :
+	    "log_level = warning\n", extra != NULL ? extra : "");
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_gt(asprintf(&path, "%s/%s.conf", tmp, name), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
@@ -768,11 +770,12 @@ START_TEST(test_kill9_random)
 	char *conf, wid[64];
 	struct timespec t0, t1;
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	size_t left, kills = 0;
+	size_t left, kills = 0, olen = 0, i;
+	char *out;
 	pid_t pid;
 	int st;
 
-	conf = write_config("kill", "lease_seconds = 2\n");
+	conf = write_config("kill", "lease_seconds = 2\nlog_level = notice\n");
 	w = worker_new(conf);
 	batch_make(&b, glo, WORKER_TEST_KILL_N, w);
 	skd_worker_free(w);
@@ -798,9 +801,21 @@ START_TEST(test_kill9_random)
 	st = reap(pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "worker kill -9: %zu requests, %zu kills, %.1f s\n",
-	    b.n, kills, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	/* What the kills left behind (printed: where a kill lands is
+	 * random). */
+	out = NULL;
+	(void)skd_test_run(&out, &olen, "cat '%s'/kill-*.log | grep -c "
+	    "'took over' ; cat '%s'/kill-*.log | grep -c 'applying the "
+	    "journal'", tmp, tmp);
+	for (i = 0; out != NULL && out[i] != '\0'; i++) {
+		if (out[i] == '\n')
+			out[i] = ' ';
+	}
+	fprintf(stderr, "worker kill -9: %zu requests, %zu kills, %.1f s; "
+	    "take-overs, journals replayed: %s\n", b.n, kills,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, out != NULL ? out : "?");
+	free(out);
 	batch_check(&b, gla);
 	batch_free(&b);
 	skd_store_close(glo);
@@ -1003,6 +1018,141 @@ START_TEST(test_rekey_schedule_one_worker)
 	free(conf);
 	free(conf2);
 	free(gl);
+}
+END_TEST
+
+/* ---- signals ------------------------------------------------------------ */
+
+static int
+log_has(const char *wid, const char *what)
+{
+	char path[4096], *text;
+	size_t len = 0;
+	int found;
+
+	snprintf(path, sizeof(path), "%s/%s.log", tmp, wid);
+	if ((text = (char *)skd_test_read_file(path, &len)) == NULL)
+		return 0;
+	found = strstr(text, what) != NULL;
+	free(text);
+	return found;
+}
+
+static void
+wait_log(const char *wid, const char *what)
+{
+	int i;
+
+	for (i = 0; i < 250 && !log_has(wid, what); i++)
+		nap_ms(20);
+	ck_assert_msg(log_has(wid, what), "%s.log lacks '%s'", wid, what);
+}
+
+/* SIGHUP reloads (a bad file keeps the old configuration), the worker
+ * goes on working, SIGTERM stops it cleanly. */
+START_TEST(test_signals)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	unsigned char *der, *good;
+	char id[SKD_STORE_ID_LEN], *conf, *st;
+	size_t len, glen = 0;
+	pid_t pid;
+	int i, status;
+
+	conf = write_config("sig", "log_level = info\n");
+	ck_assert_ptr_nonnull(good = skd_test_read_file(conf, &glen));
+	pid = spawn_worker(conf, "sig");
+	wait_log("sig", "starting");
+
+	ck_assert(skd_test_write_file(conf, "lease_seconds = soon\n", 21));
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	wait_log("sig", "reload failed");
+	ck_assert(skd_test_write_file(conf, good, glen));
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	wait_log("sig", "reloaded");
+
+	der = build_query(&len, glo1);
+	submit(glo, id, der, len);
+	for (i = 0; i < 250; i++) {
+		st = request_state(gla, id, NULL);
+		if (strcmp(st, "done") == 0) {
+			free(st);
+			break;
+		}
+		free(st);
+		nap_ms(20);
+	}
+	ck_assert_int_lt(i, 250);
+	/* Every line names its request. */
+	ck_assert(log_has("sig", "req="));
+	ck_assert(log_has("sig", id));
+
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	status = reap(pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(log_has("sig", "stopped (processed "));
+
+	OPENSSL_free(der);
+	free(good);
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* The command line: --once, skd status, usage and config errors. */
+START_TEST(test_cli)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], *conf, *out = NULL, bad[4096];
+	size_t len, olen = 0;
+
+	conf = write_config("cli", NULL);
+	der = build_query(&len, glo1);
+	submit(glo, id, der, len);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' gla run --config "
+	    "'%s' --once --worker-id cli-once 2>/dev/null", skd_test_bin(),
+	    conf), 0);
+	ck_assert_ptr_nonnull(strstr(out, "finished "));
+	free(out);
+	out = NULL;
+	assert_state(gla, id, "done");
+
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' status --config '%s'",
+	    skd_test_bin(), conf), 0);
+	ck_assert_ptr_nonnull(strstr(out, "pending: 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, env("SKD_LDAP_URI")));
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' status --env "
+	    "'%s/env'", skd_test_bin(), skd_test_stack_dir()), 0);
+	ck_assert_ptr_nonnull(strstr(out, "pending: "));
+	free(out);
+	out = NULL;
+
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' gla run 2>/dev/null",
+	    skd_test_bin()), 2);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' status 2>/dev/null",
+	    skd_test_bin()), 2);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", tmp);
+	ck_assert(skd_test_write_file(bad, "# x\nldap_uri\n", 13));
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' gla run --config "
+	    "'%s' 2>&1", skd_test_bin(), bad), 3);
+	ck_assert_msg(strstr(out, "bad.conf:2: expected key = value") != NULL,
+	    "%s", out);
+	free(out);
+
+	OPENSSL_free(der);
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
 }
 END_TEST
 
@@ -1243,6 +1393,8 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_rekey_schedule_one_worker);
 	tcase_add_test(tc, test_idle_latency);
 	tcase_add_test(tc, test_replica_fetch_after_rekey);
+	tcase_add_test(tc, test_signals);
+	tcase_add_test(tc, test_cli);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exactly-once");

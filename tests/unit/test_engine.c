@@ -19,7 +19,7 @@ enum {
 	K_DEL_MEMBER, K_REKEY, K_REKEY_ALL, K_DELETE, K_ADD_OWNER,
 	K_REMOVE_OWNER, K_COMPROMISE, K_REFRESH, K_QUERY, K_QUERY_BAD,
 	K_MANAGE_CERT, K_PROVIDE_CERT, K_BAD_COMBO, K_UNKNOWN_CTL,
-	K_ADD_OTHER_GL
+	K_ADD_OTHER_GL, K_REKEY_GEN
 };
 
 #define W(x)	SKD_TP_##x
@@ -123,6 +123,12 @@ static const struct row rows[] = {
 	    0, OK, -1, -1, 2, 2, 0 },
 	{ "rekey all", P_UNMANAGED, W(GLO1), K_REKEY_ALL, W(GLO1), W(GLO1),
 	    0, OK, -1, -1, 2, 4, 0 },
+	{ "rekey generationCounter 3", P_UNMANAGED, W(GLO1), K_REKEY_GEN,
+	    W(GLO1), W(GLO1), 3, OK, -1, -1, 2, 6, 0 },
+	{ "rekey generationCounter 0", P_UNMANAGED, W(GLO1), K_REKEY_GEN,
+	    W(GLO1), W(GLO1), 0, OK, -1, -1, 2, 2, 0 },
+	{ "rekey generationCounter 13", P_UNMANAGED, W(GLO1), K_REKEY_GEN,
+	    W(GLO1), W(GLO1), 13, FAILED, -1, F(UNSPECIFIED), 2, 0, 0 },
 	{ "rekey by member masked", P_UNMANAGED, W(ALICE), K_REKEY, W(GLO1),
 	    W(GLO1), 0, FAILED, -1, F(UNSPECIFIED), 2, 0, 0 },
 	{ "rekey unsupportedAlgorithm", P_UNMANAGED, W(GLO1), K_REKEY,
@@ -311,6 +317,9 @@ row_body(const struct row *r)
 		break;
 	case K_REKEY_ALL:
 		te_rekey(b, TE_GL, 1, NID_undef);
+		break;
+	case K_REKEY_GEN:
+		te_rekey_gen(b, TE_GL, r->arg);
 		break;
 	case K_DELETE:
 		te_gname_ctl(b, SKD_OID_GL_DELETE, TE_GL);
@@ -742,6 +751,13 @@ START_TEST(test_forward_and_resubmit)
 	skd_cms_verified_free(te_verify(m->data, (size_t)m->length, TE_GL));
 	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER), 2);
+	/* The forwarded message sent back as it is: refused. */
+	o2 = run(&f, OPENSSL_memdup(m->data, (size_t)m->length),
+	    (size_t)m->length);
+	expect(o2, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o2, SKD_OP_MESSAGE),
+	    0);
+	SKD_ENG_OUTCOME_free(o2);
 	/* 3.2.5: the GLO approves by wrapping the forwarded request. */
 	b = te_body();
 	ck_assert_int_gt(skd_cmc_body_add_cms(b, m->data, (size_t)m->length),
@@ -1323,6 +1339,45 @@ START_TEST(test_forward_encrypted)
 }
 END_TEST
 
+START_TEST(test_unknown_oid)
+{
+	struct fx f;
+	SKD_PKI_DATA *pd = SKD_PKI_DATA_new();
+	SKD_TAGGED_ATTRIBUTE *ta = SKD_TAGGED_ATTRIBUTE_new();
+	ASN1_TYPE *v = ASN1_TYPE_new();
+	struct skd_cmc_protect p;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *body = NULL, *der = NULL;
+	size_t blen = 0, len = 0;
+
+	fx_init(&f);
+	ck_assert(pd != NULL && ta != NULL && v != NULL);
+	ck_assert(ASN1_INTEGER_set(ta->bodyPartID, 7));
+	ASN1_OBJECT_free(ta->attrType);
+	ta->attrType = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+	ASN1_TYPE_set(v, V_ASN1_NULL, NULL);
+	ck_assert(sk_ASN1_TYPE_push(ta->attrValues, v));
+	ck_assert(sk_SKD_TAGGED_ATTRIBUTE_push(pd->controlSequence, ta));
+	ck_assert(skd_der_encode(ASN1_ITEM_rptr(SKD_PKI_DATA), pd, &body,
+	    &blen));
+	SKD_PKI_DATA_free(pd);
+	memset(&p, 0, sizeof(p));
+	p.signer = skd_test_pki_id(W(GLO1))->cert;
+	p.key = skd_test_pki_id(W(GLO1))->key;
+	p.signing_time = TE_NOW;
+	ck_assert(skd_cmc_protect(&der, &len, 0, body, blen, &p));
+	OPENSSL_free(body);
+	o = run(&f, der, len);
+	/* an unknown control: failed, badRequest, bodyList its bodyPartID */
+	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
+	ck_assert_int_eq(ASN1_INTEGER_get(sk_SKD_ENG_RESULT_value(o->results,
+	    0)->bodyPart), 7);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1358,6 +1413,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_gl_cert_renewed);
 	tcase_add_test(tc, test_bad_inner_signature);
 	tcase_add_test(tc, test_forward_encrypted);
+	tcase_add_test(tc, test_unknown_oid);
 	suite_add_tcase(s, tc);
 	return s;
 }

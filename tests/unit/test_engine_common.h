@@ -221,6 +221,24 @@ te_rekey(struct skd_cmc_body *b, const char *gl, int all, int alg)
 	SKD_GL_REKEY_free(r);
 }
 
+/* glRekey with glNewKeyAttributes.generationCounter gen. */
+static inline void
+te_rekey_gen(struct skd_cmc_body *b, const char *gl, long gen)
+{
+	SKD_GL_REKEY *r = SKD_GL_REKEY_new();
+
+	ck_assert_ptr_nonnull(r);
+	GENERAL_NAME_free(r->glName);
+	r->glName = te_gn(gl);
+	r->glNewKeyAttributes = SKD_GL_NEW_KEY_ATTRIBUTES_new();
+	ck_assert_ptr_nonnull(r->glNewKeyAttributes);
+	r->glNewKeyAttributes->generationCounter = ASN1_INTEGER_new();
+	ck_assert(ASN1_INTEGER_set(r->glNewKeyAttributes->generationCounter,
+	    gen));
+	te_add(b, SKD_OID_GL_REKEY, r);
+	SKD_GL_REKEY_free(r);
+}
+
 static inline void
 te_owner(struct skd_cmc_body *b, enum skd_oid oid, const char *gl,
     enum skd_test_who who)
