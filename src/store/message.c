@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_local.h"
 
@@ -54,6 +55,71 @@ resp_same(struct skd_store *s, const char *dn,
 	return ok;
 }
 
+/*
+ * resp_submitter reads the skdSubmitterDN of the request request_id into
+ * *out (NULL when the request has none or is gone).  Returns 0 on any
+ * other error: a response published without its submitter's DN would
+ * stay unreadable to the submitter.
+ */
+static int
+resp_submitter(struct skd_store *s, char **out, const char *request_id)
+{
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL, *attrs[] = { A_SUBMITTER, NULL };
+	int ok = 0;
+
+	*out = NULL;
+	if ((dn = skd_store_i_dn(A_REQID, request_id, NULL, NULL,
+	    s->requests_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, attrs)) {
+		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
+			goto err;
+		skd_store_i_ok(s);
+		ok = 1;
+		goto err;
+	}
+	if (!skd_store_i_get_str(s->ld, e, A_SUBMITTER, out)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed request entry %s", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+/* resp_add_dn adds the value dn to skdRecipientDN of the response at rdn
+ * (a value already there is success). */
+static int
+resp_add_dn(struct skd_store *s, const char *rdn, const char *dn)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	int rc, ok = 0;
+
+	skd_store_i_mods_init(&m);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_RCPTDN, dn);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_modify(s, rdn, mv, NULL);
+	if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) {
+		skd_store_i_ldap_fail(s, rc, "add submitter to response", rdn);
+		goto err;
+	}
+	skd_store_i_ok(s);
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
 int
 skd_store_publish_response(struct skd_store *s, const char *request_id,
     const struct skd_store_blob *msgs, size_t n_msgs,
@@ -62,7 +128,9 @@ skd_store_publish_response(struct skd_store *s, const char *request_id,
 {
 	struct skd_store_i_mods m;
 	LDAPMod **mv;
-	char *dn = NULL;
+	const char **all = NULL;
+	char *dn = NULL, *sub = NULL;
+	size_t i, n_all = n_dns;
 	int rc, ok = 0;
 
 	skd_store_i_ok(s);
@@ -72,6 +140,23 @@ skd_store_publish_response(struct skd_store *s, const char *request_id,
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
 		goto err;
 	}
+	if (!resp_submitter(s, &sub, request_id))
+		goto err;
+	if ((all = calloc(n_dns + 1, sizeof(*all))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	for (i = 0; i < n_dns; i++) {
+		all[i] = dns[i];
+		/* DN attribute values compare case-insensitively here (the
+		 * stack's people are uid=...,ou=people,dc=...). */
+		if (sub != NULL && strcasecmp(dns[i], sub) == 0) {
+			free(sub);
+			sub = NULL;
+		}
+	}
+	if (sub != NULL)
+		all[n_all++] = sub;
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_RESPONSE);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, request_id);
 	if (n_msgs > 0)
@@ -80,16 +165,24 @@ skd_store_publish_response(struct skd_store *s, const char *request_id,
 		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTNAME, names,
 		    n_names);
 	}
-	if (n_dns > 0)
-		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN, dns, n_dns);
+	if (n_all > 0)
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN, all, n_all);
 	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
 	rc = skd_store_i_add(s, dn, mv);
 	if (rc == LDAP_ALREADY_EXISTS) {
-		if (!resp_same(s, dn, msgs, n_msgs, names, n_names, dns,
-		    n_dns))
+		if (resp_same(s, dn, msgs, n_msgs, names, n_names, all,
+		    n_all)) {
+			ok = 1;
+			goto err;
+		}
+		/* Written before responses named their submitter: the same
+		 * content but for that one DN, which is added now. */
+		if (sub == NULL || skd_store_error(s) != SKD_STORE_ERR_EXISTS ||
+		    !resp_same(s, dn, msgs, n_msgs, names, n_names, dns,
+		    n_dns) || !resp_add_dn(s, dn, sub))
 			goto err;
 	} else if (rc != LDAP_SUCCESS) {
 		skd_store_i_ldap_fail(s, rc, "publish response", dn);
@@ -98,6 +191,8 @@ skd_store_publish_response(struct skd_store *s, const char *request_id,
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
+	free(all);
+	free(sub);
 	free(dn);
 	return ok;
 }
@@ -127,6 +222,28 @@ skd_store_read_response(struct skd_store *s, struct skd_store_blob **out_msgs,
 	ok = 1;
  err:
 	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_delete_response(struct skd_store *s, const char *request_id)
+{
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	if (request_id == NULL || (dn = skd_store_i_dn(A_REQID, request_id,
+	    NULL, NULL, s->responses_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "delete response", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
 	free(dn);
 	return ok;
 }
@@ -461,5 +578,51 @@ skd_store_write_status(struct skd_store *s, const char *worker_id,
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+void
+skd_store_status_free(struct skd_store_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->worker_id);
+	free(st->version);
+	free(st->text);
+	free(st);
+}
+
+int
+skd_store_read_status(struct skd_store *s,
+    struct skd_store_status **out_status)
+{
+	struct skd_store_status *st = NULL;
+	LDAPMessage *res = NULL, *e;
+	char *attrs[] = { A_WORKERID, A_VERSION, A_HEARTBEAT, A_STATUSTEXT,
+	    NULL };
+	int ok = 0;
+
+	*out_status = NULL;
+	skd_store_i_ok(s);
+	if (!skd_store_i_read(s, &res, &e, s->agent_dn, attrs))
+		goto err;
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_get_str(s->ld, e, A_WORKERID, &st->worker_id) ||
+	    !skd_store_i_get_str(s->ld, e, A_VERSION, &st->version) ||
+	    !skd_store_i_get_time(s->ld, e, A_HEARTBEAT, &st->heartbeat) ||
+	    !skd_store_i_get_str(s->ld, e, A_STATUSTEXT, &st->text)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed agent entry %s", s->agent_dn);
+		goto err;
+	}
+	*out_status = st;
+	st = NULL;
+	ok = 1;
+ err:
+	skd_store_status_free(st);
+	ldap_msgfree(res);
 	return ok;
 }

@@ -155,6 +155,19 @@ int skd_store_create_gl(struct skd_store *s, const struct skd_store_gl *gl);
 int skd_store_update_gl(struct skd_store *s, uint64_t *out_revision,
     const struct skd_store_gl *gl);
 
+/*
+ * skd_store_list_gls calls cb(arg, name, state) for every GL under
+ * ou=groups, active and deleted alike (state "active" or "deleted"; the
+ * strings are borrowed for the call), fetching page_size entries per
+ * round trip (RFC 2696; 0: 200).  A nonzero return from cb stops the
+ * listing early (success).  As with skd_store_list_pending, cb may use s,
+ * but a reconnection meanwhile ends the listing with _UNAVAILABLE.
+ */
+typedef int (*skd_store_gl_cb)(void *arg, const char *name,
+    const char *state);
+int skd_store_list_gls(struct skd_store *s, skd_store_gl_cb cb, void *arg,
+    int page_size);
+
 /* skd_store_mark_gl_deleted sets skdGLState=deleted (RFC 5275 4.2: the
  * list's history stays for audit); skd_store_purge_gl removes the GL entry
  * and its whole subtree (members, owners, keys). */
@@ -251,6 +264,17 @@ int skd_store_find_glkeys(struct skd_store *s,
 int skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
     const char *key_id, int shard);
 
+/*
+ * skd_store_find_key_gl finds the GL that key key_hex belongs to (one
+ * search of ou=groups for skdGLKey entries with that skdKeyId; a member's
+ * acknowledgement, RFC 5275 5.1 2.c, names the key but not the GL).
+ * *out_gl_name is malloc'd, the caller frees it with free.  _NOT_FOUND
+ * when no GL has the key, _INVALID when the shards of that key id name
+ * more than one GL.
+ */
+int skd_store_find_key_gl(struct skd_store *s, char **out_gl_name,
+    const char *key_hex);
+
 /* ---- request.c: requests, claims, leases, journal (ou=requests) --------- */
 
 struct skd_store_request {
@@ -338,14 +362,64 @@ int skd_store_journal_request(struct skd_store *s, const char *id,
 int skd_store_finish_request(struct skd_store *s, const char *id,
     const char *owner, const char *error);
 
+/*
+ * skd_store_bump_attempts counts one more attempt at request id by the
+ * worker holding its claim: reads skdAttempts (absent: 0) and replaces it
+ * with one more in one modify asserting (RFC 4528) that owner is the
+ * skdClaimOwner; _CONFLICT if owner no longer holds the claim.  Only the
+ * claim holder writes the counter, so read and replace need no further
+ * compare-and-swap; a retry after a reconnection writes the same value
+ * again.  *out_attempts (if not NULL) is the new count.
+ */
+int skd_store_bump_attempts(struct skd_store *s, int *out_attempts,
+    const char *id, const char *owner);
+
+/*
+ * skd_store_list_finished calls cb(arg, id, state) for every request whose
+ * state is done or failed and whose last change (the operational attribute
+ * modifyTimestamp, set by skd_store_finish_request, the last write a
+ * request receives) is at or before before; paged and stoppable like
+ * skd_store_list_pending.  For retention.
+ */
+int skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
+    void *arg, time_t before, int page_size);
+
+/* skd_store_delete_request removes request id; _NOT_FOUND if absent.  It
+ * does not look at the state: callers delete finished requests only. */
+int skd_store_delete_request(struct skd_store *s, const char *id);
+
+/* ---- person.c: directory entries of people (for dnattr ACLs) ------------ */
+
+/*
+ * skd_store_resolve_person maps a GeneralName text to the DN of one entry
+ * under the suffix (the parent of the base DN, e.g. dc=example,dc=com), so
+ * that glKey, message and response entries can name their readers for the
+ * shipped ACLs' dnattr=skdRecipientDN:
+ *   "email:x@y"  the one inetOrgPerson with mail=x@y (filter escaped by
+ *                libldap; mail matches without regard to case);
+ *   "dirName:DN" the entry with that DN (RFC 4514 text), if it exists and
+ *                lies under the suffix;
+ *   other forms  _NOT_FOUND.
+ * Exactly one match is required: none is _NOT_FOUND, more than one is
+ * _INVALID.  *out_dn is malloc'd (as the server returned it), the caller
+ * frees it with free.
+ */
+int skd_store_resolve_person(struct skd_store *s, char **out_dn,
+    const char *name_text);
+
 /* ---- message.c: responses, GLA messages, replay cache, agent status ----- */
 
 /*
  * skd_store_publish_response writes skdRequestId=<request_id>,ou=responses
  * with n_msgs message values, n_names recipient names and n_dns recipient
- * directory DNs (all borrowed; no duplicates within one list).
- * Idempotent: if the entry is there with the same values, success;
- * otherwise _EXISTS.
+ * directory DNs (all borrowed; no duplicates within one list).  The
+ * request entry's skdSubmitterDN, when there is one, is added to the
+ * recipient DNs (unless dns holds it already), so that the shipped ACL
+ * (dnattr=skdRecipientDN) lets the submitter read the answer; a request
+ * entry that is gone or unreadable adds nothing.
+ * Idempotent: if the entry is there with the same values, success; one
+ * written before the submitter's DN was added (only that DN missing) gets
+ * it added; otherwise _EXISTS.
  */
 int skd_store_publish_response(struct skd_store *s, const char *request_id,
     const struct skd_store_blob *msgs, size_t n_msgs,
@@ -382,6 +456,10 @@ int skd_store_publish_message(struct skd_store *s,
 int skd_store_find_messages(struct skd_store *s,
     struct skd_store_message **out_list, size_t *out_n, const char *recipient);
 
+/* skd_store_delete_response removes the response to request_id;
+ * _NOT_FOUND if absent. */
+int skd_store_delete_response(struct skd_store *s, const char *request_id);
+
 /* skd_store_delete_message removes one; _NOT_FOUND if absent. */
 int skd_store_delete_message(struct skd_store *s, const char *id);
 
@@ -398,6 +476,22 @@ int skd_store_purge_replay(struct skd_store *s, size_t *out_n, time_t now);
  * status text (free form, e.g. counters) on cn=gla,<base>. */
 int skd_store_write_status(struct skd_store *s, const char *worker_id,
     const char *version, time_t heartbeat, const char *status_text);
+
+/* What skd_store_write_status left on cn=gla (any field NULL or 0 when
+ * absent).  Freed with skd_store_status_free (NULL is fine). */
+struct skd_store_status {
+	char		*worker_id;
+	char		*version;
+	time_t		 heartbeat;
+	char		*text;
+};
+
+void skd_store_status_free(struct skd_store_status *st);
+
+/* skd_store_read_status reads cn=gla,<base>; *out_status is the caller's
+ * to free with skd_store_status_free.  _NOT_FOUND without the entry. */
+int skd_store_read_status(struct skd_store *s,
+    struct skd_store_status **out_status);
 
 /* ---- watch.c: change notification (RFC 4533 refreshAndPersist) --------- */
 
