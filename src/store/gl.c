@@ -303,3 +303,44 @@ skd_store_purge_gl(struct skd_store *s, const char *name)
 	free(dn);
 	return ok;
 }
+
+struct gl_list_arg {
+	skd_store_gl_cb	 cb;
+	void		*arg;
+};
+
+static int
+gl_list_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct gl_list_arg *la = arg;
+	char *name = NULL, *state = NULL;
+	int r;
+
+	if (!skd_store_i_get_str(s->ld, e, A_GLNAME, &name) ||
+	    !skd_store_i_get_str(s->ld, e, A_GLSTATE, &state) ||
+	    name == NULL) {
+		free(name);
+		free(state);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed GL entry");
+	}
+	/* No skdGLState is an active list (skd_store_gl.state NULL). */
+	r = la->cb(la->arg, name, state != NULL ? state : "active");
+	free(name);
+	free(state);
+	return r != 0 ? 2 : 1;
+}
+
+int
+skd_store_list_gls(struct skd_store *s, skd_store_gl_cb cb, void *arg,
+    int page_size)
+{
+	struct gl_list_arg la = { cb, arg };
+	char *attrs[] = { A_GLNAME, A_GLSTATE, NULL };
+
+	skd_store_i_ok(s);
+	if (cb == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "no callback");
+	return skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=" OC_GL ")", attrs, page_size, gl_list_entry, &la);
+}

@@ -319,3 +319,71 @@ skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
 	free(dn);
 	return ok;
 }
+
+struct key_gl_arg {
+	char	*gl;
+};
+
+static int
+key_gl_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct key_gl_arg *ka = arg;
+	char *gl = NULL;
+
+	if (!skd_store_i_get_str(s->ld, e, A_GLNAME, &gl) || gl == NULL) {
+		free(gl);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed glKey entry");
+	}
+	if (ka->gl == NULL) {
+		ka->gl = gl;
+		return 1;
+	}
+	/* Shards of one key share the GL; key ids are random (RFC 5275
+	 * 3.1.7: the GLA draws them), so two GLs mean a forged entry. */
+	if (strcmp(ka->gl, gl) != 0) {
+		free(gl);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "key id found in more than one GL");
+	}
+	free(gl);
+	return 1;
+}
+
+int
+skd_store_find_key_gl(struct skd_store *s, char **out_gl_name,
+    const char *key_hex)
+{
+	struct key_gl_arg ka = { NULL };
+	char *ek = NULL, *filter = NULL, *attrs[] = { A_GLNAME, NULL };
+	int ok = 0;
+
+	*out_gl_name = NULL;
+	skd_store_i_ok(s);
+	if (key_hex == NULL || key_hex[0] == '\0') {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "key id");
+		goto err;
+	}
+	if ((ek = skd_store_i_filter_escape(key_hex)) == NULL ||
+	    (filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+	    A_KEYID "=%s))", ek)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
+	    filter, attrs, 200, key_gl_entry, &ka))
+		goto err;
+	if (ka.gl == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_NOT_FOUND, "no key %s",
+		    key_hex);
+		goto err;
+	}
+	*out_gl_name = ka.gl;
+	ka.gl = NULL;
+	ok = 1;
+ err:
+	free(ka.gl);
+	free(filter);
+	free(ek);
+	return ok;
+}

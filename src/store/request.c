@@ -460,3 +460,80 @@ skd_store_finish_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_cleanup(&m);
 	return ok;
 }
+
+int
+skd_store_bump_attempts(struct skd_store *s, int *out_attempts,
+    const char *id, const char *owner)
+{
+	struct skd_store_request *r = NULL;
+	struct skd_store_i_mods m;
+	char n[24];
+	int ok = 0;
+
+	if (out_attempts != NULL)
+		*out_attempts = 0;
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!req_check_owner(s, owner))
+		goto err;
+	if (!skd_store_read_request(s, &r, id))
+		goto err;
+	if (r->claim_owner == NULL || strcmp(r->claim_owner, owner) != 0) {
+		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT,
+		    "%s is not claimed by %s", id, owner);
+		goto err;
+	}
+	(void)snprintf(n, sizeof(n), "%d", r->attempts + 1);
+	/* Replace rather than increment: slapd refuses to increment an
+	 * attribute that is absent, and only the claim holder writes it. */
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_ATTEMPTS, n);
+	if (!req_modify(s, id, owner, &m, "count attempt"))
+		goto err;
+	if (out_attempts != NULL)
+		*out_attempts = r->attempts + 1;
+	ok = 1;
+ err:
+	skd_store_request_free(r);
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
+    void *arg, time_t before, int page_size)
+{
+	struct pending_arg pa = { cb, arg };
+	char filter[256], t[16];
+	char *attrs[] = { A_REQID, A_STATE, NULL };
+
+	skd_store_i_ok(s);
+	skd_store_time_str(t, before);
+	/* modifyTimestamp: the finish is the last write a request gets
+	 * (docs/operations.md, Retention). */
+	(void)snprintf(filter, sizeof(filter),
+	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=done)(" A_STATE
+	    "=failed))(modifyTimestamp<=%s))", t);
+	return skd_store_i_search_each(s, s->requests_dn, LDAP_SCOPE_ONELEVEL,
+	    filter, attrs, page_size, pending_entry, &pa);
+}
+
+int
+skd_store_delete_request(struct skd_store *s, const char *id)
+{
+	char *dn = NULL;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	if ((dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		goto err;
+	}
+	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "delete request", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	free(dn);
+	return ok;
+}

@@ -24,14 +24,22 @@
  * The lease is renewed between steps once half of it has gone.  A
  * transient failure (engine could not decide, directory unavailable)
  * leaves the claim to expire; the next attempt comes after the lease.
- * After max_attempts attempts (counted by this process; see
- * docs/operations.md) the request is finished as failed.
+ * Every claim or take-over counts one attempt on the request itself
+ * (skd_store_bump_attempts, skdAttempts, under the claim); a request
+ * claimed more than max_attempts times is finished as failed ("gave up
+ * after N attempts"), whichever workers tried it.
+ *
+ * Member acknowledgements (RFC 5275 5.1 2.c) find their GL with
+ * skd_store_find_key_gl; the rekey schedule walks every active GL of the
+ * directory (skd_store_list_gls); retention (retention = N days) deletes
+ * finished requests and their responses N days after they finished.
  */
 #ifndef SKD_WORKER_H
 #define SKD_WORKER_H
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "store/skd_store.h"
@@ -188,9 +196,27 @@ int skd_worker_rekey_due(struct skd_worker *w, int *out_done,
  * drills only. */
 void skd_worker_set_clock_offset(struct skd_worker *w, long seconds);
 
-/* skd_worker_add_gl tells the schedule about a GL name (the worker also
- * learns them from every outcome it applies).  Returns one on success. */
-int skd_worker_add_gl(struct skd_worker *w, const char *gl_name);
+/*
+ * skd_worker_retention_run deletes, when retention is a number of days N,
+ * every request finished (done or failed) at least N days ago by the
+ * worker's clock (skd_worker_set_clock_offset moves it) and its response:
+ * the response first, then the request.  "Finished" is the request
+ * entry's modifyTimestamp, which skd_store_finish_request sets and nothing
+ * changes afterwards.  With retention = keep it does nothing.  The service
+ * loop calls it every five minutes at most.  *out_n (if not NULL) is how
+ * many requests went.  Returns zero on a directory error.
+ */
+int skd_worker_retention_run(struct skd_worker *w, size_t *out_n);
+
+/*
+ * skd_worker_status_print writes the directory's view of the GLA to out,
+ * one "key: value" per line: the backlog (pending: requests waiting;
+ * expired claims: claims whose lease ran out at now) and what the last
+ * worker wrote on cn=gla (heartbeat with its age, worker id, version,
+ * counters).  s is borrowed.  Returns zero on a directory error (see
+ * skd_store_errmsg(s)); lines already written stay written.
+ */
+int skd_worker_status_print(FILE *out, struct skd_store *s, time_t now);
 
 /*
  * skd_worker_run processes what is pending, then waits for new requests

@@ -11,7 +11,8 @@
  * is the request id, with the store's idempotent publish: the same request
  * finds its own record (success: fresh), another request carrying the same
  * message gets _EXISTS (a replay).  The store's replay cache is filled as
- * well.  Owner records are small and kept (like done requests).
+ * well.  Owner records are small and kept: retention deletes finished
+ * requests and their responses, not these (docs/directory.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,8 +32,7 @@
 
 #define WORKER_VERSION		"skd-gla 0.1.0"
 #define WORKER_BATCH		256	/* ids per listing round */
-#define WORKER_ATTEMPT_SLOTS	512	/* requests whose tries we count */
-#define WORKER_MAX_GLS		4096	/* GL names the schedule follows */
+#define WORKER_RETENTION_BATCH	256	/* finished requests per round */
 
 static volatile sig_atomic_t worker_stop_flag;
 static volatile sig_atomic_t worker_hup_flag;
@@ -65,11 +65,6 @@ struct worker_crypto {
 	X509_STORE	*trust;
 };
 
-struct worker_attempt {
-	char		id[SKD_STORE_ID_LEN];
-	int		n;
-};
-
 struct skd_worker {
 	char			*id;
 	struct skd_store	*s;
@@ -85,10 +80,6 @@ struct skd_worker {
 	long			 retention_days;
 	int			 use_watch;
 	struct skd_worker_stats	 stats;
-	struct worker_attempt	 att[WORKER_ATTEMPT_SLOTS];
-	size_t			 att_next;
-	char			**gls;
-	size_t			 n_gls;
 	time_t			 started;
 	long			 clock_offset;
 	time_t			 last_status;
@@ -366,16 +357,11 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 void
 skd_worker_free(struct skd_worker *w)
 {
-	size_t i;
-
 	if (w == NULL)
 		return;
 	skd_store_watch_close(w->watch);
 	skd_store_close(w->s);
 	crypto_clear(&w->c);
-	for (i = 0; i < w->n_gls; i++)
-		free(w->gls[i]);
-	free(w->gls);
 	free(w->id);
 	free(w);
 }
@@ -424,83 +410,6 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	w->c = c;
 	ecfg_set(w, cfg);
 	return 1;
-}
-
-/* ---- bookkeeping -------------------------------------------------------- */
-
-/* Counts one more attempt at id by this process; returns the count. */
-static int
-attempt_bump(struct skd_worker *w, const char *id)
-{
-	struct worker_attempt *a;
-	size_t i;
-
-	for (i = 0; i < WORKER_ATTEMPT_SLOTS; i++) {
-		if (strcmp(w->att[i].id, id) == 0)
-			return ++w->att[i].n;
-	}
-	a = &w->att[w->att_next];
-	w->att_next = (w->att_next + 1) % WORKER_ATTEMPT_SLOTS;
-	(void)snprintf(a->id, sizeof(a->id), "%s", id);
-	a->n = 1;
-	return 1;
-}
-
-static void
-attempt_forget(struct skd_worker *w, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < WORKER_ATTEMPT_SLOTS; i++) {
-		if (strcmp(w->att[i].id, id) == 0) {
-			w->att[i].id[0] = '\0';
-			w->att[i].n = 0;
-		}
-	}
-}
-
-int
-skd_worker_add_gl(struct skd_worker *w, const char *gl_name)
-{
-	char **v;
-	size_t i;
-
-	if (gl_name == NULL || gl_name[0] == '\0')
-		return 1;
-	for (i = 0; i < w->n_gls; i++) {
-		if (strcmp(w->gls[i], gl_name) == 0)
-			return 1;
-	}
-	if (w->n_gls == WORKER_MAX_GLS)
-		return 0;
-	if ((v = realloc(w->gls, (w->n_gls + 1) * sizeof(*v))) == NULL)
-		return 0;
-	w->gls = v;
-	if ((v[w->n_gls] = strdup(gl_name)) == NULL)
-		return 0;
-	w->n_gls++;
-	return 1;
-}
-
-/* The GLs an outcome touched, for the rekey schedule. */
-static void
-learn_gls(struct skd_worker *w, const SKD_ENG_OUTCOME *o)
-{
-	const SKD_ENG_OP *op;
-	char name[1024];
-	int i, len;
-
-	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
-		op = sk_SKD_ENG_OP_value(o->ops, i);
-		if (op->glName == NULL)
-			continue;
-		len = ASN1_STRING_length(op->glName);
-		if (len <= 0 || (size_t)len >= sizeof(name))
-			continue;
-		memcpy(name, ASN1_STRING_get0_data(op->glName), (size_t)len);
-		name[len] = '\0';
-		(void)skd_worker_add_gl(w, name);
-	}
 }
 
 /* Copies an ASN.1 string into buf as text (NULs cut it short). */
@@ -608,6 +517,23 @@ ws_seen(void *ctx, const char *key_hex, time_t expires)
 	return rc < 0 ? -1 : 1;
 }
 
+/* The member-acknowledgement lookup (RFC 5275 5.1 2.c: the ack names the
+ * key, not the GL).  A key id under two GLs (a forged entry) counts as
+ * unknown: the ack is refused rather than retried. */
+static int
+ws_find_key_gl(void *ctx, char **out_gl, const char *key_hex)
+{
+	const struct worker_state *ws = ctx;
+	enum skd_store_err e;
+
+	if (skd_store_find_key_gl(ws->w->s, out_gl, key_hex))
+		return 1;
+	e = skd_store_error(ws->w->s);
+	if (e == SKD_STORE_ERR_NOT_FOUND || e == SKD_STORE_ERR_INVALID)
+		return 0;
+	return -1;
+}
+
 /* Runs the engine on r; NULL when it could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r)
@@ -624,6 +550,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	st.seen = ws_seen;
 	memset(&env, 0, sizeof(env));
 	env.now = worker_now(w);
+	env.find_key_gl = ws_find_key_gl;
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;
@@ -684,7 +611,6 @@ finish(struct skd_worker *w, const char *id, const char *why)
 		    skd_store_errmsg(w->s));
 		return 0;
 	}
-	attempt_forget(w, id);
 	if (why == NULL) {
 		w->stats.processed++;
 		skd_worker_logf(SKD_WLOG_INFO, id, "done");
@@ -758,10 +684,14 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		goto out;
 	}
 	was_journaled = strcmp(r->state, "journaled") == 0;
-	n = attempt_bump(w, id);
-	if (n > w->max_attempts || r->attempts >= w->max_attempts) {
+	/* Attempts are counted on the request (skdAttempts), so that a
+	 * request that kills or stalls every worker is given up whoever
+	 * tries it and however often workers restart. */
+	if (!skd_store_bump_attempts(w->s, &n, id, w->id))
+		goto lost_or_transient;
+	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
-		    n > r->attempts ? n - 1 : r->attempts);
+		    n - 1);
 		ok = finish(w, id, buf);
 		goto out;
 	}
@@ -796,7 +726,6 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		ERR_clear_error();
 		goto transient;
 	}
-	learn_gls(w, o);
 	why = outcome_failure(buf, sizeof(buf), o);
 	ok = finish(w, id, why);
 	goto out;
@@ -865,6 +794,7 @@ purge(struct skd_worker *w)
 	if (now - w->last_purge < 300)
 		return;
 	w->last_purge = now;
+	(void)skd_worker_retention_run(w, NULL);
 	if (!skd_store_purge_replay(w->s, &n, now))
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "replay purge: %s",
 		    skd_store_errmsg(w->s));
@@ -873,15 +803,187 @@ purge(struct skd_worker *w)
 		    "entries", n);
 }
 
+/* The names of the active GLs, gathered before any is rekeyed: the
+ * rekey's own searches would end the paged listing on the same
+ * connection. */
+struct gl_names {
+	char	**v;
+	size_t	  n, cap;
+	int	  failed;
+};
+
+static int
+gl_names_cb(void *arg, const char *name, const char *state)
+{
+	struct gl_names *g = arg;
+	char **nv;
+
+	if (strcmp(state, "active") != 0)
+		return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap == 0 ? 64 : g->cap * 2;
+
+		if ((nv = reallocarray(g->v, cap, sizeof(*nv))) == NULL) {
+			g->failed = 1;
+			return 1;
+		}
+		g->v = nv;
+		g->cap = cap;
+	}
+	if ((g->v[g->n] = strdup(name)) == NULL) {
+		g->failed = 1;
+		return 1;
+	}
+	g->n++;
+	return 0;
+}
+
+/* RFC 5275 4.5.2 for every active GL in the directory (whoever created
+ * it, whichever worker processed its requests). */
 static void
 run_schedule(struct skd_worker *w)
 {
+	struct gl_names g = { NULL, 0, 0, 0 };
 	size_t i;
 
 	if (w->rekey_before <= 0)
 		return;
-	for (i = 0; i < w->n_gls && !worker_stop_flag; i++)
-		(void)skd_worker_rekey_due(w, NULL, w->gls[i]);
+	if (!skd_store_list_gls(w->s, gl_names_cb, &g, 500) || g.failed) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing GLs: %s",
+		    g.failed ? "out of memory" : skd_store_errmsg(w->s));
+		goto out;
+	}
+	for (i = 0; i < g.n && !worker_stop_flag; i++)
+		(void)skd_worker_rekey_due(w, NULL, g.v[i]);
+ out:
+	for (i = 0; i < g.n; i++)
+		free(g.v[i]);
+	free(g.v);
+}
+
+/* ---- retention ---------------------------------------------------------- */
+
+struct finished_batch {
+	char	ids[WORKER_RETENTION_BATCH][SKD_STORE_ID_LEN];
+	size_t	n;
+};
+
+static int
+finished_cb(void *arg, const char *id, const char *state)
+{
+	struct finished_batch *b = arg;
+
+	(void)state;
+	if (strlen(id) >= SKD_STORE_ID_LEN)
+		return 0;
+	memcpy(b->ids[b->n++], id, strlen(id) + 1);
+	return b->n == WORKER_RETENTION_BATCH;
+}
+
+int
+skd_worker_retention_run(struct skd_worker *w, size_t *out_n)
+{
+	struct finished_batch *b = NULL;
+	time_t before;
+	size_t i, gone = 0;
+	int ok = 0;
+
+	if (out_n != NULL)
+		*out_n = 0;
+	if (w->retention_days < 0)
+		return 1;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return 0;
+	before = worker_now(w) - (time_t)w->retention_days * 86400;
+	for (;;) {
+		b->n = 0;
+		if (!skd_store_list_finished(w->s, finished_cb, b, before,
+		    WORKER_RETENTION_BATCH) && b->n == 0) {
+			skd_worker_logf(SKD_WLOG_WARNING, NULL,
+			    "retention: %s", skd_store_errmsg(w->s));
+			goto err;
+		}
+		if (b->n == 0)
+			break;
+		for (i = 0; i < b->n; i++) {
+			/* The response first: a request left behind by a
+			 * crash is found again next time, a response
+			 * alone would not be. */
+			if ((!skd_store_delete_response(w->s, b->ids[i]) &&
+			    skd_store_error(w->s) != SKD_STORE_ERR_NOT_FOUND) ||
+			    (!skd_store_delete_request(w->s, b->ids[i]) &&
+			    skd_store_error(w->s) != SKD_STORE_ERR_NOT_FOUND)) {
+				skd_worker_logf(SKD_WLOG_WARNING, b->ids[i],
+				    "retention: %s", skd_store_errmsg(w->s));
+				goto err;
+			}
+			gone++;
+		}
+		if (b->n < WORKER_RETENTION_BATCH)
+			break;
+	}
+	if (gone > 0)
+		skd_worker_logf(SKD_WLOG_INFO, NULL, "retention: deleted %zu "
+		    "finished requests older than %ld days", gone,
+		    w->retention_days);
+	ok = 1;
+ err:
+	free(b);
+	if (out_n != NULL)
+		*out_n = gone;
+	return ok;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+struct backlog {
+	size_t	pending;
+	size_t	expired;
+};
+
+static int
+backlog_cb(void *arg, const char *id, const char *state)
+{
+	struct backlog *b = arg;
+
+	(void)id;
+	if (strcmp(state, "pending") == 0)
+		b->pending++;
+	else
+		b->expired++;
+	return 0;
+}
+
+int
+skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
+{
+	struct skd_store_status *st = NULL;
+	struct backlog b = { 0, 0 };
+	char t[16];
+	int ok = 0;
+
+	if (!skd_store_list_pending(s, backlog_cb, &b, now, 500))
+		goto err;
+	fprintf(out, "pending: %zu\n", b.pending);
+	fprintf(out, "expired claims: %zu\n", b.expired);
+	if (!skd_store_read_status(s, &st))
+		goto err;
+	if (st->heartbeat == 0) {
+		fprintf(out, "heartbeat: none (no worker has run)\n");
+	} else {
+		skd_store_time_str(t, st->heartbeat);
+		fprintf(out, "heartbeat: %s (%lld s ago)\n", t,
+		    (long long)(now - st->heartbeat));
+	}
+	fprintf(out, "worker: %s\n", st->worker_id != NULL ? st->worker_id :
+	    "-");
+	fprintf(out, "version: %s\n", st->version != NULL ? st->version :
+	    "-");
+	fprintf(out, "counters: %s\n", st->text != NULL ? st->text : "-");
+	ok = 1;
+ err:
+	skd_store_status_free(st);
+	return ok;
 }
 
 /* One listing round after another until nothing is left that this worker

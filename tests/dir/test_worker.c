@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1371,6 +1372,290 @@ START_TEST(test_idle_latency)
 }
 END_TEST
 
+/* ---- what the store additions give the worker -------------------------- */
+
+/* skd status's report: the backlog and the cn=gla status the last worker
+ * wrote. */
+START_TEST(test_status_print)
+{
+	struct skd_store *gla = store_open_gla();
+	struct skd_worker *w;
+	char *conf, *text = NULL, want[512];
+	size_t len = 0;
+	FILE *f;
+
+	conf = write_config("st", NULL);
+	w = worker_new(conf);
+	ck_assert(skd_worker_run_once(w, NULL));
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	ck_assert_msg(skd_worker_status_print(f, gla, time(NULL)), "%s",
+	    skd_store_errmsg(gla));
+	fclose(f);
+	ck_assert_msg(strstr(text, "pending: ") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "expired claims: ") != NULL, "%s", text);
+	snprintf(want, sizeof(want), "worker: %s\n", skd_worker_id(w));
+	ck_assert_msg(strstr(text, want) != NULL, "%s lacks %s", text, want);
+	ck_assert_msg(strstr(text, "version: skd-gla ") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "counters: processed=") != NULL, "%s",
+	    text);
+	ck_assert_msg(strstr(text, "heartbeat: 20") != NULL &&
+	    strstr(text, " s ago)") != NULL, "%s", text);
+	free(text);
+	skd_worker_free(w);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* The rekey schedule walks the directory's GLs: a worker that never
+ * processed anything for a GL still rekeys it when it is due. */
+START_TEST(test_schedule_walks_directory)
+{
+	static const char *const members[] = { "bob" };
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_store_glkey *keys = NULL;
+	struct skd_worker_stats st;
+	struct skd_worker *w;
+	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf, *conf2;
+	unsigned char *der;
+	size_t len, n, n_before;
+
+	conf = write_config("walk", "rekey_before = 0\n");
+	w = worker_new(conf);
+	der = build_create(&len, gl, members, 1);
+	submit(glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(gla, id, "done");
+	skd_worker_free(w);
+	ck_assert(skd_store_find_glkeys(gla, &keys, &n, gl, NULL));
+	n_before = distinct_keys(keys, n);
+	skd_store_glkey_list_free(keys, n);
+
+	/* A new worker, 40 hours ahead: the newest key (one day, from +24
+	 * h) has lived more than half its life and ends within 2 days. */
+	conf2 = write_config("walk2", "rekey_before = 172800\n");
+	w = worker_new(conf2);
+	skd_worker_set_clock_offset(w, 40 * 3600);
+	ck_assert(skd_worker_run_once(w, NULL));
+	skd_worker_get_stats(&st, w);
+	ck_assert_uint_ge(st.rekeys, 1);
+	skd_worker_free(w);
+	ck_assert(skd_store_find_glkeys(gla, &keys, &n, gl, NULL));
+	ck_assert_uint_gt(distinct_keys(keys, n), n_before);
+	skd_store_glkey_list_free(keys, n);
+
+	OPENSSL_free(der);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+	free(conf2);
+	free(gl);
+}
+END_TEST
+
+/* Attempts are counted on the request: two workers died holding it, the
+ * third claim goes over max_attempts = 2 and the request fails. */
+START_TEST(test_attempts_in_directory)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	struct skd_store_request *r = NULL;
+	struct skd_worker *w;
+	char id[SKD_STORE_ID_LEN], id2[SKD_STORE_ID_LEN], *conf, *err = NULL;
+	char *st;
+	unsigned char *der;
+	size_t len;
+	int n = 0;
+
+	der = build_query(&len, glo1);
+	submit(glo, id, der, len);
+	submit(glo, id2, der, len);
+	/* Two dead workers' claims (leases already over), each counted. */
+	ck_assert(skd_store_claim_request(gla, id, "dead-1",
+	    time(NULL) - 10));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-1"));
+	ck_assert(skd_store_reclaim_request(gla, id, "dead-1",
+	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-2"));
+	ck_assert_int_eq(n, 2);
+
+	conf = write_config("att", "max_attempts = 2\n");
+	w = worker_new(conf);
+	ck_assert(skd_worker_process_one(w, id));
+	st = request_state(gla, id, &err);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_msg(err != NULL && strstr(err, "gave up after 2 attempts"),
+	    "error: %s", err != NULL ? err : "(none)");
+	free(st);
+	free(err);
+	ck_assert(skd_store_read_request(gla, &r, id));
+	ck_assert_int_eq(r->attempts, 3);
+	skd_store_request_free(r);
+	r = NULL;
+
+	/* A request that goes through counts its one attempt. */
+	ck_assert(skd_worker_process_one(w, id2));
+	assert_state(gla, id2, "done");
+	ck_assert(skd_store_read_request(gla, &r, id2));
+	ck_assert_int_eq(r->attempts, 1);
+	skd_store_request_free(r);
+
+	skd_worker_free(w);
+	OPENSSL_free(der);
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* alice's own request, through the worker: she reads the response bound
+ * as herself, bob cannot; retention = 1 day deletes it (request and
+ * response) only once a day has gone by the worker's clock. */
+START_TEST(test_response_acl_and_retention)
+{
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store *bob = store_open_as("SKD_BOB");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *a = ident("alice");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_store_request *r = NULL;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	char id[SKD_STORE_ID_LEN], pend[SKD_STORE_ID_LEN], *conf;
+	unsigned char *der;
+	size_t len, n = 0, gone = 0;
+
+	der = build_query(&len, a);
+	ck_assert_msg(skd_store_add_request(alice, id, der, len,
+	    env("SKD_ALICE_DN")), "%s", skd_store_errmsg(alice));
+	conf = write_config("ret", "retention = 1\n");
+	w = worker_new(conf);
+	ck_assert(skd_worker_process_one(w, id));
+	assert_state(gla, id, "done");
+	ck_assert_msg(check_response(alice, id, der, len, a, ts),
+	    "alice's query was not answered with success");
+	ck_assert(!skd_store_read_response(bob, &msgs, &n, id));
+	ck_assert_int_eq(skd_store_error(bob), SKD_STORE_ERR_NOT_FOUND);
+
+	/* Not a day old: kept. */
+	ck_assert_msg(skd_store_add_request(alice, pend, der, len,
+	    env("SKD_ALICE_DN")), "%s", skd_store_errmsg(alice));
+	ck_assert(skd_worker_retention_run(w, &gone));
+	ck_assert(skd_store_read_request(gla, &r, id));
+	skd_store_request_free(r);
+	r = NULL;
+
+	/* A day and a minute later: the finished request and its response
+	 * go, the pending one stays. */
+	skd_worker_set_clock_offset(w, 86400 + 60);
+	ck_assert(skd_worker_retention_run(w, &gone));
+	ck_assert_uint_ge(gone, 1);
+	ck_assert(!skd_store_read_request(gla, &r, id));
+	ck_assert_int_eq(skd_store_error(gla), SKD_STORE_ERR_NOT_FOUND);
+	ck_assert(!skd_store_read_response(gla, &msgs, &n, id));
+	ck_assert_int_eq(skd_store_error(gla), SKD_STORE_ERR_NOT_FOUND);
+	assert_state(gla, pend, "pending");
+	ck_assert(skd_store_delete_request(gla, pend));
+
+	skd_worker_free(w);
+	free(conf);
+	/* retention = keep deletes nothing, whatever the clock. */
+	conf = write_config("keep", NULL);
+	w = worker_new(conf);
+	skd_worker_set_clock_offset(w, 86400L * 365);
+	ck_assert(skd_worker_retention_run(w, &gone));
+	ck_assert_uint_eq(gone, 0);
+	skd_worker_free(w);
+
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	skd_client_ident_free(a);
+	skd_store_close(gla);
+	skd_store_close(bob);
+	skd_store_close(alice);
+	free(conf);
+}
+END_TEST
+
+/* A member's acknowledgement (RFC 5275 5.1 2.c) names the key, not the
+ * GL: the worker finds the GL with skd_store_find_key_gl and records the
+ * key id on the member. */
+START_TEST(test_member_ack_recorded)
+{
+	static const char *const members[] = { "alice" };
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *a = ident("alice");
+	struct skd_client_glkey_opts o;
+	struct skd_client_error e;
+	struct skd_client_key *keys = NULL;
+	struct skd_store_glkey *gk = NULL;
+	struct skd_store_member *m = NULL;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	unsigned char *der, *ack = NULL;
+	char id[SKD_STORE_ID_LEN], aid[SKD_STORE_ID_LEN], *gl = gl_name();
+	char *conf, *hex;
+	size_t len, ack_len = 0, n = 0, nk = 0, i;
+	int found = 0;
+
+	conf = write_config("ack", NULL);
+	w = worker_new(conf);
+	der = build_create(&len, gl, members, 1);
+	submit(glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(gla, id, "done");
+
+	/* Fetched through the GLA's session: writing recipient DNs on glKey
+	 * entries (skd_store_resolve_person) is the engine's to do. */
+	ck_assert_msg(skd_client_fetch_glkeys(gla, &gk, &n, gl,
+	    "email:alice@example.com", &e), "%s", e.msg);
+	ck_assert_uint_ge(n, 1);
+	memset(&o, 0, sizeof(o));
+	o.trust = ts;
+	o.now = time(NULL);
+	o.max_future = 300;
+	o.gl_name = gl;
+	o.ident = a;
+	ck_assert_msg(skd_client_glkey_open(&keys, &nk, gk[0].message,
+	    gk[0].message_len, &o, &e), "%s", e.msg);
+	ck_assert_uint_ge(nk, 1);
+	ck_assert_msg(skd_client_ack_build(&ack, &ack_len, &keys[0], a,
+	    time(NULL), &e), "%s", e.msg);
+	ck_assert_ptr_nonnull(hex = skd_client_hex(keys[0].key_id,
+	    keys[0].key_id_len));
+	ck_assert_msg(skd_store_add_request(alice, aid, ack, ack_len,
+	    env("SKD_ALICE_DN")), "%s", skd_store_errmsg(alice));
+	ck_assert(skd_worker_process_one(w, aid));
+
+	ck_assert_msg(skd_store_read_member(gla, &m, gl, SKD_STORE_MEMBER,
+	    "email:alice@example.com"), "%s", skd_store_errmsg(gla));
+	for (i = 0; i < m->n_acks; i++)
+		found |= strcasecmp(m->acks[i], hex) == 0;
+	ck_assert_msg(found, "alice's member entry lacks ack %s (%zu acks)",
+	    hex, m->n_acks);
+
+	skd_store_member_free(m);
+	OPENSSL_free(hex);
+	OPENSSL_free(ack);
+	skd_client_keys_free(keys, nk);
+	skd_store_glkey_list_free(gk, n);
+	skd_worker_free(w);
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	skd_client_ident_free(a);
+	skd_store_close(gla);
+	skd_store_close(alice);
+	skd_store_close(glo);
+	free(conf);
+	free(gl);
+}
+END_TEST
+
 Suite *
 skd_suite_worker(void)
 {
@@ -1395,6 +1680,17 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_replica_fetch_after_rekey);
 	tcase_add_test(tc, test_signals);
 	tcase_add_test(tc, test_cli);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store-ops");
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_status_print);
+	tcase_add_test(tc, test_schedule_walks_directory);
+	tcase_add_test(tc, test_attempts_in_directory);
+	tcase_add_test(tc, test_response_acl_and_retention);
+	tcase_add_test(tc, test_member_ack_recorded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exactly-once");
