@@ -143,10 +143,6 @@ gla_run(int argc, char **argv)
 		return SKD_EXIT_INPUT;
 	}
 	skd_worker_log_setup(c->log, c->log_level);
-	if (c->retention_days >= 0)
-		skd_worker_logf(SKD_WLOG_WARNING, NULL, "retention = %ld: "
-		    "deleting old requests is not implemented; they are kept",
-		    c->retention_days);
 	if (!install_signals()) {
 		skd_cli_err("gla", "cannot install signal handlers");
 		goto done;
@@ -207,24 +203,6 @@ env_get(const char *path, const char *key)
 	return v;
 }
 
-struct backlog {
-	size_t	pending;
-	size_t	expired;
-};
-
-static int
-count_cb(void *arg, const char *id, const char *state)
-{
-	struct backlog *b = arg;
-
-	(void)id;
-	if (strcmp(state, "pending") == 0)
-		b->pending++;
-	else
-		b->expired++;
-	return 0;
-}
-
 static void
 status_usage(FILE *f)
 {
@@ -236,7 +214,6 @@ skd_cli_status(int argc, char **argv)
 {
 	struct skd_worker_config *c = NULL;
 	struct skd_store *s = NULL;
-	struct backlog b = { 0, 0 };
 	const char *config = NULL, *envf = NULL;
 	char *uri = NULL, *base = NULL, *dn = NULL, *pw = NULL, err[512];
 	enum skd_store_bind bind = SKD_STORE_BIND_SIMPLE;
@@ -307,14 +284,12 @@ skd_cli_status(int argc, char **argv)
 		goto done;
 	}
 	skd_store_set_retry(s, 0, 0);
-	if (!skd_store_list_pending(s, count_cb, &b, time(NULL), 500)) {
+	printf("directory: %s (%s)\n", uri, base);
+	if (!skd_worker_status_print(stdout, s, time(NULL))) {
 		fprintf(stderr, "skd: status: %s\n", skd_store_errmsg(s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}
-	printf("directory: %s (%s)\n", uri, base);
-	printf("pending: %zu\n", b.pending);
-	printf("expired claims: %zu\n", b.expired);
 	rc = SKD_EXIT_OK;
  done:
 	skd_store_close(s);
