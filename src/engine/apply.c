@@ -22,8 +22,7 @@ eng_op_gl_record(struct skd_store_gl *out, const SKD_ENG_OP *op)
 	out->name = eng_str(op->glName);
 	out->address = eng_str(g->address);
 	out->key_alg = OPENSSL_strdup(alg);
-	/* skd_store.h: administration is GLAdministration + 1. */
-	out->administration = (int)ASN1_INTEGER_get(g->administration) + 1;
+	out->administration = (int)ASN1_INTEGER_get(g->administration);
 	out->rekey_by_glo = g->rekeyByGLO != 0;
 	out->not_mutually_aware = g->notMutuallyAware != 0;
 	out->duration = (int)ASN1_INTEGER_get(g->duration);

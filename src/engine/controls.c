@@ -127,6 +127,8 @@ op_person(struct eng *e, struct eng_gl *g, enum skd_engine_op_type t,
 	if (p->cert != NULL && !eng_set_octets(&m->cert, p->cert,
 	    p->cert_len))
 		return 0;
+	if (p->dn != NULL && !eng_set_utf8(&m->dn, p->dn))
+		return 0;
 	if (t == SKD_OP_MEMBER_ADD &&
 	    (m->since = eng_gtime(e->now)) == NULL)
 		return 0;
@@ -147,6 +149,38 @@ pkc_der(const SKD_CERTIFICATES *certs, size_t *out_len)
 	return der;
 }
 
+/*
+ * The directory identity of a person (for the ACLs: skdRecipientDN on its
+ * glKey entries, skdOwnerDN): by its name, else by an rfc822Name of its
+ * certificate.  Returns 1 (*out_dn set or left NULL when none is found)
+ * or 0 on error.
+ */
+static int
+resolve_dn(struct eng *e, char **out_dn, const char *name, X509 *cert)
+{
+	GENERAL_NAMES *gns = NULL;
+	int i, rc;
+
+	*out_dn = NULL;
+	if (e->env->resolve_dn == NULL)
+		return 1;
+	if ((rc = e->env->resolve_dn(e->st->ctx, out_dn, name)) != 0)
+		return rc > 0;
+	if (cert == NULL || (gns = skd_gname_from_cert(cert)) == NULL)
+		return 1;
+	for (i = 0, rc = 0; rc == 0 && i < sk_GENERAL_NAME_num(gns); i++) {
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
+		char *t;
+
+		if (gn->type != GEN_EMAIL || (t = gname_text(gn)) == NULL)
+			continue;
+		rc = e->env->resolve_dn(e->st->ctx, out_dn, t);
+		free(t);
+	}
+	GENERAL_NAMES_free(gns);
+	return rc >= 0;
+}
+
 /* Adds a member or owner to the working copy and the outcome. */
 static int
 add_person(struct eng *e, struct eng_gl *g, int owner, const GENERAL_NAME *n,
@@ -165,6 +199,9 @@ add_person(struct eng *e, struct eng_gl *g, int owner, const GENERAL_NAME *n,
 		goto err;
 	cert = pkc_der(certs, &cert_len);
 	if (!eng_person_add(v, cnt, name, address, cert, cert_len))
+		goto err;
+	if (!resolve_dn(e, &(*v)[*cnt - 1].dn, name,
+	    certs != NULL ? certs->pKC : NULL))
 		goto err;
 	if (!op_person(e, g, owner ? SKD_OP_OWNER_ADD : SKD_OP_MEMBER_ADD,
 	    &(*v)[*cnt - 1]))

@@ -159,7 +159,7 @@ load_record(struct eng_gl *g, const struct skd_store_gl *r)
 	g->deleted = r->state != NULL && strcmp(r->state, "deleted") == 0;
 	if (r->address != NULL && (g->address = strdup(r->address)) == NULL)
 		return 0;
-	g->admin = r->administration - 1;
+	g->admin = r->administration;
 	g->rekey_by_glo = r->rekey_by_glo;
 	g->not_aware = r->not_mutually_aware;
 	g->duration = r->duration;

@@ -20,8 +20,8 @@
  *
  * Decisions (see also docs/conformance.md):
  *   - GL records use the store's struct skd_store_gl; its administration
- *     field holds GLAdministration + 1 (1 unmanaged, 2 managed, 3 closed) as
- *     skd_store.h says; the outcome holds the ASN.1 value (0, 1, 2).
+ *     field, the directory's skdGLAdministration and the outcome all hold
+ *     the ASN.1 GLAdministration value (0 unmanaged, 1 managed, 2 closed).
  *   - glKeyAttributes.recipientsNotMutuallyAware follows the ASN.1 DEFAULT
  *     TRUE: one glKey message per member.  When FALSE, members are put into
  *     shards of cfg->shard_size recipients per glKey message.
@@ -174,6 +174,17 @@ struct skd_engine_env {
 	 */
 	int	(*find_key_gl)(void *state_ctx, char **out_gl,
 		    const char *key_hex);
+	/*
+	 * Optional (NULL: no directory identities): the DN of the directory
+	 * entry of a member or owner, for the ACLs that let a member read its
+	 * own glKey entries (skdRecipientDN) and a GLO its GL (skdOwnerDN).
+	 * Called with the state's ctx for the name (GeneralName text) and,
+	 * when that finds nothing, for each rfc822Name of the person's
+	 * certificate; 1 found (*out_dn malloc'd, caller frees with free),
+	 * 0 none, -1 error.
+	 */
+	int	(*resolve_dn)(void *state_ctx, char **out_dn,
+		    const char *name_text);
 };
 
 /*

@@ -124,7 +124,8 @@ int skd_store_time_parse(time_t *out_t, const char *s);
 struct skd_store_gl {
 	char		*name;		/* GeneralName text, e.g. "URI:https://..." */
 	char		*address;	/* GeneralName text */
-	int		 administration; /* 1 unmanaged, 2 managed, 3 closed */
+	int		 administration; /* RFC 5275 GLAdministration: 0
+					   unmanaged, 1 managed, 2 closed */
 	int		 rekey_by_glo;
 	int		 not_mutually_aware;
 	int		 duration;

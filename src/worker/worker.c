@@ -534,6 +534,22 @@ ws_find_key_gl(void *ctx, char **out_gl, const char *key_hex)
 	return -1;
 }
 
+/* Person resolution for the ACLs (skd_store_resolve_person): a name with
+ * no single directory entry has no DN, which is not an error. */
+static int
+ws_resolve_dn(void *ctx, char **out_dn, const char *name)
+{
+	const struct worker_state *ws = ctx;
+	enum skd_store_err e;
+
+	if (skd_store_resolve_person(ws->w->s, out_dn, name))
+		return 1;
+	e = skd_store_error(ws->w->s);
+	if (e == SKD_STORE_ERR_NOT_FOUND || e == SKD_STORE_ERR_INVALID)
+		return 0;
+	return -1;
+}
+
 /* Runs the engine on r; NULL when it could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r)
@@ -543,6 +559,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	struct skd_engine_env env;
 	SKD_ENG_OUTCOME *o = NULL;
 
+	memset(&st, 0, sizeof(st));
 	st.ctx = &ws;
 	st.read_gl = ws_read_gl;
 	st.list_members = ws_list_members;
@@ -551,6 +568,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	memset(&env, 0, sizeof(env));
 	env.now = worker_now(w);
 	env.find_key_gl = ws_find_key_gl;
+	env.resolve_dn = ws_resolve_dn;
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;

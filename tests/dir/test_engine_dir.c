@@ -150,7 +150,7 @@ START_TEST(test_dir_lifecycle)
 	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
 	SKD_ENG_OUTCOME_free(o);
 	ck_store_ok(f.s, skd_store_read_gl(f.s, &gl, f.gl));
-	ck_assert_int_eq(gl->administration, SKD_GL_MANAGED + 1);
+	ck_assert_int_eq(gl->administration, SKD_GL_MANAGED);
 	ck_assert_ptr_nonnull(gl->cert);
 	rev = gl->revision;
 	skd_store_gl_free(gl);
