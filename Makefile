@@ -147,13 +147,15 @@ fuzz: $(FUZZ_BINS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/skd/schema \
-	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(PREFIX)/share/man/man1
+	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/skd $(DESTDIR)$(PREFIX)/bin/skd
 	install -m 0644 schema/* $(DESTDIR)$(PREFIX)/share/skd/schema/
-	if ls ldif/*.ldif >/dev/null 2>&1; then \
-	    install -m 0644 ldif/*.ldif $(DESTDIR)$(PREFIX)/share/skd/ldif/; fi
-	if ls docs/man/*.1 >/dev/null 2>&1; then \
-	    install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 0644 ldif/*.ldif $(DESTDIR)$(PREFIX)/share/skd/ldif/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 tools/skd-gla.service tools/skd-gla.conf.example \
+	    $(DESTDIR)$(PREFIX)/share/skd/
 
 clean:
 	rm -rf build build-san build-fuzz
