@@ -91,12 +91,23 @@ int skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out);
 int skd_cli_run_request(const struct skd_cli_ctx *c,
     struct skd_client_request *r, const struct skd_client_ident *id,
     const char *gl);
+/* The same for a GLO's resubmission (RFC 5275 3.2.5): the GLA's answer
+ * to it is checked without a GL name, then each answer nested in it
+ * against nested (the member's GL, nonce and transactionId). */
+struct skd_client_expect;
+int skd_cli_run_request_ex(const struct skd_cli_ctx *c,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl, const struct skd_client_expect *nested);
 int skd_cli_write_file(const struct skd_cli_ctx *c, const char *path,
     const unsigned char *p, size_t len);
 /* Maps a client error to an exit code; _fail also prints it. */
 int skd_cli_exit_of(const struct skd_client_error *e);
 int skd_cli_client_fail(const struct skd_cli_ctx *c,
     const struct skd_client_error *e);
+
+/* Our name for requests and messages: --name, else the certificate's
+ * first email SAN, else its subject (OPENSSL_free). */
+char *skd_cli_my_name(const struct skd_cli_ctx *c, struct x509_st *cert);
 
 /* cli_member.c: "skd member" and "skd response" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);

@@ -53,7 +53,9 @@ static const struct {
 	{ "from", required_argument }, { "to", required_argument },
 	{ "keystore", required_argument }, { "in", required_argument },
 	{ "no-ack", no_argument }, { "max-age", required_argument },
-	{ "request", required_argument },
+	{ "request", required_argument }, { "message", required_argument },
+	{ "reason", required_argument }, { "watch", no_argument },
+	{ "count", required_argument }, { "from-glo", no_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 
@@ -520,6 +522,52 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
     struct skd_client_request *r, const struct skd_client_ident *id,
     const char *gl)
 {
+	return skd_cli_run_request_ex(c, r, id, gl, NULL);
+}
+
+/* Checks and prints the answers nested in a response to a resubmission
+ * (RFC 5275 3.2.5): each signed by the GL's certificate, echoing the
+ * member's nonce and transactionId.  *all_ok is cleared on a failure. */
+static int
+check_nested(const struct skd_cli_ctx *c, BIO *out,
+    const unsigned char *der, size_t len, const struct skd_client_expect *x,
+    int json, int *all_ok)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_response *resp = NULL;
+	struct skd_store_blob *items = NULL;
+	size_t n = 0, i;
+	int rc = SKD_EXIT_OK;
+
+	if (!skd_client_response_items(&items, &n, der, len, x->ident, &e))
+		return skd_cli_client_fail(c, &e);
+	if (n == 0) {
+		skd_cli_err(c->cmd, "the response holds no answer to the "
+		    "resubmitted request");
+		rc = SKD_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!skd_client_response_check(&resp, items[i].data,
+		    items[i].len, x, &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			break;
+		}
+		if (json)
+			BIO_puts(out, ",");
+		skd_client_response_print(out, resp, json);
+		*all_ok = *all_ok && skd_client_response_ok(resp);
+		skd_client_response_free(resp);
+		resp = NULL;
+	}
+	skd_client_items_free(items, n);
+	return rc;
+}
+
+int
+skd_cli_run_request_ex(const struct skd_cli_ctx *c,
+    struct skd_client_request *r, const struct skd_client_ident *id,
+    const char *gl, const struct skd_client_expect *nested)
+{
 	struct skd_client_error e = { 0 };
 	struct skd_client_expect x;
 	struct skd_client_response *resp = NULL;
@@ -528,7 +576,7 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 	X509_STORE *trust = NULL;
 	X509 *gla = NULL;
 	unsigned char *der = NULL;
-	size_t len = 0, n = 0, i;
+	size_t len = 0, n = 0, i, shown;
 	char rid[SKD_STORE_ID_LEN];
 	const char *t;
 	long timeout = 30;
@@ -591,7 +639,10 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 	memset(&x, 0, sizeof(x));
 	x.trust = trust;
 	x.now = time(NULL);
-	x.gl_name = gl;
+	/* A resubmission's own answer is a container signed with the GLA's
+	 * general certificate (no GL applies to it); the GL's answers are
+	 * inside (check_nested). */
+	x.gl_name = nested != NULL ? NULL : gl;
 	x.nonce = skd_client_request_nonce(r, &x.nonce_len);
 	x.tid = skd_client_request_tid(r);
 	x.ident = id;
@@ -599,18 +650,31 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 	if (json)
 		BIO_printf(out, "{\"request\":\"%s\",\"responses\":[", rid);
 	rc = SKD_EXIT_OK;
-	for (i = 0; i < n; i++) {
+	for (i = 0, shown = 0; i < n; i++) {
+		/* glKey messages the GLA sent along (e.g. glkRefresh, RFC
+		 * 5275 4.8) are fetched with skd member fetch. */
+		if (skd_client_message_is_request(msgs[i].data, msgs[i].len,
+		    id)) {
+			if (!json)
+				BIO_puts(out, "(with a glKey message: skd "
+				    "member fetch stores it)\n");
+			continue;
+		}
 		if (!skd_client_response_check(&resp, msgs[i].data,
 		    msgs[i].len, &x, &e)) {
 			rc = skd_cli_client_fail(c, &e);
 			break;
 		}
-		if (json && i > 0)
+		if (json && shown++ > 0)
 			BIO_puts(out, ",");
-		skd_client_response_print(out, resp, json);
+		if (nested == NULL || resp->n_statuses > 0)
+			skd_client_response_print(out, resp, json);
 		all_ok = all_ok && skd_client_response_ok(resp);
 		skd_client_response_free(resp);
 		resp = NULL;
+		if (nested != NULL && (rc = check_nested(c, out, msgs[i].data,
+		    msgs[i].len, nested, json, &all_ok)) != SKD_EXIT_OK)
+			break;
 	}
 	if (json)
 		BIO_puts(out, "]}\n");
@@ -649,6 +713,11 @@ static const char glo_usage[] =
     "  rekey         glRekey [--all-keys] [key attribute options as for create]\n"
     "  compromise    glkCompromise\n"
     "  query-algs    glaQueryRequest (no --gl)\n"
+    "  pending       list the member requests the GLA forwarded to us for\n"
+    "                review (managed lists, RFC 5275 3.2.3) [--gl NAME] [--name NAME]\n"
+    "  approve       --message ID: resubmit that request signed by us (3.2.5)\n"
+    "  deny          --message ID --reason TEXT --out FILE: the signed denial\n"
+    "                (cMCStatus failed, 3.2.4.1) to send to the member\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
     "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
     "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
@@ -795,7 +864,212 @@ static const struct glo_sub glo_subs[] = {
 	{ "rekey", "gl all-keys " KEYATTR_OPTS },
 	{ "compromise", "gl" },
 	{ "query-algs", "" },
+	{ "pending", "" },
+	{ "approve", "" },
+	{ "deny", "" },
 };
+
+#define REVIEW_OPTS "cert key CAfile CRLfile uri base bind-dn " \
+	"password-file env as json timeout gl name message"
+
+/* A GLO's name: --name, else the certificate's first email SAN, else its
+ * subject (dirName).  Caller frees with OPENSSL_free. */
+char *
+skd_cli_my_name(const struct skd_cli_ctx *c, X509 *cert)
+{
+	GENERAL_NAMES *gns;
+	char *t = NULL;
+	int i;
+
+	if (skd_cli_ctx_opt(c, "name") != NULL)
+		return OPENSSL_strdup(skd_cli_ctx_opt(c, "name"));
+	if ((gns = skd_gname_from_cert(cert)) == NULL)
+		return NULL;
+	for (i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
+		if (sk_GENERAL_NAME_value(gns, i)->type == GEN_EMAIL)
+			break;
+	}
+	if (i == sk_GENERAL_NAME_num(gns))
+		i = 0;
+	if (sk_GENERAL_NAME_num(gns) > 0)
+		t = skd_gname_to_text(sk_GENERAL_NAME_value(gns, i));
+	GENERAL_NAMES_free(gns);
+	return t;
+}
+
+static void
+print_forward(BIO *out, const char *mid, const struct skd_client_forward *f,
+    int json)
+{
+	char fa[16], st[16];
+	size_t i;
+
+	skd_store_time_str(fa, f->forwarded_at);
+	skd_store_time_str(st, f->signing_time);
+	if (json) {
+		BIO_printf(out, "{\"message\":\"%s\",\"gl\":\"%s\","
+		    "\"signer\":\"%s\",\"signingTime\":\"%s\","
+		    "\"forwardedAt\":\"%s\",\"controls\":[", mid,
+		    f->gl_name, f->signer, st, fa);
+		for (i = 0; i < f->n_controls; i++)
+			BIO_printf(out, "%s\"%s\"", i > 0 ? "," : "",
+			    f->controls[i]);
+		BIO_puts(out, "]}");
+		return;
+	}
+	BIO_printf(out, "message %s: %s asks", mid, f->gl_name);
+	for (i = 0; i < f->n_controls; i++)
+		BIO_printf(out, "%s %s", i > 0 ? "," : "", f->controls[i]);
+	BIO_printf(out, "; signed by \"%s\" at %s; forwarded by GLA \"%s\" "
+	    "at %s\n", f->signer, st, f->gla_subject, fa);
+}
+
+/*
+ * skd glo pending / approve / deny: the forwarded requests addressed to
+ * us (GLA messages of type "forward" naming our name, readable by our DN:
+ * docs/directory.md), each verified before it is shown or acted on.
+ */
+static int
+glo_review(const struct skd_cli_ctx *c, const char *sub)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_ident *id = NULL;
+	struct skd_client_forward *f = NULL;
+	struct skd_client_request *r = NULL;
+	struct skd_client_expect nx;
+	struct skd_store *s = NULL;
+	struct skd_store_message *list = NULL;
+	X509_STORE *trust = NULL;
+	const char *gl = skd_cli_ctx_opt(c, "gl"), *mid;
+	const char *reason = skd_cli_ctx_opt(c, "reason");
+	unsigned char *der = NULL;
+	size_t n = 0, i, der_len = 0, shown = 0;
+	char *me = NULL;
+	int rc, json = skd_cli_ctx_flag(c, "json"), found = 0;
+	BIO *out = NULL;
+
+	mid = skd_cli_ctx_opt(c, "message");
+	if (strcmp(sub, "pending") != 0 && mid == NULL) {
+		skd_cli_err(c->cmd, "--message ID is required (see skd glo "
+		    "pending)");
+		return SKD_EXIT_USAGE;
+	}
+	if (strcmp(sub, "deny") == 0 && (reason == NULL ||
+	    skd_cli_ctx_opt(c, "out") == NULL)) {
+		skd_cli_err(c->cmd, "--reason TEXT and --out FILE are required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		return rc;
+	if ((me = skd_cli_my_name(c, id->cert)) == NULL) {
+		skd_cli_err(c->cmd, "cannot tell our name from the "
+		    "certificate: give --name NAME");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK ||
+	    (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		goto done;
+	if (!skd_store_find_messages(s, &list, &n, me)) {
+		skd_cli_err(c->cmd, "reading the GLA's messages: %s",
+		    skd_store_errmsg(s));
+		rc = SKD_EXIT_DIRECTORY;
+		goto done;
+	}
+	out = BIO_new_fp(stdout, BIO_NOCLOSE);
+	if (json && strcmp(sub, "pending") == 0)
+		BIO_puts(out, "[");
+	for (i = 0; i < n; i++) {
+		if (list[i].type == NULL || strcmp(list[i].type, "forward") != 0)
+			continue;
+		if (mid != NULL && strcmp(list[i].id, mid) != 0)
+			continue;
+		found = 1;
+		skd_client_forward_free(f);
+		f = NULL;
+		if (!skd_client_forward_open(&f, list[i].message,
+		    list[i].message_len, trust, time(NULL), id, &e)) {
+			skd_cli_err(c->cmd, "message %s: %s", list[i].id, e.msg);
+			rc = skd_cli_exit_of(&e);
+			if (mid != NULL)
+				goto done;
+			continue;
+		}
+		if (gl != NULL) {
+			GENERAL_NAME *a = skd_gname_from_text(gl);
+			GENERAL_NAME *b = skd_gname_from_text(f->gl_name);
+			int same = a != NULL && b != NULL &&
+			    GENERAL_NAME_cmp(a, b) == 0;
+
+			GENERAL_NAME_free(a);
+			GENERAL_NAME_free(b);
+			if (!same)
+				continue;
+		}
+		if (strcmp(sub, "pending") == 0) {
+			if (json && shown > 0)
+				BIO_puts(out, ",");
+			print_forward(out, list[i].id, f, json);
+			shown++;
+			continue;
+		}
+		if (strcmp(sub, "deny") == 0) {
+			if (!skd_client_denial_build(&der, &der_len, f, reason,
+			    id, time(NULL), &e)) {
+				rc = skd_cli_client_fail(c, &e);
+				goto done;
+			}
+			rc = skd_cli_write_file(c, skd_cli_ctx_opt(c, "out"),
+			    der, der_len);
+			if (rc == SKD_EXIT_OK)
+				fprintf(stderr, "skd: %s: denial of message %s "
+				    "written to %s; deliver it to the member "
+				    "(skd-glo(1))\n", c->cmd, list[i].id,
+				    skd_cli_ctx_opt(c, "out"));
+			goto done;
+		}
+		/* RFC 5275 3.2.5: approve by resubmitting the forwarded
+		 * message inside a PKIData we sign. */
+		if ((r = skd_client_request_new(&e)) == NULL ||
+		    skd_client_request_add_cms(r, list[i].message,
+		    list[i].message_len) == 0) {
+			rc = e.code != SKD_CLIENT_OK ?
+			    skd_cli_client_fail(c, &e) : SKD_EXIT_INTERNAL;
+			goto done;
+		}
+		BIO_flush(out);
+		memset(&nx, 0, sizeof(nx));
+		nx.trust = trust;
+		nx.now = time(NULL);
+		nx.gl_name = f->gl_name;
+		nx.nonce = f->nonce;
+		nx.nonce_len = f->nonce_len;
+		nx.tid = f->tid;
+		nx.ident = id;
+		rc = skd_cli_run_request_ex(c, r, id, f->gl_name, &nx);
+		goto done;
+	}
+	if (json && strcmp(sub, "pending") == 0)
+		BIO_puts(out, "]\n");
+	if (mid != NULL && rc == SKD_EXIT_OK) {
+		skd_cli_err(c->cmd, "no forwarded request %s addressed to %s",
+		    mid, me);
+		rc = found ? SKD_EXIT_FAIL : SKD_EXIT_INPUT;
+	} else if (!json && shown == 0 && rc == SKD_EXIT_OK) {
+		BIO_puts(out, "no forwarded requests\n");
+	}
+ done:
+	BIO_free(out);
+	OPENSSL_free(der);
+	skd_client_request_free(r);
+	skd_client_forward_free(f);
+	skd_store_message_list_free(list, n);
+	skd_store_close(s);
+	X509_STORE_free(trust);
+	OPENSSL_free(me);
+	skd_client_ident_free(id);
+	return rc;
+}
 
 /* Builds the sub's controls into r; returns an exit code. */
 static int
@@ -937,10 +1211,32 @@ skd_cli_glo(int argc, char **argv)
 		return SKD_EXIT_USAGE;
 	}
 	snprintf(cmd, sizeof(cmd), "glo %s", sub->name);
-	snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ, sub->extra);
+	if (strcmp(sub->name, "pending") == 0)
+		snprintf(allowed, sizeof(allowed), "%s", REVIEW_OPTS);
+	else if (strcmp(sub->name, "approve") == 0)
+		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
+		    "gl name message");
+	else if (strcmp(sub->name, "deny") == 0)
+		snprintf(allowed, sizeof(allowed), "%s reason out",
+		    REVIEW_OPTS);
+	else
+		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
+		    sub->extra);
 	if ((c = skd_cli_ctx_parse(cmd, argc - 1, argv + 1, allowed,
 	    glo_usage, &rc)) == NULL)
 		return rc;
+	if (strcmp(sub->name, "pending") == 0 ||
+	    strcmp(sub->name, "approve") == 0 ||
+	    strcmp(sub->name, "deny") == 0) {
+		if (c->n_args != 0) {
+			skd_cli_err(cmd, "unexpected argument '%s'",
+			    c->args[0]);
+			rc = SKD_EXIT_USAGE;
+		} else {
+			rc = glo_review(c, sub->name);
+		}
+		goto done;
+	}
 	if (word_in(sub->extra, "gl") &&
 	    (gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
 		skd_cli_err(cmd, "--gl NAME is required (e.g. "

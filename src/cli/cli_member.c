@@ -4,6 +4,7 @@
  * 5.1), content encryption with the group KEK; and "skd response", which
  * checks a response read from a file.  See skd-member(1).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ static const char member_usage[] =
     "  update-cert glManageCert with --new-cert FILE [--name NAME]\n"
     "  fetch       fetch, verify, unwrap and store our glKeys, then acknowledge\n"
     "              them: --keystore FILE [--name NAME] [--no-ack] [--max-age SECONDS]\n"
+    "              [--watch [--count N]]: follow the directory until SIGINT/SIGTERM\n"
+    "              or N new keys\n"
     "  encrypt     --keystore FILE [--in FILE] [--out FILE]: EnvelopedData (kekri)\n"
     "  decrypt     --keystore FILE [--in FILE] [--out FILE] (no --gl)\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
@@ -44,9 +47,11 @@ static const char member_usage[] =
 
 static const char response_usage[] =
     "usage: skd response [--CAfile FILE [--CRLfile FILE]] [--cert FILE --key FILE]\n"
-    "                    [--request FILE] [--gl NAME] [--json] FILE|-\n"
+    "                    [--request FILE] [--gl NAME] [--from-glo] [--json] FILE|-\n"
     "Checks a GLA response (DER, PEM, or the LDIF of its entry) and prints\n"
-    "every cMCStatusInfoExt.  See skd-member(1).\n";
+    "every cMCStatusInfoExt.  --from-glo: a GLO's denial of a forwarded\n"
+    "request (RFC 5275 3.2.4.1), whose signer is a GLO, not the GLA, so the\n"
+    "GL name is not required of its certificate.  See skd-member(1).\n";
 
 struct member_sub {
 	const char	*name;
@@ -60,35 +65,12 @@ static const struct member_sub member_subs[] = {
 	{ "compromise", COMMON_REQ " gl" },
 	{ "update-cert", COMMON_REQ " gl name new-cert" },
 	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
-	    "timeout " DIR_OPTS },
+	    "timeout watch count " DIR_OPTS },
 	{ "encrypt", "gl keystore in out" },
 	{ "decrypt", "keystore in out" },
 };
 
-/* Our name: --name, else the certificate's first email SAN, else its
- * subject (dirName).  Caller frees with OPENSSL_free. */
-static char *
-my_name(const struct skd_cli_ctx *c, X509 *cert)
-{
-	GENERAL_NAMES *gns;
-	char *t = NULL;
-	int i;
-
-	if (skd_cli_ctx_opt(c, "name") != NULL)
-		return OPENSSL_strdup(skd_cli_ctx_opt(c, "name"));
-	if ((gns = skd_gname_from_cert(cert)) == NULL)
-		return NULL;
-	for (i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
-		if (sk_GENERAL_NAME_value(gns, i)->type == GEN_EMAIL)
-			break;
-	}
-	if (i == sk_GENERAL_NAME_num(gns))
-		i = 0;
-	if (sk_GENERAL_NAME_num(gns) > 0)
-		t = skd_gname_to_text(sk_GENERAL_NAME_value(gns, i));
-	GENERAL_NAMES_free(gns);
-	return t;
-}
+#define my_name skd_cli_my_name
 
 static int
 parse_time(const struct skd_cli_ctx *c, const char *opt, time_t *out)
@@ -186,62 +168,43 @@ print_key(const char *what, const struct skd_client_key *k)
 	OPENSSL_free(hex);
 }
 
-/* RFC 5275 5.1: fetch, verify, unwrap, store, acknowledge. */
+static volatile sig_atomic_t fetch_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	fetch_stop = 1;
+}
+
+/* One pass of RFC 5275 5.1: fetch, verify, unwrap, store, acknowledge.
+ * *out_fresh is how many keys were new; returns an exit code.  quiet: no
+ * complaint when there is no entry yet (watch mode). */
 static int
-member_fetch(const struct skd_cli_ctx *c, const char *gl)
+fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
+    struct skd_client_keystore *ks, const struct skd_client_ident *id,
+    X509_STORE *trust, const char *gl, const char *me, long max_age,
+    int quiet, size_t *out_fresh)
 {
 	struct skd_client_error e = { 0 };
-	struct skd_client_ident *id = NULL;
-	struct skd_client_keystore *ks = NULL;
 	struct skd_client_glkey_opts o;
 	struct skd_client_key *keys = NULL, *fresh = NULL;
-	struct skd_store *s = NULL;
 	struct skd_store_glkey *list = NULL;
-	X509_STORE *trust = NULL;
 	size_t n = 0, nk = 0, nfresh = 0, i, j;
 	unsigned char *ack = NULL;
 	size_t ack_len = 0;
-	char *me = NULL, *end, rid[SKD_STORE_ID_LEN];
-	const char *v;
-	long max_age = DEFAULT_MAX_AGE;
+	char rid[SKD_STORE_ID_LEN];
 	int rc, added, worst = SKD_EXIT_OK;
 
-	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
-		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
-		return SKD_EXIT_USAGE;
-	}
-	if ((v = skd_cli_ctx_opt(c, "max-age")) != NULL) {
-		max_age = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || max_age < 0) {
-			skd_cli_err(skd_cli_ctx_cmd(c), "--max-age: seconds");
-			return SKD_EXIT_USAGE;
-		}
-	}
-	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
-		return rc;
-	if ((me = my_name(c, id->cert)) == NULL) {
-		skd_cli_err(skd_cli_ctx_cmd(c), "give --name NAME");
-		rc = SKD_EXIT_USAGE;
-		goto done;
-	}
-	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
-		goto done;
-	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 1,
-	    &e)) == NULL) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
-		goto done;
-	if (!skd_client_fetch_glkeys(s, &list, &n, gl, me, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
+	*out_fresh = 0;
+	if (!skd_client_fetch_glkeys(s, &list, &n, gl, me, &e))
+		return skd_cli_client_fail(c, &e);
 	if (n == 0) {
+		if (quiet)
+			return SKD_EXIT_OK;
 		skd_cli_err(skd_cli_ctx_cmd(c), "no glKey entries for %s in "
 		    "%s", me, gl);
-		rc = SKD_EXIT_FAIL;
-		goto done;
+		return SKD_EXIT_FAIL;
 	}
 	memset(&o, 0, sizeof(o));
 	o.trust = trust;
@@ -307,13 +270,116 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 		OPENSSL_free(ack);
 		ack = NULL;
 	}
-	if (nfresh == 0 && worst == SKD_EXIT_OK)
-		printf("no new keys\n");
+	fflush(stdout);
+	*out_fresh = nfresh;
 	rc = worst;
  done:
 	skd_client_keys_free(keys, nk);
 	skd_client_keys_free(fresh, nfresh);
 	skd_store_glkey_list_free(list, n);
+	return rc;
+}
+
+/*
+ * skd member fetch [--watch [--count N]]: one pass, or (--watch) a pass
+ * every WATCH_INTERVAL seconds until SIGINT/SIGTERM or N new keys.  glKey
+ * entries live under ou=groups, which skd_store_watch_* does not cover,
+ * so watch mode polls that one indexed search (bounded interval).
+ */
+#define WATCH_INTERVAL_MS 500L
+
+static int
+member_fetch(const struct skd_cli_ctx *c, const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_ident *id = NULL;
+	struct skd_client_keystore *ks = NULL;
+	struct skd_store *s = NULL;
+	struct sigaction sa, old_int, old_term;
+	X509_STORE *trust = NULL;
+	size_t fresh = 0, total = 0;
+	char *me = NULL, *end;
+	const char *v;
+	long max_age = DEFAULT_MAX_AGE, count = 0;
+	int rc, watch = skd_cli_ctx_flag(c, "watch"), handlers = 0;
+
+	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
+		return SKD_EXIT_USAGE;
+	}
+	if ((v = skd_cli_ctx_opt(c, "max-age")) != NULL) {
+		max_age = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || max_age < 0) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "--max-age: seconds");
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if ((v = skd_cli_ctx_opt(c, "count")) != NULL) {
+		count = strtol(v, &end, 10);
+		if (!watch || *v == '\0' || *end != '\0' || count < 1) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "--count N (N >= 1) "
+			    "goes with --watch");
+			return SKD_EXIT_USAGE;
+		}
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		return rc;
+	if ((me = my_name(c, id->cert)) == NULL) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "give --name NAME");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
+		goto done;
+	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 1,
+	    &e)) == NULL) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		goto done;
+	if (!watch) {
+		rc = fetch_pass(c, s, ks, id, trust, gl, me, max_age, 0,
+		    &fresh);
+		if (rc == SKD_EXIT_OK && fresh == 0)
+			printf("no new keys\n");
+		goto done;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	fetch_stop = 0;
+	if (sigaction(SIGINT, &sa, &old_int) != 0 ||
+	    sigaction(SIGTERM, &sa, &old_term) != 0) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
+	handlers = 1;
+	fprintf(stderr, "skd: %s: watching %s for new keys for %s\n",
+	    skd_cli_ctx_cmd(c), gl, me);
+	while (!fetch_stop) {
+		struct timespec ts = { WATCH_INTERVAL_MS / 1000,
+		    (WATCH_INTERVAL_MS % 1000) * 1000000L };
+
+		rc = fetch_pass(c, s, ks, id, trust, gl, me, max_age, 1,
+		    &fresh);
+		/* A key we cannot open is reported and skipped; only the
+		 * directory or the key store failing ends the watch. */
+		if (rc == SKD_EXIT_DIRECTORY || rc == SKD_EXIT_INPUT ||
+		    rc == SKD_EXIT_INTERNAL)
+			goto done;
+		total += fresh;
+		if (count > 0 && total >= (size_t)count)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	printf("%zu new key(s)\n", total);
+	rc = SKD_EXIT_OK;
+ done:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	skd_store_close(s);
 	skd_client_keystore_free(ks);
 	X509_STORE_free(trust);
@@ -472,7 +538,7 @@ skd_cli_response(int argc, char **argv)
 	int rc, n;
 
 	if ((c = skd_cli_ctx_parse("response", argc, argv,
-	    "CAfile CRLfile cert key request gl json", response_usage,
+	    "CAfile CRLfile cert key request gl json from-glo", response_usage,
 	    &rc)) == NULL)
 		return rc;
 	if ((n = skd_cli_ctx_args(c, &args)) > 1) {
@@ -500,6 +566,10 @@ skd_cli_response(int argc, char **argv)
 	}
 	if (skd_cli_ctx_opt(c, "gl") != NULL)
 		x.gl_name = skd_cli_ctx_opt(c, "gl");
+	/* A GLO's denial (3.2.4.1) is signed by the GLO, whose certificate
+	 * does not name the GL; path, nonce and transactionId still hold. */
+	if (skd_cli_ctx_flag(c, "from-glo"))
+		x.gl_name = NULL;
 	if ((der = read_response("response", n == 1 ? args[0] : NULL,
 	    &len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
@@ -513,7 +583,12 @@ skd_cli_response(int argc, char **argv)
 		goto done;
 	}
 	out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	if (x.gl_name == NULL && !skd_cli_ctx_flag(c, "json"))
+	if (skd_cli_ctx_flag(c, "from-glo") && !skd_cli_ctx_flag(c, "json")) {
+		BIO_puts(out, "signed by GLO \"");
+		X509_NAME_print_ex(out, X509_get_subject_name(resp->gla_cert),
+		    0, XN_FLAG_RFC2253);
+		BIO_puts(out, "\"\n");
+	} else if (x.gl_name == NULL && !skd_cli_ctx_flag(c, "json"))
 		BIO_puts(out, "note: no GL name given (--gl or --request): "
 		    "the GLA's certificate names were not checked\n");
 	skd_client_response_print(out, resp, skd_cli_ctx_flag(c, "json"));

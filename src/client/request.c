@@ -567,6 +567,15 @@ skd_client_request_add(struct skd_client_request *r, enum skd_oid oid,
 	return skd_cmc_body_add_control(r->body, oid, val);
 }
 
+long
+skd_client_request_add_cms(struct skd_client_request *r,
+    const unsigned char *der, size_t len)
+{
+	if (r->finished)
+		return 0;
+	return skd_cmc_body_add_cms(r->body, der, len);
+}
+
 const unsigned char *
 skd_client_request_nonce(const struct skd_client_request *r,
     size_t *out_len)

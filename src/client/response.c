@@ -353,7 +353,12 @@ skd_client_response_check(struct skd_client_response **out,
 		    "malformed cMCStatusInfoExt or glaQueryResponse");
 		goto err;
 	}
-	if (r->n_statuses == 0) {
+	/* A PKIResponse that only carries the answers to nested requests
+	 * (RFC 5275 3.2.2, e.g. to a GLO's resubmission, 3.2.5) has no
+	 * status of its own: skd_client_response_items takes them out. */
+	if (r->n_statuses == 0 &&
+	    sk_SKD_TAGGED_CONTENT_INFO_num(body->pki_response->cmsSequence) <=
+	    0) {
 		skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
 		    "response carries no cMCStatusInfoExt");
 		goto err;

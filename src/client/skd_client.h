@@ -152,6 +152,12 @@ void skd_client_request_free(struct skd_client_request *r);
 long skd_client_request_add(struct skd_client_request *r, enum skd_oid oid,
     const void *val);
 
+/* skd_client_request_add_cms adds a cmsSequence item (der, a DER
+ * ContentInfo, copied), e.g. the GLA's forwarded request a GLO approves
+ * (RFC 5275 3.2.5); returns its bodyPartID or 0. */
+long skd_client_request_add_cms(struct skd_client_request *r,
+    const unsigned char *der, size_t len);
+
 /* Borrowed views of what the response must echo. */
 const unsigned char *skd_client_request_nonce(
     const struct skd_client_request *r, size_t *out_len);
@@ -362,6 +368,75 @@ const struct skd_client_key *skd_client_keystore_find(
  * NULL (borrowed). */
 const struct skd_client_key *skd_client_keystore_current(
     const struct skd_client_keystore *ks, const char *gl, time_t now);
+
+/* ------------------------------------------------------------------ */
+/* review.c: a GLO's review of forwarded requests (RFC 5275 3.2.3-3.2.5) */
+/* ------------------------------------------------------------------ */
+
+/* One member request the GLA forwarded to us, verified. */
+struct skd_client_forward {
+	char		*gl_name;	/* from the request's control */
+	char		*gla_subject;	/* RFC 2253, the forwarding GLA */
+	time_t		 forwarded_at;	/* the GLA's signingTime */
+	char		*signer;	/* RFC 2253, the member who signed */
+	time_t		 signing_time;	/* the member's signingTime */
+	char		**controls;	/* "glAddMember email:bob@..." */
+	size_t		 n_controls;
+	long		*body_ids;	/* their bodyPartIDs */
+	unsigned char	*nonce;		/* the member's senderNonce */
+	size_t		 nonce_len;
+	ASN1_INTEGER	*tid;		/* the member's transactionId */
+};
+
+/*
+ * skd_client_forward_open verifies a forwarded request (RFC 5275 3.2.3:
+ * SignedData(PKIData(cmsSequence {the member's SignedData(PKIData)})),
+ * possibly encrypted for us): every signature, both signers' paths
+ * against trust at now, and that the GLA's certificate names the GL the
+ * member's controls name (3.2.6); the inner request must hold only member
+ * controls for one GL (glAddMember, glDeleteMember, glkCompromise,
+ * glkRefresh, glManageCert).  id (may be NULL) opens an EnvelopedData.
+ * *out is the caller's (skd_client_forward_free).
+ */
+int skd_client_forward_open(struct skd_client_forward **out,
+    const unsigned char *der, size_t len, X509_STORE *trust, time_t now,
+    const struct skd_client_ident *id, struct skd_client_error *err);
+void skd_client_forward_free(struct skd_client_forward *f);
+
+/*
+ * skd_client_denial_build builds a GLO's denial of a forwarded request
+ * (RFC 5275 3.2.4.1, 4.3.1 2.d.2.b.2.c): SignedData(PKIResponse) with
+ * one cMCStatusInfoExt failed whose bodyList names the member's controls
+ * and whose statusString is reason, echoing the member's transactionId
+ * and senderNonce (as recipientNonce), signed by id with signingTime now.
+ * *out is the caller's (OPENSSL_free).
+ */
+int skd_client_denial_build(unsigned char **out, size_t *out_len,
+    const struct skd_client_forward *f, const char *reason,
+    const struct skd_client_ident *id, time_t now,
+    struct skd_client_error *err);
+
+/*
+ * skd_client_message_is_request returns one when der (opened with id if
+ * encrypted) carries a PKIData before any PKIResponse: a glKey message
+ * the GLA put beside its answer in a response entry (e.g. after
+ * glkRefresh, RFC 5275 4.8), not an answer.
+ */
+int skd_client_message_is_request(const unsigned char *der, size_t len,
+    const struct skd_client_ident *id);
+
+/*
+ * skd_client_response_items copies the cmsSequence items of der's first
+ * PKIResponse (DER ContentInfos): the GLA's answers to the requests
+ * nested in ours, e.g. to the member's request a GLO resubmitted (RFC
+ * 5275 3.2.5).  Nothing is verified here: check each item with
+ * skd_client_response_check.  *out (*out_n, maybe 0) is the caller's
+ * (skd_client_items_free).
+ */
+int skd_client_response_items(struct skd_store_blob **out, size_t *out_n,
+    const unsigned char *der, size_t len, const struct skd_client_ident *id,
+    struct skd_client_error *err);
+void skd_client_items_free(struct skd_store_blob *v, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* content.c                                                           */

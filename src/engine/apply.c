@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/apply_local.h"
 
@@ -240,14 +241,67 @@ apply_person(struct skd_store *s, const SKD_ENG_OP *op,
 	return ok;
 }
 
+static void
+eng_dns_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * Resolves each recipient name to a directory DN (skd_store_resolve_person;
+ * a name with no entry, or with more than one, gets none).  Duplicates are
+ * dropped: the store wants none within one list.  *out_dns (*out_n, maybe
+ * zero) is freed with eng_dns_free.  Fails only when the directory does.
+ */
+static int
+resolve_dns(struct skd_store *s, char ***out_dns, size_t *out_n,
+    char *const *names, size_t n_names)
+{
+	char **v, *dn;
+	size_t i, j, n = 0;
+
+	*out_dns = NULL;
+	*out_n = 0;
+	if ((v = calloc(n_names + 1, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < n_names; i++) {
+		dn = NULL;
+		if (!skd_store_resolve_person(s, &dn, names[i])) {
+			if (skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND ||
+			    skd_store_error(s) == SKD_STORE_ERR_INVALID)
+				continue;
+			eng_dns_free(v, n);
+			return 0;
+		}
+		for (j = 0; j < n; j++) {
+			if (strcasecmp(v[j], dn) == 0)
+				break;
+		}
+		if (j < n) {
+			free(dn);
+			continue;
+		}
+		v[n++] = dn;
+	}
+	*out_dns = v;
+	*out_n = n;
+	return 1;
+}
+
 static int
 apply_publish(struct skd_store *s, const SKD_ENG_OP *op)
 {
 	const SKD_ENG_PUBLISH *p = op->publish;
 	struct skd_store_blob *msgs = NULL;
 	struct skd_store_message m;
-	char **names = NULL, *id = NULL, *gl = NULL;
-	size_t n_names = 0;
+	char **names = NULL, **dns = NULL, *id = NULL, *gl = NULL;
+	size_t n_names = 0, n_dns = 0;
 	int i, n, ok = 0;
 
 	if (p == NULL || (id = eng_str(p->id)) == NULL ||
@@ -272,6 +326,11 @@ apply_publish(struct skd_store *s, const SKD_ENG_OP *op)
 	memset(&m, 0, sizeof(m));
 	if (strlen(id) >= sizeof(m.id))
 		goto done;
+	/* docs/directory.md: a GLA message is readable only by the DNs in
+	 * its skdRecipientDN (e.g. the GLO a member's request is forwarded
+	 * to, RFC 5275 3.2.3); resolved now, as the entry is written. */
+	if (!resolve_dns(s, &dns, &n_dns, names, n_names))
+		goto done;
 	memcpy(m.id, id, strlen(id) + 1);
 	m.type = (char *)eng_msg_kind_name(ASN1_INTEGER_get(p->kind));
 	m.gl_name = gl[0] != '\0' ? gl : NULL;
@@ -279,8 +338,11 @@ apply_publish(struct skd_store *s, const SKD_ENG_OP *op)
 	m.message_len = msgs[0].len;
 	m.recipients = names;
 	m.n_recipients = n_names;
+	m.recipient_dns = dns;
+	m.n_recipient_dns = n_dns;
 	ok = skd_store_publish_message(s, &m);
  done:
+	eng_dns_free(dns, n_dns);
 	free(msgs);
 	eng_strs_free(names, n_names);
 	OPENSSL_free(id);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -127,6 +128,13 @@ skd_store_i_ldap_fail(struct skd_store *s, int rc, const char *what,
 {
 	char *diag = NULL;
 
+	if (s->tls_failed && (s->ld == NULL || rc == LDAP_SERVER_DOWN ||
+	    rc == LDAP_CONNECT_ERROR)) {
+		/* The last connection attempt failed in TLS: say so rather
+		 * than "Can't contact LDAP server". */
+		return skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
+		    "%s %s: %s", what, dn != NULL ? dn : "", s->tls_err);
+	}
 	if (s->ld != NULL) {
 		(void)ldap_get_option(s->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE,
 		    &diag);
@@ -145,8 +153,69 @@ store_retryable(int rc)
 	return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
-/* skd_store_i_connect makes a new connection for s's server and identity
- * and binds; returns the LDAP code, *out_ld being set on success only. */
+/*
+ * store_tls_start protects the new connection ld as s->tls asks, before
+ * any bind (RFC 4513 3: StartTLS; or ldaps://).  The options go on the
+ * handle, not into the environment or libldap's global defaults, and
+ * LDAP_OPT_X_TLS_NEWCTX makes the handle's own TLS context from them.  A
+ * failure the server being away does not explain (handshake, certificate
+ * verification, StartTLS refused) sets s->tls_failed and s->tls_err.
+ * Returns the LDAP code.
+ */
+static int
+store_tls_start(struct skd_store *s, LDAP *ld)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, client = 0, rc;
+	char *diag = NULL;
+
+	if (s->tls == SKD_STORE_TLS_NONE)
+		return LDAP_SUCCESS;
+	if ((s->tls_ca_file != NULL &&
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s->tls_ca_file) !=
+	    LDAP_OPT_SUCCESS) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &client) !=
+	    LDAP_OPT_SUCCESS) {
+		s->tls_failed = 1;
+		(void)snprintf(s->tls_err, sizeof(s->tls_err),
+		    "cannot set up TLS with CA file %s",
+		    s->tls_ca_file != NULL ? s->tls_ca_file : "(default)");
+		return LDAP_LOCAL_ERROR;
+	}
+	/* ldaps:// does its handshake on connecting; connect now so that
+	 * a TLS failure is told apart from a bind failure. */
+	if (s->tls == SKD_STORE_TLS_STARTTLS)
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+	else
+		rc = ldap_connect(ld);
+	if (rc == LDAP_SUCCESS)
+		return rc;
+	(void)ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	if (rc == LDAP_CONNECT_ERROR ||
+	    (rc == LDAP_SERVER_DOWN && diag != NULL && diag[0] != '\0')) {
+		/* The TCP connection was made (libldap leaves no diagnostic
+		 * when it was not): the handshake failed. */
+		s->tls_failed = 1;
+		(void)snprintf(s->tls_err, sizeof(s->tls_err),
+		    "TLS handshake failed (%s): the server's certificate does "
+		    "not verify against the CA file %s or does not name the "
+		    "host of the URI", diag != NULL ? diag : "?",
+		    s->tls_ca_file != NULL ? s->tls_ca_file : "(default)");
+	} else if (rc != LDAP_SERVER_DOWN && rc != LDAP_TIMEOUT) {
+		s->tls_failed = 1;
+		(void)snprintf(s->tls_err, sizeof(s->tls_err),
+		    "StartTLS refused: %s%s%s", ldap_err2string(rc),
+		    diag != NULL && diag[0] != '\0' ? ": " : "",
+		    diag != NULL ? diag : "");
+	}
+	ldap_memfree(diag);
+	return rc;
+}
+
+/* skd_store_i_connect makes a new connection for s's server and identity,
+ * protected as s->tls says, and binds; returns the LDAP code, *out_ld
+ * being set on success only. */
 int
 skd_store_i_connect(struct skd_store *s, LDAP **out_ld)
 {
@@ -157,6 +226,8 @@ skd_store_i_connect(struct skd_store *s, LDAP **out_ld)
 	int rc;
 
 	*out_ld = NULL;
+	s->tls_failed = 0;
+	s->tls_err[0] = '\0';
 	if ((rc = ldap_initialize(&ld, s->uri)) != LDAP_SUCCESS)
 		return rc;
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) !=
@@ -170,6 +241,8 @@ skd_store_i_connect(struct skd_store *s, LDAP **out_ld)
 		rc = LDAP_LOCAL_ERROR;
 		goto err;
 	}
+	if ((rc = store_tls_start(s, ld)) != LDAP_SUCCESS)
+		goto err;
 	if (s->bind == SKD_STORE_BIND_EXTERNAL) {
 		/* SASL EXTERNAL: the identity comes from the ldapi peer
 		 * credentials or the TLS client certificate.  Send an
@@ -235,7 +308,9 @@ store_reconnect(struct skd_store *s)
 			s->reconnects++;
 			return rc;
 		}
-		if (!store_retryable(rc) || waited >= s->max_wait_ms)
+		/* A TLS failure is not the server being away. */
+		if (!store_retryable(rc) || s->tls_failed ||
+		    waited >= s->max_wait_ms)
 			return rc;
 		if (pause > s->max_wait_ms - waited)
 			pause = s->max_wait_ms - waited;
@@ -496,20 +571,74 @@ skd_store_open(enum skd_store_err *out_err, const char *uri,
     const char *base_dn, enum skd_store_bind bind, const char *bind_dn,
     const char *password)
 {
-	struct skd_store *s;
+	struct skd_store_conf conf = { .uri = uri, .base_dn = base_dn,
+	    .bind = bind, .bind_dn = bind_dn, .password = password,
+	    .tls = SKD_STORE_TLS_NONE };
+
+	return skd_store_open_conf(out_err, NULL, 0, &conf);
+}
+
+static void
+store_open_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err_len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether uri starts with scheme (e.g. "ldaps://"), in any case. */
+static int
+store_uri_is(const char *uri, const char *scheme)
+{
+	return strncasecmp(uri, scheme, strlen(scheme)) == 0;
+}
+
+struct skd_store *
+skd_store_open_conf(enum skd_store_err *out_err, char *err, size_t err_len,
+    const struct skd_store_conf *conf)
+{
+	struct skd_store *s = NULL;
 	enum skd_store_err e = SKD_STORE_ERR_OTHER;
+	const char *uri = conf->uri, *base_dn = conf->base_dn;
+	const char *bind_dn = conf->bind_dn, *password = conf->password;
+	enum skd_store_bind bind = conf->bind;
 	int rc;
 
+	store_open_err(err, err_len, "%s", "");
 	if (uri == NULL || base_dn == NULL ||
 	    (bind == SKD_STORE_BIND_SIMPLE && bind_dn == NULL)) {
 		e = SKD_STORE_ERR_INVALID;
-		s = NULL;
+		store_open_err(err, err_len, "%s",
+		    "no URI, base DN or bind DN");
 		goto err;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((conf->tls == SKD_STORE_TLS_STARTTLS &&
+	    !store_uri_is(uri, "ldap://")) ||
+	    (conf->tls == SKD_STORE_TLS_LDAPS &&
+	    !store_uri_is(uri, "ldaps://"))) {
+		e = SKD_STORE_ERR_INVALID;
+		store_open_err(err, err_len, "%s: %s wants an %s URI", uri,
+		    conf->tls == SKD_STORE_TLS_LDAPS ? "tls = ldaps" :
+		    "tls = starttls",
+		    conf->tls == SKD_STORE_TLS_LDAPS ? "ldaps://" : "ldap://");
 		goto err;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		store_open_err(err, err_len, "%s", "out of memory");
+		goto err;
+	}
 	store_ignore_sigpipe();
 	s->bind = bind;
+	s->tls = conf->tls;
+	if (conf->tls_ca_file != NULL &&
+	    (s->tls_ca_file = strdup(conf->tls_ca_file)) == NULL) {
+		store_open_err(err, err_len, "%s", "out of memory");
+		goto err;
+	}
 	s->max_wait_ms = STORE_DEFAULT_MAX_WAIT_MS;
 	s->first_ms = STORE_DEFAULT_FIRST_MS;
 	if ((s->uri = strdup(uri)) == NULL ||
@@ -524,22 +653,27 @@ skd_store_open(enum skd_store_err *out_err, const char *uri,
 	    base_dn)) == NULL ||
 	    (s->replay_dn = skd_store_i_printf("ou=replay,%s",
 	    base_dn)) == NULL ||
-	    (s->agent_dn = skd_store_i_printf("cn=gla,%s", base_dn)) == NULL)
+	    (s->agent_dn = skd_store_i_printf("cn=gla,%s", base_dn)) == NULL) {
+		store_open_err(err, err_len, "%s", "out of memory");
 		goto err;
+	}
 	if (bind == SKD_STORE_BIND_SIMPLE) {
-		if ((s->bind_dn = strdup(bind_dn)) == NULL)
+		if ((s->bind_dn = strdup(bind_dn)) == NULL ||
+		    (password != NULL &&
+		    (s->password = strdup(password)) == NULL)) {
+			store_open_err(err, err_len, "%s", "out of memory");
 			goto err;
-		if (password != NULL &&
-		    (s->password = strdup(password)) == NULL)
-			goto err;
+		}
 	}
 	/* The first connection gets the same bounded patience as a
 	 * reconnection: a worker may start before slapd does. */
 	rc = store_connect(s);
-	if (store_retryable(rc) && s->max_wait_ms > 0)
+	if (store_retryable(rc) && !s->tls_failed && s->max_wait_ms > 0)
 		rc = store_reconnect(s);
 	if (rc != LDAP_SUCCESS) {
 		e = store_map_rc(rc);
+		(void)skd_store_i_ldap_fail(s, rc, "connect", uri);
+		store_open_err(err, err_len, "%s", s->errmsg);
 		goto err;
 	}
 	s->reconnects = 0;
@@ -569,6 +703,7 @@ skd_store_close(struct skd_store *s)
 	free(s->replay_dn);
 	free(s->agent_dn);
 	free(s->bind_dn);
+	free(s->tls_ca_file);
 	if (s->password != NULL)
 		OPENSSL_clear_free(s->password, strlen(s->password));
 	free(s);

@@ -71,10 +71,44 @@ enum skd_store_bind {
  * SKD_STORE_BIND_SIMPLE and ignored for EXTERNAL; the session keeps copies
  * (the password is wiped on close).  Returns NULL on error; when out_err is
  * not NULL it receives the error kind.  Free with skd_store_close.
+ * It is skd_store_open_conf with tls SKD_STORE_TLS_NONE.
  */
 struct skd_store *skd_store_open(enum skd_store_err *out_err, const char *uri,
     const char *base_dn, enum skd_store_bind bind, const char *bind_dn,
     const char *password);
+
+/* How a session protects its connection (RFC 4513 section 3). */
+enum skd_store_tls {
+	SKD_STORE_TLS_NONE = 0,		/* as the URI says (ldapi://, ldap://) */
+	SKD_STORE_TLS_STARTTLS,		/* ldap:// then StartTLS, required */
+	SKD_STORE_TLS_LDAPS		/* ldaps:// */
+};
+
+/* Everything skd_store_open_conf needs; strings borrowed for the call. */
+struct skd_store_conf {
+	const char		*uri;
+	const char		*base_dn;
+	enum skd_store_bind	 bind;
+	const char		*bind_dn;	/* SIMPLE only */
+	const char		*password;	/* SIMPLE only */
+	enum skd_store_tls	 tls;
+	const char		*tls_ca_file;	/* PEM; NULL: system default */
+};
+
+/*
+ * skd_store_open_conf is skd_store_open with TLS: for STARTTLS and LDAPS
+ * the server's certificate must verify against tls_ca_file
+ * (LDAP_OPT_X_TLS_REQUIRE_CERT demand, set on the session's own handles
+ * with a fresh TLS context, never through the environment) and name the
+ * host of the URI; StartTLS is redone on every reconnection, and the bind
+ * happens only over the protected connection.  STARTTLS wants an ldap://
+ * URI and LDAPS an ldaps:// one (else _INVALID).  A TLS failure is not
+ * retried (it is not the server being away).  On error returns NULL, sets
+ * *out_err (if not NULL) and writes one line into err (if not NULL,
+ * err_len bytes).  Free with skd_store_close.
+ */
+struct skd_store *skd_store_open_conf(enum skd_store_err *out_err, char *err,
+    size_t err_len, const struct skd_store_conf *conf);
 
 /* skd_store_close unbinds and frees s; NULL is fine. */
 void skd_store_close(struct skd_store *s);

@@ -77,6 +77,10 @@ struct skd_store {
 	enum skd_store_bind	 bind;
 	char			*bind_dn;
 	char			*password;	/* wiped on close */
+	enum skd_store_tls	 tls;
+	char			*tls_ca_file;	/* NULL: libldap's default */
+	int			 tls_failed;	/* last connect: TLS refused */
+	char			 tls_err[512];	/* why, when tls_failed */
 	unsigned		 max_wait_ms;
 	unsigned		 first_ms;
 	unsigned		 reconnects;

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "worker/skd_worker.h"
 
 #define CFG_LINE_MAX 4096
 
-enum cfg_kind { K_STR, K_LONG, K_BIND, K_LEVEL, K_LOG, K_RETENTION, K_BOOL };
+enum cfg_kind { K_STR, K_LONG, K_BIND, K_LEVEL, K_LOG, K_RETENTION, K_BOOL,
+    K_TLS };
 
 struct cfg_key {
 	const char	*name;
@@ -34,6 +36,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "bind", K_BIND, offsetof(struct skd_worker_config, bind), 0, 0 },
 	{ "bind_dn", S(bind_dn) },
 	{ "bind_password_file", S(bind_password_file) },
+	{ "tls", K_TLS, offsetof(struct skd_worker_config, tls), 0, 0 },
 	{ "tls_ca_file", S(tls_ca_file) },
 	{ "base_dn", S(base_dn) },
 	{ "gla_cert", S(gla_cert) },
@@ -192,6 +195,17 @@ cfg_set(struct skd_worker_config *c, const struct cfg_key *k, const char *v)
 			return "retention must be keep or a number of days";
 		c->retention_days = n;
 		return NULL;
+	case K_TLS:
+		if (strcmp(v, "none") == 0)
+			c->tls = SKD_STORE_TLS_NONE;
+		else if (strcmp(v, "starttls") == 0)
+			c->tls = SKD_STORE_TLS_STARTTLS;
+		else if (strcmp(v, "ldaps") == 0)
+			c->tls = SKD_STORE_TLS_LDAPS;
+		else
+			return "tls must be none, starttls or ldaps";
+		c->tls_set = 1;
+		return NULL;
 	case K_BOOL:
 		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
 		    strcmp(v, "1") == 0)
@@ -220,12 +234,13 @@ cfg_find(const char *name)
 
 /* Keys the worker cannot run without. */
 static int
-cfg_check(char *err, size_t err_len, const struct skd_worker_config *c)
+cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 {
 	static const char *need[] = {
 		"ldap_uri", "base_dn", "gla_cert", "gla_key", "ca_file"
 	};
 	size_t i;
+	int ldaps;
 
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		const struct cfg_key *k = cfg_find(need[i]);
@@ -240,6 +255,31 @@ cfg_check(char *err, size_t err_len, const struct skd_worker_config *c)
 	    (c->bind_dn == NULL || c->bind_password_file == NULL)) {
 		cfg_err(err, err_len, c->path, 0,
 		    "bind = simple needs bind_dn and bind_password_file");
+		return 0;
+	}
+	/* RFC 4513 3: TLS protects the bind and everything after it; the
+	 * server is verified against tls_ca_file (no fallback on the
+	 * system's CAs, which would trust any public certificate). */
+	ldaps = strncasecmp(c->ldap_uri, "ldaps://", 8) == 0;
+	if (!c->tls_set && ldaps)
+		c->tls = SKD_STORE_TLS_LDAPS;
+	if (ldaps != (c->tls == SKD_STORE_TLS_LDAPS)) {
+		cfg_err(err, err_len, c->path, 0, "%s",
+		    ldaps ? "an ldaps:// ldap_uri needs tls = ldaps" :
+		    "tls = ldaps needs an ldaps:// ldap_uri");
+		return 0;
+	}
+	if (c->tls == SKD_STORE_TLS_STARTTLS &&
+	    strncasecmp(c->ldap_uri, "ldap://", 7) != 0) {
+		cfg_err(err, err_len, c->path, 0,
+		    "tls = starttls needs an ldap:// ldap_uri");
+		return 0;
+	}
+	if ((c->tls != SKD_STORE_TLS_NONE) != (c->tls_ca_file != NULL)) {
+		cfg_err(err, err_len, c->path, 0, "%s",
+		    c->tls_ca_file == NULL ?
+		    "tls = starttls or ldaps needs tls_ca_file" :
+		    "tls_ca_file needs tls = starttls or ldaps");
 		return 0;
 	}
 	if ((c->issuer_cert == NULL) != (c->issuer_key == NULL)) {

@@ -77,7 +77,9 @@ struct skd_worker_config {
 	enum skd_store_bind	 bind;
 	char			*bind_dn;
 	char			*bind_password_file;
-	char			*tls_ca_file;
+	enum skd_store_tls	 tls;		/* default: ldaps for ldaps:// */
+	int			 tls_set;	/* tls given in the file */
+	char			*tls_ca_file;	/* required with tls */
 	char			*base_dn;
 	char			*gla_cert;
 	char			*gla_key;
@@ -145,6 +147,17 @@ struct skd_worker_stats {
 struct skd_worker *skd_worker_new(char *err, size_t err_len,
     const struct skd_worker_config *cfg);
 void skd_worker_free(struct skd_worker *w);
+
+/*
+ * skd_worker_store_open opens the directory session cfg describes
+ * (ldap_uri, bind, bind_dn and the password read from bind_password_file,
+ * tls and tls_ca_file, base_dn), as skd_worker_new does; for programs
+ * that read the directory with the worker's settings (skd status).
+ * Returns NULL on error with one line in err.  The caller frees the
+ * session with skd_store_close.
+ */
+struct skd_store *skd_worker_store_open(char *err, size_t err_len,
+    const struct skd_worker_config *cfg);
 
 /* skd_worker_id returns the claim owner name of w (borrowed). */
 const char *skd_worker_id(const struct skd_worker *w);

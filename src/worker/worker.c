@@ -303,12 +303,39 @@ make_id(void)
 	return id;
 }
 
+struct skd_store *
+skd_worker_store_open(char *err, size_t err_len,
+    const struct skd_worker_config *cfg)
+{
+	struct skd_store_conf sc;
+	struct skd_store *s;
+	char *pw = NULL, why[512];
+
+	if (cfg->bind == SKD_STORE_BIND_SIMPLE &&
+	    (pw = read_secret(err, err_len, cfg->bind_password_file)) == NULL)
+		return NULL;
+	memset(&sc, 0, sizeof(sc));
+	sc.uri = cfg->ldap_uri;
+	sc.base_dn = cfg->base_dn;
+	sc.bind = cfg->bind;
+	sc.bind_dn = cfg->bind_dn;
+	sc.password = pw;
+	sc.tls = cfg->tls;
+	sc.tls_ca_file = cfg->tls_ca_file;
+	/* TLS options go on the store's own handles (skd_store_open_conf),
+	 * so StartTLS is redone on every reconnection. */
+	if ((s = skd_store_open_conf(NULL, why, sizeof(why), &sc)) == NULL)
+		set_err(err, err_len, "cannot open the directory: %s%s", why,
+		    "");
+	if (pw != NULL)
+		OPENSSL_clear_free(pw, strlen(pw));
+	return s;
+}
+
 struct skd_worker *
 skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 {
 	struct skd_worker *w = NULL;
-	enum skd_store_err se = SKD_STORE_OK;
-	char *pw = NULL;
 
 	if (err != NULL && err_len > 0)
 		err[0] = '\0';
@@ -325,31 +352,11 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		set_err(err, err_len, "out of memory%s%s", "", "");
 		goto err;
 	}
-	if (cfg->bind == SKD_STORE_BIND_SIMPLE &&
-	    (pw = read_secret(err, err_len, cfg->bind_password_file)) == NULL)
+	if ((w->s = skd_worker_store_open(err, err_len, cfg)) == NULL)
 		goto err;
-	/* libldap reads its TLS options from the environment when it first
-	 * starts; ldaps:// and ldap:// with StartTLS then verify the
-	 * server against this file. */
-	if (cfg->tls_ca_file != NULL &&
-	    setenv("LDAPTLS_CACERT", cfg->tls_ca_file, 1) != 0) {
-		set_err(err, err_len, "setenv: %s%s", strerror(errno), "");
-		goto err;
-	}
-	w->s = skd_store_open(&se, cfg->ldap_uri, cfg->base_dn, cfg->bind,
-	    cfg->bind_dn, pw);
-	if (w->s == NULL) {
-		set_err(err, err_len, "%s: cannot open the directory: %s",
-		    cfg->ldap_uri, skd_store_err_str(se));
-		goto err;
-	}
 	skd_engine_state_store(&w->est, w->s);
-	if (pw != NULL)
-		OPENSSL_clear_free(pw, strlen(pw));
 	return w;
  err:
-	if (pw != NULL)
-		OPENSSL_clear_free(pw, strlen(pw));
 	skd_worker_free(w);
 	return NULL;
 }

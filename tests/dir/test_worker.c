@@ -78,10 +78,10 @@ pki_path(char *out, size_t len, const char *file)
 	snprintf(out, len, "%s/%s", env("SKD_PKI_DIR"), file);
 }
 
-/* Writes a worker configuration for the stack (extra lines appended);
- * returns its path (malloc'd). */
+/* Writes a worker configuration for the stack at uri (extra lines
+ * appended); returns its path (malloc'd). */
 static char *
-write_config(const char *name, const char *extra)
+write_config_at(const char *name, const char *uri, const char *extra)
 {
 	char pw[4096], *path, *text;
 	const char *pki = env("SKD_PKI_DIR");
@@ -106,7 +106,7 @@ write_config(const char *name, const char *extra)
 	    "poll_interval_ms = 100\n"
 	    "%s"
 	    "%s",
-	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
+	    uri, env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
 	    pki, pki, pki, pki, pki, pki,
 	    extra != NULL && strstr(extra, "log_level") != NULL ? "" :
 	    "log_level = warning\n", extra != NULL ? extra : "");
@@ -115,6 +115,12 @@ write_config(const char *name, const char *extra)
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	free(text);
 	return path;
+}
+
+static char *
+write_config(const char *name, const char *extra)
+{
+	return write_config_at(name, env("SKD_LDAP_URI"), extra);
 }
 
 static struct skd_worker *
@@ -465,6 +471,117 @@ START_TEST(test_config)
 	ck_assert_ptr_null(skd_worker_config_load(err, sizeof(err),
 	    "/nonexistent/skd.conf"));
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/skd.conf: "));
+}
+END_TEST
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+/* One glaQueryRequest through a worker configured with conf (in process,
+ * then once more after its connection dropped: StartTLS or the ldaps
+ * handshake is redone on reconnecting). */
+static void
+query_through(const char *conf)
+{
+	struct skd_store *glo = store_open_as("SKD_GLO1");
+	struct skd_store *gla = store_open_gla();
+	struct skd_client_ident *glo1 = ident("glo1");
+	struct skd_worker *w;
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN];
+	size_t len, n = 0, round;
+
+	w = worker_new(conf);
+	for (round = 0; round < 2; round++) {
+		der = build_query(&len, glo1);
+		submit(glo, id, der, len);
+		if (round == 1)
+			ck_assert(skd_store_drop_connection(
+			    skd_worker_store(w)));
+		ck_assert(skd_worker_run_once(w, &n));
+		ck_assert_uint_ge(n, 1);
+		assert_state(gla, id, "done");
+		OPENSSL_free(der);
+	}
+	ck_assert_uint_ge(skd_store_reconnects(skd_worker_store(w)), 1);
+	skd_worker_free(w);
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+	skd_store_close(gla);
+}
+
+START_TEST(test_tls)
+{
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+	char *conf, extra[8192], bad[4096], err[512];
+	const char *ca = env("SKD_TLS_CA_FILE");
+	struct skd_store *glo;
+	struct skd_client_ident *glo1;
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN];
+	size_t len;
+	pid_t pid;
+	int st, i;
+
+	/* StartTLS on ldap:// and ldaps://, both verified against the CA
+	 * file. */
+	snprintf(extra, sizeof(extra), "tls = starttls\ntls_ca_file = %s\n",
+	    ca);
+	conf = write_config_at("starttls", env("SKD_LDAP_URI"), extra);
+	query_through(conf);
+	free(conf);
+	/* tls = ldaps is the default for an ldaps:// URI. */
+	snprintf(extra, sizeof(extra), "tls_ca_file = %s\n", ca);
+	conf = write_config_at("ldaps", env("SKD_LDAPS_URI"), extra);
+	c = skd_worker_config_load(err, sizeof(err), conf);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->tls, SKD_STORE_TLS_LDAPS);
+	skd_worker_config_free(c);
+	query_through(conf);
+
+	/* The daemon over ldaps: its watch connection too. */
+	glo = store_open_as("SKD_GLO1");
+	glo1 = ident("glo1");
+	pid = spawn_worker(conf, "tls-daemon");
+	free(conf);
+	der = build_query(&len, glo1);
+	submit(glo, id, der, len);
+	OPENSSL_free(der);
+	for (i = 0; i < 200 && unfinished(glo, (char (*)[SKD_STORE_ID_LEN])id,
+	    1) > 0; i++)
+		nap_ms(50);
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_msg(i < 200, "the daemon over ldaps did not finish");
+	ck_assert_msg(!log_has("tls-daemon", "watch") ||
+	    !log_has("tls-daemon", "poll"), "watch fell back to polling");
+	skd_client_ident_free(glo1);
+	skd_store_close(glo);
+
+	/* A CA file that does not hold the server's CA: refused at once,
+	 * and the error says why. */
+	snprintf(bad, sizeof(bad), "%s/alice.crt", env("SKD_PKI_DIR"));
+	snprintf(extra, sizeof(extra), "tls = starttls\ntls_ca_file = %s\n",
+	    bad);
+	conf = write_config_at("badca", env("SKD_LDAP_URI"), extra);
+	c = skd_worker_config_load(err, sizeof(err), conf);
+	ck_assert_msg(c != NULL, "%s", err);
+	w = skd_worker_new(err, sizeof(err), c);
+	ck_assert_ptr_null(w);
+	ck_assert_msg(strstr(err, "TLS handshake failed") != NULL &&
+	    strstr(err, bad) != NULL, "unclear error: %s", err);
+	skd_worker_config_free(c);
+	free(conf);
+	/* The same through the daemon: it exits non-zero saying so. */
+	snprintf(extra, sizeof(extra), "tls_ca_file = %s\n", bad);
+	conf = write_config_at("badca2", env("SKD_LDAPS_URI"), extra);
+	pid = spawn_worker(conf, "tls-badca");
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ck_assert(log_has("tls-badca", "TLS handshake failed"));
+	free(conf);
+	skd_test_assert_no_ossl_errors();
 }
 END_TEST
 
@@ -1666,6 +1783,13 @@ skd_suite_worker(void)
 	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tls");
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_tls);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("process");

@@ -1,0 +1,530 @@
+/*
+ * test_e2e.c: GLO and member scenarios end to end through the real worker
+ * ($SKD_BIN gla run, a child of each test) and the real directory
+ * (tests/support/stack.h), driving the skd command line as people would:
+ *
+ *   - a managed list's self-join forwarded to its GLO (RFC 5275 3.2.3),
+ *     readable by that GLO alone, approved by resubmission (3.2.5): the
+ *     member then fetches its keys;
+ *   - a self-join denied by the GLO: the member checks the GLO's signed
+ *     failure and reads the reason (3.2.4.1);
+ *   - compromise: a member's glkCompromise is forwarded to the GLO, the
+ *     GLO's own one rekeys the list and members fetch the new key (4.7);
+ *   - refresh: a member who lost its key store gets its keys back (4.8);
+ *   - the LDIF path: a request printed with --ldif, added with ldapadd,
+ *     processed by the worker, its response entry read with ldapsearch and
+ *     checked with skd response;
+ *   - watch mode: skd member fetch --watch picks up keys as they appear.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/skd_client.h"
+#include "skd_test.h"
+#include "support/stack.h"
+
+struct e2e {
+	char	*tmp;
+	pid_t	 worker;
+	char	 gl[160];
+};
+
+static const char *
+env(const char *k)
+{
+	const char *v = skd_test_stack_env(k);
+
+	ck_assert_msg(v != NULL, "stack env %s missing", k);
+	return v;
+}
+
+static void
+setup_stack(void)
+{
+	(void)skd_test_stack_get();
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Starts a worker for the stack; it dies with the test process. */
+static void
+e2e_start(struct e2e *t, const char *gl_tag)
+{
+	char pw[4096], conf[4096], log[4096], *text;
+	const char *pki;
+	pid_t parent = getpid();
+	FILE *f;
+
+	ck_assert_ptr_nonnull(skd_test_stack_get());
+	pki = env("SKD_PKI_DIR");
+	t->tmp = skd_test_tmpdir();
+	ck_assert_ptr_nonnull(t->tmp);
+	snprintf(t->gl, sizeof(t->gl), "URI:https://e2e.example.com/%s-%ld",
+	    gl_tag, (long)getpid());
+	snprintf(pw, sizeof(pw), "%s/gla.pw", t->tmp);
+	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
+	    strlen(env("SKD_GLA_PW"))));
+	ck_assert_int_gt(asprintf(&text,
+	    "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
+	    "bind_password_file = %s\nbase_dn = %s\n"
+	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
+	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
+	    "ca_file = %s/ca.crt\ncrl_file = %s/crl.pem\n"
+	    "poll_interval_ms = 100\nlog_level = notice\n",
+	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
+	    pki, pki, pki, pki, pki, pki), 0);
+	snprintf(conf, sizeof(conf), "%s/gla.conf", t->tmp);
+	ck_assert(skd_test_write_file(conf, text, strlen(text)));
+	free(text);
+	snprintf(log, sizeof(log), "%s/gla.log", t->tmp);
+	t->worker = fork();
+	ck_assert_int_ge(t->worker, 0);
+	if (t->worker == 0) {
+		/* A failed assertion ends the test process: the worker
+		 * follows it rather than living on. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
+		if ((f = freopen(log, "a", stderr)) == NULL)
+			_exit(126);
+		execl(skd_test_bin(), "skd", "gla", "run", "--config", conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void
+e2e_stop(struct e2e *t)
+{
+	int st = 0;
+
+	if (t->worker > 0) {
+		kill(t->worker, SIGTERM);
+		while (waitpid(t->worker, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	skd_test_rmdir(t->tmp);
+}
+
+/* Runs "skd ARGS <identity options for who>" with stderr merged into
+ * stdout; returns the exit status and *out the output. */
+static int
+skd_as(char **out, const char *who, const char *args)
+{
+	const char *pki = env("SKD_PKI_DIR");
+	char up[32];
+	size_t i;
+
+	for (i = 0; who[i] != '\0' && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)who[i]);
+	up[i] = '\0';
+	return skd_test_run(out, NULL, "'%s' %s --env '%s/env' --as %s "
+	    "--cert '%s/%s.crt' --key '%s/%s.key' --CAfile '%s/ca.crt' 2>&1",
+	    skd_test_bin(), args, skd_test_stack_dir(), up, pki, who, pki,
+	    who, pki);
+}
+
+static void
+assert_has(const char *hay, const char *needle)
+{
+	ck_assert_msg(strstr(hay, needle) != NULL, "no '%s' in:\n%s", needle,
+	    hay);
+}
+
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* glo1 creates t->gl with the given administration. */
+static void
+create_gl(struct e2e *t, const char *admin)
+{
+	char *out = NULL, args[1024];
+	int rc;
+
+	snprintf(args, sizeof(args), "glo create --gl %s --owner "
+	    "email:glo1@example.com --admin %s --timeout 20", t->gl, admin);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "create exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	free(out);
+}
+
+static void
+add_member(struct e2e *t, const char *m)
+{
+	char *out = NULL, args[2048];
+	int rc;
+
+	snprintf(args, sizeof(args), "glo add-member --gl %s --member "
+	    "email:%s@example.com --member-cert '%s/%s.crt' --timeout 20",
+	    t->gl, m, env("SKD_PKI_DIR"), m);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "add-member %s exited %d:\n%s", m, rc, out);
+	free(out);
+}
+
+/* who fetches into its key store; returns the number of keys stored. */
+static int
+fetch(struct e2e *t, const char *who, int want_rc)
+{
+	char *out = NULL, args[2048];
+	int rc, n;
+
+	snprintf(args, sizeof(args), "member fetch --gl %s --keystore "
+	    "'%s/%s.keys' --timeout 20", t->gl, t->tmp, who);
+	rc = skd_as(&out, who, args);
+	ck_assert_msg(rc == want_rc, "%s fetch exited %d:\n%s", who, rc, out);
+	n = count_of(out, "stored key ");
+	free(out);
+	return n;
+}
+
+/*
+ * Waits until glo1's "glo pending" lists a request with needle; returns
+ * the message id (static buffer).  Fails after 20 s.
+ */
+static const char *
+wait_pending(struct e2e *t, const char *needle)
+{
+	static char id[SKD_STORE_ID_LEN];
+	char *out = NULL, args[1024];
+	const char *p, *q;
+	int i, rc;
+
+	snprintf(args, sizeof(args), "glo pending --gl %s", t->gl);
+	for (i = 0; i < 200; i++) {
+		rc = skd_as(&out, "glo1", args);
+		ck_assert_msg(rc == 0, "pending exited %d:\n%s", rc, out);
+		if ((q = strstr(out, needle)) != NULL) {
+			/* "message <id>: ..." on the same line */
+			for (p = q; p > out && p[-1] != '\n'; p--)
+				;
+			ck_assert_int_eq(strncmp(p, "message ", 8), 0);
+			memcpy(id, p + 8, SKD_STORE_ID_LEN - 1);
+			id[SKD_STORE_ID_LEN - 1] = '\0';
+			free(out);
+			return id;
+		}
+		free(out);
+		out = NULL;
+		nap_ms(100);
+	}
+	ck_abort_msg("no pending request with '%s' for glo1", needle);
+	return NULL;
+}
+
+static struct skd_store *
+open_as(const char *who)
+{
+	char k1[64], k2[64], up[32];
+	struct skd_store *s;
+	size_t i;
+
+	for (i = 0; who[i] != '\0' && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)who[i]);
+	up[i] = '\0';
+	snprintf(k1, sizeof(k1), "SKD_%s_DN", up);
+	snprintf(k2, sizeof(k2), "SKD_%s_PW", up);
+	s = skd_store_open(NULL, env("SKD_LDAP_URI"), env("SKD_BASE_DN"),
+	    SKD_STORE_BIND_SIMPLE, env(k1), env(k2));
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* Whether who, bound as itself, reads message mid addressed to glo1. */
+static int
+reads_message(const char *who, const char *mid)
+{
+	struct skd_store *s = open_as(who);
+	struct skd_store_message *list = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	ck_assert_int_eq(skd_store_find_messages(s, &list, &n,
+	    "email:glo1@example.com"), 1);
+	for (i = 0; i < n; i++)
+		found |= strcmp(list[i].id, mid) == 0;
+	skd_store_message_list_free(list, n);
+	skd_store_close(s);
+	return found;
+}
+
+START_TEST(test_managed_join_approved_and_denied)
+{
+	struct e2e t;
+	struct skd_store *s;
+	struct skd_client_error e = { 0 };
+	unsigned char *der;
+	size_t len;
+	char *out = NULL, args[8192], path[4096], rid[SKD_STORE_ID_LEN];
+	const char *mid;
+	int rc;
+
+	e2e_start(&t, "managed");
+	create_gl(&t, "managed");
+	/* RFC 5275 4.3.1 2.d.2.b.2.c: alice's self-join is forwarded to the
+	 * GLO; no "pending" answer comes back to her (3.2.4.1). */
+	snprintf(args, sizeof(args), "member join --gl %s --timeout 1", t.gl);
+	rc = skd_as(&out, "alice", args);
+	ck_assert_msg(rc == 5, "join exited %d:\n%s", rc, out);
+	free(out);
+	mid = wait_pending(&t, "glAddMember email:alice@example.com");
+	snprintf(rid, sizeof(rid), "%s", mid);
+	/* The forwarded message is readable by its addressee alone. */
+	ck_assert(reads_message("glo1", rid));
+	ck_assert(!reads_message("glo2", rid));
+	ck_assert(!reads_message("alice", rid));
+	/* pending shows what is asked and who signed it. */
+	snprintf(args, sizeof(args), "glo pending --gl %s", t.gl);
+	ck_assert_int_eq(skd_as(&out, "glo1", args), 0);
+	assert_has(out, "CN=alice");
+	assert_has(out, t.gl + 4);
+	free(out);
+	/* Before approval alice has no key. */
+	ck_assert_int_eq(fetch(&t, "alice", 1), 0);
+	/* 3.2.5: glo1 approves by resubmitting. */
+	snprintf(args, sizeof(args), "glo approve --message %s --timeout 20",
+	    rid);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "approve exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	free(out);
+	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
+
+	/* bob's self-join is denied: the request is built to a file and
+	 * submitted as bob so that he can check the answer against it. */
+	snprintf(path, sizeof(path), "%s/bob-join.der", t.tmp);
+	snprintf(args, sizeof(args), "member join --gl %s --out '%s'", t.gl,
+	    path);
+	ck_assert_int_eq(skd_as(&out, "bob", args), 0);
+	free(out);
+	der = skd_test_read_file(path, &len);
+	ck_assert_ptr_nonnull(der);
+	s = open_as("bob");
+	ck_assert_int_eq(skd_client_submit(s, rid, der, len,
+	    env("SKD_BOB_DN"), &e), 1);
+	skd_store_close(s);
+	free(der);
+	mid = wait_pending(&t, "glAddMember email:bob@example.com");
+	snprintf(args, sizeof(args), "glo deny --message %s --reason "
+	    "'not on the team' --out '%s/denial.der'", mid, t.tmp);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "deny exited %d:\n%s", rc, out);
+	free(out);
+	/* bob checks the denial against his request: a failure (exit 1)
+	 * with the reason, signed by glo1, his nonce echoed. */
+	rc = skd_test_run(&out, NULL, "'%s' response --from-glo --CAfile "
+	    "'%s/ca.crt' --request '%s' '%s/denial.der' 2>&1",
+	    skd_test_bin(), env("SKD_PKI_DIR"), path, t.tmp);
+	ck_assert_msg(rc == 1, "response exited %d:\n%s", rc, out);
+	assert_has(out, "status: failed");
+	assert_has(out, "not on the team");
+	assert_has(out, "CN=glo1");
+	free(out);
+	/* The denial answers bob's request, not alice's: her join request
+	 * does not match its nonce. */
+	rc = skd_test_run(&out, NULL, "'%s' member join --gl %s --out "
+	    "'%s/a.der' --cert '%s/alice.crt' --key '%s/alice.key' && '%s' "
+	    "response --from-glo --CAfile '%s/ca.crt' --request '%s/a.der' "
+	    "'%s/denial.der' 2>&1", skd_test_bin(), t.gl, t.tmp,
+	    env("SKD_PKI_DIR"), env("SKD_PKI_DIR"), skd_test_bin(),
+	    env("SKD_PKI_DIR"), t.tmp, t.tmp);
+	ck_assert_msg(rc == 4, "response exited %d:\n%s", rc, out);
+	assert_has(out, "recipientNonce");
+	free(out);
+	/* bob never got a key. */
+	ck_assert_int_eq(fetch(&t, "bob", 1), 0);
+	e2e_stop(&t);
+}
+END_TEST
+
+START_TEST(test_compromise)
+{
+	struct e2e t;
+	char *out = NULL, args[1024];
+	int rc;
+
+	e2e_start(&t, "compromise");
+	create_gl(&t, "closed");
+	add_member(&t, "alice");
+	add_member(&t, "bob");
+	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
+	ck_assert_int_ge(fetch(&t, "bob", 0), 1);
+	/* 4.7.1: a member's glkCompromise goes to the GLO. */
+	snprintf(args, sizeof(args), "member compromise --gl %s --timeout 1",
+	    t.gl);
+	rc = skd_as(&out, "alice", args);
+	ck_assert_msg(rc == 5, "compromise exited %d:\n%s", rc, out);
+	free(out);
+	(void)wait_pending(&t, "glkCompromise");
+	/* 4.7.2: the GLO's own glkCompromise rekeys the list. */
+	snprintf(args, sizeof(args), "glo compromise --gl %s --timeout 20",
+	    t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "glo compromise exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	free(out);
+	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
+	ck_assert_int_ge(fetch(&t, "bob", 0), 1);
+	e2e_stop(&t);
+}
+END_TEST
+
+START_TEST(test_refresh)
+{
+	struct e2e t;
+	char *out = NULL, args[1024], ks[4096];
+	int rc, first;
+
+	e2e_start(&t, "refresh");
+	create_gl(&t, "closed");
+	add_member(&t, "carol");
+	first = fetch(&t, "carol", 0);
+	ck_assert_int_ge(first, 1);
+	/* carol loses her key store ... */
+	snprintf(ks, sizeof(ks), "%s/carol.keys", t.tmp);
+	ck_assert_int_eq(unlink(ks), 0);
+	/* ... asks for her keys again (4.8) and fetches them. */
+	snprintf(args, sizeof(args), "member refresh --gl %s --timeout 20",
+	    t.gl);
+	rc = skd_as(&out, "carol", args);
+	ck_assert_msg(rc == 0, "refresh exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	free(out);
+	ck_assert_int_ge(fetch(&t, "carol", 0), first);
+	e2e_stop(&t);
+}
+END_TEST
+
+START_TEST(test_ldif_path)
+{
+	struct e2e t;
+	char *out = NULL, *ldif = NULL, id[SKD_STORE_ID_LEN], path[4096];
+	const char *pki, *p;
+	int rc, i;
+
+	e2e_start(&t, "ldif");
+	pki = env("SKD_PKI_DIR");
+	snprintf(path, sizeof(path), "%s/create.ldif", t.tmp);
+	ck_assert_int_eq(skd_test_run(&ldif, NULL, "'%s' glo create --gl %s "
+	    "--owner email:glo1@example.com --env '%s/env' --as GLO1 "
+	    "--cert '%s/glo1.crt' --key '%s/glo1.key' --ldif | tee '%s'",
+	    skd_test_bin(), t.gl, skd_test_stack_dir(), pki, pki, path), 0);
+	ck_assert_int_eq(strncmp(ldif, "dn: skdRequestId=", 17), 0);
+	memcpy(id, ldif + 17, SKD_STORE_ID_LEN - 1);
+	id[SKD_STORE_ID_LEN - 1] = '\0';
+	free(ldif);
+	rc = skd_test_run(&out, NULL, "PATH=$PATH:/usr/sbin ldapadd -x -H "
+	    "'%s' -D '%s' -w '%s' -f '%s' 2>&1", env("SKD_LDAP_URI"),
+	    env("SKD_GLO1_DN"), env("SKD_GLO1_PW"), path);
+	ck_assert_msg(rc == 0, "ldapadd exited %d:\n%s", rc, out);
+	free(out);
+	/* The worker answers; glo1 reads the response entry with
+	 * ldapsearch and checks it with skd response. */
+	snprintf(path, sizeof(path), "%s/response.ldif", t.tmp);
+	for (i = 0; i < 200; i++) {
+		rc = skd_test_run(NULL, NULL, "ldapsearch -x -LLL -H '%s' "
+		    "-D '%s' -w '%s' -b 'skdRequestId=%s,ou=responses,%s' "
+		    "-s base > '%s' 2>/dev/null && grep -q skdMessage '%s'",
+		    env("SKD_LDAP_URI"), env("SKD_GLO1_DN"),
+		    env("SKD_GLO1_PW"), id, env("SKD_BASE_DN"), path, path);
+		if (rc == 0)
+			break;
+		nap_ms(100);
+	}
+	ck_assert_msg(rc == 0, "no response entry for %s", id);
+	rc = skd_test_run(&out, NULL, "'%s' response --CAfile '%s/ca.crt' "
+	    "--gl %s '%s' 2>&1", skd_test_bin(), pki, t.gl, path);
+	ck_assert_msg(rc == 0, "response exited %d:\n%s", rc, out);
+	p = strstr(out, "status: success");
+	ck_assert_msg(p != NULL, "%s", out);
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
+START_TEST(test_fetch_watch)
+{
+	struct e2e t;
+	char *out = NULL, args[2048], res[4096];
+	const char *pki;
+	int rc;
+
+	e2e_start(&t, "watch");
+	pki = env("SKD_PKI_DIR");
+	create_gl(&t, "closed");
+	snprintf(res, sizeof(res), "%s/watch.out", t.tmp);
+	/* dave watches before he is a member; two keys come when he is
+	 * added (generationCounter 2), and the watch ends with --count. */
+	rc = skd_test_run(NULL, NULL, "( timeout 40 '%s' member fetch "
+	    "--watch --count 2 --gl %s --keystore '%s/dave.keys' --env "
+	    "'%s/env' --as DAVE --cert '%s/dave.crt' --key '%s/dave.key' "
+	    "--CAfile '%s/ca.crt' > '%s' 2>&1; echo \"exit $?\" >> '%s' ) "
+	    "</dev/null >/dev/null 2>&1 &", skd_test_bin(), t.gl, t.tmp,
+	    skd_test_stack_dir(), pki, pki, pki, res, res);
+	ck_assert_int_eq(rc, 0);
+	nap_ms(700);
+	add_member(&t, "dave");
+	rc = skd_test_run(&out, NULL, "for i in $(seq 200); do grep -q "
+	    "'^exit' '%s' && break; sleep 0.1; done; cat '%s'", res, res);
+	ck_assert_int_eq(rc, 0);
+	assert_has(out, "watching");
+	assert_has(out, "2 new key(s)");
+	assert_has(out, "exit 0");
+	ck_assert_int_eq(count_of(out, "stored key "), 2);
+	free(out);
+	/* SIGTERM ends a watch cleanly (exit 0). */
+	snprintf(args, sizeof(args), "timeout --preserve-status -s TERM 2 '%s' member fetch "
+	    "--watch --gl %s --keystore '%s/dave.keys' --env '%s/env' --as "
+	    "DAVE --cert '%s/dave.crt' --key '%s/dave.key' --CAfile "
+	    "'%s/ca.crt' 2>&1", skd_test_bin(), t.gl, t.tmp,
+	    skd_test_stack_dir(), pki, pki, pki);
+	rc = skd_test_run(&out, NULL, "%s", args);
+	ck_assert_msg(rc == 0, "watch exited %d:\n%s", rc, out);
+	assert_has(out, "0 new key(s)");
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
+Suite *
+skd_suite_e2e(void)
+{
+	Suite *s = suite_create("e2e");
+	TCase *tc = tcase_create("glo and member");
+
+	tcase_add_unchecked_fixture(tc, setup_stack, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_managed_join_approved_and_denied);
+	tcase_add_test(tc, test_compromise);
+	tcase_add_test(tc, test_refresh);
+	tcase_add_test(tc, test_ldif_path);
+	tcase_add_test(tc, test_fetch_watch);
+	suite_add_tcase(s, tc);
+	return s;
+}
