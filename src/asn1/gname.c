@@ -127,16 +127,31 @@ static const char *const dn_types[] = {
 	"name", "description", "businessCategory", "organizationIdentifier",
 };
 
+/* Longest attribute type accepted: X509_NAME_print_ex cuts an OID's text
+ * at 79 characters, so a longer one would print as another name. */
+#define DN_TYPE_MAX	64
+
 static ASN1_OBJECT *
 dn_type(const char *type)
 {
-	size_t i;
+	size_t i, n = strlen(type);
 
 	for (i = 0; i < sizeof(dn_types) / sizeof(dn_types[0]); i++) {
 		if (strcasecmp(type, dn_types[i]) == 0)
 			return OBJ_txt2obj(dn_types[i], 0);
 	}
-	/* long names and dotted OIDs (RFC 4514 numericoid) */
+	/*
+	 * Long names and dotted OIDs (RFC 4514 3: descr or numericoid): only
+	 * their characters, so that OBJ_txt2obj's own leniency (spaces as
+	 * separators) never decides what a name means.
+	 */
+	if (n == 0 || n > DN_TYPE_MAX)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)type[i]) && type[i] != '-' &&
+		    type[i] != '.')
+			return NULL;
+	}
 	return OBJ_txt2obj(type, 0);
 }
 
@@ -186,6 +201,9 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 		    p != val + vlen || at->type == V_ASN1_BOOLEAN ||
 		    at->type == V_ASN1_OBJECT || at->type == V_ASN1_NULL)
 			goto err;
+		/* An empty value has no text form the parser takes back. */
+		if (ASN1_STRING_length(at->value.asn1_string) == 0)
+			goto err;
 		if (!X509_NAME_add_entry_by_OBJ(name, obj, at->type,
 		    ASN1_STRING_get0_data(at->value.asn1_string),
 		    ASN1_STRING_length(at->value.asn1_string), -1, set))
@@ -215,7 +233,12 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 			goto err;
 		}
 	}
-	if (vlen == 0)
+	/*
+	 * Empty values, and a value that is a lone '#' (OpenSSL prints it
+	 * unescaped, which RFC 4514 2.4 reads as a hexstring), have no text
+	 * form that parses back to them: refused.
+	 */
+	if (vlen == 0 || (vlen == 1 && val[0] == '#'))
 		goto err;
 	if (!X509_NAME_add_entry_by_OBJ(name, obj, MBSTRING_UTF8, val,
 	    (int)vlen, -1, set))

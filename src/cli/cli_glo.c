@@ -531,7 +531,7 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 static int
 check_nested(const struct skd_cli_ctx *c, BIO *out,
     const unsigned char *der, size_t len, const struct skd_client_expect *x,
-    int json, int *all_ok)
+    int json, int *all_ok, size_t *shown)
 {
 	struct skd_client_error e = { 0 };
 	struct skd_client_response *resp = NULL;
@@ -552,7 +552,7 @@ check_nested(const struct skd_cli_ctx *c, BIO *out,
 			rc = skd_cli_client_fail(c, &e);
 			break;
 		}
-		if (json)
+		if (json && (*shown)++ > 0)
 			BIO_puts(out, ",");
 		skd_client_response_print(out, resp, json);
 		*all_ok = *all_ok && skd_client_response_ok(resp);
@@ -665,15 +665,17 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 			rc = skd_cli_client_fail(c, &e);
 			break;
 		}
-		if (json && shown++ > 0)
-			BIO_puts(out, ",");
-		if (nested == NULL || resp->n_statuses > 0)
+		if (nested == NULL || resp->n_statuses > 0) {
+			if (json && shown++ > 0)
+				BIO_puts(out, ",");
 			skd_client_response_print(out, resp, json);
-		all_ok = all_ok && skd_client_response_ok(resp);
+			all_ok = all_ok && skd_client_response_ok(resp);
+		}
 		skd_client_response_free(resp);
 		resp = NULL;
 		if (nested != NULL && (rc = check_nested(c, out, msgs[i].data,
-		    msgs[i].len, nested, json, &all_ok)) != SKD_EXIT_OK)
+		    msgs[i].len, nested, json, &all_ok, &shown)) !=
+		    SKD_EXIT_OK)
 			break;
 	}
 	if (json)

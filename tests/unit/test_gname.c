@@ -42,6 +42,12 @@ static const char *const forms[][2] = {
 };
 
 static const char *const bad_forms[] = {
+	/* found by fuzz_gname: no text form parses back to these */
+	"dirName:1.2.55555555555555555555555555555555555555555555555555"
+	    "55555555555555555555555555=x",		/* OID text > 64 */
+	"dirName:0                                        =x", /* spaces */
+	"dirName:CN=\\#",				/* lone '#' */
+	"dirName:CN=#0C00",				/* empty hex value */
 	"", "foo:bar", "alice@example.com", "email:", "email:alice",
 	"email:a@b@c", "email:@example.com", "email:alice@", "email:a b@c.d",
 	"DNS:", "DNS:a b", "URI:", "URI:nocolon", "URI:1http://x",
