@@ -198,10 +198,11 @@ store_tls_start(struct skd_store *s, LDAP *ld)
 		 * when it was not): the handshake failed. */
 		s->tls_failed = 1;
 		(void)snprintf(s->tls_err, sizeof(s->tls_err),
-		    "TLS handshake failed (%s): the server's certificate does "
-		    "not verify against the CA file %s or does not name the "
-		    "host of the URI", diag != NULL ? diag : "?",
-		    s->tls_ca_file != NULL ? s->tls_ca_file : "(default)");
+		    "TLS handshake failed: the server's certificate does not "
+		    "verify against the CA file %s or does not name the host "
+		    "of the URI (libldap: %s)",
+		    s->tls_ca_file != NULL ? s->tls_ca_file : "(default)",
+		    diag != NULL ? diag : "?");
 	} else if (rc != LDAP_SERVER_DOWN && rc != LDAP_TIMEOUT) {
 		s->tls_failed = 1;
 		(void)snprintf(s->tls_err, sizeof(s->tls_err),

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "client/skd_client.h"
 #include "cms/skd_cmc.h"
