@@ -699,12 +699,18 @@ skd_client_keystore_current(const struct skd_client_keystore *ks,
 	const struct skd_client_key *best = NULL;
 	size_t i;
 
+	/*
+	 * The newest key valid now; of keys with the same notBefore, the one
+	 * received last (keys are kept in the order they were fetched): a
+	 * rekey within the same second as the key it replaces (after a member
+	 * was removed, RFC 5275 section 8) must win over the old key.
+	 */
 	for (i = 0; i < ks->n; i++) {
 		const struct skd_client_key *k = &ks->v[i];
 
 		if (k->not_before <= now && now < k->not_after &&
 		    same_gl(k->gl_name, gl) &&
-		    (best == NULL || k->not_before > best->not_before))
+		    (best == NULL || k->not_before >= best->not_before))
 			best = k;
 	}
 	return best;

@@ -1223,7 +1223,10 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 				w->dirty = 1;
 		}
 		if (w->watch != NULL) {
-			timeout_s = (int)((w->poll_ms + 999) / 1000);
+			/* At most a second: libldap goes on waiting after
+			 * EINTR, so SIGTERM and SIGHUP are seen between
+			 * waits only. */
+			timeout_s = 1;
 			if (!skd_store_watch_poll(w->watch, NULL, timeout_s)) {
 				skd_worker_logf(SKD_WLOG_WARNING, NULL,
 				    "persistent search lost: %s",
