@@ -12,8 +12,10 @@
 #include <openssl/pem.h>
 
 #include "asn1/skd_asn1.h"
+#include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "cms/skd_layers.h"
+#include "cms/skd_recip.h"
 #include "cli/cli.h"
 
 #define DUMP_MAX_INPUT	(64UL * 1024 * 1024)
@@ -104,6 +106,58 @@ print_signed(BIO *out, const struct skd_layer *l, int ind)
 	}
 }
 
+/* The recipients of each glKey's glkWrapped (RFC 5275 3.1.13), which the
+ * generic printer shows only as raw DER. */
+static void
+print_glkey_recipients(BIO *out, const SKD_PKI_DATA *pd, int ind)
+{
+	static const char *const kinds[] = { "ktri", "kari", "kekri", "pwri",
+	    "ori" };
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	int idx;
+
+	for (idx = 0; (ta = skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_GL_KEY, idx)) != NULL; idx++) {
+		SKD_GL_KEY *k = skd_tagged_attribute_decode1(ta, 0,
+		    ASN1_ITEM_rptr(SKD_GL_KEY));
+		struct skd_ri_entry *list = NULL;
+		unsigned char *der = NULL;
+		size_t n = 0, i;
+		int len;
+
+		if (k == NULL)
+			continue;
+		len = i2d_ASN1_SET_ANY(k->glkWrapped, &der);
+		if (len > 0 && skd_ri_list_recipients(&list, &n, der,
+		    (size_t)len)) {
+			BIO_printf(out, "%*sglKey (bodyPartID %ld) wrapped for "
+			    "%zu recipient(s):\n", ind, "",
+			    ASN1_INTEGER_get(ta->bodyPartID), n);
+			for (i = 0; i < n; i++) {
+				BIO_printf(out, "%*s%s ", ind + 2, "",
+				    kinds[list[i].type]);
+				if (list[i].issuer != NULL) {
+					X509_NAME_print_ex(out, list[i].issuer,
+					    0, XN_FLAG_RFC2253);
+					BIO_printf(out, " serial ");
+					i2a_ASN1_INTEGER(out, list[i].serial);
+				} else {
+					size_t j;
+
+					for (j = 0; j < list[i].id_len; j++)
+						BIO_printf(out, "%02X",
+						    list[i].id[j]);
+				}
+				BIO_printf(out, "\n");
+			}
+		}
+		skd_ri_free_list(list, n);
+		OPENSSL_free(der);
+		SKD_GL_KEY_free(k);
+	}
+	ERR_clear_error();
+}
+
 static void
 print_layer(BIO *out, const struct skd_layer *l)
 {
@@ -131,9 +185,11 @@ print_layer(BIO *out, const struct skd_layer *l)
 		}
 		break;
 	case SKD_LAYER_PKI_DATA:
-		if (l->pki_data != NULL)
+		if (l->pki_data != NULL) {
 			skd_asn1_print(out, ASN1_ITEM_rptr(SKD_PKI_DATA),
 			    l->pki_data, ind);
+			print_glkey_recipients(out, l->pki_data, ind);
+		}
 		break;
 	case SKD_LAYER_PKI_RESPONSE:
 		if (l->pki_response != NULL)
@@ -169,6 +225,8 @@ dump_bare(BIO *out, const unsigned char *der, size_t len)
 			continue;
 		BIO_printf(out, "%s\n", bare[i].name);
 		skd_asn1_print(out, it, v, 2);
+		if (it == ASN1_ITEM_rptr(SKD_PKI_DATA))
+			print_glkey_recipients(out, v, 2);
 		ASN1_item_free(v, it);
 		return 1;
 	}

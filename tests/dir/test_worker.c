@@ -33,10 +33,10 @@
  * 200 and 400; build with CPPFLAGS=-DWORKER_TEST_KILL_N=1000
  * -DWORKER_TEST_TWO_N=1000 for the full run. */
 #ifndef WORKER_TEST_KILL_N
-#define WORKER_TEST_KILL_N 200
+#define WORKER_TEST_KILL_N 1000
 #endif
 #ifndef WORKER_TEST_TWO_N
-#define WORKER_TEST_TWO_N 400
+#define WORKER_TEST_TWO_N 1000
 #endif
 
 static char *tmp;		/* per test process */
@@ -473,6 +473,37 @@ START_TEST(test_config)
 	ck_assert_ptr_null(skd_worker_config_load(err, sizeof(err),
 	    "/nonexistent/skd.conf"));
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/skd.conf: "));
+
+	/* TLS (RFC 4513 3): the mode matches the URI, and a CA file goes
+	 * with it. */
+	snprintf(buf, sizeof(buf), "%stls = ldaps\ntls_ca_file = x\n", base);
+	assert_config_error(buf, "tls = ldaps needs an ldaps:// ldap_uri");
+	snprintf(buf, sizeof(buf), "%stls = starttls\n", base);
+	assert_config_error(buf, "tls = starttls or ldaps needs tls_ca_file");
+	snprintf(buf, sizeof(buf), "%stls_ca_file = x\n", base);
+	assert_config_error(buf, "tls_ca_file needs tls = starttls or ldaps");
+	snprintf(buf, sizeof(buf), "%stls = yes\n", base);
+	assert_config_error(buf, ":7: tls: tls must be none, starttls or "
+	    "ldaps");
+	assert_config_error("ldap_uri = ldaps://h\nbase_dn = y\n"
+	    "gla_cert = a\ngla_key = b\nca_file = c\nbind = external\n"
+	    "tls = none\n", "an ldaps:// ldap_uri needs tls = ldaps");
+	assert_config_error("ldap_uri = ldapi:///\nbase_dn = y\n"
+	    "gla_cert = a\ngla_key = b\nca_file = c\nbind = external\n"
+	    "tls = starttls\ntls_ca_file = x\n",
+	    "tls = starttls needs an ldap:// ldap_uri");
+
+	/* The example shipped for administrators loads as it is. */
+	snprintf(buf, sizeof(buf), "%s/tools/skd-gla.conf.example",
+	    skd_test_top());
+	c = skd_worker_config_load(err, sizeof(err), buf);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->tls, SKD_STORE_TLS_STARTTLS);
+	ck_assert_str_eq(c->tls_ca_file, "/etc/skd/ldap-ca.crt");
+	ck_assert_int_eq(c->lease_seconds, 60);
+	ck_assert_int_eq(c->retention_days, -1);
+	ck_assert_int_eq(c->log_level, SKD_WLOG_INFO);
+	skd_worker_config_free(c);
 }
 END_TEST
 

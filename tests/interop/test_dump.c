@@ -10,6 +10,7 @@
 #include <openssl/objects.h>
 
 #include "cms/skd_cmc.h"
+#include "cms/skd_recip.h"
 #include "skd_test.h"
 #include "support/pki.h"
 
@@ -190,6 +191,59 @@ START_TEST(test_layers_printed)
 }
 END_TEST
 
+/* A glKey's glkWrapped is listed recipient by recipient. */
+START_TEST(test_glkey_recipients)
+{
+	const struct skd_test_ident *alice = skd_test_pki_id(SKD_TP_ALICE);
+	const struct skd_test_ident *bob = skd_test_pki_id(SKD_TP_BOB);
+	struct skd_ri_recipient r[2];
+	static const unsigned char kek[16] = { 1, 2, 3, 4 };
+	unsigned char *ri = NULL, *body = NULL;
+	const unsigned char *p;
+	size_t rilen, blen;
+	SKD_GL_KEY *k = SKD_GL_KEY_new();
+	struct skd_cmc_body *b = skd_cmc_body_new(0);
+	char *path, *out = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(r));
+	r[0].type = SKD_RI_KTRI;
+	r[0].cert = alice->cert;
+	r[1].type = SKD_RI_KARI;
+	r[1].cert = bob->cert;
+	ck_assert_int_eq(skd_ri_build_set(&ri, &rilen, kek, sizeof(kek), r, 2),
+	    1);
+	GENERAL_NAME_free(k->glName);
+	k->glName = skd_gname_from_text("URI:https://lists.example/k");
+	ck_assert_int_eq(ASN1_OCTET_STRING_set(k->glIdentifier->keyIdentifier,
+	    kek, 4), 1);
+	sk_ASN1_TYPE_pop_free(k->glkWrapped, ASN1_TYPE_free);
+	p = ri;
+	k->glkWrapped = d2i_ASN1_SET_ANY(NULL, &p, (long)rilen);
+	ck_assert_ptr_nonnull(k->glkWrapped);
+	ck_assert_int_eq(X509_ALGOR_set0(k->glkAlgorithm,
+	    OBJ_nid2obj(NID_id_aes128_wrap), V_ASN1_UNDEF, NULL), 1);
+	ck_assert_ptr_nonnull(ASN1_GENERALIZEDTIME_set(k->glkNotBefore, 0));
+	ck_assert_ptr_nonnull(ASN1_GENERALIZEDTIME_set(k->glkNotAfter, 86400));
+	ck_assert_int_eq(skd_cmc_body_add_control(b, SKD_OID_GL_KEY, k), 1);
+	ck_assert_int_eq(skd_cmc_body_encode(b, &body, &blen), 1);
+	ck_assert_int_ne(asprintf(&path, "%s/glkey.der", tmp), -1);
+	ck_assert_int_eq(skd_test_write_file(path, body, blen), 1);
+	rc = skd_test_run(&out, NULL, "'%s' dump '%s' 2>&1", skd_test_bin(),
+	    path);
+	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "wrapped for 2 recipient(s)"));
+	ck_assert_ptr_nonnull(strstr(out, "ktri CN=skd test CA"));
+	ck_assert_ptr_nonnull(strstr(out, "kari CN=skd test CA"));
+	free(out);
+	free(path);
+	OPENSSL_free(body);
+	OPENSSL_free(ri);
+	skd_cmc_body_free(b);
+	SKD_GL_KEY_free(k);
+}
+END_TEST
+
 Suite *
 skd_suite_dump(void)
 {
@@ -202,6 +256,7 @@ skd_suite_dump(void)
 	tcase_add_test(tc, test_vector_path_expired);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_layers_printed);
+	tcase_add_test(tc, test_glkey_recipients);
 	suite_add_tcase(s, tc);
 	return s;
 }
