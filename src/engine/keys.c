@@ -82,6 +82,7 @@ eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
 	p.signing_time = e->now;
 	p.encrypt_to = encrypt_to;
 	p.encrypt_flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
+	p.outer_sign = encrypt_to != NULL && e->cfg->outer_sign;
 	if (g != NULL && g->cert != NULL &&
 	    X509_cmp_time(X509_get0_notAfter(g->cert), &e->now) >= 0) {
 		/* RFC 5275 3.2.6: the GL's own certificate. */

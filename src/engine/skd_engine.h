@@ -152,6 +152,9 @@ struct skd_engine_config {
 	long		 max_generation_counter;
 	size_t		 shard_size;	/* K for mutually aware lists */
 	int		 oaep;		/* ktri with RSAES-OAEP */
+	/* Encrypted answers (to an encrypted request, 4.x 2.*.a) also get
+	 * an outer SignedData over the EnvelopedData (3.2.1.2, 4.x 2.*.b). */
+	int		 outer_sign;
 };
 
 /* Per call environment. */

@@ -723,6 +723,45 @@ START_TEST(test_encrypted_answer)
 }
 END_TEST
 
+/* 3.2.1.2, 4.1 2.d.2.e.2: with outer_sign the encrypted answer is
+ * SignedData(EnvelopedData(SignedData(PKIResponse))), signed by the GLA. */
+START_TEST(test_encrypted_answer_outer_signed)
+{
+	struct fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
+	const ASN1_OCTET_STRING *r;
+	struct skd_cms_verified *outer = NULL;
+	struct skd_cms_opener who;
+	unsigned char *der, *content = NULL;
+	size_t len, cl = 0;
+
+	fx_init(&f);
+	f.cfg.outer_sign = 1;
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 1, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	r = te_response(o);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(skd_cms_verify(&outer, r->data, (size_t)r->length,
+	    f.cfg.trust, TE_NOW), 1);
+	ck_assert_int_eq(OBJ_obj2nid(outer->econtent_type),
+	    NID_pkcs7_enveloped);
+	ck_assert_ptr_nonnull(outer->hint_type);
+	memset(&who, 0, sizeof(who));
+	who.cert = skd_test_pki_id(W(GLO1))->cert;
+	who.key = skd_test_pki_id(W(GLO1))->key;
+	ck_assert(skd_cms_open(&content, &cl, NULL, outer->content,
+	    outer->content_len, &who));
+	skd_cms_verified_free(te_verify(content, cl, TE_GL));
+	OPENSSL_clear_free(content, cl);
+	skd_cms_verified_free(outer);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_forward_and_resubmit)
 {
 	struct fx f;
@@ -1397,6 +1436,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
+	tcase_add_test(tc, test_encrypted_answer_outer_signed);
 	tcase_add_test(tc, test_forward_and_resubmit);
 	tcase_add_test(tc, test_bad_time);
 	tcase_add_test(tc, test_bad_signer);
