@@ -126,10 +126,13 @@ memcheck: all $(BUILD)/skd-tests
 demo: all
 	tools/demo
 
-$(BUILD)/skd-bench-wrap: tests/bench/bench_wrap.c $(BUILD)/libskd.a
+BENCH_BINS = $(patsubst tests/bench/bench_%.c,$(BUILD)/skd-bench-%,\
+             $(wildcard tests/bench/bench_*.c))
+
+$(BUILD)/skd-bench-%: tests/bench/bench_%.c $(BUILD)/libskd.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libskd.a $(LIBS)
 
-bench: all $(BUILD)/skd-bench-wrap
+bench: all $(BENCH_BINS)
 	BUILD=$(BUILD) tools/bench
 
 # Fuzz targets link only the decoding modules, with the body headers the

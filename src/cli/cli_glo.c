@@ -909,13 +909,18 @@ print_forward(BIO *out, const char *mid, const struct skd_client_forward *f,
 	skd_store_time_str(fa, f->forwarded_at);
 	skd_store_time_str(st, f->signing_time);
 	if (json) {
-		BIO_printf(out, "{\"message\":\"%s\",\"gl\":\"%s\","
-		    "\"signer\":\"%s\",\"signingTime\":\"%s\","
-		    "\"forwardedAt\":\"%s\",\"controls\":[", mid,
-		    f->gl_name, f->signer, st, fa);
-		for (i = 0; i < f->n_controls; i++)
-			BIO_printf(out, "%s\"%s\"", i > 0 ? "," : "",
-			    f->controls[i]);
+		BIO_printf(out, "{\"message\":\"%s\",\"gl\":", mid);
+		skd_client_json_str(out, f->gl_name);
+		BIO_puts(out, ",\"signer\":");
+		skd_client_json_str(out, f->signer);
+		BIO_printf(out, ",\"signingTime\":\"%s\",\"gla\":", st);
+		skd_client_json_str(out, f->gla_subject);
+		BIO_printf(out, ",\"forwardedAt\":\"%s\",\"controls\":[", fa);
+		for (i = 0; i < f->n_controls; i++) {
+			if (i > 0)
+				BIO_puts(out, ",");
+			skd_client_json_str(out, f->controls[i]);
+		}
 		BIO_puts(out, "]}");
 		return;
 	}
@@ -1032,9 +1037,13 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 		}
 		/* RFC 5275 3.2.5: approve by resubmitting the forwarded
 		 * message inside a PKIData we sign. */
+		if (f->was_encrypted && !skd_cli_ctx_flag(c, "encrypt"))
+			fprintf(stderr, "skd: %s: the member's request came "
+			    "encrypted; consider --encrypt --gla-cert FILE "
+			    "(RFC 5275 3.2.1.2)\n", c->cmd);
 		if ((r = skd_client_request_new(&e)) == NULL ||
-		    skd_client_request_add_cms(r, list[i].message,
-		    list[i].message_len) == 0) {
+		    skd_client_request_add_cms(r, f->resubmit,
+		    f->resubmit_len) == 0) {
 			rc = e.code != SKD_CLIENT_OK ?
 			    skd_cli_client_fail(c, &e) : SKD_EXIT_INTERNAL;
 			goto done;

@@ -393,8 +393,8 @@ skd_client_response_ok(const struct skd_client_response *r)
 
 /* ---- printing ---- */
 
-static void
-json_str(BIO *out, const char *s)
+void
+skd_client_json_str(BIO *out, const char *s)
 {
 	BIO_puts(out, "\"");
 	for (; *s != '\0'; s++) {
@@ -451,7 +451,7 @@ skd_client_response_print(BIO *out, const struct skd_client_response *r,
 			BIO_puts(out, "]");
 			if (s->status_string != NULL) {
 				BIO_puts(out, ",\"statusString\":");
-				json_str(out, s->status_string);
+				skd_client_json_str(out, s->status_string);
 			}
 			if (kind != NULL && s->fail_kind !=
 			    SKD_CLIENT_FAIL_OTHER)
@@ -476,7 +476,7 @@ skd_client_response_print(BIO *out, const struct skd_client_response *r,
 		BIO_puts(out, "],\"algorithms\":[");
 		for (i = 0; i < r->n_algs; i++) {
 			BIO_puts(out, i ? "," : "");
-			json_str(out, r->algs[i]);
+			skd_client_json_str(out, r->algs[i]);
 		}
 		BIO_printf(out, "],\"nonceChecked\":%s}\n",
 		    r->nonce_checked ? "true" : "false");

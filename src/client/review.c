@@ -34,6 +34,7 @@ skd_client_forward_free(struct skd_client_forward *f)
 	OPENSSL_free(f->body_ids);
 	OPENSSL_free(f->nonce);
 	ASN1_INTEGER_free(f->tid);
+	OPENSSL_free(f->resubmit);
 	OPENSSL_free(f);
 }
 
@@ -255,12 +256,32 @@ skd_client_forward_open(struct skd_client_forward **out,
 		    "forwarded request: malformed transactionId");
 		goto err;
 	}
+	for (i = 0; i < outer; i++)
+		f->was_encrypted |= l->v[i].type == SKD_LAYER_ENVELOPED;
+	if (!f->was_encrypted) {
+		f->resubmit = OPENSSL_memdup(der, len);
+		f->resubmit_len = len;
+	} else {
+		const STACK_OF(SKD_TAGGED_CONTENT_INFO) *cs =
+		    l->v[outer].pki_data->cmsSequence;
+		int dl;
+
+		if (sk_SKD_TAGGED_CONTENT_INFO_num(cs) != 1 ||
+		    (dl = i2d_CMS_ContentInfo(sk_SKD_TAGGED_CONTENT_INFO_value(
+		    cs, 0)->contentInfo, &f->resubmit)) <= 0) {
+			skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
+			    "forwarded request: one request expected inside");
+			goto err;
+		}
+		f->resubmit_len = (size_t)dl;
+	}
 	f->gla_subject = subject_text(l->v[so].verified->signer);
 	f->signer = subject_text(l->v[si].verified->signer);
 	f->gl_name = skd_gname_to_text(gl);
 	f->forwarded_at = l->v[so].verified->signing_time;
 	f->signing_time = l->v[si].verified->signing_time;
-	if (f->gla_subject == NULL || f->signer == NULL || f->gl_name == NULL) {
+	if (f->gla_subject == NULL || f->signer == NULL || f->gl_name == NULL ||
+	    f->resubmit == NULL) {
 		skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
 		    "out of memory");
 		goto err;

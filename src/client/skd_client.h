@@ -245,6 +245,10 @@ int skd_client_response_ok(const struct skd_client_response *r);
 void skd_client_response_print(BIO *out, const struct skd_client_response *r,
     int json);
 
+/* skd_client_json_str writes s as a JSON string (quotes, backslashes
+ * and control characters escaped). */
+void skd_client_json_str(BIO *out, const char *s);
+
 /*
  * skd_client_request_expect fills exp's gl_name, nonce and tid from a
  * request we built (der as from skd_client_request_protect; opened with
@@ -386,6 +390,12 @@ struct skd_client_forward {
 	unsigned char	*nonce;		/* the member's senderNonce */
 	size_t		 nonce_len;
 	ASN1_INTEGER	*tid;		/* the member's transactionId */
+	/* What an approval puts in its cmsSequence (3.2.5): the GLA's
+	 * message as it came, or, when it was encrypted for us (3.2.1.2),
+	 * the member's request inside it (the GLA could not open ours). */
+	unsigned char	*resubmit;
+	size_t		 resubmit_len;
+	int		 was_encrypted;
 };
 
 /*

@@ -75,8 +75,20 @@ member_request(size_t *out_len, struct skd_client_request **out_r,
 /* The GLA's forwarding wrapper (3.2.3), signed by who; is_response makes
  * it a PKIResponse container instead. */
 static unsigned char *
+wrap_to(size_t *out_len, const unsigned char *inner, size_t inner_len,
+    enum skd_test_who who, int is_response, X509 *encrypt_to);
+
+static unsigned char *
 wrap(size_t *out_len, const unsigned char *inner, size_t inner_len,
     enum skd_test_who who, int is_response)
+{
+	return wrap_to(out_len, inner, inner_len, who, is_response, NULL);
+}
+
+/* The same, encrypted for encrypt_to when not NULL (3.2.1.2). */
+static unsigned char *
+wrap_to(size_t *out_len, const unsigned char *inner, size_t inner_len,
+    enum skd_test_who who, int is_response, X509 *encrypt_to)
 {
 	struct skd_cmc_body *b = skd_cmc_body_new(is_response);
 	struct skd_cmc_protect p;
@@ -93,6 +105,7 @@ wrap(size_t *out_len, const unsigned char *inner, size_t inner_len,
 	p.signer = skd_test_pki_id(who)->cert;
 	p.key = skd_test_pki_id(who)->key;
 	p.signing_time = time(NULL);
+	p.encrypt_to = encrypt_to;
 	ck_assert_int_eq(skd_cmc_protect(&der, out_len, is_response, body,
 	    body_len, &p), 1);
 	OPENSSL_free(body);
@@ -128,6 +141,10 @@ START_TEST(test_forward_open_and_deny)
 	ck_assert_int_eq(memcmp(f->nonce, nonce, nonce_len), 0);
 	ck_assert_int_eq(ASN1_INTEGER_cmp(f->tid, skd_client_request_tid(r)),
 	    0);
+	/* Not encrypted: the approval resubmits the GLA's message. */
+	ck_assert_int_eq(f->was_encrypted, 0);
+	ck_assert_int_eq((int)f->resubmit_len, (int)fw_len);
+	ck_assert_int_eq(memcmp(f->resubmit, fw, fw_len), 0);
 	/* No reason, no denial. */
 	ck_assert_int_eq(skd_client_denial_build(&den, &den_len, f, "", &glo,
 	    time(NULL), &e), 0);
@@ -171,6 +188,38 @@ START_TEST(test_forward_open_and_deny)
 	skd_client_request_free(r);
 	X509_STORE_free(trust);
 	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+START_TEST(test_forward_encrypted)
+{
+	struct skd_client_ident glo = ident(SKD_TP_GLO1);
+	struct skd_client_error e = { 0 };
+	struct skd_client_request *r = NULL;
+	struct skd_client_forward *f = NULL;
+	X509_STORE *trust = skd_test_pki_store(1);
+	unsigned char *req, *fw;
+	size_t req_len, fw_len;
+
+	req = member_request(&req_len, &r, 0);
+	fw = wrap_to(&fw_len, req, req_len, SKD_TP_GLA, 0, glo.cert);
+	/* Only the GLO it was encrypted for opens it ... */
+	ck_assert_int_eq(skd_client_forward_open(&f, fw, fw_len, trust,
+	    time(NULL), NULL, &e), 0);
+	ck_assert_int_eq(skd_client_forward_open(&f, fw, fw_len, trust,
+	    time(NULL), &glo, &e), 1);
+	/* ... and the approval carries the member's request itself, which
+	 * the GLA can read (it cannot open what was encrypted for us). */
+	ck_assert_int_eq(f->was_encrypted, 1);
+	ck_assert_int_eq((int)f->resubmit_len, (int)req_len);
+	ck_assert_int_eq(memcmp(f->resubmit, req, req_len), 0);
+	ck_assert_str_eq(f->controls[0], "glAddMember email:alice@example.com");
+	skd_client_forward_free(f);
+	OPENSSL_free(fw);
+	OPENSSL_free(req);
+	skd_client_request_free(r);
+	X509_STORE_free(trust);
+	ERR_clear_error();
 }
 END_TEST
 
@@ -284,6 +333,7 @@ skd_suite_client_review(void)
 
 	tcase_add_unchecked_fixture(tc, pki_setup, NULL);
 	tcase_add_test(tc, test_forward_open_and_deny);
+	tcase_add_test(tc, test_forward_encrypted);
 	tcase_add_test(tc, test_forward_refused);
 	tcase_add_test(tc, test_response_items);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,536 @@
+/*
+ * bench_worker.c: signed glAddMember requests (RFC 5275 3.1.3, 4.3)
+ * through the GLA worker end to end, beside the directory's write floor
+ * measured in the same run.
+ *
+ *   skd-bench-worker L T
+ *
+ * The directory is a private stack (tools/skd-stack); its DIR/env must be
+ * in the environment (SKD_LDAPI_URI, SKD_BASE_DN, SKD_GLA_DN, SKD_GLA_PW,
+ * SKD_GLO1_DN, SKD_GLO1_PW, SKD_PKI_DIR); a scratch directory is
+ * $TMPDIR (default /tmp).
+ *
+ * Set-up (not timed): a managed, not mutually aware GL (id-aes256-wrap)
+ * created with the store, owned by glo1 of the stack's PKI, with one key
+ * (skd_engine_rekey + skd_engine_apply: one shard only the GLA opens);
+ * L + T members with RSA-2048 certificates (one shared key) issued by the
+ * PKI's CA; one glAddMember request per member, built and signed by glo1
+ * with src/client (skd_client_request_protect).  Then one worker (the
+ * library's skd_worker_run in a forked process, configured as
+ * skd-gla.conf would be, watching ou=requests) is started and left idle
+ * for half a second.
+ *
+ * Latency: L requests one at a time, each submitted as glo1 (one add to
+ * ou=requests) and waited for by polling its response entry every
+ * millisecond: p50 and p99 of submission to response.
+ * Throughput: T requests submitted back to back by the load generator,
+ * then waited for; requests per second = T / (first submit to last
+ * response).  Every request adds one member and re-wraps the GL's key for
+ * it; at the end the GL must have L + T members and L + T + 1 key shards.
+ *
+ * Floor: the writes one request needs (WRITES_PER_REQUEST, counted from
+ * src/worker and src/engine/apply.c: submit, claim, attempt count, replay
+ * record, journal, member add, glKey add, response, finish), each at the
+ * cost of a plain add of an entry as large as the request, measured on
+ * the same directory just before.
+ *
+ * Prints one line of key=value pairs, including the worker's peak
+ * resident set (getrusage of the reaped child).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "client/skd_client.h"
+#include "engine/skd_engine.h"
+#include "store/skd_store.h"
+#include "worker/skd_worker.h"
+
+#define WRITES_PER_REQUEST	9
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static const char *
+need_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr, "skd-bench-worker: %s not set (source the "
+		    "stack's env)\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static X509 *
+load_cert(const char *dir, const char *file)
+{
+	char path[4096];
+	X509 *x = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+static EVP_PKEY *
+load_key(const char *dir, const char *file)
+{
+	char path[4096];
+	EVP_PKEY *k = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return k;
+}
+
+/* A member certificate: CN=w<i>, rfc822Name w<i>@bench.example.com. */
+static X509 *
+member_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long i)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509_EXTENSION *ext = NULL;
+	X509V3_CTX v3;
+	char cn[64], san[96];
+
+	if (x == NULL || n == NULL)
+		goto err;
+	snprintf(cn, sizeof(cn), "w%ld", i);
+	snprintf(san, sizeof(san), "email:w%ld@bench.example.com", i);
+	if (!X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 0x40000000L + i) ||
+	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, n) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) == NULL ||
+	    !X509_set_pubkey(x, key))
+		goto err;
+	X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+	    san)) == NULL || !X509_add_ext(x, ext, -1))
+		goto err;
+	X509_EXTENSION_free(ext);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+	    "digitalSignature,keyEncipherment")) == NULL ||
+	    !X509_add_ext(x, ext, -1))
+		goto err;
+	X509_EXTENSION_free(ext);
+	ext = NULL;
+	if (!X509_sign(x, ca_key, EVP_sha256()))
+		goto err;
+	X509_NAME_free(n);
+	return x;
+ err:
+	X509_EXTENSION_free(ext);
+	X509_NAME_free(n);
+	X509_free(x);
+	return NULL;
+}
+
+/* The signed glAddMember request for member i; *out freed with
+ * OPENSSL_free. */
+static int
+add_member_request(unsigned char **out, size_t *out_len, const char *gl,
+    X509 *cert, long i, const struct skd_client_ident *glo)
+{
+	struct skd_client_request *r = NULL;
+	struct skd_client_error e;
+	struct skd_client_party p;
+	SKD_GL_ADD_MEMBER *am = NULL;
+	char name[96];
+	int ok = 0;
+
+	snprintf(name, sizeof(name), "email:w%ld@bench.example.com", i);
+	p.name = name;
+	p.address = name;
+	p.cert = cert;
+	if ((r = skd_client_request_new(&e)) == NULL ||
+	    (am = skd_client_new_add_member(gl, &p, &e)) == NULL ||
+	    skd_client_request_add(r, SKD_OID_GL_ADD_MEMBER, am) == 0 ||
+	    !skd_client_request_protect(out, out_len, r, glo, NULL, 0,
+	    time(NULL), &e)) {
+		fprintf(stderr, "skd-bench-worker: request: %s\n", e.msg);
+		goto err;
+	}
+	ok = 1;
+ err:
+	SKD_GL_ADD_MEMBER_free(am);
+	skd_client_request_free(r);
+	return ok;
+}
+
+static struct skd_store *
+open_as(const char *dn_var, const char *pw_var)
+{
+	enum skd_store_err se;
+	struct skd_store *s;
+
+	if ((s = skd_store_open(&se, need_env("SKD_LDAPI_URI"),
+	    need_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE, need_env(dn_var),
+	    need_env(pw_var))) == NULL)
+		fprintf(stderr, "skd-bench-worker: open as %s: %s\n",
+		    need_env(dn_var), skd_store_err_str(se));
+	return s;
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	skd_worker_stop();
+}
+
+/* The worker process: configured from conf, runs until SIGTERM. */
+static int
+worker_main(const char *conf)
+{
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+	char err[512];
+	int ok;
+
+	signal(SIGTERM, on_term);
+	if ((c = skd_worker_config_load(err, sizeof(err), conf)) == NULL) {
+		fprintf(stderr, "skd-bench-worker: config: %s\n", err);
+		return 1;
+	}
+	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, c->log_level);
+	w = skd_worker_new(err, sizeof(err), c);
+	skd_worker_config_free(c);
+	if (w == NULL) {
+		fprintf(stderr, "skd-bench-worker: worker: %s\n", err);
+		return 1;
+	}
+	ok = skd_worker_run(w, NULL, NULL);
+	skd_worker_free(w);
+	return ok ? 0 : 1;
+}
+
+/* Waits (polling every millisecond, at most 60 s) for the response to id. */
+static int
+wait_response(struct skd_store *s, const char *id)
+{
+	struct skd_store_blob *msgs = NULL;
+	size_t n = 0;
+	int tries;
+
+	for (tries = 0; tries < 60000; tries++) {
+		if (skd_store_read_response(s, &msgs, &n, id)) {
+			skd_store_blobs_free(msgs, n);
+			return n > 0;
+		}
+		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
+			return 0;
+		nap_ms(1);
+	}
+	fprintf(stderr, "skd-bench-worker: no response to %s\n", id);
+	return 0;
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct skd_engine_config cfg;
+	struct skd_engine_env env;
+	struct skd_engine_state st;
+	struct skd_store_gl gl;
+	struct skd_store_member owner;
+	struct skd_store *gla = NULL, *glo = NULL;
+	struct skd_store_member *ml = NULL;
+	struct skd_store_glkey *kl = NULL;
+	struct skd_client_ident glo_id;
+	SKD_ENG_OUTCOME *o = NULL;
+	X509 *gla_cert = NULL, *ca = NULL, *glo_cert = NULL, *x;
+	EVP_PKEY *gla_key = NULL, *ca_key = NULL, *glo_key = NULL;
+	EVP_PKEY *mkey = NULL;
+	X509_STORE *trust = NULL;
+	unsigned char **req = NULL, *glo_der = NULL;
+	size_t *req_len = NULL, nl, nt, total, i, nm = 0, nk = 0;
+	char gl_name[128], uuid[SKD_STORE_ID_LEN], id[SKD_STORE_ID_LEN];
+	char tmpl[2048], conf[4096], pwf[4096], *text = NULL;
+	char (*ids)[SKD_STORE_ID_LEN] = NULL;
+	const char *pki;
+	double *lat = NULL, t0, t1, tput, floor_add, fl0;
+	struct rusage ru;
+	pid_t pid = -1;
+	int len, status, rc = 1;
+
+	if (argc != 3 || (nl = strtoul(argv[1], NULL, 10)) == 0 ||
+	    (nt = strtoul(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: skd-bench-worker L T\n");
+		return 2;
+	}
+	total = nl + nt;
+	pki = need_env("SKD_PKI_DIR");
+	if ((gla_cert = load_cert(pki, "gla.crt")) == NULL ||
+	    (gla_key = load_key(pki, "gla.key")) == NULL ||
+	    (ca = load_cert(pki, "ca.crt")) == NULL ||
+	    (ca_key = load_key(pki, "ca.key")) == NULL ||
+	    (glo_cert = load_cert(pki, "glo1.crt")) == NULL ||
+	    (glo_key = load_key(pki, "glo1.key")) == NULL) {
+		fprintf(stderr, "skd-bench-worker: PKI in %s incomplete\n",
+		    pki);
+		goto err;
+	}
+	if ((trust = X509_STORE_new()) == NULL ||
+	    !X509_STORE_add_cert(trust, ca) ||
+	    (mkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)) ==
+	    NULL)
+		goto err;
+	if ((gla = open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL ||
+	    (glo = open_as("SKD_GLO1_DN", "SKD_GLO1_PW")) == NULL)
+		goto err;
+
+	/* The GL, its owner and its first key. */
+	skd_store_new_id(uuid);
+	snprintf(gl_name, sizeof(gl_name), "URI:https://bench.example.com/w/%s",
+	    uuid);
+	memset(&gl, 0, sizeof(gl));
+	gl.name = gl_name;
+	gl.address = gl_name;
+	gl.administration = 1;		/* managed */
+	gl.not_mutually_aware = 1;
+	gl.duration = 30;
+	gl.generation_counter = 1;
+	gl.key_alg = "2.16.840.1.101.3.4.1.45";	/* id-aes256-wrap */
+	if ((len = i2d_X509(glo_cert, &glo_der)) <= 0)
+		goto err;
+	memset(&owner, 0, sizeof(owner));
+	owner.name = "email:glo1@example.com";
+	owner.address = owner.name;
+	owner.cert = glo_der;
+	owner.cert_len = (size_t)len;
+	owner.dn = (char *)need_env("SKD_GLO1_DN");
+	if (!skd_store_create_gl(gla, &gl) ||
+	    !skd_store_add_member(gla, gl_name, SKD_STORE_OWNER, &owner)) {
+		fprintf(stderr, "skd-bench-worker: GL: %s\n",
+		    skd_store_errmsg(gla));
+		goto err;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.gla_cert = gla_cert;
+	cfg.gla_key = gla_key;
+	cfg.issuer_cert = ca;
+	cfg.issuer_key = ca_key;
+	cfg.trust = trust;
+	memset(&env, 0, sizeof(env));
+	env.now = time(NULL);
+	skd_engine_state_store(&st, gla);
+	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name) ||
+	    !skd_engine_apply(gla, o)) {
+		fprintf(stderr, "skd-bench-worker: first key: %s\n",
+		    skd_store_errmsg(gla));
+		goto err;
+	}
+
+	/* Every request, built and signed before anything is timed. */
+	memset(&glo_id, 0, sizeof(glo_id));
+	glo_id.cert = glo_cert;
+	glo_id.key = glo_key;
+	if ((req = calloc(total, sizeof(*req))) == NULL ||
+	    (req_len = calloc(total, sizeof(*req_len))) == NULL ||
+	    (ids = calloc(total, sizeof(*ids))) == NULL ||
+	    (lat = calloc(nl, sizeof(*lat))) == NULL)
+		goto err;
+	for (i = 0; i < total; i++) {
+		int ok;
+
+		if ((x = member_cert(mkey, ca_key, ca, (long)i)) == NULL)
+			goto err;
+		ok = add_member_request(&req[i], &req_len[i], gl_name, x,
+		    (long)i, &glo_id);
+		X509_free(x);
+		if (!ok)
+			goto err;
+	}
+
+	/* Floor: plain adds of request-sized entries (as glo1 submits). */
+	fl0 = now_s();
+	for (i = 0; i < 100; i++) {
+		if (!skd_store_add_request(gla, id, req[0], req_len[0],
+		    NULL) || !skd_store_claim_request(gla, id, "bench-floor",
+		    time(NULL) + 3600))
+			goto err;
+	}
+	/* 100 adds and 100 modifies: 200 writes; claimed so that the worker
+	 * leaves them alone (their leases outlive the run). */
+	floor_add = (now_s() - fl0) / 200.0;
+
+	/* The worker. */
+	snprintf(tmpl, sizeof(tmpl), "%s/skd-bench-worker.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpl) == NULL)
+		goto err;
+	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
+	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
+	if (!write_text(pwf, need_env("SKD_GLA_PW")) ||
+	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
+	    "bind_password_file = %s\nbase_dn = %s\n"
+	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
+	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
+	    "ca_file = %s/ca.crt\nlog_level = warning\n",
+	    need_env("SKD_LDAPI_URI"), need_env("SKD_GLA_DN"), pwf,
+	    need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
+	    !write_text(conf, text))
+		goto err;
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		goto err;
+	if (pid == 0)
+		_exit(worker_main(conf));
+	nap_ms(500);
+
+	/* Latency: one at a time. */
+	for (i = 0; i < nl; i++) {
+		t0 = now_s();
+		if (!skd_store_add_request(glo, ids[i], req[i], req_len[i],
+		    need_env("SKD_GLO1_DN"))) {
+			fprintf(stderr, "skd-bench-worker: submit: %s\n",
+			    skd_store_errmsg(glo));
+			goto err;
+		}
+		if (!wait_response(glo, ids[i]))
+			goto err;
+		lat[i] = now_s() - t0;
+	}
+	/* Throughput: back to back, then wait for every response. */
+	t0 = now_s();
+	for (i = nl; i < total; i++) {
+		if (!skd_store_add_request(glo, ids[i], req[i], req_len[i],
+		    need_env("SKD_GLO1_DN"))) {
+			fprintf(stderr, "skd-bench-worker: submit: %s\n",
+			    skd_store_errmsg(glo));
+			goto err;
+		}
+	}
+	for (i = nl; i < total; i++) {
+		if (!wait_response(glo, ids[i]))
+			goto err;
+	}
+	t1 = now_s();
+	tput = (double)nt / (t1 - t0);
+
+	kill(pid, SIGTERM);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "skd-bench-worker: worker failed\n");
+		pid = -1;
+		goto err;
+	}
+	pid = -1;
+	getrusage(RUSAGE_CHILDREN, &ru);
+
+	/* Every request did what it asked. */
+	if (!skd_store_list_members(gla, &ml, &nm, gl_name, SKD_STORE_MEMBER) ||
+	    !skd_store_find_glkeys(gla, &kl, &nk, gl_name, NULL))
+		goto err;
+	if (nm != total || nk != total + 1) {
+		fprintf(stderr, "skd-bench-worker: %zu members, %zu key shards "
+		    "after %zu requests\n", nm, nk, total);
+		goto err;
+	}
+	qsort(lat, nl, sizeof(*lat), cmp_double);
+	printf("worker latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
+	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
+	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nl,
+	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
+	    floor_add * 1e3, WRITES_PER_REQUEST,
+	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);
+	rc = 0;
+ err:
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "skd-bench-worker: failed\n");
+		ERR_print_errors_fp(stderr);
+	}
+	if (text != NULL) {
+		unlink(conf);
+		unlink(pwf);
+		rmdir(tmpl);
+	}
+	free(text);
+	for (i = 0; req != NULL && i < total; i++)
+		OPENSSL_free(req[i]);
+	free(req);
+	free(req_len);
+	free(ids);
+	free(lat);
+	skd_store_member_list_free(ml, nm);
+	skd_store_glkey_list_free(kl, nk);
+	SKD_ENG_OUTCOME_free(o);
+	OPENSSL_free(glo_der);
+	skd_store_close(gla);
+	skd_store_close(glo);
+	X509_STORE_free(trust);
+	X509_free(gla_cert);
+	X509_free(ca);
+	X509_free(glo_cert);
+	EVP_PKEY_free(gla_key);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(glo_key);
+	EVP_PKEY_free(mkey);
+	return rc;
+}
