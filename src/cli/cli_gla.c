@@ -218,7 +218,6 @@ skd_cli_status(int argc, char **argv)
 	char *uri = NULL, *base = NULL, *dn = NULL, *pw = NULL, err[512];
 	enum skd_store_bind bind = SKD_STORE_BIND_SIMPLE;
 	enum skd_store_err se;
-	FILE *f;
 	int i, rc = SKD_EXIT_INTERNAL;
 
 	for (i = 1; i < argc; i++) {
@@ -244,40 +243,29 @@ skd_cli_status(int argc, char **argv)
 			fprintf(stderr, "skd: status: %s\n", err);
 			return SKD_EXIT_INPUT;
 		}
-		bind = c->bind;
-		/* As the worker does: libldap reads it when it starts. */
-		if (c->tls_ca_file != NULL &&
-		    setenv("LDAPTLS_CACERT", c->tls_ca_file, 1) != 0) {
-			skd_cli_err("status", "setenv failed");
+		/* Exactly as the worker connects: bind, password file, TLS. */
+		if ((s = skd_worker_store_open(err, sizeof(err), c)) == NULL) {
+			fprintf(stderr, "skd: status: %s\n", err);
+			rc = SKD_EXIT_DIRECTORY;
 			goto done;
 		}
 		uri = strdup(c->ldap_uri);
 		base = strdup(c->base_dn);
-		if (c->bind_dn != NULL)
-			dn = strdup(c->bind_dn);
-		if (c->bind_password_file != NULL &&
-		    (f = fopen(c->bind_password_file, "r")) != NULL) {
-			if (fgets(err, sizeof(err), f) != NULL) {
-				err[strcspn(err, "\r\n")] = '\0';
-				pw = strdup(err);
-			}
-			OPENSSL_cleanse(err, sizeof(err));
-			fclose(f);
-		}
 	} else {
 		uri = env_get(envf, "SKD_LDAP_URI");
 		base = env_get(envf, "SKD_BASE_DN");
 		dn = env_get(envf, "SKD_GLA_DN");
 		pw = env_get(envf, "SKD_GLA_PW");
 	}
-	if (uri == NULL || base == NULL || (bind == SKD_STORE_BIND_SIMPLE &&
-	    (dn == NULL || pw == NULL))) {
+	if (uri == NULL || base == NULL || (s == NULL &&
+	    bind == SKD_STORE_BIND_SIMPLE && (dn == NULL || pw == NULL))) {
 		fprintf(stderr, "skd: status: %s lacks the directory settings "
 		    "or the password\n", config != NULL ? config : envf);
 		rc = SKD_EXIT_INPUT;
 		goto done;
 	}
-	if ((s = skd_store_open(&se, uri, base, bind, dn, pw)) == NULL) {
+	if (s == NULL &&
+	    (s = skd_store_open(&se, uri, base, bind, dn, pw)) == NULL) {
 		fprintf(stderr, "skd: status: %s: %s\n", uri,
 		    skd_store_err_str(se));
 		rc = SKD_EXIT_DIRECTORY;

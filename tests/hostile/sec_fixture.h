@@ -81,15 +81,25 @@ sf_add_owner_name(struct skd_cmc_body *b, const char *gl, const char *name)
 	SKD_GL_OWNER_ADMINISTRATION_free(o);
 }
 
-/* The prior state: TE_GL administered as admin, owners glo1 and deputy,
- * members alice (RSA) and dave (RSA), two keys. */
-static inline void
-sf_prior(struct sf *f, long admin)
+/*
+ * The prior state: TE_GL administered as admin, owners glo1 and deputy,
+ * members alice (RSA) and dave (RSA), two keys.  The outcome that builds
+ * it is computed once per administration mode (sf_prior_setup, from an
+ * unchecked fixture so that forked tests inherit it) and applied to each
+ * fresh state: the state is the same, the crypto is done once.
+ */
+static SKD_ENG_OUTCOME *sf_prior_cache[3];
+
+static inline SKD_ENG_OUTCOME *
+sf_prior_build(long admin)
 {
 	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
+	struct sf f;
 
+	sf_init(&f);
 	te_use_kek(b, TE_GL, SKD_TP_GLO1, admin, NID_undef, -1, -1, 0);
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_ALICE,
 	    SKD_TP_ALICE);
@@ -97,7 +107,42 @@ sf_prior(struct sf *f, long admin)
 	    SKD_TP_DAVE);
 	sf_add_owner_name(b, TE_GL, SF_DEPUTY);
 	der = te_seal(b, SKD_TP_GLO1, TE_NOW - 100, 0, &len);
-	SKD_ENG_OUTCOME_free(sf_run(f, der, len));
+	o = sf_run(&f, der, len);
+	sf_done(&f);
+	return o;
+}
+
+/* For tcase_add_unchecked_fixture: builds the PKI and the prior states. */
+static inline void
+sf_prior_setup(void)
+{
+	long a;
+
+	(void)skd_test_pki_get();
+	for (a = 0; a < 3; a++) {
+		if (sf_prior_cache[a] == NULL)
+			sf_prior_cache[a] = sf_prior_build(a);
+	}
+}
+
+static inline void
+sf_prior_teardown(void)
+{
+	int a;
+
+	for (a = 0; a < 3; a++) {
+		SKD_ENG_OUTCOME_free(sf_prior_cache[a]);
+		sf_prior_cache[a] = NULL;
+	}
+}
+
+static inline void
+sf_prior(struct sf *f, long admin)
+{
+	ck_assert(admin >= 0 && admin < 3);
+	if (sf_prior_cache[admin] == NULL)
+		sf_prior_cache[admin] = sf_prior_build(admin);
+	ck_assert(skd_engine_mem_apply(f->mem, sf_prior_cache[admin]));
 	ck_assert_int_eq((int)skd_engine_mem_count(f->mem, TE_GL,
 	    SKD_STORE_MEMBER), 2);
 	ck_assert_int_eq((int)skd_engine_mem_count(f->mem, TE_GL,

@@ -343,12 +343,6 @@ request(int ctl, int mode)
 	return b;
 }
 
-static void
-setup(void)
-{
-	(void)skd_test_pki_get();
-}
-
 #define CELLS	(C_COUNT * R_COUNT * 3)
 
 START_TEST(test_cell)
@@ -488,7 +482,8 @@ skd_suite_authz(void)
 	Suite *s = suite_create("authz");
 	TCase *tc = tcase_create("matrix");
 
-	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_add_unchecked_fixture(tc, sf_prior_setup,
+	    sf_prior_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_print);
 	tcase_add_loop_test(tc, test_cell, 0, CELLS);

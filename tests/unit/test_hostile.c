@@ -1019,19 +1019,14 @@ START_TEST(test_mixed_sequence)
 }
 END_TEST
 
-static void
-setup(void)
-{
-	(void)skd_test_pki_get();
-}
-
 Suite *
 skd_suite_hostile(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *tc = tcase_create("corpus");
 
-	tcase_add_unchecked_fixture(tc, setup, NULL);
+	tcase_add_unchecked_fixture(tc, sf_prior_setup,
+	    sf_prior_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_case, 0, NCASES);
 	tcase_add_loop_test(tc, test_invalid_combinations, 0,
