@@ -22,6 +22,11 @@ static const enum skd_oid invalid_pairs[][2] = {
 	{ SKD_OID_GL_DELETE, SKD_OID_GL_REMOVE_OWNER },
 };
 
+/* Requests one PKIData may carry; a longer one is refused whole.  Each
+ * request answers with at most two controls (a status and a query
+ * response), so 500 keeps a response within SKD_CMC_MAX_CONTROLS. */
+#define ENG_MAX_REQUESTS	500
+
 /* RFC 5275 3.2.2 priority: glUseKEK and glRekey before glAddMember,
  * glDeleteMember before glRekey. */
 static int
@@ -233,6 +238,49 @@ add_result(struct eng *e, const struct eng_unit *u, const struct eng_ctl *c)
  * cmsSequence; it pushes onto items the signed PKIResponse(s) to put in
  * the enclosing response.
  */
+/*
+ * A PKIData with more requests than ENG_MAX_REQUESTS is refused whole,
+ * with one cMCStatusInfoExt (failed, badRequest) whose bodyList names
+ * every request (RFC 5275 3.2.4.1: one status may cover several
+ * bodyPartIDs); nothing is done, so the work per message stays bounded.
+ */
+static int
+refuse_all(struct eng *e, struct eng_unit *u, struct eng_ctl *ctl,
+    size_t nctl, STACK_OF(ASN1_OCTET_STRING) *items)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0, i;
+	long *bpids = NULL;
+	char text[96];
+	int ok = 0;
+
+	snprintf(text, sizeof(text), "too many requests in one PKIData "
+	    "(%zu; at most %d)", nctl, ENG_MAX_REQUESTS);
+	if ((bpids = calloc(nctl, sizeof(*bpids))) == NULL ||
+	    (b = skd_cmc_body_new(1)) == NULL)
+		goto err;
+	for (i = 0; i < nctl; i++) {
+		ctl_bad(&ctl[i], text);
+		bpids[i] = ctl[i].bpid;
+		if (!add_result(e, u, &ctl[i]))
+			goto err;
+	}
+	if (skd_cmc_body_add_status(b, SKD_CMC_FAILED, bpids, nctl, text,
+	    SKD_CMC_BAD_REQUEST, -1) == 0 ||
+	    !eng_add_echo(e, b, u->pd->controlSequence) ||
+	    !eng_sign_body(e, u->gl, 1, b, u->encrypted ? u->signer : NULL,
+	    &der, &der_len) ||
+	    !eng_push_octets(items, der, der_len))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	free(bpids);
+	return ok;
+}
+
 static int
 process_unit(struct eng *e, const struct skd_layers *l, int li,
     const unsigned char *msg, size_t len, STACK_OF(ASN1_OCTET_STRING) *items,
@@ -254,6 +302,10 @@ process_unit(struct eng *e, const struct skd_layers *l, int li,
 	if (!collect(&ctl, &nctl, u.pd))
 		goto err;
 	*out_nctl = nctl;
+	if (nctl > ENG_MAX_REQUESTS) {
+		ok = refuse_all(e, &u, ctl, nctl, items);
+		goto err;
+	}
 	qsort(ctl, nctl, sizeof(*ctl), ctl_cmp);
 	for (i = 0; i < nctl; i++) {
 		if (!ctl[i].done && !eng_dispatch(e, &u, &ctl[i]))
