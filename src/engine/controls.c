@@ -900,6 +900,10 @@ ctl_manage_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	OPENSSL_free(der);
 	if (!rc)
 		return 0;
+	/* 4.10.2 2.c.2: "The GLA also forwards the glUpdateCert message to
+	 * the GLO" (a copy for its information; the member is answered). */
+	if (!c->by_glo && !forward(e, u, g))
+		return 0;
 	return ok(c);
 }
 

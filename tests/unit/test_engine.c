@@ -175,8 +175,9 @@ static const struct row rows[] = {
 	{ "query unknown type", P_NONE, W(BOB), K_QUERY_BAD, W(BOB), W(BOB),
 	    0, SKD_CMC_NO_SUPPORT, -1, -1, NONE, 0, 0 },
 	/* 4.10 */
+	/* 4.10.2 2.c.2: replaced, and a copy forwarded to the GLO */
 	{ "manage cert valid", P_UNMANAGED, W(ALICE), K_MANAGE_CERT,
-	    W(ALICE), W(ALICE), 0, OK, -1, -1, 2, 0, 0 },
+	    W(ALICE), W(ALICE), 0, OK, -1, -1, 2, 0, 1 },
 	{ "manage cert revoked", P_UNMANAGED, W(ALICE), K_MANAGE_CERT,
 	    W(ALICE), W(REVOKED), 0, FAILED, -1, F(INVALID_CERT), 2, 0, 1 },
 	{ "provide cert by GLO", P_UNMANAGED, W(GLO1), K_PROVIDE_CERT,
