@@ -75,6 +75,14 @@ eng_op_member_record(struct skd_store_member *out, const SKD_ENG_OP *op)
 	out->name = eng_str(m->name);
 	out->address = eng_str(m->address);
 	out->dn = eng_str(m->dn);
+	/* skdMemberSince: the time the engine decided, so a replayed journal
+	 * writes the same value (4.8: keys from when it was a member). */
+	if (m->since != NULL) {
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(m->since, &tm))
+			out->since = timegm(&tm);
+	}
 	if (m->cert != NULL) {
 		out->cert = (unsigned char *)ASN1_STRING_get0_data(m->cert);
 		out->cert_len = (size_t)ASN1_STRING_length(m->cert);

@@ -108,7 +108,8 @@ skd_store_add_member(struct skd_store *s, const char *gl_name,
 	if (m->dn != NULL)
 		skd_store_i_mods_str(&mods, LDAP_MOD_ADD, rn->dn, m->dn);
 	if (role == SKD_STORE_MEMBER) {
-		skd_store_time_str(since, time(NULL));
+		skd_store_time_str(since, m->since != 0 ? m->since :
+		    time(NULL));
 		skd_store_i_mods_str(&mods, LDAP_MOD_ADD, A_MEMBERSINCE, since);
 	}
 	if ((mv = skd_store_i_mods_get(&mods)) == NULL) {
@@ -160,6 +161,7 @@ member_parse(struct skd_store *s, struct skd_store_member *m,
 	    !skd_store_i_get_blob(s->ld, e, A_CERT, &m->cert, &m->cert_len) ||
 	    !skd_store_i_get_str(s->ld, e, rn->dn, &m->dn) ||
 	    !skd_store_i_get_strs(s->ld, e, A_ACK, &m->acks, &m->n_acks) ||
+	    !skd_store_i_get_time(s->ld, e, A_MEMBERSINCE, &m->since) ||
 	    m->name == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed member entry");
@@ -168,7 +170,7 @@ member_parse(struct skd_store *s, struct skd_store_member *m,
 
 static char *member_attrs[] = {
 	A_MEMBERNAME, A_MEMBERADDR, A_MEMBERDN, A_OWNERNAME, A_OWNERADDR,
-	A_OWNERDN, A_CERT, A_ACK, NULL
+	A_OWNERDN, A_CERT, A_ACK, A_MEMBERSINCE, NULL
 };
 
 int

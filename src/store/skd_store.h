@@ -224,6 +224,8 @@ struct skd_store_member {
 	char		*dn;		/* directory DN, optional */
 	char		**acks;		/* members: acknowledged key ids (hex) */
 	size_t		 n_acks;
+	time_t		 since;		/* members: skdMemberSince; 0 on add:
+					   the time of the add */
 };
 
 /* Frees a record returned by the store; skd_store_member_list_free frees an

@@ -28,7 +28,8 @@
  * length (skd_store_put_glkey, one LDAP add each).  Prints one line of key=value pairs; rss_kb is the process's
  * peak resident set (getrusage) after the rekey.
  *
- * Fetch (F > 0): two client processes (fork, a store session each) then
+ * Fetch (F > 0): two client processes (fork, a store session each, bound
+ * as the GLA: the ACL check of a member's own bind is not measured) then
  * each fetch, verify and unwrap the keys of F members (member i of
  * process c: i = c, c + 2, ...): skd_client_fetch_glkeys (one indexed
  * search on skdRecipientName) and skd_client_glkey_open of every entry
@@ -194,10 +195,11 @@ store_fail(struct skd_store *s, const char *what)
 	return 0;
 }
 
-/* Adds every glKey entry of o again under key id fake_id: the floor. */
+/* Adds every glKey entry of gl_name again under key id fake_id: the
+ * floor.  *out_n is how many. */
 static int
-floor_adds(struct skd_store *s, const SKD_ENG_OUTCOME *o,
-    const char *gl_name, const char *fake_id, size_t *out_n)
+floor_adds(struct skd_store *s, const char *gl_name, const char *fake_id,
+    size_t *out_n)
 {
 	struct skd_store_glkey *k = NULL;
 	size_t n = 0, i;
@@ -206,7 +208,6 @@ floor_adds(struct skd_store *s, const SKD_ENG_OUTCOME *o,
 	*out_n = 0;
 	if (!skd_store_find_glkeys(s, &k, &n, gl_name, NULL))
 		return store_fail(s, "find_glkeys");
-	(void)o;
 	for (i = 0; i < n; i++) {
 		size_t j;
 
@@ -505,10 +506,9 @@ main(int argc, char **argv)
 		for (i = 0; i < sizeof(rnd); i++)
 			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
 		t4 = now_s();
-		if (!floor_adds(s, o, gl_name, fake, &nfloor))
+		if (!floor_adds(s, gl_name, fake, &nfloor))
 			goto err;
 		t5 = now_s();
-		/* find_glkeys returned the rekey's entries before the adds */
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "

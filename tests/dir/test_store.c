@@ -223,6 +223,8 @@ START_TEST(test_members)
 		m.cert_len = i == 1 ? sizeof(cert2) : sizeof(cert1);
 		m.dn = (char *)skd_test_stack_env(i == 0 ? "SKD_ALICE_DN" :
 		    i == 1 ? "SKD_BOB_DN" : "SKD_CAROL_DN");
+		/* skdMemberSince as the engine decided it (bob), else now */
+		m.since = i == 1 ? (time_t)1893456000 : 0;
 		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
 		    &m));
 	}
@@ -259,6 +261,7 @@ START_TEST(test_members)
 	ck_assert_uint_eq(r->cert_len, sizeof(cert2));
 	ck_assert_mem_eq(r->cert, cert2, sizeof(cert2));
 	ck_assert_str_eq(r->dn, skd_test_stack_env("SKD_BOB_DN"));
+	ck_assert_int_eq(r->since, 1893456000);
 	ck_assert_uint_eq(r->n_acks, 0);
 	skd_store_member_free(r);
 	r = NULL;
