@@ -1495,13 +1495,13 @@ START_TEST(test_replica_fetch_after_rekey)
 	    "\"$SKD_LDAP_URI\"", renv), 0);
 	ck_assert_str_ne(ruri, env("SKD_LDAP_URI"));
 	/*
-	 * Bound as the GLA, not as alice: the glKey entries the engine
-	 * writes carry no skdRecipientDN yet, so the shipped dnattr ACL
-	 * hides them from the member on the provider and the replica
-	 * alike (reported).  The search is the member's indexed one.
+	 * Bound as alice herself: the engine resolved her directory entry
+	 * when she was added, so her glKey entries name her DN
+	 * (skdRecipientDN) and the replica's ACLs let her read them.  The
+	 * search is the member's indexed one.
 	 */
 	rep = skd_store_open(&se, ruri, env("SKD_BASE_DN"),
-	    SKD_STORE_BIND_SIMPLE, env("SKD_GLA_DN"), env("SKD_GLA_PW"));
+	    SKD_STORE_BIND_SIMPLE, env("SKD_ALICE_DN"), env("SKD_ALICE_PW"));
 	ck_assert_msg(rep != NULL, "replica %s: %s", ruri,
 	    skd_store_err_str(se));
 	ck_assert_msg(skd_store_find_glkeys(rep, &rk, &n_rk, gl, alice_name),
