@@ -718,8 +718,9 @@ static const char glo_usage[] =
     "  pending       list the member requests the GLA forwarded to us for\n"
     "                review (managed lists, RFC 5275 3.2.3) [--gl NAME] [--name NAME]\n"
     "  approve       --message ID: resubmit that request signed by us (3.2.5)\n"
-    "  deny          --message ID --reason TEXT --out FILE: the signed denial\n"
-    "                (cMCStatus failed, 3.2.4.1) to send to the member\n"
+    "  deny          --message ID --reason TEXT: the signed denial (cMCStatus\n"
+    "                failed, 3.2.4.1), sent through the GLA to the member;\n"
+    "                [--out FILE]: written to FILE instead, to deliver yourself\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
     "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
     "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
@@ -961,9 +962,8 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 		    "pending)");
 		return SKD_EXIT_USAGE;
 	}
-	if (strcmp(sub, "deny") == 0 && (reason == NULL ||
-	    skd_cli_ctx_opt(c, "out") == NULL)) {
-		skd_cli_err(c->cmd, "--reason TEXT and --out FILE are required");
+	if (strcmp(sub, "deny") == 0 && reason == NULL) {
+		skd_cli_err(c->cmd, "--reason TEXT is required");
 		return SKD_EXIT_USAGE;
 	}
 	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
@@ -1019,6 +1019,25 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 			print_forward(out, list[i].id, f, json);
 			shown++;
 			continue;
+		}
+		if (strcmp(sub, "deny") == 0 &&
+		    skd_cli_ctx_opt(c, "out") == NULL) {
+			/* RFC 5275 3.2.4.1: through the GLA, which checks
+			 * the forward is its own and publishes the denial
+			 * for the member. */
+			if (!skd_client_denial_request(&r, f, reason, id,
+			    time(NULL), &e)) {
+				rc = skd_cli_client_fail(c, &e);
+				goto done;
+			}
+			BIO_flush(out);
+			rc = skd_cli_run_request_ex(c, r, id, f->gl_name,
+			    NULL);
+			if (rc == SKD_EXIT_OK)
+				fprintf(stderr, "skd: %s: denial of message %s "
+				    "sent to the member through the GLA\n",
+				    c->cmd, list[i].id);
+			goto done;
 		}
 		if (strcmp(sub, "deny") == 0) {
 			if (!skd_client_denial_build(&der, &der_len, f, reason,
@@ -1228,8 +1247,8 @@ skd_cli_glo(int argc, char **argv)
 		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
 		    "gl name message");
 	else if (strcmp(sub->name, "deny") == 0)
-		snprintf(allowed, sizeof(allowed), "%s reason out",
-		    REVIEW_OPTS);
+		snprintf(allowed, sizeof(allowed), "%s reason out encrypt "
+		    "gla-cert outer-sign", REVIEW_OPTS);
 	else
 		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
 		    sub->extra);

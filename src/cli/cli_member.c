@@ -37,6 +37,8 @@ static const char member_usage[] =
     "              them: --keystore FILE [--name NAME] [--no-ack] [--max-age SECONDS]\n"
     "              [--watch [--count N]]: follow the directory until SIGINT/SIGTERM\n"
     "              or N new keys\n"
+    "  messages    the GLA messages answering us (a GLO's denial, RFC 5275\n"
+    "              3.2.4.1), each checked: [--request FILE] [--message ID] [--name NAME]\n"
     "  encrypt     --keystore FILE [--in FILE] [--out FILE]: EnvelopedData (kekri)\n"
     "  decrypt     --keystore FILE [--in FILE] [--out FILE] (no --gl)\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
@@ -66,6 +68,8 @@ static const struct member_sub member_subs[] = {
 	{ "update-cert", COMMON_REQ " gl name new-cert" },
 	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
 	    "timeout watch count " DIR_OPTS },
+	{ "messages", "cert key CAfile CRLfile gl name request message json "
+	    DIR_OPTS },
 	{ "encrypt", "gl keystore in out" },
 	{ "decrypt", "keystore in out" },
 };
@@ -425,6 +429,147 @@ member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
 	return rc;
 }
 
+/*
+ * skd member messages: the GLA messages of type "response" addressed to
+ * us for gl: a GLO's denial of our request, which the GLA checked and
+ * passed on (RFC 5275 3.2.4.1).  Each is checked as skd response
+ * --from-glo does: every signature, the signer's path against --CAfile,
+ * and with --request FILE our senderNonce and transactionId echoed
+ * (3.2.4.2).  Exit 0 when every message checks and says success, 1 when
+ * one says failed, else the check's error.
+ */
+static int
+member_messages(const struct skd_cli_ctx *c, const char *gl)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_ident *id = NULL;
+	struct skd_client_expect x;
+	struct skd_client_hold *hold = NULL;
+	struct skd_client_response *resp = NULL;
+	struct skd_store *s = NULL;
+	struct skd_store_message *list = NULL;
+	X509_STORE *trust = NULL;
+	GENERAL_NAME *want = NULL, *have;
+	unsigned char *req = NULL;
+	const char *mid = skd_cli_ctx_opt(c, "message");
+	size_t n = 0, i, req_len = 0, shown = 0;
+	char *me = NULL;
+	int rc, json = skd_cli_ctx_flag(c, "json"), worst = SKD_EXIT_OK, same;
+	BIO *out = NULL;
+
+	if ((want = skd_gname_from_text(gl)) == NULL) {
+		skd_cli_err(c->cmd, "--gl: not a name (e.g. email:gl@...)");
+		return SKD_EXIT_USAGE;
+	}
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		goto done;
+	if ((me = my_name(c, id->cert)) == NULL) {
+		skd_cli_err(c->cmd, "cannot tell our name from the "
+		    "certificate: give --name NAME");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	memset(&x, 0, sizeof(x));
+	if (skd_cli_ctx_opt(c, "request") != NULL) {
+		if ((req = skd_cli_read_input(skd_cli_ctx_opt(c, "request"),
+		    CLI_MAX_INPUT, &req_len)) == NULL) {
+			rc = SKD_EXIT_INPUT;
+			goto done;
+		}
+		if (!skd_client_request_expect(&x, &hold, req, req_len, id,
+		    &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			goto done;
+		}
+	}
+	/* Signed by a GLO, whose certificate does not name the GL. */
+	x.gl_name = NULL;
+	x.ident = id;
+	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK ||
+	    (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		goto done;
+	x.trust = trust;
+	if (!skd_store_find_messages(s, &list, &n, me)) {
+		skd_cli_err(c->cmd, "reading the GLA's messages: %s",
+		    skd_store_errmsg(s));
+		rc = SKD_EXIT_DIRECTORY;
+		goto done;
+	}
+	out = BIO_new_fp(stdout, BIO_NOCLOSE);
+	if (json)
+		BIO_puts(out, "[");
+	for (i = 0; i < n; i++) {
+		if (list[i].type == NULL || strcmp(list[i].type, "response") !=
+		    0 || list[i].gl_name == NULL)
+			continue;
+		if (mid != NULL && strcmp(list[i].id, mid) != 0)
+			continue;
+		have = skd_gname_from_text(list[i].gl_name);
+		same = have != NULL && GENERAL_NAME_cmp(want, have) == 0;
+		GENERAL_NAME_free(have);
+		if (!same)
+			continue;
+		skd_client_response_free(resp);
+		resp = NULL;
+		memset(&e, 0, sizeof(e));
+		x.now = time(NULL);
+		if (!skd_client_response_check(&resp, list[i].message,
+		    list[i].message_len, &x, &e)) {
+			BIO_flush(out);
+			skd_cli_err(c->cmd, "message %s: %s", list[i].id,
+			    e.msg);
+			if (worst == SKD_EXIT_OK || worst == SKD_EXIT_FAIL)
+				worst = skd_cli_exit_of(&e);
+			continue;
+		}
+		if (json) {
+			BIO_printf(out, "%s{\"message\":\"%s\",\"signer\":",
+			    shown > 0 ? "," : "", list[i].id);
+			{
+				char sub[512];
+
+				X509_NAME_oneline(X509_get_subject_name(
+				    resp->gla_cert), sub, sizeof(sub));
+				skd_client_json_str(out, sub);
+			}
+			BIO_puts(out, ",\"response\":");
+			skd_client_response_print(out, resp, 1);
+			BIO_puts(out, "}");
+		} else {
+			BIO_printf(out, "message %s: signed by GLO \"",
+			    list[i].id);
+			X509_NAME_print_ex(out, X509_get_subject_name(
+			    resp->gla_cert), 0, XN_FLAG_RFC2253);
+			BIO_puts(out, "\"\n");
+			skd_client_response_print(out, resp, 0);
+		}
+		shown++;
+		if (!skd_client_response_ok(resp) && worst == SKD_EXIT_OK)
+			worst = SKD_EXIT_FAIL;
+	}
+	if (json)
+		BIO_puts(out, "]\n");
+	else if (shown == 0 && worst == SKD_EXIT_OK)
+		BIO_puts(out, "no messages\n");
+	rc = worst;
+	if (mid != NULL && shown == 0 && rc == SKD_EXIT_OK) {
+		skd_cli_err(c->cmd, "no message %s for %s", mid, me);
+		rc = SKD_EXIT_INPUT;
+	}
+ done:
+	BIO_free(out);
+	skd_client_response_free(resp);
+	skd_store_message_list_free(list, n);
+	skd_store_close(s);
+	X509_STORE_free(trust);
+	skd_client_hold_free(hold);
+	free(req);
+	OPENSSL_free(me);
+	GENERAL_NAME_free(want);
+	skd_client_ident_free(id);
+	return rc;
+}
+
 int
 skd_cli_member(int argc, char **argv)
 {
@@ -469,6 +614,10 @@ skd_cli_member(int argc, char **argv)
 	}
 	if (strcmp(sub->name, "fetch") == 0) {
 		rc = member_fetch(c, gl);
+		goto done;
+	}
+	if (strcmp(sub->name, "messages") == 0) {
+		rc = member_messages(c, gl);
 		goto done;
 	}
 	if (strcmp(sub->name, "encrypt") == 0 ||

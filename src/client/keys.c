@@ -119,6 +119,68 @@ time_of(time_t *out, const ASN1_TIME *t)
 
 /* ---- glKey messages ---- */
 
+static int same_gl(const char *a, const char *b);
+
+/*
+ * RFC 5275 5: a glKey of a GLA-controlled rollover may be wrapped by kekri
+ * under a previously distributed KEK.  Opens the kekri of ri whose
+ * keyIdentifier names a key of ks; RFC 5275 section 8: only a key of the
+ * same GL (gl) from the same GLA (fp, SHA-256 of the signer) is used, and
+ * RFC 5275 6.2: one at least want bytes long.  Returns one with *out_kek
+ * set (skd_ri_free_key), zero with err set.
+ */
+static int
+open_by_kekri(unsigned char **out_kek, size_t *out_len,
+    const unsigned char *ri, size_t ri_len, const SKD_GL_KEY *g,
+    X509 *signer, const struct skd_client_keystore *ks, size_t want,
+    struct skd_client_error *err)
+{
+	struct skd_ri_entry *list = NULL;
+	const struct skd_client_key *pk;
+	unsigned char fp[32];
+	unsigned int fplen = 0;
+	char *gl = NULL;
+	size_t n = 0, i;
+	int bound = 0, found = 0, ok = 0;
+
+	*out_kek = NULL;
+	*out_len = 0;
+	if (!skd_ri_list_recipients(&list, &n, ri, ri_len) ||
+	    (gl = skd_gname_to_text(g->glName)) == NULL ||
+	    !X509_digest(signer, EVP_sha256(), fp, &fplen)) {
+		skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
+		    "glKey: bad glkWrapped");
+		goto err;
+	}
+	for (i = 0; i < n && !ok; i++) {
+		if (list[i].type != SKD_RI_KEKRI || list[i].id == NULL ||
+		    (pk = skd_client_keystore_find(ks, list[i].id,
+		    list[i].id_len)) == NULL)
+			continue;
+		found = 1;
+		if (!same_gl(pk->gl_name, gl) ||
+		    memcmp(pk->gla_fp, fp, sizeof(fp)) != 0)
+			continue;
+		bound = 1;
+		if (pk->kek_len < want)
+			continue;
+		ok = skd_ri_open_kek(out_kek, out_len, ri, ri_len, pk->kek,
+		    pk->kek_len, list[i].id, list[i].id_len);
+	}
+	if (!ok && found && !bound)
+		skd_client_seterr(err, SKD_CLIENT_ERR_GLA_BINDING,
+		    "glKey refused: its kekri names a stored key of another "
+		    "GL or another GLA (RFC 5275 section 8)");
+	else if (!ok)
+		skd_client_seterr(err, SKD_CLIENT_ERR_CRYPTO,
+		    "glKey: no RecipientInfo for our certificate or our "
+		    "stored keys could be decrypted");
+ err:
+	OPENSSL_free(gl);
+	skd_ri_free_list(list, n);
+	return ok;
+}
+
 /* Fills k from one glKey (RFC 5275 3.1.13) signed by signer. */
 static int
 glkey_one(struct skd_client_key *k, const SKD_GL_KEY *g, X509 *signer,
@@ -165,8 +227,16 @@ glkey_one(struct skd_client_key *k, const SKD_GL_KEY *g, X509 *signer,
 	    ASN1_ITEM_rptr(CLIENT_RI_SET))) <= 0)
 		return skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
 		    "glKey: bad glkWrapped");
-	if (!skd_ri_open_cert(&kek, &kek_len, ri, (size_t)ri_len,
+	if (skd_ri_open_cert(&kek, &kek_len, ri, (size_t)ri_len,
 	    o->ident->cert, o->ident->key)) {
+		/* ktri or kari for our certificate */
+	} else if (o->keystore != NULL) {
+		ERR_clear_error();
+		if (!open_by_kekri(&kek, &kek_len, ri, (size_t)ri_len, g,
+		    signer, o->keystore, (size_t)want, err))
+			goto err;
+		k->via_kekri = 1;
+	} else {
 		skd_client_seterr(err, SKD_CLIENT_ERR_CRYPTO,
 		    "glKey: no RecipientInfo for our certificate could be "
 		    "decrypted");

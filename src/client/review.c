@@ -343,6 +343,43 @@ skd_client_denial_build(unsigned char **out, size_t *out_len,
 	return ok;
 }
 
+int
+skd_client_denial_request(struct skd_client_request **out,
+    const struct skd_client_forward *f, const char *reason,
+    const struct skd_client_ident *id, time_t now,
+    struct skd_client_error *err)
+{
+	struct skd_client_request *r = NULL;
+	unsigned char *den = NULL;
+	size_t den_len = 0;
+	int ok = 0;
+
+	*out = NULL;
+	if (f->was_encrypted)
+		return skd_client_seterr(err, SKD_CLIENT_ERR_INPUT, "the "
+		    "forwarded request came encrypted for us: the GLA could "
+		    "not open it again, so the denial cannot go through the "
+		    "GLA (deliver it yourself: skd glo deny --out FILE)");
+	if (!skd_client_denial_build(&den, &den_len, f, reason, id, now, err))
+		goto err;
+	if ((r = skd_client_request_new(err)) == NULL)
+		goto err;
+	/* RFC 5275 3.2.2: each cmsSequence item gets its own bodyPartID. */
+	if (skd_client_request_add_cms(r, f->resubmit, f->resubmit_len) == 0 ||
+	    skd_client_request_add_cms(r, den, den_len) == 0) {
+		skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
+		    "out of memory");
+		goto err;
+	}
+	*out = r;
+	r = NULL;
+	ok = 1;
+ err:
+	OPENSSL_free(den);
+	skd_client_request_free(r);
+	return ok;
+}
+
 /* ---- what a response entry holds ---- */
 
 /* Walks der with signatures checked but no path (we only classify or

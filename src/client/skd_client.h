@@ -286,6 +286,8 @@ struct skd_client_key {
 	unsigned char	*kek;		/* wiped on free */
 	size_t		 kek_len;
 	long		 body_part_id;	/* of the glKey control; not stored */
+	int		 via_kekri;	/* came in a kekri under an earlier
+					   key (RFC 5275 5); not stored */
 };
 
 /* skd_client_key_free wipes and frees k's contents and k; NULL ok.
@@ -302,6 +304,11 @@ struct skd_client_glkey_opts {
 						   0: no bound */
 	const char		*gl_name;	/* NULL: any GL */
 	const struct skd_client_ident *ident;	/* the member */
+	/* NULL: ktri/kari only.  Else a glKey no ktri/kari of which opens
+	 * with ident may be opened by a kekri (RFC 5275 5: GLA-controlled
+	 * rollover) whose keyIdentifier is a key of this store for the same
+	 * GL from the same GLA (section 8), at least as long (6.2). */
+	const struct skd_client_keystore *keystore;
 };
 
 /*
@@ -309,8 +316,10 @@ struct skd_client_glkey_opts {
  * glKey controls, RFC 5275 5): signature, path against o->trust,
  * signingTime within the window, and that the signer's certificate names
  * each glKey's GL (skd_gname_match_cert); then unwraps every glkWrapped
- * with o->ident (skd_ri_open_cert).  *out_keys (*out_n entries) is the
- * caller's (skd_client_keys_free).
+ * with o->ident (skd_ri_open_cert) or, failing that and with o->keystore,
+ * a kekri under a stored key (skd_ri_open_kek; the key's via_kekri is then
+ * set; a stored key of another GL or GLA is SKD_CLIENT_ERR_GLA_BINDING).
+ * *out_keys (*out_n entries) is the caller's (skd_client_keys_free).
  */
 int skd_client_glkey_open(struct skd_client_key **out_keys, size_t *out_n,
     const unsigned char *der, size_t len,
@@ -422,6 +431,21 @@ void skd_client_forward_free(struct skd_client_forward *f);
  * *out is the caller's (OPENSSL_free).
  */
 int skd_client_denial_build(unsigned char **out, size_t *out_len,
+    const struct skd_client_forward *f, const char *reason,
+    const struct skd_client_ident *id, time_t now,
+    struct skd_client_error *err);
+
+/*
+ * skd_client_denial_request builds the request that takes a GLO's denial
+ * to the member through the GLA (RFC 5275 3.2.4.1, 3.2.2): a PKIData with
+ * no control of its own whose cmsSequence holds the GLA's forwarded
+ * message as it came (so the GLA can tell it is its own forward) and the
+ * denial (as from skd_client_denial_build, signed by id at now).  A
+ * forward that came encrypted for us cannot be returned (the GLA could
+ * not open it) and is refused.  Protect and submit *out as any request;
+ * it is the caller's (skd_client_request_free).
+ */
+int skd_client_denial_request(struct skd_client_request **out,
     const struct skd_client_forward *f, const char *reason,
     const struct skd_client_ident *id, time_t now,
     struct skd_client_error *err);

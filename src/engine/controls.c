@@ -1064,3 +1064,292 @@ eng_process_response(struct eng *e, const struct skd_layers *l)
 		    "PKIResponse without acknowledgement; nothing to do");
 	return 1;
 }
+
+/* ---- a GLO's denial of a forwarded request (RFC 5275 3.2.4.1) ---- */
+
+/* The one GL the member controls of pd name (those the GLA forwards:
+ * 4.3.1, 4.3.2, 4.7.1, 4.8, 4.10.2), duplicated, or NULL. */
+static GENERAL_NAME *
+denied_gl(const SKD_PKI_DATA *pd)
+{
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq = pd->controlSequence;
+	GENERAL_NAME *gl = NULL;
+	int k;
+
+	for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(seq); k++) {
+		const SKD_TAGGED_ATTRIBUTE *ta =
+		    sk_SKD_TAGGED_ATTRIBUTE_value(seq, k);
+		const struct skd_control *def;
+		const GENERAL_NAME *gn = NULL;
+		int nid = OBJ_obj2nid(ta->attrType);
+		void *v;
+
+		if (nid == skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) ||
+		    nid == skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) ||
+		    nid == skd_asn1_nid(SKD_OID_CMC_RECIPIENT_NONCE))
+			continue;
+		if ((def = skd_control_by_nid(nid)) == NULL ||
+		    (v = skd_tagged_attribute_decode1(ta, 0,
+		    ASN1_ITEM_ptr(def->item))) == NULL)
+			goto err;
+		if (nid == skd_asn1_nid(SKD_OID_GL_ADD_MEMBER))
+			gn = ((SKD_GL_ADD_MEMBER *)v)->glName;
+		else if (nid == skd_asn1_nid(SKD_OID_GL_MANAGE_CERT))
+			gn = ((SKD_GL_MANAGE_CERT *)v)->glName;
+		else if (nid == skd_asn1_nid(SKD_OID_GL_DELETE_MEMBER))
+			gn = ((SKD_GL_DELETE_MEMBER *)v)->glName;
+		else if (nid == skd_asn1_nid(SKD_OID_GL_KEY_REFRESH))
+			gn = ((SKD_GL_KREFRESH *)v)->glName;
+		else if (nid == skd_asn1_nid(SKD_OID_GL_KEY_COMPROMISE))
+			gn = v;
+		if (gn == NULL || (gl != NULL && GENERAL_NAME_cmp(gl,
+		    (GENERAL_NAME *)gn) != 0) || (gl == NULL &&
+		    (gl = GENERAL_NAME_dup(gn)) == NULL)) {
+			ASN1_item_free(v, ASN1_ITEM_ptr(def->item));
+			goto err;
+		}
+		ASN1_item_free(v, ASN1_ITEM_ptr(def->item));
+	}
+	return gl;
+ err:
+	ERR_clear_error();
+	GENERAL_NAME_free(gl);
+	return NULL;
+}
+
+/* Whether every cMCStatusInfoExt of pr says failed (at least one). */
+static int
+all_failed(const SKD_PKI_RESPONSE *pr)
+{
+	int k, n = 0;
+
+	for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(pr->controlSequence); k++) {
+		const SKD_TAGGED_ATTRIBUTE *ta =
+		    sk_SKD_TAGGED_ATTRIBUTE_value(pr->controlSequence, k);
+		SKD_CMC_STATUS_INFO_V2 *si;
+		long st;
+
+		if (OBJ_obj2nid(ta->attrType) !=
+		    skd_asn1_nid(SKD_OID_CMC_STATUS_INFO_V2))
+			continue;
+		if (sk_ASN1_TYPE_num(ta->attrValues) != 1 ||
+		    (si = skd_tagged_attribute_decode1(ta, 0,
+		    ASN1_ITEM_rptr(SKD_CMC_STATUS_INFO_V2))) == NULL) {
+			ERR_clear_error();
+			return 0;
+		}
+		st = ASN1_INTEGER_get(si->cMCStatus);
+		SKD_CMC_STATUS_INFO_V2_free(si);
+		if (st != SKD_CMC_FAILED)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* Whether the recipientNonce and transactionId of the denial echo the
+ * senderNonce and transactionId of the member's request (3.2.4.2). */
+static int
+echoes(const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *den)
+{
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	unsigned char *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+	ASN1_INTEGER *ta_req = NULL, *ta_den = NULL;
+	int ok = 0;
+
+	if (skd_cmc_get_nonce(req, SKD_OID_CMC_SENDER_NONCE, &a, &al) != 1 ||
+	    skd_cmc_get_nonce(den, SKD_OID_CMC_RECIPIENT_NONCE, &b, &bl) != 1 ||
+	    al != bl || CRYPTO_memcmp(a, b, al) != 0)
+		goto err;
+	if ((ta = skd_cmc_find_control(req, SKD_OID_CMC_TRANSACTION_ID, 0)) !=
+	    NULL && (ta_req = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER))) == NULL)
+		goto err;
+	if ((ta = skd_cmc_find_control(den, SKD_OID_CMC_TRANSACTION_ID, 0)) !=
+	    NULL && (ta_den = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER))) == NULL)
+		goto err;
+	if ((ta_req == NULL) != (ta_den == NULL) || (ta_req != NULL &&
+	    ASN1_INTEGER_cmp(ta_req, ta_den) != 0))
+		goto err;
+	ok = 1;
+ err:
+	ERR_clear_error();
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	ASN1_INTEGER_free(ta_req);
+	ASN1_INTEGER_free(ta_den);
+	return ok;
+}
+
+int
+eng_is_denial(const struct skd_layers *l, int top)
+{
+	size_t k;
+
+	for (k = 0; k < l->n; k++) {
+		if (l->v[k].type == SKD_LAYER_PKI_RESPONSE &&
+		    eng_layer_body_parent(l, (int)k) == top)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * eng_denial checks a GLO's denial sent through the GLA: sets *out_why
+ * (static text) when it is refused, else publishes it to the member.
+ */
+static int
+eng_denial(struct eng *e, const struct skd_layers *l, int top, X509 *glo,
+    const unsigned char *msg, size_t len, struct eng_gl **out_g,
+    long *out_bpid, const char **out_why)
+{
+	const SKD_PKI_DATA *pd = l->v[top].pki_data;
+	const struct skd_cms_verified *fv, *mv, *dv;
+	GENERAL_NAME *gn = NULL;
+	struct eng_gl *g = NULL;
+	unsigned char *der = NULL;
+	size_t k, der_len = 0;
+	char id[SKD_STORE_ID_LEN];
+	int fwd = -1, den = -1, mreq = -1, n_fwd = 0, n_den = 0, n_req = 0;
+	int fsl, msl, dsl, i, ok = 0;
+
+	*out_g = NULL;
+	*out_why = NULL;
+	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
+		int nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
+		    pd->controlSequence, i)->attrType);
+
+		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
+		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE)) {
+			*out_why = "a denial carries no request of its own";
+			return 1;
+		}
+	}
+	for (k = 0; k < l->n; k++) {
+		if (l->v[k].type == SKD_LAYER_PKI_DATA &&
+		    eng_layer_body_parent(l, (int)k) == top) {
+			fwd = (int)k;
+			n_fwd++;
+		} else if (l->v[k].type == SKD_LAYER_PKI_RESPONSE &&
+		    eng_layer_body_parent(l, (int)k) == top) {
+			den = (int)k;
+			n_den++;
+		}
+	}
+	if (n_fwd != 1 || n_den != 1 ||
+	    sk_SKD_TAGGED_CONTENT_INFO_num(pd->cmsSequence) != 2) {
+		*out_why = "a denial holds the GLA's forwarded request and "
+		    "one signed PKIResponse";
+		return 1;
+	}
+	for (k = 0; k < l->n; k++) {
+		if (l->v[k].type == SKD_LAYER_PKI_DATA &&
+		    eng_layer_body_parent(l, (int)k) == fwd) {
+			mreq = (int)k;
+			n_req++;
+		}
+	}
+	*out_bpid = eng_layer_item_bpid(l, den);
+	/* The forward must be the GLA's own (3.2.3), its request signed. */
+	if ((fsl = eng_layer_signed_parent(l, fwd)) < 0 ||
+	    (fv = l->v[fsl].verified) == NULL ||
+	    !eng_is_gla_cert(e, fv->signer) || n_req != 1 ||
+	    (msl = eng_layer_signed_parent(l, mreq)) < 0 ||
+	    (mv = l->v[msl].verified) == NULL || msl < fsl) {
+		*out_why = "the denied message is not a request the GLA "
+		    "forwarded";
+		return 1;
+	}
+	if ((gn = denied_gl(l->v[mreq].pki_data)) == NULL ||
+	    !skd_gname_match_cert(gn, fv->signer)) {
+		*out_why = "the forwarded request names no GL of its GLA "
+		    "certificate";
+		goto done;
+	}
+	if (!eng_gl_get(e, &g, gn))
+		goto err;
+	if (!g->exists || g->deleted) {
+		*out_why = "the GL of the denied request does not exist";
+		goto done;
+	}
+	if (!eng_gl_load_people(e, g))
+		goto err;
+	*out_g = g;
+	if (eng_find_owner_by_cert(g, glo) < 0) {
+		*out_why = "the denial's signer is not a GLO of the GL";
+		goto done;
+	}
+	if ((dsl = eng_layer_signed_parent(l, den)) < 0 ||
+	    (dv = l->v[dsl].verified) == NULL ||
+	    eng_layer_body_parent(l, dsl) != top ||
+	    X509_cmp(dv->signer, glo) != 0) {
+		*out_why = "the denial is not signed by the GLO who sends it";
+		goto done;
+	}
+	if (!echoes(l->v[mreq].pki_data->controlSequence,
+	    l->v[den].pki_response->controlSequence)) {
+		*out_why = "the denial does not echo the member's "
+		    "transactionId and senderNonce (RFC 5275 3.2.4.2)";
+		goto done;
+	}
+	if (!all_failed(l->v[den].pki_response)) {
+		*out_why = "the denial must hold cMCStatusInfoExt failed only";
+		goto done;
+	}
+	/* Published as it is, for the member who signed the request. */
+	if ((der = eng_layer_der(e, l, dsl, msg, len, &der_len)) == NULL ||
+	    !eng_new_id(e, id) ||
+	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_RESPONSE, id, g->name,
+	    der, der_len, mv->signer, NULL, 0))
+		goto err;
+ done:
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	GENERAL_NAME_free(gn);
+	return ok;
+}
+
+int
+eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id, const unsigned char *msg, size_t len)
+{
+	struct skd_cmc_body *b = NULL;
+	struct eng_gl *g = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	const char *why = NULL;
+	X509 *glo;
+	long bpid = 0;
+	int sl, ok = 0;
+
+	sl = eng_layer_signed_parent(l, top);
+	glo = l->v[sl].verified->signer;
+	if (!eng_denial(e, l, top, glo, msg, len, &g, &bpid, &why))
+		goto err;
+	if (!eng_result_add(e->out, 0, bpid, NID_undef,
+	    why == NULL ? SKD_CMC_SUCCESS : SKD_CMC_FAILED,
+	    why == NULL ? -1 : SKD_CMC_BAD_REQUEST, -1,
+	    why == NULL ? "denial sent to the member" : why))
+		goto err;
+	/* The GLO's answer: signed for the GL when it is known (3.2.6). */
+	if ((b = skd_cmc_body_new(1)) == NULL ||
+	    skd_cmc_body_add_status(b, why == NULL ? SKD_CMC_SUCCESS :
+	    SKD_CMC_FAILED, &bpid, 1, why == NULL ?
+	    "denial sent to the member" : why,
+	    why == NULL ? -1 : SKD_CMC_BAD_REQUEST, -1) == 0 ||
+	    !eng_add_echo(e, b, l->v[top].pki_data->controlSequence) ||
+	    !eng_sign_body(e, g, 1, b,
+	    eng_layer_encrypted(l, top) ? glo : NULL, &der, &der_len) ||
+	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
+	    der, der_len, glo, NULL, 0))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	skd_cmc_body_free(b);
+	return ok;
+}

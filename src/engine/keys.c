@@ -9,6 +9,14 @@
 
 #include "engine/engine_local.h"
 
+/*
+ * eng_keys_rollover is eng_keys_new for the GLA-controlled rollover of
+ * skd_engine_rekey (RFC 5275 4.5.2): with cfg->kekri_rollover, members
+ * holding the previous KEK get the new one by kekri (RFC 5275 5).
+ * Declared here and in process.c until engine_local.h carries it.
+ */
+int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
+
 /* RecipientInfos ::= SET SIZE (1..MAX) OF RecipientInfo, kept as ANY: the
  * form SKD_GL_KEY.glkWrapped holds. */
 DECLARE_ASN1_ITEM(ENG_RI_SET)
@@ -176,7 +184,8 @@ unhex(unsigned char *out, size_t cap, size_t *out_len, const char *s)
 static int
 glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
     size_t kek_len, const unsigned char *kid, size_t kid_len, time_t nb,
-    time_t na, X509 *const *certs, size_t n, unsigned char **out,
+    time_t na, X509 *const *certs, size_t n,
+    const struct skd_ri_recipient *kekri, unsigned char **out,
     size_t *out_len)
 {
 	struct skd_ri_recipient *ri = NULL;
@@ -189,10 +198,17 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 
 	if ((ri = calloc(n > 0 ? n : 1, sizeof(*ri))) == NULL)
 		goto err;
-	if (n == 0)
-		ri_for_cert(e, &ri[0], e->cfg->gla_cert);
-	for (i = 0; i < n; i++)
-		ri_for_cert(e, &ri[i], certs[i]);
+	if (kekri != NULL) {
+		/* RFC 5275 5: one kekri under the previous KEK serves every
+		 * recipient of this message. */
+		ri[0] = *kekri;
+		n = 1;
+	} else {
+		if (n == 0)
+			ri_for_cert(e, &ri[0], e->cfg->gla_cert);
+		for (i = 0; i < n; i++)
+			ri_for_cert(e, &ri[i], certs[i]);
+	}
 	if (!skd_ri_build_set(&ri_der, &ri_len, kek, kek_len, ri,
 	    n > 0 ? n : 1))
 		goto err;
@@ -264,7 +280,8 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
 static int
 distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
     const unsigned char *kek, size_t kek_len,
-    const struct eng_person *const *to, size_t n)
+    const struct eng_person *const *to, size_t n,
+    const struct skd_ri_recipient *kekri)
 {
 	unsigned char kid[64], *msg = NULL;
 	size_t kid_len = 0, per, i, j, msg_len = 0;
@@ -280,7 +297,8 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	if (n == 0) {
 		/* No member yet: one shard the GLA alone can open. */
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
-		    k->not_before, k->not_after, NULL, 0, &msg, &msg_len) ||
+		    k->not_before, k->not_after, NULL, 0, NULL, &msg,
+		    &msg_len) ||
 		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, NULL, 0))
 			goto err;
 		ok = 1;
@@ -294,7 +312,8 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		OPENSSL_free(msg);
 		msg = NULL;
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
-		    k->not_before, k->not_after, certs, m, &msg, &msg_len) ||
+		    k->not_before, k->not_after, certs, m, kekri, &msg,
+		    &msg_len) ||
 		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, to + i,
 		    m))
 			goto err;
@@ -335,20 +354,159 @@ recipients(struct eng *e, struct eng_gl *g, size_t *out_n)
 	return v;
 }
 
-int
-eng_keys_new(struct eng *e, struct eng_gl *g, long count)
+/*
+ * The previous KEK of a GLA-controlled rollover (RFC 5275 5): the newest
+ * outstanding key of the GL (latest notBefore, not expired), recovered from the GLA's archive, and
+ * the glKey shards it went out in (to tell who holds it).
+ */
+struct prev_kek {
+	unsigned char		*kek;		/* NULL: no kekri */
+	size_t			 kek_len;
+	char			*key_id;	/* hex, borrowed from g */
+	unsigned char		 id[64];
+	size_t			 id_len;
+	struct skd_store_glkey	*shards;
+	size_t			 n_shards;
+};
+
+static void
+prev_clear(struct prev_kek *p)
 {
-	const struct eng_person **to = NULL;
+	skd_ri_free_key(p->kek, p->kek_len);
+	skd_store_glkey_list_free(p->shards, p->n_shards);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Whether name was a recipient of a shard of p's key. */
+static int
+prev_holds(const struct prev_kek *p, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_shards; i++) {
+		if (strcmp(p->shards[i].key_id, p->key_id) != 0)
+			continue;
+		for (j = 0; j < p->shards[i].n_recipients; j++) {
+			if (strcmp(p->shards[i].recipients[j], name) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+is_member(const struct eng_gl *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->n_members; i++) {
+		if (strcmp(g->members[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Fills *p for a rollover of keys kek_len bytes long.  Returns one, with
+ * p->kek NULL when kekri must not be used, or zero on error.
+ */
+static int
+prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
+    struct prev_kek *p)
+{
+	struct eng_key *k = NULL;
+	size_t i, j;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < g->n_keys; i++) {
+		struct eng_key *c = &g->keys[i];
+
+		if (c->not_after < e->now || c->archive == NULL)
+			continue;
+		if (k == NULL || c->not_before >= k->not_before)
+			k = c;
+	}
+	if (k == NULL)
+		return 1;
+	p->key_id = k->key_id;
+	if (!unhex(p->id, sizeof(p->id), &p->id_len, k->key_id) ||
+	    p->id_len == 0)
+		return 1;
+	if (!e->st->list_keys(e->st->ctx, &p->shards, &p->n_shards, g->name))
+		return 0;
+	/*
+	 * RFC 5275 5 and 8: a member removed since holds the previous KEK
+	 * (and with it every later KEK of the chain), so the new KEK then
+	 * goes by ktri/kari alone.
+	 */
+	for (i = 0; i < p->n_shards; i++) {
+		if (strcmp(p->shards[i].key_id, k->key_id) != 0)
+			continue;
+		for (j = 0; j < p->shards[i].n_recipients; j++) {
+			if (!is_member(g, p->shards[i].recipients[j]))
+				goto none;
+		}
+	}
+	if (!skd_ri_open_cert(&p->kek, &p->kek_len, k->archive,
+	    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
+		goto err;
+	/* RFC 5275 6.2: the wrapping key is at least as long as the KEK. */
+	if (p->kek_len < kek_len)
+		goto none;
+	return 1;
+ none:
+	prev_clear(p);
+	return 1;
+ err:
+	prev_clear(p);
+	return 0;
+}
+
+static int
+keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
+{
+	const struct eng_person **to = NULL, **by_kek = NULL, **by_cert;
 	unsigned char kek[32], kid[ENG_KEY_ID_LEN];
-	struct skd_ri_recipient ri;
+	struct skd_ri_recipient ri, kekri;
+	struct prev_kek prev;
 	struct eng_key *k, *nv;
-	size_t nto = 0;
+	size_t nto = 0, nkek = 0, ncert = 0, j;
 	int kek_len = eng_alg_key_len(g->alg_nid), ok = 0;
 	time_t start = e->now;
 	long i;
 
+	memset(&prev, 0, sizeof(prev));
 	if (kek_len == 0 || (to = recipients(e, g, &nto)) == NULL)
 		goto err;
+	if ((by_kek = calloc(nto + 1, sizeof(*by_kek))) == NULL)
+		goto err;
+	by_cert = to;
+	ncert = nto;
+	/*
+	 * RFC 5275 5: when the GLA controls the rekey it MAY use kekri under
+	 * the previous KEK, for the members who hold it; the others (added
+	 * since) get ktri/kari.  Every new key of this rollover is wrapped
+	 * under the same previous key.
+	 */
+	if (rollover && e->cfg->kekri_rollover && nto > 0) {
+		if (!prev_find(e, g, (size_t)kek_len, &prev))
+			goto err;
+		if (prev.kek != NULL) {
+			ncert = 0;
+			for (j = 0; j < nto; j++) {
+				if (prev_holds(&prev, to[j]->name))
+					by_kek[nkek++] = to[j];
+				else
+					to[ncert++] = to[j];
+			}
+			memset(&kekri, 0, sizeof(kekri));
+			kekri.type = SKD_RI_KEKRI;
+			kekri.kek = prev.kek;
+			kekri.kek_len = prev.kek_len;
+			kekri.kek_id = prev.id;
+			kekri.kek_id_len = prev.id_len;
+		}
+	}
 	for (i = 0; i < count; i++) {
 		if ((nv = realloc(g->keys, (g->n_keys + 1) * sizeof(*nv))) ==
 		    NULL)
@@ -375,14 +533,33 @@ eng_keys_new(struct eng *e, struct eng_gl *g, long count)
 		if (!skd_ri_build_set(&k->archive, &k->archive_len, kek,
 		    (size_t)kek_len, &ri, 1))
 			goto err;
-		if (!distribute(e, g, k, kek, (size_t)kek_len, to, nto))
+		if ((ncert > 0 || nkek == 0) &&
+		    !distribute(e, g, k, kek, (size_t)kek_len, by_cert, ncert,
+		    NULL))
+			goto err;
+		if (nkek > 0 && !distribute(e, g, k, kek, (size_t)kek_len,
+		    by_kek, nkek, &kekri))
 			goto err;
 	}
 	ok = 1;
  err:
 	OPENSSL_cleanse(kek, sizeof(kek));
+	prev_clear(&prev);
+	free(by_kek);
 	free(to);
 	return ok;
+}
+
+int
+eng_keys_new(struct eng *e, struct eng_gl *g, long count)
+{
+	return keys_new(e, g, count, 0);
+}
+
+int
+eng_keys_rollover(struct eng *e, struct eng_gl *g, long count)
+{
+	return keys_new(e, g, count, 1);
 }
 
 int
@@ -405,7 +582,7 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 		if (!skd_ri_open_cert(&kek, &kek_len, k->archive,
 		    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
 			goto err;
-		if (!distribute(e, g, k, kek, kek_len, to, 1))
+		if (!distribute(e, g, k, kek, kek_len, to, 1, NULL))
 			goto err;
 		skd_ri_free_key(kek, kek_len);
 		kek = NULL;

@@ -538,6 +538,9 @@ eng_add_echo(struct eng *e, struct skd_cmc_body *b,
 	return add_echo(e, b, req);
 }
 
+/* keys.c; see there (not in engine_local.h, which this task does not own). */
+int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
+
 /* skd_engine_rekey: RFC 5275 4.5.2. */
 int
 skd_engine_rekey(SKD_ENG_OUTCOME **out,
@@ -561,7 +564,8 @@ skd_engine_rekey(SKD_ENG_OUTCOME **out,
 	if (!eng_gl_get(&e, &g, gn) || !g->exists || g->deleted ||
 	    !eng_gl_load_people(&e, g))
 		goto err;
-	if (!eng_keys_new(&e, g, g->gen > 0 ? g->gen : 1) ||
+	/* The GLA controls this rekey: kekri may be used (RFC 5275 5). */
+	if (!eng_keys_rollover(&e, g, g->gen > 0 ? g->gen : 1) ||
 	    !eng_notify_owners(&e, g, SKD_MSG_REKEY_NOTICE,
 	    "GLA-initiated rekey (RFC 5275 4.5.2)"))
 		goto err;

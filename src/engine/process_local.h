@@ -45,6 +45,16 @@ struct eng_ctl {
 int eng_process_units(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id, const unsigned char *msg, size_t len);
 int eng_process_response(struct eng *e, const struct skd_layers *l);
+/*
+ * controls.c: a GLO's denial of a forwarded request sent through the GLA
+ * (RFC 5275 3.2.4.1): PKIData { cmsSequence { the GLA's forward, the
+ * GLO's SignedData(PKIResponse) } } signed by the GLO.  eng_is_denial
+ * tells whether the PKIData at top is one; eng_process_denial checks it,
+ * publishes the denial unchanged to the member and answers the GLO.
+ */
+int eng_is_denial(const struct skd_layers *l, int top);
+int eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id, const unsigned char *msg, size_t len);
 int eng_dispatch(struct eng *e, struct eng_unit *u, struct eng_ctl *c);
 int eng_unit_end(struct eng *e, struct eng_unit *u);
 int eng_notify_owners(struct eng *e, struct eng_gl *g, int kind,

@@ -155,6 +155,15 @@ struct skd_engine_config {
 	/* Encrypted answers (to an encrypted request, 4.x 2.*.a) also get
 	 * an outer SignedData over the EnvelopedData (3.2.1.2, 4.x 2.*.b). */
 	int		 outer_sign;
+	/*
+	 * RFC 5275 5: in a GLA-controlled rollover (skd_engine_rekey only,
+	 * never after a removal or a compromise) the new KEK goes to the
+	 * members who were sent the previous one in a kekri under that
+	 * previous KEK (keyIdentifier: its key id bytes), when it is at
+	 * least as long (6.2) and no member it went to has left since.
+	 * Others get ktri/kari.  Zero (default): always ktri/kari.
+	 */
+	int		 kekri_rollover;
 };
 
 /* Per call environment. */

@@ -399,6 +399,10 @@ eng_process_units(struct eng *e, const struct skd_layers *l, int top,
 	int sl, ok = 0, k;
 	SKD_ENG_OP *op;
 
+	/* A GLO's denial of a forwarded request, sent through the GLA
+	 * (3.2.4.1): a PKIResponse among the cmsSequence items. */
+	if (eng_is_denial(l, top))
+		return eng_process_denial(e, l, top, request_id, msg, len);
 	sl = eng_layer_signed_parent(l, top);
 	signer = l->v[sl].verified->signer;
 	if ((items = sk_ASN1_OCTET_STRING_new_null()) == NULL ||

@@ -3,7 +3,7 @@
  * small opaque API.  Only the .c files of src/store include <ldap.h>.
  *
  * The store knows records and opaque byte blobs; it knows nothing of RFC
- * 5275 procedures or DER.  Layout and names: docs/HELPERS-CONTRACT.md and
+ * 5275 procedures or DER.  Layout and names: docs/directory.md and
  * DESIGN.md "Directory contract".
  *
  * Lifetimes (nss-pam-ldapd myldap.h style):

@@ -9,7 +9,7 @@
 
 #include "store/skd_store.h"
 
-/* Attribute and class names: docs/HELPERS-CONTRACT.md. */
+/* Attribute and class names: docs/directory.md. */
 #define A_OC		"objectClass"
 #define A_GLNAME	"skdGLName"
 #define A_GLADDR	"skdGLAddress"

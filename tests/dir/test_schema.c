@@ -4,7 +4,7 @@
  * The slapd.conf form must pass slaptest; the cn=config form is what
  * tools/skd-stack loads (slapadd -n0), so a started stack proves it loads,
  * and its cn=subschema must publish every name of the directory contract
- * (docs/HELPERS-CONTRACT.md, docs/directory.md) with the syntax, matching
+ * (docs/directory.md) with the syntax, matching
  * and cardinality documented there.  A failure to start the stack fails the
  * tests; nothing is skipped.
  */

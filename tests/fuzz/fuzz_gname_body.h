@@ -1,6 +1,6 @@
 /*
  * fuzz_gname_body.h: GeneralName text (the directory's form, see
- * docs/HELPERS-CONTRACT.md).  The input, NUL-terminated, goes through
+ * docs/directory.md).  The input, NUL-terminated, goes through
  * skd_gname_from_text; when it parses, its canonical text must parse again
  * to a name whose text is the same (printing is stable) and which
  * skd_gname_match finds equal to the first.

@@ -703,9 +703,9 @@ struct glkey_spec {
 /* SignedData(PKIData(glKey)) as RFC 5275 5 has the GLA build it, wrapped
  * for alice (RSA: ktri) and bob (EC: kari). */
 static unsigned char *
-make_glkey(size_t *out_len, long *out_bpid, const struct glkey_spec *s)
+make_glkey_ri(size_t *out_len, long *out_bpid, const struct glkey_spec *s,
+    const struct skd_ri_recipient *rc, size_t nrc)
 {
-	struct skd_ri_recipient rc[2];
 	struct skd_cmc_body *b = skd_cmc_body_new(0);
 	struct skd_cmc_protect p = { 0 };
 	SKD_GL_KEY *g = SKD_GL_KEY_new();
@@ -713,13 +713,8 @@ make_glkey(size_t *out_len, long *out_bpid, const struct glkey_spec *s)
 	const unsigned char *q;
 	size_t ri_len = 0, body_len = 0;
 
-	memset(rc, 0, sizeof(rc));
-	rc[0].type = SKD_RI_KTRI;
-	rc[0].cert = skd_test_pki_id(SKD_TP_ALICE)->cert;
-	rc[1].type = SKD_RI_KARI;
-	rc[1].cert = skd_test_pki_id(SKD_TP_BOB)->cert;
 	ck_assert_int_eq(skd_ri_build_set(&ri, &ri_len, s->kek, s->kek_len,
-	    rc, 2), 1);
+	    rc, nrc), 1);
 	GENERAL_NAME_free(g->glName);
 	ck_assert_ptr_nonnull(g->glName = skd_gname_from_text(s->gl));
 	ASN1_OCTET_STRING_set(g->glIdentifier->keyIdentifier, s->kid,
@@ -748,6 +743,19 @@ make_glkey(size_t *out_len, long *out_bpid, const struct glkey_spec *s)
 	return der;
 }
 
+static unsigned char *
+make_glkey(size_t *out_len, long *out_bpid, const struct glkey_spec *s)
+{
+	struct skd_ri_recipient rc[2];
+
+	memset(rc, 0, sizeof(rc));
+	rc[0].type = SKD_RI_KTRI;
+	rc[0].cert = skd_test_pki_id(SKD_TP_ALICE)->cert;
+	rc[1].type = SKD_RI_KARI;
+	rc[1].cert = skd_test_pki_id(SKD_TP_BOB)->cert;
+	return make_glkey_ri(out_len, out_bpid, s, rc, 2);
+}
+
 static const unsigned char kek32[32] = {
 	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
 	0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
@@ -756,13 +764,16 @@ static const unsigned char kek32[32] = {
 static const unsigned char kid1[] = { 0xca, 0xfe, 0x00, 0x01 };
 
 static int
-open_glkey(struct skd_client_key **keys, size_t *n, const unsigned char *der,
-    size_t len, enum skd_test_who me, const char *gl,
+open_glkey_ks(struct skd_client_key **keys, size_t *n,
+    const unsigned char *der, size_t len, enum skd_test_who me,
+    const char *gl, const struct skd_client_keystore *ks,
     struct skd_client_error *e)
 {
 	struct skd_client_ident id = ident(me);
 	struct skd_client_glkey_opts o = { 0 };
 	int ok;
+
+	o.keystore = ks;
 
 	o.trust = skd_test_pki_store(0);
 	o.now = T_NOW;
@@ -773,6 +784,14 @@ open_glkey(struct skd_client_key **keys, size_t *n, const unsigned char *der,
 	ok = skd_client_glkey_open(keys, n, der, len, &o, e);
 	X509_STORE_free(o.trust);
 	return ok;
+}
+
+static int
+open_glkey(struct skd_client_key **keys, size_t *n, const unsigned char *der,
+    size_t len, enum skd_test_who me, const char *gl,
+    struct skd_client_error *e)
+{
+	return open_glkey_ks(keys, n, der, len, me, gl, NULL, e);
 }
 
 START_TEST(test_glkey_rsa_and_ec)
@@ -954,6 +973,95 @@ START_TEST(test_keystore)
 }
 END_TEST
 
+/* ---- kekri rollover (RFC 5275 5) ---- */
+
+static const unsigned char kek32b[32] = {
+	0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a,
+	0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61, 0x62, 0x63, 0x64, 0x65,
+	0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f
+};
+static const unsigned char kid2[] = { 0xca, 0xfe, 0x00, 0x02 };
+
+START_TEST(test_glkey_kekri)
+{
+	struct glkey_spec s1 = { SKD_TP_GLA, GL, T_NOW - 60, kek32, 32, kid1,
+	    sizeof(kid1) };
+	struct glkey_spec s2 = { SKD_TP_GLA, GL, T_NOW - 30, kek32b, 32, kid2,
+	    sizeof(kid2) };
+	char *dir = skd_test_tmpdir(), path[512];
+	struct skd_client_error e = { 0 };
+	struct skd_client_keystore *ks, *other;
+	struct skd_client_key *k1 = NULL, *k2 = NULL, alt;
+	struct skd_ri_recipient rc;
+	size_t n1 = 0, n2 = 0, len1 = 0, len2 = 0;
+	unsigned char *der1, *der2;
+	long bpid = 0;
+	int added = 0;
+
+	der1 = make_glkey(&len1, &bpid, &s1);
+	memset(&rc, 0, sizeof(rc));
+	rc.type = SKD_RI_KEKRI;
+	rc.kek = kek32;
+	rc.kek_len = sizeof(kek32);
+	rc.kek_id = kid1;
+	rc.kek_id_len = sizeof(kid1);
+	der2 = make_glkey_ri(&len2, &bpid, &s2, &rc, 1);
+
+	/* alice holds the first key, by ktri */
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 1, &e));
+	ck_assert_msg(open_glkey(&k1, &n1, der1, len1, SKD_TP_ALICE, GL, &e),
+	    "%s", e.msg);
+	ck_assert_int_eq(k1[0].via_kekri, 0);
+	ck_assert_int_eq(skd_client_keystore_add(ks, &k1[0], &added, &e), 1);
+
+	/* without the key store the kekri glKey does not open */
+	ck_assert_int_eq(open_glkey(&k2, &n2, der2, len2, SKD_TP_ALICE, GL,
+	    &e), 0);
+	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_CRYPTO);
+	/* with it: the new KEK, by kekri */
+	ck_assert_msg(open_glkey_ks(&k2, &n2, der2, len2, SKD_TP_ALICE, GL,
+	    ks, &e), "%s", e.msg);
+	ck_assert_uint_eq(n2, 1);
+	ck_assert_int_eq(k2[0].via_kekri, 1);
+	ck_assert_uint_eq(k2[0].kek_len, 32);
+	ck_assert_mem_eq(k2[0].kek, kek32b, 32);
+	ck_assert_uint_eq(k2[0].key_id_len, sizeof(kid2));
+	ck_assert_mem_eq(k2[0].key_id, kid2, sizeof(kid2));
+	ck_assert_mem_eq(k2[0].gla_fp, k1[0].gla_fp, 32);
+	ck_assert_int_eq(skd_client_keystore_add(ks, &k2[0], &added, &e), 1);
+	ck_assert_int_eq(added, 1);
+	skd_client_keys_free(k2, n2);
+	k2 = NULL;
+
+	/* RFC 5275 section 8: the stored key came from another GLA */
+	ck_assert_ptr_nonnull(other = skd_client_keystore_open(path, 1, &e));
+	alt = k1[0];
+	memset(alt.gla_fp, 0xbb, sizeof(alt.gla_fp));
+	ck_assert_int_eq(skd_client_keystore_add(other, &alt, &added, &e), 1);
+	ck_assert_int_eq(open_glkey_ks(&k2, &n2, der2, len2, SKD_TP_ALICE, GL,
+	    other, &e), 0);
+	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_GLA_BINDING);
+	skd_client_keystore_free(other);
+	/* ... or belongs to another GL */
+	ck_assert_ptr_nonnull(other = skd_client_keystore_open(path, 1, &e));
+	alt = k1[0];
+	alt.gl_name = (char *)"URI:https://other.example.com/";
+	ck_assert_int_eq(skd_client_keystore_add(other, &alt, &added, &e), 1);
+	ck_assert_int_eq(open_glkey_ks(&k2, &n2, der2, len2, SKD_TP_ALICE,
+	    NULL, other, &e), 0);
+	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_GLA_BINDING);
+	skd_client_keystore_free(other);
+
+	skd_client_keys_free(k1, n1);
+	skd_client_keystore_free(ks);
+	OPENSSL_free(der1);
+	OPENSSL_free(der2);
+	skd_test_rmdir(dir);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
 /* ---- acknowledgement (RFC 5275 5.1 2.c) ---- */
 
 START_TEST(test_ack)
@@ -1066,6 +1174,7 @@ skd_suite_client(void)
 	tcase_add_test(tc, test_glkey_rsa_and_ec);
 	tcase_add_loop_test(tc, test_glkey_refused, 0, 4);
 	tcase_add_test(tc, test_keystore);
+	tcase_add_test(tc, test_glkey_kekri);
 	tcase_add_test(tc, test_ack);
 	tcase_add_test(tc, test_content_roundtrip);
 	suite_add_tcase(s, tc);

@@ -1418,6 +1418,231 @@ START_TEST(test_unknown_oid)
 }
 END_TEST
 
+/* The glkWrapped of the glKey in message der (DER SET OF RecipientInfo;
+ * caller frees with OPENSSL_free). */
+static unsigned char *
+glkey_ri(const unsigned char *der, size_t len, size_t *out_len)
+{
+	struct skd_cms_verified *v = te_verify(der, len, TE_GL);
+	SKD_PKI_DATA *pd;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_GL_KEY *gk;
+	unsigned char *ri = NULL;
+	int ri_len;
+
+	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+	    v->content_len);
+	ck_assert_ptr_nonnull(pd);
+	ta = skd_cmc_find_control(pd->controlSequence, SKD_OID_GL_KEY, 0);
+	ck_assert_ptr_nonnull(ta);
+	gk = skd_tagged_attribute_decode1(ta, 0, ASN1_ITEM_rptr(SKD_GL_KEY));
+	ck_assert_ptr_nonnull(gk);
+	ri_len = ASN1_item_i2d((ASN1_VALUE *)gk->glkWrapped, &ri,
+	    ASN1_ITEM_rptr(TE_RI_SET));
+	ck_assert_int_gt(ri_len, 0);
+	SKD_GL_KEY_free(gk);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	*out_len = (size_t)ri_len;
+	return ri;
+}
+
+/* Number of RecipientInfos of type t in the glKey message of k. */
+static size_t
+count_ri(const SKD_ENG_GLKEY *k, enum skd_ri_type t, size_t *out_total)
+{
+	struct skd_ri_entry *list = NULL;
+	unsigned char *ri;
+	size_t ri_len, n = 0, i, c = 0;
+
+	ri = glkey_ri(k->message->data, (size_t)k->message->length, &ri_len);
+	ck_assert(skd_ri_list_recipients(&list, &n, ri, ri_len));
+	for (i = 0; i < n; i++) {
+		if (list[i].type == t)
+			c++;
+	}
+	if (out_total != NULL)
+		*out_total = n;
+	skd_ri_free_list(list, n);
+	OPENSSL_free(ri);
+	return c;
+}
+
+/* The GL's newest outstanding key at TE_NOW: its id (hex, caller frees)
+ * and KEK recovered from the archive (skd_ri_free_key). */
+static char *
+newest_key(struct fx *f, unsigned char **out_kek, size_t *out_len)
+{
+	struct skd_store_glkey *keys = NULL;
+	size_t n = 0, i, best = SIZE_MAX;
+	char *id;
+
+	ck_assert(f->st.list_keys(f->st.ctx, &keys, &n, TE_GL));
+	for (i = 0; i < n; i++) {
+		if (keys[i].not_after < TE_NOW)
+			continue;
+		if (best == SIZE_MAX ||
+		    keys[i].not_before >= keys[best].not_before)
+			best = i;
+	}
+	ck_assert(best != SIZE_MAX);
+	ck_assert(skd_ri_open_cert(out_kek, out_len, keys[best].archived_kek,
+	    keys[best].archived_kek_len, skd_test_pki_id(W(GLA))->cert,
+	    skd_test_pki_id(W(GLA))->key));
+	id = strdup(keys[best].key_id);
+	ck_assert_ptr_nonnull(id);
+	skd_store_glkey_list_free(keys, n);
+	return id;
+}
+
+static void
+unhex_id(unsigned char *out, size_t *out_len, const char *hexs)
+{
+	size_t i;
+
+	*out_len = strlen(hexs) / 2;
+	for (i = 0; i < *out_len; i++) {
+		unsigned v;
+
+		ck_assert(sscanf(hexs + 2 * i, "%2x", &v) == 1);
+		out[i] = (unsigned char)v;
+	}
+}
+
+/* RFC 5275 5: a GLA-controlled rollover with kekri_rollover: every glKey
+ * holds one kekri under the previous KEK, which opens to the archived
+ * KEK; the members' certificates open nothing. */
+START_TEST(test_kekri_rollover)
+{
+	struct fx f;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *prev, *kek, *arch, id[64], *ri;
+	size_t prev_len, kl, al, id_len, i, n, total, ri_len;
+	char *prev_id;
+
+	fx_init(&f);
+	f.cfg.kekri_rollover = 1;
+	make_prior(&f, P_UNMANAGED);
+	prev_id = newest_key(&f, &prev, &prev_len);
+	unhex_id(id, &id_len, prev_id);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+	ck_assert_int_ge((int)n, 2);
+	for (i = 0; i < n; i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+		struct skd_ri_entry *list = NULL;
+		size_t ln = 0;
+
+		/* one message and entry per member (not mutually aware) */
+		ck_assert_int_eq(sk_ASN1_UTF8STRING_num(k->recipients), 1);
+		ck_assert(names(k, W(ALICE)) || names(k, W(DAVE)));
+		ck_assert_int_eq((int)count_ri(k, SKD_RI_KEKRI, &total), 1);
+		ck_assert_int_eq((int)total, 1);
+		ri = glkey_ri(k->message->data, (size_t)k->message->length,
+		    &ri_len);
+		ck_assert(skd_ri_list_recipients(&list, &ln, ri, ri_len));
+		ck_assert_int_eq(list[0].rid_type, SKD_RI_RID_KEKID);
+		ck_assert(list[0].id_len == id_len &&
+		    memcmp(list[0].id, id, id_len) == 0);
+		skd_ri_free_list(list, ln);
+		/* the member opens it with the previous KEK ... */
+		ck_assert(skd_ri_open_kek(&kek, &kl, ri, ri_len, prev,
+		    prev_len, id, id_len));
+		/* ... and gets the KEK of the archive */
+		ck_assert(skd_ri_open_cert(&arch, &al, k->archivedKEK->data,
+		    (size_t)k->archivedKEK->length,
+		    skd_test_pki_id(W(GLA))->cert,
+		    skd_test_pki_id(W(GLA))->key));
+		ck_assert(al == kl && memcmp(arch, kek, kl) == 0);
+		ck_assert(kl != prev_len || memcmp(kek, prev, kl) != 0);
+		skd_ri_free_key(arch, al);
+		skd_ri_free_key(kek, kl);
+		OPENSSL_free(ri);
+		/* no ktri/kari: the certificate opens nothing */
+		ck_assert_ptr_null(open_glkey(k->message->data,
+		    (size_t)k->message->length, W(ALICE), &kl, NULL));
+	}
+	ck_assert(skd_engine_mem_apply(f.mem, o));
+	SKD_ENG_OUTCOME_free(o);
+	skd_ri_free_key(prev, prev_len);
+	free(prev_id);
+	/* off (the default): ktri/kari as before */
+	f.cfg.kekri_rollover = 0;
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	for (i = 0; i < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); i++)
+		ck_assert_int_eq((int)count_ri(skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey, SKD_RI_KEKRI, NULL), 0);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
+/* RFC 5275 5 and 8: after a member removal the new keys go by ktri/kari
+ * even with kekri_rollover; a later rollover uses kekri only under a key
+ * the removed member never had. */
+START_TEST(test_kekri_not_after_removal)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len, i, n;
+
+	/* managed: the removal rekeys at once, by ktri/kari */
+	fx_init(&f);
+	f.cfg.kekri_rollover = 1;
+	make_prior(&f, P_MANAGED);
+	b = te_body();
+	te_del_member(b, TE_GL, W(ALICE));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+	ck_assert_int_ge((int)n, 1);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq((int)count_ri(skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey, SKD_RI_KEKRI, NULL), 0);
+	SKD_ENG_OUTCOME_free(o);
+	/* the next rollover: the newest key went to dave alone: kekri */
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+	ck_assert_int_ge((int)n, 1);
+	for (i = 0; i < n; i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		ck_assert(!names(k, W(ALICE)));
+		ck_assert_int_eq((int)count_ri(k, SKD_RI_KEKRI, NULL), 1);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+
+	/* unmanaged: no rekey at removal; the rollover must not use the
+	 * key alice still holds */
+	fx_init(&f);
+	f.cfg.kekri_rollover = 1;
+	make_prior(&f, P_UNMANAGED);
+	b = te_body();
+	te_del_member(b, TE_GL, W(ALICE));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+	ck_assert_int_ge((int)n, 1);
+	for (i = 0; i < n; i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		ck_assert(names(k, W(DAVE)));
+		ck_assert_int_eq((int)count_ri(k, SKD_RI_KEKRI, NULL), 0);
+		ck_assert_int_eq((int)count_ri(k, SKD_RI_KTRI, NULL) +
+		    (int)count_ri(k, SKD_RI_KARI, NULL), 1);
+	}
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1455,6 +1680,8 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_inner_signature);
 	tcase_add_test(tc, test_forward_encrypted);
 	tcase_add_test(tc, test_unknown_oid);
+	tcase_add_test(tc, test_kekri_rollover);
+	tcase_add_test(tc, test_kekri_not_after_removal);
 	suite_add_tcase(s, tc);
 	return s;
 }
