@@ -458,13 +458,13 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 	BIO *out = NULL;
 
 	if ((want = skd_gname_from_text(gl)) == NULL) {
-		skd_cli_err(c->cmd, "--gl: not a name (e.g. email:gl@...)");
+		skd_cli_err(skd_cli_ctx_cmd(c), "--gl: not a name (e.g. email:gl@...)");
 		return SKD_EXIT_USAGE;
 	}
 	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
 		goto done;
 	if ((me = my_name(c, id->cert)) == NULL) {
-		skd_cli_err(c->cmd, "cannot tell our name from the "
+		skd_cli_err(skd_cli_ctx_cmd(c), "cannot tell our name from the "
 		    "certificate: give --name NAME");
 		rc = SKD_EXIT_USAGE;
 		goto done;
@@ -490,7 +490,7 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		goto done;
 	x.trust = trust;
 	if (!skd_store_find_messages(s, &list, &n, me)) {
-		skd_cli_err(c->cmd, "reading the GLA's messages: %s",
+		skd_cli_err(skd_cli_ctx_cmd(c), "reading the GLA's messages: %s",
 		    skd_store_errmsg(s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
@@ -516,7 +516,7 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		if (!skd_client_response_check(&resp, list[i].message,
 		    list[i].message_len, &x, &e)) {
 			BIO_flush(out);
-			skd_cli_err(c->cmd, "message %s: %s", list[i].id,
+			skd_cli_err(skd_cli_ctx_cmd(c), "message %s: %s", list[i].id,
 			    e.msg);
 			if (worst == SKD_EXIT_OK || worst == SKD_EXIT_FAIL)
 				worst = skd_cli_exit_of(&e);
@@ -553,7 +553,7 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		BIO_puts(out, "no messages\n");
 	rc = worst;
 	if (mid != NULL && shown == 0 && rc == SKD_EXIT_OK) {
-		skd_cli_err(c->cmd, "no message %s for %s", mid, me);
+		skd_cli_err(skd_cli_ctx_cmd(c), "no message %s for %s", mid, me);
 		rc = SKD_EXIT_INPUT;
 	}
  done:

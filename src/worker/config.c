@@ -59,6 +59,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "rekey_before", L(rekey_before, 0, 86400L * 366) },
 	{ "max_attempts", L(max_attempts, 1, 1000) },
 	{ "watch", K_BOOL, offsetof(struct skd_worker_config, watch), 0, 0 },
+	{ "kekri_rollover", K_BOOL,
+	    offsetof(struct skd_worker_config, kekri_rollover), 0, 0 },
 };
 
 #undef S

@@ -99,6 +99,7 @@ struct skd_worker_config {
 	long			 rekey_before;	/* seconds; 0: no schedule */
 	long			 max_attempts;
 	int			 watch;		/* 0: poll only */
+	int			 kekri_rollover; /* RFC 5275 5; default 0 */
 };
 
 /*

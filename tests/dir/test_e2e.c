@@ -363,6 +363,49 @@ START_TEST(test_managed_join_approved_and_denied)
 	skd_store_close(s);
 	free(der);
 	mid = wait_pending(&t, "glAddMember email:erin@example.com");
+	/* Nothing is addressed to erin yet. */
+	snprintf(args, sizeof(args), "member messages --gl %s", t.gl);
+	ck_assert_int_eq(skd_as(&out, "erin", args), 0);
+	assert_has(out, "no messages");
+	free(out);
+	/* 3.2.4.1: glo1 denies through the GLA, which checks the forward
+	 * is its own and the denial glo1's, then passes it on to erin. */
+	snprintf(args, sizeof(args), "glo deny --message %s --reason "
+	    "'not on the team' --timeout 20", mid);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "deny exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	assert_has(out, "denial sent to the member");
+	free(out);
+	/* erin finds it among her GLA messages and checks it against her
+	 * request: failed, with the reason, signed by glo1. */
+	snprintf(args, sizeof(args), "member messages --gl %s --request '%s'",
+	    t.gl, path);
+	rc = skd_as(&out, "erin", args);
+	ck_assert_msg(rc == 1, "messages exited %d:\n%s", rc, out);
+	assert_has(out, "status: failed");
+	assert_has(out, "not on the team");
+	assert_has(out, "CN=glo1");
+	free(out);
+	/* It answers erin's request, not alice's (nonce), and is not
+	 * addressed to alice at all. */
+	rc = skd_test_run(&out, NULL, "'%s' member join --gl %s --out "
+	    "'%s/a0.der' --cert '%s/alice.crt' --key '%s/alice.key' 2>&1",
+	    skd_test_bin(), t.gl, t.tmp, env("SKD_PKI_DIR"),
+	    env("SKD_PKI_DIR"));
+	ck_assert_msg(rc == 0, "join --out exited %d:\n%s", rc, out);
+	free(out);
+	snprintf(args, sizeof(args), "member messages --gl %s --request "
+	    "'%s/a0.der'", t.gl, t.tmp);
+	rc = skd_as(&out, "erin", args);
+	ck_assert_msg(rc == 4, "messages exited %d:\n%s", rc, out);
+	assert_has(out, "recipientNonce");
+	free(out);
+	snprintf(args, sizeof(args), "member messages --gl %s", t.gl);
+	ck_assert_int_eq(skd_as(&out, "alice", args), 0);
+	assert_has(out, "no messages");
+	free(out);
+	/* The denial can still be written to a file to deliver by hand. */
 	snprintf(args, sizeof(args), "glo deny --message %s --reason "
 	    "'not on the team' --out '%s/denial.der'", mid, t.tmp);
 	rc = skd_as(&out, "glo1", args);

@@ -463,7 +463,8 @@ START_TEST(test_config)
 
 	path = write_config("good", "lease_seconds = 7\nretention = 30\n"
 	    "rekey_before = 3600\nworker_id = w-1\nshard_size = 9\n"
-	    "log = syslog\n   # indented comment\n\nwatch = no\n");
+	    "log = syslog\n   # indented comment\n\nwatch = no\n"
+	    "kekri_rollover = yes\n");
 	c = skd_worker_config_load(err, sizeof(err), path);
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_str_eq(c->ldap_uri, env("SKD_LDAP_URI"));
@@ -478,8 +479,18 @@ START_TEST(test_config)
 	ck_assert_int_eq(c->watch, 0);
 	ck_assert_str_eq(c->worker_id, "w-1");
 	ck_assert_int_eq(c->max_attempts, SKD_WORKER_DEFAULT_ATTEMPTS);
+	ck_assert_int_eq(c->kekri_rollover, 1);
 	skd_worker_config_free(c);
 	free(path);
+	/* kekri for GLA rollovers is off unless asked for (RFC 5275 5). */
+	path = write_config("default", NULL);
+	c = skd_worker_config_load(err, sizeof(err), path);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->kekri_rollover, 0);
+	skd_worker_config_free(c);
+	free(path);
+	snprintf(buf, sizeof(buf), "%skekri_rollover = perhaps\n", base);
+	assert_config_error(buf, ":7: kekri_rollover");
 
 	snprintf(buf, sizeof(buf), "%s\nlease_seconds = ten\n", base);
 	assert_config_error(buf, ":8: lease_seconds: not a number");

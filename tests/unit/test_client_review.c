@@ -3,7 +3,9 @@
  * review.c, RFC 5275 3.2.3-3.2.5): a forwarded request is verified and
  * described, forgeries are refused, the denial is a signed failure that
  * answers the member's request (3.2.4.1), and a response entry is taken
- * apart (nested answers, glKey messages beside the answer).
+ * apart (nested answers, glKey messages beside the answer); and a denial
+ * sent through the GLA (RFC 5275 3.2.4.1) is checked by the engine and
+ * passed on to the member unchanged, forgeries refused.
  */
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "cms/skd_cmc.h"
 #include "skd_test.h"
 #include "support/pki.h"
+#include "test_engine_common.h"
 
 #define GL	"URI:https://gla.example.com/"	/* named by the gla cert */
 
@@ -325,6 +328,211 @@ START_TEST(test_response_items)
 }
 END_TEST
 
+/* ---- a denial through the GLA (engine and client together) ---- */
+
+struct dfx {
+	struct skd_engine_config	 cfg;
+	struct skd_engine_env		 env;
+	struct skd_engine_mem		*mem;
+	struct skd_engine_state		 st;
+};
+
+static SKD_ENG_OUTCOME *
+drun(struct dfx *f, unsigned char *der, size_t len)
+{
+	SKD_ENG_OUTCOME *o = NULL;
+
+	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st,
+	    "11111111-2222-4333-8444-555555555555", der, len),
+	    "engine failed");
+	ck_assert_ptr_nonnull(o);
+	ck_assert(skd_engine_mem_apply(f->mem, o));
+	OPENSSL_free(der);
+	return o;
+}
+
+static void
+dexpect(const SKD_ENG_OUTCOME *o, long st, long cmc)
+{
+	long s, c, k;
+
+	const SKD_ENG_RESULT *r = sk_SKD_ENG_RESULT_value(o->results, 0);
+
+	ck_assert(skd_engine_outcome_result(o, 0, &s, &c, &k));
+	ck_assert_msg(s == st && c == cmc, "status %ld cmc %ld, want %ld %ld: "
+	    "%s", s, c, st, cmc, r != NULL && r->text != NULL ?
+	    (const char *)r->text->data : "");
+}
+
+/* The GLO's PKIData holding fw and den, signed by who at t. */
+static unsigned char *
+denial_msg(size_t *out_len, const unsigned char *fw, size_t fw_len,
+    const unsigned char *den, size_t den_len, enum skd_test_who who,
+    time_t t)
+{
+	struct skd_cmc_body *b = te_body();
+
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, fw, fw_len), 0);
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, den, den_len), 0);
+	return te_seal(b, who, t, 0, out_len);
+}
+
+/* A refused denial: failed badRequest to the GLO, nothing to the member,
+ * no change to the GL. */
+static void
+refused(struct dfx *f, unsigned char *der, size_t len, const char *why)
+{
+	SKD_ENG_OUTCOME *o = drun(f, der, len);
+	const SKD_ENG_RESULT *r = sk_SKD_ENG_RESULT_value(o->results, 0);
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(r->text);
+	ck_assert_msg(strstr((const char *)r->text->data, why) != NULL,
+	    "refused for \"%s\", not \"%s\"", r->text->data, why);
+	dexpect(o, SKD_CMC_FAILED, SKD_CMC_BAD_REQUEST);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_MESSAGE), 0);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_UPDATE), 0);
+	SKD_ENG_OUTCOME_free(o);
+}
+
+START_TEST(test_denial_through_gla)
+{
+	struct skd_client_ident glo1 = ident(SKD_TP_GLO1);
+	struct skd_client_ident glo2 = ident(SKD_TP_GLO2);
+	struct skd_client_error e = { 0 };
+	struct skd_client_request *r = NULL;
+	struct skd_client_forward *f = NULL;
+	struct skd_client_response *resp = NULL;
+	struct skd_client_expect x;
+	struct skd_cmc_body *b;
+	struct dfx fx;
+	SKD_ENG_OUTCOME *o;
+	const SKD_ENG_OP *op;
+	const ASN1_OCTET_STRING *m;
+	unsigned char *der, *fw, *bobreq, *den = NULL, *fake, *again;
+	size_t len, fw_len, bobreq_len, den_len = 0, fake_len, i;
+	char bob[128];
+	int named = 0;
+
+	memset(&fx, 0, sizeof(fx));
+	te_config(&fx.cfg);
+	te_env(&fx.env, TE_NOW);
+	ck_assert_ptr_nonnull(fx.mem = skd_engine_mem_new());
+	skd_engine_mem_state(&fx.st, fx.mem);
+	fx.env.find_key_gl = skd_engine_mem_find_key_gl;
+	/* A managed GL owned by glo1 with alice. */
+	b = te_body();
+	te_use_kek(b, TE_GL, SKD_TP_GLO1, SKD_GL_MANAGED, NID_undef, -1, -1,
+	    0);
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_ALICE,
+	    SKD_TP_ALICE);
+	der = te_seal(b, SKD_TP_GLO1, TE_NOW - 100, 0, &len);
+	SKD_ENG_OUTCOME_free(drun(&fx, der, len));
+	/* bob asks to join: forwarded to glo1 (3.2.3). */
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_BOB, SKD_TP_BOB);
+	bobreq = te_seal(b, SKD_TP_BOB, TE_NOW - 50, 0, &bobreq_len);
+	o = drun(&fx, OPENSSL_memdup(bobreq, bobreq_len), bobreq_len);
+	ck_assert_ptr_nonnull(op = skd_engine_outcome_find(o, SKD_OP_MESSAGE,
+	    0));
+	m = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	fw_len = (size_t)m->length;
+	fw = OPENSSL_memdup(m->data, fw_len);
+	SKD_ENG_OUTCOME_free(o);
+	ck_assert_msg(skd_client_forward_open(&f, fw, fw_len, fx.cfg.trust,
+	    TE_NOW, &glo1, &e) == 1, "%s", e.msg);
+
+	/* glo2 owns nothing here: refused. */
+	ck_assert_msg(skd_client_denial_request(&r, f, "no", &glo2, TE_NOW,
+	    &e) == 1, "%s", e.msg);
+	ck_assert_int_eq(skd_client_request_protect(&der, &len, r, &glo2, NULL,
+	    0, TE_NOW, &e), 1);
+	skd_client_request_free(r);
+	r = NULL;
+	refused(&fx, der, len, "not a GLO of the GL");
+	/* glo1 sends a denial signed by glo2: refused. */
+	ck_assert_int_eq(skd_client_denial_build(&den, &den_len, f, "no",
+	    &glo2, TE_NOW + 1, &e), 1);
+	der = denial_msg(&len, fw, fw_len, den, den_len, SKD_TP_GLO1,
+	    TE_NOW + 1);
+	refused(&fx, der, len, "not signed by the GLO who sends it");
+	OPENSSL_free(den);
+	den = NULL;
+	/* A "forward" glo1 made himself: refused. */
+	ck_assert_int_eq(skd_client_denial_build(&den, &den_len, f, "no",
+	    &glo1, TE_NOW + 2, &e), 1);
+	b = skd_cmc_body_new(0);
+	ck_assert_int_gt(skd_cmc_body_add_cms(b, bobreq, bobreq_len), 0);
+	fake = te_seal(b, SKD_TP_GLO1, TE_NOW + 2, 0, &fake_len);
+	der = denial_msg(&len, fake, fake_len, den, den_len,
+	    SKD_TP_GLO1, TE_NOW + 2);
+	refused(&fx, der, len, "not a request the GLA");
+	OPENSSL_free(fake);
+	/* A denial that does not echo bob's nonce: refused. */
+	OPENSSL_free(den);
+	den = NULL;
+	f->nonce[0] ^= 1;
+	ck_assert_int_eq(skd_client_denial_build(&den, &den_len, f, "no",
+	    &glo1, TE_NOW + 3, &e), 1);
+	f->nonce[0] ^= 1;
+	der = denial_msg(&len, fw, fw_len, den, den_len, SKD_TP_GLO1,
+	    TE_NOW + 3);
+	refused(&fx, der, len, "does not echo");
+	OPENSSL_free(den);
+	den = NULL;
+
+	/* glo1's denial: passed on to bob unchanged; the GL is untouched. */
+	ck_assert_int_eq(skd_client_denial_request(&r, f, "not on the team",
+	    &glo1, TE_NOW + 4, &e), 1);
+	ck_assert_int_eq(skd_client_request_protect(&der, &len, r, &glo1, NULL,
+	    0, TE_NOW + 4, &e), 1);
+	again = OPENSSL_memdup(der, len);
+	o = drun(&fx, der, len);
+	dexpect(o, SKD_CMC_SUCCESS, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_UPDATE), 0);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_MEMBER_ADD),
+	    0);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT), 0);
+	ck_assert_int_eq((int)skd_engine_mem_count(fx.mem, TE_GL,
+	    SKD_STORE_MEMBER), 1);
+	ck_assert_ptr_nonnull(op = skd_engine_outcome_find(o, SKD_OP_MESSAGE,
+	    0));
+	ck_assert_int_eq((int)ASN1_INTEGER_get(op->publish->kind),
+	    SKD_MSG_RESPONSE);
+	te_who_text(bob, sizeof(bob), SKD_TP_BOB);
+	for (i = 0; i < (size_t)sk_ASN1_UTF8STRING_num(op->publish->recipients);
+	    i++)
+		named |= strcmp((char *)sk_ASN1_UTF8STRING_value(
+		    op->publish->recipients, (int)i)->data, bob) == 0;
+	ck_assert_msg(named, "the denial is not addressed to %s", bob);
+	/* bob checks it: glo1's signature, failed, his nonce echoed. */
+	m = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	memset(&x, 0, sizeof(x));
+	x.trust = fx.cfg.trust;
+	x.now = TE_NOW + 5;
+	x.nonce = te_nonce;
+	x.nonce_len = sizeof(te_nonce);
+	ck_assert_msg(skd_client_response_check(&resp, m->data,
+	    (size_t)m->length, &x, &e) == 1, "%s", e.msg);
+	ck_assert_int_eq(X509_cmp(resp->gla_cert, glo1.cert), 0);
+	ck_assert_int_eq((int)resp->statuses[0].status, SKD_CMC_FAILED);
+	ck_assert_str_eq(resp->statuses[0].status_string, "not on the team");
+	skd_client_response_free(resp);
+	SKD_ENG_OUTCOME_free(o);
+	/* The same denial again is a replay (3.2.4.3). */
+	refused(&fx, again, len, "replayed");
+
+	skd_client_request_free(r);
+	skd_client_forward_free(f);
+	OPENSSL_free(fw);
+	OPENSSL_free(bobreq);
+	X509_STORE_free(fx.cfg.trust);
+	skd_engine_mem_free(fx.mem);
+	ERR_clear_error();
+}
+END_TEST
+
 Suite *
 skd_suite_client_review(void)
 {
@@ -336,6 +544,7 @@ skd_suite_client_review(void)
 	tcase_add_test(tc, test_forward_encrypted);
 	tcase_add_test(tc, test_forward_refused);
 	tcase_add_test(tc, test_response_items);
+	tcase_add_test(tc, test_denial_through_gla);
 	suite_add_tcase(s, tc);
 	return s;
 }
