@@ -185,6 +185,15 @@ on_stop(int sig)
  * *out_fresh is how many keys were new; returns an exit code.  quiet: no
  * complaint when there is no entry yet (watch mode). */
 static int
+glkey_older(const void *a, const void *b)
+{
+	const struct skd_store_glkey *x = a, *y = b;
+
+	return x->not_before < y->not_before ? -1 :
+	    x->not_before > y->not_before;
+}
+
+static int
 fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
     struct skd_client_keystore *ks, const struct skd_client_ident *id,
     X509_STORE *trust, const char *gl, const char *me, long max_age,
@@ -210,6 +219,9 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 		    "%s", me, gl);
 		return SKD_EXIT_FAIL;
 	}
+	/* Oldest first: a key the GLA sent by kekri under the previous key
+	 * (RFC 5275 5) opens once that key is in the key store. */
+	qsort(list, n, sizeof(*list), glkey_older);
 	memset(&o, 0, sizeof(o));
 	o.trust = trust;
 	o.now = time(NULL);
@@ -217,6 +229,7 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	o.max_age = max_age;
 	o.gl_name = gl;
 	o.ident = id;
+	o.keystore = ks;
 	for (i = 0; i < n; i++) {
 		if (!skd_client_glkey_open(&keys, &nk, list[i].message,
 		    list[i].message_len, &o, &e)) {

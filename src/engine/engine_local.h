@@ -128,6 +128,10 @@ int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
 /* keys.c: key generation and distribution (RFC 5275 5) */
 /* Draws count new keys for every member of g that has a certificate. */
 int eng_keys_new(struct eng *e, struct eng_gl *g, long count);
+/* eng_keys_new for the GLA-controlled rollover (4.5.2): with
+ * cfg->kekri_rollover, members holding the previous KEK get the new one
+ * by kekri under it (RFC 5275 5). */
+int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
 /* Sends the outstanding keys of g to member m (new member, new cert). */
 int eng_keys_for_member(struct eng *e, struct eng_gl *g,
     const struct eng_person *m);

@@ -9,14 +9,6 @@
 
 #include "engine/engine_local.h"
 
-/*
- * eng_keys_rollover is eng_keys_new for the GLA-controlled rollover of
- * skd_engine_rekey (RFC 5275 4.5.2): with cfg->kekri_rollover, members
- * holding the previous KEK get the new one by kekri (RFC 5275 5).
- * Declared here and in process.c until engine_local.h carries it.
- */
-int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
-
 /* RecipientInfos ::= SET SIZE (1..MAX) OF RecipientInfo, kept as ANY: the
  * form SKD_GL_KEY.glkWrapped holds. */
 DECLARE_ASN1_ITEM(ENG_RI_SET)

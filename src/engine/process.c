@@ -538,9 +538,6 @@ eng_add_echo(struct eng *e, struct skd_cmc_body *b,
 	return add_echo(e, b, req);
 }
 
-/* keys.c; see there (not in engine_local.h, which this task does not own). */
-int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
-
 /* skd_engine_rekey: RFC 5275 4.5.2. */
 int
 skd_engine_rekey(SKD_ENG_OUTCOME **out,
