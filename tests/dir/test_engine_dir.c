@@ -5,7 +5,7 @@
  * applied with skd_engine_apply (twice: the second changes nothing) and
  * read back with the store.
  */
-#include "unit/test_engine_common.h"
+#include "unit/test_engine_rows.h"
 
 #include "cms/skd_recip.h"
 #include "dir/test_store_common.h"
@@ -279,6 +279,104 @@ START_TEST(test_dir_gla_rekey)
 }
 END_TEST
 
+/* ---- the section 4 table against the directory ---- */
+
+struct tfx {
+	struct skd_store		*s;
+	struct skd_engine_config	 cfg;
+	struct skd_engine_env		 env;
+	struct skd_engine_state		 st;
+};
+
+/* Processes der (freed) through the store's state, journals the outcome
+ * as DER, applies the decoded journal to the directory. */
+static SKD_ENG_OUTCOME *
+trun(void *fx, unsigned char *der, size_t len)
+{
+	struct tfx *f = fx;
+	SKD_ENG_OUTCOME *o = NULL, *j;
+	unsigned char *enc = NULL;
+	size_t el = 0;
+	char id[SKD_STORE_ID_LEN];
+
+	/* Each request its own id: responses are published under it. */
+	skd_store_new_id(id);
+	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st, id,
+	    der, len), "engine failed");
+	OPENSSL_free(der);
+	ck_assert(skd_engine_outcome_encode(&enc, &el, o));
+	ck_assert_ptr_nonnull(j = skd_engine_outcome_decode(enc, el));
+	ck_assert_msg(skd_engine_apply(f->s, j), "%s", skd_store_errmsg(f->s));
+	SKD_ENG_OUTCOME_free(j);
+	OPENSSL_free(enc);
+	return o;
+}
+
+static long
+tmembers(struct tfx *f)
+{
+	struct skd_store_member *list = NULL;
+	size_t n = 0;
+
+	if (!skd_store_list_members(f->s, &list, &n, TE_GL,
+	    SKD_STORE_MEMBER)) {
+		ck_assert_int_eq(skd_store_error(f->s), SKD_STORE_ERR_NOT_FOUND);
+		return 0;
+	}
+	skd_store_member_list_free(list, n);
+	return (long)n;
+}
+
+/*
+ * Every row of the table (tests/unit/test_engine_rows.h) run against the
+ * real directory: the prior state and the request go through
+ * skd_engine_state_store and skd_engine_apply, and the members after are
+ * read back from slapd.  The rows share the GL names, so each starts from
+ * a directory without them and with an empty replay cache (the rows'
+ * requests are alike byte for byte).
+ */
+START_TEST(test_table_dir)
+{
+	const struct row *r = &rows[_i];
+	struct tfx f;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len, n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.s = store_open_gla();
+	(void)skd_store_purge_gl(f.s, TE_GL);
+	(void)skd_store_purge_gl(f.s, TE_GL2);
+	ck_store_ok(f.s, skd_store_purge_replay(f.s, &n, (time_t)4102444800));
+	te_config(&f.cfg);
+	te_env(&f.env, TE_NOW);
+	/* Message ids and nonces from the real generators: the directory
+	 * keeps what earlier rows published. */
+	f.env.rand_bytes = NULL;
+	f.env.new_id = NULL;
+	skd_engine_state_store(&f.st, f.s);
+	te_make_prior(&f, trun, r->prior);
+	if (r->prior != P_NONE)
+		ck_assert_int_eq(tmembers(&f), 2);
+	if (r->kind == K_USE_KEK_NOISSUER)
+		f.cfg.issuer_cert = NULL;
+	der = te_seal(row_body(r), r->signer, TE_NOW, 0, &len);
+	o = trun(&f, der, len);
+	row_check(r, o, tmembers(&f));
+	SKD_ENG_OUTCOME_free(o);
+	X509_STORE_free(f.cfg.trust);
+	skd_store_close(f.s);
+	ERR_clear_error();
+}
+END_TEST
+
+static void
+table_fixture(void)
+{
+	(void)skd_test_stack_get();
+	(void)skd_test_pki_get();
+}
+
 Suite *
 skd_suite_engine_dir(void)
 {
@@ -289,6 +387,13 @@ skd_suite_engine_dir(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dir_lifecycle);
 	tcase_add_test(tc, test_dir_gla_rekey);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("table");
+	tcase_add_unchecked_fixture(tc, table_fixture, NULL);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_table_dir, 0,
+	    (int)(sizeof(rows) / sizeof(rows[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
