@@ -156,6 +156,38 @@ dn_type(const char *type)
 }
 
 /*
+ * hex_value_ok: the string types a hexstring value (RFC 4514 2.4) may
+ * carry, with contents valid for the type, so that the value prints as
+ * text that parses back to the same name (found by fuzz_gname: an
+ * IA5String holding a byte above 0x7f printed as another name).
+ */
+static int
+hex_value_ok(const ASN1_TYPE *at)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(at->value.asn1_string);
+	int n = ASN1_STRING_length(at->value.asn1_string), i, r;
+	unsigned long c;
+
+	switch (at->type) {
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_IA5STRING:
+		for (i = 0; i < n; i++) {
+			if (p[i] == 0 || p[i] > 0x7f)
+				return 0;
+		}
+		return 1;
+	case V_ASN1_UTF8STRING:
+		for (i = 0; i < n; i += r) {
+			if ((r = UTF8_getc(p + i, n - i, &c)) <= 0 || c == 0)
+				return 0;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * dn_add_ava adds "type=value" (value still escaped, s[0..n)) to name as a
  * new RDN (set 0) or joined to the last one (set -1).  RFC 4514 3.
  */
@@ -202,7 +234,8 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 		    at->type == V_ASN1_OBJECT || at->type == V_ASN1_NULL)
 			goto err;
 		/* An empty value has no text form the parser takes back. */
-		if (ASN1_STRING_length(at->value.asn1_string) == 0)
+		if (ASN1_STRING_length(at->value.asn1_string) == 0 ||
+		    !hex_value_ok(at))
 			goto err;
 		if (!X509_NAME_add_entry_by_OBJ(name, obj, at->type,
 		    ASN1_STRING_get0_data(at->value.asn1_string),

@@ -48,6 +48,9 @@ static const char *const bad_forms[] = {
 	"dirName:0                                        =x", /* spaces */
 	"dirName:CN=\\#",				/* lone '#' */
 	"dirName:CN=#0C00",				/* empty hex value */
+	"dirName:C=#16026bbb",		/* IA5String with a byte above 0x7f */
+	"dirName:CN=#0C02c328",		/* UTF8String, not UTF-8 */
+	"dirName:CN=#020101",		/* INTEGER: not a string */
 	"", "foo:bar", "alice@example.com", "email:", "email:alice",
 	"email:a@b@c", "email:@example.com", "email:alice@", "email:a b@c.d",
 	"DNS:", "DNS:a b", "URI:", "URI:nocolon", "URI:1http://x",
