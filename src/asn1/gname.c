@@ -131,28 +131,68 @@ static const char *const dn_types[] = {
  * at 79 characters, so a longer one would print as another name. */
 #define DN_TYPE_MAX	64
 
+/* RFC 4514 3 / RFC 4512 1.4: descr = ALPHA *(ALPHA / DIGIT / "-") */
+static int
+is_descr(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !isalpha((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* numericoid = number 1*( DOT number ); number = DIGIT / LDIGIT 1*DIGIT */
+static int
+is_numericoid(const char *s, size_t n)
+{
+	size_t i, start = 0, dots = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && isdigit((unsigned char)s[i]))
+			continue;
+		if (i < n && s[i] != '.')
+			return 0;
+		/* end of a number: not empty, no leading zero */
+		if (i == start || (s[start] == '0' && i - start > 1))
+			return 0;
+		if (i < n)
+			dots++;
+		start = i + 1;
+	}
+	return dots > 0;
+}
+
 static ASN1_OBJECT *
 dn_type(const char *type)
 {
 	size_t i, n = strlen(type);
+	int nid;
 
 	for (i = 0; i < sizeof(dn_types) / sizeof(dn_types[0]); i++) {
 		if (strcasecmp(type, dn_types[i]) == 0)
 			return OBJ_txt2obj(dn_types[i], 0);
 	}
 	/*
-	 * Long names and dotted OIDs (RFC 4514 3: descr or numericoid): only
-	 * their characters, so that OBJ_txt2obj's own leniency (spaces as
-	 * separators) never decides what a name means.
+	 * Otherwise a known long or short name, or a numericoid in its
+	 * canonical form, so that OBJ_txt2obj's own leniency never decides
+	 * what a name means and the printed type parses back to itself.
 	 */
 	if (n == 0 || n > DN_TYPE_MAX)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)type[i]) && type[i] != '-' &&
-		    type[i] != '.')
+	if (is_descr(type, n)) {
+		if ((nid = OBJ_sn2nid(type)) == NID_undef &&
+		    (nid = OBJ_ln2nid(type)) == NID_undef)
 			return NULL;
+		return OBJ_dup(OBJ_nid2obj(nid));
 	}
-	return OBJ_txt2obj(type, 0);
+	if (is_numericoid(type, n))
+		return OBJ_txt2obj(type, 1);
+	return NULL;
 }
 
 /*

@@ -415,14 +415,16 @@ START_TEST(test_glo_reads_own_lists)
 	char *out = NULL;
 
 	REQUIRE_STACK();
-	/* glo1 owns A through its skdGLOwner entry: the GL, both members and
-	 * the owner entry, but no glKey entries. */
+	/* glo1 owns A through its skdGLOwner entry: the GL, both members,
+	 * the owner entry and the two glKey entries (their validity only:
+	 * test_glo_reads_key_validity). */
 	ck_assert_int_eq(search(&out, "GLO1", GL_A, "sub", "(objectClass=*)",
 	    "1.1"), 0);
-	ck_assert_int_eq(count_entries(out), 4);
+	ck_assert_int_eq(count_entries(out), 6);
 	ck_assert_ptr_nonnull(strstr(out, "dn: " GL_A));
 	ck_assert_ptr_nonnull(strstr(out, "skdMemberName=email:bob"));
-	ck_assert_ptr_null(strstr(out, "skdKeyId="));
+	ck_assert_ptr_nonnull(strstr(out, "dn: " KEY_A0));
+	ck_assert_ptr_nonnull(strstr(out, "dn: " KEY_A1));
 	free(out);
 	ck_assert_int_eq(search(&out, "GLO1", GL_B, "base", "(objectClass=*)",
 	    "1.1"), 32);
@@ -432,6 +434,82 @@ START_TEST(test_glo_reads_own_lists)
 	    "(objectClass=skdGroupList)", "skdGLName"), 0);
 	ck_assert_int_eq(count_entries(out), 1);
 	ck_assert_ptr_nonnull(strstr(out, "email:gl-b@example.com"));
+	free(out);
+}
+END_TEST
+
+/*
+ * A GL's owners read its keys' validity (skd glo show), never the wrapped
+ * keys, their recipients or the archived KEK (docs/directory.md rule 10).
+ */
+START_TEST(test_glo_reads_key_validity)
+{
+	static const char *const hidden[] = {
+		"skdMessage", "skdRecipientName", "skdRecipientDN",
+		"skdArchivedKEK"
+	};
+	char *out = NULL, filter[64];
+	size_t i;
+
+	REQUIRE_STACK();
+	/* glo1 (a skdGLOwner entry of A): both of A's keys, by the search
+	 * skd_store_find_glkeys makes, with their validity. */
+	ck_assert_int_eq(search(&out, "GLO1", GROUPS, "sub",
+	    "(&(objectClass=skdGLKey)(skdGLName=email:gl-a@example.com))",
+	    "*"), 0);
+	ck_assert_int_eq(count_entries(out), 2);
+	ck_assert_ptr_nonnull(strstr(out, "skdKeyId: aa01"));
+	ck_assert_ptr_nonnull(strstr(out, "skdShard: 1"));
+	ck_assert_ptr_nonnull(strstr(out, "skdNotBefore: 20260101000000Z"));
+	ck_assert_ptr_nonnull(strstr(out, "skdNotAfter: 20260201000000Z"));
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		ck_assert_msg(strstr(out, hidden[i]) == NULL,
+		    "glo1 reads %s:\n%s", hidden[i], out);
+	}
+	free(out);
+	/* Not even asked for by name, nor tested for by a filter. */
+	ck_assert_int_eq(search(&out, "GLO1", KEY_A0, "base",
+	    "(objectClass=*)", "skdMessage skdRecipientName skdRecipientDN "
+	    "skdArchivedKEK"), 0);
+	ck_assert_int_eq(count_entries(out), 1);
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		ck_assert_msg(strstr(out, hidden[i]) == NULL,
+		    "glo1 reads %s:\n%s", hidden[i], out);
+	}
+	free(out);
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		snprintf(filter, sizeof(filter), "(%s=*)", hidden[i]);
+		ck_assert_int_eq(search(&out, "GLO1", GROUPS, "sub", filter,
+		    "1.1"), 0);
+		ck_assert_msg(count_entries(out) == 0,
+		    "glo1 finds entries by %s", hidden[i]);
+		free(out);
+	}
+	/* Not B's key: glo1 does not own B. */
+	ck_assert_int_eq(search(&out, "GLO1", KEY_B0, "base",
+	    "(objectClass=*)", "*"), 32);
+	free(out);
+	/* glo2 (not an owner of A) reads nothing of A's keys ... */
+	ck_assert_int_eq(search(&out, "GLO2", GROUPS, "sub",
+	    "(skdGLName=email:gl-a@example.com)", "*"), 0);
+	ck_assert_int_eq(count_entries(out), 0);
+	free(out);
+	ck_assert_int_eq(search(&out, "GLO2", KEY_A0, "base",
+	    "(objectClass=*)", "*"), 32);
+	free(out);
+	/* ... but B's (skdOwnerDN on the GL entry), validity only. */
+	ck_assert_int_eq(search(&out, "GLO2", GROUPS, "sub",
+	    "(objectClass=skdGLKey)", "*"), 0);
+	ck_assert_int_eq(count_entries(out), 1);
+	ck_assert_ptr_nonnull(strstr(out, "skdKeyId: bb01"));
+	ck_assert_ptr_null(strstr(out, "carol"));
+	ck_assert_ptr_null(strstr(out, "skdMessage"));
+	free(out);
+	/* A member's access is unchanged: alice still reads her message. */
+	ck_assert_int_eq(search(&out, "ALICE", KEY_A0, "base",
+	    "(objectClass=*)", "skdMessage skdNotAfter"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "skdMessage: alice-key"));
+	ck_assert_ptr_nonnull(strstr(out, "skdNotAfter: 20260201000000Z"));
 	free(out);
 }
 END_TEST
@@ -721,6 +799,7 @@ skd_suite_acl(void)
 	tcase_add_test(tc, test_archived_kek_gla_only);
 	tcase_add_test(tc, test_member_entries_private);
 	tcase_add_test(tc, test_glo_reads_own_lists);
+	tcase_add_test(tc, test_glo_reads_key_validity);
 	tcase_add_test(tc, test_requests);
 	tcase_add_test(tc, test_responses_and_messages);
 	tcase_add_test(tc, test_members_cannot_write_gl);

@@ -14,7 +14,9 @@
  *   - the LDIF path: a request printed with --ldif, added with ldapadd,
  *     processed by the worker, its response entry read with ldapsearch and
  *     checked with skd response;
- *   - watch mode: skd member fetch --watch picks up keys as they appear.
+ *   - watch mode: skd member fetch --watch picks up keys as they appear;
+ *   - a GLO's view: skd glo list and show (members, acknowledgements, key
+ *     validity), provide-cert (4.10.1), add-member's progress on a TTY.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -591,6 +593,184 @@ START_TEST(test_fetch_watch)
 }
 END_TEST
 
+/* The line of out that starts (after spaces) with name; static copy. */
+static const char *
+line_of(const char *out, const char *name)
+{
+	static char line[1024];
+	const char *p = out, *q;
+	size_t n;
+
+	while ((p = strstr(p, name)) != NULL) {
+		for (q = p; q > out && q[-1] == ' '; q--)
+			;
+		if (q == out || q[-1] == '\n') {
+			n = strcspn(p, "\n");
+			if (n >= sizeof(line))
+				n = sizeof(line) - 1;
+			memcpy(line, p, n);
+			line[n] = '\0';
+			return line;
+		}
+		p += strlen(name);
+	}
+	ck_abort_msg("no line starting '%s' in:\n%s", name, out);
+	return NULL;
+}
+
+/*
+ * skd glo list, show, provide-cert as glo1 through the real worker; and
+ * add-member --members-file's progress line, on a TTY (script(1)) only.
+ */
+START_TEST(test_glo_list_show_provide_cert)
+{
+	struct e2e t;
+	struct skd_store *s;
+	struct skd_store_message *list = NULL;
+	char *out = NULL, args[8192], kid[128], path[4096], want[256];
+	const char *l, *pki = env("SKD_PKI_DIR");
+	size_t n = 0, i;
+	int rc, found = 0;
+
+	e2e_start(&t, "show");
+	create_gl(&t, "closed");
+	add_member(&t, "alice");
+	add_member(&t, "erin");
+	/* list: our GL with its address, administration and state. */
+	rc = skd_as(&out, "glo1", "glo list");
+	ck_assert_msg(rc == 0, "list exited %d:\n%s", rc, out);
+	l = line_of(out, t.gl);
+	ck_assert_msg(strstr(l, "administration closed") != NULL &&
+	    strstr(l, "state active") != NULL, "%s", l);
+	free(out);
+	rc = skd_as(&out, "glo1", "glo list --json");
+	ck_assert_msg(rc == 0, "list --json exited %d:\n%s", rc, out);
+	snprintf(want, sizeof(want), "{\"gl\":\"%s\"", t.gl);
+	assert_has(out, want);
+	free(out);
+	/* glo2 owns none of it. */
+	rc = skd_as(&out, "glo2", "glo list");
+	ck_assert_msg(rc == 0, "glo2 list exited %d:\n%s", rc, out);
+	ck_assert_msg(strstr(out, t.gl) == NULL, "glo2 lists:\n%s", out);
+	free(out);
+	snprintf(args, sizeof(args), "glo show --gl %s", t.gl);
+	rc = skd_as(&out, "glo2", args);
+	ck_assert_msg(rc == 3, "glo2 show exited %d:\n%s", rc, out);
+	free(out);
+	/* show before any fetch: two members, nothing acknowledged, the
+	 * current key and the next generation (generationCounter 2), each
+	 * with its validity and shards. */
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "show exited %d:\n%s", rc, out);
+	assert_has(out, "administration:      closed");
+	assert_has(out, "owners (1):\n  email:glo1@example.com");
+	assert_has(out, "members (2):");
+	ck_assert_ptr_nonnull(strstr(line_of(out, "email:erin@example.com"),
+	    "acknowledged: none"));
+	ck_assert_ptr_nonnull(strstr(line_of(out, "email:alice@example.com"),
+	    "acknowledged: none"));
+	assert_has(out, "generationCounter:   2");
+	l = strstr(out, "keys (2):\n  ");
+	ck_assert_msg(l != NULL, "%s", out);
+	l += strlen("keys (2):\n  ");
+	ck_assert_uint_lt(strcspn(l, " "), sizeof(kid));
+	snprintf(kid, sizeof(kid), "%.*s", (int)strcspn(l, " "), l);
+	ck_assert_uint_gt(strlen(kid), 8);
+	l = line_of(out, kid);
+	ck_assert_msg(strstr(l, "notBefore 20") != NULL &&
+	    strstr(l, "notAfter 20") != NULL && strstr(l, "shards ") !=
+	    NULL && strstr(l, "  valid") != NULL, "%s", l);
+	ck_assert_int_eq(count_of(out, "  future\n"), 1);
+	/* Never the wrapped keys. */
+	ck_assert_ptr_null(strstr(out, "skdMessage"));
+	free(out);
+	/* alice fetches and acknowledges (RFC 5275 5.1 2.c); the worker
+	 * records it and show says so. */
+	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
+	for (i = 0; i < 200; i++) {
+		rc = skd_as(&out, "glo1", args);
+		ck_assert_msg(rc == 0, "show exited %d:\n%s", rc, out);
+		if (strstr(line_of(out, "email:alice@example.com"), kid) !=
+		    NULL)
+			break;
+		free(out);
+		out = NULL;
+		nap_ms(100);
+	}
+	ck_assert_msg(out != NULL, "alice's ack of %s never shown", kid);
+	ck_assert_ptr_nonnull(strstr(line_of(out, "email:erin@example.com"),
+	    "acknowledged: none"));
+	free(out);
+	snprintf(args, sizeof(args), "glo show --json --gl %s", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "show --json exited %d:\n%s", rc, out);
+	assert_has(out, "{\"name\":\"email:alice@example.com\","
+	    "\"address\":null,\"acknowledged\":[\"");
+	assert_has(out, "{\"name\":\"email:erin@example.com\","
+	    "\"address\":null,\"acknowledged\":[]}");
+	snprintf(want, sizeof(want), "{\"keyId\":\"%s\",", kid);
+	assert_has(out, want);
+	assert_has(out, "\"status\":\"valid\"}");
+	free(out);
+	/* provide-cert (RFC 5275 4.10.1): success, and alice finds the
+	 * GLA's glProvideCert message. */
+	snprintf(args, sizeof(args), "glo provide-cert --gl %s --member "
+	    "email:alice@example.com --timeout 20", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "provide-cert exited %d:\n%s", rc, out);
+	assert_has(out, "status: success");
+	free(out);
+	s = open_as("alice");
+	ck_assert_int_eq(skd_store_find_messages(s, &list, &n,
+	    "email:alice@example.com"), 1);
+	for (i = 0; i < n; i++)
+		found |= list[i].type != NULL &&
+		    strcmp(list[i].type, "glProvideCert") == 0;
+	skd_store_message_list_free(list, n);
+	skd_store_close(s);
+	ck_assert_msg(found, "alice has no glProvideCert message");
+	/* Not for someone who is not a member. */
+	snprintf(args, sizeof(args), "glo provide-cert --gl %s --member "
+	    "email:dave@example.com --timeout 20", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 1, "provide-cert for dave exited %d:\n%s", rc,
+	    out);
+	assert_has(out, "status: failed");
+	free(out);
+	/* --members-file: no progress line when stderr is not a TTY ... */
+	snprintf(path, sizeof(path), "%s/members", t.tmp);
+	snprintf(want, sizeof(want), "email:bob@example.com %s/bob.crt\n",
+	    pki);
+	ck_assert(skd_test_write_file(path, want, strlen(want)));
+	snprintf(args, sizeof(args), "glo add-member --gl %s --members-file "
+	    "'%s' --out '%s/req.der'", t.gl, path, t.tmp);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "add-member exited %d:\n%s", rc, out);
+	ck_assert_msg(strstr(out, "added") == NULL, "progress off a TTY:\n%s",
+	    out);
+	free(out);
+	/* ... and "n/N added" on one (script(1) gives it a pty); bob is
+	 * then added for real. */
+	snprintf(args, sizeof(args), "glo add-member --gl %s --members-file "
+	    "'%s' --timeout 20", t.gl, path);
+	rc = skd_test_run(&out, NULL, "script -qec \"'%s' %s --env '%s/env' "
+	    "--as GLO1 --cert '%s/glo1.crt' --key '%s/glo1.key' "
+	    "--CAfile '%s/ca.crt'\" /dev/null 2>&1 </dev/null",
+	    skd_test_bin(), args, skd_test_stack_dir(), pki, pki, pki);
+	ck_assert_msg(rc == 0, "add-member on a TTY exited %d:\n%s", rc,
+	    out);
+	assert_has(out, "\r1/1 added");
+	assert_has(out, "status: success");
+	free(out);
+	snprintf(args, sizeof(args), "glo show --gl %s", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "show exited %d:\n%s", rc, out);
+	assert_has(out, "members (3):");
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
 Suite *
 skd_suite_e2e(void)
 {
@@ -604,6 +784,7 @@ skd_suite_e2e(void)
 	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_ldif_path);
 	tcase_add_test(tc, test_fetch_watch);
+	tcase_add_test(tc, test_glo_list_show_provide_cert);
 	suite_add_tcase(s, tc);
 	return s;
 }

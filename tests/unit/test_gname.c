@@ -51,6 +51,10 @@ static const char *const bad_forms[] = {
 	"dirName:C=#16026bbb",		/* IA5String with a byte above 0x7f */
 	"dirName:CN=#0C02c328",		/* UTF8String, not UTF-8 */
 	"dirName:CN=#020101",		/* INTEGER: not a string */
+	"dirName:0..=x",		/* not a numericoid */
+	"dirName:1.02=x",		/* leading zero */
+	"dirName:1.=x", "dirName:.1=x",
+	"dirName:noSuchName=x",		/* descr OpenSSL does not know */
 	"", "foo:bar", "alice@example.com", "email:", "email:alice",
 	"email:a@b@c", "email:@example.com", "email:alice@", "email:a b@c.d",
 	"DNS:", "DNS:a b", "URI:", "URI:nocolon", "URI:1http://x",
