@@ -473,6 +473,39 @@ ctl_delete(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 
 /* ---- 4.3 glAddMember ---- */
 
+/*
+ * The administration mode's gate for a request not signed by a registered
+ * GLO to add or delete a member (4.3.1 2.d.2.b, 4.4.1 2.c.2.b; self: the
+ * signer is the member concerned).  Returns one when the request may go
+ * on; else zero with *out_rc what the control handler returns (a failure
+ * or the forward to a GLO).
+ */
+static int
+member_gate(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
+    struct eng_gl *g, int self, int *out_rc)
+{
+	switch (g->admin) {
+	case SKD_GL_CLOSED:
+		/* 2.d.2.b.1.a: members cannot join or leave by themselves. */
+		*out_rc = self ? fail(c, SKD_FAIL_CLOSED_GL, NULL) :
+		    fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
+		return 0;
+	case SKD_GL_MANAGED:
+		/* 2.d.2.b.2.a noSpam; 2.d.2.b.2.c forwarded to a GLO. */
+		*out_rc = self ? forwarded(e, u, g, c) :
+		    fail(c, SKD_FAIL_NO_SPAM, NULL);
+		return 0;
+	default:
+		/* 2.d.2.b.3.a; 4.4.2: a member may join or leave an
+		 * unmanaged GL by itself. */
+		if (!self) {
+			*out_rc = fail(c, SKD_FAIL_NO_SPAM, NULL);
+			return 0;
+		}
+		return 1;
+	}
+}
+
 static int
 ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 {
@@ -481,7 +514,7 @@ ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	struct eng_person *p;
 	struct eng_gl *g;
 	const char *why;
-	int self;
+	int self, rc;
 
 	if (!need_gl(e, u, c, am->glName, &g))
 		return 0;
@@ -491,23 +524,8 @@ ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	if (eng_find_person(g->members, g->n_members, m->glMemberName) >= 0)
 		return fail(c, SKD_FAIL_ALREADY_A_MEMBER, NULL);
 	self = skd_gname_match_cert(m->glMemberName, u->signer);
-	if (!c->by_glo) {
-		switch (g->admin) {
-		case SKD_GL_CLOSED:
-			/* 2.d.2.b.1.a; a prospective member cannot join. */
-			return self ? fail(c, SKD_FAIL_CLOSED_GL, NULL) :
-			    fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
-		case SKD_GL_MANAGED:
-			/* 2.d.2.b.2.a, 2.d.2.b.2.c: forward to a GLO. */
-			if (!self)
-				return fail(c, SKD_FAIL_NO_SPAM, NULL);
-			return forwarded(e, u, g, c);
-		default:
-			/* 2.d.2.b.3.a */
-			if (!self)
-				return fail(c, SKD_FAIL_NO_SPAM, NULL);
-		}
-	}
+	if (!c->by_glo && !member_gate(e, u, c, g, self, &rc))
+		return rc;
 	/* 2.d.2.b.*.b: the member's encryption certificate. */
 	if (m->certificates == NULL || m->certificates->pKC == NULL)
 		return fail(c, SKD_FAIL_INVALID_CERT,
@@ -531,7 +549,7 @@ ctl_delete_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	SKD_GL_DELETE_MEMBER *dm = c->val;
 	struct eng_gl *g;
 	long idx;
-	int self;
+	int self, rc;
 
 	if (!need_gl(e, u, c, dm->glName, &g))
 		return 0;
@@ -541,21 +559,8 @@ ctl_delete_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	    dm->glMemberToDelete)) < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
 	self = skd_gname_match_cert(dm->glMemberToDelete, u->signer);
-	if (!c->by_glo) {
-		switch (g->admin) {
-		case SKD_GL_CLOSED:
-			return self ? fail(c, SKD_FAIL_CLOSED_GL, NULL) :
-			    fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
-		case SKD_GL_MANAGED:
-			if (!self)
-				return fail(c, SKD_FAIL_NO_SPAM, NULL);
-			return forwarded(e, u, g, c);
-		default:
-			/* 4.4.2: a member may leave an unmanaged GL. */
-			if (!self)
-				return fail(c, SKD_FAIL_NO_SPAM, NULL);
-		}
-	}
+	if (!c->by_glo && !member_gate(e, u, c, g, self, &rc))
+		return rc;
 	if (!op_person(e, g, SKD_OP_MEMBER_REMOVE, &g->members[idx]))
 		return 0;
 	eng_person_remove(g->members, &g->n_members, (size_t)idx);
