@@ -640,8 +640,19 @@ ctl_rekey(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	}
 	if (count < 1)
 		count = 1;
-	if (!eng_keys_new(e, g, count))
+	/*
+	 * Section 5: a glRekey with generationCounter above 0 MAY use kekri
+	 * under the previous KEK (cfg->kekri_rollover); a rekey that follows
+	 * a member's removal in this request (need_rekey) MUST use ktri/kari,
+	 * and so must a glRekey with generationCounter 0.
+	 */
+	if (na != NULL && na->generationCounter != NULL && gen > 0 &&
+	    !g->need_rekey) {
+		if (!eng_keys_rollover(e, g, count))
+			return 0;
+	} else if (!eng_keys_new(e, g, count)) {
 		return 0;
+	}
 	g->need_rekey = 0;
 	return ok(c);
 }

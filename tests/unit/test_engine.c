@@ -1183,6 +1183,43 @@ unhex_id(unsigned char *out, size_t *out_len, const char *hexs)
 /* RFC 5275 5: a GLA-controlled rollover with kekri_rollover: every glKey
  * holds one kekri under the previous KEK, which opens to the archived
  * KEK; the members' certificates open nothing. */
+/* Section 5: a GLO's glRekey with generationCounter above 0 may go by
+ * kekri too; with generationCounter 0 it may not. */
+START_TEST(test_kekri_glo_rekey)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len, i, n;
+
+	fx_init(&f);
+	f.cfg.kekri_rollover = 1;
+	make_prior(&f, P_UNMANAGED);
+	b = te_body();
+	te_rekey_gen(b, TE_GL, 2);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+	ck_assert_int_ge((int)n, 2);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq((int)count_ri(skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey, SKD_RI_KEKRI, NULL), 1);
+	SKD_ENG_OUTCOME_free(o);
+	b = te_body();
+	te_rekey_gen(b, TE_GL, 0);
+	der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
+	o = run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	for (i = 0; i < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); i++)
+		ck_assert_int_eq((int)count_ri(skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, i)->glKey, SKD_RI_KEKRI, NULL), 0);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_kekri_rollover)
 {
 	struct fx f;
@@ -1352,6 +1389,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_forward_encrypted);
 	tcase_add_test(tc, test_unknown_oid);
 	tcase_add_test(tc, test_kekri_rollover);
+	tcase_add_test(tc, test_kekri_glo_rekey);
 	tcase_add_test(tc, test_kekri_not_after_removal);
 	suite_add_tcase(s, tc);
 	return s;
