@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "asn1/skd_asn1.h"
 #include "cms/skd_recip.h"
 
 /* Largest encryptedKey accepted (RSA-8192), and KDF/ECDH secrets. */
@@ -72,30 +73,22 @@ ASN1_SEQUENCE(SKD_KTRI) = {
 	ASN1_SIMPLE(SKD_KTRI, ek, ASN1_OCTET_STRING)
 } static_ASN1_SEQUENCE_END(SKD_KTRI)
 
-/* OtherKeyAttribute ::= SEQUENCE { keyAttrId OBJECT IDENTIFIER,
- *     keyAttr ANY DEFINED BY keyAttrId OPTIONAL } */
-typedef struct {
-	ASN1_OBJECT	*id;
-	ASN1_TYPE	*attr;
-} SKD_RI_OKA;
-
-ASN1_SEQUENCE(SKD_RI_OKA) = {
-	ASN1_SIMPLE(SKD_RI_OKA, id, ASN1_OBJECT),
-	ASN1_OPT(SKD_RI_OKA, attr, ASN1_ANY)
-} static_ASN1_SEQUENCE_END(SKD_RI_OKA)
+/* OtherKeyAttribute and KEKIdentifier (RFC 5652 6.2.3) are the asn1
+ * module's SKD_OTHER_KEY_ATTRIBUTE and SKD_KEK_IDENTIFIER, which GLKey's
+ * glIdentifier uses too. */
 
 /* RecipientKeyIdentifier ::= SEQUENCE { subjectKeyIdentifier,
  *     date GeneralizedTime OPTIONAL, other OtherKeyAttribute OPTIONAL } */
 typedef struct {
 	ASN1_OCTET_STRING	*ski;
 	ASN1_GENERALIZEDTIME	*date;
-	SKD_RI_OKA		*other;
+	SKD_OTHER_KEY_ATTRIBUTE	*other;
 } SKD_RI_RKEYID;
 
 ASN1_SEQUENCE(SKD_RI_RKEYID) = {
 	ASN1_SIMPLE(SKD_RI_RKEYID, ski, ASN1_OCTET_STRING),
 	ASN1_OPT(SKD_RI_RKEYID, date, ASN1_GENERALIZEDTIME),
-	ASN1_OPT(SKD_RI_RKEYID, other, SKD_RI_OKA)
+	ASN1_OPT(SKD_RI_RKEYID, other, SKD_OTHER_KEY_ATTRIBUTE)
 } static_ASN1_SEQUENCE_END(SKD_RI_RKEYID)
 
 /* KeyAgreeRecipientIdentifier ::= CHOICE { issuerAndSerialNumber,
@@ -179,32 +172,18 @@ ASN1_SEQUENCE(SKD_KARI) = {
 	ASN1_SEQUENCE_OF(SKD_KARI, reks, SKD_RI_REK)
 } static_ASN1_SEQUENCE_END(SKD_KARI)
 
-/* KEKIdentifier ::= SEQUENCE { keyIdentifier OCTET STRING,
- *     date GeneralizedTime OPTIONAL, other OtherKeyAttribute OPTIONAL } */
-typedef struct {
-	ASN1_OCTET_STRING	*keyid;
-	ASN1_GENERALIZEDTIME	*date;
-	SKD_RI_OKA		*other;
-} SKD_RI_KEKID;
-
-ASN1_SEQUENCE(SKD_RI_KEKID) = {
-	ASN1_SIMPLE(SKD_RI_KEKID, keyid, ASN1_OCTET_STRING),
-	ASN1_OPT(SKD_RI_KEKID, date, ASN1_GENERALIZEDTIME),
-	ASN1_OPT(SKD_RI_KEKID, other, SKD_RI_OKA)
-} static_ASN1_SEQUENCE_END(SKD_RI_KEKID)
-
 /* KEKRecipientInfo ::= SEQUENCE { version (4), kekid,
  *     keyEncryptionAlgorithm, encryptedKey } */
 typedef struct {
 	int32_t			 version;
-	SKD_RI_KEKID		*kekid;
+	SKD_KEK_IDENTIFIER	*kekid;
 	X509_ALGOR		*kea;
 	ASN1_OCTET_STRING	*ek;
 } SKD_KEKRI;
 
 ASN1_SEQUENCE(SKD_KEKRI) = {
 	ASN1_EMBED(SKD_KEKRI, version, INT32),
-	ASN1_SIMPLE(SKD_KEKRI, kekid, SKD_RI_KEKID),
+	ASN1_SIMPLE(SKD_KEKRI, kekid, SKD_KEK_IDENTIFIER),
 	ASN1_SIMPLE(SKD_KEKRI, kea, X509_ALGOR),
 	ASN1_SIMPLE(SKD_KEKRI, ek, ASN1_OCTET_STRING)
 } static_ASN1_SEQUENCE_END(SKD_KEKRI)
@@ -1159,7 +1138,7 @@ ri_build_kekri(const unsigned char *key, size_t key_len,
 	ri->type = SKD_RI_KEKRI;
 	ri->d.kekri = kk;
 	kk->version = 4;	/* RFC 5652 6.2.3 */
-	if (!ri_set_octets(&kk->kekid->keyid, r->kek_id, r->kek_id_len) ||
+	if (!ri_set_octets(&kk->kekid->keyIdentifier, r->kek_id, r->kek_id_len) ||
 	    !ri_algor_set_wrap(kk->kea, r->kek_len) ||
 	    !ri_aes_wrap(ek, &ek_len, r->kek, r->kek_len, key, key_len, 1) ||
 	    !ri_set_octets(&kk->ek, ek, ek_len)) {
@@ -1461,7 +1440,7 @@ skd_ri_open_kek(unsigned char **out_key, size_t *out_key_len,
 		if (ri->type != SKD_RI_KEKRI) {
 			continue;
 		}
-		id = ri->d.kekri->kekid->keyid;
+		id = ri->d.kekri->kekid->keyIdentifier;
 		if ((size_t)id->length == kek_id_len &&
 		    memcmp(id->data, kek_id, kek_id_len) == 0) {
 			found = 1;
@@ -1585,7 +1564,7 @@ skd_ri_list_recipients(struct skd_ri_entry **out_list, size_t *out_n,
 			e->version = ri->d.kekri->version;
 			e->key_enc_nid = ri_algor_nid(ri->d.kekri->kea);
 			if (!ri_entry_set_id(e, SKD_RI_RID_KEKID,
-			    ri->d.kekri->kekid->keyid)) {
+			    ri->d.kekri->kekid->keyIdentifier)) {
 				goto err;
 			}
 			break;
