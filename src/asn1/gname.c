@@ -313,6 +313,13 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 	 */
 	if (vlen == 0 || (vlen == 1 && val[0] == '#'))
 		goto err;
+	/*
+	 * A NUL written as "\00": the hexstring form refuses it (see
+	 * hex_value_ok), and a numericoid type prints its value as a
+	 * hexstring, so the printed name would not parse back (fuzz_gname-6).
+	 */
+	if (memchr(val, '\0', vlen) != NULL)
+		goto err;
 	if (!X509_NAME_add_entry_by_OBJ(name, obj, MBSTRING_UTF8, val,
 	    (int)vlen, -1, set))
 		goto err;

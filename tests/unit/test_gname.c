@@ -55,6 +55,8 @@ static const char *const bad_forms[] = {
 	"dirName:1.02=x",		/* leading zero */
 	"dirName:1.=x", "dirName:.1=x",
 	"dirName:noSuchName=x",		/* descr OpenSSL does not know */
+	"dirName:0.0=\\00",		/* NUL: printed as hex, refused there */
+	"dirName:CN=a\\00b",		/* NUL inside a value */
 	"", "foo:bar", "alice@example.com", "email:", "email:alice",
 	"email:a@b@c", "email:@example.com", "email:alice@", "email:a b@c.d",
 	"DNS:", "DNS:a b", "URI:", "URI:nocolon", "URI:1http://x",
