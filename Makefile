@@ -41,9 +41,9 @@ CPPFLAGS += -Isrc -Itests -I$(BUILD) -D_GNU_SOURCE \
             -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
             $(shell $(PKG_CONFIG) --cflags $(PKGS))
 CFLAGS   ?= -g $(OPT)
-CFLAGS   += -std=c11 $(WARN) $(SANFLAGS)
+CFLAGS   += -std=c11 -pthread $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LIBS)
 
 # Library modules, bottom to top; each may use only those before it.

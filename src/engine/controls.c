@@ -257,7 +257,7 @@ forward(struct eng *e, struct eng_unit *u, struct eng_gl *g)
 		    skd_cmc_body_add_sender_nonce(b, nonce, sizeof(nonce)) == 0 ||
 		    skd_cmc_body_add_cms(b, req, req_len) == 0)
 			goto err;
-		if (!eng_sign_body(e, g, 0, b, u->encrypted ? o->x509 : NULL,
+		if (!eng_sign_body(e, g, 0, b, u->encrypted ? eng_person_x509(o) : NULL,
 		    &der, &der_len) || !eng_new_id(e, id) ||
 		    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_FORWARD, id, g->name,
 		    der, der_len, NULL, to, 1))
@@ -906,6 +906,7 @@ ctl_manage_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	X509_free(p->x509);
 	p->cert = malloc(der_len);
 	p->x509 = X509_dup(mc->glMember->certificates->pKC);
+	p->cert_bad = 0;
 	rc = p->cert != NULL && p->x509 != NULL;
 	if (rc) {
 		memcpy(p->cert, der, der_len);

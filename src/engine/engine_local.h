@@ -26,7 +26,8 @@ struct eng_person {
 	char		*dn;
 	unsigned char	*cert;		/* DER or NULL */
 	size_t		 cert_len;
-	X509		*x509;		/* parsed cert or NULL */
+	X509		*x509;		/* cert parsed, see eng_person_x509 */
+	int		 cert_bad;	/* cert does not decode */
 };
 
 /* One distributed key (all shards). */
@@ -113,6 +114,13 @@ long eng_find_owner_by_cert(const struct eng_gl *g, X509 *cert);
 int eng_person_add(struct eng_person **v, size_t *n, const char *name,
     const char *address, const unsigned char *cert, size_t cert_len);
 void eng_person_remove(struct eng_person *v, size_t *n, size_t idx);
+/* The person's certificate, decoded on first use; NULL: none or bad. */
+X509 *eng_person_x509(const struct eng_person *p);
+/* eng_parallel runs fn(arg, i) for every i in [0, n) on up to
+ * eng_threads(e) threads, the caller's included; one when every call
+ * returned one.  fn must not touch e->out or the working copies. */
+int eng_parallel(struct eng *e, size_t n, int (*fn)(void *, size_t),
+    void *arg);
 /* eng_gl_flush appends a glCreate/glUpdate op for g if needed. */
 int eng_gl_flush(struct eng *e, struct eng_gl *g);
 int eng_is_gla_cert(struct eng *e, X509 *cert);

@@ -89,7 +89,6 @@ eng_person_add(struct eng_person **v, size_t *n, const char *name,
     const char *address, const unsigned char *cert, size_t cert_len)
 {
 	struct eng_person *nv, *p;
-	const unsigned char *q;
 
 	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
 		return 0;
@@ -104,15 +103,34 @@ eng_person_add(struct eng_person **v, size_t *n, const char *name,
 		if ((p->cert = xmemdup(cert, cert_len)) == NULL)
 			goto err;
 		p->cert_len = cert_len;
-		q = cert;
-		p->x509 = d2i_X509(NULL, &q, (long)cert_len);
-		ERR_clear_error();
 	}
 	(*n)++;
 	return 1;
  err:
 	eng_person_clear(p);
 	return 0;
+}
+
+/*
+ * The certificate is decoded on first use, not when the GL is loaded: a
+ * request that names one member should not decode every member's
+ * certificate (OpenSSL 3.0 builds a decoder context per public key, the
+ * worker's largest cost in docs/performance.md).  x509 is a cache of
+ * cert, so a const person may fill it.
+ */
+X509 *
+eng_person_x509(const struct eng_person *cp)
+{
+	struct eng_person *p = (struct eng_person *)cp;
+	const unsigned char *q;
+
+	if (p->x509 != NULL || p->cert == NULL || p->cert_bad)
+		return p->x509;
+	q = p->cert;
+	if ((p->x509 = d2i_X509(NULL, &q, (long)p->cert_len)) == NULL)
+		p->cert_bad = 1;
+	ERR_clear_error();
+	return p->x509;
 }
 
 void

@@ -267,25 +267,59 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
 	return 1;
 }
 
-/* Wraps kek for the members in to[0..n) in shards (RFC 5275 3.2.3: one
- * per recipient when recipientsNotMutuallyAware) and puts them. */
+/* One shard's glKey message, built by a worker of eng_parallel. */
+struct shard_job {
+	struct eng			 *e;
+	struct eng_gl			 *g;
+	const unsigned char		 *kek, *kid;
+	size_t				  kek_len, kid_len, per, n;
+	time_t				  nb, na;
+	const struct eng_person *const	 *to;
+	const struct skd_ri_recipient	 *kekri;
+	unsigned char			**msg;
+	size_t				 *msg_len;
+};
+
+static int
+shard_one(void *arg, size_t s)
+{
+	struct shard_job *j = arg;
+	size_t i = s * j->per, m = j->n - i < j->per ? j->n - i : j->per, k;
+	X509 **certs;
+	int ok;
+
+	if ((certs = calloc(m, sizeof(*certs))) == NULL)
+		return 0;
+	for (k = 0; k < m; k++)
+		certs[k] = eng_person_x509(j->to[i + k]);
+	ok = glkey_message(j->e, j->g, j->kek, j->kek_len, j->kid,
+	    j->kid_len, j->nb, j->na, certs, m, j->kekri, &j->msg[s],
+	    &j->msg_len[s]);
+	free(certs);
+	return ok;
+}
+
+/*
+ * Wraps kek for the members in to[0..n) in shards (RFC 5275 3.2.3: one
+ * per recipient when recipientsNotMutuallyAware) and puts them.  The
+ * shards are wrapped and signed in parallel and put in order.
+ */
 static int
 distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
     const unsigned char *kek, size_t kek_len,
     const struct eng_person *const *to, size_t n,
     const struct skd_ri_recipient *kekri)
 {
+	struct shard_job j;
 	unsigned char kid[64], *msg = NULL;
-	size_t kid_len = 0, per, i, j, msg_len = 0;
-	X509 **certs = NULL;
+	size_t kid_len = 0, per, ns = 0, s, msg_len = 0;
 	int ok = 0;
 
+	memset(&j, 0, sizeof(j));
 	if (!unhex(kid, sizeof(kid), &kid_len, k->key_id))
 		return 0;
 	per = g->not_aware ? 1 : (e->cfg->shard_size > 0 ?
 	    e->cfg->shard_size : SKD_ENGINE_DEFAULT_SHARD);
-	if ((certs = calloc(per, sizeof(*certs))) == NULL)
-		return 0;
 	if (n == 0) {
 		/* No member yet: one shard the GLA alone can open. */
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
@@ -296,25 +330,61 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		ok = 1;
 		goto err;
 	}
-	for (i = 0; i < n; i += per) {
-		size_t m = n - i < per ? n - i : per;
-
-		for (j = 0; j < m; j++)
-			certs[j] = to[i + j]->x509;
-		OPENSSL_free(msg);
-		msg = NULL;
-		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
-		    k->not_before, k->not_after, certs, m, kekri, &msg,
-		    &msg_len) ||
-		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, to + i,
-		    m))
+	ns = (n + per - 1) / per;
+	if ((j.msg = calloc(ns, sizeof(*j.msg))) == NULL ||
+	    (j.msg_len = calloc(ns, sizeof(*j.msg_len))) == NULL)
+		goto err;
+	j.e = e;
+	j.g = g;
+	j.kek = kek;
+	j.kek_len = kek_len;
+	j.kid = kid;
+	j.kid_len = kid_len;
+	j.per = per;
+	j.n = n;
+	j.nb = k->not_before;
+	j.na = k->not_after;
+	j.to = to;
+	j.kekri = kekri;
+	if (!eng_parallel(e, ns, shard_one, &j))
+		goto err;
+	for (s = 0; s < ns; s++) {
+		if (!put_shard(e, g, k, k->next_shard++, j.msg[s],
+		    j.msg_len[s], to + s * per, n - s * per < per ?
+		    n - s * per : per))
 			goto err;
+		/* put_shard copied it: let it go now (peak memory). */
+		OPENSSL_free(j.msg[s]);
+		j.msg[s] = NULL;
 	}
 	ok = 1;
  err:
 	OPENSSL_free(msg);
-	free(certs);
+	if (j.msg != NULL) {
+		for (s = 0; s < ns; s++)
+			OPENSSL_free(j.msg[s]);
+	}
+	free(j.msg);
+	free(j.msg_len);
 	return ok;
+}
+
+/* Decoding and path validation of one member (eng_parallel). */
+struct check_job {
+	struct eng		*e;
+	const struct eng_person	*v;
+	unsigned char		*valid;
+};
+
+static int
+check_one(void *arg, size_t i)
+{
+	struct check_job *j = arg;
+	const char *why;
+	X509 *x = eng_person_x509(&j->v[i]);
+
+	j->valid[i] = x != NULL && eng_check_cert(j->e, x, NULL, &why);
+	return 1;
 }
 
 /*
@@ -326,24 +396,31 @@ static const struct eng_person **
 recipients(struct eng *e, struct eng_gl *g, size_t *out_n)
 {
 	const struct eng_person **v;
-	const char *why;
+	struct check_job j;
 	size_t i;
 
 	*out_n = 0;
-	if ((v = calloc(g->n_members + 1, sizeof(*v))) == NULL)
+	j.e = e;
+	j.v = g->members;
+	if ((j.valid = calloc(g->n_members + 1, 1)) == NULL)
 		return NULL;
+	if ((v = calloc(g->n_members + 1, sizeof(*v))) == NULL ||
+	    !eng_parallel(e, g->n_members, check_one, &j))
+		goto err;
 	for (i = 0; i < g->n_members; i++) {
-		if (g->members[i].x509 != NULL &&
-		    eng_check_cert(e, g->members[i].x509, NULL, &why)) {
+		if (j.valid[i]) {
 			v[(*out_n)++] = &g->members[i];
 			continue;
 		}
-		if (!eng_provide_cert(e, g, &g->members[i])) {
-			free(v);
-			return NULL;
-		}
+		if (!eng_provide_cert(e, g, &g->members[i]))
+			goto err;
 	}
+	free(j.valid);
 	return v;
+ err:
+	free(j.valid);
+	free(v);
+	return NULL;
 }
 
 /*
@@ -563,7 +640,7 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 	size_t kek_len = 0, i;
 	int ok = 0;
 
-	if (m->x509 == NULL)
+	if (eng_person_x509(m) == NULL)
 		return 1;
 	to[0] = m;
 	for (i = 0; i < g->n_keys; i++) {

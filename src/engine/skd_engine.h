@@ -164,6 +164,13 @@ struct skd_engine_config {
 	 * Others get ktri/kari.  Zero (default): always ktri/kari.
 	 */
 	int		 kekri_rollover;
+	/*
+	 * Threads that decode, validate and wrap for the members of a
+	 * rekey (and sign its shards).  Zero (default): one per online
+	 * CPU; one: the calling thread alone.  The outcome does not depend
+	 * on it.
+	 */
+	int		 threads;
 };
 
 /* Per call environment. */

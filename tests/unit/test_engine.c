@@ -808,6 +808,138 @@ START_TEST(test_shards)
 }
 END_TEST
 
+/* Adds who to TE_GL's members directly in the state (no request). */
+static void
+seed_member(struct fx *f, enum skd_test_who who)
+{
+	SKD_ENG_OUTCOME *seed;
+	SKD_ENG_OP *op;
+	unsigned char *der = NULL;
+	char rv[128];
+	int n;
+
+	seed = SKD_ENG_OUTCOME_new();
+	ck_assert_ptr_nonnull(seed);
+	op = SKD_ENG_OP_new();
+	ck_assert(ASN1_INTEGER_set(op->type, SKD_OP_MEMBER_ADD));
+	ck_assert(ASN1_STRING_set(op->glName, TE_GL, -1));
+	op->member = SKD_ENG_MEMBER_new();
+	te_who_text(rv, sizeof(rv), who);
+	ck_assert(ASN1_STRING_set(op->member->name, rv, -1));
+	n = i2d_X509(skd_test_pki_id(who)->cert, &der);
+	op->member->cert = ASN1_OCTET_STRING_new();
+	ck_assert(ASN1_OCTET_STRING_set(op->member->cert, der, n));
+	OPENSSL_free(der);
+	ck_assert(sk_SKD_ENG_OP_push(seed->ops, op));
+	ck_assert(skd_engine_mem_apply(f->mem, seed));
+	SKD_ENG_OUTCOME_free(seed);
+}
+
+/*
+ * A GL with four members (shards of two) and one whose certificate was
+ * revoked after it joined, rekeyed by one thread and by four
+ * (src/engine/parallel.c): the same shards to the same recipients in the
+ * same order, the same key, the same glProvideCert.
+ */
+static SKD_ENG_OUTCOME *
+threads_rekey(int threads)
+{
+	static const enum skd_test_who add[] = {
+		SKD_TP_ALICE, SKD_TP_BOB, SKD_TP_CAROL, SKD_TP_DAVE,
+	};
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len, i;
+
+	fx_init(&f);
+	f.cfg.threads = threads;
+	b = te_body();
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 1);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	for (i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
+		b = te_body();
+		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, add[i], add[i]);
+		der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
+		SKD_ENG_OUTCOME_free(run(&f, der, len));
+	}
+	/* a member whose certificate was revoked after it joined */
+	seed_member(&f, SKD_TP_REVOKED);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	fx_done(&f);
+	return o;
+}
+
+/* The KEK shard i of o opens to for who (caller frees). */
+static unsigned char *
+shard_kek(const SKD_ENG_OUTCOME *o, size_t i, enum skd_test_who who,
+    size_t *out_len)
+{
+	const SKD_ENG_OP *op = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, i);
+	unsigned char *k;
+
+	ck_assert_ptr_nonnull(op);
+	k = open_glkey(op->glKey->message->data,
+	    (size_t)op->glKey->message->length, who, out_len, NULL);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+START_TEST(test_threads_same_outcome)
+{
+	SKD_ENG_OUTCOME *o1, *o4;
+	unsigned char *k1, *k2;
+	size_t l1, l2, i, n;
+	int j;
+
+	o1 = threads_rekey(1);
+	o4 = threads_rekey(4);
+	/* one KEK in both shards, opened by a recipient of each */
+	for (i = 0; i < 2; i++) {
+		SKD_ENG_OUTCOME *o = i == 0 ? o1 : o4;
+
+		k1 = shard_kek(o, 0, SKD_TP_ALICE, &l1);
+		k2 = shard_kek(o, 1, SKD_TP_DAVE, &l2);
+		ck_assert_uint_eq(l1, l2);
+		ck_assert_mem_eq(k1, k2, l1);
+		skd_ri_free_key(k1, l1);
+		skd_ri_free_key(k2, l2);
+	}
+	n = skd_engine_outcome_count(o1, SKD_OP_GLKEY_PUT);
+	/* alice, bob, carol, dave in shards of two; revoked gets none */
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(skd_engine_outcome_count(o4, SKD_OP_GLKEY_PUT), n);
+	for (i = 0; i < n; i++) {
+		const SKD_ENG_GLKEY *a = skd_engine_outcome_find(o1,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+		const SKD_ENG_GLKEY *b = skd_engine_outcome_find(o4,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		ck_assert_int_eq(ASN1_INTEGER_get(a->shard),
+		    ASN1_INTEGER_get(b->shard));
+		ck_assert_int_eq(sk_ASN1_UTF8STRING_num(a->recipients), 2);
+		ck_assert_int_eq(sk_ASN1_UTF8STRING_num(b->recipients), 2);
+		for (j = 0; j < 2; j++)
+			ck_assert_int_eq(ASN1_STRING_cmp(
+			    sk_ASN1_UTF8STRING_value(a->recipients, j),
+			    sk_ASN1_UTF8STRING_value(b->recipients, j)), 0);
+		ck_assert(!names(a, SKD_TP_REVOKED));
+	}
+	ck_assert(names(skd_engine_outcome_find(o4, SKD_OP_GLKEY_PUT,
+	    1)->glKey, SKD_TP_DAVE));
+	for (i = 0; i < 2; i++) {
+		SKD_ENG_OUTCOME *o = i == 0 ? o1 : o4;
+
+		ck_assert_int_eq(ASN1_INTEGER_get(skd_engine_outcome_find(o,
+		    SKD_OP_MESSAGE, 0)->publish->kind), SKD_MSG_PROVIDE_CERT);
+	}
+	SKD_ENG_OUTCOME_free(o1);
+	SKD_ENG_OUTCOME_free(o4);
+}
+END_TEST
+
 /* Builds and seals alice's (or who's) acknowledgement of key_hex. */
 static unsigned char *
 ack_message(enum skd_test_who who, const char *key_hex, time_t t,
@@ -891,31 +1023,15 @@ END_TEST
 START_TEST(test_revoked_member_at_rekey)
 {
 	struct fx f;
-	SKD_ENG_OUTCOME *o, *seed;
-	SKD_ENG_OP *op;
-	unsigned char *der = NULL;
+	SKD_ENG_OUTCOME *o;
 	char rv[128];
 	size_t i;
-	int n;
 
 	fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	/* A member whose certificate was revoked after it joined. */
-	seed = SKD_ENG_OUTCOME_new();
-	ck_assert_ptr_nonnull(seed);
-	op = SKD_ENG_OP_new();
-	ck_assert(ASN1_INTEGER_set(op->type, SKD_OP_MEMBER_ADD));
-	ck_assert(ASN1_STRING_set(op->glName, TE_GL, -1));
-	op->member = SKD_ENG_MEMBER_new();
+	seed_member(&f, W(REVOKED));
 	te_who_text(rv, sizeof(rv), W(REVOKED));
-	ck_assert(ASN1_STRING_set(op->member->name, rv, -1));
-	n = i2d_X509(skd_test_pki_id(W(REVOKED))->cert, &der);
-	op->member->cert = ASN1_OCTET_STRING_new();
-	ck_assert(ASN1_OCTET_STRING_set(op->member->cert, der, n));
-	OPENSSL_free(der);
-	ck_assert(sk_SKD_ENG_OP_push(seed->ops, op));
-	ck_assert(skd_engine_mem_apply(f.mem, seed));
-	SKD_ENG_OUTCOME_free(seed);
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	/* 2 keys for alice and dave only; one glProvideCert to the other,
 	 * then the rekey notice to glo1 */
@@ -1382,6 +1498,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_query_answer);
 	tcase_add_test(tc, test_refresh_resends);
 	tcase_add_test(tc, test_shards);
+	tcase_add_test(tc, test_threads_same_outcome);
 	tcase_add_test(tc, test_member_ack);
 	tcase_add_test(tc, test_revoked_member_at_rekey);
 	tcase_add_test(tc, test_gl_cert_renewed);
