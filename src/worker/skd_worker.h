@@ -91,6 +91,7 @@ struct skd_worker_config {
 	long			 time_window;	/* seconds; 0: engine default */
 	char			*worker_id;	/* NULL: host:pid:uuid */
 	long			 shard_size;	/* 0: engine default */
+	long			 threads;	/* rekey threads; 0: one per CPU */
 	long			 lease_seconds;
 	long			 poll_interval_ms;
 	enum skd_worker_level	 log_level;

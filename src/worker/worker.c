@@ -246,6 +246,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	w->ecfg.time_past = cfg->time_window;
 	w->ecfg.time_future = cfg->time_window;
 	w->ecfg.shard_size = cfg->shard_size > 0 ? (size_t)cfg->shard_size : 0;
+	w->ecfg.threads = (int)cfg->threads;
 	/* RFC 5275 5: kekri only in the scheduled GLA-controlled rekey. */
 	w->ecfg.kekri_rollover = cfg->kekri_rollover;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :

@@ -462,7 +462,7 @@ START_TEST(test_config)
 	char buf[1024];
 
 	path = write_config("good", "lease_seconds = 7\nretention = 30\n"
-	    "rekey_before = 3600\nworker_id = w-1\nshard_size = 9\n"
+	    "rekey_before = 3600\nworker_id = w-1\nshard_size = 9\nthreads = 3\n"
 	    "log = syslog\n   # indented comment\n\nwatch = no\n"
 	    "kekri_rollover = yes\n");
 	c = skd_worker_config_load(err, sizeof(err), path);
@@ -473,6 +473,7 @@ START_TEST(test_config)
 	ck_assert_int_eq(c->retention_days, 30);
 	ck_assert_int_eq(c->rekey_before, 3600);
 	ck_assert_int_eq(c->shard_size, 9);
+	ck_assert_int_eq(c->threads, 3);
 	ck_assert_int_eq(c->poll_interval_ms, 100);
 	ck_assert_int_eq(c->log, SKD_WORKER_LOG_SYSLOG);
 	ck_assert_int_eq(c->log_level, SKD_WLOG_WARNING);
