@@ -280,7 +280,9 @@ eng_gl_load_people(struct eng *e, struct eng_gl *g)
 	if (!load_people(e, g, SKD_STORE_MEMBER, &g->members, &g->n_members) ||
 	    !load_people(e, g, SKD_STORE_OWNER, &g->owners, &g->n_owners))
 		return 0;
-	if (!e->st->list_keys(e->st->ctx, &keys, &nk, g->name))
+	if (!(e->st->list_key_heads != NULL ?
+	    e->st->list_key_heads(e->st->ctx, &keys, &nk, g->name) :
+	    e->st->list_keys(e->st->ctx, &keys, &nk, g->name)))
 		return 0;
 	for (i = 0; i < nk; i++) {
 		struct eng_key *k = NULL, *nv;

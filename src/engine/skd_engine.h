@@ -223,6 +223,10 @@ struct skd_engine_state {
 		    size_t *n, const char *gl_name, enum skd_store_role role);
 	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
 		    size_t *n, const char *gl_name);
+	/* Optional (NULL: list_keys): the same without messages and
+	 * recipient lists, for loading a GL's key ids and archives. */
+	int	(*list_key_heads)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name);
 	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
 };
 

@@ -307,6 +307,7 @@ skd_engine_mem_state(struct skd_engine_state *out, struct skd_engine_mem *m)
 	out->read_gl = mem_read_gl;
 	out->list_members = mem_list_members;
 	out->list_keys = mem_list_keys;
+	out->list_key_heads = NULL;	/* list_keys: nothing to save */
 	out->seen = mem_seen;
 }
 

@@ -28,6 +28,13 @@ st_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
 }
 
 static int
+st_list_key_heads(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name)
+{
+	return skd_store_find_glkey_heads(ctx, out, n, gl_name);
+}
+
+static int
 st_seen(void *ctx, const char *key_hex, time_t expires)
 {
 	struct skd_store *s = ctx;
@@ -45,5 +52,6 @@ skd_engine_state_store(struct skd_engine_state *out, struct skd_store *s)
 	out->read_gl = st_read_gl;
 	out->list_members = st_list_members;
 	out->list_keys = st_list_keys;
+	out->list_key_heads = st_list_key_heads;
 	out->seen = st_seen;
 }

@@ -19,6 +19,11 @@ static char *glkey_attrs[] = {
 	A_NOTBEFORE, A_NOTAFTER, A_ARCHKEK, NULL
 };
 
+/* Without the messages and recipient lists (skd_store_find_glkey_heads). */
+static char *glkey_head_attrs[] = {
+	A_KEYID, A_GLNAME, A_SHARD, A_NOTBEFORE, A_NOTAFTER, A_ARCHKEK, NULL
+};
+
 static void
 glkey_cleanup(struct skd_store_glkey *k)
 {
@@ -249,9 +254,9 @@ glkey_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
 	return 1;
 }
 
-int
-skd_store_find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
-    size_t *out_n, const char *gl_name, const char *recipient)
+static int
+find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
+    size_t *out_n, const char *gl_name, const char *recipient, char **attrs)
 {
 	struct glkey_list l = { NULL, 0, 0 };
 	char *eg = NULL, *er = NULL, *filter = NULL;
@@ -280,7 +285,7 @@ skd_store_find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
 	if (filter == NULL)
 		goto oom;
 	if (!skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, glkey_attrs, 200, glkey_list_cb, &l))
+	    filter, attrs, 200, glkey_list_cb, &l))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;
@@ -296,6 +301,22 @@ skd_store_find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
 	free(er);
 	free(eg);
 	return ok;
+}
+
+int
+skd_store_find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
+    size_t *out_n, const char *gl_name, const char *recipient)
+{
+	return find_glkeys(s, out_list, out_n, gl_name, recipient,
+	    glkey_attrs);
+}
+
+int
+skd_store_find_glkey_heads(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name)
+{
+	return find_glkeys(s, out_list, out_n, gl_name, NULL,
+	    glkey_head_attrs);
 }
 
 int

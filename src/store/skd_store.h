@@ -297,6 +297,13 @@ int skd_store_find_glkeys(struct skd_store *s,
     struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
     const char *recipient);
 
+/* skd_store_find_glkey_heads is skd_store_find_glkeys of every key of
+ * gl_name without the messages and recipient lists (message NULL,
+ * n_recipients 0): what the GLA needs to know which keys and shards a GL
+ * has, at a fraction of the transfer. */
+int skd_store_find_glkey_heads(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name);
+
 /* skd_store_delete_glkey removes one shard; _NOT_FOUND if absent. */
 int skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
     const char *key_id, int shard);

@@ -503,6 +503,15 @@ ws_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
 }
 
 static int
+ws_list_key_heads(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.list_key_heads(ws->w->est.ctx, out, n, gl_name);
+}
+
+static int
 ws_seen(void *ctx, const char *key_hex, time_t expires)
 {
 	const struct worker_state *ws = ctx;
@@ -574,6 +583,8 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	st.read_gl = ws_read_gl;
 	st.list_members = ws_list_members;
 	st.list_keys = ws_list_keys;
+	st.list_key_heads = w->est.list_key_heads != NULL ?
+	    ws_list_key_heads : NULL;
 	st.seen = ws_seen;
 	memset(&env, 0, sizeof(env));
 	env.now = worker_now(w);

@@ -336,7 +336,7 @@ START_TEST(test_glkeys)
 	char *d0[] = { (char *)skd_test_stack_env("SKD_ALICE_DN"),
 	    (char *)skd_test_stack_env("SKD_BOB_DN") };
 	char *r1[] = { (char *)"email:carol@example.com" };
-	size_t n;
+	size_t n, i;
 
 	gl_fill(&gl, name);
 	ck_store_ok(s, skd_store_create_gl(s, &gl));
@@ -383,6 +383,19 @@ START_TEST(test_glkeys)
 	skd_store_glkey_list_free(list, n);
 	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
 	ck_assert_uint_eq(n, 2);
+	skd_store_glkey_list_free(list, n);
+	/* The heads: ids, shards, validity and archive, nothing else. */
+	ck_store_ok(s, skd_store_find_glkey_heads(s, &list, &n, name));
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(list[i].key_id, "c0ffee01");
+		ck_assert_str_eq(list[i].gl_name, name);
+		ck_assert_ptr_null(list[i].message);
+		ck_assert_uint_eq(list[i].n_recipients, 0);
+		ck_assert_uint_eq(list[i].archived_kek_len, 5);
+		ck_assert_int_eq(list[i].not_before, 1767225600);
+	}
+	ck_assert_int_eq(list[0].shard + list[1].shard, 1);
 	skd_store_glkey_list_free(list, n);
 
 	/* Least disclosure (ldif/acl.ldif): alice reads her entries, not
