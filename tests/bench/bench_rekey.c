@@ -9,7 +9,9 @@
  * in the environment (SKD_LDAPI_URI, SKD_BASE_DN, SKD_GLA_DN, SKD_GLA_PW,
  * SKD_PKI_DIR).  The GLA signs with $SKD_PKI_DIR/gla.key.
  *
- * Set-up (not timed): a throwaway EC CA, one member key of the given kind
+ * Set-up (not timed): a throwaway CA of the same kind as the members (RSA-2048
+ * for rsa, EC P-256 for ec: path validation then costs one public-key
+ * operation of that kind per member), one member key of the given kind
  * and N member certificates on it, each with its own serial, subject
  * CN=m<i> and rfc822Name m<i>@bench.example.com (the per-recipient cost is
  * one public-key operation whatever the key, so one key keeps set-up
@@ -409,7 +411,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "skd-bench-rekey: no GLA in %s\n", pki);
 		goto err;
 	}
-	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ca_key = ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	key = ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
 	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	if (ca_key == NULL || key == NULL ||
