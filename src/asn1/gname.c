@@ -228,6 +228,32 @@ hex_value_ok(const ASN1_TYPE *at)
 }
 
 /*
+ * text_form_ok: X509_NAME_print_ex prints the value of a known attribute
+ * type as text, which dn_add_ava reads back through the type's string
+ * table (ASN1_STRING_set_by_NID): a hexstring value must be one that
+ * table takes, or the printed name does not parse (fuzz_gname-7:
+ * "C=#16020b0b", an IA5String of control characters, which countryName's
+ * PrintableString refuses).  Unknown types print as hexstrings again.
+ */
+static int
+text_form_ok(const ASN1_OBJECT *obj, const ASN1_TYPE *at)
+{
+	X509_NAME *probe;
+	int ok;
+
+	if (OBJ_obj2nid(obj) == NID_undef)
+		return 1;
+	if ((probe = X509_NAME_new()) == NULL)
+		return 0;
+	ok = X509_NAME_add_entry_by_OBJ(probe, obj, MBSTRING_UTF8,
+	    ASN1_STRING_get0_data(at->value.asn1_string),
+	    ASN1_STRING_length(at->value.asn1_string), -1, 0);
+	X509_NAME_free(probe);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
  * dn_add_ava adds "type=value" (value still escaped, s[0..n)) to name as a
  * new RDN (set 0) or joined to the last one (set -1).  RFC 4514 3.
  */
@@ -275,7 +301,7 @@ dn_add_ava(X509_NAME *name, const char *s, size_t n, int set)
 			goto err;
 		/* An empty value has no text form the parser takes back. */
 		if (ASN1_STRING_length(at->value.asn1_string) == 0 ||
-		    !hex_value_ok(at))
+		    !hex_value_ok(at) || !text_form_ok(obj, at))
 			goto err;
 		if (!X509_NAME_add_entry_by_OBJ(name, obj, at->type,
 		    ASN1_STRING_get0_data(at->value.asn1_string),

@@ -18,6 +18,15 @@ enum skd_exit {
 	SKD_EXIT_INTERNAL = 70
 };
 
+/* The most any subcommand reads from one input file. */
+#define SKD_CLI_MAX_INPUT	(64UL * 1024 * 1024)
+
+/* The options every request subcommand of "skd glo" and "skd member"
+ * accepts (skd-glo(1), skd-member(1): "common"). */
+#define SKD_CLI_REQ_OPTS "cert key gla-cert CAfile CRLfile uri base " \
+	"bind-dn password-file env as encrypt outer-sign out ldif json " \
+	"timeout"
+
 struct skd_cmd {
 	const char	*name;
 	const char	*summary;
@@ -108,6 +117,43 @@ int skd_cli_client_fail(const struct skd_cli_ctx *c,
 /* Our name for requests and messages: --name, else the certificate's
  * first email SAN, else its subject (OPENSSL_free). */
 char *skd_cli_my_name(const struct skd_cli_ctx *c, struct x509_st *cert);
+
+/* cli_sub.c: the subcommand dispatcher of "skd glo" and "skd member".
+ * Functions returning int return an enum skd_exit and have printed one
+ * line on failure. */
+
+/* One subcommand: its name, the options it accepts (space-separated, for
+ * skd_cli_ctx_parse) and what runs it once they are parsed. */
+struct skd_cli_sub {
+	const char	*name;
+	const char	*allowed;
+	int		(*run)(const struct skd_cli_ctx *c,
+			    const struct skd_cli_sub *sub);
+};
+/*
+ * skd_cli_dispatch runs "skd CMD SUB [options] [args]", argv[0] being CMD
+ * and argv[1] naming one of the n_subs entries of subs.  Without SUB it
+ * prints usage to stderr (SKD_EXIT_USAGE), with --help or -h to stdout
+ * (SKD_EXIT_OK); otherwise it parses SUB's options as command "CMD SUB"
+ * and returns what SUB's run returns.  The context is freed here.
+ */
+int skd_cli_dispatch(const char *cmd, const struct skd_cli_sub *subs,
+    size_t n_subs, const char *usage, int argc, char **argv);
+/* SKD_EXIT_OK if c has no operands, else "unexpected argument" and
+ * SKD_EXIT_USAGE. */
+int skd_cli_ctx_no_args(const struct skd_cli_ctx *c);
+/* Sets *out to the value of option opt (borrowed from argv); without it
+ * prints "--<opt> <meta> is required<hint>" and returns SKD_EXIT_USAGE. */
+int skd_cli_ctx_need(const struct skd_cli_ctx *c, const char *opt,
+    const char *meta, const char *hint, const char **out);
+/* Builds subcommand sub's controls into r, signed by id, for GL gl. */
+typedef int (*skd_cli_build_fn)(const struct skd_cli_ctx *c,
+    const char *sub, struct skd_client_request *r,
+    const struct skd_client_ident *id, const char *gl);
+/* Loads --cert/--key, builds a request with build and runs it with
+ * skd_cli_run_request; frees all it made. */
+int skd_cli_submit(const struct skd_cli_ctx *c, const char *sub,
+    const char *gl, skd_cli_build_fn build);
 
 /* cli_member.c: "skd member" and "skd response" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);

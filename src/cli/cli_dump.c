@@ -18,8 +18,6 @@
 #include "cms/skd_recip.h"
 #include "cli/cli.h"
 
-#define DUMP_MAX_INPUT	(64UL * 1024 * 1024)
-
 static const char dump_usage[] =
     "usage: skd dump [--CAfile FILE] [--CRLfile FILE] [--cert FILE --key FILE]\n"
     "                [--time YYYYMMDDHHMMSSZ] [FILE|-]\n"
@@ -369,7 +367,8 @@ skd_cli_dump(int argc, char **argv)
 		}
 		lo.opener = &opener;
 	}
-	if ((der = skd_cli_read_input(path, DUMP_MAX_INPUT, &len)) == NULL) {
+	if ((der = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &len)) ==
+	    NULL) {
 		rc = SKD_EXIT_INPUT;
 		goto err;
 	}

@@ -21,7 +21,6 @@
 #include "client/skd_client.h"
 #include "cli/cli.h"
 
-#define CLI_MAX_INPUT	(64UL * 1024 * 1024)
 #define DEFAULT_BASE	"ou=skd,dc=example,dc=com"
 
 /* ---- options ---- */
@@ -696,8 +695,6 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 
 /* ---- GLO subcommands ---- */
 
-#define COMMON_REQ "cert key gla-cert CAfile CRLfile uri base bind-dn " \
-	"password-file env as encrypt outer-sign out ldif json timeout"
 #define KEYATTR_OPTS "admin alg duration generations mutually-aware " \
 	"rekey-by-glo"
 
@@ -875,29 +872,6 @@ add_members_file(const struct skd_cli_ctx *c, struct skd_client_request *r,
 	}
 	return SKD_EXIT_OK;
 }
-
-struct glo_sub {
-	const char	*name;
-	const char	*extra;		/* options beyond COMMON_REQ and gl */
-};
-
-static const struct glo_sub glo_subs[] = {
-	{ "create", "gl address owner owner-cert owner-address " KEYATTR_OPTS },
-	{ "delete", "gl" },
-	{ "add-member", "gl member member-cert member-address members-file" },
-	{ "remove-member", "gl member" },
-	{ "provide-cert", "gl member" },
-	{ "add-owner", "gl owner owner-cert owner-address" },
-	{ "remove-owner", "gl owner owner-cert owner-address" },
-	{ "rekey", "gl all-keys " KEYATTR_OPTS },
-	{ "compromise", "gl" },
-	{ "query-algs", "" },
-	{ "pending", "" },
-	{ "list", "" },
-	{ "show", "" },
-	{ "approve", "" },
-	{ "deny", "" },
-};
 
 #define REVIEW_OPTS "cert key CAfile CRLfile uri base bind-dn " \
 	"password-file env as json timeout gl name message"
@@ -1566,28 +1540,24 @@ glo_build(const struct skd_cli_ctx *c, const char *sub,
 		v = skd_client_new_add_member(gl, &party, &e);
 		oid = SKD_OID_GL_ADD_MEMBER;
 	} else if (strcmp(sub, "remove-member") == 0) {
-		if (skd_cli_ctx_opt(c, "member") == NULL) {
-			skd_cli_err(c->cmd, "--member NAME is required");
-			return SKD_EXIT_USAGE;
-		}
-		v = skd_client_new_delete_member(gl, skd_cli_ctx_opt(c,
-		    "member"), &e);
+		if ((rc = skd_cli_ctx_need(c, "member", "NAME", "",
+		    &party.name)) != SKD_EXIT_OK)
+			return rc;
+		v = skd_client_new_delete_member(gl, party.name, &e);
 		oid = SKD_OID_GL_DELETE_MEMBER;
 	} else if (strcmp(sub, "provide-cert") == 0) {
 		/* RFC 5275 4.10.1: glProvideCert (a GLManageCert without a
 		 * certificate) to the GLA, which asks the member. */
-		if ((party.name = skd_cli_ctx_opt(c, "member")) == NULL) {
-			skd_cli_err(c->cmd, "--member NAME is required");
-			return SKD_EXIT_USAGE;
-		}
+		if ((rc = skd_cli_ctx_need(c, "member", "NAME", "",
+		    &party.name)) != SKD_EXIT_OK)
+			return rc;
 		v = skd_client_new_add_member(gl, &party, &e);
 		oid = SKD_OID_GL_PROVIDE_CERT;
 	} else if (strcmp(sub, "add-owner") == 0 ||
 	    strcmp(sub, "remove-owner") == 0) {
-		if ((party.name = skd_cli_ctx_opt(c, "owner")) == NULL) {
-			skd_cli_err(c->cmd, "--owner NAME is required");
-			return SKD_EXIT_USAGE;
-		}
+		if ((rc = skd_cli_ctx_need(c, "owner", "NAME", "",
+		    &party.name)) != SKD_EXIT_OK)
+			return rc;
 		if ((rc = skd_cli_ctx_cert(c, "owner-cert", &cert)) !=
 		    SKD_EXIT_OK)
 			return rc;
@@ -1616,103 +1586,84 @@ glo_build(const struct skd_cli_ctx *c, const char *sub,
 	return rc;
 }
 
+/* pending, approve, deny: the requests forwarded to us (3.2.3-3.2.5). */
+static int
+glo_run_review(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
+{
+	int rc;
+
+	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
+		return rc;
+	return glo_review(c, sub->name);
+}
+
+static int
+glo_run_list(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
+{
+	int rc;
+
+	(void)sub;
+	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
+		return rc;
+	return glo_list(c);
+}
+
+static int
+glo_run_show(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
+{
+	const char *gl;
+	int rc;
+
+	(void)sub;
+	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK ||
+	    (rc = skd_cli_ctx_need(c, "gl", "NAME", "", &gl)) != SKD_EXIT_OK)
+		return rc;
+	return glo_show(c, gl);
+}
+
+/* The requests to the GLA (4.1-4.9): --gl where sub takes it. */
+static int
+glo_run_request(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
+{
+	const char *gl = NULL;
+	int rc;
+
+	if (word_in(sub->allowed, "gl") && (rc = skd_cli_ctx_need(c, "gl",
+	    "NAME", " (e.g. URI:https://lists.example.com/staff)", &gl)) !=
+	    SKD_EXIT_OK)
+		return rc;
+	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
+		return rc;
+	return skd_cli_submit(c, sub->name, gl, glo_build);
+}
+
+static const struct skd_cli_sub glo_subs[] = {
+	{ "create", SKD_CLI_REQ_OPTS " gl address owner owner-cert "
+	    "owner-address " KEYATTR_OPTS, glo_run_request },
+	{ "delete", SKD_CLI_REQ_OPTS " gl", glo_run_request },
+	{ "add-member", SKD_CLI_REQ_OPTS " gl member member-cert "
+	    "member-address members-file", glo_run_request },
+	{ "remove-member", SKD_CLI_REQ_OPTS " gl member", glo_run_request },
+	{ "provide-cert", SKD_CLI_REQ_OPTS " gl member", glo_run_request },
+	{ "add-owner", SKD_CLI_REQ_OPTS " gl owner owner-cert owner-address",
+	    glo_run_request },
+	{ "remove-owner", SKD_CLI_REQ_OPTS " gl owner owner-cert "
+	    "owner-address", glo_run_request },
+	{ "rekey", SKD_CLI_REQ_OPTS " gl all-keys " KEYATTR_OPTS,
+	    glo_run_request },
+	{ "compromise", SKD_CLI_REQ_OPTS " gl", glo_run_request },
+	{ "query-algs", SKD_CLI_REQ_OPTS, glo_run_request },
+	{ "pending", REVIEW_OPTS, glo_run_review },
+	{ "list", VIEW_OPTS, glo_run_list },
+	{ "show", VIEW_OPTS, glo_run_show },
+	{ "approve", SKD_CLI_REQ_OPTS " gl name message", glo_run_review },
+	{ "deny", REVIEW_OPTS " reason out encrypt gla-cert outer-sign",
+	    glo_run_review },
+};
+
 int
 skd_cli_glo(int argc, char **argv)
 {
-	struct skd_cli_ctx *c = NULL;
-	struct skd_client_ident *id = NULL;
-	struct skd_client_request *r = NULL;
-	struct skd_client_error e = { 0 };
-	const struct glo_sub *sub = NULL;
-	char allowed[512], cmd[64];
-	const char *gl = NULL;
-	size_t i;
-	int rc;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(glo_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? SKD_EXIT_USAGE : SKD_EXIT_OK;
-	}
-	for (i = 0; i < sizeof(glo_subs) / sizeof(glo_subs[0]); i++) {
-		if (strcmp(argv[1], glo_subs[i].name) == 0)
-			sub = &glo_subs[i];
-	}
-	if (sub == NULL) {
-		skd_cli_err("glo", "unknown subcommand '%s' (try skd glo "
-		    "--help)", argv[1]);
-		return SKD_EXIT_USAGE;
-	}
-	snprintf(cmd, sizeof(cmd), "glo %s", sub->name);
-	if (strcmp(sub->name, "pending") == 0)
-		snprintf(allowed, sizeof(allowed), "%s", REVIEW_OPTS);
-	else if (strcmp(sub->name, "list") == 0 ||
-	    strcmp(sub->name, "show") == 0)
-		snprintf(allowed, sizeof(allowed), "%s", VIEW_OPTS);
-	else if (strcmp(sub->name, "approve") == 0)
-		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
-		    "gl name message");
-	else if (strcmp(sub->name, "deny") == 0)
-		snprintf(allowed, sizeof(allowed), "%s reason out encrypt "
-		    "gla-cert outer-sign", REVIEW_OPTS);
-	else
-		snprintf(allowed, sizeof(allowed), "%s %s", COMMON_REQ,
-		    sub->extra);
-	if ((c = skd_cli_ctx_parse(cmd, argc - 1, argv + 1, allowed,
-	    glo_usage, &rc)) == NULL)
-		return rc;
-	if (strcmp(sub->name, "pending") == 0 ||
-	    strcmp(sub->name, "approve") == 0 ||
-	    strcmp(sub->name, "deny") == 0) {
-		if (c->n_args != 0) {
-			skd_cli_err(cmd, "unexpected argument '%s'",
-			    c->args[0]);
-			rc = SKD_EXIT_USAGE;
-		} else {
-			rc = glo_review(c, sub->name);
-		}
-		goto done;
-	}
-	if (strcmp(sub->name, "list") == 0 ||
-	    strcmp(sub->name, "show") == 0) {
-		if (c->n_args != 0) {
-			skd_cli_err(cmd, "unexpected argument '%s'",
-			    c->args[0]);
-			rc = SKD_EXIT_USAGE;
-		} else if (sub->name[0] == 'l') {
-			rc = glo_list(c);
-		} else if ((gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
-			skd_cli_err(cmd, "--gl NAME is required");
-			rc = SKD_EXIT_USAGE;
-		} else {
-			rc = glo_show(c, gl);
-		}
-		goto done;
-	}
-	if (word_in(sub->extra, "gl") &&
-	    (gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
-		skd_cli_err(cmd, "--gl NAME is required (e.g. "
-		    "URI:https://lists.example.com/staff)");
-		rc = SKD_EXIT_USAGE;
-		goto done;
-	}
-	if (c->n_args != 0) {
-		skd_cli_err(cmd, "unexpected argument '%s'", c->args[0]);
-		rc = SKD_EXIT_USAGE;
-		goto done;
-	}
-	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
-		goto done;
-	if ((r = skd_client_request_new(&e)) == NULL) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	if ((rc = glo_build(c, sub->name, r, id, gl)) != SKD_EXIT_OK)
-		goto done;
-	rc = skd_cli_run_request(c, r, id, gl);
- done:
-	skd_client_request_free(r);
-	skd_client_ident_free(id);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_dispatch("glo", glo_subs,
+	    sizeof(glo_subs) / sizeof(glo_subs[0]), glo_usage, argc, argv);
 }

@@ -17,12 +17,9 @@
 #include "client/skd_client.h"
 #include "cli/cli.h"
 
-#define CLI_MAX_INPUT	(64UL * 1024 * 1024)
 #define DEFAULT_MAX_AGE	(400L * 86400)	/* glKey signingTime, seconds */
 #define MAX_FUTURE	300L		/* clock skew allowed */
 
-#define COMMON_REQ "cert key gla-cert CAfile CRLfile uri base bind-dn " \
-	"password-file env as encrypt outer-sign out ldif json timeout"
 #define DIR_OPTS "uri base bind-dn password-file env as"
 
 static const char member_usage[] =
@@ -54,25 +51,6 @@ static const char response_usage[] =
     "every cMCStatusInfoExt.  --from-glo: a GLO's denial of a forwarded\n"
     "request (RFC 5275 3.2.4.1), whose signer is a GLO, not the GLA, so the\n"
     "GL name is not required of its certificate.  See skd-member(1).\n";
-
-struct member_sub {
-	const char	*name;
-	const char	*allowed;
-};
-
-static const struct member_sub member_subs[] = {
-	{ "join", COMMON_REQ " gl name member-address" },
-	{ "leave", COMMON_REQ " gl name" },
-	{ "refresh", COMMON_REQ " gl from to" },
-	{ "compromise", COMMON_REQ " gl" },
-	{ "update-cert", COMMON_REQ " gl name new-cert" },
-	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
-	    "timeout watch count " DIR_OPTS },
-	{ "messages", "cert key CAfile CRLfile gl name request message json "
-	    DIR_OPTS },
-	{ "encrypt", "gl keystore in out" },
-	{ "decrypt", "keystore in out" },
-};
 
 #define my_name skd_cli_my_name
 
@@ -316,14 +294,13 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 	X509_STORE *trust = NULL;
 	size_t fresh = 0, total = 0;
 	char *me = NULL, *end;
-	const char *v;
+	const char *ks_path, *v;
 	long max_age = DEFAULT_MAX_AGE, count = 0;
 	int rc, watch = skd_cli_ctx_flag(c, "watch"), handlers = 0;
 
-	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
-		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
-		return SKD_EXIT_USAGE;
-	}
+	if ((rc = skd_cli_ctx_need(c, "keystore", "FILE", "", &ks_path)) !=
+	    SKD_EXIT_OK)
+		return rc;
 	if ((v = skd_cli_ctx_opt(c, "max-age")) != NULL) {
 		max_age = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || max_age < 0) {
@@ -348,8 +325,7 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 	}
 	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
 		goto done;
-	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 1,
-	    &e)) == NULL) {
+	if ((ks = skd_client_keystore_open(ks_path, 1, &e)) == NULL) {
 		rc = skd_cli_client_fail(c, &e);
 		goto done;
 	}
@@ -412,18 +388,16 @@ member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
 	struct skd_client_keystore *ks = NULL;
 	unsigned char *in = NULL, *out = NULL;
 	size_t in_len = 0, out_len = 0;
-	const char *dst = skd_cli_ctx_opt(c, "out");
+	const char *ks_path, *dst = skd_cli_ctx_opt(c, "out");
 	int rc;
 
-	if (skd_cli_ctx_opt(c, "keystore") == NULL) {
-		skd_cli_err(skd_cli_ctx_cmd(c), "--keystore FILE is required");
-		return SKD_EXIT_USAGE;
-	}
-	if ((ks = skd_client_keystore_open(skd_cli_ctx_opt(c, "keystore"), 0,
-	    &e)) == NULL)
+	if ((rc = skd_cli_ctx_need(c, "keystore", "FILE", "", &ks_path)) !=
+	    SKD_EXIT_OK)
+		return rc;
+	if ((ks = skd_client_keystore_open(ks_path, 0, &e)) == NULL)
 		return skd_cli_client_fail(c, &e);
-	if ((in = skd_cli_read_input(skd_cli_ctx_opt(c, "in"), CLI_MAX_INPUT,
-	    &in_len)) == NULL) {
+	if ((in = skd_cli_read_input(skd_cli_ctx_opt(c, "in"),
+	    SKD_CLI_MAX_INPUT, &in_len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
 		goto done;
 	}
@@ -439,6 +413,34 @@ member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
 		OPENSSL_clear_free(out, out_len);
 	free(in);
 	skd_client_keystore_free(ks);
+	return rc;
+}
+
+/*
+ * Zeroes *x, then fills its GL name, nonce and transactionId from the
+ * request named by --request, if any, opened with id (may be NULL).  The
+ * values go to *out_hold (caller frees with skd_client_hold_free, also on
+ * failure).  Returns an exit code.
+ */
+static int
+expect_request(const struct skd_cli_ctx *c, const struct skd_client_ident *id,
+    struct skd_client_expect *x, struct skd_client_hold **out_hold)
+{
+	struct skd_client_error e = { 0 };
+	const char *path = skd_cli_ctx_opt(c, "request");
+	unsigned char *req;
+	size_t req_len = 0;
+	int rc = SKD_EXIT_OK;
+
+	memset(x, 0, sizeof(*x));
+	if (path == NULL)
+		return SKD_EXIT_OK;
+	if ((req = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &req_len)) ==
+	    NULL)
+		return SKD_EXIT_INPUT;
+	if (!skd_client_request_expect(x, out_hold, req, req_len, id, &e))
+		rc = skd_cli_client_fail(c, &e);
+	free(req);
 	return rc;
 }
 
@@ -463,9 +465,8 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 	struct skd_store_message *list = NULL;
 	X509_STORE *trust = NULL;
 	GENERAL_NAME *want = NULL, *have;
-	unsigned char *req = NULL;
 	const char *mid = skd_cli_ctx_opt(c, "message");
-	size_t n = 0, i, req_len = 0, shown = 0;
+	size_t n = 0, i, shown = 0;
 	char *me = NULL;
 	int rc, json = skd_cli_ctx_flag(c, "json"), worst = SKD_EXIT_OK, same;
 	BIO *out = NULL;
@@ -482,19 +483,8 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	memset(&x, 0, sizeof(x));
-	if (skd_cli_ctx_opt(c, "request") != NULL) {
-		if ((req = skd_cli_read_input(skd_cli_ctx_opt(c, "request"),
-		    CLI_MAX_INPUT, &req_len)) == NULL) {
-			rc = SKD_EXIT_INPUT;
-			goto done;
-		}
-		if (!skd_client_request_expect(&x, &hold, req, req_len, id,
-		    &e)) {
-			rc = skd_cli_client_fail(c, &e);
-			goto done;
-		}
-	}
+	if ((rc = expect_request(c, id, &x, &hold)) != SKD_EXIT_OK)
+		goto done;
 	/* Signed by a GLO, whose certificate does not name the GL. */
 	x.gl_name = NULL;
 	x.ident = id;
@@ -576,82 +566,54 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 	skd_store_close(s);
 	X509_STORE_free(trust);
 	skd_client_hold_free(hold);
-	free(req);
 	OPENSSL_free(me);
 	GENERAL_NAME_free(want);
 	skd_client_ident_free(id);
 	return rc;
 }
 
+/* Every member subcommand takes no operands, and --gl but for decrypt. */
+static int
+member_run(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
+{
+	const char *gl = NULL;
+	int rc;
+
+	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
+		return rc;
+	if (strcmp(sub->name, "decrypt") != 0 &&
+	    (rc = skd_cli_ctx_need(c, "gl", "NAME", "", &gl)) != SKD_EXIT_OK)
+		return rc;
+	if (strcmp(sub->name, "fetch") == 0)
+		return member_fetch(c, gl);
+	if (strcmp(sub->name, "messages") == 0)
+		return member_messages(c, gl);
+	if (strcmp(sub->name, "encrypt") == 0 ||
+	    strcmp(sub->name, "decrypt") == 0)
+		return member_crypt(c, sub->name[0] == 'e', gl);
+	return skd_cli_submit(c, sub->name, gl, member_build);
+}
+
+static const struct skd_cli_sub member_subs[] = {
+	{ "join", SKD_CLI_REQ_OPTS " gl name member-address", member_run },
+	{ "leave", SKD_CLI_REQ_OPTS " gl name", member_run },
+	{ "refresh", SKD_CLI_REQ_OPTS " gl from to", member_run },
+	{ "compromise", SKD_CLI_REQ_OPTS " gl", member_run },
+	{ "update-cert", SKD_CLI_REQ_OPTS " gl name new-cert", member_run },
+	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
+	    "timeout watch count " DIR_OPTS, member_run },
+	{ "messages", "cert key CAfile CRLfile gl name request message json "
+	    DIR_OPTS, member_run },
+	{ "encrypt", "gl keystore in out", member_run },
+	{ "decrypt", "keystore in out", member_run },
+};
+
 int
 skd_cli_member(int argc, char **argv)
 {
-	struct skd_cli_ctx *c = NULL;
-	struct skd_client_ident *id = NULL;
-	struct skd_client_request *r = NULL;
-	struct skd_client_error e = { 0 };
-	const struct member_sub *sub = NULL;
-	char cmd[64], **args;
-	const char *gl = NULL;
-	size_t i;
-	int rc;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		fputs(member_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? SKD_EXIT_USAGE : SKD_EXIT_OK;
-	}
-	for (i = 0; i < sizeof(member_subs) / sizeof(member_subs[0]); i++) {
-		if (strcmp(argv[1], member_subs[i].name) == 0)
-			sub = &member_subs[i];
-	}
-	if (sub == NULL) {
-		skd_cli_err("member", "unknown subcommand '%s' (try skd member "
-		    "--help)", argv[1]);
-		return SKD_EXIT_USAGE;
-	}
-	snprintf(cmd, sizeof(cmd), "member %s", sub->name);
-	if ((c = skd_cli_ctx_parse(cmd, argc - 1, argv + 1, sub->allowed,
-	    member_usage, &rc)) == NULL)
-		return rc;
-	if (skd_cli_ctx_args(c, &args) != 0) {
-		skd_cli_err(cmd, "unexpected argument '%s'", args[0]);
-		rc = SKD_EXIT_USAGE;
-		goto done;
-	}
-	if (strcmp(sub->name, "decrypt") != 0 &&
-	    (gl = skd_cli_ctx_opt(c, "gl")) == NULL) {
-		skd_cli_err(cmd, "--gl NAME is required");
-		rc = SKD_EXIT_USAGE;
-		goto done;
-	}
-	if (strcmp(sub->name, "fetch") == 0) {
-		rc = member_fetch(c, gl);
-		goto done;
-	}
-	if (strcmp(sub->name, "messages") == 0) {
-		rc = member_messages(c, gl);
-		goto done;
-	}
-	if (strcmp(sub->name, "encrypt") == 0 ||
-	    strcmp(sub->name, "decrypt") == 0) {
-		rc = member_crypt(c, sub->name[0] == 'e', gl);
-		goto done;
-	}
-	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
-		goto done;
-	if ((r = skd_client_request_new(&e)) == NULL) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	if ((rc = member_build(c, sub->name, r, id, gl)) != SKD_EXIT_OK)
-		goto done;
-	rc = skd_cli_run_request(c, r, id, gl);
- done:
-	skd_client_request_free(r);
-	skd_client_ident_free(id);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_dispatch("member", member_subs,
+	    sizeof(member_subs) / sizeof(member_subs[0]), member_usage, argc,
+	    argv);
 }
 
 /* ---- skd response ---- */
@@ -663,7 +625,7 @@ read_response(const char *cmd, const char *path, size_t *out_len)
 	unsigned char *raw, *der = NULL;
 	size_t len = 0;
 
-	if ((raw = skd_cli_read_input(path, CLI_MAX_INPUT, &len)) == NULL)
+	if ((raw = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &len)) == NULL)
 		return NULL;
 	if (len > 3 && (memcmp(raw, "dn:", 3) == 0 || memcmp(raw, "# ", 2) ==
 	    0 || memcmp(raw, "version:", 8) == 0)) {
@@ -693,8 +655,8 @@ skd_cli_response(int argc, char **argv)
 	struct skd_client_hold *hold = NULL;
 	struct skd_client_response *resp = NULL;
 	X509_STORE *trust = NULL;
-	unsigned char *der = NULL, *req = NULL;
-	size_t len = 0, req_len = 0;
+	unsigned char *der = NULL;
+	size_t len = 0;
 	char **args;
 	BIO *out = NULL;
 	int rc, n;
@@ -713,19 +675,8 @@ skd_cli_response(int argc, char **argv)
 		goto done;
 	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
 		goto done;
-	memset(&x, 0, sizeof(x));
-	if (skd_cli_ctx_opt(c, "request") != NULL) {
-		if ((req = skd_cli_read_input(skd_cli_ctx_opt(c, "request"),
-		    CLI_MAX_INPUT, &req_len)) == NULL) {
-			rc = SKD_EXIT_INPUT;
-			goto done;
-		}
-		if (!skd_client_request_expect(&x, &hold, req, req_len, id,
-		    &e)) {
-			rc = skd_cli_client_fail(c, &e);
-			goto done;
-		}
-	}
+	if ((rc = expect_request(c, id, &x, &hold)) != SKD_EXIT_OK)
+		goto done;
 	if (skd_cli_ctx_opt(c, "gl") != NULL)
 		x.gl_name = skd_cli_ctx_opt(c, "gl");
 	/* A GLO's denial (3.2.4.1) is signed by the GLO, whose certificate
@@ -759,7 +710,6 @@ skd_cli_response(int argc, char **argv)
 	BIO_free(out);
 	skd_client_response_free(resp);
 	OPENSSL_free(der);
-	free(req);
 	skd_client_hold_free(hold);
 	X509_STORE_free(trust);
 	skd_client_ident_free(id);

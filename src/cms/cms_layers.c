@@ -356,8 +356,8 @@ walk_content(struct walk *w, const ASN1_OBJECT *type,
 }
 
 static int
-walk_signed(struct walk *w, const unsigned char *der, size_t len, int depth,
-    int parent, long bpid)
+walk_signed(struct walk *w, CMS_ContentInfo *ci, int depth, int parent,
+    long bpid)
 {
 	struct skd_cms_verified *v = NULL;
 	int idx;
@@ -365,7 +365,7 @@ walk_signed(struct walk *w, const unsigned char *der, size_t len, int depth,
 	if ((idx = layer_add(w, SKD_LAYER_SIGNED, depth, parent, bpid)) < 0)
 		return 0;
 	/* RFC 5275 3.2.1.1: SignedData processed per CMS before any action. */
-	if (!skd_cms_verify(&v, der, len, w->opts->trust, w->opts->now)) {
+	if (!skd_cms_verify_parsed(&v, ci, w->opts->trust, w->opts->now)) {
 		char why[160];
 
 		cms_reason(why, sizeof(why));
@@ -438,7 +438,7 @@ walk_content_info(struct walk *w, const unsigned char *der, size_t len,
 	}
 	nid = OBJ_obj2nid(CMS_get0_type(ci));
 	if (nid == NID_pkcs7_signed) {
-		ok = walk_signed(w, der, len, depth, parent, bpid);
+		ok = walk_signed(w, ci, depth, parent, bpid);
 	} else if (nid == NID_pkcs7_enveloped) {
 		ok = walk_enveloped(w, ci, der, len, depth, parent, bpid);
 	} else {

@@ -204,8 +204,23 @@ int
 skd_cms_verify(struct skd_cms_verified **out, const unsigned char *der,
     size_t len, X509_STORE *trust, time_t now)
 {
+	CMS_ContentInfo *cms;
+	int ok;
+
+	*out = NULL;
+	if ((cms = skd_cms_d2i_content_info(der, len)) == NULL) {
+		return 0;
+	}
+	ok = skd_cms_verify_parsed(out, cms, trust, now);
+	CMS_ContentInfo_free(cms);
+	return ok;
+}
+
+int
+skd_cms_verify_parsed(struct skd_cms_verified **out, CMS_ContentInfo *cms,
+    X509_STORE *trust, time_t now)
+{
 	struct skd_cms_verified *v = NULL;
-	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
 	CMS_SignerInfo *si;
 	ASN1_OCTET_STRING **pos, *sig;
@@ -214,9 +229,6 @@ skd_cms_verify(struct skd_cms_verified **out, const unsigned char *der,
 	BUF_MEM *bm;
 
 	*out = NULL;
-	if ((cms = skd_cms_d2i_content_info(der, len)) == NULL) {
-		goto err;
-	}
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
 		ERR_raise_data(ERR_LIB_USER, SKD_CMS_R_WRONG_TYPE,
 		    "skd_cms_verify: not a SignedData");
@@ -283,13 +295,11 @@ skd_cms_verify(struct skd_cms_verified **out, const unsigned char *der,
 		goto err;
 	}
 	BIO_free(content);
-	CMS_ContentInfo_free(cms);
 	*out = v;
 	return 1;
  err:
 	skd_cms_verified_free(v);
 	BIO_free(content);
-	CMS_ContentInfo_free(cms);
 	return 0;
 }
 

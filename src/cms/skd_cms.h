@@ -143,6 +143,13 @@ struct skd_cms_verified {
 int skd_cms_verify(struct skd_cms_verified **out, const unsigned char *der,
     size_t len, X509_STORE *trust, time_t now);
 
+/* skd_cms_verify_parsed is skd_cms_verify of a ContentInfo already decoded
+ * by skd_cms_d2i_content_info (so strict DER is checked); cms stays the
+ * caller's.  It spares a second decode (every certificate in the message
+ * costs a public-key decode, slow in OpenSSL 3.0). */
+int skd_cms_verify_parsed(struct skd_cms_verified **out, CMS_ContentInfo *cms,
+    X509_STORE *trust, time_t now);
+
 /* skd_cms_verified_free frees v and all it holds; NULL is fine. */
 void skd_cms_verified_free(struct skd_cms_verified *v);
 

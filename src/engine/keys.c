@@ -85,10 +85,18 @@ eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
 	p.outer_sign = encrypt_to != NULL && e->cfg->outer_sign;
 	if (g != NULL && g->cert != NULL &&
 	    X509_cmp_time(X509_get0_notAfter(g->cert), &e->now) >= 0) {
-		/* RFC 5275 3.2.6: the GL's own certificate. */
+		/*
+		 * RFC 5275 3.2.6: the GL's own certificate, with its issuer
+		 * unless that is a self-signed root: a relying party has the
+		 * root as its trust anchor already, and every certificate in
+		 * the message costs each member a decode (RFC 5652 5.1 asks
+		 * for certificates enough to reach a recognised root).
+		 */
 		p.signer = g->cert;
 		if ((chain = sk_X509_new_null()) == NULL ||
 		    (e->cfg->issuer_cert != NULL &&
+		    (X509_get_extension_flags(e->cfg->issuer_cert) &
+		    EXFLAG_SS) == 0 &&
 		    !sk_X509_push(chain, e->cfg->issuer_cert)))
 			goto err;
 		p.chain = chain;

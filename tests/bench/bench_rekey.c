@@ -54,139 +54,21 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "client/skd_client.h"
 #include "engine/skd_engine.h"
 #include "store/skd_store.h"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
+#define BENCH_NAME "skd-bench-rekey"
+#include "bench_common.h"
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *
-need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (v == NULL || *v == '\0') {
-		fprintf(stderr, "skd-bench-rekey: %s not set (source the "
-		    "stack's env)\n", name);
-		exit(2);
-	}
-	return v;
-}
-
-/* A certificate for key issued by ca (ca NULL: self-signed CA); gl_name
- * not NULL: the GL's own certificate, naming it (RFC 5275 3.2.6). */
+/* Member i's certificate, serial i, on the shared member key. */
 static X509 *
-make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long serial,
-    const char *gl_name)
+make_member(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long i)
 {
-	int is_ca = ca == NULL;
-
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-	X509_EXTENSION *ext = NULL;
-	X509V3_CTX v3;
-	char cn[64], san[96];
-
-	if (x == NULL || n == NULL)
-		goto err;
-	if (is_ca)
-		snprintf(cn, sizeof(cn), "skd bench CA");
-	else if (gl_name != NULL)
-		snprintf(cn, sizeof(cn), "skd bench GL");
-	else
-		snprintf(cn, sizeof(cn), "m%ld", serial);
-	if (!X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, n) ||
-	    !X509_set_issuer_name(x, ca != NULL ? X509_get_subject_name(ca) : n) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) == NULL ||
-	    !X509_set_pubkey(x, key))
-		goto err;
-	X509V3_set_ctx(&v3, ca != NULL ? ca : x, x, NULL, NULL, 0);
-	if (is_ca) {
-		if ((ext = X509V3_EXT_conf_nid(NULL, &v3,
-		    NID_basic_constraints, "critical,CA:TRUE")) == NULL ||
-		    !X509_add_ext(x, ext, -1))
-			goto err;
-		X509_EXTENSION_free(ext);
-		if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
-		    "critical,keyCertSign,cRLSign")) == NULL ||
-		    !X509_add_ext(x, ext, -1))
-			goto err;
-	} else {
-		if (gl_name != NULL)
-			snprintf(san, sizeof(san), "%s", gl_name);
-		else
-			snprintf(san, sizeof(san),
-			    "email:m%ld@bench.example.com", serial);
-		if ((ext = X509V3_EXT_conf_nid(NULL, &v3,
-		    NID_subject_alt_name, san)) == NULL ||
-		    !X509_add_ext(x, ext, -1))
-			goto err;
-		X509_EXTENSION_free(ext);
-		if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
-		    EVP_PKEY_is_a(key, "EC") ?
-		    "digitalSignature,keyAgreement" :
-		    "digitalSignature,keyEncipherment")) == NULL ||
-		    !X509_add_ext(x, ext, -1))
-			goto err;
-	}
-	X509_EXTENSION_free(ext);
-	ext = NULL;
-	if (!X509_sign(x, ca_key, EVP_sha256()))
-		goto err;
-	X509_NAME_free(n);
-	return x;
- err:
-	X509_EXTENSION_free(ext);
-	X509_NAME_free(n);
-	X509_free(x);
-	return NULL;
-}
-
-static X509 *
-load_cert(const char *dir, const char *file)
-{
-	char path[4096];
-	X509 *x = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
-static EVP_PKEY *
-load_key(const char *dir, const char *file)
-{
-	char path[4096];
-	EVP_PKEY *k = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
+	return bench_member_cert(key, ca_key, ca, i, "m", i);
 }
 
 static int
@@ -237,14 +119,6 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *fake_id,
 
 #define FETCH_PROCS	2
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * One client process: fetch, verify and unwrap the keys of members
  * c, c + FETCH_PROCS, ... below f; writes one latency (seconds, as a
@@ -259,13 +133,10 @@ fetch_child(int c, size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 	struct skd_client_ident id;
 	struct skd_client_error cerr;
 	struct skd_store *s;
-	enum skd_store_err se;
 	char me[96];
 	size_t i;
 
-	if ((s = skd_store_open(&se, need_env("SKD_LDAPI_URI"),
-	    need_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
-	    need_env("SKD_GLA_DN"), need_env("SKD_GLA_PW"))) == NULL)
+	if ((s = bench_open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL)
 		return 1;
 	memset(&opts, 0, sizeof(opts));
 	opts.trust = trust;
@@ -284,19 +155,18 @@ fetch_child(int c, size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 		id.key = key;
 		/* the member's own certificate: same issuer and serial as
 		 * the one the GLA wrapped for */
-		if ((id.cert = make_cert(key, ca_key, ca, (long)i + 2,
-		    NULL)) == NULL)
+		if ((id.cert = make_member(key, ca_key, ca,
+		    (long)i + 2)) == NULL)
 			return 1;
-		snprintf(me, sizeof(me), "email:m%zu@bench.example.com",
-		    i + 2);
-		t0 = now_s();
+		bench_member_name(me, sizeof(me), "m", (long)i + 2);
+		t0 = bench_now_s();
 		ok = skd_client_fetch_glkeys(s, &gk, &ngk, gl_name, me,
 		    &cerr) && ngk == 1;
-		t[1] = now_s() - t0;
+		t[1] = bench_now_s() - t0;
 		ok = ok && skd_client_glkey_open(&keys, &nk, gk[0].message,
 		    gk[0].message_len, &opts, &cerr) && nk == 1 &&
 		    keys[0].kek_len == 32;
-		t[0] = now_s() - t0;
+		t[0] = bench_now_s() - t0;
 		t[2] = t[0] - t[1];
 		if (!ok)
 			fprintf(stderr, "skd-bench-rekey: fetch %s: %zu "
@@ -328,7 +198,7 @@ fetch_bench(size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 	if (pipe(fd) != 0)
 		goto err;
 	fflush(NULL);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (c = 0; c < FETCH_PROCS; c++) {
 		if ((pid[c] = fork()) < 0)
 			goto err;
@@ -350,13 +220,13 @@ fetch_bench(size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			ok = 0;
 	}
-	wall = now_s() - t0;
+	wall = bench_now_s() - t0;
 	if (!ok || got != f) {
 		fprintf(stderr, "skd-bench-rekey: fetch: %zu of %zu\n", got, f);
 		goto err;
 	}
 	for (j = 0; j < 3; j++)
-		qsort(lat[j], got, sizeof(double), cmp_double);
+		qsort(lat[j], got, sizeof(double), bench_cmp_double);
 	printf("fetch procs=%d members=%zu p50_ms=%.3f p99_ms=%.3f "
 	    "search_p50_ms=%.3f open_p50_ms=%.3f per_s=%.1f wall_s=%.3f\n",
 	    FETCH_PROCS, got, lat[0][got / 2] * 1e3,
@@ -384,9 +254,8 @@ main(int argc, char **argv)
 	X509 *ca = NULL, *gla = NULL, *x;
 	EVP_PKEY *ca_key = NULL, *key = NULL, *gla_key = NULL;
 	X509_STORE *trust = NULL;
-	enum skd_store_err se;
 	unsigned char *der = NULL, *gl_der = NULL, rnd[8];
-	char gl_name[128], name[96], uuid[SKD_STORE_ID_LEN], fake[40];
+	char gl_name[128], name[96], fake[40];
 	const char *pki;
 	size_t n, k = 0, f = 0, i, puts, nfloor = 0;
 	double t0, t1, t2, t3, t4 = 0, t5 = 0, tadd;
@@ -405,41 +274,29 @@ main(int argc, char **argv)
 	}
 	ec = strcmp(argv[2], "ec") == 0;
 	nma = strcmp(argv[3], "nma") == 0;
-	pki = need_env("SKD_PKI_DIR");
-	if ((gla = load_cert(pki, "gla.crt")) == NULL ||
-	    (gla_key = load_key(pki, "gla.key")) == NULL) {
+	pki = bench_need_env("SKD_PKI_DIR");
+	if (!bench_load_pair(&gla, &gla_key, pki, "gla")) {
 		fprintf(stderr, "skd-bench-rekey: no GLA in %s\n", pki);
 		goto err;
 	}
-	ca_key = ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
-	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	key = ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
-	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	/* the CA of the members' kind: one path check costs one
+	 * public-key operation of that kind */
+	ca_key = bench_keygen(ec);
+	key = bench_keygen(ec);
 	if (ca_key == NULL || key == NULL ||
-	    (ca = make_cert(ca_key, ca_key, NULL, 1, NULL)) == NULL ||
+	    (ca = bench_make_cert(ca_key, ca_key, NULL, 1, "skd bench CA",
+	    NULL, BENCH_CERT_CA | BENCH_CERT_BACKDATE)) == NULL ||
 	    (trust = X509_STORE_new()) == NULL ||
 	    !X509_STORE_add_cert(trust, ca))
 		goto err;
 
-	if ((s = skd_store_open(&se, need_env("SKD_LDAPI_URI"),
-	    need_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
-	    need_env("SKD_GLA_DN"), need_env("SKD_GLA_PW"))) == NULL) {
-		fprintf(stderr, "skd-bench-rekey: open: %s\n",
-		    skd_store_err_str(se));
+	if ((s = bench_open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL)
 		goto err;
-	}
-	skd_store_new_id(uuid);
-	snprintf(gl_name, sizeof(gl_name), "URI:https://bench.example.com/%s",
-	    uuid);
-	memset(&gl, 0, sizeof(gl));
-	gl.name = gl_name;
-	gl.address = gl_name;
-	gl.administration = 0;
-	gl.not_mutually_aware = nma;
-	gl.duration = 30;
-	gl.generation_counter = 1;
-	gl.key_alg = "2.16.840.1.101.3.4.1.45";	/* id-aes256-wrap */
-	if ((x = make_cert(gla_key, ca_key, ca, 1L << 30, gl_name)) == NULL ||
+	bench_gl_init(&gl, gl_name, sizeof(gl_name), "", 0, nma);
+	/* the GL's own certificate names it (RFC 5275 3.2.6) */
+	if ((x = bench_make_cert(gla_key, ca_key, ca, 1L << 30,
+	    "skd bench GL", gl_name, BENCH_CERT_LEAF |
+	    BENCH_CERT_BACKDATE)) == NULL ||
 	    (len = i2d_X509(x, &gl_der)) <= 0) {
 		X509_free(x);
 		goto err;
@@ -454,52 +311,43 @@ main(int argc, char **argv)
 	/* The members, added through the store (timed for information). */
 	tadd = 0;
 	for (i = 0; i < n; i++) {
-		if ((x = make_cert(key, ca_key, ca, (long)i + 2, NULL)) == NULL ||
+		if ((x = make_member(key, ca_key, ca, (long)i + 2)) == NULL ||
 		    (len = i2d_X509(x, &der)) <= 0) {
 			X509_free(x);
 			goto err;
 		}
 		X509_free(x);
-		snprintf(name, sizeof(name), "email:m%zu@bench.example.com",
-		    i + 2);
+		bench_member_name(name, sizeof(name), "m", (long)i + 2);
 		memset(&m, 0, sizeof(m));
 		m.name = name;
 		m.address = name;
 		m.cert = der;
 		m.cert_len = (size_t)len;
-		t0 = now_s();
+		t0 = bench_now_s();
 		if (!skd_store_add_member(s, gl_name, SKD_STORE_MEMBER, &m)) {
 			store_fail(s, "add_member");
 			goto err;
 		}
-		tadd += now_s() - t0;
+		tadd += bench_now_s() - t0;
 		OPENSSL_free(der);
 		der = NULL;
 	}
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.gla_cert = gla;
-	cfg.gla_key = gla_key;
-	cfg.trust = trust;
-	cfg.issuer_cert = ca;
-	cfg.issuer_key = ca_key;
+	bench_engine_init(&cfg, &env, &st, s, gla, gla_key, trust, ca, ca_key);
 	cfg.shard_size = k;
-	memset(&env, 0, sizeof(env));
-	env.now = time(NULL);
-	skd_engine_state_store(&st, s);
 
-	t1 = now_s();
+	t1 = bench_now_s();
 	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name)) {
 		fprintf(stderr, "skd-bench-rekey: rekey failed: %s\n",
 		    skd_store_errmsg(s));
 		goto err;
 	}
-	t2 = now_s();
+	t2 = bench_now_s();
 	if (!skd_engine_apply(s, o)) {
 		store_fail(s, "apply");
 		goto err;
 	}
-	t3 = now_s();
+	t3 = bench_now_s();
 	puts = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
 	getrusage(RUSAGE_SELF, &ru);
 
@@ -508,10 +356,10 @@ main(int argc, char **argv)
 			goto err;
 		for (i = 0; i < sizeof(rnd); i++)
 			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
-		t4 = now_s();
+		t4 = bench_now_s();
 		if (!floor_adds(s, gl_name, fake, &nfloor))
 			goto err;
-		t5 = now_s();
+		t5 = bench_now_s();
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "

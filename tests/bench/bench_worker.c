@@ -48,25 +48,17 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "client/skd_client.h"
 #include "engine/skd_engine.h"
 #include "store/skd_store.h"
 #include "worker/skd_worker.h"
 
+#define BENCH_NAME "skd-bench-worker"
+#include "bench_common.h"
+
 #define WRITES_PER_REQUEST	9
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 nap_ms(long ms)
@@ -76,103 +68,6 @@ nap_ms(long ms)
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	nanosleep(&ts, NULL);
-}
-
-static const char *
-need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (v == NULL || *v == '\0') {
-		fprintf(stderr, "skd-bench-worker: %s not set (source the "
-		    "stack's env)\n", name);
-		exit(2);
-	}
-	return v;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static X509 *
-load_cert(const char *dir, const char *file)
-{
-	char path[4096];
-	X509 *x = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
-static EVP_PKEY *
-load_key(const char *dir, const char *file)
-{
-	char path[4096];
-	EVP_PKEY *k = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
-}
-
-/* A member certificate: CN=w<i>, rfc822Name w<i>@bench.example.com. */
-static X509 *
-member_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long i)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-	X509_EXTENSION *ext = NULL;
-	X509V3_CTX v3;
-	char cn[64], san[96];
-
-	if (x == NULL || n == NULL)
-		goto err;
-	snprintf(cn, sizeof(cn), "w%ld", i);
-	snprintf(san, sizeof(san), "email:w%ld@bench.example.com", i);
-	if (!X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 0x40000000L + i) ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, n) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) == NULL ||
-	    !X509_set_pubkey(x, key))
-		goto err;
-	X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
-	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
-	    san)) == NULL || !X509_add_ext(x, ext, -1))
-		goto err;
-	X509_EXTENSION_free(ext);
-	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
-	    "digitalSignature,keyEncipherment")) == NULL ||
-	    !X509_add_ext(x, ext, -1))
-		goto err;
-	X509_EXTENSION_free(ext);
-	ext = NULL;
-	if (!X509_sign(x, ca_key, EVP_sha256()))
-		goto err;
-	X509_NAME_free(n);
-	return x;
- err:
-	X509_EXTENSION_free(ext);
-	X509_NAME_free(n);
-	X509_free(x);
-	return NULL;
 }
 
 /* The signed glAddMember request for member i; *out freed with
@@ -188,7 +83,7 @@ add_member_request(unsigned char **out, size_t *out_len, const char *gl,
 	char name[96];
 	int ok = 0;
 
-	snprintf(name, sizeof(name), "email:w%ld@bench.example.com", i);
+	bench_member_name(name, sizeof(name), "w", i);
 	p.name = name;
 	p.address = name;
 	p.cert = cert;
@@ -205,20 +100,6 @@ add_member_request(unsigned char **out, size_t *out_len, const char *gl,
 	SKD_GL_ADD_MEMBER_free(am);
 	skd_client_request_free(r);
 	return ok;
-}
-
-static struct skd_store *
-open_as(const char *dn_var, const char *pw_var)
-{
-	enum skd_store_err se;
-	struct skd_store *s;
-
-	if ((s = skd_store_open(&se, need_env("SKD_LDAPI_URI"),
-	    need_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE, need_env(dn_var),
-	    need_env(pw_var))) == NULL)
-		fprintf(stderr, "skd-bench-worker: open as %s: %s\n",
-		    need_env(dn_var), skd_store_err_str(se));
-	return s;
 }
 
 static void
@@ -275,6 +156,19 @@ wait_response(struct skd_store *s, const char *id)
 	return 0;
 }
 
+/* Submits request der as glo1 (one add to ou=requests); its id into id. */
+static int
+submit(struct skd_store *glo, char id[SKD_STORE_ID_LEN],
+    const unsigned char *der, size_t len)
+{
+	if (skd_store_add_request(glo, id, der, len,
+	    bench_need_env("SKD_GLO1_DN")))
+		return 1;
+	fprintf(stderr, "skd-bench-worker: submit: %s\n",
+	    skd_store_errmsg(glo));
+	return 0;
+}
+
 static int
 write_text(const char *path, const char *text)
 {
@@ -306,7 +200,7 @@ main(int argc, char **argv)
 	X509_STORE *trust = NULL;
 	unsigned char **req = NULL, *glo_der = NULL;
 	size_t *req_len = NULL, nl, nt, total, i, nm = 0, nk = 0;
-	char gl_name[128], uuid[SKD_STORE_ID_LEN], id[SKD_STORE_ID_LEN];
+	char gl_name[128], id[SKD_STORE_ID_LEN];
 	char tmpl[2048], conf[4096], pwf[4096], *text = NULL;
 	char (*ids)[SKD_STORE_ID_LEN] = NULL;
 	const char *pki;
@@ -321,13 +215,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	total = nl + nt;
-	pki = need_env("SKD_PKI_DIR");
-	if ((gla_cert = load_cert(pki, "gla.crt")) == NULL ||
-	    (gla_key = load_key(pki, "gla.key")) == NULL ||
-	    (ca = load_cert(pki, "ca.crt")) == NULL ||
-	    (ca_key = load_key(pki, "ca.key")) == NULL ||
-	    (glo_cert = load_cert(pki, "glo1.crt")) == NULL ||
-	    (glo_key = load_key(pki, "glo1.key")) == NULL) {
+	pki = bench_need_env("SKD_PKI_DIR");
+	if (!bench_load_pair(&gla_cert, &gla_key, pki, "gla") ||
+	    !bench_load_pair(&ca, &ca_key, pki, "ca") ||
+	    !bench_load_pair(&glo_cert, &glo_key, pki, "glo1")) {
 		fprintf(stderr, "skd-bench-worker: PKI in %s incomplete\n",
 		    pki);
 		goto err;
@@ -337,22 +228,12 @@ main(int argc, char **argv)
 	    (mkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)) ==
 	    NULL)
 		goto err;
-	if ((gla = open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL ||
-	    (glo = open_as("SKD_GLO1_DN", "SKD_GLO1_PW")) == NULL)
+	if ((gla = bench_open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL ||
+	    (glo = bench_open_as("SKD_GLO1_DN", "SKD_GLO1_PW")) == NULL)
 		goto err;
 
 	/* The GL, its owner and its first key. */
-	skd_store_new_id(uuid);
-	snprintf(gl_name, sizeof(gl_name), "URI:https://bench.example.com/w/%s",
-	    uuid);
-	memset(&gl, 0, sizeof(gl));
-	gl.name = gl_name;
-	gl.address = gl_name;
-	gl.administration = 1;		/* managed */
-	gl.not_mutually_aware = 1;
-	gl.duration = 30;
-	gl.generation_counter = 1;
-	gl.key_alg = "2.16.840.1.101.3.4.1.45";	/* id-aes256-wrap */
+	bench_gl_init(&gl, gl_name, sizeof(gl_name), "w/", 1, 1); /* managed */
 	if ((len = i2d_X509(glo_cert, &glo_der)) <= 0)
 		goto err;
 	memset(&owner, 0, sizeof(owner));
@@ -360,22 +241,15 @@ main(int argc, char **argv)
 	owner.address = owner.name;
 	owner.cert = glo_der;
 	owner.cert_len = (size_t)len;
-	owner.dn = (char *)need_env("SKD_GLO1_DN");
+	owner.dn = (char *)bench_need_env("SKD_GLO1_DN");
 	if (!skd_store_create_gl(gla, &gl) ||
 	    !skd_store_add_member(gla, gl_name, SKD_STORE_OWNER, &owner)) {
 		fprintf(stderr, "skd-bench-worker: GL: %s\n",
 		    skd_store_errmsg(gla));
 		goto err;
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.gla_cert = gla_cert;
-	cfg.gla_key = gla_key;
-	cfg.issuer_cert = ca;
-	cfg.issuer_key = ca_key;
-	cfg.trust = trust;
-	memset(&env, 0, sizeof(env));
-	env.now = time(NULL);
-	skd_engine_state_store(&st, gla);
+	bench_engine_init(&cfg, &env, &st, gla, gla_cert, gla_key, trust, ca,
+	    ca_key);
 	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name) ||
 	    !skd_engine_apply(gla, o)) {
 		fprintf(stderr, "skd-bench-worker: first key: %s\n",
@@ -395,7 +269,8 @@ main(int argc, char **argv)
 	for (i = 0; i < total; i++) {
 		int ok;
 
-		if ((x = member_cert(mkey, ca_key, ca, (long)i)) == NULL)
+		if ((x = bench_member_cert(mkey, ca_key, ca,
+		    0x40000000L + (long)i, "w", (long)i)) == NULL)
 			goto err;
 		ok = add_member_request(&req[i], &req_len[i], gl_name, x,
 		    (long)i, &glo_id);
@@ -405,7 +280,7 @@ main(int argc, char **argv)
 	}
 
 	/* Floor: plain adds of request-sized entries (as glo1 submits). */
-	fl0 = now_s();
+	fl0 = bench_now_s();
 	for (i = 0; i < 100; i++) {
 		if (!skd_store_add_request(gla, id, req[0], req_len[0],
 		    NULL) || !skd_store_claim_request(gla, id, "bench-floor",
@@ -414,7 +289,7 @@ main(int argc, char **argv)
 	}
 	/* 100 adds and 100 modifies: 200 writes; claimed so that the worker
 	 * leaves them alone (their leases outlive the run). */
-	floor_add = (now_s() - fl0) / 200.0;
+	floor_add = (bench_now_s() - fl0) / 200.0;
 
 	/* The worker. */
 	snprintf(tmpl, sizeof(tmpl), "%s/skd-bench-worker.XXXXXX",
@@ -423,14 +298,14 @@ main(int argc, char **argv)
 		goto err;
 	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
 	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!write_text(pwf, need_env("SKD_GLA_PW")) ||
+	if (!write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
 	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
 	    "bind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
 	    "ca_file = %s/ca.crt\nlog_level = warning\n",
-	    need_env("SKD_LDAPI_URI"), need_env("SKD_GLA_DN"), pwf,
-	    need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
+	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
+	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
 	    !write_text(conf, text))
 		goto err;
 	fflush(NULL);
@@ -442,32 +317,24 @@ main(int argc, char **argv)
 
 	/* Latency: one at a time. */
 	for (i = 0; i < nl; i++) {
-		t0 = now_s();
-		if (!skd_store_add_request(glo, ids[i], req[i], req_len[i],
-		    need_env("SKD_GLO1_DN"))) {
-			fprintf(stderr, "skd-bench-worker: submit: %s\n",
-			    skd_store_errmsg(glo));
+		t0 = bench_now_s();
+		if (!submit(glo, ids[i], req[i], req_len[i]))
 			goto err;
-		}
 		if (!wait_response(glo, ids[i]))
 			goto err;
-		lat[i] = now_s() - t0;
+		lat[i] = bench_now_s() - t0;
 	}
 	/* Throughput: back to back, then wait for every response. */
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (i = nl; i < total; i++) {
-		if (!skd_store_add_request(glo, ids[i], req[i], req_len[i],
-		    need_env("SKD_GLO1_DN"))) {
-			fprintf(stderr, "skd-bench-worker: submit: %s\n",
-			    skd_store_errmsg(glo));
+		if (!submit(glo, ids[i], req[i], req_len[i]))
 			goto err;
-		}
 	}
 	for (i = nl; i < total; i++) {
 		if (!wait_response(glo, ids[i]))
 			goto err;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
 
 	kill(pid, SIGTERM);
@@ -489,7 +356,7 @@ main(int argc, char **argv)
 		    "after %zu requests\n", nm, nk, total);
 		goto err;
 	}
-	qsort(lat, nl, sizeof(*lat), cmp_double);
+	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
 	printf("worker latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
 	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nl,

@@ -21,46 +21,21 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "cms/skd_recip.h"
 
+#define BENCH_NAME "skd-bench-wrap"
+#include "bench_common.h"
+
+/* A certificate without extensions, CN "bench member <serial>", valid
+ * from now (ca NULL: the self-issued CA). */
 static X509 *
 make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long serial)
 {
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
 	char cn[64];
 
-	if (x == NULL || n == NULL)
-		goto err;
 	snprintf(cn, sizeof(cn), "bench member %ld", serial);
-	if (!X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, n) ||
-	    !X509_set_issuer_name(x, ca != NULL ? X509_get_subject_name(ca) : n) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) == NULL ||
-	    !X509_set_pubkey(x, key) ||
-	    !X509_sign(x, ca_key, EVP_sha256()))
-		goto err;
-	X509_NAME_free(n);
-	return x;
- err:
-	X509_NAME_free(n);
-	X509_free(x);
-	return NULL;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return bench_make_cert(key, ca_key, ca, serial, cn, NULL, 0);
 }
 
 int
@@ -83,8 +58,7 @@ main(int argc, char **argv)
 	}
 	ec = strcmp(argv[3], "ec") == 0;
 	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	key = ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
-	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	key = bench_keygen(ec);
 	if (ca_key == NULL || key == NULL ||
 	    (ca = make_cert(ca_key, ca_key, NULL, 1)) == NULL)
 		goto err;
@@ -108,10 +82,10 @@ main(int argc, char **argv)
 	}
 	if (RAND_priv_bytes(kek, sizeof(kek)) != 1)
 		goto err;
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (!skd_ri_build_set(&der, &len, kek, sizeof(kek), r, n))
 		goto err;
-	t1 = now_s();
+	t1 = bench_now_s();
 	printf("wrap kind=%s n=%zu seconds=%.6f per_recipient_us=%.1f "
 	    "bytes=%zu\n", argv[3], n, t1 - t0, (t1 - t0) * 1e6 / (double)n,
 	    len);

@@ -139,15 +139,25 @@ write_config(const char *name, const char *extra)
 	return write_config_at(name, env("SKD_LDAP_URI"), extra);
 }
 
+/* The configuration at path, which must load; freed by the caller. */
+static struct skd_worker_config *
+config_ok(const char *path)
+{
+	struct skd_worker_config *c;
+	char err[512];
+
+	c = skd_worker_config_load(err, sizeof(err), path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	return c;
+}
+
 static struct skd_worker *
 worker_new(const char *conf)
 {
-	struct skd_worker_config *c;
+	struct skd_worker_config *c = config_ok(conf);
 	struct skd_worker *w;
 	char err[512];
 
-	c = skd_worker_config_load(err, sizeof(err), conf);
-	ck_assert_msg(c != NULL, "config: %s", err);
 	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, c->log_level);
 	w = skd_worker_new(err, sizeof(err), c);
 	ck_assert_msg(w != NULL, "worker: %s", err);
@@ -171,6 +181,31 @@ ident(const char *name)
 	return id;
 }
 
+/* glo1's and the GLA's store sessions and glo1's identity, which most
+ * tests use. */
+struct parties {
+	struct skd_store	*glo;
+	struct skd_store	*gla;
+	struct skd_client_ident	*glo1;
+};
+
+/* Opens the parties (asserting); parties_close closes and frees them. */
+static void
+parties_open(struct parties *out)
+{
+	out->glo = store_open_as("SKD_GLO1");
+	out->gla = store_open_gla();
+	out->glo1 = ident("glo1");
+}
+
+static void
+parties_close(struct parties *p)
+{
+	skd_client_ident_free(p->glo1);
+	skd_store_close(p->glo);
+	skd_store_close(p->gla);
+}
+
 static X509_STORE *
 trust(void)
 {
@@ -183,7 +218,20 @@ trust(void)
 	return st;
 }
 
-/* A signed request made of the given controls (built by the caller). */
+/* A new, empty request (freed by protect). */
+static struct skd_client_request *
+request_new(void)
+{
+	struct skd_client_request *r;
+	struct skd_client_error e;
+
+	r = skd_client_request_new(&e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	return r;
+}
+
+/* A signed request made of the given controls (built by the caller);
+ * frees r.  The caller frees the result with OPENSSL_free. */
 static unsigned char *
 protect(size_t *out_len, struct skd_client_request *r,
     const struct skd_client_ident *by)
@@ -193,25 +241,22 @@ protect(size_t *out_len, struct skd_client_request *r,
 
 	ck_assert_msg(skd_client_request_protect(&der, out_len, r, by, NULL, 0,
 	    time(NULL), &e), "protect: %s", e.msg);
+	skd_client_request_free(r);
 	return der;
 }
 
 static unsigned char *
 build_query(size_t *out_len, const struct skd_client_ident *by)
 {
-	struct skd_client_request *r;
+	struct skd_client_request *r = request_new();
 	struct skd_client_error e;
 	SKD_GLA_QUERY_REQUEST *q;
-	unsigned char *der;
 
-	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
 	ck_assert_ptr_nonnull(q = skd_client_new_alg_query(&e));
 	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GLA_QUERY_REQUEST,
 	    q), 0);
-	der = protect(out_len, r, by);
 	SKD_GLA_QUERY_REQUEST_free(q);
-	skd_client_request_free(r);
-	return der;
+	return protect(out_len, r, by);
 }
 
 static void
@@ -245,13 +290,12 @@ build_create(size_t *out_len, const char *gl, const char *const *members,
 	struct skd_client_ident *glo = ident("glo1"), *m;
 	struct skd_client_party owner = { "email:glo1@example.com", NULL,
 	    glo->cert };
-	struct skd_client_request *r;
+	struct skd_client_request *r = request_new();
 	struct skd_client_error e;
 	SKD_GL_USE_KEK *u;
 	unsigned char *der;
 	size_t i;
 
-	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
 	ck_assert_msg((u = skd_client_new_use_kek(&p, &owner, 1, &e)) != NULL,
 	    "%s", e.msg);
 	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_USE_KEK, u), 0);
@@ -262,7 +306,6 @@ build_create(size_t *out_len, const char *gl, const char *const *members,
 		skd_client_ident_free(m);
 	}
 	der = protect(out_len, r, glo);
-	skd_client_request_free(r);
 	skd_client_ident_free(glo);
 	return der;
 }
@@ -271,14 +314,11 @@ static unsigned char *
 build_add(size_t *out_len, const char *gl, const char *who)
 {
 	struct skd_client_ident *glo = ident("glo1"), *m = ident(who);
-	struct skd_client_request *r;
-	struct skd_client_error e;
+	struct skd_client_request *r = request_new();
 	unsigned char *der;
 
-	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
 	add_member_control(r, gl, who, m->cert);
 	der = protect(out_len, r, glo);
-	skd_client_request_free(r);
 	skd_client_ident_free(m);
 	skd_client_ident_free(glo);
 	return der;
@@ -359,6 +399,38 @@ gl_name(void)
 	skd_store_new_id(id);
 	ck_assert_int_gt(asprintf(&p, "email:gl-%.8s@example.com", id), 0);
 	return p;
+}
+
+/* glUseKEK for gl with members[] (build_create), submitted as glo1 and
+ * processed by w; checked done on gla unless gla is NULL. */
+static void
+create_gl(struct skd_worker *w, struct skd_store *glo, struct skd_store *gla,
+    const char *gl, const char *const *members, size_t n)
+{
+	char id[SKD_STORE_ID_LEN];
+	unsigned char *der;
+	size_t len;
+
+	der = build_create(&len, gl, members, n);
+	submit(glo, id, der, len);
+	OPENSSL_free(der);
+	ck_assert(skd_worker_run_once(w, NULL));
+	if (gla != NULL)
+		assert_state(gla, id, "done");
+}
+
+/* How member by opens gl's glKey messages: against ts, now (RFC 5275
+ * 5: the GL's name in the signer's certificate).  All borrowed. */
+static void
+glkey_opts(struct skd_client_glkey_opts *out, X509_STORE *ts,
+    const char *gl, const struct skd_client_ident *by)
+{
+	memset(out, 0, sizeof(*out));
+	out->trust = ts;
+	out->now = time(NULL);
+	out->max_future = 300;
+	out->gl_name = gl;
+	out->ident = by;
 }
 
 /* ---- child workers ------------------------------------------------------ */
@@ -459,14 +531,42 @@ START_TEST(test_config)
 	static const char base[] =
 	    "ldap_uri = ldap://127.0.0.1:1\nbase_dn = ou=skd\n"
 	    "gla_cert = a\ngla_key = b\nca_file = c\nbind = external\n";
+	/* Each line added to base, and the error it gives. */
+	static const struct {
+		const char	*extra;
+		const char	*want;
+	} bad[] = {
+		{ "kekri_rollover = perhaps\n", ":7: kekri_rollover" },
+		{ "\nlease_seconds = ten\n",
+		    ":8: lease_seconds: not a number" },
+		{ "lease_seconds = 1\n", ":7: lease_seconds: out of range" },
+		{ "frobnicate = 1\n", ":7: unknown key 'frobnicate'" },
+		{ "just words\n", ":7: expected key = value" },
+		{ "base_dn = again\n", ":7: base_dn given twice" },
+		{ "log = file\n", ":7: log: log must be stderr or syslog" },
+		{ "retention = forever\n",
+		    ":7: retention: retention must be keep" },
+		{ "issuer_cert = x\n",
+		    "issuer_cert and issuer_key go together" },
+		/* TLS (RFC 4513 3): the mode matches the URI, and a CA file
+		 * goes with it. */
+		{ "tls = ldaps\ntls_ca_file = x\n",
+		    "tls = ldaps needs an ldaps:// ldap_uri" },
+		{ "tls = starttls\n",
+		    "tls = starttls or ldaps needs tls_ca_file" },
+		{ "tls_ca_file = x\n",
+		    "tls_ca_file needs tls = starttls or ldaps" },
+		{ "tls = yes\n",
+		    ":7: tls: tls must be none, starttls or ldaps" },
+	};
 	char buf[1024];
+	size_t i;
 
 	path = write_config("good", "lease_seconds = 7\nretention = 30\n"
 	    "rekey_before = 3600\nworker_id = w-1\nshard_size = 9\nthreads = 3\n"
 	    "log = syslog\n   # indented comment\n\nwatch = no\n"
 	    "kekri_rollover = yes\n");
-	c = skd_worker_config_load(err, sizeof(err), path);
-	ck_assert_msg(c != NULL, "%s", err);
+	c = config_ok(path);
 	ck_assert_str_eq(c->ldap_uri, env("SKD_LDAP_URI"));
 	ck_assert_int_eq(c->bind, SKD_STORE_BIND_SIMPLE);
 	ck_assert_int_eq(c->lease_seconds, 7);
@@ -485,30 +585,14 @@ START_TEST(test_config)
 	free(path);
 	/* kekri for GLA rollovers is off unless asked for (RFC 5275 5). */
 	path = write_config("default", NULL);
-	c = skd_worker_config_load(err, sizeof(err), path);
-	ck_assert_msg(c != NULL, "%s", err);
+	c = config_ok(path);
 	ck_assert_int_eq(c->kekri_rollover, 0);
 	skd_worker_config_free(c);
 	free(path);
-	snprintf(buf, sizeof(buf), "%skekri_rollover = perhaps\n", base);
-	assert_config_error(buf, ":7: kekri_rollover");
-
-	snprintf(buf, sizeof(buf), "%s\nlease_seconds = ten\n", base);
-	assert_config_error(buf, ":8: lease_seconds: not a number");
-	snprintf(buf, sizeof(buf), "%slease_seconds = 1\n", base);
-	assert_config_error(buf, ":7: lease_seconds: out of range");
-	snprintf(buf, sizeof(buf), "%sfrobnicate = 1\n", base);
-	assert_config_error(buf, ":7: unknown key 'frobnicate'");
-	snprintf(buf, sizeof(buf), "%sjust words\n", base);
-	assert_config_error(buf, ":7: expected key = value");
-	snprintf(buf, sizeof(buf), "%sbase_dn = again\n", base);
-	assert_config_error(buf, ":7: base_dn given twice");
-	snprintf(buf, sizeof(buf), "%slog = file\n", base);
-	assert_config_error(buf, ":7: log: log must be stderr or syslog");
-	snprintf(buf, sizeof(buf), "%sretention = forever\n", base);
-	assert_config_error(buf, ":7: retention: retention must be keep");
-	snprintf(buf, sizeof(buf), "%sissuer_cert = x\n", base);
-	assert_config_error(buf, "issuer_cert and issuer_key go together");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", base, bad[i].extra);
+		assert_config_error(buf, bad[i].want);
+	}
 	assert_config_error("ldap_uri = x\n", "missing required key base_dn");
 	assert_config_error("ldap_uri = x\nbase_dn = y\ngla_cert = a\n"
 	    "gla_key = b\nca_file = c\n", "bind = simple needs bind_dn");
@@ -516,17 +600,7 @@ START_TEST(test_config)
 	    "/nonexistent/skd.conf"));
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/skd.conf: "));
 
-	/* TLS (RFC 4513 3): the mode matches the URI, and a CA file goes
-	 * with it. */
-	snprintf(buf, sizeof(buf), "%stls = ldaps\ntls_ca_file = x\n", base);
-	assert_config_error(buf, "tls = ldaps needs an ldaps:// ldap_uri");
-	snprintf(buf, sizeof(buf), "%stls = starttls\n", base);
-	assert_config_error(buf, "tls = starttls or ldaps needs tls_ca_file");
-	snprintf(buf, sizeof(buf), "%stls_ca_file = x\n", base);
-	assert_config_error(buf, "tls_ca_file needs tls = starttls or ldaps");
-	snprintf(buf, sizeof(buf), "%stls = yes\n", base);
-	assert_config_error(buf, ":7: tls: tls must be none, starttls or "
-	    "ldaps");
+	/* TLS (RFC 4513 3): the URI's scheme goes with the mode. */
 	assert_config_error("ldap_uri = ldaps://h\nbase_dn = y\n"
 	    "gla_cert = a\ngla_key = b\nca_file = c\nbind = external\n"
 	    "tls = none\n", "an ldaps:// ldap_uri needs tls = ldaps");
@@ -538,8 +612,7 @@ START_TEST(test_config)
 	/* The example shipped for administrators loads as it is. */
 	snprintf(buf, sizeof(buf), "%s/tools/skd-gla.conf.example",
 	    skd_test_top());
-	c = skd_worker_config_load(err, sizeof(err), buf);
-	ck_assert_msg(c != NULL, "%s", err);
+	c = config_ok(buf);
 	ck_assert_int_eq(c->tls, SKD_STORE_TLS_STARTTLS);
 	ck_assert_str_eq(c->tls_ca_file, "/etc/skd/ldap-ca.crt");
 	ck_assert_int_eq(c->lease_seconds, 60);
@@ -560,31 +633,28 @@ static void wait_log(const char *wid, const char *what);
 static void
 query_through(const char *conf)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	struct skd_worker *w;
 	unsigned char *der;
 	char id[SKD_STORE_ID_LEN];
 	size_t len, n = 0, round;
 
+	parties_open(&p);
 	w = worker_new(conf);
 	for (round = 0; round < 2; round++) {
-		der = build_query(&len, glo1);
-		submit(glo, id, der, len);
+		der = build_query(&len, p.glo1);
+		submit(p.glo, id, der, len);
 		if (round == 1)
 			ck_assert(skd_store_drop_connection(
 			    skd_worker_store(w)));
 		ck_assert(skd_worker_run_once(w, &n));
 		ck_assert_uint_ge(n, 1);
-		assert_state(gla, id, "done");
+		assert_state(p.gla, id, "done");
 		OPENSSL_free(der);
 	}
 	ck_assert_uint_ge(skd_store_reconnects(skd_worker_store(w)), 1);
 	skd_worker_free(w);
-	skd_client_ident_free(glo1);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 }
 
 START_TEST(test_tls)
@@ -611,8 +681,7 @@ START_TEST(test_tls)
 	/* tls = ldaps is the default for an ldaps:// URI. */
 	snprintf(extra, sizeof(extra), "tls_ca_file = %s\n", ca);
 	conf = write_config_at("ldaps", env("SKD_LDAPS_URI"), extra);
-	c = skd_worker_config_load(err, sizeof(err), conf);
-	ck_assert_msg(c != NULL, "%s", err);
+	c = config_ok(conf);
 	ck_assert_int_eq(c->tls, SKD_STORE_TLS_LDAPS);
 	skd_worker_config_free(c);
 	query_through(conf);
@@ -652,8 +721,7 @@ START_TEST(test_tls)
 	snprintf(extra, sizeof(extra), "tls = starttls\ntls_ca_file = %s\n",
 	    bad);
 	conf = write_config_at("badca", env("SKD_LDAP_URI"), extra);
-	c = skd_worker_config_load(err, sizeof(err), conf);
-	ck_assert_msg(c != NULL, "%s", err);
+	c = config_ok(conf);
 	w = skd_worker_new(err, sizeof(err), c);
 	ck_assert_ptr_null(w);
 	ck_assert_msg(strstr(err, "TLS handshake failed") != NULL &&
@@ -679,9 +747,8 @@ START_TEST(test_use_kek_end_to_end)
 	static const char *const members[] = { "alice", "bob" };
 	static const char *const who[] = { "email:alice@example.com",
 	    "email:bob@example.com" };
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1"), *m;
+	struct parties p;
+	struct skd_client_ident *m;
 	struct skd_client_glkey_opts o;
 	struct skd_client_error e;
 	struct skd_client_key *keys = NULL;
@@ -693,14 +760,15 @@ START_TEST(test_use_kek_end_to_end)
 	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf;
 	size_t len, n = 0, nk = 0, i;
 
+	parties_open(&p);
 	conf = write_config("e2e", NULL);
 	w = worker_new(conf);
 	der = build_create(&len, gl, members, 2);
-	submit(glo, id, der, len);
+	submit(p.glo, id, der, len);
 	ck_assert(skd_worker_run_once(w, &n));
 	ck_assert_uint_ge(n, 1);
-	assert_state(gla, id, "done");
-	ck_assert_msg(check_response(gla, id, der, len, glo1, ts),
+	assert_state(p.gla, id, "done");
+	ck_assert_msg(check_response(p.gla, id, der, len, p.glo1, ts),
 	    "glUseKEK + glAddMember did not succeed");
 	skd_worker_get_stats(&st, w);
 	ck_assert_uint_ge(st.processed, 1);
@@ -708,16 +776,11 @@ START_TEST(test_use_kek_end_to_end)
 	/* Each member finds its glKey with the indexed search and unwraps
 	 * the KEK with its own private key. */
 	for (i = 0; i < 2; i++) {
-		ck_assert_msg(skd_store_find_glkeys(gla, &gk, &n, gl, who[i]),
-		    "%s", skd_store_errmsg(gla));
+		ck_assert_msg(skd_store_find_glkeys(p.gla, &gk, &n, gl, who[i]),
+		    "%s", skd_store_errmsg(p.gla));
 		ck_assert_uint_ge(n, 1);
 		m = ident(members[i]);
-		memset(&o, 0, sizeof(o));
-		o.trust = ts;
-		o.now = time(NULL);
-		o.max_future = 300;
-		o.gl_name = gl;
-		o.ident = m;
+		glkey_opts(&o, ts, gl, m);
 		ck_assert_msg(skd_client_glkey_open(&keys, &nk, gk[0].message,
 		    gk[0].message_len, &o, &e), "%s: %s", members[i], e.msg);
 		ck_assert_uint_ge(nk, 1);
@@ -728,14 +791,12 @@ START_TEST(test_use_kek_end_to_end)
 	}
 	/* Nothing left for a second pass. */
 	ck_assert(skd_worker_run_once(w, &n));
-	assert_state(gla, id, "done");
+	assert_state(p.gla, id, "done");
 
 	X509_STORE_free(ts);
 	OPENSSL_free(der);
-	skd_client_ident_free(glo1);
 	skd_worker_free(w);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 	free(gl);
 }
@@ -744,9 +805,7 @@ END_TEST
 START_TEST(test_malformed_then_next)
 {
 	static const unsigned char garbage[] = "\x30\x82\xff\xff not DER";
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	X509_STORE *ts = trust();
 	struct skd_worker *w;
 	unsigned char *der, rnd[64];
@@ -754,46 +813,45 @@ START_TEST(test_malformed_then_next)
 	char good[SKD_STORE_ID_LEN], *conf, *st, *why = NULL;
 	size_t len;
 
+	parties_open(&p);
 	conf = write_config("bad", NULL);
 	w = worker_new(conf);
-	submit(glo, bad, garbage, sizeof(garbage) - 1);
+	submit(p.glo, bad, garbage, sizeof(garbage) - 1);
 	ck_assert_int_eq(RAND_bytes(rnd, sizeof(rnd)), 1);
-	submit(glo, junk, rnd, sizeof(rnd));
-	der = build_query(&len, glo1);
-	submit(glo, good, der, len);
+	submit(p.glo, junk, rnd, sizeof(rnd));
+	der = build_query(&len, p.glo1);
+	submit(p.glo, good, der, len);
 	ck_assert(skd_worker_run_once(w, NULL));
 
 	/* Unparsable: failed with a reason, not retried. */
-	st = request_state(gla, bad, &why);
+	st = request_state(p.gla, bad, &why);
 	ck_assert_str_eq(st, "failed");
 	ck_assert_ptr_nonnull(why);
 	ck_assert_uint_gt(strlen(why), 0);
 	free(st);
 	free(why);
-	st = request_state(gla, junk, NULL);
+	st = request_state(p.gla, junk, NULL);
 	ck_assert_str_eq(st, "failed");
 	free(st);
 	/* The worker went on with the next one. */
-	assert_state(gla, good, "done");
-	ck_assert(check_response(gla, good, der, len, glo1, ts));
+	assert_state(p.gla, good, "done");
+	ck_assert(check_response(p.gla, good, der, len, p.glo1, ts));
 
 	/* The same signed message again is a replay: answered with a
 	 * failure and finished as failed. */
-	submit(glo, junk, der, len);
+	submit(p.glo, junk, der, len);
 	ck_assert(skd_worker_run_once(w, NULL));
-	st = request_state(gla, junk, &why);
+	st = request_state(p.gla, junk, &why);
 	ck_assert_str_eq(st, "failed");
 	ck_assert_ptr_nonnull(strstr(why, "replay"));
-	ck_assert(!check_response(gla, junk, der, len, glo1, ts));
+	ck_assert(!check_response(p.gla, junk, der, len, p.glo1, ts));
 	free(st);
 	free(why);
 
 	X509_STORE_free(ts);
 	OPENSSL_free(der);
-	skd_client_ident_free(glo1);
 	skd_worker_free(w);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -802,9 +860,8 @@ END_TEST
  * one that applies the journal: same response, no second decision. */
 START_TEST(test_journal_replayed_not_reprocessed)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1"), *glai = ident("gla");
+	struct parties p;
+	struct skd_client_ident *glai = ident("gla");
 	struct skd_store_request *r = NULL;
 	struct skd_engine_state est;
 	struct skd_engine_env envv;
@@ -818,27 +875,28 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	size_t len, jlen = 0;
 	time_t now = time(NULL);
 
+	parties_open(&p);
 	conf = write_config("journal", "lease_seconds = 2\n");
 	w = worker_new(conf);
-	der = build_query(&len, glo1);
-	submit(glo, id, der, len);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
 
 	/* "Dead worker": claims, decides with the engine, journals, dies. */
-	ck_assert(skd_store_claim_request(gla, id, "dead-worker", now - 1));
+	ck_assert(skd_store_claim_request(p.gla, id, "dead-worker", now - 1));
 	memset(&ec, 0, sizeof(ec));
 	ec.gla_cert = glai->cert;
 	ec.gla_key = glai->key;
 	ec.trust = ts;
-	skd_engine_state_store(&est, gla);
+	skd_engine_state_store(&est, p.gla);
 	memset(&envv, 0, sizeof(envv));
 	envv.now = now;
 	ck_assert(skd_engine_process(&o, &ec, &envv, &est, id, der, len));
 	ck_assert(skd_engine_outcome_encode(&j, &jlen, o));
-	ck_assert(skd_store_journal_request(gla, id, "dead-worker", j, jlen));
+	ck_assert(skd_store_journal_request(p.gla, id, "dead-worker", j, jlen));
 
 	ck_assert(skd_worker_run_once(w, NULL));
-	ck_assert_msg(skd_store_read_request(gla, &r, id), "%s",
-	    skd_store_errmsg(gla));
+	ck_assert_msg(skd_store_read_request(p.gla, &r, id), "%s",
+	    skd_store_errmsg(p.gla));
 	ck_assert_str_eq(r->state, "done");
 	ck_assert_str_eq(r->claim_owner, skd_worker_id(w));
 	/* The journal is the dead worker's, untouched. */
@@ -846,7 +904,7 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	ck_assert_mem_eq(r->journal, j, jlen);
 	skd_worker_get_stats(&st, w);
 	ck_assert_uint_eq(st.replayed, 1);
-	ck_assert(check_response(gla, id, der, len, glo1, ts));
+	ck_assert(check_response(p.gla, id, der, len, p.glo1, ts));
 
 	skd_store_request_free(r);
 	skd_client_ident_free(glai);
@@ -854,10 +912,8 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	OPENSSL_free(j);
 	X509_STORE_free(ts);
 	OPENSSL_free(der);
-	skd_client_ident_free(glo1);
 	skd_worker_free(w);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -902,17 +958,13 @@ batch_make(struct batch *b, struct skd_store *glo, size_t n,
 {
 	static const char *const members[] = { "alice", "bob" };
 	struct skd_client_ident *glo1 = ident("glo1");
-	char id[SKD_STORE_ID_LEN], *gl = gl_name();
-	unsigned char *der;
-	size_t len, i;
+	char *gl = gl_name();
+	size_t i;
 
 	memset(b, 0, sizeof(*b));
 	snprintf(b->gl, sizeof(b->gl), "%s", gl);
 	free(gl);
-	der = build_create(&len, b->gl, members, 2);
-	submit(glo, id, der, len);
-	OPENSSL_free(der);
-	ck_assert(skd_worker_run_once(w, NULL));
+	create_gl(w, glo, NULL, b->gl, members, 2);
 	b->added[0] = "carol";
 	b->added[1] = "dave";
 	b->added[2] = "erin";
@@ -991,8 +1043,7 @@ batch_free(struct batch *b)
 
 START_TEST(test_kill9_random)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
+	struct parties p;
 	struct skd_worker *w;
 	struct batch b;
 	char *conf, wid[64];
@@ -1003,13 +1054,14 @@ START_TEST(test_kill9_random)
 	pid_t pid;
 	int st;
 
+	parties_open(&p);
 	/* Killed every 0.45 s on average, a worker often dies on the
 	 * expired claim it takes over first: the attempts cap (tested in
 	 * test_attempts_in_directory) would fail such a request here. */
 	conf = write_config("kill", "lease_seconds = 2\nlog_level = notice\n"
 	    "max_attempts = 1000\n");
 	w = worker_new(conf);
-	batch_make(&b, glo, batch_n(WORKER_TEST_KILL_N), w);
+	batch_make(&b, p.glo, batch_n(WORKER_TEST_KILL_N), w);
 	skd_worker_free(w);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -1020,7 +1072,7 @@ START_TEST(test_kill9_random)
 		st = reap(pid);
 		ck_assert(WIFSIGNALED(st));
 		kills++;
-		left = batch_left(&b, gla);
+		left = batch_left(&b, p.gla);
 		/* Killed all along the run (about 20 requests a second,
 		 * one kill every 0.45 s on average). */
 		if (left == 0 || kills >= 150)
@@ -1029,7 +1081,7 @@ START_TEST(test_kill9_random)
 	/* The last worker runs until everything is done, then stops on
 	 * SIGTERM. */
 	pid = spawn_worker(conf, "kill-last");
-	while (batch_left(&b, gla) > 0)
+	while (batch_left(&b, p.gla) > 0)
 		nap_ms(200);
 	/* Up (its SIGTERM handler installed) before it is told to stop. */
 	wait_log("kill-last", "starting");
@@ -1052,18 +1104,16 @@ START_TEST(test_kill9_random)
 	    (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, out != NULL ? out : "?");
 	free(out);
-	batch_check(&b, gla);
+	batch_check(&b, p.gla);
 	batch_free(&b);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
 
 START_TEST(test_two_workers)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
+	struct parties p;
 	struct skd_worker *w;
 	struct batch b;
 	struct skd_store_request *r = NULL;
@@ -1073,14 +1123,15 @@ START_TEST(test_two_workers)
 	pid_t p1, p2;
 	int st;
 
+	parties_open(&p);
 	conf = write_config("two", "lease_seconds = 5\n");
 	w = worker_new(conf);
-	batch_make(&b, glo, batch_n(WORKER_TEST_TWO_N), w);
+	batch_make(&b, p.glo, batch_n(WORKER_TEST_TWO_N), w);
 	skd_worker_free(w);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	p1 = spawn_worker(conf, "two-a");
 	p2 = spawn_worker(conf, "two-b");
-	while (batch_left(&b, gla) > 0)
+	while (batch_left(&b, p.gla) > 0)
 		nap_ms(100);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)kill(p1, SIGTERM);
@@ -1089,10 +1140,10 @@ START_TEST(test_two_workers)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = reap(p2);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	batch_check(&b, gla);
+	batch_check(&b, p.gla);
 	/* Both took part: the claim owner stays on a finished request. */
 	for (i = 0; i < b.n; i++) {
-		ck_assert(skd_store_read_request(gla, &r, b.ids[i]));
+		ck_assert(skd_store_read_request(p.gla, &r, b.ids[i]));
 		ck_assert_ptr_nonnull(r->claim_owner);
 		if (strcmp(r->claim_owner, "two-a") == 0)
 			na++;
@@ -1108,8 +1159,7 @@ START_TEST(test_two_workers)
 	ck_assert_uint_gt(na, 0);
 	ck_assert_uint_gt(nb, 0);
 	batch_free(&b);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -1167,29 +1217,25 @@ distinct_keys(const struct skd_store_glkey *keys, size_t n)
 START_TEST(test_rekey_schedule_one_worker)
 {
 	static const char *const members[] = { "alice" };
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
+	struct parties p;
 	struct skd_store_glkey *keys = NULL;
 	struct skd_worker *w;
-	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf, *conf2;
-	unsigned char *der;
+	char *gl = gl_name(), *conf, *conf2;
 	struct skd_store_gl *glr = NULL;
-	size_t len, before, after, n_before, gen;
+	size_t before, after, n_before, gen;
 	int pfd[2], rfd[2], done, total = 0, k;
 	pid_t pid[2];
 	char go[2] = { 'g', 'g' }, res;
 
+	parties_open(&p);
 	conf = write_config("rk", NULL);
 	w = worker_new(conf);
-	der = build_create(&len, gl, members, 1);
-	submit(glo, id, der, len);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(gla, id, "done");
+	create_gl(w, p.glo, p.gla, gl, members, 1);
 	skd_worker_free(w);
-	ck_assert(skd_store_find_glkeys(gla, &keys, &before, gl, NULL));
+	ck_assert(skd_store_find_glkeys(p.gla, &keys, &before, gl, NULL));
 	n_before = distinct_keys(keys, before);
 	skd_store_glkey_list_free(keys, before);
-	ck_assert(skd_store_read_gl(gla, &glr, gl));
+	ck_assert(skd_store_read_gl(p.gla, &glr, gl));
 	gen = (size_t)glr->generation_counter;
 	skd_store_gl_free(glr);
 	ck_assert_uint_ge(gen, 1);
@@ -1244,13 +1290,11 @@ START_TEST(test_rekey_schedule_one_worker)
 	ck_assert_int_eq(total, 1);
 
 	/* Exactly one rekey: generationCounter new key ids, not two sets. */
-	ck_assert(skd_store_find_glkeys(gla, &keys, &after, gl, NULL));
+	ck_assert(skd_store_find_glkeys(p.gla, &keys, &after, gl, NULL));
 	ck_assert_uint_eq(distinct_keys(keys, after), n_before + gen);
 	skd_store_glkey_list_free(keys, after);
 
-	OPENSSL_free(der);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 	free(conf2);
 	free(gl);
@@ -1288,15 +1332,14 @@ wait_log(const char *wid, const char *what)
  * goes on working, SIGTERM stops it cleanly. */
 START_TEST(test_signals)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	unsigned char *der, *good;
 	char id[SKD_STORE_ID_LEN], *conf, *st;
 	size_t len, glen = 0;
 	pid_t pid;
 	int i, status;
 
+	parties_open(&p);
 	conf = write_config("sig", "log_level = info\n");
 	ck_assert_ptr_nonnull(good = skd_test_read_file(conf, &glen));
 	pid = spawn_worker(conf, "sig");
@@ -1309,10 +1352,10 @@ START_TEST(test_signals)
 	ck_assert_int_eq(kill(pid, SIGHUP), 0);
 	wait_log("sig", "reloaded");
 
-	der = build_query(&len, glo1);
-	submit(glo, id, der, len);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
 	for (i = 0; i < 250; i++) {
-		st = request_state(gla, id, NULL);
+		st = request_state(p.gla, id, NULL);
 		if (strcmp(st, "done") == 0) {
 			free(st);
 			break;
@@ -1322,8 +1365,10 @@ START_TEST(test_signals)
 	}
 	ck_assert_int_lt(i, 250);
 	/* Every line names its request. */
-	ck_assert(log_has("sig", "req="));
-	ck_assert(log_has("sig", id));
+	/* The state flips to done before the worker's last line for it is
+	 * written: wait for the line rather than race it. */
+	wait_log("sig", "req=");
+	wait_log("sig", id);
 
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = reap(pid);
@@ -1332,9 +1377,7 @@ START_TEST(test_signals)
 
 	OPENSSL_free(der);
 	free(good);
-	skd_client_ident_free(glo1);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -1342,23 +1385,22 @@ END_TEST
 /* The command line: --once, skd status, usage and config errors. */
 START_TEST(test_cli)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	unsigned char *der;
 	char id[SKD_STORE_ID_LEN], *conf, *out = NULL, bad[4096];
 	size_t len, olen = 0;
 
+	parties_open(&p);
 	conf = write_config("cli", NULL);
-	der = build_query(&len, glo1);
-	submit(glo, id, der, len);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
 	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' gla run --config "
 	    "'%s' --once --worker-id cli-once 2>/dev/null", skd_test_bin(),
 	    conf), 0);
 	ck_assert_ptr_nonnull(strstr(out, "finished "));
 	free(out);
 	out = NULL;
-	assert_state(gla, id, "done");
+	assert_state(p.gla, id, "done");
 
 	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' status --config '%s'",
 	    skd_test_bin(), conf), 0);
@@ -1385,9 +1427,7 @@ START_TEST(test_cli)
 	free(out);
 
 	OPENSSL_free(der);
-	skd_client_ident_free(glo1);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -1415,18 +1455,16 @@ static unsigned char *
 build_rekey(size_t *out_len, const char *gl)
 {
 	struct skd_client_ident *glo = ident("glo1");
-	struct skd_client_request *r;
+	struct skd_client_request *r = request_new();
 	struct skd_client_error e;
 	SKD_GL_REKEY *rk;
 	unsigned char *der;
 
-	ck_assert_ptr_nonnull(r = skd_client_request_new(&e));
 	ck_assert_msg((rk = skd_client_new_rekey(gl, NULL, -1, &e)) != NULL,
 	    "%s", e.msg);
 	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_REKEY, rk), 0);
 	SKD_GL_REKEY_free(rk);
 	der = protect(out_len, r, glo);
-	skd_client_request_free(r);
 	skd_client_ident_free(glo);
 	return der;
 }
@@ -1447,8 +1485,7 @@ START_TEST(test_replica_fetch_after_rekey)
 {
 	static const char *const members[] = { "alice" };
 	static const char alice_name[] = "email:alice@example.com";
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
+	struct parties p;
 	struct skd_store *rep = NULL;
 	struct skd_store_glkey *pk = NULL, *rk = NULL;
 	struct skd_client_ident *alice = ident("alice");
@@ -1464,13 +1501,10 @@ START_TEST(test_replica_fetch_after_rekey)
 	size_t len, n_pk = 0, n_rk = 0, nk = 0, i, found, ul = 0;
 	int tries;
 
+	parties_open(&p);
 	conf = write_config("rep", NULL);
 	w = worker_new(conf);
-	der = build_create(&len, gl, members, 1);
-	submit(glo, id, der, len);
-	OPENSSL_free(der);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(gla, id, "done");
+	create_gl(w, p.glo, p.gla, gl, members, 1);
 
 	ck_assert_int_gt(asprintf(&rdir, "%s/r", tmp), 0);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s/tools/skd-stack' "
@@ -1481,11 +1515,11 @@ START_TEST(test_replica_fetch_after_rekey)
 
 	/* A rekey on the provider, by the worker. */
 	der = build_rekey(&len, gl);
-	submit(glo, id, der, len);
+	submit(p.glo, id, der, len);
 	OPENSSL_free(der);
 	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(gla, id, "done");
-	ck_assert(skd_store_find_glkeys(gla, &pk, &n_pk, gl, alice_name));
+	assert_state(p.gla, id, "done");
+	ck_assert(skd_store_find_glkeys(p.gla, &pk, &n_pk, gl, alice_name));
 
 	/* Wait until the replica has caught up: same contextCSN. */
 	pcsn = context_csn(penv);
@@ -1523,12 +1557,7 @@ START_TEST(test_replica_fetch_after_rekey)
 		found += has_key(rk, n_rk, pk[i].key_id);
 	ck_assert_uint_eq(found, n_pk);
 	ck_assert_uint_ge(n_pk, 2);	/* before and after the rekey */
-	memset(&o, 0, sizeof(o));
-	o.trust = ts;
-	o.now = time(NULL);
-	o.max_future = 300;
-	o.gl_name = gl;
-	o.ident = alice;
+	glkey_opts(&o, ts, gl, alice);
 	for (i = 0; i < n_rk; i++) {
 		ck_assert_msg(skd_client_glkey_open(&keys, &nk, rk[i].message,
 		    rk[i].message_len, &o, &e), "%s", e.msg);
@@ -1546,8 +1575,7 @@ START_TEST(test_replica_fetch_after_rekey)
 	X509_STORE_free(ts);
 	skd_client_ident_free(alice);
 	skd_worker_free(w);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 	free(gl);
 }
@@ -1559,9 +1587,7 @@ END_TEST
  * GLA's session, polled every 2 ms), with an idle worker watching. */
 START_TEST(test_idle_latency)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	struct skd_store_blob *msgs = NULL;
 	struct timespec t0, t1;
 	unsigned char *der;
@@ -1571,17 +1597,18 @@ START_TEST(test_idle_latency)
 	pid_t pid;
 	int i, st, tries;
 
+	parties_open(&p);
 	conf = write_config("lat", NULL);
 	pid = spawn_worker(conf, "lat");
 	nap_ms(500);	/* idle: started, pending work done, watching */
 	for (i = 0; i < 5; i++) {
-		der = build_query(&len, glo1);
+		der = build_query(&len, p.glo1);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		submit(glo, id, der, len);
+		submit(p.glo, id, der, len);
 		for (tries = 0; tries < 5000; tries++) {
-			if (skd_store_read_response(gla, &msgs, &n, id))
+			if (skd_store_read_response(p.gla, &msgs, &n, id))
 				break;
-			ck_assert_int_eq(skd_store_error(gla),
+			ck_assert_int_eq(skd_store_error(p.gla),
 			    SKD_STORE_ERR_NOT_FOUND);
 			nap_ms(2);
 		}
@@ -1600,9 +1627,7 @@ START_TEST(test_idle_latency)
 	fprintf(stderr, "worker idle latency (submit -> response entry): "
 	    "%.1f %.1f %.1f %.1f %.1f ms, mean %.1f ms\n", ms[0], ms[1],
 	    ms[2], ms[3], ms[4], sum / 5);
-	skd_client_ident_free(glo1);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -1647,23 +1672,19 @@ END_TEST
 START_TEST(test_schedule_walks_directory)
 {
 	static const char *const members[] = { "bob" };
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
+	struct parties p;
 	struct skd_store_glkey *keys = NULL;
 	struct skd_worker_stats st;
 	struct skd_worker *w;
-	char id[SKD_STORE_ID_LEN], *gl = gl_name(), *conf, *conf2;
-	unsigned char *der;
-	size_t len, n, n_before;
+	char *gl = gl_name(), *conf, *conf2;
+	size_t n, n_before;
 
+	parties_open(&p);
 	conf = write_config("walk", "rekey_before = 0\n");
 	w = worker_new(conf);
-	der = build_create(&len, gl, members, 1);
-	submit(glo, id, der, len);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(gla, id, "done");
+	create_gl(w, p.glo, p.gla, gl, members, 1);
 	skd_worker_free(w);
-	ck_assert(skd_store_find_glkeys(gla, &keys, &n, gl, NULL));
+	ck_assert(skd_store_find_glkeys(p.gla, &keys, &n, gl, NULL));
 	n_before = distinct_keys(keys, n);
 	skd_store_glkey_list_free(keys, n);
 
@@ -1676,13 +1697,11 @@ START_TEST(test_schedule_walks_directory)
 	skd_worker_get_stats(&st, w);
 	ck_assert_uint_ge(st.rekeys, 1);
 	skd_worker_free(w);
-	ck_assert(skd_store_find_glkeys(gla, &keys, &n, gl, NULL));
+	ck_assert(skd_store_find_glkeys(p.gla, &keys, &n, gl, NULL));
 	ck_assert_uint_gt(distinct_keys(keys, n), n_before);
 	skd_store_glkey_list_free(keys, n);
 
-	OPENSSL_free(der);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 	free(conf2);
 	free(gl);
@@ -1693,9 +1712,7 @@ END_TEST
  * third claim goes over max_attempts = 2 and the request fails. */
 START_TEST(test_attempts_in_directory)
 {
-	struct skd_store *glo = store_open_as("SKD_GLO1");
-	struct skd_store *gla = store_open_gla();
-	struct skd_client_ident *glo1 = ident("glo1");
+	struct parties p;
 	struct skd_store_request *r = NULL;
 	struct skd_worker *w;
 	char id[SKD_STORE_ID_LEN], id2[SKD_STORE_ID_LEN], *conf, *err = NULL;
@@ -1704,44 +1721,43 @@ START_TEST(test_attempts_in_directory)
 	size_t len;
 	int n = 0;
 
-	der = build_query(&len, glo1);
-	submit(glo, id, der, len);
-	submit(glo, id2, der, len);
+	parties_open(&p);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
+	submit(p.glo, id2, der, len);
 	/* Two dead workers' claims (leases already over), each counted. */
-	ck_assert(skd_store_claim_request(gla, id, "dead-1",
+	ck_assert(skd_store_claim_request(p.gla, id, "dead-1",
 	    time(NULL) - 10));
-	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-1"));
-	ck_assert(skd_store_reclaim_request(gla, id, "dead-1",
+	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-1"));
+	ck_assert(skd_store_reclaim_request(p.gla, id, "dead-1",
 	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
-	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-2"));
+	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-2"));
 	ck_assert_int_eq(n, 2);
 
 	conf = write_config("att", "max_attempts = 2\n");
 	w = worker_new(conf);
 	ck_assert(skd_worker_process_one(w, id));
-	st = request_state(gla, id, &err);
+	st = request_state(p.gla, id, &err);
 	ck_assert_str_eq(st, "failed");
 	ck_assert_msg(err != NULL && strstr(err, "gave up after 2 attempts"),
 	    "error: %s", err != NULL ? err : "(none)");
 	free(st);
 	free(err);
-	ck_assert(skd_store_read_request(gla, &r, id));
+	ck_assert(skd_store_read_request(p.gla, &r, id));
 	ck_assert_int_eq(r->attempts, 3);
 	skd_store_request_free(r);
 	r = NULL;
 
 	/* A request that goes through counts its one attempt. */
 	ck_assert(skd_worker_process_one(w, id2));
-	assert_state(gla, id2, "done");
-	ck_assert(skd_store_read_request(gla, &r, id2));
+	assert_state(p.gla, id2, "done");
+	ck_assert(skd_store_read_request(p.gla, &r, id2));
 	ck_assert_int_eq(r->attempts, 1);
 	skd_store_request_free(r);
 
 	skd_worker_free(w);
 	OPENSSL_free(der);
-	skd_client_ident_free(glo1);
-	skd_store_close(glo);
-	skd_store_close(gla);
+	parties_close(&p);
 	free(conf);
 }
 END_TEST
@@ -1832,30 +1848,22 @@ START_TEST(test_member_ack_recorded)
 	struct skd_store_member *m = NULL;
 	struct skd_worker *w;
 	X509_STORE *ts = trust();
-	unsigned char *der, *ack = NULL;
-	char id[SKD_STORE_ID_LEN], aid[SKD_STORE_ID_LEN], *gl = gl_name();
+	unsigned char *ack = NULL;
+	char aid[SKD_STORE_ID_LEN], *gl = gl_name();
 	char *conf, *hex;
-	size_t len, ack_len = 0, n = 0, nk = 0, i;
+	size_t ack_len = 0, n = 0, nk = 0, i;
 	int found = 0;
 
 	conf = write_config("ack", NULL);
 	w = worker_new(conf);
-	der = build_create(&len, gl, members, 1);
-	submit(glo, id, der, len);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(gla, id, "done");
+	create_gl(w, glo, gla, gl, members, 1);
 
 	/* Fetched through the GLA's session: writing recipient DNs on glKey
 	 * entries (skd_store_resolve_person) is the engine's to do. */
 	ck_assert_msg(skd_client_fetch_glkeys(gla, &gk, &n, gl,
 	    "email:alice@example.com", &e), "%s", e.msg);
 	ck_assert_uint_ge(n, 1);
-	memset(&o, 0, sizeof(o));
-	o.trust = ts;
-	o.now = time(NULL);
-	o.max_future = 300;
-	o.gl_name = gl;
-	o.ident = a;
+	glkey_opts(&o, ts, gl, a);
 	ck_assert_msg(skd_client_glkey_open(&keys, &nk, gk[0].message,
 	    gk[0].message_len, &o, &e), "%s", e.msg);
 	ck_assert_uint_ge(nk, 1);
@@ -1881,7 +1889,6 @@ START_TEST(test_member_ack_recorded)
 	skd_store_glkey_list_free(gk, n);
 	skd_worker_free(w);
 	X509_STORE_free(ts);
-	OPENSSL_free(der);
 	skd_client_ident_free(a);
 	skd_store_close(gla);
 	skd_store_close(alice);
@@ -1891,29 +1898,35 @@ START_TEST(test_member_ack_recorded)
 }
 END_TEST
 
+/* A test case on the shared stack, each test in a fresh tmp; timeout
+ * in seconds, 0 for check's default. */
+static TCase *
+worker_tcase(const char *name, int timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	if (timeout > 0)
+		tcase_set_timeout(tc, timeout);
+	return tc;
+}
+
 Suite *
 skd_suite_worker(void)
 {
 	Suite *s = suite_create("worker");
 	TCase *tc;
 
-	tc = tcase_create("config");
-	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tc = worker_tcase("config", 0);
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("tls");
-	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_set_timeout(tc, 60);
+	tc = worker_tcase("tls", 60);
 	tcase_add_test(tc, test_tls);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("process");
-	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_set_timeout(tc, 60);
+	tc = worker_tcase("process", 60);
 	tcase_add_test(tc, test_use_kek_end_to_end);
 	tcase_add_test(tc, test_malformed_then_next);
 	tcase_add_test(tc, test_journal_replayed_not_reprocessed);
@@ -1924,10 +1937,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_cli);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("store-ops");
-	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_set_timeout(tc, 60);
+	tc = worker_tcase("store-ops", 60);
 	tcase_add_test(tc, test_status_print);
 	tcase_add_test(tc, test_schedule_walks_directory);
 	tcase_add_test(tc, test_attempts_in_directory);
@@ -1935,10 +1945,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_member_ack_recorded);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("exactly-once");
-	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_set_timeout(tc, 240);
+	tc = worker_tcase("exactly-once", 240);
 	tcase_add_test(tc, test_kill9_random);
 	tcase_add_test(tc, test_two_workers);
 	tcase_add_test(tc, test_slapd_restart);

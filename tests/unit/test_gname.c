@@ -57,6 +57,7 @@ static const char *const bad_forms[] = {
 	"dirName:noSuchName=x",		/* descr OpenSSL does not know */
 	"dirName:0.0=\\00",		/* NUL: printed as hex, refused there */
 	"dirName:CN=a\\00b",		/* NUL inside a value */
+	"dirName:C=#16020b0b",		/* printed as text C refuses */
 	"", "foo:bar", "alice@example.com", "email:", "email:alice",
 	"email:a@b@c", "email:@example.com", "email:alice@", "email:a b@c.d",
 	"DNS:", "DNS:a b", "URI:", "URI:nocolon", "URI:1http://x",

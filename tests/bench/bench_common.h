@@ -1,0 +1,260 @@
+/*
+ * bench_common.h: what the benchmarks share (the clock, the stack's
+ * environment, throwaway certificates, the PKI's files, a store session,
+ * a GL and an engine configuration).
+ *
+ * The Makefile builds each bench_<x>.c alone into skd-bench-<x>, so the
+ * helpers are static inline here (unused ones cost nothing).  Define
+ * BENCH_NAME (the program's name, for messages) before including.
+ */
+#ifndef SKD_BENCH_COMMON_H
+#define SKD_BENCH_COMMON_H
+
+#ifndef BENCH_NAME
+#error "define BENCH_NAME before including bench_common.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "engine/skd_engine.h"
+#include "store/skd_store.h"
+
+/* bench_make_cert's flags. */
+#define BENCH_CERT_CA		0x1	/* CA:TRUE, keyCertSign and cRLSign */
+#define BENCH_CERT_LEAF		0x2	/* keyUsage fitting the key's kind */
+#define BENCH_CERT_BACKDATE	0x4	/* valid from an hour ago, not now */
+
+/* Seconds on the monotonic clock. */
+static inline double
+bench_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The value of the stack's variable name; exits 2 when it is unset. */
+static inline const char *
+bench_need_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr, BENCH_NAME ": %s not set (source the "
+		    "stack's env)\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+/* qsort's comparison of doubles, ascending. */
+static inline int
+bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A new RSA-2048 key, or EC P-256 if ec; the caller frees it. */
+static inline EVP_PKEY *
+bench_keygen(int ec)
+{
+	return ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+}
+
+/*
+ * The PKI's dir/<name>.crt and dir/<name>.key (PEM) into *out_cert and
+ * *out_key; returns one on success and zero on error (both NULL then).
+ * The caller frees them.
+ */
+static inline int
+bench_load_pair(X509 **out_cert, EVP_PKEY **out_key, const char *dir,
+    const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	*out_cert = NULL;
+	*out_key = NULL;
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	*out_cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	if (*out_cert == NULL || (f = fopen(path, "r")) == NULL)
+		goto err;
+	*out_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (*out_key == NULL)
+		goto err;
+	return 1;
+ err:
+	X509_free(*out_cert);
+	*out_cert = NULL;
+	return 0;
+}
+
+/*
+ * A certificate for key, subject CN=cn, valid 30 days, signed with ca_key
+ * and issued by ca (ca NULL: self-issued); san not NULL: its
+ * subjectAltName (X509V3 conf syntax, e.g. "email:x@y" or "URI:..."),
+ * first among the extensions; flags: BENCH_CERT_*.  Returns NULL on
+ * error; the caller frees the certificate.
+ */
+static inline X509 *
+bench_make_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long serial,
+    const char *cn, const char *san, int flags)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509_EXTENSION *ext = NULL;
+	X509V3_CTX v3;
+
+	if (x == NULL || n == NULL)
+		goto err;
+	if (!X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
+	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, n) ||
+	    !X509_set_issuer_name(x, ca != NULL ? X509_get_subject_name(ca) : n) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x),
+	    (flags & BENCH_CERT_BACKDATE) ? -3600 : 0) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) == NULL ||
+	    !X509_set_pubkey(x, key))
+		goto err;
+	X509V3_set_ctx(&v3, ca != NULL ? ca : x, x, NULL, NULL, 0);
+	if (san != NULL) {
+		if ((ext = X509V3_EXT_conf_nid(NULL, &v3,
+		    NID_subject_alt_name, san)) == NULL ||
+		    !X509_add_ext(x, ext, -1))
+			goto err;
+		X509_EXTENSION_free(ext);
+		ext = NULL;
+	}
+	if (flags & BENCH_CERT_CA) {
+		if ((ext = X509V3_EXT_conf_nid(NULL, &v3,
+		    NID_basic_constraints, "critical,CA:TRUE")) == NULL ||
+		    !X509_add_ext(x, ext, -1))
+			goto err;
+		X509_EXTENSION_free(ext);
+		if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+		    "critical,keyCertSign,cRLSign")) == NULL ||
+		    !X509_add_ext(x, ext, -1))
+			goto err;
+		X509_EXTENSION_free(ext);
+		ext = NULL;
+	}
+	if (flags & BENCH_CERT_LEAF) {
+		if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+		    EVP_PKEY_is_a(key, "EC") ?
+		    "digitalSignature,keyAgreement" :
+		    "digitalSignature,keyEncipherment")) == NULL ||
+		    !X509_add_ext(x, ext, -1))
+			goto err;
+		X509_EXTENSION_free(ext);
+		ext = NULL;
+	}
+	if (!X509_sign(x, ca_key, EVP_sha256()))
+		goto err;
+	X509_NAME_free(n);
+	return x;
+ err:
+	X509_EXTENSION_free(ext);
+	X509_NAME_free(n);
+	X509_free(x);
+	return NULL;
+}
+
+/* Member i's name, "email:<prefix><i>@bench.example.com", into out. */
+static inline void
+bench_member_name(char *out, size_t out_len, const char *prefix, long i)
+{
+	snprintf(out, out_len, "email:%s%ld@bench.example.com", prefix, i);
+}
+
+/* Member i's certificate (serial given): CN=<prefix><i>, rfc822Name
+ * <prefix><i>@bench.example.com, an hour old, keyUsage of its kind;
+ * NULL on error; the caller frees it. */
+static inline X509 *
+bench_member_cert(EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca, long serial,
+    const char *prefix, long i)
+{
+	char cn[64], san[96];
+
+	snprintf(cn, sizeof(cn), "%s%ld", prefix, i);
+	bench_member_name(san, sizeof(san), prefix, i);
+	return bench_make_cert(key, ca_key, ca, serial, cn, san,
+	    BENCH_CERT_LEAF | BENCH_CERT_BACKDATE);
+}
+
+/* A store session on the stack bound as $dn_var with password $pw_var;
+ * NULL (said on stderr) on error; the caller closes it. */
+static inline struct skd_store *
+bench_open_as(const char *dn_var, const char *pw_var)
+{
+	enum skd_store_err se;
+	struct skd_store *s;
+
+	if ((s = skd_store_open(&se, bench_need_env("SKD_LDAPI_URI"),
+	    bench_need_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
+	    bench_need_env(dn_var), bench_need_env(pw_var))) == NULL)
+		fprintf(stderr, BENCH_NAME ": open as %s: %s\n",
+		    bench_need_env(dn_var), skd_store_err_str(se));
+	return s;
+}
+
+/* A new GL of 30-day id-aes256-wrap keys, generation 1, named
+ * "URI:https://bench.example.com/<path><uuid>" into name (out->name and
+ * out->address point at it; the caller keeps it). */
+static inline void
+bench_gl_init(struct skd_store_gl *out, char *name, size_t name_len,
+    const char *path, int managed, int nma)
+{
+	char uuid[SKD_STORE_ID_LEN];
+
+	skd_store_new_id(uuid);
+	snprintf(name, name_len, "URI:https://bench.example.com/%s%s", path,
+	    uuid);
+	memset(out, 0, sizeof(*out));
+	out->name = name;
+	out->address = name;
+	out->administration = managed;
+	out->not_mutually_aware = nma;
+	out->duration = 30;
+	out->generation_counter = 1;
+	out->key_alg = "2.16.840.1.101.3.4.1.45";	/* id-aes256-wrap */
+}
+
+/* The engine as the GLA on store s, the clock at now; everything is
+ * borrowed (the caller keeps and frees it). */
+static inline void
+bench_engine_init(struct skd_engine_config *out_cfg,
+    struct skd_engine_env *out_env, struct skd_engine_state *out_st,
+    struct skd_store *s, X509 *gla_cert, EVP_PKEY *gla_key,
+    X509_STORE *trust, X509 *ca, EVP_PKEY *ca_key)
+{
+	memset(out_cfg, 0, sizeof(*out_cfg));
+	out_cfg->gla_cert = gla_cert;
+	out_cfg->gla_key = gla_key;
+	out_cfg->trust = trust;
+	out_cfg->issuer_cert = ca;
+	out_cfg->issuer_key = ca_key;
+	memset(out_env, 0, sizeof(*out_env));
+	out_env->now = time(NULL);
+	skd_engine_state_store(out_st, s);
+}
+
+#endif /* SKD_BENCH_COMMON_H */
