@@ -91,9 +91,8 @@ skd_store_create_gl(struct skd_store *s, const struct skd_store_gl *gl)
 {
 	struct skd_store_i_mods m;
 	struct gl_nums nb;
-	LDAPMod **mods;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -105,14 +104,8 @@ skd_store_create_gl(struct skd_store *s, const struct skd_store_gl *gl)
 	}
 	gl_mods(&m, &nb, gl, LDAP_MOD_ADD);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REVISION, "1");
-	if ((mods = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	if (!skd_store_i_write(s, 1, dn, &m, "create GL"))
 		goto err;
-	}
-	if ((rc = skd_store_i_add(s, dn, mods)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "create GL", dn);
-		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
@@ -126,9 +119,8 @@ skd_store_update_gl(struct skd_store *s, uint64_t *out_revision,
 {
 	struct skd_store_i_mods m;
 	struct gl_nums nb;
-	LDAPMod **mods;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -151,14 +143,8 @@ skd_store_update_gl(struct skd_store *s, uint64_t *out_revision,
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_REVISION, nb.rev_old);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REVISION, nb.rev_new);
 	gl_mods(&m, &nb, gl, LDAP_MOD_REPLACE);
-	if ((mods = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	if (!skd_store_i_write(s, 0, dn, &m, "update GL"))
 		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, dn, mods, NULL)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "update GL", dn);
-		goto err;
-	}
 	if (out_revision != NULL)
 		*out_revision = gl->revision + 1;
 	ok = 1;
@@ -167,6 +153,22 @@ skd_store_update_gl(struct skd_store *s, uint64_t *out_revision,
 	free(dn);
 	return ok;
 }
+
+#define T struct skd_store_gl
+static const struct skd_store_i_field gl_fields[] = {
+	SKD_STORE_I_F_REQ(T, name, A_GLNAME),
+	SKD_STORE_I_F_REQ(T, address, A_GLADDR),
+	SKD_STORE_I_F(T, STR, key_alg, A_KEYALG),
+	SKD_STORE_I_F(T, STR, state, A_GLSTATE),
+	SKD_STORE_I_F_N(T, BLOB, cert, cert_len, A_CERT),
+	SKD_STORE_I_F(T, BOOL, rekey_by_glo, A_REKEYGLO),
+	SKD_STORE_I_F(T, BOOL, not_mutually_aware, A_NOTAWARE),
+	SKD_STORE_I_F_INT(T, administration, INT32_MIN, INT32_MAX, A_GLADMIN),
+	SKD_STORE_I_F_INT(T, duration, INT32_MIN, INT32_MAX, A_DURATION),
+	SKD_STORE_I_F_INT(T, generation_counter, INT32_MIN, INT32_MAX,
+	    A_GENCOUNT),
+};
+#undef T
 
 int
 skd_store_read_gl(struct skd_store *s, struct skd_store_gl **out_gl,
@@ -188,33 +190,13 @@ skd_store_read_gl(struct skd_store *s, struct skd_store_gl **out_gl,
 		goto err;
 	if ((gl = calloc(1, sizeof(*gl))) == NULL)
 		goto oom;
-	if (!skd_store_i_get_str(s->ld, e, A_GLNAME, &gl->name) ||
-	    !skd_store_i_get_str(s->ld, e, A_GLADDR, &gl->address) ||
-	    !skd_store_i_get_str(s->ld, e, A_KEYALG, &gl->key_alg) ||
-	    !skd_store_i_get_str(s->ld, e, A_GLSTATE, &gl->state) ||
-	    !skd_store_i_get_blob(s->ld, e, A_CERT, &gl->cert,
-	    &gl->cert_len) ||
-	    !skd_store_i_get_bool(s->ld, e, A_REKEYGLO, &gl->rekey_by_glo, 0) ||
-	    !skd_store_i_get_bool(s->ld, e, A_NOTAWARE,
-	    &gl->not_mutually_aware, 0))
+	if (!skd_store_i_get_fields(s->ld, e, gl, gl_fields,
+	    SKD_STORE_I_NITEMS(gl_fields)))
 		goto bad;
-	if (!skd_store_i_get_int(s->ld, e, A_GLADMIN, &v, 0) ||
-	    v < INT32_MIN || v > INT32_MAX)
-		goto bad;
-	gl->administration = (int)v;
-	if (!skd_store_i_get_int(s->ld, e, A_DURATION, &v, 0) ||
-	    v < INT32_MIN || v > INT32_MAX)
-		goto bad;
-	gl->duration = (int)v;
-	if (!skd_store_i_get_int(s->ld, e, A_GENCOUNT, &v, 0) ||
-	    v < INT32_MIN || v > INT32_MAX)
-		goto bad;
-	gl->generation_counter = (int)v;
+	/* The revision is 64-bit, unlike the table's ints. */
 	if (!skd_store_i_get_int(s->ld, e, A_REVISION, &v, 0) || v <= 0)
 		goto bad;
 	gl->revision = (uint64_t)v;
-	if (gl->name == NULL || gl->address == NULL)
-		goto bad;
 	*out_gl = gl;
 	gl = NULL;
 	ok = 1;
@@ -236,9 +218,8 @@ int
 skd_store_mark_gl_deleted(struct skd_store *s, const char *name)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mods;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -247,14 +228,8 @@ skd_store_mark_gl_deleted(struct skd_store *s, const char *name)
 		goto err;
 	}
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_GLSTATE, "deleted");
-	if ((mods = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	if (!skd_store_i_write(s, 0, dn, &m, "mark GL deleted"))
 		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, dn, mods, NULL)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "mark GL deleted", dn);
-		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
@@ -304,43 +279,17 @@ skd_store_purge_gl(struct skd_store *s, const char *name)
 	return ok;
 }
 
-struct gl_list_arg {
-	skd_store_gl_cb	 cb;
-	void		*arg;
-};
-
-static int
-gl_list_entry(struct skd_store *s, LDAPMessage *e, void *arg)
-{
-	struct gl_list_arg *la = arg;
-	char *name = NULL, *state = NULL;
-	int r;
-
-	if (!skd_store_i_get_str(s->ld, e, A_GLNAME, &name) ||
-	    !skd_store_i_get_str(s->ld, e, A_GLSTATE, &state) ||
-	    name == NULL) {
-		free(name);
-		free(state);
-		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
-		    "malformed GL entry");
-	}
-	/* No skdGLState is an active list (skd_store_gl.state NULL). */
-	r = la->cb(la->arg, name, state != NULL ? state : "active");
-	free(name);
-	free(state);
-	return r != 0 ? 2 : 1;
-}
-
 int
 skd_store_list_gls(struct skd_store *s, skd_store_gl_cb cb, void *arg,
     int page_size)
 {
-	struct gl_list_arg la = { cb, arg };
-	char *attrs[] = { A_GLNAME, A_GLSTATE, NULL };
+	/* No skdGLState is an active list (skd_store_gl.state NULL). */
+	struct skd_store_i_pairs p = { A_GLNAME, A_GLSTATE, "active",
+	    "malformed GL entry", cb, arg };
 
 	skd_store_i_ok(s);
 	if (cb == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "no callback");
-	return skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_ONELEVEL,
-	    "(objectClass=" OC_GL ")", attrs, page_size, gl_list_entry, &la);
+	return skd_store_i_search_pairs(s, &p, s->groups_dn,
+	    "(objectClass=" OC_GL ")", page_size);
 }

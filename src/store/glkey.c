@@ -25,8 +25,10 @@ static char *glkey_head_attrs[] = {
 };
 
 static void
-glkey_cleanup(struct skd_store_glkey *k)
+glkey_cleanup(void *elem)
 {
+	struct skd_store_glkey *k = elem;
+
 	free(k->key_id);
 	free(k->gl_name);
 	free(k->message);
@@ -49,13 +51,7 @@ skd_store_glkey_free(struct skd_store_glkey *k)
 void
 skd_store_glkey_list_free(struct skd_store_glkey *list, size_t n)
 {
-	size_t i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		glkey_cleanup(&list[i]);
-	free(list);
+	skd_store_i_list_free(list, n, sizeof(*list), glkey_cleanup);
 }
 
 static char *
@@ -76,29 +72,30 @@ glkey_dn(struct skd_store *s, const char *gl_name, const char *key_id,
 	return dn;
 }
 
-static int
-glkey_parse(struct skd_store *s, struct skd_store_glkey *k, LDAPMessage *e)
-{
-	long long sh;
+#define T struct skd_store_glkey
+static const struct skd_store_i_field glkey_fields[] = {
+	SKD_STORE_I_F_REQ(T, key_id, A_KEYID),
+	SKD_STORE_I_F_REQ(T, gl_name, A_GLNAME),
+	SKD_STORE_I_F_INT(T, shard, 0, INT_MAX, A_SHARD),
+	SKD_STORE_I_F_N(T, BLOB, message, message_len, A_MESSAGE),
+	SKD_STORE_I_F_N(T, STRS, recipients, n_recipients, A_RCPTNAME),
+	SKD_STORE_I_F_N(T, STRS, recipient_dns, n_recipient_dns, A_RCPTDN),
+	SKD_STORE_I_F(T, TIME, not_before, A_NOTBEFORE),
+	SKD_STORE_I_F(T, TIME, not_after, A_NOTAFTER),
+	SKD_STORE_I_F_N(T, BLOB, archived_kek, archived_kek_len, A_ARCHKEK),
+};
+#undef T
 
-	if (!skd_store_i_get_str(s->ld, e, A_KEYID, &k->key_id) ||
-	    !skd_store_i_get_str(s->ld, e, A_GLNAME, &k->gl_name) ||
-	    !skd_store_i_get_int(s->ld, e, A_SHARD, &sh, 0) ||
-	    sh < 0 || sh > INT_MAX ||
-	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &k->message,
-	    &k->message_len) ||
-	    !skd_store_i_get_strs(s->ld, e, A_RCPTNAME, &k->recipients,
-	    &k->n_recipients) ||
-	    !skd_store_i_get_strs(s->ld, e, A_RCPTDN, &k->recipient_dns,
-	    &k->n_recipient_dns) ||
-	    !skd_store_i_get_time(s->ld, e, A_NOTBEFORE, &k->not_before) ||
-	    !skd_store_i_get_time(s->ld, e, A_NOTAFTER, &k->not_after) ||
-	    !skd_store_i_get_blob(s->ld, e, A_ARCHKEK, &k->archived_kek,
-	    &k->archived_kek_len) ||
-	    k->key_id == NULL || k->gl_name == NULL)
+/* glkey_parse fills the skd_store_glkey at out (zeroed) from entry e. */
+static int
+glkey_parse(struct skd_store *s, void *out, LDAPMessage *e,
+    const void *ctx)
+{
+	(void)ctx;
+	if (!skd_store_i_get_fields(s->ld, e, out, glkey_fields,
+	    SKD_STORE_I_NITEMS(glkey_fields)))
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed glKey entry");
-	k->shard = (int)sh;
 	return 1;
 }
 
@@ -123,7 +120,7 @@ skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	if (!glkey_parse(s, k, e))
+	if (!glkey_parse(s, k, e, NULL))
 		goto err;
 	*out_k = k;
 	k = NULL;
@@ -225,40 +222,12 @@ skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
 	return ok;
 }
 
-struct glkey_list {
-	struct skd_store_glkey	*v;
-	size_t			 n, cap;
-};
-
-static int
-glkey_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
-{
-	struct glkey_list *l = arg;
-	struct skd_store_glkey *nv;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap == 0 ? 8 : l->cap * 2;
-
-		if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL)
-			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-			    "out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-	if (!glkey_parse(s, &l->v[l->n], e)) {
-		glkey_cleanup(&l->v[l->n]);
-		return 0;
-	}
-	l->n++;
-	return 1;
-}
-
 static int
 find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
     size_t *out_n, const char *gl_name, const char *recipient, char **attrs)
 {
-	struct glkey_list l = { NULL, 0, 0 };
+	struct skd_store_i_list l = { .size = sizeof(struct skd_store_glkey),
+	    .parse = glkey_parse, .cleanup = glkey_cleanup };
 	char *eg = NULL, *er = NULL, *filter = NULL;
 	int ok = 0;
 
@@ -284,19 +253,16 @@ find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
 	}
 	if (filter == NULL)
 		goto oom;
-	if (!skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, attrs, 200, glkey_list_cb, &l))
+	if (!skd_store_i_search_list(s, &l, s->groups_dn, LDAP_SCOPE_SUBTREE,
+	    filter, attrs, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;
-	l.v = NULL;
-	l.n = 0;
 	ok = 1;
 	goto err;
  oom:
 	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
  err:
-	skd_store_glkey_list_free(l.v, l.n);
 	free(filter);
 	free(er);
 	free(eg);
@@ -323,22 +289,9 @@ int
 skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
     const char *key_id, int shard)
 {
-	char *dn = NULL;
-	int rc, ok = 0;
-
 	skd_store_i_ok(s);
-	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
-		goto err;
-	}
-	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "delete glKey", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	free(dn);
-	return ok;
+	return skd_store_i_delete_dn(s, glkey_dn(s, gl_name, key_id, shard),
+	    "glKey name", "delete glKey");
 }
 
 struct key_gl_arg {

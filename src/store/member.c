@@ -27,22 +27,11 @@ role_get(enum skd_store_role role)
 	return &role_tab[role];
 }
 
-void
-skd_store_member_free(struct skd_store_member *m)
-{
-	if (m == NULL)
-		return;
-	free(m->name);
-	free(m->address);
-	free(m->cert);
-	free(m->dn);
-	skd_store_i_strs_free(m->acks, m->n_acks);
-	free(m);
-}
-
 static void
-member_cleanup(struct skd_store_member *m)
+member_cleanup(void *elem)
 {
+	struct skd_store_member *m = elem;
+
 	free(m->name);
 	free(m->address);
 	free(m->cert);
@@ -52,15 +41,18 @@ member_cleanup(struct skd_store_member *m)
 }
 
 void
+skd_store_member_free(struct skd_store_member *m)
+{
+	if (m == NULL)
+		return;
+	member_cleanup(m);
+	free(m);
+}
+
+void
 skd_store_member_list_free(struct skd_store_member *list, size_t n)
 {
-	size_t i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		member_cleanup(&list[i]);
-	free(list);
+	skd_store_i_list_free(list, n, sizeof(*list), member_cleanup);
 }
 
 /* member_dn returns the DN of name under GL gl_name (malloc'd). */
@@ -86,9 +78,8 @@ skd_store_add_member(struct skd_store *s, const char *gl_name,
 {
 	const struct role_names *rn = role_get(role);
 	struct skd_store_i_mods mods;
-	LDAPMod **mv;
 	char *dn = NULL, since[16];
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&mods);
@@ -112,15 +103,9 @@ skd_store_add_member(struct skd_store *s, const char *gl_name,
 		    time(NULL));
 		skd_store_i_mods_str(&mods, LDAP_MOD_ADD, A_MEMBERSINCE, since);
 	}
-	if ((mv = skd_store_i_mods_get(&mods)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
 	/* A missing GL shows as noSuchObject (the parent): _NOT_FOUND. */
-	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "add member", dn);
+	if (!skd_store_i_write(s, 1, dn, &mods, "add member"))
 		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&mods);
@@ -133,36 +118,31 @@ skd_store_remove_member(struct skd_store *s, const char *gl_name,
     enum skd_store_role role, const char *name)
 {
 	const struct role_names *rn = role_get(role);
-	char *dn = NULL;
-	int rc, ok = 0;
 
 	skd_store_i_ok(s);
-	if (rn == NULL || (dn = member_dn(s, rn, gl_name, name)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "member name");
-		goto err;
-	}
-	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "remove member", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	free(dn);
-	return ok;
+	return skd_store_i_delete_dn(s, rn != NULL ?
+	    member_dn(s, rn, gl_name, name) : NULL, "member name",
+	    "remove member");
 }
 
-/* member_parse fills *m (zeroed by the caller) from entry e. */
+/* member_parse fills the skd_store_member at out (zeroed by the caller)
+ * from entry e, with the attribute names of role rn (ctx). */
 static int
-member_parse(struct skd_store *s, struct skd_store_member *m,
-    const struct role_names *rn, LDAPMessage *e)
+member_parse(struct skd_store *s, void *out, LDAPMessage *e, const void *ctx)
 {
-	if (!skd_store_i_get_str(s->ld, e, rn->name, &m->name) ||
-	    !skd_store_i_get_str(s->ld, e, rn->addr, &m->address) ||
-	    !skd_store_i_get_blob(s->ld, e, A_CERT, &m->cert, &m->cert_len) ||
-	    !skd_store_i_get_str(s->ld, e, rn->dn, &m->dn) ||
-	    !skd_store_i_get_strs(s->ld, e, A_ACK, &m->acks, &m->n_acks) ||
-	    !skd_store_i_get_time(s->ld, e, A_MEMBERSINCE, &m->since) ||
-	    m->name == NULL)
+	const struct role_names *rn = ctx;
+#define T struct skd_store_member
+	const struct skd_store_i_field f[] = {
+		SKD_STORE_I_F_REQ(T, name, rn->name),
+		SKD_STORE_I_F(T, STR, address, rn->addr),
+		SKD_STORE_I_F_N(T, BLOB, cert, cert_len, A_CERT),
+		SKD_STORE_I_F(T, STR, dn, rn->dn),
+		SKD_STORE_I_F_N(T, STRS, acks, n_acks, A_ACK),
+		SKD_STORE_I_F(T, TIME, since, A_MEMBERSINCE),
+	};
+#undef T
+
+	if (!skd_store_i_get_fields(s->ld, e, out, f, SKD_STORE_I_NITEMS(f)))
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed member entry");
 	return 1;
@@ -195,7 +175,7 @@ skd_store_read_member(struct skd_store *s, struct skd_store_member **out_m,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	if (!member_parse(s, m, rn, e))
+	if (!member_parse(s, m, e, rn))
 		goto err;
 	*out_m = m;
 	m = NULL;
@@ -207,65 +187,34 @@ skd_store_read_member(struct skd_store *s, struct skd_store_member **out_m,
 	return ok;
 }
 
-struct member_list {
-	const struct role_names	*rn;
-	struct skd_store_member	*v;
-	size_t			 n, cap;
-};
-
-static int
-member_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
-{
-	struct member_list *l = arg;
-	struct skd_store_member *nv;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap == 0 ? 16 : l->cap * 2;
-
-		if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL)
-			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-			    "out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-	if (!member_parse(s, &l->v[l->n], l->rn, e)) {
-		member_cleanup(&l->v[l->n]);
-		return 0;
-	}
-	l->n++;
-	return 1;
-}
-
 int
 skd_store_list_members(struct skd_store *s,
     struct skd_store_member **out_list, size_t *out_n, const char *gl_name,
     enum skd_store_role role)
 {
-	struct member_list l = { NULL, NULL, 0, 0 };
+	const struct role_names *rn = role_get(role);
+	struct skd_store_i_list l = { .size = sizeof(struct skd_store_member),
+	    .parse = member_parse, .cleanup = member_cleanup, .ctx = rn };
 	char *gdn = NULL, filter[64];
 	int ok = 0;
 
 	*out_list = NULL;
 	*out_n = 0;
 	skd_store_i_ok(s);
-	if ((l.rn = role_get(role)) == NULL || gl_name == NULL ||
+	if (rn == NULL || gl_name == NULL ||
 	    (gdn = skd_store_i_dn(A_GLNAME, gl_name, NULL, NULL,
 	    s->groups_dn)) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
 		goto err;
 	}
-	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", l.rn->oc);
-	if (!skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
-	    member_attrs, 500, member_list_cb, &l))
+	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", rn->oc);
+	if (!skd_store_i_search_list(s, &l, gdn, LDAP_SCOPE_ONELEVEL, filter,
+	    member_attrs, 500))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;
-	l.v = NULL;
-	l.n = 0;
 	ok = 1;
  err:
-	skd_store_member_list_free(l.v, l.n);
 	free(gdn);
 	return ok;
 }
@@ -275,32 +224,16 @@ skd_store_ack_member(struct skd_store *s, const char *gl_name,
     const char *name, const char *key_id)
 {
 	const struct role_names *rn = role_get(SKD_STORE_MEMBER);
-	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok;
 
 	skd_store_i_ok(s);
-	skd_store_i_mods_init(&m);
 	if (key_id == NULL || key_id[0] == '\0' ||
-	    (dn = member_dn(s, rn, gl_name, name)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "member or key id");
-		goto err;
-	}
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_ACK, key_id);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	rc = skd_store_i_modify(s, dn, mv, NULL);
+	    (dn = member_dn(s, rn, gl_name, name)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "member or key id");
 	/* RFC 5275 5.1 2.c: acknowledging again changes nothing. */
-	if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) {
-		skd_store_i_ldap_fail(s, rc, "acknowledge", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	skd_store_i_mods_cleanup(&m);
+	ok = skd_store_i_add_value(s, dn, A_ACK, key_id, "acknowledge");
 	free(dn);
 	return ok;
 }

@@ -98,26 +98,11 @@ resp_submitter(struct skd_store *s, char **out, const char *request_id)
 static int
 resp_add_dn(struct skd_store *s, const char *rdn, const char *dn)
 {
-	struct skd_store_i_mods m;
-	LDAPMod **mv;
-	int rc, ok = 0;
-
-	skd_store_i_mods_init(&m);
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_RCPTDN, dn);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	rc = skd_store_i_modify(s, rdn, mv, NULL);
-	if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) {
-		skd_store_i_ldap_fail(s, rc, "add submitter to response", rdn);
-		goto err;
-	}
+	if (!skd_store_i_add_value(s, rdn, A_RCPTDN, dn,
+	    "add submitter to response"))
+		return 0;
 	skd_store_i_ok(s);
-	ok = 1;
- err:
-	skd_store_i_mods_cleanup(&m);
-	return ok;
+	return 1;
 }
 
 int
@@ -229,23 +214,10 @@ skd_store_read_response(struct skd_store *s, struct skd_store_blob **out_msgs,
 int
 skd_store_delete_response(struct skd_store *s, const char *request_id)
 {
-	char *dn = NULL;
-	int rc, ok = 0;
-
 	skd_store_i_ok(s);
-	if (request_id == NULL || (dn = skd_store_i_dn(A_REQID, request_id,
-	    NULL, NULL, s->responses_dn)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
-		goto err;
-	}
-	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "delete response", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	free(dn);
-	return ok;
+	return skd_store_i_delete_dn(s, request_id == NULL ? NULL :
+	    skd_store_i_dn(A_REQID, request_id, NULL, NULL, s->responses_dn),
+	    "request id", "delete response");
 }
 
 /* ---- GLA messages ------------------------------------------------------------ */
@@ -254,8 +226,10 @@ static char *msg_attrs[] = { A_MSGID, A_MSGTYPE, A_GLNAME, A_MESSAGE,
     A_RCPTNAME, A_RCPTDN, NULL };
 
 static void
-message_cleanup(struct skd_store_message *m)
+message_cleanup(void *elem)
 {
+	struct skd_store_message *m = elem;
+
 	free(m->type);
 	free(m->gl_name);
 	free(m->message);
@@ -267,37 +241,30 @@ message_cleanup(struct skd_store_message *m)
 void
 skd_store_message_list_free(struct skd_store_message *list, size_t n)
 {
-	size_t i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		message_cleanup(&list[i]);
-	free(list);
+	skd_store_i_list_free(list, n, sizeof(*list), message_cleanup);
 }
 
-static int
-message_parse(struct skd_store *s, struct skd_store_message *m,
-    LDAPMessage *e)
-{
-	char *id = NULL;
+#define T struct skd_store_message
+static const struct skd_store_i_field message_fields[] = {
+	SKD_STORE_I_F(T, ID, id, A_MSGID),
+	SKD_STORE_I_F(T, STR, type, A_MSGTYPE),
+	SKD_STORE_I_F(T, STR, gl_name, A_GLNAME),
+	SKD_STORE_I_F_N(T, BLOB, message, message_len, A_MESSAGE),
+	SKD_STORE_I_F_N(T, STRS, recipients, n_recipients, A_RCPTNAME),
+	SKD_STORE_I_F_N(T, STRS, recipient_dns, n_recipient_dns, A_RCPTDN),
+};
+#undef T
 
-	if (!skd_store_i_get_str(s->ld, e, A_MSGID, &id) || id == NULL ||
-	    strlen(id) >= SKD_STORE_ID_LEN ||
-	    !skd_store_i_get_str(s->ld, e, A_MSGTYPE, &m->type) ||
-	    !skd_store_i_get_str(s->ld, e, A_GLNAME, &m->gl_name) ||
-	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &m->message,
-	    &m->message_len) ||
-	    !skd_store_i_get_strs(s->ld, e, A_RCPTNAME, &m->recipients,
-	    &m->n_recipients) ||
-	    !skd_store_i_get_strs(s->ld, e, A_RCPTDN, &m->recipient_dns,
-	    &m->n_recipient_dns)) {
-		free(id);
+/* message_parse fills the skd_store_message at out (zeroed) from e. */
+static int
+message_parse(struct skd_store *s, void *out, LDAPMessage *e,
+    const void *ctx)
+{
+	(void)ctx;
+	if (!skd_store_i_get_fields(s->ld, e, out, message_fields,
+	    SKD_STORE_I_NITEMS(message_fields)))
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed message entry");
-	}
-	memcpy(m->id, id, strlen(id) + 1);
-	free(id);
 	return 1;
 }
 
@@ -366,7 +333,7 @@ skd_store_publish_message(struct skd_store *s,
 	rc = skd_store_i_add(s, dn, mv);
 	if (rc == LDAP_ALREADY_EXISTS) {
 		if (!skd_store_i_read(s, &res, &e, dn, msg_attrs) ||
-		    !message_parse(s, &old, e))
+		    !message_parse(s, &old, e, NULL))
 			goto err;
 		if (!message_same(&old, msg)) {
 			skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
@@ -386,40 +353,12 @@ skd_store_publish_message(struct skd_store *s,
 	return ok;
 }
 
-struct message_list {
-	struct skd_store_message	*v;
-	size_t				 n, cap;
-};
-
-static int
-message_list_cb(struct skd_store *s, LDAPMessage *e, void *arg)
-{
-	struct message_list *l = arg;
-	struct skd_store_message *nv;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap == 0 ? 8 : l->cap * 2;
-
-		if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL)
-			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-			    "out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-	if (!message_parse(s, &l->v[l->n], e)) {
-		message_cleanup(&l->v[l->n]);
-		return 0;
-	}
-	l->n++;
-	return 1;
-}
-
 int
 skd_store_find_messages(struct skd_store *s,
     struct skd_store_message **out_list, size_t *out_n, const char *recipient)
 {
-	struct message_list l = { NULL, 0, 0 };
+	struct skd_store_i_list l = { .size = sizeof(struct skd_store_message),
+	    .parse = message_parse, .cleanup = message_cleanup };
 	char *er = NULL, *filter = NULL;
 	int ok = 0;
 
@@ -436,16 +375,13 @@ skd_store_find_messages(struct skd_store *s,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	if (!skd_store_i_search_each(s, s->messages_dn, LDAP_SCOPE_ONELEVEL,
-	    filter, msg_attrs, 200, message_list_cb, &l))
+	if (!skd_store_i_search_list(s, &l, s->messages_dn,
+	    LDAP_SCOPE_ONELEVEL, filter, msg_attrs, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;
-	l.v = NULL;
-	l.n = 0;
 	ok = 1;
  err:
-	skd_store_message_list_free(l.v, l.n);
 	free(filter);
 	free(er);
 	return ok;
@@ -454,23 +390,10 @@ skd_store_find_messages(struct skd_store *s,
 int
 skd_store_delete_message(struct skd_store *s, const char *id)
 {
-	char *dn = NULL;
-	int rc, ok = 0;
-
 	skd_store_i_ok(s);
-	if (id == NULL || (dn = skd_store_i_dn(A_MSGID, id, NULL, NULL,
-	    s->messages_dn)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "message id");
-		goto err;
-	}
-	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "delete message", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	free(dn);
-	return ok;
+	return skd_store_i_delete_dn(s, id == NULL ? NULL :
+	    skd_store_i_dn(A_MSGID, id, NULL, NULL, s->messages_dn),
+	    "message id", "delete message");
 }
 
 /* ---- replay cache --------------------------------------------------------- */
@@ -479,9 +402,8 @@ int
 skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char *dn = NULL, t[16];
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -494,16 +416,10 @@ skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_REPLAY);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REPLAYKEY, key);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_EXPIRES, t);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
 	/* The add is the atomic test-and-set: of two workers seeing the
 	 * same message, the second gets entryAlreadyExists (_EXISTS). */
-	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "add replay key", dn);
+	if (!skd_store_i_write(s, 1, dn, &m, "add replay key"))
 		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
@@ -553,9 +469,8 @@ skd_store_write_status(struct skd_store *s, const char *worker_id,
     const char *version, time_t heartbeat, const char *status_text)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char t[16];
-	int rc, ok = 0;
+	int ok;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -566,17 +481,7 @@ skd_store_write_status(struct skd_store *s, const char *worker_id,
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_STATUSTEXT,
 	    status_text != NULL && status_text[0] != '\0' ? status_text :
 	    NULL);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, s->agent_dn, mv, NULL)) !=
-	    LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "write status", s->agent_dn);
-		goto err;
-	}
-	ok = 1;
- err:
+	ok = skd_store_i_write(s, 0, s->agent_dn, &m, "write status");
 	skd_store_i_mods_cleanup(&m);
 	return ok;
 }
@@ -591,6 +496,15 @@ skd_store_status_free(struct skd_store_status *st)
 	free(st->text);
 	free(st);
 }
+
+#define T struct skd_store_status
+static const struct skd_store_i_field status_fields[] = {
+	SKD_STORE_I_F(T, STR, worker_id, A_WORKERID),
+	SKD_STORE_I_F(T, STR, version, A_VERSION),
+	SKD_STORE_I_F(T, TIME, heartbeat, A_HEARTBEAT),
+	SKD_STORE_I_F(T, STR, text, A_STATUSTEXT),
+};
+#undef T
 
 int
 skd_store_read_status(struct skd_store *s,
@@ -610,10 +524,8 @@ skd_store_read_status(struct skd_store *s,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	if (!skd_store_i_get_str(s->ld, e, A_WORKERID, &st->worker_id) ||
-	    !skd_store_i_get_str(s->ld, e, A_VERSION, &st->version) ||
-	    !skd_store_i_get_time(s->ld, e, A_HEARTBEAT, &st->heartbeat) ||
-	    !skd_store_i_get_str(s->ld, e, A_STATUSTEXT, &st->text)) {
+	if (!skd_store_i_get_fields(s->ld, e, st, status_fields,
+	    SKD_STORE_I_NITEMS(status_fields))) {
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed agent entry %s", s->agent_dn);
 		goto err;

@@ -150,14 +150,27 @@ skd_store_add_request(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
 	return ok;
 }
 
+#define T struct skd_store_request
+static const struct skd_store_i_field req_fields[] = {
+	SKD_STORE_I_F(T, ID, id, A_REQID),
+	SKD_STORE_I_F_N(T, BLOB, message, message_len, A_MESSAGE),
+	SKD_STORE_I_F(T, STR, submitter_dn, A_SUBMITTER),
+	SKD_STORE_I_F_REQ(T, state, A_STATE),
+	SKD_STORE_I_F(T, STR, claim_owner, A_OWNER),
+	SKD_STORE_I_F(T, TIME, lease_until, A_LEASE),
+	SKD_STORE_I_F_N(T, BLOB, journal, journal_len, A_JOURNAL),
+	SKD_STORE_I_F_INT(T, attempts, 0, 1000000000, A_ATTEMPTS),
+	SKD_STORE_I_F(T, STR, error, A_ERROR),
+};
+#undef T
+
 int
 skd_store_read_request(struct skd_store *s, struct skd_store_request **out_r,
     const char *id)
 {
 	struct skd_store_request *r = NULL;
 	LDAPMessage *res = NULL, *e;
-	long long att;
-	char *dn = NULL, *rid = NULL;
+	char *dn = NULL;
 	int ok = 0;
 
 	*out_r = NULL;
@@ -172,70 +185,39 @@ skd_store_read_request(struct skd_store *s, struct skd_store_request **out_r,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	if (!skd_store_i_get_str(s->ld, e, A_REQID, &rid) || rid == NULL ||
-	    strlen(rid) >= SKD_STORE_ID_LEN ||
-	    !skd_store_i_get_blob(s->ld, e, A_MESSAGE, &r->message,
-	    &r->message_len) ||
-	    !skd_store_i_get_str(s->ld, e, A_SUBMITTER, &r->submitter_dn) ||
-	    !skd_store_i_get_str(s->ld, e, A_STATE, &r->state) ||
-	    r->state == NULL ||
-	    !skd_store_i_get_str(s->ld, e, A_OWNER, &r->claim_owner) ||
-	    !skd_store_i_get_time(s->ld, e, A_LEASE, &r->lease_until) ||
-	    !skd_store_i_get_blob(s->ld, e, A_JOURNAL, &r->journal,
-	    &r->journal_len) ||
-	    !skd_store_i_get_int(s->ld, e, A_ATTEMPTS, &att, 0) ||
-	    att < 0 || att > 1000000000 ||
-	    !skd_store_i_get_str(s->ld, e, A_ERROR, &r->error)) {
+	if (!skd_store_i_get_fields(s->ld, e, r, req_fields,
+	    SKD_STORE_I_NITEMS(req_fields))) {
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed request entry %s", dn);
 		goto err;
 	}
-	memcpy(r->id, rid, strlen(rid) + 1);
-	r->attempts = (int)att;
 	*out_r = r;
 	r = NULL;
 	ok = 1;
  err:
 	skd_store_request_free(r);
 	ldap_msgfree(res);
-	free(rid);
 	free(dn);
 	return ok;
 }
 
-struct pending_arg {
-	skd_store_pending_cb	 cb;
-	void			*arg;
-};
-
+/* req_list calls cb for each request matching filter (id and state). */
 static int
-pending_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+req_list(struct skd_store *s, skd_store_pending_cb cb, void *arg,
+    const char *filter, int page_size)
 {
-	struct pending_arg *pa = arg;
-	char *id = NULL, *state = NULL;
-	int r;
+	struct skd_store_i_pairs p = { A_REQID, A_STATE, NULL,
+	    "malformed request entry", cb, arg };
 
-	if (!skd_store_i_get_str(s->ld, e, A_REQID, &id) ||
-	    !skd_store_i_get_str(s->ld, e, A_STATE, &state) ||
-	    id == NULL || state == NULL) {
-		free(id);
-		free(state);
-		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
-		    "malformed request entry");
-	}
-	r = pa->cb(pa->arg, id, state);
-	free(id);
-	free(state);
-	return r != 0 ? 2 : 1;
+	return skd_store_i_search_pairs(s, &p, s->requests_dn, filter,
+	    page_size);
 }
 
 int
 skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
     void *arg, time_t now, int page_size)
 {
-	struct pending_arg pa = { cb, arg };
 	char filter[256], t[16];
-	char *attrs[] = { A_REQID, A_STATE, NULL };
 
 	skd_store_i_ok(s);
 	skd_store_time_str(t, now);
@@ -245,8 +227,7 @@ skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
 	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=pending)"
 	    "(&(|(" A_STATE "=claimed)(" A_STATE "=journaled))"
 	    "(" A_LEASE "<=%s))))", t);
-	return skd_store_i_search_each(s, s->requests_dn, LDAP_SCOPE_ONELEVEL,
-	    filter, attrs, page_size, pending_entry, &pa);
+	return req_list(s, cb, arg, filter, page_size);
 }
 
 /* req_modify applies mods to request id, asserting (RFC 4528) that owner
@@ -502,9 +483,7 @@ int
 skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
     void *arg, time_t before, int page_size)
 {
-	struct pending_arg pa = { cb, arg };
 	char filter[256], t[16];
-	char *attrs[] = { A_REQID, A_STATE, NULL };
 
 	skd_store_i_ok(s);
 	skd_store_time_str(t, before);
@@ -513,27 +492,13 @@ skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
 	(void)snprintf(filter, sizeof(filter),
 	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=done)(" A_STATE
 	    "=failed))(modifyTimestamp<=%s))", t);
-	return skd_store_i_search_each(s, s->requests_dn, LDAP_SCOPE_ONELEVEL,
-	    filter, attrs, page_size, pending_entry, &pa);
+	return req_list(s, cb, arg, filter, page_size);
 }
 
 int
 skd_store_delete_request(struct skd_store *s, const char *id)
 {
-	char *dn = NULL;
-	int rc, ok = 0;
-
 	skd_store_i_ok(s);
-	if ((dn = req_dn(s, id)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
-		goto err;
-	}
-	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "delete request", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	free(dn);
-	return ok;
+	return skd_store_i_delete_dn(s, req_dn(s, id), "request id",
+	    "delete request");
 }

@@ -5,6 +5,8 @@
 #ifndef SKD_STORE_LOCAL_H
 #define SKD_STORE_LOCAL_H
 
+#include <stddef.h>
+
 #include <ldap.h>
 
 #include "store/skd_store.h"
@@ -198,6 +200,113 @@ int skd_store_i_get_bool(LDAP *ld, LDAPMessage *e, const char *attr,
     int *out, int dflt);
 int skd_store_i_get_time(LDAP *ld, LDAPMessage *e, const char *attr,
     time_t *out);
+
+/*
+ * A table-driven entry reader: each row names an attribute and where in
+ * the struct its value goes.  Absent values are NULL/0 as above, save that
+ * a required string and an _ID are malformed when absent.
+ */
+enum skd_store_i_kind {
+	SKD_STORE_I_STR,	/* char * */
+	SKD_STORE_I_STRS,	/* char **, count (size_t) at n_off */
+	SKD_STORE_I_BLOB,	/* unsigned char *, length (size_t) at n_off */
+	SKD_STORE_I_TIME,	/* time_t */
+	SKD_STORE_I_BOOL,	/* int, FALSE when absent */
+	SKD_STORE_I_INT,	/* int in [lo, hi], 0 when absent */
+	SKD_STORE_I_ID		/* char[SKD_STORE_ID_LEN], required */
+};
+
+struct skd_store_i_field {
+	const char		*attr;
+	enum skd_store_i_kind	 kind;
+	int			 required;	/* _STR: absent is malformed */
+	size_t			 off;		/* of the value */
+	size_t			 n_off;		/* of its count or length */
+	long long		 lo, hi;	/* _INT: the range allowed */
+};
+
+/* Rows for a table reading into a struct of type T. */
+#define SKD_STORE_I_F(T, kind, field, attr)				\
+	{ (attr), SKD_STORE_I_##kind, 0, offsetof(T, field), 0, 0, 0 }
+#define SKD_STORE_I_F_REQ(T, field, attr)				\
+	{ (attr), SKD_STORE_I_STR, 1, offsetof(T, field), 0, 0, 0 }
+#define SKD_STORE_I_F_N(T, kind, field, n_field, attr)			\
+	{ (attr), SKD_STORE_I_##kind, 0, offsetof(T, field),		\
+	    offsetof(T, n_field), 0, 0 }
+#define SKD_STORE_I_F_INT(T, field, lo, hi, attr)			\
+	{ (attr), SKD_STORE_I_INT, 0, offsetof(T, field), 0, (lo), (hi) }
+
+#define SKD_STORE_I_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* skd_store_i_get_fields reads the n rows of f from e into the struct at
+ * out (values the caller frees, also those read before a failure); returns
+ * 0 on allocation failure or a malformed or missing value. */
+int skd_store_i_get_fields(LDAP *ld, LDAPMessage *e, void *out,
+    const struct skd_store_i_field *f, size_t n);
+
+/*
+ * A growing array of structs for skd_store_i_search_list: parse fills a
+ * zeroed slot from an entry (recording its error) and cleanup frees what
+ * a slot holds (also after a failed parse).  ctx is passed to parse.
+ */
+struct skd_store_i_list {
+	void		*v;
+	size_t		 n, cap;
+	size_t		 size;		/* of one element */
+	int		(*parse)(struct skd_store *s, void *out, LDAPMessage *e,
+			    const void *ctx);
+	void		(*cleanup)(void *elem);
+	const void	*ctx;
+};
+
+/* skd_store_i_list_free cleans up the n elements of size bytes at v and
+ * frees v (NULL is fine). */
+void skd_store_i_list_free(void *v, size_t n, size_t size,
+    void (*cleanup)(void *elem));
+/* skd_store_i_grow returns v with room for element n (of size bytes; *cap
+ * allocated), or NULL with "out of memory" recorded (v is left intact). */
+void *skd_store_i_grow(struct skd_store *s, void *v, size_t n, size_t *cap,
+    size_t size);
+/* skd_store_i_search_list appends each entry of a search (as for
+ * skd_store_i_search_each) to l; on failure it frees what l collected
+ * (l->v NULL, l->n 0).  On success the caller owns l->v. */
+int skd_store_i_search_list(struct skd_store *s, struct skd_store_i_list *l,
+    const char *base, int scope, const char *filter, char **attrs,
+    int page_size);
+
+/*
+ * skd_store_i_search_pairs lists the entries below base (one level) that
+ * match filter, calling cb(arg, v1, v2) with the values of a1 and a2
+ * (borrowed for the call) for each; a2 absent is dflt2, or malformed when
+ * dflt2 is NULL, and malformed entries fail as bad.  A nonzero return from
+ * cb stops early (success).
+ */
+struct skd_store_i_pairs {
+	const char	*a1, *a2;
+	const char	*dflt2;
+	const char	*bad;
+	int		(*cb)(void *arg, const char *v1, const char *v2);
+	void		*arg;
+};
+int skd_store_i_search_pairs(struct skd_store *s,
+    const struct skd_store_i_pairs *p, const char *base, const char *filter,
+    int page_size);
+
+/* skd_store_i_write adds the entry dn (add nonzero) or modifies it with
+ * m's modifications; records "out of memory" if building m failed and an
+ * LDAP failure as what.  Returns one on LDAP_SUCCESS. */
+int skd_store_i_write(struct skd_store *s, int add, const char *dn,
+    struct skd_store_i_mods *m, const char *what);
+
+/* skd_store_i_add_value adds the string value to attr of the entry at dn;
+ * a value already there is success.  Failures are recorded as what. */
+int skd_store_i_add_value(struct skd_store *s, const char *dn,
+    const char *attr, const char *value, const char *what);
+
+/* skd_store_i_delete_dn deletes the entry at dn (freed here): dn NULL
+ * records _INVALID as bad, an LDAP failure is recorded as what. */
+int skd_store_i_delete_dn(struct skd_store *s, char *dn, const char *bad,
+    const char *what);
 
 void skd_store_i_strs_free(char **v, size_t n);
 /* Duplicates a vector of n strings; NULL on error (n == 0 gives NULL and

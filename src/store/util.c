@@ -386,6 +386,61 @@ skd_store_i_get_time(LDAP *ld, LDAPMessage *e, const char *attr, time_t *out)
 	return ok;
 }
 
+int
+skd_store_i_get_fields(LDAP *ld, LDAPMessage *e, void *out,
+    const struct skd_store_i_field *f, size_t n)
+{
+	char *base = out, *id;
+	long long v;
+	size_t i;
+	void *p;
+	int ok;
+
+	for (i = 0; i < n; i++) {
+		p = base + f[i].off;
+		switch (f[i].kind) {
+		case SKD_STORE_I_STR:
+			ok = skd_store_i_get_str(ld, e, f[i].attr, p) &&
+			    (!f[i].required || *(char **)p != NULL);
+			break;
+		case SKD_STORE_I_STRS:
+			ok = skd_store_i_get_strs(ld, e, f[i].attr, p,
+			    (size_t *)(base + f[i].n_off));
+			break;
+		case SKD_STORE_I_BLOB:
+			ok = skd_store_i_get_blob(ld, e, f[i].attr, p,
+			    (size_t *)(base + f[i].n_off));
+			break;
+		case SKD_STORE_I_TIME:
+			ok = skd_store_i_get_time(ld, e, f[i].attr, p);
+			break;
+		case SKD_STORE_I_BOOL:
+			ok = skd_store_i_get_bool(ld, e, f[i].attr, p, 0);
+			break;
+		case SKD_STORE_I_INT:
+			ok = skd_store_i_get_int(ld, e, f[i].attr, &v, 0) &&
+			    v >= f[i].lo && v <= f[i].hi;
+			if (ok)
+				*(int *)p = (int)v;
+			break;
+		case SKD_STORE_I_ID:
+			id = NULL;
+			ok = skd_store_i_get_str(ld, e, f[i].attr, &id) &&
+			    id != NULL && strlen(id) < SKD_STORE_ID_LEN;
+			if (ok)
+				memcpy(p, id, strlen(id) + 1);
+			free(id);
+			break;
+		default:
+			ok = 0;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- vectors and sets ------------------------------------------------------- */
 
 void
@@ -486,21 +541,34 @@ skd_store_i_same_blobs(const struct skd_store_blob *a, size_t na,
 	return 1;
 }
 
+void *
+skd_store_i_grow(struct skd_store *s, void *v, size_t n, size_t *cap,
+    size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if ((nv = reallocarray(v, ncap, size)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		return NULL;
+	}
+	*cap = ncap;
+	return nv;
+}
+
 int
 skd_store_i_collect_dn(struct skd_store *s, LDAPMessage *e, void *arg)
 {
 	struct skd_store_i_dns *d = arg;
 	char *dn, **nv;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap == 0 ? 32 : d->cap * 2;
-
-		if ((nv = reallocarray(d->v, cap, sizeof(*nv))) == NULL)
-			return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-			    "out of memory");
-		d->v = nv;
-		d->cap = cap;
-	}
+	if ((nv = skd_store_i_grow(s, d->v, d->n, &d->cap,
+	    sizeof(*nv))) == NULL)
+		return 0;
+	d->v = nv;
 	if ((dn = ldap_get_dn(s->ld, e)) == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "entry DN");
 	d->v[d->n] = strdup(dn);
@@ -510,4 +578,146 @@ skd_store_i_collect_dn(struct skd_store *s, LDAPMessage *e, void *arg)
 		    "out of memory");
 	d->n++;
 	return 1;
+}
+
+/* store_list_entry is the search_each callback of skd_store_i_search_list. */
+static int
+store_list_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct skd_store_i_list *l = arg;
+	void *nv, *slot;
+
+	if ((nv = skd_store_i_grow(s, l->v, l->n, &l->cap, l->size)) == NULL)
+		return 0;
+	l->v = nv;
+	slot = (char *)l->v + l->n * l->size;
+	memset(slot, 0, l->size);
+	if (!l->parse(s, slot, e, l->ctx)) {
+		l->cleanup(slot);
+		return 0;
+	}
+	l->n++;
+	return 1;
+}
+
+void
+skd_store_i_list_free(void *v, size_t n, size_t size,
+    void (*cleanup)(void *elem))
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cleanup((char *)v + i * size);
+	free(v);
+}
+
+int
+skd_store_i_search_list(struct skd_store *s, struct skd_store_i_list *l,
+    const char *base, int scope, const char *filter, char **attrs,
+    int page_size)
+{
+	if (skd_store_i_search_each(s, base, scope, filter, attrs, page_size,
+	    store_list_entry, l))
+		return 1;
+	skd_store_i_list_free(l->v, l->n, l->size, l->cleanup);
+	l->v = NULL;
+	l->n = l->cap = 0;
+	return 0;
+}
+
+/* store_pair_entry is the search_each callback of skd_store_i_search_pairs. */
+static int
+store_pair_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	const struct skd_store_i_pairs *p = arg;
+	char *v1 = NULL, *v2 = NULL;
+	int r;
+
+	if (!skd_store_i_get_str(s->ld, e, p->a1, &v1) ||
+	    !skd_store_i_get_str(s->ld, e, p->a2, &v2) ||
+	    v1 == NULL || (v2 == NULL && p->dflt2 == NULL)) {
+		free(v1);
+		free(v2);
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "%s",
+		    p->bad);
+	}
+	r = p->cb(p->arg, v1, v2 != NULL ? v2 : p->dflt2);
+	free(v1);
+	free(v2);
+	return r != 0 ? 2 : 1;
+}
+
+int
+skd_store_i_search_pairs(struct skd_store *s,
+    const struct skd_store_i_pairs *p, const char *base, const char *filter,
+    int page_size)
+{
+	char *attrs[] = { (char *)p->a1, (char *)p->a2, NULL };
+
+	return skd_store_i_search_each(s, base, LDAP_SCOPE_ONELEVEL, filter,
+	    attrs, page_size, store_pair_entry, (void *)p);
+}
+
+int
+skd_store_i_write(struct skd_store *s, int add, const char *dn,
+    struct skd_store_i_mods *m, const char *what)
+{
+	LDAPMod **mv;
+	int rc;
+
+	if ((mv = skd_store_i_mods_get(m)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "out of memory");
+	rc = add ? skd_store_i_add(s, dn, mv) :
+	    skd_store_i_modify(s, dn, mv, NULL);
+	if (rc != LDAP_SUCCESS)
+		return skd_store_i_ldap_fail(s, rc, what, dn);
+	return 1;
+}
+
+int
+skd_store_i_add_value(struct skd_store *s, const char *dn, const char *attr,
+    const char *value, const char *what)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	int rc, ok = 0;
+
+	skd_store_i_mods_init(&m);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, attr, value);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_modify(s, dn, mv, NULL);
+	if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) {
+		skd_store_i_ldap_fail(s, rc, what, dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_i_delete_dn(struct skd_store *s, char *dn, const char *bad,
+    const char *what)
+{
+	int rc, ok = 0;
+
+	if (dn == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "%s", bad);
+		goto err;
+	}
+	if ((rc = skd_store_i_delete(s, dn)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, what, dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	free(dn);
+	return ok;
 }
