@@ -34,6 +34,10 @@ struct eng_person {
 struct eng_key {
 	char		*key_id;	/* hex */
 	int		 next_shard;
+	int		 fresh;		/* drawn by this request */
+	int		 shard_drawn;	/* next_shard is this request's */
+	int		*used;		/* shard numbers in the directory */
+	size_t		 n_used;
 	time_t		 not_before;
 	time_t		 not_after;
 	unsigned char	*archive;	/* RecipientInfos for the GLA alone */

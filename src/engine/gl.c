@@ -68,6 +68,7 @@ eng_gl_free(struct eng_gl *g)
 	for (i = 0; i < g->n_keys; i++) {
 		free(g->keys[i].key_id);
 		free(g->keys[i].archive);
+		free(g->keys[i].used);
 	}
 	free(g->keys);
 	free(g);
@@ -305,6 +306,15 @@ eng_gl_load_people(struct eng *e, struct eng_gl *g)
 		}
 		if (keys[i].shard >= k->next_shard)
 			k->next_shard = keys[i].shard + 1;
+		{
+			int *nu = realloc(k->used, (k->n_used + 1) *
+			    sizeof(*nu));
+
+			if (nu == NULL)
+				goto err;
+			k->used = nu;
+			k->used[k->n_used++] = keys[i].shard;
+		}
 		if (k->archive == NULL && keys[i].archived_kek_len > 0) {
 			if ((k->archive = xmemdup(keys[i].archived_kek,
 			    keys[i].archived_kek_len)) == NULL)

@@ -275,6 +275,44 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
 	return 1;
 }
 
+/*
+ * The shard number of k's next glKey entry.  A key drawn by this request
+ * numbers its shards from zero.  Shards added to a key that exists (a new
+ * member, a new certificate) start from a random number instead: two
+ * workers adding members to one GL at once would otherwise both take
+ * max + 1, and the entry (named by key id and shard) written second would
+ * conflict with the first on every replay of its journal.  A number
+ * already in the directory is skipped.  Shard numbers only name entries;
+ * nothing orders them.
+ */
+static int
+next_shard(struct eng *e, struct eng_key *k, int *out)
+{
+	unsigned char r[4];
+	unsigned long v;
+	size_t i;
+
+	if (!k->fresh && !k->shard_drawn) {
+		if (!eng_rand(e, r, sizeof(r)))
+			return 0;
+		v = (unsigned long)r[0] << 24 | (unsigned long)r[1] << 16 |
+		    (unsigned long)r[2] << 8 | r[3];
+		/* [2^20, 2^31 - 2^20): above a fresh key's own numbers, with
+		 * room for this request's */
+		k->next_shard = (int)((1UL << 20) +
+		    v % ((1UL << 31) - (1UL << 21)));
+		k->shard_drawn = 1;
+	}
+	for (i = 0; i < k->n_used; i++) {
+		if (k->used[i] == k->next_shard) {
+			k->next_shard++;
+			i = (size_t)-1;		/* and look again */
+		}
+	}
+	*out = k->next_shard++;
+	return 1;
+}
+
 /* One shard's glKey message, built by a worker of eng_parallel. */
 struct shard_job {
 	struct eng			 *e;
@@ -321,7 +359,7 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	struct shard_job j;
 	unsigned char kid[64], *msg = NULL;
 	size_t kid_len = 0, per, ns = 0, s, msg_len = 0;
-	int ok = 0;
+	int ok = 0, shard;
 
 	memset(&j, 0, sizeof(j));
 	if (!unhex(kid, sizeof(kid), &kid_len, k->key_id))
@@ -332,8 +370,8 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		/* No member yet: one shard the GLA alone can open. */
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
 		    k->not_before, k->not_after, NULL, 0, NULL, &msg,
-		    &msg_len) ||
-		    !put_shard(e, g, k, k->next_shard++, msg, msg_len, NULL, 0))
+		    &msg_len) || !next_shard(e, k, &shard) ||
+		    !put_shard(e, g, k, shard, msg, msg_len, NULL, 0))
 			goto err;
 		ok = 1;
 		goto err;
@@ -357,7 +395,8 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	if (!eng_parallel(e, ns, shard_one, &j))
 		goto err;
 	for (s = 0; s < ns; s++) {
-		if (!put_shard(e, g, k, k->next_shard++, j.msg[s],
+		if (!next_shard(e, k, &shard) ||
+		    !put_shard(e, g, k, shard, j.msg[s],
 		    j.msg_len[s], to + s * per, n - s * per < per ?
 		    n - s * per : per))
 			goto err;
@@ -604,6 +643,7 @@ keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 		    !eng_rand(e, kid, sizeof(kid)) ||
 		    (k->key_id = hex(kid, sizeof(kid))) == NULL)
 			goto err;
+		k->fresh = 1;
 		g->n_keys++;
 		/* The archive: the KEK wrapped for the GLA alone. */
 		ri_for_cert(e, &ri, e->cfg->gla_cert);

@@ -3,7 +3,7 @@
  * through the GLA worker end to end, beside the directory's write floor
  * measured in the same run.
  *
- *   skd-bench-worker L T
+ *   skd-bench-worker L T [W]
  *
  * The directory is a private stack (tools/skd-stack); its DIR/env must be
  * in the environment (SKD_LDAPI_URI, SKD_BASE_DN, SKD_GLA_DN, SKD_GLA_PW,
@@ -15,10 +15,10 @@
  * (skd_engine_rekey + skd_engine_apply: one shard only the GLA opens);
  * L + T members with RSA-2048 certificates (one shared key) issued by the
  * PKI's CA; one glAddMember request per member, built and signed by glo1
- * with src/client (skd_client_request_protect).  Then one worker (the
- * library's skd_worker_run in a forked process, configured as
- * skd-gla.conf would be, watching ou=requests) is started and left idle
- * for half a second.
+ * with src/client (skd_client_request_protect).  Then W workers (default
+ * one; each the library's skd_worker_run in a forked process, configured
+ * as skd-gla.conf would be, watching ou=requests) are started and left
+ * idle for half a second.
  *
  * Latency: L requests one at a time, each submitted as glo1 (one add to
  * ou=requests) and waited for by polling its response entry every
@@ -34,8 +34,8 @@
  * cost of a plain add of an entry as large as the request, measured on
  * the same directory just before.
  *
- * Prints one line of key=value pairs, including the worker's peak
- * resident set (getrusage of the reaped child).
+ * Prints one line of key=value pairs, including the largest worker's
+ * peak resident set (getrusage of the reaped children).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +59,8 @@
 #include "bench_common.h"
 
 #define WRITES_PER_REQUEST	9
+/* Workers side by side, at most. */
+#define BENCH_MAX_WORKERS	8
 
 static void
 nap_ms(long ms)
@@ -206,12 +208,18 @@ main(int argc, char **argv)
 	const char *pki;
 	double *lat = NULL, t0, t1, tput, floor_add, fl0;
 	struct rusage ru;
-	pid_t pid = -1;
+	pid_t pids[BENCH_MAX_WORKERS];
+	size_t nw = 1, w;
 	int len, status, rc = 1;
 
-	if (argc != 3 || (nl = strtoul(argv[1], NULL, 10)) == 0 ||
-	    (nt = strtoul(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: skd-bench-worker L T\n");
+	for (w = 0; w < BENCH_MAX_WORKERS; w++)
+		pids[w] = -1;
+	if ((argc != 3 && argc != 4) ||
+	    (nl = strtoul(argv[1], NULL, 10)) == 0 ||
+	    (nt = strtoul(argv[2], NULL, 10)) == 0 ||
+	    (argc == 4 && ((nw = strtoul(argv[3], NULL, 10)) == 0 ||
+	    nw > BENCH_MAX_WORKERS))) {
+		fprintf(stderr, "usage: skd-bench-worker L T [W]\n");
 		return 2;
 	}
 	total = nl + nt;
@@ -308,11 +316,15 @@ main(int argc, char **argv)
 	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
 	    !write_text(conf, text))
 		goto err;
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		goto err;
-	if (pid == 0)
-		_exit(worker_main(conf));
+	/* W workers side by side (each its own process and session, as two
+	 * skd gla run would be; RFC 5275 processing exactly once). */
+	for (w = 0; w < nw; w++) {
+		fflush(NULL);
+		if ((pids[w] = fork()) < 0)
+			goto err;
+		if (pids[w] == 0)
+			_exit(worker_main(conf));
+	}
 	nap_ms(500);
 
 	/* Latency: one at a time. */
@@ -337,14 +349,17 @@ main(int argc, char **argv)
 	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
 
-	kill(pid, SIGTERM);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "skd-bench-worker: worker failed\n");
-		pid = -1;
-		goto err;
+	for (w = 0; w < nw; w++) {
+		kill(pids[w], SIGTERM);
+		if (waitpid(pids[w], &status, 0) != pids[w] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "skd-bench-worker: worker failed\n");
+			pids[w] = -1;
+			goto err;
+		}
+		pids[w] = -1;
 	}
-	pid = -1;
+	/* ru_maxrss of the children: the largest worker's peak. */
 	getrusage(RUSAGE_CHILDREN, &ru);
 
 	/* Every request did what it asked. */
@@ -357,17 +372,19 @@ main(int argc, char **argv)
 		goto err;
 	}
 	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
-	printf("worker latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
+	printf("worker workers=%zu latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
-	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nl,
+	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, WRITES_PER_REQUEST,
 	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);
 	rc = 0;
  err:
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
+	for (w = 0; w < nw; w++) {
+		if (pids[w] > 0) {
+			kill(pids[w], SIGTERM);
+			waitpid(pids[w], &status, 0);
+		}
 	}
 	if (rc != 0) {
 		fprintf(stderr, "skd-bench-worker: failed\n");

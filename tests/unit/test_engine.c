@@ -940,6 +940,57 @@ START_TEST(test_threads_same_outcome)
 }
 END_TEST
 
+/*
+ * Two workers adding members to one GL at once: both engines see the same
+ * state, and the glKey entries each adds to the GL's existing key must
+ * not share a name (key id + shard), or the one applied second conflicts
+ * on every replay of its journal.  Then both outcomes apply.
+ */
+START_TEST(test_concurrent_adds_distinct_shards)
+{
+	struct fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o[2];
+	unsigned char *der;
+	size_t len, i, j;
+	const enum skd_test_who who[2] = { SKD_TP_BOB, SKD_TP_CAROL };
+
+	fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	for (i = 0; i < 2; i++) {
+		b = te_body();
+		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, who[i], who[i]);
+		der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
+		o[i] = NULL;
+		ck_assert(skd_engine_process(&o[i], &f.cfg, &f.env, &f.st,
+		    i == 0 ? "11111111-2222-4333-8444-555555555551" :
+		    "11111111-2222-4333-8444-555555555552", der, len));
+		OPENSSL_free(der);
+	}
+	ck_assert_uint_gt(skd_engine_outcome_count(o[0], SKD_OP_GLKEY_PUT), 0);
+	for (i = 0; i < skd_engine_outcome_count(o[0], SKD_OP_GLKEY_PUT); i++) {
+		const SKD_ENG_GLKEY *a = skd_engine_outcome_find(o[0],
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+
+		for (j = 0; j < skd_engine_outcome_count(o[1],
+		    SKD_OP_GLKEY_PUT); j++) {
+			const SKD_ENG_GLKEY *c = skd_engine_outcome_find(o[1],
+			    SKD_OP_GLKEY_PUT, j)->glKey;
+
+			ck_assert(ASN1_STRING_cmp(a->keyId, c->keyId) != 0 ||
+			    ASN1_INTEGER_cmp(a->shard, c->shard) != 0);
+		}
+	}
+	ck_assert(skd_engine_mem_apply(f.mem, o[0]));
+	ck_assert(skd_engine_mem_apply(f.mem, o[1]));
+	ck_assert_int_eq(skd_engine_mem_count(f.mem, TE_GL, SKD_STORE_MEMBER),
+	    4);
+	SKD_ENG_OUTCOME_free(o[0]);
+	SKD_ENG_OUTCOME_free(o[1]);
+	fx_done(&f);
+}
+END_TEST
+
 /* Builds and seals alice's (or who's) acknowledgement of key_hex. */
 static unsigned char *
 ack_message(enum skd_test_who who, const char *key_hex, time_t t,
@@ -1499,6 +1550,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_refresh_resends);
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_threads_same_outcome);
+	tcase_add_test(tc, test_concurrent_adds_distinct_shards);
 	tcase_add_test(tc, test_member_ack);
 	tcase_add_test(tc, test_revoked_member_at_rekey);
 	tcase_add_test(tc, test_gl_cert_renewed);
