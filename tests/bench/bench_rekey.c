@@ -27,8 +27,11 @@
  * Floor (nma only): the same number of plain adds of entries of the same
  * size, through the same store session: each glKey entry the rekey wrote
  * is added again under another key id and recipient name of the same
- * length (skd_store_put_glkey, one LDAP add each).  Prints one line of key=value pairs; rss_kb is the process's
- * peak resident set (getrusage) after the rekey.
+ * length (skd_store_put_glkey, one LDAP add each).  Prints one line of
+ * key=value pairs; rss_kb is the process's peak resident set (getrusage)
+ * after the rekey; decode_us is OpenSSL's time to decode one member
+ * certificate (d2i_X509, mean over the first 1,000, one thread), a floor
+ * term for anything that reads the members' certificates.
  *
  * Fetch (F > 0): two client processes (fork, a store session each, bound
  * as the GLA: the ACL check of a member's own bind is not measured) then
@@ -257,8 +260,8 @@ main(int argc, char **argv)
 	unsigned char *der = NULL, *gl_der = NULL, rnd[8];
 	char gl_name[128], name[96], fake[40];
 	const char *pki;
-	size_t n, k = 0, f = 0, i, puts, nfloor = 0;
-	double t0, t1, t2, t3, t4 = 0, t5 = 0, tadd;
+	size_t n, k = 0, f = 0, i, puts, nfloor = 0, ndec = 0;
+	double t0, t1, t2, t3, t4 = 0, t5 = 0, tadd, tdec;
 	struct rusage ru;
 	int ec, nma, len, rc = 1;
 
@@ -310,6 +313,7 @@ main(int argc, char **argv)
 	}
 	/* The members, added through the store (timed for information). */
 	tadd = 0;
+	tdec = 0;
 	for (i = 0; i < n; i++) {
 		if ((x = make_member(key, ca_key, ca, (long)i + 2)) == NULL ||
 		    (len = i2d_X509(x, &der)) <= 0) {
@@ -317,6 +321,19 @@ main(int argc, char **argv)
 			goto err;
 		}
 		X509_free(x);
+		if (i < 1000) {
+			/* OpenSSL's own cost of reading a member certificate
+			 * (d2i_X509), on the first 1,000: a floor term. */
+			const unsigned char *q = der;
+
+			t0 = bench_now_s();
+			x = d2i_X509(NULL, &q, len);
+			tdec += bench_now_s() - t0;
+			ndec++;
+			if (x == NULL)
+				goto err;
+			X509_free(x);
+		}
 		bench_member_name(name, sizeof(name), "m", (long)i + 2);
 		memset(&m, 0, sizeof(m));
 		m.name = name;
@@ -363,8 +380,9 @@ main(int argc, char **argv)
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "
-	    "member_add_s=%.6f rss_kb=%ld\n", argv[2], argv[3], n, puts,
-	    t2 - t1, t3 - t2, t3 - t1, nfloor, t5 - t4, tadd, ru.ru_maxrss);
+	    "member_add_s=%.6f rss_kb=%ld decode_us=%.2f\n", argv[2], argv[3],
+	    n, puts, t2 - t1, t3 - t2, t3 - t1, nfloor, t5 - t4, tadd,
+	    ru.ru_maxrss, tdec * 1e6 / (double)ndec);
 	if (puts != (nma ? n : (n + (k ? k : SKD_ENGINE_DEFAULT_SHARD) - 1) /
 	    (k ? k : SKD_ENGINE_DEFAULT_SHARD)) || (nma && nfloor != n)) {
 		fprintf(stderr, "skd-bench-rekey: %zu shards, %zu floor adds "
