@@ -38,6 +38,7 @@ struct eng_key {
 	int		 shard_drawn;	/* next_shard is this request's */
 	int		*used;		/* shard numbers in the directory */
 	size_t		 n_used;
+	size_t		 cap_used;
 	time_t		 not_before;
 	time_t		 not_after;
 	unsigned char	*archive;	/* RecipientInfos for the GLA alone */

@@ -306,15 +306,16 @@ eng_gl_load_people(struct eng *e, struct eng_gl *g)
 		}
 		if (keys[i].shard >= k->next_shard)
 			k->next_shard = keys[i].shard + 1;
-		{
-			int *nu = realloc(k->used, (k->n_used + 1) *
-			    sizeof(*nu));
+		if (k->n_used == k->cap_used) {
+			size_t cap = k->cap_used ? 2 * k->cap_used : 16;
+			int *nu = realloc(k->used, cap * sizeof(*nu));
 
 			if (nu == NULL)
 				goto err;
 			k->used = nu;
-			k->used[k->n_used++] = keys[i].shard;
+			k->cap_used = cap;
 		}
+		k->used[k->n_used++] = keys[i].shard;
 		if (k->archive == NULL && keys[i].archived_kek_len > 0) {
 			if ((k->archive = xmemdup(keys[i].archived_kek,
 			    keys[i].archived_kek_len)) == NULL)
