@@ -15,6 +15,17 @@
 int skd_client_seterr(struct skd_client_error *err, enum skd_client_err code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+struct skd_cmc_body;
+
+/*
+ * skd_client_protect_response encodes b and signs it as a PKIResponse
+ * (RFC 5275 3.2.1: SignedData, signingTime now) with id's key, certificate
+ * and chain: the answers a member or GLO sends back (an acknowledgement,
+ * 5.1 2.c; a denial, 3.2.4.1).  *out (*out_len) freed with OPENSSL_free.
+ */
+int skd_client_protect_response(unsigned char **out, size_t *out_len,
+    struct skd_cmc_body *b, const struct skd_client_ident *id, time_t now);
+
 /* Parses GeneralName text, setting err on failure. */
 GENERAL_NAME *skd_client_gname(const char *text, const char *what,
     struct skd_client_error *err);

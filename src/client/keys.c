@@ -393,9 +393,6 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
     time_t now, struct skd_client_error *err)
 {
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
-	unsigned char *body = NULL;
-	size_t body_len = 0;
 	char *hex = NULL, *msg = NULL;
 	int ok = 0;
 
@@ -407,21 +404,14 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
 	snprintf(msg, strlen(hex) + 32, "glKey received: %s", hex);
 	/* RFC 5275 5.1 2.c: cMCStatusInfoExt success naming the glKey. */
 	if (skd_cmc_body_add_status(b, SKD_CMC_SUCCESS, &k->body_part_id, 1,
-	    msg, -1, -1) == 0 || !skd_cmc_body_encode(b, &body, &body_len))
-		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = id->cert;
-	p.key = id->key;
-	p.chain = id->chain;
-	p.signing_time = now;
-	if (!skd_cmc_protect(out, out_len, 1, body, body_len, &p))
+	    msg, -1, -1) == 0 ||
+	    !skd_client_protect_response(out, out_len, b, id, now))
 		goto err;
 	ok = 1;
  err:
 	if (!ok)
 		skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
 		    "cannot build the acknowledgement");
-	OPENSSL_free(body);
 	OPENSSL_free(msg);
 	OPENSSL_free(hex);
 	skd_cmc_body_free(b);

@@ -591,6 +591,27 @@ skd_client_request_tid(const struct skd_client_request *r)
 }
 
 int
+skd_client_protect_response(unsigned char **out, size_t *out_len,
+    struct skd_cmc_body *b, const struct skd_client_ident *id, time_t now)
+{
+	struct skd_cmc_protect p;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	if (!skd_cmc_body_encode(b, &body, &body_len))
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.signer = id->cert;
+	p.key = id->key;
+	p.chain = id->chain;
+	p.signing_time = now;
+	ok = skd_cmc_protect(out, out_len, 1, body, body_len, &p);
+	OPENSSL_free(body);
+	return ok;
+}
+
+int
 skd_client_request_protect(unsigned char **out, size_t *out_len,
     struct skd_client_request *r, const struct skd_client_ident *id,
     X509 *encrypt_to, int outer_sign, time_t now,

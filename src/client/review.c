@@ -306,9 +306,6 @@ skd_client_denial_build(unsigned char **out, size_t *out_len,
     struct skd_client_error *err)
 {
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
-	unsigned char *body = NULL;
-	size_t body_len = 0;
 	int ok = 0;
 
 	*out = NULL;
@@ -324,21 +321,13 @@ skd_client_denial_build(unsigned char **out, size_t *out_len,
 	    (f->tid != NULL && skd_cmc_body_add_transaction_id(b, f->tid) ==
 	    0) || (f->nonce != NULL && skd_cmc_body_add_recipient_nonce(b,
 	    f->nonce, f->nonce_len) == 0) ||
-	    !skd_cmc_body_encode(b, &body, &body_len))
-		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = id->cert;
-	p.key = id->key;
-	p.chain = id->chain;
-	p.signing_time = now;
-	if (!skd_cmc_protect(out, out_len, 1, body, body_len, &p))
+	    !skd_client_protect_response(out, out_len, b, id, now))
 		goto err;
 	ok = 1;
  err:
 	if (!ok)
 		skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
 		    "cannot build the denial");
-	OPENSSL_free(body);
 	skd_cmc_body_free(b);
 	return ok;
 }
