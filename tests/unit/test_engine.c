@@ -122,16 +122,17 @@ te_verify(const unsigned char *der, size_t len, const char *gl)
 	return v;
 }
 
-/* Opens the glKey in message der as who: returns the KEK (and the glKey). */
-static unsigned char *
-open_glkey(const unsigned char *der, size_t len, enum skd_test_who who,
-    size_t *out_len, SKD_GL_KEY **out_gk)
+/* The glKey of glKey message der (verified as signed by the GL's
+ * certificate) and its glkWrapped as a DER SET OF RecipientInfo (*out_ri,
+ * *out_ri_len; OPENSSL_free).  Caller frees the glKey. */
+static SKD_GL_KEY *
+glkey_decode(const unsigned char *der, size_t len, unsigned char **out_ri,
+    size_t *out_ri_len)
 {
 	struct skd_cms_verified *v = te_verify(der, len, TE_GL);
 	SKD_PKI_DATA *pd;
 	const SKD_TAGGED_ATTRIBUTE *ta;
 	SKD_GL_KEY *gk;
-	unsigned char *ri = NULL, *kek = NULL;
 	int ri_len;
 
 	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
@@ -141,16 +142,31 @@ open_glkey(const unsigned char *der, size_t len, enum skd_test_who who,
 	ck_assert_ptr_nonnull(ta);
 	gk = skd_tagged_attribute_decode1(ta, 0, ASN1_ITEM_rptr(SKD_GL_KEY));
 	ck_assert_ptr_nonnull(gk);
-	ri_len = ASN1_item_i2d((ASN1_VALUE *)gk->glkWrapped, &ri,
+	*out_ri = NULL;
+	ri_len = ASN1_item_i2d((ASN1_VALUE *)gk->glkWrapped, out_ri,
 	    ASN1_ITEM_rptr(TE_RI_SET));
 	ck_assert_int_gt(ri_len, 0);
-	if (!skd_ri_open_cert(&kek, out_len, ri, (size_t)ri_len,
+	*out_ri_len = (size_t)ri_len;
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	return gk;
+}
+
+/* Opens the glKey in message der as who: returns the KEK (and the glKey). */
+static unsigned char *
+open_glkey(const unsigned char *der, size_t len, enum skd_test_who who,
+    size_t *out_len, SKD_GL_KEY **out_gk)
+{
+	SKD_GL_KEY *gk;
+	unsigned char *ri = NULL, *kek = NULL;
+	size_t ri_len = 0;
+
+	gk = glkey_decode(der, len, &ri, &ri_len);
+	if (!skd_ri_open_cert(&kek, out_len, ri, ri_len,
 	    skd_test_pki_id(who)->cert, skd_test_pki_id(who)->key))
 		kek = NULL;
 	ERR_clear_error();
 	OPENSSL_free(ri);
-	SKD_PKI_DATA_free(pd);
-	skd_cms_verified_free(v);
 	if (out_gk != NULL)
 		*out_gk = gk;
 	else
@@ -1261,27 +1277,9 @@ END_TEST
 static unsigned char *
 glkey_ri(const unsigned char *der, size_t len, size_t *out_len)
 {
-	struct skd_cms_verified *v = te_verify(der, len, TE_GL);
-	SKD_PKI_DATA *pd;
-	const SKD_TAGGED_ATTRIBUTE *ta;
-	SKD_GL_KEY *gk;
 	unsigned char *ri = NULL;
-	int ri_len;
 
-	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
-	    v->content_len);
-	ck_assert_ptr_nonnull(pd);
-	ta = skd_cmc_find_control(pd->controlSequence, SKD_OID_GL_KEY, 0);
-	ck_assert_ptr_nonnull(ta);
-	gk = skd_tagged_attribute_decode1(ta, 0, ASN1_ITEM_rptr(SKD_GL_KEY));
-	ck_assert_ptr_nonnull(gk);
-	ri_len = ASN1_item_i2d((ASN1_VALUE *)gk->glkWrapped, &ri,
-	    ASN1_ITEM_rptr(TE_RI_SET));
-	ck_assert_int_gt(ri_len, 0);
-	SKD_GL_KEY_free(gk);
-	SKD_PKI_DATA_free(pd);
-	skd_cms_verified_free(v);
-	*out_len = (size_t)ri_len;
+	SKD_GL_KEY_free(glkey_decode(der, len, &ri, out_len));
 	return ri;
 }
 
