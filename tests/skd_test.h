@@ -29,6 +29,12 @@ const char *skd_test_bin(void);
 char *skd_test_tmpdir(void);
 void skd_test_rmdir(char *dir);
 
+/* A checked fixture: skd_test_tmp is a fresh skd_test_tmpdir for each test
+ * (tcase_add_checked_fixture(tc, skd_test_tmp_setup, skd_test_tmp_teardown)). */
+extern char *skd_test_tmp;
+void skd_test_tmp_setup(void);
+void skd_test_tmp_teardown(void);
+
 /*
  * skd_test_run runs a shell command line; returns its exit status (0..255),
  * or -1 if it could not be run.  When out is not NULL the command's stdout is

@@ -12,34 +12,14 @@
 
 #include "test_store_common.h"
 
-static char *tmp;
-
-static void
-tmp_setup(void)
-{
-	tmp = skd_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-}
-
-static void
-tmp_teardown(void)
-{
-	skd_test_rmdir(tmp);
-	tmp = NULL;
-}
-
+/* Copies file from to to (both paths); fails the test if it cannot. */
+/* The stack's value of k; the test fails without it. */
 static const char *
 env(const char *k)
 {
-	const char *v;
-
-	ck_assert_msg(skd_test_stack_get() != NULL, "no directory stack");
-	v = skd_test_stack_env(k);
-	ck_assert_msg(v != NULL && v[0] != '\0', "stack env lacks %s", k);
-	return v;
+	return skd_test_stack_need(k);
 }
 
-/* Copies file from to to (both paths); fails the test if it cannot. */
 static void
 copy_file(const char *to, const char *from)
 {
@@ -148,7 +128,7 @@ START_TEST(test_wrong_ca_refused)
 	ck_assert_msg(since(&t0) < 3.0, "took %.1f s", since(&t0));
 
 	/* A CA file that is not there. */
-	snprintf(bad, sizeof(bad), "%s/none.crt", tmp);
+	snprintf(bad, sizeof(bad), "%s/none.crt", skd_test_tmp);
 	s = open_tls(&e, err, sizeof(err), env("SKD_LDAPS_URI"),
 	    SKD_STORE_TLS_LDAPS, bad);
 	ck_assert_ptr_null(s);
@@ -179,7 +159,7 @@ START_TEST(test_starttls_after_reconnect)
 	struct skd_store *s;
 	char err[512], ca[4096], bad[4096];
 
-	snprintf(ca, sizeof(ca), "%s/ca.crt", tmp);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", skd_test_tmp);
 	copy_file(ca, env("SKD_TLS_CA_FILE"));
 	s = open_tls(&e, err, sizeof(err), env("SKD_LDAP_URI"),
 	    SKD_STORE_TLS_STARTTLS, ca);
@@ -215,7 +195,7 @@ skd_suite_store_tls(void)
 	TCase *tc = tcase_create("tls");
 
 	tcase_add_unchecked_fixture(tc, store_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_checked_fixture(tc, skd_test_tmp_setup, skd_test_tmp_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_starttls_and_ldaps);
 	tcase_add_test(tc, test_wrong_ca_refused);

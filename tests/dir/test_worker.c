@@ -39,11 +39,16 @@
 #define WORKER_TEST_TWO_N 1000
 #endif
 
-static char *tmp;		/* per test process */
-
 /* How many requests a many-request test pushes: dflt, or
  * $SKD_TEST_WORKER_N (at least 12: the batch spreads three glAddMembers
  * over it). */
+/* The stack's value of k; the test fails without it. */
+static const char *
+env(const char *k)
+{
+	return skd_test_stack_need(k);
+}
+
 static size_t
 batch_n(size_t dflt)
 {
@@ -62,31 +67,6 @@ worker_fixture(void)
 }
 
 static void
-tmp_setup(void)
-{
-	tmp = skd_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-}
-
-static void
-tmp_teardown(void)
-{
-	skd_test_rmdir(tmp);
-	tmp = NULL;
-}
-
-static const char *
-env(const char *k)
-{
-	const char *v;
-
-	ck_assert_msg(skd_test_stack_get() != NULL, "no directory stack");
-	v = skd_test_stack_env(k);
-	ck_assert_msg(v != NULL, "stack env lacks %s", k);
-	return v;
-}
-
-static void
 pki_path(char *out, size_t len, const char *file)
 {
 	snprintf(out, len, "%s/%s", env("SKD_PKI_DIR"), file);
@@ -101,7 +81,7 @@ write_config_at(const char *name, const char *uri, const char *extra)
 	const char *pki = env("SKD_PKI_DIR");
 	int n;
 
-	snprintf(pw, sizeof(pw), "%s/gla.pw", tmp);
+	snprintf(pw, sizeof(pw), "%s/gla.pw", skd_test_tmp);
 	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
 	    strlen(env("SKD_GLA_PW"))));
 	n = asprintf(&text,
@@ -127,7 +107,7 @@ write_config_at(const char *name, const char *uri, const char *extra)
 	    extra != NULL && strstr(extra, "log_level") != NULL ? "" :
 	    "log_level = warning\n", extra != NULL ? extra : "");
 	ck_assert_int_gt(n, 0);
-	ck_assert_int_gt(asprintf(&path, "%s/%s.conf", tmp, name), 0);
+	ck_assert_int_gt(asprintf(&path, "%s/%s.conf", skd_test_tmp, name), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	free(text);
 	return path;
@@ -445,7 +425,7 @@ spawn_worker(const char *conf, const char *wid)
 	pid_t pid;
 	int fd;
 
-	snprintf(log, sizeof(log), "%s/%s.log", tmp, wid);
+	snprintf(log, sizeof(log), "%s/%s.log", skd_test_tmp, wid);
 	/* check's handlers forward SIGTERM and SIGINT to the test's
 	 * process group: a signal meant for the worker that lands in the
 	 * child before exec would kill the test.  Blocked across fork, the
@@ -516,7 +496,7 @@ assert_config_error(const char *text, const char *want)
 	char path[4096], err[512];
 	struct skd_worker_config *c;
 
-	snprintf(path, sizeof(path), "%s/bad.conf", tmp);
+	snprintf(path, sizeof(path), "%s/bad.conf", skd_test_tmp);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	c = skd_worker_config_load(err, sizeof(err), path);
 	ck_assert_ptr_null(c);
@@ -1094,7 +1074,7 @@ START_TEST(test_kill9_random)
 	out = NULL;
 	(void)skd_test_run(&out, &olen, "cat '%s'/kill-*.log | grep -c "
 	    "'took over' ; cat '%s'/kill-*.log | grep -c 'applying the "
-	    "journal'", tmp, tmp);
+	    "journal'", skd_test_tmp, skd_test_tmp);
 	for (i = 0; out != NULL && out[i] != '\0'; i++) {
 		if (out[i] == '\n')
 			out[i] = ' ';
@@ -1310,7 +1290,7 @@ log_has(const char *wid, const char *what)
 	size_t len = 0;
 	int found;
 
-	snprintf(path, sizeof(path), "%s/%s.log", tmp, wid);
+	snprintf(path, sizeof(path), "%s/%s.log", skd_test_tmp, wid);
 	if ((text = (char *)skd_test_read_file(path, &len)) == NULL)
 		return 0;
 	found = strstr(text, what) != NULL;
@@ -1418,7 +1398,7 @@ START_TEST(test_cli)
 	    skd_test_bin()), 2);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' status 2>/dev/null",
 	    skd_test_bin()), 2);
-	snprintf(bad, sizeof(bad), "%s/bad.conf", tmp);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", skd_test_tmp);
 	ck_assert(skd_test_write_file(bad, "# x\nldap_uri\n", 13));
 	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' gla run --config "
 	    "'%s' 2>&1", skd_test_bin(), bad), 3);
@@ -1506,10 +1486,10 @@ START_TEST(test_replica_fetch_after_rekey)
 	w = worker_new(conf);
 	create_gl(w, p.glo, p.gla, gl, members, 1);
 
-	ck_assert_int_gt(asprintf(&rdir, "%s/r", tmp), 0);
+	ck_assert_int_gt(asprintf(&rdir, "%s/r", skd_test_tmp), 0);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s/tools/skd-stack' "
 	    "start-replica '%s' '%s' >'%s/replica.log' 2>&1", skd_test_top(),
-	    rdir, skd_test_stack_dir(), tmp), 0);
+	    rdir, skd_test_stack_dir(), skd_test_tmp), 0);
 	snprintf(renv, sizeof(renv), "%s/env", rdir);
 	snprintf(penv, sizeof(penv), "%s/env", skd_test_stack_dir());
 
@@ -1906,7 +1886,7 @@ worker_tcase(const char *name, int timeout)
 	TCase *tc = tcase_create(name);
 
 	tcase_add_unchecked_fixture(tc, worker_fixture, NULL);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_checked_fixture(tc, skd_test_tmp_setup, skd_test_tmp_teardown);
 	if (timeout > 0)
 		tcase_set_timeout(tc, timeout);
 	return tc;

@@ -147,6 +147,17 @@ skd_test_stack_env(const char *key)
 }
 
 const char *
+skd_test_stack_need(const char *key)
+{
+	const char *v;
+
+	ck_assert_msg(skd_test_stack_get() != NULL, "no directory stack");
+	v = skd_test_stack_env(key);
+	ck_assert_msg(v != NULL && v[0] != '\0', "stack env lacks %s", key);
+	return v;
+}
+
+const char *
 skd_test_stack_dir(void)
 {
 	return stack_cur != NULL ? stack_cur->sdir : NULL;

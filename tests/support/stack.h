@@ -25,6 +25,11 @@ struct skd_test_stack *skd_test_stack_get(void);
  * when there is no stack). */
 const char *skd_test_stack_env(const char *key);
 
+/* skd_test_stack_need is skd_test_stack_env for a key the test cannot do
+ * without: it starts the stack if need be and fails the test when the
+ * value is missing or empty. */
+const char *skd_test_stack_need(const char *key);
+
 /* skd_test_stack_dir returns the stack's directory (borrowed) or NULL. */
 const char *skd_test_stack_dir(void);
 

@@ -33,6 +33,22 @@ skd_test_bin(void)
 	return buf;
 }
 
+char *skd_test_tmp;
+
+void
+skd_test_tmp_setup(void)
+{
+	skd_test_tmp = skd_test_tmpdir();
+	ck_assert_ptr_nonnull(skd_test_tmp);
+}
+
+void
+skd_test_tmp_teardown(void)
+{
+	skd_test_rmdir(skd_test_tmp);
+	skd_test_tmp = NULL;
+}
+
 char *
 skd_test_tmpdir(void)
 {
