@@ -68,17 +68,7 @@ sf_run(struct sf *f, unsigned char *der, size_t len)
 static inline void
 sf_add_owner_name(struct skd_cmc_body *b, const char *gl, const char *name)
 {
-	SKD_GL_OWNER_ADMINISTRATION *o = SKD_GL_OWNER_ADMINISTRATION_new();
-
-	ck_assert_ptr_nonnull(o);
-	GENERAL_NAME_free(o->glName);
-	o->glName = te_gn(gl);
-	GENERAL_NAME_free(o->glOwnerInfo->glOwnerName);
-	GENERAL_NAME_free(o->glOwnerInfo->glOwnerAddress);
-	o->glOwnerInfo->glOwnerName = te_gn(name);
-	o->glOwnerInfo->glOwnerAddress = te_gn(name);
-	te_add(b, SKD_OID_GL_ADD_OWNER, o);
-	SKD_GL_OWNER_ADMINISTRATION_free(o);
+	te_owner_gn(b, SKD_OID_GL_ADD_OWNER, gl, te_gn(name), te_gn(name));
 }
 
 /*

@@ -239,9 +239,11 @@ te_rekey_gen(struct skd_cmc_body *b, const char *gl, long gen)
 	SKD_GL_REKEY_free(r);
 }
 
+/* glAddOwner/glRemoveOwner of gl naming an owner (name and address: taken
+ * over). */
 static inline void
-te_owner(struct skd_cmc_body *b, enum skd_oid oid, const char *gl,
-    enum skd_test_who who)
+te_owner_gn(struct skd_cmc_body *b, enum skd_oid oid, const char *gl,
+    GENERAL_NAME *name, GENERAL_NAME *address)
 {
 	SKD_GL_OWNER_ADMINISTRATION *o = SKD_GL_OWNER_ADMINISTRATION_new();
 
@@ -250,10 +252,17 @@ te_owner(struct skd_cmc_body *b, enum skd_oid oid, const char *gl,
 	o->glName = te_gn(gl);
 	GENERAL_NAME_free(o->glOwnerInfo->glOwnerName);
 	GENERAL_NAME_free(o->glOwnerInfo->glOwnerAddress);
-	o->glOwnerInfo->glOwnerName = te_who_gn(who);
-	o->glOwnerInfo->glOwnerAddress = te_who_gn(who);
+	o->glOwnerInfo->glOwnerName = name;
+	o->glOwnerInfo->glOwnerAddress = address;
 	te_add(b, oid, o);
 	SKD_GL_OWNER_ADMINISTRATION_free(o);
+}
+
+static inline void
+te_owner(struct skd_cmc_body *b, enum skd_oid oid, const char *gl,
+    enum skd_test_who who)
+{
+	te_owner_gn(b, oid, gl, te_who_gn(who), te_who_gn(who));
 }
 
 /* glDelete, glkCompromise: a GeneralName. */
