@@ -15,54 +15,11 @@
  * without removing the last owner. */
 #define SF_DEPUTY	"email:deputy@example.com"
 
-struct sf {
-	struct skd_engine_config	 cfg;
-	struct skd_engine_env		 env;
-	struct skd_engine_mem		*mem;
-	struct skd_engine_state		 st;
-};
-
 static inline void
-sf_init(struct sf *f)
+sf_done(struct te_fx *f)
 {
-	te_config(&f->cfg);
-	te_env(&f->env, TE_NOW);
-	f->mem = skd_engine_mem_new();
-	ck_assert_ptr_nonnull(f->mem);
-	skd_engine_mem_state(&f->st, f->mem);
-	f->env.find_key_gl = skd_engine_mem_find_key_gl;
-}
-
-static inline void
-sf_done(struct sf *f)
-{
-	X509_STORE_free(f->cfg.trust);
-	skd_engine_mem_free(f->mem);
+	te_fx_free(f);
 	ERR_clear_error();
-}
-
-/* Runs the engine on msg (borrowed); the outcome is not applied. */
-static inline SKD_ENG_OUTCOME *
-sf_process(struct sf *f, const unsigned char *msg, size_t len)
-{
-	SKD_ENG_OUTCOME *o = NULL;
-
-	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st,
-	    "11111111-2222-4333-8444-555555555555", msg, len),
-	    "engine could not decide");
-	ck_assert_ptr_nonnull(o);
-	return o;
-}
-
-/* Processes der (freed) and applies the outcome; returns it. */
-static inline SKD_ENG_OUTCOME *
-sf_run(struct sf *f, unsigned char *der, size_t len)
-{
-	SKD_ENG_OUTCOME *o = sf_process(f, der, len);
-
-	ck_assert(skd_engine_mem_apply(f->mem, o));
-	OPENSSL_free(der);
-	return o;
 }
 
 static inline void
@@ -87,9 +44,9 @@ sf_prior_build(long admin)
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
-	struct sf f;
+	struct te_fx f;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, SKD_TP_GLO1, admin, NID_undef, -1, -1, 0);
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_ALICE,
 	    SKD_TP_ALICE);
@@ -97,7 +54,7 @@ sf_prior_build(long admin)
 	    SKD_TP_DAVE);
 	sf_add_owner_name(b, TE_GL, SF_DEPUTY);
 	der = te_seal(b, SKD_TP_GLO1, TE_NOW - 100, 0, &len);
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	sf_done(&f);
 	return o;
 }
@@ -127,7 +84,7 @@ sf_prior_teardown(void)
 }
 
 static inline void
-sf_prior(struct sf *f, long admin)
+sf_prior(struct te_fx *f, long admin)
 {
 	ck_assert(admin >= 0 && admin < 3);
 	if (sf_prior_cache[admin] == NULL)
@@ -176,7 +133,7 @@ sf_str(const char *s)
 }
 
 static inline void
-sf_snap_gl(struct sf *f, struct sf_gl_snap *out, const char *name)
+sf_snap_gl(struct te_fx *f, struct sf_gl_snap *out, const char *name)
 {
 	struct skd_store_gl *g = NULL;
 	struct skd_store_member *m = NULL;
@@ -224,7 +181,7 @@ sf_snap_gl(struct sf *f, struct sf_gl_snap *out, const char *name)
 }
 
 static inline void
-sf_snap(struct sf *f, struct sf_snap *out)
+sf_snap(struct te_fx *f, struct sf_snap *out)
 {
 	sf_snap_gl(f, &out->gl[0], TE_GL);
 	sf_snap_gl(f, &out->gl[1], TE_GL2);

@@ -351,7 +351,7 @@ START_TEST(test_cell)
 	    mode = _i % 3;
 	const char *note;
 	struct verdict v = expected(ctl, role, mode, &note);
-	struct sf f;
+	struct te_fx f;
 	struct sf_snap before, after;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
@@ -359,12 +359,12 @@ START_TEST(test_cell)
 	long s, c, k;
 	int changed;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	sf_prior(&f, mode);
 	sf_snap(&f, &before);
 	der = te_seal(request(ctl, mode), signer_of(ctl, role), TE_NOW, 0,
 	    &len);
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	sf_snap(&f, &after);
 	ck_assert_msg(skd_engine_outcome_result(o, 0, &s, &c, &k),
 	    "%s / %s / %s: no result", ctl_name[ctl], role_name[role],

@@ -330,27 +330,6 @@ END_TEST
 
 /* ---- a denial through the GLA (engine and client together) ---- */
 
-struct dfx {
-	struct skd_engine_config	 cfg;
-	struct skd_engine_env		 env;
-	struct skd_engine_mem		*mem;
-	struct skd_engine_state		 st;
-};
-
-static SKD_ENG_OUTCOME *
-drun(struct dfx *f, unsigned char *der, size_t len)
-{
-	SKD_ENG_OUTCOME *o = NULL;
-
-	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st,
-	    "11111111-2222-4333-8444-555555555555", der, len),
-	    "engine failed");
-	ck_assert_ptr_nonnull(o);
-	ck_assert(skd_engine_mem_apply(f->mem, o));
-	OPENSSL_free(der);
-	return o;
-}
-
 static void
 dexpect(const SKD_ENG_OUTCOME *o, long st, long cmc)
 {
@@ -380,9 +359,9 @@ denial_msg(size_t *out_len, const unsigned char *fw, size_t fw_len,
 /* A refused denial: failed badRequest to the GLO, nothing to the member,
  * no change to the GL. */
 static void
-refused(struct dfx *f, unsigned char *der, size_t len, const char *why)
+refused(struct te_fx *f, unsigned char *der, size_t len, const char *why)
 {
-	SKD_ENG_OUTCOME *o = drun(f, der, len);
+	SKD_ENG_OUTCOME *o = te_fx_run(f, der, len);
 	const SKD_ENG_RESULT *r = sk_SKD_ENG_RESULT_value(o->results, 0);
 
 	ck_assert_ptr_nonnull(r);
@@ -406,7 +385,7 @@ START_TEST(test_denial_through_gla)
 	struct skd_client_response *resp = NULL;
 	struct skd_client_expect x;
 	struct skd_cmc_body *b;
-	struct dfx fx;
+	struct te_fx fx;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_OP *op;
 	const ASN1_OCTET_STRING *m;
@@ -415,12 +394,7 @@ START_TEST(test_denial_through_gla)
 	char bob[128];
 	int named = 0;
 
-	memset(&fx, 0, sizeof(fx));
-	te_config(&fx.cfg);
-	te_env(&fx.env, TE_NOW);
-	ck_assert_ptr_nonnull(fx.mem = skd_engine_mem_new());
-	skd_engine_mem_state(&fx.st, fx.mem);
-	fx.env.find_key_gl = skd_engine_mem_find_key_gl;
+	te_fx_init(&fx);
 	/* A managed GL owned by glo1 with alice. */
 	b = te_body();
 	te_use_kek(b, TE_GL, SKD_TP_GLO1, SKD_GL_MANAGED, NID_undef, -1, -1,
@@ -428,12 +402,12 @@ START_TEST(test_denial_through_gla)
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_ALICE,
 	    SKD_TP_ALICE);
 	der = te_seal(b, SKD_TP_GLO1, TE_NOW - 100, 0, &len);
-	SKD_ENG_OUTCOME_free(drun(&fx, der, len));
+	SKD_ENG_OUTCOME_free(te_fx_run(&fx, der, len));
 	/* bob asks to join: forwarded to glo1 (3.2.3). */
 	b = te_body();
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, SKD_TP_BOB, SKD_TP_BOB);
 	bobreq = te_seal(b, SKD_TP_BOB, TE_NOW - 50, 0, &bobreq_len);
-	o = drun(&fx, OPENSSL_memdup(bobreq, bobreq_len), bobreq_len);
+	o = te_fx_run(&fx, OPENSSL_memdup(bobreq, bobreq_len), bobreq_len);
 	ck_assert_ptr_nonnull(op = skd_engine_outcome_find(o, SKD_OP_MESSAGE,
 	    0));
 	m = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
@@ -488,7 +462,7 @@ START_TEST(test_denial_through_gla)
 	ck_assert_int_eq(skd_client_request_protect(&der, &len, r, &glo1, NULL,
 	    0, TE_NOW + 4, &e), 1);
 	again = OPENSSL_memdup(der, len);
-	o = drun(&fx, der, len);
+	o = te_fx_run(&fx, der, len);
 	dexpect(o, SKD_CMC_SUCCESS, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_UPDATE), 0);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_MEMBER_ADD),
@@ -527,8 +501,7 @@ START_TEST(test_denial_through_gla)
 	skd_client_forward_free(f);
 	OPENSSL_free(fw);
 	OPENSSL_free(bobreq);
-	X509_STORE_free(fx.cfg.trust);
-	skd_engine_mem_free(fx.mem);
+	te_fx_free(&fx);
 	ERR_clear_error();
 }
 END_TEST

@@ -16,56 +16,22 @@ setup(void)
 	(void)skd_test_pki_get();
 }
 
-struct fx {
-	struct skd_engine_config	 cfg;
-	struct skd_engine_env		 env;
-	struct skd_engine_mem		*mem;
-	struct skd_engine_state		 st;
-};
-
 static void
-fx_init(struct fx *f)
+fx_done(struct te_fx *f)
 {
-	te_config(&f->cfg);
-	te_env(&f->env, TE_NOW);
-	f->mem = skd_engine_mem_new();
-	ck_assert_ptr_nonnull(f->mem);
-	skd_engine_mem_state(&f->st, f->mem);
-	f->env.find_key_gl = skd_engine_mem_find_key_gl;
-}
-
-static void
-fx_done(struct fx *f)
-{
-	X509_STORE_free(f->cfg.trust);
-	skd_engine_mem_free(f->mem);
+	te_fx_free(f);
 	skd_test_assert_no_ossl_errors();
-}
-
-/* Processes der (freed) and applies the outcome; returns it. */
-static SKD_ENG_OUTCOME *
-run(struct fx *f, unsigned char *der, size_t len)
-{
-	SKD_ENG_OUTCOME *o = NULL;
-
-	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st,
-	    "11111111-2222-4333-8444-555555555555", der, len),
-	    "engine failed");
-	ck_assert_ptr_nonnull(o);
-	ck_assert(skd_engine_mem_apply(f->mem, o));
-	OPENSSL_free(der);
-	return o;
 }
 
 static SKD_ENG_OUTCOME *
 run_v(void *f, unsigned char *der, size_t len)
 {
-	return run(f, der, len);
+	return te_fx_run(f, der, len);
 }
 
 /* A GL with owner glo1 and members alice and dave (RSA). */
 static void
-make_prior(struct fx *f, int prior)
+make_prior(struct te_fx *f, int prior)
 {
 	te_make_prior(f, run_v, prior);
 	if (prior != P_NONE)
@@ -76,17 +42,17 @@ make_prior(struct fx *f, int prior)
 START_TEST(test_table)
 {
 	const struct row *r = &rows[_i];
-	struct fx f;
+	struct te_fx f;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, r->prior);
 	if (r->kind == K_USE_KEK_NOISSUER)
 		f.cfg.issuer_cert = NULL;
 	der = te_seal(row_body(r), r->signer, TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	row_check(r, o, (long)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER));
 	SKD_ENG_OUTCOME_free(o);
@@ -193,19 +159,19 @@ names(const SKD_ENG_GLKEY *k, enum skd_test_who who)
 
 START_TEST(test_glkey_opens)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der, *kek, *arch;
 	size_t len, i, kl, al;
 	int who_ok[2] = { 0, 0 };
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 0);
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(ALICE), W(ALICE));
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	/* one GLA-only shard, then one per member (not mutually aware) */
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
 	    3);
@@ -249,18 +215,18 @@ END_TEST
 
 START_TEST(test_removed_member_not_recipient)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der, *kek;
 	size_t len, kl, i;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_MANAGED);
 	b = te_body();
 	te_del_member(b, TE_GL, W(ALICE));
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
 	    2);
@@ -284,17 +250,17 @@ END_TEST
 
 START_TEST(test_outcome_der)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o, *o2;
 	unsigned char *der, *enc = NULL, *enc2 = NULL;
 	size_t len, el = 0, el2 = 0;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_MANAGED, NID_undef, -1, -1, 0);
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	ck_assert(skd_engine_outcome_encode(&enc, &el, o));
 	o2 = skd_engine_outcome_decode(enc, el);
 	ck_assert_ptr_nonnull(o2);
@@ -340,7 +306,7 @@ response_body(const SKD_ENG_OUTCOME *o, const char *gl)
 
 START_TEST(test_response_echo)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	SKD_PKI_RESPONSE *pr;
@@ -349,10 +315,10 @@ START_TEST(test_response_echo)
 	unsigned char *n = NULL, *der;
 	size_t nl = 0, len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	pr = response_body(o, TE_GL);
 	/* 3.2.4.3: senderNonce echoed as recipientNonce, a new senderNonce */
 	ck_assert_int_eq(skd_cmc_get_nonce(pr->controlSequence,
@@ -383,7 +349,7 @@ END_TEST
 
 START_TEST(test_encrypted_answer)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	const ASN1_OCTET_STRING *r;
@@ -391,10 +357,10 @@ START_TEST(test_encrypted_answer)
 	unsigned char *der, *content = NULL;
 	size_t len, cl = 0;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 1, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	r = te_response(o);
 	ck_assert_ptr_nonnull(r);
@@ -415,7 +381,7 @@ END_TEST
  * SignedData(EnvelopedData(SignedData(PKIResponse))), signed by the GLA. */
 START_TEST(test_encrypted_answer_outer_signed)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	const ASN1_OCTET_STRING *r;
@@ -424,11 +390,11 @@ START_TEST(test_encrypted_answer_outer_signed)
 	unsigned char *der, *content = NULL;
 	size_t len, cl = 0;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.outer_sign = 1;
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 1, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	r = te_response(o);
 	ck_assert_ptr_nonnull(r);
@@ -452,7 +418,7 @@ END_TEST
 
 START_TEST(test_forward_and_resubmit)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o, *o2;
 	const SKD_ENG_OP *fw;
@@ -461,12 +427,12 @@ START_TEST(test_forward_and_resubmit)
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_MANAGED);
 	b = te_body();
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	der = te_seal(b, W(BOB), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	fw = skd_engine_outcome_find(o, SKD_OP_MESSAGE, 0);
 	ck_assert_ptr_nonnull(fw);
 	ck_assert_int_eq(ASN1_INTEGER_get(fw->publish->kind), SKD_MSG_FORWARD);
@@ -479,7 +445,7 @@ START_TEST(test_forward_and_resubmit)
 	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER), 2);
 	/* The forwarded message sent back as it is: refused. */
-	o2 = run(&f, OPENSSL_memdup(m->data, (size_t)m->length),
+	o2 = te_fx_run(&f, OPENSSL_memdup(m->data, (size_t)m->length),
 	    (size_t)m->length);
 	expect(o2, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o2, SKD_OP_MESSAGE),
@@ -490,7 +456,7 @@ START_TEST(test_forward_and_resubmit)
 	ck_assert_int_gt(skd_cmc_body_add_cms(b, m->data, (size_t)m->length),
 	    0);
 	der = te_seal(b, W(GLO1), TE_NOW + 10, 0, &len);
-	o2 = run(&f, der, len);
+	o2 = te_fx_run(&f, der, len);
 	expect(o2, 0, OK, -1, -1);
 	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER), 3);
@@ -506,14 +472,14 @@ END_TEST
 
 START_TEST(test_bad_time)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 	int k;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	for (k = 0; k < 2; k++) {
 		b = te_body();
 		te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1,
@@ -521,7 +487,7 @@ START_TEST(test_bad_time)
 		/* 4.1 2.a; section 8: future-dated messages too */
 		der = te_seal(b, W(GLO1), k ? TE_NOW + 3600 : TE_NOW - 3600, 0,
 		    &len);
-		o = run(&f, der, len);
+		o = te_fx_run(&f, der, len);
 		expect(o, 0, FAILED, SKD_CMC_BAD_TIME, -1);
 		ck_assert_int_eq((int)skd_engine_outcome_count(o,
 		    SKD_OP_RESPONSE), 1);
@@ -537,19 +503,19 @@ START_TEST(test_bad_signer)
 {
 	static const enum skd_test_who who[] = { W(REVOKED), W(EXPIRED),
 	    W(STRANGER) };
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len, k;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	for (k = 0; k < 3; k++) {
 		b = te_body();
 		te_use_kek(b, TE_GL, who[k], SKD_GL_UNMANAGED, NID_undef, -1,
 		    -1, 0);
 		der = te_seal(b, who[k], TE_NOW, 0, &len);
-		o = run(&f, der, len);
+		o = te_fx_run(&f, der, len);
 		/* 4.1 2.b: the path is part of the signature check */
 		expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
 		ck_assert_int_eq((int)skd_engine_outcome_count(o,
@@ -562,20 +528,20 @@ END_TEST
 
 START_TEST(test_replay)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der, *copy;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
 	copy = OPENSSL_memdup(der, len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	SKD_ENG_OUTCOME_free(o);
-	o = run(&f, copy, len);
+	o = te_fx_run(&f, copy, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
 	    0);
@@ -586,24 +552,24 @@ END_TEST
 
 START_TEST(test_tampered_and_garbage)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der, junk[64];
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
 	der[len - 10] ^= 0x01;		/* inside the signature value */
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
 	/* answered to the claimed signer under the request id */
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_CREATE), 0);
 	SKD_ENG_OUTCOME_free(o);
 	memset(junk, 0x5a, sizeof(junk));
-	o = run(&f, OPENSSL_memdup(junk, sizeof(junk)), sizeof(junk));
+	o = te_fx_run(&f, OPENSSL_memdup(junk, sizeof(junk)), sizeof(junk));
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
 	ck_assert_ptr_nonnull(o->note);
 	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
@@ -614,11 +580,11 @@ END_TEST
 
 START_TEST(test_gla_rekey)
 {
-	struct fx f;
+	struct te_fx f;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_OP *op;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
@@ -650,17 +616,17 @@ gt(const ASN1_GENERALIZEDTIME *t)
 
 START_TEST(test_durations)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_GLKEY *k0, *k1;
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	k0 = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, 0)->glKey;
 	k1 = skd_engine_outcome_find(o, SKD_OP_GLKEY_PUT, 1)->glKey;
 	/* 3.1.1 duration 0: to the end of January 2030, then February */
@@ -675,14 +641,14 @@ END_TEST
 
 START_TEST(test_cms_sequence)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b, *i1, *i2;
 	SKD_ENG_OUTCOME *o;
 	SKD_PKI_RESPONSE *pr;
 	unsigned char *der, *d1, *d2;
 	size_t len, l1, l2;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	i1 = te_body();
 	te_use_kek(i1, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	d1 = te_seal(i1, W(GLO1), TE_NOW, 0, &l1);
@@ -695,7 +661,7 @@ START_TEST(test_cms_sequence)
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	/* 3.2.2: one GL per cmsSequence item, each answered in its own
 	 * SignedData(PKIResponse) inside the outer PKIResponse */
 	expect(o, 0, OK, -1, -1);
@@ -712,7 +678,7 @@ END_TEST
 
 START_TEST(test_query_answer)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	SKD_PKI_RESPONSE *pr;
@@ -723,10 +689,10 @@ START_TEST(test_query_answer)
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	te_query(b, SKD_OID_GLA_SKD_ALG_REQUEST);
 	der = te_seal(b, W(BOB), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	pr = response_body(o, NULL);
 	ta = skd_cmc_find_control(pr->controlSequence,
 	    SKD_OID_GLA_QUERY_RESPONSE, 0);
@@ -753,7 +719,7 @@ END_TEST
 
 START_TEST(test_refresh_resends)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_OP *op;
@@ -761,12 +727,12 @@ START_TEST(test_refresh_resends)
 	size_t len, kl;
 	int i;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	b = te_body();
 	te_refresh(b, TE_GL, TE_NOW - 86400);
 	der = te_seal(b, W(ALICE), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	op = skd_engine_outcome_find(o, SKD_OP_RESPONSE, 0);
 	ck_assert_ptr_nonnull(op);
 	/* the response, then alice's two glKey messages (4.8) */
@@ -787,24 +753,24 @@ END_TEST
 
 START_TEST(test_shards)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	/* mutually aware: K = 2 recipients per glKey message */
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 1);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
 	b = te_body();
 	te_rekey(b, TE_GL, 0, NID_undef);
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(ALICE), W(ALICE));
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(CAROL), W(CAROL));
 	der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	/* 3.2.2 priority: glRekey before glAddMember, so the new key went
 	 * to nobody yet; then each new member gets the 2 outstanding keys */
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
@@ -814,7 +780,7 @@ START_TEST(test_shards)
 	b = te_body();
 	te_rekey(b, TE_GL, 0, NID_undef);
 	der = te_seal(b, W(GLO1), TE_NOW + 2, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
 	    2);
 	ck_assert_int_eq(sk_ASN1_UTF8STRING_num(skd_engine_outcome_find(o,
@@ -826,7 +792,7 @@ END_TEST
 
 /* Adds who to TE_GL's members directly in the state (no request). */
 static void
-seed_member(struct fx *f, enum skd_test_who who)
+seed_member(struct te_fx *f, enum skd_test_who who)
 {
 	SKD_ENG_OUTCOME *seed;
 	SKD_ENG_OP *op;
@@ -863,23 +829,23 @@ threads_rekey(int threads)
 	static const enum skd_test_who add[] = {
 		SKD_TP_ALICE, SKD_TP_BOB, SKD_TP_CAROL, SKD_TP_DAVE,
 	};
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len, i;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.threads = threads;
 	b = te_body();
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 1);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
 	for (i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
 		b = te_body();
 		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, add[i], add[i]);
 		der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
-		SKD_ENG_OUTCOME_free(run(&f, der, len));
+		SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
 	}
 	/* a member whose certificate was revoked after it joined */
 	seed_member(&f, SKD_TP_REVOKED);
@@ -964,14 +930,14 @@ END_TEST
  */
 START_TEST(test_concurrent_adds_distinct_shards)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o[2];
 	unsigned char *der;
 	size_t len, i, j;
 	const enum skd_test_who who[2] = { SKD_TP_BOB, SKD_TP_CAROL };
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	for (i = 0; i < 2; i++) {
 		b = te_body();
@@ -1036,14 +1002,14 @@ ack_message(enum skd_test_who who, const char *key_hex, time_t t,
 
 START_TEST(test_member_ack)
 {
-	struct fx f;
+	struct te_fx f;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_OP *op;
 	unsigned char *der;
 	char kid[64], alice[128];
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	ck_assert(skd_engine_mem_apply(f.mem, o));
@@ -1053,7 +1019,7 @@ START_TEST(test_member_ack)
 	te_who_text(alice, sizeof(alice), W(ALICE));
 	/* 5.1 2.c: alice acknowledges; recorded, not answered */
 	der = ack_message(W(ALICE), kid, TE_NOW, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_ACK), 1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 0);
@@ -1062,24 +1028,24 @@ START_TEST(test_member_ack)
 	    1);
 	/* bob is no member; an unknown key id is refused */
 	der = ack_message(W(BOB), kid, TE_NOW, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, -1, SKD_FAIL_NOT_A_MEMBER);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
 	SKD_ENG_OUTCOME_free(o);
 	der = ack_message(W(ALICE), "00ff", TE_NOW, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	SKD_ENG_OUTCOME_free(o);
 	/* without a key lookup the acknowledgement is noted, not recorded */
 	f.env.find_key_gl = NULL;
 	der = ack_message(W(ALICE), kid, TE_NOW + 1, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, SKD_CMC_NO_SUPPORT, -1, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
 	SKD_ENG_OUTCOME_free(o);
 	/* an acknowledgement outside the time window is only noted */
 	der = ack_message(W(ALICE), kid, TE_NOW - 3600, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_TIME, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
 	SKD_ENG_OUTCOME_free(o);
@@ -1089,12 +1055,12 @@ END_TEST
 
 START_TEST(test_revoked_member_at_rekey)
 {
-	struct fx f;
+	struct te_fx f;
 	SKD_ENG_OUTCOME *o;
 	char rv[128];
 	size_t i;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	/* A member whose certificate was revoked after it joined. */
 	seed_member(&f, W(REVOKED));
@@ -1128,21 +1094,21 @@ END_TEST
 
 START_TEST(test_gl_cert_renewed)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_OP *up;
 	unsigned char *der;
 	size_t len;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	/* 400 days later the GL's one-year certificate has expired */
 	f.env.now = TE_NOW + 400 * 86400;
 	b = te_body();
 	te_owner(b, SKD_OID_GL_ADD_OWNER, TE_GL, W(GLO2));
 	der = te_seal(b, W(GLO1), f.env.now, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	up = skd_engine_outcome_find(o, SKD_OP_GL_UPDATE, 0);
 	ck_assert_ptr_nonnull(up);
@@ -1166,7 +1132,7 @@ END_TEST
 
 START_TEST(test_bad_inner_signature)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b, *in;
 	SKD_ENG_OUTCOME *o;
 	const SKD_ENG_RESULT *r;
@@ -1174,7 +1140,7 @@ START_TEST(test_bad_inner_signature)
 	size_t len, l1;
 	long bpid;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	in = te_body();
 	te_use_kek(in, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
 	d1 = te_seal(in, W(GLO1), TE_NOW, 0, &l1);
@@ -1184,7 +1150,7 @@ START_TEST(test_bad_inner_signature)
 	ck_assert_int_gt(bpid, 0);
 	OPENSSL_free(d1);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	/* 3.2.4.1: bodyList names the cmsSequence item, not 0 */
 	expect(o, 0, FAILED, SKD_CMC_BAD_MESSAGE_CHECK, -1);
 	r = sk_SKD_ENG_RESULT_value(o->results, 0);
@@ -1198,7 +1164,7 @@ END_TEST
 
 START_TEST(test_forward_encrypted)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	const ASN1_OCTET_STRING *m;
@@ -1206,12 +1172,12 @@ START_TEST(test_forward_encrypted)
 	unsigned char *der, *content = NULL;
 	size_t len, cl = 0;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	make_prior(&f, P_MANAGED);
 	b = te_body();
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	der = te_seal(b, W(BOB), TE_NOW, 1, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	m = sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(o,
 	    SKD_OP_MESSAGE, 0)->publish->messages, 0);
 	/* 3.2.1.2: the GLA strips its layer and encrypts for the GLO */
@@ -1235,7 +1201,7 @@ END_TEST
 
 START_TEST(test_unknown_oid)
 {
-	struct fx f;
+	struct te_fx f;
 	SKD_PKI_DATA *pd = SKD_PKI_DATA_new();
 	SKD_TAGGED_ATTRIBUTE *ta = SKD_TAGGED_ATTRIBUTE_new();
 	ASN1_TYPE *v = ASN1_TYPE_new();
@@ -1244,7 +1210,7 @@ START_TEST(test_unknown_oid)
 	unsigned char *body = NULL, *der = NULL;
 	size_t blen = 0, len = 0;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	ck_assert(pd != NULL && ta != NULL && v != NULL);
 	ck_assert(ASN1_INTEGER_set(ta->bodyPartID, 7));
 	ASN1_OBJECT_free(ta->attrType);
@@ -1261,7 +1227,7 @@ START_TEST(test_unknown_oid)
 	p.signing_time = TE_NOW;
 	ck_assert(skd_cmc_protect(&der, &len, 0, body, blen, &p));
 	OPENSSL_free(body);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	/* an unknown control: failed, badRequest, bodyList its bodyPartID */
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	ck_assert_int_eq(ASN1_INTEGER_get(sk_SKD_ENG_RESULT_value(o->results,
@@ -1307,7 +1273,7 @@ count_ri(const SKD_ENG_GLKEY *k, enum skd_ri_type t, size_t *out_total)
 /* The GL's newest outstanding key at TE_NOW: its id (hex, caller frees)
  * and KEK recovered from the archive (skd_ri_free_key). */
 static char *
-newest_key(struct fx *f, unsigned char **out_kek, size_t *out_len)
+newest_key(struct te_fx *f, unsigned char **out_kek, size_t *out_len)
 {
 	struct skd_store_glkey *keys = NULL;
 	size_t n = 0, i, best = SIZE_MAX;
@@ -1352,19 +1318,19 @@ unhex_id(unsigned char *out, size_t *out_len, const char *hexs)
  * kekri too; with generationCounter 0 it may not. */
 START_TEST(test_kekri_glo_rekey)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len, i, n;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.kekri_rollover = 1;
 	make_prior(&f, P_UNMANAGED);
 	b = te_body();
 	te_rekey_gen(b, TE_GL, 2);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
 	ck_assert_int_ge((int)n, 2);
@@ -1375,7 +1341,7 @@ START_TEST(test_kekri_glo_rekey)
 	b = te_body();
 	te_rekey_gen(b, TE_GL, 0);
 	der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	expect(o, 0, OK, -1, -1);
 	for (i = 0; i < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); i++)
 		ck_assert_int_eq((int)count_ri(skd_engine_outcome_find(o,
@@ -1387,13 +1353,13 @@ END_TEST
 
 START_TEST(test_kekri_rollover)
 {
-	struct fx f;
+	struct te_fx f;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *prev, *kek, *arch, id[64], *ri;
 	size_t prev_len, kl, al, id_len, i, n, total, ri_len;
 	char *prev_id;
 
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.kekri_rollover = 1;
 	make_prior(&f, P_UNMANAGED);
 	prev_id = newest_key(&f, &prev, &prev_len);
@@ -1456,20 +1422,20 @@ END_TEST
  * the removed member never had. */
 START_TEST(test_kekri_not_after_removal)
 {
-	struct fx f;
+	struct te_fx f;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len, i, n;
 
 	/* managed: the removal rekeys at once, by ktri/kari */
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.kekri_rollover = 1;
 	make_prior(&f, P_MANAGED);
 	b = te_body();
 	te_del_member(b, TE_GL, W(ALICE));
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
 	ck_assert_int_ge((int)n, 1);
 	for (i = 0; i < n; i++)
@@ -1492,13 +1458,13 @@ START_TEST(test_kekri_not_after_removal)
 
 	/* unmanaged: no rekey at removal; the rollover must not use the
 	 * key alice still holds */
-	fx_init(&f);
+	te_fx_init(&f);
 	f.cfg.kekri_rollover = 1;
 	make_prior(&f, P_UNMANAGED);
 	b = te_body();
 	te_del_member(b, TE_GL, W(ALICE));
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	SKD_ENG_OUTCOME_free(run(&f, der, len));
+	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	n = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
 	ck_assert_int_ge((int)n, 1);

@@ -357,4 +357,60 @@ te_response(const SKD_ENG_OUTCOME *o)
 	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
 }
 
+/*
+ * An engine over an in-memory state with the test configuration, the
+ * fixed clock and deterministic random bytes: the fixture of the engine,
+ * authorization, hostile and review suites.
+ */
+struct te_fx {
+	struct skd_engine_config	 cfg;
+	struct skd_engine_env		 env;
+	struct skd_engine_mem		*mem;
+	struct skd_engine_state		 st;
+};
+
+static inline void
+te_fx_init(struct te_fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	te_config(&f->cfg);
+	te_env(&f->env, TE_NOW);
+	f->mem = skd_engine_mem_new();
+	ck_assert_ptr_nonnull(f->mem);
+	skd_engine_mem_state(&f->st, f->mem);
+	f->env.find_key_gl = skd_engine_mem_find_key_gl;
+}
+
+/* Frees what te_fx_init made; the OpenSSL error queue is the caller's. */
+static inline void
+te_fx_free(struct te_fx *f)
+{
+	X509_STORE_free(f->cfg.trust);
+	skd_engine_mem_free(f->mem);
+}
+
+/* Runs the engine on msg (borrowed); the outcome is not applied. */
+static inline SKD_ENG_OUTCOME *
+te_fx_process(struct te_fx *f, const unsigned char *msg, size_t len)
+{
+	SKD_ENG_OUTCOME *o = NULL;
+
+	ck_assert_msg(skd_engine_process(&o, &f->cfg, &f->env, &f->st,
+	    "11111111-2222-4333-8444-555555555555", msg, len),
+	    "engine could not decide");
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+/* Processes der (freed) and applies the outcome; returns it. */
+static inline SKD_ENG_OUTCOME *
+te_fx_run(struct te_fx *f, unsigned char *der, size_t len)
+{
+	SKD_ENG_OUTCOME *o = te_fx_process(f, der, len);
+
+	ck_assert(skd_engine_mem_apply(f->mem, o));
+	OPENSSL_free(der);
+	return o;
+}
+
 #endif

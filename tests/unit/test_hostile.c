@@ -147,7 +147,7 @@ indefinite(const unsigned char *der, size_t len, size_t *out_len)
 /* ---- the cases ---- */
 
 static unsigned char *
-c_truncated_outer(struct sf *f, size_t *len, int k)
+c_truncated_outer(struct te_fx *f, size_t *len, int k)
 {
 	unsigned char *der = good_msg(len, TE_NOW);
 	static const size_t cut[] = { 1, 2, 40 };
@@ -158,31 +158,31 @@ c_truncated_outer(struct sf *f, size_t *len, int k)
 }
 
 static unsigned char *
-h_trunc_1(struct sf *f, size_t *len)
+h_trunc_1(struct te_fx *f, size_t *len)
 {
 	return c_truncated_outer(f, len, 0);
 }
 
 static unsigned char *
-h_trunc_2(struct sf *f, size_t *len)
+h_trunc_2(struct te_fx *f, size_t *len)
 {
 	return c_truncated_outer(f, len, 1);
 }
 
 static unsigned char *
-h_trunc_40(struct sf *f, size_t *len)
+h_trunc_40(struct te_fx *f, size_t *len)
 {
 	return c_truncated_outer(f, len, 2);
 }
 
 static unsigned char *
-h_trunc_last(struct sf *f, size_t *len)
+h_trunc_last(struct te_fx *f, size_t *len)
 {
 	return c_truncated_outer(f, len, 3);
 }
 
 static unsigned char *
-h_trailing(struct sf *f, size_t *len)
+h_trailing(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = good_msg(len, TE_NOW);
 
@@ -195,7 +195,7 @@ h_trailing(struct sf *f, size_t *len)
 }
 
 static unsigned char *
-h_garbage(struct sf *f, size_t *len)
+h_garbage(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = OPENSSL_malloc(256);
 	size_t i;
@@ -210,7 +210,7 @@ h_garbage(struct sf *f, size_t *len)
 
 /* A signed PKIData whose content is cut short (inner layer malformed). */
 static unsigned char *
-h_trunc_pkidata(struct sf *f, size_t *len)
+h_trunc_pkidata(struct te_fx *f, size_t *len)
 {
 	size_t blen;
 	unsigned char *body = body_der(good_body(), &blen), *der;
@@ -223,7 +223,7 @@ h_trunc_pkidata(struct sf *f, size_t *len)
 
 /* A signed "PKIData" that is not a SEQUENCE at all. */
 static unsigned char *
-h_pkidata_not_seq(struct sf *f, size_t *len)
+h_pkidata_not_seq(struct te_fx *f, size_t *len)
 {
 	static const unsigned char junk[] = { 0x04, 0x03, 'a', 'b', 'c' };
 
@@ -234,7 +234,7 @@ h_pkidata_not_seq(struct sf *f, size_t *len)
 
 /* The PKIData in BER with an indefinite length, signed as it is. */
 static unsigned char *
-h_indef_pkidata(struct sf *f, size_t *len)
+h_indef_pkidata(struct te_fx *f, size_t *len)
 {
 	size_t blen, ilen;
 	unsigned char *body = body_der(good_body(), &blen), *ind, *der;
@@ -249,7 +249,7 @@ h_indef_pkidata(struct sf *f, size_t *len)
 
 /* The outer ContentInfo with an indefinite length. */
 static unsigned char *
-h_indef_outer(struct sf *f, size_t *len)
+h_indef_outer(struct te_fx *f, size_t *len)
 {
 	size_t glen;
 	unsigned char *good = good_msg(&glen, TE_NOW), *der;
@@ -262,7 +262,7 @@ h_indef_outer(struct sf *f, size_t *len)
 
 /* glAddMember whose value is a NULL (a malformed control value). */
 static unsigned char *
-h_bad_ctl_value(struct sf *f, size_t *len)
+h_bad_ctl_value(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	unsigned char *der;
@@ -278,7 +278,7 @@ h_bad_ctl_value(struct sf *f, size_t *len)
 
 /* glDelete whose GeneralName is an OCTET STRING of junk. */
 static unsigned char *
-h_bad_ctl_value2(struct sf *f, size_t *len)
+h_bad_ctl_value2(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
@@ -297,7 +297,7 @@ h_bad_ctl_value2(struct sf *f, size_t *len)
 
 /* eContentType id-data instead of id-cct-PKIData. */
 static unsigned char *
-h_wrong_ectype(struct sf *f, size_t *len)
+h_wrong_ectype(struct te_fx *f, size_t *len)
 {
 	size_t blen;
 	unsigned char *body = body_der(good_body(), &blen), *der;
@@ -310,7 +310,7 @@ h_wrong_ectype(struct sf *f, size_t *len)
 
 /* A PKIData labelled as a PKIResponse. */
 static unsigned char *
-h_ectype_response(struct sf *f, size_t *len)
+h_ectype_response(struct te_fx *f, size_t *len)
 {
 	size_t blen;
 	unsigned char *body = body_der(good_body(), &blen), *der;
@@ -323,7 +323,7 @@ h_ectype_response(struct sf *f, size_t *len)
 }
 
 static unsigned char *
-h_unknown_ctl(struct sf *f, size_t *len)
+h_unknown_ctl(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	unsigned char *der;
@@ -338,7 +338,7 @@ h_unknown_ctl(struct sf *f, size_t *len)
 /* 500 unknown controls (within SKD_CMC_MAX_CONTROLS): every one
  * refused, nothing done. */
 static unsigned char *
-h_500_ctls(struct sf *f, size_t *len)
+h_500_ctls(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	unsigned char *der;
@@ -352,7 +352,7 @@ h_500_ctls(struct sf *f, size_t *len)
 
 /* 3000 unknown controls: every one refused, nothing done. */
 static unsigned char *
-h_many_ctls(struct sf *f, size_t *len)
+h_many_ctls(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	unsigned char *der;
@@ -367,7 +367,7 @@ h_many_ctls(struct sf *f, size_t *len)
 /* 3000 glDelete controls for TE_GL by its GLO: more than
  * SKD_CMC_MAX_CONTROLS requests in one PKIData. */
 static unsigned char *
-h_many_deletes(struct sf *f, size_t *len)
+h_many_deletes(struct te_fx *f, size_t *len)
 {
 	GENERAL_NAME *gn = te_gn(TE_GL);
 	ASN1_TYPE *v = ASN1_TYPE_new();
@@ -394,7 +394,7 @@ h_many_deletes(struct sf *f, size_t *len)
 
 /* A control value nested deeper than SKD_DER_MAX_DEPTH. */
 static unsigned char *
-h_deep_value(struct sf *f, size_t *len)
+h_deep_value(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	ASN1_STRING *s = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
@@ -422,7 +422,7 @@ h_deep_value(struct sf *f, size_t *len)
 
 /* A control value with more than SKD_DER_MAX_ELEMENTS elements. */
 static unsigned char *
-h_many_elements(struct sf *f, size_t *len)
+h_many_elements(struct te_fx *f, size_t *len)
 {
 	ASN1_TYPE *v = ASN1_TYPE_new();
 	ASN1_STRING *s = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
@@ -445,14 +445,14 @@ h_many_elements(struct sf *f, size_t *len)
 }
 
 static unsigned char *
-h_replay(struct sf *f, size_t *len)
+h_replay(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = good_msg(len, TE_NOW);
 	SKD_ENG_OUTCOME *o;
 	long s;
 
 	/* first time: applied */
-	o = sf_process(f, der, *len);
+	o = te_fx_process(f, der, *len);
 	ck_assert(skd_engine_outcome_result(o, 0, &s, NULL, NULL));
 	ck_assert_int_eq(s, OK);
 	ck_assert(skd_engine_mem_apply(f->mem, o));
@@ -463,7 +463,7 @@ h_replay(struct sf *f, size_t *len)
 /* A captured SignedData, first sent bare (applied), then replayed inside
  * a fresh EnvelopedData for the GLA. */
 static unsigned char *
-h_replay_reencrypted(struct sf *f, size_t *len)
+h_replay_reencrypted(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = te_seal(good_body(), W(GLO1), TE_NOW, 1, len);
 	unsigned char *first;
@@ -482,7 +482,7 @@ h_replay_reencrypted(struct sf *f, size_t *len)
 		ck_assert(skd_cms_open(&first, &flen, &t, der, *len, &who));
 		ASN1_OBJECT_free(t);
 	}
-	o = sf_process(f, first, flen);
+	o = te_fx_process(f, first, flen);
 	ck_assert(skd_engine_mem_apply(f->mem, o));
 	ck_assert_int_eq((int)skd_engine_mem_count(f->mem, TE_GL,
 	    SKD_STORE_MEMBER), 3);
@@ -492,14 +492,14 @@ h_replay_reencrypted(struct sf *f, size_t *len)
 }
 
 static unsigned char *
-h_future(struct sf *f, size_t *len)
+h_future(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return good_msg(len, TE_NOW + 3600);
 }
 
 static unsigned char *
-h_stale(struct sf *f, size_t *len)
+h_stale(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return good_msg(len, TE_NOW - 86400);
@@ -522,7 +522,7 @@ find(const unsigned char *hay, size_t hl, const unsigned char *needle,
 
 /* One byte of the signed content (bob's member name) changed. */
 static unsigned char *
-h_tampered_content(struct sf *f, size_t *len)
+h_tampered_content(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = good_msg(len, TE_NOW);
 	size_t at = find(der, *len, (const unsigned char *)"bob@example.com",
@@ -534,7 +534,7 @@ h_tampered_content(struct sf *f, size_t *len)
 }
 
 static unsigned char *
-h_tampered_sig(struct sf *f, size_t *len)
+h_tampered_sig(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = good_msg(len, TE_NOW);
 
@@ -550,21 +550,21 @@ signed_by(enum skd_test_who who, size_t *len)
 }
 
 static unsigned char *
-h_signer_expired(struct sf *f, size_t *len)
+h_signer_expired(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return signed_by(W(EXPIRED), len);
 }
 
 static unsigned char *
-h_signer_revoked(struct sf *f, size_t *len)
+h_signer_revoked(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return signed_by(W(REVOKED), len);
 }
 
 static unsigned char *
-h_signer_untrusted(struct sf *f, size_t *len)
+h_signer_untrusted(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return signed_by(W(STRANGER), len);
@@ -572,7 +572,7 @@ h_signer_untrusted(struct sf *f, size_t *len)
 
 /* bob asks to join under a name his certificate does not carry. */
 static unsigned char *
-h_self_join_wrong_name(struct sf *f, size_t *len)
+h_self_join_wrong_name(struct te_fx *f, size_t *len)
 {
 	struct skd_cmc_body *b = te_body();
 	SKD_GL_ADD_MEMBER *a = SKD_GL_ADD_MEMBER_new();
@@ -609,14 +609,14 @@ nested(size_t n, size_t *len)
 
 /* Each level is a SignedData and a PKIData layer: 2 (n + 1) layers. */
 static unsigned char *
-h_too_deep(struct sf *f, size_t *len)
+h_too_deep(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return nested(SKD_LAYERS_MAX_DEPTH / 2 + 1, len);
 }
 
 static unsigned char *
-h_envelope_not_for_gla(struct sf *f, size_t *len)
+h_envelope_not_for_gla(struct te_fx *f, size_t *len)
 {
 	struct skd_cmc_protect p;
 	unsigned char *body, *der = NULL;
@@ -636,7 +636,7 @@ h_envelope_not_for_gla(struct sf *f, size_t *len)
 
 /* A bare PKIData, not inside any ContentInfo or SignedData. */
 static unsigned char *
-h_unsigned(struct sf *f, size_t *len)
+h_unsigned(struct te_fx *f, size_t *len)
 {
 	(void)f;
 	return body_der(good_body(), len);
@@ -701,19 +701,19 @@ START_TEST(test_invalid_combinations)
 {
 	const enum skd_oid *c = combos[_i];
 	struct skd_cmc_body *b = te_body();
-	struct sf f;
+	struct te_fx f;
 	struct sf_snap before, after;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	sf_prior(&f, SKD_GL_UNMANAGED);
 	sf_snap(&f, &before);
 	add_ctl(b, c[0]);
 	add_ctl(b, c[1]);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	sf_snap(&f, &after);
 	/* 3.2.2: every request of the controlSequence refused */
 	{
@@ -735,7 +735,7 @@ END_TEST
 
 struct hcase {
 	const char	*name;
-	unsigned char	*(*build)(struct sf *, size_t *);
+	unsigned char	*(*build)(struct te_fx *, size_t *);
 	long		 status;	/* of result 0; NO_RESULT: none */
 	long		 cmc;
 	long		 skd;
@@ -849,14 +849,14 @@ reason_of(const char *name)
 START_TEST(test_case)
 {
 	const struct hcase *h = &cases[_i];
-	struct sf f;
+	struct te_fx f;
 	struct sf_snap before, after;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 	long s, c, k;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	sf_prior(&f, SKD_GL_UNMANAGED);
 	der = h->build(&f, &len);
 	sf_snap(&f, &before);
@@ -873,7 +873,7 @@ START_TEST(test_case)
 		sf_done(&f);
 		return;
 	}
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	sf_snap(&f, &after);
 	if (getenv("SKD_HOSTILE_PRINT") != NULL && skd_engine_outcome_result(o,
 	    0, &s, &c, &k)) {
@@ -923,19 +923,19 @@ END_TEST
  * refusals above are the engine's, not the corpus's. */
 START_TEST(test_controls_apply)
 {
-	struct sf f;
+	struct te_fx f;
 	struct sf_snap before, after;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len;
 	long s;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	sf_prior(&f, SKD_GL_UNMANAGED);
 	sf_snap(&f, &before);
 	/* nested within the bound: applied */
 	der = nested(SKD_LAYERS_MAX_DEPTH / 2 - 2, &len);
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	ck_assert(skd_engine_outcome_result(o, 0, &s, NULL, NULL));
 	ck_assert_int_eq(s, OK);
 	sf_snap(&f, &after);
@@ -952,7 +952,7 @@ END_TEST
  */
 START_TEST(test_mixed_sequence)
 {
-	struct sf f;
+	struct te_fx f;
 	struct sf_snap before, after;
 	struct skd_cmc_body *b, *i1, *i2;
 	SKD_ENG_OUTCOME *o;
@@ -960,13 +960,13 @@ START_TEST(test_mixed_sequence)
 	size_t len, l1, l2;
 	long s, c, k;
 
-	sf_init(&f);
+	te_fx_init(&f);
 	sf_prior(&f, SKD_GL_UNMANAGED);
 	/* TE_GL2, owned by glo2 alone */
 	b = te_body();
 	te_use_kek(b, TE_GL2, W(GLO2), SKD_GL_CLOSED, NID_undef, -1, -1, 0);
 	der = te_seal(b, W(GLO2), TE_NOW - 50, 0, &len);
-	SKD_ENG_OUTCOME_free(sf_run(&f, der, len));
+	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
 	sf_snap(&f, &before);
 	ck_assert(before.gl[1].exists);
 	/* item 1: glo1 adds bob to its GL; item 2: glo1 deletes TE_GL2 and
@@ -991,7 +991,7 @@ START_TEST(test_mixed_sequence)
 	OPENSSL_free(d1);
 	OPENSSL_free(d2);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	o = sf_run(&f, der, len);
+	o = te_fx_run(&f, der, len);
 	sf_snap(&f, &after);
 	ck_assert(skd_engine_outcome_result(o, 0, &s, &c, &k));
 	ck_assert_int_eq(s, OK);
