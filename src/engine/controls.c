@@ -1334,7 +1334,6 @@ int
 eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id, const unsigned char *msg, size_t len)
 {
-	struct skd_cmc_body *b = NULL;
 	struct eng_gl *g = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
@@ -1353,13 +1352,11 @@ eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
 	    why == NULL ? "denial sent to the member" : why))
 		goto err;
 	/* The GLO's answer: signed for the GL when it is known (3.2.6). */
-	if ((b = skd_cmc_body_new(1)) == NULL ||
-	    skd_cmc_body_add_status(b, why == NULL ? SKD_CMC_SUCCESS :
+	if (!eng_status_answer(e, g, why == NULL ? SKD_CMC_SUCCESS :
 	    SKD_CMC_FAILED, &bpid, 1, why == NULL ?
 	    "denial sent to the member" : why,
-	    why == NULL ? -1 : SKD_CMC_BAD_REQUEST, -1) == 0 ||
-	    !eng_add_echo(e, b, l->v[top].pki_data->controlSequence) ||
-	    !eng_sign_body(e, g, 1, b,
+	    why == NULL ? -1 : SKD_CMC_BAD_REQUEST,
+	    l->v[top].pki_data->controlSequence,
 	    eng_layer_encrypted(l, top) ? glo : NULL, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
 	    der, der_len, glo, NULL, 0))
@@ -1367,6 +1364,5 @@ eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
 	ok = 1;
  err:
 	OPENSSL_free(der);
-	skd_cmc_body_free(b);
 	return ok;
 }

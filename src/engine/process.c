@@ -215,7 +215,6 @@ fail_message(struct eng *e, const char *request_id,
     const SKD_PKI_DATA *top, X509 *signer, X509 *encrypt_to, long bpid,
     int cmc_fail, const char *text)
 {
-	struct skd_cmc_body *b = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	int ok = 0;
@@ -225,18 +224,15 @@ fail_message(struct eng *e, const char *request_id,
 		return 0;
 	if (signer == NULL)
 		return eng_set_utf8(&e->out->note, text);
-	if ((b = skd_cmc_body_new(1)) == NULL ||
-	    skd_cmc_body_add_status(b, SKD_CMC_FAILED, &bpid, 1, text,
-	    cmc_fail, -1) == 0 ||
-	    !add_echo(e, b, top != NULL ? top->controlSequence : NULL) ||
-	    !eng_sign_body(e, NULL, 1, b, encrypt_to, &der, &der_len) ||
+	if (!eng_status_answer(e, NULL, SKD_CMC_FAILED, &bpid, 1, text,
+	    cmc_fail, top != NULL ? top->controlSequence : NULL, encrypt_to,
+	    &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
 	    der, der_len, signer, NULL, 0))
 		goto err;
 	ok = 1;
  err:
 	OPENSSL_free(der);
-	skd_cmc_body_free(b);
 	return ok;
 }
 
@@ -536,6 +532,26 @@ eng_add_echo(struct eng *e, struct skd_cmc_body *b,
     const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
 {
 	return add_echo(e, b, req);
+}
+
+int
+eng_status_answer(struct eng *e, struct eng_gl *g,
+    enum skd_cmc_status status, const long *bpids, size_t n,
+    const char *text, int cmc_fail,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req, X509 *encrypt_to,
+    unsigned char **out, size_t *out_len)
+{
+	struct skd_cmc_body *b;
+	int ok;
+
+	*out = NULL;
+	if ((b = skd_cmc_body_new(1)) == NULL)
+		return 0;
+	ok = skd_cmc_body_add_status(b, status, bpids, n, text, cmc_fail,
+	    -1) != 0 && add_echo(e, b, req) &&
+	    eng_sign_body(e, g, 1, b, encrypt_to, out, out_len);
+	skd_cmc_body_free(b);
+	return ok;
 }
 
 /* skd_engine_rekey: RFC 5275 4.5.2. */

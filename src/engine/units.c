@@ -248,7 +248,6 @@ static int
 refuse_all(struct eng *e, struct eng_unit *u, struct eng_ctl *ctl,
     size_t nctl, STACK_OF(ASN1_OCTET_STRING) *items)
 {
-	struct skd_cmc_body *b = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0, i;
 	long *bpids = NULL;
@@ -257,8 +256,7 @@ refuse_all(struct eng *e, struct eng_unit *u, struct eng_ctl *ctl,
 
 	snprintf(text, sizeof(text), "too many requests in one PKIData "
 	    "(%zu; at most %d)", nctl, ENG_MAX_REQUESTS);
-	if ((bpids = calloc(nctl, sizeof(*bpids))) == NULL ||
-	    (b = skd_cmc_body_new(1)) == NULL)
+	if ((bpids = calloc(nctl, sizeof(*bpids))) == NULL)
 		goto err;
 	for (i = 0; i < nctl; i++) {
 		ctl_bad(&ctl[i], text);
@@ -266,17 +264,14 @@ refuse_all(struct eng *e, struct eng_unit *u, struct eng_ctl *ctl,
 		if (!add_result(e, u, &ctl[i]))
 			goto err;
 	}
-	if (skd_cmc_body_add_status(b, SKD_CMC_FAILED, bpids, nctl, text,
-	    SKD_CMC_BAD_REQUEST, -1) == 0 ||
-	    !eng_add_echo(e, b, u->pd->controlSequence) ||
-	    !eng_sign_body(e, u->gl, 1, b, u->encrypted ? u->signer : NULL,
-	    &der, &der_len) ||
+	if (!eng_status_answer(e, u->gl, SKD_CMC_FAILED, bpids, nctl, text,
+	    SKD_CMC_BAD_REQUEST, u->pd->controlSequence,
+	    u->encrypted ? u->signer : NULL, &der, &der_len) ||
 	    !eng_push_octets(items, der, der_len))
 		goto err;
 	ok = 1;
  err:
 	OPENSSL_free(der);
-	skd_cmc_body_free(b);
 	free(bpids);
 	return ok;
 }
@@ -417,20 +412,17 @@ eng_process_units(struct eng *e, const struct skd_layers *l, int top,
 		/* Nothing asked at all. */
 		long zero = 0;
 
-		if ((b = skd_cmc_body_new(1)) == NULL ||
-		    skd_cmc_body_add_status(b, SKD_CMC_FAILED, &zero, 1,
-		    "no request in PKIData", SKD_CMC_BAD_REQUEST, -1) == 0 ||
-		    !eng_add_echo(e, b, l->v[top].pki_data->controlSequence) ||
-		    !eng_sign_body(e, NULL, 1, b, eng_layer_encrypted(l, top) ?
-		    signer : NULL, &der, &der_len) ||
+		if (!eng_status_answer(e, NULL, SKD_CMC_FAILED, &zero, 1,
+		    "no request in PKIData", SKD_CMC_BAD_REQUEST,
+		    l->v[top].pki_data->controlSequence,
+		    eng_layer_encrypted(l, top) ? signer : NULL, &der,
+		    &der_len) ||
 		    !eng_push_octets(items, der, der_len) ||
 		    !eng_result_add(e->out, 0, 0, NID_undef, SKD_CMC_FAILED,
 		    SKD_CMC_BAD_REQUEST, -1, "no request in PKIData"))
 			goto err;
 		OPENSSL_free(der);
 		der = NULL;
-		skd_cmc_body_free(b);
-		b = NULL;
 	} else if (nctl == 0 && sk_ASN1_OCTET_STRING_num(items) > 0) {
 		/* The outermost PKIData only carried cmsSequence items: wrap
 		 * their responses in one PKIResponse (3.2.2 figure). */
