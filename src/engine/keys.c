@@ -286,11 +286,22 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
  * nothing orders them.
  */
 static int
+shard_in_use(const struct eng_key *k, int shard)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_used; i++) {
+		if (k->used[i] == shard)
+			return 1;
+	}
+	return 0;
+}
+
+static int
 next_shard(struct eng *e, struct eng_key *k, int *out)
 {
 	unsigned char r[4];
 	unsigned long v;
-	size_t i;
 
 	if (!k->fresh && !k->shard_drawn) {
 		if (!eng_rand(e, r, sizeof(r)))
@@ -303,12 +314,8 @@ next_shard(struct eng *e, struct eng_key *k, int *out)
 		    v % ((1UL << 31) - (1UL << 21)));
 		k->shard_drawn = 1;
 	}
-	for (i = 0; i < k->n_used; i++) {
-		if (k->used[i] == k->next_shard) {
-			k->next_shard++;
-			i = (size_t)-1;		/* and look again */
-		}
-	}
+	while (shard_in_use(k, k->next_shard))
+		k->next_shard++;
 	*out = k->next_shard++;
 	return 1;
 }
