@@ -293,6 +293,7 @@ skd_cli_exit_of(const struct skd_client_error *e)
 	case SKD_CLIENT_ERR_GLA_BINDING:
 		return SKD_EXIT_CRYPTO;
 	case SKD_CLIENT_ERR_NO_KEY:
+	case SKD_CLIENT_ERR_REFUSED:
 		return SKD_EXIT_FAIL;
 	case SKD_CLIENT_ERR_DIRECTORY:
 	case SKD_CLIENT_ERR_TIMEOUT:

@@ -5,6 +5,7 @@
  * entries.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "client/client_local.h"
@@ -40,6 +41,36 @@ on_change(void *arg, const char *dn)
 	(void)dn;
 }
 
+/*
+ * request_refused says whether the GLA failed request id without writing
+ * a response (the response of a failed request is written first, so none
+ * will come), with the GLA's reason in err.  A request the caller may not
+ * read, or cannot read now, is not refused.
+ */
+static int
+request_refused(struct skd_store *s, const char *id,
+    struct skd_client_error *err)
+{
+	struct skd_store_request *r = NULL;
+	struct skd_store_blob *m = NULL;
+	size_t n = 0;
+	int refused = 0;
+
+	if (!skd_store_read_request(s, &r, id))
+		return 0;
+	if (strcmp(r->state, "failed") == 0 &&
+	    (!skd_store_read_response(s, &m, &n, id) || n == 0) &&
+	    skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND) {
+		skd_client_seterr(err, SKD_CLIENT_ERR_REFUSED,
+		    "the GLA refused request %s without an answer: %s", id,
+		    r->error != NULL ? r->error : "no reason given");
+		refused = 1;
+	}
+	skd_store_blobs_free(m, n);
+	skd_store_request_free(r);
+	return refused;
+}
+
 int
 skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
@@ -72,6 +103,10 @@ skd_client_wait_response(struct skd_store *s,
 			    skd_store_errmsg(s));
 			break;
 		}
+		/* Refused before any answer could be made (over a limit,
+		 * not a message at all): the request says why. */
+		if (request_refused(s, id, err))
+			break;
 		if ((left = deadline - now_ms()) <= 0) {
 			skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT,
 			    "no response to request %s yet (it stays "

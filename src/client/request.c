@@ -47,7 +47,7 @@ skd_client_err_name(enum skd_client_err e)
 	static const char *const names[] = {
 		"ok", "input", "key mismatch", "crypto", "name", "nonce",
 		"time", "GLA binding", "key store", "no key", "directory",
-		"timeout", "internal"
+		"timeout", "refused", "internal"
 	};
 
 	if ((size_t)e >= sizeof(names) / sizeof(names[0]))

@@ -44,6 +44,7 @@ enum skd_client_err {
 	SKD_CLIENT_ERR_NO_KEY,		/* no suitable key in the store */
 	SKD_CLIENT_ERR_DIRECTORY,	/* the store failed */
 	SKD_CLIENT_ERR_TIMEOUT,		/* no response in time */
+	SKD_CLIENT_ERR_REFUSED,		/* the GLA failed it unanswered */
 	SKD_CLIENT_ERR_INTERNAL
 };
 

@@ -48,6 +48,22 @@ person_norm(char **out, const char *dn)
 	    LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && *out != NULL;
 }
 
+int
+skd_store_dn_equal(const char *a, const char *b)
+{
+	char *na = NULL, *nb = NULL;
+	int r;
+
+	/* The values compared here name directory entries (creatorsName,
+	 * skdSubmitterDN): attribute values compared without regard to
+	 * case, as the naming attributes of people (uid, cn) are. */
+	r = person_norm(&na, a) && person_norm(&nb, b) &&
+	    strcasecmp(na, nb) == 0;
+	ldap_memfree(na);
+	ldap_memfree(nb);
+	return r;
+}
+
 /* person_under says whether dn is suffix or lies beneath it. */
 static int
 person_under(const char *dn, const char *suffix)

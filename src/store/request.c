@@ -17,7 +17,7 @@
 
 static char *req_attrs[] = {
 	A_REQID, A_MESSAGE, A_SUBMITTER, A_STATE, A_OWNER, A_LEASE,
-	A_JOURNAL, A_ATTEMPTS, A_ERROR, NULL
+	A_JOURNAL, A_ATTEMPTS, A_ERROR, "creatorsName", NULL
 };
 
 void
@@ -31,6 +31,7 @@ skd_store_request_free(struct skd_store_request *r)
 	free(r->claim_owner);
 	free(r->journal);
 	free(r->error);
+	free(r->creator_dn);
 	free(r);
 }
 
@@ -161,6 +162,7 @@ static const struct skd_store_i_field req_fields[] = {
 	SKD_STORE_I_F_N(T, BLOB, journal, journal_len, A_JOURNAL),
 	SKD_STORE_I_F_INT(T, attempts, 0, 1000000000, A_ATTEMPTS),
 	SKD_STORE_I_F(T, STR, error, A_ERROR),
+	SKD_STORE_I_F(T, STR, creator_dn, "creatorsName"),
 };
 #undef T
 
@@ -191,6 +193,9 @@ skd_store_read_request(struct skd_store *s, struct skd_store_request **out_r,
 		    "malformed request entry %s", dn);
 		goto err;
 	}
+	/* A request carries one message; the caller refuses any other
+	 * count (a value added after the request was made). */
+	r->n_messages = skd_store_i_count_values(s->ld, e, A_MESSAGE);
 	*out_r = r;
 	r = NULL;
 	ok = 1;
@@ -213,21 +218,79 @@ req_list(struct skd_store *s, skd_store_pending_cb cb, void *arg,
 	    page_size);
 }
 
+/* Pending, or held by a worker whose lease ran out (it died or hangs): a
+ * journaled one is replayed by whoever takes it over. */
+static void
+queue_filter(char *filter, size_t len, time_t now)
+{
+	char t[16];
+
+	skd_store_time_str(t, now);
+	(void)snprintf(filter, len,
+	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=pending)"
+	    "(&(|(" A_STATE "=claimed)(" A_STATE "=journaled))"
+	    "(" A_LEASE "<=%s))))", t);
+}
+
 int
 skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
     void *arg, time_t now, int page_size)
 {
-	char filter[256], t[16];
+	char filter[256];
 
 	skd_store_i_ok(s);
-	skd_store_time_str(t, now);
-	/* Pending, or held by a worker whose lease ran out (it died or
-	 * hangs): a journaled one is replayed by whoever takes it over. */
-	(void)snprintf(filter, sizeof(filter),
-	    "(&(objectClass=" OC_REQUEST ")(|(" A_STATE "=pending)"
-	    "(&(|(" A_STATE "=claimed)(" A_STATE "=journaled))"
-	    "(" A_LEASE "<=%s))))", t);
+	queue_filter(filter, sizeof(filter), now);
 	return req_list(s, cb, arg, filter, page_size);
+}
+
+struct queue_arg {
+	skd_store_queue_cb	 cb;
+	void			*arg;
+};
+
+static int
+queue_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct queue_arg *qa = arg;
+	struct skd_store_queued q;
+	char *id = NULL, *state = NULL, *creator = NULL;
+	time_t created = 0;
+	int r = 0;
+
+	if (!skd_store_i_get_str(s->ld, e, A_REQID, &id) ||
+	    !skd_store_i_get_str(s->ld, e, A_STATE, &state) ||
+	    !skd_store_i_get_str(s->ld, e, "creatorsName", &creator) ||
+	    !skd_store_i_get_time(s->ld, e, "createTimestamp", &created) ||
+	    id == NULL || state == NULL) {
+		r = skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "malformed request entry");
+		goto err;
+	}
+	q.id = id;
+	q.state = state;
+	q.creator = creator;
+	q.created = created;
+	r = qa->cb(qa->arg, &q) != 0 ? 2 : 1;
+ err:
+	free(id);
+	free(state);
+	free(creator);
+	return r;
+}
+
+int
+skd_store_list_queue(struct skd_store *s, skd_store_queue_cb cb, void *arg,
+    time_t now, int page_size)
+{
+	char *attrs[] = { A_REQID, A_STATE, "creatorsName", "createTimestamp",
+	    NULL };
+	struct queue_arg qa = { cb, arg };
+	char filter[256];
+
+	skd_store_i_ok(s);
+	queue_filter(filter, sizeof(filter), now);
+	return skd_store_i_search_each(s, s->requests_dn, LDAP_SCOPE_ONELEVEL,
+	    filter, attrs, page_size, queue_entry, &qa);
 }
 
 /* req_modify applies mods to request id, asserting (RFC 4528) that owner

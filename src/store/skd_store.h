@@ -333,6 +333,8 @@ struct skd_store_request {
 	size_t		 journal_len;
 	int		 attempts;
 	char		*error;		/* or NULL */
+	char		*creator_dn;	/* creatorsName, slapd's; or NULL */
+	size_t		 n_messages;	/* skdMessage values (one is valid) */
 };
 
 void skd_store_request_free(struct skd_store_request *r);
@@ -358,6 +360,24 @@ int skd_store_read_request(struct skd_store *s,
 typedef int (*skd_store_pending_cb)(void *arg, const char *id,
     const char *state);
 int skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
+    void *arg, time_t now, int page_size);
+
+/*
+ * skd_store_list_queue lists what skd_store_list_pending lists, with what
+ * a fair scheduler needs: cb(arg, q) for each, q borrowed for the call.
+ * q->creator is the entry's creatorsName (set by slapd, not by the
+ * submitter; NULL when the directory does not keep it) and q->created its
+ * createTimestamp.  Paged and stoppable like skd_store_list_pending.
+ */
+struct skd_store_queued {
+	const char	*id;
+	const char	*state;
+	const char	*creator;
+	time_t		 created;
+};
+typedef int (*skd_store_queue_cb)(void *arg,
+    const struct skd_store_queued *q);
+int skd_store_list_queue(struct skd_store *s, skd_store_queue_cb cb,
     void *arg, time_t now, int page_size);
 
 /*
@@ -433,6 +453,11 @@ int skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
 int skd_store_delete_request(struct skd_store *s, const char *id);
 
 /* ---- person.c: directory entries of people (for dnattr ACLs) ------------ */
+
+/* skd_store_dn_equal says whether DNs a and b (RFC 4514 text) name the
+ * same entry: both normalized, compared without regard to case; zero
+ * when either does not parse. */
+int skd_store_dn_equal(const char *a, const char *b);
 
 /*
  * skd_store_resolve_person maps a GeneralName text to the DN of one entry

@@ -186,6 +186,8 @@ char *skd_store_i_filter_escape(const char *v);
 
 /* Entry getters: absent attributes give NULL/0 values and success; they
  * return 0 only on allocation failure or a malformed value. */
+/* skd_store_i_count_values counts attr's values on e (0 when absent). */
+size_t skd_store_i_count_values(LDAP *ld, LDAPMessage *e, const char *attr);
 int skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr,
     char **out);
 int skd_store_i_get_strs(LDAP *ld, LDAPMessage *e, const char *attr,

@@ -278,6 +278,20 @@ skd_store_i_get_blobs(LDAP *ld, LDAPMessage *e, const char *attr,
 	return ok;
 }
 
+size_t
+skd_store_i_count_values(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	struct berval **v;
+	size_t n = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) != NULL) {
+		while (v[n] != NULL)
+			n++;
+		ldap_value_free_len(v);
+	}
+	return n;
+}
+
 int
 skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr, char **out)
 {

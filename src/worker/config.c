@@ -62,6 +62,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "watch", K_BOOL, offsetof(struct skd_worker_config, watch), 0, 0 },
 	{ "kekri_rollover", K_BOOL,
 	    offsetof(struct skd_worker_config, kekri_rollover), 0, 0 },
+	{ "journal_key_file", S(journal_key_file) },
+	{ "max_message_size", L(max_message_size, 1024, 1L << 30) },
+	{ "max_pending_per_submitter", L(max_pending_per_submitter, 1,
+	    1000000) },
 };
 
 #undef S

@@ -42,6 +42,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "store/skd_store.h"
 
 /* ---- config.c ----------------------------------------------------------- */
@@ -65,6 +67,8 @@ enum skd_worker_level {
 #define SKD_WORKER_DEFAULT_POLL_MS	1000
 #define SKD_WORKER_DEFAULT_ATTEMPTS	5
 #define SKD_WORKER_DEFAULT_REKEY_BEFORE	86400	/* one day */
+#define SKD_WORKER_DEFAULT_MAX_MESSAGE	(2L * 1024 * 1024) /* bytes */
+#define SKD_WORKER_DEFAULT_MAX_PENDING	100	/* per submitter */
 
 /*
  * The configuration file: one "key = value" per line, '#' starts a
@@ -101,6 +105,9 @@ struct skd_worker_config {
 	long			 max_attempts;
 	int			 watch;		/* 0: poll only */
 	int			 kekri_rollover; /* RFC 5275 5; default 0 */
+	char			*journal_key_file; /* NULL: derived, journal.c */
+	long			 max_message_size; /* 0: default */
+	long			 max_pending_per_submitter; /* 0: default */
 };
 
 /*
@@ -113,6 +120,41 @@ struct skd_worker_config {
 struct skd_worker_config *skd_worker_config_load(char *err, size_t err_len,
     const char *path);
 void skd_worker_config_free(struct skd_worker_config *c);
+
+/* ---- journal.c: the authenticated journal ------------------------------- */
+
+#define SKD_WORKER_JOURNAL_KEY_LEN	32
+
+/*
+ * skd_worker_journal_key derives the journal's MAC key into out: HKDF-
+ * SHA256 over the contents of the file at path (at least 32 bytes), or,
+ * with path NULL, over the DER of gla_key (borrowed).  Returns one on
+ * success, else zero with one line in err.  The caller wipes out.
+ */
+int skd_worker_journal_key(unsigned char out[SKD_WORKER_JOURNAL_KEY_LEN],
+    char *err, size_t err_len, const char *path, EVP_PKEY *gla_key);
+
+/*
+ * skd_worker_journal_seal writes into *out (caller frees with
+ * OPENSSL_free) the skdJournal value carrying der, bound by an HMAC under
+ * key to the request id and to the submitted message msg (journal.c has
+ * the format).  Returns one on success.
+ */
+int skd_worker_journal_seal(unsigned char **out, size_t *out_len,
+    const unsigned char key[SKD_WORKER_JOURNAL_KEY_LEN], const char *id,
+    const unsigned char *msg, size_t msg_len, const unsigned char *der,
+    size_t der_len);
+
+/*
+ * skd_worker_journal_open checks that blob is a journal sealed under key
+ * for request id and message msg; returns one and points *out_der into
+ * blob (borrowed) when it is, zero for anything else (not a journal,
+ * another request's, another message's, altered, another key's).
+ */
+int skd_worker_journal_open(const unsigned char **out_der,
+    size_t *out_der_len, const unsigned char key[SKD_WORKER_JOURNAL_KEY_LEN],
+    const char *id, const unsigned char *msg, size_t msg_len,
+    const unsigned char *blob, size_t blob_len);
 
 /* ---- log.c -------------------------------------------------------------- */
 

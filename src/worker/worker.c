@@ -31,7 +31,9 @@
 #include "worker/skd_worker.h"
 
 #define WORKER_VERSION		"skd-gla 0.1.0"
-#define WORKER_BATCH		256	/* ids per listing round */
+#define WORKER_BATCH		256	/* entries per listing page */
+#define WORKER_QUEUE_MAX	20000	/* requests per listing */
+#define WORKER_RELIST_MS	250	/* list again after a round this long */
 #define WORKER_RETENTION_BATCH	256	/* finished requests per round */
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -63,6 +65,11 @@ struct worker_crypto {
 	X509		*issuer_cert;
 	EVP_PKEY	*issuer_key;
 	X509_STORE	*trust;
+	/* The journal's MAC key (journal.c); the previous one is kept
+	 * across a reload so that journals written before it still open. */
+	unsigned char	 jkey[SKD_WORKER_JOURNAL_KEY_LEN];
+	unsigned char	 jkey_prev[SKD_WORKER_JOURNAL_KEY_LEN];
+	int		 have_prev;
 };
 
 struct skd_worker {
@@ -78,6 +85,8 @@ struct skd_worker {
 	long			 max_attempts;
 	long			 rekey_before;
 	long			 retention_days;
+	long			 max_message;
+	long			 max_pending;
 	int			 use_watch;
 	struct skd_worker_stats	 stats;
 	time_t			 started;
@@ -97,7 +106,7 @@ crypto_clear(struct worker_crypto *c)
 	X509_free(c->issuer_cert);
 	EVP_PKEY_free(c->issuer_key);
 	X509_STORE_free(c->trust);
-	memset(c, 0, sizeof(*c));
+	OPENSSL_cleanse(c, sizeof(*c));
 }
 
 static void
@@ -206,6 +215,9 @@ crypto_load(char *err, size_t err_len, struct worker_crypto *c,
 			goto err;
 		}
 	}
+	if (!skd_worker_journal_key(c->jkey, err, err_len,
+	    cfg->journal_key_file, c->gla_key))
+		goto err;
 	if ((c->trust = X509_STORE_new()) == NULL)
 		goto oom;
 	if (X509_STORE_load_file(c->trust, cfg->ca_file) != 1) {
@@ -257,6 +269,10 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	    SKD_WORKER_DEFAULT_ATTEMPTS;
 	w->rekey_before = cfg->rekey_before;
 	w->retention_days = cfg->retention_days;
+	w->max_message = cfg->max_message_size > 0 ? cfg->max_message_size :
+	    SKD_WORKER_DEFAULT_MAX_MESSAGE;
+	w->max_pending = cfg->max_pending_per_submitter > 0 ?
+	    cfg->max_pending_per_submitter : SKD_WORKER_DEFAULT_MAX_PENDING;
 	w->use_watch = cfg->watch;
 }
 
@@ -416,8 +432,16 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 
 	if (!crypto_load(err, err_len, &c, cfg))
 		return 0;
+	if (CRYPTO_memcmp(c.jkey, w->c.jkey, sizeof(c.jkey)) != 0) {
+		memcpy(c.jkey_prev, w->c.jkey, sizeof(c.jkey_prev));
+		c.have_prev = 1;
+	} else if (w->c.have_prev) {
+		memcpy(c.jkey_prev, w->c.jkey_prev, sizeof(c.jkey_prev));
+		c.have_prev = 1;
+	}
 	crypto_clear(&w->c);
 	w->c = c;
+	OPENSSL_cleanse(&c, sizeof(c));
 	ecfg_set(w, cfg);
 	return 1;
 }
@@ -616,23 +640,84 @@ lease_keep(struct skd_worker *w, const char *id, time_t *lease)
 	return 1;
 }
 
-/* journal writes o's DER on the request (RFC 4528-asserted: only while
- * this worker holds the claim).  Returns one on success. */
+/* journal writes o's DER, sealed for r (journal.c), on the request
+ * (RFC 4528-asserted: only while this worker holds the claim).  Returns
+ * one on success. */
 static int
-journal(struct skd_worker *w, const char *id, const SKD_ENG_OUTCOME *o)
+journal(struct skd_worker *w, const struct skd_store_request *r,
+    const SKD_ENG_OUTCOME *o)
 {
-	unsigned char *der = NULL;
-	size_t der_len = 0;
+	unsigned char *der = NULL, *j = NULL;
+	size_t der_len = 0, j_len = 0;
 	int ok;
 
-	if (!skd_engine_outcome_encode(&der, &der_len, o)) {
-		skd_worker_logf(SKD_WLOG_ERR, id, "cannot encode the outcome");
+	if (!skd_engine_outcome_encode(&der, &der_len, o) ||
+	    !skd_worker_journal_seal(&j, &j_len, w->c.jkey, r->id, r->message,
+	    r->message_len, der, der_len)) {
+		skd_worker_logf(SKD_WLOG_ERR, r->id,
+		    "cannot encode the outcome");
 		ERR_clear_error();
+		OPENSSL_free(der);
 		return 0;
 	}
-	ok = skd_store_journal_request(w->s, id, w->id, der, der_len);
+	ok = skd_store_journal_request(w->s, r->id, w->id, j, j_len);
 	OPENSSL_free(der);
+	OPENSSL_free(j);
 	return ok;
+}
+
+/*
+ * journal_open returns the outcome the journal of r carries, or NULL when
+ * the journal is not one this GLA sealed for this request and message
+ * (docs/security.md, "A directory user writes worker state").
+ */
+static SKD_ENG_OUTCOME *
+journal_open(struct skd_worker *w, const struct skd_store_request *r)
+{
+	const unsigned char *der = NULL;
+	size_t der_len = 0;
+	SKD_ENG_OUTCOME *o;
+
+	if (!skd_worker_journal_open(&der, &der_len, w->c.jkey, r->id,
+	    r->message, r->message_len, r->journal, r->journal_len) &&
+	    (!w->c.have_prev || !skd_worker_journal_open(&der, &der_len,
+	    w->c.jkey_prev, r->id, r->message, r->message_len, r->journal,
+	    r->journal_len))) {
+		ERR_clear_error();
+		return NULL;
+	}
+	o = skd_engine_outcome_decode(der, der_len);
+	ERR_clear_error();
+	return o;
+}
+
+/*
+ * refusal says why r is not processed at all, before anything is decoded,
+ * or NULL when it may be: only the GLA's own writes and the submitter's
+ * message are trusted (docs/architecture.md, "What the worker trusts").
+ */
+static const char *
+refusal(char *buf, size_t len, const struct skd_worker *w,
+    const struct skd_store_request *r)
+{
+	if (r->n_messages != 1) {
+		(void)snprintf(buf, len, "the request carries %zu skdMessage "
+		    "values; exactly one is accepted", r->n_messages);
+		return buf;
+	}
+	if (r->message_len > (size_t)w->max_message) {
+		(void)snprintf(buf, len, "the message is %zu bytes, over the "
+		    "GLA's maximum of %ld (max_message_size); not decoded",
+		    r->message_len, w->max_message);
+		return buf;
+	}
+	if (r->submitter_dn != NULL && r->creator_dn != NULL &&
+	    !skd_store_dn_equal(r->submitter_dn, r->creator_dn)) {
+		(void)snprintf(buf, len, "skdSubmitterDN is not the identity "
+		    "that added the request");
+		return buf;
+	}
+	return NULL;
 }
 
 static int
@@ -723,6 +808,10 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		goto out;
 	}
 	was_journaled = strcmp(r->state, "journaled") == 0;
+	if ((why = refusal(buf, sizeof(buf), w, r)) != NULL) {
+		ok = finish(w, id, why);
+		goto out;
+	}
 	/* Attempts are counted on the request (skdAttempts), so that a
 	 * request that kills or stalls every worker is given up whoever
 	 * tries it and however often workers restart. */
@@ -737,10 +826,13 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	if (was_journaled) {
 		/* A worker died after journaling: apply what it decided,
 		 * never decide again (new KEKs would be drawn). */
-		o = skd_engine_outcome_decode(r->journal, r->journal_len);
-		ERR_clear_error();
-		if (o == NULL) {
-			ok = finish(w, id, "journal unreadable");
+		if ((o = journal_open(w, r)) == NULL) {
+			/* Not the GLA's own: nothing of it is applied. */
+			skd_worker_logf(SKD_WLOG_WARNING, id, "journal refused: "
+			    "not sealed by this GLA for this request and "
+			    "message; nothing applied");
+			ok = finish(w, id, "journal not written by the GLA for "
+			    "this request; nothing applied");
 			goto out;
 		}
 		w->stats.replayed++;
@@ -753,7 +845,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 			    "lease");
 			goto transient;
 		}
-		if (!lease_keep(w, id, &lease) || !journal(w, id, o))
+		if (!lease_keep(w, id, &lease) || !journal(w, r, o))
 			goto lost_or_transient;
 	}
 	if (!lease_keep(w, id, &lease))
@@ -789,22 +881,6 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 
 /* ---- passes ------------------------------------------------------------- */
 
-struct batch {
-	char	ids[WORKER_BATCH][SKD_STORE_ID_LEN];
-	size_t	n;
-};
-
-static int
-batch_cb(void *arg, const char *id, const char *state)
-{
-	struct batch *b = arg;
-
-	(void)state;
-	if (strlen(id) >= SKD_STORE_ID_LEN)
-		return 0;
-	memcpy(b->ids[b->n++], id, strlen(id) + 1);
-	return b->n == WORKER_BATCH;
-}
 
 static void
 write_status(struct skd_worker *w)
@@ -1025,31 +1101,200 @@ skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
 	return ok;
 }
 
-/* One listing round after another until nothing is left that this worker
- * could finish; returns zero when the directory could not be listed. */
+/*
+ * Fair scheduling (docs/architecture.md, "Fair scheduling").  A listing
+ * takes up to WORKER_QUEUE_MAX requests that could be taken, each with the
+ * identity that added it (creatorsName: slapd writes it, the submitter
+ * cannot) and when.  Requests are then served round-robin across those
+ * identities, so one person's flood delays another's request by at most
+ * one request per flooding identity per round.  Of one identity's pending
+ * requests the oldest max_pending_per_submitter are processed; the others
+ * are failed without being decoded, one per turn of that identity (the
+ * excess is always the newest, so relisting does not change it).  The
+ * queue is listed again after a round once WORKER_RELIST_MS have passed,
+ * so that a request added meanwhile waits at most that long.
+ */
+struct qitem {
+	char	 id[SKD_STORE_ID_LEN];
+	char	*creator;	/* "" when the directory gave none */
+	time_t	 created;
+	int	 pending;
+	int	 excess;	/* pending beyond max_pending_per_submitter */
+};
+
+struct queue {
+	struct qitem	*v;
+	size_t		 n, cap;
+};
+
+static void
+queue_clear(struct queue *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		free(q->v[i].creator);
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+static int
+queue_cb(void *arg, const struct skd_store_queued *e)
+{
+	struct queue *q = arg;
+	struct qitem *it, *nv;
+	size_t cap;
+
+	if (strlen(e->id) >= SKD_STORE_ID_LEN)
+		return 0;
+	if (q->n == q->cap) {
+		cap = q->cap == 0 ? 64 : q->cap * 2;
+		if ((nv = realloc(q->v, cap * sizeof(*nv))) == NULL)
+			return 1;	/* serve what was listed */
+		q->v = nv;
+		q->cap = cap;
+	}
+	it = &q->v[q->n];
+	memcpy(it->id, e->id, strlen(e->id) + 1);
+	if ((it->creator = strdup(e->creator != NULL ? e->creator : "")) ==
+	    NULL)
+		return 1;
+	it->created = e->created;
+	it->pending = strcmp(e->state, "pending") == 0;
+	q->n++;
+	return q->n == WORKER_QUEUE_MAX;
+}
+
+/* By identity, then oldest first (the id breaks ties). */
+static int
+qitem_cmp(const void *pa, const void *pb)
+{
+	const struct qitem *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp(a->creator, b->creator)) != 0)
+		return c;
+	if (a->created != b->created)
+		return a->created < b->created ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* Excess first (they cost one write each), then the rest oldest first. */
+static int
+qitem_turn_cmp(const void *pa, const void *pb)
+{
+	const struct qitem *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcmp(a->creator, b->creator)) != 0)
+		return c;
+	if (a->excess != b->excess)
+		return a->excess ? -1 : 1;
+	return qitem_cmp(pa, pb);
+}
+
+/*
+ * fail_excess claims the request and fails it unread: its submitter has
+ * more pending requests than max_pending_per_submitter.
+ */
+static void
+fail_excess(struct skd_worker *w, const struct qitem *it)
+{
+	char why[256];
+
+	if (!skd_store_claim_request(w->s, it->id, w->id,
+	    time(NULL) + w->lease))
+		return;		/* another worker has it, or it is gone */
+	(void)snprintf(why, sizeof(why), "over the limit of %ld pending "
+	    "requests per submitter (max_pending_per_submitter); not "
+	    "processed: submit it again later", w->max_pending);
+	(void)finish(w, it->id, why);
+}
+
+/* A listing in turn order; *out_ngroups identities, their first items at
+ * out_starts (caller frees).  Returns zero when out of memory. */
+static int
+queue_order(struct queue *q, long max_pending, size_t **out_starts,
+    size_t *out_ngroups)
+{
+	size_t i, j, ng = 0, *st;
+	long pending;
+
+	*out_starts = NULL;
+	*out_ngroups = 0;
+	qsort(q->v, q->n, sizeof(*q->v), qitem_cmp);
+	if ((st = calloc(q->n + 1, sizeof(*st))) == NULL)
+		return 0;
+	for (i = 0; i < q->n; i = j) {
+		st[ng++] = i;
+		pending = 0;
+		for (j = i; j < q->n && strcmp(q->v[j].creator,
+		    q->v[i].creator) == 0; j++)
+			q->v[j].excess = q->v[j].pending &&
+			    ++pending > max_pending;
+	}
+	st[ng] = q->n;
+	qsort(q->v, q->n, sizeof(*q->v), qitem_turn_cmp);
+	*out_starts = st;
+	*out_ngroups = ng;
+	return 1;
+}
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One listing after another until nothing is left that this worker could
+ * finish; returns zero when the directory could not be listed.
+ */
 static int
 drain(struct skd_worker *w, size_t *out_n)
 {
-	struct batch *b;
-	size_t i, finished, total = 0;
+	struct queue q = { NULL, 0, 0 };
+	size_t *starts = NULL, ng, g, round, k, finished, total = 0;
 	unsigned long before;
-	int ok = 0;
+	long listed;
+	int more, ok = 0;
 
-	if ((b = malloc(sizeof(*b))) == NULL)
-		return 0;
 	while (!worker_stop_flag) {
-		b->n = 0;
-		if (!skd_store_list_pending(w->s, batch_cb, b, time(NULL),
-		    WORKER_BATCH) && b->n == 0) {
+		queue_clear(&q);
+		free(starts);
+		starts = NULL;
+		if (!skd_store_list_queue(w->s, queue_cb, &q, time(NULL),
+		    WORKER_BATCH) && q.n == 0) {
 			skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
 			    skd_store_errmsg(w->s));
 			goto err;
 		}
-		if (b->n == 0)
+		if (q.n == 0)
 			break;
+		if (!queue_order(&q, w->max_pending, &starts, &ng))
+			goto err;
+		listed = mono_ms();
 		before = w->stats.processed + w->stats.failed;
-		for (i = 0; i < b->n && !worker_stop_flag; i++)
-			(void)skd_worker_process_one(w, b->ids[i]);
+		for (round = 0, more = 1; more && !worker_stop_flag; round++) {
+			more = 0;
+			for (g = 0; g < ng && !worker_stop_flag; g++) {
+				k = starts[g] + round;
+				if (k >= starts[g + 1])
+					continue;
+				more = 1;
+				if (q.v[k].excess)
+					fail_excess(w, &q.v[k]);
+				else
+					(void)skd_worker_process_one(w,
+					    q.v[k].id);
+			}
+			/* Let what was added meanwhile take its turn. */
+			if (mono_ms() - listed >= WORKER_RELIST_MS)
+				break;
+		}
 		finished = (size_t)(w->stats.processed + w->stats.failed -
 		    before);
 		total += finished;
@@ -1060,7 +1305,8 @@ drain(struct skd_worker *w, size_t *out_n)
 	}
 	ok = 1;
  err:
-	free(b);
+	queue_clear(&q);
+	free(starts);
 	if (out_n != NULL)
 		*out_n = total;
 	return ok;

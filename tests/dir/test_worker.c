@@ -850,9 +850,10 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	struct skd_worker_stats st;
 	struct skd_worker *w;
 	X509_STORE *ts = trust();
-	unsigned char *der, *j = NULL;
-	char id[SKD_STORE_ID_LEN], *conf;
-	size_t len, jlen = 0;
+	unsigned char *der, *j = NULL, *oder = NULL;
+	unsigned char jkey[SKD_WORKER_JOURNAL_KEY_LEN];
+	char id[SKD_STORE_ID_LEN], *conf, err[256];
+	size_t len, jlen = 0, oder_len = 0;
 	time_t now = time(NULL);
 
 	parties_open(&p);
@@ -871,7 +872,12 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	memset(&envv, 0, sizeof(envv));
 	envv.now = now;
 	ck_assert(skd_engine_process(&o, &ec, &envv, &est, id, der, len));
-	ck_assert(skd_engine_outcome_encode(&j, &jlen, o));
+	ck_assert(skd_engine_outcome_encode(&oder, &oder_len, o));
+	/* Sealed as every worker of this GLA seals it (journal.c). */
+	ck_assert(skd_worker_journal_key(jkey, err, sizeof(err), NULL,
+	    glai->key));
+	ck_assert(skd_worker_journal_seal(&j, &jlen, jkey, id, der, len, oder,
+	    oder_len));
 	ck_assert(skd_store_journal_request(p.gla, id, "dead-worker", j, jlen));
 
 	ck_assert(skd_worker_run_once(w, NULL));
@@ -890,6 +896,8 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	skd_client_ident_free(glai);
 	SKD_ENG_OUTCOME_free(o);
 	OPENSSL_free(j);
+	OPENSSL_free(oder);
+	OPENSSL_cleanse(jkey, sizeof(jkey));
 	X509_STORE_free(ts);
 	OPENSSL_free(der);
 	skd_worker_free(w);
@@ -1039,7 +1047,7 @@ START_TEST(test_kill9_random)
 	 * expired claim it takes over first: the attempts cap (tested in
 	 * test_attempts_in_directory) would fail such a request here. */
 	conf = write_config("kill", "lease_seconds = 2\nlog_level = notice\n"
-	    "max_attempts = 1000\n");
+	    "max_attempts = 1000\nmax_pending_per_submitter = 100000\n");
 	w = worker_new(conf);
 	batch_make(&b, p.glo, batch_n(WORKER_TEST_KILL_N), w);
 	skd_worker_free(w);
@@ -1104,7 +1112,8 @@ START_TEST(test_two_workers)
 	int st;
 
 	parties_open(&p);
-	conf = write_config("two", "lease_seconds = 5\n");
+	conf = write_config("two", "lease_seconds = 5\n"
+	    "max_pending_per_submitter = 100000\n");
 	w = worker_new(conf);
 	batch_make(&b, p.glo, batch_n(WORKER_TEST_TWO_N), w);
 	skd_worker_free(w);
