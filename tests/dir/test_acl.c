@@ -580,6 +580,103 @@ START_TEST(test_requests)
 }
 END_TEST
 
+/*
+ * A request carries only what its submitter sent (docs/security.md, "A
+ * directory user writes worker state"): with olcAddContentAcl, slapd
+ * refuses an add that carries any attribute the worker owns, or a state
+ * other than pending, and the submitter cannot read the worker's state
+ * back (journal, claim, lease, attempts), only state and error.
+ */
+static const char *const worker_attrs[] = {
+	"skdState: claimed", "skdState: journaled", "skdState: done",
+	"skdState: failed", "skdJournal:: AAEC", "skdClaimOwner: mallory",
+	"skdLeaseUntil: 20000101000000Z", "skdAttempts: 0",
+	"skdError: none", "objectClass: extensibleObject",
+};
+
+START_TEST(test_request_worker_state_refused)
+{
+	char *out = NULL, ldif[1024];
+	const char *state;
+	size_t i;
+
+	REQUIRE_STACK();
+	for (i = 0; i < sizeof(worker_attrs) / sizeof(worker_attrs[0]); i++) {
+		/* The state line itself when it is one, else pending. */
+		state = strncmp(worker_attrs[i], "skdState:", 9) == 0 ? "" :
+		    "skdState: pending\n";
+		snprintf(ldif, sizeof(ldif), "dn: skdRequestId=req-w%zu," REQS
+		    "\nobjectClass: skdRequest\nskdRequestId: req-w%zu\n%s"
+		    "skdSubmitterDN: $SKD_MALLORY_DN\nskdMessage:: AAEC\n%s\n",
+		    i, i, state, worker_attrs[i]);
+		ck_assert_msg(run_as(&out, "MALLORY", ldif, "ldapadd") == 50,
+		    "a submitter added a request with \"%s\": %s",
+		    worker_attrs[i], out);
+		free(out);
+	}
+	/* What a submitter may send is accepted. */
+	ck_assert_int_eq(run_as(&out, "MALLORY",
+	    "dn: skdRequestId=req-m," REQS "\nobjectClass: skdRequest\n"
+	    "skdRequestId: req-m\nskdState: pending\n"
+	    "skdSubmitterDN: $SKD_MALLORY_DN\nskdMessage:: AAEC\n", "ldapadd"),
+	    0);
+	free(out);
+	/* Nor can she add state to it afterwards, or a second message
+	 * (slapo-constraint, ldif/limits.ldif). */
+	ck_assert_int_eq(run_as(&out, "MALLORY",
+	    "dn: skdRequestId=req-m," REQS "\nchangetype: modify\n"
+	    "add: skdJournal\nskdJournal:: AAEC\n", "ldapmodify"), 50);
+	free(out);
+	ck_assert_int_eq(run_as(&out, "MALLORY",
+	    "dn: skdRequestId=req-m," REQS "\nchangetype: modify\n"
+	    "add: skdMessage\nskdMessage:: AAED\n", "ldapmodify"), 19);
+	free(out);
+	/* The worker claims and journals it; she reads state and error
+	 * only. */
+	ck_assert_int_eq(run_as(&out, "GLA",
+	    "dn: skdRequestId=req-m," REQS "\nchangetype: modify\n"
+	    "delete: skdState\nskdState: pending\n-\n"
+	    "add: skdState\nskdState: journaled\n-\n"
+	    "add: skdJournal\nskdJournal:: c2VjcmV0\n-\n"
+	    "add: skdClaimOwner\nskdClaimOwner: w1\n-\n"
+	    "add: skdLeaseUntil\nskdLeaseUntil: 20990101000000Z\n-\n"
+	    "add: skdAttempts\nskdAttempts: 1\n-\n"
+	    "add: skdError\nskdError: why\n", "ldapmodify"), 0);
+	free(out);
+	ck_assert_int_eq(search(&out, "MALLORY", "skdRequestId=req-m," REQS,
+	    "base", "(objectClass=*)", "*"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "skdState: journaled"));
+	ck_assert_ptr_nonnull(strstr(out, "skdError: why"));
+	ck_assert_ptr_null(strstr(out, "skdJournal"));
+	ck_assert_ptr_null(strstr(out, "skdClaimOwner"));
+	ck_assert_ptr_null(strstr(out, "skdLeaseUntil"));
+	ck_assert_ptr_null(strstr(out, "skdAttempts"));
+	free(out);
+}
+END_TEST
+
+/* An skdMessage over the size limit is refused by slapd
+ * (slapo-constraint, ldif/limits.ldif: 2 MiB in the stack). */
+START_TEST(test_request_size_limit)
+{
+	char *out = NULL;
+	int r;
+
+	REQUIRE_STACK();
+	r = skd_test_run(&out, NULL, "set -f; . '%s/env' && "
+	    "big=$(head -c 2200000 /dev/zero | base64 -w0) && "
+	    "printf 'dn: skdRequestId=req-big," REQS "\\nobjectClass: "
+	    "skdRequest\\nskdRequestId: req-big\\nskdState: pending\\n"
+	    "skdSubmitterDN: %%s\\nskdMessage:: %%s\\n' \"$SKD_MALLORY_DN\" "
+	    "\"$big\" | ldapadd -H \"$SKD_LDAP_URI\" %s 2>&1", stack_dir,
+	    bind_opts("MALLORY"));
+	ck_assert_msg(r == 19, "a 2.2 MB message was not refused (%d): %.300s",
+	    r, out);
+	ck_assert_ptr_nonnull(strstr(out, "constraint"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_responses_and_messages)
 {
 	char *out = NULL;
@@ -801,6 +898,8 @@ skd_suite_acl(void)
 	tcase_add_test(tc, test_glo_reads_own_lists);
 	tcase_add_test(tc, test_glo_reads_key_validity);
 	tcase_add_test(tc, test_requests);
+	tcase_add_test(tc, test_request_worker_state_refused);
+	tcase_add_test(tc, test_request_size_limit);
 	tcase_add_test(tc, test_responses_and_messages);
 	tcase_add_test(tc, test_members_cannot_write_gl);
 	tcase_add_test(tc, test_anonymous);

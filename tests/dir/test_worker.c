@@ -1290,6 +1290,359 @@ START_TEST(test_rekey_schedule_one_worker)
 }
 END_TEST
 
+/* ---- trust at the boundary ---------------------------------------------- */
+
+/*
+ * docs/security.md, "A directory user writes worker state".  slapd
+ * refuses such adds from people (tests/dir/test_acl.c); these tests write
+ * the forged state as the directory's root DN, as a compromised replica
+ * or an administrator's mistake would, and check that the worker applies
+ * nothing of it: the GL subtree is byte for byte what it was, and the
+ * next valid request is processed.
+ */
+
+/* glAddMember of who to gl, signed by signer (a PKI name). */
+static unsigned char *
+build_add_by(size_t *out_len, const char *gl, const char *who,
+    const char *signer)
+{
+	struct skd_client_ident *by = ident(signer), *m = ident(who);
+	struct skd_client_request *r = request_new();
+	unsigned char *der;
+
+	add_member_control(r, gl, who, m->cert);
+	der = protect(out_len, r, by);
+	skd_client_ident_free(m);
+	skd_client_ident_free(by);
+	return der;
+}
+
+/* Everything under ou=groups, as the root DN reads it (with operational
+ * attributes: any write changes entryCSN).  Caller frees. */
+static char *
+groups_snapshot(void)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(skd_test_run(&out, NULL, ". '%s/env' && ldapsearch "
+	    "-LLL -o ldif-wrap=no -x -H \"$SKD_LDAP_URI\" -D \"$SKD_ROOT_DN\" "
+	    "-w \"$SKD_ROOT_PW\" -b \"ou=groups,$SKD_BASE_DN\" "
+	    "'(objectClass=*)' '*' '+' | sort", skd_test_stack_dir()), 0);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+static char *
+b64(const unsigned char *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	ck_assert_ptr_nonnull(out);
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/*
+ * root_write adds (add != 0) request id as the root DN (its submitter,
+ * so that only the forged state is wrong) with the given
+ * state, claim owner and lease (NULL: none), message and journal (NULL:
+ * none), or replaces its skdJournal (add == 0).
+ */
+static void
+root_write(int add, const char *id, const char *state, const char *owner,
+    const char *lease, const unsigned char *msg, size_t msg_len,
+    const unsigned char *j, size_t j_len)
+{
+	char path[4096], *m = NULL, *jj = NULL, *text = NULL, *out = NULL;
+	int n;
+
+	if (msg != NULL)
+		m = b64(msg, msg_len);
+	if (j != NULL)
+		jj = b64(j, j_len);
+	if (add) {
+		n = asprintf(&text, "dn: skdRequestId=%s,ou=requests,%s\n"
+		    "objectClass: skdRequest\nskdRequestId: %s\n"
+		    "skdState: %s\nskdSubmitterDN: %s\nskdMessage:: %s\n"
+		    "%s%s%s%s%s%s%s%s%s\n", id, env("SKD_BASE_DN"), id, state,
+		    env("SKD_ROOT_DN"), m,
+		    owner != NULL ? "skdClaimOwner: " : "",
+		    owner != NULL ? owner : "", owner != NULL ? "\n" : "",
+		    lease != NULL ? "skdLeaseUntil: " : "",
+		    lease != NULL ? lease : "", lease != NULL ? "\n" : "",
+		    jj != NULL ? "skdJournal:: " : "", jj != NULL ? jj : "",
+		    jj != NULL ? "\n" : "");
+	} else {
+		n = asprintf(&text, "dn: skdRequestId=%s,ou=requests,%s\n"
+		    "changetype: modify\nreplace: skdJournal\n"
+		    "skdJournal:: %s\n\n", id, env("SKD_BASE_DN"), jj);
+	}
+	ck_assert_int_gt(n, 0);
+	snprintf(path, sizeof(path), "%s/forged.ldif", skd_test_tmp);
+	ck_assert(skd_test_write_file(path, text, strlen(text)));
+	ck_assert_msg(skd_test_run(&out, NULL, ". '%s/env' && %s -x -H "
+	    "\"$SKD_LDAP_URI\" -D \"$SKD_ROOT_DN\" -w \"$SKD_ROOT_PW\" -f '%s' "
+	    "2>&1", skd_test_stack_dir(), add ? "ldapadd" : "ldapmodify",
+	    path) == 0, "root write: %s", out);
+	free(out);
+	free(text);
+	free(m);
+	free(jj);
+}
+
+/* An outcome the engine decides for der as request rid, on the
+ * directory's state (the forger's view: valid, but not sealed). */
+static void
+outcome_for(unsigned char **out, size_t *out_len, struct skd_store *gla,
+    const char *rid, const unsigned char *der, size_t len)
+{
+	struct skd_client_ident *glai = ident("gla");
+	struct skd_engine_state est;
+	struct skd_engine_env envv;
+	struct skd_engine_config ec;
+	X509_STORE *ts = trust();
+	SKD_ENG_OUTCOME *o = NULL;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.gla_cert = glai->cert;
+	ec.gla_key = glai->key;
+	ec.issuer_cert = NULL;
+	ec.trust = ts;
+	skd_engine_state_store(&est, gla);
+	memset(&envv, 0, sizeof(envv));
+	envv.now = time(NULL);
+	ck_assert(skd_engine_process(&o, &ec, &envv, &est, rid, der, len));
+	ck_assert(skd_engine_outcome_encode(out, out_len, o));
+	SKD_ENG_OUTCOME_free(o);
+	X509_STORE_free(ts);
+	skd_client_ident_free(glai);
+}
+
+static void
+assert_failed_with(struct skd_store *gla, const char *id, const char *what)
+{
+	char *why = NULL, *st = request_state(gla, id, &why);
+
+	ck_assert_msg(strcmp(st, "failed") == 0 && why != NULL &&
+	    strstr(why, what) != NULL, "%s: %s (%s), expected failed with "
+	    "\"%s\"", id, st, why != NULL ? why : "-", what);
+	free(st);
+	free(why);
+}
+
+START_TEST(test_forged_worker_state)
+{
+	static const char *const members[] = { "alice" };
+	struct skd_client_ident *glai;
+	struct parties p;
+	struct skd_store_request *r = NULL;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	unsigned char *der, *evil, *real_j = NULL, *o = NULL, *sealed = NULL;
+	unsigned char jkey[SKD_WORKER_JOURNAL_KEY_LEN];
+	char id[SKD_STORE_ID_LEN], fa[SKD_STORE_ID_LEN], fb[SKD_STORE_ID_LEN];
+	char fc[SKD_STORE_ID_LEN], fd[SKD_STORE_ID_LEN], fe[SKD_STORE_ID_LEN];
+	char *gl = gl_name(), *conf, *before, *after, err[256], past[16];
+	size_t len, elen, real_len = 0, o_len = 0, sealed_len = 0;
+
+	parties_open(&p);
+	conf = write_config("forged", "lease_seconds = 2\n");
+	w = worker_new(conf);
+	create_gl(w, p.glo, p.gla, gl, members, 1);
+	/* A real journal: glo1 adds bob, done. */
+	der = build_add(&len, gl, "bob");
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, id, "done");
+	ck_assert(skd_store_read_request(p.gla, &r, id));
+	ck_assert_uint_gt(r->journal_len, 0);
+	real_j = r->journal;
+	real_len = r->journal_len;
+	r->journal = NULL;
+	skd_store_request_free(r);
+	r = NULL;
+	skd_store_time_str(past, time(NULL) - 3600);
+	/* mallory (no rights on gl) asks to join it: refused on its own. */
+	evil = build_add_by(&elen, gl, "mallory", "mallory");
+	before = groups_snapshot();
+
+	/* (a) journaled, with a copy of the real journal. */
+	skd_store_new_id(fa);
+	root_write(1, fa, "journaled", "dead", past, evil, elen, real_j,
+	    real_len);
+	/* (b) journaled, with an outcome the engine made for glo1's own
+	 * glAddMember of mallory: the project's templates, unsealed. */
+	der = build_add(&len, gl, "mallory");
+	skd_store_new_id(fb);
+	outcome_for(&o, &o_len, p.gla, fb, der, len);
+	root_write(1, fb, "journaled", "dead", past, der, len, o, o_len);
+	OPENSSL_free(der);
+	/* (c) claimed by a forged owner whose lease ended. */
+	skd_store_new_id(fc);
+	root_write(1, fc, "claimed", "forged-owner", past, evil, elen, NULL,
+	    0);
+	/* (d) pending, carrying a journal. */
+	skd_store_new_id(fd);
+	root_write(1, fd, "pending", NULL, NULL, evil, elen, o, o_len);
+	ck_assert(skd_worker_run_once(w, NULL));
+
+	assert_failed_with(p.gla, fa, "journal not written by the GLA");
+	assert_failed_with(p.gla, fb, "journal not written by the GLA");
+	/* (c) and (d) are decided afresh from their signed message: mallory
+	 * is refused (her request fails as a whole or is answered with a
+	 * failure), whatever the entry claimed. */
+	ck_assert(skd_store_read_request(p.gla, &r, fc));
+	ck_assert_str_eq(r->claim_owner, skd_worker_id(w));
+	ck_assert(strcmp(r->state, "done") == 0 ||
+	    strcmp(r->state, "failed") == 0);
+	skd_store_request_free(r);
+	ck_assert(skd_store_read_request(p.gla, &r, fd));
+	ck_assert(strcmp(r->state, "done") == 0 ||
+	    strcmp(r->state, "failed") == 0);
+	ck_assert(r->journal_len != o_len || memcmp(r->journal, o, o_len));
+	skd_store_request_free(r);
+	r = NULL;
+
+	/* (e) a journal the GLA sealed, altered afterwards by the root DN. */
+	der = build_add(&len, gl, "carol");
+	skd_store_new_id(fe);
+	OPENSSL_free(o);
+	outcome_for(&o, &o_len, p.gla, fe, der, len);
+	glai = ident("gla");
+	ck_assert_msg(skd_worker_journal_key(jkey, err, sizeof(err), NULL,
+	    glai->key), "%s", err);
+	skd_client_ident_free(glai);
+	ck_assert(skd_worker_journal_seal(&sealed, &sealed_len, jkey, fe, der,
+	    len, o, o_len));
+	root_write(1, fe, "journaled", "dead", past, der, len, sealed,
+	    sealed_len);
+	sealed[sealed_len - 1] ^= 1;
+	root_write(0, fe, NULL, NULL, NULL, NULL, 0, sealed, sealed_len);
+	OPENSSL_free(der);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_failed_with(p.gla, fe, "journal not written by the GLA");
+
+	after = groups_snapshot();
+	ck_assert_msg(strcmp(before, after) == 0, "the GL subtree changed");
+
+	/* The worker goes on: the next valid request is processed. */
+	der = build_add(&len, gl, "dave");
+	submit(p.glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, id, "done");
+	ck_assert(check_response(p.gla, id, der, len, p.glo1, ts));
+	OPENSSL_free(der);
+
+	OPENSSL_cleanse(jkey, sizeof(jkey));
+	OPENSSL_free(sealed);
+	OPENSSL_free(o);
+	OPENSSL_free(evil);
+	free(real_j);
+	free(before);
+	free(after);
+	free(gl);
+	X509_STORE_free(ts);
+	skd_worker_free(w);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
+/* A message over max_message_size is failed unread. */
+START_TEST(test_oversize_message)
+{
+	struct parties p;
+	struct skd_worker *w;
+	unsigned char *big;
+	char id[SKD_STORE_ID_LEN], *conf;
+
+	parties_open(&p);
+	conf = write_config("big", "max_message_size = 4096\n");
+	w = worker_new(conf);
+	ck_assert_ptr_nonnull(big = calloc(1, 5000));
+	submit(p.glo, id, big, 5000);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_failed_with(p.gla, id, "over the GLA's maximum of 4096");
+	free(big);
+	skd_worker_free(w);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
+/*
+ * Fairness: 500 garbage requests from mallory, then one valid request
+ * from glo1, with the daemon running: glo1's is answered while mallory's
+ * flood is still being worked through, and mallory's excess over
+ * max_pending_per_submitter is failed unread.
+ */
+#define FLOOD_N 500
+START_TEST(test_flood_fair)
+{
+	struct parties p;
+	struct skd_store *mal;
+	char (*ids)[SKD_STORE_ID_LEN], good[SKD_STORE_ID_LEN], *conf, *st;
+	unsigned char junk[64], *der;
+	size_t i, len, left = 0, excess = 0;
+	struct timespec t0, t1;
+	char *why;
+	pid_t pid;
+	int k;
+
+	parties_open(&p);
+	mal = store_open_as("SKD_MALLORY");
+	ck_assert_ptr_nonnull(ids = calloc(FLOOD_N, sizeof(*ids)));
+	for (i = 0; i < FLOOD_N; i++) {
+		ck_assert_int_eq(RAND_bytes(junk, sizeof(junk)), 1);
+		ck_assert_msg(skd_store_add_request(mal, ids[i], junk,
+		    sizeof(junk), env("SKD_MALLORY_DN")), "%s",
+		    skd_store_errmsg(mal));
+	}
+	der = build_query(&len, p.glo1);
+	submit(p.glo, good, der, len);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	conf = write_config("flood", "max_pending_per_submitter = 100\n");
+	pid = spawn_worker(conf, "flood");
+	for (k = 0; k < 600; k++) {
+		st = request_state(p.gla, good, NULL);
+		i = strcmp(st, "done") == 0;
+		free(st);
+		if (i)
+			break;
+		nap_ms(20);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(k < 600, "the valid request was not answered");
+	left = unfinished(p.gla, ids, FLOOD_N);
+	printf("worker flood: valid request answered in %.0f ms with %zu of "
+	    "%d flood requests still unfinished\n",
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, left, FLOOD_N);
+	ck_assert_msg(left > 0, "the valid request waited for the whole "
+	    "flood");
+	for (k = 0; k < 1500 && unfinished(p.gla, ids, FLOOD_N) > 0; k++)
+		nap_ms(20);
+	(void)kill(pid, SIGTERM);
+	(void)reap(pid);
+	for (i = 0; i < FLOOD_N; i++) {
+		why = NULL;
+		st = request_state(p.gla, ids[i], &why);
+		ck_assert_str_eq(st, "failed");
+		if (why != NULL && strstr(why, "max_pending_per_submitter"))
+			excess++;
+		free(st);
+		free(why);
+	}
+	ck_assert_uint_eq(excess, FLOOD_N - 100);
+	OPENSSL_free(der);
+	free(ids);
+	free(conf);
+	skd_store_close(mal);
+	parties_close(&p);
+}
+END_TEST
+
 /* ---- signals ------------------------------------------------------------ */
 
 static int
@@ -1932,6 +2285,12 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_attempts_in_directory);
 	tcase_add_test(tc, test_response_acl_and_retention);
 	tcase_add_test(tc, test_member_ack_recorded);
+	suite_add_tcase(s, tc);
+
+	tc = worker_tcase("boundary", 120);
+	tcase_add_test(tc, test_forged_worker_state);
+	tcase_add_test(tc, test_oversize_message);
+	tcase_add_test(tc, test_flood_fair);
 	suite_add_tcase(s, tc);
 
 	tc = worker_tcase("exactly-once", 240);
