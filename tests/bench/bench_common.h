@@ -42,6 +42,17 @@ bench_now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Sleeps ms milliseconds. */
+static inline void
+bench_nap_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 /* The value of the stack's variable name; exits 2 when it is unset. */
 static inline const char *
 bench_need_env(const char *name)
