@@ -239,8 +239,8 @@ skd_cmc_protect(unsigned char **out, size_t *out_len, int is_response,
     const unsigned char *body, size_t body_len,
     const struct skd_cmc_protect *p)
 {
-	unsigned char *signed_der = NULL, *env_der = NULL;
-	size_t signed_len = 0, env_len = 0;
+	unsigned char *signed_der = NULL, *env_der = NULL, *bare = NULL;
+	size_t signed_len = 0, env_len = 0, bare_len = 0;
 	struct skd_cms_recip r;
 	int ok = 0;
 
@@ -257,14 +257,17 @@ skd_cmc_protect(unsigned char **out, size_t *out_len, int is_response,
 		*out_len = signed_len;
 		return 1;
 	}
-	/* 3.2.1.2: EnvelopedData(SignedData(...)) for the recipient. */
+	/* 3.2.1.2: EnvelopedData(SignedData(...)) for the recipient; the
+	 * encrypted content is the bare SignedData, of content type
+	 * id-signedData (RFC 5652 6.1). */
 	memset(&r, 0, sizeof(r));
 	r.type = SKD_CMS_RECIP_CERT;
 	r.flags = p->encrypt_flags;
 	r.cert = p->encrypt_to;
-	if (!skd_cms_envelope(&env_der, &env_len,
-	    OBJ_nid2obj(NID_pkcs7_signed), signed_der, signed_len, &r, 1,
-	    NULL))
+	if (!skd_cms_content_info_unwrap(&bare, &bare_len, NULL, signed_der,
+	    signed_len) ||
+	    !skd_cms_envelope(&env_der, &env_len,
+	    OBJ_nid2obj(NID_pkcs7_signed), bare, bare_len, &r, 1, NULL))
 		goto err;
 	if (!p->outer_sign) {
 		*out = env_der;
@@ -273,13 +276,19 @@ skd_cmc_protect(unsigned char **out, size_t *out_len, int is_response,
 		ok = 1;
 		goto err;
 	}
-	/* 3.2.1.2: SignedData over the EnvelopedData, with ContentHints. */
-	if (!skd_cms_sign(out, out_len, OBJ_nid2obj(NID_pkcs7_enveloped),
-	    env_der, env_len, p->signer, p->key, p->chain, p->signing_time,
+	/* 3.2.1.2: SignedData over the EnvelopedData, with ContentHints;
+	 * eContent is the bare EnvelopedData (RFC 5652 5.2). */
+	OPENSSL_free(bare);
+	bare = NULL;
+	if (!skd_cms_content_info_unwrap(&bare, &bare_len, NULL, env_der,
+	    env_len) ||
+	    !skd_cms_sign(out, out_len, OBJ_nid2obj(NID_pkcs7_enveloped),
+	    bare, bare_len, p->signer, p->key, p->chain, p->signing_time,
 	    SKD_CMS_CONTENT_HINTS))
 		goto err;
 	ok = 1;
  err:
+	OPENSSL_free(bare);
 	OPENSSL_free(signed_der);
 	OPENSSL_free(env_der);
 	return ok;

@@ -264,12 +264,16 @@ list_recipients(struct skd_layer *l, CMS_ContentInfo *ci)
 }
 
 /* Dispatches content by its type: a PKIData/PKIResponse body, or another
- * ContentInfo layer. */
+ * layer (flags: SKD_CMS_NEST_IN_ENVELOPED when an EnvelopedData holds
+ * it). */
 static int
 walk_content(struct walk *w, const ASN1_OBJECT *type,
-    const unsigned char *p, size_t len, int depth, int parent)
+    const unsigned char *p, size_t len, int depth, int parent,
+    unsigned flags)
 {
-	int nid = OBJ_obj2nid(type), idx, i;
+	int nid = OBJ_obj2nid(type), idx, i, ok;
+	unsigned char *ci = NULL;
+	size_t ci_len = 0;
 	char txt[80];
 
 	if (nid == skd_asn1_nid(SKD_OID_CCT_PKI_DATA)) {
@@ -345,8 +349,25 @@ walk_content(struct walk *w, const ASN1_OBJECT *type,
 		}
 		return 1;
 	}
-	if (nid == NID_pkcs7_signed || nid == NID_pkcs7_enveloped)
-		return walk_content_info(w, p, len, depth, parent, -1);
+	if (nid == NID_pkcs7_signed || nid == NID_pkcs7_enveloped ||
+	    (nid == NID_pkcs7_data && (flags & SKD_CMS_NEST_IN_ENVELOPED))) {
+		/* RFC 5652 5.2 / 6.1: the bare inner layer of the announced
+		 * type, or (skd's older form) its ContentInfo; nothing else. */
+		if (!skd_cms_nested_content_info(&ci, &ci_len, NULL, type, p,
+		    len, flags)) {
+			char why[160];
+
+			cms_reason(why, sizeof(why));
+			if ((idx = layer_add(w, SKD_LAYER_OTHER, depth, parent,
+			    -1)) < 0)
+				return 0;
+			layer_fail(w, idx, "not a nested layer: %s", why);
+			return 1;
+		}
+		ok = walk_content_info(w, ci, ci_len, depth, parent, -1);
+		OPENSSL_free(ci);
+		return ok;
+	}
 
 	if ((idx = layer_add(w, SKD_LAYER_OTHER, depth, parent, -1)) < 0)
 		return 0;
@@ -374,7 +395,7 @@ walk_signed(struct walk *w, CMS_ContentInfo *ci, int depth, int parent,
 	}
 	w->out->v[idx].verified = v;
 	return walk_content(w, v->econtent_type, v->content, v->content_len,
-	    depth + 1, idx);
+	    depth + 1, idx, 0);
 }
 
 static int
@@ -405,7 +426,8 @@ walk_enveloped(struct walk *w, CMS_ContentInfo *ci, const unsigned char *der,
 	}
 	w->out->v[idx].opened = 1;
 	w->out->v[idx].inner_type = type;
-	ok = walk_content(w, type, content, clen, depth + 1, idx);
+	ok = walk_content(w, type, content, clen, depth + 1, idx,
+	    SKD_CMS_NEST_IN_ENVELOPED);
 	OPENSSL_clear_free(content, clen);
 	return ok;
 }

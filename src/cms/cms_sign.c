@@ -43,13 +43,14 @@ sign_add_hints(CMS_SignerInfo *si, const unsigned char *content,
 {
 	CMS_ContentInfo *inner = NULL;
 	SKD_CONTENT_HINTS *ch = NULL;
-	unsigned char *der = NULL;
+	unsigned char *der = NULL, *ci = NULL;
+	size_t ci_len = 0;
 	int der_len, ok = 0;
 
-	if ((inner = skd_cms_d2i_content_info(content, content_len)) == NULL) {
-		goto err;
-	}
-	if (OBJ_obj2nid(CMS_get0_type(inner)) != NID_pkcs7_enveloped) {
+	/* The EnvelopedData bare (RFC 5652 5.2) or as a ContentInfo. */
+	if (!skd_cms_nested_content_info(&ci, &ci_len, NULL,
+	    OBJ_nid2obj(NID_pkcs7_enveloped), content, content_len, 0) ||
+	    (inner = skd_cms_d2i_content_info(ci, ci_len)) == NULL) {
 		ERR_raise_data(ERR_LIB_USER, SKD_CMS_R_WRONG_TYPE,
 		    "skd_cms: contentHints need an EnvelopedData content");
 		goto err;
@@ -70,6 +71,7 @@ sign_add_hints(CMS_SignerInfo *si, const unsigned char *content,
 	ok = 1;
  err:
 	OPENSSL_free(der);
+	OPENSSL_free(ci);
 	SKD_CONTENT_HINTS_free(ch);
 	CMS_ContentInfo_free(inner);
 	return ok;

@@ -86,8 +86,10 @@ struct skd_cmc_protect {
  * skd_cmc_protect wraps body (DER PKIData or PKIResponse, as is_response
  * says) in SignedData, then optionally EnvelopedData for encrypt_to, then
  * optionally another SignedData (with contentHints): the layer stacks of
- * RFC 5275 3.2.1.1 and 3.2.1.2.  *out is a DER ContentInfo (caller frees
- * with OPENSSL_free).  Returns one on success and zero on error.
+ * RFC 5275 3.2.1.1 and 3.2.1.2, nested as RFC 5652 5.2 does (each layer's
+ * content is the bare inner SignedData or EnvelopedData).  *out is a DER
+ * ContentInfo (caller frees with OPENSSL_free).  Returns one on success
+ * and zero on error.
  */
 int skd_cmc_protect(unsigned char **out, size_t *out_len, int is_response,
     const unsigned char *body, size_t body_len,

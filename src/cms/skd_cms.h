@@ -11,12 +11,15 @@
  * and ERR_GET_REASON(...) tell callers what failed (e.g. bad signature →
  * CMC badMessageCheck, RFC 5275 4.1 2.b).
  *
- * Nesting (RFC 5275 3.2.1.2): a layer's eContent is the complete DER
- * ContentInfo of the layer inside it (as RFC 3855 does without MIME), and
- * the eContentType names that inner layer's type (id-signedData,
- * id-envelopedData).  What skd_cms_sign and skd_cms_envelope produce can
- * therefore be passed as the content of the next layer as it is, and what
- * skd_cms_verify and skd_cms_open return can be opened the same way.
+ * Nesting (RFC 5275 3.2.1.2, RFC 5652 5.2 and 6.1): a layer's eContent
+ * (or encryptedContent) is the inner layer itself, a bare SignedData or
+ * EnvelopedData, and the eContentType (or the EnvelopedData's content
+ * type) names it: id-signedData, id-envelopedData.  skd_cms_sign and
+ * skd_cms_envelope return whole ContentInfos; skd_cms_content_info_unwrap
+ * takes the bare layer out to nest it.  On input both that form and the
+ * ContentInfo form skd emitted before (the layer's complete ContentInfo,
+ * as RFC 3855 does without MIME) are accepted, each strictly:
+ * skd_cms_nested_content_info turns either into the inner ContentInfo.
  */
 #ifndef SKD_CMS_H
 #define SKD_CMS_H
@@ -75,6 +78,43 @@ int skd_cms_der_check(const unsigned char *der, size_t len);
 CMS_ContentInfo *skd_cms_d2i_content_info(const unsigned char *der,
     size_t len);
 
+/*
+ * skd_cms_content_info_unwrap writes to *out (caller frees with
+ * OPENSSL_free) the content of the DER ContentInfo ci (RFC 5652 3: the
+ * value inside content [0] EXPLICIT, e.g. a bare SignedData), which must
+ * be a constructed value (SignedData, EnvelopedData, ...).  This is how a
+ * layer is nested in the next one (RFC 5652 5.2).  If out_type is not
+ * NULL it receives the contentType (caller frees with ASN1_OBJECT_free).
+ * Returns one on success and zero on error (SKD_CMS_R_NOT_DER).
+ */
+int skd_cms_content_info_unwrap(unsigned char **out, size_t *out_len,
+    ASN1_OBJECT **out_type, const unsigned char *ci, size_t ci_len);
+
+/* skd_cms_nested_content_info: the content comes from an EnvelopedData
+ * (see below). */
+#define SKD_CMS_NEST_IN_ENVELOPED	0x01
+
+/*
+ * skd_cms_nested_content_info returns in *out (caller frees with
+ * OPENSSL_free) the DER ContentInfo of the inner layer carried as content
+ * announced as type (an eContentType or an EnvelopedData's content type,
+ * id-signedData or id-envelopedData), accepting exactly:
+ *   - the bare layer of that type (RFC 5652 5.2 / 6.1), wrapped here in a
+ *     ContentInfo of type; or
+ *   - a ContentInfo whose contentType is type (the ContentInfo form).
+ * With SKD_CMS_NEST_IN_ENVELOPED, id-data announced by an EnvelopedData
+ * stands for id-signedData: `openssl cms -encrypt` and other S/MIME tools
+ * label every EnvelopedData content id-data, and the label is protected by
+ * nothing, so refusing it would buy no security.  The result is strict DER
+ * and decodes as a ContentInfo of the announced type (checked here).
+ * Anything else returns zero with SKD_CMS_R_WRONG_TYPE or SKD_CMS_R_NOT_DER.
+ * If out_type is not NULL it receives the type of the result (borrowed
+ * static object from OBJ_nid2obj; never free it).
+ */
+int skd_cms_nested_content_info(unsigned char **out, size_t *out_len,
+    const ASN1_OBJECT **out_type, const ASN1_OBJECT *type,
+    const unsigned char *content, size_t len, unsigned flags);
+
 /* ---- cms_sign.c ---- */
 
 /* Add a contentHints signed attribute naming the inner content type of the
@@ -90,8 +130,8 @@ CMS_ContentInfo *skd_cms_d2i_content_info(const unsigned char *der,
  * SHA-384 on P-384, SHA-512 on P-521), signed attributes contentType,
  * messageDigest and signingTime = signing_time (UTCTime for 1950..2049,
  * else GeneralizedTime: RFC 5652 11.3), and contentHints if flags or the
- * content type ask for it (content must then be an EnvelopedData
- * ContentInfo).  The signer's certificate and chain (may be NULL) are
+ * content type ask for it (content must then be an EnvelopedData, bare
+ * or as a ContentInfo).  The signer's certificate and chain (may be NULL) are
  * included.  Nothing is consumed.  On success *out_der is the caller's
  * (OPENSSL_free) and *out_len its length.
  */

@@ -7,9 +7,10 @@
  *   SignedData(EnvelopedData(SignedData(PKIData)))       3.2.1.2
  *   ... PKIData.cmsSequence { SignedData(PKIData), ... } 3.2.2
  *
- * Each layer's content is the complete DER ContentInfo of the layer inside
- * it (see skd_cms.h).  The walk is depth-first; every layer, including one
- * that failed, is reported in order with its result.
+ * Each layer's content is the layer inside it, bare (RFC 5652 5.2) or as a
+ * complete DER ContentInfo, of the type the layer announces (see
+ * skd_cms.h, skd_cms_nested_content_info).  The walk is depth-first; every
+ * layer, including one that failed, is reported in order with its result.
  */
 #ifndef SKD_LAYERS_H
 #define SKD_LAYERS_H

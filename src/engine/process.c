@@ -92,6 +92,7 @@ layer_der(struct eng *e, const struct skd_layers *l, int i,
 {
 	const struct skd_layer *p;
 	unsigned char *der = NULL, *pd = NULL, *content = NULL;
+	ASN1_OBJECT *type = NULL;
 	size_t pl = 0, cl = 0;
 	int k;
 
@@ -101,9 +102,13 @@ layer_der(struct eng *e, const struct skd_layers *l, int i,
 	}
 	p = &l->v[l->v[i].parent];
 	if (p->type == SKD_LAYER_SIGNED) {
-		*out_len = p->verified->content_len;
-		return OPENSSL_memdup(p->verified->content,
-		    p->verified->content_len);
+		/* The layer as a ContentInfo, whether it came bare (RFC 5652
+		 * 5.2) or whole. */
+		if (!skd_cms_nested_content_info(&der, out_len, NULL,
+		    p->verified->econtent_type, p->verified->content,
+		    p->verified->content_len, 0))
+			return NULL;
+		return der;
 	}
 	if (p->type == SKD_LAYER_ENVELOPED) {
 		struct skd_cms_opener who;
@@ -114,13 +119,15 @@ layer_der(struct eng *e, const struct skd_layers *l, int i,
 		if ((pd = layer_der(e, l, l->v[i].parent, msg, len, &pl)) ==
 		    NULL)
 			return NULL;
-		if (!skd_cms_open(&content, &cl, NULL, pd, pl, &who)) {
+		if (!skd_cms_open(&content, &cl, &type, pd, pl, &who)) {
 			OPENSSL_free(pd);
 			return NULL;
 		}
 		OPENSSL_free(pd);
-		der = OPENSSL_memdup(content, cl);
-		*out_len = cl;
+		if (!skd_cms_nested_content_info(&der, out_len, NULL, type,
+		    content, cl, SKD_CMS_NEST_IN_ENVELOPED))
+			der = NULL;
+		ASN1_OBJECT_free(type);
 		OPENSSL_clear_free(content, cl);
 		return der;
 	}

@@ -67,6 +67,35 @@ ASN1_ITEM_TEMPLATE(TE_RI_SET) =
 	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, RecipientInfos, ASN1_ANY)
 ASN1_ITEM_TEMPLATE_END(TE_RI_SET)
 
+/*
+ * Opens the EnvelopedData der as who and returns the SignedData inside as
+ * a ContentInfo (*out_len), asserting the RFC 5652 form (6.1): content
+ * type id-signedData and the bare SignedData as the content.
+ */
+static unsigned char *
+te_open_signed(const unsigned char *der, size_t len,
+    enum skd_test_who who, size_t *out_len)
+{
+	struct skd_cms_opener op;
+	unsigned char *content = NULL, *ci = NULL;
+	ASN1_OBJECT *t = NULL;
+	size_t cl = 0;
+
+	memset(&op, 0, sizeof(op));
+	op.cert = skd_test_pki_id(who)->cert;
+	op.key = skd_test_pki_id(who)->key;
+	ck_assert(skd_cms_open(&content, &cl, &t, der, len, &op));
+	ck_assert_int_eq(OBJ_obj2nid(t), NID_pkcs7_signed);
+	/* bare: not a ContentInfo */
+	ck_assert_ptr_null(skd_cms_d2i_content_info(content, cl));
+	ERR_clear_error();
+	ck_assert(skd_cms_nested_content_info(&ci, out_len, NULL, t, content,
+	    cl, 0));
+	ASN1_OBJECT_free(t);
+	OPENSSL_clear_free(content, cl);
+	return ci;
+}
+
 /* Verifies a GLA message with the test trust store; returns the body. */
 static struct skd_cms_verified *
 te_verify(const unsigned char *der, size_t len, const char *gl)
@@ -353,7 +382,6 @@ START_TEST(test_encrypted_answer)
 	struct skd_cmc_body *b = te_body();
 	SKD_ENG_OUTCOME *o;
 	const ASN1_OCTET_STRING *r;
-	struct skd_cms_opener who;
 	unsigned char *der, *content = NULL;
 	size_t len, cl = 0;
 
@@ -364,14 +392,10 @@ START_TEST(test_encrypted_answer)
 	expect(o, 0, OK, -1, -1);
 	r = te_response(o);
 	ck_assert_ptr_nonnull(r);
-	memset(&who, 0, sizeof(who));
-	who.cert = skd_test_pki_id(W(GLO1))->cert;
-	who.key = skd_test_pki_id(W(GLO1))->key;
 	/* 4.1 2.d.2.e.1: EnvelopedData for the requester */
-	ck_assert(skd_cms_open(&content, &cl, NULL, r->data,
-	    (size_t)r->length, &who));
+	content = te_open_signed(r->data, (size_t)r->length, W(GLO1), &cl);
 	skd_cms_verified_free(te_verify(content, cl, TE_GL));
-	OPENSSL_clear_free(content, cl);
+	OPENSSL_free(content);
 	SKD_ENG_OUTCOME_free(o);
 	fx_done(&f);
 }
@@ -386,9 +410,8 @@ START_TEST(test_encrypted_answer_outer_signed)
 	SKD_ENG_OUTCOME *o;
 	const ASN1_OCTET_STRING *r;
 	struct skd_cms_verified *outer = NULL;
-	struct skd_cms_opener who;
-	unsigned char *der, *content = NULL;
-	size_t len, cl = 0;
+	unsigned char *der, *content = NULL, *env = NULL;
+	size_t len, cl = 0, env_len = 0;
 
 	te_fx_init(&f);
 	f.cfg.outer_sign = 1;
@@ -403,13 +426,17 @@ START_TEST(test_encrypted_answer_outer_signed)
 	ck_assert_int_eq(OBJ_obj2nid(outer->econtent_type),
 	    NID_pkcs7_enveloped);
 	ck_assert_ptr_nonnull(outer->hint_type);
-	memset(&who, 0, sizeof(who));
-	who.cert = skd_test_pki_id(W(GLO1))->cert;
-	who.key = skd_test_pki_id(W(GLO1))->key;
-	ck_assert(skd_cms_open(&content, &cl, NULL, outer->content,
-	    outer->content_len, &who));
+	ck_assert_int_eq(OBJ_obj2nid(outer->hint_type), NID_pkcs7_signed);
+	/* RFC 5652 5.2: eContent is the bare EnvelopedData */
+	ck_assert_ptr_null(skd_cms_d2i_content_info(outer->content,
+	    outer->content_len));
+	ERR_clear_error();
+	ck_assert(skd_cms_nested_content_info(&env, &env_len, NULL,
+	    outer->econtent_type, outer->content, outer->content_len, 0));
+	content = te_open_signed(env, env_len, W(GLO1), &cl);
 	skd_cms_verified_free(te_verify(content, cl, TE_GL));
-	OPENSSL_clear_free(content, cl);
+	OPENSSL_free(content);
+	OPENSSL_free(env);
 	skd_cms_verified_free(outer);
 	SKD_ENG_OUTCOME_free(o);
 	fx_done(&f);
@@ -1181,14 +1208,11 @@ START_TEST(test_forward_encrypted)
 	m = sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(o,
 	    SKD_OP_MESSAGE, 0)->publish->messages, 0);
 	/* 3.2.1.2: the GLA strips its layer and encrypts for the GLO */
-	memset(&who, 0, sizeof(who));
-	who.cert = skd_test_pki_id(W(GLO1))->cert;
-	who.key = skd_test_pki_id(W(GLO1))->key;
-	ck_assert(skd_cms_open(&content, &cl, NULL, m->data, (size_t)m->length,
-	    &who));
+	content = te_open_signed(m->data, (size_t)m->length, W(GLO1), &cl);
 	skd_cms_verified_free(te_verify(content, cl, TE_GL));
-	OPENSSL_clear_free(content, cl);
+	OPENSSL_free(content);
 	/* and the GLA itself cannot open it */
+	memset(&who, 0, sizeof(who));
 	who.cert = skd_test_pki_id(W(GLA))->cert;
 	who.key = skd_test_pki_id(W(GLA))->key;
 	ck_assert(!skd_cms_open(&content, &cl, NULL, m->data,

@@ -466,8 +466,8 @@ static unsigned char *
 h_replay_reencrypted(struct te_fx *f, size_t *len)
 {
 	unsigned char *der = te_seal(good_body(), W(GLO1), TE_NOW, 1, len);
-	unsigned char *first;
-	size_t flen;
+	unsigned char *first, *bare;
+	size_t flen, blen;
 	SKD_ENG_OUTCOME *o;
 
 	/* the signed layer is what counts, not the envelope around it:
@@ -479,15 +479,20 @@ h_replay_reencrypted(struct te_fx *f, size_t *len)
 		memset(&who, 0, sizeof(who));
 		who.cert = skd_test_pki_id(W(GLA))->cert;
 		who.key = skd_test_pki_id(W(GLA))->key;
-		ck_assert(skd_cms_open(&first, &flen, &t, der, *len, &who));
+		ck_assert(skd_cms_open(&bare, &blen, &t, der, *len, &who));
+		/* RFC 5652 6.1: the bare SignedData; as a message of its
+		 * own it travels in a ContentInfo */
+		ck_assert(skd_cms_nested_content_info(&first, &flen, NULL, t,
+		    bare, blen, 0));
 		ASN1_OBJECT_free(t);
+		OPENSSL_clear_free(bare, blen);
 	}
 	o = te_fx_process(f, first, flen);
 	ck_assert(skd_engine_mem_apply(f->mem, o));
 	ck_assert_int_eq((int)skd_engine_mem_count(f->mem, TE_GL,
 	    SKD_STORE_MEMBER), 3);
 	SKD_ENG_OUTCOME_free(o);
-	OPENSSL_clear_free(first, flen);
+	OPENSSL_free(first);
 	return der;
 }
 

@@ -239,6 +239,166 @@ START_TEST(test_triple_wrapping)
 }
 END_TEST
 
+/* The bare content of the ContentInfo ci (asserting it is one). */
+static unsigned char *
+bare_of(const unsigned char *ci, size_t len, size_t *out_len)
+{
+	unsigned char *b = NULL;
+	ASN1_OBJECT *t = NULL;
+
+	ck_assert_int_eq(skd_cms_content_info_unwrap(&b, out_len, &t, ci,
+	    len), 1);
+	ASN1_OBJECT_free(t);
+	return b;
+}
+
+/* RFC 5652 5.2 / 6.1: skd_cmc_protect nests the bare layers: the outer
+ * eContent is the EnvelopedData itself, the EnvelopedData's content the
+ * SignedData itself, each of the announced type. */
+START_TEST(test_nesting_rfc5652_form)
+{
+	unsigned char *body, *msg, *ci = NULL, *content = NULL;
+	size_t blen, mlen, ci_len = 0, cl = 0;
+	struct skd_cms_verified *v = NULL;
+	struct skd_cms_opener op;
+	ASN1_OBJECT *t = NULL;
+
+	make_body(&body, &blen, 0);
+	protect_as(&msg, &mlen, SKD_TP_ALICE, body, blen, 0, SKD_TP_GLA, 1);
+	ck_assert_int_eq(skd_cms_verify(&v, msg, mlen, NULL, T_NOW), 1);
+	ck_assert_int_eq(OBJ_obj2nid(v->econtent_type), NID_pkcs7_enveloped);
+	ck_assert_ptr_null(skd_cms_d2i_content_info(v->content,
+	    v->content_len));
+	ERR_clear_error();
+	ck_assert_int_eq(skd_cms_nested_content_info(&ci, &ci_len, NULL,
+	    v->econtent_type, v->content, v->content_len, 0), 1);
+	memset(&op, 0, sizeof(op));
+	op.cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+	op.key = skd_test_pki_id(SKD_TP_GLA)->key;
+	ck_assert_int_eq(skd_cms_open(&content, &cl, &t, ci, ci_len, &op), 1);
+	ck_assert_int_eq(OBJ_obj2nid(t), NID_pkcs7_signed);
+	ck_assert_ptr_null(skd_cms_d2i_content_info(content, cl));
+	ERR_clear_error();
+	/* the bare SignedData starts with its version, not an OID */
+	ck_assert_int_eq(content[0], 0x30);
+	ASN1_OBJECT_free(t);
+	OPENSSL_clear_free(content, cl);
+	OPENSSL_free(ci);
+	skd_cms_verified_free(v);
+	OPENSSL_free(msg);
+	OPENSSL_free(body);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/*
+ * Both forms on input, layer by layer: the ContentInfo form (each layer's
+ * content a whole ContentInfo of the announced type) walks like the RFC
+ * 5652 form; a ContentInfo whose type disagrees with the announced one,
+ * and a bare layer of another type, are refused.
+ */
+START_TEST(test_nesting_both_forms)
+{
+	const struct skd_test_ident *alice = skd_test_pki_id(SKD_TP_ALICE);
+	struct skd_cms_recip r;
+	unsigned char *body, *inner, *env, *msg, *bare;
+	size_t blen, ilen, elen, mlen, bare_len;
+	struct skd_layers *l;
+
+	make_body(&body, &blen, 0);
+	protect_as(&inner, &ilen, SKD_TP_ALICE, body, blen, 0, SKD_TP_CA, 0);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_CMS_RECIP_CERT;
+	r.cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+
+	/* ContentInfo form throughout */
+	ck_assert_int_eq(skd_cms_envelope(&env, &elen,
+	    OBJ_nid2obj(NID_pkcs7_signed), inner, ilen, &r, 1, NULL), 1);
+	ck_assert_int_eq(skd_cms_sign(&msg, &mlen,
+	    OBJ_nid2obj(NID_pkcs7_enveloped), env, elen, alice->cert,
+	    alice->key, NULL, T_NOW, 0), 1);
+	l = walk_as(msg, mlen, SKD_TP_GLA, 1);
+	ck_assert_uint_eq(l->n, 4);
+	ck_assert_int_eq(l->v[3].type, SKD_LAYER_PKI_DATA);
+	skd_layers_free(l);
+	OPENSSL_free(msg);
+
+	/* mixed: bare EnvelopedData holding a ContentInfo SignedData */
+	bare = bare_of(env, elen, &bare_len);
+	ck_assert_int_eq(skd_cms_sign(&msg, &mlen,
+	    OBJ_nid2obj(NID_pkcs7_enveloped), bare, bare_len, alice->cert,
+	    alice->key, NULL, T_NOW, 0), 1);
+	l = walk_as(msg, mlen, SKD_TP_GLA, 1);
+	ck_assert_uint_eq(l->n, 4);
+	skd_layers_free(l);
+	OPENSSL_free(msg);
+
+	/* a bare EnvelopedData announced as id-signedData: refused */
+	ck_assert_int_eq(skd_cms_sign(&msg, &mlen,
+	    OBJ_nid2obj(NID_pkcs7_signed), bare, bare_len, alice->cert,
+	    alice->key, NULL, T_NOW, 0), 1);
+	l = walk_as(msg, mlen, SKD_TP_GLA, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->v[1].type, SKD_LAYER_OTHER);
+	ck_assert_ptr_nonnull(strstr(l->v[1].error, "not a nested layer"));
+	skd_layers_free(l);
+	OPENSSL_free(msg);
+	OPENSSL_free(bare);
+
+	/* a ContentInfo of EnvelopedData announced as id-signedData */
+	ck_assert_int_eq(skd_cms_sign(&msg, &mlen,
+	    OBJ_nid2obj(NID_pkcs7_signed), env, elen, alice->cert,
+	    alice->key, NULL, T_NOW, 0), 1);
+	l = walk_as(msg, mlen, SKD_TP_GLA, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_ptr_nonnull(strstr(l->v[1].error, "announced"));
+	skd_layers_free(l);
+	OPENSSL_free(msg);
+	OPENSSL_free(env);
+
+	/* an EnvelopedData whose content type (id-envelopedData) lies about
+	 * the SignedData inside */
+	ck_assert_int_eq(skd_cms_envelope(&env, &elen,
+	    OBJ_nid2obj(NID_pkcs7_enveloped), inner, ilen, &r, 1, NULL), 1);
+	l = walk_as(env, elen, SKD_TP_GLA, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->v[1].type, SKD_LAYER_OTHER);
+	skd_layers_free(l);
+	OPENSSL_free(env);
+
+	/* id-data (what `openssl cms -encrypt` writes) holding the bare
+	 * SignedData: accepted; holding PKIData directly: refused */
+	bare = bare_of(inner, ilen, &bare_len);
+	ck_assert_int_eq(skd_cms_envelope(&env, &elen,
+	    OBJ_nid2obj(NID_pkcs7_data), bare, bare_len, &r, 1, NULL), 1);
+	l = walk_as(env, elen, SKD_TP_GLA, 1);
+	ck_assert_uint_eq(l->n, 3);
+	ck_assert_int_eq(l->v[2].type, SKD_LAYER_PKI_DATA);
+	skd_layers_free(l);
+	OPENSSL_free(env);
+	ck_assert_int_eq(skd_cms_envelope(&env, &elen,
+	    OBJ_nid2obj(NID_pkcs7_data), body, blen, &r, 1, NULL), 1);
+	l = walk_as(env, elen, SKD_TP_GLA, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->v[1].type, SKD_LAYER_OTHER);
+	skd_layers_free(l);
+	OPENSSL_free(env);
+	OPENSSL_free(bare);
+
+	/* a SignedData's eContentType id-data is never a nested layer */
+	ck_assert_int_eq(skd_cms_sign(&msg, &mlen, OBJ_nid2obj(NID_pkcs7_data),
+	    inner, ilen, alice->cert, alice->key, NULL, T_NOW, 0), 1);
+	l = walk_as(msg, mlen, SKD_TP_GLA, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_ptr_nonnull(strstr(l->v[1].error, "unexpected content"));
+	skd_layers_free(l);
+	OPENSSL_free(msg);
+	OPENSSL_free(inner);
+	OPENSSL_free(body);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
 /* 3.2.2 and 3.2.3: cmsSequence items, each with its own layers, and a bad
  * inner signature reported at its own layer. */
 START_TEST(test_cms_sequence)
@@ -371,6 +531,8 @@ skd_suite_layers(void)
 	tcase_add_test(tc, test_response_status);
 	tcase_add_test(tc, test_status_refuses_both_fail_kinds);
 	tcase_add_test(tc, test_triple_wrapping);
+	tcase_add_test(tc, test_nesting_rfc5652_form);
+	tcase_add_test(tc, test_nesting_both_forms);
 	tcase_add_test(tc, test_cms_sequence);
 	tcase_add_test(tc, test_depth_bound);
 	tcase_add_test(tc, test_path_reported);
