@@ -63,6 +63,21 @@ glo_of(struct eng_unit *u, struct eng_gl *g)
 	return NULL;
 }
 
+/* Whether the signer cert is a member of g: the codes of RFC 5275 3.2.3
+ * are hidden from GL members only. */
+static int
+member_of(const struct eng_gl *g, X509 *cert)
+{
+	size_t i;
+
+	for (i = 0; cert != NULL && i < g->n_members; i++) {
+		if (g->members[i].gn != NULL &&
+		    skd_gname_match_cert(g->members[i].gn, cert))
+			return 1;
+	}
+	return 0;
+}
+
 /* Loads the GL gn for c; sets *out NULL and fails c with invalidGLName
  * when it is unknown or deleted (4.2 2.c.2.c).  Returns 0 on error. */
 static int
@@ -90,6 +105,7 @@ need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 	if (u->gl == NULL)
 		u->gl = g;
 	c->by_glo = glo_of(u, g) != NULL;
+	c->by_member = member_of(g, u->signer);
 	*out = g;
 	return 1;
 }

@@ -34,6 +34,8 @@ struct eng_ctl {
 	int			 done;
 	int			 no_status;	/* forwarded: nothing to say */
 	int			 by_glo;	/* requester is a GLO */
+	int			 by_member;	/* requester is a member of
+						   the control's GL (3.2.3) */
 	long			 status;
 	long			 cmc_fail;
 	long			 skd_fail;

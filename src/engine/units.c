@@ -46,7 +46,9 @@ priority(enum skd_oid oid)
 	}
 }
 
-/* SKDFailInfo values not returned to GL members (3.2.3). */
+/* SKDFailInfo values not returned to GL members (3.2.3); a signer who is
+ * neither a GLO nor a member gets them (4.3.1 2.d.2.b.1.a: noGLONameMatch
+ * to a stranger adding someone to a closed GL). */
 static long
 mask_for_member(long v)
 {
@@ -338,7 +340,7 @@ process_unit(struct eng *e, const struct skd_layers *l, int li,
 
 		if (!c->done)
 			continue;
-		if (!c->by_glo && c->skd_fail >= 0)
+		if (!c->by_glo && c->by_member && c->skd_fail >= 0)
 			c->skd_fail = mask_for_member(c->skd_fail);
 		if (!add_result(e, &u, c))
 			goto err;

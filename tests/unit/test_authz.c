@@ -86,12 +86,13 @@ v_forward(const char *why)
 }
 
 /* noGLONameMatch as the signer sees it: 3.2.3 says it is not returned to
- * GL members; skd masks it (as unspecified) for every signer that is not
- * a registered GLO of the GL (docs/conformance.md, units.c). */
+ * GL members, who get unspecified; a signer who is neither a GLO nor a
+ * member gets noGLONameMatch (4.x 2.c.2.a, docs/conformance.md). */
 static struct verdict
-v_not_glo(const char *why)
+v_not_glo(int member, const char *why)
 {
-	return v_fail(SKD_FAIL_UNSPECIFIED, why);
+	return v_fail(member ? SKD_FAIL_UNSPECIFIED :
+	    SKD_FAIL_NO_GLO_NAME_MATCH, why);
 }
 
 /*
@@ -125,25 +126,29 @@ oracle(int ctl, int role, int mode)
 	case C_DELETE:
 		if (glo)
 			return v_ok(1, "4.2 2.c.2.c: success, GL deleted");
-		return v_not_glo("4.2 2.c.2.a: noGLONameMatch (3.2.3: "
-		    "unspecified to non-GLOs)");
+		return v_not_glo(member,
+		    "4.2 2.c.2.a: noGLONameMatch (3.2.3: "
+		    "unspecified to members)");
 	case C_REKEY:
 		if (glo)
 			return v_ok(1, "4.5.1 2.c.2.b: success, new keys");
-		return v_not_glo("4.5.1 2.c.2.a: noGLONameMatch (3.2.3: "
-		    "unspecified to non-GLOs)");
+		return v_not_glo(member,
+		    "4.5.1 2.c.2.a: noGLONameMatch (3.2.3: "
+		    "unspecified to members)");
 	case C_ADD_OWNER:
 		/* subject: glo2 */
 		if (glo)
 			return v_ok(1, "4.6 2.c.2.b: success, owner added");
-		return v_not_glo("4.6 2.c.2.a: noGLONameMatch (3.2.3: "
-		    "unspecified to non-GLOs)");
+		return v_not_glo(member,
+		    "4.6 2.c.2.a: noGLONameMatch (3.2.3: "
+		    "unspecified to members)");
 	case C_REMOVE_OWNER:
 		/* subject: deputy, the second owner */
 		if (glo)
 			return v_ok(1, "4.6 2.c.2.b: success, owner removed");
-		return v_not_glo("4.6 2.c.2.a: noGLONameMatch (3.2.3: "
-		    "unspecified to non-GLOs)");
+		return v_not_glo(member,
+		    "4.6 2.c.2.a: noGLONameMatch (3.2.3: "
+		    "unspecified to members)");
 	case C_ADD_MEMBER:
 		/* subject: bob, not on the GL */
 		if (glo)
@@ -158,8 +163,9 @@ oracle(int ctl, int role, int mode)
 				    "4.3.1 2.d.2.b.1.a: not a GLO; skd "
 				    "answers closedGL to the prospective "
 				    "member");
-			return v_not_glo("4.3.1 2.d.2.b.1.a: noGLONameMatch "
-			    "(3.2.3: unspecified to non-GLOs)");
+			return v_not_glo(member,
+		    "4.3.1 2.d.2.b.1.a: noGLONameMatch "
+			    "(3.2.3: unspecified to members)");
 		}
 		if (mode == SKD_GL_MANAGED) {
 			if (self)
@@ -183,8 +189,9 @@ oracle(int ctl, int role, int mode)
 				return v_fail(SKD_FAIL_CLOSED_GL,
 				    "4.4.1 2.c.2.b.1.a: not a GLO; skd "
 				    "answers closedGL to the member itself");
-			return v_not_glo("4.4.1 2.c.2.b.1.a: noGLONameMatch "
-			    "(3.2.3: unspecified to non-GLOs)");
+			return v_not_glo(member,
+		    "4.4.1 2.c.2.b.1.a: noGLONameMatch "
+			    "(3.2.3: unspecified to members)");
 		}
 		if (mode == SKD_GL_MANAGED) {
 			if (self)

@@ -1000,11 +1000,13 @@ START_TEST(test_mixed_sequence)
 	sf_snap(&f, &after);
 	ck_assert(skd_engine_outcome_result(o, 0, &s, &c, &k));
 	ck_assert_int_eq(s, OK);
-	/* carol's addition to a closed GL by a non-owner, and the delete */
+	/* carol's addition to a closed GL by a non-owner, and the delete:
+	 * glo1 is no member of TE_GL2, so noGLONameMatch is not masked
+	 * (3.2.3, 4.3.1 2.d.2.b.1.a) */
 	ck_assert(skd_engine_outcome_result(o, 1, &s, &c, &k));
-	ck_assert(s == FAILED && k == SKD_FAIL_UNSPECIFIED);
+	ck_assert(s == FAILED && k == SKD_FAIL_NO_GLO_NAME_MATCH);
 	ck_assert(skd_engine_outcome_result(o, 2, &s, &c, &k));
-	ck_assert(s == FAILED && k == SKD_FAIL_UNSPECIFIED);
+	ck_assert(s == FAILED && k == SKD_FAIL_NO_GLO_NAME_MATCH);
 	/* TE_GL got bob and nothing else; TE_GL2 untouched */
 	ck_assert_int_eq((int)after.gl[0].members, 3);
 	ck_assert_int_eq((int)after.gl[0].owners, 2);
