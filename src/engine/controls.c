@@ -996,10 +996,93 @@ eng_unit_end(struct eng *e, struct eng_unit *u)
 	return 1;
 }
 
+/* skd's own acknowledgements before they echoed the transactionId: the
+ * statusString "glKey received: <key id hex>".  Still accepted. */
 #define ACK_PREFIX	"glKey received: "
 
+ASN1_INTEGER *
+eng_glkey_tid(const unsigned char *kid, size_t kid_len)
+{
+	unsigned char buf[1 + ENG_KEY_ID_LEN * 4];
+	ASN1_INTEGER *tid = NULL;
+	BIGNUM *bn;
+
+	if (kid_len == 0 || kid_len > sizeof(buf) - 1)
+		return NULL;
+	/* The leading 0x01 keeps leading zero bytes of kid and the sign. */
+	buf[0] = 0x01;
+	memcpy(buf + 1, kid, kid_len);
+	if ((bn = BN_bin2bn(buf, (int)(kid_len + 1), NULL)) != NULL)
+		tid = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return tid;
+}
+
+/* The key id (hex, malloc'd) named by a glKey transactionId
+ * (eng_glkey_tid), or NULL when tid is not one. */
+static char *
+glkey_tid_key(const ASN1_INTEGER *tid)
+{
+	unsigned char buf[1 + ENG_KEY_ID_LEN * 4];
+	BIGNUM *bn;
+	char *hex = NULL;
+	int n, i;
+
+	if ((bn = ASN1_INTEGER_to_BN(tid, NULL)) == NULL ||
+	    BN_is_negative(bn) || (n = BN_num_bytes(bn)) < 2 ||
+	    (size_t)n > sizeof(buf) || BN_bn2bin(bn, buf) != n ||
+	    buf[0] != 0x01 || (hex = malloc((size_t)(n - 1) * 2 + 1)) == NULL) {
+		BN_free(bn);
+		return NULL;
+	}
+	for (i = 1; i < n; i++)
+		snprintf(hex + 2 * (i - 1), 3, "%02x", buf[i]);
+	BN_free(bn);
+	return hex;
+}
+
+/*
+ * The key a cMCStatusInfoExt success acknowledges (RFC 5275 5.1 2.c), as
+ * hex (malloc'd), or NULL when si is no acknowledgement: by structure, the
+ * glKey message's transactionId echoed in the PKIResponse (3.2.4.2) and a
+ * bodyList naming its glKey control; else skd's older statusString.
+ */
+static char *
+ack_key(const SKD_PKI_RESPONSE *pr, const SKD_CMC_STATUS_INFO_V2 *si)
+{
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	const SKD_BODY_PART_REFERENCE *ref;
+	ASN1_INTEGER *tid = NULL;
+	char *text = NULL, *hex = NULL;
+
+	if (ASN1_INTEGER_get(si->cMCStatus) != SKD_CMC_SUCCESS)
+		return NULL;
+	if ((ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_TRANSACTION_ID, 0)) != NULL &&
+	    skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_TRANSACTION_ID, 1) == NULL &&
+	    sk_ASN1_TYPE_num(ta->attrValues) == 1 &&
+	    (tid = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER))) != NULL &&
+	    sk_SKD_BODY_PART_REFERENCE_num(si->bodyList) == 1 &&
+	    (ref = sk_SKD_BODY_PART_REFERENCE_value(si->bodyList, 0))->type ==
+	    SKD_BODY_PART_REF_ID &&
+	    ASN1_INTEGER_get(ref->d.bodyPartID) == ENG_GLKEY_BPID)
+		hex = glkey_tid_key(tid);
+	ASN1_INTEGER_free(tid);
+	ERR_clear_error();
+	if (hex != NULL)
+		return hex;
+	if (si->statusString != NULL &&
+	    (text = eng_str(si->statusString)) != NULL &&
+	    strncmp(text, ACK_PREFIX, strlen(ACK_PREFIX)) == 0)
+		hex = strdup(text + strlen(ACK_PREFIX));
+	OPENSSL_free(text);
+	return hex;
+}
+
 /* One acknowledgement: the cMCStatusInfoExt success a member returns for
- * a glKey (5.1 2.c), its statusString naming the key id (hex). */
+ * a glKey (5.1 2.c), naming the key id (hex). */
 static int
 one_ack(struct eng *e, X509 *signer, long bpid, const char *key_hex)
 {
@@ -1066,7 +1149,7 @@ eng_process_response(struct eng *e, const struct skd_layers *l)
 		const SKD_TAGGED_ATTRIBUTE *ta =
 		    sk_SKD_TAGGED_ATTRIBUTE_value(pr->controlSequence, k);
 		SKD_CMC_STATUS_INFO_V2 *si;
-		char *text = NULL;
+		char *key = NULL;
 		int rc = 1;
 
 		if (OBJ_obj2nid(ta->attrType) !=
@@ -1078,16 +1161,12 @@ eng_process_response(struct eng *e, const struct skd_layers *l)
 		ERR_clear_error();
 		if (si == NULL)
 			continue;
-		if (ASN1_INTEGER_get(si->cMCStatus) == SKD_CMC_SUCCESS &&
-		    si->statusString != NULL &&
-		    (text = eng_str(si->statusString)) != NULL &&
-		    strncmp(text, ACK_PREFIX, strlen(ACK_PREFIX)) == 0) {
+		if ((key = ack_key(pr, si)) != NULL) {
 			rc = one_ack(e, signer,
-			    ASN1_INTEGER_get(ta->bodyPartID),
-			    text + strlen(ACK_PREFIX));
+			    ASN1_INTEGER_get(ta->bodyPartID), key);
 			acks++;
 		}
-		OPENSSL_free(text);
+		free(key);
 		SKD_CMC_STATUS_INFO_V2_free(si);
 		if (!rc)
 			return 0;

@@ -153,6 +153,15 @@ int eng_keys_for_member(struct eng *e, struct eng_gl *g,
 int eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
     struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
     size_t *out_len);
+/*
+ * controls.c: the transactionId of the glKey message for key id kid (RFC
+ * 5275 3.2.4.2, 5.1): the INTEGER 0x01 || kid, so that a member's
+ * acknowledgement, which echoes it, names the key by structure (5.1 2.c).
+ * Caller frees with ASN1_INTEGER_free; NULL on error.  The glKey control
+ * is the message's bodyPartID ENG_GLKEY_BPID.
+ */
+#define ENG_GLKEY_BPID	1
+ASN1_INTEGER *eng_glkey_tid(const unsigned char *kid, size_t kid_len);
 /* controls.c: a glProvideCert GLA message to member m (4.10.1). */
 int eng_provide_cert(struct eng *e, struct eng_gl *g,
     const struct eng_person *m);

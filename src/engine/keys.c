@@ -178,7 +178,7 @@ unhex(unsigned char *out, size_t cap, size_t *out_len, const char *s)
 
 /*
  * One glKey message (RFC 5275 5.1 1): SignedData(PKIData(controlSequence
- * glKey)) signed with the GL's certificate, the KEK wrapped for the n
+ * glKey, transactionId)) signed with the GL's certificate, the KEK wrapped for the n
  * recipient certificates (for the GLA alone when n is 0).
  */
 static int
@@ -191,6 +191,7 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 	struct skd_ri_recipient *ri = NULL;
 	struct skd_cmc_body *b = NULL;
 	SKD_GL_KEY *gk = NULL;
+	ASN1_INTEGER *tid = NULL;
 	STACK_OF(ASN1_TYPE) *set = NULL;
 	unsigned char *ri_der = NULL;
 	size_t ri_len = 0, i;
@@ -229,8 +230,12 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 	if (ASN1_GENERALIZEDTIME_set(gk->glkNotBefore, nb) == NULL ||
 	    ASN1_GENERALIZEDTIME_set(gk->glkNotAfter, na) == NULL)
 		goto err;
+	/* 3.2.4.2: a transactionId naming the key, for the members'
+	 * acknowledgements to echo (5.1 2.c). */
 	if ((b = skd_cmc_body_new(0)) == NULL ||
-	    skd_cmc_body_add_control(b, SKD_OID_GL_KEY, gk) == 0)
+	    skd_cmc_body_add_control(b, SKD_OID_GL_KEY, gk) !=
+	    ENG_GLKEY_BPID || (tid = eng_glkey_tid(kid, kid_len)) == NULL ||
+	    skd_cmc_body_add_transaction_id(b, tid) == 0)
 		goto err;
 	if (!eng_sign_body(e, g, 0, b, NULL, out, out_len))
 		goto err;
@@ -240,6 +245,7 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 	OPENSSL_free(ri_der);
 	sk_ASN1_TYPE_pop_free(set, ASN1_TYPE_free);
 	SKD_GL_KEY_free(gk);
+	ASN1_INTEGER_free(tid);
 	skd_cmc_body_free(b);
 	return ok;
 }

@@ -1080,6 +1080,116 @@ START_TEST(test_member_ack)
 }
 END_TEST
 
+/*
+ * A member's acknowledgement built as RFC 5275 5.1 2.c and 3.2.4 describe
+ * it, without skd's statusString: cMCStatusInfoExt success whose bodyList
+ * names the glKey control (bpid, or the real one when bpid is 0), the
+ * glKey message's transactionId echoed (and its senderNonce, if any, as
+ * recipientNonce), a fresh senderNonce.  Signed by who.
+ */
+static unsigned char *
+struct_ack(enum skd_test_who who, const ASN1_OCTET_STRING *glkey_msg,
+    long bpid, const char *text, time_t t, size_t *out_len)
+{
+	struct skd_cmc_body *b = skd_cmc_body_new(1);
+	struct skd_layers *l = NULL;
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	struct skd_cmc_protect p;
+	ASN1_INTEGER *tid;
+	unsigned char *body = NULL, *der = NULL, *nonce = NULL;
+	static const unsigned char fresh[16] = { 0x5a, 0x5a };
+	size_t blen = 0, nlen = 0;
+
+	ck_assert_ptr_nonnull(b);
+	skd_layers_walk(&l, glkey_msg->data, (size_t)glkey_msg->length, NULL);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(l->v[l->n - 1].type, SKD_LAYER_PKI_DATA);
+	seq = l->v[l->n - 1].pki_data->controlSequence;
+	ck_assert_ptr_nonnull(ta = skd_cmc_find_control(seq, SKD_OID_GL_KEY,
+	    0));
+	if (bpid == 0)
+		bpid = ASN1_INTEGER_get(ta->bodyPartID);
+	ck_assert_int_gt(skd_cmc_body_add_status(b, SKD_CMC_SUCCESS, &bpid, 1,
+	    text, -1, -1), 0);
+	ck_assert_ptr_nonnull(ta = skd_cmc_find_control(seq,
+	    SKD_OID_CMC_TRANSACTION_ID, 0));
+	ck_assert_ptr_nonnull(tid = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER)));
+	ck_assert_int_gt(skd_cmc_body_add_transaction_id(b, tid), 0);
+	ASN1_INTEGER_free(tid);
+	if (skd_cmc_get_nonce(seq, SKD_OID_CMC_SENDER_NONCE, &nonce,
+	    &nlen) == 1)
+		ck_assert_int_gt(skd_cmc_body_add_recipient_nonce(b, nonce,
+		    nlen), 0);
+	OPENSSL_free(nonce);
+	ck_assert_int_gt(skd_cmc_body_add_sender_nonce(b, fresh,
+	    sizeof(fresh)), 0);
+	memset(&p, 0, sizeof(p));
+	p.signer = skd_test_pki_id(who)->cert;
+	p.key = skd_test_pki_id(who)->key;
+	p.signing_time = t;
+	ck_assert(skd_cmc_body_encode(b, &body, &blen));
+	ck_assert(skd_cmc_protect(&der, out_len, 1, body, blen, &p));
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	skd_layers_free(l);
+	ERR_clear_error();
+	return der;
+}
+
+/* 5.1 2.c: the acknowledged key is identified by structure (the echoed
+ * transactionId and the bodyList), not by skd's statusString. */
+START_TEST(test_member_ack_by_structure)
+{
+	struct te_fx f;
+	SKD_ENG_OUTCOME *o, *rk;
+	const SKD_ENG_OP *op, *a;
+	unsigned char *der;
+	char alice[128];
+	size_t len;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert(skd_engine_rekey(&rk, &f.cfg, &f.env, &f.st, TE_GL));
+	ck_assert(skd_engine_mem_apply(f.mem, rk));
+	op = skd_engine_outcome_find(rk, SKD_OP_GLKEY_PUT, 0);
+	te_who_text(alice, sizeof(alice), W(ALICE));
+	/* no statusString at all: recorded under the message's key */
+	der = struct_ack(W(ALICE), op->glKey->message, 0, NULL, TE_NOW, &len);
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_ACK), 1);
+	a = skd_engine_outcome_find(o, SKD_OP_ACK, 0);
+	ck_assert_str_eq((char *)a->keyId->data,
+	    (char *)op->glKey->keyId->data);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 0);
+	SKD_ENG_OUTCOME_free(o);
+	ck_assert_int_eq((int)skd_engine_mem_count_acks(f.mem, TE_GL, alice),
+	    1);
+	/* free text that is not skd's: the structure still decides */
+	der = struct_ack(W(ALICE), op->glKey->message, 0, "thanks, got it",
+	    TE_NOW + 1, &len);
+	o = te_fx_run(&f, der, len);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_ACK), 1);
+	SKD_ENG_OUTCOME_free(o);
+	/* a bodyList that names no glKey control: no acknowledgement */
+	der = struct_ack(W(ALICE), op->glKey->message, 7, NULL, TE_NOW + 2,
+	    &len);
+	o = te_fx_run(&f, der, len);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_ACK), 0);
+	ck_assert_ptr_nonnull(o->note);
+	SKD_ENG_OUTCOME_free(o);
+	/* bob is no member */
+	der = struct_ack(W(BOB), op->glKey->message, 0, NULL, TE_NOW, &len);
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, FAILED, -1, SKD_FAIL_NOT_A_MEMBER);
+	SKD_ENG_OUTCOME_free(o);
+	SKD_ENG_OUTCOME_free(rk);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_revoked_member_at_rekey)
 {
 	struct te_fx f;
@@ -1540,6 +1650,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_threads_same_outcome);
 	tcase_add_test(tc, test_concurrent_adds_distinct_shards);
 	tcase_add_test(tc, test_member_ack);
+	tcase_add_test(tc, test_member_ack_by_structure);
 	tcase_add_test(tc, test_revoked_member_at_rekey);
 	tcase_add_test(tc, test_gl_cert_renewed);
 	tcase_add_test(tc, test_bad_inner_signature);
