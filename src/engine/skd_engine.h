@@ -50,10 +50,14 @@
  *     own forwarding wrapper) are not checked against the signingTime
  *     window again; a member request the GLO re-wraps without the GLA's
  *     wrapper still is.
- *   - Member acknowledgements (5.1 2.c) are the client's
- *     SignedData(PKIResponse(cMCStatusInfoExt success, statusString
- *     "glKey received: <key id hex>")); they are recorded (SKD_OP_ACK)
- *     when env->find_key_gl finds the key's GL, never answered.
+ *   - Member acknowledgements (5.1 2.c) are SignedData(PKIResponse(
+ *     cMCStatusInfoExt success)) identified by structure: the glKey
+ *     message's transactionId (0x01 || key id, 3.2.4.2) echoed and a
+ *     bodyList naming its glKey control (bodyPartID 1); the statusString
+ *     is free text, except that skd's older acknowledgements ("glKey
+ *     received: <key id hex>", no transactionId) are still accepted.
+ *     They are recorded (SKD_OP_ACK) when env->find_key_gl finds the
+ *     key's GL, never answered.
  *   - Responses, glKey and GLA messages are signed with the GL's own GLA
  *     certificate (RFC 5275 3.2.6: subject CN=<GL name>, subjectAltName
  *     glName and glAddress, the GLA's key, one year), issued with
