@@ -24,8 +24,8 @@ enum skd_exit {
 /* The options every request subcommand of "skd glo" and "skd member"
  * accepts (skd-glo(1), skd-member(1): "common"). */
 #define SKD_CLI_REQ_OPTS "cert key gla-cert CAfile CRLfile uri base " \
-	"bind-dn password-file env as encrypt outer-sign out ldif json " \
-	"timeout"
+	"bind-dn password-file env as encrypt outer-sign out ldif " \
+	"submitter-dn json timeout"
 
 struct skd_cmd {
 	const char	*name;

@@ -38,6 +38,7 @@ static const struct {
 	{ "env", required_argument }, { "as", required_argument },
 	{ "encrypt", no_argument }, { "outer-sign", no_argument },
 	{ "out", required_argument }, { "ldif", no_argument },
+	{ "submitter-dn", required_argument },
 	{ "json", no_argument }, { "timeout", required_argument },
 	{ "gl", required_argument }, { "address", required_argument },
 	{ "owner", required_argument }, { "owner-cert", required_argument },
@@ -483,26 +484,36 @@ skd_cli_write_file(const struct skd_cli_ctx *c, const char *path,
 	return SKD_EXIT_OK;
 }
 
-/* An LDIF add of the request for ldapadd (docs/man/skd-glo.1). */
+/*
+ * An LDIF add of the request for ldapadd (docs/man/skd-glo.1), exactly
+ * the entry docs/directory.md "Submitting without skd" describes: the
+ * shipped ACLs let a submitter add a request only with these attributes
+ * and skdSubmitterDN equal to the DN it binds as, which is therefore
+ * required (--submitter-dn, else the bind DN).
+ */
 static int
 print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
 {
 	char id[SKD_STORE_ID_LEN];
+	const char *who;
 	unsigned char *b64;
 	size_t n, i, w;
 	int bl;
 
+	if ((who = skd_cli_ctx_opt(c, "submitter-dn")) == NULL &&
+	    (who = skd_cli_ctx_bind_dn(c)) == NULL) {
+		skd_cli_err(c->cmd, "--ldif needs the DN ldapadd will bind as "
+		    "(skdSubmitterDN): give --submitter-dn DN, --bind-dn DN "
+		    "or --env FILE --as NAME");
+		return SKD_EXIT_USAGE;
+	}
 	if ((b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
 		return SKD_EXIT_INTERNAL;
 	bl = EVP_EncodeBlock(b64, der, (int)len);
 	skd_store_new_id(id);
 	printf("dn: skdRequestId=%s,ou=requests,%s\n", id,
 	    skd_cli_ctx_base(c));
-	printf("objectClass: skdRequest\nskdRequestId: %s\n"
-	    "skdState: pending\n", id);
-	/* The shipped ACLs let only the entry's submitter write it. */
-	if (skd_cli_ctx_bind_dn(c) != NULL)
-		printf("skdSubmitterDN: %s\n", skd_cli_ctx_bind_dn(c));
+	printf("objectClass: skdRequest\nskdRequestId: %s\n", id);
 	/* RFC 2849: lines folded at 76 columns, continuations start with
 	 * one space. */
 	fputs("skdMessage:: ", stdout);
@@ -512,7 +523,7 @@ print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
 			fputs("\n ", stdout);
 		fwrite(b64 + i, 1, n - i < w ? n - i : w, stdout);
 	}
-	fputs("\n\n", stdout);
+	printf("\nskdSubmitterDN: %s\nskdState: pending\n\n", who);
 	free(b64);
 	return SKD_EXIT_OK;
 }
@@ -728,7 +739,7 @@ static const char glo_usage[] =
     "                [--out FILE]: written to FILE instead, to deliver yourself\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
     "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
-    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
+    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif [--submitter-dn DN]]\n"
     "        [--json] [--timeout SECONDS]\n"
     "See skd-glo(1).\n";
 

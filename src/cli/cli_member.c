@@ -40,7 +40,7 @@ static const char member_usage[] =
     "  decrypt     --keystore FILE [--in FILE] [--out FILE] (no --gl)\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
     "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
-    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif]\n"
+    "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif [--submitter-dn DN]]\n"
     "        [--json] [--timeout SECONDS]\n"
     "See skd-member(1).\n";
 

@@ -189,14 +189,21 @@ START_TEST(test_request_files)
 	    "-out %s/body.der 2>/dev/null && openssl asn1parse -inform DER "
 	    "-in %s/body.der | grep -q ':1.2.840.113549.1.9.16.8.1'", dir,
 	    pki->dir, dir, dir), 0);
+	/* --ldif needs the DN ldapadd binds as (skdSubmitterDN) */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' member join --gl %s "
+	    "--cert %s --key %s --ldif 2>/dev/null", skd_test_bin(), GL,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert_path,
+	    skd_test_pki_id(SKD_TP_ALICE)->key_path), 2);
 	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' member join --gl %s "
-	    "--cert %s --key %s --ldif", skd_test_bin(), GL,
+	    "--cert %s --key %s --ldif --submitter-dn "
+	    "'uid=alice,ou=people,dc=example,dc=com'", skd_test_bin(), GL,
 	    skd_test_pki_id(SKD_TP_ALICE)->cert_path,
 	    skd_test_pki_id(SKD_TP_ALICE)->key_path), 0);
 	ck_assert_ptr_nonnull(strstr(out, "dn: skdRequestId="));
 	ck_assert_ptr_nonnull(strstr(out, ",ou=requests,ou=skd,dc=example,"
-	    "dc=com\nobjectClass: skdRequest\n"));
-	ck_assert_ptr_nonnull(strstr(out, "skdState: pending\n"));
+	    "dc=com\nobjectClass: skdRequest\nskdRequestId: "));
+	ck_assert_ptr_nonnull(strstr(out, "\nskdSubmitterDN: uid=alice,"
+	    "ou=people,dc=example,dc=com\nskdState: pending\n\n"));
 	ck_assert_int_eq(skd_client_ldif_binary(&der, &len, out, olen,
 	    "skdMessage"), 1);
 	ck_assert_int_eq(skd_layers_walk(&l, der, len, NULL), 1);

@@ -130,6 +130,8 @@ START_TEST(test_ldif_ldapadd)
 	s = open_as_gla();
 	ck_assert_int_eq(skd_store_read_request(s, &r, id), 1);
 	ck_assert_str_eq(r->state, "pending");
+	/* the --ldif entry names its submitter (the bind DN) */
+	ck_assert_str_eq(r->submitter_dn, skd_test_stack_env("SKD_GLO1_DN"));
 	assert_request(r, SKD_OID_GL_USE_KEK, "glo1");
 	skd_store_request_free(r);
 	skd_store_close(s);
