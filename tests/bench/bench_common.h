@@ -268,4 +268,57 @@ bench_engine_init(struct skd_engine_config *out_cfg,
 	skd_engine_state_store(out_st, s);
 }
 
+/* Writes text to path; one on success. */
+static inline int
+bench_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+#ifdef BENCH_WITH_WORKER
+#include <signal.h>
+
+#include "worker/skd_worker.h"
+
+static inline void
+bench_on_term(int sig)
+{
+	(void)sig;
+	skd_worker_stop();
+}
+
+/* A worker process: configured from conf, runs until SIGTERM; the exit
+ * status. */
+static inline int
+bench_worker_main(const char *conf)
+{
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+	char err[512];
+	int ok;
+
+	signal(SIGTERM, bench_on_term);
+	if ((c = skd_worker_config_load(err, sizeof(err), conf)) == NULL) {
+		fprintf(stderr, BENCH_NAME ": config: %s\n", err);
+		return 1;
+	}
+	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, c->log_level);
+	w = skd_worker_new(err, sizeof(err), c);
+	skd_worker_config_free(c);
+	if (w == NULL) {
+		fprintf(stderr, BENCH_NAME ": worker: %s\n", err);
+		return 1;
+	}
+	ok = skd_worker_run(w, NULL, NULL);
+	skd_worker_free(w);
+	return ok ? 0 : 1;
+}
+#endif /* BENCH_WITH_WORKER */
+
 #endif /* SKD_BENCH_COMMON_H */

@@ -36,39 +36,8 @@
 #include "worker/skd_worker.h"
 
 #define BENCH_NAME "skd-bench-flood"
+#define BENCH_WITH_WORKER
 #include "bench_common.h"
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	skd_worker_stop();
-}
-
-static int
-worker_main(const char *conf)
-{
-	struct skd_worker_config *c;
-	struct skd_worker *w;
-	char err[512];
-	int ok;
-
-	signal(SIGTERM, on_term);
-	if ((c = skd_worker_config_load(err, sizeof(err), conf)) == NULL) {
-		fprintf(stderr, BENCH_NAME ": config: %s\n", err);
-		return 1;
-	}
-	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, SKD_WLOG_ERR);
-	w = skd_worker_new(err, sizeof(err), c);
-	skd_worker_config_free(c);
-	if (w == NULL) {
-		fprintf(stderr, BENCH_NAME ": worker: %s\n", err);
-		return 1;
-	}
-	ok = skd_worker_run(w, NULL, NULL);
-	skd_worker_free(w);
-	return ok ? 0 : 1;
-}
 
 /* A glaQueryRequest signed by id; caller frees with OPENSSL_free. */
 static unsigned char *
@@ -123,18 +92,6 @@ round_trip(struct skd_store *glo, const struct skd_client_ident *id)
 	return -1;
 }
 
-static int
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (f == NULL)
-		return 0;
-	ok = fputs(text, f) >= 0;
-	return fclose(f) == 0 && ok;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -174,20 +131,20 @@ main(int argc, char **argv)
 		goto err;
 	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
 	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
+	if (!bench_write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
 	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
 	    "bind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "ca_file = %s/ca.crt\nlog_level = error\n",
 	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
 	    bench_need_env("SKD_BASE_DN"), pki, pki, pki) < 0 ||
-	    !write_text(conf, text))
+	    !bench_write_text(conf, text))
 		goto err;
 	fflush(NULL);
 	if ((pid = fork()) < 0)
 		goto err;
 	if (pid == 0)
-		_exit(worker_main(conf));
+		_exit(bench_worker_main(conf));
 	bench_nap_ms(500);
 
 	/* The peer: the same request to an idle worker. */

@@ -56,21 +56,12 @@
 #include "worker/skd_worker.h"
 
 #define BENCH_NAME "skd-bench-worker"
+#define BENCH_WITH_WORKER
 #include "bench_common.h"
 
 #define WRITES_PER_REQUEST	9
 /* Workers side by side, at most. */
 #define BENCH_MAX_WORKERS	8
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
 
 /* The signed glAddMember request for member i; *out freed with
  * OPENSSL_free. */
@@ -104,39 +95,6 @@ add_member_request(unsigned char **out, size_t *out_len, const char *gl,
 	return ok;
 }
 
-static void
-on_term(int sig)
-{
-	(void)sig;
-	skd_worker_stop();
-}
-
-/* The worker process: configured from conf, runs until SIGTERM. */
-static int
-worker_main(const char *conf)
-{
-	struct skd_worker_config *c;
-	struct skd_worker *w;
-	char err[512];
-	int ok;
-
-	signal(SIGTERM, on_term);
-	if ((c = skd_worker_config_load(err, sizeof(err), conf)) == NULL) {
-		fprintf(stderr, "skd-bench-worker: config: %s\n", err);
-		return 1;
-	}
-	skd_worker_log_setup(SKD_WORKER_LOG_STDERR, c->log_level);
-	w = skd_worker_new(err, sizeof(err), c);
-	skd_worker_config_free(c);
-	if (w == NULL) {
-		fprintf(stderr, "skd-bench-worker: worker: %s\n", err);
-		return 1;
-	}
-	ok = skd_worker_run(w, NULL, NULL);
-	skd_worker_free(w);
-	return ok ? 0 : 1;
-}
-
 /* Waits (polling every millisecond, at most 60 s) for the response to id. */
 static int
 wait_response(struct skd_store *s, const char *id)
@@ -152,7 +110,7 @@ wait_response(struct skd_store *s, const char *id)
 		}
 		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
 			return 0;
-		nap_ms(1);
+		bench_nap_ms(1);
 	}
 	fprintf(stderr, "skd-bench-worker: no response to %s\n", id);
 	return 0;
@@ -169,18 +127,6 @@ submit(struct skd_store *glo, char id[SKD_STORE_ID_LEN],
 	fprintf(stderr, "skd-bench-worker: submit: %s\n",
 	    skd_store_errmsg(glo));
 	return 0;
-}
-
-static int
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (f == NULL)
-		return 0;
-	ok = fputs(text, f) >= 0;
-	return fclose(f) == 0 && ok;
 }
 
 int
@@ -306,7 +252,7 @@ main(int argc, char **argv)
 		goto err;
 	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
 	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
+	if (!bench_write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
 	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
 	    "bind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
@@ -314,7 +260,7 @@ main(int argc, char **argv)
 	    "ca_file = %s/ca.crt\nlog_level = warning\n",
 	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
 	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
-	    !write_text(conf, text))
+	    !bench_write_text(conf, text))
 		goto err;
 	/* W workers side by side (each its own process and session, as two
 	 * skd gla run would be; RFC 5275 processing exactly once). */
@@ -323,9 +269,9 @@ main(int argc, char **argv)
 		if ((pids[w] = fork()) < 0)
 			goto err;
 		if (pids[w] == 0)
-			_exit(worker_main(conf));
+			_exit(bench_worker_main(conf));
 	}
-	nap_ms(500);
+	bench_nap_ms(500);
 
 	/* Latency: one at a time. */
 	for (i = 0; i < nl; i++) {
