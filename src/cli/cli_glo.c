@@ -58,6 +58,9 @@ static const struct {
 	{ "request", required_argument }, { "message", required_argument },
 	{ "reason", required_argument }, { "watch", no_argument },
 	{ "count", required_argument }, { "from-glo", no_argument },
+	{ "protect", required_argument },
+	{ "passphrase-fd", required_argument },
+	{ "no-migrate", no_argument }, { "export", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

@@ -4,11 +4,16 @@
  * 5.1), content encryption with the group KEK; and "skd response", which
  * checks a response read from a file.  See skd-member(1).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -21,6 +26,7 @@
 #define MAX_FUTURE	300L		/* clock skew allowed */
 
 #define DIR_OPTS "uri base bind-dn password-file env as"
+#define KS_OPTS "protect passphrase-fd no-migrate"
 
 static const char member_usage[] =
     "usage: skd member SUBCOMMAND --gl NAME [options]\n"
@@ -38,6 +44,13 @@ static const char member_usage[] =
     "              3.2.4.1), each checked: [--request FILE] [--message ID] [--name NAME]\n"
     "  encrypt     --keystore FILE [--in FILE] [--out FILE]: EnvelopedData (kekri)\n"
     "  decrypt     --keystore FILE [--in FILE] [--out FILE] (no --gl)\n"
+    "  keys        --keystore FILE [--export KEYID]: list the stored keys (no\n"
+    "              --gl); --export prints one KEK in hex (openssl cms -secretkey)\n"
+    "key store: [--protect passphrase|certificate] (a new or migrated store;\n"
+    "        default: certificate when --cert/--key are given) [--passphrase-fd N]\n"
+    "        (else $SKD_PASSPHRASE_FILE, else a prompt on the terminal)\n"
+    "        [--no-migrate] (refuse a plaintext version 1 store); --cert FILE\n"
+    "        --key FILE open a store protected for the certificate\n"
     "common: --cert FILE --key FILE --CAfile FILE [--CRLfile FILE]\n"
     "        (--uri URI --base DN [--bind-dn DN --password-file FILE] | --env FILE [--as NAME])\n"
     "        [--encrypt --gla-cert FILE [--outer-sign]] [--out FILE | --ldif [--submitter-dn DN]]\n"
@@ -144,10 +157,209 @@ print_key(const char *what, const struct skd_client_key *k)
 
 	skd_store_time_str(nb, k->not_before);
 	skd_store_time_str(na, k->not_after);
-	printf("%s key %s for %s (%s, %s..%s) from GLA \"%s\"\n", what,
+	printf("%s%skey %s for %s (%s, %s..%s) from GLA \"%s\"\n",
+	    what != NULL ? what : "", what != NULL ? " " : "",
 	    hex != NULL ? hex : "?", k->gl_name, OBJ_nid2sn(k->alg_nid), nb,
 	    na, k->gla_subject);
 	OPENSSL_free(hex);
+}
+
+/* ---- the key store: how it is unlocked (skd-member(1), KEY STORE) ---- */
+
+/* Reads one line (up to size - 1 bytes, the newline and a CR before it
+ * dropped) from fd into buf. */
+static int
+read_secret_line(int fd, char *buf, size_t size, size_t *out_len)
+{
+	size_t n = 0;
+	ssize_t r;
+	char ch;
+
+	while (n < size - 1) {
+		if ((r = read(fd, &ch, 1)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ch == '\n')
+			break;
+		buf[n++] = ch;
+	}
+	if (n == size - 1)
+		return 0;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*out_len = n;
+	return 1;
+}
+
+/* Prompts on the terminal with echo off. */
+static int
+tty_read(int fd, const char *prompt, char *buf, size_t size,
+    size_t *out_len)
+{
+	struct termios t, quiet;
+	int ok, restore;
+
+	restore = tcgetattr(fd, &t) == 0;
+	if (restore) {
+		quiet = t;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		(void)tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		/* the prompt is a courtesy */
+	}
+	ok = read_secret_line(fd, buf, size, out_len);
+	if (restore)
+		(void)tcsetattr(fd, TCSAFLUSH, &t);
+	if (write(fd, "\n", 1) < 0) {
+		/* as above */
+	}
+	return ok;
+}
+
+struct pass_src {
+	const struct skd_cli_ctx	*c;
+	const char			*path;	/* the key store, for prompts */
+};
+
+/*
+ * The passphrase, never from the command line: --passphrase-fd N, else
+ * the file named by $SKD_PASSPHRASE_FILE (mode 0600 or stricter), else a
+ * prompt on /dev/tty (twice for a new store).
+ */
+static int
+cli_passphrase(char *buf, size_t size, size_t *out_len, int confirm,
+    const char **why, void *arg)
+{
+	const struct pass_src *src = arg;
+	const char *v = skd_cli_ctx_opt(src->c, "passphrase-fd"), *file;
+	char prompt[512], *again = NULL, *end;
+	struct stat sb;
+	size_t alen = 0;
+	long fdn;
+	int fd, ok = 0;
+
+	if (v != NULL) {
+		fdn = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || fdn < 0 || fdn > 65535) {
+			*why = "--passphrase-fd: not a file descriptor";
+			return 0;
+		}
+		if (!read_secret_line((int)fdn, buf, size, out_len)) {
+			*why = "--passphrase-fd: overlong passphrase";
+			return 0;
+		}
+		return 1;
+	}
+	if ((file = getenv("SKD_PASSPHRASE_FILE")) != NULL && *file != '\0') {
+		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+			*why = "cannot open $SKD_PASSPHRASE_FILE";
+			return 0;
+		}
+		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    (sb.st_mode & 077) != 0) {
+			*why = "$SKD_PASSPHRASE_FILE must be a regular file "
+			    "with no group or other permissions (chmod 600)";
+			close(fd);
+			return 0;
+		}
+		ok = read_secret_line(fd, buf, size, out_len);
+		close(fd);
+		if (!ok)
+			*why = "$SKD_PASSPHRASE_FILE: overlong passphrase";
+		return ok;
+	}
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		*why = "no terminal to ask on: give --passphrase-fd N or set "
+		    "SKD_PASSPHRASE_FILE";
+		return 0;
+	}
+	snprintf(prompt, sizeof(prompt), "%s passphrase for key store %s: ",
+	    confirm ? "New" : "The", src->path);
+	if (!tty_read(fd, prompt, buf, size, out_len)) {
+		*why = "overlong passphrase";
+		goto done;
+	}
+	if (confirm) {
+		if ((again = OPENSSL_secure_zalloc(size)) == NULL) {
+			*why = "out of memory";
+			goto done;
+		}
+		if (!tty_read(fd, "Again: ", again, size, &alen) ||
+		    alen != *out_len || CRYPTO_memcmp(again, buf, alen) != 0) {
+			*why = "the two passphrases differ";
+			goto done;
+		}
+	}
+	ok = 1;
+ done:
+	if (!ok)
+		OPENSSL_cleanse(buf, size);
+	OPENSSL_secure_clear_free(again, size);
+	close(fd);
+	return ok;
+}
+
+/*
+ * Opens the key store of --keystore as the options say; id (may be NULL)
+ * unlocks a store protected for the certificate.  Tells the user when a
+ * plaintext store was migrated.  Returns an exit code.
+ */
+static int
+keystore_open(const struct skd_cli_ctx *c, unsigned flags,
+    const struct skd_client_ident *id, struct skd_client_keystore **out)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_ks_auth a;
+	struct pass_src src;
+	const char *path, *protect = skd_cli_ctx_opt(c, "protect");
+	int rc;
+
+	*out = NULL;
+	if ((rc = skd_cli_ctx_need(c, "keystore", "FILE", "", &path)) !=
+	    SKD_EXIT_OK)
+		return rc;
+	memset(&a, 0, sizeof(a));
+	src.c = c;
+	src.path = path;
+	a.passphrase = cli_passphrase;
+	a.arg = &src;
+	a.ident = id;
+	a.no_migrate = skd_cli_ctx_flag(c, "no-migrate");
+	if (protect == NULL)
+		a.protect = SKD_CLIENT_KS_AUTO;
+	else if (strcmp(protect, "passphrase") == 0)
+		a.protect = SKD_CLIENT_KS_PASSPHRASE;
+	else if (strcmp(protect, "certificate") == 0 && id != NULL)
+		a.protect = SKD_CLIENT_KS_CERT;
+	else {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--protect passphrase, or "
+		    "--protect certificate with --cert FILE --key FILE");
+		return SKD_EXIT_USAGE;
+	}
+	if ((*out = skd_client_keystore_open(path, flags, &a, &e)) == NULL)
+		return skd_cli_client_fail(c, &e);
+	if (skd_client_keystore_migrated(*out))
+		fprintf(stderr, "skd: %s: key store %s held its keys in the "
+		    "clear (version 1); it is now version 2, protected by %s. "
+		    "Copies of the old file (backups, synced folders) still "
+		    "hold the keys in the clear.\n", skd_cli_ctx_cmd(c), path,
+		    skd_client_keystore_protection(*out) == SKD_CLIENT_KS_CERT ?
+		    "the member's certificate" : "a passphrase");
+	return SKD_EXIT_OK;
+}
+
+/* --cert and --key, when given: they unlock a certificate-protected
+ * store for the commands that do not need them otherwise. */
+static int
+optional_ident(const struct skd_cli_ctx *c, struct skd_client_ident **out)
+{
+	*out = NULL;
+	if (skd_cli_ctx_opt(c, "cert") == NULL &&
+	    skd_cli_ctx_opt(c, "key") == NULL)
+		return SKD_EXIT_OK;
+	return skd_cli_ctx_ident(c, out);
 }
 
 static volatile sig_atomic_t fetch_stop;
@@ -286,7 +498,6 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 static int
 member_fetch(const struct skd_cli_ctx *c, const char *gl)
 {
-	struct skd_client_error e = { 0 };
 	struct skd_client_ident *id = NULL;
 	struct skd_client_keystore *ks = NULL;
 	struct skd_store *s = NULL;
@@ -325,10 +536,9 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 	}
 	if ((rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
 		goto done;
-	if ((ks = skd_client_keystore_open(ks_path, 1, &e)) == NULL) {
-		rc = skd_cli_client_fail(c, &e);
+	if ((rc = keystore_open(c, SKD_CLIENT_KS_CREATE, id, &ks)) !=
+	    SKD_EXIT_OK)
 		goto done;
-	}
 	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
 		goto done;
 	if (!watch) {
@@ -385,17 +595,16 @@ static int
 member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
 {
 	struct skd_client_error e = { 0 };
+	struct skd_client_ident *id = NULL;
 	struct skd_client_keystore *ks = NULL;
 	unsigned char *in = NULL, *out = NULL;
 	size_t in_len = 0, out_len = 0;
-	const char *ks_path, *dst = skd_cli_ctx_opt(c, "out");
+	const char *dst = skd_cli_ctx_opt(c, "out");
 	int rc;
 
-	if ((rc = skd_cli_ctx_need(c, "keystore", "FILE", "", &ks_path)) !=
-	    SKD_EXIT_OK)
-		return rc;
-	if ((ks = skd_client_keystore_open(ks_path, 0, &e)) == NULL)
-		return skd_cli_client_fail(c, &e);
+	if ((rc = optional_ident(c, &id)) != SKD_EXIT_OK ||
+	    (rc = keystore_open(c, 0, id, &ks)) != SKD_EXIT_OK)
+		goto done;
 	if ((in = skd_cli_read_input(skd_cli_ctx_opt(c, "in"),
 	    SKD_CLI_MAX_INPUT, &in_len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
@@ -413,6 +622,63 @@ member_crypt(const struct skd_cli_ctx *c, int encrypt, const char *gl)
 		OPENSSL_clear_free(out, out_len);
 	free(in);
 	skd_client_keystore_free(ks);
+	skd_client_ident_free(id);
+	return rc;
+}
+
+/*
+ * skd member keys: the stored keys, one line each (no KEK); --export
+ * KEYID prints that key's KEK in hex, for `openssl cms -secretkey`.
+ */
+static int
+member_keys(const struct skd_cli_ctx *c)
+{
+	struct skd_client_ident *id = NULL;
+	struct skd_client_keystore *ks = NULL;
+	const struct skd_client_key *k;
+	const char *want = skd_cli_ctx_opt(c, "export");
+	unsigned char *kid = NULL;
+	char *hex = NULL;
+	long kid_len = 0;
+	size_t i;
+	int rc;
+
+	if (want != NULL && ((kid = OPENSSL_hexstr2buf(want, &kid_len)) ==
+	    NULL || kid_len <= 0)) {
+		ERR_clear_error();
+		skd_cli_err(skd_cli_ctx_cmd(c), "--export KEYID: the key "
+		    "identifier in hex");
+		return SKD_EXIT_USAGE;
+	}
+	if ((rc = optional_ident(c, &id)) != SKD_EXIT_OK ||
+	    (rc = keystore_open(c, 0, id, &ks)) != SKD_EXIT_OK)
+		goto done;
+	if (want != NULL) {
+		if ((k = skd_client_keystore_find(ks, kid, (size_t)kid_len)) ==
+		    NULL) {
+			skd_cli_err(skd_cli_ctx_cmd(c), "no key %s in the "
+			    "store", want);
+			rc = SKD_EXIT_FAIL;
+			goto done;
+		}
+		if ((hex = skd_client_hex(k->kek, k->kek_len)) == NULL) {
+			rc = SKD_EXIT_INTERNAL;
+			goto done;
+		}
+		printf("%s\n", hex);
+		fflush(stdout);
+		OPENSSL_clear_free(hex, strlen(hex));
+		goto done;
+	}
+	for (i = 0; i < skd_client_keystore_count(ks); i++)
+		print_key(NULL, skd_client_keystore_at(ks, i));
+	printf("%zu key(s), protected by %s\n", skd_client_keystore_count(ks),
+	    skd_client_keystore_protection(ks) == SKD_CLIENT_KS_CERT ?
+	    "the member's certificate" : "a passphrase");
+ done:
+	OPENSSL_free(kid);
+	skd_client_keystore_free(ks);
+	skd_client_ident_free(id);
 	return rc;
 }
 
@@ -581,6 +847,8 @@ member_run(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
 
 	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
 		return rc;
+	if (strcmp(sub->name, "keys") == 0)
+		return member_keys(c);
 	if (strcmp(sub->name, "decrypt") != 0 &&
 	    (rc = skd_cli_ctx_need(c, "gl", "NAME", "", &gl)) != SKD_EXIT_OK)
 		return rc;
@@ -601,11 +869,12 @@ static const struct skd_cli_sub member_subs[] = {
 	{ "compromise", SKD_CLI_REQ_OPTS " gl", member_run },
 	{ "update-cert", SKD_CLI_REQ_OPTS " gl name new-cert", member_run },
 	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
-	    "timeout watch count " DIR_OPTS, member_run },
+	    "timeout watch count " KS_OPTS " " DIR_OPTS, member_run },
 	{ "messages", "cert key CAfile CRLfile gl name request message json "
 	    DIR_OPTS, member_run },
-	{ "encrypt", "gl keystore in out", member_run },
-	{ "decrypt", "keystore in out", member_run },
+	{ "encrypt", "gl keystore in out cert key " KS_OPTS, member_run },
+	{ "decrypt", "keystore in out cert key " KS_OPTS, member_run },
+	{ "keys", "keystore cert key export " KS_OPTS, member_run },
 };
 
 int

@@ -30,4 +30,16 @@ int skd_client_protect_response(unsigned char **out, size_t *out_len,
 GENERAL_NAME *skd_client_gname(const char *text, const char *what,
     struct skd_client_error *err);
 
+/* keys.c: skd_client_key_clear wipes and frees k's contents (not k);
+ * skd_client_key_copy deep-copies src into dst (wiped on failure);
+ * skd_client_kek_len is the KEK length of a glkAlgorithm (-1: none). */
+void skd_client_key_clear(struct skd_client_key *k);
+int skd_client_key_copy(struct skd_client_key *dst,
+    const struct skd_client_key *src);
+int skd_client_kek_len(int nid);
+
+/* keystore.c: one when GL names a and b (GeneralName text) are the same
+ * name (skd_gname_match; byte equality if either does not parse). */
+int skd_client_same_gl(const char *a, const char *b);
+
 #endif

@@ -1,15 +1,11 @@
 /*
  * keys.c: the member's side of key distribution (RFC 5275 5 and 5.1):
- * verify a glKey message, unwrap the KEK, keep it in a local key store
- * bound to the distributing GLA (section 8), and acknowledge it (5.1 2.c).
+ * verify a glKey message, unwrap the KEK (for the key store, keystore.c,
+ * bound to the distributing GLA: section 8), and acknowledge it (5.1 2.c).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
@@ -19,9 +15,6 @@
 #include "cms/skd_layers.h"
 #include "cms/skd_recip.h"
 #include "client/client_local.h"
-
-#define KEYSTORE_MAGIC	"skd-keystore 1"
-#define KEYSTORE_MAX	(16L * 1024 * 1024)
 
 /* glKey.glkWrapped is a RecipientInfos (SET OF RecipientInfo) kept as SET
  * OF ANY by the asn1 module; this template re-encodes it for cms_ri.c. */
@@ -47,8 +40,8 @@ skd_client_hex(const unsigned char *p, size_t len)
 	return s;
 }
 
-static void
-key_clear(struct skd_client_key *k)
+void
+skd_client_key_clear(struct skd_client_key *k)
 {
 	OPENSSL_free(k->gl_name);
 	OPENSSL_free(k->gla_subject);
@@ -62,7 +55,7 @@ skd_client_key_free(struct skd_client_key *k)
 {
 	if (k == NULL)
 		return;
-	key_clear(k);
+	skd_client_key_clear(k);
 	OPENSSL_free(k);
 }
 
@@ -74,12 +67,12 @@ skd_client_keys_free(struct skd_client_key *v, size_t n)
 	if (v == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		key_clear(&v[i]);
+		skd_client_key_clear(&v[i]);
 	OPENSSL_free(v);
 }
 
-static int
-key_copy(struct skd_client_key *dst, const struct skd_client_key *src)
+int
+skd_client_key_copy(struct skd_client_key *dst, const struct skd_client_key *src)
 {
 	*dst = *src;
 	dst->gl_name = OPENSSL_strdup(src->gl_name);
@@ -88,14 +81,14 @@ key_copy(struct skd_client_key *dst, const struct skd_client_key *src)
 	dst->kek = OPENSSL_memdup(src->kek, src->kek_len);
 	if (dst->gl_name == NULL || dst->gla_subject == NULL ||
 	    dst->key_id == NULL || dst->kek == NULL) {
-		key_clear(dst);
+		skd_client_key_clear(dst);
 		return 0;
 	}
 	return 1;
 }
 
-static int
-kek_len_for(int nid)
+int
+skd_client_kek_len(int nid)
 {
 	if (nid == NID_id_aes128_wrap)
 		return 16;
@@ -118,8 +111,6 @@ time_of(time_t *out, const ASN1_TIME *t)
 }
 
 /* ---- glKey messages ---- */
-
-static int same_gl(const char *a, const char *b);
 
 /*
  * RFC 5275 5: a glKey of a GLA-controlled rollover may be wrapped by kekri
@@ -158,7 +149,7 @@ open_by_kekri(unsigned char **out_kek, size_t *out_len,
 		    list[i].id_len)) == NULL)
 			continue;
 		found = 1;
-		if (!same_gl(pk->gl_name, gl) ||
+		if (!skd_client_same_gl(pk->gl_name, gl) ||
 		    memcmp(pk->gla_fp, fp, sizeof(fp)) != 0)
 			continue;
 		bound = 1;
@@ -215,7 +206,7 @@ glkey_one(struct skd_client_key *k, const SKD_GL_KEY *g, X509 *signer,
 		ok = 0;
 	}
 	k->alg_nid = OBJ_obj2nid(g->glkAlgorithm->algorithm);
-	if ((want = kek_len_for(k->alg_nid)) < 0)
+	if ((want = skd_client_kek_len(k->alg_nid)) < 0)
 		return skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
 		    "glKey: unsupported glkAlgorithm");
 	if (!time_of(&k->not_before, g->glkNotBefore) ||
@@ -275,7 +266,7 @@ glkey_one(struct skd_client_key *k, const SKD_GL_KEY *g, X509 *signer,
 	skd_ri_free_key(kek, kek_len);
 	OPENSSL_free(ri);
 	if (!ok)
-		key_clear(k);
+		skd_client_key_clear(k);
 	return ok;
 }
 
@@ -416,362 +407,4 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
 	OPENSSL_free(hex);
 	skd_cmc_body_free(b);
 	return ok;
-}
-
-/* ---- the key store ---- */
-
-struct skd_client_keystore {
-	char			*path;
-	struct skd_client_key	*v;
-	size_t			 n;
-};
-
-void
-skd_client_keystore_free(struct skd_client_keystore *ks)
-{
-	if (ks == NULL)
-		return;
-	skd_client_keys_free(ks->v, ks->n);
-	OPENSSL_free(ks->path);
-	OPENSSL_free(ks);
-}
-
-size_t
-skd_client_keystore_count(const struct skd_client_keystore *ks)
-{
-	return ks->n;
-}
-
-const struct skd_client_key *
-skd_client_keystore_at(const struct skd_client_keystore *ks, size_t i)
-{
-	return i < ks->n ? &ks->v[i] : NULL;
-}
-
-static unsigned char *
-unhex(const char *s, size_t *out_len)
-{
-	long n = 0;
-	unsigned char *p;
-
-	if (*s == '\0' || strchr(s, ':') != NULL)
-		return NULL;
-	if ((p = OPENSSL_hexstr2buf(s, &n)) == NULL || n <= 0) {
-		OPENSSL_free(p);
-		ERR_clear_error();
-		return NULL;
-	}
-	*out_len = (size_t)n;
-	return p;
-}
-
-/* Parses one line (modified in place) into k. */
-static int
-parse_line(struct skd_client_key *k, char *line)
-{
-	char *f[8], *save = NULL, *t;
-	unsigned char *fp = NULL;
-	size_t fp_len = 0, i = 0;
-	ASN1_OBJECT *o;
-
-	memset(k, 0, sizeof(*k));
-	for (t = strtok_r(line, "\t", &save); t != NULL && i < 8;
-	    t = strtok_r(NULL, "\t", &save))
-		f[i++] = t;
-	if (i != 8 || t != NULL)
-		return 0;
-	if ((k->gl_name = OPENSSL_strdup(f[0])) == NULL ||
-	    (k->gla_subject = OPENSSL_strdup(f[1])) == NULL)
-		goto err;
-	if ((fp = unhex(f[2], &fp_len)) == NULL || fp_len != 32)
-		goto err;
-	memcpy(k->gla_fp, fp, 32);
-	if ((k->key_id = unhex(f[3], &k->key_id_len)) == NULL)
-		goto err;
-	if ((o = OBJ_txt2obj(f[4], 1)) == NULL)
-		goto err;
-	k->alg_nid = OBJ_obj2nid(o);
-	ASN1_OBJECT_free(o);
-	if (!skd_store_time_parse(&k->not_before, f[5]) ||
-	    !skd_store_time_parse(&k->not_after, f[6]))
-		goto err;
-	if ((k->kek = unhex(f[7], &k->kek_len)) == NULL ||
-	    (int)k->kek_len != kek_len_for(k->alg_nid))
-		goto err;
-	OPENSSL_free(fp);
-	return 1;
- err:
-	OPENSSL_free(fp);
-	key_clear(k);
-	ERR_clear_error();
-	return 0;
-}
-
-struct skd_client_keystore *
-skd_client_keystore_open(const char *path, int create,
-    struct skd_client_error *err)
-{
-	struct skd_client_keystore *ks = NULL;
-	struct stat sb;
-	char *buf = NULL, *line, *save = NULL;
-	size_t len = 0, lineno = 0;
-	ssize_t r;
-	int fd = -1;
-	struct skd_client_key *nv;
-
-	if ((ks = OPENSSL_zalloc(sizeof(*ks))) == NULL ||
-	    (ks->path = OPENSSL_strdup(path)) == NULL)
-		goto nomem;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT && create)
-			return ks;
-		skd_client_seterr(err, errno == ENOENT ?
-		    SKD_CLIENT_ERR_NO_KEY : SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: %s", path, strerror(errno));
-		goto err;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: not a regular file", path);
-		goto err;
-	}
-	/* It holds KEKs in the clear: nobody else may read it. */
-	if ((sb.st_mode & 077) != 0) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: refusing a file with group or other "
-		    "permissions (chmod 600)", path);
-		goto err;
-	}
-	if (sb.st_size > KEYSTORE_MAX) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: too large", path);
-		goto err;
-	}
-	if ((buf = OPENSSL_malloc((size_t)sb.st_size + 1)) == NULL)
-		goto nomem;
-	while (len < (size_t)sb.st_size && (r = read(fd, buf + len,
-	    (size_t)sb.st_size - len)) > 0)
-		len += (size_t)r;
-	buf[len] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save), lineno++) {
-		if (lineno == 0) {
-			if (strcmp(line, KEYSTORE_MAGIC) != 0)
-				break;
-			continue;
-		}
-		if ((nv = OPENSSL_realloc(ks->v, (ks->n + 1) *
-		    sizeof(*nv))) == NULL)
-			goto nomem;
-		ks->v = nv;
-		if (!parse_line(&ks->v[ks->n], line))
-			break;
-		ks->n++;
-	}
-	if (lineno == 0 || line != NULL) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: malformed at line %zu", path, lineno + 1);
-		goto err;
-	}
-	OPENSSL_clear_free(buf, (size_t)sb.st_size + 1);
-	close(fd);
-	return ks;
- nomem:
-	skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL, "out of memory");
- err:
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, (size_t)sb.st_size + 1);
-	if (fd >= 0)
-		close(fd);
-	skd_client_keystore_free(ks);
-	return NULL;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len > 0) {
-		if ((r = write(fd, p, len)) <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return 0;
-		}
-		p += r;
-		len -= (size_t)r;
-	}
-	return 1;
-}
-
-int
-skd_client_keystore_save(struct skd_client_keystore *ks,
-    struct skd_client_error *err)
-{
-	BIO *b = NULL;
-	char *tmp = NULL, *fp = NULL, *id = NULL, *kek = NULL;
-	char nb[16], na[16], oid[80];
-	BUF_MEM *bm;
-	size_t i;
-	int fd = -1, ok = 0;
-
-	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
-	    BIO_printf(b, "%s\n", KEYSTORE_MAGIC) <= 0)
-		goto nomem;
-	for (i = 0; i < ks->n; i++) {
-		const struct skd_client_key *k = &ks->v[i];
-
-		if ((fp = skd_client_hex(k->gla_fp, 32)) == NULL ||
-		    (id = skd_client_hex(k->key_id, k->key_id_len)) == NULL ||
-		    (kek = skd_client_hex(k->kek, k->kek_len)) == NULL ||
-		    OBJ_obj2txt(oid, sizeof(oid), OBJ_nid2obj(k->alg_nid),
-		    1) <= 0)
-			goto nomem;
-		skd_store_time_str(nb, k->not_before);
-		skd_store_time_str(na, k->not_after);
-		if (BIO_printf(b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-		    k->gl_name, k->gla_subject, fp, id, oid, nb, na, kek) <= 0)
-			goto nomem;
-		OPENSSL_free(fp);
-		OPENSSL_free(id);
-		OPENSSL_clear_free(kek, strlen(kek));
-		fp = id = kek = NULL;
-	}
-	BIO_get_mem_ptr(b, &bm);
-	if ((tmp = OPENSSL_zalloc(strlen(ks->path) + 8)) == NULL)
-		goto nomem;
-	snprintf(tmp, strlen(ks->path) + 8, "%s.tmp", ks->path);
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) < 0 || fchmod(fd, 0600) != 0 ||
-	    !write_all(fd, bm->data, bm->length) || fsync(fd) != 0 ||
-	    close(fd) != 0) {
-		fd = -1;
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: cannot write: %s", tmp, strerror(errno));
-		(void)unlink(tmp);
-		goto err;
-	}
-	fd = -1;
-	if (rename(tmp, ks->path) != 0) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_KEYSTORE,
-		    "key store %s: %s", ks->path, strerror(errno));
-		(void)unlink(tmp);
-		goto err;
-	}
-	ok = 1;
-	goto err;
- nomem:
-	skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL, "out of memory");
- err:
-	if (fd >= 0)
-		close(fd);
-	OPENSSL_free(tmp);
-	OPENSSL_free(fp);
-	OPENSSL_free(id);
-	if (kek != NULL)
-		OPENSSL_clear_free(kek, strlen(kek));
-	BIO_free(b);		/* secure memory: wiped */
-	return ok;
-}
-
-static int
-same_gl(const char *a, const char *b)
-{
-	GENERAL_NAME *ga = skd_gname_from_text(a), *gb = skd_gname_from_text(b);
-	int r = ga != NULL && gb != NULL && skd_gname_match(ga, gb);
-
-	if (ga == NULL || gb == NULL)
-		r = strcmp(a, b) == 0;
-	GENERAL_NAME_free(ga);
-	GENERAL_NAME_free(gb);
-	return r;
-}
-
-int
-skd_client_keystore_add(struct skd_client_keystore *ks,
-    const struct skd_client_key *k, int *out_added,
-    struct skd_client_error *err)
-{
-	struct skd_client_key *nv;
-	size_t i;
-
-	if (out_added != NULL)
-		*out_added = 0;
-	if (strpbrk(k->gl_name, "\t\n") != NULL ||
-	    strpbrk(k->gla_subject, "\t\n") != NULL)
-		return skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
-		    "names with tabs or newlines cannot be stored");
-	for (i = 0; i < ks->n; i++) {
-		const struct skd_client_key *o = &ks->v[i];
-
-		if (!same_gl(o->gl_name, k->gl_name))
-			continue;
-		/* RFC 5275 section 8: the member associates the GLA's name
-		 * with the GL and refuses keys from any other GLA. */
-		if (memcmp(o->gla_fp, k->gla_fp, sizeof(k->gla_fp)) != 0)
-			return skd_client_seterr(err,
-			    SKD_CLIENT_ERR_GLA_BINDING, "key for %s refused: "
-			    "it comes from GLA \"%s\", the list's keys came "
-			    "from \"%s\" (RFC 5275 section 8)", k->gl_name,
-			    k->gla_subject, o->gla_subject);
-		if (o->key_id_len == k->key_id_len &&
-		    memcmp(o->key_id, k->key_id, k->key_id_len) == 0) {
-			if (o->kek_len == k->kek_len && CRYPTO_memcmp(o->kek,
-			    k->kek, k->kek_len) == 0)
-				return 1;
-			return skd_client_seterr(err, SKD_CLIENT_ERR_CRYPTO,
-			    "key for %s refused: another KEK with the same "
-			    "identifier is stored", k->gl_name);
-		}
-	}
-	if ((nv = OPENSSL_realloc(ks->v, (ks->n + 1) * sizeof(*nv))) == NULL)
-		return skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
-		    "out of memory");
-	ks->v = nv;
-	if (!key_copy(&ks->v[ks->n], k))
-		return skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
-		    "out of memory");
-	ks->n++;
-	if (out_added != NULL)
-		*out_added = 1;
-	return 1;
-}
-
-const struct skd_client_key *
-skd_client_keystore_find(const struct skd_client_keystore *ks,
-    const unsigned char *id, size_t id_len)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++) {
-		if (ks->v[i].key_id_len == id_len &&
-		    memcmp(ks->v[i].key_id, id, id_len) == 0)
-			return &ks->v[i];
-	}
-	return NULL;
-}
-
-const struct skd_client_key *
-skd_client_keystore_current(const struct skd_client_keystore *ks,
-    const char *gl, time_t now)
-{
-	const struct skd_client_key *best = NULL;
-	size_t i;
-
-	/*
-	 * The newest key valid now; of keys with the same notBefore, the one
-	 * received last (keys are kept in the order they were fetched): a
-	 * rekey within the same second as the key it replaces (after a member
-	 * was removed, RFC 5275 section 8) must win over the old key.
-	 */
-	for (i = 0; i < ks->n; i++) {
-		const struct skd_client_key *k = &ks->v[i];
-
-		if (k->not_before <= now && now < k->not_after &&
-		    same_gl(k->gl_name, gl) &&
-		    (best == NULL || k->not_before >= best->not_before))
-			best = k;
-	}
-	return best;
 }

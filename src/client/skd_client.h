@@ -9,7 +9,8 @@
  *               collecting controls, transactionId and senderNonce
  *   response.c  response checks (signature, path, GL name, nonce, tid) and
  *               the status report
- *   keys.c      glKey verification and unwrapping, the key store, acks
+ *   keys.c      glKey verification and unwrapping, acks
+ *   keystore.c  the key store: KEKs at rest, protected and bound (section 8)
  *   content.c   EnvelopedData with kekri under the newest valid KEK
  *   dir.c       submit / wait / fetch through src/store
  *
@@ -337,25 +338,83 @@ int skd_client_ack_build(unsigned char **out, size_t *out_len,
     time_t now, struct skd_client_error *err);
 
 /*
- * The key store: a text file, mode 0600, see docs/man/skd-member.1:
- *   skd-keystore 1
- *   <gl>TAB<gla subject>TAB<gla sha256 hex>TAB<key id hex>TAB<alg OID>TAB
- *       <notBefore>TAB<notAfter>TAB<kek hex>     (times YYYYMMDDHHMMSSZ)
+ * The key store (keystore.c; the format is in skd-member(1), KEY STORE):
+ * a text file, mode 0600, "skd-keystore 2", whose KEKs rest encrypted
+ * (AES-256-GCM) under a random store key; the store key is protected
+ * either by a passphrase (scrypt, then AES-256-GCM) or for the member's
+ * certificate (a CMS EnvelopedData that the member's private key opens).
+ * Each entry's RFC 5275 section 8 binding (GL name, GLA subject and
+ * certificate SHA-256, key id, algorithm, validity) is in the clear and
+ * authenticated as the entry's AAD.  Version 1 files (KEKs in hex) are
+ * migrated when opened.  Writes go to a temporary file, are fsynced and
+ * renamed over the store under an exclusive lock on "<path>.lock".
  */
 struct skd_client_keystore;
 
+/* How a new or migrated store is protected. */
+enum skd_client_ks_protect {
+	SKD_CLIENT_KS_AUTO = 0,		/* certificate when ident is given,
+					   else passphrase */
+	SKD_CLIENT_KS_PASSPHRASE,	/* scrypt + AES-256-GCM */
+	SKD_CLIENT_KS_CERT		/* EnvelopedData for ident->cert */
+};
+
 /*
- * skd_client_keystore_open reads path; a missing file gives an empty store
- * when create is nonzero.  A file readable or writable by group or others,
- * not a regular file, or malformed is refused (SKD_CLIENT_ERR_KEYSTORE).
- * Free with skd_client_keystore_free (wipes every KEK).
+ * A passphrase source: writes at most size - 1 bytes of passphrase and a
+ * NUL into buf and its length into *out_len; confirm is nonzero when a new
+ * store is being protected with it (a prompt asks twice).  Returns one, or
+ * zero when no passphrase can be had (*why, static text, says why).
+ */
+typedef int skd_client_passphrase_fn(char *buf, size_t size, size_t *out_len,
+    int confirm, const char **why, void *arg);
+
+/* How a store is unlocked, and protected when created or migrated;
+ * everything borrowed for the duration of the call. */
+struct skd_client_ks_auth {
+	skd_client_passphrase_fn	*passphrase;	/* may be NULL */
+	void				*arg;
+	const struct skd_client_ident	*ident;		/* may be NULL */
+	enum skd_client_ks_protect	 protect;	/* new or migrated */
+	int				 no_migrate;	/* refuse version 1 */
+	int				 scrypt_log2n;	/* new stores: log2 N
+							   (10..20); 0: 15 */
+};
+
+#define SKD_CLIENT_KS_CREATE	0x1	/* a missing file: create the store */
+
+/*
+ * skd_client_keystore_open reads and unlocks the store at path.  A missing
+ * file is SKD_CLIENT_ERR_NO_KEY unless flags has SKD_CLIENT_KS_CREATE:
+ * then an empty store is written at once (under the lock), protected as
+ * auth says.  A version 1 (plaintext) file is rewritten protected before
+ * open returns (skd_client_keystore_migrated then says so), or refused
+ * with auth->no_migrate.  A file readable or writable by group or others,
+ * not a regular file, or malformed is SKD_CLIENT_ERR_KEYSTORE; a wrong
+ * passphrase, another certificate's store, or an entry that fails its
+ * authentication (tampered, or moved to another GL or GLA) is
+ * SKD_CLIENT_ERR_CRYPTO; the file is then left as it was.  Free with
+ * skd_client_keystore_free (wipes every KEK and the store key).
  */
 struct skd_client_keystore *skd_client_keystore_open(const char *path,
-    int create, struct skd_client_error *err);
+    unsigned flags, const struct skd_client_ks_auth *auth,
+    struct skd_client_error *err);
 void skd_client_keystore_free(struct skd_client_keystore *ks);
 
-/* skd_client_keystore_save writes the store to its path atomically (a new
- * file created 0600, then rename). */
+/* One when open migrated a version 1 store (the caller tells the user). */
+int skd_client_keystore_migrated(const struct skd_client_keystore *ks);
+
+/* SKD_CLIENT_KS_PASSPHRASE or SKD_CLIENT_KS_CERT. */
+enum skd_client_ks_protect skd_client_keystore_protection(
+    const struct skd_client_keystore *ks);
+
+/*
+ * skd_client_keystore_save writes the keys added since open into the file:
+ * under the lock it re-reads the store (another process may have added
+ * keys meanwhile), merges ours in (skd_client_keystore_add's rules), and
+ * replaces the file atomically (temporary file, fsync, rename, fsync of
+ * the directory); ks then holds the merged keys.  A store whose protection
+ * changed since open is refused; on any failure the file is unchanged.
+ */
 int skd_client_keystore_save(struct skd_client_keystore *ks,
     struct skd_client_error *err);
 
