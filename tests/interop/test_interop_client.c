@@ -19,6 +19,7 @@
 #include "cms/skd_cmc.h"
 #include "cms/skd_layers.h"
 #include "skd_test.h"
+#include "support/ks.h"
 #include "support/pki.h"
 
 #define GL	"URI:https://gla.example.com/"
@@ -50,6 +51,7 @@ make_store(const char *path, unsigned char *kek, size_t kek_len,
 	struct skd_client_keystore *ks;
 	struct skd_client_key k;
 	time_t now = time(NULL);
+	char pw[600];
 
 	ck_assert_int_eq(RAND_bytes(kek, (int)kek_len), 1);
 	ck_assert_int_eq(RAND_bytes(kid, (int)kid_len), 1);
@@ -64,10 +66,15 @@ make_store(const char *path, unsigned char *kek, size_t kek_len,
 	k.not_after = now + 86400;
 	k.kek = kek;
 	k.kek_len = kek_len;
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	ck_assert_int_eq(skd_client_keystore_add(ks, &k, NULL, &e), 1);
 	ck_assert_msg(skd_client_keystore_save(ks, &e), "%s", e.msg);
 	skd_client_keystore_free(ks);
+	/* the passphrase for the CLI: SKD_PASSPHRASE_FILE=<path>.pw */
+	snprintf(pw, sizeof(pw), "%s.pw", path);
+	ck_assert_int_eq(skd_test_write_file(pw, SKD_TEST_KS_PASS "\n",
+	    strlen(SKD_TEST_KS_PASS) + 1), 1);
+	ck_assert_int_eq(chmod(pw, 0600), 0);
 }
 
 static const size_t kek_sizes[] = { 16, 24, 32 };
@@ -85,7 +92,7 @@ START_TEST(test_encrypt_to_openssl)
 	make_store(path, kek, kek_sizes[_i], kid, sizeof(kid));
 	khex = hex(kek, kek_sizes[_i]);
 	ihex = hex(kid, sizeof(kid));
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 0, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, 0, &e));
 	ck_assert_msg(skd_client_encrypt(&der, &len, ks, GL, time(NULL), plain,
 	    sizeof(plain) - 1, &e), "%s", e.msg);
 	skd_client_keystore_free(ks);
@@ -105,9 +112,10 @@ START_TEST(test_encrypt_to_openssl)
 	snprintf(path, sizeof(path), "%s/plain", dir);
 	ck_assert_int_eq(skd_test_write_file(path, plain, sizeof(plain) - 1),
 	    1);
-	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' member encrypt "
-	    "--keystore %s/keys --gl %s --in %s/plain --out %s/cli.der",
-	    skd_test_bin(), dir, GL, dir, dir), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "SKD_PASSPHRASE_FILE="
+	    "%s/keys.pw '%s' member encrypt --keystore %s/keys --gl %s --in "
+	    "%s/plain --out %s/cli.der", dir, skd_test_bin(), dir, GL, dir,
+	    dir), 0);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -decrypt "
 	    "-inform DER -in %s/cli.der -secretkey %s -secretkeyid %s "
 	    "-out %s/cli.out && cmp -s %s/cli.out %s/plain", dir, khex, ihex,
@@ -147,7 +155,7 @@ START_TEST(test_decrypt_from_openssl)
 	snprintf(path, sizeof(path), "%s/enc.der", dir);
 	ck_assert_ptr_nonnull(der = skd_test_read_file(path, &len));
 	snprintf(path, sizeof(path), "%s/keys", dir);
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 0, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, 0, &e));
 	ck_assert_msg(skd_client_decrypt(&pt, &ptlen, ks, der, len, &e),
 	    "%s", e.msg);
 	ck_assert_uint_eq(ptlen, sizeof(plain) - 1);
@@ -158,10 +166,10 @@ START_TEST(test_decrypt_from_openssl)
 	/* PEM through the CLI */
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -encrypt "
 	    "-binary -in %s/plain -outform PEM -out %s/enc.pem -aes256 "
-	    "-secretkey %s -secretkeyid %s && '%s' member decrypt "
-	    "--keystore %s/keys --in %s/enc.pem --out %s/dec && "
-	    "cmp -s %s/dec %s/plain", dir, dir, khex, ihex, skd_test_bin(),
-	    dir, dir, dir, dir, dir), 0);
+	    "-secretkey %s -secretkeyid %s && SKD_PASSPHRASE_FILE=%s/keys.pw "
+	    "'%s' member decrypt --keystore %s/keys --in %s/enc.pem --out "
+	    "%s/dec && cmp -s %s/dec %s/plain", dir, dir, khex, ihex, dir,
+	    skd_test_bin(), dir, dir, dir, dir, dir), 0);
 	OPENSSL_free(khex);
 	OPENSSL_free(ihex);
 	skd_test_rmdir(dir);
@@ -312,9 +320,10 @@ START_TEST(test_cli_exit_codes)
 	    3);
 	ck_assert_int_eq(chmod(path, 0600), 0);
 	/* 1: no key of that GL */
-	ck_assert_int_eq(skd_test_run(NULL, NULL, "echo hi | '%s' member "
-	    "encrypt --keystore %s --gl URI:https://other.example.com/ "
-	    ">/dev/null 2>&1", bin, path), 1);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "echo hi | "
+	    "SKD_PASSPHRASE_FILE=%s.pw '%s' member encrypt --keystore %s "
+	    "--gl URI:https://other.example.com/ >/dev/null 2>&1", path, bin,
+	    path), 1);
 	/* responses: 0 success, 1 failure status, 4 not believed */
 	write_response(dir, "ok.der", SKD_TP_GLA, SKD_CMC_SUCCESS, -1);
 	write_response(dir, "fail.der", SKD_TP_GLA, SKD_CMC_FAILED,

@@ -21,6 +21,7 @@
 #include "cms/skd_layers.h"
 #include "cms/skd_recip.h"
 #include "skd_test.h"
+#include "support/ks.h"
 #include "support/pki.h"
 
 /* 2030-01-01T00:00:00Z: inside every test certificate's validity. */
@@ -917,8 +918,8 @@ START_TEST(test_keystore)
 	int added = -1;
 
 	snprintf(path, sizeof(path), "%s/keys", dir);
-	ck_assert_ptr_null(skd_client_keystore_open(path, 0, &e));
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_null(skd_test_ks_open(path, 0, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	fake_key(&k, GL, 0xaa, 1, T_NOW - 100, T_NOW + 100);
 	ck_assert_int_eq(skd_client_keystore_add(ks, &k, &added, &e), 1);
 	ck_assert_int_eq(added, 1);
@@ -940,7 +941,7 @@ START_TEST(test_keystore)
 
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 0, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, 0, &e));
 	ck_assert_uint_eq(skd_client_keystore_count(ks), 3);
 	ck_assert_ptr_nonnull(got = skd_client_keystore_find(ks, &id2, 1));
 	ck_assert_str_eq(got->gl_name, GL);
@@ -959,14 +960,14 @@ START_TEST(test_keystore)
 
 	/* group-readable: refused */
 	ck_assert_int_eq(chmod(path, 0640), 0);
-	ck_assert_ptr_null(skd_client_keystore_open(path, 0, &e));
+	ck_assert_ptr_null(skd_test_ks_open(path, 0, &e));
 	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_KEYSTORE);
 	ck_assert_ptr_nonnull(strstr(e.msg, "permissions"));
 	ck_assert_int_eq(chmod(path, 0600), 0);
 	/* malformed: refused */
 	ck_assert_int_eq(skd_test_write_file(path, "skd-keystore 1\nx\ty\n",
 	    19), 1);
-	ck_assert_ptr_null(skd_client_keystore_open(path, 0, &e));
+	ck_assert_ptr_null(skd_test_ks_open(path, 0, &e));
 	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_KEYSTORE);
 	skd_test_rmdir(dir);
 	skd_test_assert_no_ossl_errors();
@@ -1009,7 +1010,7 @@ START_TEST(test_glkey_kekri)
 
 	/* alice holds the first key, by ktri */
 	snprintf(path, sizeof(path), "%s/keys", dir);
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	ck_assert_msg(open_glkey(&k1, &n1, der1, len1, SKD_TP_ALICE, GL, &e),
 	    "%s", e.msg);
 	ck_assert_int_eq(k1[0].via_kekri, 0);
@@ -1035,7 +1036,7 @@ START_TEST(test_glkey_kekri)
 	k2 = NULL;
 
 	/* RFC 5275 section 8: the stored key came from another GLA */
-	ck_assert_ptr_nonnull(other = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(other = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	alt = k1[0];
 	memset(alt.gla_fp, 0xbb, sizeof(alt.gla_fp));
 	ck_assert_int_eq(skd_client_keystore_add(other, &alt, &added, &e), 1);
@@ -1044,7 +1045,7 @@ START_TEST(test_glkey_kekri)
 	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_GLA_BINDING);
 	skd_client_keystore_free(other);
 	/* ... or belongs to another GL */
-	ck_assert_ptr_nonnull(other = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(other = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	alt = k1[0];
 	alt.gl_name = (char *)"URI:https://other.example.com/";
 	ck_assert_int_eq(skd_client_keystore_add(other, &alt, &added, &e), 1);
@@ -1115,7 +1116,7 @@ START_TEST(test_content_roundtrip)
 	size_t len = 0, ptlen = 0;
 
 	snprintf(path, sizeof(path), "%s/keys", dir);
-	ck_assert_ptr_nonnull(ks = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(ks = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	ck_assert_int_eq(skd_client_encrypt(&der, &len, ks, GL, T_NOW, msg,
 	    sizeof(msg), &e), 0);
 	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_NO_KEY);
@@ -1130,7 +1131,7 @@ START_TEST(test_content_roundtrip)
 	OPENSSL_clear_free(pt, ptlen);
 	/* a store without that key id */
 	snprintf(path, sizeof(path), "%s/other", dir);
-	ck_assert_ptr_nonnull(other = skd_client_keystore_open(path, 1, &e));
+	ck_assert_ptr_nonnull(other = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e));
 	fake_key(&k, GL, 0xaa, 10, T_NOW - 100, T_NOW + 100);
 	ck_assert_int_eq(skd_client_keystore_add(other, &k, NULL, &e), 1);
 	ck_assert_int_eq(skd_client_decrypt(&pt, &ptlen, other, der, len, &e),
