@@ -591,6 +591,71 @@ START_TEST(test_fetch_watch)
 }
 END_TEST
 
+/*
+ * The member's key store shared by two processes (skd-member(1), KEY
+ * STORE): two fetches at once, for two GLs, into one store keep every
+ * key (the lock is held across re-read, merge and write); a fetch killed
+ * with SIGKILL at any moment leaves a store that opens.
+ */
+START_TEST(test_fetch_shared_store)
+{
+	struct e2e t;
+	char *out = NULL, gl1[160], me[2048], ks[4096];
+	const char *pki;
+	int rc, n1, n2, i;
+
+	e2e_start(&t, "shared");
+	pki = env("SKD_PKI_DIR");
+	create_gl(&t, "closed");
+	add_member(&t, "alice");
+	snprintf(gl1, sizeof(gl1), "%s", t.gl);
+	snprintf(t.gl, sizeof(t.gl), "%.150s-b", gl1);
+	create_gl(&t, "closed");
+	add_member(&t, "alice");
+	snprintf(me, sizeof(me), "--env '%s/env' --as ALICE --cert "
+	    "'%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--timeout 20", skd_test_stack_dir(), pki, pki, pki);
+	snprintf(ks, sizeof(ks), "%s/shared.keys", t.tmp);
+	rc = skd_test_run(&out, NULL, "'%s' member fetch --gl %s --keystore "
+	    "'%s' %s > '%s/f1' 2>&1 & p1=$!; '%s' member fetch --gl %s "
+	    "--keystore '%s' %s > '%s/f2' 2>&1 & p2=$!; wait $p1; r1=$?; "
+	    "wait $p2; r2=$?; cat '%s/f1' '%s/f2'; echo \"rc $r1 $r2\"",
+	    skd_test_bin(), gl1, ks, me, t.tmp, skd_test_bin(), t.gl, ks, me,
+	    t.tmp, t.tmp, t.tmp);
+	ck_assert_int_eq(rc, 0);
+	assert_has(out, "rc 0 0");
+	n1 = count_of(out, "stored key ");
+	ck_assert_int_ge(n1, 2);
+	free(out);
+	out = NULL;
+	rc = skd_test_run(&out, NULL, "'%s' member keys --keystore '%s' "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' 2>&1", skd_test_bin(),
+	    ks, pki, pki);
+	ck_assert_msg(rc == 0, "keys exited %d:\n%s", rc, out);
+	n2 = count_of(out, "\nkey ") + (strncmp(out, "key ", 4) == 0);
+	ck_assert_msg(n2 == n1, "%d keys stored, %d in the store:\n%s", n1,
+	    n2, out);
+	assert_has(out, gl1);
+	assert_has(out, t.gl);
+	free(out);
+	/* SIGKILL at several points of a fetch into a fresh store */
+	for (i = 0; i < 4; i++) {
+		out = NULL;
+		rc = skd_test_run(&out, NULL, "rm -f '%s'; '%s' member fetch "
+		    "--no-ack --gl %s --keystore '%s' %s >/dev/null 2>&1 & "
+		    "pid=$!; sleep 0.%d; kill -9 $pid 2>/dev/null; wait $pid; "
+		    "if [ -e '%s' ]; then '%s' member keys --keystore '%s' "
+		    "--cert '%s/alice.crt' --key '%s/alice.key' 2>&1; "
+		    "else echo 'no store yet'; fi", ks, skd_test_bin(), gl1,
+		    ks, me, 1 + 2 * i, ks, skd_test_bin(), ks, pki, pki);
+		ck_assert_msg(rc == 0, "after SIGKILL at 0.%ds: exit %d:\n%s",
+		    1 + 2 * i, rc, out);
+		free(out);
+	}
+	e2e_stop(&t);
+}
+END_TEST
+
 /* The line of out that starts (after spaces) with name; static copy. */
 static const char *
 line_of(const char *out, const char *name)
@@ -782,6 +847,7 @@ skd_suite_e2e(void)
 	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_ldif_path);
 	tcase_add_test(tc, test_fetch_watch);
+	tcase_add_test(tc, test_fetch_shared_store);
 	tcase_add_test(tc, test_glo_list_show_provide_cert);
 	suite_add_tcase(s, tc);
 	return s;
