@@ -172,6 +172,38 @@ open_by_kekri(unsigned char **out_kek, size_t *out_len,
 	return ok;
 }
 
+/*
+ * glkey_tid keeps the transactionId of the glKey message in k, for the
+ * acknowledgement to echo (RFC 5275 3.2.4.2, 5.1 2.c): it is how the GLA
+ * knows which key is acknowledged.  A message with none, or with more
+ * than one, leaves k without one.
+ */
+static void
+glkey_tid(struct skd_client_key *k, const SKD_PKI_DATA *pd)
+{
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	ASN1_INTEGER *tid = NULL;
+	unsigned char *p = k->tid_der;
+	int len;
+
+	k->tid_len = 0;
+	if ((ta = skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_CMC_TRANSACTION_ID, 0)) == NULL ||
+	    skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_CMC_TRANSACTION_ID, 1) != NULL ||
+	    sk_ASN1_TYPE_num(ta->attrValues) != 1 ||
+	    (tid = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_INTEGER))) == NULL)
+		goto err;
+	if ((len = i2d_ASN1_INTEGER(tid, NULL)) > 0 &&
+	    (size_t)len <= sizeof(k->tid_der) &&
+	    i2d_ASN1_INTEGER(tid, &p) == len)
+		k->tid_len = (size_t)len;
+ err:
+	ASN1_INTEGER_free(tid);
+	ERR_clear_error();
+}
+
 /* Fills k from one glKey (RFC 5275 3.1.13) signed by signer. */
 static int
 glkey_one(struct skd_client_key *k, const SKD_GL_KEY *g, X509 *signer,
@@ -356,6 +388,7 @@ skd_client_glkey_open(struct skd_client_key **out_keys, size_t *out_n,
 			if (!glkey_one(&v[n], g, sig->verified->signer,
 			    ASN1_INTEGER_get(ta->bodyPartID), o, err))
 				goto err;
+			glkey_tid(&v[n], body->pki_data);
 			n++;
 			SKD_GL_KEY_free(g);
 			g = NULL;
@@ -384,6 +417,8 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
     time_t now, struct skd_client_error *err)
 {
 	struct skd_cmc_body *b = NULL;
+	ASN1_INTEGER *tid = NULL;
+	const unsigned char *p = k->tid_der;
 	char *hex = NULL, *msg = NULL;
 	int ok = 0;
 
@@ -393,7 +428,13 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
 	    (b = skd_cmc_body_new(1)) == NULL)
 		goto err;
 	snprintf(msg, strlen(hex) + 32, "glKey received: %s", hex);
-	/* RFC 5275 5.1 2.c: cMCStatusInfoExt success naming the glKey. */
+	/* RFC 5275 5.1 2.c: cMCStatusInfoExt success naming the glKey's
+	 * body part, in answer to the glKey message: its transactionId
+	 * echoed (3.2.4.2).  The statusString is for people. */
+	if (k->tid_len > 0 && ((tid = d2i_ASN1_INTEGER(NULL, &p,
+	    (long)k->tid_len)) == NULL ||
+	    skd_cmc_body_add_transaction_id(b, tid) == 0))
+		goto err;
 	if (skd_cmc_body_add_status(b, SKD_CMC_SUCCESS, &k->body_part_id, 1,
 	    msg, -1, -1) == 0 ||
 	    !skd_client_protect_response(out, out_len, b, id, now))
@@ -403,6 +444,7 @@ skd_client_ack_build(unsigned char **out, size_t *out_len,
 	if (!ok)
 		skd_client_seterr(err, SKD_CLIENT_ERR_INTERNAL,
 		    "cannot build the acknowledgement");
+	ASN1_INTEGER_free(tid);
 	OPENSSL_free(msg);
 	OPENSSL_free(hex);
 	skd_cmc_body_free(b);

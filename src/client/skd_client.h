@@ -288,6 +288,11 @@ struct skd_client_key {
 	unsigned char	*kek;		/* wiped on free */
 	size_t		 kek_len;
 	long		 body_part_id;	/* of the glKey control; not stored */
+	unsigned char	 tid_der[64];	/* the glKey message's transactionId
+					   (DER INTEGER), echoed by the ack
+					   (RFC 5275 5.1 2.c, 3.2.4.2); not
+					   stored */
+	size_t		 tid_len;	/* 0: the message had none */
 	int		 via_kekri;	/* came in a kekri under an earlier
 					   key (RFC 5275 5); not stored */
 };

@@ -2211,6 +2211,11 @@ START_TEST(test_member_ack_recorded)
 	ck_assert_uint_ge(nk, 1);
 	ck_assert_msg(skd_client_ack_build(&ack, &ack_len, &keys[0], a,
 	    time(NULL), &e), "%s", e.msg);
+	/* The ack echoes the glKey message's transactionId (RFC 5275
+	 * 3.2.4.2), by which the GLA identifies the key. */
+	ck_assert_uint_gt(keys[0].tid_len, 2);
+	ck_assert_ptr_nonnull(memmem(ack, ack_len, keys[0].tid_der,
+	    keys[0].tid_len));
 	ck_assert_ptr_nonnull(hex = skd_client_hex(keys[0].key_id,
 	    keys[0].key_id_len));
 	ck_assert_msg(skd_store_add_request(alice, aid, ack, ack_len,
