@@ -292,22 +292,11 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
  * nothing orders them.
  */
 static int
-shard_in_use(const struct eng_key *k, int shard)
-{
-	size_t i;
-
-	for (i = 0; i < k->n_used; i++) {
-		if (k->used[i] == shard)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-next_shard(struct eng *e, struct eng_key *k, int *out)
+next_shard(struct eng *e, struct eng_gl *g, struct eng_key *k, int *out)
 {
 	unsigned char r[4];
 	unsigned long v;
+	int rc;
 
 	if (!k->fresh && !k->shard_drawn) {
 		if (!eng_rand(e, r, sizeof(r)))
@@ -320,8 +309,14 @@ next_shard(struct eng *e, struct eng_key *k, int *out)
 		    v % ((1UL << 31) - (1UL << 21)));
 		k->shard_drawn = 1;
 	}
-	while (shard_in_use(k, k->next_shard))
+	/* A fresh key's numbers are this request's alone; another key's are
+	 * checked one by one (a base read each), not listed. */
+	while (!k->fresh && (rc = e->st->shard_exists(e->st->ctx, g->name,
+	    k->key_id, k->next_shard)) != 0) {
+		if (rc < 0)
+			return 0;
 		k->next_shard++;
+	}
 	*out = k->next_shard++;
 	return 1;
 }
@@ -383,7 +378,7 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		/* No member yet: one shard the GLA alone can open. */
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
 		    k->not_before, k->not_after, NULL, 0, NULL, &msg,
-		    &msg_len) || !next_shard(e, k, &shard) ||
+		    &msg_len) || !next_shard(e, g, k, &shard) ||
 		    !put_shard(e, g, k, shard, msg, msg_len, NULL, 0))
 			goto err;
 		ok = 1;
@@ -408,7 +403,7 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	if (!eng_parallel(e, ns, shard_one, &j))
 		goto err;
 	for (s = 0; s < ns; s++) {
-		if (!next_shard(e, k, &shard) ||
+		if (!next_shard(e, g, k, &shard) ||
 		    !put_shard(e, g, k, shard, j.msg[s],
 		    j.msg_len[s], to + s * per, n - s * per < per ?
 		    n - s * per : per))
@@ -460,6 +455,9 @@ recipients(struct eng *e, struct eng_gl *g, size_t *out_n)
 	size_t i;
 
 	*out_n = 0;
+	/* A rekey that is not streamed reads every member. */
+	if (!eng_gl_load_members(e, g))
+		return NULL;
 	j.e = e;
 	j.v = g->members;
 	if ((j.valid = calloc(g->n_members + 1, 1)) == NULL)
@@ -494,45 +492,83 @@ struct prev_kek {
 	char			*key_id;	/* hex, borrowed from g */
 	unsigned char		 id[64];
 	size_t			 id_len;
-	struct skd_store_glkey	*shards;
-	size_t			 n_shards;
+	char			**holders;	/* recipients, sorted */
+	size_t			 n_holders, cap_holders;
 };
 
 static void
 prev_clear(struct prev_kek *p)
 {
+	size_t i;
+
 	skd_ri_free_key(p->kek, p->kek_len);
-	skd_store_glkey_list_free(p->shards, p->n_shards);
+	for (i = 0; i < p->n_holders; i++)
+		free(p->holders[i]);
+	free(p->holders);
 	memset(p, 0, sizeof(*p));
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* each_key_shard: gathers who the previous key went to. */
+static int
+prev_shard(void *arg, const struct skd_store_glkey *k)
+{
+	struct prev_kek *p = arg;
+	size_t j;
+	char **nv;
+
+	for (j = 0; j < k->n_recipients; j++) {
+		if (p->n_holders == p->cap_holders) {
+			size_t cap = p->cap_holders ? 2 * p->cap_holders : 64;
+
+			if ((nv = realloc(p->holders, cap * sizeof(*nv))) ==
+			    NULL)
+				return 0;
+			p->holders = nv;
+			p->cap_holders = cap;
+		}
+		if ((p->holders[p->n_holders] = strdup(k->recipients[j])) ==
+		    NULL)
+			return 0;
+		p->n_holders++;
+	}
+	return 1;
 }
 
 /* Whether name was a recipient of a shard of p's key. */
 static int
 prev_holds(const struct prev_kek *p, const char *name)
 {
-	size_t i, j;
-
-	for (i = 0; i < p->n_shards; i++) {
-		if (strcmp(p->shards[i].key_id, p->key_id) != 0)
-			continue;
-		for (j = 0; j < p->shards[i].n_recipients; j++) {
-			if (strcmp(p->shards[i].recipients[j], name) == 0)
-				return 1;
-		}
-	}
-	return 0;
+	return p->n_holders > 0 && bsearch(&name, p->holders, p->n_holders,
+	    sizeof(*p->holders), str_cmp) != NULL;
 }
 
+/* Whether every holder of the previous key is still a member (g holds
+ * every member); -1 on error. */
 static int
-is_member(const struct eng_gl *g, const char *name)
+holders_all_members(const struct eng_gl *g, const struct prev_kek *p)
 {
+	const char **names;
 	size_t i;
+	int rc = 1;
 
-	for (i = 0; i < g->n_members; i++) {
-		if (strcmp(g->members[i].name, name) == 0)
-			return 1;
+	if ((names = calloc(g->n_members + 1, sizeof(*names))) == NULL)
+		return -1;
+	for (i = 0; i < g->n_members; i++)
+		names[i] = g->members[i].name;
+	qsort(names, g->n_members, sizeof(*names), str_cmp);
+	for (i = 0; rc == 1 && i < p->n_holders; i++) {
+		if (bsearch(&p->holders[i], names, g->n_members,
+		    sizeof(*names), str_cmp) == NULL)
+			rc = 0;
 	}
-	return 0;
+	free(names);
+	return rc;
 }
 
 /*
@@ -544,13 +580,20 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
     struct prev_kek *p)
 {
 	struct eng_key *k = NULL;
-	size_t i, j;
+	size_t i;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
+	if (!eng_gl_load_keys(e, g) || !eng_gl_load_members(e, g))
+		return 0;
 	for (i = 0; i < g->n_keys; i++) {
 		struct eng_key *c = &g->keys[i];
 
-		if (c->not_after < e->now || c->archive == NULL)
+		if (c->not_after < e->now)
+			continue;
+		if (!eng_key_archive(e, g, c))
+			return 0;
+		if (c->archive == NULL)
 			continue;
 		if (k == NULL || c->not_before >= k->not_before)
 			k = c;
@@ -561,21 +604,19 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
 	if (!unhex(p->id, sizeof(p->id), &p->id_len, k->key_id) ||
 	    p->id_len == 0)
 		return 1;
-	if (!e->st->list_keys(e->st->ctx, &p->shards, &p->n_shards, g->name))
-		return 0;
+	if (!e->st->each_key_shard(e->st->ctx, g->name, k->key_id,
+	    prev_shard, p))
+		goto err;
+	qsort(p->holders, p->n_holders, sizeof(*p->holders), str_cmp);
 	/*
 	 * RFC 5275 5 and 8: a member removed since holds the previous KEK
 	 * (and with it every later KEK of the chain), so the new KEK then
 	 * goes by ktri/kari alone.
 	 */
-	for (i = 0; i < p->n_shards; i++) {
-		if (strcmp(p->shards[i].key_id, k->key_id) != 0)
-			continue;
-		for (j = 0; j < p->shards[i].n_recipients; j++) {
-			if (!is_member(g, p->shards[i].recipients[j]))
-				goto none;
-		}
-	}
+	if ((rc = holders_all_members(g, p)) < 0)
+		goto err;
+	if (rc == 0)
+		goto none;
 	if (!skd_ri_open_cert(&p->kek, &p->kek_len, k->archive,
 	    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
 		goto err;
@@ -605,7 +646,8 @@ keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 	long i;
 
 	memset(&prev, 0, sizeof(prev));
-	if (kek_len == 0 || (to = recipients(e, g, &nto)) == NULL)
+	if (kek_len == 0 || !eng_gl_load_keys(e, g) ||
+	    (to = recipients(e, g, &nto)) == NULL)
 		goto err;
 	if ((by_kek = calloc(nto + 1, sizeof(*by_kek))) == NULL)
 		goto err;
@@ -704,10 +746,16 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 	if (eng_person_x509(m) == NULL)
 		return 1;
 	to[0] = m;
+	if (!eng_gl_load_keys(e, g))
+		return 0;
 	for (i = 0; i < g->n_keys; i++) {
 		struct eng_key *k = &g->keys[i];
 
-		if (k->not_after < e->now || k->archive == NULL)
+		if (k->not_after < e->now)
+			continue;
+		if (!eng_key_archive(e, g, k))
+			return 0;
+		if (k->archive == NULL)
 			continue;
 		if (!skd_ri_open_cert(&kek, &kek_len, k->archive,
 		    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))

@@ -211,25 +211,59 @@ struct skd_engine_env {
 };
 
 /*
- * Reading state.  Records returned are the caller's (the engine frees them
- * with the store's *_free functions).
- *   read_gl:      1 found (*out set), 0 no such GL, -1 error
- *   list_members: 1 ok (*out may be NULL when *n is 0), 0 error
- *   list_keys:    every glKey shard of the GL; 1 ok, 0 error
- *   seen:         records key_hex until expires atomically; 1 fresh,
- *                 0 already recorded (a replay), -1 error
+ * Reading state.  A request reads what it names (docs/architecture.md,
+ * "A request costs what it names"): the GL record, the owners (few: every
+ * forward and notice goes to all of them), the members it names one by
+ * one, and the GL's current keys only when a key is to be sent, their
+ * archives only when used.  Only a rekey reads every member, page by page.
+ * Records returned are the caller's (the engine frees them with the
+ * store's *_free functions).
+ *   read_gl:        1 found (*out set), 0 no such GL, -1 error
+ *   read_member:    one member or owner by name (GeneralName text, as the
+ *                   store matches names): 1 found, 0 none, -1 error
+ *   list_members:   every owner (or member); 1 ok (*out may be NULL when
+ *                   *n is 0), 0 error
+ *   walk_members:   every member (or owner), cb called page by page with
+ *                   at most page records (borrowed); 1 ok, 0 error (also
+ *                   when cb returned zero)
+ *   current_keys:   one record per key of the GL whose notAfter is at or
+ *                   after now (key id, dates, no archive, no message);
+ *                   1 ok, 0 error
+ *   read_key_head:  one shard without message and recipients (with the
+ *                   GLA's archive): 1 found, 0 none, -1 error
+ *   shard_exists:   1 the shard is there, 0 not, -1 error
+ *   keys_for:       the shards of the GL naming recipient, with messages;
+ *                   1 ok, 0 error
+ *   each_key_shard: cb for every shard of key_id (key id, shard, dates,
+ *                   recipient names; borrowed); 1 ok, 0 error
+ *   list_keys:      every glKey shard of the GL with everything (tests
+ *                   and tools; the engine does not call it); 1 ok, 0 error
+ *   seen:           records key_hex until expires atomically; 1 fresh,
+ *                   0 already recorded (a replay), -1 error
  */
 struct skd_engine_state {
 	void	*ctx;
 	int	(*read_gl)(void *ctx, struct skd_store_gl **out,
 		    const char *name);
+	int	(*read_member)(void *ctx, struct skd_store_member **out,
+		    const char *gl_name, enum skd_store_role role,
+		    const char *name);
 	int	(*list_members)(void *ctx, struct skd_store_member **out,
 		    size_t *n, const char *gl_name, enum skd_store_role role);
+	int	(*walk_members)(void *ctx, const char *gl_name,
+		    enum skd_store_role role, size_t page,
+		    skd_store_page_cb cb, void *arg);
+	int	(*current_keys)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name, time_t now);
+	int	(*read_key_head)(void *ctx, struct skd_store_glkey **out,
+		    const char *gl_name, const char *key_id, int shard);
+	int	(*shard_exists)(void *ctx, const char *gl_name,
+		    const char *key_id, int shard);
+	int	(*keys_for)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name, const char *recipient);
+	int	(*each_key_shard)(void *ctx, const char *gl_name,
+		    const char *key_id, skd_store_glkey_cb cb, void *arg);
 	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
-		    size_t *n, const char *gl_name);
-	/* Optional (NULL: list_keys): the same without messages and
-	 * recipient lists, for loading a GL's key ids and archives. */
-	int	(*list_key_heads)(void *ctx, struct skd_store_glkey **out,
 		    size_t *n, const char *gl_name);
 	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
 };

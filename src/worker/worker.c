@@ -509,6 +509,16 @@ ws_read_gl(void *ctx, struct skd_store_gl **out, const char *name)
 }
 
 static int
+ws_read_member(void *ctx, struct skd_store_member **out, const char *gl_name,
+    enum skd_store_role role, const char *name)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.read_member(ws->w->est.ctx, out, gl_name, role,
+	    name);
+}
+
+static int
 ws_list_members(void *ctx, struct skd_store_member **out, size_t *n,
     const char *gl_name, enum skd_store_role role)
 {
@@ -518,21 +528,71 @@ ws_list_members(void *ctx, struct skd_store_member **out, size_t *n,
 }
 
 static int
+ws_walk_members(void *ctx, const char *gl_name, enum skd_store_role role,
+    size_t page, skd_store_page_cb cb, void *arg)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.walk_members(ws->w->est.ctx, gl_name, role, page,
+	    cb, arg);
+}
+
+static int
+ws_current_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name, time_t now)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.current_keys(ws->w->est.ctx, out, n, gl_name, now);
+}
+
+static int
+ws_read_key_head(void *ctx, struct skd_store_glkey **out,
+    const char *gl_name, const char *key_id, int shard)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.read_key_head(ws->w->est.ctx, out, gl_name, key_id,
+	    shard);
+}
+
+static int
+ws_shard_exists(void *ctx, const char *gl_name, const char *key_id,
+    int shard)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.shard_exists(ws->w->est.ctx, gl_name, key_id,
+	    shard);
+}
+
+static int
+ws_keys_for(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name, const char *recipient)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.keys_for(ws->w->est.ctx, out, n, gl_name,
+	    recipient);
+}
+
+static int
+ws_each_key_shard(void *ctx, const char *gl_name, const char *key_id,
+    skd_store_glkey_cb cb, void *arg)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.each_key_shard(ws->w->est.ctx, gl_name, key_id, cb,
+	    arg);
+}
+
+static int
 ws_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
     const char *gl_name)
 {
 	const struct worker_state *ws = ctx;
 
 	return ws->w->est.list_keys(ws->w->est.ctx, out, n, gl_name);
-}
-
-static int
-ws_list_key_heads(void *ctx, struct skd_store_glkey **out, size_t *n,
-    const char *gl_name)
-{
-	const struct worker_state *ws = ctx;
-
-	return ws->w->est.list_key_heads(ws->w->est.ctx, out, n, gl_name);
 }
 
 static int
@@ -605,10 +665,15 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	memset(&st, 0, sizeof(st));
 	st.ctx = &ws;
 	st.read_gl = ws_read_gl;
+	st.read_member = ws_read_member;
 	st.list_members = ws_list_members;
+	st.walk_members = ws_walk_members;
+	st.current_keys = ws_current_keys;
+	st.read_key_head = ws_read_key_head;
+	st.shard_exists = ws_shard_exists;
+	st.keys_for = ws_keys_for;
+	st.each_key_shard = ws_each_key_shard;
 	st.list_keys = ws_list_keys;
-	st.list_key_heads = w->est.list_key_heads != NULL ?
-	    ws_list_key_heads : NULL;
 	st.seen = ws_seen;
 	memset(&env, 0, sizeof(env));
 	env.now = worker_now(w);
