@@ -93,6 +93,7 @@ struct skd_worker {
 	long			 clock_offset;
 	time_t			 last_status;
 	time_t			 last_purge;
+	time_t			 last_full_schedule;
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -983,8 +984,8 @@ purge(struct skd_worker *w)
 		    "entries", n);
 }
 
-/* The names of the active GLs, gathered before any is rekeyed: the
- * rekey's own searches would end the paged listing on the same
+/* The GLs with a key near its notAfter, gathered before any is rekeyed:
+ * the rekey's own searches would end the paged search on the same
  * connection. */
 struct gl_names {
 	char	**v;
@@ -993,13 +994,20 @@ struct gl_names {
 };
 
 static int
-gl_names_cb(void *arg, const char *name, const char *state)
+gl_names_cb(void *arg, const char *name, const char *key_id, time_t nb,
+    time_t na)
 {
 	struct gl_names *g = arg;
 	char **nv;
+	size_t i;
 
-	if (strcmp(state, "active") != 0)
-		return 0;
+	(void)key_id;
+	(void)nb;
+	(void)na;
+	for (i = 0; i < g->n; i++) {
+		if (strcmp(g->v[i], name) == 0)
+			return 0;
+	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap == 0 ? 64 : g->cap * 2;
 
@@ -1018,18 +1026,33 @@ gl_names_cb(void *arg, const char *name, const char *state)
 	return 0;
 }
 
-/* RFC 5275 4.5.2 for every active GL in the directory (whoever created
- * it, whichever worker processed its requests). */
+/*
+ * RFC 5275 4.5.2 for every GL in the directory with a key near its
+ * notAfter (whoever created it, whichever worker processed its requests):
+ * one search of the keys' shard 0 by skdNotAfter, no message read, so
+ * that a pass costs what is due rather than the directory's size.  Keys
+ * that ended long ago (a GL no rekey could help, or one rekeyed since)
+ * are looked at in a full pass at start-up and once an hour; the passes
+ * between look back twice rekey_before.
+ */
 static void
 run_schedule(struct skd_worker *w)
 {
 	struct gl_names g = { NULL, 0, 0, 0 };
+	time_t now = worker_now(w), real = time(NULL), from;
 	size_t i;
 
 	if (w->rekey_before <= 0)
 		return;
-	if (!skd_store_list_gls(w->s, gl_names_cb, &g, 500) || g.failed) {
-		skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing GLs: %s",
+	from = now - 2 * w->rekey_before;
+	if (w->last_full_schedule == 0 ||
+	    real - w->last_full_schedule >= 3600) {
+		from = 0;
+		w->last_full_schedule = real;
+	}
+	if (!skd_store_find_due_glkeys(w->s, from, now + w->rekey_before,
+	    gl_names_cb, &g) || g.failed) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "rekey schedule: %s",
 		    g.failed ? "out of memory" : skd_store_errmsg(w->s));
 		goto out;
 	}
@@ -1433,7 +1456,12 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 		ok = 1;
 		goto err;
 	}
-	if (!skd_store_find_glkeys(w->s, &keys, &n, gl_name, NULL))
+	/* The GL's keys still valid (one record each, no message); when
+	 * none is, every key it ever had (one each). */
+	if (!skd_store_find_current_glkeys(w->s, &keys, &n, gl_name, now))
+		goto err;
+	if (n == 0 && !skd_store_find_current_glkeys(w->s, &keys, &n,
+	    gl_name, 0))
 		goto err;
 	/* The newest key (latest notBefore) is the one that must not run
 	 * out. */
