@@ -84,6 +84,7 @@ struct eng_gl {
 	struct eng_key	*keys;
 	size_t		 n_keys;
 	int		 need_rekey;	/* a member left a managed/closed GL */
+	size_t		 stream_per;	/* a stream's shard size (else 0) */
 };
 
 struct eng {

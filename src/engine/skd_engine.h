@@ -175,6 +175,18 @@ struct skd_engine_config {
 	 * on it.
 	 */
 	int		 threads;
+	/*
+	 * Nonzero: a rekey (section 8 removal, glRekey, glkCompromise, the
+	 * GLA-initiated rekey without kekri) is not distributed in the
+	 * outcome but recorded as one SKD_OP_KEY_STREAM op, and
+	 * skd_engine_stream sends it after the outcome is applied, members
+	 * page by page, so that neither memory nor the journal grows with
+	 * the GL.  Zero (default): the shards are in the outcome.
+	 */
+	int		 stream_rekeys;
+	/* Members per page of a streamed rekey (0: 200, rounded up to a
+	 * whole number of shards). */
+	size_t		 stream_page;
 };
 
 /* Per call environment. */
@@ -288,7 +300,13 @@ enum skd_engine_op_type {
 	SKD_OP_GLKEY_PUT,	/* glName, glKey */
 	SKD_OP_RESPONSE,	/* glName (may be ""), publish (id = request) */
 	SKD_OP_MESSAGE,		/* glName, publish (kind below) */
-	SKD_OP_ACK		/* glName, name (member), keyId */
+	SKD_OP_ACK,		/* glName, name (member), keyId */
+	/* glName, glKey: a key to send to every member, streamed
+	 * (skd_engine_stream): keyId, notBefore, notAfter, archivedKEK
+	 * (the KEK wrapped for the GLA: drawn once, journaled here),
+	 * shard = recipients per glKey message; no message, no
+	 * recipients.  skd_engine_apply leaves it to skd_engine_stream. */
+	SKD_OP_KEY_STREAM
 };
 
 /* SkdPublish.kind */
@@ -432,6 +450,28 @@ int skd_engine_rekey(SKD_ENG_OUTCOME **out,
     const struct skd_engine_config *cfg, const struct skd_engine_env *env,
     const struct skd_engine_state *state, const char *gl_name);
 
+/*
+ * skd_engine_stream sends the key of one SKD_OP_KEY_STREAM op of an
+ * applied outcome to every member of its GL: members are read page by
+ * page (state->walk_members), each page's shards wrapped and signed (on
+ * cfg->threads threads), and emit(arg, page) is called with an outcome
+ * holding that page's glKeyPut ops (and glProvideCert messages for
+ * members whose certificate no longer verifies); emit applies it (the
+ * outcome is freed after emit returns) and returns one, or zero to stop.
+ * Exactly once: the KEK is the op's (unwrapped from its archive, never
+ * drawn again); members who already hold an entry of the key (a
+ * previous attempt's pages, an add in the same request) are skipped, and
+ * shards are numbered after the highest already there, so a run killed
+ * at any point and started again sends every member the key once.  When
+ * the GL has no member with a valid certificate and the key no shard, one
+ * shard for the GLA alone is written (the key's archive, shard 0).
+ * Returns one when every page was emitted, zero on error.
+ */
+int skd_engine_stream(const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *state,
+    const SKD_ENG_OP *op, int (*emit)(void *arg,
+    const SKD_ENG_OUTCOME *page), void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Applying                                                            */
 /* ------------------------------------------------------------------ */
@@ -443,6 +483,8 @@ int skd_engine_rekey(SKD_ENG_OUTCOME **out,
  * that exists, a remove of something absent, and the store's idempotent
  * puts and publishes all count as done.  Returns one when every op is
  * applied (now or before) and zero on error (see skd_store_error(s)).
+ * SKD_OP_KEY_STREAM ops are skipped: the caller streams them
+ * (skd_engine_stream) once the rest is applied.
  */
 int skd_engine_apply(struct skd_store *s, const SKD_ENG_OUTCOME *o);
 

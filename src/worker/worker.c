@@ -262,6 +262,9 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	w->ecfg.threads = (int)cfg->threads;
 	/* RFC 5275 5: kekri only in the scheduled GLA-controlled rekey. */
 	w->ecfg.kekri_rollover = cfg->kekri_rollover;
+	/* Rekeys stream: members page by page, shards applied as made; the
+	 * journal holds the KEK wrapped for the GLA, not the shards. */
+	w->ecfg.stream_rekeys = 1;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -786,6 +789,59 @@ refusal(char *buf, size_t len, const struct skd_worker *w,
 	return NULL;
 }
 
+/* A page of a streamed rekey, applied as it is made; the lease is kept
+ * between pages (a request's only, id NULL for the schedule's). */
+struct stream_emit {
+	struct skd_worker	*w;
+	const char		*id;
+	time_t			*lease;
+	size_t			 pages;
+};
+
+static int
+emit_page(void *arg, const SKD_ENG_OUTCOME *page)
+{
+	struct stream_emit *se = arg;
+
+	if (se->id != NULL && !lease_keep(se->w, se->id, se->lease))
+		return 0;
+	if (!skd_engine_apply(se->w->s, page))
+		return 0;
+	se->pages++;
+	return 1;
+}
+
+/*
+ * apply_outcome applies o, then streams each key it holds for every
+ * member (skd_engine_stream): the journal holds the KEK wrapped for the
+ * GLA, and the glKey entries themselves record the progress, so a run
+ * that dies midway is resumed by whoever applies the journal again, with
+ * the same KEK and nobody sent the key twice.  Returns one on success.
+ */
+static int
+apply_outcome(struct skd_worker *w, const char *id, time_t *lease,
+    const SKD_ENG_OUTCOME *o)
+{
+	struct stream_emit se = { w, id, lease, 0 };
+	struct skd_engine_env env;
+	int i;
+
+	if (!skd_engine_apply(w->s, o))
+		return 0;
+	memset(&env, 0, sizeof(env));
+	env.now = worker_now(w);
+	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+		const SKD_ENG_OP *op = sk_SKD_ENG_OP_value(o->ops, i);
+
+		if (skd_engine_op_type(op) != SKD_OP_KEY_STREAM)
+			continue;
+		if (!skd_engine_stream(&w->ecfg, &env, &w->est, op, emit_page,
+		    &se))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 finish(struct skd_worker *w, const char *id, const char *why)
 {
@@ -916,7 +972,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	}
 	if (!lease_keep(w, id, &lease))
 		goto lost_or_transient;
-	if (!skd_engine_apply(w->s, o)) {
+	if (!apply_outcome(w, id, &lease, o)) {
 		skd_worker_logf(SKD_WLOG_WARNING, id,
 		    "apply: %s; retry after the lease",
 		    skd_store_errmsg(w->s));
@@ -1498,7 +1554,7 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 		    gl_name);
 		goto err;
 	}
-	if (!skd_engine_apply(w->s, o)) {
+	if (!apply_outcome(w, NULL, NULL, o)) {
 		skd_worker_logf(SKD_WLOG_ERR, NULL, "rekey of %s: apply: %s",
 		    gl_name, skd_store_errmsg(w->s));
 		goto err;
