@@ -63,19 +63,19 @@ glo_of(struct eng_unit *u, struct eng_gl *g)
 	return NULL;
 }
 
-/* Whether the signer cert is a member of g: the codes of RFC 5275 3.2.3
- * are hidden from GL members only. */
+/* Whether the signer cert is a member of g (one read per name of the
+ * certificate when the request has not read it yet): the codes of RFC
+ * 5275 3.2.3 are hidden from GL members only.  -1 on error. */
 static int
-member_of(const struct eng_gl *g, X509 *cert)
+member_of(struct eng *e, struct eng_gl *g, X509 *cert)
 {
-	size_t i;
+	long idx;
 
-	for (i = 0; cert != NULL && i < g->n_members; i++) {
-		if (g->members[i].gn != NULL &&
-		    skd_gname_match_cert(g->members[i].gn, cert))
-			return 1;
-	}
-	return 0;
+	if (cert == NULL)
+		return 0;
+	if (!eng_member_by_cert(e, g, cert, &idx))
+		return -1;
+	return idx >= 0;
 }
 
 /* Loads the GL gn for c; sets *out NULL and fails c with invalidGLName
@@ -105,7 +105,10 @@ need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 	if (u->gl == NULL)
 		u->gl = g;
 	c->by_glo = glo_of(u, g) != NULL;
-	c->by_member = member_of(g, u->signer);
+	/* A GLO is answered in full whatever else it is. */
+	c->by_member = 0;
+	if (!c->by_glo && (c->by_member = member_of(e, g, u->signer)) < 0)
+		return 0;
 	*out = g;
 	return 1;
 }
