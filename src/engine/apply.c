@@ -393,6 +393,8 @@ apply_op(struct skd_store *s, const SKD_ENG_OP *op)
 	case SKD_OP_RESPONSE:
 	case SKD_OP_MESSAGE:
 		return apply_publish(s, op);
+	case SKD_OP_KEY_STREAM:
+		return 1;	/* skd_engine_stream, after the rest */
 	case SKD_OP_ACK:
 		gl = eng_str(op->glName);
 		name = eng_str(op->name);

@@ -63,19 +63,19 @@ glo_of(struct eng_unit *u, struct eng_gl *g)
 	return NULL;
 }
 
-/* Whether the signer cert is a member of g: the codes of RFC 5275 3.2.3
- * are hidden from GL members only. */
+/* Whether the signer cert is a member of g (one read per name of the
+ * certificate when the request has not read it yet): the codes of RFC
+ * 5275 3.2.3 are hidden from GL members only.  -1 on error. */
 static int
-member_of(const struct eng_gl *g, X509 *cert)
+member_of(struct eng *e, struct eng_gl *g, X509 *cert)
 {
-	size_t i;
+	long idx;
 
-	for (i = 0; cert != NULL && i < g->n_members; i++) {
-		if (g->members[i].gn != NULL &&
-		    skd_gname_match_cert(g->members[i].gn, cert))
-			return 1;
-	}
-	return 0;
+	if (cert == NULL)
+		return 0;
+	if (!eng_member_by_cert(e, g, cert, &idx))
+		return -1;
+	return idx >= 0;
 }
 
 /* Loads the GL gn for c; sets *out NULL and fails c with invalidGLName
@@ -91,7 +91,7 @@ need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 		return gn == NULL ? fail(c, SKD_FAIL_INVALID_GL_NAME, NULL) : 0;
 	if (!g->exists || g->deleted)
 		return fail(c, SKD_FAIL_INVALID_GL_NAME, NULL);
-	if (!eng_gl_load_people(e, g))
+	if (!eng_gl_load_owners(e, g))
 		return 0;
 	/* 3.2.6: the GL's certificate expired (or was never issued): issue
 	 * a new one when we can, else answer with the GLA's own. */
@@ -105,7 +105,10 @@ need_gl(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 	if (u->gl == NULL)
 		u->gl = g;
 	c->by_glo = glo_of(u, g) != NULL;
-	c->by_member = member_of(g, u->signer);
+	/* A GLO is answered in full whatever else it is. */
+	c->by_member = 0;
+	if (!c->by_glo && (c->by_member = member_of(e, g, u->signer)) < 0)
+		return 0;
 	*out = g;
 	return 1;
 }
@@ -440,7 +443,8 @@ ctl_use_kek(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	/* 2.d.2.e: store the GL, its owners and key attributes. */
 	g->exists = 1;
 	g->created = 1;
-	g->loaded_people = 1;
+	g->born = 1;
+	g->loaded_owners = g->all_members = g->loaded_keys = 1;
 	g->admin = (int)admin;
 	g->rekey_by_glo = skd_glkeyattrs_get_rekey_by_glo(a);
 	g->not_aware = skd_glkeyattrs_get_not_mutually_aware(a);
@@ -530,6 +534,7 @@ ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	struct eng_person *p;
 	struct eng_gl *g;
 	const char *why;
+	long idx;
 	int self, rc;
 
 	if (!need_gl(e, u, c, am->glName, &g))
@@ -537,7 +542,9 @@ ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	if (g == NULL)
 		return 1;
 	/* 4.3.1 2.d.2.a */
-	if (eng_find_person(g->members, g->n_members, m->glMemberName) >= 0)
+	if (!eng_member_find(e, g, m->glMemberName, &idx))
+		return 0;
+	if (idx >= 0)
 		return fail(c, SKD_FAIL_ALREADY_A_MEMBER, NULL);
 	self = skd_gname_match_cert(m->glMemberName, u->signer);
 	if (!c->by_glo && !member_gate(e, u, c, g, self, &rc))
@@ -571,15 +578,16 @@ ctl_delete_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		return 0;
 	if (g == NULL)
 		return 1;
-	if ((idx = eng_find_person(g->members, g->n_members,
-	    dm->glMemberToDelete)) < 0)
+	if (!eng_member_find(e, g, dm->glMemberToDelete, &idx))
+		return 0;
+	if (idx < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
 	self = skd_gname_match_cert(dm->glMemberToDelete, u->signer);
 	if (!c->by_glo && !member_gate(e, u, c, g, self, &rc))
 		return rc;
-	if (!op_person(e, g, SKD_OP_MEMBER_REMOVE, &g->members[idx]))
+	if (!op_person(e, g, SKD_OP_MEMBER_REMOVE, &g->members[idx]) ||
+	    !eng_member_remove(g, (size_t)idx))
 		return 0;
-	eng_person_remove(g->members, &g->n_members, (size_t)idx);
 	/* Section 8: managed and closed GLs are rekeyed so that the
 	 * removed member cannot read what follows. */
 	if (g->admin != SKD_GL_UNMANAGED)
@@ -647,6 +655,8 @@ ctl_rekey(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	if (skd_asn1_opt_bool_get(rk->glRekeyAllGLKeys) == 1) {
 		size_t i;
 
+		if (!eng_gl_load_keys(e, g))
+			return 0;
 		for (count = 0, i = 0; i < g->n_keys; i++)
 			count += g->keys[i].not_after >= e->now;
 	} else if (na != NULL && na->generationCounter != NULL) {
@@ -716,8 +726,7 @@ static int
 ctl_compromise(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 {
 	struct eng_gl *g;
-	size_t i;
-	int member = 0;
+	long who;
 
 	if (!need_gl(e, u, c, c->val, &g))
 		return 0;
@@ -730,11 +739,9 @@ ctl_compromise(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		g->need_rekey = 0;
 		return ok(c);
 	}
-	for (i = 0; i < g->n_members; i++) {
-		if (skd_gname_match_cert(g->members[i].gn, u->signer))
-			member = 1;
-	}
-	if (!member)
+	if (!eng_member_by_cert(e, g, u->signer, &who))
+		return 0;
+	if (who < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
 	/* 4.7.1: a member's report goes to a GLO. */
 	return forwarded(e, u, g, c);
@@ -757,13 +764,13 @@ ctl_refresh(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		return 0;
 	if (g == NULL)
 		return 1;
-	for (i = 0; i < g->n_members; i++) {
-		if (skd_gname_match_cert(g->members[i].gn, u->signer))
-			who = (long)i;
-	}
+	if (!eng_member_by_cert(e, g, u->signer, &who))
+		return 0;
 	if (who < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
-	if (!e->st->list_keys(e->st->ctx, &keys, &nk, g->name))
+	/* One indexed search: the shards naming the member. */
+	if (!e->st->keys_for(e->st->ctx, &keys, &nk, g->name,
+	    g->members[who].name))
 		return 0;
 	/* The glKey messages already made for this member whose validity
 	 * meets one of the date ranges: only keys from its membership. */
@@ -874,8 +881,9 @@ ctl_provide_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		return 1;
 	if (!c->by_glo)
 		return fail(c, SKD_FAIL_NO_GLO_NAME_MATCH, NULL);
-	if ((idx = eng_find_person(g->members, g->n_members,
-	    pc->glMember->glMemberName)) < 0)
+	if (!eng_member_find(e, g, pc->glMember->glMemberName, &idx))
+		return 0;
+	if (idx < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
 	if (!eng_provide_cert(e, g, &g->members[idx]))
 		return 0;
@@ -898,8 +906,9 @@ ctl_manage_cert(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 		return 0;
 	if (g == NULL)
 		return 1;
-	if ((idx = eng_find_person(g->members, g->n_members,
-	    mc->glMember->glMemberName)) < 0)
+	if (!eng_member_find(e, g, mc->glMember->glMemberName, &idx))
+		return 0;
+	if (idx < 0)
 		return fail(c, SKD_FAIL_NOT_A_MEMBER, NULL);
 	p = &g->members[idx];
 	if (!c->by_glo && !skd_gname_match_cert(p->gn, u->signer))
@@ -1090,7 +1099,7 @@ one_ack(struct eng *e, X509 *signer, long bpid, const char *key_hex)
 	GENERAL_NAME *gn = NULL;
 	SKD_ENG_OP *op;
 	char *gl = NULL;
-	size_t i;
+	long i;
 	int rc, ok = 0;
 
 	if (e->env->find_key_gl == NULL)
@@ -1103,11 +1112,9 @@ one_ack(struct eng *e, X509 *signer, long bpid, const char *key_hex)
 		return eng_result_add(e->out, 0, bpid, NID_undef,
 		    SKD_CMC_FAILED, SKD_CMC_BAD_REQUEST, -1, "unknown key");
 	if ((gn = skd_gname_from_text(gl)) == NULL ||
-	    !eng_gl_get(e, &g, gn) || !eng_gl_load_people(e, g))
+	    !eng_gl_get(e, &g, gn) || !eng_member_by_cert(e, g, signer, &i))
 		goto err;
-	for (i = 0; i < g->n_members; i++) {
-		if (!skd_gname_match_cert(g->members[i].gn, signer))
-			continue;
+	if (i >= 0) {
 		if ((op = eng_op_add(e->out, SKD_OP_ACK, g->name)) == NULL ||
 		    !eng_set_utf8(&op->name, g->members[i].name) ||
 		    !eng_set_utf8(&op->keyId, key_hex))
@@ -1387,7 +1394,7 @@ eng_denial(struct eng *e, const struct skd_layers *l, int top, X509 *glo,
 		*out_why = "the GL of the denied request does not exist";
 		goto done;
 	}
-	if (!eng_gl_load_people(e, g))
+	if (!eng_gl_load_owners(e, g))
 		goto err;
 	*out_g = g;
 	if (eng_find_owner_by_cert(g, glo) < 0) {

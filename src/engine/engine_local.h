@@ -36,21 +36,29 @@ struct eng_key {
 	int		 next_shard;
 	int		 fresh;		/* drawn by this request */
 	int		 shard_drawn;	/* next_shard is this request's */
-	int		*used;		/* shard numbers in the directory */
-	size_t		 n_used;
-	size_t		 cap_used;
 	time_t		 not_before;
 	time_t		 not_after;
-	unsigned char	*archive;	/* RecipientInfos for the GLA alone */
+	unsigned char	*archive;	/* RecipientInfos for the GLA alone;
+					   read on first use (eng_key_archive) */
 	size_t		 archive_len;
+	int		 archive_read;	/* looked for in the directory */
 };
 
-/* The working copy of one GL during one request. */
+/*
+ * The working copy of one GL during one request.  It holds what the
+ * request reads, not the whole GL: the owners (few), the members the
+ * request names (members[] is a cache of them and of those it adds;
+ * gone[] the names it removed), and the current keys once a key is to be
+ * sent.  all_members says members[] holds every member (only a rekey
+ * that is not streamed reads them all).
+ */
 struct eng_gl {
 	char		*name;		/* canonical GeneralName text */
 	GENERAL_NAME	*gn;
 	int		 exists;	/* a record exists (or was created) */
 	int		 created;	/* created by this request */
+	int		 born;		/* created by this request: nothing of
+					   it is in the directory */
 	int		 changed;	/* record fields changed */
 	int		 deleted;	/* state "deleted" */
 	char		*address;
@@ -64,14 +72,19 @@ struct eng_gl {
 	unsigned char	*cert_der;
 	size_t		 cert_len;
 	X509		*cert;		/* the GL's GLA certificate */
-	int		 loaded_people;
+	int		 loaded_owners;
+	int		 all_members;
 	struct eng_person *members;
 	size_t		 n_members;
+	GENERAL_NAME	**gone;
+	size_t		 n_gone;
 	struct eng_person *owners;
 	size_t		 n_owners;
+	int		 loaded_keys;
 	struct eng_key	*keys;
 	size_t		 n_keys;
 	int		 need_rekey;	/* a member left a managed/closed GL */
+	size_t		 stream_per;	/* a stream's shard size (else 0) */
 };
 
 struct eng {
@@ -108,10 +121,32 @@ int eng_new_id(struct eng *e, char out[SKD_STORE_ID_LEN]);
 /* eng_gl_get finds or loads GL gn; *out NULL-free: returns 1 with *out set
  * (exists tells whether there is a record), 0 on error. */
 int eng_gl_get(struct eng *e, struct eng_gl **out, const GENERAL_NAME *gn);
-int eng_gl_load_people(struct eng *e, struct eng_gl *g);
+/* eng_gl_load_owners reads g's owners (once).  One on success. */
+int eng_gl_load_owners(struct eng *e, struct eng_gl *g);
+/* eng_gl_load_members reads every member of g into members[] (once),
+ * keeping this request's changes.  One on success. */
+int eng_gl_load_members(struct eng *e, struct eng_gl *g);
+/* eng_gl_load_keys reads g's current keys (notAfter at or after now,
+ * once), without their archives.  One on success. */
+int eng_gl_load_keys(struct eng *e, struct eng_gl *g);
+/* eng_key_archive reads k's archive on first use; one on success (the
+ * archive may still be NULL: none in the directory). */
+int eng_key_archive(struct eng *e, struct eng_gl *g, struct eng_key *k);
+/* eng_member_find sets *out_idx to the index in g->members of the member
+ * named gn (read from the state if this request has not yet), or -1.
+ * Returns one, or zero on error. */
+int eng_member_find(struct eng *e, struct eng_gl *g, const GENERAL_NAME *gn,
+    long *out_idx);
+/* eng_member_by_cert: the same for the member one of whose names is in
+ * cert (RFC 5280 matching, skd_gname_match_cert). */
+int eng_member_by_cert(struct eng *e, struct eng_gl *g, X509 *cert,
+    long *out_idx);
+/* eng_member_remove drops member idx from the working copy and records
+ * its removal.  One on success. */
+int eng_member_remove(struct eng_gl *g, size_t idx);
 void eng_gl_free(struct eng_gl *g);
 void eng_person_clear(struct eng_person *p);
-/* Index of the member/owner named gn, or -1. */
+/* Index of the member/owner named gn among v[0..n), or -1. */
 long eng_find_person(const struct eng_person *v, size_t n,
     const GENERAL_NAME *gn);
 /* Index of the owner whose name is in cert, or -1. */

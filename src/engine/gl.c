@@ -65,10 +65,12 @@ eng_gl_free(struct eng_gl *g)
 	X509_free(g->cert);
 	people_free(g->members, g->n_members);
 	people_free(g->owners, g->n_owners);
+	for (i = 0; i < g->n_gone; i++)
+		GENERAL_NAME_free(g->gone[i]);
+	free(g->gone);
 	for (i = 0; i < g->n_keys; i++) {
 		free(g->keys[i].key_id);
 		free(g->keys[i].archive);
-		free(g->keys[i].used);
 	}
 	free(g->keys);
 	free(g);
@@ -243,91 +245,331 @@ eng_gl_get(struct eng *e, struct eng_gl **out, const GENERAL_NAME *gn)
 	return 0;
 }
 
+/* Appends record r to v (a person of the working copy). */
 static int
-load_people(struct eng *e, struct eng_gl *g, enum skd_store_role role,
-    struct eng_person **v, size_t *n)
+person_from_record(struct eng_person **v, size_t *n,
+    const struct skd_store_member *r)
+{
+	if (!eng_person_add(v, n, r->name, r->address, r->cert, r->cert_len))
+		return 0;
+	if (r->dn != NULL && ((*v)[*n - 1].dn = strdup(r->dn)) == NULL)
+		return 0;
+	return 1;
+}
+
+/* Owners are few (every forward and notice goes to all of them): read
+ * them all, once. */
+int
+eng_gl_load_owners(struct eng *e, struct eng_gl *g)
 {
 	struct skd_store_member *list = NULL;
 	size_t cnt = 0, i;
 	int ok = 0;
 
-	if (!e->st->list_members(e->st->ctx, &list, &cnt, g->name, role))
+	if (g->loaded_owners || !g->exists || g->born) {
+		g->loaded_owners = 1;
+		return 1;
+	}
+	if (!e->st->list_members(e->st->ctx, &list, &cnt, g->name,
+	    SKD_STORE_OWNER))
 		return 0;
 	for (i = 0; i < cnt; i++) {
-		if (!eng_person_add(v, n, list[i].name, list[i].address,
-		    list[i].cert, list[i].cert_len))
-			goto err;
-		if (list[i].dn != NULL &&
-		    ((*v)[*n - 1].dn = strdup(list[i].dn)) == NULL)
+		if (!person_from_record(&g->owners, &g->n_owners, &list[i]))
 			goto err;
 	}
+	g->loaded_owners = 1;
 	ok = 1;
  err:
 	skd_store_member_list_free(list, cnt);
 	return ok;
 }
 
-int
-eng_gl_load_people(struct eng *e, struct eng_gl *g)
+/* Whether this request removed the member named gn. */
+static int
+is_gone(const struct eng_gl *g, const GENERAL_NAME *gn)
 {
-	struct skd_store_glkey *keys = NULL;
-	size_t nk = 0, i, j;
-	int ok = 0;
+	size_t i;
 
-	if (g->loaded_people || !g->exists || g->created) {
-		g->loaded_people = 1;
+	for (i = 0; i < g->n_gone; i++) {
+		if (skd_gname_match(g->gone[i], gn))
+			return 1;
+	}
+	return 0;
+}
+
+int
+eng_member_remove(struct eng_gl *g, size_t idx)
+{
+	GENERAL_NAME **nv;
+
+	if ((nv = realloc(g->gone, (g->n_gone + 1) * sizeof(*nv))) == NULL)
+		return 0;
+	g->gone = nv;
+	if ((nv[g->n_gone] = GENERAL_NAME_dup(g->members[idx].gn)) == NULL)
+		return 0;
+	g->n_gone++;
+	eng_person_remove(g->members, &g->n_members, idx);
+	return 1;
+}
+
+/*
+ * Reads the member named text into the working copy when it is one and
+ * match(person, arg) holds; *out_idx its index or -1.
+ */
+static int
+member_read(struct eng *e, struct eng_gl *g, const char *text,
+    int (*match)(const struct eng_person *, const void *), const void *arg,
+    long *out_idx)
+{
+	struct skd_store_member *r = NULL;
+	int rc, ok = 0;
+
+	*out_idx = -1;
+	if ((rc = e->st->read_member(e->st->ctx, &r, g->name,
+	    SKD_STORE_MEMBER, text)) < 0)
+		return 0;
+	if (rc == 0)
+		return 1;
+	if (!person_from_record(&g->members, &g->n_members, r))
+		goto err;
+	/* The directory matches names without regard to case; the RFC
+	 * 5280 rules of skd_gname_match decide. */
+	if (g->members[g->n_members - 1].gn == NULL ||
+	    is_gone(g, g->members[g->n_members - 1].gn) ||
+	    !match(&g->members[g->n_members - 1], arg))
+		eng_person_remove(g->members, &g->n_members, g->n_members - 1);
+	else
+		*out_idx = (long)g->n_members - 1;
+	ok = 1;
+ err:
+	skd_store_member_free(r);
+	return ok;
+}
+
+static int
+match_name(const struct eng_person *p, const void *gn)
+{
+	return skd_gname_match(p->gn, gn);
+}
+
+static int
+match_cert(const struct eng_person *p, const void *cert)
+{
+	return skd_gname_match_cert(p->gn, (X509 *)cert);
+}
+
+/* Whether the working copy can answer alone: every member is there, or
+ * the GL has none in the directory. */
+static int
+members_known(const struct eng_gl *g)
+{
+	return g->all_members || !g->exists || g->born;
+}
+
+int
+eng_member_find(struct eng *e, struct eng_gl *g, const GENERAL_NAME *gn,
+    long *out_idx)
+{
+	char *t;
+	int ok;
+
+	if ((*out_idx = eng_find_person(g->members, g->n_members, gn)) >= 0 ||
+	    members_known(g) || is_gone(g, gn))
+		return 1;
+	if ((t = skd_gname_to_text(gn)) == NULL)
+		return 0;
+	ok = member_read(e, g, t, match_name, gn, out_idx);
+	OPENSSL_free(t);
+	return ok;
+}
+
+/* The names a certificate can be a member under: its subject, its
+ * subjectAltNames and legacy emailAddress attributes (RFC 5280 4.1.2.6),
+ * as skd_gname_match_cert matches them. */
+static GENERAL_NAMES *
+cert_member_names(X509 *cert)
+{
+	GENERAL_NAMES *names;
+	const X509_NAME *subj = X509_get_subject_name(cert);
+	GENERAL_NAME *gn;
+	ASN1_IA5STRING *v;
+	const ASN1_STRING *d;
+	int i = -1;
+
+	if ((names = skd_gname_from_cert(cert)) == NULL)
+		return NULL;
+	while ((i = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress,
+	    i)) >= 0) {
+		d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+		if ((v = ASN1_IA5STRING_new()) == NULL ||
+		    !ASN1_STRING_set(v, ASN1_STRING_get0_data(d),
+		    ASN1_STRING_length(d))) {
+			ASN1_IA5STRING_free(v);
+			goto err;
+		}
+		if ((gn = GENERAL_NAME_new()) == NULL) {
+			ASN1_IA5STRING_free(v);
+			goto err;
+		}
+		GENERAL_NAME_set0_value(gn, GEN_EMAIL, v);
+		if (!sk_GENERAL_NAME_push(names, gn)) {
+			GENERAL_NAME_free(gn);
+			goto err;
+		}
+	}
+	return names;
+ err:
+	GENERAL_NAMES_free(names);
+	return NULL;
+}
+
+int
+eng_member_by_cert(struct eng *e, struct eng_gl *g, X509 *cert,
+    long *out_idx)
+{
+	GENERAL_NAMES *names;
+	size_t i;
+	int k, ok = 0;
+
+	*out_idx = -1;
+	if (cert == NULL)
+		return 1;
+	for (i = 0; i < g->n_members; i++) {
+		if (g->members[i].gn != NULL &&
+		    skd_gname_match_cert(g->members[i].gn, cert)) {
+			*out_idx = (long)i;
+			return 1;
+		}
+	}
+	if (members_known(g))
+		return 1;
+	if ((names = cert_member_names(cert)) == NULL)
+		return 0;
+	for (k = 0; *out_idx < 0 && k < sk_GENERAL_NAME_num(names); k++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, k);
+		char *t;
+
+		if (is_gone(g, gn))
+			continue;
+		if ((t = skd_gname_to_text(gn)) == NULL)
+			goto err;
+		ok = member_read(e, g, t, match_cert, cert, out_idx);
+		OPENSSL_free(t);
+		if (!ok)
+			goto err;
+	}
+	ok = 1;
+ err:
+	ERR_clear_error();
+	GENERAL_NAMES_free(names);
+	return ok;
+}
+
+/* eng_gl_load_members: one page of the directory's members, merged. */
+struct merge {
+	struct eng_gl	*g;
+	size_t		 named;	/* members[0..named): read or added by the
+				   request before the walk */
+};
+
+static int
+merge_page(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct merge *m = arg;
+	struct eng_gl *g = m->g;
+	size_t i, j, have = m->named;
+
+	for (i = 0; i < n; i++) {
+		int dup = 0;
+
+		for (j = 0; j < have && !dup; j++)
+			dup = strcmp(g->members[j].name, v[i].name) == 0;
+		if (dup)
+			continue;	/* named by this request: ours stands */
+		if (!person_from_record(&g->members, &g->n_members, &v[i]))
+			return 0;
+		if (g->members[g->n_members - 1].gn == NULL ||
+		    is_gone(g, g->members[g->n_members - 1].gn))
+			eng_person_remove(g->members, &g->n_members,
+			    g->n_members - 1);
+	}
+	return 1;
+}
+
+int
+eng_gl_load_members(struct eng *e, struct eng_gl *g)
+{
+	struct merge m = { g, g->n_members };
+
+	if (members_known(g)) {
+		g->all_members = 1;
 		return 1;
 	}
-	if (!load_people(e, g, SKD_STORE_MEMBER, &g->members, &g->n_members) ||
-	    !load_people(e, g, SKD_STORE_OWNER, &g->owners, &g->n_owners))
+	/* The names the request read or added come first, and only they
+	 * are compared with the directory's. */
+	if (!e->st->walk_members(e->st->ctx, g->name, SKD_STORE_MEMBER, 500,
+	    merge_page, &m))
 		return 0;
-	if (!(e->st->list_key_heads != NULL ?
-	    e->st->list_key_heads(e->st->ctx, &keys, &nk, g->name) :
-	    e->st->list_keys(e->st->ctx, &keys, &nk, g->name)))
-		return 0;
-	for (i = 0; i < nk; i++) {
-		struct eng_key *k = NULL, *nv;
+	g->all_members = 1;
+	return 1;
+}
 
-		for (j = 0; j < g->n_keys; j++) {
-			if (strcmp(g->keys[j].key_id, keys[i].key_id) == 0)
-				k = &g->keys[j];
-		}
-		if (k == NULL) {
-			if ((nv = realloc(g->keys, (g->n_keys + 1) *
-			    sizeof(*nv))) == NULL)
-				goto err;
-			g->keys = nv;
-			k = &nv[g->n_keys++];
-			memset(k, 0, sizeof(*k));
-			if ((k->key_id = strdup(keys[i].key_id)) == NULL)
-				goto err;
-			k->not_before = keys[i].not_before;
-			k->not_after = keys[i].not_after;
-		}
-		if (keys[i].shard >= k->next_shard)
-			k->next_shard = keys[i].shard + 1;
-		if (k->n_used == k->cap_used) {
-			size_t cap = k->cap_used ? 2 * k->cap_used : 16;
-			int *nu = realloc(k->used, cap * sizeof(*nu));
+int
+eng_gl_load_keys(struct eng *e, struct eng_gl *g)
+{
+	struct skd_store_glkey *keys = NULL;
+	struct eng_key *k, *nv;
+	size_t nk = 0, i;
+	int ok = 0;
 
-			if (nu == NULL)
-				goto err;
-			k->used = nu;
-			k->cap_used = cap;
-		}
-		k->used[k->n_used++] = keys[i].shard;
-		if (k->archive == NULL && keys[i].archived_kek_len > 0) {
-			if ((k->archive = xmemdup(keys[i].archived_kek,
-			    keys[i].archived_kek_len)) == NULL)
-				goto err;
-			k->archive_len = keys[i].archived_kek_len;
-		}
+	if (g->loaded_keys || !g->exists || g->born) {
+		g->loaded_keys = 1;
+		return 1;
 	}
-	g->loaded_people = 1;
+	if (!e->st->current_keys(e->st->ctx, &keys, &nk, g->name, e->now))
+		return 0;
+	if ((nv = realloc(g->keys, (g->n_keys + nk + 1) * sizeof(*nv))) ==
+	    NULL)
+		goto err;
+	g->keys = nv;
+	for (i = 0; i < nk; i++) {
+		k = &g->keys[g->n_keys];
+		memset(k, 0, sizeof(*k));
+		if ((k->key_id = strdup(keys[i].key_id)) == NULL)
+			goto err;
+		k->not_before = keys[i].not_before;
+		k->not_after = keys[i].not_after;
+		g->n_keys++;
+	}
+	g->loaded_keys = 1;
 	ok = 1;
  err:
 	skd_store_glkey_list_free(keys, nk);
 	return ok;
+}
+
+int
+eng_key_archive(struct eng *e, struct eng_gl *g, struct eng_key *k)
+{
+	struct skd_store_glkey *h = NULL;
+	int rc;
+
+	if (k->archive != NULL || k->archive_read || k->fresh)
+		return 1;
+	if ((rc = e->st->read_key_head(e->st->ctx, &h, g->name, k->key_id,
+	    0)) < 0)
+		return 0;
+	k->archive_read = 1;
+	if (rc == 1 && h->archived_kek_len > 0) {
+		if ((k->archive = xmemdup(h->archived_kek,
+		    h->archived_kek_len)) == NULL) {
+			skd_store_glkey_free(h);
+			return 0;
+		}
+		k->archive_len = h->archived_kek_len;
+	}
+	skd_store_glkey_free(h);
+	return 1;
 }
 
 /* Fills an SkdGL from the working copy. */

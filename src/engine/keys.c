@@ -176,6 +176,15 @@ unhex(unsigned char *out, size_t cap, size_t *out_len, const char *s)
 	return 1;
 }
 
+/* Recipients per glKey message (RFC 5275 3.2.3: one when
+ * recipientsNotMutuallyAware). */
+static size_t
+shard_size(struct eng *e, const struct eng_gl *g)
+{
+	return g->not_aware ? 1 : (e->cfg->shard_size > 0 ?
+	    e->cfg->shard_size : SKD_ENGINE_DEFAULT_SHARD);
+}
+
 /*
  * One glKey message (RFC 5275 5.1 1): SignedData(PKIData(controlSequence
  * glKey, transactionId)) signed with the GL's certificate, the KEK wrapped for the n
@@ -292,22 +301,11 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
  * nothing orders them.
  */
 static int
-shard_in_use(const struct eng_key *k, int shard)
-{
-	size_t i;
-
-	for (i = 0; i < k->n_used; i++) {
-		if (k->used[i] == shard)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-next_shard(struct eng *e, struct eng_key *k, int *out)
+next_shard(struct eng *e, struct eng_gl *g, struct eng_key *k, int *out)
 {
 	unsigned char r[4];
 	unsigned long v;
+	int rc;
 
 	if (!k->fresh && !k->shard_drawn) {
 		if (!eng_rand(e, r, sizeof(r)))
@@ -320,8 +318,14 @@ next_shard(struct eng *e, struct eng_key *k, int *out)
 		    v % ((1UL << 31) - (1UL << 21)));
 		k->shard_drawn = 1;
 	}
-	while (shard_in_use(k, k->next_shard))
+	/* A fresh key's numbers are this request's alone; another key's are
+	 * checked one by one (a base read each), not listed. */
+	while (!k->fresh && (rc = e->st->shard_exists(e->st->ctx, g->name,
+	    k->key_id, k->next_shard)) != 0) {
+		if (rc < 0)
+			return 0;
 		k->next_shard++;
+	}
 	*out = k->next_shard++;
 	return 1;
 }
@@ -377,13 +381,12 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	memset(&j, 0, sizeof(j));
 	if (!unhex(kid, sizeof(kid), &kid_len, k->key_id))
 		return 0;
-	per = g->not_aware ? 1 : (e->cfg->shard_size > 0 ?
-	    e->cfg->shard_size : SKD_ENGINE_DEFAULT_SHARD);
+	per = g->stream_per > 0 ? g->stream_per : shard_size(e, g);
 	if (n == 0) {
 		/* No member yet: one shard the GLA alone can open. */
 		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
 		    k->not_before, k->not_after, NULL, 0, NULL, &msg,
-		    &msg_len) || !next_shard(e, k, &shard) ||
+		    &msg_len) || !next_shard(e, g, k, &shard) ||
 		    !put_shard(e, g, k, shard, msg, msg_len, NULL, 0))
 			goto err;
 		ok = 1;
@@ -408,7 +411,7 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 	if (!eng_parallel(e, ns, shard_one, &j))
 		goto err;
 	for (s = 0; s < ns; s++) {
-		if (!next_shard(e, k, &shard) ||
+		if (!next_shard(e, g, k, &shard) ||
 		    !put_shard(e, g, k, shard, j.msg[s],
 		    j.msg_len[s], to + s * per, n - s * per < per ?
 		    n - s * per : per))
@@ -460,6 +463,9 @@ recipients(struct eng *e, struct eng_gl *g, size_t *out_n)
 	size_t i;
 
 	*out_n = 0;
+	/* A rekey that is not streamed reads every member. */
+	if (!eng_gl_load_members(e, g))
+		return NULL;
 	j.e = e;
 	j.v = g->members;
 	if ((j.valid = calloc(g->n_members + 1, 1)) == NULL)
@@ -494,45 +500,83 @@ struct prev_kek {
 	char			*key_id;	/* hex, borrowed from g */
 	unsigned char		 id[64];
 	size_t			 id_len;
-	struct skd_store_glkey	*shards;
-	size_t			 n_shards;
+	char			**holders;	/* recipients, sorted */
+	size_t			 n_holders, cap_holders;
 };
 
 static void
 prev_clear(struct prev_kek *p)
 {
+	size_t i;
+
 	skd_ri_free_key(p->kek, p->kek_len);
-	skd_store_glkey_list_free(p->shards, p->n_shards);
+	for (i = 0; i < p->n_holders; i++)
+		free(p->holders[i]);
+	free(p->holders);
 	memset(p, 0, sizeof(*p));
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* each_key_shard: gathers who the previous key went to. */
+static int
+prev_shard(void *arg, const struct skd_store_glkey *k)
+{
+	struct prev_kek *p = arg;
+	size_t j;
+	char **nv;
+
+	for (j = 0; j < k->n_recipients; j++) {
+		if (p->n_holders == p->cap_holders) {
+			size_t cap = p->cap_holders ? 2 * p->cap_holders : 64;
+
+			if ((nv = realloc(p->holders, cap * sizeof(*nv))) ==
+			    NULL)
+				return 0;
+			p->holders = nv;
+			p->cap_holders = cap;
+		}
+		if ((p->holders[p->n_holders] = strdup(k->recipients[j])) ==
+		    NULL)
+			return 0;
+		p->n_holders++;
+	}
+	return 1;
 }
 
 /* Whether name was a recipient of a shard of p's key. */
 static int
 prev_holds(const struct prev_kek *p, const char *name)
 {
-	size_t i, j;
-
-	for (i = 0; i < p->n_shards; i++) {
-		if (strcmp(p->shards[i].key_id, p->key_id) != 0)
-			continue;
-		for (j = 0; j < p->shards[i].n_recipients; j++) {
-			if (strcmp(p->shards[i].recipients[j], name) == 0)
-				return 1;
-		}
-	}
-	return 0;
+	return p->n_holders > 0 && bsearch(&name, p->holders, p->n_holders,
+	    sizeof(*p->holders), str_cmp) != NULL;
 }
 
+/* Whether every holder of the previous key is still a member (g holds
+ * every member); -1 on error. */
 static int
-is_member(const struct eng_gl *g, const char *name)
+holders_all_members(const struct eng_gl *g, const struct prev_kek *p)
 {
+	const char **names;
 	size_t i;
+	int rc = 1;
 
-	for (i = 0; i < g->n_members; i++) {
-		if (strcmp(g->members[i].name, name) == 0)
-			return 1;
+	if ((names = calloc(g->n_members + 1, sizeof(*names))) == NULL)
+		return -1;
+	for (i = 0; i < g->n_members; i++)
+		names[i] = g->members[i].name;
+	qsort(names, g->n_members, sizeof(*names), str_cmp);
+	for (i = 0; rc == 1 && i < p->n_holders; i++) {
+		if (bsearch(&p->holders[i], names, g->n_members,
+		    sizeof(*names), str_cmp) == NULL)
+			rc = 0;
 	}
-	return 0;
+	free(names);
+	return rc;
 }
 
 /*
@@ -544,13 +588,20 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
     struct prev_kek *p)
 {
 	struct eng_key *k = NULL;
-	size_t i, j;
+	size_t i;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
+	if (!eng_gl_load_keys(e, g) || !eng_gl_load_members(e, g))
+		return 0;
 	for (i = 0; i < g->n_keys; i++) {
 		struct eng_key *c = &g->keys[i];
 
-		if (c->not_after < e->now || c->archive == NULL)
+		if (c->not_after < e->now)
+			continue;
+		if (!eng_key_archive(e, g, c))
+			return 0;
+		if (c->archive == NULL)
 			continue;
 		if (k == NULL || c->not_before >= k->not_before)
 			k = c;
@@ -561,21 +612,19 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
 	if (!unhex(p->id, sizeof(p->id), &p->id_len, k->key_id) ||
 	    p->id_len == 0)
 		return 1;
-	if (!e->st->list_keys(e->st->ctx, &p->shards, &p->n_shards, g->name))
-		return 0;
+	if (!e->st->each_key_shard(e->st->ctx, g->name, k->key_id,
+	    prev_shard, p))
+		goto err;
+	qsort(p->holders, p->n_holders, sizeof(*p->holders), str_cmp);
 	/*
 	 * RFC 5275 5 and 8: a member removed since holds the previous KEK
 	 * (and with it every later KEK of the chain), so the new KEK then
 	 * goes by ktri/kari alone.
 	 */
-	for (i = 0; i < p->n_shards; i++) {
-		if (strcmp(p->shards[i].key_id, k->key_id) != 0)
-			continue;
-		for (j = 0; j < p->shards[i].n_recipients; j++) {
-			if (!is_member(g, p->shards[i].recipients[j]))
-				goto none;
-		}
-	}
+	if ((rc = holders_all_members(g, p)) < 0)
+		goto err;
+	if (rc == 0)
+		goto none;
 	if (!skd_ri_open_cert(&p->kek, &p->kek_len, k->archive,
 	    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
 		goto err;
@@ -591,6 +640,26 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
 	return 0;
 }
 
+/* The SKD_OP_KEY_STREAM op of a key whose distribution is streamed: the
+ * KEK is journaled wrapped for the GLA (its archive), nothing else. */
+static int
+stream_op(struct eng *e, struct eng_gl *g, const struct eng_key *k)
+{
+	SKD_ENG_OP *op;
+	SKD_ENG_GLKEY *gk;
+
+	if ((op = eng_op_add(e->out, SKD_OP_KEY_STREAM, g->name)) == NULL ||
+	    (op->glKey = gk = SKD_ENG_GLKEY_new()) == NULL)
+		return 0;
+	return ASN1_STRING_set(gk->keyId, k->key_id, -1) &&
+	    ASN1_INTEGER_set(gk->shard, (long)shard_size(e, g)) &&
+	    ASN1_OCTET_STRING_set(gk->message, (const unsigned char *)"", 0) &&
+	    ASN1_GENERALIZEDTIME_set(gk->notBefore, k->not_before) != NULL &&
+	    ASN1_GENERALIZEDTIME_set(gk->notAfter, k->not_after) != NULL &&
+	    ASN1_OCTET_STRING_set(gk->archivedKEK, k->archive,
+	    (int)k->archive_len);
+}
+
 static int
 keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 {
@@ -603,9 +672,19 @@ keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 	int kek_len = eng_alg_key_len(g->alg_nid), ok = 0;
 	time_t start = e->now;
 	long i;
+	/* kekri under the previous KEK needs to know every holder of it:
+	 * that rollover is not streamed. */
+	int stream = e->cfg->stream_rekeys &&
+	    !(rollover && e->cfg->kekri_rollover);
 
 	memset(&prev, 0, sizeof(prev));
-	if (kek_len == 0 || (to = recipients(e, g, &nto)) == NULL)
+	if (kek_len == 0 || !eng_gl_load_keys(e, g))
+		goto err;
+	if (stream)
+		to = calloc(1, sizeof(*to));
+	else
+		to = recipients(e, g, &nto);
+	if (to == NULL)
 		goto err;
 	if ((by_kek = calloc(nto + 1, sizeof(*by_kek))) == NULL)
 		goto err;
@@ -656,13 +735,28 @@ keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 		    !eng_rand(e, kid, sizeof(kid)) ||
 		    (k->key_id = hex(kid, sizeof(kid))) == NULL)
 			goto err;
-		k->fresh = 1;
+		/* A streamed key's shards are numbered by the stream; one
+		 * sent by this request to a member it adds takes a number
+		 * apart (next_shard). */
+		k->fresh = !stream;
 		g->n_keys++;
 		/* The archive: the KEK wrapped for the GLA alone. */
 		ri_for_cert(e, &ri, e->cfg->gla_cert);
 		if (!skd_ri_build_set(&k->archive, &k->archive_len, kek,
 		    (size_t)kek_len, &ri, 1))
 			goto err;
+		if (stream) {
+			/* Shard 0, the key's head (what the current-key and
+			 * schedule searches find), is written with the
+			 * outcome, for the GLA alone; the stream numbers
+			 * the members' shards from 1. */
+			k->fresh = 1;
+			if (!distribute(e, g, k, kek, (size_t)kek_len, NULL,
+			    0, NULL) || !stream_op(e, g, k))
+				goto err;
+			k->fresh = 0;
+			continue;
+		}
 		if ((ncert > 0 || nkek == 0) &&
 		    !distribute(e, g, k, kek, (size_t)kek_len, by_cert, ncert,
 		    NULL))
@@ -704,10 +798,16 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 	if (eng_person_x509(m) == NULL)
 		return 1;
 	to[0] = m;
+	if (!eng_gl_load_keys(e, g))
+		return 0;
 	for (i = 0; i < g->n_keys; i++) {
 		struct eng_key *k = &g->keys[i];
 
-		if (k->not_after < e->now || k->archive == NULL)
+		if (k->not_after < e->now)
+			continue;
+		if (!eng_key_archive(e, g, k))
+			return 0;
+		if (k->archive == NULL)
 			continue;
 		if (!skd_ri_open_cert(&kek, &kek_len, k->archive,
 		    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
@@ -720,5 +820,239 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 	ok = 1;
  err:
 	skd_ri_free_key(kek, kek_len);
+	return ok;
+}
+
+/* ---- streamed distribution (skd_engine_stream) ---- */
+
+/* Members who hold an entry of the key already, as 64-bit hashes of
+ * their names (FNV-1a; a collision, about n^2 / 2^65, would skip one
+ * member), and the highest stream shard number in the directory. */
+struct covered {
+	uint64_t	*v;
+	size_t		 n, cap;
+	int		 max_shard;
+};
+
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+covered_shard(void *arg, const struct skd_store_glkey *k)
+{
+	struct covered *c = arg;
+	uint64_t *nv;
+	size_t j;
+
+	/* Numbers from 2^20 up are those next_shard draws for members
+	 * added while the key exists; the stream's own are below. */
+	if (k->shard < (1 << 20) && k->shard > c->max_shard)
+		c->max_shard = k->shard;
+	for (j = 0; j < k->n_recipients; j++) {
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? 2 * c->cap : 256;
+
+			if ((nv = realloc(c->v, cap * sizeof(*nv))) == NULL)
+				return 0;
+			c->v = nv;
+			c->cap = cap;
+		}
+		c->v[c->n++] = name_hash(k->recipients[j]);
+	}
+	return 1;
+}
+
+static int
+is_covered(const struct covered *c, const char *name)
+{
+	uint64_t h = name_hash(name);
+
+	return c->n > 0 && bsearch(&h, c->v, c->n, sizeof(*c->v),
+	    u64_cmp) != NULL;
+}
+
+struct stream {
+	struct eng		 *e;
+	struct eng_gl		 *g;
+	struct eng_key		  k;
+	unsigned char		 *kek;
+	size_t			  kek_len;
+	struct covered		  cov;
+	size_t			  sent;
+	int			(*emit)(void *, const SKD_ENG_OUTCOME *);
+	void			 *arg;
+};
+
+/* Hands the page's ops to emit and starts the next page's outcome. */
+static int
+stream_emit(struct stream *st)
+{
+	int ok;
+
+	if (sk_SKD_ENG_OP_num(st->e->out->ops) == 0)
+		return 1;
+	ok = st->emit(st->arg, st->e->out);
+	SKD_ENG_OUTCOME_free(st->e->out);
+	st->e->out = eng_outcome_new("");
+	return ok && st->e->out != NULL;
+}
+
+/* One page of members: those without the key get it (RFC 5275 5). */
+static int
+stream_page(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct stream *st = arg;
+	struct eng *e = st->e;
+	struct eng_person *p = NULL;
+	const struct eng_person **to = NULL;
+	struct check_job j;
+	size_t np = 0, nto = 0, i;
+	int ok = 0;
+
+	memset(&j, 0, sizeof(j));
+	for (i = 0; i < n; i++) {
+		if (is_covered(&st->cov, v[i].name))
+			continue;
+		if (!eng_person_add(&p, &np, v[i].name, v[i].address,
+		    v[i].cert, v[i].cert_len) ||
+		    (v[i].dn != NULL && (p[np - 1].dn = strdup(v[i].dn)) ==
+		    NULL))
+			goto err;
+	}
+	if (np == 0)
+		return 1;
+	j.e = e;
+	j.v = p;
+	if ((j.valid = calloc(np, 1)) == NULL ||
+	    (to = calloc(np, sizeof(*to))) == NULL ||
+	    !eng_parallel(e, np, check_one, &j))
+		goto err;
+	for (i = 0; i < np; i++) {
+		if (j.valid[i])
+			to[nto++] = &p[i];
+		else if (!eng_provide_cert(e, st->g, &p[i]))
+			goto err;	/* RFC 5275 5.1 1 */
+	}
+	if (nto > 0 && !distribute(e, st->g, &st->k, st->kek, st->kek_len,
+	    to, nto, NULL))
+		goto err;
+	st->sent += nto;
+	ok = stream_emit(st);
+ err:
+	free(to);
+	free(j.valid);
+	for (i = 0; i < np; i++)
+		eng_person_clear(&p[i]);
+	free(p);
+	return ok;
+}
+
+int
+skd_engine_stream(const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *state,
+    const SKD_ENG_OP *op, int (*emit)(void *arg,
+    const SKD_ENG_OUTCOME *page), void *arg)
+{
+	struct eng e;
+	struct stream st;
+	GENERAL_NAME *gn = NULL;
+	char *gl = NULL;
+	const SKD_ENG_GLKEY *gk = op->glKey;
+	struct tm tm;
+	size_t page, per;
+	int ok = 0;
+
+	memset(&e, 0, sizeof(e));
+	memset(&st, 0, sizeof(st));
+	st.cov.max_shard = -1;
+	e.cfg = cfg;
+	e.env = env;
+	e.st = state;
+	e.now = env->now;
+	if (skd_engine_op_type(op) != SKD_OP_KEY_STREAM || gk == NULL ||
+	    !skd_asn1_init() || (e.out = eng_outcome_new("")) == NULL ||
+	    (gl = eng_str(op->glName)) == NULL ||
+	    (gn = skd_gname_from_text(gl)) == NULL ||
+	    (st.k.key_id = eng_str(gk->keyId)) == NULL)
+		goto err;
+	if (!eng_gl_get(&e, &st.g, gn))
+		goto err;
+	if (!st.g->exists || st.g->deleted) {
+		ok = 1;		/* nobody to send it to any more */
+		goto err;
+	}
+	per = (size_t)ASN1_INTEGER_get(gk->shard);
+	if (per < 1 || per > 100000)
+		goto err;
+	st.g->stream_per = per;
+	if (!ASN1_TIME_to_tm(gk->notBefore, &tm))
+		goto err;
+	st.k.not_before = timegm(&tm);
+	if (!ASN1_TIME_to_tm(gk->notAfter, &tm))
+		goto err;
+	st.k.not_after = timegm(&tm);
+	st.k.archive = (unsigned char *)ASN1_STRING_get0_data(
+	    gk->archivedKEK);
+	st.k.archive_len = (size_t)ASN1_STRING_length(gk->archivedKEK);
+	/* The journaled KEK, never a new one. */
+	if (!skd_ri_open_cert(&st.kek, &st.kek_len, st.k.archive,
+	    st.k.archive_len, cfg->gla_cert, cfg->gla_key))
+		goto err;
+	/* What earlier attempts (or this request's adds) sent. */
+	if (!state->each_key_shard(state->ctx, gl, st.k.key_id,
+	    covered_shard, &st.cov))
+		goto err;
+	qsort(st.cov.v, st.cov.n, sizeof(*st.cov.v), u64_cmp);
+	st.k.fresh = 1;		/* numbers from max + 1, unchecked */
+	st.k.next_shard = st.cov.max_shard + 1;
+	st.e = &e;
+	st.emit = emit;
+	st.arg = arg;
+	page = cfg->stream_page > 0 ? cfg->stream_page : 200;
+	page = (page + per - 1) / per * per;
+	if (!state->walk_members(state->ctx, gl, SKD_STORE_MEMBER, page,
+	    stream_page, &st))
+		goto err;
+	/* Nobody could take it, and no attempt wrote a shard: the key is
+	 * still kept, as one shard for the GLA alone. */
+	if (st.sent == 0 && st.cov.max_shard < 0 && st.cov.n == 0 &&
+	    !distribute(&e, st.g, &st.k, st.kek, st.kek_len, NULL, 0, NULL))
+		goto err;
+	if (!stream_emit(&st))
+		goto err;
+	ok = 1;
+ err:
+	st.k.archive = NULL;
+	skd_ri_free_key(st.kek, st.kek_len);
+	free(st.cov.v);
+	OPENSSL_free(st.k.key_id);
+	OPENSSL_free(gl);
+	GENERAL_NAME_free(gn);
+	SKD_ENG_OUTCOME_free(e.out);
+	{
+		size_t i;
+
+		for (i = 0; i < e.n_gls; i++)
+			eng_gl_free(e.gls[i]);
+		free(e.gls);
+	}
+	ERR_clear_error();
 	return ok;
 }

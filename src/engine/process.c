@@ -582,7 +582,7 @@ skd_engine_rekey(SKD_ENG_OUTCOME **out,
 	    (gn = skd_gname_from_text(gl_name)) == NULL)
 		goto err;
 	if (!eng_gl_get(&e, &g, gn) || !g->exists || g->deleted ||
-	    !eng_gl_load_people(&e, g))
+	    !eng_gl_load_owners(&e, g))
 		goto err;
 	/* The GLA controls this rekey: kekri may be used (RFC 5275 5). */
 	if (!eng_keys_rollover(&e, g, g->gen > 0 ? g->gen : 1) ||

@@ -175,6 +175,18 @@ struct skd_engine_config {
 	 * on it.
 	 */
 	int		 threads;
+	/*
+	 * Nonzero: a rekey (section 8 removal, glRekey, glkCompromise, the
+	 * GLA-initiated rekey without kekri) is not distributed in the
+	 * outcome but recorded as one SKD_OP_KEY_STREAM op, and
+	 * skd_engine_stream sends it after the outcome is applied, members
+	 * page by page, so that neither memory nor the journal grows with
+	 * the GL.  Zero (default): the shards are in the outcome.
+	 */
+	int		 stream_rekeys;
+	/* Members per page of a streamed rekey (0: 200, rounded up to a
+	 * whole number of shards). */
+	size_t		 stream_page;
 };
 
 /* Per call environment. */
@@ -211,25 +223,59 @@ struct skd_engine_env {
 };
 
 /*
- * Reading state.  Records returned are the caller's (the engine frees them
- * with the store's *_free functions).
- *   read_gl:      1 found (*out set), 0 no such GL, -1 error
- *   list_members: 1 ok (*out may be NULL when *n is 0), 0 error
- *   list_keys:    every glKey shard of the GL; 1 ok, 0 error
- *   seen:         records key_hex until expires atomically; 1 fresh,
- *                 0 already recorded (a replay), -1 error
+ * Reading state.  A request reads what it names (docs/architecture.md,
+ * "A request costs what it names"): the GL record, the owners (few: every
+ * forward and notice goes to all of them), the members it names one by
+ * one, and the GL's current keys only when a key is to be sent, their
+ * archives only when used.  Only a rekey reads every member, page by page.
+ * Records returned are the caller's (the engine frees them with the
+ * store's *_free functions).
+ *   read_gl:        1 found (*out set), 0 no such GL, -1 error
+ *   read_member:    one member or owner by name (GeneralName text, as the
+ *                   store matches names): 1 found, 0 none, -1 error
+ *   list_members:   every owner (or member); 1 ok (*out may be NULL when
+ *                   *n is 0), 0 error
+ *   walk_members:   every member (or owner), cb called page by page with
+ *                   at most page records (borrowed); 1 ok, 0 error (also
+ *                   when cb returned zero)
+ *   current_keys:   one record per key of the GL whose notAfter is at or
+ *                   after now (key id, dates, no archive, no message);
+ *                   1 ok, 0 error
+ *   read_key_head:  one shard without message and recipients (with the
+ *                   GLA's archive): 1 found, 0 none, -1 error
+ *   shard_exists:   1 the shard is there, 0 not, -1 error
+ *   keys_for:       the shards of the GL naming recipient, with messages;
+ *                   1 ok, 0 error
+ *   each_key_shard: cb for every shard of key_id (key id, shard, dates,
+ *                   recipient names; borrowed); 1 ok, 0 error
+ *   list_keys:      every glKey shard of the GL with everything (tests
+ *                   and tools; the engine does not call it); 1 ok, 0 error
+ *   seen:           records key_hex until expires atomically; 1 fresh,
+ *                   0 already recorded (a replay), -1 error
  */
 struct skd_engine_state {
 	void	*ctx;
 	int	(*read_gl)(void *ctx, struct skd_store_gl **out,
 		    const char *name);
+	int	(*read_member)(void *ctx, struct skd_store_member **out,
+		    const char *gl_name, enum skd_store_role role,
+		    const char *name);
 	int	(*list_members)(void *ctx, struct skd_store_member **out,
 		    size_t *n, const char *gl_name, enum skd_store_role role);
+	int	(*walk_members)(void *ctx, const char *gl_name,
+		    enum skd_store_role role, size_t page,
+		    skd_store_page_cb cb, void *arg);
+	int	(*current_keys)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name, time_t now);
+	int	(*read_key_head)(void *ctx, struct skd_store_glkey **out,
+		    const char *gl_name, const char *key_id, int shard);
+	int	(*shard_exists)(void *ctx, const char *gl_name,
+		    const char *key_id, int shard);
+	int	(*keys_for)(void *ctx, struct skd_store_glkey **out,
+		    size_t *n, const char *gl_name, const char *recipient);
+	int	(*each_key_shard)(void *ctx, const char *gl_name,
+		    const char *key_id, skd_store_glkey_cb cb, void *arg);
 	int	(*list_keys)(void *ctx, struct skd_store_glkey **out,
-		    size_t *n, const char *gl_name);
-	/* Optional (NULL: list_keys): the same without messages and
-	 * recipient lists, for loading a GL's key ids and archives. */
-	int	(*list_key_heads)(void *ctx, struct skd_store_glkey **out,
 		    size_t *n, const char *gl_name);
 	int	(*seen)(void *ctx, const char *key_hex, time_t expires);
 };
@@ -254,7 +300,13 @@ enum skd_engine_op_type {
 	SKD_OP_GLKEY_PUT,	/* glName, glKey */
 	SKD_OP_RESPONSE,	/* glName (may be ""), publish (id = request) */
 	SKD_OP_MESSAGE,		/* glName, publish (kind below) */
-	SKD_OP_ACK		/* glName, name (member), keyId */
+	SKD_OP_ACK,		/* glName, name (member), keyId */
+	/* glName, glKey: a key to send to every member, streamed
+	 * (skd_engine_stream): keyId, notBefore, notAfter, archivedKEK
+	 * (the KEK wrapped for the GLA: drawn once, journaled here),
+	 * shard = recipients per glKey message; no message, no
+	 * recipients.  skd_engine_apply leaves it to skd_engine_stream. */
+	SKD_OP_KEY_STREAM
 };
 
 /* SkdPublish.kind */
@@ -398,6 +450,28 @@ int skd_engine_rekey(SKD_ENG_OUTCOME **out,
     const struct skd_engine_config *cfg, const struct skd_engine_env *env,
     const struct skd_engine_state *state, const char *gl_name);
 
+/*
+ * skd_engine_stream sends the key of one SKD_OP_KEY_STREAM op of an
+ * applied outcome to every member of its GL: members are read page by
+ * page (state->walk_members), each page's shards wrapped and signed (on
+ * cfg->threads threads), and emit(arg, page) is called with an outcome
+ * holding that page's glKeyPut ops (and glProvideCert messages for
+ * members whose certificate no longer verifies); emit applies it (the
+ * outcome is freed after emit returns) and returns one, or zero to stop.
+ * Exactly once: the KEK is the op's (unwrapped from its archive, never
+ * drawn again); members who already hold an entry of the key (a
+ * previous attempt's pages, an add in the same request) are skipped, and
+ * shards are numbered after the highest already there, so a run killed
+ * at any point and started again sends every member the key once.  When
+ * the GL has no member with a valid certificate and the key no shard, one
+ * shard for the GLA alone is written (the key's archive, shard 0).
+ * Returns one when every page was emitted, zero on error.
+ */
+int skd_engine_stream(const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *state,
+    const SKD_ENG_OP *op, int (*emit)(void *arg,
+    const SKD_ENG_OUTCOME *page), void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Applying                                                            */
 /* ------------------------------------------------------------------ */
@@ -409,6 +483,8 @@ int skd_engine_rekey(SKD_ENG_OUTCOME **out,
  * that exists, a remove of something absent, and the store's idempotent
  * puts and publishes all count as done.  Returns one when every op is
  * applied (now or before) and zero on error (see skd_store_error(s)).
+ * SKD_OP_KEY_STREAM ops are skipped: the caller streams them
+ * (skd_engine_stream) once the rest is applied.
  */
 int skd_engine_apply(struct skd_store *s, const SKD_ENG_OUTCOME *o);
 

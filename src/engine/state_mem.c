@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -300,14 +301,244 @@ skd_engine_mem_find_key_gl(void *ctx, char **out_gl, const char *key)
 	return 0;
 }
 
+static void
+rec_clear(struct skd_store_member *r)
+{
+	free(r->name);
+	free(r->address);
+	free(r->cert);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+member_copy(struct skd_store_member *r, const struct mem_person *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = dupstr(p->name);
+	r->address = dupstr(p->address);
+	r->cert = dupmem(p->cert, p->cert_len);
+	r->cert_len = p->cert_len;
+	return r->name != NULL && (p->address == NULL || r->address != NULL) &&
+	    (p->cert_len == 0 || r->cert != NULL);
+}
+
+/* Names match as the directory's caseIgnoreMatch on the RDN does. */
+static int
+mem_read_member(void *ctx, struct skd_store_member **out, const char *gl,
+    enum skd_store_role role, const char *name)
+{
+	struct skd_engine_mem *m = ctx;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < m->n_people; i++) {
+		struct mem_person *p = &m->people[i];
+
+		if (p->role != (int)role || strcmp(p->gl, gl) != 0 ||
+		    strcasecmp(p->name, name) != 0)
+			continue;
+		if ((*out = calloc(1, sizeof(**out))) == NULL)
+			return -1;
+		if (!member_copy(*out, p)) {
+			skd_store_member_free(*out);
+			*out = NULL;
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Pages of one record less than asked for when page is above one, so
+ * that page boundaries are exercised by small tests too. */
+static int
+mem_walk_members(void *ctx, const char *gl, enum skd_store_role role,
+    size_t page, skd_store_page_cb cb, void *arg)
+{
+	struct skd_engine_mem *m = ctx;
+	struct skd_store_member *v;
+	size_t i, n = 0, k;
+	int ok = 0;
+
+	if (page == 0)
+		page = 200;
+	if ((v = calloc(page, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < m->n_people; i++) {
+		struct mem_person *p = &m->people[i];
+
+		if (p->role != (int)role || strcmp(p->gl, gl) != 0)
+			continue;
+		if (!member_copy(&v[n++], p))
+			goto err;
+		if (n == page) {
+			if (!cb(arg, v, n))
+				goto err;
+			for (k = 0; k < n; k++)
+				rec_clear(&v[k]);
+			n = 0;
+		}
+	}
+	if (n > 0 && !cb(arg, v, n))
+		goto err;
+	ok = 1;
+ err:
+	for (k = 0; k < n; k++)
+		rec_clear(&v[k]);
+	free(v);
+	return ok;
+}
+
+/* The shard 0 of each key of gl still valid at now, without archive. */
+static int
+mem_current_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl, time_t now)
+{
+	struct skd_engine_mem *m = ctx;
+	struct skd_store_glkey *v;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(m->n_keys + 1, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < m->n_keys; i++) {
+		const struct skd_store_glkey *k = &m->keys[i].k;
+
+		if (strcmp(k->gl_name, gl) != 0 || k->shard != 0 ||
+		    k->not_after < now)
+			continue;
+		v[*n].key_id = dupstr(k->key_id);
+		v[*n].gl_name = dupstr(k->gl_name);
+		v[*n].not_before = k->not_before;
+		v[*n].not_after = k->not_after;
+		(*n)++;
+		if (v[*n - 1].key_id == NULL || v[*n - 1].gl_name == NULL) {
+			skd_store_glkey_list_free(v, *n);
+			*n = 0;
+			return 0;
+		}
+	}
+	*out = v;
+	return 1;
+}
+
+static long
+find_key(struct skd_engine_mem *m, const char *gl, const char *key_id,
+    int shard)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_keys; i++) {
+		const struct skd_store_glkey *k = &m->keys[i].k;
+
+		if (strcmp(k->gl_name, gl) == 0 && k->shard == shard &&
+		    strcasecmp(k->key_id, key_id) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static int
+mem_read_key_head(void *ctx, struct skd_store_glkey **out, const char *gl,
+    const char *key_id, int shard)
+{
+	struct skd_engine_mem *m = ctx;
+	long i = find_key(m, gl, key_id, shard);
+	size_t j;
+
+	*out = NULL;
+	if (i < 0)
+		return 0;
+	if ((*out = calloc(1, sizeof(**out))) == NULL ||
+	    !glkey_copy(*out, &m->keys[i].k)) {
+		skd_store_glkey_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	/* A head: no message, no recipients. */
+	free((*out)->message);
+	(*out)->message = NULL;
+	(*out)->message_len = 0;
+	for (j = 0; j < (*out)->n_recipients; j++)
+		free((*out)->recipients[j]);
+	(*out)->n_recipients = 0;
+	for (j = 0; j < (*out)->n_recipient_dns; j++)
+		free((*out)->recipient_dns[j]);
+	(*out)->n_recipient_dns = 0;
+	return 1;
+}
+
+static int
+mem_shard_exists(void *ctx, const char *gl, const char *key_id, int shard)
+{
+	return find_key(ctx, gl, key_id, shard) >= 0;
+}
+
+static int
+mem_keys_for(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl, const char *recipient)
+{
+	struct skd_engine_mem *m = ctx;
+	struct skd_store_glkey *v;
+	size_t i, j;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(m->n_keys + 1, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < m->n_keys; i++) {
+		const struct skd_store_glkey *k = &m->keys[i].k;
+		int named = 0;
+
+		if (strcmp(k->gl_name, gl) != 0)
+			continue;
+		for (j = 0; j < k->n_recipients; j++)
+			named |= strcasecmp(k->recipients[j], recipient) == 0;
+		if (!named)
+			continue;
+		if (!glkey_copy(&v[*n], k)) {
+			skd_store_glkey_list_free(v, *n + 1);
+			*n = 0;
+			return 0;
+		}
+		(*n)++;
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+mem_each_key_shard(void *ctx, const char *gl, const char *key_id,
+    skd_store_glkey_cb cb, void *arg)
+{
+	struct skd_engine_mem *m = ctx;
+	size_t i;
+
+	for (i = 0; i < m->n_keys; i++) {
+		const struct skd_store_glkey *k = &m->keys[i].k;
+
+		if (strcmp(k->gl_name, gl) == 0 &&
+		    strcasecmp(k->key_id, key_id) == 0 && !cb(arg, k))
+			return 0;
+	}
+	return 1;
+}
+
 void
 skd_engine_mem_state(struct skd_engine_state *out, struct skd_engine_mem *m)
 {
 	out->ctx = m;
 	out->read_gl = mem_read_gl;
+	out->read_member = mem_read_member;
 	out->list_members = mem_list_members;
+	out->walk_members = mem_walk_members;
+	out->current_keys = mem_current_keys;
+	out->read_key_head = mem_read_key_head;
+	out->shard_exists = mem_shard_exists;
+	out->keys_for = mem_keys_for;
+	out->each_key_shard = mem_each_key_shard;
 	out->list_keys = mem_list_keys;
-	out->list_key_heads = NULL;	/* list_keys: nothing to save */
 	out->seen = mem_seen;
 }
 

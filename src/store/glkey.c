@@ -361,3 +361,210 @@ skd_store_find_key_gl(struct skd_store *s, char **out_gl_name,
 	free(ek);
 	return ok;
 }
+
+/* The key heads of skd_store_find_current_glkeys: no archive either. */
+static char *glkey_id_attrs[] = {
+	A_KEYID, A_GLNAME, A_SHARD, A_NOTBEFORE, A_NOTAFTER, NULL
+};
+
+/* Who a shard went to: skd_store_each_glkey_shard. */
+static char *glkey_rcpt_attrs[] = {
+	A_KEYID, A_GLNAME, A_SHARD, A_RCPTNAME, A_NOTBEFORE, A_NOTAFTER, NULL
+};
+
+int
+skd_store_find_current_glkeys(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
+    time_t now)
+{
+	struct skd_store_i_list l = { .size = sizeof(struct skd_store_glkey),
+	    .parse = glkey_parse, .cleanup = glkey_cleanup };
+	char *eg = NULL, *filter = NULL, t[16];
+	int ok = 0;
+
+	*out_list = NULL;
+	*out_n = 0;
+	skd_store_i_ok(s);
+	if (gl_name == NULL || gl_name[0] == '\0')
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
+	skd_store_time_str(t, now);
+	/* Shard 0 is every key's first entry (the engine numbers a new
+	 * key's shards from 0): one entry per key, found through the
+	 * equality indexes on skdGLName and skdShard. */
+	if ((eg = skd_store_i_filter_escape(gl_name)) == NULL ||
+	    (filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+	    A_GLNAME "=%s)(" A_SHARD "=0)(" A_NOTAFTER ">=%s))", eg,
+	    t)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_search_list(s, &l, s->groups_dn, LDAP_SCOPE_SUBTREE,
+	    filter, glkey_id_attrs, 200))
+		goto err;
+	*out_list = l.v;
+	*out_n = l.n;
+	ok = 1;
+ err:
+	free(filter);
+	free(eg);
+	return ok;
+}
+
+int
+skd_store_read_glkey_head(struct skd_store *s, struct skd_store_glkey **out_k,
+    const char *gl_name, const char *key_id, int shard)
+{
+	struct skd_store_glkey *k = NULL;
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL;
+	int ok = 0;
+
+	*out_k = NULL;
+	skd_store_i_ok(s);
+	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, glkey_head_attrs))
+		goto err;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!glkey_parse(s, k, e, NULL))
+		goto err;
+	*out_k = k;
+	k = NULL;
+	ok = 1;
+ err:
+	skd_store_glkey_free(k);
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_glkey_exists(struct skd_store *s, const char *gl_name,
+    const char *key_id, int shard)
+{
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL, *attrs[] = { (char *)LDAP_NO_ATTRS, NULL };
+	int rc;
+
+	skd_store_i_ok(s);
+	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+		return -1;
+	}
+	if (skd_store_i_read(s, &res, &e, dn, attrs))
+		rc = 1;
+	else
+		rc = skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND ? 0 : -1;
+	if (rc == 0)
+		skd_store_i_ok(s);
+	ldap_msgfree(res);
+	free(dn);
+	return rc;
+}
+
+struct each_shard {
+	skd_store_glkey_cb	 cb;
+	void			*arg;
+};
+
+static int
+each_shard_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct each_shard *es = arg;
+	struct skd_store_glkey k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	if (!glkey_parse(s, &k, e, NULL)) {
+		glkey_cleanup(&k);
+		return 0;
+	}
+	rc = es->cb(es->arg, &k);
+	glkey_cleanup(&k);
+	if (!rc)
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "glKey shard refused");
+	return 1;
+}
+
+int
+skd_store_each_glkey_shard(struct skd_store *s, const char *gl_name,
+    const char *key_id, skd_store_glkey_cb cb, void *arg)
+{
+	struct each_shard es = { cb, arg };
+	char *eg = NULL, *ek = NULL, *filter = NULL, *gdn = NULL;
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	if (gl_name == NULL || key_id == NULL || key_id[0] == '\0' ||
+	    (gdn = skd_store_i_dn(A_GLNAME, gl_name, NULL, NULL,
+	    s->groups_dn)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "GL name or key id");
+	if ((eg = skd_store_i_filter_escape(gl_name)) == NULL ||
+	    (ek = skd_store_i_filter_escape(key_id)) == NULL ||
+	    (filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+	    A_KEYID "=%s))", ek)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
+	    glkey_rcpt_attrs, 500, each_shard_entry, &es))
+		goto err;
+	ok = 1;
+ err:
+	free(gdn);
+	free(filter);
+	free(ek);
+	free(eg);
+	return ok;
+}
+
+struct due_arg {
+	skd_store_due_cb	 cb;
+	void			*arg;
+};
+
+static int
+due_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct due_arg *da = arg;
+	struct skd_store_glkey k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	if (!glkey_parse(s, &k, e, NULL)) {
+		glkey_cleanup(&k);
+		return 0;
+	}
+	rc = da->cb(da->arg, k.gl_name, k.key_id, k.not_before, k.not_after);
+	glkey_cleanup(&k);
+	return rc ? 2 : 1;
+}
+
+int
+skd_store_find_due_glkeys(struct skd_store *s, time_t from, time_t until,
+    skd_store_due_cb cb, void *arg)
+{
+	struct due_arg da = { cb, arg };
+	char *filter = NULL, a[16], b[16];
+	int ok;
+
+	skd_store_i_ok(s);
+	skd_store_time_str(a, from);
+	skd_store_time_str(b, until);
+	if ((filter = skd_store_i_printf("(&(objectClass=" OC_GLKEY ")("
+	    A_SHARD "=0)(" A_NOTAFTER ">=%s)(" A_NOTAFTER "<=%s))", a,
+	    b)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "out of memory");
+	ok = skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
+	    filter, glkey_id_attrs, 500, due_entry, &da);
+	free(filter);
+	return ok;
+}

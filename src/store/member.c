@@ -237,3 +237,86 @@ skd_store_ack_member(struct skd_store *s, const char *gl_name,
 	free(dn);
 	return ok;
 }
+
+/* A page of members being gathered for skd_store_walk_members. */
+struct walk {
+	const struct role_names	*rn;
+	struct skd_store_member	*v;
+	size_t			 n, page;
+	skd_store_page_cb	 cb;
+	void			*arg;
+};
+
+static int
+walk_flush(struct walk *w)
+{
+	int rc = 1;
+
+	if (w->n > 0)
+		rc = w->cb(w->arg, w->v, w->n);
+	while (w->n > 0)
+		member_cleanup(&w->v[--w->n]);
+	return rc;
+}
+
+static int
+walk_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	struct walk *w = arg;
+
+	memset(&w->v[w->n], 0, sizeof(w->v[w->n]));
+	if (!member_parse(s, &w->v[w->n], e, w->rn)) {
+		member_cleanup(&w->v[w->n]);
+		return 0;
+	}
+	w->n++;
+	if (w->n < w->page)
+		return 1;
+	if (!walk_flush(w))
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "member page refused");
+	return 1;
+}
+
+int
+skd_store_walk_members(struct skd_store *s, const char *gl_name,
+    enum skd_store_role role, size_t page_size, skd_store_page_cb cb,
+    void *arg)
+{
+	struct walk w;
+	char *gdn = NULL, filter[64];
+	int ok = 0;
+
+	memset(&w, 0, sizeof(w));
+	skd_store_i_ok(s);
+	w.rn = role_get(role);
+	w.page = page_size > 0 ? page_size : 200;
+	w.cb = cb;
+	w.arg = arg;
+	if (w.rn == NULL || gl_name == NULL ||
+	    (gdn = skd_store_i_dn(A_GLNAME, gl_name, NULL, NULL,
+	    s->groups_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
+		goto err;
+	}
+	if ((w.v = calloc(w.page, sizeof(*w.v))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", w.rn->oc);
+	if (!skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
+	    member_attrs, (int)w.page, walk_entry, &w))
+		goto err;
+	if (!walk_flush(&w)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "member page refused");
+		goto err;
+	}
+	ok = 1;
+ err:
+	while (w.n > 0)
+		member_cleanup(&w.v[--w.n]);
+	free(w.v);
+	free(gdn);
+	return ok;
+}

@@ -254,6 +254,19 @@ int skd_store_list_members(struct skd_store *s,
     struct skd_store_member **out_list, size_t *out_n, const char *gl_name,
     enum skd_store_role role);
 
+/*
+ * skd_store_walk_members reads the members (or owners) of gl_name page by
+ * page (RFC 2696, page_size entries per round trip; 0: 200) and calls
+ * cb(arg, page, n) with each page (records borrowed for the call), so that
+ * a GL of any size is read in memory bounded by the page.  cb returns one
+ * to go on, zero to stop with an error; it may use s.  Order is
+ * unspecified; a reconnection meanwhile ends the walk with _UNAVAILABLE.
+ */
+typedef int (*skd_store_page_cb)(void *arg,
+    const struct skd_store_member *page, size_t n);
+int skd_store_walk_members(struct skd_store *s, const char *gl_name,
+    enum skd_store_role role, size_t page_size, skd_store_page_cb cb,
+    void *arg);
 /* skd_store_ack_member records that member name acknowledged key key_id
  * (RFC 5275 5.1 2.c); acknowledging twice is success. */
 int skd_store_ack_member(struct skd_store *s, const char *gl_name,
@@ -304,6 +317,45 @@ int skd_store_find_glkeys(struct skd_store *s,
 int skd_store_find_glkey_heads(struct skd_store *s,
     struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name);
 
+/*
+ * skd_store_find_current_glkeys returns one record per key of gl_name
+ * whose notAfter is at or after now: its shard 0 (every key has one),
+ * with key id, shard and dates only (no message, recipients or archive).
+ * One search on the equality indexes of skdGLName and skdShard.
+ */
+int skd_store_find_current_glkeys(struct skd_store *s,
+    struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
+    time_t now);
+/* skd_store_read_glkey_head reads one shard without its message and
+ * recipient lists (the archive included); freed with
+ * skd_store_glkey_free. */
+int skd_store_read_glkey_head(struct skd_store *s,
+    struct skd_store_glkey **out_k, const char *gl_name, const char *key_id,
+    int shard);
+/* skd_store_glkey_exists: 1 when shard of key_id is in the directory, 0
+ * when not, -1 on error (one base read of no attribute). */
+int skd_store_glkey_exists(struct skd_store *s, const char *gl_name,
+    const char *key_id, int shard);
+/*
+ * skd_store_each_glkey_shard calls cb(arg, k) for every shard of key
+ * key_id of gl_name (paged), k holding key id, shard, dates and the
+ * recipient names (no message, no DNs, no archive), borrowed for the
+ * call.  cb returns one to go on, zero to stop with an error.
+ */
+typedef int (*skd_store_glkey_cb)(void *arg, const struct skd_store_glkey *k);
+int skd_store_each_glkey_shard(struct skd_store *s, const char *gl_name,
+    const char *key_id, skd_store_glkey_cb cb, void *arg);
+/*
+ * skd_store_find_due_glkeys calls cb(arg, gl_name, key_id, not_before,
+ * not_after) for the shard 0 of every key in the directory whose notAfter
+ * lies in [from, until] (the GLA-initiated rekey schedule, RFC 5275
+ * 4.5.2): one paged search, no message read.  A nonzero return from cb
+ * stops early (success).
+ */
+typedef int (*skd_store_due_cb)(void *arg, const char *gl_name,
+    const char *key_id, time_t not_before, time_t not_after);
+int skd_store_find_due_glkeys(struct skd_store *s, time_t from, time_t until,
+    skd_store_due_cb cb, void *arg);
 /* skd_store_delete_glkey removes one shard; _NOT_FOUND if absent. */
 int skd_store_delete_glkey(struct skd_store *s, const char *gl_name,
     const char *key_id, int shard);

@@ -93,6 +93,7 @@ struct skd_worker {
 	long			 clock_offset;
 	time_t			 last_status;
 	time_t			 last_purge;
+	time_t			 last_full_schedule;
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -261,6 +262,9 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	w->ecfg.threads = (int)cfg->threads;
 	/* RFC 5275 5: kekri only in the scheduled GLA-controlled rekey. */
 	w->ecfg.kekri_rollover = cfg->kekri_rollover;
+	/* Rekeys stream: members page by page, shards applied as made; the
+	 * journal holds the KEK wrapped for the GLA, not the shards. */
+	w->ecfg.stream_rekeys = 1;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -509,6 +513,16 @@ ws_read_gl(void *ctx, struct skd_store_gl **out, const char *name)
 }
 
 static int
+ws_read_member(void *ctx, struct skd_store_member **out, const char *gl_name,
+    enum skd_store_role role, const char *name)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.read_member(ws->w->est.ctx, out, gl_name, role,
+	    name);
+}
+
+static int
 ws_list_members(void *ctx, struct skd_store_member **out, size_t *n,
     const char *gl_name, enum skd_store_role role)
 {
@@ -518,21 +532,71 @@ ws_list_members(void *ctx, struct skd_store_member **out, size_t *n,
 }
 
 static int
+ws_walk_members(void *ctx, const char *gl_name, enum skd_store_role role,
+    size_t page, skd_store_page_cb cb, void *arg)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.walk_members(ws->w->est.ctx, gl_name, role, page,
+	    cb, arg);
+}
+
+static int
+ws_current_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name, time_t now)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.current_keys(ws->w->est.ctx, out, n, gl_name, now);
+}
+
+static int
+ws_read_key_head(void *ctx, struct skd_store_glkey **out,
+    const char *gl_name, const char *key_id, int shard)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.read_key_head(ws->w->est.ctx, out, gl_name, key_id,
+	    shard);
+}
+
+static int
+ws_shard_exists(void *ctx, const char *gl_name, const char *key_id,
+    int shard)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.shard_exists(ws->w->est.ctx, gl_name, key_id,
+	    shard);
+}
+
+static int
+ws_keys_for(void *ctx, struct skd_store_glkey **out, size_t *n,
+    const char *gl_name, const char *recipient)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.keys_for(ws->w->est.ctx, out, n, gl_name,
+	    recipient);
+}
+
+static int
+ws_each_key_shard(void *ctx, const char *gl_name, const char *key_id,
+    skd_store_glkey_cb cb, void *arg)
+{
+	const struct worker_state *ws = ctx;
+
+	return ws->w->est.each_key_shard(ws->w->est.ctx, gl_name, key_id, cb,
+	    arg);
+}
+
+static int
 ws_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
     const char *gl_name)
 {
 	const struct worker_state *ws = ctx;
 
 	return ws->w->est.list_keys(ws->w->est.ctx, out, n, gl_name);
-}
-
-static int
-ws_list_key_heads(void *ctx, struct skd_store_glkey **out, size_t *n,
-    const char *gl_name)
-{
-	const struct worker_state *ws = ctx;
-
-	return ws->w->est.list_key_heads(ws->w->est.ctx, out, n, gl_name);
 }
 
 static int
@@ -605,10 +669,15 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	memset(&st, 0, sizeof(st));
 	st.ctx = &ws;
 	st.read_gl = ws_read_gl;
+	st.read_member = ws_read_member;
 	st.list_members = ws_list_members;
+	st.walk_members = ws_walk_members;
+	st.current_keys = ws_current_keys;
+	st.read_key_head = ws_read_key_head;
+	st.shard_exists = ws_shard_exists;
+	st.keys_for = ws_keys_for;
+	st.each_key_shard = ws_each_key_shard;
 	st.list_keys = ws_list_keys;
-	st.list_key_heads = w->est.list_key_heads != NULL ?
-	    ws_list_key_heads : NULL;
 	st.seen = ws_seen;
 	memset(&env, 0, sizeof(env));
 	env.now = worker_now(w);
@@ -718,6 +787,59 @@ refusal(char *buf, size_t len, const struct skd_worker *w,
 		return buf;
 	}
 	return NULL;
+}
+
+/* A page of a streamed rekey, applied as it is made; the lease is kept
+ * between pages (a request's only, id NULL for the schedule's). */
+struct stream_emit {
+	struct skd_worker	*w;
+	const char		*id;
+	time_t			*lease;
+	size_t			 pages;
+};
+
+static int
+emit_page(void *arg, const SKD_ENG_OUTCOME *page)
+{
+	struct stream_emit *se = arg;
+
+	if (se->id != NULL && !lease_keep(se->w, se->id, se->lease))
+		return 0;
+	if (!skd_engine_apply(se->w->s, page))
+		return 0;
+	se->pages++;
+	return 1;
+}
+
+/*
+ * apply_outcome applies o, then streams each key it holds for every
+ * member (skd_engine_stream): the journal holds the KEK wrapped for the
+ * GLA, and the glKey entries themselves record the progress, so a run
+ * that dies midway is resumed by whoever applies the journal again, with
+ * the same KEK and nobody sent the key twice.  Returns one on success.
+ */
+static int
+apply_outcome(struct skd_worker *w, const char *id, time_t *lease,
+    const SKD_ENG_OUTCOME *o)
+{
+	struct stream_emit se = { w, id, lease, 0 };
+	struct skd_engine_env env;
+	int i;
+
+	if (!skd_engine_apply(w->s, o))
+		return 0;
+	memset(&env, 0, sizeof(env));
+	env.now = worker_now(w);
+	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+		const SKD_ENG_OP *op = sk_SKD_ENG_OP_value(o->ops, i);
+
+		if (skd_engine_op_type(op) != SKD_OP_KEY_STREAM)
+			continue;
+		if (!skd_engine_stream(&w->ecfg, &env, &w->est, op, emit_page,
+		    &se))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -850,7 +972,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	}
 	if (!lease_keep(w, id, &lease))
 		goto lost_or_transient;
-	if (!skd_engine_apply(w->s, o)) {
+	if (!apply_outcome(w, id, &lease, o)) {
 		skd_worker_logf(SKD_WLOG_WARNING, id,
 		    "apply: %s; retry after the lease",
 		    skd_store_errmsg(w->s));
@@ -918,8 +1040,8 @@ purge(struct skd_worker *w)
 		    "entries", n);
 }
 
-/* The names of the active GLs, gathered before any is rekeyed: the
- * rekey's own searches would end the paged listing on the same
+/* The GLs with a key near its notAfter, gathered before any is rekeyed:
+ * the rekey's own searches would end the paged search on the same
  * connection. */
 struct gl_names {
 	char	**v;
@@ -928,13 +1050,20 @@ struct gl_names {
 };
 
 static int
-gl_names_cb(void *arg, const char *name, const char *state)
+gl_names_cb(void *arg, const char *name, const char *key_id, time_t nb,
+    time_t na)
 {
 	struct gl_names *g = arg;
 	char **nv;
+	size_t i;
 
-	if (strcmp(state, "active") != 0)
-		return 0;
+	(void)key_id;
+	(void)nb;
+	(void)na;
+	for (i = 0; i < g->n; i++) {
+		if (strcmp(g->v[i], name) == 0)
+			return 0;
+	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap == 0 ? 64 : g->cap * 2;
 
@@ -953,18 +1082,33 @@ gl_names_cb(void *arg, const char *name, const char *state)
 	return 0;
 }
 
-/* RFC 5275 4.5.2 for every active GL in the directory (whoever created
- * it, whichever worker processed its requests). */
+/*
+ * RFC 5275 4.5.2 for every GL in the directory with a key near its
+ * notAfter (whoever created it, whichever worker processed its requests):
+ * one search of the keys' shard 0 by skdNotAfter, no message read, so
+ * that a pass costs what is due rather than the directory's size.  Keys
+ * that ended long ago (a GL no rekey could help, or one rekeyed since)
+ * are looked at in a full pass at start-up and once an hour; the passes
+ * between look back twice rekey_before.
+ */
 static void
 run_schedule(struct skd_worker *w)
 {
 	struct gl_names g = { NULL, 0, 0, 0 };
+	time_t now = worker_now(w), real = time(NULL), from;
 	size_t i;
 
 	if (w->rekey_before <= 0)
 		return;
-	if (!skd_store_list_gls(w->s, gl_names_cb, &g, 500) || g.failed) {
-		skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing GLs: %s",
+	from = now - 2 * w->rekey_before;
+	if (w->last_full_schedule == 0 ||
+	    real - w->last_full_schedule >= 3600) {
+		from = 0;
+		w->last_full_schedule = real;
+	}
+	if (!skd_store_find_due_glkeys(w->s, from, now + w->rekey_before,
+	    gl_names_cb, &g) || g.failed) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "rekey schedule: %s",
 		    g.failed ? "out of memory" : skd_store_errmsg(w->s));
 		goto out;
 	}
@@ -1368,7 +1512,12 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 		ok = 1;
 		goto err;
 	}
-	if (!skd_store_find_glkeys(w->s, &keys, &n, gl_name, NULL))
+	/* The GL's keys still valid (one record each, no message); when
+	 * none is, every key it ever had (one each). */
+	if (!skd_store_find_current_glkeys(w->s, &keys, &n, gl_name, now))
+		goto err;
+	if (n == 0 && !skd_store_find_current_glkeys(w->s, &keys, &n,
+	    gl_name, 0))
 		goto err;
 	/* The newest key (latest notBefore) is the one that must not run
 	 * out. */
@@ -1405,7 +1554,7 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 		    gl_name);
 		goto err;
 	}
-	if (!skd_engine_apply(w->s, o)) {
+	if (!apply_outcome(w, NULL, NULL, o)) {
 		skd_worker_logf(SKD_WLOG_ERR, NULL, "rekey of %s: apply: %s",
 		    gl_name, skd_store_errmsg(w->s));
 		goto err;

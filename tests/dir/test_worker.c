@@ -2247,6 +2247,381 @@ END_TEST
 
 /* A test case on the shared stack, each test in a fresh tmp; timeout
  * in seconds, 0 for check's default. */
+
+/* ---- scale: a streamed rekey of a large GL (issue 14) ------------------- */
+
+/* How many members the scale test gives its GL: $SKD_TEST_SCALE_N, or
+ * 10,000 (20,000 took 2.5 minutes on the 2-core CI machine, 32 s of
+ * it filling the directory; 10,000 fits CI's minute). */
+static size_t
+scale_n(void)
+{
+	const char *v = getenv("SKD_TEST_SCALE_N");
+	long n;
+
+	if (v == NULL || (n = strtol(v, NULL, 10)) < 10)
+		return 10000;
+	return (size_t)n;
+}
+
+/* Sets slapd's largest incoming PDU for bound sessions (cn=config
+ * olcSockbufMaxIncomingAuth); bytes 0 restores the default. */
+static void
+config_modify(const char *text)
+{
+	char cmd[16384], ldif[4096];
+
+	snprintf(ldif, sizeof(ldif), "%s/config.ldif", skd_test_tmp);
+	ck_assert(skd_test_write_file(ldif, text, strlen(text)));
+	snprintf(cmd, sizeof(cmd), "ldapmodify -x -H '%s' -D '%s' -w '%s' "
+	    "-f '%s' >/dev/null 2>&1", env("SKD_LDAP_URI"),
+	    env("SKD_ROOT_DN"), env("SKD_ROOT_PW"), ldif);
+	ck_assert_msg(system(cmd) == 0, "ldapmodify: %s", text);
+}
+
+/* The directory's writes without fsync (olcDbNoSync) while the test
+ * fills it, durable again after. */
+static void
+nosync(int on)
+{
+	config_modify(on ? "dn: olcDatabase={1}mdb,cn=config\nchangetype: "
+	    "modify\nreplace: olcDbNoSync\nolcDbNoSync: TRUE\n" :
+	    "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\n"
+	    "replace: olcDbNoSync\nolcDbNoSync: FALSE\n");
+}
+
+static void
+pdu_limit(long bytes)
+{
+	char cmd[16384], text[512], ldif[4096];
+
+	snprintf(ldif, sizeof(ldif), "%s/pdu.ldif", skd_test_tmp);
+	if (bytes > 0)
+		snprintf(text, sizeof(text), "dn: cn=config\nchangetype: "
+		    "modify\nreplace: olcSockbufMaxIncomingAuth\n"
+		    "olcSockbufMaxIncomingAuth: %ld\n", bytes);
+	else
+		snprintf(text, sizeof(text), "dn: cn=config\nchangetype: "
+		    "modify\ndelete: olcSockbufMaxIncomingAuth\n");
+	ck_assert(skd_test_write_file(ldif, text, strlen(text)));
+	snprintf(cmd, sizeof(cmd), "ldapmodify -x -H '%s' -D '%s' -w '%s' "
+	    "-f '%s' >/dev/null 2>&1", env("SKD_LDAP_URI"),
+	    env("SKD_ROOT_DN"), env("SKD_ROOT_PW"), ldif);
+	/* Deleting a value that is not there fails: fine. */
+	ck_assert(system(cmd) == 0 || bytes == 0);
+}
+
+/* glDeleteMember of member from gl, signed by glo1. */
+static unsigned char *
+build_delete(size_t *out_len, const char *gl, const char *member)
+{
+	struct skd_client_ident *glo = ident("glo1");
+	struct skd_client_request *r = request_new();
+	struct skd_client_error e;
+	SKD_GL_DELETE_MEMBER *dm;
+	unsigned char *der;
+
+	ck_assert_msg((dm = skd_client_new_delete_member(gl, member, &e)) !=
+	    NULL, "%s", e.msg);
+	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_DELETE_MEMBER,
+	    dm), 0);
+	SKD_GL_DELETE_MEMBER_free(dm);
+	der = protect(out_len, r, glo);
+	skd_client_ident_free(glo);
+	return der;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Recipient names of every shard of one key, gathered. */
+struct names {
+	char	**v;
+	size_t	  n, cap, shards;
+};
+
+static int
+names_cb(void *arg, const struct skd_store_glkey *k)
+{
+	struct names *nm = arg;
+	size_t j;
+
+	nm->shards++;
+	for (j = 0; j < k->n_recipients; j++) {
+		if (nm->n == nm->cap) {
+			nm->cap = nm->cap ? 2 * nm->cap : 1024;
+			if ((nm->v = realloc(nm->v, nm->cap *
+			    sizeof(*nm->v))) == NULL)
+				return 0;
+		}
+		if ((nm->v[nm->n++] = strdup(k->recipients[j])) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+names_free(struct names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+/* The key ids of gl's current keys, sorted. */
+static char **
+current_keys(struct skd_store *s, const char *gl, size_t *out_n)
+{
+	struct skd_store_glkey *k = NULL;
+	char **v;
+	size_t i;
+
+	ck_assert(skd_store_find_current_glkeys(s, &k, out_n, gl, time(NULL)));
+	ck_assert_ptr_nonnull(v = calloc(*out_n + 1, sizeof(*v)));
+	for (i = 0; i < *out_n; i++)
+		ck_assert_ptr_nonnull(v[i] = strdup(k[i].key_id));
+	qsort(v, *out_n, sizeof(*v), str_cmp);
+	skd_store_glkey_list_free(k, *out_n);
+	return v;
+}
+
+static void
+strs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && v != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The keys in after that are not in before (both sorted); asserts there
+ * are want of them and returns them. */
+static char **
+new_keys(char **before, size_t nb, char **after, size_t na, size_t want)
+{
+	char **v;
+	size_t i, n = 0;
+
+	ck_assert_ptr_nonnull(v = calloc(na + 1, sizeof(*v)));
+	for (i = 0; i < na; i++) {
+		if (bsearch(&after[i], before, nb, sizeof(*before), str_cmp) ==
+		    NULL)
+			ck_assert_ptr_nonnull(v[n++] = strdup(after[i]));
+	}
+	ck_assert_msg(n == want, "%zu new keys, want %zu (one KEK per "
+	    "generation, drawn once)", n, want);
+	return v;
+}
+
+/* Every member but gone, and nobody else, is a recipient of key exactly
+ * once (member names m<i>, i in [0, n), those below first already
+ * removed). */
+static void
+assert_once(struct skd_store *s, const char *gl, const char *key, size_t n,
+    size_t first, const char *gone)
+{
+	struct names nm;
+	char want[128];
+	size_t i, k = 0;
+
+	memset(&nm, 0, sizeof(nm));
+	ck_assert(skd_store_each_glkey_shard(s, gl, key, names_cb, &nm));
+	qsort(nm.v, nm.n, sizeof(*nm.v), str_cmp);
+	for (i = 1; i < nm.n; i++)
+		ck_assert_msg(strcmp(nm.v[i - 1], nm.v[i]) != 0,
+		    "%s got key %s twice", nm.v[i], key);
+	for (i = first; i < n; i++) {
+		char *p = want;
+
+		snprintf(want, sizeof(want), "email:s%06zu@scale.example.com",
+		    i);
+		if (strcmp(want, gone) == 0) {
+			ck_assert_msg(bsearch(&p, nm.v, nm.n, sizeof(*nm.v),
+			    str_cmp) == NULL, "removed %s got the key", want);
+			continue;
+		}
+		ck_assert_msg(bsearch(&p, nm.v, nm.n, sizeof(*nm.v),
+		    str_cmp) != NULL, "%s did not get key %s", want, key);
+		k++;
+	}
+	ck_assert_uint_eq(nm.n, k);
+	names_free(&nm);
+}
+
+/* The request's journal is small: it holds the KEK wrapped for the GLA,
+ * not the shards. */
+static void
+assert_small_journal(struct skd_store *s, const char *id)
+{
+	struct skd_store_request *r = NULL;
+
+	ck_assert(skd_store_read_request(s, &r, id));
+	ck_assert_msg(r->journal_len < 64 * 1024, "journal of %zu bytes",
+	    r->journal_len);
+	skd_store_request_free(r);
+}
+
+/*
+ * A managed, mutually aware GL of scale_n() members (10,000 by default),
+ * slapd's PDU limit at 256 KiB (the whole outcome as one journal value
+ * would be megabytes): glDeleteMember rekeys (RFC 5275 section 8) and
+ * every remaining member gets the new key exactly once, the removed one
+ * none; then a second removal with the worker (a real `skd gla run`)
+ * killed by SIGKILL in the middle of its stream, and another worker
+ * resuming after the lease: still one new KEK and every member once.
+ */
+START_TEST(test_rekey_stream_large_gl)
+{
+	static const char *const none[] = { NULL };
+	struct skd_client_gl_params gp = { NULL, NULL, SKD_GL_MANAGED, 0, 1,
+	    -1, 0, 0 };
+	struct skd_client_ident *glo = ident("glo1"), *alice = ident("alice");
+	struct skd_client_party owner = { "email:glo1@example.com", NULL,
+	    glo->cert };
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	struct skd_store_member m;
+	struct skd_store_gl *glr = NULL;
+	struct parties p;
+	struct skd_worker *w;
+	SKD_GL_USE_KEK *u;
+	unsigned char *der = NULL, *cert = NULL;
+	char *gl = gl_name(), *conf, id[SKD_STORE_ID_LEN], name[128];
+	char **k0, **k1, **k2, **nk;
+	size_t n = scale_n(), len, n0, n1, n2, i, gen;
+	struct timespec t0, t1;
+	int clen;
+	pid_t pid;
+
+	(void)none;
+	parties_open(&p);
+	conf = write_config("scale", "lease_seconds = 2\n");
+	w = worker_new(conf);
+	gp.name = gl;
+	r = request_new();
+	ck_assert_msg((u = skd_client_new_use_kek(&gp, &owner, 1, &e)) !=
+	    NULL, "%s", e.msg);
+	ck_assert_int_gt(skd_client_request_add(r, SKD_OID_GL_USE_KEK, u), 0);
+	SKD_GL_USE_KEK_free(u);
+	der = protect(&len, r, glo);
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, id, "done");
+	ck_assert(skd_store_read_gl(p.gla, &glr, gl));
+	ck_assert_int_eq(glr->not_mutually_aware, 0);
+	gen = (size_t)glr->generation_counter;
+	skd_store_gl_free(glr);
+
+	/* The members, straight into the directory (one certificate for
+	 * all: the test is about the stream, not the PKI). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	nosync(1);
+	ck_assert_int_gt(clen = i2d_X509(alice->cert, &cert), 0);
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		snprintf(name, sizeof(name), "email:s%06zu@scale.example.com",
+		    i);
+		m.name = name;
+		m.cert = cert;
+		m.cert_len = (size_t)clen;
+		ck_assert_msg(skd_store_add_member(p.gla, gl, SKD_STORE_MEMBER,
+		    &m), "member %zu: %s", i, skd_store_errmsg(p.gla));
+	}
+	nosync(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "scale: %zu members added in %.1f s\n", n,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	pdu_limit(256 * 1024);
+
+	/* 1: a removal, processed in this process. */
+	k0 = current_keys(p.gla, gl, &n0);
+	der = build_delete(&len, gl, "email:s000000@scale.example.com");
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(skd_worker_process_one(w, id));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "scale: removal rekey of %zu members in %.1f s\n",
+	    n - 1, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	assert_state(p.gla, id, "done");
+	assert_small_journal(p.gla, id);
+	k1 = current_keys(p.gla, gl, &n1);
+	nk = new_keys(k0, n0, k1, n1, gen);
+	for (i = 0; i < gen; i++)
+		assert_once(p.gla, gl, nk[i], n, 0,
+		    "email:s000000@scale.example.com");
+	strs_free(nk, gen);
+
+	/* 2: a removal whose worker is killed in the middle of the
+	 * stream, then resumed by another. */
+	der = build_delete(&len, gl, "email:s000001@scale.example.com");
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	pid = spawn_worker(conf, "scale-killed");
+	for (;;) {
+		struct names nm;
+		size_t nn;
+		char **kk = current_keys(p.gla, gl, &nn), **x = NULL;
+		size_t nx = 0;
+
+		for (i = 0; i < nn; i++) {
+			if (bsearch(&kk[i], k1, n1, sizeof(*k1), str_cmp) ==
+			    NULL)
+				x = &kk[i], nx++;
+		}
+		memset(&nm, 0, sizeof(nm));
+		if (nx > 0)
+			ck_assert(skd_store_each_glkey_shard(p.gla, gl, *x,
+			    names_cb, &nm));
+		strs_free(kk, nn);
+		/* A few pages in, well before the end. */
+		if (nm.n >= n / 10) {
+			ck_assert_msg(nm.n < n - 2, "the stream ended before "
+			    "the kill");
+			names_free(&nm);
+			break;
+		}
+		names_free(&nm);
+		nap_ms(5);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)reap(pid);
+	assert_state(p.gla, id, "journaled");
+	nap_ms(2500);	/* the dead worker's lease ends */
+	ck_assert(skd_worker_process_one(w, id));
+	assert_state(p.gla, id, "done");
+	assert_small_journal(p.gla, id);
+	k2 = current_keys(p.gla, gl, &n2);
+	nk = new_keys(k1, n1, k2, n2, gen);
+	for (i = 0; i < gen; i++)
+		assert_once(p.gla, gl, nk[i], n, 1,
+		    "email:s000001@scale.example.com");
+	strs_free(nk, gen);
+	pdu_limit(0);
+
+	strs_free(k0, n0);
+	strs_free(k1, n1);
+	strs_free(k2, n2);
+	OPENSSL_free(cert);
+	skd_worker_free(w);
+	skd_client_ident_free(glo);
+	skd_client_ident_free(alice);
+	parties_close(&p);
+	free(conf);
+	free(gl);
+}
+END_TEST
+
 static TCase *
 worker_tcase(const char *name, int timeout)
 {
@@ -2302,6 +2677,10 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_kill9_random);
 	tcase_add_test(tc, test_two_workers);
 	tcase_add_test(tc, test_slapd_restart);
+	suite_add_tcase(s, tc);
+
+	tc = worker_tcase("scale", 300);
+	tcase_add_test(tc, test_rekey_stream_large_gl);
 	suite_add_tcase(s, tc);
 	return s;
 }
