@@ -526,11 +526,66 @@ member_gate(struct eng *e, struct eng_unit *u, struct eng_ctl *c,
 	}
 }
 
+/*
+ * A member's encryption certificate from its directory entry, for a
+ * glAddMember that carries none (env->person_certs): the first candidate
+ * that names the member (skd_gname_match_cert: a dirName is matched to
+ * the subject, an rfc822Name to an rfc822Name subjectAltName or the
+ * subject's emailAddress) and validates for encryption.  Returns 1 with
+ * *out set (the caller frees it), 0 with *out_why when there is none, -1
+ * on error.
+ */
+static int
+dir_member_cert(struct eng *e, const GENERAL_NAME *name,
+    SKD_CERTIFICATES **out, const char **out_why)
+{
+	STACK_OF(X509) *sk = NULL;
+	X509 *x;
+	char *text = NULL;
+	const char *why;
+	int i, rc = -1;
+
+	*out = NULL;
+	*out_why = "no encryption certificate given";
+	if (e->env->person_certs == NULL)
+		return 0;
+	if ((text = gname_text(name)) == NULL)
+		goto err;
+	if ((rc = e->env->person_certs(e->st->ctx, &sk, text)) <= 0)
+		goto err;
+	rc = 0;
+	*out_why = "no encryption certificate given, and none in the "
+	    "member's directory entry names it and validates";
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		x = sk_X509_value(sk, i);
+		if (!skd_gname_match_cert(name, x) ||
+		    !eng_check_cert(e, x, NULL, &why))
+			continue;
+		rc = -1;
+		if ((*out = SKD_CERTIFICATES_new()) == NULL || !X509_up_ref(x))
+			goto err;
+		(*out)->pKC = x;
+		rc = 1;
+		break;
+	}
+ err:
+	if (rc < 0) {
+		SKD_CERTIFICATES_free(*out);
+		*out = NULL;
+	}
+	ERR_clear_error();
+	sk_X509_pop_free(sk, X509_free);
+	free(text);
+	return rc;
+}
+
 static int
 ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 {
 	SKD_GL_ADD_MEMBER *am = c->val;
 	const SKD_GL_MEMBER *m = am->glMember;
+	const SKD_CERTIFICATES *certs = m->certificates;
+	SKD_CERTIFICATES *dir_certs = NULL;
 	struct eng_person *p;
 	struct eng_gl *g;
 	const char *why;
@@ -549,19 +604,21 @@ ctl_add_member(struct eng *e, struct eng_unit *u, struct eng_ctl *c)
 	self = skd_gname_match_cert(m->glMemberName, u->signer);
 	if (!c->by_glo && !member_gate(e, u, c, g, self, &rc))
 		return rc;
-	/* 2.d.2.b.*.b: the member's encryption certificate. */
-	if (m->certificates == NULL || m->certificates->pKC == NULL)
-		return fail(c, SKD_FAIL_INVALID_CERT,
-		    "no encryption certificate given");
-	if (!eng_check_cert(e, m->certificates->pKC, NULL, &why))
+	/* 2.d.2.b.*.b: the member's encryption certificate; when the
+	 * request carries none, the one in the person's directory entry. */
+	if (certs == NULL || certs->pKC == NULL) {
+		if ((rc = dir_member_cert(e, m->glMemberName, &dir_certs,
+		    &why)) <= 0)
+			return rc < 0 ? 0 : fail(c, SKD_FAIL_INVALID_CERT, why);
+		certs = dir_certs;
+	} else if (!eng_check_cert(e, certs->pKC, NULL, &why))
 		return fail(c, SKD_FAIL_INVALID_CERT, why);
-	if (!add_person(e, g, 0, m->glMemberName, m->glMemberAddress,
-	    m->certificates, &p))
-		return 0;
-	/* 5: the new member gets the outstanding keys. */
-	if (!eng_keys_for_member(e, g, p))
-		return 0;
-	return ok(c);
+	rc = add_person(e, g, 0, m->glMemberName, m->glMemberAddress, certs,
+	    &p) &&
+	    /* 5: the new member gets the outstanding keys. */
+	    eng_keys_for_member(e, g, p);
+	SKD_CERTIFICATES_free(dir_certs);
+	return rc ? ok(c) : 0;
 }
 
 /* ---- 4.4 glDeleteMember ---- */

@@ -220,6 +220,19 @@ struct skd_engine_env {
 	 */
 	int	(*resolve_dn)(void *state_ctx, char **out_dn,
 		    const char *name_text);
+	/*
+	 * Optional (NULL: a glAddMember without a certificate is refused,
+	 * invalidCert): the candidate encryption certificates of the person
+	 * a member name (GeneralName text) names, from its directory entry
+	 * (the store: userSMIMECertificate, then userCertificate;binary).
+	 * Used only when a glAddMember carries no certificate; the engine
+	 * takes the first candidate that names the member and validates.
+	 * Called with the state's ctx; 1 ok (*out malloc'd, caller frees
+	 * with sk_X509_pop_free; may be NULL or empty), 0 no such person,
+	 * -1 error.
+	 */
+	int	(*person_certs)(void *state_ctx, STACK_OF(X509) **out,
+		    const char *name_text);
 };
 
 /*

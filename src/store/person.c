@@ -180,3 +180,78 @@ skd_store_resolve_person(struct skd_store *s, char **out_dn,
 	free(suffix);
 	return ok;
 }
+
+/* person_attr_is says whether the attribute description d (as the server
+ * returned it, options and all) is of type t. */
+static int
+person_attr_is(const char *d, const char *t)
+{
+	size_t n = strlen(t);
+
+	return strncasecmp(d, t, n) == 0 && (d[n] == '\0' || d[n] == ';');
+}
+
+int
+skd_store_person_certs(struct skd_store *s, struct skd_store_blob **out,
+    size_t *out_n, const char *name_text)
+{
+	/* RFC 2798 userSMIMECertificate is the one meant for S/MIME; then
+	 * RFC 4523 userCertificate (transferred with ;binary). */
+	static const char *const order[] = {
+		"userSMIMECertificate", "userCertificate"
+	};
+	char *attrs[] = { "userSMIMECertificate", "userCertificate;binary",
+	    NULL };
+	struct skd_store_blob *all = NULL, *v = NULL, *grown;
+	LDAPMessage *res = NULL, *e;
+	BerElement *ber = NULL;
+	size_t n = 0, nv = 0, i, k;
+	char *dn = NULL, *a;
+	int ok = 0;
+
+	*out = NULL;
+	*out_n = 0;
+	if (!skd_store_resolve_person(s, &dn, name_text))
+		goto err;
+	if (!skd_store_i_read(s, &res, &e, dn, attrs))
+		goto err;
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		for (a = ldap_first_attribute(s->ld, e, &ber); a != NULL;
+		    a = ldap_next_attribute(s->ld, e, ber)) {
+			int got = !person_attr_is(a, order[k]) ||
+			    skd_store_i_get_blobs(s->ld, e, a, &v, &nv);
+
+			ldap_memfree(a);
+			if (!got)
+				goto oom;
+			if (nv == 0)
+				continue;
+			if ((grown = realloc(all, (n + nv) *
+			    sizeof(*all))) == NULL)
+				goto oom;
+			all = grown;
+			for (i = 0; i < nv; i++)
+				all[n++] = v[i];
+			free(v);
+			v = NULL;
+			nv = 0;
+		}
+		ber_free(ber, 0);
+		ber = NULL;
+	}
+	*out = all;
+	*out_n = n;
+	all = NULL;
+	n = 0;
+	ok = 1;
+	goto err;
+ oom:
+	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+ err:
+	ber_free(ber, 0);
+	skd_store_blobs_free(v, nv);
+	skd_store_blobs_free(all, n);
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}

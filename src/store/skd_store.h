@@ -528,6 +528,17 @@ int skd_store_dn_equal(const char *a, const char *b);
 int skd_store_resolve_person(struct skd_store *s, char **out_dn,
     const char *name_text);
 
+/*
+ * skd_store_person_certs reads the certificates (DER) of the person
+ * name_text names (as skd_store_resolve_person finds it): the values of
+ * userSMIMECertificate first, then of userCertificate;binary, in the
+ * server's order; they are candidates, the caller validates them.  One
+ * on success (*out_n may be 0), zero on error (_NOT_FOUND when no entry
+ * is named); *out is freed with skd_store_blobs_free.
+ */
+int skd_store_person_certs(struct skd_store *s, struct skd_store_blob **out,
+    size_t *out_n, const char *name_text);
+
 /* ---- message.c: responses, GLA messages, replay cache, agent status ----- */
 
 /*

@@ -657,6 +657,48 @@ ws_resolve_dn(void *ctx, char **out_dn, const char *name)
 	return -1;
 }
 
+/* The certificates in the directory entry of the person name names
+ * (glAddMember without a certificate); skd_engine_env.person_certs. */
+static int
+ws_person_certs(void *ctx, STACK_OF(X509) **out, const char *name)
+{
+	const struct worker_state *ws = ctx;
+	struct skd_store_blob *b = NULL;
+	const unsigned char *p;
+	enum skd_store_err e;
+	size_t n = 0, i;
+	X509 *x;
+	int rc = -1;
+
+	*out = NULL;
+	if (!skd_store_person_certs(ws->w->s, &b, &n, name)) {
+		e = skd_store_error(ws->w->s);
+		return e == SKD_STORE_ERR_NOT_FOUND ||
+		    e == SKD_STORE_ERR_INVALID ? 0 : -1;
+	}
+	if ((*out = sk_X509_new_null()) == NULL)
+		goto err;
+	for (i = 0; i < n; i++) {
+		/* A value that is not a certificate is no candidate. */
+		p = b[i].data;
+		if ((x = d2i_X509(NULL, &p, (long)b[i].len)) == NULL)
+			continue;
+		if (!sk_X509_push(*out, x)) {
+			X509_free(x);
+			goto err;
+		}
+	}
+	rc = 1;
+ err:
+	if (rc < 0) {
+		sk_X509_pop_free(*out, X509_free);
+		*out = NULL;
+	}
+	ERR_clear_error();
+	skd_store_blobs_free(b, n);
+	return rc;
+}
+
 /* Runs the engine on r; NULL when it could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r)
@@ -683,6 +725,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	env.now = worker_now(w);
 	env.find_key_gl = ws_find_key_gl;
 	env.resolve_dn = ws_resolve_dn;
+	env.person_certs = ws_person_certs;
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;
