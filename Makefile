@@ -174,6 +174,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/skd $(DESTDIR)$(PREFIX)/bin/skd
+	install -m 0755 tools/skd-setup-directory \
+	    $(DESTDIR)$(PREFIX)/bin/skd-setup-directory
 	install -m 0644 schema/* $(DESTDIR)$(PREFIX)/share/skd/schema/
 	install -m 0644 ldif/*.ldif $(DESTDIR)$(PREFIX)/share/skd/ldif/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
