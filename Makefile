@@ -17,7 +17,9 @@ DESTDIR  ?=
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      = openssl ldap uuid
+PKGS      = openssl ldap uuid libcurl
+# GMime (and glib under it) only where MIME is parsed and built: src/mail.
+MAIL_PKGS = gmime-3.0
 TEST_PKGS = check
 
 WARN   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -43,11 +45,12 @@ CPPFLAGS += -Isrc -Itests -I$(BUILD) -D_GNU_SOURCE \
 CFLAGS   ?= -g $(OPT)
 CFLAGS   += -std=c11 -pthread $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
+MAIL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MAIL_PKGS))
+LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS) $(MAIL_PKGS)) -pthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LIBS)
 
 # Library modules, bottom to top; each may use only those before it.
-MODULES ?= asn1 cms store engine client worker
+MODULES ?= asn1 cms mail store engine client worker
 LIB_SRCS = $(foreach m,$(MODULES),$(sort $(wildcard src/$(m)/*.c)))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS = $(sort $(wildcard src/cli/*.c))
@@ -88,6 +91,10 @@ $(BUILD)/skd: $(CLI_OBJS) $(BUILD)/libskd.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/src/mail/%.o: src/mail/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(MAIL_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # The suite list is generated from the file names, so adding a suite is
 # adding a file.
@@ -136,15 +143,16 @@ bench: all $(BENCH_BINS)
 	BUILD=$(BUILD) tools/bench
 
 # Fuzz targets link only the decoding modules, with the body headers the
-# regression suite shares (tests/fuzz/fuzz_*_body.h).
-FUZZ_MODULES  ?= asn1 cms
+# regression suite shares (tests/fuzz/fuzz_*_body.h); mail brings GMime.
+FUZZ_MODULES  ?= asn1 cms mail
 FUZZ_LIB_SRCS  = $(foreach m,$(FUZZ_MODULES),$(sort $(wildcard src/$(m)/*.c)))
 FUZZ_HDRS      = $(wildcard tests/fuzz/*.h)
 FUZZ_RUNS     ?= 20000
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_HDRS) $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang $(CPPFLAGS) $(MAIL_CFLAGS) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
 
 fuzz: $(FUZZ_BINS)

@@ -19,6 +19,7 @@
 #include "fuzz/fuzz_glkey_body.h"
 #include "fuzz/fuzz_gname_body.h"
 #include "fuzz/fuzz_layers_body.h"
+#include "fuzz/fuzz_mail_body.h"
 #include "fuzz/fuzz_pkidata_body.h"
 #include "fuzz/fuzz_pkiresponse_body.h"
 #include "fuzz/fuzz_status_body.h"
@@ -33,13 +34,14 @@ enum regress_target {
 	T_GLKEY,
 	T_GNAME,
 	T_LAYERS,
+	T_MAIL,
 	T_COUNT
 };
 
 static const char *const target_names[T_COUNT] = {
 	"fuzz_der_structure", "fuzz_controls", "fuzz_pkidata",
 	"fuzz_pkiresponse", "fuzz_status", "fuzz_glkey", "fuzz_gname",
-	"fuzz_layers"
+	"fuzz_layers", "fuzz_mail"
 };
 
 static struct skd_fuzz_layers_ctx *layers_ctx;
@@ -79,6 +81,8 @@ run_target(enum regress_target t, const uint8_t *p, size_t len)
 		return skd_fuzz_gname(p, len);
 	case T_LAYERS:
 		return skd_fuzz_layers(layers_ctx, p, len);
+	case T_MAIL:
+		return skd_fuzz_mail(p, len);
 	default:
 		return 0;
 	}

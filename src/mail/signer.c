@@ -1,0 +1,97 @@
+/*
+ * signer.c: is the From address the outer signer's address?
+ *
+ * RFC 8551 3.1.4 / RFC 8550 3: a receiving agent checks that the From
+ * address matches an email address in the signer's certificate.  Only the
+ * outermost SignedData is visible before the GLA opens anything; the
+ * signature is verified (a From copied with somebody else's certificate
+ * but a broken signature proves nothing), the path is the worker's job.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "cms/skd_cms.h"
+#include "mail/skd_mail.h"
+
+/* Does cert carry from as an rfc822Name (or, for old certificates, as the
+ * subject's emailAddress)? */
+static int
+cert_has_email(X509 *cert, const char *from)
+{
+	GENERAL_NAMES *gens;
+	GENERAL_NAME *g;
+	X509_NAME *subj;
+	const ASN1_STRING *s;
+	int i, found = 0, idx;
+
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_EMAIL)
+			continue;
+		s = g->d.rfc822Name;
+		if ((size_t)ASN1_STRING_length(s) == strlen(from) &&
+		    strncasecmp((const char *)ASN1_STRING_get0_data(s), from,
+		    strlen(from)) == 0)
+			found = 1;
+	}
+	GENERAL_NAMES_free(gens);
+	if (found)
+		return 1;
+	subj = X509_get_subject_name(cert);
+	idx = -1;
+	while ((idx = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress,
+	    idx)) >= 0) {
+		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+		if ((size_t)ASN1_STRING_length(s) == strlen(from) &&
+		    strncasecmp((const char *)ASN1_STRING_get0_data(s), from,
+		    strlen(from)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+skd_mail_check_signer(char *err, size_t err_len, const char *from,
+    const unsigned char *der, size_t len)
+{
+	CMS_ContentInfo *cms = NULL;
+	struct skd_cms_verified *v = NULL;
+	int rc = 0;
+
+	if ((cms = skd_cms_d2i_content_info(der, len)) == NULL) {
+		(void)snprintf(err, err_len, "the CMS part is not a CMS "
+		    "ContentInfo");
+		goto done;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		rc = -1;
+		goto done;
+	}
+	if (!skd_cms_verify_parsed(&v, cms, NULL, time(NULL))) {
+		(void)snprintf(err, err_len, "the outer SignedData does not "
+		    "verify");
+		goto done;
+	}
+	if (from == NULL) {
+		(void)snprintf(err, err_len, "the mail has no From address");
+		goto done;
+	}
+	if (!cert_has_email(v->signer, from)) {
+		(void)snprintf(err, err_len, "From <%.100s> is not an email "
+		    "address of the signer's certificate", from);
+		goto done;
+	}
+	rc = 1;
+ done:
+	ERR_clear_error();
+	skd_cms_verified_free(v);
+	CMS_ContentInfo_free(cms);
+	return rc;
+}
