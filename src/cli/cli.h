@@ -25,7 +25,7 @@ enum skd_exit {
  * accepts (skd-glo(1), skd-member(1): "common"). */
 #define SKD_CLI_REQ_OPTS "cert key gla-cert CAfile CRLfile uri base " \
 	"bind-dn password-file env as encrypt outer-sign out ldif " \
-	"submitter-dn json timeout"
+	"submitter-dn json timeout mail-to mail-from smtp starttls sendmail"
 
 struct skd_cmd {
 	const char	*name;
@@ -39,6 +39,29 @@ int skd_cli_dump(int argc, char **argv);
 /* cli_gla.c: skd gla run (the worker daemon) and skd status */
 int skd_cli_gla(int argc, char **argv);
 int skd_cli_status(int argc, char **argv);
+
+/* cli_mail.c: skd gla mail-in (an MTA's delivery agent; exits with
+ * sysexits(3) codes) and skd gla mail-policy */
+int skd_cli_gla_mail_in(int argc, char **argv);
+int skd_cli_gla_mail_policy(int argc, char **argv);
+struct skd_cli_ctx;
+struct skd_client_ident;
+struct x509_st;
+struct x509_store_st;
+/* The client side (skd-glo(1), skd-member(1) "MAIL"): sends der as an
+ * application/pkcs7-mime mail to --mail-to, from --mail-from or the
+ * email name of cert, by --smtp URL or the sendmail(8) interface. */
+int skd_cli_mail_submit(const struct skd_cli_ctx *c, struct x509_st *cert,
+    const unsigned char *der, size_t len, const char *smime_type);
+/* The CMS object of the mail in path (OPENSSL_free), or NULL after one
+ * line on stderr. */
+unsigned char *skd_cli_mail_read_cms(const char *cmd, const char *path,
+    size_t *out_len);
+/* skd member fetch --mail FILE|MAILDIR (keys stored in ks, saved). */
+struct skd_client_keystore;
+int skd_cli_member_fetch_mail(const struct skd_cli_ctx *c, const char *gl,
+    const struct skd_client_ident *id, struct x509_store_st *trust,
+    struct skd_client_keystore *ks, long max_age);
 
 /* cli_util.c */
 

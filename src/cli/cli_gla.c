@@ -104,7 +104,10 @@ static void
 gla_usage(FILE *f)
 {
 	fprintf(f, "usage: skd gla run --config FILE [--once] "
-	    "[--worker-id ID]\n");
+	    "[--worker-id ID]\n"
+	    "       skd gla mail-in --config FILE [--sender ADDRESS]\n"
+	    "       skd gla mail-policy --config FILE --gl NAME "
+	    "directory|mail|both\n");
 }
 
 static int
@@ -174,6 +177,11 @@ skd_cli_gla(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return gla_run(argc - 1, argv + 1);
+	/* The mail transport (cli_mail.c). */
+	if (argc >= 2 && strcmp(argv[1], "mail-in") == 0)
+		return skd_cli_gla_mail_in(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "mail-policy") == 0)
+		return skd_cli_gla_mail_policy(argc - 1, argv + 1);
 	gla_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
 	    stderr);
 	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? SKD_EXIT_OK :
@@ -273,7 +281,8 @@ skd_cli_status(int argc, char **argv)
 	}
 	skd_store_set_retry(s, 0, 0);
 	printf("directory: %s (%s)\n", uri, base);
-	if (!skd_worker_status_print(stdout, s, time(NULL))) {
+	if (!skd_worker_status_print(stdout, s, time(NULL)) ||
+	    !skd_worker_mail_status_print(stdout, s)) {
 		fprintf(stderr, "skd: status: %s\n", skd_store_errmsg(s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;

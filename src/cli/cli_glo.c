@@ -61,6 +61,10 @@ static const struct {
 	{ "protect", required_argument },
 	{ "passphrase-fd", required_argument },
 	{ "no-migrate", no_argument }, { "export", required_argument },
+	/* mail transport (cli_mail.c) */
+	{ "mail-to", required_argument }, { "mail-from", required_argument },
+	{ "smtp", required_argument }, { "starttls", no_argument },
+	{ "sendmail", required_argument }, { "mail", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 
@@ -634,6 +638,11 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	}
 	if (skd_cli_ctx_flag(c, "ldif")) {
 		rc = print_ldif(c, der, len);
+		goto done;
+	}
+	if (skd_cli_ctx_opt(c, "mail-to") != NULL) {
+		/* RFC 5275 7: by mail; the answer comes by mail too. */
+		rc = skd_cli_mail_submit(c, id->cert, der, len, "CMC-request");
 		goto done;
 	}
 	/* Everything that can fail locally fails before anything is

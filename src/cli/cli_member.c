@@ -539,6 +539,11 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 	if ((rc = keystore_open(c, SKD_CLIENT_KS_CREATE, id, &ks)) !=
 	    SKD_EXIT_OK)
 		goto done;
+	if (skd_cli_ctx_opt(c, "mail") != NULL) {
+		/* The keys came by mail (cli_mail.c). */
+		rc = skd_cli_member_fetch_mail(c, gl, id, trust, ks, max_age);
+		goto done;
+	}
 	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
 		goto done;
 	if (!watch) {
@@ -869,7 +874,8 @@ static const struct skd_cli_sub member_subs[] = {
 	{ "compromise", SKD_CLI_REQ_OPTS " gl", member_run },
 	{ "update-cert", SKD_CLI_REQ_OPTS " gl name new-cert", member_run },
 	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
-	    "timeout watch count " KS_OPTS " " DIR_OPTS, member_run },
+	    "timeout watch count mail mail-to mail-from smtp starttls "
+	    "sendmail " KS_OPTS " " DIR_OPTS, member_run },
 	{ "messages", "cert key CAfile CRLfile gl name request message json "
 	    DIR_OPTS, member_run },
 	{ "encrypt", "gl keystore in out cert key " KS_OPTS, member_run },
@@ -931,7 +937,8 @@ skd_cli_response(int argc, char **argv)
 	int rc, n;
 
 	if ((c = skd_cli_ctx_parse("response", argc, argv,
-	    "CAfile CRLfile cert key request gl json from-glo", response_usage,
+	    "CAfile CRLfile cert key request gl json from-glo mail",
+	    response_usage,
 	    &rc)) == NULL)
 		return rc;
 	if ((n = skd_cli_ctx_args(c, &args)) > 1) {
@@ -952,7 +959,9 @@ skd_cli_response(int argc, char **argv)
 	 * does not name the GL; path, nonce and transactionId still hold. */
 	if (skd_cli_ctx_flag(c, "from-glo"))
 		x.gl_name = NULL;
-	if ((der = read_response("response", n == 1 ? args[0] : NULL,
+	if ((der = skd_cli_ctx_opt(c, "mail") != NULL ?
+	    skd_cli_mail_read_cms("response", skd_cli_ctx_opt(c, "mail"),
+	    &len) : read_response("response", n == 1 ? args[0] : NULL,
 	    &len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
 		goto done;

@@ -662,4 +662,109 @@ int skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n,
 /* skd_store_watch_close ends the search and frees w; NULL is fine. */
 void skd_store_watch_close(struct skd_store_watch *w);
 
+/* ---- mail.c: the mail transport's state (docs/directory.md "Mail") ------ */
+
+/* Where a request that came by mail came from; strings borrowed. */
+struct skd_store_mail_origin {
+	const unsigned char	*message;	/* the DER, as for add_request */
+	size_t			 message_len;
+	const char		*reply_to;	/* envelope sender, or NULL */
+	const char		*reply_from;	/* From address, or NULL */
+	const char		*mail_id;	/* the mail's Message-ID, or NULL */
+};
+
+/*
+ * skd_store_add_mail_request adds a pending request with the given id
+ * (derived from the mail by the caller) and its origin (auxiliary class
+ * skdMailIn; readable and writable by the GLA alone, ldif/acl.ldif rule
+ * 1).  A request with that id and the same message is the same mail
+ * delivered again: success with *out_existed set; with another message,
+ * _EXISTS.
+ */
+int skd_store_add_mail_request(struct skd_store *s, int *out_existed,
+    const char *id, const struct skd_store_mail_origin *o);
+
+enum skd_store_mail_kind {
+	SKD_STORE_MAIL_RESPONSE = 0,	/* skdResponse: id is the request id */
+	SKD_STORE_MAIL_MESSAGE,		/* skdGLAMessage: id is its id */
+	SKD_STORE_MAIL_GLKEY		/* skdGLKey: id is the key id */
+};
+
+/* An entry a mail carries, with its send state.  Freed with
+ * skd_store_mailitem_free. */
+struct skd_store_mailitem {
+	char			*ref;		/* opaque: names the entry */
+	int			 kind;		/* enum skd_store_mail_kind */
+	char			*id;
+	char			*gl_name;	/* messages, glKeys; or NULL */
+	int			 shard;		/* glKeys */
+	char			*type;		/* messages: skdMessageType */
+	struct skd_store_blob	*messages;	/* skdMessage values */
+	size_t			 n_messages;
+	char			**recipients;	/* skdRecipientName */
+	size_t			 n_recipients;
+	char			*state;		/* NULL: not queued yet */
+	char			**to;		/* rfc822 addresses */
+	size_t			 n_to;
+	char			*message_id;
+	int			 attempts;
+	time_t			 next_try;
+	char			*error;
+	/* Responses: the request's origin when it came by mail. */
+	char			*reply_to;
+	char			*reply_from;
+	char			*mail_in_id;
+};
+
+void skd_store_mailitem_free(struct skd_store_mailitem *it);
+
+enum skd_store_mail_which {
+	SKD_STORE_MAIL_UNQUEUED = 0,	/* no send state yet */
+	SKD_STORE_MAIL_DUE,		/* queued, next try at or before now */
+	SKD_STORE_MAIL_QUEUED,		/* queued, whenever */
+	SKD_STORE_MAIL_FAILED		/* given up */
+};
+
+/* skd_store_mail_list calls cb(arg, ref) for each entry in that state
+ * (ref borrowed for the call; a nonzero return stops the listing), paged
+ * like skd_store_list_pending. */
+typedef int (*skd_store_mail_cb)(void *arg, const char *ref);
+int skd_store_mail_list(struct skd_store *s, enum skd_store_mail_which which,
+    time_t now, skd_store_mail_cb cb, void *arg, int page_size);
+
+/* skd_store_mail_read reads the entry ref names (*out freed with
+ * skd_store_mailitem_free); _NOT_FOUND when it is gone. */
+int skd_store_mail_read(struct skd_store *s, struct skd_store_mailitem **out,
+    const char *ref);
+
+/*
+ * skd_store_mail_queue gives ref its send state: queued to the n_to
+ * addresses with message_id, attempts 0, first try at next_try; or, with
+ * n_to 0, state none (nothing to send).  _CONFLICT when the entry has a
+ * send state already (another worker queued it).
+ */
+int skd_store_mail_queue(struct skd_store *s, const char *ref,
+    const char *const *to, size_t n_to, const char *message_id,
+    time_t next_try);
+
+/* skd_store_mail_claim takes one attempt: skdMailAttempts old_attempts ->
+ * old_attempts + 1 (delete the old value, add the new one) and the next
+ * try moved to next_try, in one modify; _CONFLICT when another sender
+ * took it. */
+int skd_store_mail_claim(struct skd_store *s, const char *ref,
+    int old_attempts, time_t next_try);
+
+/* skd_store_mail_result records state ("sent", "failed" or "queued"),
+ * error (NULL: none) and, when not 0, the next try. */
+int skd_store_mail_result(struct skd_store *s, const char *ref,
+    const char *state, const char *error, time_t next_try);
+
+/* skd_store_read_mail_policy reads the GL's skdGLMailPolicy ("directory",
+ * "mail" or "both"; *out_policy NULL when unset, else freed with free);
+ * skd_store_set_mail_policy writes it. */
+int skd_store_read_mail_policy(struct skd_store *s, char **out_policy,
+    const char *gl_name);
+int skd_store_set_mail_policy(struct skd_store *s, const char *gl_name,
+    const char *policy);
+
 #endif

@@ -66,6 +66,18 @@ static const struct cfg_key cfg_keys[] = {
 	{ "max_message_size", L(max_message_size, 1024, 1L << 30) },
 	{ "max_pending_per_submitter", L(max_pending_per_submitter, 1,
 	    1000000) },
+	/* mail transport (mailout.c, skd gla mail-in) */
+	{ "mail_from", S(mail_from) },
+	{ "mail_relay", S(mail_relay) },
+	{ "mail_starttls", K_BOOL,
+	    offsetof(struct skd_worker_config, mail_starttls), 0, 0 },
+	{ "mail_ca_file", S(mail_ca_file) },
+	{ "mail_user", S(mail_user) },
+	{ "mail_password_file", S(mail_password_file) },
+	{ "mail_sendmail", S(mail_sendmail) },
+	{ "mail_max_size", L(mail_max_size, 4096, 1L << 30) },
+	{ "mail_retry_seconds", L(mail_retry_seconds, 1, 86400) },
+	{ "mail_max_attempts", L(mail_max_attempts, 1, 1000) },
 };
 
 #undef S

@@ -108,6 +108,19 @@ struct skd_worker_config {
 	char			*journal_key_file; /* NULL: derived, journal.c */
 	long			 max_message_size; /* 0: default */
 	long			 max_pending_per_submitter; /* 0: default */
+	/* Mail transport (mailout.c; skd-gla(8) "MAIL"): mail goes out
+	 * only when mail_from is set, through mail_relay (smtp:// or
+	 * smtps://) or else the sendmail(8) interface. */
+	char			*mail_from;
+	char			*mail_relay;
+	int			 mail_starttls;
+	char			*mail_ca_file;
+	char			*mail_user;
+	char			*mail_password_file;
+	char			*mail_sendmail;	/* NULL: /usr/sbin/sendmail */
+	long			 mail_max_size;	/* mail-in; 0: 10 MiB */
+	long			 mail_retry_seconds; /* first backoff; 0: 60 */
+	long			 mail_max_attempts; /* 0: 10 */
 };
 
 /*
@@ -290,5 +303,28 @@ int skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 void skd_worker_stop(void);
 void skd_worker_hup(void);
 int skd_worker_stopping(void);
+
+/* ---- mailout.c: mail out (RFC 5275 section 7) ---------------------------- */
+
+struct skd_worker_mailout;
+
+/* skd_worker_mailout_setup makes *out from cfg's mail_* keys; *out is NULL
+ * (and the call succeeds) when mail_from is not set.  Returns zero with
+ * one line in err on a bad setting.  Freed with skd_worker_mailout_free
+ * (NULL is fine). */
+int skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
+    size_t err_len, const struct skd_worker_config *cfg);
+void skd_worker_mailout_free(struct skd_worker_mailout *mo);
+
+/* skd_worker_mailout_run queues what is new and sends what is due
+ * (mailout.c); mo NULL does nothing.  *out_sent (if not NULL) is how many
+ * entries went out.  Returns zero when the directory could not be
+ * listed. */
+int skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
+    size_t *out_sent);
+
+/* skd_worker_mail_status_print prints the queued and failed counts and
+ * every undelivered mail with its last error (skd status). */
+int skd_worker_mail_status_print(FILE *out, struct skd_store *s);
 
 #endif

@@ -94,6 +94,7 @@ struct skd_worker {
 	time_t			 last_status;
 	time_t			 last_purge;
 	time_t			 last_full_schedule;
+	struct skd_worker_mailout *mailout;	/* mailout.c; NULL: no mail */
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -370,6 +371,8 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
 	ecfg_set(w, cfg);
+	if (!skd_worker_mailout_setup(&w->mailout, err, err_len, cfg))
+		goto err;
 	w->id = cfg->worker_id != NULL ? strdup(cfg->worker_id) : make_id();
 	if (w->id == NULL) {
 		set_err(err, err_len, "out of memory%s%s", "", "");
@@ -391,6 +394,7 @@ skd_worker_free(struct skd_worker *w)
 		return;
 	skd_store_watch_close(w->watch);
 	skd_store_close(w->s);
+	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
 	free(w->id);
 	free(w);
@@ -433,9 +437,16 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
     const struct skd_worker_config *cfg)
 {
 	struct worker_crypto c;
+	struct skd_worker_mailout *mo = NULL;
 
-	if (!crypto_load(err, err_len, &c, cfg))
+	if (!skd_worker_mailout_setup(&mo, err, err_len, cfg))
 		return 0;
+	if (!crypto_load(err, err_len, &c, cfg)) {
+		skd_worker_mailout_free(mo);
+		return 0;
+	}
+	skd_worker_mailout_free(w->mailout);
+	w->mailout = mo;
 	if (CRYPTO_memcmp(c.jkey, w->c.jkey, sizeof(c.jkey)) != 0) {
 		memcpy(c.jkey_prev, w->c.jkey, sizeof(c.jkey_prev));
 		c.have_prev = 1;
@@ -1506,6 +1517,7 @@ skd_worker_run_once(struct skd_worker *w, size_t *out_n)
 	int ok;
 
 	ok = drain(w, &n);
+	(void)skd_worker_mailout_run(w->s, w->mailout, NULL);
 	run_schedule(w);
 	purge(w);
 	write_status(w);
@@ -1703,6 +1715,7 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 			(void)drain(w, NULL);
 			last_pass = now;
 		}
+		(void)skd_worker_mailout_run(w->s, w->mailout, NULL);
 		if (now - w->last_status >= (w->lease / 2 > 0 ? w->lease / 2 :
 		    1)) {
 			run_schedule(w);

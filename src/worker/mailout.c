@@ -1,0 +1,563 @@
+/*
+ * mailout.c: the worker's mail-out pass (RFC 5275 section 7).
+ *
+ * Every response to a request that came by mail, every GLA message and
+ * every glKey entry whose recipients have rfc822 addresses (and whose GL's
+ * mail policy is not "directory") is mailed exactly once; the send state
+ * lives on the entry (docs/directory.md "Mail", src/store/mail.c):
+ *
+ *   queue   an entry without state gets its addresses, a stable Message-ID
+ *           and state queued (or none: nothing to send), once, whichever
+ *           worker gets there first;
+ *   claim   a due entry's attempt counter is moved on by compare-and-swap
+ *           and its next try set past the attempt, so of several workers
+ *           one sends, and one that dies mid-send is retried after that
+ *           time with the same Message-ID (a duplicate is recognisable);
+ *   result  sent, queued again with the error and a backoff that doubles,
+ *           or failed (a permanent refusal, or mail_max_attempts used up),
+ *           which skd status lists.
+ *
+ * What the mail carries is the entry's skdMessage value(s) as they are:
+ * the worker never decides anything here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "mail/skd_mail.h"
+#include "worker/skd_worker.h"
+
+#define MAILOUT_BATCH		256	/* entries per pass and kind */
+#define MAILOUT_DEFAULT_RETRY	60L
+#define MAILOUT_DEFAULT_ATTEMPTS 10L
+#define MAILOUT_MAX_BACKOFF	86400L
+#define MAILOUT_SEND_TIMEOUT	60L
+
+struct skd_worker_mailout {
+	struct skd_mail_transport t;
+	char	*from;
+	char	*domain;
+	char	*relay;
+	char	*ca_file;
+	char	*user;
+	char	*password;
+	char	*sendmail;
+	long	 retry;
+	long	 max_attempts;
+	unsigned long sent, failed;
+};
+
+void
+skd_worker_mailout_free(struct skd_worker_mailout *mo)
+{
+	if (mo == NULL)
+		return;
+	free(mo->from);
+	free(mo->domain);
+	free(mo->relay);
+	free(mo->ca_file);
+	free(mo->user);
+	if (mo->password != NULL)
+		OPENSSL_clear_free(mo->password, strlen(mo->password));
+	free(mo->sendmail);
+	free(mo);
+}
+
+static char *
+dup_or_null(const char *s, int *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*failed = 1;
+	return d;
+}
+
+/* The first line of path, for the relay's AUTH password. */
+static char *
+read_password(char *err, size_t err_len, const char *path)
+{
+	FILE *f;
+	char buf[512], *p = NULL;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		(void)snprintf(err, err_len, "%s: cannot open", path);
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		p = strdup(buf);
+	}
+	fclose(f);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (p == NULL)
+		(void)snprintf(err, err_len, "%s: empty", path);
+	return p;
+}
+
+int
+skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
+    size_t err_len, const struct skd_worker_config *cfg)
+{
+	struct skd_worker_mailout *mo;
+	const char *at;
+	char *addr;
+	int failed = 0;
+
+	*out = NULL;
+	if (cfg->mail_from == NULL)
+		return 1;	/* no mail out */
+	if ((addr = skd_mail_addr_spec(cfg->mail_from)) == NULL ||
+	    (at = strrchr(addr, '@')) == NULL) {
+		free(addr);
+		(void)snprintf(err, err_len, "%s: mail_from is not one "
+		    "address", cfg->path != NULL ? cfg->path : "config");
+		return 0;
+	}
+	if ((mo = calloc(1, sizeof(*mo))) == NULL) {
+		free(addr);
+		(void)snprintf(err, err_len, "out of memory");
+		return 0;
+	}
+	mo->from = addr;
+	mo->domain = dup_or_null(at + 1, &failed);
+	mo->relay = dup_or_null(cfg->mail_relay, &failed);
+	mo->ca_file = dup_or_null(cfg->mail_ca_file, &failed);
+	mo->user = dup_or_null(cfg->mail_user, &failed);
+	mo->sendmail = dup_or_null(cfg->mail_sendmail, &failed);
+	if (failed) {
+		(void)snprintf(err, err_len, "out of memory");
+		goto err;
+	}
+	if (cfg->mail_password_file != NULL &&
+	    (mo->password = read_password(err, err_len,
+	    cfg->mail_password_file)) == NULL)
+		goto err;
+	mo->retry = cfg->mail_retry_seconds > 0 ? cfg->mail_retry_seconds :
+	    MAILOUT_DEFAULT_RETRY;
+	mo->max_attempts = cfg->mail_max_attempts > 0 ?
+	    cfg->mail_max_attempts : MAILOUT_DEFAULT_ATTEMPTS;
+	mo->t.via = mo->relay != NULL ? SKD_MAIL_VIA_SMTP :
+	    SKD_MAIL_VIA_SENDMAIL;
+	mo->t.url = mo->relay;
+	mo->t.starttls = cfg->mail_starttls;
+	mo->t.ca_file = mo->ca_file;
+	mo->t.user = mo->user;
+	mo->t.password = mo->password;
+	mo->t.sendmail = mo->sendmail;
+	mo->t.timeout = MAILOUT_SEND_TIMEOUT;
+	*out = mo;
+	return 1;
+ err:
+	skd_worker_mailout_free(mo);
+	return 0;
+}
+
+/* ---- listing ------------------------------------------------------------ */
+
+struct refs {
+	char	*v[MAILOUT_BATCH];
+	size_t	 n;
+	int	 failed;
+};
+
+static int
+refs_cb(void *arg, const char *ref)
+{
+	struct refs *r = arg;
+
+	if ((r->v[r->n] = strdup(ref)) == NULL) {
+		r->failed = 1;
+		return 1;
+	}
+	return ++r->n == MAILOUT_BATCH;
+}
+
+static void
+refs_clear(struct refs *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i]);
+	r->n = 0;
+}
+
+/* ---- queueing ----------------------------------------------------------- */
+
+/* An addr-spec from a GeneralName text "email:x@y", else NULL. */
+static char *
+name_address(const char *name)
+{
+	if (name == NULL || strncasecmp(name, "email:", 6) != 0)
+		return NULL;
+	return skd_mail_addr_spec(name + 6);
+}
+
+struct addrs {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+addrs_free(struct addrs *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}
+
+/* Appends addr (consumed) unless it is there already. */
+static int
+addrs_add(struct addrs *a, char *addr)
+{
+	char **nv;
+	size_t i;
+
+	if (addr == NULL)
+		return 1;
+	for (i = 0; i < a->n; i++) {
+		if (strcasecmp(a->v[i], addr) == 0) {
+			free(addr);
+			return 1;
+		}
+	}
+	if ((nv = realloc(a->v, (a->n + 1) * sizeof(*nv))) == NULL) {
+		free(addr);
+		return 0;
+	}
+	a->v = nv;
+	a->v[a->n++] = addr;
+	return 1;
+}
+
+/*
+ * Where item goes: a response to the request's From (checked against the
+ * outer signer by skd gla mail-in when it was visible) or else its
+ * envelope sender, and only when the request came by mail; a message or
+ * glKey to its recipients' rfc822 addresses: the name itself when it is
+ * one, else the member's or owner's address (glMemberAddress,
+ * glOwnerAddress).  A GL whose policy is "directory" gets no glKey mail.
+ */
+static int
+item_addresses(struct skd_store *s, struct addrs *a,
+    const struct skd_store_mailitem *it)
+{
+	struct skd_store_member *m = NULL;
+	char *policy = NULL, *addr;
+	size_t i;
+	int ok = 1;
+
+	if (it->kind == SKD_STORE_MAIL_RESPONSE) {
+		if (it->reply_from != NULL)
+			return addrs_add(a, skd_mail_addr_spec(it->reply_from));
+		return addrs_add(a, skd_mail_addr_spec(it->reply_to));
+	}
+	if (it->kind == SKD_STORE_MAIL_GLKEY && it->gl_name != NULL) {
+		if (!skd_store_read_mail_policy(s, &policy, it->gl_name) &&
+		    skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
+			return 0;
+		if (policy != NULL && strcasecmp(policy, "directory") == 0) {
+			free(policy);
+			return 1;
+		}
+		free(policy);
+	}
+	for (i = 0; i < it->n_recipients && ok; i++) {
+		if ((addr = name_address(it->recipients[i])) != NULL) {
+			ok = addrs_add(a, addr);
+			continue;
+		}
+		if (it->gl_name == NULL)
+			continue;
+		if (skd_store_read_member(s, &m, it->gl_name, SKD_STORE_MEMBER,
+		    it->recipients[i]) || skd_store_read_member(s, &m,
+		    it->gl_name, SKD_STORE_OWNER, it->recipients[i])) {
+			ok = addrs_add(a, name_address(m->address));
+			skd_store_member_free(m);
+			m = NULL;
+		}
+	}
+	return ok;
+}
+
+/* A Message-ID that names the entry and nothing else: the same on every
+ * attempt and every worker. */
+static void
+item_message_id(char *out, size_t len, const struct skd_worker_mailout *mo,
+    const struct skd_store_mailitem *it)
+{
+	static const char *kinds[] = { "resp", "msg", "glkey" };
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char hex[33];
+	size_t i;
+
+	(void)EVP_Digest(it->ref, strlen(it->ref), md, &md_len, EVP_sha256(),
+	    NULL);
+	for (i = 0; i < 16; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	(void)snprintf(out, len, "skd.%s.%s@%s", kinds[it->kind % 3], hex,
+	    mo->domain);
+}
+
+static void
+queue_one(struct skd_store *s, const struct skd_worker_mailout *mo,
+    const char *ref, time_t now)
+{
+	struct skd_store_mailitem *it = NULL;
+	struct addrs a = { NULL, 0 };
+	char mid[200];
+
+	if (!skd_store_mail_read(s, &it, ref))
+		goto out;
+	if (it->state != NULL)
+		goto out;
+	if (!item_addresses(s, &a, it)) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: addresses of "
+		    "%s: %s", ref, skd_store_errmsg(s));
+		goto out;
+	}
+	item_message_id(mid, sizeof(mid), mo, it);
+	if (!skd_store_mail_queue(s, ref, (const char *const *)a.v, a.n, mid,
+	    now)) {
+		if (skd_store_error(s) != SKD_STORE_ERR_CONFLICT)
+			skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: queue "
+			    "%s: %s", ref, skd_store_errmsg(s));
+		goto out;
+	}
+	if (a.n > 0)
+		skd_worker_logf(SKD_WLOG_INFO, NULL, "mail: queued <%s> to %s%s",
+		    mid, a.v[0], a.n > 1 ? " and others" : "");
+ out:
+	addrs_free(&a);
+	skd_store_mailitem_free(it);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static const char *
+item_subject(const struct skd_store_mailitem *it)
+{
+	switch (it->kind) {
+	case SKD_STORE_MAIL_RESPONSE:
+		return "skd: CMC response";
+	case SKD_STORE_MAIL_GLKEY:
+		return "skd: glKey";
+	default:
+		return "skd: message from the GLA";
+	}
+}
+
+/* Sends every skdMessage value of it; the worst outcome counts. */
+static enum skd_mail_sent
+send_item(char *err, size_t err_len, const struct skd_worker_mailout *mo,
+    const struct skd_store_mailitem *it)
+{
+	struct skd_mail_out o;
+	enum skd_mail_sent r, worst = SKD_MAIL_SENT;
+	char mid[260], *msg = NULL;
+	size_t i, len = 0;
+
+	if (it->n_messages == 0) {
+		(void)snprintf(err, err_len, "the entry has no message");
+		return SKD_MAIL_PERMFAIL;
+	}
+	for (i = 0; i < it->n_messages; i++) {
+		/* One mail per value, the first under the entry's id. */
+		if (i == 0)
+			(void)snprintf(mid, sizeof(mid), "%s", it->message_id);
+		else
+			(void)snprintf(mid, sizeof(mid), "%zu.%s", i,
+			    it->message_id);
+		memset(&o, 0, sizeof(o));
+		o.from = mo->from;
+		o.to = (const char *const *)it->to;
+		o.n_to = it->n_to;
+		o.subject = item_subject(it);
+		o.message_id = mid;
+		o.in_reply_to = it->kind == SKD_STORE_MAIL_RESPONSE ?
+		    it->mail_in_id : NULL;
+		/* RFC 5273 3: PKIResponse is CMC-response; glKey and the
+		 * GLA's other PKIData are CMC-request. */
+		o.smime_type = it->kind == SKD_STORE_MAIL_RESPONSE ?
+		    "CMC-response" : "CMC-request";
+		o.date = time(NULL);
+		if (!skd_mail_build(&msg, &len, err, err_len, &o,
+		    it->messages[i].data, it->messages[i].len))
+			return SKD_MAIL_PERMFAIL;
+		r = skd_mail_send(err, err_len, &mo->t, mo->from,
+		    (const char *const *)it->to, it->n_to, msg, len);
+		free(msg);
+		msg = NULL;
+		if (r != SKD_MAIL_SENT)
+			return r;
+	}
+	return worst;
+}
+
+static long
+backoff(const struct skd_worker_mailout *mo, int attempts)
+{
+	long b = mo->retry;
+
+	while (attempts-- > 0 && b < MAILOUT_MAX_BACKOFF)
+		b *= 2;
+	return b < MAILOUT_MAX_BACKOFF ? b : MAILOUT_MAX_BACKOFF;
+}
+
+static void
+send_one(struct skd_store *s, struct skd_worker_mailout *mo, const char *ref,
+    time_t now)
+{
+	struct skd_store_mailitem *it = NULL;
+	enum skd_mail_sent r;
+	char err[512], why[600];
+	long wait;
+
+	if (!skd_store_mail_read(s, &it, ref))
+		goto out;
+	if (it->state == NULL || strcmp(it->state, "queued") != 0 ||
+	    it->next_try > now)
+		goto out;
+	if (it->attempts >= mo->max_attempts) {
+		(void)snprintf(why, sizeof(why), "gave up after %d attempts: "
+		    "%s", it->attempts, it->error != NULL ? it->error : "");
+		if (skd_store_mail_result(s, ref, "failed", why, 0)) {
+			mo->failed++;
+			skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail <%s>: %s",
+			    it->message_id, why);
+		}
+		goto out;
+	}
+	/* The attempt is ours once the counter moved; past the send's own
+	 * timeout nobody else tries it. */
+	wait = backoff(mo, it->attempts);
+	if (wait < MAILOUT_SEND_TIMEOUT + 10 && mo->t.via == SKD_MAIL_VIA_SMTP)
+		wait = MAILOUT_SEND_TIMEOUT + 10;
+	if (!skd_store_mail_claim(s, ref, it->attempts, now + wait))
+		goto out;
+	r = send_item(err, sizeof(err), mo, it);
+	if (r == SKD_MAIL_SENT) {
+		if (skd_store_mail_result(s, ref, "sent", NULL, 0)) {
+			mo->sent++;
+			skd_worker_logf(SKD_WLOG_INFO, NULL, "mail <%s> sent to "
+			    "%s%s", it->message_id, it->to[0], it->n_to > 1 ?
+			    " and others" : "");
+		} else {
+			skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail <%s> sent, "
+			    "but not recorded (%s): it goes again after the "
+			    "backoff, with the same Message-ID",
+			    it->message_id, skd_store_errmsg(s));
+		}
+	} else if (r == SKD_MAIL_PERMFAIL) {
+		(void)skd_store_mail_result(s, ref, "failed", err, 0);
+		mo->failed++;
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail <%s> refused for "
+		    "good: %s", it->message_id, err);
+	} else {
+		/* Try again after the backoff set by the claim. */
+		(void)skd_store_mail_result(s, ref, "queued", err, 0);
+		skd_worker_logf(SKD_WLOG_NOTICE, NULL, "mail <%s>: %s; again "
+		    "in %ld s", it->message_id, err, wait);
+	}
+ out:
+	skd_store_mailitem_free(it);
+}
+
+int
+skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
+    size_t *out_sent)
+{
+	struct refs *r = NULL;
+	unsigned long before;
+	time_t now = time(NULL);
+	size_t i;
+	int ok = 0;
+
+	if (out_sent != NULL)
+		*out_sent = 0;
+	if (mo == NULL)
+		return 1;
+	before = mo->sent;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return 0;
+	if (!skd_store_mail_list(s, SKD_STORE_MAIL_UNQUEUED, now, refs_cb, r,
+	    MAILOUT_BATCH) && r->n == 0) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: listing: %s",
+		    skd_store_errmsg(s));
+		goto err;
+	}
+	for (i = 0; i < r->n && !skd_worker_stopping(); i++)
+		queue_one(s, mo, r->v[i], now);
+	refs_clear(r);
+	if (!skd_store_mail_list(s, SKD_STORE_MAIL_DUE, now, refs_cb, r,
+	    MAILOUT_BATCH) && r->n == 0) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: listing: %s",
+		    skd_store_errmsg(s));
+		goto err;
+	}
+	for (i = 0; i < r->n && !skd_worker_stopping(); i++)
+		send_one(s, mo, r->v[i], time(NULL));
+	ok = 1;
+ err:
+	refs_clear(r);
+	free(r);
+	if (out_sent != NULL)
+		*out_sent = (size_t)(mo->sent - before);
+	return ok;
+}
+
+/* ---- skd status --------------------------------------------------------- */
+
+int
+skd_worker_mail_status_print(FILE *out, struct skd_store *s)
+{
+	struct refs *q = NULL, *f = NULL;
+	struct skd_store_mailitem *it = NULL;
+	size_t i;
+	int ok = 0;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (f = calloc(1, sizeof(*f))) == NULL)
+		goto err;
+	if (!skd_store_mail_list(s, SKD_STORE_MAIL_QUEUED, 0, refs_cb, q,
+	    MAILOUT_BATCH) ||
+	    !skd_store_mail_list(s, SKD_STORE_MAIL_FAILED, 0, refs_cb, f,
+	    MAILOUT_BATCH))
+		goto err;
+	fprintf(out, "mail queued: %zu%s\n", q->n, q->n == MAILOUT_BATCH ?
+	    "+" : "");
+	fprintf(out, "mail failed: %zu%s\n", f->n, f->n == MAILOUT_BATCH ?
+	    "+" : "");
+	for (i = 0; i < f->n; i++) {
+		if (!skd_store_mail_read(s, &it, f->v[i]))
+			continue;
+		fprintf(out, "  undelivered <%s> to %s: %s\n",
+		    it->message_id != NULL ? it->message_id : "-",
+		    it->n_to > 0 ? it->to[0] : "-",
+		    it->error != NULL ? it->error : "-");
+		skd_store_mailitem_free(it);
+		it = NULL;
+	}
+	ok = 1;
+ err:
+	if (q != NULL)
+		refs_clear(q);
+	if (f != NULL)
+		refs_clear(f);
+	free(q);
+	free(f);
+	return ok;
+}
