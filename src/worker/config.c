@@ -78,6 +78,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_max_size", L(mail_max_size, 4096, 1L << 30) },
 	{ "mail_retry_seconds", L(mail_retry_seconds, 1, 86400) },
 	{ "mail_max_attempts", L(mail_max_attempts, 1, 1000) },
+	{ "mail_timeout", L(mail_timeout, 1, 600) },
 };
 
 #undef S

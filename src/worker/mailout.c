@@ -152,7 +152,8 @@ skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
 	mo->t.user = mo->user;
 	mo->t.password = mo->password;
 	mo->t.sendmail = mo->sendmail;
-	mo->t.timeout = MAILOUT_SEND_TIMEOUT;
+	mo->t.timeout = cfg->mail_timeout > 0 ? cfg->mail_timeout :
+	    MAILOUT_SEND_TIMEOUT;
 	*out = mo;
 	return 1;
  err:
@@ -441,11 +442,11 @@ send_one(struct skd_store *s, struct skd_worker_mailout *mo, const char *ref,
 		}
 		goto out;
 	}
-	/* The attempt is ours once the counter moved; past the send's own
-	 * timeout nobody else tries it. */
+	/* The attempt is ours once the counter moved; until the send's own
+	 * timeout has passed nobody else tries it. */
 	wait = backoff(mo, it->attempts);
-	if (wait < MAILOUT_SEND_TIMEOUT + 10 && mo->t.via == SKD_MAIL_VIA_SMTP)
-		wait = MAILOUT_SEND_TIMEOUT + 10;
+	if (wait < mo->t.timeout)
+		wait = mo->t.timeout;
 	if (!skd_store_mail_claim(s, ref, it->attempts, now + wait))
 		goto out;
 	r = send_item(err, sizeof(err), mo, it);

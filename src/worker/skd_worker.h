@@ -121,6 +121,7 @@ struct skd_worker_config {
 	long			 mail_max_size;	/* mail-in; 0: 10 MiB */
 	long			 mail_retry_seconds; /* first backoff; 0: 60 */
 	long			 mail_max_attempts; /* 0: 10 */
+	long			 mail_timeout;	/* one submission, s; 0: 60 */
 };
 
 /*
