@@ -1019,7 +1019,8 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	if (!state->each_key_shard(state->ctx, gl, st.k.key_id,
 	    covered_shard, &st.cov))
 		goto err;
-	qsort(st.cov.v, st.cov.n, sizeof(*st.cov.v), u64_cmp);
+	if (st.cov.n > 0)	/* qsort's array may not be NULL */
+		qsort(st.cov.v, st.cov.n, sizeof(*st.cov.v), u64_cmp);
 	st.k.fresh = 1;		/* numbers from max + 1, unchecked */
 	st.k.next_shard = st.cov.max_shard + 1;
 	st.e = &e;
