@@ -7,17 +7,21 @@
 #   make demo          private slapd + GLA, a scenario end to end
 #   make bench         benchmarks beside their floors
 #   make fuzz          every libFuzzer target for FUZZ_SECONDS each
-#   make install       PREFIX=/usr/local DESTDIR=
+#   make install       PREFIX=/usr/local DESTDIR= (LIBDIR, MANDIR)
+#   make deb           Debian packages skd, libskd0, libskd-dev (../)
 #   make clean
 #
 # WERROR=1 (set by .ci/run) turns warnings into errors.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      = openssl ldap uuid libcurl
+PKGS      = openssl ldap uuid libcurl jansson
 # GMime (and glib under it) only where MIME is parsed and built: src/mail.
 MAIL_PKGS = gmime-3.0
 TEST_PKGS = check
@@ -47,12 +51,27 @@ CFLAGS   += -std=c11 -pthread $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
 MAIL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MAIL_PKGS))
 LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS) $(MAIL_PKGS)) -pthread
+SO_LIBS   = $(shell $(PKG_CONFIG) --libs openssl ldap uuid) -pthread
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LIBS)
 
 # Library modules, bottom to top; each may use only those before it.
-MODULES ?= asn1 cms mail store engine client worker
+# skd is the public facade (<skd/skd.h>, skd(3)) over client, cms and
+# store.
+MODULES ?= asn1 cms mail store engine client skd worker
 LIB_SRCS = $(foreach m,$(MODULES),$(sort $(wildcard src/$(m)/*.c)))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+
+# The shared library: the modules the facade needs, one set of objects
+# for it and libskd.a (position independent, hidden unless exported in
+# src/skd/skd.h), and the version script fixing what it exports.
+SO_MAJOR   = 0
+SO_VERSION = 0.1.0
+SO_NAME    = libskd.so.$(SO_MAJOR)
+SO_MODULES = asn1 cms store client skd
+SO_OBJS    = $(foreach m,$(SO_MODULES),$(patsubst %.c,$(BUILD)/%.o,\
+             $(sort $(wildcard src/$(m)/*.c))))
+SO_MAP     = src/skd/libskd.map
+$(LIB_OBJS): CFLAGS += -fPIC -fvisibility=hidden
 CLI_SRCS = $(sort $(wildcard src/cli/*.c))
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
@@ -73,9 +92,9 @@ FUZZ_BINS  = $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: FORCE all check check-run memcheck demo bench fuzz fuzz-smoke install \
-        clean setup
+        clean setup deb
 
-all: $(BUILD)/skd $(BUILD)/libskd.a
+all: $(BUILD)/skd $(BUILD)/libskd.a $(BUILD)/libskd.so.$(SO_VERSION)
 
 setup:
 	@tools/setup
@@ -84,6 +103,13 @@ $(BUILD)/libskd.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+$(BUILD)/libskd.so.$(SO_VERSION): $(SO_OBJS) $(SO_MAP)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) \
+	    -Wl,--version-script=$(SO_MAP) -Wl,--no-undefined \
+	    -o $@ $(SO_OBJS) $(SO_LIBS)
+	ln -sf libskd.so.$(SO_VERSION) $(BUILD)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(BUILD)/libskd.so
 
 $(BUILD)/skd: $(CLI_OBJS) $(BUILD)/libskd.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libskd.a $(LIBS)
@@ -111,6 +137,7 @@ $(BUILD)/skd-tests: $(TEST_OBJS) $(BUILD)/libskd.a
 # make check: every suite, one summary line at the end (check's own).
 # Test keys are cached between runs (tests/support/pki.c).
 TEST_ENV = SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
+           SKD_BUILD=$(BUILD) SKD_SANFLAGS='$(SANFLAGS)' \
            SKD_TEST_KEY_CACHE=$(CURDIR)/build/test-keys
 
 check: all $(BUILD)/skd-tests
@@ -179,17 +206,32 @@ fuzz-smoke: $(FUZZ_BINS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/skd/schema \
-	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/skd/ldif $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/skd
 	install -m 0755 $(BUILD)/skd $(DESTDIR)$(PREFIX)/bin/skd
 	install -m 0755 tools/skd-setup-directory \
 	    $(DESTDIR)$(PREFIX)/bin/skd-setup-directory
 	install -m 0644 schema/* $(DESTDIR)$(PREFIX)/share/skd/schema/
 	install -m 0644 ldif/*.ldif $(DESTDIR)$(PREFIX)/share/skd/ldif/
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 tools/skd-gla.service tools/skd-gla.conf.example \
 	    $(DESTDIR)$(PREFIX)/share/skd/
+	install -m 0644 $(BUILD)/libskd.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libskd.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libskd.so
+	install -m 0644 src/skd/skd.h $(DESTDIR)$(INCDIR)/skd/skd.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(SO_VERSION)|' \
+	    src/skd/skd.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/skd.pc
+
+# Debian packages (skd, libskd0, libskd-dev) from tools/debian, built in a
+# copy of the tree; the .deb files land in $(BUILD)/deb.  Not part of
+# make check: a package build takes minutes (docs/operations.md).
+deb:
+	tools/build-deb $(BUILD)/deb
 
 clean:
 	rm -rf build build-san build-fuzz

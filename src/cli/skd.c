@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-
-#define SKD_VERSION "0.1.0"
+#include "skd/skd.h"
 
 static int cmd_version(int, char **);
 static int cmd_help(int, char **);
@@ -43,7 +42,7 @@ cmd_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("skd %s\n", SKD_VERSION);
+	printf("skd %s\n", SKD_VERSION_TEXT);
 	return SKD_EXIT_OK;
 }
 
