@@ -178,6 +178,24 @@ typedef int (*skd_cli_build_fn)(const struct skd_cli_ctx *c,
 int skd_cli_submit(const struct skd_cli_ctx *c, const char *sub,
     const char *gl, skd_cli_build_fn build);
 
+/* cli_json.c: --json output with jansson.  skd_cli_json is set when
+ * the command line holds --json: skd_cli_err then also prints an error
+ * object on standard output. */
+struct json_t;
+struct skd_client_response;
+extern int skd_cli_json;
+/* Prints j compactly on one line of stdout and releases it (NULL: an
+ * out-of-memory error object). */
+void skd_cli_json_put(struct json_t *j);
+/* {"error":{"command":cmd,"message":msg}} on stdout. */
+void skd_cli_json_error(const char *cmd, const char *msg);
+/* A new object for r: ok, statuses (status, bodyList, statusString,
+ * CMCFailInfo or SKDFailInfo), algorithms, nonceChecked, signer. */
+struct json_t *skd_cli_json_response(const struct skd_client_response *r);
+
+/* cli_request.c: "skd request show|cancel --id UUID" */
+int skd_cli_request(int argc, char **argv);
+
 /* cli_member.c: "skd member" and "skd response" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);
 int skd_cli_response(int argc, char **argv);

@@ -6,12 +6,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -65,6 +68,7 @@ static const struct {
 	{ "mail-to", required_argument }, { "mail-from", required_argument },
 	{ "smtp", required_argument }, { "starttls", no_argument },
 	{ "sendmail", required_argument }, { "mail", required_argument },
+	{ "sasl-mech", required_argument }, { "id", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 
@@ -78,6 +82,21 @@ struct skd_cli_ctx {
 	size_t		 n_env;
 	char		**args;			/* operands */
 	int		 n_args;
+	/* libldap's defaults (ldap.conf, LDAPURI, LDAPBASE, LDAPTLS_CACERT) */
+	char		*ld_uri;
+	char		*ld_base;		/* "ou=skd," LDAPBASE */
+	char		*ld_ca_file;
+};
+
+/* OpenLDAP's tools' short options and the long options they stand for
+ * (ldapsearch(1)): -H URI, -b base, -D binddn, -y passwdfile, -Z[Z]
+ * StartTLS, -Y mech. */
+static const struct {
+	int		 ch;
+	const char	*name;
+} short_opts[] = {
+	{ 'H', "uri" }, { 'b', "base" }, { 'D', "bind-dn" },
+	{ 'y', "password-file" }, { 'Z', "starttls" }, { 'Y', "sasl-mech" },
 };
 
 static int
@@ -121,6 +140,9 @@ skd_cli_ctx_free(struct skd_cli_ctx *c)
 		free(c->env[i]);
 	}
 	free(c->env);
+	free(c->ld_uri);
+	free(c->ld_base);
+	free(c->ld_ca_file);
 	free(c);
 }
 
@@ -199,9 +221,15 @@ skd_cli_ctx_parse(const char *cmd, int argc, char **argv,
 	memset(&lo[N_OPTS], 0, sizeof(lo[N_OPTS]));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hH:b:D:y:ZY:", lo, NULL)) !=
+	    -1) {
 		if (ch == 'h')
 			ch = 256;	/* --help */
+		for (i = 0; i < sizeof(short_opts) / sizeof(short_opts[0]);
+		    i++) {
+			if (ch == short_opts[i].ch)
+				ch = 256 + opt_index(short_opts[i].name);
+		}
 		if (ch < 256 || ch >= 256 + (int)N_OPTS) {
 			skd_cli_err(cmd, "unknown or incomplete option '%s' "
 			    "(try --help)", argv[optind - 1]);
@@ -209,14 +237,20 @@ skd_cli_ctx_parse(const char *cmd, int argc, char **argv,
 			goto err;
 		}
 		k = ch - 256;
-		if (k != 0 && !word_in(allowed, all_opts[k].name)) {
+		/* StartTLS and SASL go wherever a directory does. */
+		if (k != 0 && !word_in(allowed, all_opts[k].name) &&
+		    !(word_in(allowed, "uri") && (strcmp(all_opts[k].name,
+		    "starttls") == 0 || strcmp(all_opts[k].name,
+		    "sasl-mech") == 0))) {
 			skd_cli_err(cmd, "option --%s does not apply here "
 			    "(try --help)", all_opts[k].name);
 			*out_exit = SKD_EXIT_USAGE;
 			goto err;
 		}
-		c->given[k] = 1;
+		c->given[k]++;		/* -ZZ: twice */
 		c->val[k] = optarg;
+		if (strcmp(all_opts[k].name, "json") == 0)
+			skd_cli_json = 1;
 		if (optarg != NULL) {
 			if ((nv = realloc(c->multi[k], (c->n_multi[k] + 1) *
 			    sizeof(*nv))) == NULL)
@@ -236,6 +270,14 @@ skd_cli_ctx_parse(const char *cmd, int argc, char **argv,
 	    !load_env(c, c->val[opt_index("env")])) {
 		*out_exit = SKD_EXIT_INPUT;
 		goto err;
+	}
+	if (word_in(allowed, "uri")) {
+		char *b = NULL;
+
+		skd_store_ldap_defaults(&c->ld_uri, &b, &c->ld_ca_file);
+		if (b != NULL && asprintf(&c->ld_base, "ou=skd,%s", b) < 0)
+			c->ld_base = NULL;
+		free(b);
 	}
 	return c;
  err:
@@ -364,20 +406,29 @@ skd_cli_ctx_trust(const struct skd_cli_ctx *c, X509_STORE **out)
 	return SKD_EXIT_OK;
 }
 
+/* The first line of path ("-": standard input), as ldapsearch -y reads
+ * it; NULL (after one line on stderr) when it cannot be read. */
 static char *
 read_password(const struct skd_cli_ctx *c, const char *path)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char buf[1024], *p;
 
 	if (f == NULL) {
-		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
+		skd_cli_err(c->cmd, "password file %s: %s", path,
+		    strerror(errno));
 		return NULL;
 	}
 	if (fgets(buf, sizeof(buf), f) == NULL)
 		buf[0] = '\0';
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		skd_cli_err(c->cmd, "password file %s is empty",
+		    strcmp(path, "-") == 0 ? "(standard input)" : path);
+		return NULL;
+	}
 	p = strdup(buf);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return p;
@@ -406,6 +457,8 @@ skd_cli_ctx_base(const struct skd_cli_ctx *c)
 
 	if (b == NULL)
 		b = env_get(c, "SKD_BASE_DN");
+	if (b == NULL)
+		b = c->ld_base;
 	return b != NULL ? b : DEFAULT_BASE;
 }
 
@@ -423,43 +476,76 @@ skd_cli_ctx_bind_dn(const struct skd_cli_ctx *c)
 int
 skd_cli_ctx_store(const struct skd_cli_ctx *c, struct skd_store **out)
 {
-	const char *uri = skd_cli_ctx_opt(c, "uri"), *dn, *pw;
-	char *pwbuf = NULL;
+	struct skd_store_conf conf;
+	const char *uri = skd_cli_ctx_opt(c, "uri"), *dn, *pw = NULL;
+	const char *mech = skd_cli_ctx_opt(c, "sasl-mech");
+	char *pwbuf = NULL, why[512] = "";
 	enum skd_store_err se = SKD_STORE_OK;
-	enum skd_store_bind bind;
+	int external;
 
 	*out = NULL;
 	if (uri == NULL)
 		uri = env_get(c, "SKD_LDAP_URI");
+	if (uri == NULL)
+		uri = c->ld_uri;	/* ldap.conf URI, LDAPURI */
 	if (uri == NULL) {
-		skd_cli_err(c->cmd, "no directory: give --uri URI or --env "
-		    "FILE (or --out/--ldif to write the request instead)");
+		skd_cli_err(c->cmd, "no directory: give -H URI (--uri), "
+		    "--env FILE or URI in ldap.conf (or --out/--ldif to write "
+		    "the request instead)");
+		return SKD_EXIT_USAGE;
+	}
+	if (mech != NULL && strcasecmp(mech, "EXTERNAL") != 0) {
+		skd_cli_err(c->cmd, "-Y %s: only SASL EXTERNAL is supported "
+		    "(or a simple bind with -D DN -y FILE)", mech);
 		return SKD_EXIT_USAGE;
 	}
 	dn = skd_cli_ctx_bind_dn(c);
-	if (dn == NULL && strncmp(uri, "ldapi:", 6) != 0) {
-		skd_cli_err(c->cmd, "%s: a bind DN is needed (--bind-dn DN "
-		    "--password-file FILE, or --env FILE --as NAME); only "
-		    "ldapi:// binds without one (SASL EXTERNAL)", uri);
+	external = mech != NULL || (dn == NULL && strncmp(uri, "ldapi:", 6) ==
+	    0);
+	if (!external && dn == NULL) {
+		skd_cli_err(c->cmd, "%s: a bind DN is needed (-D DN -y FILE, "
+		    "or --env FILE --as NAME); only -Y EXTERNAL and ldapi:// "
+		    "bind without one", uri);
 		return SKD_EXIT_USAGE;
 	}
-	if (skd_cli_ctx_opt(c, "password-file") != NULL) {
-		if ((pwbuf = read_password(c, skd_cli_ctx_opt(c,
-		    "password-file"))) == NULL)
-			return SKD_EXIT_INPUT;
-		pw = pwbuf;
-	} else if ((pw = env_as(c, "PW")) == NULL) {
-		pw = env_get(c, "SKD_BIND_PW");
+	if (!external) {
+		if (skd_cli_ctx_opt(c, "password-file") != NULL) {
+			if ((pwbuf = read_password(c, skd_cli_ctx_opt(c,
+			    "password-file"))) == NULL)
+				return SKD_EXIT_INPUT;
+			pw = pwbuf;
+		} else if ((pw = env_as(c, "PW")) == NULL) {
+			pw = env_get(c, "SKD_BIND_PW");
+		}
+		if (pw == NULL || pw[0] == '\0') {
+			/* An empty password is an unauthenticated bind
+			 * (RFC 4513 5.1.2), which says nothing useful. */
+			skd_cli_err(c->cmd, "%s: no password for %s: give -y "
+			    "FILE (--password-file FILE, - for standard "
+			    "input) or --env FILE --as NAME", uri, dn);
+			return SKD_EXIT_USAGE;
+		}
 	}
-	bind = dn == NULL && strncmp(uri, "ldapi:", 6) == 0 ?
-	    SKD_STORE_BIND_EXTERNAL : SKD_STORE_BIND_SIMPLE;
-	*out = skd_store_open(&se, uri, skd_cli_ctx_base(c), bind, dn, pw);
+	memset(&conf, 0, sizeof(conf));
+	conf.uri = uri;
+	conf.base_dn = skd_cli_ctx_base(c);
+	conf.bind = external ? SKD_STORE_BIND_EXTERNAL : SKD_STORE_BIND_SIMPLE;
+	conf.bind_dn = external ? NULL : dn;
+	conf.password = external ? NULL : pw;
+	/* -Z and -ZZ alike require StartTLS: skd never falls back to a
+	 * connection in the clear. */
+	conf.tls = skd_cli_ctx_flag(c, "starttls") ? SKD_STORE_TLS_STARTTLS :
+	    strncasecmp(uri, "ldaps:", 6) == 0 ? SKD_STORE_TLS_LDAPS :
+	    SKD_STORE_TLS_NONE;
+	conf.tls_ca_file = c->ld_ca_file;	/* TLS_CACERT, LDAPTLS_CACERT */
+	conf.fail_fast = 1;
+	*out = skd_store_open_conf(&se, why, sizeof(why), &conf);
 	if (pwbuf != NULL) {
 		OPENSSL_cleanse(pwbuf, strlen(pwbuf));
 		free(pwbuf);
 	}
 	if (*out == NULL) {
-		skd_cli_err(c->cmd, "directory %s: %s", uri,
+		skd_cli_err(c->cmd, "directory: %s", why[0] != '\0' ? why :
 		    skd_store_err_str(se));
 		return SKD_EXIT_DIRECTORY;
 	}
@@ -537,6 +623,20 @@ print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
 
 /* ---- the request flow ---- */
 
+/* What to tell the user when Ctrl-C ends the wait for an answer: the
+ * request stays in the directory, pending, until the GLA takes it. */
+static char interrupted_msg[512];
+static size_t interrupted_len;
+
+static void
+on_interrupt(int sig)
+{
+	ssize_t r = write(STDERR_FILENO, interrupted_msg, interrupted_len);
+
+	(void)r;
+	_exit(128 + sig);
+}
+
 int
 skd_cli_run_request(const struct skd_cli_ctx *c,
     struct skd_client_request *r, const struct skd_client_ident *id,
@@ -551,7 +651,7 @@ skd_cli_run_request(const struct skd_cli_ctx *c,
 static int
 check_nested(const struct skd_cli_ctx *c, BIO *out,
     const unsigned char *der, size_t len, const struct skd_client_expect *x,
-    int json, int *all_ok, size_t *shown)
+    json_t *jarr, int *all_ok)
 {
 	struct skd_client_error e = { 0 };
 	struct skd_client_response *resp = NULL;
@@ -572,9 +672,11 @@ check_nested(const struct skd_cli_ctx *c, BIO *out,
 			rc = skd_cli_client_fail(c, &e);
 			break;
 		}
-		if (json && (*shown)++ > 0)
-			BIO_puts(out, ",");
-		skd_client_response_print(out, resp, json);
+		if (jarr != NULL)
+			json_array_append_new(jarr,
+			    skd_cli_json_response(resp));
+		else
+			skd_client_response_print(out, resp, 0);
 		*all_ok = *all_ok && skd_client_response_ok(resp);
 		skd_client_response_free(resp);
 		resp = NULL;
@@ -596,11 +698,14 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	X509_STORE *trust = NULL;
 	X509 *gla = NULL;
 	unsigned char *der = NULL;
-	size_t len = 0, n = 0, i, shown;
+	size_t len = 0, n = 0, i;
 	char rid[SKD_STORE_ID_LEN];
 	const char *t;
 	long timeout = 30;
-	int rc, json = skd_cli_ctx_flag(c, "json"), all_ok = 1;
+	int rc, json = skd_cli_ctx_flag(c, "json"), all_ok = 1, ok;
+	int handlers = 0;
+	struct sigaction sa, old_int, old_term;
+	json_t *jdoc = NULL, *jarr = NULL;
 	BIO *out = NULL;
 
 	if (skd_cli_ctx_flag(c, "outer-sign") &&
@@ -656,8 +761,24 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 		goto done;
 	}
 	fprintf(stderr, "skd: %s: submitted request %s\n", c->cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000,
-	    &e)) {
+	interrupted_len = (size_t)snprintf(interrupted_msg,
+	    sizeof(interrupted_msg), "\nskd: %s: interrupted: request %s "
+	    "stays in the directory; read its answer with skd response --id "
+	    "%s, or withdraw it while pending with skd request cancel --id "
+	    "%s\n", c->cmd, rid, rid, rid);
+	if (interrupted_len >= sizeof(interrupted_msg))
+		interrupted_len = sizeof(interrupted_msg) - 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	handlers = sigaction(SIGINT, &sa, &old_int) == 0 &&
+	    sigaction(SIGTERM, &sa, &old_term) == 0;
+	ok = skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e);
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	if (!ok) {
 		rc = skd_cli_client_fail(c, &e);
 		goto done;
 	}
@@ -671,11 +792,17 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	x.nonce = skd_client_request_nonce(r, &x.nonce_len);
 	x.tid = skd_client_request_tid(r);
 	x.ident = id;
+	/* A GL name the GLA does not know is answered invalidGLName under
+	 * its general certificate: show that, saying why it is not the
+	 * GL's answer, rather than only "not believed". */
+	x.keep_unbound = 1;
 	out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	if (json)
-		BIO_printf(out, "{\"request\":\"%s\",\"responses\":[", rid);
+	if (json) {
+		jdoc = json_pack("{s:s,s:[]}", "request", rid, "responses");
+		jarr = json_object_get(jdoc, "responses");
+	}
 	rc = SKD_EXIT_OK;
-	for (i = 0, shown = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		/* glKey messages the GLA sent along (e.g. glkRefresh, RFC
 		 * 5275 4.8) are fetched with skd member fetch. */
 		if (skd_client_message_is_request(msgs[i].data, msgs[i].len,
@@ -691,23 +818,28 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 			break;
 		}
 		if (nested == NULL || resp->n_statuses > 0) {
-			if (json && shown++ > 0)
-				BIO_puts(out, ",");
-			skd_client_response_print(out, resp, json);
+			if (jarr != NULL)
+				json_array_append_new(jarr,
+				    skd_cli_json_response(resp));
+			else
+				skd_client_response_print(out, resp, 0);
 			all_ok = all_ok && skd_client_response_ok(resp);
 		}
 		skd_client_response_free(resp);
 		resp = NULL;
 		if (nested != NULL && (rc = check_nested(c, out, msgs[i].data,
-		    msgs[i].len, nested, json, &all_ok, &shown)) !=
-		    SKD_EXIT_OK)
+		    msgs[i].len, nested, jarr, &all_ok)) != SKD_EXIT_OK)
 			break;
 	}
-	if (json)
-		BIO_puts(out, "]}\n");
+	if (jdoc != NULL && rc == SKD_EXIT_OK) {
+		json_object_set_new(jdoc, "ok", json_boolean(all_ok));
+		skd_cli_json_put(jdoc);
+		jdoc = NULL;
+	}
 	if (rc == SKD_EXIT_OK && !all_ok)
 		rc = SKD_EXIT_FAIL;
  done:
+	json_decref(jdoc);
 	BIO_free(out);
 	skd_store_blobs_free(msgs, n);
 	skd_store_close(s);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -59,8 +60,12 @@ static const char member_usage[] =
 
 static const char response_usage[] =
     "usage: skd response [--CAfile FILE [--CRLfile FILE]] [--cert FILE --key FILE]\n"
-    "                    [--request FILE] [--gl NAME] [--from-glo] [--json] FILE|-\n"
-    "Checks a GLA response (DER, PEM, or the LDIF of its entry) and prints\n"
+    "                    [--request FILE] [--gl NAME] [--from-glo] [--json]\n"
+    "                    (FILE|- | --id UUID [--timeout SECONDS] directory options)\n"
+    "directory: -H URI (--uri) -b BASE -D DN -y FILE|- [-Z|-ZZ] [-Y EXTERNAL]\n"
+    "           | --env FILE [--as NAME]; ldap.conf, LDAPURI, LDAPBASE apply\n"
+    "Checks a GLA response (DER, PEM, the LDIF of its entry, or read from the\n"
+    "directory by the request's id, waiting --timeout seconds, default 0) and prints\n"
     "every cMCStatusInfoExt.  --from-glo: a GLO's denial of a forwarded\n"
     "request (RFC 5275 3.2.4.1), whose signer is a GLO, not the GLA, so the\n"
     "GL name is not required of its certificate.  See skd-member(1).\n";
@@ -149,19 +154,35 @@ member_build(const struct skd_cli_ctx *c, const char *sub,
 	return rc;
 }
 
-static void
+/* With --json, fetch collects the keys it stored here. */
+static json_t *fetch_json;
+
+/* Prints a stored key, or with --json appends it to fetch_json. */
+static json_t *
 print_key(const char *what, const struct skd_client_key *k)
 {
 	char *hex = skd_client_hex(k->key_id, k->key_id_len);
 	char nb[16], na[16];
+	json_t *o = NULL;
 
 	skd_store_time_str(nb, k->not_before);
 	skd_store_time_str(na, k->not_after);
+	if (fetch_json != NULL) {
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "keyId",
+		    hex != NULL ? hex : "?", "gl", k->gl_name, "algorithm",
+		    OBJ_nid2sn(k->alg_nid), "notBefore", nb, "notAfter", na,
+		    "gla", k->gla_subject);
+		json_array_append(fetch_json, o);
+		json_decref(o);
+		OPENSSL_free(hex);
+		return o;
+	}
 	printf("%s%skey %s for %s (%s, %s..%s) from GLA \"%s\"\n",
 	    what != NULL ? what : "", what != NULL ? " " : "",
 	    hex != NULL ? hex : "?", k->gl_name, OBJ_nid2sn(k->alg_nid), nb,
 	    na, k->gla_subject);
 	OPENSSL_free(hex);
+	return NULL;
 }
 
 /* ---- the key store: how it is unlocked (skd-member(1), KEY STORE) ---- */
@@ -461,7 +482,8 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	}
 	/* RFC 5275 5.1 2.c: acknowledge what we stored. */
 	for (i = 0; i < nfresh; i++) {
-		print_key("stored", &fresh[i]);
+		json_t *jk = print_key("stored", &fresh[i]);
+
 		if (skd_cli_ctx_flag(c, "no-ack"))
 			continue;
 		if (!skd_client_ack_build(&ack, &ack_len, &fresh[i], id,
@@ -471,6 +493,9 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 			    e.msg);
 			if (worst == SKD_EXIT_OK)
 				worst = skd_cli_exit_of(&e);
+		} else if (jk != NULL) {
+			json_object_set_new(jk, "acknowledged",
+			    json_string(rid));
 		} else {
 			printf("acknowledged (request %s)\n", rid);
 		}
@@ -546,10 +571,14 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 	}
 	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
 		goto done;
+	if (skd_cli_json && (fetch_json = json_array()) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
 	if (!watch) {
 		rc = fetch_pass(c, s, ks, id, trust, gl, me, max_age, 0,
 		    &fresh);
-		if (rc == SKD_EXIT_OK && fresh == 0)
+		if (rc == SKD_EXIT_OK && fresh == 0 && fetch_json == NULL)
 			printf("no new keys\n");
 		goto done;
 	}
@@ -581,9 +610,17 @@ member_fetch(const struct skd_cli_ctx *c, const char *gl)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	printf("%zu new key(s)\n", total);
+	if (fetch_json == NULL)
+		printf("%zu new key(s)\n", total);
 	rc = SKD_EXIT_OK;
  done:
+	if (fetch_json != NULL) {
+		if (rc == SKD_EXIT_OK)
+			skd_cli_json_put(json_pack("{s:s,s:s,s:O}", "gl", gl,
+			    "member", me, "stored", fetch_json));
+		json_decref(fetch_json);
+		fetch_json = NULL;
+	}
 	if (handlers) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
@@ -740,6 +777,7 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 	size_t n = 0, i, shown = 0;
 	char *me = NULL;
 	int rc, json = skd_cli_ctx_flag(c, "json"), worst = SKD_EXIT_OK, same;
+	json_t *jarr = NULL;
 	BIO *out = NULL;
 
 	if ((want = skd_gname_from_text(gl)) == NULL) {
@@ -770,8 +808,10 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		goto done;
 	}
 	out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	if (json)
-		BIO_puts(out, "[");
+	if (json && (jarr = json_array()) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
 	for (i = 0; i < n; i++) {
 		if (list[i].type == NULL || strcmp(list[i].type, "response") !=
 		    0 || list[i].gl_name == NULL)
@@ -797,18 +837,9 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 			continue;
 		}
 		if (json) {
-			BIO_printf(out, "%s{\"message\":\"%s\",\"signer\":",
-			    shown > 0 ? "," : "", list[i].id);
-			{
-				char sub[512];
-
-				X509_NAME_oneline(X509_get_subject_name(
-				    resp->gla_cert), sub, sizeof(sub));
-				skd_client_json_str(out, sub);
-			}
-			BIO_puts(out, ",\"response\":");
-			skd_client_response_print(out, resp, 1);
-			BIO_puts(out, "}");
+			json_array_append_new(jarr, json_pack("{s:s,s:o}",
+			    "message", list[i].id, "response",
+			    skd_cli_json_response(resp)));
 		} else {
 			BIO_printf(out, "message %s: signed by GLO \"",
 			    list[i].id);
@@ -821,9 +852,10 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		if (!skd_client_response_ok(resp) && worst == SKD_EXIT_OK)
 			worst = SKD_EXIT_FAIL;
 	}
-	if (json)
-		BIO_puts(out, "]\n");
-	else if (shown == 0 && worst == SKD_EXIT_OK)
+	if (json && (worst == SKD_EXIT_OK || worst == SKD_EXIT_FAIL)) {
+		skd_cli_json_put(json_pack("{s:o}", "messages", jarr));
+		jarr = NULL;
+	} else if (!json && shown == 0 && worst == SKD_EXIT_OK)
 		BIO_puts(out, "no messages\n");
 	rc = worst;
 	if (mid != NULL && shown == 0 && rc == SKD_EXIT_OK) {
@@ -831,6 +863,7 @@ member_messages(const struct skd_cli_ctx *c, const char *gl)
 		rc = SKD_EXIT_INPUT;
 	}
  done:
+	json_decref(jarr);
 	BIO_free(out);
 	skd_client_response_free(resp);
 	skd_store_message_list_free(list, n);
@@ -874,7 +907,7 @@ static const struct skd_cli_sub member_subs[] = {
 	{ "compromise", SKD_CLI_REQ_OPTS " gl", member_run },
 	{ "update-cert", SKD_CLI_REQ_OPTS " gl name new-cert", member_run },
 	{ "fetch", "cert key CAfile CRLfile gl name keystore no-ack max-age "
-	    "timeout watch count mail mail-to mail-from smtp starttls "
+	    "timeout watch count json mail mail-to mail-from smtp starttls "
 	    "sendmail " KS_OPTS " " DIR_OPTS, member_run },
 	{ "messages", "cert key CAfile CRLfile gl name request message json "
 	    DIR_OPTS, member_run },
@@ -920,29 +953,107 @@ read_response(const char *cmd, const char *path, size_t *out_len)
 	return der;
 }
 
+/* Checks and prints one response; returns an exit code (*all_ok cleared
+ * when it is not a believed success). */
+static int
+response_one(struct skd_cli_ctx *c, const unsigned char *der, size_t len,
+    const struct skd_client_expect *x, json_t *jarr, int *all_ok)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_response *resp = NULL;
+	BIO *out;
+
+	if (!skd_client_response_check(&resp, der, len, x, &e))
+		return skd_cli_client_fail(c, &e);
+	if (jarr != NULL) {
+		json_array_append_new(jarr, skd_cli_json_response(resp));
+	} else if ((out = BIO_new_fp(stdout, BIO_NOCLOSE)) != NULL) {
+		if (skd_cli_ctx_flag(c, "from-glo")) {
+			BIO_puts(out, "signed by GLO \"");
+			X509_NAME_print_ex(out, X509_get_subject_name(
+			    resp->gla_cert), 0, XN_FLAG_RFC2253);
+			BIO_puts(out, "\"\n");
+		} else if (x->gl_name == NULL)
+			BIO_puts(out, "note: no GL name given (--gl or "
+			    "--request): the GLA's certificate names were not "
+			    "checked\n");
+		skd_client_response_print(out, resp, 0);
+		BIO_free(out);
+	}
+	*all_ok = *all_ok && skd_client_response_ok(resp);
+	skd_client_response_free(resp);
+	return SKD_EXIT_OK;
+}
+
+/* The answers to request id in the directory (--id); an exit code. */
+static int
+response_by_id(struct skd_cli_ctx *c, const char *id,
+    const struct skd_client_expect *x, json_t *jarr, int *all_ok)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_store *s = NULL;
+	struct skd_store_blob *msgs = NULL;
+	size_t n = 0, i, shown = 0;
+	const char *t = skd_cli_ctx_opt(c, "timeout");
+	long timeout = 0;
+	char *end;
+	int rc;
+
+	if (t != NULL && ((timeout = strtol(t, &end, 10)) < 0 ||
+	    *end != '\0' || timeout > 86400)) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--timeout: seconds, "
+		    "0..86400");
+		return SKD_EXIT_USAGE;
+	}
+	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		return rc;
+	if (!skd_client_wait_response(s, &msgs, &n, id, timeout * 1000, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	for (i = 0; i < n && rc == SKD_EXIT_OK; i++) {
+		/* A glKey message beside the answer: skd member fetch. */
+		if (skd_client_message_is_request(msgs[i].data, msgs[i].len,
+		    x->ident))
+			continue;
+		rc = response_one(c, msgs[i].data, msgs[i].len, x, jarr,
+		    all_ok);
+		shown++;
+	}
+	if (rc == SKD_EXIT_OK && shown == 0) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "the response to %s holds "
+		    "only glKey messages (skd member fetch stores them)", id);
+		rc = SKD_EXIT_INPUT;
+	}
+ done:
+	skd_store_blobs_free(msgs, n);
+	skd_store_close(s);
+	return rc;
+}
+
 int
 skd_cli_response(int argc, char **argv)
 {
 	struct skd_cli_ctx *c = NULL;
 	struct skd_client_ident *id = NULL;
-	struct skd_client_error e = { 0 };
 	struct skd_client_expect x;
 	struct skd_client_hold *hold = NULL;
-	struct skd_client_response *resp = NULL;
 	X509_STORE *trust = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
+	const char *rid;
 	char **args;
-	BIO *out = NULL;
-	int rc, n;
+	json_t *jdoc = NULL, *jarr = NULL;
+	int rc, n, all_ok = 1;
 
 	if ((c = skd_cli_ctx_parse("response", argc, argv,
-	    "CAfile CRLfile cert key request gl json from-glo mail",
-	    response_usage,
-	    &rc)) == NULL)
+	    "CAfile CRLfile cert key request gl json from-glo mail id timeout "
+	    DIR_OPTS, response_usage, &rc)) == NULL)
 		return rc;
-	if ((n = skd_cli_ctx_args(c, &args)) > 1) {
-		skd_cli_err("response", "one FILE at most");
+	rid = skd_cli_ctx_opt(c, "id");
+	if ((n = skd_cli_ctx_args(c, &args)) > (rid != NULL ? 0 : 1)) {
+		skd_cli_err("response", rid != NULL ? "--id UUID or FILE, not "
+		    "both" : "one FILE at most");
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
@@ -959,34 +1070,35 @@ skd_cli_response(int argc, char **argv)
 	 * does not name the GL; path, nonce and transactionId still hold. */
 	if (skd_cli_ctx_flag(c, "from-glo"))
 		x.gl_name = NULL;
-	if ((der = skd_cli_ctx_opt(c, "mail") != NULL ?
+	x.trust = trust;
+	x.now = time(NULL);
+	x.ident = id;
+	x.keep_unbound = 1;
+	if (skd_cli_json) {
+		jdoc = json_pack("{s:[]}", "responses");
+		jarr = json_object_get(jdoc, "responses");
+		if (rid != NULL)
+			json_object_set_new(jdoc, "request", json_string(rid));
+	}
+	if (rid != NULL) {
+		rc = response_by_id(c, rid, &x, jarr, &all_ok);
+	} else if ((der = skd_cli_ctx_opt(c, "mail") != NULL ?
 	    skd_cli_mail_read_cms("response", skd_cli_ctx_opt(c, "mail"),
 	    &len) : read_response("response", n == 1 ? args[0] : NULL,
 	    &len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
-		goto done;
+	} else {
+		rc = response_one(c, der, len, &x, jarr, &all_ok);
 	}
-	x.trust = trust;
-	x.now = time(NULL);
-	x.ident = id;
-	if (!skd_client_response_check(&resp, der, len, &x, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
+	if (rc == SKD_EXIT_OK && jdoc != NULL) {
+		json_object_set_new(jdoc, "ok", json_boolean(all_ok));
+		skd_cli_json_put(jdoc);
+		jdoc = NULL;
 	}
-	out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	if (skd_cli_ctx_flag(c, "from-glo") && !skd_cli_ctx_flag(c, "json")) {
-		BIO_puts(out, "signed by GLO \"");
-		X509_NAME_print_ex(out, X509_get_subject_name(resp->gla_cert),
-		    0, XN_FLAG_RFC2253);
-		BIO_puts(out, "\"\n");
-	} else if (x.gl_name == NULL && !skd_cli_ctx_flag(c, "json"))
-		BIO_puts(out, "note: no GL name given (--gl or --request): "
-		    "the GLA's certificate names were not checked\n");
-	skd_client_response_print(out, resp, skd_cli_ctx_flag(c, "json"));
-	rc = skd_client_response_ok(resp) ? SKD_EXIT_OK : SKD_EXIT_FAIL;
+	if (rc == SKD_EXIT_OK && !all_ok)
+		rc = SKD_EXIT_FAIL;
  done:
-	BIO_free(out);
-	skd_client_response_free(resp);
+	json_decref(jdoc);
 	OPENSSL_free(der);
 	skd_client_hold_free(hold);
 	X509_STORE_free(trust);

@@ -18,17 +18,20 @@ skd_cli_err(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	unsigned long e;
-	char buf[256];
+	char buf[256], msg[1024];
+	size_t n;
 
-	fprintf(stderr, "skd: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if ((e = ERR_peek_last_error()) != 0) {
 		ERR_error_string_n(e, buf, sizeof(buf));
-		fprintf(stderr, " (%s)", buf);
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, " (%s)", buf);
 	}
-	fputc('\n', stderr);
+	fprintf(stderr, "skd: %s: %s\n", cmd, msg);
+	if (skd_cli_json)
+		skd_cli_json_error(cmd, msg);
 	ERR_clear_error();
 }
 

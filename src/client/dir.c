@@ -5,6 +5,7 @@
  * entries.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -139,4 +140,37 @@ skd_client_fetch_glkeys(struct skd_store *s,
 		return skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
 		    "cannot fetch glKey entries: %s", skd_store_errmsg(s));
 	return 1;
+}
+
+int
+skd_client_withdraw(struct skd_store *s, const char *id,
+    struct skd_client_error *err)
+{
+	struct skd_store_request *r = NULL;
+	char state[32] = "";
+	int ok = 0;
+
+	/* What we may read of it (state) makes the refusal precise. */
+	if (skd_store_read_request(s, &r, id) && r->state != NULL)
+		(void)snprintf(state, sizeof(state), "%s", r->state);
+	skd_store_request_free(r);
+	if (skd_store_withdraw_request(s, id))
+		return 1;
+	switch (skd_store_error(s)) {
+	case SKD_STORE_ERR_CONFLICT:
+		skd_client_seterr(err, SKD_CLIENT_ERR_REFUSED, "request %s is "
+		    "%s: the GLA has taken it, it can no longer be withdrawn "
+		    "(its answer: skd response --id %s)", id, state[0] != '\0' ?
+		    state : "no longer pending", id);
+		break;
+	case SKD_STORE_ERR_NOT_FOUND:
+		skd_client_seterr(err, SKD_CLIENT_ERR_INPUT, "no request %s "
+		    "(withdrawn already, or finished and removed)", id);
+		break;
+	default:
+		skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY, "cannot "
+		    "withdraw request %s: %s", id, skd_store_errmsg(s));
+		break;
+	}
+	return ok;
 }

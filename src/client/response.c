@@ -135,6 +135,7 @@ skd_client_response_free(struct skd_client_response *r)
 	for (i = 0; i < r->n_algs; i++)
 		OPENSSL_free(r->algs[i]);
 	OPENSSL_free(r->algs);
+	OPENSSL_free(r->not_believed);
 	OPENSSL_free(r);
 }
 
@@ -289,6 +290,7 @@ skd_client_response_check(struct skd_client_response **out,
 	unsigned char *nonce = NULL;
 	size_t nonce_len = 0;
 	ASN1_INTEGER *tid = NULL;
+	char unbound[256] = "";
 	int ok = 0, rc;
 
 	*out = NULL;
@@ -315,7 +317,12 @@ skd_client_response_check(struct skd_client_response **out,
 			    "response not believed: the GLA's certificate does "
 			    "not name the GL %s (RFC 5275 4, step 3.b)",
 			    exp->gl_name);
-			goto err;
+			if (!exp->keep_unbound)
+				goto err;
+			(void)snprintf(unbound, sizeof(unbound), "the signer's "
+			    "certificate does not name the GL %s, so this "
+			    "cannot be the GL's answer (RFC 5275 4, step 3.b)",
+			    exp->gl_name);
 		}
 	}
 	/* RFC 5275 3.2.4.2: our senderNonce comes back as recipientNonce,
@@ -347,6 +354,9 @@ skd_client_response_check(struct skd_client_response **out,
 		goto nomem;
 	r->gla_cert = sig->verified->signer;
 	r->signing_time = sig->verified->signing_time;
+	if (unbound[0] != '\0' &&
+	    (r->not_believed = OPENSSL_strdup(unbound)) == NULL)
+		goto nomem;
 	r->nonce_checked = exp->nonce != NULL && exp->tid != NULL;
 	if (!collect_statuses(r, seq) || !collect_algs(r, seq)) {
 		skd_client_seterr(err, SKD_CLIENT_ERR_INPUT,
@@ -384,6 +394,8 @@ skd_client_response_ok(const struct skd_client_response *r)
 {
 	size_t i;
 
+	if (r->not_believed != NULL)
+		return 0;
 	for (i = 0; i < r->n_statuses; i++) {
 		if (r->statuses[i].status != SKD_CMC_SUCCESS)
 			return 0;
@@ -484,6 +496,9 @@ skd_client_response_print(BIO *out, const struct skd_client_response *r,
 	}
 	for (i = 0; i < r->n_algs; i++)
 		BIO_printf(out, "algorithm: %s\n", r->algs[i]);
+	if (r->not_believed != NULL)
+		BIO_printf(out, "note: what the GLA answered, not believed as "
+		    "the GL's answer: %s\n", r->not_believed);
 	if (!r->nonce_checked)
 		BIO_puts(out, "note: recipientNonce and transactionId not "
 		    "checked (no request given)\n");

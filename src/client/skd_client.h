@@ -191,6 +191,12 @@ struct skd_client_expect {
 	size_t			 nonce_len;
 	const ASN1_INTEGER	*tid;		/* NULL: not checked */
 	const struct skd_client_ident *ident;	/* opens encrypted responses */
+	/* Nonzero: a response whose signature, path, nonce and
+	 * transactionId hold but whose signer does not name gl_name is
+	 * returned all the same with not_believed set (e.g. the GLA's
+	 * answer invalidGLName to a GL name it does not know, signed with
+	 * its general certificate since no GL certificate applies). */
+	int			 keep_unbound;
 };
 
 /* One cMCStatusInfoExt (CMCStatusInfoV2). */
@@ -218,6 +224,10 @@ struct skd_client_response {
 	size_t			 n_statuses;
 	char			**algs;		/* glaQueryResponse: OID names */
 	size_t			 n_algs;
+	/* Set (with keep_unbound) when the signer's certificate does not
+	 * name the GL: why the response is not the GL's answer (RFC 5275
+	 * 4, step 3.b); skd_client_response_ok is then zero. */
+	char			*not_believed;
 };
 
 /*
@@ -236,7 +246,8 @@ int skd_client_response_check(struct skd_client_response **out,
     struct skd_client_error *err);
 void skd_client_response_free(struct skd_client_response *r);
 
-/* skd_client_response_ok returns one when every status is success. */
+/* skd_client_response_ok returns one when every status is success and
+ * the response is believed (not_believed unset). */
 int skd_client_response_ok(const struct skd_client_response *r);
 
 /*
@@ -580,6 +591,14 @@ int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
 int skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
     long timeout_ms, struct skd_client_error *err);
+
+/*
+ * skd_client_withdraw deletes our request id while it is still pending
+ * (skd_store_withdraw_request): SKD_CLIENT_ERR_REFUSED once the GLA has
+ * claimed it, SKD_CLIENT_ERR_INPUT when there is no such request.
+ */
+int skd_client_withdraw(struct skd_store *s, const char *id,
+    struct skd_client_error *err);
 
 /* skd_client_fetch_glkeys returns the glKey entries of gl naming me
  * (freed with skd_store_glkey_list_free). */

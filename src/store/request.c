@@ -559,6 +559,39 @@ skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
 }
 
 int
+skd_store_withdraw_request(struct skd_store *s, const char *id)
+{
+	LDAPControl *assert = NULL, *sctrls[2] = { NULL, NULL };
+	char *dn;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	if ((dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		return 0;
+	}
+	if (!skd_store_i_ensure(s))
+		goto err;
+	/* RFC 4528: only while the GLA has not claimed it. */
+	rc = ldap_create_assertion_control(s->ld, (char *)"(" A_STATE
+	    "=pending)", 1, &assert);
+	if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "assertion control", dn);
+		goto err;
+	}
+	sctrls[0] = assert;
+	if ((rc = skd_store_i_delete_ctrl(s, dn, sctrls)) != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "withdraw request", dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	ldap_control_free(assert);
+	free(dn);
+	return ok;
+}
+
+int
 skd_store_delete_request(struct skd_store *s, const char *id)
 {
 	skd_store_i_ok(s);

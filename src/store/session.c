@@ -414,7 +414,15 @@ skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
 int
 skd_store_i_delete(struct skd_store *s, const char *dn)
 {
-	struct store_op op = { .type = OP_DELETE, .dn = dn };
+	return skd_store_i_delete_ctrl(s, dn, NULL);
+}
+
+int
+skd_store_i_delete_ctrl(struct skd_store *s, const char *dn,
+    LDAPControl **sctrls)
+{
+	struct store_op op = { .type = OP_DELETE, .dn = dn,
+	    .sctrls = sctrls };
 
 	return store_exec(s, &op);
 }
@@ -669,12 +677,18 @@ skd_store_open_conf(enum skd_store_err *out_err, char *err, size_t err_len,
 	/* The first connection gets the same bounded patience as a
 	 * reconnection: a worker may start before slapd does. */
 	rc = store_connect(s);
-	if (store_retryable(rc) && !s->tls_failed && s->max_wait_ms > 0)
+	if (store_retryable(rc) && !s->tls_failed && s->max_wait_ms > 0 &&
+	    !conf->fail_fast)
 		rc = store_reconnect(s);
 	if (rc != LDAP_SUCCESS) {
 		e = store_map_rc(rc);
 		(void)skd_store_i_ldap_fail(s, rc, "connect", uri);
-		store_open_err(err, err_len, "%s", s->errmsg);
+		/* The LDAP result code too, as libldap's tools print it. */
+		if (rc > 0 && !s->tls_failed)
+			store_open_err(err, err_len, "%s (LDAP result %d)",
+			    s->errmsg, rc);
+		else
+			store_open_err(err, err_len, "%s", s->errmsg);
 		goto err;
 	}
 	s->reconnects = 0;
@@ -686,6 +700,35 @@ skd_store_open_conf(enum skd_store_err *out_err, char *err, size_t err_len,
 		*out_err = e;
 	skd_store_close(s);
 	return NULL;
+}
+
+/* A copy of libldap's global string option opt, or NULL. */
+static char *
+store_default_str(int opt)
+{
+	char *v = NULL, *copy = NULL;
+
+	if (ldap_get_option(NULL, opt, &v) == LDAP_OPT_SUCCESS && v != NULL &&
+	    v[0] != '\0')
+		copy = strdup(v);
+	ldap_memfree(v);
+	return copy;
+}
+
+void
+skd_store_ldap_defaults(char **out_uri, char **out_base, char **out_ca_file)
+{
+	char *uris, *sp;
+
+	/* libldap reads ldap.conf and the environment on first use. */
+	if ((uris = store_default_str(LDAP_OPT_URI)) != NULL) {
+		/* A list of URIs: the first one. */
+		if ((sp = strpbrk(uris, " ,\t")) != NULL)
+			*sp = '\0';
+	}
+	*out_uri = uris;
+	*out_base = store_default_str(LDAP_OPT_DEFBASE);
+	*out_ca_file = store_default_str(LDAP_OPT_X_TLS_CACERTFILE);
 }
 
 void

@@ -93,6 +93,9 @@ struct skd_store_conf {
 	const char		*password;	/* SIMPLE only */
 	enum skd_store_tls	 tls;
 	const char		*tls_ca_file;	/* PEM; NULL: system default */
+	int			 fail_fast;	/* the first connection is
+						   tried once, not retried
+						   (interactive tools) */
 };
 
 /*
@@ -109,6 +112,15 @@ struct skd_store_conf {
  */
 struct skd_store *skd_store_open_conf(enum skd_store_err *out_err, char *err,
     size_t err_len, const struct skd_store_conf *conf);
+
+/*
+ * skd_store_ldap_defaults returns what libldap's own tools would use from
+ * ldap.conf, ~/.ldaprc and the LDAP* environment (LDAPURI, LDAPBASE,
+ * LDAPTLS_CACERT): the first URI, the default search base and the TLS CA
+ * file, each NULL when not configured.  Strings are the caller's (free).
+ */
+void skd_store_ldap_defaults(char **out_uri, char **out_base,
+    char **out_ca_file);
 
 /* skd_store_close unbinds and frees s; NULL is fine. */
 void skd_store_close(struct skd_store *s);
@@ -503,6 +515,11 @@ int skd_store_list_finished(struct skd_store *s, skd_store_pending_cb cb,
 /* skd_store_delete_request removes request id; _NOT_FOUND if absent.  It
  * does not look at the state: callers delete finished requests only. */
 int skd_store_delete_request(struct skd_store *s, const char *id);
+
+/* skd_store_withdraw_request deletes request id only while it is still
+ * pending (an RFC 4528 assertion on the delete): _CONFLICT once a worker
+ * has claimed it, _NOT_FOUND if absent, _ACCESS if it is not ours. */
+int skd_store_withdraw_request(struct skd_store *s, const char *id);
 
 /* ---- person.c: directory entries of people (for dnattr ACLs) ------------ */
 

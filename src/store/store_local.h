@@ -117,6 +117,9 @@ int skd_store_i_add(struct skd_store *s, const char *dn, LDAPMod **mods);
 int skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
     LDAPControl **sctrls);
 int skd_store_i_delete(struct skd_store *s, const char *dn);
+/* skd_store_i_delete with server controls (e.g. an assertion). */
+int skd_store_i_delete_ctrl(struct skd_store *s, const char *dn,
+    LDAPControl **sctrls);
 int skd_store_i_search(struct skd_store *s, LDAPMessage **out_res,
     const char *base, int scope, const char *filter, char **attrs,
     LDAPControl **sctrls);

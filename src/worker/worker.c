@@ -1037,6 +1037,14 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	ok = finish(w, id, why);
 	goto out;
  lost_or_transient:
+	/* A submitter may delete its own request (skd request cancel):
+	 * nothing is left to do for it. */
+	if (skd_store_error(w->s) == SKD_STORE_ERR_NOT_FOUND) {
+		skd_worker_logf(SKD_WLOG_NOTICE, id, "request withdrawn "
+		    "meanwhile: %s", skd_store_errmsg(w->s));
+		ok = 1;
+		goto out;
+	}
 	if (skd_store_error(w->s) == SKD_STORE_ERR_CONFLICT) {
 		w->stats.lost++;
 		skd_worker_logf(SKD_WLOG_NOTICE, id, "claim lost: %s",
