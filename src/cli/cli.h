@@ -74,6 +74,15 @@ int skd_cli_member_fetch_mail(const struct skd_cli_ctx *c, const char *gl,
 unsigned char *skd_cli_read_input(const char *path, size_t max_len,
     size_t *out_len);
 
+/*
+ * skd_cli_read_message reads a message as skd_cli_read_input does, or the
+ * first skdMessage value of the LDIF of its entry (as ldapsearch prints
+ * it; libldap's parser).  Returns a malloc'd buffer or NULL after one
+ * line on stderr (as command cmd).
+ */
+unsigned char *skd_cli_read_message(const char *cmd, const char *path,
+    size_t *out_len);
+
 /* skd_cli_err prints "skd: <cmd>: <message>" and, if any, the first
  * OpenSSL error, then clears the OpenSSL error queue. */
 void skd_cli_err(const char *cmd, const char *fmt, ...)

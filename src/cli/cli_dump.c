@@ -367,7 +367,7 @@ skd_cli_dump(int argc, char **argv)
 		}
 		lo.opener = &opener;
 	}
-	if ((der = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &len)) ==
+	if ((der = skd_cli_read_message("dump", path, &len)) ==
 	    NULL) {
 		rc = SKD_EXIT_INPUT;
 		goto err;

@@ -623,6 +623,10 @@ print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
 
 /* ---- the request flow ---- */
 
+/* Which of several requests one command makes is being written (--out
+ * FILE.k); 0: the only one. */
+static int out_index;
+
 /* What to tell the user when Ctrl-C ends the wait for an answer: the
  * request stays in the directory, pending, until the GLA takes it. */
 static char interrupted_msg[512];
@@ -737,8 +741,16 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 		goto done;
 	}
 	if (skd_cli_ctx_opt(c, "out") != NULL) {
-		rc = skd_cli_write_file(c, skd_cli_ctx_opt(c, "out"), der,
-		    len);
+		char outp[4096];
+
+		/* One of several requests (--members-file): FILE.k */
+		if (out_index > 0)
+			snprintf(outp, sizeof(outp), "%s.%d",
+			    skd_cli_ctx_opt(c, "out"), out_index);
+		else
+			snprintf(outp, sizeof(outp), "%s",
+			    skd_cli_ctx_opt(c, "out"));
+		rc = skd_cli_write_file(c, outp, der, len);
 		goto done;
 	}
 	if (skd_cli_ctx_flag(c, "ldif")) {
@@ -955,36 +967,40 @@ skd_cli_ctx_cert(const struct skd_cli_ctx *c, const char *opt, X509 **out)
 	return SKD_EXIT_OK;
 }
 
-/* glAddMember for every line "NAME [CERTFILE]" of a file. */
+/* The members a --members-file names (lines "NAME [CERTFILE]", # and
+ * blank lines skipped). */
 static int
-add_members_file(const struct skd_cli_ctx *c, struct skd_client_request *r,
-    const char *gl, const char *path)
+count_members(FILE *f)
 {
-	struct skd_client_error e = { 0 };
-	struct skd_client_party m;
-	SKD_GL_ADD_MEMBER *am;
-	FILE *f = fopen(path, "r");
-	char line[4096], *name, *cert, *save = NULL;
-	X509 *x;
-	int n = 0, lineno = 0, total = 0;
-	int tty = isatty(STDERR_FILENO);
+	char line[4096], *name, *save = NULL;
+	int total = 0;
 
-	if (f == NULL) {
-		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
-		return SKD_EXIT_INPUT;
-	}
-	/* On a TTY, "n/N added" is updated in place as each member's
-	 * glAddMember joins the request: N first. */
-	while (tty && fgets(line, sizeof(line), f) != NULL) {
+	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if ((name = strtok_r(line, " \t", &save)) != NULL &&
 		    name[0] != '#')
 			total++;
 	}
-	if (tty)
-		rewind(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
+	rewind(f);
+	return total;
+}
+
+/* glAddMember into r for the next lines of f, at most max members;
+ * *lineno and *done advance.  An exit code. */
+static int
+add_members_chunk(const struct skd_cli_ctx *c, struct skd_client_request *r,
+    const char *gl, FILE *f, const char *path, int *lineno, int max,
+    int *done, int total)
+{
+	struct skd_client_error e = { 0 };
+	struct skd_client_party m;
+	SKD_GL_ADD_MEMBER *am;
+	char line[4096], *name, *cert, *save = NULL;
+	X509 *x;
+	int n = 0, tty = isatty(STDERR_FILENO);
+
+	while (n < max && fgets(line, sizeof(line), f) != NULL) {
+		(*lineno)++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if ((name = strtok_r(line, " \t", &save)) == NULL ||
 		    name[0] == '#')
@@ -1003,30 +1019,98 @@ add_members_file(const struct skd_cli_ctx *c, struct skd_client_request *r,
 			break;
 		if (skd_client_request_add(r, SKD_OID_GL_ADD_MEMBER, am) == 0) {
 			SKD_GL_ADD_MEMBER_free(am);
-			e.code = SKD_CLIENT_ERR_INPUT;
-			snprintf(e.msg, sizeof(e.msg), "too many members");
+			e.code = SKD_CLIENT_ERR_INTERNAL;
+			snprintf(e.msg, sizeof(e.msg), "cannot add a control");
 			break;
 		}
 		SKD_GL_ADD_MEMBER_free(am);
 		n++;
+		(*done)++;
 		e.code = SKD_CLIENT_OK;
+		/* On a TTY, "n/N added" is updated in place. */
 		if (tty) {
-			fprintf(stderr, "\r%d/%d added", n, total);
+			fprintf(stderr, "\r%d/%d added", *done, total);
 			fflush(stderr);
 		}
 	}
-	fclose(f);
 	if (tty && n > 0)
 		fputc('\n', stderr);
 	if (e.code != SKD_CLIENT_OK) {
-		skd_cli_err(c->cmd, "%s line %d: %s", path, lineno, e.msg);
+		skd_cli_err(c->cmd, "%s line %d: %s", path, *lineno, e.msg);
 		return skd_cli_exit_of(&e);
 	}
-	if (n == 0) {
-		skd_cli_err(c->cmd, "%s: no members", path);
+	return SKD_EXIT_OK;
+}
+
+/*
+ * skd glo add-member --members-file FILE: one glAddMember per member, in
+ * requests of at most SKD_CLIENT_MAX_CONTROLS members each (the GLA
+ * refuses a PKIData with more, RFC 5275 3.2.2 leaves the bound to it:
+ * skd-gla(8), LIMITS), submitted one after the other, each answer checked
+ * and printed.  With --out FILE and more than one request they are
+ * written to FILE.1, FILE.2, ...  Exit: the worst of the requests.
+ */
+static int
+glo_add_members_file(const struct skd_cli_ctx *c, const char *gl)
+{
+	struct skd_client_ident *id = NULL;
+	struct skd_client_request *r = NULL;
+	struct skd_client_error e = { 0 };
+	const char *path = skd_cli_ctx_opt(c, "members-file");
+	FILE *f;
+	int rc, worst = SKD_EXIT_OK, total, done = 0, lineno = 0, k = 0;
+	int n_req;
+
+	if (skd_cli_ctx_opt(c, "member") != NULL) {
+		skd_cli_err(c->cmd, "--member or --members-file, not both");
+		return SKD_EXIT_USAGE;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		skd_cli_err(c->cmd, "%s: %s", path, strerror(errno));
 		return SKD_EXIT_INPUT;
 	}
-	return SKD_EXIT_OK;
+	if ((total = count_members(f)) == 0) {
+		skd_cli_err(c->cmd, "%s: no members", path);
+		fclose(f);
+		return SKD_EXIT_INPUT;
+	}
+	n_req = (total + SKD_CLIENT_MAX_CONTROLS - 1) /
+	    SKD_CLIENT_MAX_CONTROLS;
+	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK)
+		goto done;
+	while (done < total) {
+		if ((r = skd_client_request_new(&e)) == NULL) {
+			rc = skd_cli_client_fail(c, &e);
+			goto done;
+		}
+		if ((rc = add_members_chunk(c, r, gl, f, path, &lineno,
+		    SKD_CLIENT_MAX_CONTROLS, &done, total)) != SKD_EXIT_OK)
+			goto done;
+		k++;
+		if (n_req > 1)
+			fprintf(stderr, "skd: %s: request %d of %d: members "
+			    "%d to %d\n", c->cmd, k, n_req, done -
+			    (done - 1) % SKD_CLIENT_MAX_CONTROLS, done);
+		out_index = n_req > 1 ? k : 0;
+		rc = skd_cli_run_request(c, r, id, gl);
+		out_index = 0;
+		skd_client_request_free(r);
+		r = NULL;
+		/* The GLA answered (maybe failed): go on with the rest; the
+		 * directory or our own input failing ends it. */
+		if (rc != SKD_EXIT_OK && rc != SKD_EXIT_FAIL) {
+			worst = rc;
+			goto done;
+		}
+		if (worst == SKD_EXIT_OK)
+			worst = rc;
+	}
+	rc = worst;
+ done:
+	fclose(f);
+	skd_client_request_free(r);
+	skd_client_ident_free(id);
+	return rc;
 }
 
 #define REVIEW_OPTS "cert key CAfile CRLfile uri base bind-dn " \
@@ -1674,15 +1758,6 @@ glo_build(const struct skd_cli_ctx *c, const char *sub,
 		v = skd_client_new_gname(gl, &e);
 		oid = SKD_OID_GL_KEY_COMPROMISE;
 	} else if (strcmp(sub, "add-member") == 0) {
-		if (skd_cli_ctx_opt(c, "members-file") != NULL) {
-			if (skd_cli_ctx_opt(c, "member") != NULL) {
-				skd_cli_err(c->cmd, "--member or "
-				    "--members-file, not both");
-				return SKD_EXIT_USAGE;
-			}
-			return add_members_file(c, r, gl,
-			    skd_cli_ctx_opt(c, "members-file"));
-		}
 		if ((party.name = skd_cli_ctx_opt(c, "member")) == NULL) {
 			skd_cli_err(c->cmd, "--member NAME or --members-file "
 			    "FILE is required");
@@ -1790,6 +1865,9 @@ glo_run_request(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
 		return rc;
 	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
 		return rc;
+	if (strcmp(sub->name, "add-member") == 0 &&
+	    skd_cli_ctx_opt(c, "members-file") != NULL)
+		return glo_add_members_file(c, gl);
 	return skd_cli_submit(c, sub->name, gl, glo_build);
 }
 

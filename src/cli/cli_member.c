@@ -926,33 +926,6 @@ skd_cli_member(int argc, char **argv)
 
 /* ---- skd response ---- */
 
-/* Reads a response as DER, PEM or the LDIF of its entry. */
-static unsigned char *
-read_response(const char *cmd, const char *path, size_t *out_len)
-{
-	unsigned char *raw, *der = NULL;
-	size_t len = 0;
-
-	if ((raw = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &len)) == NULL)
-		return NULL;
-	if (len > 3 && (memcmp(raw, "dn:", 3) == 0 || memcmp(raw, "# ", 2) ==
-	    0 || memcmp(raw, "version:", 8) == 0)) {
-		if (!skd_client_ldif_binary(&der, out_len, (const char *)raw,
-		    len, "skdMessage")) {
-			skd_cli_err(cmd, "%s: no skdMessage value in the LDIF",
-			    path != NULL ? path : "input");
-			free(raw);
-			return NULL;
-		}
-		free(raw);
-		return der;
-	}
-	if ((der = OPENSSL_memdup(raw, len)) != NULL)
-		*out_len = len;
-	free(raw);
-	return der;
-}
-
 /* Checks and prints one response; returns an exit code (*all_ok cleared
  * when it is not a believed success). */
 static int
@@ -1084,7 +1057,7 @@ skd_cli_response(int argc, char **argv)
 		rc = response_by_id(c, rid, &x, jarr, &all_ok);
 	} else if ((der = skd_cli_ctx_opt(c, "mail") != NULL ?
 	    skd_cli_mail_read_cms("response", skd_cli_ctx_opt(c, "mail"),
-	    &len) : read_response("response", n == 1 ? args[0] : NULL,
+	    &len) : skd_cli_read_message("response", n == 1 ? args[0] : NULL,
 	    &len)) == NULL) {
 		rc = SKD_EXIT_INPUT;
 	} else {
@@ -1099,7 +1072,7 @@ skd_cli_response(int argc, char **argv)
 		rc = SKD_EXIT_FAIL;
  done:
 	json_decref(jdoc);
-	OPENSSL_free(der);
+	free(der);
 	skd_client_hold_free(hold);
 	X509_STORE_free(trust);
 	skd_client_ident_free(id);

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "client/skd_client.h"
 #include "cli/cli.h"
 
 void
@@ -116,28 +117,57 @@ skd_cli_read_input(const char *path, size_t max_len, size_t *out_len)
 		f = stdin;
 		shown = "standard input";
 	} else if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "skd: %s: %s\n", path, strerror(errno));
+		skd_cli_err(path, "%s", strerror(errno));
 		return NULL;
 	}
 	buf = read_all(f, max_len, &len);
 	if (f != stdin)
 		fclose(f);
 	if (buf == NULL) {
-		fprintf(stderr, "skd: %s: %s\n", shown, errno == EFBIG ?
+		skd_cli_err(shown, "%s", errno == EFBIG ?
 		    "input too large" : strerror(errno));
 		return NULL;
 	}
 	if (len == 0) {
-		fprintf(stderr, "skd: %s: empty input\n", shown);
+		skd_cli_err(shown, "empty input");
 		free(buf);
 		return NULL;
 	}
 	if (!pem_to_der(&buf, &len)) {
-		fprintf(stderr, "skd: %s: malformed PEM\n", shown);
 		ERR_clear_error();
+		skd_cli_err(shown, "malformed PEM");
 		free(buf);
 		return NULL;
 	}
 	*out_len = len;
 	return buf;
+}
+
+unsigned char *
+skd_cli_read_message(const char *cmd, const char *path, size_t *out_len)
+{
+	unsigned char *raw, *der = NULL, *copy;
+	size_t len = 0;
+
+	if ((raw = skd_cli_read_input(path, SKD_CLI_MAX_INPUT, &len)) == NULL)
+		return NULL;
+	if (len > 3 && (memcmp(raw, "dn:", 3) == 0 || memcmp(raw, "# ", 2) ==
+	    0 || (len > 8 && memcmp(raw, "version:", 8) == 0))) {
+		/* libldap's LDIF parser, through the store module. */
+		if (!skd_client_ldif_binary(&der, out_len, (const char *)raw,
+		    len, "skdMessage")) {
+			skd_cli_err(cmd, "%s: no skdMessage value in the LDIF",
+			    path != NULL ? path : "input");
+			free(raw);
+			return NULL;
+		}
+		free(raw);
+		/* One allocator for the caller: malloc. */
+		if ((copy = malloc(*out_len)) != NULL)
+			memcpy(copy, der, *out_len);
+		OPENSSL_free(der);
+		return copy;
+	}
+	*out_len = len;
+	return raw;
 }

@@ -627,67 +627,6 @@ int
 skd_client_ldif_binary(unsigned char **out, size_t *out_len,
     const char *ldif, size_t ldif_len, const char *attr)
 {
-	EVP_ENCODE_CTX *ctx = NULL;
-	const char *p = ldif, *end = ldif + ldif_len, *eol, *v;
-	size_t alen = strlen(attr);
-	unsigned char *buf = NULL;
-	int n, tot = 0, found = 0, ok = 0;
-
-	*out = NULL;
-	/* Find "attr[;binary]:: " at the start of a line. */
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if ((size_t)(eol - p) > alen + 2 &&
-		    strncasecmp(p, attr, alen) == 0) {
-			v = p + alen;
-			if ((size_t)(eol - v) >= 7 &&
-			    strncasecmp(v, ";binary", 7) == 0)
-				v += 7;
-			if (eol - v >= 2 && v[0] == ':' && v[1] == ':') {
-				p = v + 2;
-				found = 1;
-				break;
-			}
-		}
-		p = eol + 1;
-	}
-	if (!found)
-		return 0;
-	if ((ctx = EVP_ENCODE_CTX_new()) == NULL ||
-	    (buf = OPENSSL_malloc((size_t)(end - p) + 1)) == NULL)
-		goto err;
-	EVP_DecodeInit(ctx);
-	/* The value and its continuation lines (starting with a space). */
-	for (;;) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		while (p < eol && *p == ' ')
-			p++;
-		n = (int)(eol - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (EVP_DecodeUpdate(ctx, buf + tot, &n,
-		    (const unsigned char *)p, n) < 0)
-			goto err;
-		tot += n;
-		if (eol >= end || eol + 1 >= end || eol[1] != ' ')
-			break;
-		p = eol + 1;
-	}
-	if (EVP_DecodeFinal(ctx, buf + tot, &n) < 0)
-		goto err;
-	tot += n;
-	if (tot == 0)
-		goto err;
-	*out = buf;
-	*out_len = (size_t)tot;
-	buf = NULL;
-	ok = 1;
- err:
-	OPENSSL_free(buf);
-	EVP_ENCODE_CTX_free(ctx);
-	return ok;
+	/* libldap's LDIF parser (src/store/ldif.c), not one of our own. */
+	return skd_store_ldif_value(out, out_len, ldif, ldif_len, attr);
 }

@@ -136,6 +136,11 @@ SKD_GLA_QUERY_REQUEST *skd_client_new_alg_query(struct skd_client_error *err);
 SKD_GL_MANAGE_CERT *skd_client_new_manage_cert(const char *gl,
     const struct skd_client_party *member, struct skd_client_error *err);
 
+/* The most requests (controls) the GLA takes in one PKIData: it refuses
+ * a PKIData with more, whole (skd-gla(8), LIMITS).  A client with more to
+ * ask sends several requests. */
+#define SKD_CLIENT_MAX_CONTROLS	500
+
 /* A request under construction (opaque). */
 struct skd_client_request;
 

@@ -122,6 +122,16 @@ struct skd_store *skd_store_open_conf(enum skd_store_err *out_err, char *err,
 void skd_store_ldap_defaults(char **out_uri, char **out_base,
     char **out_ca_file);
 
+/*
+ * skd_store_ldif_value (ldif.c) finds the first value of attr (with or
+ * without options such as ";binary") in LDIF text with libldap's parser
+ * (folded lines, base64 "attr:: ") and copies it into *out (caller frees
+ * with OPENSSL_free).  Values by URL ("attr:< ...") are skipped.  Returns
+ * zero when there is none.
+ */
+int skd_store_ldif_value(unsigned char **out, size_t *out_len,
+    const char *ldif, size_t ldif_len, const char *attr);
+
 /* skd_store_close unbinds and frees s; NULL is fine. */
 void skd_store_close(struct skd_store *s);
 
