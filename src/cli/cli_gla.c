@@ -17,6 +17,9 @@
 
 #include <openssl/crypto.h>
 
+#include <jansson.h>
+
+#include "store/skd_store.h"
 #include "cli/cli.h"
 #include "worker/skd_worker.h"
 
@@ -211,10 +214,65 @@ env_get(const char *path, const char *key)
 	return v;
 }
 
+/* skd status --json: one object; the counters text "name=N ..." becomes
+ * an object of numbers. */
+static int
+status_json(struct skd_store *s, const char *uri, const char *base)
+{
+	struct skd_worker_status ws;
+	const struct skd_store_status *st;
+	json_t *o, *cnt = NULL;
+	unsigned long v;
+	char t[16], *copy, *tok, *save = NULL, *eq, *end;
+	time_t now = time(NULL);
+
+	if (!skd_worker_status_get(&ws, s, now)) {
+		skd_store_status_free(ws.st);
+		skd_cli_err("status", "%s", skd_store_errmsg(s));
+		return SKD_EXIT_DIRECTORY;
+	}
+	st = ws.st;
+	o = json_pack("{s:s,s:s,s:I,s:I,s:s}", "directory", uri, "base",
+	    base, "pending", (json_int_t)ws.pending, "expiredClaims",
+	    (json_int_t)ws.expired, "state", ws.state);
+	if (o != NULL && st->heartbeat != 0) {
+		skd_store_time_str(t, st->heartbeat);
+		json_object_set_new(o, "heartbeat", json_string(t));
+		json_object_set_new(o, "heartbeatAge",
+		    json_integer((json_int_t)(now - st->heartbeat)));
+	}
+	if (o != NULL && st->worker_id != NULL)
+		json_object_set_new(o, "worker", json_string(st->worker_id));
+	if (o != NULL && st->version != NULL)
+		json_object_set_new(o, "version", json_string(st->version));
+	if (o != NULL && (cnt = json_object()) != NULL &&
+	    (copy = strdup(st->text != NULL ? st->text : "")) != NULL) {
+		for (tok = strtok_r(copy, " ", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ", &save)) {
+			if ((eq = strchr(tok, '=')) == NULL)
+				continue;
+			*eq++ = '\0';
+			v = strtoul(eq, &end, 10);
+			if (*eq != '\0' && *end == '\0')
+				json_object_set_new(cnt, tok,
+				    json_integer((json_int_t)v));
+		}
+		free(copy);
+	}
+	if (o != NULL && cnt != NULL)
+		json_object_set_new(o, "counters", cnt);
+	skd_store_status_free(ws.st);
+	skd_cli_json_put(o);
+	return SKD_EXIT_OK;
+}
+
 static void
 status_usage(FILE *f)
 {
-	fprintf(f, "usage: skd status (--config FILE | --env FILE)\n");
+	fprintf(f, "usage: skd status (--config FILE | --env FILE) [--json]\n"
+	    "The GLA's backlog, heartbeat, state (running, or stopped when\n"
+	    "its worker stopped cleanly) and counters over every run\n"
+	    "(processed, failed and failed per kind).  See skd(1).\n");
 }
 
 int
@@ -229,6 +287,12 @@ skd_cli_status(int argc, char **argv)
 	int i, rc = SKD_EXIT_INTERNAL;
 
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			skd_cli_json = 1;
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			continue;
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
 		else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc)
@@ -238,22 +302,25 @@ skd_cli_status(int argc, char **argv)
 			return SKD_EXIT_OK;
 		} else {
 			status_usage(stderr);
+			skd_cli_err("status", "unexpected argument '%s'",
+			    argv[i]);
 			return SKD_EXIT_USAGE;
 		}
 	}
 	if ((config == NULL) == (envf == NULL)) {
 		status_usage(stderr);
+		skd_cli_err("status", "one of --config FILE or --env FILE");
 		return SKD_EXIT_USAGE;
 	}
 	if (config != NULL) {
 		if ((c = skd_worker_config_load(err, sizeof(err), config)) ==
 		    NULL) {
-			fprintf(stderr, "skd: status: %s\n", err);
+			skd_cli_err("status", "%s", err);
 			return SKD_EXIT_INPUT;
 		}
 		/* Exactly as the worker connects: bind, password file, TLS. */
 		if ((s = skd_worker_store_open(err, sizeof(err), c)) == NULL) {
-			fprintf(stderr, "skd: status: %s\n", err);
+			skd_cli_err("status", "%s", err);
 			rc = SKD_EXIT_DIRECTORY;
 			goto done;
 		}
@@ -267,23 +334,26 @@ skd_cli_status(int argc, char **argv)
 	}
 	if (uri == NULL || base == NULL || (s == NULL &&
 	    bind == SKD_STORE_BIND_SIMPLE && (dn == NULL || pw == NULL))) {
-		fprintf(stderr, "skd: status: %s lacks the directory settings "
-		    "or the password\n", config != NULL ? config : envf);
+		skd_cli_err("status", "%s lacks the directory settings or the "
+		    "password", config != NULL ? config : envf);
 		rc = SKD_EXIT_INPUT;
 		goto done;
 	}
 	if (s == NULL &&
 	    (s = skd_store_open(&se, uri, base, bind, dn, pw)) == NULL) {
-		fprintf(stderr, "skd: status: %s: %s\n", uri,
-		    skd_store_err_str(se));
+		skd_cli_err("status", "%s: %s", uri, skd_store_err_str(se));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}
 	skd_store_set_retry(s, 0, 0);
+	if (skd_cli_json) {
+		rc = status_json(s, uri, base);
+		goto done;
+	}
 	printf("directory: %s (%s)\n", uri, base);
 	if (!skd_worker_status_print(stdout, s, time(NULL)) ||
 	    !skd_worker_mail_status_print(stdout, s)) {
-		fprintf(stderr, "skd: status: %s\n", skd_store_errmsg(s));
+		skd_cli_err("status", "%s", skd_store_errmsg(s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}

@@ -186,10 +186,22 @@ void skd_worker_logf(enum skd_worker_level level, const char *request_id,
 
 struct skd_worker;
 
-/* Counters since the worker was created. */
+/* Why a request was finished failed (skd status, "failed.<name>"). */
+enum skd_worker_fail {
+	SKD_WFAIL_ANSWERED = 0,	/* decided: the GLA answered with a failure */
+	SKD_WFAIL_REFUSED,	/* unread: size, submitter, not a message */
+	SKD_WFAIL_EXCESS,	/* over max_pending_per_submitter */
+	SKD_WFAIL_ATTEMPTS,	/* gave up after max_attempts */
+	SKD_WFAIL_JOURNAL,	/* a journal not sealed by the GLA */
+	SKD_WFAIL_KINDS
+};
+
+/* Counters since the worker was created (the status entry adds those
+ * of earlier runs: docs/operations.md, "Status"). */
 struct skd_worker_stats {
 	unsigned long	processed;	/* finished done */
 	unsigned long	failed;		/* finished failed */
+	unsigned long	failed_by[SKD_WFAIL_KINDS];
 	unsigned long	replayed;	/* of those, applied from a journal */
 	unsigned long	lost;		/* claims lost to another worker */
 	unsigned long	retried;	/* transient failures (left to expire) */
@@ -278,6 +290,20 @@ void skd_worker_set_clock_offset(struct skd_worker *w, long seconds);
  * many requests went.  Returns zero on a directory error.
  */
 int skd_worker_retention_run(struct skd_worker *w, size_t *out_n);
+
+/* The directory's view of the GLA (skd status). */
+struct skd_worker_status {
+	size_t			 pending;	/* requests waiting */
+	size_t			 expired;	/* claims whose lease ended */
+	char			 state[16];	/* running, stopped, none */
+	struct skd_store_status	*st;		/* cn=gla: heartbeat, worker,
+						   version, counters text */
+};
+
+/* skd_worker_status_get fills *out (out->st freed by the caller with
+ * skd_store_status_free, also on failure); zero on a directory error. */
+int skd_worker_status_get(struct skd_worker_status *out,
+    struct skd_store *s, time_t now);
 
 /*
  * skd_worker_status_print writes the directory's view of the GLA to out,

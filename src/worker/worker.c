@@ -95,6 +95,9 @@ struct skd_worker {
 	time_t			 last_purge;
 	time_t			 last_full_schedule;
 	struct skd_worker_mailout *mailout;	/* mailout.c; NULL: no mail */
+	/* Counters of earlier runs, read from the status entry once. */
+	struct skd_worker_stats	 base;
+	int			 base_read;
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -897,7 +900,8 @@ apply_outcome(struct skd_worker *w, const char *id, time_t *lease,
 }
 
 static int
-finish(struct skd_worker *w, const char *id, const char *why)
+finish(struct skd_worker *w, const char *id, const char *why,
+    enum skd_worker_fail kind)
 {
 	if (!skd_store_finish_request(w->s, id, w->id, why)) {
 		if (skd_store_error(w->s) == SKD_STORE_ERR_CONFLICT) {
@@ -916,6 +920,7 @@ finish(struct skd_worker *w, const char *id, const char *why)
 		skd_worker_logf(SKD_WLOG_INFO, id, "done");
 	} else {
 		w->stats.failed++;
+		w->stats.failed_by[kind]++;
 		skd_worker_logf(SKD_WLOG_NOTICE, id, "failed: %s", why);
 	}
 	return 1;
@@ -985,7 +990,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	}
 	was_journaled = strcmp(r->state, "journaled") == 0;
 	if ((why = refusal(buf, sizeof(buf), w, r)) != NULL) {
-		ok = finish(w, id, why);
+		ok = finish(w, id, why, SKD_WFAIL_REFUSED);
 		goto out;
 	}
 	/* Attempts are counted on the request (skdAttempts), so that a
@@ -996,7 +1001,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
 		    n - 1);
-		ok = finish(w, id, buf);
+		ok = finish(w, id, buf, SKD_WFAIL_ATTEMPTS);
 		goto out;
 	}
 	if (was_journaled) {
@@ -1008,7 +1013,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 			    "not sealed by this GLA for this request and "
 			    "message; nothing applied");
 			ok = finish(w, id, "journal not written by the GLA for "
-			    "this request; nothing applied");
+			    "this request; nothing applied", SKD_WFAIL_JOURNAL);
 			goto out;
 		}
 		w->stats.replayed++;
@@ -1034,7 +1039,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		goto transient;
 	}
 	why = outcome_failure(buf, sizeof(buf), o);
-	ok = finish(w, id, why);
+	ok = finish(w, id, why, SKD_WFAIL_ANSWERED);
 	goto out;
  lost_or_transient:
 	/* A submitter may delete its own request (skd request cancel):
@@ -1066,20 +1071,80 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 /* ---- passes ------------------------------------------------------------- */
 
 
-static void
-write_status(struct skd_worker *w)
-{
-	char text[256];
-	time_t now = time(NULL);
+static const char *const fail_names[SKD_WFAIL_KINDS] = {
+	"answered", "refused", "excess", "attempts", "journal",
+};
 
-	(void)snprintf(text, sizeof(text),
-	    "processed=%lu failed=%lu replayed=%lu retried=%lu rekeys=%lu",
-	    w->stats.processed, w->stats.failed, w->stats.replayed,
-	    w->stats.retried, w->stats.rekeys);
+/* The counters of earlier runs from the status text ("name=N ...");
+ * unknown names are ignored. */
+static void
+status_base(struct skd_worker *w)
+{
+	struct skd_store_status *st = NULL;
+	struct skd_worker_stats *b = &w->base;
+	unsigned long v;
+	char name[32], *p;
+	int k, used;
+
+	w->base_read = 1;
+	if (!skd_store_read_status(w->s, &st) || st->text == NULL)
+		goto done;
+	for (p = st->text; sscanf(p, " %31[a-z.]=%lu%n", name, &v, &used) ==
+	    2; p += used) {
+		if (strcmp(name, "processed") == 0)
+			b->processed = v;
+		else if (strcmp(name, "failed") == 0)
+			b->failed = v;
+		else if (strcmp(name, "replayed") == 0)
+			b->replayed = v;
+		else if (strcmp(name, "retried") == 0)
+			b->retried = v;
+		else if (strcmp(name, "rekeys") == 0)
+			b->rekeys = v;
+		for (k = 0; k < SKD_WFAIL_KINDS; k++) {
+			if (strncmp(name, "failed.", 7) == 0 &&
+			    strcmp(name + 7, fail_names[k]) == 0)
+				b->failed_by[k] = v;
+		}
+	}
+ done:
+	skd_store_status_free(st);
+}
+
+/* The status entry: state, and the counters of this run added to those
+ * of earlier runs, so that they survive restarts. */
+static void
+write_status_state(struct skd_worker *w, const char *state)
+{
+	const struct skd_worker_stats *b = &w->base, *c = &w->stats;
+	char text[512];
+	time_t now = time(NULL);
+	size_t n;
+	int k;
+
+	if (!w->base_read)
+		status_base(w);
+	n = (size_t)snprintf(text, sizeof(text), "processed=%lu failed=%lu "
+	    "replayed=%lu retried=%lu rekeys=%lu",
+	    b->processed + c->processed, b->failed + c->failed,
+	    b->replayed + c->replayed, b->retried + c->retried,
+	    b->rekeys + c->rekeys);
+	for (k = 0; k < SKD_WFAIL_KINDS && n < sizeof(text); k++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    " failed.%s=%lu", fail_names[k],
+		    b->failed_by[k] + c->failed_by[k]);
+	if (n < sizeof(text))
+		(void)snprintf(text + n, sizeof(text) - n, " state=%s", state);
 	if (!skd_store_write_status(w->s, w->id, WORKER_VERSION, now, text))
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "status: %s",
 		    skd_store_errmsg(w->s));
 	w->last_status = now;
+}
+
+static void
+write_status(struct skd_worker *w)
+{
+	write_status_state(w, "running");
 }
 
 /* Expired replay-cache entries (and spent rekey slots) go, every five
@@ -1276,19 +1341,48 @@ backlog_cb(void *arg, const char *id, const char *state)
 }
 
 int
+skd_worker_status_get(struct skd_worker_status *out, struct skd_store *s,
+    time_t now)
+{
+	struct backlog b = { 0, 0 };
+	const char *p;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!skd_store_list_pending(s, backlog_cb, &b, now, 500))
+		return 0;
+	out->pending = b.pending;
+	out->expired = b.expired;
+	if (!skd_store_read_status(s, &out->st))
+		return 0;
+	/* "state=<word>" ends the text a worker writes. */
+	(void)snprintf(out->state, sizeof(out->state), "%s",
+	    out->st->heartbeat == 0 ? "none" : "unknown");
+	if (out->st->text != NULL &&
+	    (p = strstr(out->st->text, " state=")) != NULL) {
+		p += 7;
+		n = strcspn(p, " ");
+		if (n < sizeof(out->state)) {
+			memcpy(out->state, p, n);
+			out->state[n] = '\0';
+		}
+	}
+	return 1;
+}
+
+int
 skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
 {
-	struct skd_store_status *st = NULL;
-	struct backlog b = { 0, 0 };
+	struct skd_worker_status ws;
+	const struct skd_store_status *st;
 	char t[16];
 	int ok = 0;
 
-	if (!skd_store_list_pending(s, backlog_cb, &b, now, 500))
+	if (!skd_worker_status_get(&ws, s, now))
 		goto err;
-	fprintf(out, "pending: %zu\n", b.pending);
-	fprintf(out, "expired claims: %zu\n", b.expired);
-	if (!skd_store_read_status(s, &st))
-		goto err;
+	st = ws.st;
+	fprintf(out, "pending: %zu\n", ws.pending);
+	fprintf(out, "expired claims: %zu\n", ws.expired);
 	if (st->heartbeat == 0) {
 		fprintf(out, "heartbeat: none (no worker has run)\n");
 	} else {
@@ -1296,6 +1390,8 @@ skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
 		fprintf(out, "heartbeat: %s (%lld s ago)\n", t,
 		    (long long)(now - st->heartbeat));
 	}
+	fprintf(out, "state: %s%s\n", ws.state, strcmp(ws.state,
+	    "stopped") == 0 ? " (stopped cleanly)" : "");
 	fprintf(out, "worker: %s\n", st->worker_id != NULL ? st->worker_id :
 	    "-");
 	fprintf(out, "version: %s\n", st->version != NULL ? st->version :
@@ -1303,7 +1399,7 @@ skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
 	fprintf(out, "counters: %s\n", st->text != NULL ? st->text : "-");
 	ok = 1;
  err:
-	skd_store_status_free(st);
+	skd_store_status_free(ws.st);
 	return ok;
 }
 
@@ -1414,7 +1510,7 @@ fail_excess(struct skd_worker *w, const struct qitem *it)
 	(void)snprintf(why, sizeof(why), "over the limit of %ld pending "
 	    "requests per submitter (max_pending_per_submitter); not "
 	    "processed: submit it again later", w->max_pending);
-	(void)finish(w, it->id, why);
+	(void)finish(w, it->id, why, SKD_WFAIL_EXCESS);
 }
 
 /* A listing in turn order; *out_ngroups identities, their first items at
@@ -1719,9 +1815,14 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 		/* Expired leases are not reported by the watch: list every
 		 * half lease anyway. */
 		if (w->dirty || now - last_pass >= w->lease / 2) {
+			size_t done = 0;
+
 			w->dirty = 0;
-			(void)drain(w, NULL);
+			(void)drain(w, &done);
 			last_pass = now;
+			/* Fresh counters right after work (skd status). */
+			if (done > 0)
+				write_status(w);
 		}
 		(void)skd_worker_mailout_run(w->s, w->mailout, NULL);
 		if (now - w->last_status >= (w->lease / 2 > 0 ? w->lease / 2 :
@@ -1732,7 +1833,7 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 		}
 		ERR_clear_error();
 	}
-	write_status(w);
+	write_status_state(w, "stopped");
 	skd_worker_logf(SKD_WLOG_NOTICE, NULL, "worker %s stopped "
 	    "(processed %lu, failed %lu)", w->id, w->stats.processed,
 	    w->stats.failed);

@@ -2009,6 +2009,117 @@ START_TEST(test_status_print)
 }
 END_TEST
 
+/* The counter "name=N" of the status text on cn=gla (0 when absent);
+ * *out_state gets its state word. */
+static unsigned long
+status_counter(struct skd_store *s, const char *name, char *out_state,
+    size_t state_len)
+{
+	struct skd_store_status *st = NULL;
+	unsigned long v = 0;
+	char key[64];
+	const char *p;
+
+	ck_assert_msg(skd_store_read_status(s, &st), "%s",
+	    skd_store_errmsg(s));
+	snprintf(key, sizeof(key), "%s=", name);
+	if (st->text != NULL && (p = strstr(st->text, key)) != NULL &&
+	    (p == st->text || p[-1] == ' '))
+		v = strtoul(p + strlen(key), NULL, 10);
+	if (out_state != NULL) {
+		out_state[0] = '\0';
+		if (st->text != NULL && (p = strstr(st->text, " state=")) !=
+		    NULL)
+			snprintf(out_state, state_len, "%.*s",
+			    (int)strcspn(p + 7, " "), p + 7);
+	}
+	skd_store_status_free(st);
+	return v;
+}
+
+/* skd status right after work: the running worker writes its counters
+ * when it finishes requests, not only every half lease; they add up
+ * over restarts (kept in the directory); failures are counted per kind;
+ * a worker stopped with SIGTERM shows as stopped. */
+START_TEST(test_status_fresh)
+{
+	struct parties p;
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], state[32], *conf, *out = NULL, *err;
+	unsigned long before, refused_before, v = 0;
+	size_t len;
+	pid_t pid;
+	int i;
+
+	parties_open(&p);
+	/* A lease of an hour: the periodic write would come after 30 min. */
+	conf = write_config("fresh", "lease_seconds = 3600\n");
+	pid = spawn_worker(conf, "fresh");
+	for (i = 0; i < 100; i++) {
+		(void)status_counter(p.gla, "processed", state, sizeof(state));
+		if (strcmp(state, "running") == 0)
+			break;
+		nap_ms(100);
+	}
+	before = status_counter(p.gla, "processed", NULL, 0);
+	refused_before = status_counter(p.gla, "failed.refused", NULL, 0);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	/* and one the worker refuses unread: added by the GLA's own DN
+	 * naming another submitter (creatorsName differs) */
+	der = build_query(&len, p.glo1);
+	submit(p.gla, id, der, len);
+	OPENSSL_free(der);
+	for (i = 0; i < 100; i++) {
+		char *st = request_state(p.gla, id, &err);
+
+		free(err);
+		if (st != NULL && strcmp(st, "failed") == 0) {
+			free(st);
+			break;
+		}
+		free(st);
+		nap_ms(100);
+	}
+	for (i = 0; i < 50; i++) {
+		v = status_counter(p.gla, "processed", state, sizeof(state));
+		if (v > before)
+			break;
+		nap_ms(100);
+	}
+	ck_assert_msg(v > before, "processed %lu, before %lu", v, before);
+	ck_assert_str_eq(state, "running");
+	ck_assert_uint_gt(status_counter(p.gla, "failed.refused", NULL, 0),
+	    refused_before);
+	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' status --config '%s' "
+	    "--json", skd_test_bin(), conf), 0);
+	ck_assert_msg(strstr(out, "\"state\":\"running\"") != NULL &&
+	    strstr(out, "\"failed.refused\":") != NULL, "%s", out);
+	free(out);
+
+	/* stopped cleanly */
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	(void)reap(pid);
+	(void)status_counter(p.gla, "processed", state, sizeof(state));
+	ck_assert_str_eq(state, "stopped");
+	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' status --config "
+	    "'%s'", skd_test_bin(), conf), 0);
+	ck_assert_msg(strstr(out, "state: stopped (stopped cleanly)") !=
+	    NULL, "%s", out);
+	free(out);
+
+	/* a new run starts from the directory's counters */
+	v = status_counter(p.gla, "processed", NULL, 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' gla run --config "
+	    "'%s' --once --worker-id fresh2 >/dev/null 2>&1", skd_test_bin(),
+	    conf), 0);
+	ck_assert_uint_ge(status_counter(p.gla, "processed", NULL, 0), v);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
 /* The rekey schedule walks the directory's GLs: a worker that never
  * processed anything for a GL still rekeys it when it is due. */
 START_TEST(test_schedule_walks_directory)
@@ -2661,6 +2772,7 @@ skd_suite_worker(void)
 
 	tc = worker_tcase("store-ops", 60);
 	tcase_add_test(tc, test_status_print);
+	tcase_add_test(tc, test_status_fresh);
 	tcase_add_test(tc, test_schedule_walks_directory);
 	tcase_add_test(tc, test_attempts_in_directory);
 	tcase_add_test(tc, test_response_acl_and_retention);
