@@ -707,7 +707,7 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	const char *t;
 	long timeout = 30;
 	int rc, json = skd_cli_ctx_flag(c, "json"), all_ok = 1, ok;
-	int handlers = 0;
+	int handlers = 0, not_believed = 0;
 	struct sigaction sa, old_int, old_term;
 	json_t *jdoc = NULL, *jarr = NULL;
 	BIO *out = NULL;
@@ -837,6 +837,9 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 				skd_client_response_print(out, resp, 0);
 			all_ok = all_ok && skd_client_response_ok(resp);
 		}
+		/* Shown with why, but not believed: exit 4. */
+		if (resp->not_believed != NULL)
+			not_believed = 1;
 		skd_client_response_free(resp);
 		resp = NULL;
 		if (nested != NULL && (rc = check_nested(c, out, msgs[i].data,
@@ -849,7 +852,7 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 		jdoc = NULL;
 	}
 	if (rc == SKD_EXIT_OK && !all_ok)
-		rc = SKD_EXIT_FAIL;
+		rc = not_believed ? SKD_EXIT_CRYPTO : SKD_EXIT_FAIL;
  done:
 	json_decref(jdoc);
 	BIO_free(out);

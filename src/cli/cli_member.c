@@ -935,6 +935,7 @@ response_one(struct skd_cli_ctx *c, const unsigned char *der, size_t len,
 	struct skd_client_error e = { 0 };
 	struct skd_client_response *resp = NULL;
 	BIO *out;
+	int rc;
 
 	if (!skd_client_response_check(&resp, der, len, x, &e))
 		return skd_cli_client_fail(c, &e);
@@ -954,8 +955,10 @@ response_one(struct skd_cli_ctx *c, const unsigned char *der, size_t len,
 		BIO_free(out);
 	}
 	*all_ok = *all_ok && skd_client_response_ok(resp);
+	/* Shown, but not believed: exit 4 as a failed check. */
+	rc = resp->not_believed != NULL ? SKD_EXIT_CRYPTO : SKD_EXIT_OK;
 	skd_client_response_free(resp);
-	return SKD_EXIT_OK;
+	return rc;
 }
 
 /* The answers to request id in the directory (--id); an exit code. */
@@ -1063,7 +1066,9 @@ skd_cli_response(int argc, char **argv)
 	} else {
 		rc = response_one(c, der, len, &x, jarr, &all_ok);
 	}
-	if (rc == SKD_EXIT_OK && jdoc != NULL) {
+	/* Not believed (exit 4) is still shown, with why. */
+	if (jdoc != NULL && (rc == SKD_EXIT_OK ||
+	    json_array_size(jarr) > 0)) {
 		json_object_set_new(jdoc, "ok", json_boolean(all_ok));
 		skd_cli_json_put(jdoc);
 		jdoc = NULL;

@@ -559,7 +559,8 @@ START_TEST(test_requests)
 	ck_assert_int_eq(search(&out, "ALICE", "skdRequestId=req-bob," REQS,
 	    "base", "(objectClass=*)", "*"), 32);
 	free(out);
-	/* She cannot alter or withdraw even her own, nor bob's. */
+	/* She cannot alter even her own, nor bob's; she may withdraw her
+	 * own (skd request cancel), never bob's. */
 	ck_assert_int_eq(run_as(&out, "ALICE",
 	    "dn: skdRequestId=req-alice," REQS "\nchangetype: modify\n"
 	    "replace: skdState\nskdState: done\n", "ldapmodify"), 50);
@@ -569,13 +570,19 @@ START_TEST(test_requests)
 	    "replace: skdState\nskdState: failed\n", "ldapmodify"), 0);
 	free(out);
 	ck_assert_int_eq(run_as(&out, "ALICE", NULL,
-	    "ldapdelete 'skdRequestId=req-alice," REQS "'"), 50);
+	    "ldapdelete 'skdRequestId=req-bob," REQS "'"), 50);
 	free(out);
 	/* The GLA claims it: delete pending, add claimed (DESIGN.md). */
 	ck_assert_int_eq(run_as(&out, "GLA",
 	    "dn: skdRequestId=req-alice," REQS "\nchangetype: modify\n"
 	    "delete: skdState\nskdState: pending\n-\n"
 	    "add: skdState\nskdState: claimed\n", "ldapmodify"), 0);
+	free(out);
+	/* Withdrawing asserts (RFC 4528) that it is still pending: once
+	 * claimed, assertionFailed (122). */
+	ck_assert_int_eq(run_as(&out, "ALICE", NULL,
+	    "ldapdelete -e 'assert=(skdState=pending)' "
+	    "'skdRequestId=req-alice," REQS "'"), 122);
 	free(out);
 }
 END_TEST

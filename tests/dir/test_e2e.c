@@ -496,6 +496,61 @@ START_TEST(test_refresh)
 }
 END_TEST
 
+/*
+ * A GL name the GLA does not know: the client shows the GLA's answer
+ * (invalidGLName) and why it is not the GL's answer (signed with the
+ * GLA's general certificate), exit 4.  And libskd (tests/libskd/
+ * skd-crypt.c, linked with build/libskd.so) fetches alice's key from the
+ * directory; what it encrypts, skd member decrypt opens.
+ */
+START_TEST(test_typo_gl_and_libskd)
+{
+	struct e2e t;
+	const char *pki = env("SKD_PKI_DIR");
+	const char *build = getenv("SKD_BUILD") != NULL ?
+	    getenv("SKD_BUILD") : "build";
+	char *out = NULL, args[2048], pw[4096];
+	int rc;
+
+	e2e_start(&t, "typo");
+	create_gl(&t, "closed");
+	snprintf(args, sizeof(args), "glo add-member --gl %s-typo --member "
+	    "email:alice@example.com --member-cert '%s/alice.crt' "
+	    "--timeout 20", t.gl, pki);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 4, "exited %d:\n%s", rc, out);
+	assert_has(out, "SKDFailInfo=invalidGLName");
+	assert_has(out, "not believed as the GL's answer");
+	free(out);
+
+	add_member(&t, "alice");
+	snprintf(pw, sizeof(pw), "%s/alice.pw", t.tmp);
+	ck_assert(skd_test_write_file(pw, env("SKD_ALICE_PW"),
+	    strlen(env("SKD_ALICE_PW"))));
+	rc = skd_test_run(&out, NULL, "cc %s -Isrc -o '%s/skd-crypt' "
+	    "tests/libskd/skd-crypt.c -L'%s' -lskd 2>&1 && "
+	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' fetch '%s/lib.keys' %s "
+	    "'%s' '%s' '%s' '%s' '%s/alice.crt' '%s/alice.key' '%s/ca.crt' "
+	    "2>&1", getenv("SKD_SANFLAGS") != NULL ? getenv("SKD_SANFLAGS") :
+	    "", t.tmp, build, build, t.tmp, t.tmp, t.gl, env("SKD_LDAP_URI"),
+	    env("SKD_BASE_DN"), env("SKD_ALICE_DN"), pw, pki, pki, pki);
+	ck_assert_msg(rc == 0, "libskd fetch exited %d:\n%s", rc, out);
+	assert_has(out, " new key(s) for email:alice@example.com");
+	ck_assert_ptr_null(strstr(out, ": 0 new key(s)"));
+	free(out);
+	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
+	rc = skd_test_run(&out, NULL, "echo secret > '%s/plain' && "
+	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' encrypt '%s/lib.keys' %s "
+	    "'%s/plain' '%s/ct' && '%s' member decrypt --keystore "
+	    "'%s/alice.keys' --in '%s/ct' 2>&1", t.tmp, build, t.tmp, t.tmp,
+	    t.gl, t.tmp, t.tmp, skd_test_bin(), t.tmp, t.tmp);
+	ck_assert_msg(rc == 0, "exited %d:\n%s", rc, out);
+	assert_has(out, "secret");
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
 START_TEST(test_ldif_path)
 {
 	struct e2e t;
@@ -846,6 +901,7 @@ skd_suite_e2e(void)
 	tcase_add_test(tc, test_compromise);
 	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_ldif_path);
+	tcase_add_test(tc, test_typo_gl_and_libskd);
 	tcase_add_test(tc, test_fetch_watch);
 	tcase_add_test(tc, test_fetch_shared_store);
 	tcase_add_test(tc, test_glo_list_show_provide_cert);

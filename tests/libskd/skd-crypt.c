@@ -6,6 +6,8 @@
  *   skd-crypt encrypt KEYSTORE GL IN OUT    EnvelopedData (kekri) of IN
  *   skd-crypt decrypt KEYSTORE IN OUT
  *   skd-crypt list KEYSTORE                 "GL<TAB>key id<TAB>algorithm"
+ *   skd-crypt fetch KEYSTORE GL URI BASE BINDDN PWFILE CERT KEY CAFILE
+ *                                           fetch, verify, store, acknowledge
  *
  * Exit 0 on success; else the libskd error name and message on stderr.
  */
@@ -66,6 +68,38 @@ list(const SKD_KEYSTORE *ks)
 	return i == skd_keystore_get_count(ks);
 }
 
+/* RFC 5275 5.1 through libskd: the member's glKeys from the directory. */
+static int
+fetch(SKD_KEYSTORE *ks, char **a)
+{
+	SKD_MEMBER *m = NULL;
+	SKD_DIR *d = NULL;
+	char pw[256] = "";
+	size_t added = 0;
+	FILE *f;
+	int ok = 0;
+
+	if ((f = fopen(a[4], "r")) == NULL || fgets(pw, sizeof(pw), f) ==
+	    NULL) {
+		perror(a[4]);
+		if (f != NULL)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if ((m = skd_member_load(a[5], a[6], a[7], NULL)) != NULL &&
+	    (d = skd_dir_open(a[1], a[2], a[3], pw, 0, NULL)) != NULL &&
+	    skd_fetch(ks, d, m, a[0], 0, &added)) {
+		printf("%s: %zu new key(s) for %s\n", a[0], added,
+		    skd_member_get0_name(m));
+		ok = 1;
+	}
+	skd_dir_close(d);
+	skd_member_free(m);
+	return ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -81,13 +115,20 @@ main(int argc, char **argv)
 	}
 	if (argc < 3 || ((enc = strcmp(argv[1], "encrypt") == 0) ? argc != 6 :
 	    strcmp(argv[1], "decrypt") == 0 ? argc != 5 :
+	    strcmp(argv[1], "fetch") == 0 ? argc != 11 :
 	    strcmp(argv[1], "list") != 0 || argc != 3)) {
 		fprintf(stderr, "usage: skd-crypt encrypt KEYSTORE GL IN OUT"
-		    " | decrypt KEYSTORE IN OUT | list KEYSTORE\n");
+		    " | decrypt KEYSTORE IN OUT | list KEYSTORE | fetch "
+		    "KEYSTORE GL URI BASE BINDDN PWFILE CERT KEY CAFILE\n");
 		return 2;
 	}
-	if ((ks = skd_keystore_open(argv[2], 0, NULL)) == NULL)
+	if ((ks = skd_keystore_open(argv[2], strcmp(argv[1], "fetch") == 0 ?
+	    SKD_KEYSTORE_CREATE : 0, NULL)) == NULL)
 		goto done;
+	if (strcmp(argv[1], "fetch") == 0) {
+		ok = fetch(ks, argv + 3);
+		goto done;
+	}
 	if (strcmp(argv[1], "list") == 0) {
 		ok = list(ks);
 		goto done;
