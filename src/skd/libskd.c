@@ -30,6 +30,7 @@ struct skd_unlock_st {
 	skd_passphrase_cb	*cb;
 	void			*arg;
 	const SKD_MEMBER	*member;
+	int			 protect;	/* SKD_PROTECT_* */
 };
 
 /* A key as the application sees it: a view of the client's record. */
@@ -295,26 +296,66 @@ skd_unlock_set0_member(SKD_UNLOCK *u, const SKD_MEMBER *m)
 	return 1;
 }
 
+int
+skd_unlock_set_protection(SKD_UNLOCK *u, int how)
+{
+	if (u == NULL || how < SKD_PROTECT_AUTO ||
+	    how > SKD_PROTECT_CERTIFICATE)
+		return fail(SKD_ERR_ARGUMENT, "no unlock options, or an "
+		    "unknown protection");
+	u->protect = how;
+	return 1;
+}
+
+/* The client's passphrase source over the application's callback. */
+static int
+passphrase_adapter(char *buf, size_t size, size_t *out_len, int confirm,
+    const char **why, void *arg)
+{
+	const SKD_UNLOCK *u = arg;
+
+	if (!u->cb(buf, size, out_len, confirm, u->arg)) {
+		*why = "the application gave no passphrase";
+		return 0;
+	}
+	if (*out_len >= size)
+		*out_len = strlen(buf);
+	return 1;
+}
+
 SKD_KEYSTORE *
 skd_keystore_open(const char *path, unsigned int flags,
     const SKD_UNLOCK *unlock)
 {
 	struct skd_client_error e = { 0 };
+	struct skd_client_ks_auth a;
 	SKD_KEYSTORE *ks;
 
-	/* The store of this version keeps no secret of its own: unlock
-	 * is accepted for the protected stores to come and unused. */
-	(void)unlock;
 	if (path == NULL) {
 		fail(SKD_ERR_ARGUMENT, "no key store path");
 		return NULL;
 	}
+	memset(&a, 0, sizeof(a));
+	if (unlock != NULL) {
+		if (unlock->cb != NULL) {
+			a.passphrase = passphrase_adapter;
+			a.arg = (void *)unlock;
+		}
+		if (unlock->member != NULL)
+			a.ident = unlock->member->ident;
+		a.protect = unlock->protect == SKD_PROTECT_PASSPHRASE ?
+		    SKD_CLIENT_KS_PASSPHRASE : unlock->protect ==
+		    SKD_PROTECT_CERTIFICATE ? SKD_CLIENT_KS_CERT :
+		    SKD_CLIENT_KS_AUTO;
+	}
+	a.no_migrate = (flags & SKD_KEYSTORE_NO_MIGRATE) != 0;
 	if ((ks = OPENSSL_zalloc(sizeof(*ks))) == NULL) {
 		fail(SKD_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	if ((ks->ks = skd_client_keystore_open(path,
-	    (flags & SKD_KEYSTORE_CREATE) != 0, &e)) == NULL) {
+	    (flags & SKD_KEYSTORE_CREATE) != 0 ? SKD_CLIENT_KS_CREATE : 0, &a,
+	    &e)) == NULL) {
 		fail_client(&e);
 		OPENSSL_free(ks);
 		return NULL;

@@ -127,17 +127,29 @@ SKD_EXPORT void skd_unlock_free(SKD_UNLOCK *u);
 SKD_EXPORT int skd_unlock_set_passphrase_cb(SKD_UNLOCK *u,
     skd_passphrase_cb *cb, void *arg);
 /* The store is unlocked with the member's private key (m is borrowed:
- * keep it until the store is opened). */
+ * keep it until the store is freed). */
 SKD_EXPORT int skd_unlock_set0_member(SKD_UNLOCK *u, const SKD_MEMBER *m);
+
+/* How a new store (or an old plaintext one, migrated) is protected. */
+#define SKD_PROTECT_AUTO	0	/* the member's certificate when a
+					   member is set, else a passphrase */
+#define SKD_PROTECT_PASSPHRASE	1	/* scrypt + AES-256-GCM */
+#define SKD_PROTECT_CERTIFICATE	2	/* CMS EnvelopedData for the member */
+SKD_EXPORT int skd_unlock_set_protection(SKD_UNLOCK *u, int how);
 
 /* skd_keystore_open flags */
 #define SKD_KEYSTORE_CREATE	0x1	/* a missing file: an empty store */
+#define SKD_KEYSTORE_NO_MIGRATE	0x2	/* refuse a plaintext (version 1)
+					   store rather than rewrite it */
 
 /*
- * skd_keystore_open reads and unlocks the member's key store at path
- * (unlock may be NULL when the store needs no secret).  A file readable
- * or writable by others, or malformed, is SKD_ERR_KEYSTORE; a wrong
- * secret SKD_ERR_CRYPTO.  Free with skd_keystore_free (wipes the keys).
+ * skd_keystore_open reads and unlocks the member's key store at path: the
+ * file skd member fetch --keystore writes, its KEKs encrypted at rest
+ * under a passphrase or for the member's certificate (skd-member(1), KEY
+ * STORE), which unlock supplies.  A file readable or writable by others,
+ * or malformed, is SKD_ERR_KEYSTORE; a wrong secret or another member's
+ * store SKD_ERR_CRYPTO; a missing file without SKD_KEYSTORE_CREATE
+ * SKD_ERR_NO_KEY.  Free with skd_keystore_free (wipes the keys).
  */
 SKD_EXPORT SKD_KEYSTORE *skd_keystore_open(const char *path,
     unsigned int flags, const SKD_UNLOCK *unlock);

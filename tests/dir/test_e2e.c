@@ -529,7 +529,8 @@ START_TEST(test_typo_gl_and_libskd)
 	    strlen(env("SKD_ALICE_PW"))));
 	rc = skd_test_run(&out, NULL, "cc %s -Isrc -o '%s/skd-crypt' "
 	    "tests/libskd/skd-crypt.c -L'%s' -lskd 2>&1 && "
-	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' fetch '%s/lib.keys' %s "
+	    "SKD_CRYPT_PASSPHRASE=pw LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
+	    "fetch '%s/lib.keys' %s "
 	    "'%s' '%s' '%s' '%s' '%s/alice.crt' '%s/alice.key' '%s/ca.crt' "
 	    "2>&1", getenv("SKD_SANFLAGS") != NULL ? getenv("SKD_SANFLAGS") :
 	    "", t.tmp, build, build, t.tmp, t.tmp, t.gl, env("SKD_LDAP_URI"),
@@ -540,10 +541,12 @@ START_TEST(test_typo_gl_and_libskd)
 	free(out);
 	ck_assert_int_ge(fetch(&t, "alice", 0), 1);
 	rc = skd_test_run(&out, NULL, "echo secret > '%s/plain' && "
-	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' encrypt '%s/lib.keys' %s "
+	    "SKD_CRYPT_PASSPHRASE=pw LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
+	    "encrypt '%s/lib.keys' %s "
 	    "'%s/plain' '%s/ct' && '%s' member decrypt --keystore "
-	    "'%s/alice.keys' --in '%s/ct' 2>&1", t.tmp, build, t.tmp, t.tmp,
-	    t.gl, t.tmp, t.tmp, skd_test_bin(), t.tmp, t.tmp);
+	    "'%s/alice.keys' --cert '%s/alice.crt' --key '%s/alice.key' "
+	    "--in '%s/ct' 2>&1", t.tmp, build, t.tmp, t.tmp, t.gl, t.tmp,
+	    t.tmp, skd_test_bin(), t.tmp, pki, pki, t.tmp);
 	ck_assert_msg(rc == 0, "exited %d:\n%s", rc, out);
 	assert_has(out, "secret");
 	free(out);

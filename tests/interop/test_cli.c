@@ -109,7 +109,7 @@ START_TEST(test_dump_ldif)
 	 * libldap's parser. */
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' glo add-member "
 	    "--cert '%s' --key '%s' --gl %s --member email:x@example.com "
-	    "--ldif > '%s/req.ldif'", skd_test_bin(), glo->cert_path,
+	    "-D uid=glo1,dc=example,dc=com --ldif > '%s/req.ldif'", skd_test_bin(), glo->cert_path,
 	    glo->key_path, GL, dir), 0);
 	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' dump '%s/req.ldif' "
 	    "2>&1", skd_test_bin(), dir), 0);

@@ -343,12 +343,18 @@ START_TEST(test_cli_exit_codes)
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' response --CAfile "
 	    "%s/ca.crt --gl URI:https://elsewhere.example.com/ %s/ok.der "
 	    ">/dev/null 2>&1", bin, pki->dir, dir), 4);
-	/* 5: the directory cannot be reached (after the store's bounded
-	 * reconnection, about 10 s) */
+	/* 5: the directory cannot be reached (tried once: an interactive
+	 * client fails at once); the password on standard input */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "echo pw | '%s' member "
+	    "leave --gl %s --cert %s --key %s --CAfile %s/ca.crt --uri "
+	    "ldap://127.0.0.1:1 --bind-dn uid=alice,dc=example,dc=com "
+	    "--password-file - 2>/dev/null", bin, GL, a->cert_path,
+	    a->key_path, pki->dir), 5);
+	/* an empty password (an unauthenticated bind) is refused: 3 */
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' member leave --gl %s "
 	    "--cert %s --key %s --CAfile %s/ca.crt --uri ldap://127.0.0.1:1 "
 	    "--bind-dn uid=alice,dc=example,dc=com --password-file /dev/null "
-	    "2>/dev/null", bin, GL, a->cert_path, a->key_path, pki->dir), 5);
+	    "2>/dev/null", bin, GL, a->cert_path, a->key_path, pki->dir), 3);
 	skd_test_rmdir(dir);
 }
 END_TEST

@@ -19,6 +19,7 @@
 #include "client/skd_client.h"
 #include "skd/skd.h"
 #include "skd_test.h"
+#include "support/ks.h"
 
 #define GL	"email:staff@example.com"
 
@@ -39,7 +40,7 @@ make_keystore(void)
 	ck_assert_int_eq(RAND_bytes(kek, sizeof(kek)), 1);
 	ck_assert_int_eq(RAND_bytes(kid, sizeof(kid)), 1);
 	snprintf(path, sizeof(path), "%s/ks", dir);
-	ks = skd_client_keystore_open(path, 1, &e);
+	ks = skd_test_ks_open(path, SKD_CLIENT_KS_CREATE, &e);
 	ck_assert_msg(ks != NULL, "%s", e.msg);
 	memset(&k, 0, sizeof(k));
 	k.gl_name = (char *)GL;
@@ -70,6 +71,19 @@ teardown(void)
 {
 	skd_test_rmdir(dir);
 	dir = NULL;
+}
+
+/* The test passphrase, as an application's callback gives it. */
+static int
+test_pass(char *buf, size_t size, size_t *out_len, int confirm, void *arg)
+{
+	(void)confirm;
+	(void)arg;
+	*out_len = strlen(SKD_TEST_KS_PASS);
+	if (*out_len >= size)
+		return 0;
+	memcpy(buf, SKD_TEST_KS_PASS, *out_len + 1);
+	return 1;
 }
 
 static char *
@@ -143,7 +157,8 @@ START_TEST(test_installed_tree)
 
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "head -c 5000 /dev/urandom "
 	    "> '%s/plain'", dir), 0);
-	rc = skd_test_run(&out, &len, "LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
+	rc = skd_test_run(&out, &len, "SKD_CRYPT_PASSPHRASE='" SKD_TEST_KS_PASS "' "
+	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
 	    "encrypt '%s/ks' '%s' '%s/plain' '%s/ct' 2>&1", lib, dir, dir,
 	    GL, dir, dir);
 	ck_assert_msg(rc == 0, "skd-crypt encrypt: %s", out);
@@ -157,7 +172,8 @@ START_TEST(test_installed_tree)
 	/* And the other way: what openssl encrypts under the KEK. */
 	rc = skd_test_run(&out, &len, "openssl cms -encrypt -outform DER "
 	    "-binary -in '%s/plain' -aes256 -secretkey %s -secretkeyid %s "
-	    "-out '%s/ct2' 2>&1 && LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
+	    "-out '%s/ct2' 2>&1 && SKD_CRYPT_PASSPHRASE='" SKD_TEST_KS_PASS "' "
+	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
 	    "decrypt '%s/ks' '%s/ct2' '%s/back2' 2>&1 && "
 	    "cmp '%s/plain' '%s/back2'", dir, k, i, dir, lib, dir, dir, dir,
 	    dir, dir, dir);
@@ -166,7 +182,8 @@ START_TEST(test_installed_tree)
 
 	/* A GL without keys: the error's name and message reach the
 	 * application. */
-	rc = skd_test_run(&out, &len, "LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
+	rc = skd_test_run(&out, &len, "SKD_CRYPT_PASSPHRASE='" SKD_TEST_KS_PASS "' "
+	    "LD_LIBRARY_PATH='%s' '%s/skd-crypt' "
 	    "encrypt '%s/ks' email:other@example.com '%s/plain' '%s/ct3' "
 	    "2>&1", lib, dir, dir, dir, dir);
 	ck_assert_int_eq(rc, 1);
@@ -186,9 +203,16 @@ START_TEST(test_facade)
 	unsigned char *ct = NULL, *pt = NULL;
 	size_t n = 0, id_len = 0, ct_len = 0, pt_len = 0;
 	SKD_KEYSTORE *ks;
+	SKD_UNLOCK *u;
 
 	snprintf(path, sizeof(path), "%s/ks", dir);
-	ks = skd_keystore_open(path, 0, NULL);
+	/* No secret: a protected store does not open. */
+	ck_assert_ptr_null(skd_keystore_open(path, 0, NULL));
+	ck_assert_int_ne(skd_error_code(), SKD_OK);
+	ck_assert_ptr_nonnull(u = skd_unlock_new());
+	ck_assert_int_eq(skd_unlock_set_passphrase_cb(u, test_pass, NULL), 1);
+	ks = skd_keystore_open(path, 0, u);
+	skd_unlock_free(u);
 	ck_assert_msg(ks != NULL, "%s", skd_error_message());
 	ck_assert_uint_eq(skd_keystore_get_count(ks), 1);
 	ck_assert_ptr_null(skd_keystore_get0_key(ks, 1));

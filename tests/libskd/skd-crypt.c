@@ -9,7 +9,9 @@
  *   skd-crypt fetch KEYSTORE GL URI BASE BINDDN PWFILE CERT KEY CAFILE
  *                                           fetch, verify, store, acknowledge
  *
- * Exit 0 on success; else the libskd error name and message on stderr.
+ * The key store is unlocked (and a new one protected) with the passphrase
+ * in $SKD_CRYPT_PASSPHRASE.  Exit 0 on success; else the libskd error
+ * name and message on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,20 @@ list(const SKD_KEYSTORE *ks)
 	return i == skd_keystore_get_count(ks);
 }
 
+static int
+passphrase(char *buf, size_t size, size_t *out_len, int confirm, void *arg)
+{
+	const char *p = getenv("SKD_CRYPT_PASSPHRASE");
+
+	(void)confirm;
+	(void)arg;
+	if (p == NULL || strlen(p) >= size)
+		return 0;
+	memcpy(buf, p, strlen(p) + 1);
+	*out_len = strlen(p);
+	return 1;
+}
+
 /* RFC 5275 5.1 through libskd: the member's glKeys from the directory. */
 static int
 fetch(SKD_KEYSTORE *ks, char **a)
@@ -104,6 +120,7 @@ int
 main(int argc, char **argv)
 {
 	SKD_KEYSTORE *ks = NULL;
+	SKD_UNLOCK *u = NULL;
 	unsigned char *in = NULL, *out = NULL;
 	size_t in_len = 0, out_len = 0;
 	int ok = 0, enc;
@@ -122,8 +139,10 @@ main(int argc, char **argv)
 		    "KEYSTORE GL URI BASE BINDDN PWFILE CERT KEY CAFILE\n");
 		return 2;
 	}
-	if ((ks = skd_keystore_open(argv[2], strcmp(argv[1], "fetch") == 0 ?
-	    SKD_KEYSTORE_CREATE : 0, NULL)) == NULL)
+	if ((u = skd_unlock_new()) == NULL ||
+	    !skd_unlock_set_passphrase_cb(u, passphrase, NULL) ||
+	    (ks = skd_keystore_open(argv[2], strcmp(argv[1], "fetch") == 0 ?
+	    SKD_KEYSTORE_CREATE : 0, u)) == NULL)
 		goto done;
 	if (strcmp(argv[1], "fetch") == 0) {
 		ok = fetch(ks, argv + 3);
@@ -152,5 +171,6 @@ main(int argc, char **argv)
 	skd_free(out, out_len);
 	free(in);
 	skd_keystore_free(ks);
+	skd_unlock_free(u);
 	return ok ? 0 : 1;
 }
