@@ -150,6 +150,23 @@ int skd_cli_client_fail(const struct skd_cli_ctx *c,
  * first email SAN, else its subject (OPENSSL_free). */
 char *skd_cli_my_name(const struct skd_cli_ctx *c, struct x509_st *cert);
 
+/* Options lists of the GLO's review and view subcommands. */
+#define SKD_CLI_REVIEW_OPTS "cert key CAfile CRLfile uri base bind-dn " \
+	"password-file env as json timeout gl name message"
+#define SKD_CLI_VIEW_OPTS "cert key CAfile CRLfile uri base bind-dn " \
+	"password-file env as json gl"
+
+/* Whether w is one of the space-separated words of list. */
+int skd_cli_word_in(const char *list, const char *w);
+
+/* cli_run.c: which of several requests one command makes is being
+ * written (--out FILE.k); 0: the only one. */
+extern int skd_cli_out_index;
+
+/* cli_glo_members.c: skd glo add-member --members-file, split into
+ * requests of at most SKD_CLIENT_MAX_CONTROLS members. */
+int skd_cli_glo_members_file(const struct skd_cli_ctx *c, const char *gl);
+
 /* cli_sub.c: the subcommand dispatcher of "skd glo" and "skd member".
  * Functions returning int return an enum skd_exit and have printed one
  * line on failure. */
@@ -187,6 +204,15 @@ typedef int (*skd_cli_build_fn)(const struct skd_cli_ctx *c,
 int skd_cli_submit(const struct skd_cli_ctx *c, const char *sub,
     const char *gl, skd_cli_build_fn build);
 
+/* cli_glo_review.c, cli_glo_view.c: the run functions of
+ * "skd glo pending|approve|deny" and "skd glo list|show". */
+int skd_cli_glo_run_review(const struct skd_cli_ctx *c,
+    const struct skd_cli_sub *sub);
+int skd_cli_glo_run_list(const struct skd_cli_ctx *c,
+    const struct skd_cli_sub *sub);
+int skd_cli_glo_run_show(const struct skd_cli_ctx *c,
+    const struct skd_cli_sub *sub);
+
 /* cli_json.c: --json output with jansson.  skd_cli_json is set when
  * the command line holds --json: skd_cli_err then also prints an error
  * object on standard output. */
@@ -205,8 +231,20 @@ struct json_t *skd_cli_json_response(const struct skd_client_response *r);
 /* cli_request.c: "skd request show|cancel --id UUID" */
 int skd_cli_request(int argc, char **argv);
 
-/* cli_member.c: "skd member" and "skd response" (skd-member(1)) */
+/* cli_member.c: "skd member" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);
+/*
+ * Zeroes *x, then fills its GL name, nonce and transactionId from the
+ * request named by --request, if any, opened with id (may be NULL).  The
+ * values go to *out_hold (caller frees with skd_client_hold_free, also on
+ * failure).  Returns an exit code.
+ */
+struct skd_client_hold;
+int skd_cli_expect_request(const struct skd_cli_ctx *c,
+    const struct skd_client_ident *id, struct skd_client_expect *x,
+    struct skd_client_hold **out_hold);
+
+/* cli_response.c: "skd response" (skd-member(1)) */
 int skd_cli_response(int argc, char **argv);
 
 #endif
