@@ -20,31 +20,38 @@
 #include "client/skd_client.h"
 #include "cli/cli.h"
 
+/* A forwarded request as JSON: message, gl, signer, signingTime, gla,
+ * forwardedAt, controls. */
+static json_t *
+forward_json(const char *mid, const struct skd_client_forward *f)
+{
+	char fa[16], st[16];
+	json_t *o, *ctl;
+	size_t i;
+
+	skd_store_time_str(fa, f->forwarded_at);
+	skd_store_time_str(st, f->signing_time);
+	if ((o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "message", mid, "gl",
+	    f->gl_name, "signer", f->signer, "signingTime", st, "gla",
+	    f->gla_subject, "forwardedAt", fa)) == NULL)
+		return NULL;
+	if ((ctl = json_array()) != NULL) {
+		for (i = 0; i < f->n_controls; i++)
+			json_array_append_new(ctl,
+			    json_string(f->controls[i]));
+		json_object_set_new(o, "controls", ctl);
+	}
+	return o;
+}
+
 static void
-print_forward(BIO *out, const char *mid, const struct skd_client_forward *f,
-    int json)
+print_forward(BIO *out, const char *mid, const struct skd_client_forward *f)
 {
 	char fa[16], st[16];
 	size_t i;
 
 	skd_store_time_str(fa, f->forwarded_at);
 	skd_store_time_str(st, f->signing_time);
-	if (json) {
-		BIO_printf(out, "{\"message\":\"%s\",\"gl\":", mid);
-		skd_client_json_str(out, f->gl_name);
-		BIO_puts(out, ",\"signer\":");
-		skd_client_json_str(out, f->signer);
-		BIO_printf(out, ",\"signingTime\":\"%s\",\"gla\":", st);
-		skd_client_json_str(out, f->gla_subject);
-		BIO_printf(out, ",\"forwardedAt\":\"%s\",\"controls\":[", fa);
-		for (i = 0; i < f->n_controls; i++) {
-			if (i > 0)
-				BIO_puts(out, ",");
-			skd_client_json_str(out, f->controls[i]);
-		}
-		BIO_puts(out, "]}");
-		return;
-	}
 	BIO_printf(out, "message %s: %s asks", mid, f->gl_name);
 	for (i = 0; i < f->n_controls; i++)
 		BIO_printf(out, "%s %s", i > 0 ? "," : "", f->controls[i]);
@@ -74,6 +81,7 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 	size_t n = 0, i, der_len = 0, shown = 0;
 	char *me = NULL;
 	int rc, json = skd_cli_ctx_flag(c, "json"), found = 0;
+	json_t *jarr = NULL;
 	BIO *out = NULL;
 
 	mid = skd_cli_ctx_opt(c, "message");
@@ -104,8 +112,11 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 		goto done;
 	}
 	out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	if (json && strcmp(sub, "pending") == 0)
-		BIO_puts(out, "[");
+	if (json && strcmp(sub, "pending") == 0 &&
+	    (jarr = json_array()) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
 	for (i = 0; i < n; i++) {
 		if (list[i].type == NULL || strcmp(list[i].type, "forward") != 0)
 			continue;
@@ -134,9 +145,11 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 				continue;
 		}
 		if (strcmp(sub, "pending") == 0) {
-			if (json && shown > 0)
-				BIO_puts(out, ",");
-			print_forward(out, list[i].id, f, json);
+			if (jarr != NULL)
+				json_array_append_new(jarr,
+				    forward_json(list[i].id, f));
+			else
+				print_forward(out, list[i].id, f);
 			shown++;
 			continue;
 		}
@@ -199,8 +212,10 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 		rc = skd_cli_run_request_ex(c, r, id, f->gl_name, &nx);
 		goto done;
 	}
-	if (json && strcmp(sub, "pending") == 0)
-		BIO_puts(out, "]\n");
+	if (jarr != NULL && rc == SKD_EXIT_OK && mid == NULL) {
+		skd_cli_json_put(jarr);
+		jarr = NULL;
+	}
 	if (mid != NULL && rc == SKD_EXIT_OK) {
 		skd_cli_err(skd_cli_ctx_cmd(c), "no forwarded request %s addressed to %s",
 		    mid, me);
@@ -209,6 +224,7 @@ glo_review(const struct skd_cli_ctx *c, const char *sub)
 		BIO_puts(out, "no forwarded requests\n");
 	}
  done:
+	json_decref(jarr);
 	BIO_free(out);
 	OPENSSL_free(der);
 	skd_client_request_free(r);

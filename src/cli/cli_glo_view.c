@@ -89,32 +89,29 @@ canon_name(const char *name)
 	return t;
 }
 
-static void
-json_opt(BIO *out, const char *key, const char *v, int comma)
+/* A string or null. */
+static json_t *
+jstr(const char *v)
 {
-	BIO_printf(out, "%s\"%s\":", comma ? "," : "", key);
-	if (v == NULL)
-		BIO_puts(out, "null");
-	else
-		skd_client_json_str(out, v);
+	return v != NULL ? json_string(v) : json_null();
+}
+
+/* The GL's head as JSON: gl, address, administration, state. */
+static json_t *
+gl_head_json(const struct skd_store_gl *g)
+{
+	return json_pack("{s:o,s:o,s:s,s:s}", "gl", jstr(g->name), "address",
+	    jstr(g->address), "administration", admin_str(g->administration),
+	    "state", g->state != NULL ? g->state : "active");
 }
 
 static void
-print_gl_head(BIO *out, const struct skd_store_gl *g, int json)
+print_gl_head(BIO *out, const struct skd_store_gl *g)
 {
-	const char *st = g->state != NULL ? g->state : "active";
-
-	if (json) {
-		json_opt(out, "gl", g->name, 0);
-		json_opt(out, "address", g->address, 1);
-		BIO_printf(out, ",\"administration\":\"%s\",\"state\":",
-		    admin_str(g->administration));
-		skd_client_json_str(out, st);
-		return;
-	}
 	BIO_printf(out, "%s\taddress %s\tadministration %s\tstate %s\n",
 	    g->name, g->address != NULL ? g->address : "-",
-	    admin_str(g->administration), st);
+	    admin_str(g->administration), g->state != NULL ? g->state :
+	    "active");
 }
 
 /*
@@ -129,6 +126,7 @@ glo_list(const struct skd_cli_ctx *c)
 	struct skd_store_gl *g = NULL;
 	size_t i, shown = 0;
 	int rc, json = skd_cli_ctx_flag(c, "json");
+	json_t *jarr = NULL;
 	BIO *out = NULL;
 
 	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
@@ -142,8 +140,10 @@ glo_list(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_INTERNAL;
 		goto done;
 	}
-	if (json)
-		BIO_puts(out, "[");
+	if (json && (jarr = json_array()) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
 	for (i = 0; i < l.n; i++) {
 		if (!skd_store_read_gl(s, &g, l.v[i])) {
 			/* Gone meanwhile, or listed but not readable. */
@@ -154,23 +154,22 @@ glo_list(const struct skd_cli_ctx *c)
 			rc = SKD_EXIT_DIRECTORY;
 			goto done;
 		}
-		if (json) {
-			BIO_puts(out, shown > 0 ? ",{" : "{");
-			print_gl_head(out, g, 1);
-			BIO_puts(out, "}");
-		} else {
-			print_gl_head(out, g, 0);
-		}
+		if (json)
+			json_array_append_new(jarr, gl_head_json(g));
+		else
+			print_gl_head(out, g);
 		shown++;
 		skd_store_gl_free(g);
 		g = NULL;
 	}
-	if (json)
-		BIO_puts(out, "]\n");
-	else if (shown == 0)
+	if (json) {
+		skd_cli_json_put(jarr);
+		jarr = NULL;
+	} else if (shown == 0)
 		BIO_puts(out, "no GLs owned by this identity\n");
 	rc = SKD_EXIT_OK;
  done:
+	json_decref(jarr);
 	BIO_free(out);
 	skd_store_gl_free(g);
 	for (i = 0; i < l.n; i++)
@@ -198,32 +197,34 @@ show_key_cmp(const void *a, const void *b)
 	return strcmp(x->key_id, y->key_id);
 }
 
+/* Owners (members 0) or members as JSON: name, address, and for
+ * members the key ids each acknowledged. */
+static json_t *
+people_json(const struct skd_store_member *v, size_t n, int members)
+{
+	json_t *a = json_array(), *o, *acks;
+	size_t i, j;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		o = json_pack("{s:o,s:o}", "name", jstr(v[i].name), "address",
+		    jstr(v[i].address));
+		if (o != NULL && members && (acks = json_array()) != NULL) {
+			for (j = 0; j < v[i].n_acks; j++)
+				json_array_append_new(acks,
+				    json_string(v[i].acks[j]));
+			json_object_set_new(o, "acknowledged", acks);
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static void
 print_people(BIO *out, const char *what, const struct skd_store_member *v,
-    size_t n, int members, int json)
+    size_t n, int members)
 {
 	size_t i, j;
 
-	if (json) {
-		BIO_printf(out, ",\"%s\":[", what);
-		for (i = 0; i < n; i++) {
-			BIO_puts(out, i > 0 ? ",{" : "{");
-			json_opt(out, "name", v[i].name, 0);
-			json_opt(out, "address", v[i].address, 1);
-			if (members) {
-				BIO_puts(out, ",\"acknowledged\":[");
-				for (j = 0; j < v[i].n_acks; j++) {
-					if (j > 0)
-						BIO_puts(out, ",");
-					skd_client_json_str(out, v[i].acks[j]);
-				}
-				BIO_puts(out, "]");
-			}
-			BIO_puts(out, "}");
-		}
-		BIO_puts(out, "]");
-		return;
-	}
 	BIO_printf(out, "%s (%zu):\n", what, n);
 	for (i = 0; i < n; i++) {
 		BIO_printf(out, "  %s", v[i].name);
@@ -260,6 +261,7 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 	const char *st;
 	time_t now = time(NULL);
 	int rc, json = skd_cli_ctx_flag(c, "json");
+	json_t *jdoc = NULL, *jkeys = NULL;
 	BIO *out = NULL;
 
 	if ((name = canon_name(gl)) == NULL) {
@@ -314,15 +316,24 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 		goto done;
 	}
 	if (json) {
-		BIO_puts(out, "{");
-		print_gl_head(out, g, 1);
-		BIO_printf(out, ",\"rekeyControlledBy\":\"%s\","
-		    "\"recipientsMutuallyAware\":%s,\"duration\":%d,"
-		    "\"generationCounter\":%d,\"algorithm\":",
-		    g->rekey_by_glo ? "GLO" : "GLA",
-		    g->not_mutually_aware ? "false" : "true", g->duration,
-		    g->generation_counter);
-		skd_client_json_str(out, alg_str(g->key_alg));
+		if ((jdoc = gl_head_json(g)) == NULL ||
+		    (jkeys = json_array()) == NULL) {
+			rc = SKD_EXIT_INTERNAL;
+			goto done;
+		}
+		json_object_set_new(jdoc, "rekeyControlledBy",
+		    json_string(g->rekey_by_glo ? "GLO" : "GLA"));
+		json_object_set_new(jdoc, "recipientsMutuallyAware",
+		    json_boolean(!g->not_mutually_aware));
+		json_object_set_new(jdoc, "duration", json_integer(g->duration));
+		json_object_set_new(jdoc, "generationCounter",
+		    json_integer(g->generation_counter));
+		json_object_set_new(jdoc, "algorithm",
+		    json_string(alg_str(g->key_alg)));
+		json_object_set_new(jdoc, "owners", people_json(owners,
+		    n_owners, 0));
+		json_object_set_new(jdoc, "members", people_json(members,
+		    n_members, 1));
 	} else {
 		BIO_printf(out, "GL:                  %s\n", g->name);
 		BIO_printf(out, "address:             %s\n", g->address != NULL ?
@@ -341,13 +352,10 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 		    g->generation_counter);
 		BIO_printf(out, "algorithm:           %s\n",
 		    alg_str(g->key_alg));
-	}
-	print_people(out, "owners", owners, n_owners, 0, json);
-	print_people(out, "members", members, n_members, 1, json);
-	if (json)
-		BIO_puts(out, ",\"keys\":[");
-	else
+		print_people(out, "owners", owners, n_owners, 0);
+		print_people(out, "members", members, n_members, 1);
 		BIO_printf(out, "keys (%zu):\n", n_sk);
+	}
 	for (i = 0; i < n_sk; i++) {
 		nb[0] = na[0] = '\0';
 		if (sk[i].not_before != 0)
@@ -358,10 +366,10 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 		    "future" : sk[i].not_after != 0 &&
 		    now >= sk[i].not_after ? "expired" : "valid";
 		if (json) {
-			BIO_printf(out, "%s{\"keyId\":\"%s\",\"notBefore\":"
-			    "\"%s\",\"notAfter\":\"%s\",\"shards\":%zu,"
-			    "\"status\":\"%s\"}", i > 0 ? "," : "",
-			    sk[i].key_id, nb, na, sk[i].shards, st);
+			json_array_append_new(jkeys, json_pack("{s:s,s:s,s:s,"
+			    "s:I,s:s}", "keyId", sk[i].key_id, "notBefore", nb,
+			    "notAfter", na, "shards", (json_int_t)sk[i].shards,
+			    "status", st));
 		} else {
 			BIO_printf(out, "  %s  notBefore %s  notAfter %s  "
 			    "shards %zu  %s\n", sk[i].key_id,
@@ -369,10 +377,16 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 			    sk[i].shards, st);
 		}
 	}
-	if (json)
-		BIO_puts(out, "]}\n");
+	if (json) {
+		json_object_set_new(jdoc, "keys", jkeys);
+		jkeys = NULL;
+		skd_cli_json_put(jdoc);
+		jdoc = NULL;
+	}
 	rc = SKD_EXIT_OK;
  done:
+	json_decref(jkeys);
+	json_decref(jdoc);
 	BIO_free(out);
 	free(sk);
 	skd_store_glkey_list_free(keys, n_keys);
