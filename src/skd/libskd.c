@@ -564,6 +564,9 @@ skd_dir_open(const char *uri, const char *base_dn, const char *bind_dn,
 	    strncmp(uri, "ldaps:", 6) == 0 ? SKD_STORE_TLS_LDAPS :
 	    SKD_STORE_TLS_NONE;
 	conf.tls_ca_file = tls_ca_file;
+	/* An unreachable server is reported at once; the application
+	 * decides whether to try again. */
+	conf.fail_fast = 1;
 	if ((d->s = skd_store_open_conf(&se, why, sizeof(why), &conf)) ==
 	    NULL) {
 		fail(SKD_ERR_DIRECTORY, "directory %s: %s", uri, why[0] !=

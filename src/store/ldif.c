@@ -32,7 +32,7 @@ skd_store_ldif_value(unsigned char **out, size_t *out_len, const char *ldif,
 {
 	struct berval type, value;
 	char *text, *next, *line, *colon;
-	int ok = 0;
+	int ok = 0, freeval, match;
 
 	*out = NULL;
 	*out_len = 0;
@@ -53,17 +53,22 @@ skd_store_ldif_value(unsigned char **out, size_t *out_len, const char *ldif,
 		if (line[0] == '#' || line[0] == '\0' ||
 		    (colon = strchr(line, ':')) == NULL || colon[1] == '<')
 			continue;
-		/* In place: no URL fetching (refused above), no allocation. */
-		if (ldif_parse_line2(line, &type, &value, NULL) != 0)
+		/* With freeval, type and value point into line (base64
+		 * decoded in place); only a URL value (refused above) would
+		 * be allocated, and is then freed. */
+		freeval = 0;
+		if (ldif_parse_line2(line, &type, &value, &freeval) != 0)
 			continue;
-		if (!type_is(&type, attr) || value.bv_len == 0)
-			continue;
-		if ((*out = OPENSSL_memdup(value.bv_val, value.bv_len)) !=
-		    NULL) {
+		match = type_is(&type, attr) && value.bv_len > 0;
+		if (match && (*out = OPENSSL_memdup(value.bv_val,
+		    value.bv_len)) != NULL) {
 			*out_len = value.bv_len;
 			ok = 1;
 		}
-		break;
+		if (freeval)
+			ber_memfree(value.bv_val);
+		if (match)
+			break;
 	}
 	OPENSSL_clear_free(text, ldif_len + 1);
 	return ok;
