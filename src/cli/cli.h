@@ -77,8 +77,8 @@ unsigned char *skd_cli_read_input(const char *path, size_t max_len,
 /*
  * skd_cli_read_message reads a message as skd_cli_read_input does, or the
  * first skdMessage value of the LDIF of its entry (as ldapsearch prints
- * it; libldap's parser).  Returns a malloc'd buffer or NULL after one
- * line on stderr (as command cmd).
+ * it; libldap's parser).  Returns a buffer (OPENSSL_free) or NULL after
+ * one line on stderr (as command cmd).
  */
 unsigned char *skd_cli_read_message(const char *cmd, const char *path,
     size_t *out_len);

@@ -415,7 +415,7 @@ skd_cli_dump(int argc, char **argv)
 		skd_cli_err("dump", "internal error");
 	BIO_free(out);
 	skd_layers_free(layers);
-	free(der);
+	OPENSSL_free(der);
 	X509_STORE_free(lo.trust);
 	X509_free(opener.cert);
 	EVP_PKEY_free(opener.key);

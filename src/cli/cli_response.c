@@ -182,7 +182,7 @@ skd_cli_response(int argc, char **argv)
 		rc = SKD_EXIT_FAIL;
  done:
 	json_decref(jdoc);
-	free(der);
+	OPENSSL_free(der);
 	skd_client_hold_free(hold);
 	X509_STORE_free(trust);
 	skd_client_ident_free(id);

@@ -162,12 +162,12 @@ skd_cli_read_message(const char *cmd, const char *path, size_t *out_len)
 			return NULL;
 		}
 		free(raw);
-		/* One allocator for the caller: malloc. */
-		if ((copy = malloc(*out_len)) != NULL)
-			memcpy(copy, der, *out_len);
-		OPENSSL_free(der);
-		return copy;
+		return der;
 	}
-	*out_len = len;
-	return raw;
+	/* One allocator for the caller: OpenSSL's (as the mail reader's). */
+	copy = OPENSSL_memdup(raw, len);
+	free(raw);
+	if (copy != NULL)
+		*out_len = len;
+	return copy;
 }
