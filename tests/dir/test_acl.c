@@ -584,6 +584,17 @@ START_TEST(test_requests)
 	    "ldapdelete -e 'assert=(skdState=pending)' "
 	    "'skdRequestId=req-alice," REQS "'"), 122);
 	free(out);
+	/* Nor without the assertion: rule 6 grants the delete only while
+	 * the entry is pending (filter=(skdState=pending)), so a request
+	 * the GLA holds stays for it to finish. */
+	ck_assert_int_eq(run_as(&out, "ALICE", NULL,
+	    "ldapdelete 'skdRequestId=req-alice," REQS "'"), 50);
+	free(out);
+	/* She still reads its state. */
+	ck_assert_int_eq(search(&out, "ALICE", "skdRequestId=req-alice," REQS,
+	    "base", "(objectClass=*)", "skdState"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "skdState: claimed"));
+	free(out);
 }
 END_TEST
 
