@@ -18,6 +18,7 @@
  * the GLA refuses as a replay (RFC 5275 3.2.4.3).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,34 @@ paths_collect(struct paths *p, const char *path)
 	return 1;
 }
 
+/*
+ * The maildir convention for a message read: a file in new/ moves to cur/
+ * under its name with the info ":2,S" (seen).  Messages in cur/ and in
+ * plain directories stay; a rename that fails is only noted (the message
+ * is read again next time, which finds its keys stored).
+ */
+static void
+maildir_seen(const char *cmd, const char *path)
+{
+	const char *base = strrchr(path, '/'), *dir_end;
+	char *to = NULL;
+	size_t dlen;
+
+	if (base == NULL || base - path < 4 ||
+	    strncmp(base - 4, "/new", 4) != 0)
+		return;
+	dir_end = base - 4;
+	dlen = (size_t)(dir_end - path);
+	/* A name with an info part already (never in new/) keeps it. */
+	if (asprintf(&to, "%.*s/cur/%s%s", (int)dlen, path, base + 1,
+	    strchr(base + 1, ':') != NULL ? "" : ":2,S") < 0)
+		return;
+	if (rename(path, to) != 0)
+		skd_cli_err(cmd, "%s: cannot move to cur/: %s", path,
+		    strerror(errno));
+	free(to);
+}
+
 static void
 paths_free(struct paths *p)
 {
@@ -555,7 +584,7 @@ skd_cli_member_fetch_mail(const struct skd_cli_ctx *c, const char *gl,
 				continue;
 			if ((m = read_mail(skd_cli_ctx_cmd(c), p.v[i])) ==
 			    NULL) {
-				done_v[i] = 1;	/* said why */
+				done_v[i] = 2;	/* said why; stays new */
 				continue;
 			}
 			/* Answers to our acknowledgements and requests are
@@ -616,6 +645,12 @@ skd_cli_member_fetch_mail(const struct skd_cli_ctx *c, const char *gl,
 			keys = NULL;
 			nk = 0;
 		}
+	}
+	/* What was read (keys stored or known, answers passed over) is
+	 * seen; what could not be opened stays new. */
+	for (i = 0; i < p.n; i++) {
+		if (done_v[i] == 1)
+			maildir_seen(skd_cli_ctx_cmd(c), p.v[i]);
 	}
 	for (i = 0; i < p.n; i++) {
 		if (!done_v[i]) {

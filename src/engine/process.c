@@ -371,7 +371,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	struct skd_layers *l = NULL;
 	struct skd_layers_opts opts;
 	struct skd_cms_opener who;
-	X509 *signer = NULL, *claimed = NULL;
+	X509 *signer = NULL, *claimed = NULL, *verified = NULL;
 	const SKD_PKI_DATA *toppd = NULL;
 	const char *why = NULL;
 	long bpid = 0;
@@ -416,7 +416,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 				break;
 			}
 			if (l->v[i].verified != NULL)
-				signer = l->v[i].verified->signer;
+				signer = verified = l->v[i].verified->signer;
 		}
 		if (f >= 0 && (l->v[f].type == SKD_LAYER_PKI_DATA ||
 		    l->v[f].type == SKD_LAYER_PKI_RESPONSE))
@@ -444,6 +444,11 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 				goto err;
 			goto done;
 		}
+		/* The innermost signer (the member acknowledging). */
+		for (i = 0; i < l->n; i++) {
+			if (l->v[i].verified != NULL)
+				verified = l->v[i].verified->signer;
+		}
 		if (!eng_process_response(&e, l))
 			goto err;
 		goto done;
@@ -455,7 +460,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 			goto err;
 		goto done;
 	}
-	signer = l->v[sl].verified->signer;
+	signer = verified = l->v[sl].verified->signer;
 	if (!check_layers(&e, l, &bad, &bpid, &fail, &why))
 		goto err;
 	if (!bad && eng_is_gla_cert(&e, signer)) {
@@ -490,6 +495,12 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		goto done;
 	}
  done:
+	/* Who the answers are for, when a signature proved it (a claimed
+	 * signer is not recorded): the mail transport addresses answers and
+	 * checks a From it could not see at mail-in with it. */
+	if (verified != NULL && ((e.out->signer = sk_ASN1_UTF8STRING_new_null())
+	    == NULL || !eng_cert_names(e.out->signer, verified)))
+		goto err;
 	*out = e.out;
 	e.out = NULL;
 	ok = 1;

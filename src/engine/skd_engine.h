@@ -74,7 +74,10 @@
  *     requestId   UTF8String,
  *     results     SEQUENCE OF SkdResult,
  *     ops         SEQUENCE OF SkdOp,
- *     note        [0] UTF8String OPTIONAL }   -- why nothing was answered
+ *     note        [0] UTF8String OPTIONAL,   -- why nothing was answered
+ *     signer      [1] SEQUENCE OF UTF8String OPTIONAL }
+ *                 -- the names of the signer whose signature verified and
+ *                 -- whom the answers are for (absent: none verified)
  *   SkdResult ::= SEQUENCE {
  *     unit        INTEGER,   -- 0 outermost PKIData, else cmsSequence bpid
  *     bodyPart    INTEGER,   -- the control's bodyPartID (0: the message)
@@ -400,6 +403,7 @@ typedef struct SKD_ENG_OUTCOME_st {
 	STACK_OF(SKD_ENG_RESULT)	*results;
 	STACK_OF(SKD_ENG_OP)		*ops;
 	ASN1_UTF8STRING			*note;
+	STACK_OF(ASN1_UTF8STRING)	*signer;
 } SKD_ENG_OUTCOME;
 
 DECLARE_ASN1_FUNCTIONS(SKD_ENG_GL)
@@ -429,6 +433,14 @@ size_t skd_engine_outcome_count(const SKD_ENG_OUTCOME *o, int t);
 /* The idx-th op of type t, or NULL. */
 const SKD_ENG_OP *skd_engine_outcome_find(const SKD_ENG_OUTCOME *o, int t,
     size_t idx);
+/* The names (GeneralName text) of the request's signer, whose signature
+ * verified (the SignedData directly around the PKIData, or the innermost
+ * verified one before a failure): what the answers are addressed to.
+ * NULL when no signature verified (a claimed signer is not recorded).
+ * Recorded, never decided on: the mail transport addresses answers with
+ * it and compares a From it could not check at mail-in. */
+const STACK_OF(ASN1_UTF8STRING) *skd_engine_outcome_signer(
+    const SKD_ENG_OUTCOME *o);
 /* The idx-th result's CMCStatus, and its failure codes (-1 when absent);
  * returns zero when there is no such result. */
 int skd_engine_outcome_result(const SKD_ENG_OUTCOME *o, size_t idx,

@@ -58,6 +58,29 @@ cert_has_email(X509 *cert, const char *from)
 }
 
 int
+skd_mail_outer_signed(const unsigned char *der, size_t len)
+{
+	CMS_ContentInfo *cms;
+	int r;
+
+	if ((cms = skd_cms_d2i_content_info(der, len)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	r = OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed;
+	CMS_ContentInfo_free(cms);
+	return r;
+}
+
+char *
+skd_mail_name_address(const char *name)
+{
+	if (name == NULL || strncasecmp(name, "email:", 6) != 0)
+		return NULL;
+	return skd_mail_addr_spec(name + 6);
+}
+
+int
 skd_mail_check_signer(char *err, size_t err_len, const char *from,
     const unsigned char *der, size_t len)
 {

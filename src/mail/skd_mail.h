@@ -116,6 +116,21 @@ char *skd_mail_addr_spec(const char *text);
 int skd_mail_check_signer(char *err, size_t err_len, const char *from,
     const unsigned char *der, size_t len);
 
+/*
+ * skd_mail_outer_signed returns 1 when der is a ContentInfo whose outer
+ * layer is a SignedData (whose signer skd gla mail-in compares From
+ * with), 0 otherwise (an EnvelopedData: the worker compares From with
+ * the signer the engine verified).  Nothing is verified.
+ */
+int skd_mail_outer_signed(const unsigned char *der, size_t len);
+
+/*
+ * skd_mail_name_address returns the addr-spec of a GeneralName text
+ * "email:a@b" in a new string (caller frees with free), NULL for any
+ * other name.
+ */
+char *skd_mail_name_address(const char *name);
+
 /* What skd_mail_build writes around the CMS object; strings borrowed. */
 struct skd_mail_out {
 	const char	*from;		/* addr-spec, required */

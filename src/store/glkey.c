@@ -167,7 +167,7 @@ skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
 		goto err;
 	}
 	(void)snprintf(sh, sizeof(sh), "%d", k->shard);
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_GLKEY);
+	skd_store_i_mods_class(s, &m, OC_GLKEY, 1);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_KEYID, k->key_id);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_SHARD, sh);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_GLNAME, k->gl_name);

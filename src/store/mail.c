@@ -5,12 +5,17 @@
  *  - requests that came by mail: an skdRequest with the auxiliary class
  *    skdMailIn (skdReplyTo, skdReplyFrom, skdMailInId), under an id the
  *    caller derives from the mail, so that a redelivered mail finds its
- *    request instead of adding a second one;
+ *    request instead of adding a second one; the worker adds the
+ *    verified signer's address (skdMailSigner, request.c), to any
+ *    request;
  *  - send state beside the entry a mail carries (a response, a GLA
  *    message or a glKey): the auxiliary class skdMailOut with skdMailState
- *    (queued, sent, failed, none), skdMailTo, skdMailMessageId,
- *    skdMailAttempts, skdMailNextTry and skdMailError.  Queueing adds the
- *    class (it fails if another worker added it first); an attempt is
+ *    (new, queued, sent, failed, none), skdMailTo, skdMailMessageId,
+ *    skdMailAttempts, skdMailNextTry and skdMailError.  The class and
+ *    state "new" are written with the entry itself when the session
+ *    marks for mail (skd_store_set_mail_mark), so what is to be looked at
+ *    is one indexed search; queueing moves "new" to queued or none by
+ *    compare-and-swap (of two workers one wins); an attempt is
  *    claimed by replacing the exact old skdMailAttempts value (delete old,
  *    add new: of two senders one wins) and moving skdMailNextTry past the
  *    attempt, so a sender that dies is retried after that time, with the
@@ -24,18 +29,12 @@
 
 #include "store/store_local.h"
 
-#define A_MAILSTATE	"skdMailState"
 #define A_MAILTO	"skdMailTo"
 #define A_MAILMID	"skdMailMessageId"
 #define A_MAILATT	"skdMailAttempts"
 #define A_MAILNEXT	"skdMailNextTry"
 #define A_MAILERR	"skdMailError"
-#define A_REPLYTO	"skdReplyTo"
-#define A_REPLYFROM	"skdReplyFrom"
-#define A_MAILINID	"skdMailInId"
 #define A_MAILPOLICY	"skdGLMailPolicy"
-#define OC_MAILOUT	"skdMailOut"
-#define OC_MAILIN	"skdMailIn"
 #define OC_GLMAIL	"skdGLMail"
 
 /* ---- requests by mail --------------------------------------------------- */
@@ -111,11 +110,9 @@ skd_store_add_mail_request(struct skd_store *s, int *out_existed,
 /* ---- send state ---------------------------------------------------------- */
 
 static const char *mail_which_filter[] = {
-	/* SKD_STORE_MAIL_UNQUEUED: what a mail could carry, not looked at
-	 * yet (replay owner records are bookkeeping, never mail). */
-	"(&(|(objectClass=" OC_RESPONSE ")(objectClass=" OC_GLAMSG ")"
-	    "(objectClass=" OC_GLKEY "))(!(objectClass=" OC_MAILOUT "))"
-	    "(!(" A_MSGTYPE "=skdReplayOwner)))",
+	/* SKD_STORE_MAIL_UNQUEUED: marked when written (skdMailState is
+	 * indexed eq: one indexed search, never a scan of the base) */
+	"(" A_MAILSTATE "=new)",
 	/* SKD_STORE_MAIL_DUE: filled in with the time */
 	NULL,
 	/* SKD_STORE_MAIL_QUEUED */
@@ -123,6 +120,30 @@ static const char *mail_which_filter[] = {
 	/* SKD_STORE_MAIL_FAILED */
 	"(" A_MAILSTATE "=failed)",
 };
+
+void
+skd_store_set_mail_mark(struct skd_store *s, int on)
+{
+	s->mail_mark = on != 0;
+}
+
+void
+skd_store_i_mods_class(struct skd_store *s, struct skd_store_i_mods *m,
+    const char *oc, int mail)
+{
+	const char *ocs[2];
+
+	ocs[0] = oc;
+	ocs[1] = OC_MAILOUT;
+	if (!mail || !s->mail_mark) {
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_OC, oc);
+		return;
+	}
+	/* One objectClass modification: an add names each attribute
+	 * once. */
+	skd_store_i_mods_strs(m, LDAP_MOD_ADD, A_OC, ocs, 2);
+	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_MAILSTATE, "new");
+}
 
 struct mail_list_ctx {
 	skd_store_mail_cb	 cb;
@@ -164,7 +185,6 @@ skd_store_mail_list(struct skd_store *s, enum skd_store_mail_which which,
 		    mail_which_filter[which]);
 	}
 	return skd_store_i_search_each(s, s->base, LDAP_SCOPE_SUBTREE,
-	    which == SKD_STORE_MAIL_UNQUEUED ? mail_which_filter[which] :
 	    filter, attrs, page_size > 0 ? page_size : 200, mail_list_entry,
 	    &c);
 }
@@ -187,6 +207,7 @@ skd_store_mailitem_free(struct skd_store_mailitem *it)
 	free(it->reply_to);
 	free(it->reply_from);
 	free(it->mail_in_id);
+	free(it->mail_signer);
 	free(it);
 }
 
@@ -206,7 +227,7 @@ mail_reply_of(struct skd_store *s, struct skd_store_mailitem *it)
 {
 	LDAPMessage *res = NULL, *e;
 	char *dn = NULL, *attrs[] = { A_REPLYTO, A_REPLYFROM, A_MAILINID,
-	    NULL };
+	    A_MAILSIGNER, NULL };
 	int ok = 0;
 
 	if ((dn = skd_store_i_dn(A_REQID, it->id, NULL, NULL,
@@ -222,7 +243,8 @@ mail_reply_of(struct skd_store *s, struct skd_store_mailitem *it)
 	}
 	if (!skd_store_i_get_str(s->ld, e, A_REPLYTO, &it->reply_to) ||
 	    !skd_store_i_get_str(s->ld, e, A_REPLYFROM, &it->reply_from) ||
-	    !skd_store_i_get_str(s->ld, e, A_MAILINID, &it->mail_in_id)) {
+	    !skd_store_i_get_str(s->ld, e, A_MAILINID, &it->mail_in_id) ||
+	    !skd_store_i_get_str(s->ld, e, A_MAILSIGNER, &it->mail_signer)) {
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "malformed %s", dn);
 		goto err;
 	}
@@ -324,9 +346,9 @@ skd_store_mail_queue(struct skd_store *s, const char *ref,
 	skd_store_i_mods_init(&m);
 	if (ref == NULL || !ref_ok(s, ref))
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail ref");
-	/* Adding the class is the test-and-set: a second queueing finds it
-	 * (attributeOrValueExists) and loses. */
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_MAILOUT);
+	/* Moving the state from "new" is the test-and-set: a second
+	 * queueing finds no such value (noSuchAttribute) and loses. */
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_MAILSTATE, "new");
 	if (n_to == 0) {
 		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILSTATE, "none");
 	} else {
@@ -342,7 +364,7 @@ skd_store_mail_queue(struct skd_store *s, const char *ref,
 		goto err;
 	}
 	rc = skd_store_i_modify(s, ref, mv, NULL);
-	if (rc == LDAP_TYPE_OR_VALUE_EXISTS) {
+	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS) {
 		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is queued "
 		    "already", ref);
 		goto err;

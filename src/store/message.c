@@ -142,7 +142,7 @@ skd_store_publish_response(struct skd_store *s, const char *request_id,
 	}
 	if (sub != NULL)
 		all[n_all++] = sub;
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_RESPONSE);
+	skd_store_i_mods_class(s, &m, OC_RESPONSE, 1);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, request_id);
 	if (n_msgs > 0)
 		skd_store_i_mods_bin(&m, LDAP_MOD_ADD, A_MESSAGE, msgs, n_msgs);
@@ -309,7 +309,9 @@ skd_store_publish_message(struct skd_store *s,
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "message");
 		goto err;
 	}
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_GLAMSG);
+	/* Replay owner records are bookkeeping, never mail. */
+	skd_store_i_mods_class(s, &m, OC_GLAMSG, msg->type == NULL ||
+	    strcmp(msg->type, "skdReplayOwner") != 0);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MSGID, msg->id);
 	skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_MESSAGE, msg->message,
 	    msg->message_len);

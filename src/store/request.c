@@ -7,6 +7,7 @@
  * an expired lease deletes the exact old owner and lease values; journal,
  * renew and finish assert (RFC 4528) that the caller still holds the claim.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 
 static char *req_attrs[] = {
 	A_REQID, A_MESSAGE, A_SUBMITTER, A_STATE, A_OWNER, A_LEASE,
-	A_JOURNAL, A_ATTEMPTS, A_ERROR, "creatorsName", NULL
+	A_JOURNAL, A_ATTEMPTS, A_ERROR, "creatorsName", A_REPLYTO, A_REPLYFROM,
+	A_MAILSIGNER, NULL
 };
 
 void
@@ -32,6 +34,9 @@ skd_store_request_free(struct skd_store_request *r)
 	free(r->journal);
 	free(r->error);
 	free(r->creator_dn);
+	free(r->mail_sender);
+	free(r->mail_from);
+	free(r->mail_signer);
 	free(r);
 }
 
@@ -163,6 +168,9 @@ static const struct skd_store_i_field req_fields[] = {
 	SKD_STORE_I_F_INT(T, attempts, 0, 1000000000, A_ATTEMPTS),
 	SKD_STORE_I_F(T, STR, error, A_ERROR),
 	SKD_STORE_I_F(T, STR, creator_dn, "creatorsName"),
+	SKD_STORE_I_F(T, STR, mail_sender, A_REPLYTO),
+	SKD_STORE_I_F(T, STR, mail_from, A_REPLYFROM),
+	SKD_STORE_I_F(T, STR, mail_signer, A_MAILSIGNER),
 };
 #undef T
 
@@ -253,28 +261,48 @@ queue_entry(struct skd_store *s, LDAPMessage *e, void *arg)
 {
 	struct queue_arg *qa = arg;
 	struct skd_store_queued q;
-	char *id = NULL, *state = NULL, *creator = NULL;
+	char *id = NULL, *state = NULL, *creator = NULL, *sender = NULL;
+	char *from = NULL, *fair = NULL;
 	time_t created = 0;
+	size_t i;
 	int r = 0;
 
 	if (!skd_store_i_get_str(s->ld, e, A_REQID, &id) ||
 	    !skd_store_i_get_str(s->ld, e, A_STATE, &state) ||
 	    !skd_store_i_get_str(s->ld, e, "creatorsName", &creator) ||
 	    !skd_store_i_get_time(s->ld, e, "createTimestamp", &created) ||
+	    !skd_store_i_get_str(s->ld, e, A_REPLYTO, &sender) ||
+	    !skd_store_i_get_str(s->ld, e, A_REPLYFROM, &from) ||
 	    id == NULL || state == NULL) {
 		r = skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
 		    "malformed request entry");
 		goto err;
 	}
+	/* Requests by mail are all added by the GLA (skd gla mail-in):
+	 * each sender is an identity of its own for fairness.  skdReplyTo
+	 * and skdReplyFrom are the GLA's writes alone (ACL rule 1). */
+	if ((sender != NULL && *sender != '\0') || from != NULL) {
+		if ((fair = skd_store_i_printf("mail:%s", sender != NULL &&
+		    *sender != '\0' ? sender : from)) == NULL) {
+			r = skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+			    "out of memory");
+			goto err;
+		}
+		for (i = 5; fair[i] != '\0'; i++)
+			fair[i] = (char)tolower((unsigned char)fair[i]);
+	}
 	q.id = id;
 	q.state = state;
-	q.creator = creator;
+	q.creator = fair != NULL ? fair : creator;
 	q.created = created;
 	r = qa->cb(qa->arg, &q) != 0 ? 2 : 1;
  err:
 	free(id);
 	free(state);
 	free(creator);
+	free(sender);
+	free(from);
+	free(fair);
 	return r;
 }
 
@@ -283,7 +311,7 @@ skd_store_list_queue(struct skd_store *s, skd_store_queue_cb cb, void *arg,
     time_t now, int page_size)
 {
 	char *attrs[] = { A_REQID, A_STATE, "creatorsName", "createTimestamp",
-	    NULL };
+	    A_REPLYTO, A_REPLYFROM, NULL };
 	struct queue_arg qa = { cb, arg };
 	char filter[256];
 
@@ -336,6 +364,32 @@ req_modify(struct skd_store *s, const char *id, const char *owner,
 	ldap_control_free(assert);
 	free(filter);
 	free(eo);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_set_mail_signer(struct skd_store *s, const char *id,
+    const char *owner, const char *address)
+{
+	struct skd_store_i_mods m;
+	char *dn = NULL;
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (address == NULL || *address == '\0' || owner == NULL ||
+	    (dn = req_dn(s, id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail signer");
+		goto err;
+	}
+	/* A request added in the directory has no skdMailIn yet. */
+	if (!skd_store_i_add_value(s, dn, A_OC, OC_MAILIN, "mail signer"))
+		goto err;
+	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_MAILSIGNER, address);
+	ok = req_modify(s, id, owner, &m, "mail signer");
+ err:
+	skd_store_i_mods_cleanup(&m);
 	free(dn);
 	return ok;
 }

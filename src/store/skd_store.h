@@ -409,6 +409,12 @@ struct skd_store_request {
 	char		*error;		/* or NULL */
 	char		*creator_dn;	/* creatorsName, slapd's; or NULL */
 	size_t		 n_messages;	/* skdMessage values (one is valid) */
+	/* The mail transport's (skdMailIn; the GLA's own writes): the
+	 * envelope sender and From of a request that came by mail, and the
+	 * verified signer's address the worker recorded; or NULL. */
+	char		*mail_sender;
+	char		*mail_from;
+	char		*mail_signer;
 };
 
 void skd_store_request_free(struct skd_store_request *r);
@@ -446,6 +452,10 @@ int skd_store_list_pending(struct skd_store *s, skd_store_pending_cb cb,
 struct skd_store_queued {
 	const char	*id;
 	const char	*state;
+	/* The fairness identity: creatorsName (slapd writes it, the
+	 * submitter cannot), except for a request that came by mail, which
+	 * the GLA itself added: "mail:" and its envelope sender (else its
+	 * From), from skdMailIn, which only the GLA writes. */
 	const char	*creator;
 	time_t		 created;
 };
@@ -711,6 +721,24 @@ struct skd_store_mail_origin {
 int skd_store_add_mail_request(struct skd_store *s, int *out_existed,
     const char *id, const struct skd_store_mail_origin *o);
 
+/*
+ * skd_store_set_mail_signer records on request id, while owner holds its
+ * claim (RFC 4528 assertion), the rfc822 address of its verified signer
+ * (skdMailSigner, class skdMailIn added when missing), where the answers
+ * are mailed.  _CONFLICT when the claim is lost.
+ */
+int skd_store_set_mail_signer(struct skd_store *s, const char *id,
+    const char *owner, const char *address);
+
+/*
+ * skd_store_set_mail_mark makes s mark every response, GLA message and
+ * glKey entry it creates from now on (on nonzero) with the class
+ * skdMailOut and skdMailState "new": the mail transport then lists what
+ * it has to look at with one indexed search (SKD_STORE_MAIL_UNQUEUED)
+ * instead of scanning the base.
+ */
+void skd_store_set_mail_mark(struct skd_store *s, int on);
+
 enum skd_store_mail_kind {
 	SKD_STORE_MAIL_RESPONSE = 0,	/* skdResponse: id is the request id */
 	SKD_STORE_MAIL_MESSAGE,		/* skdGLAMessage: id is its id */
@@ -730,23 +758,26 @@ struct skd_store_mailitem {
 	size_t			 n_messages;
 	char			**recipients;	/* skdRecipientName */
 	size_t			 n_recipients;
-	char			*state;		/* NULL: not queued yet */
+	char			*state;		/* "new": not queued yet; NULL:
+						 * not marked for mail */
 	char			**to;		/* rfc822 addresses */
 	size_t			 n_to;
 	char			*message_id;
 	int			 attempts;
 	time_t			 next_try;
 	char			*error;
-	/* Responses: the request's origin when it came by mail. */
+	/* Responses: the request's origin when it came by mail, and its
+	 * verified signer's address. */
 	char			*reply_to;
 	char			*reply_from;
 	char			*mail_in_id;
+	char			*mail_signer;
 };
 
 void skd_store_mailitem_free(struct skd_store_mailitem *it);
 
 enum skd_store_mail_which {
-	SKD_STORE_MAIL_UNQUEUED = 0,	/* no send state yet */
+	SKD_STORE_MAIL_UNQUEUED = 0,	/* marked, not queued yet ("new") */
 	SKD_STORE_MAIL_DUE,		/* queued, next try at or before now */
 	SKD_STORE_MAIL_QUEUED,		/* queued, whenever */
 	SKD_STORE_MAIL_FAILED		/* given up */
@@ -765,10 +796,11 @@ int skd_store_mail_read(struct skd_store *s, struct skd_store_mailitem **out,
     const char *ref);
 
 /*
- * skd_store_mail_queue gives ref its send state: queued to the n_to
- * addresses with message_id, attempts 0, first try at next_try; or, with
- * n_to 0, state none (nothing to send).  _CONFLICT when the entry has a
- * send state already (another worker queued it).
+ * skd_store_mail_queue gives ref, marked "new", its send state: queued
+ * to the n_to addresses with message_id, attempts 0, first try at
+ * next_try; or, with n_to 0, state none (nothing to send).  The state
+ * moves from "new" by compare-and-swap: _CONFLICT when it is not "new"
+ * any more (another worker queued it).
  */
 int skd_store_mail_queue(struct skd_store *s, const char *ref,
     const char *const *to, size_t n_to, const char *message_id,

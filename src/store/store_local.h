@@ -56,6 +56,12 @@
 #define A_HEARTBEAT	"skdHeartbeat"
 #define A_VERSION	"skdVersion"
 #define A_STATUSTEXT	"skdStatusText"
+/* the mail transport (mail.c) */
+#define A_MAILSTATE	"skdMailState"
+#define A_REPLYTO	"skdReplyTo"
+#define A_REPLYFROM	"skdReplyFrom"
+#define A_MAILINID	"skdMailInId"
+#define A_MAILSIGNER	"skdMailSigner"
 
 #define OC_GL		"skdGroupList"
 #define OC_MEMBER	"skdGLMember"
@@ -65,6 +71,8 @@
 #define OC_RESPONSE	"skdResponse"
 #define OC_GLAMSG	"skdGLAMessage"
 #define OC_REPLAY	"skdReplay"
+#define OC_MAILOUT	"skdMailOut"
+#define OC_MAILIN	"skdMailIn"
 
 struct skd_store {
 	LDAP			*ld;
@@ -86,6 +94,7 @@ struct skd_store {
 	unsigned		 max_wait_ms;
 	unsigned		 first_ms;
 	unsigned		 reconnects;
+	int			 mail_mark;	/* mail.c: mark what is written */
 	enum skd_store_err	 err;
 	char			 errmsg[512];
 };
@@ -164,6 +173,12 @@ struct skd_store_i_mods {
 };
 
 void skd_store_i_mods_init(struct skd_store_i_mods *m);
+/* mail.c: adds to m, for an entry being created, objectClass oc and,
+ * when mail is nonzero and s marks entries for the mail transport
+ * (skd_store_set_mail_mark), the skdMailOut class with skdMailState
+ * "new", so that the worker finds what to mail with one indexed search. */
+void skd_store_i_mods_class(struct skd_store *s, struct skd_store_i_mods *m,
+    const char *oc, int mail);
 void skd_store_i_mods_cleanup(struct skd_store_i_mods *m);
 /* Adds one modification of op (LDAP_MOD_ADD, _DELETE, _REPLACE,
  * _INCREMENT) of attr with n values (possibly none). */

@@ -79,6 +79,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_retry_seconds", L(mail_retry_seconds, 1, 86400) },
 	{ "mail_max_attempts", L(mail_max_attempts, 1, 1000) },
 	{ "mail_timeout", L(mail_timeout, 1, 600) },
+	{ "mail_answers", S(mail_answers) },
 };
 
 #undef S

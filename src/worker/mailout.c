@@ -1,13 +1,17 @@
 /*
  * mailout.c: the worker's mail-out pass (RFC 5275 section 7).
  *
- * Every response to a request that came by mail, every GLA message and
+ * Every response (to any request under mail_answers = all, the default;
+ * to requests that came by mail under mail-origin), every GLA message and
  * every glKey entry whose recipients have rfc822 addresses (and whose GL's
  * mail policy is not "directory") is mailed exactly once; the send state
  * lives on the entry (docs/directory.md "Mail", src/store/mail.c):
  *
- *   queue   an entry without state gets its addresses, a stable Message-ID
- *           and state queued (or none: nothing to send), once, whichever
+ *   mark    the store writes an entry with skdMailState "new" when this
+ *           worker mails (skd_store_set_mail_mark), so the pass finds what
+ *           to queue with one indexed search, not a scan of the base;
+ *   queue   a "new" entry gets its addresses, a stable Message-ID and
+ *           state queued (or none: nothing to send), once, whichever
  *           worker gets there first;
  *   claim   a due entry's attempt counter is moved on by compare-and-swap
  *           and its next try set past the attempt, so of several workers
@@ -29,6 +33,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "engine/skd_engine.h"
 #include "mail/skd_mail.h"
 #include "worker/skd_worker.h"
 
@@ -49,6 +54,7 @@ struct skd_worker_mailout {
 	char	*sendmail;
 	long	 retry;
 	long	 max_attempts;
+	int	 answers_all;	/* mail_answers = all (default) */
 	unsigned long sent, failed;
 };
 
@@ -140,6 +146,16 @@ skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
 	    (mo->password = read_password(err, err_len,
 	    cfg->mail_password_file)) == NULL)
 		goto err;
+	/* Every answer by default: RFC 5275 7 makes SMTP a transport every
+	 * GLA supports, and a GLO or member who signs with an address has
+	 * said where it is reached; the directory keeps the answer too. */
+	if (cfg->mail_answers == NULL || strcmp(cfg->mail_answers, "all") == 0)
+		mo->answers_all = 1;
+	else if (strcmp(cfg->mail_answers, "mail-origin") != 0) {
+		(void)snprintf(err, err_len, "%s: mail_answers is all or "
+		    "mail-origin", cfg->path != NULL ? cfg->path : "config");
+		goto err;
+	}
 	mo->retry = cfg->mail_retry_seconds > 0 ? cfg->mail_retry_seconds :
 	    MAILOUT_DEFAULT_RETRY;
 	mo->max_attempts = cfg->mail_max_attempts > 0 ?
@@ -159,6 +175,74 @@ skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
  err:
 	skd_worker_mailout_free(mo);
 	return 0;
+}
+
+/* ---- the signer of a request ------------------------------------------ */
+
+/* Does names (the verified signer's GeneralName texts) hold addr? */
+static int
+signer_has(const STACK_OF(ASN1_UTF8STRING) *names, const char *addr,
+    char **out_first)
+{
+	const ASN1_UTF8STRING *n;
+	char text[300], *a;
+	int i, found = 0;
+
+	for (i = 0; i < sk_ASN1_UTF8STRING_num(names) && !found; i++) {
+		n = sk_ASN1_UTF8STRING_value(names, i);
+		if (n->length <= 0 || (size_t)n->length >= sizeof(text))
+			continue;
+		memcpy(text, n->data, (size_t)n->length);
+		text[n->length] = '\0';
+		if ((a = skd_mail_name_address(text)) == NULL)
+			continue;
+		if (addr != NULL && strcasecmp(a, addr) == 0)
+			found = 1;
+		if (out_first != NULL && *out_first == NULL)
+			*out_first = a;
+		else
+			free(a);
+	}
+	return found;
+}
+
+int
+skd_worker_mail_check(struct skd_store *s,
+    const struct skd_worker_mailout *mo, const char *owner,
+    const struct skd_store_request *r, const SKD_ENG_OUTCOME *o, char *why,
+    size_t why_len)
+{
+	const STACK_OF(ASN1_UTF8STRING) *names = skd_engine_outcome_signer(o);
+	char *first = NULL;
+	int matches, rc = 1;
+
+	if (names == NULL)
+		return 1;	/* nothing verified: nothing is changed */
+	matches = signer_has(names, r->mail_from, mo != NULL ? &first : NULL);
+	/* RFC 8551 3.1.4 for what skd gla mail-in could not see: the From
+	 * of a mail whose outer layer is encrypted is compared with the
+	 * signer the engine verified; a mismatch applies nothing. */
+	if (r->mail_from != NULL && !matches &&
+	    !skd_mail_outer_signed(r->message, r->message_len)) {
+		(void)snprintf(why, why_len, "From <%.100s> is not an email "
+		    "address of the request's signer; nothing applied",
+		    r->mail_from);
+		rc = 0;
+		goto out;
+	}
+	if (mo == NULL || first == NULL)
+		goto out;
+	/* Where the answers go: the From when it is the signer's, else the
+	 * signer's first rfc822Name. */
+	if (r->mail_signer != NULL && strcasecmp(r->mail_signer, matches ?
+	    r->mail_from : first) == 0)
+		goto out;
+	if (!skd_store_set_mail_signer(s, r->id, owner, matches ?
+	    r->mail_from : first))
+		rc = -1;
+ out:
+	free(first);
+	return rc;
 }
 
 /* ---- listing ------------------------------------------------------------ */
@@ -192,15 +276,6 @@ refs_clear(struct refs *r)
 }
 
 /* ---- queueing ----------------------------------------------------------- */
-
-/* An addr-spec from a GeneralName text "email:x@y", else NULL. */
-static char *
-name_address(const char *name)
-{
-	if (name == NULL || strncasecmp(name, "email:", 6) != 0)
-		return NULL;
-	return skd_mail_addr_spec(name + 6);
-}
 
 struct addrs {
 	char	**v;
@@ -244,28 +319,36 @@ addrs_add(struct addrs *a, char *addr)
 }
 
 /*
- * Where item goes: a response to the request's From (checked against the
- * outer signer by skd gla mail-in when it was visible) or else its
- * envelope sender, and only when the request came by mail; a message or
- * glKey to its recipients' rfc822 addresses: the name itself when it is
- * one, else the member's or owner's address (glMemberAddress,
- * glOwnerAddress).  A GL whose policy is "directory" gets no glKey mail.
+ * Where item goes.  A response: to the address of the request's signer
+ * as the worker verified it (skdMailSigner), else the request's From
+ * (checked against the signer by skd gla mail-in or the worker), else
+ * its envelope sender; under mail_answers = mail-origin only when the
+ * request came by mail.  A message or glKey: to its recipients' rfc822
+ * addresses, the name itself when it is one, else the member's or
+ * owner's address (glMemberAddress, glOwnerAddress); none when the GL's
+ * mail policy is "directory".
  */
 static int
-item_addresses(struct skd_store *s, struct addrs *a,
-    const struct skd_store_mailitem *it)
+item_addresses(struct skd_store *s, const struct skd_worker_mailout *mo,
+    struct addrs *a, const struct skd_store_mailitem *it)
 {
 	struct skd_store_member *m = NULL;
 	char *policy = NULL, *addr;
 	size_t i;
-	int ok = 1;
+	int ok = 1, by_mail;
 
 	if (it->kind == SKD_STORE_MAIL_RESPONSE) {
+		by_mail = it->reply_to != NULL || it->reply_from != NULL ||
+		    it->mail_in_id != NULL;
+		if (!by_mail && !mo->answers_all)
+			return 1;
+		if (it->mail_signer != NULL)
+			return addrs_add(a, skd_mail_addr_spec(it->mail_signer));
 		if (it->reply_from != NULL)
 			return addrs_add(a, skd_mail_addr_spec(it->reply_from));
 		return addrs_add(a, skd_mail_addr_spec(it->reply_to));
 	}
-	if (it->kind == SKD_STORE_MAIL_GLKEY && it->gl_name != NULL) {
+	if (it->gl_name != NULL) {
 		if (!skd_store_read_mail_policy(s, &policy, it->gl_name) &&
 		    skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
 			return 0;
@@ -276,7 +359,7 @@ item_addresses(struct skd_store *s, struct addrs *a,
 		free(policy);
 	}
 	for (i = 0; i < it->n_recipients && ok; i++) {
-		if ((addr = name_address(it->recipients[i])) != NULL) {
+		if ((addr = skd_mail_name_address(it->recipients[i])) != NULL) {
 			ok = addrs_add(a, addr);
 			continue;
 		}
@@ -285,7 +368,7 @@ item_addresses(struct skd_store *s, struct addrs *a,
 		if (skd_store_read_member(s, &m, it->gl_name, SKD_STORE_MEMBER,
 		    it->recipients[i]) || skd_store_read_member(s, &m,
 		    it->gl_name, SKD_STORE_OWNER, it->recipients[i])) {
-			ok = addrs_add(a, name_address(m->address));
+			ok = addrs_add(a, skd_mail_name_address(m->address));
 			skd_store_member_free(m);
 			m = NULL;
 		}
@@ -323,9 +406,9 @@ queue_one(struct skd_store *s, const struct skd_worker_mailout *mo,
 
 	if (!skd_store_mail_read(s, &it, ref))
 		goto out;
-	if (it->state != NULL)
+	if (it->state == NULL || strcmp(it->state, "new") != 0)
 		goto out;
-	if (!item_addresses(s, &a, it)) {
+	if (!item_addresses(s, mo, &a, it)) {
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: addresses of "
 		    "%s: %s", ref, skd_store_errmsg(s));
 		goto out;

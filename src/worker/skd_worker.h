@@ -44,6 +44,7 @@
 
 #include <openssl/evp.h>
 
+#include "engine/skd_engine.h"
 #include "store/skd_store.h"
 
 /* ---- config.c ----------------------------------------------------------- */
@@ -122,6 +123,7 @@ struct skd_worker_config {
 	long			 mail_retry_seconds; /* first backoff; 0: 60 */
 	long			 mail_max_attempts; /* 0: 10 */
 	long			 mail_timeout;	/* one submission, s; 0: 60 */
+	char			*mail_answers;	/* all (NULL) or mail-origin */
 };
 
 /*
@@ -342,6 +344,22 @@ struct skd_worker_mailout;
 int skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
     size_t err_len, const struct skd_worker_config *cfg);
 void skd_worker_mailout_free(struct skd_worker_mailout *mo);
+
+/*
+ * skd_worker_mail_check looks at request r just decided as o, before its
+ * journal is written.  When r came by mail and its outer layer hid the
+ * signer from skd gla mail-in (an EnvelopedData), its From must be an
+ * rfc822Name of the signer the engine verified: returns 0 with why (one
+ * line) when it is not, and the request is failed with nothing applied.
+ * When mail goes out (mo not NULL), the verified signer's address (the
+ * From when it is one of them) is recorded on the request, while owner
+ * holds the claim, for the answers.  Returns 1 to go on, -1 when the
+ * directory failed (see skd_store_error).
+ */
+int skd_worker_mail_check(struct skd_store *s,
+    const struct skd_worker_mailout *mo, const char *owner,
+    const struct skd_store_request *r, const SKD_ENG_OUTCOME *o, char *why,
+    size_t why_len);
 
 /* skd_worker_mailout_run queues what is new and sends what is due
  * (mailout.c); mo NULL does nothing.  *out_sent (if not NULL) is how many

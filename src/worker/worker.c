@@ -383,6 +383,8 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	}
 	if ((w->s = skd_worker_store_open(err, err_len, cfg)) == NULL)
 		goto err;
+	/* What may go by mail is marked as it is written (mailout.c). */
+	skd_store_set_mail_mark(w->s, w->mailout != NULL);
 	skd_engine_state_store(&w->est, w->s);
 	return w;
  err:
@@ -450,6 +452,7 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	}
 	skd_worker_mailout_free(w->mailout);
 	w->mailout = mo;
+	skd_store_set_mail_mark(w->s, mo != NULL);
 	if (CRYPTO_memcmp(c.jkey, w->c.jkey, sizeof(c.jkey)) != 0) {
 		memcpy(c.jkey_prev, w->c.jkey, sizeof(c.jkey_prev));
 		c.have_prev = 1;
@@ -1026,6 +1029,16 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 			    "lease");
 			goto transient;
 		}
+		/* The mail transport: a From the signer must match, where
+		 * the answers go (mailout.c). */
+		n = skd_worker_mail_check(w->s, w->mailout, w->id, r, o, buf,
+		    sizeof(buf));
+		if (n == 0) {
+			ok = finish(w, id, buf, SKD_WFAIL_REFUSED);
+			goto out;
+		}
+		if (n < 0)
+			goto lost_or_transient;
 		if (!lease_keep(w, id, &lease) || !journal(w, r, o))
 			goto lost_or_transient;
 	}
