@@ -13,15 +13,27 @@
  *     Message-ID, then hostile mail through the MTA, each refused with its
  *     reason and no request added;
  *   - the same with the worker killed by SIGKILL at random points: every
- *     answer and glKey delivered, each Message-ID once.
+ *     answer and glKey delivered, each Message-ID once;
+ *   - answers by mail to the verified signer, through the sendmail(8)
+ *     interface of the real OpenSMTPD (its smtpctl, run in the private
+ *     instance's mount namespace: tools/skd-mta exec): an answer to a
+ *     request added in the directory (mail_answers = all), none under
+ *     mail-origin; an encrypted request whose From is not its signer's
+ *     failed with nothing applied, the same with the right From applied
+ *     and answered; nothing left marked new (one indexed listing);
+ *   - mail_starttls against a relay that offers no STARTTLS: nothing
+ *     goes in the clear, the mail stays queued with the reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mail/skd_mail.h"
 #include "skd_test.h"
+#include "store/skd_store.h"
 #include "support/stack.h"
 
 static void
@@ -249,12 +261,304 @@ START_TEST(test_mail_worker_killed)
 }
 END_TEST
 
+/* ---- answers to the verified signer, sendmail(8) ------------------------ */
+
+/* An ldapsearch as the GLA under the base; returns its output. */
+static char *
+gla_search(const char *filter, const char *attrs)
+{
+	char *out = NULL;
+
+	(void)skd_test_run(&out, NULL, "PATH=$PATH:/usr/sbin ldapsearch -LLL "
+	    "-o ldif-wrap=no -x -H '%s' -D '%s' -w '%s' -b '%s' '%s' %s "
+	    "2>&1", skd_test_stack_need("SKD_LDAP_URI"),
+	    skd_test_stack_need("SKD_GLA_DN"),
+	    skd_test_stack_need("SKD_GLA_PW"),
+	    skd_test_stack_need("SKD_BASE_DN"), filter, attrs);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/* Waits up to 30 s for a shell condition; returns whether it held. */
+static int
+wait_cond(const char *cond)
+{
+	return skd_test_run(NULL, NULL, "i=0; while [ $i -lt 150 ]; do "
+	    "if %s; then exit 0; fi; i=$((i + 1)); sleep 0.2; done; exit 1",
+	    cond) == 0;
+}
+
+/* Mails in the maildir of who (new/ and cur/). */
+static int
+maildir_count(const char *who)
+{
+	char *out = NULL;
+	int n = -1;
+
+	(void)skd_test_run(&out, NULL, "find '%s/mta/maildir/%s' -type f "
+	    "2>/dev/null | wc -l", skd_test_tmp, who);
+	ck_assert_ptr_nonnull(out);
+	n = atoi(out);
+	free(out);
+	return n;
+}
+
+/* The request id "skd gla mail-in" printed. */
+static void
+mail_in_id(char id[SKD_STORE_ID_LEN], const char *out)
+{
+	const char *p = strstr(out, "request ");
+
+	ck_assert_msg(p != NULL, "%s", out);
+	memcpy(id, p + 8, SKD_STORE_ID_LEN - 1);
+	id[SKD_STORE_ID_LEN - 1] = '\0';
+}
+
+/* An encrypted (EnvelopedData outer) glDelete by glo1 for gl, as a mail
+ * From from; mail-in takes it.  Writes the request id. */
+static void
+mail_in_encrypted(char id[SKD_STORE_ID_LEN], const char *conf,
+    const char *gl, const char *from, const char *mid)
+{
+	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
+	const char *to[] = { "gla@example.com" };
+	struct skd_mail_out o;
+	unsigned char *der;
+	char req[4096], mail[4096], err[256], *msg = NULL, *out = NULL;
+	size_t len = 0, mlen = 0;
+	int rc;
+
+	(void)snprintf(req, sizeof(req), "%s/%s.der", skd_test_tmp, mid);
+	(void)snprintf(mail, sizeof(mail), "%s/%s.eml", skd_test_tmp, mid);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' glo delete --gl '%s' "
+	    "--cert '%s/glo1.crt' --key '%s/glo1.key' --encrypt --gla-cert "
+	    "'%s/gla.crt' --out '%s' >/dev/null 2>&1", skd_test_bin(), gl,
+	    pki, pki, pki, req), 0);
+	der = skd_test_read_file(req, &len);
+	ck_assert_ptr_nonnull(der);
+	ck_assert_int_eq(der[0], 0x30);
+	memset(&o, 0, sizeof(o));
+	o.from = from;
+	o.to = to;
+	o.n_to = 1;
+	o.message_id = mid;
+	o.smime_type = "CMC-request";
+	o.date = time(NULL);
+	ck_assert_msg(skd_mail_build(&msg, &mlen, err, sizeof(err), &o, der,
+	    len), "%s", err);
+	ck_assert(skd_test_write_file(mail, msg, mlen));
+	free(msg);
+	free(der);
+	/* The outer layer hides the signer: mail-in cannot compare From. */
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
+	    "--sender '%s' < '%s' 2>&1", skd_test_bin(), conf, from, mail);
+	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
+	mail_in_id(id, out);
+	free(out);
+}
+
+/* Starts the worker with conf in the MTA's mount namespace, where
+ * /usr/sbin/sendmail is that OpenSMTPD's. */
+static void
+worker_start(const char *conf)
+{
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "cd '%s' && "
+	    "tools/skd-mta exec '%s/mta' '%s' gla run --config '%s' "
+	    ">>'%s/gla.log' 2>&1 & echo $! > '%s/worker.pid'", skd_test_top(),
+	    skd_test_tmp, skd_test_bin(), conf, skd_test_tmp, skd_test_tmp),
+	    0);
+}
+
+static void
+worker_stop(void)
+{
+	(void)skd_test_run(NULL, NULL, "p=$(cat '%s/worker.pid') && "
+	    "kill \"$p\" && while kill -0 \"$p\" 2>/dev/null; do sleep 0.1; "
+	    "done", skd_test_tmp);
+}
+
+/* The GLA configuration with mail out by sendmail(8) and extra lines. */
+static const char *
+write_mail_conf(const char *extra)
+{
+	const char *conf = write_conf(NULL);
+	char *text = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fprintf(f, "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
+	    "poll_interval_ms = 200\nmail_from = gla@example.com\n"
+	    "mail_retry_seconds = 1\nmail_timeout = 10\n%s",
+	    skd_test_stack_need("SKD_PKI_DIR"),
+	    skd_test_stack_need("SKD_PKI_DIR"), extra);
+	fclose(f);
+	free(text);
+	return conf;
+}
+
+START_TEST(test_mail_answers_to_signer)
+{
+	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
+	const char *conf;
+	char gl[256], gl2[300], id[SKD_STORE_ID_LEN], cond[8192];
+	char *out = NULL;
+	int rc;
+
+	ck_assert_ptr_nonnull(skd_test_stack_get());
+	/* Maildir deliveries run as nobody. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
+	    skd_test_tmp), 0);
+	conf = write_mail_conf("");
+	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
+	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
+	    skd_test_tmp, conf, skd_test_bin()), 0);
+	free(out);
+	out = NULL;
+	worker_start(conf);
+	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/signer-"
+	    "%ld", (long)getpid());
+
+	/* A request added in the directory: the answer goes by mail too,
+	 * to the signer's verified address (mail_answers = all). */
+	rc = skd_test_run(&out, NULL, "'%s' glo create --gl '%s' --owner "
+	    "email:glo1@example.com --env '%s/env' --as GLO1 --cert "
+	    "'%s/glo1.crt' --key '%s/glo1.key' --CAfile '%s/ca.crt' "
+	    "--timeout 30 2>&1", skd_test_bin(), gl, skd_test_stack_dir(),
+	    pki, pki, pki);
+	ck_assert_msg(rc == 0, "create exited %d: %s", rc, out);
+	free(out);
+	out = NULL;
+	(void)snprintf(cond, sizeof(cond), "grep -lq 'smime-type=CMC-response' "
+	    "'%s'/mta/maildir/glo1/new/* 2>/dev/null", skd_test_tmp);
+	ck_assert_msg(wait_cond(cond), "no answer mailed to glo1");
+	out = gla_search("(&(objectClass=skdRequest)(skdMailSigner=*))",
+	    "skdMailSigner");
+	assert_has(out, "skdMailSigner: glo1@example.com");
+	free(out);
+
+	/* Encrypted, From not the signer's: failed, nothing applied. */
+	mail_in_encrypted(id, conf, gl, "mallory@example.com",
+	    "forged-enc@example.com");
+	(void)snprintf(cond, sizeof(cond), "PATH=$PATH:/usr/sbin ldapsearch "
+	    "-LLL -x -H '%s' -D '%s' -w '%s' -b 'skdRequestId=%s,ou=requests,"
+	    "%s' skdState | grep -q 'skdState: failed'",
+	    skd_test_stack_need("SKD_LDAP_URI"),
+	    skd_test_stack_need("SKD_GLA_DN"),
+	    skd_test_stack_need("SKD_GLA_PW"), id,
+	    skd_test_stack_need("SKD_BASE_DN"));
+	ck_assert_msg(wait_cond(cond), "the forged request was not failed");
+	(void)snprintf(cond, sizeof(cond), "(skdRequestId=%s)", id);
+	out = gla_search(cond, "skdError");
+	assert_has(out, "From <mallory@example.com> is not an email address "
+	    "of the request's signer; nothing applied");
+	free(out);
+	(void)snprintf(cond, sizeof(cond), "(&(objectClass=skdGroupList)"
+	    "(skdGLName=%s))", gl);
+	out = gla_search(cond, "skdGLState");
+	ck_assert_msg(strstr(out, "deleted") == NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(maildir_count("mallory"), 0);
+
+	/* The same with the signer's From: applied, answered by mail. */
+	mail_in_encrypted(id, conf, gl, "glo1@example.com",
+	    "right-enc@example.com");
+	(void)snprintf(cond, sizeof(cond), "grep -lq "
+	    "'In-Reply-To: <right-enc@example.com>' "
+	    "'%s'/mta/maildir/glo1/new/* 2>/dev/null", skd_test_tmp);
+	ck_assert_msg(wait_cond(cond), "no answer to the encrypted request");
+	(void)snprintf(cond, sizeof(cond), "(&(objectClass=skdGroupList)"
+	    "(skdGLName=%s))", gl);
+	out = gla_search(cond, "skdGLState");
+	assert_has(out, "deleted");
+	free(out);
+	ck_assert_int_eq(maildir_count("glo1"), 2);
+	/* Everything written was marked and queued: nothing left new. */
+	out = gla_search("(skdMailState=new)", "1.1");
+	ck_assert_msg(strstr(out, "dn:") == NULL, "%s", out);
+	free(out);
+
+	/* mail_answers = mail-origin: an answer to a directory request
+	 * stays in the directory (skdMailState none). */
+	worker_stop();
+	conf = write_mail_conf("mail_answers = mail-origin\n");
+	worker_start(conf);
+	(void)snprintf(gl2, sizeof(gl2), "%s-2", gl);
+	rc = skd_test_run(&out, NULL, "'%s' glo create --gl '%s' --owner "
+	    "email:glo1@example.com --env '%s/env' --as GLO1 --cert "
+	    "'%s/glo1.crt' --key '%s/glo1.key' --CAfile '%s/ca.crt' "
+	    "--timeout 30 2>&1", skd_test_bin(), gl2, skd_test_stack_dir(),
+	    pki, pki, pki);
+	ck_assert_msg(rc == 0, "create exited %d: %s", rc, out);
+	free(out);
+	(void)snprintf(cond, sizeof(cond), "PATH=$PATH:/usr/sbin ldapsearch "
+	    "-LLL -x -H '%s' -D '%s' -w '%s' -b 'ou=responses,%s' "
+	    "'(skdMailState=none)' 1.1 | grep -q '^dn:'",
+	    skd_test_stack_need("SKD_LDAP_URI"),
+	    skd_test_stack_need("SKD_GLA_DN"),
+	    skd_test_stack_need("SKD_GLA_PW"),
+	    skd_test_stack_need("SKD_BASE_DN"));
+	ck_assert_msg(wait_cond(cond), "the answer was not left unmailed");
+	ck_assert_int_eq(maildir_count("glo1"), 2);
+	worker_stop();
+	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-mta stop '%s/mta'",
+	    skd_test_top(), skd_test_tmp);
+}
+END_TEST
+
+/* mail_starttls = yes against a relay that offers no STARTTLS (the
+ * private OpenSMTPD's plain listener): nothing goes in the clear. */
+START_TEST(test_mail_starttls_required)
+{
+	const char *conf;
+	char extra[512], *out = NULL, *env = NULL, *url;
+	char id[SKD_STORE_ID_LEN], mail[4096];
+	int rc;
+
+	ck_assert_ptr_nonnull(skd_test_stack_get());
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
+	    skd_test_tmp), 0);
+	conf = write_mail_conf("");
+	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
+	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
+	    skd_test_tmp, conf, skd_test_bin()), 0);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&env, NULL, ". '%s/mta/env' && "
+	    "printf %%s \"$SKD_SMTP_URL\"", skd_test_tmp), 0);
+	url = env;
+	(void)snprintf(extra, sizeof(extra), "mail_relay = %s\n"
+	    "mail_starttls = yes\n", url);
+	conf = write_mail_conf(extra);
+	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
+	write_mail(mail, "starttls-1@example.com");
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
+	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
+	    mail);
+	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
+	mail_in_id(id, out);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' gla run --once "
+	    "--config '%s' 2>&1", skd_test_bin(), conf), 0);
+	free(out);
+	(void)snprintf(extra, sizeof(extra), "(skdRequestId=%s)", id);
+	out = gla_search(extra, "skdMailState skdMailError");
+	assert_has(out, "skdMailState: queued");
+	assert_has(out, "skdMailError: SMTP smtp://127.0.0.1");
+	free(out);
+	ck_assert_int_eq(maildir_count("glo1"), 0);
+	free(env);
+	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-mta stop '%s/mta'",
+	    skd_test_top(), skd_test_tmp);
+}
+END_TEST
+
 Suite *
 skd_suite_mail_e2e(void)
 {
 	Suite *s = suite_create("mail_e2e");
 	TCase *tc = tcase_create("mail-in");
 	TCase *te = tcase_create("over mail");
+	TCase *tw = tcase_create("answers");
 
 	tcase_add_unchecked_fixture(tc, setup_stack, NULL);
 	tcase_add_checked_fixture(tc, skd_test_tmp_setup,
@@ -262,6 +566,13 @@ skd_suite_mail_e2e(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_mail_in_redelivery);
 	suite_add_tcase(s, tc);
+	tcase_add_unchecked_fixture(tw, setup_stack, NULL);
+	tcase_add_checked_fixture(tw, skd_test_tmp_setup,
+	    skd_test_tmp_teardown);
+	tcase_set_timeout(tw, 180);
+	tcase_add_test(tw, test_mail_answers_to_signer);
+	tcase_add_test(tw, test_mail_starttls_required);
+	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
 	tcase_add_test(te, test_mail_main_job_and_hostile);
 	tcase_add_test(te, test_mail_worker_killed);
