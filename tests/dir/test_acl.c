@@ -727,6 +727,138 @@ START_TEST(test_responses_and_messages)
 }
 END_TEST
 
+/*
+ * The mail transport's attributes (ldif/acl.ldif rule 1): reply
+ * addresses and the verified signer of requests (skdMailIn), send state
+ * (skdMailOut) and a GL's mail policy (skdGLMail) are the GLA's alone:
+ * no submitter, member or owner reads them, finds entries by them or
+ * writes them, not even on entries it may read or add.
+ */
+static const char *const mail_attrs[] = {
+	"skdMailState", "skdMailTo", "skdMailMessageId", "skdMailAttempts",
+	"skdMailNextTry", "skdMailError", "skdReplyTo", "skdReplyFrom",
+	"skdMailInId", "skdMailSigner", "skdGLMailPolicy",
+};
+
+START_TEST(test_mail_attributes_gla_only)
+{
+	static const char *const who[] = {
+		"ALICE", "BOB", "CAROL", "GLO1", "GLO2", "MALLORY", "ANON"
+	};
+	static const char *const bases[] = {
+		"skdRequestId=resp-alice,ou=responses," BASE, KEY_A0,
+		"skdRequestId=req-bob," REQS, GL_A,
+		"skdMessageId=msg-glo1,ou=messages," BASE,
+	};
+	char *out = NULL, filter[128], ldif[1024];
+	size_t i, j, k;
+
+	REQUIRE_STACK();
+	/* The GLA marks entries for mail, as the worker and mail-in do. */
+	ck_assert_int_eq(run_as(&out, "GLA",
+	    "dn: skdRequestId=resp-alice,ou=responses," BASE "\n"
+	    "changetype: modify\nadd: objectClass\nobjectClass: skdMailOut\n-\n"
+	    "add: skdMailState\nskdMailState: queued\n-\n"
+	    "add: skdMailTo\nskdMailTo: alice@example.com\n-\n"
+	    "add: skdMailMessageId\nskdMailMessageId: m1@example.com\n-\n"
+	    "add: skdMailAttempts\nskdMailAttempts: 1\n-\n"
+	    "add: skdMailNextTry\nskdMailNextTry: 20990101000000Z\n-\n"
+	    "add: skdMailError\nskdMailError: relay away\n\n"
+	    "dn: " KEY_A0 "\nchangetype: modify\n"
+	    "add: objectClass\nobjectClass: skdMailOut\n-\n"
+	    "add: skdMailState\nskdMailState: sent\n-\n"
+	    "add: skdMailTo\nskdMailTo: alice@example.com\n\n"
+	    "dn: skdMessageId=msg-glo1,ou=messages," BASE "\n"
+	    "changetype: modify\nadd: objectClass\nobjectClass: skdMailOut\n-\n"
+	    "add: skdMailState\nskdMailState: none\n\n"
+	    "dn: skdRequestId=req-bob," REQS "\nchangetype: modify\n"
+	    "add: objectClass\nobjectClass: skdMailIn\n-\n"
+	    "add: skdReplyTo\nskdReplyTo: bob@example.com\n-\n"
+	    "add: skdReplyFrom\nskdReplyFrom: bob@example.com\n-\n"
+	    "add: skdMailInId\nskdMailInId: in1@example.com\n-\n"
+	    "add: skdMailSigner\nskdMailSigner: bob@example.com\n\n"
+	    "dn: " GL_A "\nchangetype: modify\n"
+	    "add: objectClass\nobjectClass: skdGLMail\n-\n"
+	    "add: skdGLMailPolicy\nskdGLMailPolicy: both\n",
+	    "ldapmodify"), 0);
+	free(out);
+	ck_assert_int_eq(search(&out, "GLA", "skdRequestId=req-bob," REQS,
+	    "base", "(objectClass=*)", "skdMailSigner skdReplyTo"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "skdMailSigner: bob@example.com"));
+	free(out);
+	for (i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		/* Not read, with "*" nor by name, on entries it may read. */
+		for (j = 0; j < sizeof(bases) / sizeof(bases[0]); j++) {
+			(void)search(&out, who[i], bases[j], "base",
+			    "(objectClass=*)", "* skdMailState skdMailTo "
+			    "skdMailMessageId skdMailAttempts skdMailNextTry "
+			    "skdMailError skdReplyTo skdReplyFrom skdMailInId "
+			    "skdMailSigner skdGLMailPolicy");
+			for (k = 0; k < sizeof(mail_attrs) /
+			    sizeof(mail_attrs[0]); k++)
+				ck_assert_msg(strstr(out, mail_attrs[k]) ==
+				    NULL, "%s reads %s of %s", who[i],
+				    mail_attrs[k], bases[j]);
+			free(out);
+		}
+		/* Nor found by them. */
+		for (k = 0; k < sizeof(mail_attrs) / sizeof(mail_attrs[0]);
+		    k++) {
+			snprintf(filter, sizeof(filter), "(%s=*)",
+			    mail_attrs[k]);
+			(void)search(&out, who[i], BASE, "sub", filter, "1.1");
+			ck_assert_msg(count_entries(out) == 0, "%s finds "
+			    "entries by %s", who[i], mail_attrs[k]);
+			free(out);
+		}
+	}
+	/* Not written: bob on his own request, alice on the response and
+	 * glKey she reads, glo1 on the GL it owns. */
+	ck_assert_int_eq(run_as(&out, "BOB", "dn: skdRequestId=req-bob," REQS
+	    "\nchangetype: modify\nreplace: skdReplyTo\n"
+	    "skdReplyTo: mallory@example.com\n", "ldapmodify"), 50);
+	free(out);
+	ck_assert_int_eq(run_as(&out, "BOB", "dn: skdRequestId=req-bob," REQS
+	    "\nchangetype: modify\nreplace: skdMailSigner\n"
+	    "skdMailSigner: mallory@example.com\n", "ldapmodify"), 50);
+	free(out);
+	ck_assert_int_eq(run_as(&out, "ALICE",
+	    "dn: skdRequestId=resp-alice,ou=responses," BASE "\n"
+	    "changetype: modify\nreplace: skdMailState\nskdMailState: new\n",
+	    "ldapmodify"), 50);
+	free(out);
+	ck_assert_int_eq(run_as(&out, "ALICE", "dn: " KEY_A0 "\n"
+	    "changetype: modify\nreplace: skdMailTo\n"
+	    "skdMailTo: mallory@example.com\n", "ldapmodify"), 50);
+	free(out);
+	ck_assert_int_eq(run_as(&out, "GLO1", "dn: " GL_A "\n"
+	    "changetype: modify\nreplace: skdGLMailPolicy\n"
+	    "skdGLMailPolicy: directory\n", "ldapmodify"), 50);
+	free(out);
+	/* A submitter cannot add a request that claims to have come by
+	 * mail, or to be marked for mail (add content ACL). */
+	for (k = 0; k < 4; k++) {
+		static const char *const extra[] = {
+			"objectClass: skdMailIn\nskdReplyTo: x@example.com\n",
+			"objectClass: skdMailIn\nskdMailSigner: "
+			    "x@example.com\n",
+			"objectClass: skdMailIn\nskdReplyFrom: "
+			    "x@example.com\n",
+			"objectClass: skdMailOut\nskdMailState: new\n",
+		};
+
+		snprintf(ldif, sizeof(ldif), "dn: skdRequestId=req-mail%zu,"
+		    REQS "\nobjectClass: skdRequest\nskdRequestId: "
+		    "req-mail%zu\nskdState: pending\nskdSubmitterDN: "
+		    "$SKD_MALLORY_DN\nskdMessage:: AAEC\n%s\n", k, k,
+		    extra[k]);
+		ck_assert_msg(run_as(&out, "MALLORY", ldif, "ldapadd") == 50,
+		    "a submitter added a request with %s: %s", extra[k], out);
+		free(out);
+	}
+}
+END_TEST
+
 START_TEST(test_members_cannot_write_gl)
 {
 	char *out = NULL;
@@ -920,6 +1052,7 @@ skd_suite_acl(void)
 	tcase_add_test(tc, test_request_size_limit);
 	tcase_add_test(tc, test_responses_and_messages);
 	tcase_add_test(tc, test_members_cannot_write_gl);
+	tcase_add_test(tc, test_mail_attributes_gla_only);
 	tcase_add_test(tc, test_anonymous);
 	tcase_add_test(tc, test_member_sees_exactly_hers);
 	tcase_add_test(tc, test_admin_examples);
