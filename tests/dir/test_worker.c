@@ -1643,6 +1643,89 @@ START_TEST(test_flood_fair)
 }
 END_TEST
 
+/*
+ * Fairness for mail: every request skd gla mail-in adds is the GLA's
+ * (creatorsName), so the queue gives each its envelope sender as its
+ * identity ("mail:" and the address, in lower case), and the bound of
+ * max_pending_per_submitter applies to each sender.
+ */
+struct fair_seen {
+	const char	(*ids)[SKD_STORE_ID_LEN];
+	size_t		 n;
+	char		*creator[8];
+};
+
+static int
+fair_cb(void *arg, const struct skd_store_queued *q)
+{
+	struct fair_seen *f = arg;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(q->id, f->ids[i]) == 0 && f->creator[i] == NULL)
+			f->creator[i] = strdup(q->creator != NULL ? q->creator :
+			    "");
+	}
+	return 0;
+}
+
+START_TEST(test_mail_fair)
+{
+	static const char *const senders[] = {
+		"mallory@example.com", "Mallory@Example.COM",
+		"mallory@example.com", "glo1@example.com",
+	};
+	struct parties p;
+	struct skd_store_mail_origin o;
+	struct skd_worker *w;
+	struct fair_seen f;
+	char ids[5][SKD_STORE_ID_LEN], *conf, *why;
+	unsigned char junk[4][32];
+	size_t i;
+	int existed;
+
+	parties_open(&p);
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(RAND_bytes(junk[i], sizeof(junk[i])), 1);
+		skd_store_new_id(ids[i]);
+		memset(&o, 0, sizeof(o));
+		o.message = junk[i];
+		o.message_len = sizeof(junk[i]);
+		o.reply_to = senders[i];
+		o.reply_from = "someone@example.com";
+		ck_assert_msg(skd_store_add_mail_request(p.gla, &existed,
+		    ids[i], &o), "%s", skd_store_errmsg(p.gla));
+		nap_ms(1100);	/* createTimestamp: oldest first */
+	}
+	submit(p.glo, ids[4], junk[0], sizeof(junk[0]));
+	f.ids = (const char (*)[SKD_STORE_ID_LEN])ids;
+	f.n = 5;
+	ck_assert(skd_store_list_queue(p.gla, fair_cb, &f, time(NULL), 100));
+	for (i = 0; i < 3; i++)
+		ck_assert_str_eq(f.creator[i], "mail:mallory@example.com");
+	ck_assert_str_eq(f.creator[3], "mail:glo1@example.com");
+	ck_assert_msg(strcasecmp(f.creator[4], env("SKD_GLO1_DN")) == 0,
+	    "%s", f.creator[4]);
+	/* mallory's newest is over her bound of 2; glo1's is not. */
+	conf = write_config("mailfair", "max_pending_per_submitter = 2\n");
+	w = worker_new(conf);
+	ck_assert(skd_worker_run_once(w, NULL));
+	for (i = 0; i < 5; i++) {
+		why = NULL;
+		free(request_state(p.gla, ids[i], &why));
+		ck_assert_ptr_nonnull(why);
+		ck_assert_msg((strstr(why, "max_pending_per_submitter") !=
+		    NULL) == (i == 2), "request %zu: %s", i, why);
+		free(why);
+		free(f.creator[i]);
+	}
+	skd_worker_free(w);
+	free(conf);
+	parties_close(&p);
+}
+END_TEST
+
 /* ---- signals ------------------------------------------------------------ */
 
 static int
@@ -2783,6 +2866,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_forged_worker_state);
 	tcase_add_test(tc, test_oversize_message);
 	tcase_add_test(tc, test_flood_fair);
+	tcase_add_test(tc, test_mail_fair);
 	suite_add_tcase(s, tc);
 
 	tc = worker_tcase("exactly-once", 240);
