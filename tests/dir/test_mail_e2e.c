@@ -216,6 +216,9 @@ START_TEST(test_mail_main_job_and_hostile)
 
 	out = demo_mail("SKD_MAIL_HOSTILE=1");
 	assert_mail_counts(out, 1);
+	/* skd member fetch --mail: read mail moved to cur/, seen. */
+	assert_has(out, "alice: 0 in new/, 2 seen in cur/");
+	assert_has(out, "bob: 0 in new/, 2 seen in cur/");
 	ck_assert_int_eq(count_of(out, "Minutes of the team meeting: ship "
 	    "it."), 2);
 	assert_has(out, "After carol left: the new plan.");
