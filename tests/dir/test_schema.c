@@ -91,6 +91,7 @@ static const struct attr_want attrs[] = {
 	{ "skdReplyFrom", 67, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdMailInId", 68, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdGLMailPolicy", 69, DSTR, "caseIgnoreMatch", 1 },
+	{ "skdMailSigner", 70, DSTR, "caseIgnoreMatch", 1 },
 };
 
 struct class_want {
@@ -115,7 +116,7 @@ static const struct class_want classes[] = {
 	{ "skdGLKey", 8, "MUST ( skdKeyId $ skdGLName )", "skdArchivedKEK" },
 	{ "skdReplay", 9, "MUST ( skdReplayKey $ skdExpires )", NULL },
 	{ "skdMailOut", 60, NULL, "skdMailNextTry" },
-	{ "skdMailIn", 61, NULL, "skdReplyTo" },
+	{ "skdMailIn", 61, NULL, "skdMailSigner" },
 	{ "skdGLMail", 62, NULL, "skdGLMailPolicy" },
 };
 
