@@ -22,7 +22,10 @@
  *     failed with nothing applied, the same with the right From applied
  *     and answered; nothing left marked new (one indexed listing);
  *   - mail_starttls against a relay that offers no STARTTLS: nothing
- *     goes in the clear, the mail stays queued with the reason.
+ *     goes in the clear, the mail stays queued with the reason;
+ *   - submission through a real relay that requires STARTTLS and AUTH
+ *     (Debian's Postfix, tools/skd-relay): a wrong password leaves the
+ *     answer queued with the relay's reason, the right one delivers it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,6 +631,111 @@ START_TEST(test_mail_starttls_required)
 }
 END_TEST
 
+/*
+ * Submission through a relay that requires STARTTLS and AUTH: Debian's
+ * Postfix (tools/skd-relay, unpacked from its package beside the
+ * OpenSMTPD of tools/skd-mta, to which it relays).  The answer arrives
+ * in the signer's maildir having crossed TLS (the relay's certificate
+ * checked against mail_ca_file) and AUTH; with a wrong password nothing
+ * is sent and the mail stays queued with the relay's reason.
+ */
+START_TEST(test_mail_relay_starttls_auth)
+{
+	const char *conf;
+	char extra[8192], *out = NULL, *menv = NULL, *renv = NULL;
+	char id[SKD_STORE_ID_LEN], mail[4096], hop[64], bad[4096];
+	char url[256], user[128], pwf[1024], ca[1024], cond[4096];
+	int rc;
+
+	ck_assert_ptr_nonnull(skd_test_stack_get());
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
+	    skd_test_tmp), 0);
+	conf = write_mail_conf("");
+	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
+	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
+	    skd_test_tmp, conf, skd_test_bin()), 0);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&menv, NULL, ". '%s/mta/env' && "
+	    "printf 127.0.0.1:%%s \"$SKD_SMTP_PORT\"", skd_test_tmp), 0);
+	(void)snprintf(hop, sizeof(hop), "%s", menv);
+	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-relay start "
+	    "'%s/relay' --next-hop %s 2>&1", skd_test_top(), skd_test_tmp,
+	    hop);
+	ck_assert_msg(rc == 0, "the Postfix relay did not start: %s", out);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&renv, NULL, ". '%s/relay/env' && "
+	    "printf '%%s %%s %%s %%s' \"$SKD_RELAY_URL\" \"$SKD_RELAY_USER\" "
+	    "\"$SKD_RELAY_PASSWORD_FILE\" \"$SKD_RELAY_CA_FILE\"",
+	    skd_test_tmp), 0);
+	ck_assert_int_eq(sscanf(renv, "%255s %127s %1023s %1023s", url, user,
+	    pwf, ca), 4);
+
+	/* A wrong password: refused by the relay, nothing sent. */
+	(void)snprintf(bad, sizeof(bad), "%s/bad.pw", skd_test_tmp);
+	ck_assert(skd_test_write_file(bad, "wrong", 5));
+	(void)snprintf(extra, sizeof(extra), "mail_relay = %s\n"
+	    "mail_starttls = yes\nmail_ca_file = %s\nmail_user = %s\n"
+	    "mail_password_file = %s\n", url, ca, user, bad);
+	conf = write_mail_conf(extra);
+	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
+	write_mail(mail, "relay-1@example.com");
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
+	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
+	    mail);
+	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
+	mail_in_id(id, out);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' gla run --once "
+	    "--config '%s' 2>&1", skd_test_bin(), conf), 0);
+	free(out);
+	(void)snprintf(cond, sizeof(cond), "(skdRequestId=%s)", id);
+	out = gla_search(cond, "skdMailState skdMailError");
+	assert_has(out, "skdMailState: queued");
+	assert_has(out, "skdMailError:");
+	free(out);
+	ck_assert_int_eq(maildir_count("glo1"), 0);
+
+	/* The right password: through STARTTLS and AUTH to the maildir. */
+	(void)snprintf(extra, sizeof(extra), "mail_relay = %s\n"
+	    "mail_starttls = yes\nmail_ca_file = %s\nmail_user = %s\n"
+	    "mail_password_file = %s\n", url, ca, user, pwf);
+	conf = write_mail_conf(extra);
+	/* Other tests' answers to glo1 may be due on the shared stack too:
+	 * this one is told apart by its In-Reply-To. */
+	(void)snprintf(cond, sizeof(cond), "'%s' gla run --once --config '%s' "
+	    ">>'%s/once.log' 2>&1 && sleep 0.3 && grep -lq "
+	    "'In-Reply-To: <relay-1@example.com>' '%s'/mta/maildir/glo1/new/* "
+	    "2>/dev/null", skd_test_bin(), conf, skd_test_tmp, skd_test_tmp);
+	if (!wait_cond(cond)) {
+		char *log = NULL;
+
+		(void)skd_test_run(&log, NULL, "cat '%s/once.log'",
+		    skd_test_tmp);
+		ck_assert_msg(0, "no answer through the relay; worker: %s",
+		    log);
+	}
+	(void)snprintf(cond, sizeof(cond), "(skdRequestId=%s)", id);
+	out = gla_search(cond, "skdMailState");
+	assert_has(out, "skdMailState: sent");
+	free(out);
+	/* Postfix saw TLS and the SASL login. */
+	out = NULL;
+	ck_assert_int_eq(skd_test_run(&out, NULL, "cat '%s/relay/maillog'",
+	    skd_test_tmp), 0);
+	assert_has(out, "sasl_username=gla@relay.test");
+	assert_has(out, "starttls=1");
+	free(out);
+	free(menv);
+	free(renv);
+	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-relay stop "
+	    "'%s/relay'; tools/skd-mta stop '%s/mta'", skd_test_top(),
+	    skd_test_tmp, skd_test_tmp);
+}
+END_TEST
+
 Suite *
 skd_suite_mail_e2e(void)
 {
@@ -648,6 +756,7 @@ skd_suite_mail_e2e(void)
 	tcase_set_timeout(tw, 180);
 	tcase_add_test(tw, test_mail_answers_to_signer);
 	tcase_add_test(tw, test_mail_starttls_required);
+	tcase_add_test(tw, test_mail_relay_starttls_auth);
 	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
 	tcase_add_test(te, test_mail_main_job_and_hostile);
