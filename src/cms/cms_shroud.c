@@ -46,6 +46,7 @@ skd_shroud_key_cert(EVP_PKEY *pubkey, const unsigned char *ski,
 {
 	X509 *x = NULL;
 	ASN1_OCTET_STRING *os = NULL;
+	EVP_PKEY *signer = NULL;
 
 	if (ski == NULL || ski_len == 0 || ski_len > INT_MAX)
 		return NULL;
@@ -56,10 +57,17 @@ skd_shroud_key_cert(EVP_PKEY *pubkey, const unsigned char *ski,
 	    !ASN1_OCTET_STRING_set(os, ski, (int)ski_len) ||
 	    !X509_add1_ext_i2d(x, NID_subject_key_identifier, os, 0, 0))
 		goto err;
+	/* Signed by a throwaway key only so that it encodes and OpenSSL
+	 * caches its extensions (the SKI); nobody verifies it. */
+	if ((signer = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    !X509_sign(x, signer, EVP_sha256()))
+		goto err;
 	ASN1_OCTET_STRING_free(os);
+	EVP_PKEY_free(signer);
 	return x;
  err:
 	ASN1_OCTET_STRING_free(os);
+	EVP_PKEY_free(signer);
 	X509_free(x);
 	return NULL;
 }

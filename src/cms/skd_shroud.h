@@ -72,8 +72,8 @@ int skd_shroud_open(unsigned char **out, size_t *out_len,
     const struct skd_shroud_opener *who);
 
 /*
- * skd_shroud_key_cert returns a throwaway certificate (self-signed by
- * nobody: its signature is empty) holding pubkey and a
+ * skd_shroud_key_cert returns a throwaway certificate (signed by a
+ * throwaway key) holding pubkey and a
  * subjectKeyIdentifier of ski, so that OpenSSL's CMS can address a bare
  * key by its key identifier.  Caller frees with X509_free; NULL on error.
  */

@@ -69,6 +69,24 @@ skd_kgen_archive(unsigned char **out, size_t *out_len,
 	return skd_kgen_package(out, out_len, ca, pkey, now, &sh);
 }
 
+int
+skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
+    X509_STORE *trust, time_t now)
+{
+	X509_STORE_CTX *ctx;
+	int ok = 0;
+
+	/* A CA signs here, not an S/MIME end entity: any purpose. */
+	if ((ctx = X509_STORE_CTX_new()) != NULL &&
+	    X509_STORE_CTX_init(ctx, trust, signer, untrusted)) {
+		X509_STORE_CTX_set_time(ctx, 0, now);
+		X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+		ok = X509_verify_cert(ctx) == 1;
+	}
+	X509_STORE_CTX_free(ctx);
+	return ok;
+}
+
 EVP_PKEY *
 skd_kgen_open(const unsigned char *der, size_t len,
     const struct skd_shroud_opener *who, X509_STORE *trust, time_t now,
@@ -85,9 +103,10 @@ skd_kgen_open(const unsigned char *der, size_t len,
 	if (!skd_shroud_open(&sd, &sd_len, &type, der, len, who))
 		goto err;
 	if (OBJ_obj2nid(type) != NID_pkcs7_signed ||
-	    !skd_cms_verify(&v, sd, sd_len, trust, now))
+	    !skd_cms_verify(&v, sd, sd_len, NULL, now))
 		goto err;
-	if (trust != NULL && v->path != SKD_CMS_PATH_OK)
+	if (trust != NULL && !skd_kgen_check_signer(v->signer, v->certs,
+	    trust, now))
 		goto err;
 	if (OBJ_cmp(v->econtent_type, skd_akp_content_type()) != 0)
 		goto err;

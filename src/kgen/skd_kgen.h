@@ -116,7 +116,7 @@ int skd_kgen_archive(unsigned char **out, size_t *out_len,
 /*
  * skd_kgen_open is the client's side: opens the shroud der as who,
  * verifies the inner SignedData (its signer must validate against trust
- * at now with purpose any; trust NULL: signature only) and returns the
+ * at now, skd_kgen_check_signer; trust NULL: signature only) and returns the
  * private key of its AsymmetricKeyPackage (exactly one key; caller frees
  * with EVP_PKEY_free), or NULL.  *out_signer, when not NULL, gets the
  * inner signer's certificate (caller frees).
@@ -124,5 +124,14 @@ int skd_kgen_archive(unsigned char **out, size_t *out_len,
 EVP_PKEY *skd_kgen_open(const unsigned char *der, size_t len,
     const struct skd_shroud_opener *who, X509_STORE *trust, time_t now,
     X509 **out_signer);
+
+/*
+ * skd_kgen_check_signer validates the path of a CA's signing certificate
+ * (the keygen CA signs the returned key and the response) against trust at
+ * now, untrusted (may be NULL) helping to build it, with purpose any: one
+ * when it validates.
+ */
+int skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
+    X509_STORE *trust, time_t now);
 
 #endif
