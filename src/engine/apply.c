@@ -189,6 +189,8 @@ eng_msg_kind_name(long kind)
 		return "glProvideCert";
 	case SKD_MSG_REKEY_NOTICE:
 		return "rekeyNotice";
+	case SKD_MSG_KEY_ARCHIVE:
+		return "keyArchive";
 	}
 	return "response";
 }

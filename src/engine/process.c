@@ -477,7 +477,9 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 			goto err;
 		goto done;
 	}
-	if (!eng_process_units(&e, l, top, request_id, msg, len))
+	if (eng_keygen_wanted(l, top) ?
+	    !eng_keygen_process(&e, l, top, request_id) :
+	    !eng_process_units(&e, l, top, request_id, msg, len))
 		goto err;
 	/*
 	 * Replay protection (3.2.4.3), last, so that an engine error (the

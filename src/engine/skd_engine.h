@@ -141,6 +141,8 @@
 #define SKD_ENGINE_DEFAULT_MAX_GEN	12
 #define SKD_ENGINE_DEFAULT_SHARD	100
 
+struct skd_kgen_ca;	/* kgen/skd_kgen.h */
+
 /* The GLA's configuration; every pointer is borrowed. */
 struct skd_engine_config {
 	X509		*gla_cert;	/* opens EnvelopedData, archives KEKs */
@@ -190,6 +192,9 @@ struct skd_engine_config {
 	/* Members per page of a streamed rekey (0: 200, rounded up to a
 	 * whole number of shards). */
 	size_t		 stream_page;
+	/* CMC server-side key generation (src/engine/keygen.c): the keygen
+	 * CA; NULL: serverKeyGenRequest is refused. */
+	const struct skd_kgen_ca *keygen;
 };
 
 /* Per call environment. */
@@ -330,7 +335,8 @@ enum skd_engine_msg_kind {
 	SKD_MSG_RESPONSE = 0,
 	SKD_MSG_FORWARD,	/* member request forwarded to a GLO (3.2.3) */
 	SKD_MSG_PROVIDE_CERT,	/* glProvideCert to a member (4.10) */
-	SKD_MSG_REKEY_NOTICE	/* GLA-initiated rekey notice (4.5.2) */
+	SKD_MSG_REKEY_NOTICE,	/* GLA-initiated rekey notice (4.5.2) */
+	SKD_MSG_KEY_ARCHIVE	/* a generated key for recovery (keygen.c) */
 };
 
 /* Not defined by OpenSSL for OCTET STRING. */
