@@ -1,0 +1,332 @@
+/*
+ * test_keygen_dir.c: CMC server-side key generation end to end through
+ * the worker against a real slapd: alice asks for a key (scenario 2.3,
+ * an ephemeral bare key; 2.4, her own certificate), reads the answer as
+ * herself, and the openssl CLI checks it: the EnvelopedData opened with
+ * `openssl cms -decrypt`, the CA's SignedData verified, the
+ * AsymmetricKeyPackage read with `openssl asn1parse`, the key matched to
+ * the certificate (`openssl pkey -pubout` against `openssl x509
+ * -pubkey`), the certificate verified with `openssl verify`.  Then the
+ * hostile cases a directory adds: the request replayed under a new id,
+ * bob reading alice's answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "asn1/skd_asn1.h"
+#include "client/skd_keygen.h"
+#include "cms/skd_cms.h"
+#include "test_store_common.h"
+#include "worker/skd_worker.h"
+
+static const unsigned char nonce[SKD_KEYGEN_NONCE_LEN] = "keygen-dir-nonce";
+static const unsigned char ski[] = { 0x5e, 0x5e, 0x01 };
+
+static const char *
+env(const char *k)
+{
+	return skd_test_stack_need(k);
+}
+
+static void
+fixture(void)
+{
+	(void)skd_test_stack_get();
+}
+
+static X509 *
+pem_cert(const char *name)
+{
+	char p[4096];
+	FILE *f;
+	X509 *x;
+
+	snprintf(p, sizeof(p), "%s/%s.crt", env("SKD_PKI_DIR"), name);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	return x;
+}
+
+static EVP_PKEY *
+pem_key(const char *name)
+{
+	char p[4096];
+	FILE *f;
+	EVP_PKEY *k;
+
+	snprintf(p, sizeof(p), "%s/%s.key", env("SKD_PKI_DIR"), name);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+static struct skd_worker *
+keygen_worker(void)
+{
+	const char *pki = env("SKD_PKI_DIR");
+	char pw[4096], *text, *path, err[512];
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+
+	snprintf(pw, sizeof(pw), "%s/gla.pw", skd_test_tmp);
+	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
+	    strlen(env("SKD_GLA_PW"))));
+	ck_assert_int_gt(asprintf(&text,
+	    "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
+	    "bind_password_file = %s\nbase_dn = %s\n"
+	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
+	    "ca_file = %s/ca.crt\nlog_level = warning\n"
+	    "keygen_ca_cert = %s/ca.crt\nkeygen_ca_key = %s/ca.key\n"
+	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n",
+	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
+	    pki, pki, pki, pki, pki, pki), 0);
+	ck_assert_int_gt(asprintf(&path, "%s/keygen.conf", skd_test_tmp), 0);
+	ck_assert(skd_test_write_file(path, text, strlen(text)));
+	c = skd_worker_config_load(err, sizeof(err), path);
+	ck_assert_msg(c != NULL, "config: %s", err);
+	w = skd_worker_new(err, sizeof(err), c);
+	ck_assert_msg(w != NULL, "worker: %s", err);
+	skd_worker_config_free(c);
+	free(text);
+	free(path);
+	return w;
+}
+
+/* The EnvelopedData of the answer (cmsSequence item 1), for the CLI. */
+static void
+write_shroud(const unsigned char *ans, size_t len, const char *path)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr;
+	unsigned char *der = NULL;
+	int n;
+
+	ck_assert_int_eq(skd_cms_verify(&v, ans, len, NULL, time(NULL)), 1);
+	pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), v->content,
+	    v->content_len);
+	ck_assert_ptr_nonnull(pr);
+	ck_assert_int_eq(sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence), 1);
+	n = i2d_CMS_ContentInfo(sk_SKD_TAGGED_CONTENT_INFO_value(
+	    pr->cmsSequence, 0)->contentInfo, &der);
+	ck_assert_int_gt(n, 0);
+	ck_assert(skd_test_write_file(path, der, (size_t)n));
+	OPENSSL_free(der);
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+}
+
+static void
+write_pem_key(const char *path, EVP_PKEY *k)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_PKCS8PrivateKey(f, k, NULL, NULL, 0, NULL,
+	    NULL), 1);
+	fclose(f);
+}
+
+static void
+write_pem_cert(const char *path, X509 *x)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_X509(f, x), 1);
+	fclose(f);
+}
+
+/* Submits r as alice, runs the worker, returns the answer (malloc'd). */
+static unsigned char *
+round_trip(struct skd_worker *w, const struct skd_keygen_req *r,
+    size_t *out_len, char id[SKD_STORE_ID_LEN], unsigned char **out_req,
+    size_t *out_req_len)
+{
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store_blob *msgs = NULL;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice");
+	unsigned char *der = NULL, *ans;
+	size_t len = 0, n = 0;
+
+	ck_assert_int_eq(skd_keygen_request(&der, &len, r, 42, nonce, ac, ak,
+	    NULL, time(NULL)), 1);
+	ck_assert_msg(skd_store_add_request(alice, id, der, len,
+	    env("SKD_ALICE_DN")), "%s", skd_store_errmsg(alice));
+	ck_assert(skd_worker_process_one(w, id));
+	ck_assert_msg(skd_store_read_response(alice, &msgs, &n, id),
+	    "response: %s", skd_store_errmsg(alice));
+	ck_assert_uint_eq(n, 1);
+	ans = malloc(msgs[0].len);
+	memcpy(ans, msgs[0].data, msgs[0].len);
+	*out_len = msgs[0].len;
+	skd_store_blobs_free(msgs, n);
+	if (out_req != NULL) {
+		*out_req = der;
+		*out_req_len = len;
+	} else {
+		OPENSSL_free(der);
+	}
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	skd_store_close(alice);
+	return ans;
+}
+
+/* 2.3 through the worker, checked with the openssl CLI. */
+START_TEST(test_bare_key_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_worker *w = keygen_worker();
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	struct skd_store *bob = store_open_as("SKD_BOB");
+	struct skd_store_blob *msgs = NULL;
+	EVP_PKEY *eph = skd_kgen_generate(_i == 0 ? SKD_KGEN_P256 :
+	    SKD_KGEN_RSA2048);
+	X509_STORE *trust = X509_STORE_new();
+	char id[SKD_STORE_ID_LEN], id2[SKD_STORE_ID_LEN], p[4096], *a = NULL,
+	    *b = NULL, *out = NULL;
+	unsigned char *ans, *req = NULL;
+	size_t len, req_len = 0, n = 0, olen = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.type = _i == 0 ? SKD_KGEN_P256 : SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	ans = round_trip(w, &r, &len, id, &req, &req_len);
+	snprintf(p, sizeof(p), "%s/ca.crt", pki);
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), "%s", res.text);
+	ck_assert_int_eq(res.status, 0);
+	/* The openssl CLI, independently. */
+	snprintf(p, sizeof(p), "%s/resp.der", d);
+	ck_assert(skd_test_write_file(p, ans, len));
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -verify "
+	    "-inform DER -in %s/resp.der -CAfile %s/ca.crt -purpose any "
+	    "-binary -out %s/pkiresp.der 2>/dev/null", d, pki, d), 0);
+	snprintf(p, sizeof(p), "%s/shroud.der", d);
+	write_shroud(ans, len, p);
+	snprintf(p, sizeof(p), "%s/eph.pem", d);
+	write_pem_key(p, eph);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -decrypt "
+	    "-inform DER -in %s/shroud.der -inkey %s/eph.pem -binary "
+	    "-out %s/sd.der", d, d, d), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -verify "
+	    "-inform DER -in %s/sd.der -CAfile %s/ca.crt -purpose any "
+	    "-binary -out %s/akp.der 2>/dev/null", d, pki, d), 0);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "openssl asn1parse "
+	    "-inform DER -in %s/akp.der", d), 0);
+	/* SEQUENCE OF one OneAsymmetricKey v2 with [1] publicKey. */
+	ck_assert_ptr_nonnull(strstr(out, "INTEGER           :01"));
+	ck_assert_ptr_nonnull(strstr(out, _i == 0 ? "id-ecPublicKey" :
+	    "rsaEncryption"));
+	ck_assert_ptr_nonnull(strstr(out, "cont [ 1 ]"));
+	free(out);
+	snprintf(p, sizeof(p), "%s/key.pem", d);
+	write_pem_key(p, res.key);
+	snprintf(p, sizeof(p), "%s/cert.pem", d);
+	write_pem_cert(p, res.cert);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in %s/key.pem "
+	    "-pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl x509 -in "
+	    "%s/cert.pem -pubkey -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl verify -CAfile "
+	    "%s/ca.crt %s/cert.pem >/dev/null", pki, d), 0);
+	/* bob cannot read alice's answer. */
+	ck_assert(!skd_store_read_response(bob, &msgs, &n, id));
+	/* The same message again under a new request id: a replay, no
+	 * second key. */
+	{
+		struct skd_store *alice = store_open_as("SKD_ALICE");
+		struct skd_keygen_result again;
+
+		ck_assert(skd_store_add_request(alice, id2, req, req_len,
+		    env("SKD_ALICE_DN")));
+		ck_assert(skd_worker_process_one(w, id2));
+		ck_assert(skd_store_read_response(alice, &msgs, &n, id2));
+		ck_assert_int_eq(skd_keygen_open_response(&again, msgs[0].data,
+		    msgs[0].len, nonce, &who, trust, time(NULL)), 1);
+		ck_assert_int_eq(again.status, SKD_CMC_FAILED);
+		ck_assert_ptr_null(again.key);
+		skd_keygen_result_clear(&again);
+		skd_store_blobs_free(msgs, n);
+		skd_store_close(alice);
+	}
+	free(a);
+	free(b);
+	free(ans);
+	OPENSSL_free(req);
+	skd_keygen_result_clear(&res);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	skd_store_close(bob);
+	skd_worker_free(w);
+}
+END_TEST
+
+/* 2.4.1: alice's own certificate protects the key; openssl cms -decrypt
+ * with her key and certificate opens it. */
+START_TEST(test_cert_shroud_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_worker *w = keygen_worker();
+	struct skd_keygen_req r;
+	X509 *ac = pem_cert("alice");
+	char id[SKD_STORE_ID_LEN], p[4096];
+	unsigned char *ans;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P384;
+	r.shroud = SKD_KEYGEN_CERT;
+	r.shroud_cert = ac;
+	ans = round_trip(w, &r, &len, id, NULL, NULL);
+	snprintf(p, sizeof(p), "%s/shroud.der", d);
+	write_shroud(ans, len, p);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -decrypt "
+	    "-inform DER -in %s/shroud.der -recip %s/alice.crt "
+	    "-inkey %s/alice.key -binary -out %s/sd.der", d, pki, pki, d), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -verify "
+	    "-inform DER -in %s/sd.der -CAfile %s/ca.crt -purpose any "
+	    "-binary -out %s/akp.der 2>/dev/null", d, pki, d), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl asn1parse "
+	    "-inform DER -in %s/akp.der | grep -q secp384r1", d), 0);
+	free(ans);
+	X509_free(ac);
+	skd_worker_free(w);
+}
+END_TEST
+
+Suite *
+skd_suite_keygen_dir(void)
+{
+	Suite *s = suite_create("keygen_dir");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_unchecked_fixture(tc, fixture, NULL);
+	tcase_add_checked_fixture(tc, skd_test_tmp_setup,
+	    skd_test_tmp_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_bare_key_cli, 0, 2);
+	tcase_add_test(tc, test_cert_shroud_cli);
+	suite_add_tcase(s, tc);
+	return s;
+}
