@@ -67,7 +67,7 @@ LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SO_MAJOR   = 0
 SO_VERSION = 0.1.0
 SO_NAME    = libskd.so.$(SO_MAJOR)
-SO_MODULES = asn1 cms store client skd
+SO_MODULES = asn1 cms kgen store client skd
 SO_OBJS    = $(foreach m,$(SO_MODULES),$(patsubst %.c,$(BUILD)/%.o,\
              $(sort $(wildcard src/$(m)/*.c))))
 SO_MAP     = src/skd/libskd.map

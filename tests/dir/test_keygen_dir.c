@@ -70,13 +70,12 @@ pem_key(const char *name)
 	return k;
 }
 
-static struct skd_worker *
-keygen_worker(void)
+/* Writes the keygen worker's configuration; returns its path (free). */
+static char *
+keygen_config(void)
 {
 	const char *pki = env("SKD_PKI_DIR");
-	char pw[4096], *text, *path, err[512];
-	struct skd_worker_config *c;
-	struct skd_worker *w;
+	char pw[4096], *text, *path;
 
 	snprintf(pw, sizeof(pw), "%s/gla.pw", skd_test_tmp);
 	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
@@ -92,12 +91,22 @@ keygen_worker(void)
 	    pki, pki, pki, pki, pki, pki), 0);
 	ck_assert_int_gt(asprintf(&path, "%s/keygen.conf", skd_test_tmp), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
+	free(text);
+	return path;
+}
+
+static struct skd_worker *
+keygen_worker(void)
+{
+	char *path = keygen_config(), err[512];
+	struct skd_worker_config *c;
+	struct skd_worker *w;
+
 	c = skd_worker_config_load(err, sizeof(err), path);
 	ck_assert_msg(c != NULL, "config: %s", err);
 	w = skd_worker_new(err, sizeof(err), c);
 	ck_assert_msg(w != NULL, "worker: %s", err);
 	skd_worker_config_free(c);
-	free(text);
 	free(path);
 	return w;
 }
@@ -315,6 +324,49 @@ START_TEST(test_cert_shroud_cli)
 }
 END_TEST
 
+/* skd keygen (the CLI) against the daemon (skd gla run), then the
+ * written key and certificate with the openssl CLI; the key encrypted
+ * under a passphrase. */
+START_TEST(test_cli_keygen)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	char *conf = keygen_config(), *out = NULL, *a = NULL, *b = NULL;
+	size_t olen = 0;
+	int rc;
+
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "echo 'pass phrase' | '%s' keygen --env '%s/env' --as alice "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--type %s --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--passphrase-fd 0 --timeout 30 2>&1; rc=$?; kill $w; wait $w; "
+	    "exit $rc", skd_test_bin(), conf, d, skd_test_bin(),
+	    skd_test_stack_dir(), pki, pki, pki, _i == 0 ? "p256" : "rsa2048",
+	    d, d);
+	ck_assert_msg(rc == 0, "skd keygen: %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "issued"));
+	free(out);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "grep -q 'BEGIN ENCRYPTED "
+	    "PRIVATE KEY' '%s/k.pem' && test \"$(stat -c %%a '%s/k.pem')\" = "
+	    "600", d, d), 0);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in '%s/k.pem' "
+	    "-passin 'pass:pass phrase' -pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl x509 -in "
+	    "'%s/c.pem' -pubkey -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl verify -CAfile "
+	    "'%s/ca.crt' '%s/c.pem' >/dev/null", pki, d), 0);
+	/* A key type not offered: refused before anything is sent. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' keygen --env '%s/env' "
+	    "--as alice --cert '%s/alice.crt' --key '%s/alice.key' "
+	    "--CAfile '%s/ca.crt' --type dsa --out x --out-cert y 2>/dev/null",
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki), 2);
+	free(a);
+	free(b);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -327,6 +379,7 @@ skd_suite_keygen_dir(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_bare_key_cli, 0, 2);
 	tcase_add_test(tc, test_cert_shroud_cli);
+	tcase_add_loop_test(tc, test_cli_keygen, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
