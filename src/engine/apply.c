@@ -397,6 +397,16 @@ apply_op(struct skd_store *s, const SKD_ENG_OP *op)
 		return apply_publish(s, op);
 	case SKD_OP_KEY_STREAM:
 		return 1;	/* skd_engine_stream, after the rest */
+	case SKD_OP_CERT_PUBLISH:
+		name = eng_str(op->name);
+		kid = op->member != NULL ? eng_str(op->member->dn) : NULL;
+		ok = name != NULL && kid != NULL && op->member->cert != NULL &&
+		    skd_store_publish_person_cert(s, kid, name,
+		    ASN1_STRING_get0_data(op->member->cert),
+		    (size_t)ASN1_STRING_length(op->member->cert));
+		OPENSSL_free(name);
+		OPENSSL_free(kid);
+		return ok;
 	case SKD_OP_ACK:
 		gl = eng_str(op->glName);
 		name = eng_str(op->name);

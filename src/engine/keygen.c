@@ -448,6 +448,50 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 	return 1;
 }
 
+/* A certPublish op for the requester's entry, when it has one. */
+static int
+publish_cert(struct eng *e, X509 *signer, X509 *issued)
+{
+	STACK_OF(ASN1_UTF8STRING) *names = NULL;
+	SKD_ENG_OP *op;
+	unsigned char *der = NULL;
+	char *name = NULL, *dn = NULL;
+	int i, n, rc = 0, ok = 0;
+
+	if (e->cfg->keygen_publish_attr == NULL || e->env->resolve_dn == NULL)
+		return 1;
+	if ((names = sk_ASN1_UTF8STRING_new_null()) == NULL ||
+	    !eng_cert_names(names, signer))
+		goto err;
+	for (i = 0; rc == 0 && i < sk_ASN1_UTF8STRING_num(names); i++) {
+		OPENSSL_free(name);
+		if ((name = eng_str(sk_ASN1_UTF8STRING_value(names, i))) ==
+		    NULL)
+			goto err;
+		if ((rc = e->env->resolve_dn(e->st->ctx, &dn, name)) < 0)
+			goto err;
+	}
+	if (rc == 0) {
+		ok = 1;		/* nobody to publish on: noted, not failed */
+		goto err;
+	}
+	if ((n = i2d_X509(issued, &der)) <= 0 ||
+	    (op = eng_op_add(e->out, SKD_OP_CERT_PUBLISH, "")) == NULL ||
+	    !eng_set_utf8(&op->name, e->cfg->keygen_publish_attr) ||
+	    (op->member = SKD_ENG_MEMBER_new()) == NULL ||
+	    !eng_set_utf8(&op->member->name, name) ||
+	    !eng_set_utf8(&op->member->dn, dn) ||
+	    !eng_set_octets(&op->member->cert, der, (size_t)n))
+		goto err;
+	ok = 1;
+ err:
+	free(dn);
+	OPENSSL_free(name);
+	OPENSSL_free(der);
+	sk_ASN1_UTF8STRING_pop_free(names, ASN1_UTF8STRING_free);
+	return ok;
+}
+
 int
 eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id)
@@ -535,6 +579,10 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	    !sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
 	    der, der_len, signer, NULL, 0))
+		goto err;
+	/* Published on the requester's directory entry (issue 17: a GLO
+	 * then adds the person by name). */
+	if (accepted && !publish_cert(e, signer, issued))
 		goto err;
 	/* The archive: for the recovery certificate only, readable by the
 	 * GLA alone (a GLA message with no recipient). */

@@ -195,6 +195,10 @@ struct skd_engine_config {
 	/* CMC server-side key generation (src/engine/keygen.c): the keygen
 	 * CA; NULL: serverKeyGenRequest is refused. */
 	const struct skd_kgen_ca *keygen;
+	/* The person-entry attribute an issued certificate is published on
+	 * ("userCertificate;binary" or "userSMIMECertificate"; NULL: not
+	 * published).  The entry is env->resolve_dn's for the requester. */
+	const char	*keygen_publish_attr;
 };
 
 /* Per call environment. */
@@ -327,7 +331,8 @@ enum skd_engine_op_type {
 	 * (the KEK wrapped for the GLA: drawn once, journaled here),
 	 * shard = recipients per glKey message; no message, no
 	 * recipients.  skd_engine_apply leaves it to skd_engine_stream. */
-	SKD_OP_KEY_STREAM
+	SKD_OP_KEY_STREAM,
+	SKD_OP_CERT_PUBLISH	/* name (attribute), member (dn, cert) */
 };
 
 /* SkdPublish.kind */

@@ -576,6 +576,15 @@ int skd_store_resolve_person(struct skd_store *s, char **out_dn,
 int skd_store_person_certs(struct skd_store *s, struct skd_store_blob **out,
     size_t *out_n, const char *name_text);
 
+/*
+ * skd_store_publish_person_cert (person_cert.c) adds der as a value of
+ * attr ("userCertificate;binary" or "userSMIMECertificate") on the entry
+ * dn (from skd_store_resolve_person): a certificate the GLA issued
+ * (server-side key generation).  A value already there is success.
+ */
+int skd_store_publish_person_cert(struct skd_store *s, const char *dn,
+    const char *attr, const unsigned char *der, size_t len);
+
 /* ---- message.c: responses, GLA messages, replay cache, agent status ----- */
 
 /*

@@ -85,6 +85,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "keygen_chain", S(keygen_chain) },
 	{ "keygen_days", L(keygen_days, 1, 3660) },
 	{ "keygen_recovery_cert", S(keygen_recovery_cert) },
+	{ "keygen_publish", S(keygen_publish) },
 };
 
 #undef S
@@ -319,6 +320,14 @@ cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 		cfg_err(err, err_len, c->path, 0,
 		    "keygen_ca_cert and keygen_ca_key go together, and the "
 		    "other keygen_* keys need them");
+		return 0;
+	}
+	if (c->keygen_publish != NULL &&
+	    strcasecmp(c->keygen_publish, "userCertificate;binary") != 0 &&
+	    strcasecmp(c->keygen_publish, "userSMIMECertificate") != 0 &&
+	    strcmp(c->keygen_publish, "none") != 0) {
+		cfg_err(err, err_len, c->path, 0, "keygen_publish: "
+		    "userCertificate;binary, userSMIMECertificate or none");
 		return 0;
 	}
 	return 1;

@@ -131,6 +131,9 @@ struct skd_worker_config {
 	char			*keygen_chain;		/* optional */
 	long			 keygen_days;		/* 0: 365 */
 	char			*keygen_recovery_cert;	/* archive; optional */
+	/* The person-entry attribute issued certificates go to:
+	 * userCertificate;binary (default), userSMIMECertificate, none. */
+	char			*keygen_publish;
 };
 
 /*

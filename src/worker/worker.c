@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,6 +305,13 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		w->c.kgen.validity_days = cfg->keygen_days;
 		w->c.kgen.recovery_cert = w->c.kg_recovery;
 		w->ecfg.keygen = &w->c.kgen;
+		/* Issued certificates on the person's entry (docs/keygen.md). */
+		w->ecfg.keygen_publish_attr = cfg->keygen_publish == NULL ||
+		    strcasecmp(cfg->keygen_publish,
+		    "userCertificate;binary") == 0 ? "userCertificate;binary" :
+		    strcasecmp(cfg->keygen_publish,
+		    "userSMIMECertificate") == 0 ? "userSMIMECertificate" :
+		    NULL;
 	}
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;

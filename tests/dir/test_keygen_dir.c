@@ -259,6 +259,23 @@ START_TEST(test_bare_key_cli)
 	ck_assert_str_eq(a, b);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl verify -CAfile "
 	    "%s/ca.crt %s/cert.pem >/dev/null", pki, d), 0);
+	/* The certificate is published on alice's entry (step 3). */
+	{
+		unsigned char *cd = NULL, *b64;
+		int cl = i2d_X509(res.cert, &cd);
+
+		b64 = malloc(4 * ((size_t)cl + 2) / 3 + 4);
+		EVP_EncodeBlock(b64, cd, cl);
+		ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x "
+		    "-o ldif-wrap=no -H '%s' -D '%s' -w '%s' -b '%s' -s base "
+		    "'userCertificate;binary'", env("SKD_LDAP_URI"),
+		    env("SKD_BOB_DN"), env("SKD_BOB_PW"), env("SKD_ALICE_DN")), 0);
+		ck_assert_msg(strstr(out, (char *)b64) != NULL,
+		    "issued certificate not on alice's entry: %s", out);
+		free(out);
+		free(b64);
+		OPENSSL_free(cd);
+	}
 	/* bob cannot read alice's answer. */
 	ck_assert(!skd_store_read_response(bob, &msgs, &n, id));
 	/* The same message again under a new request id: a replay, no
