@@ -72,6 +72,9 @@ static const struct {
 	{ "shroud-cert", required_argument },
 	{ "shroud-key", required_argument }, { "no-archive", no_argument },
 	{ "out-cert", required_argument },
+	/* skd admin enroll-secret, skd keygen --secret-id (cli_keygen.c) */
+	{ "secret-id", required_argument }, { "identity", required_argument },
+	{ "expires", required_argument }, { "secret-fd", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "asn1/skd_asn1.h"
+#include "cms/skd_authdata.h"
 #include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "client/skd_keygen.h"
@@ -36,9 +37,11 @@ template_p10(const struct skd_keygen_req *r, X509 *signer)
 	void *pval_dup = NULL;
 
 	if ((req = X509_REQ_new()) == NULL || !X509_REQ_set_version(req, 0) ||
+	    ((r->subject != NULL || signer != NULL) &&
 	    !X509_REQ_set_subject_name(req, r->subject != NULL ?
-	    r->subject : X509_get_subject_name(signer)) ||
-	    (tmpl = r->template_spki != NULL ?
+	    r->subject : X509_get_subject_name(signer))))
+		goto err;
+	if ((tmpl = r->template_spki != NULL ?
 	    X509_PUBKEY_dup(r->template_spki) :
 	    skd_kgen_template_spki(r->type)) == NULL ||
 	    !X509_PUBKEY_get0_param(&alg, &pk, &pklen, (X509_ALGOR **)&pa,
@@ -97,6 +100,24 @@ shroud_method(const struct skd_keygen_req *r)
 	size_t len = 0;
 	X509_PUBKEY *xpk = NULL;
 
+	if (r->shroud == SKD_KEYGEN_SHARED_SECRET) {
+		/* 4.2: the identification string of the protecting secret. */
+		ASN1_UTF8STRING *id = ASN1_UTF8STRING_new();
+		const char *sid = r->shroud_secret_id != NULL ?
+		    r->shroud_secret_id : r->secret_id;
+
+		if (id == NULL || sid == NULL ||
+		    !ASN1_STRING_set(id, sid, -1) ||
+		    (m = X509_ALGOR_new()) == NULL ||
+		    !X509_ALGOR_set0(m, OBJ_nid2obj(skd_asn1_nid(
+		    SKD_OID_SHROUD_WITH_SHARED_SECRET)), V_ASN1_UTF8STRING,
+		    id)) {
+			ASN1_UTF8STRING_free(id);
+			X509_ALGOR_free(m);
+			return NULL;
+		}
+		return m;
+	}
 	if ((sp = SKD_SHROUD_WITH_PUBLIC_KEY_new()) == NULL)
 		goto err;
 	switch (r->shroud) {
@@ -205,8 +226,26 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	    !ASN1_INTEGER_set(t, tid) ||
 	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
 	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0 ||
-	    !skd_cmc_body_encode(b, &body, &body_len))
+	    SKD_KEYGEN_NONCE_LEN) == 0)
+		goto err;
+	if (r->secret != NULL) {
+		/* 2.1 / 2.2: Identification, then AuthenticatedData (pwri). */
+		ASN1_UTF8STRING *id = ASN1_UTF8STRING_new();
+		long ok_id = id != NULL && r->secret_id != NULL &&
+		    ASN1_STRING_set(id, r->secret_id, -1) ?
+		    skd_cmc_body_add_control(b, SKD_OID_CMC_IDENTIFICATION,
+		    id) : 0;
+
+		ASN1_UTF8STRING_free(id);
+		if (ok_id == 0 || !skd_cmc_body_encode(b, &body, &body_len) ||
+		    !skd_authdata_build(out, out_len, OBJ_nid2obj(skd_asn1_nid(
+		    SKD_OID_CCT_PKI_DATA)), body, body_len, r->secret,
+		    r->secret_len, 0))
+			goto err;
+		ok = 1;
+		goto err;
+	}
+	if (!skd_cmc_body_encode(b, &body, &body_len))
 		goto err;
 	if ((certs = sk_X509_new_null()) == NULL)
 		goto err;

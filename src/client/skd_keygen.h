@@ -23,7 +23,8 @@
 enum skd_keygen_shroud {
 	SKD_KEYGEN_BARE_KEY = 1,	/* 2.3: an ephemeral key */
 	SKD_KEYGEN_CERT,		/* 2.4: a certificate, carried */
-	SKD_KEYGEN_CERT_ID		/* 2.4: one of the SignedData's */
+	SKD_KEYGEN_CERT_ID,		/* 2.4: one of the SignedData's */
+	SKD_KEYGEN_SHARED_SECRET	/* 2.1: shroudWithSharedSecret */
 };
 
 /* What to ask for; everything borrowed. */
@@ -40,14 +41,23 @@ struct skd_keygen_req {
 	STACK_OF(X509_ALGOR)		*caps;		/* NULL: none */
 	/* NULL: skd_kgen_template_spki(type); else this template key. */
 	X509_PUBKEY			*template_spki;
+	/* 2.1 / 2.2: authenticate with a shared secret (an AuthenticatedData
+	 * with pwri and the identification control) instead of signing. */
+	const char			*secret_id;
+	const unsigned char		*secret;
+	size_t				 secret_len;
+	/* SHARED_SECRET: the secret protecting the key (NULL: secret_id). */
+	const char			*shroud_secret_id;
 	/* CERT_ID: shroud_cert goes into the SignedData's certificates. */
 };
 
 /*
  * skd_keygen_request builds the PKIData (serverKeyGenRequest,
  * transactionId tid, senderNonce = nonce) signed by signer/key (chain may
- * be NULL) at now; *out is a DER ContentInfo (caller frees with
- * OPENSSL_free).  Returns one on success and zero on error.
+ * be NULL) at now, or, with r->secret, with the identification control
+ * in an AuthenticatedData under the secret (signer, key NULL); *out is a
+ * DER ContentInfo (caller frees with OPENSSL_free).  Returns one on
+ * success and zero on error.
  */
 int skd_keygen_request(unsigned char **out, size_t *out_len,
     const struct skd_keygen_req *r, long tid,

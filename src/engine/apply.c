@@ -407,6 +407,17 @@ apply_op(struct skd_store *s, const SKD_ENG_OP *op)
 		OPENSSL_free(name);
 		OPENSSL_free(kid);
 		return ok;
+	case SKD_OP_SECRET_USE:
+	case SKD_OP_SECRET_FAIL:
+		name = eng_str(op->name);
+		kid = op->keyId != NULL ? eng_str(op->keyId) : NULL;
+		ok = name != NULL && (skd_engine_op_type(op) ==
+		    SKD_OP_SECRET_USE ? skd_store_use_secret(s, name) :
+		    kid != NULL && skd_store_set_secret_failures(s, name,
+		    strtol(kid, NULL, 10)));
+		OPENSSL_free(name);
+		OPENSSL_free(kid);
+		return ok;
 	case SKD_OP_ACK:
 		gl = eng_str(op->glName);
 		name = eng_str(op->name);

@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "engine/process_local.h"
+#include "cms/skd_authdata.h"
 #include "kgen/skd_kgen.h"
 
 /* Why a request is refused: a CMCFailInfo or one of section 7's. */
@@ -38,6 +39,25 @@ struct kg_verdict {
 	int		 skg_err;	/* enum skd_skg_error, or 0 */
 	char		 text[160];
 };
+
+/* Who asks: the signer of the SignedData (2.3, 2.4) or the identity a
+ * shared secret belongs to (2.1, 2.2). */
+struct kg_who {
+	X509		*cert;		/* the signer, or NULL */
+	STACK_OF(X509)	*certs;		/* the SignedData's, or NULL */
+	const X509_NAME	*name;		/* the authenticated subject */
+	const char	*identity;	/* secret: GeneralName text */
+	const char	*secret_id;	/* secret: its identification */
+	const unsigned char *secret;	/* secret: its value */
+	size_t		 secret_len;
+};
+
+/* Failures after which a secret is refused outright (issue 17: repeated
+ * failures for one identification string are rate-limited). */
+#define KG_MAX_FAILURES	5
+
+/* id-cmc-identification (RFC 5272 6.2.3), UTF8String */
+#define OID_CMC_IDENTIFICATION	"1.3.6.1.5.5.7.7.2"
 
 static int
 refuse(struct kg_verdict *v, int cmc_fail, int skg_err, const char *text)
@@ -147,19 +167,18 @@ find_cert(STACK_OF(X509) *certs, const SKD_SIGNER_IDENTIFIER *sid)
  * to the requester (same subject) and can encrypt. */
 static int
 check_shroud_cert(struct eng *e, struct kg_verdict *v, X509 *c,
-    X509 *signer, STACK_OF(X509) *certs)
+    const struct kg_who *who)
 {
 	const char *why;
 	uint32_t ku;
 
-	if (!eng_check_cert(e, c, certs, &why)) {
+	if (!eng_check_cert(e, c, who->certs, &why)) {
 		char t[140];
 
 		snprintf(t, sizeof(t), "shroud certificate: %s", why);
 		return refuse(v, -1, SKD_SKG_BAD_CERTIFICATE, t);
 	}
-	if (X509_NAME_cmp(X509_get_subject_name(c),
-	    X509_get_subject_name(signer)) != 0)
+	if (X509_NAME_cmp(X509_get_subject_name(c), who->name) != 0)
 		return refuse(v, -1, SKD_SKG_BAD_CERTIFICATE,
 		    "shroud certificate belongs to someone else");
 	ku = X509_get_key_usage(c);
@@ -176,13 +195,13 @@ check_shroud_cert(struct eng *e, struct kg_verdict *v, X509 *c,
 /* Section 6.1 with RFC 5272's identity rules: the certificate is for the
  * requester (subject and subjectAltName names its own). */
 static int
-check_identity(struct kg_verdict *v, X509 *signer, const X509_NAME *subj,
-    const STACK_OF(X509_EXTENSION) *exts)
+check_identity(struct kg_verdict *v, const struct kg_who *who,
+    const X509_NAME *subj, const STACK_OF(X509_EXTENSION) *exts)
 {
 	int i, j;
 
 	if (X509_NAME_entry_count(subj) > 0 &&
-	    X509_NAME_cmp(subj, X509_get_subject_name(signer)) != 0)
+	    X509_NAME_cmp(subj, who->name) != 0)
 		return refuse(v, SKD_CMC_BAD_IDENTITY, 0,
 		    "requested subject is not the requester's");
 	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
@@ -198,9 +217,11 @@ check_identity(struct kg_verdict *v, X509 *signer, const X509_NAME *subj,
 			return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 			    "malformed subjectAltName");
 		}
+		/* A shared secret names one identity, a dirName: nothing
+		 * else can be vouched for. */
 		for (j = 0; j < sk_GENERAL_NAME_num(san); j++)
-			bad |= !skd_gname_match_cert(
-			    sk_GENERAL_NAME_value(san, j), signer);
+			bad |= who->cert == NULL || !skd_gname_match_cert(
+			    sk_GENERAL_NAME_value(san, j), who->cert);
 		GENERAL_NAMES_free(san);
 		if (bad)
 			return refuse(v, SKD_CMC_BAD_IDENTITY, 0,
@@ -310,6 +331,10 @@ struct kg_req {
 	struct skd_shroud		 shroud;
 	EVP_PKEY			*bare;		/* borrowed */
 	int				 archive;
+	/* 4.2: the shroud's shared secret, and the secrets to mark used */
+	unsigned char			*pwri;
+	size_t				 pwri_len;
+	char				*used[2];
 };
 
 static void
@@ -318,31 +343,151 @@ kg_req_clear(struct kg_req *r)
 	SKD_SERVER_KEY_GEN_REQUEST_free(r->skg);
 	SKD_SHROUD_WITH_PUBLIC_KEY_free(r->sp);
 	sk_X509_EXTENSION_pop_free(r->exts, X509_EXTENSION_free);
+	if (r->pwri != NULL)
+		OPENSSL_clear_free(r->pwri, r->pwri_len);
+	OPENSSL_free(r->used[0]);
+	OPENSSL_free(r->used[1]);
 	memset(r, 0, sizeof(*r));
 }
 
-/* Sections 3.1, 4, 6.1: 1 acceptable, 0 refused (*v says why). */
+/*
+ * A shared secret usable now: found, unused, not expired, not locked by
+ * failures; its value unwrapped with the GLA's key.  1 usable (*out,
+ * *out_len: OPENSSL_clear_free; *out_sec: skd_store_secret_free), 0
+ * refused (*v), -1 error.
+ */
+static int
+secret_get(struct eng *e, struct kg_verdict *v, const char *id,
+    struct skd_store_secret **out_sec, unsigned char **out, size_t *out_len)
+{
+	struct skd_store_secret *sec = NULL;
+	struct skd_cms_opener who;
+	int rc;
+
+	*out = NULL;
+	*out_sec = NULL;
+	if (e->env->keygen_secret == NULL)
+		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+		    "shared secrets are not offered");
+	if ((rc = e->env->keygen_secret(e->st->ctx, &sec, id)) < 0)
+		return -1;
+	if (rc == 0)
+		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+		    "unknown shared secret");
+	*out_sec = sec;
+	if (sec->used)
+		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+		    "shared secret already used");
+	if (sec->not_after > 0 && e->now > sec->not_after)
+		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+		    "shared secret expired");
+	if (sec->failures >= KG_MAX_FAILURES)
+		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+		    "shared secret locked after repeated failures");
+	memset(&who, 0, sizeof(who));
+	who.cert = e->cfg->gla_cert;
+	who.key = e->cfg->gla_key;
+	if (!skd_cms_open(out, out_len, NULL, sec->wrapped, sec->wrapped_len,
+	    &who)) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 1;
+}
+
+/* Whether the secret's identity is the requester's (4.2). */
+static int
+secret_belongs(const struct skd_store_secret *sec, const struct kg_who *who)
+{
+	GENERAL_NAME *gn = skd_gname_from_text(sec->identity);
+	int ok;
+
+	ok = gn != NULL && gn->type == GEN_DIRNAME &&
+	    X509_NAME_cmp(gn->d.directoryName, who->name) == 0;
+	GENERAL_NAME_free(gn);
+	return ok;
+}
+
+/* Section 4.2: shroudWithSharedSecret. */
+static int
+check_shared_shroud(struct eng *e, struct kg_verdict *v, struct kg_req *r,
+    const struct kg_who *who)
+{
+	ASN1_UTF8STRING *idv = NULL;
+	struct skd_store_secret *sec = NULL;
+	unsigned char *der = NULL;
+	char *id = NULL;
+	int n, rc = -1;
+
+	if (r->skg->shroudMethod->parameter == NULL ||
+	    (n = i2d_ASN1_TYPE(r->skg->shroudMethod->parameter, &der)) <= 0 ||
+	    (idv = skd_der_decode(ASN1_ITEM_rptr(ASN1_UTF8STRING), der,
+	    (size_t)n)) == NULL || (id = eng_str(idv)) == NULL) {
+		ERR_clear_error();
+		rc = refuse(v, SKD_CMC_BAD_REQUEST, 0,
+		    "malformed ShroudWithSharedSecret");
+		goto done;
+	}
+	if (who->secret_id != NULL && strcmp(id, who->secret_id) == 0) {
+		/* 2.1: the authenticating secret protects the key too. */
+		if ((r->pwri = OPENSSL_memdup(who->secret,
+		    who->secret_len)) == NULL)
+			goto done;
+		r->pwri_len = who->secret_len;
+	} else {
+		if ((rc = secret_get(e, v, id, &sec, &r->pwri,
+		    &r->pwri_len)) <= 0)
+			goto done;
+		/* 4.2: another identity's secret is badSharedSecret. */
+		if (!secret_belongs(sec, who)) {
+			rc = refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
+			    "shared secret of another identity");
+			goto done;
+		}
+		r->used[1] = id;
+		id = NULL;
+	}
+	r->shroud.type = SKD_SHROUD_BY_PASSWORD;
+	r->shroud.password = r->pwri;
+	r->shroud.password_len = r->pwri_len;
+	rc = 1;
+ done:
+	skd_store_secret_free(sec);
+	ASN1_UTF8STRING_free(idv);
+	OPENSSL_free(der);
+	OPENSSL_free(id);
+	return rc;
+}
+
+/* Sections 3.1, 4, 6.1: 1 acceptable, 0 refused (*v says why), -1 error. */
 static int
 check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
-    const SKD_PKI_DATA *pd, const SKD_TAGGED_ATTRIBUTE *ta, X509 *signer,
-    STACK_OF(X509) *certs)
+    const SKD_PKI_DATA *pd, const SKD_TAGGED_ATTRIBUTE *ta,
+    const struct kg_who *who)
 {
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	int i, nid, any;
+	ASN1_OBJECT *ident = OBJ_txt2obj(OID_CMC_IDENTIFICATION, 1);
+	int i, nid, any, other = 0, rc;
 
 	if (ca == NULL)
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "server key generation is not offered");
 	/* 3.1: the request sits in controlSequence, nothing else. */
 	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
-		nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
-		    pd->controlSequence, i)->attrType);
+		const ASN1_OBJECT *t = sk_SKD_TAGGED_ATTRIBUTE_value(
+		    pd->controlSequence, i)->attrType;
+
+		nid = OBJ_obj2nid(t);
 		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
 		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) &&
-		    nid != skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST))
-			return refuse(v, SKD_CMC_BAD_REQUEST, 0,
-			    "other controls beside serverKeyGenRequest");
+		    nid != skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST) &&
+		    (ident == NULL || OBJ_cmp(t, ident) != 0))
+			other = 1;
 	}
+	ASN1_OBJECT_free(ident);
+	if (other)
+		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
+		    "other controls beside serverKeyGenRequest");
 	if (skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 1) != NULL ||
 	    sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) > 0 ||
@@ -359,12 +504,11 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 	}
 	/* 6.1: a shroud method we know, else badAlg. */
 	nid = OBJ_obj2nid(r->skg->shroudMethod->algorithm);
-	if (nid == skd_asn1_nid(SKD_OID_SHROUD_WITH_SHARED_SECRET))
-		return refuse(v, SKD_CMC_BAD_ALG, 0,
-		    "shroudWithSharedSecret is not offered");
-	if (nid != skd_asn1_nid(SKD_OID_SHROUD_WITH_PUBLIC_KEY))
+	if (nid != skd_asn1_nid(SKD_OID_SHROUD_WITH_PUBLIC_KEY) &&
+	    nid != skd_asn1_nid(SKD_OID_SHROUD_WITH_SHARED_SECRET))
 		return refuse(v, SKD_CMC_BAD_ALG, 0, "unknown shroud method");
-	if ((r->sp = shroud_params(r->skg->shroudMethod)) == NULL) {
+	if (nid == skd_asn1_nid(SKD_OID_SHROUD_WITH_PUBLIC_KEY) &&
+	    (r->sp = shroud_params(r->skg->shroudMethod)) == NULL) {
 		ERR_clear_error();
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "malformed ShroudWithPublicKey");
@@ -398,24 +542,32 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 	    r->p10))) == SKD_KGEN_NONE)
 		return refuse(v, SKD_CMC_BAD_ALG, 0,
 		    "key type not offered (RSA 2048/3072, EC P-256/P-384)");
-	if (!check_identity(v, signer, r->subject, r->exts))
+	if (!check_identity(v, who, r->subject, r->exts))
 		return 0;
+	/* An empty subject is the requester's. */
+	if (X509_NAME_entry_count(r->subject) == 0)
+		r->subject = (X509_NAME *)who->name;
 	/* Section 4.1. */
 	memset(&r->shroud, 0, sizeof(r->shroud));
 	r->shroud.flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
 	r->shroud.cipher = content_cipher(r->skg->algCapabilities);
+	if (r->sp == NULL) {
+		if ((rc = check_shared_shroud(e, v, r, who)) <= 0)
+			return rc;
+		return 1;
+	}
 	switch (r->sp->type) {
 	case SKD_SHROUD_PK_CERTIFICATE:
 	case SKD_SHROUD_PK_CERT_IDENTIFIER: {
 		X509 *c = r->sp->type == SKD_SHROUD_PK_CERTIFICATE ?
 		    r->sp->d.certificate :
-		    find_cert(certs, r->sp->d.certIdentifier);
+		    find_cert(who->certs, r->sp->d.certIdentifier);
 
 		if (c == NULL)
 			return refuse(v, -1, SKD_SKG_BAD_CERTIFICATE,
 			    "certIdentifier names no certificate of the "
 			    "SignedData");
-		if (!check_shroud_cert(e, v, c, signer, certs))
+		if (!check_shroud_cert(e, v, c, who))
 			return 0;
 		r->shroud.type = SKD_SHROUD_BY_CERT;
 		r->shroud.cert = c;
@@ -450,7 +602,7 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 
 /* A certPublish op for the requester's entry, when it has one. */
 static int
-publish_cert(struct eng *e, X509 *signer, X509 *issued)
+publish_cert(struct eng *e, const struct kg_who *who, X509 *issued)
 {
 	STACK_OF(ASN1_UTF8STRING) *names = NULL;
 	SKD_ENG_OP *op;
@@ -461,7 +613,8 @@ publish_cert(struct eng *e, X509 *signer, X509 *issued)
 	if (e->cfg->keygen_publish_attr == NULL || e->env->resolve_dn == NULL)
 		return 1;
 	if ((names = sk_ASN1_UTF8STRING_new_null()) == NULL ||
-	    !eng_cert_names(names, signer))
+	    (who->cert != NULL ? !eng_cert_names(names, who->cert) :
+	    !eng_push_utf8(names, who->identity)))
 		goto err;
 	for (i = 0; rc == 0 && i < sk_ASN1_UTF8STRING_num(names); i++) {
 		OPENSSL_free(name);
@@ -492,40 +645,43 @@ publish_cert(struct eng *e, X509 *signer, X509 *issued)
 	return ok;
 }
 
-int
-eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
-    const char *request_id)
+/* Decides and answers one serverKeyGenRequest of pd from who. */
+static int
+kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
+    const struct kg_who *who, X509 *encrypt_to)
 {
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	const SKD_PKI_DATA *pd = l->v[top].pki_data;
 	const SKD_TAGGED_ATTRIBUTE *ta;
-	const struct skd_cms_verified *sv;
 	struct kg_verdict v;
 	struct kg_req r;
 	struct skd_cmc_body *b = NULL;
 	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
 	EVP_PKEY *pkey = NULL;
-	X509 *issued = NULL, *signer, *encrypt_to;
+	X509 *issued = NULL;
+	SKD_ENG_OP *op;
 	unsigned char *shroud = NULL, *archive = NULL, *der = NULL;
 	unsigned char serial[16];
 	size_t shroud_len = 0, archive_len = 0, der_len = 0;
 	char archive_id[SKD_STORE_ID_LEN];
-	const char *why = NULL;
+	const char *why = NULL, *rcpt[1];
 	long bpid, cms_bpid;
-	int sl, ok = 0, accepted;
+	int ok = 0, accepted, k;
 
 	memset(&v, 0, sizeof(v));
 	memset(&r, 0, sizeof(r));
 	ta = skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0);
-	bpid = ASN1_INTEGER_get(ta->bodyPartID);
-	sl = eng_layer_signed_parent(l, top);
-	sv = l->v[sl].verified;
-	signer = sv->signer;
-	encrypt_to = eng_layer_encrypted(l, top) ? signer : NULL;
+	bpid = ta != NULL ? ASN1_INTEGER_get(ta->bodyPartID) : 0;
 	if ((b = skd_cmc_body_new(1)) == NULL)
 		goto err;
-	accepted = check_request(e, &v, &r, pd, ta, signer, sv->certs);
+	if (who->secret_id != NULL &&
+	    (r.used[0] = OPENSSL_strdup(who->secret_id)) == NULL)
+		goto err;
+	if (ta == NULL)
+		accepted = refuse(&v, SKD_CMC_BAD_REQUEST, 0,
+		    "no serverKeyGenRequest");
+	else if ((accepted = check_request(e, &v, &r, pd, ta, who)) < 0)
+		goto err;
 	if (accepted) {
 		enum skd_kgen_issue_rc rc;
 
@@ -575,14 +731,16 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	} else if (!add_failure(b, bpid, &v)) {
 		goto err;
 	}
+	rcpt[0] = who->identity;
 	if (!eng_add_echo(e, b, pd->controlSequence) ||
 	    !sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, signer, NULL, 0))
+	    der, der_len, who->cert, who->cert == NULL ? rcpt : NULL,
+	    who->cert == NULL ? 1 : 0))
 		goto err;
 	/* Published on the requester's directory entry (issue 17: a GLO
 	 * then adds the person by name). */
-	if (accepted && !publish_cert(e, signer, issued))
+	if (accepted && !publish_cert(e, who, issued))
 		goto err;
 	/* The archive: for the recovery certificate only, readable by the
 	 * GLA alone (a GLA message with no recipient). */
@@ -590,6 +748,14 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_KEY_ARCHIVE, archive_id,
 	    "", archive, archive_len, NULL, NULL, 0)))
 		goto err;
+	/* Shared secrets are single use: spent once a key was made. */
+	for (k = 0; accepted && k < 2; k++) {
+		if (r.used[k] == NULL)
+			continue;
+		if ((op = eng_op_add(e->out, SKD_OP_SECRET_USE, "")) == NULL ||
+		    !eng_set_utf8(&op->name, r.used[k]))
+			goto err;
+	}
 	if (!eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST),
 	    accepted ? SKD_CMC_SUCCESS : SKD_CMC_FAILED,
@@ -605,6 +771,157 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	OPENSSL_free(shroud);
 	OPENSSL_free(archive);
 	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id)
+{
+	const struct skd_cms_verified *sv;
+	struct kg_who who;
+
+	sv = l->v[eng_layer_signed_parent(l, top)].verified;
+	memset(&who, 0, sizeof(who));
+	who.cert = sv->signer;
+	who.certs = sv->certs;
+	who.name = X509_get_subject_name(sv->signer);
+	return kg_answer(e, request_id, l->v[top].pki_data, &who,
+	    eng_layer_encrypted(l, top) ? sv->signer : NULL);
+}
+
+/* A refusal before anyone is authenticated: noted, and answered (the
+ * submitter reads it through skdSubmitterDN) when a PKIData was read. */
+static int
+authdata_refuse(struct eng *e, const char *request_id,
+    const SKD_PKI_DATA *pd, int cmc_fail, int skg_err, const char *text)
+{
+	struct kg_verdict v;
+	struct skd_cmc_body *b = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int ok = 0;
+
+	memset(&v, 0, sizeof(v));
+	refuse(&v, cmc_fail, skg_err, text);
+	if (!eng_result_add(e->out, 0, 0, NID_undef, SKD_CMC_FAILED,
+	    cmc_fail, -1, v.text))
+		return 0;
+	if (pd == NULL)
+		return eng_set_utf8(&e->out->note, v.text);
+	if ((b = skd_cmc_body_new(1)) == NULL || !add_failure(b, 0, &v) ||
+	    !eng_add_echo(e, b, pd->controlSequence) ||
+	    !sign_answer(e, b, NULL, NULL, &der, &der_len) ||
+	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
+	    der, der_len, NULL, NULL, 0))
+		goto err;
+	ok = 1;
+ err:
+	skd_cmc_body_free(b);
+	OPENSSL_free(der);
+	return ok;
+}
+
+int
+eng_keygen_authdata(struct eng *e, const char *request_id,
+    const unsigned char *msg, size_t len)
+{
+	SKD_PKI_DATA *pd = NULL;
+	ASN1_OBJECT *type = NULL, *ident = NULL;
+	ASN1_UTF8STRING *idv = NULL;
+	const SKD_TAGGED_ATTRIBUTE *ta = NULL;
+	struct skd_store_secret *sec = NULL;
+	struct kg_verdict v;
+	struct kg_who who;
+	GENERAL_NAME *gn = NULL;
+	SKD_ENG_OP *op;
+	unsigned char *content = NULL, *secret = NULL;
+	size_t content_len = 0, secret_len = 0;
+	char *id = NULL, n[24];
+	int i, rc, ok = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (!skd_authdata_peek(&content, &content_len, &type, msg, len) ||
+	    OBJ_obj2nid(type) != skd_asn1_nid(SKD_OID_CCT_PKI_DATA) ||
+	    (pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), content,
+	    content_len)) == NULL) {
+		ERR_clear_error();
+		ok = authdata_refuse(e, request_id, NULL, SKD_CMC_BAD_REQUEST,
+		    0, "not an AuthenticatedData of a PKIData skd accepts");
+		goto done;
+	}
+	if (e->cfg->keygen == NULL) {
+		ok = authdata_refuse(e, request_id, pd, SKD_CMC_BAD_REQUEST, 0,
+		    "server key generation is not offered");
+		goto done;
+	}
+	/* 3.3: the Identification control names the shared secret. */
+	if ((ident = OBJ_txt2obj(OID_CMC_IDENTIFICATION, 1)) == NULL)
+		goto done;
+	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
+		const SKD_TAGGED_ATTRIBUTE *t = sk_SKD_TAGGED_ATTRIBUTE_value(
+		    pd->controlSequence, i);
+
+		if (OBJ_cmp(t->attrType, ident) == 0) {
+			ta = t;
+			break;
+		}
+	}
+	if (ta == NULL || (idv = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(ASN1_UTF8STRING))) == NULL ||
+	    (id = eng_str(idv)) == NULL) {
+		ERR_clear_error();
+		ok = authdata_refuse(e, request_id, pd, SKD_CMC_BAD_REQUEST, 0,
+		    "no identification control");
+		goto done;
+	}
+	if ((rc = secret_get(e, &v, id, &sec, &secret, &secret_len)) < 0)
+		goto done;
+	if (rc == 0) {
+		ok = authdata_refuse(e, request_id, pd, v.cmc_fail, v.skg_err,
+		    strchr(v.text, ':') != NULL ? strchr(v.text, ':') + 2 :
+		    v.text);
+		goto done;
+	}
+	/* 4.2: the MAC.  A failure is counted against the secret. */
+	if ((rc = skd_authdata_verify(msg, len, secret, secret_len)) != 1) {
+		if (rc == 0) {
+			snprintf(n, sizeof(n), "%ld", sec->failures + 1);
+			if ((op = eng_op_add(e->out, SKD_OP_SECRET_FAIL,
+			    "")) == NULL || !eng_set_utf8(&op->name, id) ||
+			    !eng_set_utf8(&op->keyId, n))
+				goto done;
+		}
+		ok = authdata_refuse(e, request_id, pd, -1,
+		    SKD_SKG_BAD_SHARED_SECRET, rc == 0 ?
+		    "the MAC does not verify" : "malformed AuthenticatedData");
+		goto done;
+	}
+	if ((gn = skd_gname_from_text(sec->identity)) == NULL ||
+	    gn->type != GEN_DIRNAME) {
+		ok = authdata_refuse(e, request_id, pd, SKD_CMC_BAD_IDENTITY,
+		    0, "the secret's identity is not a directory name");
+		goto done;
+	}
+	memset(&who, 0, sizeof(who));
+	who.name = gn->d.directoryName;
+	who.identity = sec->identity;
+	who.secret_id = id;
+	who.secret = secret;
+	who.secret_len = secret_len;
+	ok = kg_answer(e, request_id, pd, &who, NULL);
+ done:
+	GENERAL_NAME_free(gn);
+	skd_store_secret_free(sec);
+	if (secret != NULL)
+		OPENSSL_clear_free(secret, secret_len);
+	OPENSSL_free(content);
+	OPENSSL_free(id);
+	ASN1_UTF8STRING_free(idv);
+	ASN1_OBJECT_free(type);
+	ASN1_OBJECT_free(ident);
+	SKD_PKI_DATA_free(pd);
 	ERR_clear_error();
 	return ok;
 }

@@ -245,6 +245,14 @@ struct skd_engine_env {
 	 */
 	int	(*person_certs)(void *state_ctx, STACK_OF(X509) **out,
 		    const char *name_text);
+	/*
+	 * Optional (NULL: shared-secret key generation is refused with
+	 * badSharedSecret): the shared secret named id (src/engine/keygen.c),
+	 * called with the state's ctx; 1 found (*out freed with
+	 * skd_store_secret_free), 0 none, -1 error.
+	 */
+	int	(*keygen_secret)(void *state_ctx,
+		    struct skd_store_secret **out, const char *id);
 };
 
 /*
@@ -332,7 +340,9 @@ enum skd_engine_op_type {
 	 * shard = recipients per glKey message; no message, no
 	 * recipients.  skd_engine_apply leaves it to skd_engine_stream. */
 	SKD_OP_KEY_STREAM,
-	SKD_OP_CERT_PUBLISH	/* name (attribute), member (dn, cert) */
+	SKD_OP_CERT_PUBLISH,	/* name (attribute), member (dn, cert) */
+	SKD_OP_SECRET_USE,	/* name (secret id): spent */
+	SKD_OP_SECRET_FAIL	/* name (secret id), keyId (failures, text) */
 };
 
 /* SkdPublish.kind */

@@ -760,6 +760,21 @@ ws_person_certs(void *ctx, STACK_OF(X509) **out, const char *name)
 	return rc;
 }
 
+/* struct skd_engine_env.keygen_secret over the store (ou=secrets). */
+static int
+ws_keygen_secret(void *ctx, struct skd_store_secret **out, const char *id)
+{
+	const struct worker_state *ws = ctx;
+	enum skd_store_err e;
+
+	if (skd_store_read_secret(ws->w->s, out, id))
+		return 1;
+	e = skd_store_error(ws->w->s);
+	if (e == SKD_STORE_ERR_NOT_FOUND || e == SKD_STORE_ERR_INVALID)
+		return 0;
+	return -1;
+}
+
 /* Runs the engine on r; NULL when it could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r)
@@ -787,6 +802,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	env.find_key_gl = ws_find_key_gl;
 	env.resolve_dn = ws_resolve_dn;
 	env.person_certs = ws_person_certs;
+	env.keygen_secret = ws_keygen_secret;
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "client/skd_keygen.h"
+#include "cms/skd_authdata.h"
 #include "kgen/skd_kgen.h"
 #include "test_engine_common.h"
 
@@ -349,6 +350,238 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* ---- shared secrets (2.1, 2.2) ---- */
+
+#define CAROL_DN	"dirName:CN=carol,O=skd test,C=US"
+#define DAVE_DN		"dirName:CN=dave,O=skd test,C=US"
+
+static struct {
+	const char	*id;
+	const char	*identity;
+	const char	*secret;
+	int		 used;
+	time_t		 not_after;
+	long		 failures;
+} secrets[] = {
+	{ "carol-1", CAROL_DN, "carol's first secret", 0, 0, 0 },
+	{ "carol-used", CAROL_DN, "spent", 1, 0, 0 },
+	{ "carol-old", CAROL_DN, "too late", 0, TE_NOW - 1, 0 },
+	{ "carol-locked", CAROL_DN, "locked", 0, 0, 5 },
+	{ "carol-2", CAROL_DN, "carol's second secret", 0, 0, 0 },
+	{ "dave-1", DAVE_DN, "dave's secret", 0, 0, 0 },
+};
+
+static int
+kt_secret(void *ctx, struct skd_store_secret **out, const char *id)
+{
+	struct skd_cms_recip rc;
+	struct skd_store_secret *x;
+	unsigned char *w = NULL;
+	size_t i, wl = 0;
+
+	(void)ctx;
+	*out = NULL;
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(secrets[i].id, id) != 0)
+			continue;
+		memset(&rc, 0, sizeof(rc));
+		rc.type = SKD_CMS_RECIP_CERT;
+		rc.cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+		ck_assert_int_eq(skd_cms_envelope(&w, &wl,
+		    OBJ_nid2obj(NID_pkcs7_data),
+		    (const unsigned char *)secrets[i].secret,
+		    strlen(secrets[i].secret), &rc, 1, NULL), 1);
+		x = calloc(1, sizeof(*x));
+		x->id = strdup(id);
+		x->identity = strdup(secrets[i].identity);
+		x->wrapped = malloc(wl);
+		memcpy(x->wrapped, w, wl);
+		x->wrapped_len = wl;
+		x->used = secrets[i].used;
+		x->not_after = secrets[i].not_after;
+		x->failures = secrets[i].failures;
+		OPENSSL_free(w);
+		*out = x;
+		return 1;
+	}
+	return 0;
+}
+
+/* Sends r authenticated by secret id/value; returns the answer. */
+static const ASN1_OCTET_STRING *
+kt_send_secret(struct kt *k, struct skd_keygen_req *r, const char *id,
+    const char *secret)
+{
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	const SKD_ENG_OP *op;
+
+	r->secret_id = id;
+	r->secret = (const unsigned char *)secret;
+	r->secret_len = strlen(secret);
+	k->env.keygen_secret = kt_secret;
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, r, 8, nonce, NULL,
+	    NULL, NULL, TE_NOW), 1);
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    "req-s", msg, len), 1);
+	OPENSSL_free(msg);
+	op = skd_engine_outcome_find(k->out, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+}
+
+/* 2.1 (pwri) and 2.2 (bare key): carol has no certificate yet. */
+START_TEST(test_secret_ok)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_OP *op;
+	GENERAL_NAME *gn = te_gn(CAROL_DN);
+
+	kt_init(&k);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	memset(&who, 0, sizeof(who));
+	if (_i == 0) {
+		r.shroud = SKD_KEYGEN_SHARED_SECRET;
+		who.password = (const unsigned char *)secrets[0].secret;
+		who.password_len = strlen(secrets[0].secret);
+	} else if (_i == 1) {
+		req_bare(&r, SKD_KGEN_P256, eph);
+		who.key = eph;
+	} else {
+		/* 4.2: another secret of the same identity protects it. */
+		r.shroud = SKD_KEYGEN_SHARED_SECRET;
+		r.shroud_secret_id = "carol-2";
+		who.password = (const unsigned char *)secrets[4].secret;
+		who.password_len = strlen(secrets[4].secret);
+	}
+	ans = kt_send_secret(&k, &r, "carol-1", secrets[0].secret);
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    gn->d.directoryName), 0);
+	/* Single use: spent (both secrets when two were used). */
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    _i == 2 ? 2 : 1);
+	op = skd_engine_outcome_find(k.out, SKD_OP_SECRET_USE, 0);
+	ck_assert_int_eq(ASN1_STRING_length(op->name), 7);
+	GENERAL_NAME_free(gn);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* Wrong, reused, expired, unknown, locked secrets; another identity's
+ * secret for the shroud: badSharedSecret, nothing generated. */
+START_TEST(test_secret_refusals)
+{
+	static const struct {
+		const char	*id;
+		const char	*secret;
+		const char	*shroud_id;
+		int		 counts_failure;
+	} c[] = {
+		{ "carol-1", "wrong secret", NULL, 1 },
+		{ "carol-used", "spent", NULL, 0 },
+		{ "carol-old", "too late", NULL, 0 },
+		{ "nobody", "whatever", NULL, 0 },
+		{ "carol-locked", "locked", NULL, 0 },
+		{ "carol-1", "carol's first secret", "dave-1", 0 },
+	};
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf;
+
+	kt_init(&k);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_SHARED_SECRET;
+	r.shroud_secret_id = c[_i].shroud_id;
+	ans = kt_send_secret(&k, &r, c[_i].id, c[_i].secret);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_FAIL),
+	    (size_t)c[_i].counts_failure);
+	memset(&who, 0, sizeof(who));
+	who.password = (const unsigned char *)"x";
+	who.password_len = 1;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_str_eq(k.res.ext_fail, "badSharedSecret");
+	kt_free(&k);
+}
+END_TEST
+
+/* AuthenticatedData: our own builder and verifier agree; tampering,
+ * wrong passwords and BER are refused. */
+START_TEST(test_authdata)
+{
+	static const unsigned char pw[] = "correct horse";
+	unsigned char *der = NULL, *content = NULL;
+	size_t len = 0, clen = 0, i;
+	ASN1_OBJECT *type = NULL;
+
+	ck_assert_int_eq(skd_authdata_build(&der, &len,
+	    OBJ_nid2obj(NID_pkcs7_data), (const unsigned char *)"hello", 5, pw,
+	    sizeof(pw) - 1, 1000), 1);
+	ck_assert_int_eq(skd_authdata_is(der, len), 1);
+	ck_assert_int_eq(skd_authdata_verify(der, len, pw, sizeof(pw) - 1), 1);
+	ck_assert_int_eq(skd_authdata_verify(der, len, pw, sizeof(pw) - 2), 0);
+	ck_assert_int_eq(skd_authdata_peek(&content, &clen, &type, der, len),
+	    1);
+	ck_assert_uint_eq(clen, 5);
+	ck_assert_int_eq(memcmp(content, "hello", 5), 0);
+	ck_assert_int_eq(OBJ_obj2nid(type), NID_pkcs7_data);
+	OPENSSL_free(content);
+	ASN1_OBJECT_free(type);
+	/* Any bit flipped: refused (MAC, wrap check or DER). */
+	for (i = 0; i < len; i += 7) {
+		der[i] ^= 0x01;
+		ck_assert_int_ne(skd_authdata_verify(der, len, pw,
+		    sizeof(pw) - 1), 1);
+		der[i] ^= 0x01;
+	}
+	ck_assert_int_eq(skd_authdata_verify(der, len - 1, pw, sizeof(pw) - 1),
+	    -1);
+	OPENSSL_free(der);
+	/* The RFC 3211 wrap round trip, all three AES sizes. */
+	{
+		unsigned char kek[32] = { 1 }, iv[16] = { 2 }, key[32] = { 3 };
+		unsigned char w[64], u[64];
+		size_t wl, ul, kl;
+
+		for (kl = 16; kl <= 32; kl += 8) {
+			wl = sizeof(w);
+			ul = sizeof(u);
+			ck_assert_int_eq(skd_pwri_kek_wrap(w, &wl, kek, kl, iv,
+			    key, 16), 1);
+			ck_assert_int_eq(skd_pwri_kek_unwrap(u, &ul, kek, kl,
+			    iv, w, wl), 1);
+			ck_assert_uint_eq(ul, 16);
+			ck_assert_int_eq(memcmp(u, key, 16), 0);
+			kek[0] ^= 1;
+			ul = sizeof(u);
+			ck_assert_int_eq(skd_pwri_kek_unwrap(u, &ul, kek, kl,
+			    iv, w, wl), 0);
+			kek[0] ^= 1;
+		}
+	}
+	ERR_clear_error();
+}
+END_TEST
+
 Suite *
 skd_suite_engine_keygen(void)
 {
@@ -361,6 +594,9 @@ skd_suite_engine_keygen(void)
 	tcase_add_loop_test(tc, test_cert_shroud, 0, 2);
 	tcase_add_loop_test(tc, test_refusals, 0, R_COUNT);
 	tcase_add_test(tc, test_replay);
+	tcase_add_loop_test(tc, test_secret_ok, 0, 3);
+	tcase_add_loop_test(tc, test_secret_refusals, 0, 6);
+	tcase_add_test(tc, test_authdata);
 	suite_add_tcase(s, tc);
 	return s;
 }
