@@ -384,6 +384,118 @@ START_TEST(test_cli_keygen)
 }
 END_TEST
 
+/* Enrolls secret id for carol with skd admin enroll-secret (secret NULL:
+ * generated, returned malloc'd). */
+static char *
+enroll(const char *id, const char *secret)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	int rc;
+
+	rc = skd_test_run(&out, &olen, "%s%s%s'%s' admin enroll-secret "
+	    "--env '%s/env' --as gla --gla-cert '%s/gla.crt' --secret-id '%s' "
+	    "--identity 'dirName:%s' --expires 2%s 2>/dev/null",
+	    secret != NULL ? "echo '" : "", secret != NULL ? secret : "",
+	    secret != NULL ? "' | " : "", skd_test_bin(), skd_test_stack_dir(),
+	    env("SKD_PKI_DIR"), id, env("SKD_CAROL_DN"),
+	    secret != NULL ? " --secret-fd 0" : "");
+	ck_assert_msg(rc == 0, "enroll-secret: %d", rc);
+	if (secret != NULL) {
+		free(out);
+		return NULL;
+	}
+	ck_assert_uint_gt(olen, 8);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* 2.1 with the CLI: carol, who has no certificate, gets a key with an
+ * enrolled secret; the secret is single use; the certificate lands on
+ * her entry.  Then the same in-process, the shroud opened with
+ * `openssl cms -decrypt -pwri_password`. */
+START_TEST(test_secret_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	char *conf = keygen_config(), *out = NULL, *secret, id[64], id2[64];
+	char sid[SKD_STORE_ID_LEN], rid[SKD_STORE_ID_LEN], p[4096];
+	struct skd_store *carol = store_open_as("SKD_CAROL");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_worker *w;
+	struct skd_keygen_req r;
+	unsigned char *der = NULL;
+	size_t olen = 0, len = 0, n = 0;
+	int rc;
+
+	skd_store_new_id(sid);
+	snprintf(id, sizeof(id), "carol-%s", sid);
+	secret = enroll(id, NULL);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; for i in 1 2; do "
+	    "echo '%s' | '%s' keygen --env '%s/env' --as carol "
+	    "--CAfile '%s/ca.crt' --type p256 --secret-id '%s' --secret-fd 0 "
+	    "--shroud secret --out \"%s/k$i.pem\" --out-cert \"%s/c$i.pem\" "
+	    "--timeout 30 2>&1; echo \"rc$i=$?\"; done; kill $w; wait $w",
+	    skd_test_bin(), conf, d, secret, skd_test_bin(),
+	    skd_test_stack_dir(), pki, id, d, d);
+	(void)rc;
+	/* The first works, the second (the same secret again) is refused. */
+	ck_assert_msg(strstr(out, "rc1=0") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "rc2=1") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "badSharedSecret") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "openssl x509 -in "
+	    "'%s/c1.pem' -noout -subject -nameopt RFC2253", d), 0);
+	ck_assert_msg(strcasestr(out, env("SKD_CAROL_DN")) != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl verify -CAfile "
+	    "'%s/ca.crt' '%s/c1.pem' >/dev/null", pki, d), 0);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x -H '%s' "
+	    "-D '%s' -w '%s' -b '%s' -s base 'userCertificate;binary' | "
+	    "grep -c '^userCertificate;binary::'", env("SKD_LDAP_URI"),
+	    env("SKD_CAROL_DN"), env("SKD_CAROL_PW"), env("SKD_CAROL_DN")), 0);
+	free(out);
+
+	/* In-process, a secret we know, the shroud for the openssl CLI. */
+	snprintf(id2, sizeof(id2), "carol-pw-%s", sid);
+	enroll(id2, "known secret 2.1");
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_SHARED_SECRET;
+	r.secret_id = id2;
+	r.secret = (const unsigned char *)"known secret 2.1";
+	r.secret_len = strlen("known secret 2.1");
+	ck_assert_int_eq(skd_keygen_request(&der, &len, &r, 5, nonce, NULL,
+	    NULL, NULL, time(NULL)), 1);
+	ck_assert(skd_store_add_request(carol, rid, der, len,
+	    env("SKD_CAROL_DN")));
+	w = keygen_worker();
+	ck_assert(skd_worker_process_one(w, rid));
+	ck_assert_msg(skd_store_read_response(carol, &msgs, &n, rid), "%s",
+	    skd_store_errmsg(carol));
+	snprintf(p, sizeof(p), "%s/shroud.der", d);
+	write_shroud(msgs[0].data, msgs[0].len, p);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -decrypt "
+	    "-inform DER -in %s/shroud.der -pwri_password 'known secret 2.1' "
+	    "-binary -out %s/sd.der", d, d), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl cms -verify "
+	    "-inform DER -in %s/sd.der -CAfile %s/ca.crt -purpose any "
+	    "-binary -out %s/akp.der 2>/dev/null", d, pki, d), 0);
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl asn1parse "
+	    "-inform DER -in %s/akp.der | grep -q rsaEncryption", d), 0);
+	/* A wrong password opens nothing. */
+	ck_assert_int_ne(skd_test_run(NULL, NULL, "openssl cms -decrypt "
+	    "-inform DER -in %s/shroud.der -pwri_password 'known secret 2.2' "
+	    "-binary -out %s/x.der 2>/dev/null", d, d), 0);
+	skd_store_blobs_free(msgs, n);
+	skd_worker_free(w);
+	OPENSSL_free(der);
+	skd_store_close(carol);
+	free(secret);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -397,6 +509,7 @@ skd_suite_keygen_dir(void)
 	tcase_add_loop_test(tc, test_bare_key_cli, 0, 2);
 	tcase_add_test(tc, test_cert_shroud_cli);
 	tcase_add_loop_test(tc, test_cli_keygen, 0, 2);
+	tcase_add_test(tc, test_secret_cli);
 	suite_add_tcase(s, tc);
 	return s;
 }
