@@ -113,7 +113,7 @@ IMPLEMENT_ASN1_FUNCTIONS(SKD_AUTH_CI)
 #define MAC_KEY_LEN	32
 #define SALT_LEN	16
 #define DEFAULT_ITER	20000
-#define MAX_ITER	10000000
+#define MAX_ITER	200000	/* bounds the work an unauthenticated message costs */
 
 /* ---- RFC 3211 2.3: the PWRI-KEK key wrap ---- */
 

@@ -16,6 +16,7 @@
 #include "asn1/skd_asn1.h"
 #include "cms/skd_cms.h"
 #include "client/skd_keygen.h"
+#include "cms/skd_authdata.h"
 static void wr(const char *d, const char *n, const unsigned char *p, size_t l)
 { char path[512]; FILE *f; snprintf(path, sizeof path, "%s/%s", d, n); f = fopen(path, "wb"); fwrite(p, 1, l, f); fclose(f); }
 int main(int argc, char **argv)
@@ -62,6 +63,15 @@ int main(int argc, char **argv)
 		ASN1_INTEGER_set(r->cmsBodyPartId, 4); ASN1_INTEGER_set(r->requestBodyPartId, 1);
 		skd_der_encode(ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE), r, &der, &len);
 		wr(d, "skgresp.der", der, len);
+	}
+	{
+		/* An AuthenticatedData under the password "fuzz". */
+		static const unsigned char body[] = { 0x30, 0x0c, 0x30, 0x00,
+		    0x30, 0x00, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00 };
+
+		skd_authdata_build(&der, &len, OBJ_nid2obj(NID_pkcs7_data),
+		    body, sizeof(body), (const unsigned char *)"fuzz", 4, 10);
+		wr(d, "authdata.der", der, len);
 	}
 	return 0;
 }
