@@ -85,10 +85,11 @@ keygen_config(void)
 	    "bind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "ca_file = %s/ca.crt\nlog_level = warning\n"
+	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
 	    "keygen_ca_cert = %s/ca.crt\nkeygen_ca_key = %s/ca.key\n"
 	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n",
 	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
-	    pki, pki, pki, pki, pki, pki), 0);
+	    pki, pki, pki, pki, pki, pki, pki, pki), 0);
 	ck_assert_int_gt(asprintf(&path, "%s/keygen.conf", skd_test_tmp), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	free(text);
@@ -384,10 +385,10 @@ START_TEST(test_cli_keygen)
 }
 END_TEST
 
-/* Enrolls secret id for carol with skd admin enroll-secret (secret NULL:
- * generated, returned malloc'd). */
+/* Enrolls secret id for the person of dn_var (secret NULL: generated,
+ * returned malloc'd). */
 static char *
-enroll(const char *id, const char *secret)
+enroll_for(const char *id, const char *secret, const char *dn_var)
 {
 	char *out = NULL;
 	size_t olen = 0;
@@ -398,7 +399,7 @@ enroll(const char *id, const char *secret)
 	    "--identity 'dirName:%s' --expires 2%s 2>/dev/null",
 	    secret != NULL ? "echo '" : "", secret != NULL ? secret : "",
 	    secret != NULL ? "' | " : "", skd_test_bin(), skd_test_stack_dir(),
-	    env("SKD_PKI_DIR"), id, env("SKD_CAROL_DN"),
+	    env("SKD_PKI_DIR"), id, env(dn_var),
 	    secret != NULL ? " --secret-fd 0" : "");
 	ck_assert_msg(rc == 0, "enroll-secret: %d", rc);
 	if (secret != NULL) {
@@ -408,6 +409,12 @@ enroll(const char *id, const char *secret)
 	ck_assert_uint_gt(olen, 8);
 	out[strcspn(out, "\n")] = '\0';
 	return out;
+}
+
+static char *
+enroll(const char *id, const char *secret)
+{
+	return enroll_for(id, secret, "SKD_CAROL_DN");
 }
 
 /* 2.1 with the CLI: carol, who has no certificate, gets a key with an
@@ -496,6 +503,56 @@ START_TEST(test_secret_cli)
 }
 END_TEST
 
+/* Erin has no key pair: she gets one with an enrolled secret (2.1), its
+ * certificate lands on her entry, glo1 adds her to a closed GL by name
+ * only (no --member-cert: the GLA finds the certificate in the
+ * directory), and she fetches and opens her glKey with the generated
+ * key. */
+START_TEST(test_join_by_name)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	const char *dir = skd_test_stack_dir(), *bin = skd_test_bin();
+	char *conf = keygen_config(), *out = NULL, id[64], gl[128];
+	char sid[SKD_STORE_ID_LEN];
+	size_t olen = 0;
+	int rc;
+
+	skd_store_new_id(sid);
+	snprintf(id, sizeof(id), "erin-%s", sid);
+	snprintf(gl, sizeof(gl), "URI:https://lists.example.com/kg-%s", sid);
+	enroll_for(id, "erin one-time secret", "SKD_ERIN_DN");
+	rc = skd_test_run(&out, &olen,
+	    "'%s' gla run --config '%s' >'%s/gla.log' 2>&1 & w=$!; "
+	    "echo \"erin one-time secret\" | '%s' keygen --env '%s/env' "
+	    "--as erin --CAfile '%s/ca.crt' --type p256 --secret-id '%s' "
+	    "--secret-fd 0 --shroud secret --out '%s/erin.key' "
+	    "--out-cert '%s/erin.crt' --timeout 30 >/dev/null 2>&1 && "
+	    "'%s' glo create --env '%s/env' --as glo1 --cert '%s/glo1.crt' "
+	    "--key '%s/glo1.key' --CAfile '%s/ca.crt' --gl '%s' "
+	    "--owner email:glo1@example.com --admin closed --timeout 30 "
+	    ">/dev/null 2>&1 && "
+	    "'%s' glo add-member --env '%s/env' --as glo1 --cert '%s/glo1.crt' "
+	    "--key '%s/glo1.key' --CAfile '%s/ca.crt' --gl '%s' "
+	    "--member 'dirName:%s' --timeout 30 2>&1 && "
+	    "'%s' member fetch --env '%s/env' --as erin --cert '%s/erin.crt' "
+	    "--key '%s/erin.key' --CAfile '%s/ca.crt' --gl '%s' "
+	    "--keystore '%s/erin.keys' 2>&1; rc=$?; kill $w; wait $w; exit $rc",
+	    bin, conf, d,
+	    bin, dir, pki, id, d, d,
+	    bin, dir, pki, pki, pki, gl,
+	    bin, dir, pki, pki, pki, gl, env("SKD_ERIN_DN"),
+	    bin, dir, d, d, pki, gl, d);
+	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+	free(out);
+	/* The key store holds the GL's key, opened with erin's new key. */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "echo hello | '%s' member "
+	    "encrypt --keystore '%s/erin.keys' --cert '%s/erin.crt' --key "
+	    "'%s/erin.key' --gl '%s' > '%s/m.pem'", bin, d, d, d, gl, d), 0);
+	free(out);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -510,6 +567,7 @@ skd_suite_keygen_dir(void)
 	tcase_add_test(tc, test_cert_shroud_cli);
 	tcase_add_loop_test(tc, test_cli_keygen, 0, 2);
 	tcase_add_test(tc, test_secret_cli);
+	tcase_add_test(tc, test_join_by_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
