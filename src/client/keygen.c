@@ -201,8 +201,11 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	*out = NULL;
 	*out_len = 0;
 	if (!skd_asn1_init() ||
-	    (skg = SKD_SERVER_KEY_GEN_REQUEST_new()) == NULL ||
-	    (skg->certificateRequest = SKD_TAGGED_REQUEST_new()) == NULL ||
+	    (skg = SKD_SERVER_KEY_GEN_REQUEST_new()) == NULL)
+		goto err;
+	/* The CHOICE _new made has no type yet: replaced. */
+	SKD_TAGGED_REQUEST_free(skg->certificateRequest);
+	if ((skg->certificateRequest = SKD_TAGGED_REQUEST_new()) == NULL ||
 	    (tcr = SKD_TAGGED_CERT_REQUEST_new()) == NULL)
 		goto err;
 	skg->certificateRequest->type = SKD_TAGGED_REQUEST_TCR;

@@ -426,8 +426,8 @@ skd_authdata_build(unsigned char **out, size_t *out_len,
 	    !skd_pwri_kek_wrap(wrapped, &wlen, kek, sizeof(kek), iv, mkey,
 	    sizeof(mkey)))
 		goto err;
-	if ((ci = SKD_AUTH_CI_new()) == NULL ||
-	    (ci->content = ad = SKD_AUTH_DATA_new()) == NULL ||
+	/* _new makes the [0] content (not OPTIONAL) too. */
+	if ((ci = SKD_AUTH_CI_new()) == NULL || (ad = ci->content) == NULL ||
 	    (ri = SKD_AUTH_RI_new()) == NULL ||
 	    (ri->d.pwri = pw = SKD_PWRI_new()) == NULL)
 		goto err;

@@ -466,12 +466,14 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
     const struct kg_who *who)
 {
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	ASN1_OBJECT *ident = OBJ_txt2obj(OID_CMC_IDENTIFICATION, 1);
+	ASN1_OBJECT *ident;
 	int i, nid, any, other = 0, rc;
 
 	if (ca == NULL)
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "server key generation is not offered");
+	if ((ident = OBJ_txt2obj(OID_CMC_IDENTIFICATION, 1)) == NULL)
+		return -1;
 	/* 3.1: the request sits in controlSequence, nothing else. */
 	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
 		const ASN1_OBJECT *t = sk_SKD_TAGGED_ATTRIBUTE_value(
@@ -481,7 +483,7 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
 		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) &&
 		    nid != skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST) &&
-		    (ident == NULL || OBJ_cmp(t, ident) != 0))
+		    OBJ_cmp(t, ident) != 0)
 			other = 1;
 	}
 	ASN1_OBJECT_free(ident);

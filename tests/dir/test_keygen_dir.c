@@ -536,12 +536,12 @@ START_TEST(test_join_by_name)
 	    "--member 'dirName:%s' --timeout 30 2>&1 && "
 	    "'%s' member fetch --env '%s/env' --as erin --cert '%s/erin.crt' "
 	    "--key '%s/erin.key' --CAfile '%s/ca.crt' --gl '%s' "
-	    "--keystore '%s/erin.keys' 2>&1; rc=$?; kill $w; wait $w; exit $rc",
+	    "--keystore '%s/erin.keys' 2>&1; rc=$?; [ $rc = 0 ] || tail -20 '%s/gla.log'; kill $w; wait $w; exit $rc",
 	    bin, conf, d,
 	    bin, dir, pki, id, d, d,
 	    bin, dir, pki, pki, pki, gl,
 	    bin, dir, pki, pki, pki, gl, env("SKD_ERIN_DN"),
-	    bin, dir, d, d, pki, gl, d);
+	    bin, dir, d, d, pki, gl, d, d);
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	free(out);
 	/* The key store holds the GL's key, opened with erin's new key. */
