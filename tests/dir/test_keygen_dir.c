@@ -10,13 +10,18 @@
  * hostile cases a directory adds: the request replayed under a new id,
  * bob reading alice's answer.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "asn1/skd_asn1.h"
@@ -27,6 +32,16 @@
 
 static const unsigned char nonce[SKD_KEYGEN_NONCE_LEN] = "keygen-dir-nonce";
 static const unsigned char ski[] = { 0x5e, 0x5e, 0x01 };
+
+/* Sleeps ms milliseconds. */
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
 
 static const char *
 env(const char *k)
@@ -553,6 +568,152 @@ START_TEST(test_join_by_name)
 }
 END_TEST
 
+/* keyArchive messages in the directory, counted as the GLA. */
+static long
+count_archives(void)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	long n;
+
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x -H '%s' "
+	    "-D '%s' -w '%s' -b 'ou=messages,%s' '(skdMessageType=keyArchive)' "
+	    "1.1 | grep -c '^dn:'", env("SKD_LDAP_URI"), env("SKD_GLA_DN"),
+	    env("SKD_GLA_PW"), env("SKD_BASE_DN")) >= 0, 1);
+	n = strtol(out != NULL ? out : "0", NULL, 10);
+	free(out);
+	return n;
+}
+
+static pid_t
+spawn_gla(const char *conf, const char *log)
+{
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(skd_test_bin(), "skd", "gla", "run", "--config", conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+#define KILL_N	24
+
+/* Workers killed with SIGKILL at random instants while they generate
+ * keys: every request answered once, every answer's key its
+ * certificate's, exactly one archive per request (the journal holds the
+ * key only enveloped; a replayed journal writes the same archive). */
+START_TEST(test_kill9_keygen)
+{
+	struct skd_store *alice = store_open_as("SKD_ALICE"), *gla;
+	struct skd_store_request *rq = NULL;
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_N][SKD_KEYGEN_NONCE_LEN], *der;
+	char ids[KILL_N][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	size_t i, len, n, left, kills = 0;
+	long before, after;
+	pid_t pid;
+	int st;
+	FILE *f;
+
+	gla = store_open_gla();
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
+	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	before = count_archives();
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	for (i = 0; i < KILL_N; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, (long)i + 1,
+		    nonces[i], ac, ak, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(alice, ids[i], der, len,
+		    env("SKD_ALICE_DN")));
+		OPENSSL_free(der);
+	}
+	for (;;) {
+		pid = spawn_gla(conf, log);
+		nap_ms((long)(30 + rand_r(&seed) % 300));
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		kills++;
+		for (i = 0, left = 0; i < KILL_N; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0 || kills >= 40)
+			break;
+	}
+	pid = spawn_gla(conf, log);
+	for (n = 0; n < 1200; n++) {
+		for (i = 0, left = 0; i < KILL_N; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0)
+			break;
+		nap_ms(100);
+	}
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
+	    left, kills);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	for (i = 0; i < KILL_N; i++) {
+		ck_assert(skd_store_read_response(alice, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_response(&res, msgs[0].data,
+		    msgs[0].len, nonces[i], &who, trust, time(NULL)), "%s",
+		    res.text);
+		ck_assert_int_eq(res.status, 0);
+		ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
+		skd_keygen_result_clear(&res);
+		skd_store_blobs_free(msgs, n);
+	}
+	after = count_archives();
+	fprintf(stderr, "keygen kill -9: %d requests, %zu kills, %ld archives\n",
+	    KILL_N, kills, after - before);
+	ck_assert_int_eq(after - before, KILL_N);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+	skd_store_close(alice);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -568,6 +729,7 @@ skd_suite_keygen_dir(void)
 	tcase_add_loop_test(tc, test_cli_keygen, 0, 2);
 	tcase_add_test(tc, test_secret_cli);
 	tcase_add_test(tc, test_join_by_name);
+	tcase_add_test(tc, test_kill9_keygen);
 	suite_add_tcase(s, tc);
 	return s;
 }
