@@ -57,7 +57,7 @@ TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(LIBS)
 # Library modules, bottom to top; each may use only those before it.
 # skd is the public facade (<skd/skd.h>, skd(3)) over client, cms and
 # store.
-MODULES ?= asn1 cms mail store engine client skd worker
+MODULES ?= asn1 cms kgen mail store engine client skd worker
 LIB_SRCS = $(foreach m,$(MODULES),$(sort $(wildcard src/$(m)/*.c)))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 
@@ -67,7 +67,7 @@ LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SO_MAJOR   = 0
 SO_VERSION = 0.1.0
 SO_NAME    = libskd.so.$(SO_MAJOR)
-SO_MODULES = asn1 cms store client skd
+SO_MODULES = asn1 cms kgen store client skd
 SO_OBJS    = $(foreach m,$(SO_MODULES),$(patsubst %.c,$(BUILD)/%.o,\
              $(sort $(wildcard src/$(m)/*.c))))
 SO_MAP     = src/skd/libskd.map

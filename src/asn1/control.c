@@ -56,6 +56,8 @@ static const struct skd_control controls[] = {
 	    ASN1_ITEM_ref(ASN1_OCTET_STRING), SKD_FROM_ANY, REQ | RSP },
 	{ SKD_OID_CMC_RECIPIENT_NONCE, "recipientNonce",
 	    ASN1_ITEM_ref(ASN1_OCTET_STRING), SKD_FROM_ANY, REQ | RSP },
+	{ SKD_OID_CMC_IDENTIFICATION, "identification",
+	    ASN1_ITEM_ref(ASN1_UTF8STRING), SKD_FROM_ANY, REQ },
 	{ SKD_OID_SERVER_KEY_GEN_REQUEST, "serverKeyGenRequest",
 	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_REQUEST), GLO | MEM, REQ },
 	{ SKD_OID_SERVER_KEY_GEN_RESPONSE, "serverKeyGenResponse",

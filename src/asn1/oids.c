@@ -65,6 +65,8 @@ static const struct oid_def oid_defs[SKD_OID_COUNT] = {
 	    "CMC Sender Nonce" },
 	[SKD_OID_CMC_RECIPIENT_NONCE] = { CMC_ARC ".7",
 	    "id-cmc-recipientNonce", "CMC Recipient Nonce" },
+	[SKD_OID_CMC_IDENTIFICATION] = { CMC_ARC ".2",
+	    "id-cmc-identification", "CMC Identification" },
 	[SKD_OID_CCT_PKI_DATA] = { "1.3.6.1.5.5.7.12.2", "id-cct-PKIData",
 	    "CMC PKIData" },
 	[SKD_OID_CCT_PKI_RESPONSE] = { "1.3.6.1.5.5.7.12.3",

@@ -231,6 +231,11 @@ struct json_t *skd_cli_json_response(const struct skd_client_response *r);
 /* cli_request.c: "skd request show|cancel --id UUID" */
 int skd_cli_request(int argc, char **argv);
 
+/* cli_keygen.c: "skd keygen" (skd-keygen(1)) and "skd admin
+ * enroll-secret" */
+int skd_cli_keygen(int argc, char **argv);
+int skd_cli_admin(int argc, char **argv);
+
 /* cli_member.c: "skd member" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);
 /*

@@ -66,6 +66,15 @@ static const struct {
 	/* the directory: -Z/-ZZ, -Y (OpenLDAP's tools), --id */
 	{ "ldap-starttls", no_argument }, { "sasl-mech", required_argument },
 	{ "id", required_argument },
+	/* skd keygen (cli_keygen.c) */
+	{ "type", required_argument }, { "subject", required_argument },
+	{ "shroud", required_argument },
+	{ "shroud-cert", required_argument },
+	{ "shroud-key", required_argument }, { "no-archive", no_argument },
+	{ "out-cert", required_argument },
+	/* skd admin enroll-secret, skd keygen --secret-id (cli_keygen.c) */
+	{ "secret-id", required_argument }, { "identity", required_argument },
+	{ "expires", required_argument }, { "secret-fd", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

@@ -189,6 +189,8 @@ eng_msg_kind_name(long kind)
 		return "glProvideCert";
 	case SKD_MSG_REKEY_NOTICE:
 		return "rekeyNotice";
+	case SKD_MSG_KEY_ARCHIVE:
+		return "keyArchive";
 	}
 	return "response";
 }
@@ -395,6 +397,27 @@ apply_op(struct skd_store *s, const SKD_ENG_OP *op)
 		return apply_publish(s, op);
 	case SKD_OP_KEY_STREAM:
 		return 1;	/* skd_engine_stream, after the rest */
+	case SKD_OP_CERT_PUBLISH:
+		name = eng_str(op->name);
+		kid = op->member != NULL ? eng_str(op->member->dn) : NULL;
+		ok = name != NULL && kid != NULL && op->member->cert != NULL &&
+		    skd_store_publish_person_cert(s, kid, name,
+		    ASN1_STRING_get0_data(op->member->cert),
+		    (size_t)ASN1_STRING_length(op->member->cert));
+		OPENSSL_free(name);
+		OPENSSL_free(kid);
+		return ok;
+	case SKD_OP_SECRET_USE:
+	case SKD_OP_SECRET_FAIL:
+		name = eng_str(op->name);
+		kid = op->keyId != NULL ? eng_str(op->keyId) : NULL;
+		ok = name != NULL && (skd_engine_op_type(op) ==
+		    SKD_OP_SECRET_USE ? skd_store_use_secret(s, name) :
+		    kid != NULL && skd_store_set_secret_failures(s, name,
+		    strtol(kid, NULL, 10)));
+		OPENSSL_free(name);
+		OPENSSL_free(kid);
+		return ok;
 	case SKD_OP_ACK:
 		gl = eng_str(op->glName);
 		name = eng_str(op->name);

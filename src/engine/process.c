@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "cms/skd_authdata.h"
 #include "engine/engine_local.h"
 #include "engine/process_local.h"
 
@@ -393,6 +394,13 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	opts.trust = cfg->trust;
 	opts.now = e.now;
 	opts.opener = &who;
+	/* Draft 2.1 / 2.2: a shared-secret request is an AuthenticatedData,
+	 * which the layer walk does not open (keygen.c). */
+	if (skd_authdata_is(msg, len)) {
+		if (!eng_keygen_authdata(&e, request_id, msg, len))
+			goto err;
+		goto done;
+	}
 	walk_ok = skd_layers_walk(&l, msg, len, &opts);
 	ERR_clear_error();
 	if (l == NULL)
@@ -477,7 +485,9 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 			goto err;
 		goto done;
 	}
-	if (!eng_process_units(&e, l, top, request_id, msg, len))
+	if (eng_keygen_wanted(l, top) ?
+	    !eng_keygen_process(&e, l, top, request_id) :
+	    !eng_process_units(&e, l, top, request_id, msg, len))
 		goto err;
 	/*
 	 * Replay protection (3.2.4.3), last, so that an engine error (the

@@ -57,6 +57,14 @@ int eng_process_response(struct eng *e, const struct skd_layers *l);
 int eng_is_denial(const struct skd_layers *l, int top);
 int eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id, const unsigned char *msg, size_t len);
+/* keygen.c: a PKIData carrying serverKeyGenRequest (the CMC server-side
+ * key generation draft) is answered there instead of eng_process_units. */
+int eng_keygen_wanted(const struct skd_layers *l, int top);
+int eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
+/* An AuthenticatedData (shared secret, draft 2.1 / 2.2), answered whole. */
+int eng_keygen_authdata(struct eng *e, const char *request_id,
+    const unsigned char *msg, size_t len);
 int eng_dispatch(struct eng *e, struct eng_unit *u, struct eng_ctl *c);
 int eng_unit_end(struct eng *e, struct eng_unit *u);
 int eng_notify_owners(struct eng *e, struct eng_gl *g, int kind,

@@ -141,6 +141,8 @@
 #define SKD_ENGINE_DEFAULT_MAX_GEN	12
 #define SKD_ENGINE_DEFAULT_SHARD	100
 
+struct skd_kgen_ca;	/* kgen/skd_kgen.h */
+
 /* The GLA's configuration; every pointer is borrowed. */
 struct skd_engine_config {
 	X509		*gla_cert;	/* opens EnvelopedData, archives KEKs */
@@ -190,6 +192,13 @@ struct skd_engine_config {
 	/* Members per page of a streamed rekey (0: 200, rounded up to a
 	 * whole number of shards). */
 	size_t		 stream_page;
+	/* CMC server-side key generation (src/engine/keygen.c): the keygen
+	 * CA; NULL: serverKeyGenRequest is refused. */
+	const struct skd_kgen_ca *keygen;
+	/* The person-entry attribute an issued certificate is published on
+	 * ("userCertificate;binary" or "userSMIMECertificate"; NULL: not
+	 * published).  The entry is env->resolve_dn's for the requester. */
+	const char	*keygen_publish_attr;
 };
 
 /* Per call environment. */
@@ -236,6 +245,14 @@ struct skd_engine_env {
 	 */
 	int	(*person_certs)(void *state_ctx, STACK_OF(X509) **out,
 		    const char *name_text);
+	/*
+	 * Optional (NULL: shared-secret key generation is refused with
+	 * badSharedSecret): the shared secret named id (src/engine/keygen.c),
+	 * called with the state's ctx; 1 found (*out freed with
+	 * skd_store_secret_free), 0 none, -1 error.
+	 */
+	int	(*keygen_secret)(void *state_ctx,
+		    struct skd_store_secret **out, const char *id);
 };
 
 /*
@@ -322,7 +339,10 @@ enum skd_engine_op_type {
 	 * (the KEK wrapped for the GLA: drawn once, journaled here),
 	 * shard = recipients per glKey message; no message, no
 	 * recipients.  skd_engine_apply leaves it to skd_engine_stream. */
-	SKD_OP_KEY_STREAM
+	SKD_OP_KEY_STREAM,
+	SKD_OP_CERT_PUBLISH,	/* name (attribute), member (dn, cert) */
+	SKD_OP_SECRET_USE,	/* name (secret id): spent */
+	SKD_OP_SECRET_FAIL	/* name (secret id), keyId (failures, text) */
 };
 
 /* SkdPublish.kind */
@@ -330,7 +350,8 @@ enum skd_engine_msg_kind {
 	SKD_MSG_RESPONSE = 0,
 	SKD_MSG_FORWARD,	/* member request forwarded to a GLO (3.2.3) */
 	SKD_MSG_PROVIDE_CERT,	/* glProvideCert to a member (4.10) */
-	SKD_MSG_REKEY_NOTICE	/* GLA-initiated rekey notice (4.5.2) */
+	SKD_MSG_REKEY_NOTICE,	/* GLA-initiated rekey notice (4.5.2) */
+	SKD_MSG_KEY_ARCHIVE	/* a generated key for recovery (keygen.c) */
 };
 
 /* Not defined by OpenSSL for OCTET STRING. */

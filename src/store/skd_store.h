@@ -576,6 +576,43 @@ int skd_store_resolve_person(struct skd_store *s, char **out_dn,
 int skd_store_person_certs(struct skd_store *s, struct skd_store_blob **out,
     size_t *out_n, const char *name_text);
 
+/*
+ * skd_store_publish_person_cert (person_cert.c) adds der as a value of
+ * attr ("userCertificate;binary" or "userSMIMECertificate") on the entry
+ * dn (from skd_store_resolve_person): a certificate the GLA issued
+ * (server-side key generation).  A value already there is success.
+ */
+int skd_store_publish_person_cert(struct skd_store *s, const char *dn,
+    const char *attr, const unsigned char *der, size_t len);
+
+/* ---- secret.c: shared secrets (CMC server-side key generation) ---------- */
+
+/* One secret: skdSecretId=<id>,ou=secrets,<base> (docs/keygen.md). */
+struct skd_store_secret {
+	char		*id;		/* the identification string */
+	char		*identity;	/* GeneralName text it belongs to */
+	unsigned char	*wrapped;	/* EnvelopedData for the GLA */
+	size_t		 wrapped_len;
+	time_t		 not_after;	/* 0: no expiry */
+	int		 used;		/* single use */
+	long		 failures;	/* MAC failures counted */
+};
+void skd_store_secret_free(struct skd_store_secret *x);
+/* skd_store_put_secret adds a new secret entry; _EXISTS if the id is
+ * taken. */
+int skd_store_put_secret(struct skd_store *s,
+    const struct skd_store_secret *x);
+/* skd_store_read_secret reads one (*out freed with
+ * skd_store_secret_free); _NOT_FOUND if there is none. */
+int skd_store_read_secret(struct skd_store *s, struct skd_store_secret **out,
+    const char *id);
+/* Marks it used; setting it again is success. */
+int skd_store_use_secret(struct skd_store *s, const char *id);
+/* Sets its failure count to n (absolute, so a replayed journal writes the
+ * same value). */
+int skd_store_set_secret_failures(struct skd_store *s, const char *id,
+    long n);
+
 /* ---- message.c: responses, GLA messages, replay cache, agent status ----- */
 
 /*

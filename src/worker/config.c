@@ -80,6 +80,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_max_attempts", L(mail_max_attempts, 1, 1000) },
 	{ "mail_timeout", L(mail_timeout, 1, 600) },
 	{ "mail_answers", S(mail_answers) },
+	{ "keygen_ca_cert", S(keygen_ca_cert) },
+	{ "keygen_ca_key", S(keygen_ca_key) },
+	{ "keygen_chain", S(keygen_chain) },
+	{ "keygen_days", L(keygen_days, 1, 3660) },
+	{ "keygen_recovery_cert", S(keygen_recovery_cert) },
+	{ "keygen_publish", S(keygen_publish) },
 };
 
 #undef S
@@ -306,6 +312,22 @@ cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 	if ((c->issuer_cert == NULL) != (c->issuer_key == NULL)) {
 		cfg_err(err, err_len, c->path, 0,
 		    "issuer_cert and issuer_key go together");
+		return 0;
+	}
+	if ((c->keygen_ca_cert == NULL) != (c->keygen_ca_key == NULL) ||
+	    (c->keygen_ca_cert == NULL && (c->keygen_chain != NULL ||
+	    c->keygen_recovery_cert != NULL))) {
+		cfg_err(err, err_len, c->path, 0,
+		    "keygen_ca_cert and keygen_ca_key go together, and the "
+		    "other keygen_* keys need them");
+		return 0;
+	}
+	if (c->keygen_publish != NULL &&
+	    strcasecmp(c->keygen_publish, "userCertificate;binary") != 0 &&
+	    strcasecmp(c->keygen_publish, "userSMIMECertificate") != 0 &&
+	    strcmp(c->keygen_publish, "none") != 0) {
+		cfg_err(err, err_len, c->path, 0, "keygen_publish: "
+		    "userCertificate;binary, userSMIMECertificate or none");
 		return 0;
 	}
 	return 1;

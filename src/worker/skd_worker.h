@@ -124,6 +124,16 @@ struct skd_worker_config {
 	long			 mail_max_attempts; /* 0: 10 */
 	long			 mail_timeout;	/* one submission, s; 0: 60 */
 	char			*mail_answers;	/* all (NULL) or mail-origin */
+	/* CMC server-side key generation (docs/keygen.md): the keygen CA,
+	 * separate from the per-GL issuer; unset: not offered. */
+	char			*keygen_ca_cert;	/* with keygen_ca_key */
+	char			*keygen_ca_key;
+	char			*keygen_chain;		/* optional */
+	long			 keygen_days;		/* 0: 365 */
+	char			*keygen_recovery_cert;	/* archive; optional */
+	/* The person-entry attribute issued certificates go to:
+	 * userCertificate;binary (default), userSMIMECertificate, none. */
+	char			*keygen_publish;
 };
 
 /*

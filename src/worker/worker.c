@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "engine/skd_engine.h"
+#include "kgen/skd_kgen.h"
 #include "worker/skd_worker.h"
 
 #define WORKER_VERSION		"skd-gla 0.1.0"
@@ -65,6 +67,12 @@ struct worker_crypto {
 	X509		*issuer_cert;
 	EVP_PKEY	*issuer_key;
 	X509_STORE	*trust;
+	/* Server-side key generation (kgen): the keygen CA, or none. */
+	X509		*kg_cert;
+	EVP_PKEY	*kg_key;
+	STACK_OF(X509)	*kg_chain;
+	X509		*kg_recovery;
+	struct skd_kgen_ca kgen;
 	/* The journal's MAC key (journal.c); the previous one is kept
 	 * across a reload so that journals written before it still open. */
 	unsigned char	 jkey[SKD_WORKER_JOURNAL_KEY_LEN];
@@ -110,6 +118,10 @@ crypto_clear(struct worker_crypto *c)
 	sk_X509_pop_free(c->gla_chain, X509_free);
 	X509_free(c->issuer_cert);
 	EVP_PKEY_free(c->issuer_key);
+	X509_free(c->kg_cert);
+	EVP_PKEY_free(c->kg_key);
+	sk_X509_pop_free(c->kg_chain, X509_free);
+	X509_free(c->kg_recovery);
 	X509_STORE_free(c->trust);
 	OPENSSL_cleanse(c, sizeof(*c));
 }
@@ -220,6 +232,23 @@ crypto_load(char *err, size_t err_len, struct worker_crypto *c,
 			goto err;
 		}
 	}
+	if (cfg->keygen_ca_cert != NULL) {
+		if ((c->kg_cert = load_cert(err, err_len,
+		    cfg->keygen_ca_cert)) == NULL ||
+		    (c->kg_key = load_key(err, err_len,
+		    cfg->keygen_ca_key)) == NULL ||
+		    (cfg->keygen_chain != NULL && (c->kg_chain = load_chain(
+		    err, err_len, cfg->keygen_chain)) == NULL) ||
+		    (cfg->keygen_recovery_cert != NULL &&
+		    (c->kg_recovery = load_cert(err, err_len,
+		    cfg->keygen_recovery_cert)) == NULL))
+			goto err;
+		if (X509_check_private_key(c->kg_cert, c->kg_key) != 1) {
+			set_err(err, err_len, "%s does not match %s",
+			    cfg->keygen_ca_key, cfg->keygen_ca_cert);
+			goto err;
+		}
+	}
 	if (!skd_worker_journal_key(c->jkey, err, err_len,
 	    cfg->journal_key_file, c->gla_key))
 		goto err;
@@ -269,6 +298,21 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	/* Rekeys stream: members page by page, shards applied as made; the
 	 * journal holds the KEK wrapped for the GLA, not the shards. */
 	w->ecfg.stream_rekeys = 1;
+	if (w->c.kg_cert != NULL) {
+		w->c.kgen.cert = w->c.kg_cert;
+		w->c.kgen.key = w->c.kg_key;
+		w->c.kgen.chain = w->c.kg_chain;
+		w->c.kgen.validity_days = cfg->keygen_days;
+		w->c.kgen.recovery_cert = w->c.kg_recovery;
+		w->ecfg.keygen = &w->c.kgen;
+		/* Issued certificates on the person's entry (docs/keygen.md). */
+		w->ecfg.keygen_publish_attr = cfg->keygen_publish == NULL ||
+		    strcasecmp(cfg->keygen_publish,
+		    "userCertificate;binary") == 0 ? "userCertificate;binary" :
+		    strcasecmp(cfg->keygen_publish,
+		    "userSMIMECertificate") == 0 ? "userSMIMECertificate" :
+		    NULL;
+	}
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -716,6 +760,21 @@ ws_person_certs(void *ctx, STACK_OF(X509) **out, const char *name)
 	return rc;
 }
 
+/* struct skd_engine_env.keygen_secret over the store (ou=secrets). */
+static int
+ws_keygen_secret(void *ctx, struct skd_store_secret **out, const char *id)
+{
+	const struct worker_state *ws = ctx;
+	enum skd_store_err e;
+
+	if (skd_store_read_secret(ws->w->s, out, id))
+		return 1;
+	e = skd_store_error(ws->w->s);
+	if (e == SKD_STORE_ERR_NOT_FOUND || e == SKD_STORE_ERR_INVALID)
+		return 0;
+	return -1;
+}
+
 /* Runs the engine on r; NULL when it could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r)
@@ -743,6 +802,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	env.find_key_gl = ws_find_key_gl;
 	env.resolve_dn = ws_resolve_dn;
 	env.person_certs = ws_person_certs;
+	env.keygen_secret = ws_keygen_secret;
 	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len))
 		o = NULL;

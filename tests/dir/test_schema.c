@@ -92,6 +92,7 @@ static const struct attr_want attrs[] = {
 	{ "skdMailInId", 68, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdGLMailPolicy", 69, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdMailSigner", 70, DSTR, "caseIgnoreMatch", 1 },
+	{ "skdSecretId", 44, DSTR, "caseExactMatch", 1 },
 };
 
 struct class_want {
@@ -118,6 +119,8 @@ static const struct class_want classes[] = {
 	{ "skdMailOut", 60, NULL, "skdMailNextTry" },
 	{ "skdMailIn", 61, NULL, "skdMailSigner" },
 	{ "skdGLMail", 62, NULL, "skdGLMailPolicy" },
+	{ "skdSharedSecret", 10, "MUST ( skdSecretId $ skdMessage $ skdState )",
+	    "skdAttempts" },
 };
 
 #define NATTRS	(sizeof(attrs) / sizeof(attrs[0]))

@@ -226,10 +226,10 @@ START_TEST(test_setup_dry_run_twice_remove)
 	    "-Q -Y EXTERNAL -H \"$SKD_LDAPI_URI\" "
 	    "-b 'olcDatabase={2}mdb,cn=config' -s base olcAccess olcDbIndex "
 	    "olcAddContentAcl"), 0);
-	assert_has(out, "olcAccess: {21}to dn.subtree=\"ou=skd,dc=corp,"
-	    "dc=example\" by * none\nolcAccess: {22}to * by dn.exact=\"cn=admin,"
+	assert_has(out, "olcAccess: {22}to dn.subtree=\"ou=skd,dc=corp,"
+	    "dc=example\" by * none\nolcAccess: {23}to * by dn.exact=\"cn=admin,"
 	    "dc=corp,dc=example\" manage by * break\n");
-	assert_has(out, "olcAccess: {26}to dn.subtree=\"dc=corp,dc=example\" "
+	assert_has(out, "olcAccess: {27}to dn.subtree=\"dc=corp,dc=example\" "
 	    "by users read by * none\n");
 	assert_has(out, "olcDbIndex: objectClass eq,pres\n");
 	assert_has(out, "olcDbIndex: skdState eq\n");

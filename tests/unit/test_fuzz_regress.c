@@ -23,6 +23,7 @@
 #include "fuzz/fuzz_pkidata_body.h"
 #include "fuzz/fuzz_pkiresponse_body.h"
 #include "fuzz/fuzz_status_body.h"
+#include "fuzz/fuzz_keygen_body.h"
 #include "skd_test.h"
 
 enum regress_target {
@@ -35,13 +36,14 @@ enum regress_target {
 	T_GNAME,
 	T_LAYERS,
 	T_MAIL,
+	T_KEYGEN,
 	T_COUNT
 };
 
 static const char *const target_names[T_COUNT] = {
 	"fuzz_der_structure", "fuzz_controls", "fuzz_pkidata",
 	"fuzz_pkiresponse", "fuzz_status", "fuzz_glkey", "fuzz_gname",
-	"fuzz_layers", "fuzz_mail"
+	"fuzz_layers", "fuzz_mail", "fuzz_keygen"
 };
 
 static struct skd_fuzz_layers_ctx *layers_ctx;
@@ -83,6 +85,8 @@ run_target(enum regress_target t, const uint8_t *p, size_t len)
 		return skd_fuzz_layers(layers_ctx, p, len);
 	case T_MAIL:
 		return skd_fuzz_mail(p, len);
+	case T_KEYGEN:
+		return skd_fuzz_keygen(p, len);
 	default:
 		return 0;
 	}

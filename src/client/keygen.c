@@ -1,0 +1,463 @@
+/*
+ * keygen.c: the requester's side of CMC server-side key generation
+ * (skd_keygen.h).
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include "asn1/skd_asn1.h"
+#include "cms/skd_authdata.h"
+#include "cms/skd_cmc.h"
+#include "cms/skd_cms.h"
+#include "client/skd_keygen.h"
+
+/* id-alg-noSignature (RFC 5272 3.2.1.2.2... RFC 2797 5.x): the template's
+ * key does not exist yet, so nothing can sign the PKCS#10; the signature
+ * value is the SHA-1 of certificationRequestInfo. */
+#define OID_NO_SIGNATURE	"1.3.6.1.5.5.7.6.2"
+
+static X509_REQ *
+template_p10(const struct skd_keygen_req *r, X509 *signer)
+{
+	X509_REQ *req = NULL;
+	X509_PUBKEY *tmpl = NULL, *in;
+	ASN1_OBJECT *alg = NULL;
+	const unsigned char *pk;
+	unsigned char *pkc = NULL, *tbs = NULL, md[20];
+	const ASN1_BIT_STRING *csig;
+	const X509_ALGOR *calg;
+	const X509_ALGOR *pa;
+	int pklen, ptype, n;
+	const void *pval;
+	ASN1_OBJECT *palg_obj = NULL;
+	void *pval_dup = NULL;
+
+	if ((req = X509_REQ_new()) == NULL || !X509_REQ_set_version(req, 0) ||
+	    ((r->subject != NULL || signer != NULL) &&
+	    !X509_REQ_set_subject_name(req, r->subject != NULL ?
+	    r->subject : X509_get_subject_name(signer))))
+		goto err;
+	if ((tmpl = r->template_spki != NULL ?
+	    X509_PUBKEY_dup(r->template_spki) :
+	    skd_kgen_template_spki(r->type)) == NULL ||
+	    !X509_PUBKEY_get0_param(&alg, &pk, &pklen, (X509_ALGOR **)&pa,
+	    tmpl))
+		goto err;
+	/* Copy the template into the request's own SubjectPublicKeyInfo. */
+	X509_ALGOR_get0(NULL, &ptype, &pval, pa);
+	if (ptype == V_ASN1_OBJECT) {
+		if ((pval_dup = OBJ_dup(pval)) == NULL)
+			goto err;
+	} else {
+		ptype = V_ASN1_NULL;
+	}
+	if ((palg_obj = OBJ_dup(alg)) == NULL ||
+	    (pklen > 0 && (pkc = OPENSSL_memdup(pk, (size_t)pklen)) == NULL) ||
+	    (in = X509_REQ_get_X509_PUBKEY(req)) == NULL ||
+	    !X509_PUBKEY_set0_param(in, palg_obj, ptype, pval_dup, pkc, pklen))
+		goto err;
+	palg_obj = NULL;
+	pval_dup = NULL;
+	pkc = NULL;
+	if (r->exts != NULL && !X509_REQ_add_extensions(req, r->exts))
+		goto err;
+	/* id-alg-noSignature. */
+	X509_REQ_get0_signature(req, &csig, &calg);
+	if ((n = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0 ||
+	    !EVP_Digest(tbs, (size_t)n, md, NULL, EVP_sha1(), NULL) ||
+	    !X509_ALGOR_set0((X509_ALGOR *)calg,
+	    OBJ_txt2obj(OID_NO_SIGNATURE, 1), V_ASN1_NULL, NULL) ||
+	    !ASN1_BIT_STRING_set((ASN1_BIT_STRING *)csig, md, sizeof(md)))
+		goto err;
+	((ASN1_BIT_STRING *)csig)->flags &= ~0x07;
+	((ASN1_BIT_STRING *)csig)->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	OPENSSL_free(tbs);
+	X509_PUBKEY_free(tmpl);
+	return req;
+ err:
+	ASN1_OBJECT_free(palg_obj);
+	ASN1_OBJECT_free(pval_dup);
+	OPENSSL_free(pkc);
+	OPENSSL_free(tbs);
+	X509_PUBKEY_free(tmpl);
+	X509_REQ_free(req);
+	return NULL;
+}
+
+/* ShroudMethod: AlgorithmIdentifier { shroudWithPublicKey, the CHOICE }. */
+static X509_ALGOR *
+shroud_method(const struct skd_keygen_req *r)
+{
+	SKD_SHROUD_WITH_PUBLIC_KEY *sp = NULL;
+	X509_ALGOR *m = NULL;
+	ASN1_TYPE *param = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	X509_PUBKEY *xpk = NULL;
+
+	if (r->shroud == SKD_KEYGEN_SHARED_SECRET) {
+		/* 4.2: the identification string of the protecting secret. */
+		ASN1_UTF8STRING *id = ASN1_UTF8STRING_new();
+		const char *sid = r->shroud_secret_id != NULL ?
+		    r->shroud_secret_id : r->secret_id;
+
+		if (id == NULL || sid == NULL ||
+		    !ASN1_STRING_set(id, sid, -1) ||
+		    (m = X509_ALGOR_new()) == NULL ||
+		    !X509_ALGOR_set0(m, OBJ_nid2obj(skd_asn1_nid(
+		    SKD_OID_SHROUD_WITH_SHARED_SECRET)), V_ASN1_UTF8STRING,
+		    id)) {
+			ASN1_UTF8STRING_free(id);
+			X509_ALGOR_free(m);
+			return NULL;
+		}
+		return m;
+	}
+	if ((sp = SKD_SHROUD_WITH_PUBLIC_KEY_new()) == NULL)
+		goto err;
+	switch (r->shroud) {
+	case SKD_KEYGEN_BARE_KEY:
+		sp->type = SKD_SHROUD_PK_BARE_KEY;
+		if ((sp->d.bareKey = SKD_SHROUD_BARE_KEY_new()) == NULL ||
+		    !X509_PUBKEY_set(&xpk, r->bare_key) ||
+		    !ASN1_OCTET_STRING_set(sp->d.bareKey->ski, r->ski,
+		    (int)r->ski_len))
+			goto err;
+		X509_PUBKEY_free(sp->d.bareKey->publicKey);
+		sp->d.bareKey->publicKey = xpk;
+		xpk = NULL;
+		break;
+	case SKD_KEYGEN_CERT:
+		sp->type = SKD_SHROUD_PK_CERTIFICATE;
+		if ((sp->d.certificate = X509_dup(r->shroud_cert)) == NULL)
+			goto err;
+		break;
+	case SKD_KEYGEN_CERT_ID: {
+		PKCS7_ISSUER_AND_SERIAL *ias;
+
+		sp->type = SKD_SHROUD_PK_CERT_IDENTIFIER;
+		if ((sp->d.certIdentifier = SKD_SIGNER_IDENTIFIER_new()) ==
+		    NULL || (ias = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
+			goto err;
+		sp->d.certIdentifier->type = SKD_SID_ISSUER_AND_SERIAL;
+		sp->d.certIdentifier->d.issuerAndSerialNumber = ias;
+		if (!X509_NAME_set(&ias->issuer,
+		    X509_get_issuer_name(r->shroud_cert)))
+			goto err;
+		ASN1_INTEGER_free(ias->serial);
+		if ((ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(
+		    r->shroud_cert))) == NULL)
+			goto err;
+		break;
+	}
+	default:
+		goto err;
+	}
+	if (!skd_der_encode(ASN1_ITEM_rptr(SKD_SHROUD_WITH_PUBLIC_KEY), sp,
+	    &der, &len))
+		goto err;
+	p = der;
+	if ((param = d2i_ASN1_TYPE(NULL, &p, (long)len)) == NULL ||
+	    (m = X509_ALGOR_new()) == NULL)
+		goto err;
+	ASN1_OBJECT_free(m->algorithm);
+	m->algorithm = OBJ_nid2obj(skd_asn1_nid(
+	    SKD_OID_SHROUD_WITH_PUBLIC_KEY));
+	m->parameter = param;
+	param = NULL;
+	if (m->algorithm == NULL) {
+		X509_ALGOR_free(m);
+		m = NULL;
+	}
+ err:
+	OPENSSL_free(der);
+	ASN1_TYPE_free(param);
+	X509_PUBKEY_free(xpk);
+	SKD_SHROUD_WITH_PUBLIC_KEY_free(sp);
+	return m;
+}
+
+int
+skd_keygen_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_req *r, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	SKD_SERVER_KEY_GEN_REQUEST *skg = NULL;
+	SKD_TAGGED_CERT_REQUEST *tcr;
+	struct skd_cmc_body *b = NULL;
+	struct skd_cmc_protect p;
+	STACK_OF(X509) *certs = NULL;
+	ASN1_INTEGER *t = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int i, ok = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!skd_asn1_init() ||
+	    (skg = SKD_SERVER_KEY_GEN_REQUEST_new()) == NULL)
+		goto err;
+	/* The CHOICE _new made has no type yet: replaced. */
+	SKD_TAGGED_REQUEST_free(skg->certificateRequest);
+	if ((skg->certificateRequest = SKD_TAGGED_REQUEST_new()) == NULL ||
+	    (tcr = SKD_TAGGED_CERT_REQUEST_new()) == NULL)
+		goto err;
+	skg->certificateRequest->type = SKD_TAGGED_REQUEST_TCR;
+	skg->certificateRequest->d.tcr = tcr;
+	X509_REQ_free(tcr->certificationRequest);
+	if ((tcr->certificationRequest = template_p10(r, signer)) == NULL ||
+	    !ASN1_INTEGER_set(tcr->bodyPartID, 1))
+		goto err;
+	X509_ALGOR_free(skg->shroudMethod);
+	if ((skg->shroudMethod = shroud_method(r)) == NULL)
+		goto err;
+	if (r->caps != NULL) {
+		if ((skg->algCapabilities = sk_X509_ALGOR_deep_copy(r->caps,
+		    X509_ALGOR_dup, X509_ALGOR_free)) == NULL)
+			goto err;
+	}
+	skd_skgreq_set_archive_key(skg, !r->no_archive);
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_control(b, SKD_OID_SERVER_KEY_GEN_REQUEST,
+	    skg) == 0 || (t = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_INTEGER_set(t, tid) ||
+	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
+	    skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN) == 0)
+		goto err;
+	if (r->secret != NULL) {
+		/* 2.1 / 2.2: Identification, then AuthenticatedData (pwri). */
+		ASN1_UTF8STRING *id = ASN1_UTF8STRING_new();
+		long ok_id = id != NULL && r->secret_id != NULL &&
+		    ASN1_STRING_set(id, r->secret_id, -1) ?
+		    skd_cmc_body_add_control(b, SKD_OID_CMC_IDENTIFICATION,
+		    id) : 0;
+
+		ASN1_UTF8STRING_free(id);
+		if (ok_id == 0 || !skd_cmc_body_encode(b, &body, &body_len) ||
+		    !skd_authdata_build(out, out_len, OBJ_nid2obj(skd_asn1_nid(
+		    SKD_OID_CCT_PKI_DATA)), body, body_len, r->secret,
+		    r->secret_len, 0))
+			goto err;
+		ok = 1;
+		goto err;
+	}
+	if (!skd_cmc_body_encode(b, &body, &body_len))
+		goto err;
+	if ((certs = sk_X509_new_null()) == NULL)
+		goto err;
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		if (!sk_X509_push(certs, sk_X509_value(chain, i)))
+			goto err;
+	}
+	/* 4.1: certIdentifier points into this SignedData's certificates. */
+	if (r->shroud == SKD_KEYGEN_CERT_ID &&
+	    X509_cmp(r->shroud_cert, signer) != 0 &&
+	    !sk_X509_push(certs, r->shroud_cert))
+		goto err;
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = certs;
+	p.signing_time = now;
+	if (!skd_cmc_protect(out, out_len, 0, body, body_len, &p))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(body);
+	ASN1_INTEGER_free(t);
+	sk_X509_free(certs);
+	skd_cmc_body_free(b);
+	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
+	return ok;
+}
+
+void
+skd_keygen_result_clear(struct skd_keygen_result *r)
+{
+	EVP_PKEY_free(r->key);
+	X509_free(r->cert);
+	sk_X509_pop_free(r->certs, X509_free);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+why(struct skd_keygen_result *r, const char *text)
+{
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	return 0;
+}
+
+static const char *
+ext_fail_name(const ASN1_OBJECT *o)
+{
+	static const struct {
+		enum skd_oid	 oid;
+		const char	*name;
+	} t[] = {
+		{ SKD_OID_ERR_ARCHIVE_NOT_SUPPORTED, "archiveNotSupported" },
+		{ SKD_OID_ERR_BAD_CERTIFICATE, "badCertificate" },
+		{ SKD_OID_ERR_BAD_SHARED_SECRET, "badSharedSecret" },
+		{ SKD_OID_ERR_KEY_GENERATION, "keyGeneration" },
+		{ SKD_OID_CET_SKD_FAIL_INFO, "skdFailInfo" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (OBJ_obj2nid(o) == skd_asn1_nid(t[i].oid))
+			return t[i].name;
+	}
+	return "unknown";
+}
+
+/* The status of the answer, if it carries one. */
+static int
+read_status(struct skd_keygen_result *out, const SKD_PKI_RESPONSE *pr)
+{
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_CMC_STATUS_INFO_V2 *st;
+
+	if ((ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 0)) == NULL)
+		return 1;
+	if ((st = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_CMC_STATUS_INFO_V2))) == NULL)
+		return why(out, "malformed cMCStatusInfoV2");
+	out->status = ASN1_INTEGER_get(st->cMCStatus);
+	if (st->statusString != NULL)
+		snprintf(out->text, sizeof(out->text), "%.*s",
+		    st->statusString->length, st->statusString->data);
+	if (st->otherStatusInfo != NULL) {
+		if (st->otherStatusInfo->type == SKD_OTHER_STATUS_FAIL_INFO)
+			out->fail = ASN1_INTEGER_get(
+			    st->otherStatusInfo->d.failInfo);
+		else if (st->otherStatusInfo->type ==
+		    SKD_OTHER_STATUS_EXT_FAIL_INFO)
+			snprintf(out->ext_fail, sizeof(out->ext_fail), "%s",
+			    ext_fail_name(st->otherStatusInfo->d.
+			    extendedFailInfo->failInfoOID));
+	}
+	SKD_CMC_STATUS_INFO_V2_free(st);
+	return 1;
+}
+
+int
+skd_keygen_open_response(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr = NULL;
+	SKD_SERVER_KEY_GEN_RESPONSE *sr = NULL;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	unsigned char *rn = NULL, *item = NULL;
+	size_t rn_len = 0;
+	int i, n = 0, ok = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->fail = -1;
+	if (!skd_asn1_init())
+		return why(out, "out of memory");
+	if (!skd_cms_verify(&v, der, len, NULL, now)) {
+		why(out, "the answer's signature does not verify");
+		goto err;
+	}
+	if (!skd_kgen_check_signer(v->signer, v->certs, trust, now)) {
+		why(out, "the answer's signer does not chain to the trust "
+		    "anchor");
+		goto err;
+	}
+	if (OBJ_obj2nid(v->econtent_type) !=
+	    skd_asn1_nid(SKD_OID_CCT_PKI_RESPONSE) ||
+	    (pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), v->content,
+	    v->content_len)) == NULL) {
+		why(out, "the answer is not a PKIResponse");
+		goto err;
+	}
+	if (skd_cmc_get_nonce(pr->controlSequence, SKD_OID_CMC_RECIPIENT_NONCE,
+	    &rn, &rn_len) != 1 || rn_len != SKD_KEYGEN_NONCE_LEN ||
+	    memcmp(rn, nonce, rn_len) != 0) {
+		why(out, "recipientNonce does not echo our senderNonce");
+		goto err;
+	}
+	if (!read_status(out, pr))
+		goto err;
+	if (out->status != 0) {
+		ok = 1;
+		goto err;
+	}
+	if ((ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_SERVER_KEY_GEN_RESPONSE, 0)) == NULL ||
+	    (sr = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE))) == NULL) {
+		why(out, "no serverKeyGenResponse");
+		goto err;
+	}
+	for (i = 0; i < sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence); i++) {
+		SKD_TAGGED_CONTENT_INFO *t = sk_SKD_TAGGED_CONTENT_INFO_value(
+		    pr->cmsSequence, i);
+
+		if (ASN1_INTEGER_cmp(t->bodyPartID, sr->cmsBodyPartId) == 0) {
+			n = i2d_CMS_ContentInfo(t->contentInfo, &item);
+			break;
+		}
+	}
+	if (n <= 0) {
+		why(out, "cmsBodyPartId names no key package");
+		goto err;
+	}
+	if ((out->key = skd_kgen_open(item, (size_t)n, who, trust, now,
+	    NULL)) == NULL) {
+		why(out, "cannot open the key package");
+		goto err;
+	}
+	for (i = 0; sr->issuerAndSerialNumber != NULL &&
+	    i < sk_X509_num(v->certs); i++) {
+		X509 *x = sk_X509_value(v->certs, i);
+
+		if (X509_NAME_cmp(X509_get_issuer_name(x),
+		    sr->issuerAndSerialNumber->issuer) == 0 &&
+		    ASN1_INTEGER_cmp(X509_get0_serialNumber(x),
+		    sr->issuerAndSerialNumber->serial) == 0 &&
+		    X509_up_ref(x)) {
+			out->cert = x;
+			break;
+		}
+	}
+	if (out->cert == NULL) {
+		why(out, "the issued certificate is not in the answer");
+		goto err;
+	}
+	if (X509_check_private_key(out->cert, out->key) != 1) {
+		why(out, "the key is not the certificate's");
+		goto err;
+	}
+	if (!skd_kgen_check_signer(out->cert, v->certs, trust, now)) {
+		why(out, "the certificate does not chain to the trust anchor");
+		goto err;
+	}
+	if ((out->certs = X509_chain_up_ref(v->certs)) == NULL)
+		goto err;
+	ok = 1;
+ err:
+	if (!ok) {
+		EVP_PKEY_free(out->key);
+		X509_free(out->cert);
+		out->key = NULL;
+		out->cert = NULL;
+	}
+	ERR_clear_error();
+	OPENSSL_free(rn);
+	OPENSSL_free(item);
+	SKD_SERVER_KEY_GEN_RESPONSE_free(sr);
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+	return ok;
+}

@@ -1,0 +1,95 @@
+/*
+ * skd_keygen.h: the client of CMC server-side key generation
+ * (draft-turner-cmc-serverkeygeneration-00): build a serverKeyGenRequest
+ * (6.1) signed by the requester (scenarios 2.3 and 2.4), and open the
+ * answer (sections 5 and 6.2): check the CA's signature and path, the
+ * nonces, find the key package by cmsBodyPartId, open the shroud, check
+ * that the key is the certificate's and that the certificate chains.
+ */
+#ifndef SKD_KEYGEN_H
+#define SKD_KEYGEN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cms/skd_shroud.h"
+#include "kgen/skd_kgen.h"
+
+#define SKD_KEYGEN_NONCE_LEN	16
+
+enum skd_keygen_shroud {
+	SKD_KEYGEN_BARE_KEY = 1,	/* 2.3: an ephemeral key */
+	SKD_KEYGEN_CERT,		/* 2.4: a certificate, carried */
+	SKD_KEYGEN_CERT_ID,		/* 2.4: one of the SignedData's */
+	SKD_KEYGEN_SHARED_SECRET	/* 2.1: shroudWithSharedSecret */
+};
+
+/* What to ask for; everything borrowed. */
+struct skd_keygen_req {
+	enum skd_kgen_type		 type;
+	const X509_NAME			*subject;	/* NULL: the signer's */
+	STACK_OF(X509_EXTENSION)	*exts;		/* NULL: none */
+	enum skd_keygen_shroud		 shroud;
+	EVP_PKEY			*bare_key;	/* BARE_KEY (public) */
+	const unsigned char		*ski;		/* BARE_KEY */
+	size_t				 ski_len;
+	X509				*shroud_cert;	/* CERT, CERT_ID */
+	int				 no_archive;	/* archiveKey FALSE */
+	STACK_OF(X509_ALGOR)		*caps;		/* NULL: none */
+	/* NULL: skd_kgen_template_spki(type); else this template key. */
+	X509_PUBKEY			*template_spki;
+	/* 2.1 / 2.2: authenticate with a shared secret (an AuthenticatedData
+	 * with pwri and the identification control) instead of signing. */
+	const char			*secret_id;
+	const unsigned char		*secret;
+	size_t				 secret_len;
+	/* SHARED_SECRET: the secret protecting the key (NULL: secret_id). */
+	const char			*shroud_secret_id;
+	/* CERT_ID: shroud_cert goes into the SignedData's certificates. */
+};
+
+/*
+ * skd_keygen_request builds the PKIData (serverKeyGenRequest,
+ * transactionId tid, senderNonce = nonce) signed by signer/key (chain may
+ * be NULL) at now, or, with r->secret, with the identification control
+ * in an AuthenticatedData under the secret (signer, key NULL); *out is a
+ * DER ContentInfo (caller frees with OPENSSL_free).  Returns one on
+ * success and zero on error.
+ */
+int skd_keygen_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_req *r, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+
+/* What an answer said. */
+struct skd_keygen_result {
+	long		 status;	/* CMCStatus; 0 success */
+	long		 fail;		/* CMCFailInfo or -1 */
+	char		 ext_fail[64];	/* section 7 name, or "" */
+	char		 text[200];	/* statusString or why it failed */
+	EVP_PKEY	*key;		/* success: the generated key */
+	X509		*cert;		/* success: its certificate */
+	STACK_OF(X509)	*certs;		/* every certificate of the answer */
+};
+
+void skd_keygen_result_clear(struct skd_keygen_result *r);
+
+/*
+ * skd_keygen_open_response checks and opens an answer: the outer
+ * SignedData verifies and its signer's path validates against trust at
+ * now (skd_kgen_check_signer), recipientNonce echoes nonce; a
+ * failure status fills status, fail, ext_fail and text and returns one;
+ * a success must carry serverKeyGenResponse whose cmsBodyPartId names the
+ * EnvelopedData, opened as who, whose key is the certificate's named by
+ * issuerAndSerialNumber, which chains to trust (any purpose).  Returns
+ * zero (text says why) when the answer cannot be trusted or opened.
+ */
+int skd_keygen_open_response(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);
+
+#endif

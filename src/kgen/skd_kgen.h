@@ -1,0 +1,137 @@
+/*
+ * skd_kgen.h: the CA of CMC server-side key generation
+ * (draft-turner-cmc-serverkeygeneration-00): key generation, certificate
+ * issuing under a keygen CA (separate from the per-GL issuer of RFC 5275
+ * 3.2.6), the returned key format (section 5: AsymmetricKeyPackage in a
+ * SignedData by the CA in the EnvelopedData of the shroud) and the
+ * archive of a generated key.  Uses asn1 and cms; knows nothing of the
+ * engine, the store or LDAP.  The engine decides (src/engine/keygen.c).
+ *
+ * Functions return one on success and zero on error unless said.
+ */
+#ifndef SKD_KGEN_H
+#define SKD_KGEN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cms/skd_shroud.h"
+
+/* The key types offered (issue 17: RSA 2048/3072, EC P-256/P-384). */
+enum skd_kgen_type {
+	SKD_KGEN_NONE = 0,
+	SKD_KGEN_RSA2048,
+	SKD_KGEN_RSA3072,
+	SKD_KGEN_P256,
+	SKD_KGEN_P384
+};
+
+/* "rsa2048", "rsa3072", "p256", "p384" (static), NULL for NONE. */
+const char *skd_kgen_type_name(enum skd_kgen_type t);
+/* The inverse (also "ec-p256", "ec-p384", "rsa"= rsa2048); NONE if
+ * unknown. */
+enum skd_kgen_type skd_kgen_type_from_name(const char *name);
+
+/*
+ * skd_kgen_type_from_spki reads the key type a request asks for from its
+ * template's SubjectPublicKeyInfo (draft 6.1): rsaEncryption with an empty
+ * or unparsable key is RSA 2048, else the modulus size of the key given;
+ * id-ecPublicKey with namedCurve P-256 or P-384.  Anything else: NONE
+ * (badAlg).
+ */
+enum skd_kgen_type skd_kgen_type_from_spki(const X509_PUBKEY *spki);
+
+/*
+ * skd_kgen_template_spki builds the SubjectPublicKeyInfo a client puts in
+ * its request template for type t: RSA, an RSAPublicKey whose modulus has
+ * the size asked for (2^(bits-1)+1, no private key exists); EC, the curve
+ * with an empty key.  Caller frees with X509_PUBKEY_free; NULL on error.
+ */
+X509_PUBKEY *skd_kgen_template_spki(enum skd_kgen_type t);
+
+/* skd_kgen_generate draws a new key pair of type t (caller frees with
+ * EVP_PKEY_free); NULL on error. */
+EVP_PKEY *skd_kgen_generate(enum skd_kgen_type t);
+
+/* The keygen CA; everything borrowed. */
+struct skd_kgen_ca {
+	X509		*cert;
+	EVP_PKEY	*key;
+	STACK_OF(X509)	*chain;		/* intermediates; may be NULL */
+	long		 validity_days;	/* 0: SKD_KGEN_DEFAULT_DAYS */
+	X509		*recovery_cert;	/* archive recipient; NULL: none */
+};
+
+#define SKD_KGEN_DEFAULT_DAYS	365
+
+/* skd_kgen_issue results */
+enum skd_kgen_issue_rc {
+	SKD_KGEN_ISSUED = 1,
+	SKD_KGEN_REFUSED = 0,		/* *out_why says which extension */
+	SKD_KGEN_ERROR = -1
+};
+
+/*
+ * skd_kgen_issue issues the certificate for pkey under ca: subject,
+ * validity now .. now + validity_days, serial (1..20 bytes, the top bit
+ * cleared by the caller), keyUsage keyEncipherment (RSA) or keyAgreement
+ * (EC), critical, subjectKeyIdentifier, authorityKeyIdentifier, and the
+ * requested extensions req_exts (may be NULL) under RFC 5272's rule that
+ * the draft quotes: subjectAltName and extendedKeyUsage emailProtection are
+ * honoured; a keyUsage is honoured when it asks only for what the profile
+ * gives the key type (anything else would change its intent); a
+ * subjectKeyIdentifier is replaced by the CA's own; basicConstraints
+ * without cA is dropped; any other extension, or one the rules above
+ * refuse, is REFUSED (unsupportedExt) with a static reason in *out_why.
+ * On ISSUED *out is the caller's (X509_free).
+ */
+enum skd_kgen_issue_rc skd_kgen_issue(X509 **out, const char **out_why,
+    const struct skd_kgen_ca *ca, const X509_NAME *subject,
+    const STACK_OF(X509_EXTENSION) *req_exts, EVP_PKEY *pkey,
+    const unsigned char *serial, size_t serial_len, time_t now);
+
+/*
+ * skd_kgen_package builds the returned key (draft section 5): the
+ * AsymmetricKeyPackage of pkey (one OneAsymmetricKey, with the public
+ * key) in a SignedData by the CA (eContentType id-ct-KP-aKeyPackage,
+ * signingTime now, the CA's chain included), in the EnvelopedData of sh.
+ * *out is a DER ContentInfo (caller frees with OPENSSL_free); the
+ * plaintext key never leaves this function but encrypted.
+ */
+int skd_kgen_package(unsigned char **out, size_t *out_len,
+    const struct skd_kgen_ca *ca, EVP_PKEY *pkey, time_t now,
+    const struct skd_shroud *sh);
+
+/*
+ * skd_kgen_archive builds the archive of pkey: the same signed
+ * AsymmetricKeyPackage enveloped for ca->recovery_cert (which must be
+ * set).  *out as above.
+ */
+int skd_kgen_archive(unsigned char **out, size_t *out_len,
+    const struct skd_kgen_ca *ca, EVP_PKEY *pkey, time_t now);
+
+/*
+ * skd_kgen_open is the client's side: opens the shroud der as who,
+ * verifies the inner SignedData (its signer must validate against trust
+ * at now, skd_kgen_check_signer; trust NULL: signature only) and returns the
+ * private key of its AsymmetricKeyPackage (exactly one key; caller frees
+ * with EVP_PKEY_free), or NULL.  *out_signer, when not NULL, gets the
+ * inner signer's certificate (caller frees).
+ */
+EVP_PKEY *skd_kgen_open(const unsigned char *der, size_t len,
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now,
+    X509 **out_signer);
+
+/*
+ * skd_kgen_check_signer validates the path of a CA's signing certificate
+ * (the keygen CA signs the returned key and the response) against trust at
+ * now, untrusted (may be NULL) helping to build it, with purpose any: one
+ * when it validates.
+ */
+int skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
+    X509_STORE *trust, time_t now);
+
+#endif

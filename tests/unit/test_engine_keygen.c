@@ -1,0 +1,602 @@
+/*
+ * test_engine_keygen.c: CMC server-side key generation through the engine
+ * (src/engine/keygen.c) with the in-memory state: scenarios 2.3 (bareKey)
+ * and 2.4 (certificate, certIdentifier), the answer opened by the client
+ * (src/client/keygen.c), the archive, the journal free of the key, and
+ * the refusals of sections 4.1, 6.1 and 7.
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "client/skd_keygen.h"
+#include "cms/skd_authdata.h"
+#include "kgen/skd_kgen.h"
+#include "test_engine_common.h"
+
+static const unsigned char nonce[SKD_KEYGEN_NONCE_LEN] = "0123456789abcdef";
+static const unsigned char ski[] = { 0xe1, 0xe2, 0xe3, 0xe4 };
+
+struct kt {
+	struct skd_engine_config	 cfg;
+	struct skd_engine_env		 env;
+	struct skd_engine_state		 st;
+	struct skd_engine_mem		*mem;
+	struct skd_kgen_ca		 ca;
+	SKD_ENG_OUTCOME			*out;
+	struct skd_keygen_result	 res;
+};
+
+static void
+setup_pki(void)
+{
+	(void)skd_test_pki_get();
+}
+
+static void
+kt_init(struct kt *k)
+{
+	memset(k, 0, sizeof(*k));
+	te_config(&k->cfg);
+	te_env(&k->env, TE_NOW);
+	k->mem = skd_engine_mem_new();
+	skd_engine_mem_state(&k->st, k->mem);
+	k->ca.cert = skd_test_pki_id(SKD_TP_CA)->cert;
+	k->ca.key = skd_test_pki_id(SKD_TP_CA)->key;
+	k->ca.validity_days = 90;
+	k->ca.recovery_cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+	k->cfg.keygen = &k->ca;
+}
+
+static void
+kt_free(struct kt *k)
+{
+	SKD_ENG_OUTCOME_free(k->out);
+	skd_keygen_result_clear(&k->res);
+	skd_engine_mem_free(k->mem);
+	X509_STORE_free(k->cfg.trust);
+}
+
+/* Sends r from who; returns the answer's DER (borrowed from k->out). */
+static const ASN1_OCTET_STRING *
+kt_send(struct kt *k, const struct skd_keygen_req *r, enum skd_test_who who)
+{
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	const SKD_ENG_OP *op;
+
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, r, 7, nonce,
+	    skd_test_pki_id(who)->cert, skd_test_pki_id(who)->key, NULL,
+	    TE_NOW), 1);
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    "req-1", msg, len), 1);
+	OPENSSL_free(msg);
+	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	op = skd_engine_outcome_find(k->out, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+}
+
+/* The answer, opened by the client as who_open. */
+static void
+kt_open(struct kt *k, const ASN1_OCTET_STRING *ans,
+    const struct skd_shroud_opener *who)
+{
+	X509_STORE *trust = skd_test_pki_store(0);
+
+	skd_keygen_result_clear(&k->res);
+	ck_assert_msg(skd_keygen_open_response(&k->res, ans->data,
+	    (size_t)ans->length, nonce, who, trust, TE_NOW) == 1, "%s",
+	    k->res.text);
+	X509_STORE_free(trust);
+}
+
+static void
+req_bare(struct skd_keygen_req *r, enum skd_kgen_type t, EVP_PKEY *eph)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = t;
+	r->shroud = SKD_KEYGEN_BARE_KEY;
+	r->bare_key = eph;
+	r->ski = ski;
+	r->ski_len = sizeof(ski);
+}
+
+/* 2.3: certificate for authentication, ephemeral key for protection. */
+START_TEST(test_bare_key)
+{
+	static const enum skd_kgen_type t[] = { SKD_KGEN_RSA2048,
+	    SKD_KGEN_P256, SKD_KGEN_P384, SKD_KGEN_RSA3072 };
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(_i % 2 ? SKD_KGEN_RSA2048 :
+	    SKD_KGEN_P256), *arch;
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_OP *op;
+	unsigned char *jr = NULL, *priv = NULL;
+	size_t jr_len = 0, i;
+	int priv_len;
+	long st, cf, sf;
+
+	kt_init(&k);
+	req_bare(&r, t[_i], eph);
+	ans = kt_send(&k, &r, SKD_TP_ALICE);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(skd_kgen_type_from_spki(X509_get_X509_PUBKEY(
+	    k.res.cert)), t[_i]);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert)), 0);
+	/* The archive: one, for the recovery certificate. */
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 1);
+	op = skd_engine_outcome_find(k.out, SKD_OP_MESSAGE, 0);
+	ck_assert_int_eq(ASN1_INTEGER_get(op->publish->kind),
+	    SKD_MSG_KEY_ARCHIVE);
+	ck_assert_int_eq(sk_ASN1_UTF8STRING_num(op->publish->recipients), 0);
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(SKD_TP_GLA)->key;
+	who.cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+	{
+		ASN1_OCTET_STRING *a = sk_ASN1_OCTET_STRING_value(
+		    op->publish->messages, 0);
+		X509_STORE *trust = skd_test_pki_store(0);
+
+		arch = skd_kgen_open(a->data, (size_t)a->length, &who, trust,
+		    TE_NOW, NULL);
+		X509_STORE_free(trust);
+	}
+	ck_assert_ptr_nonnull(arch);
+	ck_assert_int_eq(EVP_PKEY_eq(arch, k.res.key), 1);
+	EVP_PKEY_free(arch);
+	/* The journal never holds the key in the clear. */
+	ck_assert_int_eq(skd_engine_outcome_encode(&jr, &jr_len, k.out), 1);
+	{
+		BIGNUM *d = NULL;
+
+		ck_assert_int_eq(EVP_PKEY_get_bn_param(k.res.key,
+		    EVP_PKEY_is_a(k.res.key, "RSA") ? "d" : "priv", &d), 1);
+		priv_len = BN_num_bytes(d);
+		priv = OPENSSL_malloc((size_t)priv_len);
+		ck_assert_int_eq(BN_bn2bin(d, priv), priv_len);
+		BN_clear_free(d);
+	}
+	ck_assert_int_gt(priv_len, 24);
+	for (i = 0; i + 24 <= jr_len; i++)
+		ck_assert(memcmp(jr + i, priv, 24) != 0);
+	OPENSSL_free(jr);
+	OPENSSL_clear_free(priv, (size_t)priv_len);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* 2.4.1 / 2.4.2: a certificate, carried or named. */
+START_TEST(test_cert_shroud)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	enum skd_test_who me = _i == 0 ? SKD_TP_ALICE : SKD_TP_BOB;
+	const ASN1_OCTET_STRING *ans;
+
+	kt_init(&k);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = _i == 0 ? SKD_KEYGEN_CERT : SKD_KEYGEN_CERT_ID;
+	r.shroud_cert = skd_test_pki_id(me)->cert;
+	r.no_archive = 1;
+	ans = kt_send(&k, &r, me);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 0);
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(me)->key;
+	who.cert = skd_test_pki_id(me)->cert;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	kt_free(&k);
+}
+END_TEST
+
+/* Refusals: which field, which answer (status failed always). */
+enum refusal {
+	R_OTHER_PERSON_CERT,	/* 4.1: badCertificate */
+	R_UNTRUSTED_CERT,	/* 4.1: badCertificate */
+	R_KEY_TYPE,		/* 6.1: badAlg */
+	R_EXTENSION,		/* 6.1: unsupportedExt */
+	R_NO_ARCHIVE,		/* 7: archiveNotSupported */
+	R_NOT_OFFERED,		/* badRequest */
+	R_OTHER_SUBJECT,	/* badIdentity */
+	R_BAD_CAPS,		/* 6.1: badAlg */
+	R_SMALL_BARE_KEY,	/* 4.1: badAlg */
+	R_COUNT
+};
+
+START_TEST(test_refusals)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256), *ed = NULL,
+	    *small = NULL;
+	X509_PUBKEY *edspki = NULL;
+	X509_NAME *other = NULL;
+	X509_EXTENSION *ext = NULL;
+	X509_ALGOR *alg = NULL;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf;
+	const char *want_ext = "";
+	long want_fail = -1;
+
+	kt_init(&k);
+	req_bare(&r, SKD_KGEN_P256, eph);
+	switch ((enum refusal)_i) {
+	case R_OTHER_PERSON_CERT:
+		r.shroud = SKD_KEYGEN_CERT;
+		r.shroud_cert = skd_test_pki_id(SKD_TP_BOB)->cert;
+		want_ext = "badCertificate";
+		break;
+	case R_UNTRUSTED_CERT:
+		r.shroud = SKD_KEYGEN_CERT;
+		r.shroud_cert = skd_test_pki_id(SKD_TP_STRANGER)->cert;
+		want_ext = "badCertificate";
+		break;
+	case R_KEY_TYPE:
+		ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		ck_assert_int_eq(X509_PUBKEY_set(&edspki, ed), 1);
+		r.template_spki = edspki;
+		want_fail = SKD_CMC_BAD_ALG;
+		break;
+	case R_EXTENSION:
+		r.exts = sk_X509_EXTENSION_new_null();
+		ext = X509V3_EXT_conf_nid(NULL, NULL,
+		    NID_crl_distribution_points, "URI:http://x.example/");
+		ck_assert(sk_X509_EXTENSION_push(r.exts, ext));
+		want_fail = SKD_CMC_UNSUPPORTED_EXT;
+		break;
+	case R_NO_ARCHIVE:
+		k.ca.recovery_cert = NULL;
+		want_ext = "archiveNotSupported";
+		break;
+	case R_NOT_OFFERED:
+		k.cfg.keygen = NULL;
+		want_fail = SKD_CMC_BAD_REQUEST;
+		break;
+	case R_OTHER_SUBJECT:
+		other = X509_NAME_dup(X509_get_subject_name(
+		    skd_test_pki_id(SKD_TP_BOB)->cert));
+		r.subject = other;
+		want_fail = SKD_CMC_BAD_IDENTITY;
+		break;
+	case R_BAD_CAPS:
+		r.caps = sk_X509_ALGOR_new_null();
+		alg = X509_ALGOR_new();
+		ck_assert_int_eq(X509_ALGOR_set0(alg, OBJ_nid2obj(NID_des_cbc),
+		    V_ASN1_UNDEF, NULL), 1);
+		ck_assert(sk_X509_ALGOR_push(r.caps, alg));
+		want_fail = SKD_CMC_BAD_ALG;
+		break;
+	case R_SMALL_BARE_KEY:
+		small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+		r.bare_key = small;
+		want_fail = SKD_CMC_BAD_ALG;
+		break;
+	case R_COUNT:
+		break;
+	}
+	ans = kt_send(&k, &r, SKD_TP_ALICE);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_ptr_null(k.res.key);
+	ck_assert_str_eq(k.res.ext_fail, want_ext);
+	ck_assert_int_eq(k.res.fail, want_fail);
+	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
+	sk_X509_ALGOR_pop_free(r.caps, X509_ALGOR_free);
+	X509_NAME_free(other);
+	X509_PUBKEY_free(edspki);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(small);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* A replayed request: no second key (3.2.4.3 / draft 2: nonces). */
+START_TEST(test_replay)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	long st, cf, sf;
+	int pass;
+
+	kt_init(&k);
+	req_bare(&r, SKD_KGEN_P256, eph);
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, &r, 9, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 1);
+	for (pass = 0; pass < 2; pass++) {
+		SKD_ENG_OUTCOME_free(k.out);
+		ck_assert_int_eq(skd_engine_process(&k.out, &k.cfg, &k.env,
+		    &k.st, "req-r", msg, len), 1);
+		ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf,
+		    &sf), 1);
+		ck_assert_int_eq(st, pass == 0 ? SKD_CMC_SUCCESS :
+		    SKD_CMC_FAILED);
+		ck_assert_uint_eq(skd_engine_outcome_count(k.out,
+		    SKD_OP_MESSAGE), pass == 0 ? 1 : 0);
+	}
+	OPENSSL_free(msg);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* ---- shared secrets (2.1, 2.2) ---- */
+
+#define CAROL_DN	"dirName:CN=carol,O=skd test,C=US"
+#define DAVE_DN		"dirName:CN=dave,O=skd test,C=US"
+
+static struct {
+	const char	*id;
+	const char	*identity;
+	const char	*secret;
+	int		 used;
+	time_t		 not_after;
+	long		 failures;
+} secrets[] = {
+	{ "carol-1", CAROL_DN, "carol's first secret", 0, 0, 0 },
+	{ "carol-used", CAROL_DN, "spent", 1, 0, 0 },
+	{ "carol-old", CAROL_DN, "too late", 0, TE_NOW - 1, 0 },
+	{ "carol-locked", CAROL_DN, "locked", 0, 0, 5 },
+	{ "carol-2", CAROL_DN, "carol's second secret", 0, 0, 0 },
+	{ "dave-1", DAVE_DN, "dave's secret", 0, 0, 0 },
+};
+
+static int
+kt_secret(void *ctx, struct skd_store_secret **out, const char *id)
+{
+	struct skd_cms_recip rc;
+	struct skd_store_secret *x;
+	unsigned char *w = NULL;
+	size_t i, wl = 0;
+
+	(void)ctx;
+	*out = NULL;
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(secrets[i].id, id) != 0)
+			continue;
+		memset(&rc, 0, sizeof(rc));
+		rc.type = SKD_CMS_RECIP_CERT;
+		rc.cert = skd_test_pki_id(SKD_TP_GLA)->cert;
+		ck_assert_int_eq(skd_cms_envelope(&w, &wl,
+		    OBJ_nid2obj(NID_pkcs7_data),
+		    (const unsigned char *)secrets[i].secret,
+		    strlen(secrets[i].secret), &rc, 1, NULL), 1);
+		x = calloc(1, sizeof(*x));
+		x->id = strdup(id);
+		x->identity = strdup(secrets[i].identity);
+		x->wrapped = malloc(wl);
+		memcpy(x->wrapped, w, wl);
+		x->wrapped_len = wl;
+		x->used = secrets[i].used;
+		x->not_after = secrets[i].not_after;
+		x->failures = secrets[i].failures;
+		OPENSSL_free(w);
+		*out = x;
+		return 1;
+	}
+	return 0;
+}
+
+/* Sends r authenticated by secret id/value; returns the answer. */
+static const ASN1_OCTET_STRING *
+kt_send_secret(struct kt *k, struct skd_keygen_req *r, const char *id,
+    const char *secret)
+{
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	const SKD_ENG_OP *op;
+
+	r->secret_id = id;
+	r->secret = (const unsigned char *)secret;
+	r->secret_len = strlen(secret);
+	k->env.keygen_secret = kt_secret;
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, r, 8, nonce, NULL,
+	    NULL, NULL, TE_NOW), 1);
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    "req-s", msg, len), 1);
+	OPENSSL_free(msg);
+	op = skd_engine_outcome_find(k->out, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+}
+
+/* 2.1 (pwri) and 2.2 (bare key): carol has no certificate yet. */
+START_TEST(test_secret_ok)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_OP *op;
+	GENERAL_NAME *gn = te_gn(CAROL_DN);
+
+	kt_init(&k);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	memset(&who, 0, sizeof(who));
+	if (_i == 0) {
+		r.shroud = SKD_KEYGEN_SHARED_SECRET;
+		who.password = (const unsigned char *)secrets[0].secret;
+		who.password_len = strlen(secrets[0].secret);
+	} else if (_i == 1) {
+		req_bare(&r, SKD_KGEN_P256, eph);
+		who.key = eph;
+	} else {
+		/* 4.2: another secret of the same identity protects it. */
+		r.shroud = SKD_KEYGEN_SHARED_SECRET;
+		r.shroud_secret_id = "carol-2";
+		who.password = (const unsigned char *)secrets[4].secret;
+		who.password_len = strlen(secrets[4].secret);
+	}
+	ans = kt_send_secret(&k, &r, "carol-1", secrets[0].secret);
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    gn->d.directoryName), 0);
+	/* Single use: spent (both secrets when two were used). */
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    _i == 2 ? 2 : 1);
+	op = skd_engine_outcome_find(k.out, SKD_OP_SECRET_USE, 0);
+	ck_assert_int_eq(ASN1_STRING_length(op->name), 7);
+	GENERAL_NAME_free(gn);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* Wrong, reused, expired, unknown, locked secrets; another identity's
+ * secret for the shroud: badSharedSecret, nothing generated. */
+START_TEST(test_secret_refusals)
+{
+	static const struct {
+		const char	*id;
+		const char	*secret;
+		const char	*shroud_id;
+		int		 counts_failure;
+	} c[] = {
+		{ "carol-1", "wrong secret", NULL, 1 },
+		{ "carol-used", "spent", NULL, 0 },
+		{ "carol-old", "too late", NULL, 0 },
+		{ "nobody", "whatever", NULL, 0 },
+		{ "carol-locked", "locked", NULL, 0 },
+		{ "carol-1", "carol's first secret", "dave-1", 0 },
+	};
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf;
+
+	kt_init(&k);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_SHARED_SECRET;
+	r.shroud_secret_id = c[_i].shroud_id;
+	ans = kt_send_secret(&k, &r, c[_i].id, c[_i].secret);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_FAIL),
+	    (size_t)c[_i].counts_failure);
+	memset(&who, 0, sizeof(who));
+	who.password = (const unsigned char *)"x";
+	who.password_len = 1;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_str_eq(k.res.ext_fail, "badSharedSecret");
+	kt_free(&k);
+}
+END_TEST
+
+/* AuthenticatedData: our own builder and verifier agree; tampering,
+ * wrong passwords and BER are refused. */
+START_TEST(test_authdata)
+{
+	static const unsigned char pw[] = "correct horse";
+	unsigned char *der = NULL, *content = NULL;
+	size_t len = 0, clen = 0, i;
+	ASN1_OBJECT *type = NULL;
+
+	ck_assert_int_eq(skd_authdata_build(&der, &len,
+	    OBJ_nid2obj(NID_pkcs7_data), (const unsigned char *)"hello", 5, pw,
+	    sizeof(pw) - 1, 1000), 1);
+	ck_assert_int_eq(skd_authdata_is(der, len), 1);
+	ck_assert_int_eq(skd_authdata_verify(der, len, pw, sizeof(pw) - 1), 1);
+	ck_assert_int_eq(skd_authdata_verify(der, len, pw, sizeof(pw) - 2), 0);
+	ck_assert_int_eq(skd_authdata_peek(&content, &clen, &type, der, len),
+	    1);
+	ck_assert_uint_eq(clen, 5);
+	ck_assert_int_eq(memcmp(content, "hello", 5), 0);
+	ck_assert_int_eq(OBJ_obj2nid(type), NID_pkcs7_data);
+	OPENSSL_free(content);
+	ASN1_OBJECT_free(type);
+	/* Any bit flipped: refused (MAC, wrap check or DER). */
+	for (i = 0; i < len; i += 7) {
+		der[i] ^= 0x01;
+		ck_assert_int_ne(skd_authdata_verify(der, len, pw,
+		    sizeof(pw) - 1), 1);
+		der[i] ^= 0x01;
+	}
+	ck_assert_int_eq(skd_authdata_verify(der, len - 1, pw, sizeof(pw) - 1),
+	    -1);
+	OPENSSL_free(der);
+	/* The RFC 3211 wrap round trip, all three AES sizes. */
+	{
+		unsigned char kek[32] = { 1 }, iv[16] = { 2 }, key[32] = { 3 };
+		unsigned char w[64], u[64];
+		size_t wl, ul, kl;
+
+		for (kl = 16; kl <= 32; kl += 8) {
+			wl = sizeof(w);
+			ul = sizeof(u);
+			ck_assert_int_eq(skd_pwri_kek_wrap(w, &wl, kek, kl, iv,
+			    key, 16), 1);
+			ck_assert_int_eq(skd_pwri_kek_unwrap(u, &ul, kek, kl,
+			    iv, w, wl), 1);
+			ck_assert_uint_eq(ul, 16);
+			ck_assert_int_eq(memcmp(u, key, 16), 0);
+			kek[0] ^= 1;
+			ul = sizeof(u);
+			ck_assert_int_eq(skd_pwri_kek_unwrap(u, &ul, kek, kl,
+			    iv, w, wl), 0);
+			kek[0] ^= 1;
+		}
+	}
+	ERR_clear_error();
+}
+END_TEST
+
+Suite *
+skd_suite_engine_keygen(void)
+{
+	Suite *s = suite_create("engine_keygen");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_unchecked_fixture(tc, setup_pki, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_bare_key, 0, 4);
+	tcase_add_loop_test(tc, test_cert_shroud, 0, 2);
+	tcase_add_loop_test(tc, test_refusals, 0, R_COUNT);
+	tcase_add_test(tc, test_replay);
+	tcase_add_loop_test(tc, test_secret_ok, 0, 3);
+	tcase_add_loop_test(tc, test_secret_refusals, 0, 6);
+	tcase_add_test(tc, test_authdata);
+	suite_add_tcase(s, tc);
+	return s;
+}
