@@ -170,8 +170,29 @@ int eng_alg_key_len(int nid);
  * (chain: extra untrusted certs, may be NULL).  1 valid, 0 not. */
 int eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
     const char **out_why);
+/* eng_check_cert_window is eng_check_cert that also gives the window in
+ * which the validation holds (latest notBefore, earliest notAfter of the
+ * verified path). */
+int eng_check_cert_window(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
+    const char **out_why, time_t *out_from, time_t *out_until);
+/* eng_valid_x509 is p's certificate decoded and validated at e->now,
+ * through cfg->keycache when there is one (p->x509 set from it); NULL:
+ * none, bad or not valid. */
+X509 *eng_valid_x509(struct eng *e, struct eng_person *p);
 /* eng_issue_gl_cert issues the GL's GLA certificate (RFC 5275 3.2.6). */
 int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
+
+/* keycache.c: the SHA-256 of der into out (one, or zero on error); the
+ * cached certificate with digest md made under trust and valid at now
+ * (up-ref'd, caller frees with X509_free) or NULL; put keeps cert
+ * (up-ref'd, the caller keeps its own) valid over [from, until]. */
+int eng_keycache_digest(unsigned char out[32], const unsigned char *der,
+    size_t len);
+X509 *eng_keycache_get(struct skd_engine_keycache *c,
+    const unsigned char md[32], const X509_STORE *trust, time_t now);
+void eng_keycache_put(struct skd_engine_keycache *c,
+    const unsigned char md[32], const X509_STORE *trust, X509 *cert,
+    time_t from, time_t until, time_t now);
 
 /* keys.c: key generation and distribution (RFC 5275 5) */
 /* Draws count new keys for every member of g that has a certificate. */

@@ -443,10 +443,9 @@ static int
 check_one(void *arg, size_t i)
 {
 	struct check_job *j = arg;
-	const char *why;
-	X509 *x = eng_person_x509(&j->v[i]);
 
-	j->valid[i] = x != NULL && eng_check_cert(j->e, x, NULL, &why);
+	j->valid[i] = eng_valid_x509(j->e, (struct eng_person *)&j->v[i]) !=
+	    NULL;
 	return 1;
 }
 

@@ -80,6 +80,9 @@ struct skd_worker {
 	struct worker_crypto	 c;
 	struct skd_engine_config ecfg;
 	struct skd_engine_state	 est;
+	/* Members' certificates decoded and validated once (cleared on
+	 * reload: the trust anchors and CRLs change with it). */
+	struct skd_engine_keycache *keycache;
 	long			 lease;
 	long			 poll_ms;
 	long			 max_attempts;
@@ -269,6 +272,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	/* Rekeys stream: members page by page, shards applied as made; the
 	 * journal holds the KEK wrapped for the GLA, not the shards. */
 	w->ecfg.stream_rekeys = 1;
+	w->ecfg.keycache = w->keycache;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -373,6 +377,12 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	w->started = time(NULL);
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
+	if ((w->keycache = skd_engine_keycache_new(cfg->key_cache_entries > 0 ?
+	    (size_t)cfg->key_cache_entries : SKD_ENGINE_KEYCACHE_DEFAULT,
+	    0)) == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		goto err;
+	}
 	ecfg_set(w, cfg);
 	if (!skd_worker_mailout_setup(&w->mailout, err, err_len, cfg))
 		goto err;
@@ -401,6 +411,7 @@ skd_worker_free(struct skd_worker *w)
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
+	skd_engine_keycache_free(w->keycache);
 	free(w->id);
 	free(w);
 }
@@ -463,6 +474,8 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	crypto_clear(&w->c);
 	w->c = c;
 	OPENSSL_cleanse(&c, sizeof(c));
+	/* New trust anchors and CRLs: nothing validated before holds. */
+	skd_engine_keycache_clear(w->keycache);
 	ecfg_set(w, cfg);
 	return 1;
 }

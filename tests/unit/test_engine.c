@@ -1840,6 +1840,62 @@ START_TEST(test_add_reads_what_it_names)
 }
 END_TEST
 
+/* Decode once: a second rekey takes the members' certificates from the
+ * cache, with the same recipients; cleared, or outside the window its
+ * validation holds, it decodes and validates again. */
+START_TEST(test_keycache)
+{
+	struct te_fx f;
+	struct skd_engine_keycache *kc;
+	SKD_ENG_OUTCOME *o;
+	size_t hits, misses, n, i, k;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert_ptr_null(skd_engine_keycache_new(0, 0));
+	ck_assert_ptr_nonnull(kc = skd_engine_keycache_new(16, 0));
+	f.cfg.keycache = kc;
+	for (i = 0; i < 2; i++) {
+		int a = 0, d = 0;
+
+		ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+		for (k = 0; k < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+		    k++) {
+			const SKD_ENG_GLKEY *g = skd_engine_outcome_find(o,
+			    SKD_OP_GLKEY_PUT, k)->glKey;
+
+			a += names(g, W(ALICE));
+			d += names(g, W(DAVE));
+		}
+		ck_assert_int_gt(a, 0);
+		ck_assert_int_eq(a, d);
+		ck_assert(skd_engine_mem_apply(f.mem, o));
+		SKD_ENG_OUTCOME_free(o);
+		skd_engine_keycache_stats(kc, &hits, &misses, &n);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_uint_eq(hits, i == 0 ? 0 : 2);
+		ck_assert_uint_eq(misses, 2);
+	}
+	/* Cleared (a reload): decoded again. */
+	skd_engine_keycache_clear(kc);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	SKD_ENG_OUTCOME_free(o);
+	skd_engine_keycache_stats(kc, &hits, &misses, &n);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 4);
+	/* An hour and more later (the ttl): validated again. */
+	f.env.now += SKD_ENGINE_KEYCACHE_TTL + 1;
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	SKD_ENG_OUTCOME_free(o);
+	skd_engine_keycache_stats(kc, &hits, &misses, &n);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 6);
+	skd_engine_keycache_free(kc);
+	skd_engine_keycache_free(NULL);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1857,6 +1913,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_glkey_opens);
 	tcase_add_test(tc, test_removed_member_not_recipient);
 	tcase_add_test(tc, test_add_reads_what_it_names);
+	tcase_add_test(tc, test_keycache);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
