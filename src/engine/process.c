@@ -32,66 +32,6 @@ under_gla(struct eng *e, const struct skd_layers *l, int i)
 
 /* ---- responses ---- */
 
-/* Echo transactionId (3.2.4.2) and senderNonce as recipientNonce with a
- * fresh senderNonce (3.2.4.3). */
-static int
-add_echo(struct eng *e, struct skd_cmc_body *b,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
-{
-	const SKD_TAGGED_ATTRIBUTE *ta;
-	ASN1_INTEGER *tid = NULL;
-	unsigned char *nonce = NULL, fresh[ENG_NONCE_LEN];
-	size_t nlen = 0;
-	int ok = 0, rc;
-
-	if (req != NULL &&
-	    (ta = skd_cmc_find_control(req, SKD_OID_CMC_TRANSACTION_ID, 0)) !=
-	    NULL &&
-	    (tid = skd_tagged_attribute_decode1(ta, 0,
-	    ASN1_ITEM_rptr(ASN1_INTEGER))) != NULL) {
-		if (skd_cmc_body_add_transaction_id(b, tid) == 0)
-			goto err;
-	}
-	if (req != NULL && (rc = skd_cmc_get_nonce(req,
-	    SKD_OID_CMC_SENDER_NONCE, &nonce, &nlen)) == 1) {
-		if (skd_cmc_body_add_recipient_nonce(b, nonce, nlen) == 0)
-			goto err;
-	}
-	if (!eng_rand(e, fresh, sizeof(fresh)) ||
-	    skd_cmc_body_add_sender_nonce(b, fresh, sizeof(fresh)) == 0)
-		goto err;
-	ok = 1;
- err:
-	ERR_clear_error();
-	ASN1_INTEGER_free(tid);
-	OPENSSL_free(nonce);
-	return ok;
-}
-
-int
-eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
-    const char *id, const char *gl, const unsigned char *msg, size_t len,
-    X509 *to_cert, const char *const *to_names, size_t n_names)
-{
-	SKD_ENG_OP *op;
-	SKD_ENG_PUBLISH *p;
-	size_t i;
-
-	if ((op = eng_op_add(e->out, t, gl)) == NULL ||
-	    (op->publish = p = SKD_ENG_PUBLISH_new()) == NULL)
-		return 0;
-	if (!ASN1_STRING_set(p->id, id, -1) || !ASN1_INTEGER_set(p->kind, kind)
-	    || !eng_push_octets(p->messages, msg, len))
-		return 0;
-	if (to_cert != NULL && !eng_cert_names(p->recipients, to_cert))
-		return 0;
-	for (i = 0; i < n_names; i++) {
-		if (!eng_push_utf8(p->recipients, to_names[i]))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * A failure that stops the whole message (RFC 5275 4.x 2.a, 2.b and the
  * replay check): one cMCStatusInfoExt, signed by the GLA, published under
@@ -390,33 +330,6 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	SKD_ENG_OUTCOME_free(e.out);
 	eng_cleanup(&e);
 	ERR_clear_error();
-	return ok;
-}
-
-int
-eng_add_echo(struct eng *e, struct skd_cmc_body *b,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
-{
-	return add_echo(e, b, req);
-}
-
-int
-eng_status_answer(struct eng *e, struct eng_gl *g,
-    enum skd_cmc_status status, const long *bpids, size_t n,
-    const char *text, int cmc_fail,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req, X509 *encrypt_to,
-    unsigned char **out, size_t *out_len)
-{
-	struct skd_cmc_body *b;
-	int ok;
-
-	*out = NULL;
-	if ((b = skd_cmc_body_new(1)) == NULL)
-		return 0;
-	ok = skd_cmc_body_add_status(b, status, bpids, n, text, cmc_fail,
-	    -1) != 0 && add_echo(e, b, req) &&
-	    eng_sign_body(e, g, 1, b, encrypt_to, out, out_len);
-	skd_cmc_body_free(b);
 	return ok;
 }
 
