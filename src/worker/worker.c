@@ -955,13 +955,15 @@ take(struct skd_worker *w, const struct skd_store_request *r, time_t *lease,
 	*transient = 0;
 	*lease = now + w->lease;
 	if (strcmp(r->state, "pending") == 0) {
-		ok = skd_store_claim_request(w->s, r->id, w->id, *lease);
+		ok = skd_store_claim_request_counted(w->s, r->id, w->id,
+		    *lease, r->attempts);
 	} else if (strcmp(r->state, "claimed") == 0 ||
 	    strcmp(r->state, "journaled") == 0) {
 		if (r->claim_owner == NULL || r->lease_until > now)
 			return 0;	/* someone holds it */
-		ok = skd_store_reclaim_request(w->s, r->id, r->claim_owner,
-		    r->lease_until, w->id, *lease, now);
+		ok = skd_store_reclaim_request_counted(w->s, r->id,
+		    r->claim_owner, r->lease_until, w->id, *lease, now,
+		    r->attempts);
 		if (ok) {
 			skd_worker_logf(SKD_WLOG_NOTICE, r->id,
 			    "took over from %s (lease ended)", r->claim_owner);
@@ -1011,9 +1013,9 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	}
 	/* Attempts are counted on the request (skdAttempts), so that a
 	 * request that kills or stalls every worker is given up whoever
-	 * tries it and however often workers restart. */
-	if (!skd_store_bump_attempts(w->s, &n, id, w->id))
-		goto lost_or_transient;
+	 * tries it and however often workers restart; the claim counted
+	 * this one in the same write. */
+	n = (r->attempts > 0 ? r->attempts : 0) + 1;
 	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
 		    n - 1);
