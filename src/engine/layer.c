@@ -10,7 +10,6 @@
 #include <openssl/err.h>
 
 #include "engine/engine_local.h"
-#include "engine/process_local.h"
 
 /* The index of the nearest SignedData ancestor of layer i, or -1. */
 int
