@@ -32,12 +32,17 @@ ifeq ($(WERROR),1)
 WARN  += -Werror
 endif
 
+# The worker's scale test (tests/dir/test_worker.c, issue 14) rekeys a GL
+# of SCALE_N members: 20,000 as the issue asks, 5,000 under the
+# sanitizers (about four times slower) so that CI's two runs fit.
 ifeq ($(SAN),1)
+SCALE_N  ?= 5000
 BUILD    ?= build-san
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 OPT       = -O1
 else
+SCALE_N  ?= 20000
 BUILD    ?= build
 SANFLAGS  =
 OPT       = -O2
@@ -138,7 +143,8 @@ $(BUILD)/skd-tests: $(TEST_OBJS) $(BUILD)/libskd.a
 # Test keys are cached between runs (tests/support/pki.c).
 TEST_ENV = SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
            SKD_BUILD=$(BUILD) SKD_SANFLAGS='$(SANFLAGS)' \
-           SKD_TEST_KEY_CACHE=$(CURDIR)/build/test-keys
+           SKD_TEST_KEY_CACHE=$(CURDIR)/build/test-keys \
+           SKD_TEST_SCALE_N=$(SCALE_N)
 
 check: all $(BUILD)/skd-tests
 	$(TEST_ENV) $(BUILD)/skd-tests

@@ -346,44 +346,6 @@ eng_notify_owners(struct eng *e, struct eng_gl *g, int kind, const char *text)
 	return rc;
 }
 
-/* glProvideCert to a member (4.10.1): a signed PKIData with a
- * glProvideCert control naming the GL and the member. */
-int
-eng_provide_cert(struct eng *e, struct eng_gl *g, const struct eng_person *m)
-{
-	struct skd_cmc_body *b = NULL;
-	SKD_GL_MANAGE_CERT *pc = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	char id[SKD_STORE_ID_LEN];
-	const char *to[1];
-	int rc = 0;
-
-	to[0] = m->name;
-	if ((pc = SKD_GL_MANAGE_CERT_new()) == NULL)
-		goto err;
-	GENERAL_NAME_free(pc->glName);
-	GENERAL_NAME_free(pc->glMember->glMemberName);
-	pc->glMember->glMemberName = NULL;
-	if ((pc->glName = GENERAL_NAME_dup(g->gn)) == NULL ||
-	    (pc->glMember->glMemberName = GENERAL_NAME_dup(m->gn)) == NULL)
-		goto err;
-	if ((b = skd_cmc_body_new(0)) == NULL ||
-	    skd_cmc_body_add_control(b, SKD_OID_GL_PROVIDE_CERT, pc) == 0 ||
-	    !eng_add_echo(e, b, NULL) ||
-	    !eng_sign_body(e, g, 0, b, NULL, &der, &der_len) ||
-	    !eng_new_id(e, id) ||
-	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_PROVIDE_CERT, id, g->name,
-	    der, der_len, NULL, to, 1))
-		goto err;
-	rc = 1;
- err:
-	SKD_GL_MANAGE_CERT_free(pc);
-	OPENSSL_free(der);
-	skd_cmc_body_free(b);
-	return rc;
-}
-
 /* Checks the key attributes a GLO asks for (4.1 2.d.2.b/c, 4.5.1). */
 static int
 check_attrs(struct eng *e, struct eng_ctl *c, int alg, long dur, long gen)
@@ -1065,24 +1027,6 @@ eng_unit_end(struct eng *e, struct eng_unit *u)
 /* skd's own acknowledgements before they echoed the transactionId: the
  * statusString "glKey received: <key id hex>".  Still accepted. */
 #define ACK_PREFIX	"glKey received: "
-
-ASN1_INTEGER *
-eng_glkey_tid(const unsigned char *kid, size_t kid_len)
-{
-	unsigned char buf[1 + ENG_KEY_ID_LEN * 4];
-	ASN1_INTEGER *tid = NULL;
-	BIGNUM *bn;
-
-	if (kid_len == 0 || kid_len > sizeof(buf) - 1)
-		return NULL;
-	/* The leading 0x01 keeps leading zero bytes of kid and the sign. */
-	buf[0] = 0x01;
-	memcpy(buf + 1, kid, kid_len);
-	if ((bn = BN_bin2bn(buf, (int)(kid_len + 1), NULL)) != NULL)
-		tid = BN_to_ASN1_INTEGER(bn, NULL);
-	BN_free(bn);
-	return tid;
-}
 
 /* The key id (hex, malloc'd) named by a glKey transactionId
  * (eng_glkey_tid), or NULL when tid is not one. */

@@ -170,8 +170,29 @@ int eng_alg_key_len(int nid);
  * (chain: extra untrusted certs, may be NULL).  1 valid, 0 not. */
 int eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
     const char **out_why);
+/* eng_check_cert_window is eng_check_cert that also gives the window in
+ * which the validation holds (latest notBefore, earliest notAfter of the
+ * verified path). */
+int eng_check_cert_window(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
+    const char **out_why, time_t *out_from, time_t *out_until);
+/* eng_valid_x509 is p's certificate decoded and validated at e->now,
+ * through cfg->keycache when there is one (p->x509 set from it); NULL:
+ * none, bad or not valid. */
+X509 *eng_valid_x509(struct eng *e, struct eng_person *p);
 /* eng_issue_gl_cert issues the GL's GLA certificate (RFC 5275 3.2.6). */
 int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
+
+/* keycache.c: the SHA-256 of der into out (one, or zero on error); the
+ * cached certificate with digest md made under trust and valid at now
+ * (up-ref'd, caller frees with X509_free) or NULL; put keeps cert
+ * (up-ref'd, the caller keeps its own) valid over [from, until]. */
+int eng_keycache_digest(unsigned char out[32], const unsigned char *der,
+    size_t len);
+X509 *eng_keycache_get(struct skd_engine_keycache *c,
+    const unsigned char md[32], const X509_STORE *trust, time_t now);
+void eng_keycache_put(struct skd_engine_keycache *c,
+    const unsigned char md[32], const X509_STORE *trust, X509 *cert,
+    time_t from, time_t until, time_t now);
 
 /* keys.c: key generation and distribution (RFC 5275 5) */
 /* Draws count new keys for every member of g that has a certificate. */
@@ -183,25 +204,57 @@ int eng_keys_rollover(struct eng *e, struct eng_gl *g, long count);
 /* Sends the outstanding keys of g to member m (new member, new cert). */
 int eng_keys_for_member(struct eng *e, struct eng_gl *g,
     const struct eng_person *m);
+/*
+ * layer.c: the protection layers of the received message (below the
+ * message, unit and control files).
+ * answer.c: what the engine sends, at the bottom of the engine's files:
+ * the message, unit, control and key files call it, it calls none of them.
+ */
+int eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
+    const char *id, const char *gl, const unsigned char *msg, size_t len,
+    X509 *to_cert, const char *const *to_names, size_t n_names);
+
+int eng_layer_signed_parent(const struct skd_layers *l, int i);
+int eng_layer_body_parent(const struct skd_layers *l, int i);
+long eng_layer_item_bpid(const struct skd_layers *l, int i);
+int eng_layer_encrypted(const struct skd_layers *l, int i);
+unsigned char *eng_layer_der(struct eng *e, const struct skd_layers *l,
+    int i, const unsigned char *msg, size_t len, size_t *out_len);
+int eng_add_echo(struct eng *e, struct skd_cmc_body *b,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req);
+/*
+ * eng_status_answer builds and signs a PKIResponse with one
+ * cMCStatusInfoExt (status for the n body parts of bpids, statusString
+ * text, CMCFailInfo cmc_fail or -1), the request's transactionId and
+ * nonces echoed from req (RFC 5275 3.2.4.2), signed for g (NULL: the GLA's
+ * own certificate) and encrypted to encrypt_to when not NULL.  *out
+ * (*out_len) freed with OPENSSL_free.
+ */
+int eng_status_answer(struct eng *e, struct eng_gl *g,
+    enum skd_cmc_status status, const long *bpids, size_t n,
+    const char *text, int cmc_fail,
+    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req, X509 *encrypt_to,
+    unsigned char **out, size_t *out_len);
 /* Signs a PKIData or PKIResponse body for g (NULL: the GLA's own cert),
  * optionally encrypting to encrypt_to. */
 int eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
     struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
     size_t *out_len);
 /*
- * controls.c: the transactionId of the glKey message for key id kid (RFC
- * 5275 3.2.4.2, 5.1): the INTEGER 0x01 || kid, so that a member's
+ * The transactionId of the glKey message for key id kid (RFC 5275
+ * 3.2.4.2, 5.1): the INTEGER 0x01 || kid, so that a member's
  * acknowledgement, which echoes it, names the key by structure (5.1 2.c).
  * Caller frees with ASN1_INTEGER_free; NULL on error.  The glKey control
  * is the message's bodyPartID ENG_GLKEY_BPID.
  */
 #define ENG_GLKEY_BPID	1
 ASN1_INTEGER *eng_glkey_tid(const unsigned char *kid, size_t kid_len);
-/* controls.c: a glProvideCert GLA message to member m (4.10.1). */
+/* A glProvideCert GLA message to member m (4.10.1). */
 int eng_provide_cert(struct eng *e, struct eng_gl *g,
     const struct eng_person *m);
 /* Names of cert as GeneralName text, pushed onto sk. */
 int eng_cert_names(STACK_OF(ASN1_UTF8STRING) *sk, X509 *cert);
+
 /* time helpers */
 ASN1_GENERALIZEDTIME *eng_gtime(time_t t);
 time_t eng_month_end(time_t t);

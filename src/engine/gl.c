@@ -677,6 +677,77 @@ int
 eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
     const char **out_why)
 {
+	time_t from, until;
+
+	return eng_check_cert_window(e, cert, chain, out_why, &from, &until);
+}
+
+static int
+tm_of(time_t *out, const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	*out = timegm(&tm);
+	return 1;
+}
+
+/* The window in which every certificate of the verified path is within
+ * its validity. */
+static int
+path_window(X509_STORE_CTX *ctx, time_t *out_from, time_t *out_until)
+{
+	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+	time_t nb, na;
+	int i;
+
+	if (path == NULL || sk_X509_num(path) < 1)
+		return 0;
+	for (i = 0; i < sk_X509_num(path); i++) {
+		X509 *x = sk_X509_value(path, i);
+
+		if (!tm_of(&nb, X509_get0_notBefore(x)) ||
+		    !tm_of(&na, X509_get0_notAfter(x)))
+			return 0;
+		if (i == 0 || nb > *out_from)
+			*out_from = nb;
+		if (i == 0 || na < *out_until)
+			*out_until = na;
+	}
+	return 1;
+}
+
+X509 *
+eng_valid_x509(struct eng *e, struct eng_person *p)
+{
+	struct skd_engine_keycache *kc = e->cfg->keycache;
+	unsigned char md[32];
+	const char *why;
+	time_t from = 0, until = 0;
+	int have_md;
+	X509 *x;
+
+	have_md = kc != NULL && p->x509 == NULL && p->cert != NULL &&
+	    eng_keycache_digest(md, p->cert, p->cert_len);
+	if (have_md && (x = eng_keycache_get(kc, md, e->cfg->trust,
+	    e->now)) != NULL) {
+		p->x509 = x;
+		return x;
+	}
+	if ((x = eng_person_x509(p)) == NULL ||
+	    !eng_check_cert_window(e, x, NULL, &why, &from, &until))
+		return NULL;
+	if (have_md)
+		eng_keycache_put(kc, md, e->cfg->trust, x, from, until,
+		    e->now);
+	return x;
+}
+
+int
+eng_check_cert_window(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
+    const char **out_why, time_t *out_from, time_t *out_until)
+{
 	X509_STORE_CTX *ctx;
 	int ok = 0;
 
@@ -688,7 +759,8 @@ eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
 		return 0;
 	if (X509_STORE_CTX_init(ctx, e->cfg->trust, cert, chain) == 1) {
 		X509_STORE_CTX_set_time(ctx, 0, e->now);
-		ok = X509_verify_cert(ctx) == 1;
+		ok = X509_verify_cert(ctx) == 1 &&
+		    path_window(ctx, out_from, out_until);
 		if (!ok)
 			*out_why = X509_verify_cert_error_string(
 			    X509_STORE_CTX_get_error(ctx));

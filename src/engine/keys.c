@@ -2,6 +2,7 @@
  * keys.c: drawing shared KEKs and distributing them in glKey messages
  * (RFC 5275 3.1.13 and 5); signing the engine's messages.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,79 +40,6 @@ eng_month_end(time_t t)
 		tm.tm_year++;
 	}
 	return timegm(&tm) - 1;
-}
-
-int
-eng_cert_names(STACK_OF(ASN1_UTF8STRING) *sk, X509 *cert)
-{
-	GENERAL_NAMES *names;
-	char *t;
-	int i, ok = 0;
-
-	if ((names = skd_gname_from_cert(cert)) == NULL)
-		return 0;
-	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-		if ((t = skd_gname_to_text(sk_GENERAL_NAME_value(names, i))) ==
-		    NULL)
-			goto err;
-		if (!eng_push_utf8(sk, t)) {
-			OPENSSL_free(t);
-			goto err;
-		}
-		OPENSSL_free(t);
-	}
-	ok = 1;
- err:
-	GENERAL_NAMES_free(names);
-	return ok;
-}
-
-int
-eng_sign_body(struct eng *e, struct eng_gl *g, int is_response,
-    struct skd_cmc_body *b, X509 *encrypt_to, unsigned char **out,
-    size_t *out_len)
-{
-	struct skd_cmc_protect p;
-	STACK_OF(X509) *chain = NULL;
-	unsigned char *body = NULL;
-	size_t body_len = 0;
-	int ok = 0;
-
-	memset(&p, 0, sizeof(p));
-	p.key = e->cfg->gla_key;
-	p.signing_time = e->now;
-	p.encrypt_to = encrypt_to;
-	p.encrypt_flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
-	p.outer_sign = encrypt_to != NULL && e->cfg->outer_sign;
-	if (g != NULL && g->cert != NULL &&
-	    X509_cmp_time(X509_get0_notAfter(g->cert), &e->now) >= 0) {
-		/*
-		 * RFC 5275 3.2.6: the GL's own certificate, with its issuer
-		 * unless that is a self-signed root: a relying party has the
-		 * root as its trust anchor already, and every certificate in
-		 * the message costs each member a decode (RFC 5652 5.1 asks
-		 * for certificates enough to reach a recognised root).
-		 */
-		p.signer = g->cert;
-		if ((chain = sk_X509_new_null()) == NULL ||
-		    (e->cfg->issuer_cert != NULL &&
-		    (X509_get_extension_flags(e->cfg->issuer_cert) &
-		    EXFLAG_SS) == 0 &&
-		    !sk_X509_push(chain, e->cfg->issuer_cert)))
-			goto err;
-		p.chain = chain;
-	} else {
-		p.signer = e->cfg->gla_cert;
-		p.chain = e->cfg->gla_chain;
-	}
-	if (!skd_cmc_body_encode(b, &body, &body_len) ||
-	    !skd_cmc_protect(out, out_len, is_response, body, body_len, &p))
-		goto err;
-	ok = 1;
- err:
-	OPENSSL_free(body);
-	sk_X509_free(chain);
-	return ok;
 }
 
 static void
@@ -362,6 +290,83 @@ shard_one(void *arg, size_t s)
 	return ok;
 }
 
+/* A distribution in three steps, so that a stream can wrap and sign one
+ * page while the previous page is written: shards_prepare (no work),
+ * shards_run (wrap and sign on the threads; touches nothing of e but the
+ * configuration), shards_put (the ops, in order, on the caller's
+ * thread). */
+static int
+shards_prepare(struct shard_job *j, struct eng *e, struct eng_gl *g,
+    struct eng_key *k, const unsigned char *kek, size_t kek_len,
+    const struct eng_person *const *to, size_t n,
+    const struct skd_ri_recipient *kekri, unsigned char *kid,
+    size_t kid_size, size_t *ns)
+{
+	size_t kid_len = 0;
+
+	memset(j, 0, sizeof(*j));
+	*ns = 0;
+	if (!unhex(kid, kid_size, &kid_len, k->key_id))
+		return 0;
+	j->e = e;
+	j->g = g;
+	j->kek = kek;
+	j->kek_len = kek_len;
+	j->kid = kid;
+	j->kid_len = kid_len;
+	j->per = g->stream_per > 0 ? g->stream_per : shard_size(e, g);
+	j->n = n;
+	j->nb = k->not_before;
+	j->na = k->not_after;
+	j->to = to;
+	j->kekri = kekri;
+	if (n == 0)
+		return 1;
+	*ns = (n + j->per - 1) / j->per;
+	return (j->msg = calloc(*ns, sizeof(*j->msg))) != NULL &&
+	    (j->msg_len = calloc(*ns, sizeof(*j->msg_len))) != NULL;
+}
+
+static int
+shards_run(struct shard_job *j, size_t ns)
+{
+	return eng_parallel(j->e, ns, shard_one, j);
+}
+
+static int
+shards_put(struct shard_job *j, size_t ns, struct eng_key *k)
+{
+	size_t s, per = j->per, n = j->n;
+	int shard;
+
+	for (s = 0; s < ns; s++) {
+		if (!next_shard(j->e, j->g, k, &shard) ||
+		    !put_shard(j->e, j->g, k, shard, j->msg[s],
+		    j->msg_len[s], j->to + s * per, n - s * per < per ?
+		    n - s * per : per))
+			return 0;
+		/* put_shard copied it: let it go now (peak memory). */
+		OPENSSL_free(j->msg[s]);
+		j->msg[s] = NULL;
+	}
+	return 1;
+}
+
+static void
+shards_clear(struct shard_job *j, size_t ns)
+{
+	size_t s;
+
+	if (j->msg != NULL) {
+		for (s = 0; s < ns; s++)
+			OPENSSL_free(j->msg[s]);
+	}
+	free(j->msg);
+	free(j->msg_len);
+	j->msg = NULL;
+	j->msg_len = NULL;
+}
+
 /*
  * Wraps kek for the members in to[0..n) in shards (RFC 5275 3.2.3: one
  * per recipient when recipientsNotMutuallyAware) and puts them.  The
@@ -375,16 +380,15 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 {
 	struct shard_job j;
 	unsigned char kid[64], *msg = NULL;
-	size_t kid_len = 0, per, ns = 0, s, msg_len = 0;
+	size_t ns = 0, msg_len = 0;
 	int ok = 0, shard;
 
-	memset(&j, 0, sizeof(j));
-	if (!unhex(kid, sizeof(kid), &kid_len, k->key_id))
-		return 0;
-	per = g->stream_per > 0 ? g->stream_per : shard_size(e, g);
+	if (!shards_prepare(&j, e, g, k, kek, kek_len, to, n, kekri, kid,
+	    sizeof(kid), &ns))
+		goto err;
 	if (n == 0) {
 		/* No member yet: one shard the GLA alone can open. */
-		if (!glkey_message(e, g, kek, kek_len, kid, kid_len,
+		if (!glkey_message(e, g, kek, kek_len, kid, j.kid_len,
 		    k->not_before, k->not_after, NULL, 0, NULL, &msg,
 		    &msg_len) || !next_shard(e, g, k, &shard) ||
 		    !put_shard(e, g, k, shard, msg, msg_len, NULL, 0))
@@ -392,43 +396,10 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		ok = 1;
 		goto err;
 	}
-	ns = (n + per - 1) / per;
-	if ((j.msg = calloc(ns, sizeof(*j.msg))) == NULL ||
-	    (j.msg_len = calloc(ns, sizeof(*j.msg_len))) == NULL)
-		goto err;
-	j.e = e;
-	j.g = g;
-	j.kek = kek;
-	j.kek_len = kek_len;
-	j.kid = kid;
-	j.kid_len = kid_len;
-	j.per = per;
-	j.n = n;
-	j.nb = k->not_before;
-	j.na = k->not_after;
-	j.to = to;
-	j.kekri = kekri;
-	if (!eng_parallel(e, ns, shard_one, &j))
-		goto err;
-	for (s = 0; s < ns; s++) {
-		if (!next_shard(e, g, k, &shard) ||
-		    !put_shard(e, g, k, shard, j.msg[s],
-		    j.msg_len[s], to + s * per, n - s * per < per ?
-		    n - s * per : per))
-			goto err;
-		/* put_shard copied it: let it go now (peak memory). */
-		OPENSSL_free(j.msg[s]);
-		j.msg[s] = NULL;
-	}
-	ok = 1;
+	ok = shards_run(&j, ns) && shards_put(&j, ns, k);
  err:
 	OPENSSL_free(msg);
-	if (j.msg != NULL) {
-		for (s = 0; s < ns; s++)
-			OPENSSL_free(j.msg[s]);
-	}
-	free(j.msg);
-	free(j.msg_len);
+	shards_clear(&j, ns);
 	return ok;
 }
 
@@ -443,10 +414,9 @@ static int
 check_one(void *arg, size_t i)
 {
 	struct check_job *j = arg;
-	const char *why;
-	X509 *x = eng_person_x509(&j->v[i]);
 
-	j->valid[i] = x != NULL && eng_check_cert(j->e, x, NULL, &why);
+	j->valid[i] = eng_valid_x509(j->e, (struct eng_person *)&j->v[i]) !=
+	    NULL;
 	return 1;
 }
 
@@ -896,22 +866,88 @@ struct stream {
 	size_t			  kek_len;
 	struct covered		  cov;
 	size_t			  sent;
+	/* The previous page's ops, handed to emit while the next page
+	 * is wrapped and signed. */
+	SKD_ENG_OUTCOME		 *pending;
 	int			(*emit)(void *, const SKD_ENG_OUTCOME *);
 	void			 *arg;
 };
 
-/* Hands the page's ops to emit and starts the next page's outcome. */
+/* Hands the pending page to emit. */
 static int
-stream_emit(struct stream *st)
+stream_emit_pending(struct stream *st)
 {
-	int ok;
+	int ok = 1;
 
+	if (st->pending != NULL && sk_SKD_ENG_OP_num(st->pending->ops) > 0)
+		ok = st->emit(st->arg, st->pending);
+	SKD_ENG_OUTCOME_free(st->pending);
+	st->pending = NULL;
+	return ok;
+}
+
+/* Makes the page's ops pending and starts the next page's outcome. */
+static int
+stream_hold(struct stream *st)
+{
 	if (sk_SKD_ENG_OP_num(st->e->out->ops) == 0)
 		return 1;
-	ok = st->emit(st->arg, st->e->out);
-	SKD_ENG_OUTCOME_free(st->e->out);
+	if (!stream_emit_pending(st))
+		return 0;
+	st->pending = st->e->out;
 	st->e->out = eng_outcome_new("");
-	return ok && st->e->out != NULL;
+	return st->e->out != NULL;
+}
+
+/* The wrapping and signing of one page, on a thread of its own while the
+ * caller's thread writes the previous page (the store is the caller's
+ * alone: only the caller's thread reads and writes it). */
+struct stream_run {
+	struct shard_job	*j;
+	size_t			 ns;
+	int			 ok;
+};
+
+static void *
+stream_run_main(void *arg)
+{
+	struct stream_run *r = arg;
+
+	r->ok = shards_run(r->j, r->ns);
+	ERR_clear_error();
+	return NULL;
+}
+
+/* The page's shards for to[0..n): wrapped and signed while the pending
+ * page is emitted, then put (in order) in e->out. */
+static int
+stream_distribute(struct stream *st, const struct eng_person *const *to,
+    size_t n)
+{
+	struct shard_job j;
+	struct stream_run r;
+	unsigned char kid[64];
+	pthread_t th;
+	size_t ns = 0;
+	int ok = 0, emitted, threaded;
+
+	if (!shards_prepare(&j, st->e, st->g, &st->k, st->kek, st->kek_len,
+	    to, n, NULL, kid, sizeof(kid), &ns))
+		goto err;
+	r.j = &j;
+	r.ns = ns;
+	r.ok = 0;
+	threaded = st->pending != NULL &&
+	    pthread_create(&th, NULL, stream_run_main, &r) == 0;
+	emitted = stream_emit_pending(st);
+	if (threaded)
+		(void)pthread_join(th, NULL);
+	else
+		r.ok = shards_run(&j, ns);
+	ok = emitted && r.ok && shards_put(&j, ns, &st->k);
+ err:
+	shards_clear(&j, ns);
+	return ok;
 }
 
 /* One page of members: those without the key get it (RFC 5275 5). */
@@ -950,11 +986,10 @@ stream_page(void *arg, const struct skd_store_member *v, size_t n)
 		else if (!eng_provide_cert(e, st->g, &p[i]))
 			goto err;	/* RFC 5275 5.1 1 */
 	}
-	if (nto > 0 && !distribute(e, st->g, &st->k, st->kek, st->kek_len,
-	    to, nto, NULL))
+	if (nto > 0 && !stream_distribute(st, to, nto))
 		goto err;
 	st->sent += nto;
-	ok = stream_emit(st);
+	ok = stream_hold(st);
  err:
 	free(to);
 	free(j.valid);
@@ -1029,17 +1064,18 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	page = cfg->stream_page > 0 ? cfg->stream_page : 200;
 	page = (page + per - 1) / per * per;
 	if (!state->walk_members(state->ctx, gl, SKD_STORE_MEMBER, page,
-	    stream_page, &st))
+	    stream_page, &st) || !stream_emit_pending(&st))
 		goto err;
 	/* Nobody could take it, and no attempt wrote a shard: the key is
 	 * still kept, as one shard for the GLA alone. */
 	if (st.sent == 0 && st.cov.max_shard < 0 && st.cov.n == 0 &&
 	    !distribute(&e, st.g, &st.k, st.kek, st.kek_len, NULL, 0, NULL))
 		goto err;
-	if (!stream_emit(&st))
+	if (!stream_hold(&st) || !stream_emit_pending(&st))
 		goto err;
 	ok = 1;
  err:
+	SKD_ENG_OUTCOME_free(st.pending);
 	st.k.archive = NULL;
 	skd_ri_free_key(st.kek, st.kek_len);
 	free(st.cov.v);

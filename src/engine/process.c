@@ -17,56 +17,6 @@
 
 /* ---- layers ---- */
 
-/* The index of the nearest SignedData ancestor of layer i, or -1. */
-static int
-signed_parent(const struct skd_layers *l, int i)
-{
-	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
-		if (l->v[i].type == SKD_LAYER_SIGNED)
-			return i;
-	}
-	return -1;
-}
-
-/* The index of the nearest PKIData/PKIResponse ancestor of i, or -1. */
-static int
-body_parent(const struct skd_layers *l, int i)
-{
-	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
-		if (l->v[i].type == SKD_LAYER_PKI_DATA ||
-		    l->v[i].type == SKD_LAYER_PKI_RESPONSE)
-			return i;
-	}
-	return -1;
-}
-
-/* RFC 5275 3.2.4.1: bodyList is 0 for the outermost PKIData, else the
- * bodyPartId of the cmsSequence item that holds layer i. */
-static long
-item_bpid(const struct skd_layers *l, int i)
-{
-	for (; i >= 0; i = l->v[i].parent) {
-		if (l->v[i].body_part_id >= 0)
-			return l->v[i].body_part_id;
-	}
-	return 0;
-}
-
-/* Whether an opened EnvelopedData sits between layer i and its enclosing
- * body (the protection of i's own request: RFC 5275 3.2.1.2). */
-static int
-encrypted_above(const struct skd_layers *l, int i)
-{
-	for (i = l->v[i].parent; i >= 0; i = l->v[i].parent) {
-		if (l->v[i].type == SKD_LAYER_PKI_DATA ||
-		    l->v[i].type == SKD_LAYER_PKI_RESPONSE)
-			return 0;
-		if (l->v[i].type == SKD_LAYER_ENVELOPED && l->v[i].opened)
-			return 1;
-	}
-	return 0;
-}
-
 /* Whether a layer above i was signed by the GLA itself (a forwarded
  * request coming back, RFC 5275 3.2.5). */
 static int
@@ -81,137 +31,7 @@ under_gla(struct eng *e, const struct skd_layers *l, int i)
 	return 0;
 }
 
-/*
- * layer_der returns the DER ContentInfo of layer i (malloc'd with
- * OPENSSL_malloc, length in *out_len): the message itself, the eContent
- * of the SignedData around it, the opened content of the EnvelopedData
- * around it, or its cmsSequence item re-encoded.
- */
-static unsigned char *
-layer_der(struct eng *e, const struct skd_layers *l, int i,
-    const unsigned char *msg, size_t len, size_t *out_len)
-{
-	const struct skd_layer *p;
-	unsigned char *der = NULL, *pd = NULL, *content = NULL;
-	ASN1_OBJECT *type = NULL;
-	size_t pl = 0, cl = 0;
-	int k;
-
-	if (l->v[i].parent < 0) {
-		*out_len = len;
-		return OPENSSL_memdup(msg, len);
-	}
-	p = &l->v[l->v[i].parent];
-	if (p->type == SKD_LAYER_SIGNED) {
-		/* The layer as a ContentInfo, whether it came bare (RFC 5652
-		 * 5.2) or whole. */
-		if (!skd_cms_nested_content_info(&der, out_len, NULL,
-		    p->verified->econtent_type, p->verified->content,
-		    p->verified->content_len, 0))
-			return NULL;
-		return der;
-	}
-	if (p->type == SKD_LAYER_ENVELOPED) {
-		struct skd_cms_opener who;
-
-		memset(&who, 0, sizeof(who));
-		who.cert = e->cfg->gla_cert;
-		who.key = e->cfg->gla_key;
-		if ((pd = layer_der(e, l, l->v[i].parent, msg, len, &pl)) ==
-		    NULL)
-			return NULL;
-		if (!skd_cms_open(&content, &cl, &type, pd, pl, &who)) {
-			OPENSSL_free(pd);
-			return NULL;
-		}
-		OPENSSL_free(pd);
-		if (!skd_cms_nested_content_info(&der, out_len, NULL, type,
-		    content, cl, SKD_CMS_NEST_IN_ENVELOPED))
-			der = NULL;
-		ASN1_OBJECT_free(type);
-		OPENSSL_clear_free(content, cl);
-		return der;
-	}
-	if (p->type == SKD_LAYER_PKI_DATA && p->pki_data != NULL) {
-		for (k = 0; k < sk_SKD_TAGGED_CONTENT_INFO_num(
-		    p->pki_data->cmsSequence); k++) {
-			SKD_TAGGED_CONTENT_INFO *t = sk_SKD_TAGGED_CONTENT_INFO_value(
-			    p->pki_data->cmsSequence, k);
-			int n;
-
-			if (ASN1_INTEGER_get(t->bodyPartID) !=
-			    l->v[i].body_part_id)
-				continue;
-			if ((n = i2d_CMS_ContentInfo(t->contentInfo, &der)) <= 0)
-				return NULL;
-			*out_len = (size_t)n;
-			return der;
-		}
-	}
-	return NULL;
-}
-
 /* ---- responses ---- */
-
-/* Echo transactionId (3.2.4.2) and senderNonce as recipientNonce with a
- * fresh senderNonce (3.2.4.3). */
-static int
-add_echo(struct eng *e, struct skd_cmc_body *b,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
-{
-	const SKD_TAGGED_ATTRIBUTE *ta;
-	ASN1_INTEGER *tid = NULL;
-	unsigned char *nonce = NULL, fresh[ENG_NONCE_LEN];
-	size_t nlen = 0;
-	int ok = 0, rc;
-
-	if (req != NULL &&
-	    (ta = skd_cmc_find_control(req, SKD_OID_CMC_TRANSACTION_ID, 0)) !=
-	    NULL &&
-	    (tid = skd_tagged_attribute_decode1(ta, 0,
-	    ASN1_ITEM_rptr(ASN1_INTEGER))) != NULL) {
-		if (skd_cmc_body_add_transaction_id(b, tid) == 0)
-			goto err;
-	}
-	if (req != NULL && (rc = skd_cmc_get_nonce(req,
-	    SKD_OID_CMC_SENDER_NONCE, &nonce, &nlen)) == 1) {
-		if (skd_cmc_body_add_recipient_nonce(b, nonce, nlen) == 0)
-			goto err;
-	}
-	if (!eng_rand(e, fresh, sizeof(fresh)) ||
-	    skd_cmc_body_add_sender_nonce(b, fresh, sizeof(fresh)) == 0)
-		goto err;
-	ok = 1;
- err:
-	ERR_clear_error();
-	ASN1_INTEGER_free(tid);
-	OPENSSL_free(nonce);
-	return ok;
-}
-
-int
-eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
-    const char *id, const char *gl, const unsigned char *msg, size_t len,
-    X509 *to_cert, const char *const *to_names, size_t n_names)
-{
-	SKD_ENG_OP *op;
-	SKD_ENG_PUBLISH *p;
-	size_t i;
-
-	if ((op = eng_op_add(e->out, t, gl)) == NULL ||
-	    (op->publish = p = SKD_ENG_PUBLISH_new()) == NULL)
-		return 0;
-	if (!ASN1_STRING_set(p->id, id, -1) || !ASN1_INTEGER_set(p->kind, kind)
-	    || !eng_push_octets(p->messages, msg, len))
-		return 0;
-	if (to_cert != NULL && !eng_cert_names(p->recipients, to_cert))
-		return 0;
-	for (i = 0; i < n_names; i++) {
-		if (!eng_push_utf8(p->recipients, to_names[i]))
-			return 0;
-	}
-	return 1;
-}
 
 /*
  * A failure that stops the whole message (RFC 5275 4.x 2.a, 2.b and the
@@ -310,7 +130,7 @@ check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
 			*out_why = v->signing_time > e->now ?
 			    "signingTime is in the future" :
 			    "signingTime is too old";
-			*out_bpid = item_bpid(l, (int)i);
+			*out_bpid = eng_layer_item_bpid(l, (int)i);
 			return 1;
 		}
 		/* 4.x 2.b: the signer's path (expired, revoked, untrusted)
@@ -321,7 +141,7 @@ check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
 			*out_why = v->path == SKD_CMS_PATH_UNCHECKED ?
 			    "signer certificate not checked" :
 			    v->path_error_string;
-			*out_bpid = item_bpid(l, (int)i);
+			*out_bpid = eng_layer_item_bpid(l, (int)i);
 			return 1;
 		}
 	}
@@ -432,7 +252,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		if (signer == NULL)
 			signer = claimed = claimed_signer(msg, len);
 		if (!fail_message(&e, request_id, toppd, signer, NULL,
-		    f >= 0 ? item_bpid(l, f) : 0, cmc,
+		    f >= 0 ? eng_layer_item_bpid(l, f) : 0, cmc,
 		    f >= 0 ? l->v[f].error : "malformed message"))
 			goto err;
 		goto done;
@@ -461,7 +281,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 			goto err;
 		goto done;
 	}
-	if ((sl = signed_parent(l, top)) < 0 || l->v[sl].verified == NULL) {
+	if ((sl = eng_layer_signed_parent(l, top)) < 0 || l->v[sl].verified == NULL) {
 		/* 3.2.1.1: a PKIData must be signed. */
 		if (!fail_message(&e, request_id, toppd, NULL, NULL, 0,
 		    SKD_CMC_BAD_MESSAGE_CHECK, "PKIData is not signed"))
@@ -481,7 +301,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	}
 	if (bad) {
 		if (!fail_message(&e, request_id, toppd, signer,
-		    encrypted_above(l, top) ? signer : NULL, bpid, fail, why))
+		    eng_layer_encrypted(l, top) ? signer : NULL, bpid, fail, why))
 			goto err;
 		goto done;
 	}
@@ -499,7 +319,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		SKD_ENG_OUTCOME_free(e.out);
 		if ((e.out = eng_outcome_new(request_id)) == NULL ||
 		    !fail_message(&e, request_id, toppd, signer,
-		    encrypted_above(l, top) ? signer : NULL, 0,
+		    eng_layer_encrypted(l, top) ? signer : NULL, 0,
 		    SKD_CMC_BAD_REQUEST, "replayed message"))
 			goto err;
 		goto done;
@@ -520,65 +340,6 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	SKD_ENG_OUTCOME_free(e.out);
 	eng_cleanup(&e);
 	ERR_clear_error();
-	return ok;
-}
-
-/* Exposed to units.c */
-int
-eng_layer_signed_parent(const struct skd_layers *l, int i)
-{
-	return signed_parent(l, i);
-}
-
-int
-eng_layer_body_parent(const struct skd_layers *l, int i)
-{
-	return body_parent(l, i);
-}
-
-long
-eng_layer_item_bpid(const struct skd_layers *l, int i)
-{
-	return item_bpid(l, i);
-}
-
-int
-eng_layer_encrypted(const struct skd_layers *l, int i)
-{
-	return encrypted_above(l, i);
-}
-
-unsigned char *
-eng_layer_der(struct eng *e, const struct skd_layers *l, int i,
-    const unsigned char *msg, size_t len, size_t *out_len)
-{
-	return layer_der(e, l, i, msg, len, out_len);
-}
-
-int
-eng_add_echo(struct eng *e, struct skd_cmc_body *b,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req)
-{
-	return add_echo(e, b, req);
-}
-
-int
-eng_status_answer(struct eng *e, struct eng_gl *g,
-    enum skd_cmc_status status, const long *bpids, size_t n,
-    const char *text, int cmc_fail,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req, X509 *encrypt_to,
-    unsigned char **out, size_t *out_len)
-{
-	struct skd_cmc_body *b;
-	int ok;
-
-	*out = NULL;
-	if ((b = skd_cmc_body_new(1)) == NULL)
-		return 0;
-	ok = skd_cmc_body_add_status(b, status, bpids, n, text, cmc_fail,
-	    -1) != 0 && add_echo(e, b, req) &&
-	    eng_sign_body(e, g, 1, b, encrypt_to, out, out_len);
-	skd_cmc_body_free(b);
 	return ok;
 }
 

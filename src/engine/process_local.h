@@ -69,30 +69,5 @@ int eng_dispatch(struct eng *e, struct eng_unit *u, struct eng_ctl *c);
 int eng_unit_end(struct eng *e, struct eng_unit *u);
 int eng_notify_owners(struct eng *e, struct eng_gl *g, int kind,
     const char *text);
-int eng_publish(struct eng *e, enum skd_engine_op_type t, int kind,
-    const char *id, const char *gl, const unsigned char *msg, size_t len,
-    X509 *to_cert, const char *const *to_names, size_t n_names);
-
-int eng_layer_signed_parent(const struct skd_layers *l, int i);
-int eng_layer_body_parent(const struct skd_layers *l, int i);
-long eng_layer_item_bpid(const struct skd_layers *l, int i);
-int eng_layer_encrypted(const struct skd_layers *l, int i);
-unsigned char *eng_layer_der(struct eng *e, const struct skd_layers *l,
-    int i, const unsigned char *msg, size_t len, size_t *out_len);
-int eng_add_echo(struct eng *e, struct skd_cmc_body *b,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req);
-/*
- * eng_status_answer builds and signs a PKIResponse with one
- * cMCStatusInfoExt (status for the n body parts of bpids, statusString
- * text, CMCFailInfo cmc_fail or -1), the request's transactionId and
- * nonces echoed from req (RFC 5275 3.2.4.2), signed for g (NULL: the GLA's
- * own certificate) and encrypted to encrypt_to when not NULL.  *out
- * (*out_len) freed with OPENSSL_free.
- */
-int eng_status_answer(struct eng *e, struct eng_gl *g,
-    enum skd_cmc_status status, const long *bpids, size_t n,
-    const char *text, int cmc_fail,
-    const STACK_OF(SKD_TAGGED_ATTRIBUTE) *req, X509 *encrypt_to,
-    unsigned char **out, size_t *out_len);
 
 #endif

@@ -199,7 +199,35 @@ struct skd_engine_config {
 	 * ("userCertificate;binary" or "userSMIMECertificate"; NULL: not
 	 * published).  The entry is env->resolve_dn's for the requester. */
 	const char	*keygen_publish_attr;
+	/*
+	 * Optional (NULL: every certificate is decoded and validated each
+	 * time): members' certificates decoded and validated by earlier
+	 * requests (skd_engine_keycache_new), used by rekeys and key
+	 * distribution.  Borrowed; may be shared by concurrent calls.  Its
+	 * owner clears it when trust changes.
+	 */
+	struct skd_engine_keycache	*keycache;
 };
+
+/*
+ * keycache.c: members' certificates decoded and validated once
+ * (docs/architecture.md, "Decode once").  A bounded LRU of decoded X509
+ * keyed by the SHA-256 of the DER, each valid for the window in which its
+ * path validated (and at most ttl seconds after it was validated); an
+ * entry made under another trust store is never used.  Thread-safe.
+ * skd_engine_keycache_new returns NULL when max_entries is zero or on
+ * allocation failure; ttl 0: SKD_ENGINE_KEYCACHE_TTL.  _free accepts NULL;
+ * _clear drops every entry (call it when trust anchors or CRLs change).
+ */
+#define SKD_ENGINE_KEYCACHE_TTL		3600
+#define SKD_ENGINE_KEYCACHE_DEFAULT	4096
+struct skd_engine_keycache;
+struct skd_engine_keycache *skd_engine_keycache_new(size_t max_entries,
+    time_t ttl);
+void skd_engine_keycache_free(struct skd_engine_keycache *c);
+void skd_engine_keycache_clear(struct skd_engine_keycache *c);
+void skd_engine_keycache_stats(const struct skd_engine_keycache *c,
+    size_t *out_hits, size_t *out_misses, size_t *out_n);
 
 /* Per call environment. */
 struct skd_engine_env {

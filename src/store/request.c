@@ -403,14 +403,73 @@ req_check_owner(struct skd_store *s, const char *owner)
 	return 1;
 }
 
+/* The attempt counter's mods for a claim counting one more attempt over
+ * old (absent: 0): a compare-and-swap of the value when there is one.
+ * The values are written in o and n, which must outlive m. */
+static void
+attempt_mods(struct skd_store_i_mods *m, int old, char o[24], char n[24])
+{
+	if (old < 0)
+		return;
+	(void)snprintf(o, 24, "%d", old);
+	(void)snprintf(n, 24, "%d", old + 1);
+	if (old > 0) {
+		skd_store_i_mods_str(m, LDAP_MOD_DELETE, A_ATTEMPTS, o);
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_ATTEMPTS, n);
+	} else {
+		skd_store_i_mods_str(m, LDAP_MOD_REPLACE, A_ATTEMPTS, n);
+	}
+}
+
+static int
+claim(struct skd_store *s, const char *id, const char *owner,
+    time_t lease_until, int old_attempts);
+static int
+reclaim(struct skd_store *s, const char *id, const char *old_owner,
+    time_t old_lease, const char *owner, time_t lease_until, time_t now,
+    int old_attempts);
+
 int
 skd_store_claim_request(struct skd_store *s, const char *id,
     const char *owner, time_t lease_until)
 {
+	return claim(s, id, owner, lease_until, -1);
+}
+
+int
+skd_store_claim_request_counted(struct skd_store *s, const char *id,
+    const char *owner, time_t lease_until, int old_attempts)
+{
+	return claim(s, id, owner, lease_until, old_attempts < 0 ? 0 :
+	    old_attempts);
+}
+
+int
+skd_store_reclaim_request(struct skd_store *s, const char *id,
+    const char *old_owner, time_t old_lease, const char *owner,
+    time_t lease_until, time_t now)
+{
+	return reclaim(s, id, old_owner, old_lease, owner, lease_until, now,
+	    -1);
+}
+
+int
+skd_store_reclaim_request_counted(struct skd_store *s, const char *id,
+    const char *old_owner, time_t old_lease, const char *owner,
+    time_t lease_until, time_t now, int old_attempts)
+{
+	return reclaim(s, id, old_owner, old_lease, owner, lease_until, now,
+	    old_attempts < 0 ? 0 : old_attempts);
+}
+
+static int
+claim(struct skd_store *s, const char *id, const char *owner,
+    time_t lease_until, int old_attempts)
+{
 	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
 	unsigned reconnects;
-	char t[16];
+	char t[16], ao[24], an[24];
 	int ok = 0;
 
 	skd_store_i_ok(s);
@@ -425,6 +484,7 @@ skd_store_claim_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_STATE, "claimed");
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_OWNER, owner);
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_LEASE, t);
+	attempt_mods(&m, old_attempts, ao, an);
 	x.state = "claimed";
 	x.owner = owner;
 	x.lease = lease_until;
@@ -435,15 +495,15 @@ skd_store_claim_request(struct skd_store *s, const char *id,
 	return ok;
 }
 
-int
-skd_store_reclaim_request(struct skd_store *s, const char *id,
-    const char *old_owner, time_t old_lease, const char *owner,
-    time_t lease_until, time_t now)
+static int
+reclaim(struct skd_store *s, const char *id, const char *old_owner,
+    time_t old_lease, const char *owner, time_t lease_until, time_t now,
+    int old_attempts)
 {
 	struct req_expect x = { NULL, NULL, 0, NULL, 0, NULL, 0 };
 	struct skd_store_i_mods m;
 	unsigned reconnects;
-	char told[16], tnew[16];
+	char told[16], tnew[16], ao[24], an[24];
 	int ok = 0;
 
 	skd_store_i_ok(s);
@@ -464,6 +524,7 @@ skd_store_reclaim_request(struct skd_store *s, const char *id,
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_LEASE, told);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OWNER, owner);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_LEASE, tnew);
+	attempt_mods(&m, old_attempts, ao, an);
 	x.owner = owner;
 	x.lease = lease_until;
 	ok = req_modify(s, id, NULL, &m, "reclaim") ||

@@ -511,6 +511,20 @@ int skd_store_finish_request(struct skd_store *s, const char *id,
     const char *owner, const char *error);
 
 /*
+ * skd_store_claim_request_counted and skd_store_reclaim_request_counted
+ * are the claim and the take-over that also count the attempt, in the
+ * same modify (one write less per request): skdAttempts goes from
+ * old_attempts (as read with the request; 0 when absent) to one more, a
+ * compare-and-swap of its value when old_attempts > 0 (_CONFLICT when it
+ * changed meanwhile).  The new count is then old_attempts + 1.
+ */
+int skd_store_claim_request_counted(struct skd_store *s, const char *id,
+    const char *owner, time_t lease_until, int old_attempts);
+int skd_store_reclaim_request_counted(struct skd_store *s, const char *id,
+    const char *old_owner, time_t old_lease, const char *owner,
+    time_t lease_until, time_t now, int old_attempts);
+
+/*
  * skd_store_bump_attempts counts one more attempt at request id by the
  * worker holding its claim: reads skdAttempts (absent: 0) and replaces it
  * with one more in one modify asserting (RFC 4528) that owner is the

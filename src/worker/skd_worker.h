@@ -97,6 +97,8 @@ struct skd_worker_config {
 	char			*worker_id;	/* NULL: host:pid:uuid */
 	long			 shard_size;	/* 0: engine default */
 	long			 threads;	/* rekey threads; 0: one per CPU */
+	long			 key_cache_entries; /* decoded member
+					   certificates kept; 0: default */
 	long			 lease_seconds;
 	long			 poll_interval_ms;
 	enum skd_worker_level	 log_level;

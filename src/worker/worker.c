@@ -88,6 +88,9 @@ struct skd_worker {
 	struct worker_crypto	 c;
 	struct skd_engine_config ecfg;
 	struct skd_engine_state	 est;
+	/* Members' certificates decoded and validated once (cleared on
+	 * reload: the trust anchors and CRLs change with it). */
+	struct skd_engine_keycache *keycache;
 	long			 lease;
 	long			 poll_ms;
 	long			 max_attempts;
@@ -313,6 +316,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		    "userSMIMECertificate") == 0 ? "userSMIMECertificate" :
 		    NULL;
 	}
+	w->ecfg.keycache = w->keycache;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -417,6 +421,12 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	w->started = time(NULL);
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
+	if ((w->keycache = skd_engine_keycache_new(cfg->key_cache_entries > 0 ?
+	    (size_t)cfg->key_cache_entries : SKD_ENGINE_KEYCACHE_DEFAULT,
+	    0)) == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		goto err;
+	}
 	ecfg_set(w, cfg);
 	if (!skd_worker_mailout_setup(&w->mailout, err, err_len, cfg))
 		goto err;
@@ -445,6 +455,7 @@ skd_worker_free(struct skd_worker *w)
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
+	skd_engine_keycache_free(w->keycache);
 	free(w->id);
 	free(w);
 }
@@ -507,6 +518,8 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	crypto_clear(&w->c);
 	w->c = c;
 	OPENSSL_cleanse(&c, sizeof(c));
+	/* New trust anchors and CRLs: nothing validated before holds. */
+	skd_engine_keycache_clear(w->keycache);
 	ecfg_set(w, cfg);
 	return 1;
 }
@@ -1002,13 +1015,15 @@ take(struct skd_worker *w, const struct skd_store_request *r, time_t *lease,
 	*transient = 0;
 	*lease = now + w->lease;
 	if (strcmp(r->state, "pending") == 0) {
-		ok = skd_store_claim_request(w->s, r->id, w->id, *lease);
+		ok = skd_store_claim_request_counted(w->s, r->id, w->id,
+		    *lease, r->attempts);
 	} else if (strcmp(r->state, "claimed") == 0 ||
 	    strcmp(r->state, "journaled") == 0) {
 		if (r->claim_owner == NULL || r->lease_until > now)
 			return 0;	/* someone holds it */
-		ok = skd_store_reclaim_request(w->s, r->id, r->claim_owner,
-		    r->lease_until, w->id, *lease, now);
+		ok = skd_store_reclaim_request_counted(w->s, r->id,
+		    r->claim_owner, r->lease_until, w->id, *lease, now,
+		    r->attempts);
 		if (ok) {
 			skd_worker_logf(SKD_WLOG_NOTICE, r->id,
 			    "took over from %s (lease ended)", r->claim_owner);
@@ -1058,9 +1073,9 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	}
 	/* Attempts are counted on the request (skdAttempts), so that a
 	 * request that kills or stalls every worker is given up whoever
-	 * tries it and however often workers restart. */
-	if (!skd_store_bump_attempts(w->s, &n, id, w->id))
-		goto lost_or_transient;
+	 * tries it and however often workers restart; the claim counted
+	 * this one in the same write. */
+	n = (r->attempts > 0 ? r->attempts : 0) + 1;
 	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
 		    n - 1);

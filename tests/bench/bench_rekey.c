@@ -20,9 +20,14 @@
  * and one entry per member) or FALSE (ma: shards of K recipients,
  * default SKD_ENGINE_DEFAULT_SHARD); the N members added with the store.
  *
- * Timed: skd_engine_rekey over skd_engine_state_store (reads the GL, lists
- * the members, checks every certificate path, draws the KEK, wraps and
- * signs) and skd_engine_apply (writes every glKey entry; mdb syncs).
+ * Timed: skd_engine_rekey over skd_engine_state_store, streamed as the
+ * worker streams it (engine_s: reads the GL, draws the KEK, writes its
+ * head; apply_s: skd_engine_apply and skd_engine_stream, reading the
+ * members page by page, checking every certificate path, wrapping and
+ * signing one page while the previous one is written; mdb syncs).
+ * Mutually aware (ma): then a second rekey of the same GL, with the
+ * members' certificates from the worker's cache of decoded and validated
+ * certificates at its default size (engine2_s, apply2_s, cache_hits).
  *
  * Floor (nma only): the same number of plain adds of entries of the same
  * size, through the same store session: each glKey entry the rekey wrote
@@ -118,6 +123,46 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *fake_id,
  err:
 	skd_store_glkey_list_free(k, n);
 	return ok;
+}
+
+/* A streamed rekey's page, applied as the worker applies it; counts
+ * the glKey entries. */
+struct emit_arg {
+	struct skd_store	*s;
+	size_t			 puts;
+};
+
+static int
+emit_page(void *arg, const SKD_ENG_OUTCOME *page)
+{
+	struct emit_arg *a = arg;
+
+	a->puts += skd_engine_outcome_count(page, SKD_OP_GLKEY_PUT);
+	return skd_engine_apply(a->s, page);
+}
+
+/* Applies o, then streams its keys (skd_engine_stream) as the worker
+ * does; *out_puts: the glKey entries written. */
+static int
+apply_streamed(struct skd_store *s, const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *st,
+    const SKD_ENG_OUTCOME *o, size_t *out_puts)
+{
+	struct emit_arg a = { s, 0 };
+	int i;
+
+	*out_puts = 0;
+	if (!skd_engine_apply(s, o))
+		return store_fail(s, "apply");
+	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+		const SKD_ENG_OP *op = sk_SKD_ENG_OP_value(o->ops, i);
+
+		if (skd_engine_op_type(op) == SKD_OP_KEY_STREAM &&
+		    !skd_engine_stream(cfg, env, st, op, emit_page, &a))
+			return store_fail(s, "stream");
+	}
+	*out_puts = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT) + a.puts;
+	return 1;
 }
 
 #define FETCH_PROCS	2
@@ -261,7 +306,10 @@ main(int argc, char **argv)
 	char gl_name[128], name[96], fake[40];
 	const char *pki;
 	size_t n, k = 0, f = 0, i, puts, nfloor = 0, ndec = 0;
-	double t0, t1, t2, t3, t4 = 0, t5 = 0, tadd, tdec;
+	double t0, t1, t2, t3, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, tadd,
+	    tdec;
+	struct skd_engine_keycache *kc = NULL;
+	size_t hits = 0, misses = 0, kn = 0, puts2 = 0;
 	struct rusage ru;
 	int ec, nma, len, rc = 1;
 
@@ -352,6 +400,16 @@ main(int argc, char **argv)
 
 	bench_engine_init(&cfg, &env, &st, s, gla, gla_key, trust, ca, ca_key);
 	cfg.shard_size = k;
+	/* The worker's cache of decoded and validated certificates, at its
+	 * default size: cold for this rekey, warm for the second. */
+	if ((kc = skd_engine_keycache_new(SKD_ENGINE_KEYCACHE_DEFAULT, 0)) ==
+	    NULL)
+		goto err;
+	cfg.keycache = kc;
+	/* As the worker: the rekey streams (members page by page, each
+	 * page's shards written before the next is read; memory bounded by
+	 * a page), its head shard 0 wrapped for the GLA alone. */
+	cfg.stream_rekeys = 1;
 
 	t1 = bench_now_s();
 	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name)) {
@@ -360,13 +418,28 @@ main(int argc, char **argv)
 		goto err;
 	}
 	t2 = bench_now_s();
-	if (!skd_engine_apply(s, o)) {
-		store_fail(s, "apply");
+	if (!apply_streamed(s, &cfg, &env, &st, o, &puts))
 		goto err;
-	}
 	t3 = bench_now_s();
-	puts = skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
 	getrusage(RUSAGE_SELF, &ru);
+	if (!nma) {
+		/* The second rekey of the GL (RFC 5275 4.5.2 again): the
+		 * certificates come from the cache as far as it holds
+		 * them. */
+		SKD_ENG_OUTCOME_free(o);
+		o = NULL;
+		t6 = bench_now_s();
+		if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name)) {
+			fprintf(stderr, "skd-bench-rekey: second rekey "
+			    "failed: %s\n", skd_store_errmsg(s));
+			goto err;
+		}
+		t7 = bench_now_s();
+		if (!apply_streamed(s, &cfg, &env, &st, o, &puts2))
+			goto err;
+		t8 = bench_now_s();
+		skd_engine_keycache_stats(kc, &hits, &misses, &kn);
+	}
 
 	if (nma) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
@@ -380,11 +453,17 @@ main(int argc, char **argv)
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "
-	    "member_add_s=%.6f rss_kb=%ld decode_us=%.2f\n", argv[2], argv[3],
+	    "member_add_s=%.6f rss_kb=%ld decode_us=%.2f", argv[2], argv[3],
 	    n, puts, t2 - t1, t3 - t2, t3 - t1, nfloor, t5 - t4, tadd,
 	    ru.ru_maxrss, tdec * 1e6 / (double)ndec);
-	if (puts != (nma ? n : (n + (k ? k : SKD_ENGINE_DEFAULT_SHARD) - 1) /
-	    (k ? k : SKD_ENGINE_DEFAULT_SHARD)) || (nma && nfloor != n)) {
+	if (!nma)
+		printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f "
+		    "cache_hits=%zu", t7 - t6, t8 - t7, t8 - t6, hits);
+	printf("\n");
+	/* The members' shards and the head shard 0 (the GLA's alone). */
+	if (puts != 1 + (nma ? n : (n + (k ? k : SKD_ENGINE_DEFAULT_SHARD) -
+	    1) / (k ? k : SKD_ENGINE_DEFAULT_SHARD)) ||
+	    (nma && nfloor != puts)) {
 		fprintf(stderr, "skd-bench-rekey: %zu shards, %zu floor adds "
 		    "for %zu members\n", puts, nfloor, n);
 		goto err;
@@ -401,6 +480,7 @@ main(int argc, char **argv)
 	OPENSSL_free(der);
 	OPENSSL_free(gl_der);
 	SKD_ENG_OUTCOME_free(o);
+	skd_engine_keycache_free(kc);
 	skd_store_close(s);
 	X509_STORE_free(trust);
 	X509_free(ca);

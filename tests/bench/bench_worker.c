@@ -3,7 +3,7 @@
  * through the GLA worker end to end, beside the directory's write floor
  * measured in the same run.
  *
- *   skd-bench-worker L T [W]
+ *   skd-bench-worker L T [W [G]]
  *
  * The directory is a private stack (tools/skd-stack); its DIR/env must be
  * in the environment (SKD_LDAPI_URI, SKD_BASE_DN, SKD_GLA_DN, SKD_GLA_PW,
@@ -13,7 +13,12 @@
  * Set-up (not timed): a managed, not mutually aware GL (id-aes256-wrap)
  * created with the store, owned by glo1 of the stack's PKI, with one key
  * (skd_engine_rekey + skd_engine_apply: one shard only the GLA opens);
- * L + T members with RSA-2048 certificates (one shared key) issued by the
+ * G members more (default none) added with the store after that key,
+ * one certificate for all, with slapd's writes unsynced (olcDbNoSync)
+ * while they go in, so that latency can be read against the GL's size
+ * (a request reads what it names: an add to a GL of 100,000 costs what
+ * it costs at 100); L + T members with RSA-2048 certificates (one shared
+ * key) issued by the
  * PKI's CA; one glAddMember request per member, built and signed by glo1
  * with src/client (skd_client_request_protect).  Then W workers (default
  * one; each the library's skd_worker_run in a forked process, configured
@@ -29,8 +34,9 @@
  * it; at the end the GL must have L + T members and L + T + 1 key shards.
  *
  * Floor: the writes one request needs (WRITES_PER_REQUEST, counted from
- * src/worker and src/engine/apply.c: submit, claim, attempt count, replay
- * record, journal, member add, glKey add, response, finish), each at the
+ * src/worker and src/engine/apply.c: submit, claim with the attempt
+ * counted (one modify since issue 14), replay record, journal, member
+ * add, glKey add, response, finish), each at the
  * cost of a plain add of an entry as large as the request, measured on
  * the same directory just before.
  *
@@ -59,9 +65,59 @@
 #define BENCH_WITH_WORKER
 #include "bench_common.h"
 
-#define WRITES_PER_REQUEST	9
+#define WRITES_PER_REQUEST	8
 /* Workers side by side, at most. */
 #define BENCH_MAX_WORKERS	8
+
+/* slapd's writes synced (0) or not (1) while the GL is filled, through
+ * cn=config as the stack's root. */
+static int
+nosync(int on)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "printf 'dn: olcDatabase={1}mdb,cn=config\n"
+	    "changetype: modify\nreplace: olcDbNoSync\nolcDbNoSync: %s\n' | "
+	    "ldapmodify -x -H '%s' -D '%s' -w '%s' >/dev/null",
+	    on ? "TRUE" : "FALSE", bench_need_env("SKD_LDAP_URI"),
+	    bench_need_env("SKD_ROOT_DN"), bench_need_env("SKD_ROOT_PW"));
+	return system(cmd) == 0;
+}
+
+/* g members f<i> of gl, straight into the directory. */
+static int
+fill(struct skd_store *s, const char *gl, size_t g, X509 *cert)
+{
+	struct skd_store_member m;
+	unsigned char *der = NULL;
+	char name[96];
+	size_t i;
+	int len, ok = 0;
+
+	if (g == 0)
+		return 1;
+	if ((len = i2d_X509(cert, &der)) <= 0 || !nosync(1))
+		goto err;
+	for (i = 0; i < g; i++) {
+		bench_member_name(name, sizeof(name), "f", (long)i);
+		memset(&m, 0, sizeof(m));
+		m.name = name;
+		m.address = name;
+		m.cert = der;
+		m.cert_len = (size_t)len;
+		if (!skd_store_add_member(s, gl, SKD_STORE_MEMBER, &m)) {
+			fprintf(stderr, "skd-bench-worker: fill: %s\n",
+			    skd_store_errmsg(s));
+			goto err;
+		}
+	}
+	ok = 1;
+ err:
+	if (!nosync(0))
+		ok = 0;
+	OPENSSL_free(der);
+	return ok;
+}
 
 /* The signed glAddMember request for member i; *out freed with
  * OPENSSL_free. */
@@ -155,17 +211,17 @@ main(int argc, char **argv)
 	double *lat = NULL, t0, t1, tput, floor_add, fl0;
 	struct rusage ru;
 	pid_t pids[BENCH_MAX_WORKERS];
-	size_t nw = 1, w;
-	int len, status, rc = 1;
+	size_t nw = 1, w, ng = 0;
+	int len, status, filled, rc = 1;
 
 	for (w = 0; w < BENCH_MAX_WORKERS; w++)
 		pids[w] = -1;
-	if ((argc != 3 && argc != 4) ||
+	if (argc < 3 || argc > 5 ||
 	    (nl = strtoul(argv[1], NULL, 10)) == 0 ||
 	    (nt = strtoul(argv[2], NULL, 10)) == 0 ||
-	    (argc == 4 && ((nw = strtoul(argv[3], NULL, 10)) == 0 ||
+	    (argc >= 4 && ((nw = strtoul(argv[3], NULL, 10)) == 0 ||
 	    nw > BENCH_MAX_WORKERS))) {
-		fprintf(stderr, "usage: skd-bench-worker L T [W]\n");
+		fprintf(stderr, "usage: skd-bench-worker L T [W [G]]\n");
 		return 2;
 	}
 	total = nl + nt;
@@ -210,6 +266,20 @@ main(int argc, char **argv)
 		    skd_store_errmsg(gla));
 		goto err;
 	}
+
+	if (argc == 5)
+		ng = strtoul(argv[4], NULL, 10);
+	if ((x = bench_member_cert(mkey, ca_key, ca, 0x30000000L, "f", 0)) ==
+	    NULL)
+		goto err;
+	fl0 = bench_now_s();
+	filled = fill(gla, gl_name, ng, x);
+	X509_free(x);
+	if (!filled)
+		goto err;
+	if (ng > 0)
+		fprintf(stderr, "skd-bench-worker: %zu members filled in "
+		    "%.1f s\n", ng, bench_now_s() - fl0);
 
 	/* Every request, built and signed before anything is timed. */
 	memset(&glo_id, 0, sizeof(glo_id));
@@ -257,7 +327,10 @@ main(int argc, char **argv)
 	    "bind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
-	    "ca_file = %s/ca.crt\nlog_level = warning\n",
+	    "ca_file = %s/ca.crt\nlog_level = warning\n"
+	    /* One submitter sends every request back to back (and the
+	     * floor's 100 stay claimed): above the fairness limit. */
+	    "max_pending_per_submitter = 1000000\n",
 	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
 	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
 	    !bench_write_text(conf, text))
@@ -312,15 +385,16 @@ main(int argc, char **argv)
 	if (!skd_store_list_members(gla, &ml, &nm, gl_name, SKD_STORE_MEMBER) ||
 	    !skd_store_find_glkeys(gla, &kl, &nk, gl_name, NULL))
 		goto err;
-	if (nm != total || nk != total + 1) {
+	if (nm != total + ng || nk != total + 1) {
 		fprintf(stderr, "skd-bench-worker: %zu members, %zu key shards "
 		    "after %zu requests\n", nm, nk, total);
 		goto err;
 	}
 	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
-	printf("worker workers=%zu latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
+	printf("worker workers=%zu gl_size=%zu latency_n=%zu p50_ms=%.3f "
+	    "p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
-	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, nl,
+	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, WRITES_PER_REQUEST,
 	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);

@@ -2445,8 +2445,9 @@ END_TEST
 /* ---- scale: a streamed rekey of a large GL (issue 14) ------------------- */
 
 /* How many members the scale test gives its GL: $SKD_TEST_SCALE_N, or
- * 10,000 (20,000 took 2.5 minutes on the 2-core CI machine, 32 s of
- * it filling the directory; 10,000 fits CI's minute). */
+ * 20,000 as issue 14 asks (the Makefile sets 5,000 under SAN=1).  On the
+ * 2-core CI machine the whole test takes about 45 s at 20,000, about 15 s
+ * of it filling the directory and 10.5 s the first removal's rekey. */
 static size_t
 scale_n(void)
 {
@@ -2454,7 +2455,7 @@ scale_n(void)
 	long n;
 
 	if (v == NULL || (n = strtol(v, NULL, 10)) < 10)
-		return 10000;
+		return 20000;
 	return (size_t)n;
 }
 
@@ -2663,7 +2664,7 @@ assert_small_journal(struct skd_store *s, const char *id)
 }
 
 /*
- * A managed, mutually aware GL of scale_n() members (10,000 by default),
+ * A managed, mutually aware GL of scale_n() members (20,000 by default),
  * slapd's PDU limit at 256 KiB (the whole outcome as one journal value
  * would be megabytes): glDeleteMember rekeys (RFC 5275 section 8) and
  * every remaining member gets the new key exactly once, the removed one

@@ -1616,6 +1616,286 @@ START_TEST(test_kekri_not_after_removal)
 }
 END_TEST
 
+/* ---- a request reads what it names (issue 14) ---- */
+
+/* Calls of each state function, and member records delivered. */
+enum { SC_GL, SC_MEMBER, SC_LIST, SC_WALK, SC_CURRENT, SC_HEAD, SC_SHARD,
+	SC_KEYS_FOR, SC_EACH, SC_LIST_KEYS, SC_SEEN, SC_RECORDS, SC_N };
+static const char *const sc_names[SC_N] = { "read_gl", "read_member",
+	"list_members", "walk_members", "current_keys", "read_key_head",
+	"shard_exists", "keys_for", "each_key_shard", "list_keys", "seen",
+	"member records" };
+static size_t sc[SC_N];
+static struct skd_engine_state sc_real;
+
+static int
+sc_read_gl(void *c, struct skd_store_gl **o, const char *n)
+{
+	sc[SC_GL]++;
+	return sc_real.read_gl(c, o, n);
+}
+
+static int
+sc_read_member(void *c, struct skd_store_member **o, const char *gl,
+    enum skd_store_role r, const char *n)
+{
+	int rc = sc_real.read_member(c, o, gl, r, n);
+
+	sc[SC_MEMBER]++;
+	sc[SC_RECORDS] += rc == 1;
+	return rc;
+}
+
+static int
+sc_list_members(void *c, struct skd_store_member **o, size_t *n,
+    const char *gl, enum skd_store_role r)
+{
+	int rc = sc_real.list_members(c, o, n, gl, r);
+
+	sc[SC_LIST]++;
+	sc[SC_RECORDS] += rc ? *n : 0;
+	return rc;
+}
+
+struct sc_walk {
+	skd_store_page_cb	 cb;
+	void			*arg;
+};
+
+static int
+sc_page(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct sc_walk *w = arg;
+
+	sc[SC_RECORDS] += n;
+	return w->cb(w->arg, v, n);
+}
+
+static int
+sc_walk_members(void *c, const char *gl, enum skd_store_role r, size_t page,
+    skd_store_page_cb cb, void *arg)
+{
+	struct sc_walk w = { cb, arg };
+
+	sc[SC_WALK]++;
+	return sc_real.walk_members(c, gl, r, page, sc_page, &w);
+}
+
+static int
+sc_current_keys(void *c, struct skd_store_glkey **o, size_t *n,
+    const char *gl, time_t now)
+{
+	sc[SC_CURRENT]++;
+	return sc_real.current_keys(c, o, n, gl, now);
+}
+
+static int
+sc_read_key_head(void *c, struct skd_store_glkey **o, const char *gl,
+    const char *k, int shard)
+{
+	sc[SC_HEAD]++;
+	return sc_real.read_key_head(c, o, gl, k, shard);
+}
+
+static int
+sc_shard_exists(void *c, const char *gl, const char *k, int shard)
+{
+	sc[SC_SHARD]++;
+	return sc_real.shard_exists(c, gl, k, shard);
+}
+
+static int
+sc_keys_for(void *c, struct skd_store_glkey **o, size_t *n, const char *gl,
+    const char *r)
+{
+	sc[SC_KEYS_FOR]++;
+	return sc_real.keys_for(c, o, n, gl, r);
+}
+
+static int
+sc_each_key_shard(void *c, const char *gl, const char *k,
+    skd_store_glkey_cb cb, void *arg)
+{
+	sc[SC_EACH]++;
+	return sc_real.each_key_shard(c, gl, k, cb, arg);
+}
+
+static int
+sc_list_keys(void *c, struct skd_store_glkey **o, size_t *n, const char *gl)
+{
+	sc[SC_LIST_KEYS]++;
+	return sc_real.list_keys(c, o, n, gl);
+}
+
+static int
+sc_seen(void *c, const char *k, time_t exp)
+{
+	sc[SC_SEEN]++;
+	return sc_real.seen(c, k, exp);
+}
+
+/* Wraps f's state so that every call is counted in sc[]. */
+static void
+sc_wrap(struct te_fx *f)
+{
+	sc_real = f->st;
+	f->st.read_gl = sc_read_gl;
+	f->st.read_member = sc_read_member;
+	f->st.list_members = sc_list_members;
+	f->st.walk_members = sc_walk_members;
+	f->st.current_keys = sc_current_keys;
+	f->st.read_key_head = sc_read_key_head;
+	f->st.shard_exists = sc_shard_exists;
+	f->st.keys_for = sc_keys_for;
+	f->st.each_key_shard = sc_each_key_shard;
+	f->st.list_keys = sc_list_keys;
+	f->st.seen = sc_seen;
+}
+
+/* n more members of TE_GL (m<i>, alice's certificate), straight into the
+ * in-memory state. */
+static void
+add_filler(struct te_fx *f, size_t n)
+{
+	const struct skd_test_pki *pki = skd_test_pki_get();
+	SKD_ENG_OUTCOME *o = SKD_ENG_OUTCOME_new();
+	unsigned char *cert = NULL;
+	char name[64];
+	size_t i;
+	int clen;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_gt(clen = i2d_X509(pki->id[W(ALICE)].cert, &cert), 0);
+	for (i = 0; i < n; i++) {
+		SKD_ENG_OP *op = SKD_ENG_OP_new();
+
+		ck_assert_ptr_nonnull(op);
+		snprintf(name, sizeof(name), "email:m%06zu@example.com", i);
+		ck_assert(ASN1_INTEGER_set(op->type, SKD_OP_MEMBER_ADD));
+		ck_assert(ASN1_STRING_set(op->glName, TE_GL, -1));
+		ck_assert_ptr_nonnull(op->member = SKD_ENG_MEMBER_new());
+		ck_assert(ASN1_STRING_set(op->member->name, name, -1));
+		ck_assert_ptr_nonnull(op->member->cert =
+		    ASN1_OCTET_STRING_new());
+		ck_assert(ASN1_OCTET_STRING_set(op->member->cert, cert, clen));
+		ck_assert(sk_SKD_ENG_OP_push(o->ops, op));
+	}
+	ck_assert(skd_engine_mem_apply(f->mem, o));
+	ck_assert_uint_eq(skd_engine_mem_count(f->mem, TE_GL,
+	    SKD_STORE_MEMBER), n + 2);
+	SKD_ENG_OUTCOME_free(o);
+	OPENSSL_free(cert);
+}
+
+/* The state calls of one glAddMember (bob, by glo1, a managed GL: bob
+ * is added and sent the current key) on a GL of 2 + filler members. */
+static void
+count_add(size_t filler, size_t out[SC_N])
+{
+	struct te_fx f;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der;
+	size_t len;
+
+	te_fx_init(&f);
+	make_prior(&f, P_MANAGED);
+	add_filler(&f, filler);
+	sc_wrap(&f);
+	memset(sc, 0, sizeof(sc));
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_int_ge((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    1);
+	memcpy(out, sc, sizeof(sc));
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+
+/*
+ * A request reads what it names (docs/architecture.md): a glAddMember
+ * makes the same state calls, and reads the same member records, on a GL
+ * of 10 members as on one of 1,000.
+ */
+START_TEST(test_add_reads_what_it_names)
+{
+	size_t small[SC_N], large[SC_N];
+	int i;
+
+	count_add(8, small);
+	count_add(998, large);
+	for (i = 0; i < SC_N; i++)
+		ck_assert_msg(small[i] == large[i], "%s: %zu calls at 10 "
+		    "members, %zu at 1,000", sc_names[i], small[i], large[i]);
+	/* The wrapper saw the request: the GL, bob, the current key. */
+	ck_assert_uint_ge(large[SC_GL], 1);
+	ck_assert_uint_ge(large[SC_MEMBER], 1);
+	ck_assert_uint_ge(large[SC_CURRENT], 1);
+	ck_assert_uint_eq(large[SC_WALK], 0);
+	ck_assert_uint_eq(large[SC_LIST_KEYS], 0);
+	ck_assert_uint_lt(large[SC_RECORDS], 10);
+}
+END_TEST
+
+/* Decode once: a second rekey takes the members' certificates from the
+ * cache, with the same recipients; cleared, or outside the window its
+ * validation holds, it decodes and validates again. */
+START_TEST(test_keycache)
+{
+	struct te_fx f;
+	struct skd_engine_keycache *kc;
+	SKD_ENG_OUTCOME *o;
+	size_t hits, misses, n, i, k;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert_ptr_null(skd_engine_keycache_new(0, 0));
+	ck_assert_ptr_nonnull(kc = skd_engine_keycache_new(16, 0));
+	f.cfg.keycache = kc;
+	for (i = 0; i < 2; i++) {
+		int a = 0, d = 0;
+
+		ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+		for (k = 0; k < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT);
+		    k++) {
+			const SKD_ENG_GLKEY *g = skd_engine_outcome_find(o,
+			    SKD_OP_GLKEY_PUT, k)->glKey;
+
+			a += names(g, W(ALICE));
+			d += names(g, W(DAVE));
+		}
+		ck_assert_int_gt(a, 0);
+		ck_assert_int_eq(a, d);
+		ck_assert(skd_engine_mem_apply(f.mem, o));
+		SKD_ENG_OUTCOME_free(o);
+		skd_engine_keycache_stats(kc, &hits, &misses, &n);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_uint_eq(hits, i == 0 ? 0 : 2);
+		ck_assert_uint_eq(misses, 2);
+	}
+	/* Cleared (a reload): decoded again. */
+	skd_engine_keycache_clear(kc);
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	SKD_ENG_OUTCOME_free(o);
+	skd_engine_keycache_stats(kc, &hits, &misses, &n);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 4);
+	/* An hour and more later (the ttl): validated again. */
+	f.env.now += SKD_ENGINE_KEYCACHE_TTL + 1;
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	SKD_ENG_OUTCOME_free(o);
+	skd_engine_keycache_stats(kc, &hits, &misses, &n);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 6);
+	skd_engine_keycache_free(kc);
+	skd_engine_keycache_free(NULL);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1632,6 +1912,8 @@ skd_suite_engine(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_glkey_opens);
 	tcase_add_test(tc, test_removed_member_not_recipient);
+	tcase_add_test(tc, test_add_reads_what_it_names);
+	tcase_add_test(tc, test_keycache);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
