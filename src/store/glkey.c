@@ -99,9 +99,10 @@ glkey_parse(struct skd_store *s, void *out, LDAPMessage *e,
 	return 1;
 }
 
-int
-skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
-    const char *gl_name, const char *key_id, int shard)
+/* glkey_read reads one glKey entry with the attributes attrs. */
+static int
+glkey_read(struct skd_store *s, struct skd_store_glkey **out_k,
+    const char *gl_name, const char *key_id, int shard, char **attrs)
 {
 	struct skd_store_glkey *k = NULL;
 	LDAPMessage *res = NULL, *e;
@@ -114,7 +115,7 @@ skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
 		goto err;
 	}
-	if (!skd_store_i_read(s, &res, &e, dn, glkey_attrs))
+	if (!skd_store_i_read(s, &res, &e, dn, attrs))
 		goto err;
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
@@ -130,6 +131,13 @@ skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
 	ldap_msgfree(res);
 	free(dn);
 	return ok;
+}
+
+int
+skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
+    const char *gl_name, const char *key_id, int shard)
+{
+	return glkey_read(s, out_k, gl_name, key_id, shard, glkey_attrs);
 }
 
 /* glkey_same tells whether the stored key a holds what put was given. */
@@ -414,33 +422,7 @@ int
 skd_store_read_glkey_head(struct skd_store *s, struct skd_store_glkey **out_k,
     const char *gl_name, const char *key_id, int shard)
 {
-	struct skd_store_glkey *k = NULL;
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL;
-	int ok = 0;
-
-	*out_k = NULL;
-	skd_store_i_ok(s);
-	if ((dn = glkey_dn(s, gl_name, key_id, shard)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
-		goto err;
-	}
-	if (!skd_store_i_read(s, &res, &e, dn, glkey_head_attrs))
-		goto err;
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	if (!glkey_parse(s, k, e, NULL))
-		goto err;
-	*out_k = k;
-	k = NULL;
-	ok = 1;
- err:
-	skd_store_glkey_free(k);
-	ldap_msgfree(res);
-	free(dn);
-	return ok;
+	return glkey_read(s, out_k, gl_name, key_id, shard, glkey_head_attrs);
 }
 
 int

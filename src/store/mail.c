@@ -384,9 +384,8 @@ skd_store_mail_claim(struct skd_store *s, const char *ref, int old_attempts,
     time_t next_try)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char a_old[24], a_new[24], t[16];
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -398,15 +397,9 @@ skd_store_mail_claim(struct skd_store *s, const char *ref, int old_attempts,
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_MAILATT, a_old);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILATT, a_new);
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_MAILNEXT, t);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	/* noSuchAttribute: another sender took this attempt. */
+	if (!skd_store_i_write(s, 0, ref, &m, "claim mail"))
 		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, ref, mv, NULL)) != LDAP_SUCCESS) {
-		/* noSuchAttribute: another sender took this attempt. */
-		skd_store_i_ldap_fail(s, rc, "claim mail", ref);
-		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
@@ -418,9 +411,8 @@ skd_store_mail_result(struct skd_store *s, const char *ref,
     const char *state, const char *error, time_t next_try)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char t[16];
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -432,14 +424,8 @@ skd_store_mail_result(struct skd_store *s, const char *ref,
 		skd_store_time_str(t, next_try);
 		skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_MAILNEXT, t);
 	}
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	if (!skd_store_i_write(s, 0, ref, &m, "mail state"))
 		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, ref, mv, NULL)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "mail state", ref);
-		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
@@ -479,9 +465,8 @@ skd_store_set_mail_policy(struct skd_store *s, const char *gl_name,
     const char *policy)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -492,14 +477,8 @@ skd_store_set_mail_policy(struct skd_store *s, const char *gl_name,
 	if (!skd_store_i_add_value(s, dn, A_OC, OC_GLMAIL, "mail policy"))
 		goto err;
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_MAILPOLICY, policy);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+	if (!skd_store_i_write(s, 0, dn, &m, "mail policy"))
 		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, dn, mv, NULL)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "mail policy", dn);
-		goto err;
-	}
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
