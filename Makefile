@@ -76,7 +76,15 @@ SO_MODULES = asn1 cms kgen store client skd
 SO_OBJS    = $(foreach m,$(SO_MODULES),$(patsubst %.c,$(BUILD)/%.o,\
              $(sort $(wildcard src/$(m)/*.c))))
 SO_MAP     = src/skd/libskd.map
-$(LIB_OBJS): CFLAGS += -fPIC -fvisibility=hidden
+PIC_FLAGS  = -fPIC -fvisibility=hidden
+$(LIB_OBJS): CFLAGS += $(PIC_FLAGS)
+
+# Every object depends on a stamp of the flags it is built with, so that
+# a change of compiler or flags (a SAN build, -fPIC for the shared
+# library) rebuilds what was built before it.  Expanded here, once,
+# before any target-specific addition.
+FLAGS_LINE := $(CC) $(CPPFLAGS) $(CFLAGS) $(MAIL_CFLAGS) $(LDFLAGS) \
+              pic: $(PIC_FLAGS)
 CLI_SRCS = $(sort $(wildcard src/cli/*.c))
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
@@ -119,11 +127,16 @@ $(BUILD)/libskd.so.$(SO_VERSION): $(SO_OBJS) $(SO_MAP)
 $(BUILD)/skd: $(CLI_OBJS) $(BUILD)/libskd.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libskd.a $(LIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/flags.stamp: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(FLAGS_LINE)' > $@.tmp
+	@if ! cmp -s $@.tmp $@; then mv $@.tmp $@; else rm -f $@.tmp; fi
+
+$(BUILD)/%.o: %.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/src/mail/%.o: src/mail/%.c
+$(BUILD)/src/mail/%.o: src/mail/%.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(MAIL_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
