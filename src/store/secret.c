@@ -46,9 +46,8 @@ skd_store_put_secret(struct skd_store *s, const struct skd_store_secret *x)
 {
 	struct skd_store_i_mods m;
 	struct skd_store_blob b;
-	LDAPMod **mv;
 	char *dn = NULL, t[16], n[24];
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -71,15 +70,7 @@ skd_store_put_secret(struct skd_store *s, const struct skd_store_secret *x)
 		skd_store_time_str(t, x->not_after);
 		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_NOTAFTER, t);
 	}
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	if ((rc = skd_store_i_add(s, dn, mv)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "add secret", dn);
-		goto err;
-	}
-	ok = 1;
+	ok = skd_store_i_write(s, 1, dn, &m, "add secret");
  err:
 	skd_store_i_mods_cleanup(&m);
 	free(dn);
@@ -139,9 +130,8 @@ secret_set(struct skd_store *s, const char *id, const char *attr,
     const char *value, const char *what)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char *dn = NULL;
-	int rc, ok = 0;
+	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -150,15 +140,7 @@ secret_set(struct skd_store *s, const char *id, const char *attr,
 		goto err;
 	}
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, attr, value);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	if ((rc = skd_store_i_modify(s, dn, mv, NULL)) != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, what, dn);
-		goto err;
-	}
-	ok = 1;
+	ok = skd_store_i_write(s, 0, dn, &m, what);
  err:
 	skd_store_i_mods_cleanup(&m);
 	free(dn);
