@@ -181,10 +181,15 @@ glo_list(const struct skd_cli_ctx *c)
 
 /* One outstanding key: its shards merged. */
 struct show_key {
-	const char	*key_id;	/* borrowed from the glkey list */
+	char		*key_id;
 	time_t		 not_before;
 	time_t		 not_after;
 	size_t		 shards;
+};
+
+struct show_keys {
+	struct show_key	*v;
+	size_t		 n, cap;
 };
 
 static int
@@ -197,73 +202,269 @@ show_key_cmp(const void *a, const void *b)
 	return strcmp(x->key_id, y->key_id);
 }
 
-/* Owners (members 0) or members as JSON: name, address, and for
- * members the key ids each acknowledged. */
-static json_t *
-people_json(const struct skd_store_member *v, size_t n, int members)
+/* skd_store_walk_glkeys callback: merges one entry (a shard) into its
+ * key; a GL has a few keys, however many entries. */
+static int
+merge_key(void *arg, const struct skd_store_glkey *k)
 {
-	json_t *a = json_array(), *o, *acks;
-	size_t i, j;
+	struct show_keys *ks = arg;
+	struct show_key *nv;
+	size_t j;
 
-	for (i = 0; a != NULL && i < n; i++) {
-		o = json_pack("{s:o,s:o}", "name", jstr(v[i].name), "address",
-		    jstr(v[i].address));
-		if (o != NULL && members && (acks = json_array()) != NULL) {
-			for (j = 0; j < v[i].n_acks; j++)
-				json_array_append_new(acks,
-				    json_string(v[i].acks[j]));
-			json_object_set_new(o, "acknowledged", acks);
-		}
-		json_array_append_new(a, o);
+	for (j = 0; j < ks->n; j++) {
+		if (strcmp(ks->v[j].key_id, k->key_id) == 0)
+			break;
 	}
-	return a;
+	if (j == ks->n) {
+		if (ks->n == ks->cap) {
+			ks->cap = ks->cap > 0 ? 2 * ks->cap : 8;
+			if ((nv = reallocarray(ks->v, ks->cap,
+			    sizeof(*nv))) == NULL)
+				return 0;
+			ks->v = nv;
+		}
+		memset(&ks->v[j], 0, sizeof(ks->v[j]));
+		if ((ks->v[j].key_id = strdup(k->key_id)) == NULL)
+			return 0;
+		ks->n++;
+	}
+	ks->v[j].shards++;
+	if (k->not_before != 0)
+		ks->v[j].not_before = k->not_before;
+	if (k->not_after != 0)
+		ks->v[j].not_after = k->not_after;
+	return 1;
 }
 
 static void
-print_people(BIO *out, const char *what, const struct skd_store_member *v,
-    size_t n, int members)
+show_keys_free(struct show_keys *ks)
 {
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		free(ks->v[i].key_id);
+	free(ks->v);
+}
+
+/* Where skd glo show writes the people it streams. */
+struct show_out {
+	BIO	*out;
+	int	 json;
+	int	 members;	/* members (with acknowledgements) or owners */
+	size_t	 n;		/* written so far */
+};
+
+/* An owner (members 0) or member as JSON: name, address, and for members
+ * the key ids it acknowledged. */
+static json_t *
+person_json(const struct skd_store_member *m, int members)
+{
+	json_t *o, *acks;
+	size_t j;
+
+	o = json_pack("{s:o,s:o}", "name", jstr(m->name), "address",
+	    jstr(m->address));
+	if (o != NULL && members && (acks = json_array()) != NULL) {
+		for (j = 0; j < m->n_acks; j++)
+			json_array_append_new(acks, json_string(m->acks[j]));
+		json_object_set_new(o, "acknowledged", acks);
+	}
+	return o;
+}
+
+/* skd_store_walk_members callback: one page of people written as it
+ * comes, so that memory stays bounded by the page (RFC 2696 paging in
+ * the store). */
+static int
+show_page(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct show_out *so = arg;
+	json_t *o;
+	char *text;
 	size_t i, j;
 
-	BIO_printf(out, "%s (%zu):\n", what, n);
-	for (i = 0; i < n; i++) {
-		BIO_printf(out, "  %s", v[i].name);
+	for (i = 0; i < n; i++, so->n++) {
+		if (so->json) {
+			if ((o = person_json(&v[i], so->members)) == NULL ||
+			    (text = json_dumps(o, JSON_COMPACT |
+			    JSON_ENSURE_ASCII)) == NULL) {
+				json_decref(o);
+				return 0;
+			}
+			json_decref(o);
+			BIO_printf(so->out, "%s%s", so->n > 0 ? "," : "",
+			    text);
+			free(text);
+			continue;
+		}
+		BIO_printf(so->out, "  %s", v[i].name);
 		if (v[i].address != NULL)
-			BIO_printf(out, "  address %s", v[i].address);
-		if (members) {
-			BIO_puts(out, "  acknowledged:");
+			BIO_printf(so->out, "  address %s", v[i].address);
+		if (so->members) {
+			BIO_puts(so->out, "  acknowledged:");
 			if (v[i].n_acks == 0)
-				BIO_puts(out, " none");
+				BIO_puts(so->out, " none");
 			for (j = 0; j < v[i].n_acks; j++)
-				BIO_printf(out, "%s %s", j > 0 ? "," : "",
+				BIO_printf(so->out, "%s %s", j > 0 ? "," : "",
 				    v[i].acks[j]);
 		}
-		BIO_puts(out, "\n");
+		BIO_puts(so->out, "\n");
 	}
+	return 1;
+}
+
+/* Streams the owners or members of gl: "what (N):" and a line each, or
+ * the JSON array's elements.  N is counted just before (a paged search
+ * without attributes); the list is what the walk then finds. */
+static int
+show_people(struct skd_store *s, struct show_out *so, const char *gl,
+    enum skd_store_role role)
+{
+	size_t n = 0;
+
+	so->members = role == SKD_STORE_MEMBER;
+	so->n = 0;
+	if (so->json) {
+		BIO_printf(so->out, ",\"%s\":[", so->members ? "members" :
+		    "owners");
+	} else {
+		if (!skd_store_count_members(s, &n, gl, role))
+			return 0;
+		BIO_printf(so->out, "%s (%zu):\n", so->members ? "members" :
+		    "owners", n);
+	}
+	if (!skd_store_walk_members(s, gl, role, 500, show_page, so))
+		return 0;
+	if (so->json)
+		BIO_puts(so->out, "]");
+	return 1;
+}
+
+/* The GL's attributes: text lines, or the JSON object's first members
+ * (left open: the people and keys follow). */
+static int
+show_head(BIO *out, const struct skd_store_gl *g, int json)
+{
+	json_t *jdoc;
+	char *text;
+	size_t n;
+
+	if (!json) {
+		BIO_printf(out, "GL:                  %s\n", g->name);
+		BIO_printf(out, "address:             %s\n", g->address != NULL ?
+		    g->address : "-");
+		BIO_printf(out, "administration:      %s\n",
+		    admin_str(g->administration));
+		BIO_printf(out, "state:               %s\n", g->state != NULL ?
+		    g->state : "active");
+		BIO_printf(out, "rekey controlled by: %s\n", g->rekey_by_glo ?
+		    "GLO" : "GLA");
+		BIO_printf(out, "recipients:          %s\n",
+		    g->not_mutually_aware ? "not mutually aware" :
+		    "mutually aware");
+		BIO_printf(out, "duration:            %d days\n", g->duration);
+		BIO_printf(out, "generationCounter:   %d\n",
+		    g->generation_counter);
+		BIO_printf(out, "algorithm:           %s\n",
+		    alg_str(g->key_alg));
+		return 1;
+	}
+	if ((jdoc = gl_head_json(g)) == NULL)
+		return 0;
+	json_object_set_new(jdoc, "rekeyControlledBy",
+	    json_string(g->rekey_by_glo ? "GLO" : "GLA"));
+	json_object_set_new(jdoc, "recipientsMutuallyAware",
+	    json_boolean(!g->not_mutually_aware));
+	json_object_set_new(jdoc, "duration", json_integer(g->duration));
+	json_object_set_new(jdoc, "generationCounter",
+	    json_integer(g->generation_counter));
+	json_object_set_new(jdoc, "algorithm",
+	    json_string(alg_str(g->key_alg)));
+	text = json_dumps(jdoc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(jdoc);
+	/* jansson writes the object; its closing brace comes last, after
+	 * the streamed arrays. */
+	if (text == NULL || (n = strlen(text)) < 2 || text[n - 1] != '}') {
+		free(text);
+		return 0;
+	}
+	text[n - 1] = '\0';
+	BIO_puts(out, text);
+	free(text);
+	return 1;
+}
+
+/* The outstanding keys, oldest first, with their validity. */
+static int
+show_keys(BIO *out, struct show_keys *ks, int json)
+{
+	char nb[16], na[16], *text;
+	const char *st;
+	time_t now = time(NULL);
+	json_t *o;
+	size_t i;
+
+	if (ks->n > 1)
+		qsort(ks->v, ks->n, sizeof(*ks->v), show_key_cmp);
+	if (json)
+		BIO_puts(out, ",\"keys\":[");
+	else
+		BIO_printf(out, "keys (%zu):\n", ks->n);
+	for (i = 0; i < ks->n; i++) {
+		const struct show_key *k = &ks->v[i];
+
+		nb[0] = na[0] = '\0';
+		if (k->not_before != 0)
+			skd_store_time_str(nb, k->not_before);
+		if (k->not_after != 0)
+			skd_store_time_str(na, k->not_after);
+		st = k->not_before != 0 && now < k->not_before ? "future" :
+		    k->not_after != 0 && now >= k->not_after ? "expired" :
+		    "valid";
+		if (!json) {
+			BIO_printf(out, "  %s  notBefore %s  notAfter %s  "
+			    "shards %zu  %s\n", k->key_id, nb[0] != '\0' ? nb :
+			    "-", na[0] != '\0' ? na : "-", k->shards, st);
+			continue;
+		}
+		if ((o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "keyId",
+		    k->key_id, "notBefore", nb, "notAfter", na, "shards",
+		    (json_int_t)k->shards, "status", st)) == NULL ||
+		    (text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII)) ==
+		    NULL) {
+			json_decref(o);
+			return 0;
+		}
+		json_decref(o);
+		BIO_printf(out, "%s%s", i > 0 ? "," : "", text);
+		free(text);
+	}
+	if (json)
+		BIO_puts(out, "]}\n");
+	return 1;
 }
 
 /*
  * skd glo show --gl NAME: the GL entry, its owners and members (with the
  * key ids each acknowledged, RFC 5275 5.1 2.c) and its outstanding keys'
  * validity, as far as the directory lets us (an owner reads those, never
- * the wrapped keys: docs/directory.md rule 10).
+ * the wrapped keys: docs/directory.md rule 15).  Owners and members are
+ * streamed page by page (RFC 2696), text or JSON alike, so that a GL of
+ * 100,000 members is shown in bounded memory; the keys are merged per key
+ * id while their entries stream by.
  */
 static int
 glo_show(const struct skd_cli_ctx *c, const char *gl)
 {
 	struct skd_store *s = NULL;
 	struct skd_store_gl *g = NULL;
-	struct skd_store_member *owners = NULL, *members = NULL;
-	struct skd_store_glkey *keys = NULL;
-	struct show_key *sk = NULL;
-	size_t n_owners = 0, n_members = 0, n_keys = 0, n_sk = 0, i, j;
-	char *name = NULL, nb[16], na[16];
-	const char *st;
-	time_t now = time(NULL);
-	int rc, json = skd_cli_ctx_flag(c, "json");
-	json_t *jdoc = NULL, *jkeys = NULL;
-	BIO *out = NULL;
+	struct show_keys ks = { NULL, 0, 0 };
+	struct show_out so;
+	char *name = NULL;
+	int rc;
 
+	memset(&so, 0, sizeof(so));
+	so.json = skd_cli_ctx_flag(c, "json");
 	if ((name = canon_name(gl)) == NULL) {
 		skd_cli_err(skd_cli_ctx_cmd(c), "--gl %s: not a GeneralName (e.g. "
 		    "URI:https://lists.example.com/staff)", gl);
@@ -283,115 +484,37 @@ glo_show(const struct skd_cli_ctx *c, const char *gl)
 		}
 		goto done;
 	}
-	if (!skd_store_list_members(s, &owners, &n_owners, name,
-	    SKD_STORE_OWNER) || !skd_store_list_members(s, &members,
-	    &n_members, name, SKD_STORE_MEMBER) ||
-	    !skd_store_find_glkeys(s, &keys, &n_keys, name, NULL)) {
+	/* The keys first (a few, however many entries), so that nothing
+	 * is printed when the directory refuses us. */
+	if (!skd_store_walk_glkeys(s, name, merge_key, &ks)) {
 		skd_cli_err(skd_cli_ctx_cmd(c), "reading %s: %s", name,
 		    skd_store_errmsg(s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}
-	if (n_keys > 0 && (sk = calloc(n_keys, sizeof(*sk))) == NULL) {
+	if ((so.out = BIO_new_fp(stdout, BIO_NOCLOSE)) == NULL) {
 		rc = SKD_EXIT_INTERNAL;
 		goto done;
 	}
-	for (i = 0; i < n_keys; i++) {
-		for (j = 0; j < n_sk; j++) {
-			if (strcmp(sk[j].key_id, keys[i].key_id) == 0)
-				break;
-		}
-		if (j == n_sk)
-			sk[n_sk++].key_id = keys[i].key_id;
-		sk[j].shards++;
-		if (keys[i].not_before != 0)
-			sk[j].not_before = keys[i].not_before;
-		if (keys[i].not_after != 0)
-			sk[j].not_after = keys[i].not_after;
-	}
-	if (n_sk > 1)
-		qsort(sk, n_sk, sizeof(*sk), show_key_cmp);
-	if ((out = BIO_new_fp(stdout, BIO_NOCLOSE)) == NULL) {
+	if (!show_head(so.out, g, so.json)) {
 		rc = SKD_EXIT_INTERNAL;
 		goto done;
 	}
-	if (json) {
-		if ((jdoc = gl_head_json(g)) == NULL ||
-		    (jkeys = json_array()) == NULL) {
-			rc = SKD_EXIT_INTERNAL;
-			goto done;
-		}
-		json_object_set_new(jdoc, "rekeyControlledBy",
-		    json_string(g->rekey_by_glo ? "GLO" : "GLA"));
-		json_object_set_new(jdoc, "recipientsMutuallyAware",
-		    json_boolean(!g->not_mutually_aware));
-		json_object_set_new(jdoc, "duration", json_integer(g->duration));
-		json_object_set_new(jdoc, "generationCounter",
-		    json_integer(g->generation_counter));
-		json_object_set_new(jdoc, "algorithm",
-		    json_string(alg_str(g->key_alg)));
-		json_object_set_new(jdoc, "owners", people_json(owners,
-		    n_owners, 0));
-		json_object_set_new(jdoc, "members", people_json(members,
-		    n_members, 1));
-	} else {
-		BIO_printf(out, "GL:                  %s\n", g->name);
-		BIO_printf(out, "address:             %s\n", g->address != NULL ?
-		    g->address : "-");
-		BIO_printf(out, "administration:      %s\n",
-		    admin_str(g->administration));
-		BIO_printf(out, "state:               %s\n", g->state != NULL ?
-		    g->state : "active");
-		BIO_printf(out, "rekey controlled by: %s\n", g->rekey_by_glo ?
-		    "GLO" : "GLA");
-		BIO_printf(out, "recipients:          %s\n",
-		    g->not_mutually_aware ? "not mutually aware" :
-		    "mutually aware");
-		BIO_printf(out, "duration:            %d days\n", g->duration);
-		BIO_printf(out, "generationCounter:   %d\n",
-		    g->generation_counter);
-		BIO_printf(out, "algorithm:           %s\n",
-		    alg_str(g->key_alg));
-		print_people(out, "owners", owners, n_owners, 0);
-		print_people(out, "members", members, n_members, 1);
-		BIO_printf(out, "keys (%zu):\n", n_sk);
+	if (!show_people(s, &so, name, SKD_STORE_OWNER) ||
+	    !show_people(s, &so, name, SKD_STORE_MEMBER)) {
+		(void)BIO_flush(so.out);
+		skd_cli_err(skd_cli_ctx_cmd(c), "reading %s: %s (the listing "
+		    "above is incomplete)", name, skd_store_errmsg(s));
+		rc = SKD_EXIT_DIRECTORY;
+		goto done;
 	}
-	for (i = 0; i < n_sk; i++) {
-		nb[0] = na[0] = '\0';
-		if (sk[i].not_before != 0)
-			skd_store_time_str(nb, sk[i].not_before);
-		if (sk[i].not_after != 0)
-			skd_store_time_str(na, sk[i].not_after);
-		st = sk[i].not_before != 0 && now < sk[i].not_before ?
-		    "future" : sk[i].not_after != 0 &&
-		    now >= sk[i].not_after ? "expired" : "valid";
-		if (json) {
-			json_array_append_new(jkeys, json_pack("{s:s,s:s,s:s,"
-			    "s:I,s:s}", "keyId", sk[i].key_id, "notBefore", nb,
-			    "notAfter", na, "shards", (json_int_t)sk[i].shards,
-			    "status", st));
-		} else {
-			BIO_printf(out, "  %s  notBefore %s  notAfter %s  "
-			    "shards %zu  %s\n", sk[i].key_id,
-			    nb[0] != '\0' ? nb : "-", na[0] != '\0' ? na : "-",
-			    sk[i].shards, st);
-		}
-	}
-	if (json) {
-		json_object_set_new(jdoc, "keys", jkeys);
-		jkeys = NULL;
-		skd_cli_json_put(jdoc);
-		jdoc = NULL;
-	}
-	rc = SKD_EXIT_OK;
+	rc = show_keys(so.out, &ks, so.json) ? SKD_EXIT_OK :
+	    SKD_EXIT_INTERNAL;
  done:
-	json_decref(jkeys);
-	json_decref(jdoc);
-	BIO_free(out);
-	free(sk);
-	skd_store_glkey_list_free(keys, n_keys);
-	skd_store_member_list_free(members, n_members);
-	skd_store_member_list_free(owners, n_owners);
+	if (so.out != NULL)
+		(void)BIO_flush(so.out);
+	BIO_free(so.out);
+	show_keys_free(&ks);
 	skd_store_gl_free(g);
 	skd_store_close(s);
 	OPENSSL_free(name);

@@ -33,13 +33,13 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Any change under ou=responses is a reason to look again, which the
- * loop does after every poll; nothing to record. */
+/* The watch reported our response entry (its filter names our request
+ * id, so any report is ours). */
 static void
-on_change(void *arg, const char *dn)
+on_seen(void *arg, const char *dn)
 {
-	(void)arg;
 	(void)dn;
+	*(int *)arg = 1;
 }
 
 /*
@@ -63,7 +63,7 @@ request_refused(struct skd_store *s, const char *id,
 	    (!skd_store_read_response(s, &m, &n, id) || n == 0) &&
 	    skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND) {
 		skd_client_seterr(err, SKD_CLIENT_ERR_REFUSED,
-		    "the GLA refused request %s without an answer: %s", id,
+		    "the GLA failed request %s without an answer: %s", id,
 		    r->error != NULL ? r->error : "no reason given");
 		refused = 1;
 	}
@@ -72,25 +72,68 @@ request_refused(struct skd_store *s, const char *id,
 	return refused;
 }
 
+/* The timeout's message: where the request is, as far as we may read it
+ * (state and error, docs/directory.md rule 11). */
+static void
+timed_out(struct skd_store *s, const char *id, struct skd_client_error *err)
+{
+	struct skd_store_request *r = NULL;
+
+	if (!skd_store_read_request(s, &r, id) || r->state == NULL) {
+		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
+		    "to request %s yet; read it later with skd response --id "
+		    "%s", id, id);
+	} else if (strcmp(r->state, "pending") == 0) {
+		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
+		    "to request %s yet: no GLA worker has taken it (it stays "
+		    "pending; read it later with skd response --id %s)", id,
+		    id);
+	} else {
+		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
+		    "to request %s yet: the GLA holds it (state %s%s%s); read "
+		    "it later with skd response --id %s", id, r->state,
+		    r->error != NULL ? ": " : "", r->error != NULL ? r->error :
+		    "", id);
+	}
+	skd_store_request_free(r);
+}
+
 int
 skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
     long timeout_ms, struct skd_client_error *err)
 {
+	return skd_client_wait_response_ex(s, out_msgs, out_n, id,
+	    timeout_ms, NULL, err);
+}
+
+int
+skd_client_wait_response_ex(struct skd_store *s,
+    struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
+    long timeout_ms, struct skd_client_wait_info *info,
+    struct skd_client_error *err)
+{
+	struct skd_client_wait_info dummy;
 	struct timespec pause;
 	struct skd_store_watch *w;
 	long deadline = now_ms() + timeout_ms, left;
-	int ok = 0;
+	int ok = 0, seen = 0;
 
 	*out_msgs = NULL;
 	*out_n = 0;
-	/* A persistent search (RFC 4533, slapd's syncprov) wakes us as soon
-	 * as the response is written; without one we poll. */
-	w = skd_store_watch_open(s, SKD_STORE_WATCH_RESPONSES, on_change,
-	    NULL);
+	if (info == NULL)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	/* A persistent search (RFC 4533, slapd's syncprov) on our own
+	 * response entry wakes us as soon as the GLA writes it (its refresh
+	 * phase reports one written already); without one we poll. */
+	w = skd_store_watch_response(s, id, on_seen, &seen);
+	info->watched = w != NULL;
 	for (;;) {
+		info->reads++;
 		if (skd_store_read_response(s, out_msgs, out_n, id) &&
 		    *out_n > 0) {
+			info->via_watch = w != NULL && seen;
 			ok = 1;
 			break;
 		}
@@ -104,21 +147,23 @@ skd_client_wait_response(struct skd_store *s,
 			    skd_store_errmsg(s));
 			break;
 		}
-		/* Refused before any answer could be made (over a limit,
-		 * not a message at all): the request says why. */
+		/* Refused before any answer could be made (no signer to
+		 * answer): the request says why. */
 		if (request_refused(s, id, err))
 			break;
 		if ((left = deadline - now_ms()) <= 0) {
-			skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT,
-			    "no response to request %s yet (it stays "
-			    "pending; read it later with skd response)", id);
+			timed_out(s, id, err);
 			break;
 		}
+		seen = 0;
+		/* The watch answers at once; a second without a report
+		 * re-reads (the request's state may have ended it). */
 		if (w != NULL && skd_store_watch_poll(w, NULL, 1) != 1) {
 			skd_store_watch_close(w);
 			w = NULL;
 		}
 		if (w == NULL) {
+			info->polls++;
 			if (left > POLL_MS)
 				left = POLL_MS;
 			pause.tv_sec = 0;

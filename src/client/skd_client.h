@@ -588,14 +588,32 @@ int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
 
 /*
  * skd_client_wait_response waits at most timeout_ms for the response to
- * id: woken by a persistent search on ou=responses (skd_store_watch_*),
+ * id: woken by a persistent search on that one response entry
+ * (skd_store_watch_response, which the shipped ACLs allow its submitter),
  * re-reading at least every second, or polling every 100 ms when the
  * server offers no sync search.  *out_msgs (*out_n) freed with
- * skd_store_blobs_free.  SKD_CLIENT_ERR_TIMEOUT when none came.
+ * skd_store_blobs_free.  SKD_CLIENT_ERR_REFUSED when the GLA failed the
+ * request without an answer (its reason in err), SKD_CLIENT_ERR_TIMEOUT
+ * when none came (err says where the request is).
  */
 int skd_client_wait_response(struct skd_store *s,
     struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
     long timeout_ms, struct skd_client_error *err);
+
+/* How a wait went. */
+struct skd_client_wait_info {
+	int		watched;	/* the watch was opened */
+	int		via_watch;	/* the watch reported the answer */
+	unsigned	reads;		/* reads of the response entry */
+	unsigned	polls;		/* 100 ms sleeps without a watch */
+};
+
+/* skd_client_wait_response_ex is skd_client_wait_response, saying in
+ * *info (may be NULL) how the answer came. */
+int skd_client_wait_response_ex(struct skd_store *s,
+    struct skd_store_blob **out_msgs, size_t *out_n, const char *id,
+    long timeout_ms, struct skd_client_wait_info *info,
+    struct skd_client_error *err);
 
 /*
  * skd_client_withdraw deletes our request id while it is still pending

@@ -384,3 +384,182 @@ skd_engine_rekey(SKD_ENG_OUTCOME **out,
 	ERR_clear_error();
 	return ok;
 }
+
+/* ---- giving up ---- */
+
+/* The GL the first control of pd naming one names (decoded, not checked:
+ * only to choose the certificate the failure is signed with), duplicated,
+ * or NULL. */
+static GENERAL_NAME *
+first_gl(const SKD_PKI_DATA *pd)
+{
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq = pd->controlSequence;
+	GENERAL_NAME *gl = NULL;
+	int k;
+
+	for (k = 0; gl == NULL && k < sk_SKD_TAGGED_ATTRIBUTE_num(seq); k++) {
+		const SKD_TAGGED_ATTRIBUTE *ta =
+		    sk_SKD_TAGGED_ATTRIBUTE_value(seq, k);
+		const struct skd_control *def;
+		const GENERAL_NAME *gn = NULL;
+		enum skd_oid oid;
+		void *v;
+		int nid = OBJ_obj2nid(ta->attrType);
+
+		if ((def = skd_control_by_nid(nid)) == NULL ||
+		    (v = skd_tagged_attribute_decode1(ta, 0,
+		    ASN1_ITEM_ptr(def->item))) == NULL)
+			continue;
+		oid = def->oid;
+		if (oid == SKD_OID_GL_USE_KEK)
+			gn = ((SKD_GL_USE_KEK *)v)->glInfo->glName;
+		else if (oid == SKD_OID_GL_DELETE ||
+		    oid == SKD_OID_GL_KEY_COMPROMISE)
+			gn = v;
+		else if (oid == SKD_OID_GL_ADD_MEMBER)
+			gn = ((SKD_GL_ADD_MEMBER *)v)->glName;
+		else if (oid == SKD_OID_GL_DELETE_MEMBER)
+			gn = ((SKD_GL_DELETE_MEMBER *)v)->glName;
+		else if (oid == SKD_OID_GL_REKEY)
+			gn = ((SKD_GL_REKEY *)v)->glName;
+		else if (oid == SKD_OID_GL_ADD_OWNER ||
+		    oid == SKD_OID_GL_REMOVE_OWNER)
+			gn = ((SKD_GL_OWNER_ADMINISTRATION *)v)->glName;
+		else if (oid == SKD_OID_GL_KEY_REFRESH)
+			gn = ((SKD_GL_KREFRESH *)v)->glName;
+		else if (oid == SKD_OID_GL_PROVIDE_CERT ||
+		    oid == SKD_OID_GL_MANAGE_CERT)
+			gn = ((SKD_GL_MANAGE_CERT *)v)->glName;
+		if (gn != NULL)
+			gl = GENERAL_NAME_dup(gn);
+		ASN1_item_free(v, ASN1_ITEM_ptr(def->item));
+	}
+	ERR_clear_error();
+	return gl;
+}
+
+int
+skd_engine_give_up(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *request_id,
+    const unsigned char *msg, size_t len, const char *why)
+{
+	struct eng e;
+	struct eng_gl *g = NULL;
+	struct skd_layers *l = NULL;
+	struct skd_layers_opts opts;
+	struct skd_cms_opener who;
+	const SKD_PKI_DATA *toppd = NULL;
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq;
+	GENERAL_NAME *gn = NULL;
+	X509 *signer = NULL, *claimed = NULL, *verified = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0, i;
+	long *bpids = NULL, zero = 0;
+	size_t n_bpids = 0;
+	int top = -1, sl, k, ok = 0;
+
+	*out = NULL;
+	memset(&e, 0, sizeof(e));
+	e.cfg = cfg;
+	e.env = env;
+	e.st = state;
+	e.now = env->now;
+	if (!skd_asn1_init() || (e.out = eng_outcome_new(request_id)) == NULL)
+		return 0;
+	memset(&who, 0, sizeof(who));
+	who.cert = cfg->gla_cert;
+	who.key = cfg->gla_key;
+	memset(&opts, 0, sizeof(opts));
+	opts.trust = cfg->trust;
+	opts.now = e.now;
+	opts.opener = &who;
+	/* Whoever we can identify is answered, as for a malformed message
+	 * (4.x 2.b): the verified signer of the PKIData, else the innermost
+	 * verified one, else the claimed signer of the outermost
+	 * SignedData. */
+	if (!skd_authdata_is(msg, len)) {
+		(void)skd_layers_walk(&l, msg, len, &opts);
+		ERR_clear_error();
+	}
+	for (i = 0; l != NULL && i < l->n; i++) {
+		if (l->v[i].verified != NULL)
+			verified = l->v[i].verified->signer;
+		if (l->v[i].type == SKD_LAYER_PKI_DATA && top < 0) {
+			top = (int)i;
+			toppd = l->v[i].pki_data;
+		}
+	}
+	if (top >= 0 && (sl = eng_layer_signed_parent(l, top)) >= 0 &&
+	    l->v[sl].verified != NULL)
+		verified = l->v[sl].verified->signer;
+	signer = verified;
+	if (signer == NULL)
+		signer = claimed = claimed_signer(msg, len);
+	if (!eng_result_add(e.out, 0, 0, NID_undef, SKD_CMC_FAILED,
+	    SKD_CMC_INTERNAL_CA_ERROR, -1, why))
+		goto err;
+	if (signer == NULL) {
+		/* Nobody to answer: skdState failed and skdError (readable
+		 * by the submitter, docs/directory.md rule 11) say why. */
+		if (!eng_set_utf8(&e.out->note, why))
+			goto err;
+		goto done;
+	}
+	/* The status covers every request of the PKIData (RFC 5275
+	 * 3.2.4.1: one cMCStatusInfoExt may name several bodyPartIDs). */
+	if (toppd != NULL) {
+		seq = toppd->controlSequence;
+		if ((bpids = calloc((size_t)sk_SKD_TAGGED_ATTRIBUTE_num(seq) + 1,
+		    sizeof(*bpids))) == NULL)
+			goto err;
+		for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(seq); k++) {
+			const SKD_TAGGED_ATTRIBUTE *ta =
+			    sk_SKD_TAGGED_ATTRIBUTE_value(seq, k);
+			int nid = OBJ_obj2nid(ta->attrType);
+
+			if (nid == skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) ||
+			    nid == skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) ||
+			    nid == skd_asn1_nid(SKD_OID_CMC_RECIPIENT_NONCE))
+				continue;
+			bpids[n_bpids++] = ASN1_INTEGER_get(ta->bodyPartID);
+		}
+		/* Signed with the GL's certificate when the request names
+		 * a GL that has a valid one (3.2.6), so that the submitter
+		 * believes it; else with the GLA's own. */
+		if ((gn = first_gl(toppd)) != NULL && eng_gl_get(&e, &g, gn) &&
+		    (!g->exists || g->deleted || g->cert == NULL ||
+		    X509_cmp_time(X509_get0_notAfter(g->cert), &e.now) < 0))
+			g = NULL;
+		ERR_clear_error();
+	}
+	/* RFC 5272 6.1.4 CMCFailInfo internalCAError: the GLA could not
+	 * process the request, whatever the request was; echoes as for
+	 * any answer (RFC 5275 3.2.4.2), encrypted back when it came
+	 * encrypted (4.x 2.*.a). */
+	if (!eng_status_answer(&e, g, SKD_CMC_FAILED, n_bpids > 0 ? bpids :
+	    &zero, n_bpids > 0 ? n_bpids : 1, why, SKD_CMC_INTERNAL_CA_ERROR,
+	    toppd != NULL ? toppd->controlSequence : NULL,
+	    top >= 0 && verified != NULL && eng_layer_encrypted(l, top) ?
+	    verified : NULL, &der, &der_len) ||
+	    !eng_publish(&e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
+	    der, der_len, signer, NULL, 0))
+		goto err;
+ done:
+	if (verified != NULL && ((e.out->signer = sk_ASN1_UTF8STRING_new_null())
+	    == NULL || !eng_cert_names(e.out->signer, verified)))
+		goto err;
+	*out = e.out;
+	e.out = NULL;
+	ok = 1;
+ err:
+	OPENSSL_free(der);
+	free(bpids);
+	GENERAL_NAME_free(gn);
+	X509_free(claimed);
+	skd_layers_free(l);
+	SKD_ENG_OUTCOME_free(e.out);
+	eng_cleanup(&e);
+	ERR_clear_error();
+	return ok;
+}

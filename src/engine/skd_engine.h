@@ -514,6 +514,23 @@ int skd_engine_process(SKD_ENG_OUTCOME **out,
     const unsigned char *msg, size_t len);
 
 /*
+ * skd_engine_give_up is the answer to request request_id (msg, len bytes)
+ * that the worker gives up on after its last attempt (why says so): one
+ * cMCStatusInfoExt failed with CMCFailInfo internalCAError and statusString
+ * why for every request of the PKIData, signed with the certificate of the
+ * GL it names when there is a valid one (else the GLA's own), echoing the
+ * transactionId and nonce, published under the request id to the signer
+ * (the verified one, else the claimed one, as for a malformed message).
+ * When no signer can be identified the outcome holds only the failed
+ * result and a note.  Decides nothing else and changes no state.
+ * Returns one with *out set (caller frees), zero on error.
+ */
+int skd_engine_give_up(SKD_ENG_OUTCOME **out,
+    const struct skd_engine_config *cfg, const struct skd_engine_env *env,
+    const struct skd_engine_state *state, const char *request_id,
+    const unsigned char *msg, size_t len, const char *why);
+
+/*
  * skd_engine_rekey is the GLA-initiated rekey of RFC 5275 4.5.2: new keys
  * (generationCounter of them) for the GL's current members, and a success
  * notice (cMCStatusInfoExt in a signed PKIData) to every GLO as a GLA

@@ -320,3 +320,34 @@ skd_store_walk_members(struct skd_store *s, const char *gl_name,
 	free(gdn);
 	return ok;
 }
+
+static int
+count_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	(void)s;
+	(void)e;
+	(*(size_t *)arg)++;
+	return 1;
+}
+
+int
+skd_store_count_members(struct skd_store *s, size_t *out_n,
+    const char *gl_name, enum skd_store_role role)
+{
+	static char *no_attrs[] = { LDAP_NO_ATTRS, NULL };
+	const struct role_names *rn = role_get(role);
+	char *gdn = NULL, filter[64];
+	int ok;
+
+	*out_n = 0;
+	skd_store_i_ok(s);
+	if (rn == NULL || gl_name == NULL ||
+	    (gdn = skd_store_i_dn(A_GLNAME, gl_name, NULL, NULL,
+	    s->groups_dn)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
+	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", rn->oc);
+	ok = skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
+	    no_attrs, 1000, count_entry, out_n);
+	free(gdn);
+	return ok;
+}

@@ -289,6 +289,10 @@ typedef int (*skd_store_page_cb)(void *arg,
 int skd_store_walk_members(struct skd_store *s, const char *gl_name,
     enum skd_store_role role, size_t page_size, skd_store_page_cb cb,
     void *arg);
+/* skd_store_count_members counts the members (or owners) of gl_name that
+ * s may see, with a paged search returning no attributes. */
+int skd_store_count_members(struct skd_store *s, size_t *out_n,
+    const char *gl_name, enum skd_store_role role);
 /* skd_store_ack_member records that member name acknowledged key key_id
  * (RFC 5275 5.1 2.c); acknowledging twice is success. */
 int skd_store_ack_member(struct skd_store *s, const char *gl_name,
@@ -331,6 +335,17 @@ int skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,
 int skd_store_find_glkeys(struct skd_store *s,
     struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
     const char *recipient);
+
+/*
+ * skd_store_walk_glkeys calls cb(arg, k) for each glKey entry of gl_name s
+ * may see (k borrowed for the call, with key id, shard and validity only:
+ * no message, recipients or archive), from a paged search, so that a GL
+ * with one entry per member is read in bounded memory.  cb returns one to
+ * go on, zero to stop with an error.
+ */
+typedef int (*skd_store_glkey_cb)(void *arg, const struct skd_store_glkey *k);
+int skd_store_walk_glkeys(struct skd_store *s, const char *gl_name,
+    skd_store_glkey_cb cb, void *arg);
 
 /* skd_store_find_glkey_heads is skd_store_find_glkeys of every key of
  * gl_name without the messages and recipient lists (message NULL,
@@ -736,6 +751,16 @@ typedef void (*skd_store_watch_cb)(void *arg, const char *dn);
  */
 struct skd_store_watch *skd_store_watch_open(struct skd_store *s,
     enum skd_store_watch_what what, skd_store_watch_cb cb, void *arg);
+
+/*
+ * skd_store_watch_response watches the one response entry of request_id
+ * (filter on skdRequestId under ou=responses), which its submitter may
+ * watch under the shipped ACLs: cb is called when the GLA writes it (or,
+ * in the refresh phase, when it is there already).  As
+ * skd_store_watch_open otherwise.
+ */
+struct skd_store_watch *skd_store_watch_response(struct skd_store *s,
+    const char *request_id, skd_store_watch_cb cb, void *arg);
 
 /*
  * skd_store_watch_poll waits up to timeout_s seconds (0: do not wait) for

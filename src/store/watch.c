@@ -117,11 +117,36 @@ watch_start(struct skd_store_watch *w)
 	return 1;
 }
 
+/* watch_new starts a watch of base's children matching filter (taken
+ * over: freed here on failure too). */
+static struct skd_store_watch *
+watch_new(struct skd_store *s, const char *base, char *filter,
+    skd_store_watch_cb cb, void *arg)
+{
+	struct skd_store_watch *w = NULL;
+
+	if (filter == NULL || (w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->base = strdup(base)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		free(filter);
+		goto err;
+	}
+	w->filter = filter;
+	w->s = s;
+	w->cb = cb;
+	w->arg = arg;
+	if (!watch_start(w))
+		goto err;
+	return w;
+ err:
+	skd_store_watch_close(w);
+	return NULL;
+}
+
 struct skd_store_watch *
 skd_store_watch_open(struct skd_store *s, enum skd_store_watch_what what,
     skd_store_watch_cb cb, void *arg)
 {
-	struct skd_store_watch *w = NULL;
 	const char *base, *oc;
 
 	skd_store_i_ok(s);
@@ -142,21 +167,30 @@ skd_store_watch_open(struct skd_store *s, enum skd_store_watch_what what,
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "watch what");
 		return NULL;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->base = strdup(base)) == NULL ||
-	    (w->filter = skd_store_i_printf("(objectClass=%s)", oc)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
+	return watch_new(s, base, skd_store_i_printf("(objectClass=%s)", oc),
+	    cb, arg);
+}
+
+struct skd_store_watch *
+skd_store_watch_response(struct skd_store *s, const char *request_id,
+    skd_store_watch_cb cb, void *arg)
+{
+	char *esc;
+	struct skd_store_watch *w;
+
+	skd_store_i_ok(s);
+	if (request_id == NULL || request_id[0] == '\0' ||
+	    (esc = skd_store_i_filter_escape(request_id)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "request id");
+		return NULL;
 	}
-	w->s = s;
-	w->cb = cb;
-	w->arg = arg;
-	if (!watch_start(w))
-		goto err;
+	/* The submitter may search the container's entry and objectClass
+	 * (docs/directory.md, rule 5) and read its own response (rule 13):
+	 * syncprov sends it that one entry, nobody else's. */
+	w = watch_new(s, s->responses_dn, skd_store_i_printf(
+	    "(&(objectClass=%s)(%s=%s))", OC_RESPONSE, A_REQID, esc), cb, arg);
+	free(esc);
 	return w;
- err:
-	skd_store_watch_close(w);
-	return NULL;
 }
 
 int

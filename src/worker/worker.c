@@ -83,6 +83,9 @@ struct worker_crypto {
 struct skd_worker {
 	char			*id;
 	struct skd_store	*s;
+	struct timespec		 taken;		/* when the request in hand
+						   was read (the log's "in
+						   N ms") */
 	struct skd_store_watch	*watch;
 	int			 dirty;		/* the watch saw something */
 	struct worker_crypto	 c;
@@ -789,8 +792,11 @@ ws_keygen_secret(void *ctx, struct skd_store_secret **out, const char *id)
 }
 
 /* Runs the engine on r; NULL when it could not decide. */
+/* The engine's outcome for r: its decision, or (why not NULL) the
+ * failure answer of a request given up (skd_engine_give_up). */
 static SKD_ENG_OUTCOME *
-run_engine(struct skd_worker *w, const struct skd_store_request *r)
+run_engine(struct skd_worker *w, const struct skd_store_request *r,
+    const char *why)
 {
 	struct worker_state ws = { w, r->id };
 	struct skd_engine_state st;
@@ -816,8 +822,9 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r)
 	env.resolve_dn = ws_resolve_dn;
 	env.person_certs = ws_person_certs;
 	env.keygen_secret = ws_keygen_secret;
-	if (!skd_engine_process(&o, &w->ecfg, &env, &st, r->id,
-	    r->message, r->message_len))
+	if (why != NULL ? !skd_engine_give_up(&o, &w->ecfg, &env, &st, r->id,
+	    r->message, r->message_len, why) : !skd_engine_process(&o,
+	    &w->ecfg, &env, &st, r->id, r->message, r->message_len))
 		o = NULL;
 	ERR_clear_error();
 	return o;
@@ -992,8 +999,13 @@ finish(struct skd_worker *w, const char *id, const char *why,
 		return 0;
 	}
 	if (why == NULL) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		w->stats.processed++;
-		skd_worker_logf(SKD_WLOG_INFO, id, "done");
+		skd_worker_logf(SKD_WLOG_INFO, id, "done in %.3f ms",
+		    (double)(now.tv_sec - w->taken.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - w->taken.tv_nsec) / 1e6);
 	} else {
 		w->stats.failed++;
 		w->stats.failed_by[kind]++;
@@ -1045,6 +1057,53 @@ take(struct skd_worker *w, const struct skd_store_request *r, time_t *lease,
 	return 0;
 }
 
+/*
+ * give_up ends request r, which has had its last attempt, with an answer
+ * (docs/architecture.md, "Every request ends with an answer"): the signed
+ * failure of skd_engine_give_up, published under the request id before
+ * the request is finished.  Exactly once: an answer already there (this
+ * path run by a worker killed before finishing, or another writer) is
+ * kept as it is, never a second one; the store's publish refuses to
+ * overwrite one (_EXISTS).  Returns what finish returns, zero to retry
+ * after the lease.
+ */
+static int
+give_up(struct skd_worker *w, const struct skd_store_request *r,
+    const char *why)
+{
+	struct skd_store_blob *m = NULL;
+	SKD_ENG_OUTCOME *o = NULL;
+	size_t n = 0;
+	int have;
+
+	have = skd_store_read_response(w->s, &m, &n, r->id) && n > 0;
+	skd_store_blobs_free(m, n);
+	if (!have && skd_store_error(w->s) != SKD_STORE_ERR_NOT_FOUND &&
+	    skd_store_error(w->s) != SKD_STORE_OK) {
+		skd_worker_logf(SKD_WLOG_WARNING, r->id, "reading the answer: "
+		    "%s", skd_store_errmsg(w->s));
+		return 0;
+	}
+	if (!have) {
+		if ((o = run_engine(w, r, why)) == NULL) {
+			skd_worker_logf(SKD_WLOG_WARNING, r->id, "cannot build "
+			    "the failure answer; retry after the lease");
+			return 0;
+		}
+		if (!skd_engine_apply(w->s, o) &&
+		    skd_store_error(w->s) != SKD_STORE_ERR_EXISTS) {
+			skd_worker_logf(SKD_WLOG_WARNING, r->id, "publishing "
+			    "the failure answer: %s; retry after the lease",
+			    skd_store_errmsg(w->s));
+			SKD_ENG_OUTCOME_free(o);
+			ERR_clear_error();
+			return 0;
+		}
+		SKD_ENG_OUTCOME_free(o);
+	}
+	return finish(w, r->id, why, SKD_WFAIL_ATTEMPTS);
+}
+
 int
 skd_worker_process_one(struct skd_worker *w, const char *id)
 {
@@ -1055,6 +1114,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	time_t lease;
 	int transient, was_journaled, n, ok = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &w->taken);
 	if (!skd_store_read_request(w->s, &r, id)) {
 		if (skd_store_error(w->s) == SKD_STORE_ERR_NOT_FOUND)
 			return 1;
@@ -1079,7 +1139,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
 		    n - 1);
-		ok = finish(w, id, buf, SKD_WFAIL_ATTEMPTS);
+		ok = give_up(w, r, buf);
 		goto out;
 	}
 	if (was_journaled) {
@@ -1098,7 +1158,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		skd_worker_logf(SKD_WLOG_NOTICE, id,
 		    "applying the journal of a previous attempt");
 	} else {
-		if ((o = run_engine(w, r)) == NULL) {
+		if ((o = run_engine(w, r, NULL)) == NULL) {
 			skd_worker_logf(SKD_WLOG_WARNING, id,
 			    "the engine could not decide; retry after the "
 			    "lease");

@@ -2829,6 +2829,193 @@ worker_tcase(const char *name, int timeout)
 	return tc;
 }
 
+/* ---- the client's wait and the answer of every request (issue 19) ----- */
+
+static void
+count_report(void *arg, const char *dn)
+{
+	(void)dn;
+	(*(int *)arg)++;
+}
+
+/*
+ * The client learns of its answer through its watch: a persistent search
+ * on ou=responses filtered on its request id, bound as the submitter
+ * (docs/directory.md rules 5 and 13).  The request is submitted before any
+ * worker runs, so the answer is written while the client waits; the wait
+ * says the watch delivered it, without one poll.  Another person watching
+ * the same request id sees nothing.
+ */
+START_TEST(test_wait_through_watch)
+{
+	struct parties p;
+	struct skd_client_wait_info info;
+	struct skd_client_error e;
+	struct skd_store_blob *msgs = NULL;
+	struct skd_store_watch *w;
+	struct skd_store *glo2;
+	X509_STORE *ts = trust();
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], *conf;
+	size_t len, n = 0;
+	pid_t pid;
+	int st, seen = 0;
+
+	parties_open(&p);
+	conf = write_config("watchc", NULL);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
+	pid = spawn_worker(conf, "watchc");
+	ck_assert_msg(skd_client_wait_response_ex(p.glo, &msgs, &n, id, 30000,
+	    &info, &e), "wait: %s", e.msg);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_msg(info.watched, "the watch was refused");
+	ck_assert_msg(info.via_watch, "the answer did not come by the watch "
+	    "(%u reads, %u polls)", info.reads, info.polls);
+	ck_assert_uint_eq(info.polls, 0);
+	skd_store_blobs_free(msgs, n);
+	ck_assert(check_response(p.gla, id, der, len, p.glo1, ts));
+	/* glo2 may watch, but sees no entry of glo1's. */
+	glo2 = store_open_as("SKD_GLO2");
+	w = skd_store_watch_response(glo2, id, count_report, &seen);
+	ck_assert_msg(w != NULL, "%s", skd_store_errmsg(glo2));
+	ck_assert(skd_store_watch_poll(w, NULL, 0));
+	ck_assert_int_eq(seen, 0);
+	skd_store_watch_close(w);
+	skd_store_close(glo2);
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
+/* The response to id, checked as the client checks it (the GL's
+ * certificate, nonce, transactionId); returns its one status, whose
+ * statusString the caller frees. */
+static long
+give_up_status(struct skd_store *s, const char *id, const char *gl,
+    const unsigned char *der, size_t len, const struct skd_client_ident *by,
+    X509_STORE *ts, long *out_fail, char **out_text)
+{
+	struct skd_store_blob *msgs = NULL;
+	struct skd_client_expect exp;
+	struct skd_client_hold *hold = NULL;
+	struct skd_client_response *resp = NULL;
+	struct skd_client_error e;
+	size_t n = 0;
+	long status;
+
+	ck_assert_msg(skd_store_read_response(s, &msgs, &n, id),
+	    "response to %s: %s", id, skd_store_errmsg(s));
+	ck_assert_uint_eq(n, 1);
+	memset(&exp, 0, sizeof(exp));
+	ck_assert_msg(skd_client_request_expect(&exp, &hold, der, len, by, &e),
+	    "%s", e.msg);
+	exp.trust = ts;
+	exp.now = time(NULL);
+	exp.ident = by;
+	exp.gl_name = gl;
+	ck_assert_msg(skd_client_response_check(&resp, msgs[0].data,
+	    msgs[0].len, &exp, &e), "response to %s: %s", id, e.msg);
+	ck_assert(resp->nonce_checked);
+	ck_assert_uint_eq(resp->n_statuses, 1);
+	status = resp->statuses[0].status;
+	*out_fail = resp->statuses[0].fail_kind == SKD_CLIENT_FAIL_CMC ?
+	    resp->statuses[0].fail : -1;
+	*out_text = resp->statuses[0].status_string != NULL ?
+	    strdup(resp->statuses[0].status_string) : NULL;
+	skd_client_response_free(resp);
+	skd_client_hold_free(hold);
+	skd_store_blobs_free(msgs, n);
+	return status;
+}
+
+/*
+ * Every request that ends, ends with an answer: a glAddMember whose
+ * attempts are spent (two dead workers held it) gets the signed failure
+ * of skd_engine_give_up: failed, internalCAError, the reason, signed with
+ * the GL's certificate and echoing the nonce, so the client believes it.
+ * Exactly once: a worker killed after publishing it and before finishing
+ * (the request put back as claimed by a dead worker, lease over) leaves
+ * the one answer as it was when the next worker finishes the request.
+ */
+START_TEST(test_give_up_answered)
+{
+	static const char *const members[] = { "alice" };
+	struct parties p;
+	struct skd_store_blob *m1 = NULL, *m2 = NULL;
+	struct skd_store_member *mb = NULL;
+	struct skd_worker *w;
+	X509_STORE *ts = trust();
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN], *conf, *err = NULL, *st, *text = NULL;
+	char *gl = gl_name(), ldif[1024];
+	size_t len, n1 = 0, n2 = 0;
+	long fail = -1;
+	int n = 0;
+
+	parties_open(&p);
+	conf = write_config("giveup", "max_attempts = 2\n");
+	w = worker_new(conf);
+	create_gl(w, p.glo, p.gla, gl, members, 1);
+	der = build_add(&len, gl, "bob");
+	submit(p.glo, id, der, len);
+	ck_assert(skd_store_claim_request(p.gla, id, "dead-1",
+	    time(NULL) - 10));
+	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-1"));
+	ck_assert(skd_store_reclaim_request(p.gla, id, "dead-1",
+	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
+	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-2"));
+	ck_assert(skd_worker_process_one(w, id));
+	st = request_state(p.gla, id, &err);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_msg(err != NULL && strstr(err, "gave up after 2 attempts"),
+	    "error: %s", err != NULL ? err : "(none)");
+	free(st);
+	free(err);
+	ck_assert_int_eq(give_up_status(p.glo, id, gl, der, len, p.glo1, ts,
+	    &fail, &text), SKD_CMC_FAILED);
+	ck_assert_int_eq(fail, SKD_CMC_INTERNAL_CA_ERROR);
+	ck_assert_msg(text != NULL && strstr(text, "gave up after 2 attempts"),
+	    "statusString: %s", text != NULL ? text : "(none)");
+	free(text);
+	/* bob was not added. */
+	ck_assert(!skd_store_read_member(p.gla, &mb, gl,
+	    SKD_STORE_MEMBER, "email:bob@example.com"));
+	ck_assert_int_eq(skd_store_error(p.gla), SKD_STORE_ERR_NOT_FOUND);
+	ck_assert(skd_store_read_response(p.gla, &m1, &n1, id));
+	ck_assert_uint_eq(n1, 1);
+
+	/* Killed after the publish, before the finish: back to claimed by
+	 * a dead worker whose lease is over. */
+	snprintf(ldif, sizeof(ldif), "dn: skdRequestId=%s,ou=requests,%s\n"
+	    "changetype: modify\nreplace: skdState\nskdState: claimed\n-\n"
+	    "replace: skdClaimOwner\nskdClaimOwner: dead-3\n-\n"
+	    "replace: skdLeaseUntil\nskdLeaseUntil: 20000101000000Z\n-\n"
+	    "delete: skdError\n", id, env("SKD_BASE_DN"));
+	config_modify(ldif);
+	ck_assert(skd_worker_process_one(w, id));
+	assert_state(p.gla, id, "failed");
+	ck_assert(skd_store_read_response(p.gla, &m2, &n2, id));
+	ck_assert_uint_eq(n2, 1);
+	ck_assert(m1[0].len == m2[0].len &&
+	    memcmp(m1[0].data, m2[0].data, m1[0].len) == 0);
+	skd_store_blobs_free(m1, n1);
+	skd_store_blobs_free(m2, n2);
+
+	skd_worker_free(w);
+	X509_STORE_free(ts);
+	OPENSSL_free(der);
+	parties_close(&p);
+	free(conf);
+	free(gl);
+}
+END_TEST
+
 Suite *
 skd_suite_worker(void)
 {
@@ -2859,6 +3046,8 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_status_fresh);
 	tcase_add_test(tc, test_schedule_walks_directory);
 	tcase_add_test(tc, test_attempts_in_directory);
+	tcase_add_test(tc, test_give_up_answered);
+	tcase_add_test(tc, test_wait_through_watch);
 	tcase_add_test(tc, test_response_acl_and_retention);
 	tcase_add_test(tc, test_member_ack_recorded);
 	suite_add_tcase(s, tc);
