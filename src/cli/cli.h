@@ -163,9 +163,18 @@ int skd_cli_word_in(const char *list, const char *w);
  * written (--out FILE.k); 0: the only one. */
 extern int skd_cli_out_index;
 
-/* cli_glo_members.c: skd glo add-member --members-file, split into
- * requests of at most SKD_CLIENT_MAX_CONTROLS members. */
-int skd_cli_glo_members_file(const struct skd_cli_ctx *c, const char *gl);
+/* cli_run.c: the members the request being run names (skd glo
+ * add-member, remove-member), by bodyPartID; each one's outcome is
+ * reported after the answer.  NULL: none. */
+struct skd_client_batch_item;
+extern const struct skd_client_batch_item *skd_cli_members;
+extern size_t skd_cli_n_members;
+
+/* cli_glo_members.c: skd glo add-member (add 1) or remove-member (add 0)
+ * of --member NAME... or --members-file FILE, split into requests of at
+ * most SKD_CLIENT_MAX_CONTROLS members. */
+int skd_cli_glo_members(const struct skd_cli_ctx *c, const char *gl,
+    int add);
 
 /* cli_sub.c: the subcommand dispatcher of "skd glo" and "skd member".
  * Functions returning int return an enum skd_exit and have printed one

@@ -36,8 +36,11 @@ static const char glo_usage[] =
     "                [--rekey-by-glo]\n"
     "  delete        glDelete\n"
     "  add-member    glAddMember: --member NAME [--member-cert FILE]\n"
-    "                [--member-address NAME] | --members-file FILE\n"
-    "  remove-member glDeleteMember: --member NAME\n"
+    "                [--member-address NAME] | --member NAME... |\n"
+    "                --members-file FILE (lines NAME [CERTFILE])\n"
+    "  remove-member glDeleteMember: --member NAME... | --members-file FILE\n"
+    "                (many members: requests of at most 500 each, every\n"
+    "                member's outcome reported; skd-glo(1), LIMITS)\n"
     "  provide-cert  glProvideCert: ask member --member NAME for a new\n"
     "                certificate, through the GLA (RFC 5275 4.10.1)\n"
     "  add-owner     glAddOwner: --owner NAME [--owner-cert FILE] [--owner-address NAME]\n"
@@ -176,25 +179,6 @@ glo_build(const struct skd_cli_ctx *c, const char *sub,
 	} else if (strcmp(sub, "compromise") == 0) {
 		v = skd_client_new_gname(gl, &e);
 		oid = SKD_OID_GL_KEY_COMPROMISE;
-	} else if (strcmp(sub, "add-member") == 0) {
-		if ((party.name = skd_cli_ctx_opt(c, "member")) == NULL) {
-			skd_cli_err(skd_cli_ctx_cmd(c), "--member NAME or --members-file "
-			    "FILE is required");
-			return SKD_EXIT_USAGE;
-		}
-		if ((rc = skd_cli_ctx_cert(c, "member-cert", &cert)) !=
-		    SKD_EXIT_OK)
-			return rc;
-		party.cert = cert;
-		party.address = skd_cli_ctx_opt(c, "member-address");
-		v = skd_client_new_add_member(gl, &party, &e);
-		oid = SKD_OID_GL_ADD_MEMBER;
-	} else if (strcmp(sub, "remove-member") == 0) {
-		if ((rc = skd_cli_ctx_need(c, "member", "NAME", "",
-		    &party.name)) != SKD_EXIT_OK)
-			return rc;
-		v = skd_client_new_delete_member(gl, party.name, &e);
-		oid = SKD_OID_GL_DELETE_MEMBER;
 	} else if (strcmp(sub, "provide-cert") == 0) {
 		/* RFC 5275 4.10.1: glProvideCert (a GLManageCert without a
 		 * certificate) to the GLA, which asks the member. */
@@ -249,9 +233,9 @@ glo_run_request(const struct skd_cli_ctx *c, const struct skd_cli_sub *sub)
 		return rc;
 	if ((rc = skd_cli_ctx_no_args(c)) != SKD_EXIT_OK)
 		return rc;
-	if (strcmp(sub->name, "add-member") == 0 &&
-	    skd_cli_ctx_opt(c, "members-file") != NULL)
-		return skd_cli_glo_members_file(c, gl);
+	if (strcmp(sub->name, "add-member") == 0 ||
+	    strcmp(sub->name, "remove-member") == 0)
+		return skd_cli_glo_members(c, gl, sub->name[0] == 'a');
 	return skd_cli_submit(c, sub->name, gl, glo_build);
 }
 
@@ -261,7 +245,8 @@ static const struct skd_cli_sub glo_subs[] = {
 	{ "delete", SKD_CLI_REQ_OPTS " gl", glo_run_request },
 	{ "add-member", SKD_CLI_REQ_OPTS " gl member member-cert "
 	    "member-address members-file", glo_run_request },
-	{ "remove-member", SKD_CLI_REQ_OPTS " gl member", glo_run_request },
+	{ "remove-member", SKD_CLI_REQ_OPTS " gl member members-file",
+	    glo_run_request },
 	{ "provide-cert", SKD_CLI_REQ_OPTS " gl member", glo_run_request },
 	{ "add-owner", SKD_CLI_REQ_OPTS " gl owner owner-cert owner-address",
 	    glo_run_request },

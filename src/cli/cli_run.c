@@ -96,6 +96,94 @@ print_ldif(const struct skd_cli_ctx *c, const unsigned char *der, size_t len)
  * FILE.k); 0: the only one. */
 int skd_cli_out_index;
 
+const struct skd_client_batch_item *skd_cli_members;
+size_t skd_cli_n_members;
+
+/* The status of resps naming bodyPartID bpid (a status for body part 0
+ * covers the whole message: RFC 5272 3.2.1.1), or NULL. */
+static const struct skd_client_status *
+status_of(struct skd_client_response *const *resps, size_t n, long bpid)
+{
+	const struct skd_client_status *whole = NULL;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < resps[i]->n_statuses; j++) {
+			const struct skd_client_status *s =
+			    &resps[i]->statuses[j];
+
+			for (k = 0; k < s->n_body; k++) {
+				if (s->body_list[k] == bpid)
+					return s;
+				if (s->body_list[k] == 0)
+					whole = s;
+			}
+		}
+	}
+	return whole;
+}
+
+/*
+ * Each member's outcome (skd glo add-member/remove-member): one line
+ * "member NAME: success" or "member NAME: failed: REASON", or in JSON a
+ * "members" array of {"member","bodyPartID","status"[,"statusString",
+ * "CMCFailInfo"|"SKDFailInfo"]} on jdoc.  *out_failed counts the members
+ * that did not succeed.
+ */
+static void
+report_members(BIO *out, json_t *jdoc, struct skd_client_response *const *
+    resps, size_t n, size_t *out_failed)
+{
+	const struct skd_client_status *s;
+	json_t *arr = NULL, *o;
+	const char *name, *fail;
+	size_t i;
+
+	*out_failed = 0;
+	if (jdoc != NULL && (arr = json_array()) != NULL)
+		json_object_set_new(jdoc, "members", arr);
+	for (i = 0; i < skd_cli_n_members; i++) {
+		const struct skd_client_batch_item *m = &skd_cli_members[i];
+
+		s = status_of(resps, n, m->bpid);
+		name = s != NULL ? skd_cmc_status_name(s->status) : "none";
+		if (name == NULL)
+			name = "unknown";
+		fail = s == NULL ? NULL : s->fail_kind == SKD_CLIENT_FAIL_CMC ?
+		    skd_cmc_failinfo_name(s->fail) :
+		    s->fail_kind == SKD_CLIENT_FAIL_SKD ?
+		    skd_failinfo_name(s->fail) : NULL;
+		if (s == NULL || s->status != SKD_CMC_SUCCESS)
+			(*out_failed)++;
+		if (arr != NULL) {
+			o = json_pack("{s:s,s:I,s:s}", "member", m->label,
+			    "bodyPartID", (json_int_t)m->bpid, "status", name);
+			if (o != NULL && s != NULL && s->status_string != NULL)
+				json_object_set_new(o, "statusString",
+				    json_string(s->status_string));
+			if (o != NULL && fail != NULL)
+				json_object_set_new(o, s->fail_kind ==
+				    SKD_CLIENT_FAIL_CMC ? "CMCFailInfo" :
+				    "SKDFailInfo", json_string(fail));
+			json_array_append_new(arr, o);
+			continue;
+		}
+		if (s == NULL) {
+			BIO_printf(out, "member %s: no status in the answer\n",
+			    m->label);
+			continue;
+		}
+		BIO_printf(out, "member %s: %s", m->label, name);
+		if (s->status != SKD_CMC_SUCCESS && (s->status_string != NULL ||
+		    fail != NULL))
+			BIO_printf(out, ": %s%s%s%s", s->status_string != NULL ?
+			    s->status_string : "", s->status_string != NULL &&
+			    fail != NULL ? " (" : "", fail != NULL ? fail : "",
+			    s->status_string != NULL && fail != NULL ? ")" : "");
+		BIO_puts(out, "\n");
+	}
+}
+
 /* What to tell the user when Ctrl-C ends the wait for an answer: the
  * request stays in the directory, pending, until the GLA takes it. */
 static char interrupted_msg[512];
@@ -177,6 +265,8 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	long timeout = 30;
 	int rc, json = skd_cli_ctx_flag(c, "json"), all_ok = 1, ok;
 	int handlers = 0, not_believed = 0;
+	struct skd_client_response **kept = NULL;
+	size_t n_kept = 0, failed = 0;
 	struct sigaction sa, old_int, old_term;
 	json_t *jdoc = NULL, *jarr = NULL;
 	BIO *out = NULL;
@@ -281,6 +371,13 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	if (json) {
 		jdoc = json_pack("{s:s,s:[]}", "request", rid, "responses");
 		jarr = json_object_get(jdoc, "responses");
+	} else {
+		BIO_printf(out, "request: %s\n", rid);
+	}
+	if (skd_cli_members != NULL && n > 0 &&
+	    (kept = calloc(n, sizeof(*kept))) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
 	}
 	rc = SKD_EXIT_OK;
 	for (i = 0; i < n; i++) {
@@ -309,11 +406,19 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 		/* Shown with why, but not believed: exit 4. */
 		if (resp->not_believed != NULL)
 			not_believed = 1;
-		skd_client_response_free(resp);
+		if (kept != NULL && resp->not_believed == NULL)
+			kept[n_kept++] = resp;
+		else
+			skd_client_response_free(resp);
 		resp = NULL;
 		if (nested != NULL && (rc = check_nested(c, out, msgs[i].data,
 		    msgs[i].len, nested, jarr, &all_ok)) != SKD_EXIT_OK)
 			break;
+	}
+	if (kept != NULL && rc == SKD_EXIT_OK) {
+		report_members(out, jdoc, kept, n_kept, &failed);
+		if (failed > 0)
+			all_ok = 0;
 	}
 	if (jdoc != NULL && rc == SKD_EXIT_OK) {
 		json_object_set_new(jdoc, "ok", json_boolean(all_ok));
@@ -323,6 +428,9 @@ skd_cli_run_request_ex(const struct skd_cli_ctx *c,
 	if (rc == SKD_EXIT_OK && !all_ok)
 		rc = not_believed ? SKD_EXIT_CRYPTO : SKD_EXIT_FAIL;
  done:
+	while (n_kept > 0)
+		skd_client_response_free(kept[--n_kept]);
+	free(kept);
 	json_decref(jdoc);
 	BIO_free(out);
 	skd_store_blobs_free(msgs, n);

@@ -144,6 +144,42 @@ SKD_GL_MANAGE_CERT *skd_client_new_manage_cert(const char *gl,
 /* A request under construction (opaque). */
 struct skd_client_request;
 
+/* ---- batch.c: many controls, as many requests as the limit needs ---- */
+
+/* One control of a batch's request: its bodyPartID and the caller's label
+ * (e.g. the member's name), which the response's statuses name it by. */
+struct skd_client_batch_item {
+	long	 bpid;
+	char	*label;
+};
+
+/*
+ * Called with each full request r (borrowed: the batch frees it after
+ * the call), its number k (1, 2, ...) and its controls' items; returns
+ * one to go on, zero to stop the batch (err set).
+ */
+typedef int (*skd_client_batch_cb)(void *arg, struct skd_client_request *r,
+    size_t k, const struct skd_client_batch_item *items, size_t n,
+    struct skd_client_error *err);
+struct skd_client_batch;
+
+/* skd_client_batch_new starts a batch of requests of at most max controls
+ * each (0, or more than SKD_CLIENT_MAX_CONTROLS: that limit).  Free with
+ * skd_client_batch_free. */
+struct skd_client_batch *skd_client_batch_new(size_t max,
+    skd_client_batch_cb cb, void *arg, struct skd_client_error *err);
+void skd_client_batch_free(struct skd_client_batch *b);
+/* skd_client_batch_add adds control val (borrowed) labelled label
+ * (copied); a full request is handed to the callback first.  Returns one
+ * on success, zero (err set) when the callback stopped or on error. */
+int skd_client_batch_add(struct skd_client_batch *b, enum skd_oid oid,
+    const void *val, const char *label, struct skd_client_error *err);
+/* skd_client_batch_finish hands the last request (if any) over. */
+int skd_client_batch_finish(struct skd_client_batch *b,
+    struct skd_client_error *err);
+/* How many requests a batch of n controls makes (max as for _new). */
+size_t skd_client_batch_requests(size_t n, size_t max);
+
 /*
  * skd_client_request_new starts a PKIData with a fresh random
  * transactionId and senderNonce (RAND_bytes; RFC 5275 3.2.4.2) which the

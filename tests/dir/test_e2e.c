@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "client/skd_client.h"
 #include "skd_test.h"
 #include "support/stack.h"
@@ -145,10 +147,11 @@ e2e_stop(struct e2e *t)
 	skd_test_rmdir(t->tmp);
 }
 
-/* Runs "skd ARGS <identity options for who>" with stderr merged into
- * stdout; returns the exit status and *out the output. */
+/* Runs "skd ARGS <identity options for who> REDIR"; returns the exit
+ * status and *out the output. */
 static int
-skd_as(char **out, const char *who, const char *args)
+skd_as_redir(char **out, const char *who, const char *args,
+    const char *redir)
 {
 	const char *pki = env("SKD_PKI_DIR");
 	char up[32];
@@ -158,9 +161,16 @@ skd_as(char **out, const char *who, const char *args)
 		up[i] = (char)toupper((unsigned char)who[i]);
 	up[i] = '\0';
 	return skd_test_run(out, NULL, "'%s' %s --env '%s/env' --as %s "
-	    "--cert '%s/%s.crt' --key '%s/%s.key' --CAfile '%s/ca.crt' 2>&1",
+	    "--cert '%s/%s.crt' --key '%s/%s.key' --CAfile '%s/ca.crt' %s",
 	    skd_test_bin(), args, skd_test_stack_dir(), up, pki, who, pki,
-	    who, pki);
+	    who, pki, redir);
+}
+
+/* skd_as_redir with stderr merged into stdout. */
+static int
+skd_as(char **out, const char *who, const char *args)
+{
+	return skd_as_redir(out, who, args, "2>&1");
 }
 
 static void
@@ -892,6 +902,159 @@ START_TEST(test_glo_list_show_provide_cert)
 }
 END_TEST
 
+/*
+ * A batch of 1,200 members (issue 19): skd glo add-member --members-file
+ * splits it into requests of at most 500 (the GLA's limit), and --json
+ * names every member's outcome, with the request id of each request; two
+ * members without a certificate anywhere fail (invalidCert) and the batch
+ * exits 1 with the others added.  remove-member of several --member
+ * reports each one in the normal output, after the request id.
+ */
+START_TEST(test_batch_split)
+{
+	struct e2e t;
+	json_t *j, *ms, *m;
+	json_error_t je;
+	char *out = NULL, *line, *save = NULL, args[8192], path[4096], *text;
+	char want[256];
+	const char *pki = env("SKD_PKI_DIR"), *st, *who;
+	size_t i, k, n_req = 0, n_members = 0, n_failed = 0, len = 0;
+	int rc;
+
+	e2e_start(&t, "batch");
+	create_gl(&t, "unmanaged --mutually-aware");
+	snprintf(path, sizeof(path), "%s/members", t.tmp);
+	ck_assert_ptr_nonnull(text = malloc(1200 * 160));
+	for (i = 0; i < 1200; i++) {
+		if (i == 17 || i == 1111)
+			len += (size_t)sprintf(text + len,
+			    "email:nocert-%zu@example.com\n", i);
+		else
+			len += (size_t)sprintf(text + len,
+			    "email:b%04zu@example.com %s/alice.crt\n", i, pki);
+	}
+	ck_assert(skd_test_write_file(path, text, len));
+	free(text);
+	snprintf(args, sizeof(args), "glo add-member --gl %s --members-file "
+	    "'%s' --json --timeout 240", t.gl, path);
+	rc = skd_as_redir(&out, "glo1", args, "2>/dev/null");
+	ck_assert_msg(rc == 1, "add-member exited %d:\n%.2000s", rc, out);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		j = json_loads(line, 0, &je);
+		ck_assert_msg(j != NULL, "not JSON: %.200s", line);
+		ck_assert_ptr_nonnull(json_string_value(json_object_get(j,
+		    "request")));
+		ck_assert_uint_eq(strlen(json_string_value(json_object_get(j,
+		    "request"))), SKD_STORE_ID_LEN - 1);
+		ms = json_object_get(j, "members");
+		ck_assert(json_is_array(ms));
+		ck_assert_uint_le(json_array_size(ms), 500);
+		n_req++;
+		json_array_foreach(ms, k, m) {
+			who = json_string_value(json_object_get(m, "member"));
+			st = json_string_value(json_object_get(m, "status"));
+			ck_assert(who != NULL && st != NULL);
+			ck_assert(json_integer_value(json_object_get(m,
+			    "bodyPartID")) > 0);
+			n_members++;
+			if (strncmp(who, "email:nocert-", 13) == 0) {
+				ck_assert_str_eq(st, "failed");
+				ck_assert_str_eq(json_string_value(
+				    json_object_get(m, "SKDFailInfo")),
+				    "invalidCert");
+				n_failed++;
+			} else {
+				ck_assert_msg(strcmp(st, "success") == 0,
+				    "%s: %s", who, st);
+			}
+		}
+		json_decref(j);
+	}
+	ck_assert_uint_eq(n_req, 3);
+	ck_assert_uint_eq(n_members, 1200);
+	ck_assert_uint_eq(n_failed, 2);
+	free(out);
+	snprintf(args, sizeof(args), "glo show --gl %s", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "show exited %d:\n%.2000s", rc, out);
+	assert_has(out, "members (1198):");
+	free(out);
+	/* Several --member, text: the request id, then each member. */
+	snprintf(args, sizeof(args), "glo remove-member --gl %s --member "
+	    "email:b0001@example.com --member email:b0002@example.com "
+	    "--member email:nobody@example.com --timeout 60", t.gl);
+	rc = skd_as_redir(&out, "glo1", args, "2>/dev/null");
+	ck_assert_msg(rc == 1, "remove-member exited %d:\n%s", rc, out);
+	ck_assert_msg(strncmp(out, "request: ", 9) == 0 &&
+	    strcspn(out + 9, "\n") == SKD_STORE_ID_LEN - 1, "%s", out);
+	assert_has(out, "\nmember email:b0001@example.com: success\n");
+	assert_has(out, "\nmember email:b0002@example.com: success\n");
+	snprintf(want, sizeof(want), "\nmember email:nobody@example.com: "
+	    "failed");
+	assert_has(out, want);
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
+/*
+ * skd glo show of a GL of 6,000 members, more than the stack's size limit
+ * (5,000, tools/skd-stack): a plain search as the owner stops at the
+ * limit, skd's paged listing (RFC 2696, size.prtotal of ldif/limits.ldif)
+ * shows every member, as text and as JSON.
+ */
+START_TEST(test_show_big_gl)
+{
+	struct e2e t;
+	struct skd_store *gla;
+	struct skd_store_member m;
+	json_t *j;
+	json_error_t je;
+	char *out = NULL, args[4096], name[96];
+	size_t i;
+	int rc;
+
+	e2e_start(&t, "big");
+	create_gl(&t, "unmanaged");
+	gla = open_as("gla");
+	for (i = 0; i < 6000; i++) {
+		snprintf(name, sizeof(name), "email:big%04zu@example.com", i);
+		memset(&m, 0, sizeof(m));
+		m.name = name;
+		ck_assert_msg(skd_store_add_member(gla, t.gl, SKD_STORE_MEMBER,
+		    &m), "member %zu: %s", i, skd_store_errmsg(gla));
+	}
+	skd_store_close(gla);
+	/* The limit is there for a plain search (ldapsearch exits 4,
+	 * sizeLimitExceeded). */
+	rc = skd_test_run(&out, NULL, ". '%s/env' && ldapsearch -x -H "
+	    "\"$SKD_LDAP_URI\" -D \"$SKD_GLO1_DN\" -w \"$SKD_GLO1_PW\" -b "
+	    "\"ou=groups,$SKD_BASE_DN\" '(objectClass=skdGLMember)' 1.1 "
+	    ">/dev/null 2>&1", skd_test_stack_dir());
+	ck_assert_int_eq(rc, 4);
+	free(out);
+	snprintf(args, sizeof(args), "glo show --gl %s", t.gl);
+	rc = skd_as(&out, "glo1", args);
+	ck_assert_msg(rc == 0, "show exited %d:\n%.2000s", rc, out);
+	assert_has(out, "members (6000):");
+	ck_assert_int_eq(count_of(out, "\n  email:big"), 6000);
+	free(out);
+	snprintf(args, sizeof(args), "glo show --json --gl %s", t.gl);
+	rc = skd_as_redir(&out, "glo1", args, "2>/dev/null");
+	ck_assert_msg(rc == 0, "show --json exited %d", rc);
+	j = json_loads(out, 0, &je);
+	ck_assert_msg(j != NULL, "not JSON: %s", je.text);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "members")),
+	    6000);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "owners")), 1);
+	ck_assert(json_is_array(json_object_get(j, "keys")));
+	json_decref(j);
+	free(out);
+	e2e_stop(&t);
+}
+END_TEST
+
 Suite *
 skd_suite_e2e(void)
 {
@@ -908,6 +1071,13 @@ skd_suite_e2e(void)
 	tcase_add_test(tc, test_fetch_watch);
 	tcase_add_test(tc, test_fetch_shared_store);
 	tcase_add_test(tc, test_glo_list_show_provide_cert);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("big lists");
+	tcase_add_unchecked_fixture(tc, setup_stack, NULL);
+	tcase_set_timeout(tc, 400);
+	tcase_add_test(tc, test_batch_split);
+	tcase_add_test(tc, test_show_big_gl);
 	suite_add_tcase(s, tc);
 	return s;
 }
