@@ -22,27 +22,6 @@
 
 /* ---- skd glo list / show: what the directory shows us (read-only) ---- */
 
-struct gl_names {
-	char	**v;
-	size_t	  n;
-};
-
-static int
-collect_gl(void *arg, const char *name, const char *state)
-{
-	struct gl_names *l = arg;
-	char **nv;
-
-	(void)state;
-	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL)
-		return 1;
-	l->v = nv;
-	if ((l->v[l->n] = strdup(name)) == NULL)
-		return 1;
-	l->n++;
-	return 0;
-}
-
 static const char *
 admin_str(int a)
 {
@@ -114,68 +93,94 @@ print_gl_head(BIO *out, const struct skd_store_gl *g)
 	    "active");
 }
 
+/* Where skd glo list writes the GLs as the listing streams by. */
+struct list_out {
+	const struct skd_cli_ctx	*c;
+	struct skd_store		*s;
+	BIO				*out;
+	int				 json;
+	size_t				 shown;
+	int				 rc;
+};
+
+/* skd_store_list_gls callback: reads one GL and writes it at once (the
+ * listing is paged, RFC 2696, and may use s meanwhile); nonzero stops. */
+static int
+list_one(void *arg, const char *name, const char *state)
+{
+	struct list_out *lo = arg;
+	struct skd_store_gl *g = NULL;
+	json_t *o;
+	char *text;
+
+	(void)state;
+	if (!skd_store_read_gl(lo->s, &g, name)) {
+		/* Gone meanwhile, or listed but not readable. */
+		if (skd_store_error(lo->s) == SKD_STORE_ERR_NOT_FOUND)
+			return 0;
+		skd_cli_err(skd_cli_ctx_cmd(lo->c), "reading %s: %s", name,
+		    skd_store_errmsg(lo->s));
+		lo->rc = SKD_EXIT_DIRECTORY;
+		return 1;
+	}
+	if (lo->json) {
+		if ((o = gl_head_json(g)) == NULL || (text = json_dumps(o,
+		    JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL) {
+			json_decref(o);
+			skd_store_gl_free(g);
+			lo->rc = SKD_EXIT_INTERNAL;
+			return 1;
+		}
+		json_decref(o);
+		BIO_printf(lo->out, "%s%s", lo->shown > 0 ? "," : "[", text);
+		free(text);
+	} else {
+		print_gl_head(lo->out, g);
+	}
+	lo->shown++;
+	skd_store_gl_free(g);
+	return 0;
+}
+
 /*
  * skd glo list: the GLs the directory shows us bound as ourselves, i.e.
- * those we own (docs/directory.md, access control rule 12).
+ * those we own (docs/directory.md, access control rule 17), written as
+ * the paged listing finds them.
  */
 static int
 glo_list(const struct skd_cli_ctx *c)
 {
-	struct gl_names l = { NULL, 0 };
-	struct skd_store *s = NULL;
-	struct skd_store_gl *g = NULL;
-	size_t i, shown = 0;
-	int rc, json = skd_cli_ctx_flag(c, "json");
-	json_t *jarr = NULL;
-	BIO *out = NULL;
+	struct list_out lo;
+	int rc;
 
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+	memset(&lo, 0, sizeof(lo));
+	lo.c = c;
+	lo.json = skd_cli_ctx_flag(c, "json");
+	lo.rc = SKD_EXIT_OK;
+	if ((rc = skd_cli_ctx_store(c, &lo.s)) != SKD_EXIT_OK)
 		return rc;
-	if (!skd_store_list_gls(s, collect_gl, &l, 0)) {
-		skd_cli_err(skd_cli_ctx_cmd(c), "listing GLs: %s", skd_store_errmsg(s));
+	if ((lo.out = BIO_new_fp(stdout, BIO_NOCLOSE)) == NULL) {
+		rc = SKD_EXIT_INTERNAL;
+		goto done;
+	}
+	if (!skd_store_list_gls(lo.s, list_one, &lo, 0)) {
+		(void)BIO_flush(lo.out);
+		skd_cli_err(skd_cli_ctx_cmd(c), "listing GLs: %s",
+		    skd_store_errmsg(lo.s));
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}
-	if ((out = BIO_new_fp(stdout, BIO_NOCLOSE)) == NULL) {
-		rc = SKD_EXIT_INTERNAL;
+	if ((rc = lo.rc) != SKD_EXIT_OK)
 		goto done;
-	}
-	if (json && (jarr = json_array()) == NULL) {
-		rc = SKD_EXIT_INTERNAL;
-		goto done;
-	}
-	for (i = 0; i < l.n; i++) {
-		if (!skd_store_read_gl(s, &g, l.v[i])) {
-			/* Gone meanwhile, or listed but not readable. */
-			if (skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND)
-				continue;
-			skd_cli_err(skd_cli_ctx_cmd(c), "reading %s: %s", l.v[i],
-			    skd_store_errmsg(s));
-			rc = SKD_EXIT_DIRECTORY;
-			goto done;
-		}
-		if (json)
-			json_array_append_new(jarr, gl_head_json(g));
-		else
-			print_gl_head(out, g);
-		shown++;
-		skd_store_gl_free(g);
-		g = NULL;
-	}
-	if (json) {
-		skd_cli_json_put(jarr);
-		jarr = NULL;
-	} else if (shown == 0)
-		BIO_puts(out, "no GLs owned by this identity\n");
-	rc = SKD_EXIT_OK;
+	if (lo.json)
+		BIO_puts(lo.out, lo.shown > 0 ? "]\n" : "[]\n");
+	else if (lo.shown == 0)
+		BIO_puts(lo.out, "no GLs owned by this identity\n");
  done:
-	json_decref(jarr);
-	BIO_free(out);
-	skd_store_gl_free(g);
-	for (i = 0; i < l.n; i++)
-		free(l.v[i]);
-	free(l.v);
-	skd_store_close(s);
+	if (lo.out != NULL)
+		(void)BIO_flush(lo.out);
+	BIO_free(lo.out);
+	skd_store_close(lo.s);
 	return rc;
 }
 

@@ -101,6 +101,46 @@ claimed_signer(const unsigned char *msg, size_t len)
 
 /* ---- the message ---- */
 
+/* eng_begin sets up e for request_id, and the layer walk's options (the
+ * GLA opens what is encrypted to it, RFC 5275 3.2.1.2); zero on error. */
+static int
+eng_begin(struct eng *e, struct skd_cms_opener *who,
+    struct skd_layers_opts *opts, const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *state,
+    const char *request_id)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->env = env;
+	e->st = state;
+	e->now = env->now;
+	memset(who, 0, sizeof(*who));
+	who->cert = cfg->gla_cert;
+	who->key = cfg->gla_key;
+	memset(opts, 0, sizeof(*opts));
+	opts->trust = cfg->trust;
+	opts->now = e->now;
+	opts->opener = who;
+	return skd_asn1_init() &&
+	    (e->out = eng_outcome_new(request_id)) != NULL;
+}
+
+/* eng_end hands e's outcome to *out, with who the answers are for when a
+ * signature proved it (verified; a claimed signer is not recorded): the
+ * mail transport addresses answers and checks a From it could not see at
+ * mail-in with it.  Zero on error (e keeps the outcome). */
+static int
+eng_end(struct eng *e, X509 *verified, SKD_ENG_OUTCOME **out)
+{
+	if (verified != NULL && ((e->out->signer =
+	    sk_ASN1_UTF8STRING_new_null()) == NULL ||
+	    !eng_cert_names(e->out->signer, verified)))
+		return 0;
+	*out = e->out;
+	e->out = NULL;
+	return 1;
+}
+
 static int
 check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
     long *out_bpid, int *out_fail, const char **out_why)
@@ -200,20 +240,8 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	size_t i;
 
 	*out = NULL;
-	memset(&e, 0, sizeof(e));
-	e.cfg = cfg;
-	e.env = env;
-	e.st = state;
-	e.now = env->now;
-	if (!skd_asn1_init() || (e.out = eng_outcome_new(request_id)) == NULL)
+	if (!eng_begin(&e, &who, &opts, cfg, env, state, request_id))
 		return 0;
-	memset(&who, 0, sizeof(who));
-	who.cert = cfg->gla_cert;
-	who.key = cfg->gla_key;
-	memset(&opts, 0, sizeof(opts));
-	opts.trust = cfg->trust;
-	opts.now = e.now;
-	opts.opener = &who;
 	/* Draft 2.1 / 2.2: a shared-secret request is an AuthenticatedData,
 	 * which the layer walk does not open (keygen.c). */
 	if (skd_authdata_is(msg, len)) {
@@ -325,14 +353,8 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		goto done;
 	}
  done:
-	/* Who the answers are for, when a signature proved it (a claimed
-	 * signer is not recorded): the mail transport addresses answers and
-	 * checks a From it could not see at mail-in with it. */
-	if (verified != NULL && ((e.out->signer = sk_ASN1_UTF8STRING_new_null())
-	    == NULL || !eng_cert_names(e.out->signer, verified)))
+	if (!eng_end(&e, verified, out))
 		goto err;
-	*out = e.out;
-	e.out = NULL;
 	ok = 1;
  err:
 	X509_free(claimed);
@@ -460,20 +482,8 @@ skd_engine_give_up(SKD_ENG_OUTCOME **out,
 	int top = -1, sl, k, ok = 0;
 
 	*out = NULL;
-	memset(&e, 0, sizeof(e));
-	e.cfg = cfg;
-	e.env = env;
-	e.st = state;
-	e.now = env->now;
-	if (!skd_asn1_init() || (e.out = eng_outcome_new(request_id)) == NULL)
+	if (!eng_begin(&e, &who, &opts, cfg, env, state, request_id))
 		return 0;
-	memset(&who, 0, sizeof(who));
-	who.cert = cfg->gla_cert;
-	who.key = cfg->gla_key;
-	memset(&opts, 0, sizeof(opts));
-	opts.trust = cfg->trust;
-	opts.now = e.now;
-	opts.opener = &who;
 	/* Whoever we can identify is answered, as for a malformed message
 	 * (4.x 2.b): the verified signer of the PKIData, else the innermost
 	 * verified one, else the claimed signer of the outermost
@@ -546,11 +556,8 @@ skd_engine_give_up(SKD_ENG_OUTCOME **out,
 	    der, der_len, signer, NULL, 0))
 		goto err;
  done:
-	if (verified != NULL && ((e.out->signer = sk_ASN1_UTF8STRING_new_null())
-	    == NULL || !eng_cert_names(e.out->signer, verified)))
+	if (!eng_end(&e, verified, out))
 		goto err;
-	*out = e.out;
-	e.out = NULL;
 	ok = 1;
  err:
 	OPENSSL_free(der);

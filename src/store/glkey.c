@@ -507,34 +507,11 @@ skd_store_each_glkey_shard(struct skd_store *s, const char *gl_name,
 	return ok;
 }
 
-struct walk_glkeys {
-	skd_store_glkey_cb	 cb;
-	void			*arg;
-};
-
-static int
-walk_glkey_entry(struct skd_store *s, LDAPMessage *e, void *arg)
-{
-	struct walk_glkeys *wk = arg;
-	struct skd_store_glkey k;
-	int rc;
-
-	memset(&k, 0, sizeof(k));
-	if (!glkey_parse(s, &k, e, NULL)) {
-		glkey_cleanup(&k);
-		return 0;
-	}
-	rc = wk->cb(wk->arg, &k);
-	glkey_cleanup(&k);
-	return rc ? 1 : skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-	    "glKey walk stopped");
-}
-
 int
 skd_store_walk_glkeys(struct skd_store *s, const char *gl_name,
     skd_store_glkey_cb cb, void *arg)
 {
-	struct walk_glkeys wk = { cb, arg };
+	struct each_shard es = { cb, arg };
 	char *eg = NULL, *filter = NULL;
 	int ok = 0;
 
@@ -550,7 +527,7 @@ skd_store_walk_glkeys(struct skd_store *s, const char *gl_name,
 	/* From ou=groups, as find_glkeys: the reader need not see the GL
 	 * entry itself. */
 	ok = skd_store_i_search_each(s, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, glkey_id_attrs, 500, walk_glkey_entry, &wk);
+	    filter, glkey_id_attrs, 500, each_shard_entry, &es);
  err:
 	free(filter);
 	free(eg);

@@ -336,17 +336,6 @@ int skd_store_find_glkeys(struct skd_store *s,
     struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,
     const char *recipient);
 
-/*
- * skd_store_walk_glkeys calls cb(arg, k) for each glKey entry of gl_name s
- * may see (k borrowed for the call, with key id, shard and validity only:
- * no message, recipients or archive), from a paged search, so that a GL
- * with one entry per member is read in bounded memory.  cb returns one to
- * go on, zero to stop with an error.
- */
-typedef int (*skd_store_glkey_cb)(void *arg, const struct skd_store_glkey *k);
-int skd_store_walk_glkeys(struct skd_store *s, const char *gl_name,
-    skd_store_glkey_cb cb, void *arg);
-
 /* skd_store_find_glkey_heads is skd_store_find_glkeys of every key of
  * gl_name without the messages and recipient lists (message NULL,
  * n_recipients 0): what the GLA needs to know which keys and shards a GL
@@ -382,6 +371,16 @@ int skd_store_glkey_exists(struct skd_store *s, const char *gl_name,
 typedef int (*skd_store_glkey_cb)(void *arg, const struct skd_store_glkey *k);
 int skd_store_each_glkey_shard(struct skd_store *s, const char *gl_name,
     const char *key_id, skd_store_glkey_cb cb, void *arg);
+
+/*
+ * skd_store_walk_glkeys calls cb(arg, k) for each glKey entry of gl_name s
+ * may see (k borrowed for the call, with key id, shard and validity only:
+ * no message, recipients or archive), from a paged search, so that a GL
+ * with one entry per member is read in bounded memory.  cb returns one to
+ * go on, zero to stop with an error.
+ */
+int skd_store_walk_glkeys(struct skd_store *s, const char *gl_name,
+    skd_store_glkey_cb cb, void *arg);
 /*
  * skd_store_find_due_glkeys calls cb(arg, gl_name, key_id, not_before,
  * not_after) for the shard 0 of every key in the directory whose notAfter

@@ -64,21 +64,16 @@ nap_ms(long ms)
 		;
 }
 
-/* Starts a worker for the stack; it dies with the test process. */
+/* Starts a worker for the stack (t->tmp made first), its configuration
+ * with extra lines (may be NULL); it dies with the test process. */
 static void
-e2e_start(struct e2e *t, const char *gl_tag)
+worker_start(struct e2e *t, const char *extra)
 {
 	char pw[4096], conf[4096], log[4096], *text;
-	const char *pki;
+	const char *pki = env("SKD_PKI_DIR");
 	pid_t parent = getpid();
 	FILE *f;
 
-	ck_assert_ptr_nonnull(skd_test_stack_get());
-	pki = env("SKD_PKI_DIR");
-	t->tmp = skd_test_tmpdir();
-	ck_assert_ptr_nonnull(t->tmp);
-	snprintf(t->gl, sizeof(t->gl), "URI:https://e2e.example.com/%s-%ld",
-	    gl_tag, (long)getpid());
 	snprintf(pw, sizeof(pw), "%s/gla.pw", t->tmp);
 	ck_assert(skd_test_write_file(pw, env("SKD_GLA_PW"),
 	    strlen(env("SKD_GLA_PW"))));
@@ -88,9 +83,9 @@ e2e_start(struct e2e *t, const char *gl_tag)
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
 	    "ca_file = %s/ca.crt\ncrl_file = %s/crl.pem\n"
-	    "poll_interval_ms = 100\nlog_level = notice\n",
+	    "poll_interval_ms = 100\nlog_level = notice\n%s",
 	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
-	    pki, pki, pki, pki, pki, pki), 0);
+	    pki, pki, pki, pki, pki, pki, extra != NULL ? extra : ""), 0);
 	snprintf(conf, sizeof(conf), "%s/gla.conf", t->tmp);
 	ck_assert(skd_test_write_file(conf, text, strlen(text)));
 	free(text);
@@ -111,6 +106,31 @@ e2e_start(struct e2e *t, const char *gl_tag)
 	}
 }
 
+static void
+worker_stop(struct e2e *t)
+{
+	int st = 0;
+
+	if (t->worker > 0) {
+		kill(t->worker, SIGTERM);
+		while (waitpid(t->worker, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	t->worker = 0;
+}
+
+/* Starts a worker for the stack and names t's GL. */
+static void
+e2e_start(struct e2e *t, const char *gl_tag)
+{
+	ck_assert_ptr_nonnull(skd_test_stack_get());
+	t->tmp = skd_test_tmpdir();
+	ck_assert_ptr_nonnull(t->tmp);
+	snprintf(t->gl, sizeof(t->gl), "URI:https://e2e.example.com/%s-%ld",
+	    gl_tag, (long)getpid());
+	worker_start(t, NULL);
+}
+
 static int
 count_pending(void *arg, const char *id, const char *state)
 {
@@ -126,7 +146,7 @@ static void
 e2e_stop(struct e2e *t)
 {
 	struct skd_store *s;
-	int st = 0, i, n = 1;
+	int i, n = 1;
 
 	s = skd_store_open(NULL, env("SKD_LDAP_URI"), env("SKD_BASE_DN"),
 	    SKD_STORE_BIND_SIMPLE, env("SKD_GLA_DN"), env("SKD_GLA_PW"));
@@ -139,11 +159,7 @@ e2e_stop(struct e2e *t)
 			nap_ms(100);
 	}
 	skd_store_close(s);
-	if (t->worker > 0) {
-		kill(t->worker, SIGTERM);
-		while (waitpid(t->worker, &st, 0) < 0 && errno == EINTR)
-			;
-	}
+	worker_stop(t);
 	skd_test_rmdir(t->tmp);
 }
 
@@ -902,6 +918,18 @@ START_TEST(test_glo_list_show_provide_cert)
 }
 END_TEST
 
+/* Takes a big GL out of the stack the later suites share (a replica
+ * started there copies all of it). */
+static void
+purge_gl(struct e2e *t)
+{
+	struct skd_store *gla = open_as("gla");
+
+	ck_assert_msg(skd_store_purge_gl(gla, t->gl), "purge %s: %s", t->gl,
+	    skd_store_errmsg(gla));
+	skd_store_close(gla);
+}
+
 /*
  * A batch of 1,200 members (issue 19): skd glo add-member --members-file
  * splits it into requests of at most 500 (the GLA's limit), and --json
@@ -994,6 +1022,7 @@ START_TEST(test_batch_split)
 	    "failed");
 	assert_has(out, want);
 	free(out);
+	purge_gl(&t);
 	e2e_stop(&t);
 }
 END_TEST
@@ -1051,6 +1080,84 @@ START_TEST(test_show_big_gl)
 	ck_assert(json_is_array(json_object_get(j, "keys")));
 	json_decref(j);
 	free(out);
+	purge_gl(&t);
+	e2e_stop(&t);
+}
+END_TEST
+
+/* skd_store_list_pending callback: the first pending request's id. */
+static int
+first_pending(void *arg, const char *id, const char *state)
+{
+	if (strcmp(state, "pending") != 0)
+		return 0;
+	snprintf(arg, SKD_STORE_ID_LEN, "%s", id);
+	return 1;
+}
+
+/*
+ * A request that fails every attempt ends with an answer the client
+ * reports (issue 19): glo1's add-member waits while no worker runs; two
+ * workers "die" holding the request (claimed, counted, lease over); the
+ * worker started next, with max_attempts = 2, gives up on it and answers,
+ * and the waiting client prints the failure and its reason for the member
+ * and exits 1, never "stays pending".
+ */
+START_TEST(test_give_up_reported)
+{
+	struct e2e t;
+	struct skd_store *gla;
+	char id[SKD_STORE_ID_LEN] = "", cmd[16384], outp[2048], rcp[2048];
+	char *out = NULL, *rcs = NULL;
+	const char *pki = env("SKD_PKI_DIR");
+	int i, n = 0;
+
+	e2e_start(&t, "giveup");
+	create_gl(&t, "unmanaged");
+	worker_stop(&t);
+	snprintf(outp, sizeof(outp), "%s/add.out", t.tmp);
+	snprintf(rcp, sizeof(rcp), "%s/add.rc", t.tmp);
+	snprintf(cmd, sizeof(cmd), "('%s' glo add-member --gl %s --member "
+	    "email:dave@example.com --timeout 60 --env '%s/env' --as GLO1 "
+	    "--cert '%s/glo1.crt' --key '%s/glo1.key' --CAfile '%s/ca.crt' "
+	    "> '%s' 2>&1; echo $? > '%s') </dev/null >/dev/null 2>&1 &",
+	    skd_test_bin(), t.gl, skd_test_stack_dir(), pki, pki, pki, outp,
+	    rcp);
+	ck_assert_int_eq(system(cmd), 0);
+	gla = open_as("gla");
+	for (i = 0; i < 200 && id[0] == '\0'; i++) {
+		ck_assert(skd_store_list_pending(gla, first_pending, id,
+		    time(NULL), 0));
+		if (id[0] == '\0')
+			nap_ms(100);
+	}
+	ck_assert_msg(id[0] != '\0', "the client submitted nothing");
+	ck_assert(skd_store_claim_request(gla, id, "dead-1", time(NULL) - 10));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-1"));
+	ck_assert(skd_store_reclaim_request(gla, id, "dead-1",
+	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-2"));
+	skd_store_close(gla);
+	worker_start(&t, "max_attempts = 2\n");
+	for (i = 0; i < 600; i++) {
+		if ((rcs = (char *)skd_test_read_file(rcp, NULL)) != NULL &&
+		    strchr(rcs, '\n') != NULL)
+			break;
+		free(rcs);
+		rcs = NULL;
+		nap_ms(100);
+	}
+	ck_assert_msg(rcs != NULL, "the client is still waiting");
+	out = (char *)skd_test_read_file(outp, NULL);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_msg(atoi(rcs) == 1, "add-member exited %s:\n%s", rcs, out);
+	assert_has(out, "status: failed");
+	assert_has(out, "gave up after 2 attempts");
+	assert_has(out, "\nmember email:dave@example.com: failed: gave up "
+	    "after 2 attempts (internalCAError)\n");
+	ck_assert_msg(strstr(out, "pending") == NULL, "%s", out);
+	free(out);
+	free(rcs);
 	e2e_stop(&t);
 }
 END_TEST
@@ -1078,6 +1185,7 @@ skd_suite_e2e(void)
 	tcase_set_timeout(tc, 400);
 	tcase_add_test(tc, test_batch_split);
 	tcase_add_test(tc, test_show_big_gl);
+	tcase_add_test(tc, test_give_up_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }

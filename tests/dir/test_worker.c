@@ -338,12 +338,13 @@ assert_state(struct skd_store *s, const char *id, const char *want)
 	free(error);
 }
 
-/* Checks the response to the request der: one message, verified against
- * the CA, nonce and transactionId echoed; returns one when every status
- * is success. */
-static int
-check_response(struct skd_store *s, const char *id, const unsigned char *der,
-    size_t len, const struct skd_client_ident *by, X509_STORE *ts)
+/* The response to the request der: one message, verified against the
+ * CA, nonce and transactionId echoed (for gl when not NULL: signed with
+ * the GL's certificate); the caller frees it. */
+static struct skd_client_response *
+checked_response(struct skd_store *s, const char *id, const unsigned char *der,
+    size_t len, const struct skd_client_ident *by, X509_STORE *ts,
+    const char *gl)
 {
 	struct skd_store_blob *msgs = NULL;
 	struct skd_client_expect exp;
@@ -351,7 +352,6 @@ check_response(struct skd_store *s, const char *id, const unsigned char *der,
 	struct skd_client_response *resp = NULL;
 	struct skd_client_error e;
 	size_t n = 0;
-	int ok;
 
 	ck_assert_msg(skd_store_read_response(s, &msgs, &n, id),
 	    "response to %s: %s", id, skd_store_errmsg(s));
@@ -362,12 +362,25 @@ check_response(struct skd_store *s, const char *id, const unsigned char *der,
 	exp.trust = ts;
 	exp.now = time(NULL);
 	exp.ident = by;
+	exp.gl_name = gl;
 	ck_assert_msg(skd_client_response_check(&resp, msgs[0].data,
 	    msgs[0].len, &exp, &e), "response to %s: %s", id, e.msg);
-	ok = skd_client_response_ok(resp);
-	skd_client_response_free(resp);
 	skd_client_hold_free(hold);
 	skd_store_blobs_free(msgs, n);
+	return resp;
+}
+
+/* checked_response's verdict: one when every status is success. */
+static int
+check_response(struct skd_store *s, const char *id, const unsigned char *der,
+    size_t len, const struct skd_client_ident *by, X509_STORE *ts)
+{
+	struct skd_client_response *resp;
+	int ok;
+
+	resp = checked_response(s, id, der, len, by, ts, NULL);
+	ok = skd_client_response_ok(resp);
+	skd_client_response_free(resp);
 	return ok;
 }
 
@@ -2244,6 +2257,21 @@ START_TEST(test_schedule_walks_directory)
 }
 END_TEST
 
+/* Two workers died holding request id: claimed, each attempt counted,
+ * their leases over. */
+static void
+dead_twice(struct skd_store *gla, const char *id)
+{
+	int n = 0;
+
+	ck_assert(skd_store_claim_request(gla, id, "dead-1", time(NULL) - 10));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-1"));
+	ck_assert(skd_store_reclaim_request(gla, id, "dead-1",
+	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
+	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-2"));
+	ck_assert_int_eq(n, 2);
+}
+
 /* Attempts are counted on the request: two workers died holding it, the
  * third claim goes over max_attempts = 2 and the request fails. */
 START_TEST(test_attempts_in_directory)
@@ -2255,20 +2283,13 @@ START_TEST(test_attempts_in_directory)
 	char *st;
 	unsigned char *der;
 	size_t len;
-	int n = 0;
 
 	parties_open(&p);
 	der = build_query(&len, p.glo1);
 	submit(p.glo, id, der, len);
 	submit(p.glo, id2, der, len);
 	/* Two dead workers' claims (leases already over), each counted. */
-	ck_assert(skd_store_claim_request(p.gla, id, "dead-1",
-	    time(NULL) - 10));
-	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-1"));
-	ck_assert(skd_store_reclaim_request(p.gla, id, "dead-1",
-	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
-	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-2"));
-	ck_assert_int_eq(n, 2);
+	dead_twice(p.gla, id);
 
 	conf = write_config("att", "max_attempts = 2\n");
 	w = worker_new(conf);
@@ -2893,34 +2914,18 @@ START_TEST(test_wait_through_watch)
 }
 END_TEST
 
-/* The response to id, checked as the client checks it (the GL's
- * certificate, nonce, transactionId); returns its one status, whose
- * statusString the caller frees. */
+/* The one status of the response to id, checked as the client checks it
+ * (the GL's certificate, nonce, transactionId); its failure code and
+ * statusString (the caller frees it). */
 static long
 give_up_status(struct skd_store *s, const char *id, const char *gl,
     const unsigned char *der, size_t len, const struct skd_client_ident *by,
     X509_STORE *ts, long *out_fail, char **out_text)
 {
-	struct skd_store_blob *msgs = NULL;
-	struct skd_client_expect exp;
-	struct skd_client_hold *hold = NULL;
-	struct skd_client_response *resp = NULL;
-	struct skd_client_error e;
-	size_t n = 0;
+	struct skd_client_response *resp;
 	long status;
 
-	ck_assert_msg(skd_store_read_response(s, &msgs, &n, id),
-	    "response to %s: %s", id, skd_store_errmsg(s));
-	ck_assert_uint_eq(n, 1);
-	memset(&exp, 0, sizeof(exp));
-	ck_assert_msg(skd_client_request_expect(&exp, &hold, der, len, by, &e),
-	    "%s", e.msg);
-	exp.trust = ts;
-	exp.now = time(NULL);
-	exp.ident = by;
-	exp.gl_name = gl;
-	ck_assert_msg(skd_client_response_check(&resp, msgs[0].data,
-	    msgs[0].len, &exp, &e), "response to %s: %s", id, e.msg);
+	resp = checked_response(s, id, der, len, by, ts, gl);
 	ck_assert(resp->nonce_checked);
 	ck_assert_uint_eq(resp->n_statuses, 1);
 	status = resp->statuses[0].status;
@@ -2929,8 +2934,6 @@ give_up_status(struct skd_store *s, const char *id, const char *gl,
 	*out_text = resp->statuses[0].status_string != NULL ?
 	    strdup(resp->statuses[0].status_string) : NULL;
 	skd_client_response_free(resp);
-	skd_client_hold_free(hold);
-	skd_store_blobs_free(msgs, n);
 	return status;
 }
 
@@ -2956,7 +2959,6 @@ START_TEST(test_give_up_answered)
 	char *gl = gl_name(), ldif[1024];
 	size_t len, n1 = 0, n2 = 0;
 	long fail = -1;
-	int n = 0;
 
 	parties_open(&p);
 	conf = write_config("giveup", "max_attempts = 2\n");
@@ -2964,12 +2966,7 @@ START_TEST(test_give_up_answered)
 	create_gl(w, p.glo, p.gla, gl, members, 1);
 	der = build_add(&len, gl, "bob");
 	submit(p.glo, id, der, len);
-	ck_assert(skd_store_claim_request(p.gla, id, "dead-1",
-	    time(NULL) - 10));
-	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-1"));
-	ck_assert(skd_store_reclaim_request(p.gla, id, "dead-1",
-	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
-	ck_assert(skd_store_bump_attempts(p.gla, &n, id, "dead-2"));
+	dead_twice(p.gla, id);
 	ck_assert(skd_worker_process_one(w, id));
 	st = request_state(p.gla, id, &err);
 	ck_assert_str_eq(st, "failed");

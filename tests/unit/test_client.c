@@ -1148,6 +1148,100 @@ START_TEST(test_content_roundtrip)
 }
 END_TEST
 
+/* What a batch handed over: the sizes of its requests and the labels in
+ * order. */
+struct batch_seen {
+	size_t	sizes[8];
+	size_t	n_req;
+	size_t	next;		/* the label expected next */
+	size_t	stop_at;	/* request number that stops it, 0: none */
+};
+
+static int
+batch_cb(void *arg, struct skd_client_request *r, size_t k,
+    const struct skd_client_batch_item *items, size_t n,
+    struct skd_client_error *err)
+{
+	struct batch_seen *bs = arg;
+	char want[32];
+	size_t i;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(k, bs->n_req + 1);
+	ck_assert_uint_lt(bs->n_req, 8);
+	bs->sizes[bs->n_req++] = n;
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "email:m%zu@example.com",
+		    bs->next++);
+		ck_assert_str_eq(items[i].label, want);
+		ck_assert_int_gt(items[i].bpid, 0);
+		if (i > 0)
+			ck_assert_int_ne(items[i].bpid, items[i - 1].bpid);
+	}
+	if (k == bs->stop_at) {
+		err->code = SKD_CLIENT_ERR_REFUSED;
+		snprintf(err->msg, sizeof(err->msg), "stopped");
+		return 0;
+	}
+	return 1;
+}
+
+/* A batch of 1,200 glDeleteMember controls is handed over as requests of
+ * 500, 500 and 200, each member labelled in order; a callback that stops
+ * the batch stops it. */
+START_TEST(test_batch_split)
+{
+	struct batch_seen bs;
+	struct skd_client_batch *b;
+	struct skd_client_error e = { 0 };
+	SKD_GL_DELETE_MEMBER *dm;
+	char name[64];
+	size_t i;
+	int ok = 1;
+
+	ck_assert_uint_eq(skd_client_batch_requests(1200, 0), 3);
+	ck_assert_uint_eq(skd_client_batch_requests(500, 0), 1);
+	ck_assert_uint_eq(skd_client_batch_requests(501, 5000), 2);
+	memset(&bs, 0, sizeof(bs));
+	ck_assert_ptr_nonnull(b = skd_client_batch_new(0, batch_cb, &bs, &e));
+	for (i = 0; i < 1200; i++) {
+		snprintf(name, sizeof(name), "email:m%zu@example.com", i);
+		ck_assert_ptr_nonnull(dm = skd_client_new_delete_member(
+		    "URI:https://gl.example.com/", name, &e));
+		ck_assert_msg(skd_client_batch_add(b, SKD_OID_GL_DELETE_MEMBER,
+		    dm, name, &e), "%s", e.msg);
+		SKD_GL_DELETE_MEMBER_free(dm);
+	}
+	ck_assert_uint_eq(bs.n_req, 2);
+	ck_assert(skd_client_batch_finish(b, &e));
+	ck_assert(skd_client_batch_finish(b, &e));	/* nothing left */
+	skd_client_batch_free(b);
+	ck_assert_uint_eq(bs.n_req, 3);
+	ck_assert_uint_eq(bs.sizes[0], 500);
+	ck_assert_uint_eq(bs.sizes[1], 500);
+	ck_assert_uint_eq(bs.sizes[2], 200);
+	ck_assert_uint_eq(bs.next, 1200);
+
+	/* Stopped by the second request: the 1,001st add fails. */
+	memset(&bs, 0, sizeof(bs));
+	bs.stop_at = 2;
+	ck_assert_ptr_nonnull(b = skd_client_batch_new(0, batch_cb, &bs, &e));
+	for (i = 0; i < 1200 && ok; i++) {
+		snprintf(name, sizeof(name), "email:m%zu@example.com", i);
+		ck_assert_ptr_nonnull(dm = skd_client_new_delete_member(
+		    "URI:https://gl.example.com/", name, &e));
+		ok = skd_client_batch_add(b, SKD_OID_GL_DELETE_MEMBER, dm,
+		    name, &e);
+		SKD_GL_DELETE_MEMBER_free(dm);
+	}
+	ck_assert(!ok);
+	ck_assert_uint_eq(i, 1001);
+	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_REFUSED);
+	skd_client_batch_free(b);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
 Suite *
 skd_suite_client(void)
 {
@@ -1160,6 +1254,7 @@ skd_suite_client(void)
 	tcase_add_test(tc, test_request_bad_input);
 	tcase_add_test(tc, test_ident_load);
 	tcase_add_test(tc, test_request_expect);
+	tcase_add_test(tc, test_batch_split);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("responses");
