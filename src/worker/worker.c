@@ -1064,12 +1064,13 @@ take(struct skd_worker *w, const struct skd_store_request *r, time_t *lease,
  * the request is finished.  Exactly once: an answer already there (this
  * path run by a worker killed before finishing, or another writer) is
  * kept as it is, never a second one; the store's publish refuses to
- * overwrite one (_EXISTS).  Returns what finish returns, zero to retry
- * after the lease.
+ * overwrite one (_EXISTS).  With no_answer (two give-ups already died
+ * without publishing) no answer is built: the request ends with its state
+ * and error.  Returns what finish returns, zero to retry after the lease.
  */
 static int
 give_up(struct skd_worker *w, const struct skd_store_request *r,
-    const char *why)
+    const char *why, int no_answer)
 {
 	struct skd_store_blob *m = NULL;
 	SKD_ENG_OUTCOME *o = NULL;
@@ -1084,7 +1085,13 @@ give_up(struct skd_worker *w, const struct skd_store_request *r,
 		    "%s", skd_store_errmsg(w->s));
 		return 0;
 	}
-	if (!have) {
+	if (!have && no_answer) {
+		/* Two give-ups died before publishing: building the answer
+		 * (which walks the message) may be what kills workers.  The
+		 * state and error say why (docs/directory.md rule 11). */
+		skd_worker_logf(SKD_WLOG_WARNING, r->id, "no answer: earlier "
+		    "attempts to build it did not finish");
+	} else if (!have) {
 		if ((o = run_engine(w, r, why)) == NULL) {
 			skd_worker_logf(SKD_WLOG_WARNING, r->id, "cannot build "
 			    "the failure answer; retry after the lease");
@@ -1139,7 +1146,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 	if (n > w->max_attempts) {
 		(void)snprintf(buf, sizeof(buf), "gave up after %d attempts",
 		    n - 1);
-		ok = give_up(w, r, buf);
+		ok = give_up(w, r, buf, n > w->max_attempts + 2);
 		goto out;
 	}
 	if (was_journaled) {

@@ -2257,19 +2257,27 @@ START_TEST(test_schedule_walks_directory)
 }
 END_TEST
 
-/* Two workers died holding request id: claimed, each attempt counted,
+/* k workers died holding request id: claimed, each attempt counted,
  * their leases over. */
 static void
-dead_twice(struct skd_store *gla, const char *id)
+dead_claims(struct skd_store *gla, const char *id, int k)
 {
-	int n = 0;
+	char owner[16], prev[16];
+	time_t past = time(NULL) - 10;
+	int i, n = 0;
 
-	ck_assert(skd_store_claim_request(gla, id, "dead-1", time(NULL) - 10));
-	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-1"));
-	ck_assert(skd_store_reclaim_request(gla, id, "dead-1",
-	    time(NULL) - 10, "dead-2", time(NULL) - 5, time(NULL)));
-	ck_assert(skd_store_bump_attempts(gla, &n, id, "dead-2"));
-	ck_assert_int_eq(n, 2);
+	for (i = 1; i <= k; i++) {
+		snprintf(owner, sizeof(owner), "dead-%d", i);
+		if (i == 1)
+			ck_assert(skd_store_claim_request(gla, id, owner,
+			    past));
+		else
+			ck_assert(skd_store_reclaim_request(gla, id, prev,
+			    past, owner, past, time(NULL)));
+		ck_assert(skd_store_bump_attempts(gla, &n, id, owner));
+		memcpy(prev, owner, sizeof(prev));
+	}
+	ck_assert_int_eq(n, k);
 }
 
 /* Attempts are counted on the request: two workers died holding it, the
@@ -2289,7 +2297,7 @@ START_TEST(test_attempts_in_directory)
 	submit(p.glo, id, der, len);
 	submit(p.glo, id2, der, len);
 	/* Two dead workers' claims (leases already over), each counted. */
-	dead_twice(p.gla, id);
+	dead_claims(p.gla, id, 2);
 
 	conf = write_config("att", "max_attempts = 2\n");
 	w = worker_new(conf);
@@ -2952,6 +2960,7 @@ START_TEST(test_give_up_answered)
 	struct parties p;
 	struct skd_store_blob *m1 = NULL, *m2 = NULL;
 	struct skd_store_member *mb = NULL;
+	struct skd_client_error e;
 	struct skd_worker *w;
 	X509_STORE *ts = trust();
 	unsigned char *der;
@@ -2966,7 +2975,7 @@ START_TEST(test_give_up_answered)
 	create_gl(w, p.glo, p.gla, gl, members, 1);
 	der = build_add(&len, gl, "bob");
 	submit(p.glo, id, der, len);
-	dead_twice(p.gla, id);
+	dead_claims(p.gla, id, 2);
 	ck_assert(skd_worker_process_one(w, id));
 	st = request_state(p.gla, id, &err);
 	ck_assert_str_eq(st, "failed");
@@ -3003,6 +3012,21 @@ START_TEST(test_give_up_answered)
 	    memcmp(m1[0].data, m2[0].data, m1[0].len) == 0);
 	skd_store_blobs_free(m1, n1);
 	skd_store_blobs_free(m2, n2);
+
+	/* Two give-ups died before publishing (four claims with
+	 * max_attempts 2): no answer is built again, the request ends with
+	 * its state and error, which the waiting client reports. */
+	OPENSSL_free(der);
+	der = build_add(&len, gl, "carol");
+	submit(p.glo, id, der, len);
+	dead_claims(p.gla, id, 4);
+	ck_assert(skd_worker_process_one(w, id));
+	assert_state(p.gla, id, "failed");
+	ck_assert(!skd_store_read_response(p.gla, &m1, &n1, id));
+	ck_assert(!skd_client_wait_response(p.glo, &m1, &n1, id, 5000, &e));
+	ck_assert_int_eq(e.code, SKD_CLIENT_ERR_REFUSED);
+	ck_assert_msg(strstr(e.msg, "gave up after 4 attempts") != NULL, "%s",
+	    e.msg);
 
 	skd_worker_free(w);
 	X509_STORE_free(ts);
