@@ -42,34 +42,42 @@ on_seen(void *arg, const char *dn)
 	*(int *)arg = 1;
 }
 
-/*
- * request_refused says whether the GLA failed request id without writing
- * a response (the response of a failed request is written first, so none
- * will come), with the GLA's reason in err.  A request the caller may not
- * read, or cannot read now, is not refused.
- */
-static int
-request_refused(struct skd_store *s, const char *id,
-    struct skd_client_error *err)
+/* What the request entry says of the wait (docs/directory.md rule 11:
+ * its submitter reads its state and error). */
+enum req_end {
+	REQ_OPEN,	/* pending or held by the GLA, or unreadable now */
+	REQ_ENDED,	/* done or failed: its answer is written first */
+	REQ_REFUSED	/* failed without an answer (err says why) */
+};
+
+static enum req_end
+request_end(struct skd_store *s, const char *id, struct skd_client_error *err)
 {
 	struct skd_store_request *r = NULL;
 	struct skd_store_blob *m = NULL;
 	size_t n = 0;
-	int refused = 0;
+	enum req_end end = REQ_OPEN;
 
-	if (!skd_store_read_request(s, &r, id))
-		return 0;
-	if (strcmp(r->state, "failed") == 0 &&
-	    (!skd_store_read_response(s, &m, &n, id) || n == 0) &&
-	    skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND) {
-		skd_client_seterr(err, SKD_CLIENT_ERR_REFUSED,
-		    "the GLA failed request %s without an answer: %s", id,
-		    r->error != NULL ? r->error : "no reason given");
-		refused = 1;
+	if (!skd_store_read_request(s, &r, id)) {
+		/* Finished and removed (retention): look for the answer. */
+		return skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND ?
+		    REQ_ENDED : REQ_OPEN;
+	}
+	if (strcmp(r->state, "done") == 0)
+		end = REQ_ENDED;
+	else if (strcmp(r->state, "failed") == 0) {
+		end = REQ_ENDED;
+		if ((!skd_store_read_response(s, &m, &n, id) || n == 0) &&
+		    skd_store_error(s) == SKD_STORE_ERR_NOT_FOUND) {
+			skd_client_seterr(err, SKD_CLIENT_ERR_REFUSED,
+			    "the GLA failed request %s without an answer: %s",
+			    id, r->error != NULL ? r->error : "no reason given");
+			end = REQ_REFUSED;
+		}
 	}
 	skd_store_blobs_free(m, n);
 	skd_store_request_free(r);
-	return refused;
+	return end;
 }
 
 /* The timeout's message: where the request is, as far as we may read it
@@ -83,6 +91,14 @@ timed_out(struct skd_store *s, const char *id, struct skd_client_error *err)
 		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
 		    "to request %s yet; read it later with skd response --id "
 		    "%s", id, id);
+	} else if (strcmp(r->state, "done") == 0) {
+		/* RFC 5275 3.2.3, 3.2.4.1: forwarded to the GL's owners,
+		 * with no "pending" answer. */
+		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
+		    "to request %s yet: the GLA has passed it on (a member's "
+		    "request to a managed list goes to the GL's owners, and "
+		    "is answered when one decides); read it later with skd "
+		    "response --id %s", id, id);
 	} else if (strcmp(r->state, "pending") == 0) {
 		skd_client_seterr(err, SKD_CLIENT_ERR_TIMEOUT, "no response "
 		    "to request %s yet: no GLA worker has taken it (it stays "
@@ -117,6 +133,7 @@ skd_client_wait_response_ex(struct skd_store *s,
 	struct timespec pause;
 	struct skd_store_watch *w;
 	long deadline = now_ms() + timeout_ms, left;
+	enum req_end end = REQ_OPEN;
 	int ok = 0, seen = 0;
 
 	*out_msgs = NULL;
@@ -130,34 +147,40 @@ skd_client_wait_response_ex(struct skd_store *s,
 	w = skd_store_watch_response(s, id, on_seen, &seen);
 	info->watched = w != NULL;
 	for (;;) {
-		info->reads++;
-		if (skd_store_read_response(s, out_msgs, out_n, id) &&
-		    *out_n > 0) {
-			info->via_watch = w != NULL && seen;
-			ok = 1;
-			break;
+		/* With a watch, the answer is read when the watch reports it
+		 * (or once the request has ended: then it is there). */
+		if (w == NULL || seen || end == REQ_ENDED) {
+			info->reads++;
+			if (skd_store_read_response(s, out_msgs, out_n, id) &&
+			    *out_n > 0) {
+				info->via_watch = w != NULL && seen;
+				ok = 1;
+				break;
+			}
+			skd_store_blobs_free(*out_msgs, *out_n);
+			*out_msgs = NULL;
+			*out_n = 0;
+			if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND &&
+			    skd_store_error(s) != SKD_STORE_OK) {
+				skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
+				    "cannot read the response: %s",
+				    skd_store_errmsg(s));
+				break;
+			}
 		}
-		skd_store_blobs_free(*out_msgs, *out_n);
-		*out_msgs = NULL;
-		*out_n = 0;
-		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND &&
-		    skd_store_error(s) != SKD_STORE_OK) {
-			skd_client_seterr(err, SKD_CLIENT_ERR_DIRECTORY,
-			    "cannot read the response: %s",
-			    skd_store_errmsg(s));
-			break;
-		}
-		/* Refused before any answer could be made (no signer to
+		/* Failed before any answer could be made (no signer to
 		 * answer): the request says why. */
-		if (request_refused(s, id, err))
+		if ((end = request_end(s, id, err)) == REQ_REFUSED)
 			break;
 		if ((left = deadline - now_ms()) <= 0) {
 			timed_out(s, id, err);
 			break;
 		}
 		seen = 0;
-		/* The watch answers at once; a second without a report
-		 * re-reads (the request's state may have ended it). */
+		/* The watch answers at once; a second without a report looks
+		 * at the request again.  One that has ended gets one more
+		 * poll, in which the watch's report of its answer (written
+		 * before the request ended) comes. */
 		if (w != NULL && skd_store_watch_poll(w, NULL, 1) != 1) {
 			skd_store_watch_close(w);
 			w = NULL;
