@@ -626,8 +626,8 @@ int skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
  * skd_client_wait_response waits at most timeout_ms for the response to
  * id: woken by a persistent search on that one response entry
  * (skd_store_watch_response, which the shipped ACLs allow its submitter),
- * re-reading at least every second, or polling every 100 ms when the
- * server offers no sync search.  *out_msgs (*out_n) freed with
+ * reading the request's state every second without a report, or polling
+ * every 100 ms when the server offers no sync search.  *out_msgs (*out_n) freed with
  * skd_store_blobs_free.  SKD_CLIENT_ERR_REFUSED when the GLA failed the
  * request without an answer (its reason in err), SKD_CLIENT_ERR_TIMEOUT
  * when none came (err says where the request is).
