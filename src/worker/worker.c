@@ -791,9 +791,9 @@ ws_keygen_secret(void *ctx, struct skd_store_secret **out, const char *id)
 	return -1;
 }
 
-/* Runs the engine on r; NULL when it could not decide. */
 /* The engine's outcome for r: its decision, or (why not NULL) the
- * failure answer of a request given up (skd_engine_give_up). */
+ * failure answer of a request given up (skd_engine_give_up); NULL when it
+ * could not decide. */
 static SKD_ENG_OUTCOME *
 run_engine(struct skd_worker *w, const struct skd_store_request *r,
     const char *why)

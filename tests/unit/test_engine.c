@@ -605,6 +605,79 @@ START_TEST(test_tampered_and_garbage)
 }
 END_TEST
 
+/*
+ * skd_engine_give_up: a glAddMember the worker gave up on is answered
+ * failed, CMCFailInfo internalCAError, with the reason as statusString,
+ * naming its body part, signed with the GL's certificate (3.2.6) and
+ * echoing the nonce (3.2.4.3); nothing else is decided.  A message with
+ * no signer to answer gets no response, only the failed result and a
+ * note.
+ */
+START_TEST(test_give_up)
+{
+	struct te_fx f;
+	struct skd_cmc_body *b = te_body();
+	SKD_ENG_OUTCOME *o = NULL;
+	SKD_PKI_RESPONSE *pr;
+	SKD_CMC_STATUS_INFO_V2 *si;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	unsigned char *der, *n = NULL, junk[64];
+	size_t len, nl = 0;
+
+	te_fx_init(&f);
+	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, -1, 0);
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(ALICE), W(ALICE));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	ck_assert(skd_engine_give_up(&o, &f.cfg, &f.env, &f.st,
+	    "11111111-2222-4333-8444-555555555555", der, len,
+	    "gave up after 5 attempts"));
+	OPENSSL_free(der);
+	expect(o, 0, FAILED, SKD_CMC_INTERNAL_CA_ERROR, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_RESPONSE), 1);
+	pr = response_body(o, TE_GL);
+	ck_assert_int_eq(skd_cmc_get_nonce(pr->controlSequence,
+	    SKD_OID_CMC_RECIPIENT_NONCE, &n, &nl), 1);
+	ck_assert(nl == sizeof(te_nonce) && memcmp(n, te_nonce, nl) == 0);
+	OPENSSL_free(n);
+	ck_assert_ptr_nonnull(ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 0));
+	ck_assert_ptr_null(skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 1));
+	si = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_CMC_STATUS_INFO_V2));
+	ck_assert_ptr_nonnull(si);
+	ck_assert_int_eq(ASN1_INTEGER_get(si->cMCStatus), SKD_CMC_FAILED);
+	ck_assert_int_eq(sk_SKD_BODY_PART_REFERENCE_num(si->bodyList), 1);
+	ck_assert_ptr_nonnull(si->otherStatusInfo);
+	ck_assert_int_eq(si->otherStatusInfo->type,
+	    SKD_OTHER_STATUS_FAIL_INFO);
+	ck_assert_int_eq(ASN1_INTEGER_get(si->otherStatusInfo->d.failInfo),
+	    SKD_CMC_INTERNAL_CA_ERROR);
+	ck_assert_ptr_nonnull(si->statusString);
+	ck_assert(ASN1_STRING_length(si->statusString) == 24 &&
+	    memcmp(ASN1_STRING_get0_data(si->statusString),
+	    "gave up after 5 attempts", 24) == 0);
+	SKD_CMC_STATUS_INFO_V2_free(si);
+	SKD_PKI_RESPONSE_free(pr);
+	SKD_ENG_OUTCOME_free(o);
+	o = NULL;
+
+	memset(junk, 0x5a, sizeof(junk));
+	ck_assert(skd_engine_give_up(&o, &f.cfg, &f.env, &f.st,
+	    "11111111-2222-4333-8444-555555555555", junk, sizeof(junk),
+	    "gave up after 5 attempts"));
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, 0), 0);
+	ck_assert_ptr_nonnull(o->note);
+	expect(o, 0, FAILED, SKD_CMC_INTERNAL_CA_ERROR, -1);
+	SKD_ENG_OUTCOME_free(o);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_gla_rekey)
 {
 	struct te_fx f;
@@ -1923,6 +1996,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_signer);
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_tampered_and_garbage);
+	tcase_add_test(tc, test_give_up);
 	tcase_add_test(tc, test_gla_rekey);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_cms_sequence);
