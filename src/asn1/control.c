@@ -62,6 +62,10 @@ static const struct skd_control controls[] = {
 	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_REQUEST), GLO | MEM, REQ },
 	{ SKD_OID_SERVER_KEY_GEN_RESPONSE, "serverKeyGenResponse",
 	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_RESPONSE), GLA, RSP },
+	{ SKD_OID_KEY_RECOVERY_REQUEST, "keyRecoveryRequest",
+	    ASN1_ITEM_ref(X509), GLO | MEM, REQ },
+	{ SKD_OID_KEY_RECOVERY_RESPONSE, "keyRecoveryResponse",
+	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_RESPONSE), GLA, RSP },
 };
 
 const struct skd_control *

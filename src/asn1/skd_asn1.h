@@ -84,6 +84,9 @@ enum skd_oid {
 	SKD_OID_ERR_BAD_CERTIFICATE,
 	SKD_OID_ERR_BAD_SHARED_SECRET,
 	SKD_OID_CMC_IDENTIFICATION,	/* id-cmc 2 (RFC 5272 6.2.3) */
+	/* key recovery, beyond the draft (docs/keygen.md) */
+	SKD_OID_KEY_RECOVERY_REQUEST,
+	SKD_OID_KEY_RECOVERY_RESPONSE,
 	SKD_OID_COUNT
 };
 

@@ -347,11 +347,13 @@ read_status(struct skd_keygen_result *out, const SKD_PKI_RESPONSE *pr)
 	return 1;
 }
 
-int
-skd_keygen_open_response(struct skd_keygen_result *out,
-    const unsigned char *der, size_t len,
-    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
-    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+/* Opens an answer whose key package control is resp (draft 6.2's
+ * serverKeyGenResponse, or keyRecoveryResponse of the same type). */
+static int
+open_answer(struct skd_keygen_result *out, const unsigned char *der,
+    size_t len, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now,
+    enum skd_oid resp)
 {
 	struct skd_cms_verified *v = NULL;
 	SKD_PKI_RESPONSE *pr = NULL;
@@ -393,11 +395,11 @@ skd_keygen_open_response(struct skd_keygen_result *out,
 		ok = 1;
 		goto err;
 	}
-	if ((ta = skd_cmc_find_control(pr->controlSequence,
-	    SKD_OID_SERVER_KEY_GEN_RESPONSE, 0)) == NULL ||
-	    (sr = skd_tagged_attribute_decode1(ta, 0,
+	if ((ta = skd_cmc_find_control(pr->controlSequence, resp, 0)) ==
+	    NULL || (sr = skd_tagged_attribute_decode1(ta, 0,
 	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE))) == NULL) {
-		why(out, "no serverKeyGenResponse");
+		why(out, resp == SKD_OID_SERVER_KEY_GEN_RESPONSE ?
+		    "no serverKeyGenResponse" : "no keyRecoveryResponse");
 		goto err;
 	}
 	for (i = 0; i < sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence); i++) {
@@ -459,5 +461,63 @@ skd_keygen_open_response(struct skd_keygen_result *out,
 	SKD_SERVER_KEY_GEN_RESPONSE_free(sr);
 	SKD_PKI_RESPONSE_free(pr);
 	skd_cms_verified_free(v);
+	return ok;
+}
+
+int
+skd_keygen_open_response(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+{
+	return open_answer(out, der, len, nonce, who, trust, now,
+	    SKD_OID_SERVER_KEY_GEN_RESPONSE);
+}
+
+int
+skd_keygen_open_recovery(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+{
+	return open_answer(out, der, len, nonce, who, trust, now,
+	    SKD_OID_KEY_RECOVERY_RESPONSE);
+}
+
+int
+skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
+    X509 *cert, long tid, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	struct skd_cmc_body *b = NULL;
+	struct skd_cmc_protect p;
+	ASN1_INTEGER *t = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!skd_asn1_init() || (b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_control(b, SKD_OID_KEY_RECOVERY_REQUEST,
+	    cert) == 0 || (t = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_INTEGER_set(t, tid) ||
+	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
+	    skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN) == 0 ||
+	    !skd_cmc_body_encode(b, &body, &body_len))
+		goto err;
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = chain;
+	p.signing_time = now;
+	if (!skd_cmc_protect(out, out_len, 0, body, body_len, &p))
+		goto err;
+	ok = 1;
+ err:
+	OPENSSL_free(body);
+	ASN1_INTEGER_free(t);
+	skd_cmc_body_free(b);
 	return ok;
 }

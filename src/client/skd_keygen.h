@@ -92,4 +92,20 @@ int skd_keygen_open_response(struct skd_keygen_result *out,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
     const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);
 
+/*
+ * Key recovery (docs/keygen.md): skd_keygen_recovery_request builds the
+ * PKIData (keyRecoveryRequest carrying cert, the certificate whose key is
+ * wanted; transactionId tid, senderNonce nonce) signed by the recovery
+ * officer signer/key at now; *out as skd_keygen_request's.
+ * skd_keygen_open_recovery opens the answer as skd_keygen_open_response
+ * does, its key package named by keyRecoveryResponse; who is the officer.
+ */
+int skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
+    X509 *cert, long tid, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+int skd_keygen_open_recovery(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);
+
 #endif

@@ -76,8 +76,10 @@ int
 eng_keygen_wanted(const struct skd_layers *l, int top)
 {
 	return l->v[top].pki_data != NULL &&
+	    (skd_cmc_find_control(l->v[top].pki_data->controlSequence,
+	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) != NULL ||
 	    skd_cmc_find_control(l->v[top].pki_data->controlSequence,
-	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) != NULL;
+	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL);
 }
 
 /* The algorithms skd can use for the answer (4: algCapabilities). */
@@ -281,8 +283,8 @@ add_failure(struct skd_cmc_body *b, long bpid, const struct kg_verdict *v)
 
 /* Signs the answer as the keygen CA (section 2: "Signed by the CA"),
  * its certificates the issued one (may be NULL) and the chain (6.2). */
-static int
-sign_answer(struct eng *e, struct skd_cmc_body *b, X509 *issued,
+int
+eng_keygen_sign_answer(struct eng *e, struct skd_cmc_body *b, X509 *issued,
     X509 *encrypt_to, unsigned char **out, size_t *out_len)
 {
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
@@ -664,7 +666,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	unsigned char *shroud = NULL, *archive = NULL, *der = NULL;
 	unsigned char serial[16];
 	size_t shroud_len = 0, archive_len = 0, der_len = 0;
-	char archive_id[SKD_STORE_ID_LEN];
+	char archive_id[SKD_KGEN_ARCHIVE_ID_LEN];
 	const char *why = NULL, *rcpt[1];
 	long bpid, cms_bpid;
 	int ok = 0, accepted, k;
@@ -735,7 +737,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	}
 	rcpt[0] = who->identity;
 	if (!eng_add_echo(e, b, pd->controlSequence) ||
-	    !sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
+	    !eng_keygen_sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
 	    der, der_len, who->cert, who->cert == NULL ? rcpt : NULL,
 	    who->cert == NULL ? 1 : 0))
@@ -745,8 +747,9 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	if (accepted && !publish_cert(e, who, issued))
 		goto err;
 	/* The archive: for the recovery certificate only, readable by the
-	 * GLA alone (a GLA message with no recipient). */
-	if (archive != NULL && (!eng_new_id(e, archive_id) ||
+	 * GLA alone (a GLA message with no recipient), its id the
+	 * certificate's (key recovery finds it by the certificate). */
+	if (archive != NULL && (!skd_kgen_archive_id(archive_id, issued) ||
 	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_KEY_ARCHIVE, archive_id,
 	    "", archive, archive_len, NULL, NULL, 0)))
 		goto err;
@@ -784,6 +787,10 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	const struct skd_cms_verified *sv;
 	struct kg_who who;
 
+	/* Key recovery (recover.c) rides on the same request path. */
+	if (skd_cmc_find_control(l->v[top].pki_data->controlSequence,
+	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL)
+		return eng_recover_process(e, l, top, request_id);
 	sv = l->v[eng_layer_signed_parent(l, top)].verified;
 	memset(&who, 0, sizeof(who));
 	who.cert = sv->signer;
@@ -814,7 +821,7 @@ authdata_refuse(struct eng *e, const char *request_id,
 		return eng_set_utf8(&e->out->note, v.text);
 	if ((b = skd_cmc_body_new(1)) == NULL || !add_failure(b, 0, &v) ||
 	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !sign_answer(e, b, NULL, NULL, &der, &der_len) ||
+	    !eng_keygen_sign_answer(e, b, NULL, NULL, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
 	    der, der_len, NULL, NULL, 0))
 		goto err;

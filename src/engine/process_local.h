@@ -62,6 +62,14 @@ int eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
 int eng_keygen_wanted(const struct skd_layers *l, int top);
 int eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);
+/* keygen.c: signs a keygen answer as the keygen CA (draft 2: "Signed by
+ * the CA"), its certificates issued (may be NULL) and the CA's chain;
+ * encrypt_to may be NULL.  *out: OPENSSL_free. */
+int eng_keygen_sign_answer(struct eng *e, struct skd_cmc_body *b,
+    X509 *issued, X509 *encrypt_to, unsigned char **out, size_t *out_len);
+/* recover.c: a PKIData carrying keyRecoveryRequest (docs/keygen.md). */
+int eng_recover_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
 /* An AuthenticatedData (shared secret, draft 2.1 / 2.2), answered whole. */
 int eng_keygen_authdata(struct eng *e, const char *request_id,
     const unsigned char *msg, size_t len);

@@ -63,6 +63,11 @@ struct skd_kgen_ca {
 	STACK_OF(X509)	*chain;		/* intermediates; may be NULL */
 	long		 validity_days;	/* 0: SKD_KGEN_DEFAULT_DAYS */
 	X509		*recovery_cert;	/* archive recipient; NULL: none */
+	/* Key recovery (kgen_recover.c): the recovery certificate's key
+	 * (NULL: recovery is not offered) and the certificates of the
+	 * officers who may ask for it (NULL or empty: nobody). */
+	EVP_PKEY	*recovery_key;
+	STACK_OF(X509)	*recovery_officers;
 };
 
 #define SKD_KGEN_DEFAULT_DAYS	365
@@ -133,5 +138,32 @@ EVP_PKEY *skd_kgen_open(const unsigned char *der, size_t len,
  */
 int skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
     X509_STORE *trust, time_t now);
+
+/* ---- kgen_recover.c: key recovery (docs/keygen.md) ---- */
+
+/* Text length of an archive id (a UUID's), with its NUL. */
+#define SKD_KGEN_ARCHIVE_ID_LEN	37
+
+/*
+ * skd_kgen_archive_id writes the id of the archive of cert's key: a
+ * UUID (RFC 9562 version 8) made of the first 16 bytes of the SHA-256 of
+ * the DER IssuerAndSerialNumber of cert, so that the archive of a
+ * certificate is found by the certificate alone and one certificate has
+ * one archive.  Returns one on success and zero on error.
+ */
+int skd_kgen_archive_id(char out[SKD_KGEN_ARCHIVE_ID_LEN], X509 *cert);
+
+/* skd_kgen_is_officer: one when cert is one of ca->recovery_officers
+ * (the same certificate, byte for byte). */
+int skd_kgen_is_officer(const struct skd_kgen_ca *ca, X509 *cert);
+
+/*
+ * skd_kgen_recover opens the archive der (skd_kgen_archive) with
+ * ca->recovery_cert / ca->recovery_key, checks that the package inside
+ * was signed by ca->cert and that its key is cert's.  Returns the key
+ * (caller frees with EVP_PKEY_free) or NULL.
+ */
+EVP_PKEY *skd_kgen_recover(const unsigned char *der, size_t len,
+    const struct skd_kgen_ca *ca, X509 *cert, time_t now);
 
 #endif

@@ -133,6 +133,11 @@ struct skd_worker_config {
 	char			*keygen_chain;		/* optional */
 	long			 keygen_days;		/* 0: 365 */
 	char			*keygen_recovery_cert;	/* archive; optional */
+	/* Key recovery: the recovery certificate's key (with
+	 * keygen_recovery_cert) and the PEM file of the officers'
+	 * certificates; both or neither. */
+	char			*keygen_recovery_key;
+	char			*keygen_recovery_officers;
 	/* The person-entry attribute issued certificates go to:
 	 * userCertificate;binary (default), userSMIMECertificate, none. */
 	char			*keygen_publish;

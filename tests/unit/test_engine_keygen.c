@@ -582,6 +582,271 @@ START_TEST(test_authdata)
 }
 END_TEST
 
+/* ---- key recovery (src/engine/recover.c) ---- */
+
+/* The archive the recovery callback serves: one id, one blob. */
+static unsigned char *rec_der;
+static size_t rec_len;
+static char rec_id[SKD_KGEN_ARCHIVE_ID_LEN];
+
+static int
+kt_archive(void *ctx, unsigned char **out, size_t *out_len, const char *id)
+{
+	(void)ctx;
+	*out = NULL;
+	*out_len = 0;
+	if (rec_der == NULL || strcmp(id, rec_id) != 0)
+		return 0;
+	if ((*out = OPENSSL_memdup(rec_der, rec_len)) == NULL)
+		return -1;
+	*out_len = rec_len;
+	return 1;
+}
+
+/* Recovery offered: the GLA's certificate is the recovery certificate
+ * (kt_init), its key opens the archives, bob is the only officer. */
+static void
+kt_recovery_init(struct kt *k, STACK_OF(X509) **officers)
+{
+	kt_init(k);
+	*officers = sk_X509_new_null();
+	ck_assert_int_eq(sk_X509_push(*officers,
+	    skd_test_pki_id(SKD_TP_BOB)->cert), 1);
+	k->ca.recovery_key = skd_test_pki_id(SKD_TP_GLA)->key;
+	k->ca.recovery_officers = *officers;
+	k->env.keygen_archive = kt_archive;
+}
+
+/* Alice gets a key (2.3); the archive is kept for kt_archive under the
+ * id of the issued certificate.  *out_key, *out_cert: the caller's. */
+static void
+kt_alice_key(struct kt *k, EVP_PKEY **out_key, X509 **out_cert)
+{
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans, *a;
+	const SKD_ENG_OP *op;
+	char want[SKD_KGEN_ARCHIVE_ID_LEN];
+
+	req_bare(&r, SKD_KGEN_RSA2048, eph);
+	ans = kt_send(k, &r, SKD_TP_ALICE);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(k, ans, &who);
+	ck_assert_int_eq(k->res.status, 0);
+	op = skd_engine_outcome_find(k->out, SKD_OP_MESSAGE, 0);
+	ck_assert_ptr_nonnull(op);
+	/* The archive's id is the certificate's: found by it alone. */
+	ck_assert_int_eq(skd_kgen_archive_id(want, k->res.cert), 1);
+	ck_assert_str_eq((const char *)op->publish->id->data, want);
+	a = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	OPENSSL_free(rec_der);
+	rec_der = OPENSSL_memdup(a->data, (size_t)a->length);
+	rec_len = (size_t)a->length;
+	snprintf(rec_id, sizeof(rec_id), "%s", want);
+	*out_key = k->res.key;
+	*out_cert = k->res.cert;
+	k->res.key = NULL;
+	k->res.cert = NULL;
+	EVP_PKEY_free(eph);
+}
+
+/* Sends a keyRecoveryRequest for cert signed by who; the answer. */
+static const ASN1_OCTET_STRING *
+kt_recover(struct kt *k, X509 *cert, enum skd_test_who who, const char *rid,
+    unsigned char **io_msg, size_t *io_len)
+{
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	const SKD_ENG_OP *op;
+
+	if (io_msg != NULL && *io_msg != NULL) {
+		msg = *io_msg;
+		len = *io_len;
+	} else {
+		ck_assert_int_eq(skd_keygen_recovery_request(&msg, &len, cert,
+		    11, nonce, skd_test_pki_id(who)->cert,
+		    skd_test_pki_id(who)->key, NULL, TE_NOW), 1);
+	}
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    rid, msg, len), 1);
+	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	if (io_msg != NULL) {
+		*io_msg = msg;
+		*io_len = len;
+	} else {
+		OPENSSL_free(msg);
+	}
+	op = skd_engine_outcome_find(k->out, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+}
+
+/* An officer gets the archived key, enveloped for its certificate; the
+ * key is the certificate's; the result says who and when. */
+START_TEST(test_recover)
+{
+	struct kt k;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert;
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_RESULT *r;
+	X509_STORE *trust = skd_test_pki_store(0);
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	ans = kt_recover(&k, cert, SKD_TP_BOB, "req-rec", NULL, NULL);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	/* Nothing but the answer: no state changes. */
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	/* The audit text: who (bob) and when. */
+	r = sk_SKD_ENG_RESULT_value(k.out->results, 0);
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data,
+	    "key recovered: officer "));
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data, "CN=bob"));
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data, " at 20"));
+	/* Alice's key does not open it; bob's does. */
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+	ck_assert_int_eq(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW), 0);
+	skd_keygen_result_clear(&k.res);
+	who.key = skd_test_pki_id(SKD_TP_BOB)->key;
+	who.cert = skd_test_pki_id(SKD_TP_BOB)->cert;
+	ck_assert_msg(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW) == 1, "%s",
+	    k.res.text);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(EVP_PKEY_eq(k.res.key, key), 1);
+	ck_assert_int_eq(X509_cmp(k.res.cert, cert), 0);
+	ck_assert_int_eq(X509_check_private_key(cert, k.res.key), 1);
+	/* A keygen answer's opener does not take it for one. */
+	skd_keygen_result_clear(&k.res);
+	ck_assert_int_eq(skd_keygen_open_response(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW), 0);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* Refusals: a failure answer, the one op the response, nothing else. */
+enum rec_refusal {
+	RR_NOT_OFFICER,		/* badIdentity */
+	RR_NO_ARCHIVE,		/* badCertId */
+	RR_OTHER_CA,		/* badCertId */
+	RR_NOT_OFFERED,		/* badRequest */
+	RR_WRONG_ARCHIVE,	/* internalCAError */
+	RR_COUNT
+};
+
+START_TEST(test_recover_refusals)
+{
+	static const long want[RR_COUNT] = { SKD_CMC_BAD_IDENTITY,
+	    SKD_CMC_BAD_CERT_ID, SKD_CMC_BAD_CERT_ID, SKD_CMC_BAD_REQUEST,
+	    SKD_CMC_INTERNAL_CA_ERROR };
+	struct kt k;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert, *ask;
+	enum skd_test_who signer = SKD_TP_BOB;
+	const ASN1_OCTET_STRING *ans;
+	X509_STORE *trust = skd_test_pki_store(0);
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	ask = cert;
+	switch ((enum rec_refusal)_i) {
+	case RR_NOT_OFFICER:
+		/* Alice herself is not an officer. */
+		signer = SKD_TP_ALICE;
+		break;
+	case RR_NO_ARCHIVE:
+		/* Carol's certificate is the CA's, but no key was made. */
+		ask = skd_test_pki_id(SKD_TP_CAROL)->cert;
+		break;
+	case RR_OTHER_CA:
+		ask = skd_test_pki_id(SKD_TP_STRANGER)->cert;
+		break;
+	case RR_NOT_OFFERED:
+		k.ca.recovery_key = NULL;
+		break;
+	case RR_WRONG_ARCHIVE:
+		/* Carol's id served with alice's archive: the key is not
+		 * the certificate's. */
+		ask = skd_test_pki_id(SKD_TP_CAROL)->cert;
+		ck_assert_int_eq(skd_kgen_archive_id(rec_id, ask), 1);
+		break;
+	default:
+		break;
+	}
+	ans = kt_recover(&k, ask, signer, "req-rr", NULL, NULL);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, want[_i]);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(signer)->key;
+	ck_assert_msg(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW) == 1, "%s",
+	    k.res.text);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(k.res.fail, want[_i]);
+	ck_assert_ptr_null(k.res.key);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* The same recovery request twice: the second is a replay, refused, no
+ * key sent (RFC 5275 3.2.4.3's replay check covers it). */
+START_TEST(test_recover_replay)
+{
+	struct kt k;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert;
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	(void)kt_recover(&k, cert, SKD_TP_BOB, "req-1", &msg, &len);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	(void)kt_recover(&k, cert, SKD_TP_BOB, "req-2", &msg, &len);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	ck_assert_ptr_null(skd_engine_outcome_find(k.out, SKD_OP_RESPONSE,
+	    0)->publish == NULL ? NULL : strstr((const char *)
+	    sk_SKD_ENG_RESULT_value(k.out->results, 0)->text->data,
+	    "key recovered"));
+	OPENSSL_free(msg);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+}
+END_TEST
+
 Suite *
 skd_suite_engine_keygen(void)
 {
@@ -597,6 +862,9 @@ skd_suite_engine_keygen(void)
 	tcase_add_loop_test(tc, test_secret_ok, 0, 3);
 	tcase_add_loop_test(tc, test_secret_refusals, 0, 6);
 	tcase_add_test(tc, test_authdata);
+	tcase_add_test(tc, test_recover);
+	tcase_add_loop_test(tc, test_recover_refusals, 0, RR_COUNT);
+	tcase_add_test(tc, test_recover_replay);
 	suite_add_tcase(s, tc);
 	return s;
 }
