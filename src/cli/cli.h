@@ -235,6 +235,20 @@ int skd_cli_request(int argc, char **argv);
  * enroll-secret" */
 int skd_cli_keygen(int argc, char **argv);
 int skd_cli_admin(int argc, char **argv);
+/* The passphrase of --passphrase-fd (one line; *out_have zero when the
+ * option is absent) and the outputs of a key: the key as PKCS#8 PEM, mode
+ * 0600, encrypted under pass when not NULL; the certificate when
+ * cert_path is not NULL.  SKD_EXIT_* codes. */
+int skd_cli_keygen_passphrase(const struct skd_cli_ctx *c, char *buf,
+    size_t size, int *out_have);
+struct evp_pkey_st;
+int skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
+    const char *cert_path, struct evp_pkey_st *key, struct x509_st *cert,
+    const char *pass);
+
+/* cli_recover.c: "skd admin recover" (skd-admin-recover(1)): a recovery
+ * officer asks the GLA for an archived key */
+int skd_cli_admin_recover(int argc, char **argv);
 
 /* cli_member.c: "skd member" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);

@@ -63,9 +63,10 @@ load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
 	return SKD_EXIT_OK;
 }
 
-/* The passphrase from --passphrase-fd N (one line), or none. */
-static int
-passphrase(const struct skd_cli_ctx *c, char *buf, size_t size, int *out_have)
+/* cli.h: the passphrase from --passphrase-fd N (one line), or none. */
+int
+skd_cli_keygen_passphrase(const struct skd_cli_ctx *c, char *buf, size_t size,
+    int *out_have)
 {
 	const char *v = skd_cli_ctx_opt(c, "passphrase-fd");
 	char *end;
@@ -94,8 +95,10 @@ passphrase(const struct skd_cli_ctx *c, char *buf, size_t size, int *out_have)
 	return SKD_EXIT_OK;
 }
 
-static int
-write_outputs(const struct skd_cli_ctx *c, const char *key_path,
+/* cli.h: the key (mode 0600) and, when cert_path is not NULL, the
+ * certificate. */
+int
+skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
     const char *cert_path, EVP_PKEY *key, X509 *cert, const char *pass)
 {
 	FILE *f;
@@ -118,6 +121,8 @@ write_outputs(const struct skd_cli_ctx *c, const char *key_path,
 		skd_cli_err(skd_cli_ctx_cmd(c), "%s: cannot write", key_path);
 		return SKD_EXIT_INPUT;
 	}
+	if (cert_path == NULL)
+		return SKD_EXIT_OK;
 	if ((f = fopen(cert_path, "w")) == NULL || !PEM_write_X509(f, cert) ||
 	    fclose(f) != 0) {
 		skd_cli_err(skd_cli_ctx_cmd(c), "%s: cannot write", cert_path);
@@ -172,7 +177,7 @@ run(const struct skd_cli_ctx *c)
 			return SKD_EXIT_USAGE;
 		}
 	}
-	if ((rc = passphrase(c, pass, sizeof(pass), &have_pass)) !=
+	if ((rc = skd_cli_keygen_passphrase(c, pass, sizeof(pass), &have_pass)) !=
 	    SKD_EXIT_OK)
 		return rc;
 	if ((r.secret_id = skd_cli_ctx_opt(c, "secret-id")) != NULL) {
@@ -292,7 +297,7 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_FAIL;
 		goto done;
 	}
-	if ((rc = write_outputs(c, key_path, cert_path, res.key, res.cert,
+	if ((rc = skd_cli_keygen_write(c, key_path, cert_path, res.key, res.cert,
 	    have_pass ? pass : NULL)) != SKD_EXIT_OK)
 		goto done;
 	{
@@ -339,7 +344,8 @@ skd_cli_keygen(int argc, char **argv)
 /* ---- skd admin enroll-secret ---- */
 
 static const char admin_usage[] =
-    "usage: skd admin enroll-secret --gla-cert FILE --secret-id STRING\n"
+    "usage: skd admin recover ... (skd admin recover --help)\n"
+    "       skd admin enroll-secret --gla-cert FILE --secret-id STRING\n"
     "        --identity dirName:DN [--expires DAYS] [--secret-fd N]\n"
     "        directory (as the GLA): --uri URI --base DN --bind-dn DN\n"
     "        --password-file F | --env FILE --as gla\n"
@@ -459,6 +465,8 @@ skd_cli_admin(int argc, char **argv)
 	struct skd_cli_ctx *c;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "recover") == 0)
+		return skd_cli_admin_recover(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "enroll-secret") != 0) {
 		fputs(admin_usage, argc >= 2 && (strcmp(argv[1], "--help") ==
 		    0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr);

@@ -75,6 +75,8 @@ static const struct {
 	/* skd admin enroll-secret, skd keygen --secret-id (cli_keygen.c) */
 	{ "secret-id", required_argument }, { "identity", required_argument },
 	{ "expires", required_argument }, { "secret-fd", required_argument },
+	/* skd admin recover (cli_recover.c) */
+	{ "target-cert", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

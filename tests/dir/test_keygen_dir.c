@@ -102,9 +102,11 @@ keygen_config(void)
 	    "ca_file = %s/ca.crt\nlog_level = warning\n"
 	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
 	    "keygen_ca_cert = %s/ca.crt\nkeygen_ca_key = %s/ca.key\n"
-	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n",
+	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n"
+	    "keygen_recovery_key = %s/gla.key\n"
+	    "keygen_recovery_officers = %s/bob.crt\n",
 	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
-	    pki, pki, pki, pki, pki, pki, pki, pki), 0);
+	    pki, pki, pki, pki, pki, pki, pki, pki, pki, pki), 0);
 	ck_assert_int_gt(asprintf(&path, "%s/keygen.conf", skd_test_tmp), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	free(text);
@@ -714,6 +716,205 @@ START_TEST(test_kill9_keygen)
 }
 END_TEST
 
+/* Key recovery with the CLI against the daemon: alice gets a key
+ * (skd keygen); bob, the configured officer, recovers it (skd admin
+ * recover): the same private key, the certificate's; carol, who is not
+ * an officer, is refused (badIdentity) and gets nothing; the GLA's log
+ * says who asked and when, for both. */
+START_TEST(test_recover_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	char *conf = keygen_config(), *out = NULL, *a = NULL, *b = NULL;
+	size_t olen = 0;
+	int rc;
+
+	/* The audit lines are notices. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "sed -i "
+	    "'s/^log_level = .*/log_level = notice/' '%s'", conf), 0);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' keygen --env '%s/env' --as alice "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--type rsa2048 --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--timeout 30 2>&1 && "
+	    "'%s' admin recover --env '%s/env' --as bob "
+	    "--cert '%s/bob.crt' --key '%s/bob.key' --CAfile '%s/ca.crt' "
+	    "--target-cert '%s/c.pem' --out '%s/r.pem' --timeout 30 2>&1; "
+	    "rc=$?; "
+	    "'%s' admin recover --env '%s/env' --as carol "
+	    "--cert '%s/carol.crt' --key '%s/carol.key' --CAfile '%s/ca.crt' "
+	    "--target-cert '%s/c.pem' --out '%s/r2.pem' --timeout 30 2>&1; "
+	    "echo \"carol=$?\"; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd admin recover: %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "recovered the key of"));
+	/* Carol: a CMC failure (exit 1), badIdentity, no key written. */
+	ck_assert_msg(strstr(out, "carol=1") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "badIdentity") != NULL, "%s", out);
+	ck_assert_int_ne(skd_test_run(NULL, NULL, "test -e '%s/r2.pem'", d),
+	    0);
+	free(out);
+	/* The recovered key is the one alice got, and the certificate's. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "test \"$(stat -c %%a "
+	    "'%s/r.pem')\" = 600", d), 0);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in '%s/r.pem' "
+	    "-pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl x509 -in "
+	    "'%s/c.pem' -pubkey -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in '%s/r.pem' "
+	    "-text -noout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl pkey -in '%s/k.pem' "
+	    "-text -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	/* The audit log: who (bob; carol refused), when (a timestamp),
+	 * which certificate. */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "grep 'audit:' "
+	    "'%s/gla.log'", d), 0);
+	ck_assert_msg(strstr(out, "audit: key recovered: officer ") != NULL &&
+	    strstr(out, "CN=bob") != NULL && strstr(out, " at 20") != NULL &&
+	    strstr(out, ", certificate ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "audit: key recovery refused (the signer "
+	    "is not a configured recovery officer): officer ") != NULL &&
+	    strstr(out, "CN=carol") != NULL, "%s", out);
+	free(out);
+	free(conf);
+}
+END_TEST
+
+#define KILL_R	12
+
+/* Workers killed with SIGKILL at random instants while they answer
+ * recovery requests: every request answered exactly once (one response
+ * each), every answer the same key, alice's certificate's. */
+START_TEST(test_kill9_recover)
+{
+	struct skd_worker *w = keygen_worker();
+	struct skd_store *bob = store_open_as("SKD_BOB"), *gla;
+	struct skd_store_request *rq = NULL;
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *bc = pem_cert("bob"), *cert;
+	EVP_PKEY *bk = pem_key("bob"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	EVP_PKEY *key;
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_R][SKD_KEYGEN_NONCE_LEN], *der, *ans;
+	char ids[KILL_R][SKD_STORE_ID_LEN], id[SKD_STORE_ID_LEN], *conf;
+	char log[4096], p[4096];
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	size_t i, len, n, left, kills = 0;
+	pid_t pid;
+	int st;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	/* Alice's key, archived. */
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	ans = round_trip(w, &r, &len, id, NULL, NULL);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_int_eq(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), 1);
+	ck_assert_int_eq(res.status, 0);
+	key = res.key;
+	cert = res.cert;
+	res.key = NULL;
+	res.cert = NULL;
+	skd_keygen_result_clear(&res);
+	free(ans);
+	skd_worker_free(w);
+
+	gla = store_open_gla();
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
+	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	for (i = 0; i < KILL_R; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_recovery_request(&der, &len, cert,
+		    (long)i + 1, nonces[i], bc, bk, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(bob, ids[i], der, len,
+		    env("SKD_BOB_DN")));
+		OPENSSL_free(der);
+	}
+	for (;;) {
+		pid = spawn_gla(conf, log);
+		nap_ms((long)(20 + rand_r(&seed) % 150));
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		kills++;
+		for (i = 0, left = 0; i < KILL_R; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0 || kills >= 30)
+			break;
+	}
+	pid = spawn_gla(conf, log);
+	for (n = 0; n < 1200; n++) {
+		for (i = 0, left = 0; i < KILL_R; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0)
+			break;
+		nap_ms(100);
+	}
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
+	    left, kills);
+	memset(&who, 0, sizeof(who));
+	who.key = bk;
+	who.cert = bc;
+	for (i = 0; i < KILL_R; i++) {
+		ck_assert(skd_store_read_response(bob, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_recovery(&res, msgs[0].data,
+		    msgs[0].len, nonces[i], &who, trust, time(NULL)), "%s",
+		    res.text);
+		ck_assert_int_eq(res.status, 0);
+		ck_assert_int_eq(EVP_PKEY_eq(res.key, key), 1);
+		ck_assert_int_eq(X509_cmp(res.cert, cert), 0);
+		skd_keygen_result_clear(&res);
+		skd_store_blobs_free(msgs, n);
+	}
+	fprintf(stderr, "recover kill -9: %d requests, %zu kills\n", KILL_R,
+	    kills);
+	X509_STORE_free(trust);
+	X509_free(bc);
+	X509_free(cert);
+	EVP_PKEY_free(bk);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(eph);
+	skd_store_close(bob);
+	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -730,6 +931,8 @@ skd_suite_keygen_dir(void)
 	tcase_add_test(tc, test_secret_cli);
 	tcase_add_test(tc, test_join_by_name);
 	tcase_add_test(tc, test_kill9_keygen);
+	tcase_add_test(tc, test_recover_cli);
+	tcase_add_test(tc, test_kill9_recover);
 	suite_add_tcase(s, tc);
 	return s;
 }
