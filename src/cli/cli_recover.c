@@ -1,5 +1,5 @@
 /*
- * cli_recover.c: "skd admin recover" (docs/man/skd-admin-recover.1): a
+ * cli_recover.c: "skd admin recover" (docs/man/skd-keygen.1): a
  * configured recovery officer asks the GLA for the archived key of a
  * certificate its keygen CA issued (docs/keygen.md, "Archive and
  * recovery"): builds the keyRecoveryRequest signed with the officer's
