@@ -1270,7 +1270,7 @@ START_TEST(test_control_table)
 	const struct skd_control *c;
 	size_t i;
 
-	ck_assert_int_eq(skd_control_count(), 21);
+	ck_assert_int_eq(skd_control_count(), 23);
 	for (i = 0; i < skd_control_count(); i++) {
 		c = skd_control_at(i);
 		ck_assert(c != NULL && c->name != NULL && c->item() != NULL);
@@ -1291,6 +1291,15 @@ START_TEST(test_control_table)
 	ck_assert(skd_control_by_nid(NID_commonName) == NULL);
 	ck_assert(skd_control_by_nid(NID_undef) == NULL);
 	ck_assert(skd_control_by_nid(skd_asn1_nid(SKD_OID_SKD_10)) == NULL);
+	/* Key recovery (docs/keygen.md): a Certificate, answered with the
+	 * ServerKeyGenResponse type. */
+	c = skd_control_by_nid(skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST));
+	ck_assert_ptr_eq(c->item(), ASN1_ITEM_rptr(X509));
+	ck_assert_str_eq(skd_asn1_oid_text(SKD_OID_KEY_RECOVERY_REQUEST),
+	    "2.25.88603606528775871844496178518562820826.3.9");
+	c = skd_control_by_nid(skd_asn1_nid(SKD_OID_KEY_RECOVERY_RESPONSE));
+	ck_assert_ptr_eq(c->item(),
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE));
 }
 END_TEST
 
