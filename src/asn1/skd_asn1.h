@@ -87,6 +87,10 @@ enum skd_oid {
 	/* key recovery, beyond the draft (docs/keygen.md) */
 	SKD_OID_KEY_RECOVERY_REQUEST,
 	SKD_OID_KEY_RECOVERY_RESPONSE,
+	/* proof of possession (draft 8, RFC 5272 6.7) */
+	SKD_OID_CMC_ENCRYPTED_POP,	/* id-cmc 9 */
+	SKD_OID_CMC_DECRYPTED_POP,	/* id-cmc 10 */
+	SKD_OID_POP_CERTIFICATE,	/* skd's OtherReqMsg type: a Certificate */
 	SKD_OID_COUNT
 };
 
@@ -408,6 +412,23 @@ typedef struct SKD_CMC_STATUS_INFO_V2_st {
 	SKD_OTHER_STATUS_INFO			*otherStatusInfo; /* OPTIONAL */
 } SKD_CMC_STATUS_INFO_V2;
 
+/* RFC 5272 6.7: Encrypted and Decrypted POP controls. */
+typedef struct SKD_ENCRYPTED_POP_st {
+	SKD_TAGGED_REQUEST	*request;
+	CMS_ContentInfo		*cms;
+	X509_ALGOR		*thePOPAlgID;
+	X509_ALGOR		*witnessAlgID;
+	ASN1_OCTET_STRING	*witness;
+} SKD_ENCRYPTED_POP;
+
+typedef struct SKD_DECRYPTED_POP_st {
+	ASN1_INTEGER		*bodyPartID;
+	X509_ALGOR		*thePOPAlgID;
+	ASN1_OCTET_STRING	*thePOP;
+} SKD_DECRYPTED_POP;
+
+DECLARE_ASN1_FUNCTIONS(SKD_ENCRYPTED_POP)
+DECLARE_ASN1_FUNCTIONS(SKD_DECRYPTED_POP)
 DECLARE_ASN1_FUNCTIONS(SKD_TAGGED_ATTRIBUTE)
 DECLARE_ASN1_FUNCTIONS(SKD_TAGGED_CERT_REQUEST)
 DECLARE_ASN1_FUNCTIONS(SKD_OTHER_REQUEST)

@@ -131,6 +131,66 @@ skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
 	return SKD_EXIT_OK;
 }
 
+/*
+ * Draft 8: the CA wants proof that we hold the key before it publishes
+ * the certificate: the Decrypted POP (RFC 5272 6.7), signed like the
+ * request, submitted, its answer waited for.  res->status becomes the
+ * POP round's (0 when proven).
+ */
+static int
+pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
+    const struct skd_client_ident *id, struct skd_keygen_result *res,
+    long timeout, X509_STORE *trust)
+{
+	const char *cmd = skd_cli_ctx_cmd(c);
+	struct skd_keygen_result pr;
+	struct skd_client_error e;
+	struct skd_store_blob *msgs = NULL;
+	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], *der = NULL;
+	char rid[SKD_STORE_ID_LEN];
+	size_t len = 0, n = 0;
+	int rc;
+
+	memset(&pr, 0, sizeof(pr));
+	if (id == NULL) {
+		skd_cli_err(cmd, "the CA requires proof of possession, which "
+		    "skd answers for signed requests only");
+		return SKD_EXIT_FAIL;
+	}
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+	    !skd_keygen_pop_request(&der, &len, res,
+	    (long)(time(NULL) & 0x7fffffff), nonce, id->cert, id->key,
+	    id->chain, time(NULL))) {
+		skd_cli_err(cmd, "cannot answer the Encrypted POP (popFailed)");
+		return SKD_EXIT_CRYPTO;
+	}
+	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	fprintf(stderr, "skd: %s: proof of possession: submitted request %s\n",
+	    cmd, rid);
+	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
+		rc = skd_cli_client_fail(c, &e);
+		goto done;
+	}
+	if (!skd_keygen_open_pop(&pr, msgs[0].data, msgs[0].len, nonce, trust,
+	    time(NULL))) {
+		skd_cli_err(cmd, "answer to %s: %s", rid, pr.text);
+		rc = SKD_EXIT_CRYPTO;
+		goto done;
+	}
+	res->status = pr.status;
+	res->fail = pr.fail;
+	snprintf(res->text, sizeof(res->text), "%s", pr.text);
+	rc = SKD_EXIT_OK;
+ done:
+	skd_keygen_result_clear(&pr);
+	skd_store_blobs_free(msgs, n);
+	OPENSSL_free(der);
+	return rc;
+}
+
 static int
 run(const struct skd_cli_ctx *c)
 {
@@ -289,6 +349,9 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_CRYPTO;
 		goto done;
 	}
+	if (res.status == SKD_CMC_POP_REQUIRED &&
+	    (rc = pop_round(c, s, id, &res, timeout, trust)) != SKD_EXIT_OK)
+		goto done;
 	if (res.status != 0) {
 		fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", cmd,
 		    res.fail >= 0 ? skd_cmc_failinfo_name(res.fail) : "",

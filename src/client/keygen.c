@@ -284,6 +284,7 @@ skd_keygen_result_clear(struct skd_keygen_result *r)
 	EVP_PKEY_free(r->key);
 	X509_free(r->cert);
 	sk_X509_pop_free(r->certs, X509_free);
+	SKD_ENCRYPTED_POP_free(r->pop);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -347,6 +348,52 @@ read_status(struct skd_keygen_result *out, const SKD_PKI_RESPONSE *pr)
 	return 1;
 }
 
+/* The checks every answer gets: the CA's signature and path, a
+ * PKIResponse, the nonce echoed; then its status.  *out_v, *out_pr the
+ * caller's even on failure. */
+static int
+open_head(struct skd_keygen_result *out, struct skd_cms_verified **out_v,
+    SKD_PKI_RESPONSE **out_pr, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now)
+{
+	unsigned char *rn = NULL;
+	size_t rn_len = 0;
+	int ok = 0;
+
+	*out_v = NULL;
+	*out_pr = NULL;
+	if (!skd_asn1_init())
+		return why(out, "out of memory");
+	if (!skd_cms_verify(out_v, der, len, NULL, now)) {
+		why(out, "the answer's signature does not verify");
+		goto err;
+	}
+	if (!skd_kgen_check_signer((*out_v)->signer, (*out_v)->certs, trust,
+	    now)) {
+		why(out, "the answer's signer does not chain to the trust "
+		    "anchor");
+		goto err;
+	}
+	if (OBJ_obj2nid((*out_v)->econtent_type) !=
+	    skd_asn1_nid(SKD_OID_CCT_PKI_RESPONSE) ||
+	    (*out_pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE),
+	    (*out_v)->content, (*out_v)->content_len)) == NULL) {
+		why(out, "the answer is not a PKIResponse");
+		goto err;
+	}
+	if (skd_cmc_get_nonce((*out_pr)->controlSequence,
+	    SKD_OID_CMC_RECIPIENT_NONCE, &rn, &rn_len) != 1 ||
+	    rn_len != SKD_KEYGEN_NONCE_LEN || memcmp(rn, nonce, rn_len) != 0) {
+		why(out, "recipientNonce does not echo our senderNonce");
+		goto err;
+	}
+	ok = read_status(out, *out_pr);
+ err:
+	OPENSSL_free(rn);
+	return ok;
+}
+
 /* Opens an answer whose key package control is resp (draft 6.2's
  * serverKeyGenResponse, or keyRecoveryResponse of the same type). */
 static int
@@ -359,40 +406,25 @@ open_answer(struct skd_keygen_result *out, const unsigned char *der,
 	SKD_PKI_RESPONSE *pr = NULL;
 	SKD_SERVER_KEY_GEN_RESPONSE *sr = NULL;
 	const SKD_TAGGED_ATTRIBUTE *ta;
-	unsigned char *rn = NULL, *item = NULL;
-	size_t rn_len = 0;
+	unsigned char *item = NULL;
 	int i, n = 0, ok = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->fail = -1;
-	if (!skd_asn1_init())
-		return why(out, "out of memory");
-	if (!skd_cms_verify(&v, der, len, NULL, now)) {
-		why(out, "the answer's signature does not verify");
+	if (!open_head(out, &v, &pr, der, len, nonce, trust, now))
 		goto err;
-	}
-	if (!skd_kgen_check_signer(v->signer, v->certs, trust, now)) {
-		why(out, "the answer's signer does not chain to the trust "
-		    "anchor");
-		goto err;
-	}
-	if (OBJ_obj2nid(v->econtent_type) !=
-	    skd_asn1_nid(SKD_OID_CCT_PKI_RESPONSE) ||
-	    (pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), v->content,
-	    v->content_len)) == NULL) {
-		why(out, "the answer is not a PKIResponse");
-		goto err;
-	}
-	if (skd_cmc_get_nonce(pr->controlSequence, SKD_OID_CMC_RECIPIENT_NONCE,
-	    &rn, &rn_len) != 1 || rn_len != SKD_KEYGEN_NONCE_LEN ||
-	    memcmp(rn, nonce, rn_len) != 0) {
-		why(out, "recipientNonce does not echo our senderNonce");
-		goto err;
-	}
-	if (!read_status(out, pr))
-		goto err;
-	if (out->status != 0) {
+	/* Draft 8: popRequired carries the key like a success. */
+	if (out->status != 0 && (resp != SKD_OID_SERVER_KEY_GEN_RESPONSE ||
+	    out->status != SKD_CMC_POP_REQUIRED)) {
 		ok = 1;
+		goto err;
+	}
+	if (out->status == SKD_CMC_POP_REQUIRED &&
+	    ((ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_ENCRYPTED_POP, 0)) == NULL ||
+	    (out->pop = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_ENCRYPTED_POP))) == NULL)) {
+		why(out, "popRequired without an Encrypted POP");
 		goto err;
 	}
 	if ((ta = skd_cmc_find_control(pr->controlSequence, resp, 0)) ==
@@ -452,11 +484,12 @@ open_answer(struct skd_keygen_result *out, const unsigned char *der,
 	if (!ok) {
 		EVP_PKEY_free(out->key);
 		X509_free(out->cert);
+		SKD_ENCRYPTED_POP_free(out->pop);
 		out->key = NULL;
 		out->cert = NULL;
+		out->pop = NULL;
 	}
 	ERR_clear_error();
-	OPENSSL_free(rn);
 	OPENSSL_free(item);
 	SKD_SERVER_KEY_GEN_RESPONSE_free(sr);
 	SKD_PKI_RESPONSE_free(pr);
@@ -519,5 +552,67 @@ skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
 	OPENSSL_free(body);
 	ASN1_INTEGER_free(t);
 	skd_cmc_body_free(b);
+	return ok;
+}
+
+int
+skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	SKD_DECRYPTED_POP *dp = NULL;
+	struct skd_cmc_body *b = NULL;
+	struct skd_cmc_protect p;
+	ASN1_INTEGER *t = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (res->pop == NULL || res->key == NULL || res->cert == NULL ||
+	    (dp = skd_kgen_pop_answer(res->pop, res->key, res->cert)) == NULL)
+		goto err;
+	/* RFC 5272 6.7: the request again, the Decrypted POP naming it. */
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_request(b, res->pop->request) == 0 ||
+	    skd_cmc_body_add_control(b, SKD_OID_CMC_DECRYPTED_POP, dp) == 0 ||
+	    (t = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(t, tid) ||
+	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
+	    skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN) == 0 ||
+	    !skd_cmc_body_encode(b, &body, &body_len))
+		goto err;
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = chain;
+	p.signing_time = now;
+	ok = skd_cmc_protect(out, out_len, 0, body, body_len, &p);
+ err:
+	OPENSSL_free(body);
+	ASN1_INTEGER_free(t);
+	skd_cmc_body_free(b);
+	SKD_DECRYPTED_POP_free(dp);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_open_pop(struct skd_keygen_result *out, const unsigned char *der,
+    size_t len, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509_STORE *trust, time_t now)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr = NULL;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	out->fail = -1;
+	ok = open_head(out, &v, &pr, der, len, nonce, trust, now);
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
 	return ok;
 }

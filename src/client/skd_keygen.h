@@ -73,6 +73,11 @@ struct skd_keygen_result {
 	EVP_PKEY	*key;		/* success: the generated key */
 	X509		*cert;		/* success: its certificate */
 	STACK_OF(X509)	*certs;		/* every certificate of the answer */
+	/* status popRequired (draft 8): key and cert are set as for
+	 * success, and the CA's Encrypted POP control (RFC 5272 6.7) waits
+	 * for skd_keygen_pop_request; the certificate is not published
+	 * until the POP round succeeds. */
+	SKD_ENCRYPTED_POP *pop;
 };
 
 void skd_keygen_result_clear(struct skd_keygen_result *r);
@@ -91,6 +96,26 @@ int skd_keygen_open_response(struct skd_keygen_result *out,
     const unsigned char *der, size_t len,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
     const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);
+
+/*
+ * The proof of possession round (draft 8, RFC 5272 6.7):
+ * skd_keygen_pop_request answers res->pop (an answer with status
+ * popRequired) with the Decrypted POP made with res->key, the Encrypted
+ * POP's request echoed in reqSequence, transactionId tid, senderNonce
+ * nonce, signed like the first round by signer/key; *out as
+ * skd_keygen_request's.  Returns zero when the POP cannot be made (the
+ * witness does not match y: 6.7's popFailed on the client's side).
+ * skd_keygen_open_pop checks the answer to it (signature, path, nonce)
+ * and fills out's status, fail and text; one when it could be read.
+ */
+int skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+int skd_keygen_open_pop(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now);
 
 /*
  * Key recovery (docs/keygen.md): skd_keygen_recovery_request builds the

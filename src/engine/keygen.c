@@ -79,7 +79,8 @@ eng_keygen_wanted(const struct skd_layers *l, int top)
 	    (skd_cmc_find_control(l->v[top].pki_data->controlSequence,
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) != NULL ||
 	    skd_cmc_find_control(l->v[top].pki_data->controlSequence,
-	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL);
+	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL ||
+	    eng_pop_wanted(l->v[top].pki_data));
 }
 
 /* The algorithms skd can use for the answer (4: algCapabilities). */
@@ -608,6 +609,13 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 static int
 publish_cert(struct eng *e, const struct kg_who *who, X509 *issued)
 {
+	return eng_keygen_publish(e, who->cert, who->identity, issued);
+}
+
+int
+eng_keygen_publish(struct eng *e, X509 *who_cert, const char *who_identity,
+    X509 *issued)
+{
 	STACK_OF(ASN1_UTF8STRING) *names = NULL;
 	SKD_ENG_OP *op;
 	unsigned char *der = NULL;
@@ -617,8 +625,8 @@ publish_cert(struct eng *e, const struct kg_who *who, X509 *issued)
 	if (e->cfg->keygen_publish_attr == NULL || e->env->resolve_dn == NULL)
 		return 1;
 	if ((names = sk_ASN1_UTF8STRING_new_null()) == NULL ||
-	    (who->cert != NULL ? !eng_cert_names(names, who->cert) :
-	    !eng_push_utf8(names, who->identity)))
+	    (who_cert != NULL ? !eng_cert_names(names, who_cert) :
+	    !eng_push_utf8(names, who_identity)))
 		goto err;
 	for (i = 0; rc == 0 && i < sk_ASN1_UTF8STRING_num(names); i++) {
 		OPENSSL_free(name);
@@ -660,6 +668,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	struct kg_req r;
 	struct skd_cmc_body *b = NULL;
 	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
+	SKD_ENCRYPTED_POP *ep = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *issued = NULL;
 	SKD_ENG_OP *op;
@@ -732,6 +741,23 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 			goto err;
 		snprintf(v.text, sizeof(v.text), "key generated (%s)",
 		    skd_kgen_type_name(r.type));
+		/* Draft 8: the certificate (encryption-only, as the profile
+		 * issues them) waits for the proof of possession: popRequired
+		 * with an Encrypted POP control (RFC 5272 6.7); it is
+		 * published when the Decrypted POP comes back (pop.c). */
+		if (ca->require_pop) {
+			if ((ep = skd_kgen_pop_challenge(ca, issued,
+			    bpid)) == NULL ||
+			    skd_cmc_body_add_control(b,
+			    SKD_OID_CMC_ENCRYPTED_POP, ep) == 0 ||
+			    skd_cmc_body_add_status(b, SKD_CMC_POP_REQUIRED,
+			    &bpid, 1, "proof of possession required",
+			    -1, -1) == 0)
+				goto err;
+			snprintf(v.text, sizeof(v.text), "key generated (%s), "
+			    "proof of possession required",
+			    skd_kgen_type_name(r.type));
+		}
 	} else if (!add_failure(b, bpid, &v)) {
 		goto err;
 	}
@@ -744,7 +770,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 		goto err;
 	/* Published on the requester's directory entry (issue 17: a GLO
 	 * then adds the person by name). */
-	if (accepted && !publish_cert(e, who, issued))
+	if (accepted && !ca->require_pop && !publish_cert(e, who, issued))
 		goto err;
 	/* The archive: for the recovery certificate only, readable by the
 	 * GLA alone (a GLA message with no recipient), its id the
@@ -763,12 +789,14 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	}
 	if (!eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST),
-	    accepted ? SKD_CMC_SUCCESS : SKD_CMC_FAILED,
+	    !accepted ? SKD_CMC_FAILED : ca->require_pop ?
+	    SKD_CMC_POP_REQUIRED : SKD_CMC_SUCCESS,
 	    accepted ? -1 : v.cmc_fail, -1, v.text))
 		goto err;
 	ok = 1;
  err:
 	kg_req_clear(&r);
+	SKD_ENCRYPTED_POP_free(ep);
 	SKD_SERVER_KEY_GEN_RESPONSE_free(resp);
 	skd_cmc_body_free(b);
 	EVP_PKEY_free(pkey);
@@ -787,10 +815,13 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 	const struct skd_cms_verified *sv;
 	struct kg_who who;
 
-	/* Key recovery (recover.c) rides on the same request path. */
+	/* Key recovery (recover.c) and the proof of possession round
+	 * (pop.c) ride on the same request path. */
 	if (skd_cmc_find_control(l->v[top].pki_data->controlSequence,
 	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL)
 		return eng_recover_process(e, l, top, request_id);
+	if (eng_pop_wanted(l->v[top].pki_data))
+		return eng_pop_process(e, l, top, request_id);
 	sv = l->v[eng_layer_signed_parent(l, top)].verified;
 	memset(&who, 0, sizeof(who));
 	who.cert = sv->signer;

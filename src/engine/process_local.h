@@ -67,6 +67,15 @@ int eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
  * encrypt_to may be NULL.  *out: OPENSSL_free. */
 int eng_keygen_sign_answer(struct eng *e, struct skd_cmc_body *b,
     X509 *issued, X509 *encrypt_to, unsigned char **out, size_t *out_len);
+/* keygen.c: a certPublish op for an issued certificate on the entry of
+ * the requester (who_cert's names, or who_identity's). */
+int eng_keygen_publish(struct eng *e, X509 *who_cert,
+    const char *who_identity, X509 *issued);
+/* pop.c: the proof of possession round (draft 8, RFC 5272 6.7): a
+ * PKIData with a Decrypted POP control or skd's popCertificate request. */
+int eng_pop_wanted(const SKD_PKI_DATA *pd);
+int eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
 /* recover.c: a PKIData carrying keyRecoveryRequest (docs/keygen.md). */
 int eng_recover_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);

@@ -88,6 +88,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "keygen_recovery_cert", S(keygen_recovery_cert) },
 	{ "keygen_recovery_key", S(keygen_recovery_key) },
 	{ "keygen_recovery_officers", S(keygen_recovery_officers) },
+	{ "keygen_pop", S(keygen_pop) },
 	{ "keygen_publish", S(keygen_publish) },
 };
 
@@ -334,6 +335,13 @@ cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 		cfg_err(err, err_len, c->path, 0,
 		    "keygen_recovery_key and keygen_recovery_officers go "
 		    "together and need keygen_recovery_cert");
+		return 0;
+	}
+	if (c->keygen_pop != NULL && ((strcmp(c->keygen_pop, "required") != 0
+	    && strcmp(c->keygen_pop, "none") != 0) ||
+	    c->keygen_ca_cert == NULL)) {
+		cfg_err(err, err_len, c->path, 0, "keygen_pop: required or "
+		    "none, with keygen_ca_cert");
 		return 0;
 	}
 	if (c->keygen_publish != NULL &&

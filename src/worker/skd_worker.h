@@ -138,6 +138,9 @@ struct skd_worker_config {
 	 * certificates; both or neither. */
 	char			*keygen_recovery_key;
 	char			*keygen_recovery_officers;
+	/* Proof of possession (draft 8) before an issued certificate is
+	 * published: "required" or "none" (default). */
+	char			*keygen_pop;
 	/* The person-entry attribute issued certificates go to:
 	 * userCertificate;binary (default), userSMIMECertificate, none. */
 	char			*keygen_publish;

@@ -74,6 +74,9 @@ struct worker_crypto {
 	X509		*kg_recovery;
 	EVP_PKEY	*kg_recovery_key;	/* key recovery, or NULL */
 	STACK_OF(X509)	*kg_officers;
+	/* The secret of the stateless proof of possession (kgen_pop.c),
+	 * derived from the journal key: every worker derives the same. */
+	unsigned char	 kg_pop[32];
 	struct skd_kgen_ca kgen;
 	/* The journal's MAC key (journal.c); the previous one is kept
 	 * across a reload so that journals written before it still open. */
@@ -275,6 +278,16 @@ crypto_load(char *err, size_t err_len, struct worker_crypto *c,
 	if (!skd_worker_journal_key(c->jkey, err, err_len,
 	    cfg->journal_key_file, c->gla_key))
 		goto err;
+	{
+		static const char label[] = "skd keygen proof of possession";
+		size_t n = 0;
+
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->jkey,
+		    sizeof(c->jkey), (const unsigned char *)label,
+		    sizeof(label) - 1, c->kg_pop, sizeof(c->kg_pop), &n) ==
+		    NULL || n != sizeof(c->kg_pop))
+			goto oom;
+	}
 	if ((c->trust = X509_STORE_new()) == NULL)
 		goto oom;
 	if (X509_STORE_load_file(c->trust, cfg->ca_file) != 1) {
@@ -329,6 +342,10 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		w->c.kgen.recovery_cert = w->c.kg_recovery;
 		w->c.kgen.recovery_key = w->c.kg_recovery_key;
 		w->c.kgen.recovery_officers = w->c.kg_officers;
+		w->c.kgen.require_pop = cfg->keygen_pop != NULL &&
+		    strcmp(cfg->keygen_pop, "required") == 0;
+		w->c.kgen.pop_secret = w->c.kg_pop;
+		w->c.kgen.pop_secret_len = sizeof(w->c.kg_pop);
 		w->ecfg.keygen = &w->c.kgen;
 		/* Issued certificates on the person's entry (docs/keygen.md). */
 		w->ecfg.keygen_publish_attr = cfg->keygen_publish == NULL ||

@@ -1270,7 +1270,7 @@ START_TEST(test_control_table)
 	const struct skd_control *c;
 	size_t i;
 
-	ck_assert_int_eq(skd_control_count(), 23);
+	ck_assert_int_eq(skd_control_count(), 25);
 	for (i = 0; i < skd_control_count(); i++) {
 		c = skd_control_at(i);
 		ck_assert(c != NULL && c->name != NULL && c->item() != NULL);

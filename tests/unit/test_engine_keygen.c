@@ -14,6 +14,7 @@
 
 #include "client/skd_keygen.h"
 #include "cms/skd_authdata.h"
+#include "cms/skd_cmc.h"
 #include "kgen/skd_kgen.h"
 #include "test_engine_common.h"
 
@@ -649,6 +650,7 @@ kt_alice_key(struct kt *k, EVP_PKEY **out_key, X509 **out_cert)
 	*out_cert = k->res.cert;
 	k->res.key = NULL;
 	k->res.cert = NULL;
+	skd_keygen_result_clear(&k->res);
 	EVP_PKEY_free(eph);
 }
 
@@ -847,6 +849,248 @@ START_TEST(test_recover_replay)
 }
 END_TEST
 
+/* ---- proof of possession (draft 8, src/engine/pop.c) ---- */
+
+static const unsigned char pop_secret[32] = "0123456789abcdef0123456789abcde";
+
+/* Every requester has a directory entry: a published certificate shows
+ * as a certPublish op. */
+static int
+kt_resolve_dn(void *ctx, char **out, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	*out = strdup("uid=someone,ou=people,dc=example,dc=com");
+	return *out != NULL ? 1 : -1;
+}
+
+/* The POP round's message from who for res, as mode says. */
+enum pop_mode {
+	PM_GOOD,
+	PM_WRONG,	/* thePOP altered: popFailed */
+	PM_ABSENT,	/* the request without decryptedPOP: popRequired */
+	PM_OTHER_CERT,	/* another certificate in the request: badCertId
+			   (stranger's) */
+	PM_COUNT
+};
+
+static unsigned char *
+pop_msg(size_t *out_len, const struct skd_keygen_result *res,
+    enum skd_test_who who, enum pop_mode mode)
+{
+	SKD_DECRYPTED_POP *dp;
+	SKD_TAGGED_REQUEST *req;
+	struct skd_cmc_body *b;
+	struct skd_cmc_protect p;
+	unsigned char *body = NULL, *out = NULL;
+	size_t body_len = 0;
+
+	if (mode == PM_GOOD) {
+		ck_assert_int_eq(skd_keygen_pop_request(&out, out_len, res, 5,
+		    nonce, skd_test_pki_id(who)->cert,
+		    skd_test_pki_id(who)->key, NULL, TE_NOW), 1);
+		return out;
+	}
+	dp = skd_kgen_pop_answer(res->pop, res->key, res->cert);
+	ck_assert_ptr_nonnull(dp);
+	req = ASN1_item_dup(ASN1_ITEM_rptr(SKD_TAGGED_REQUEST),
+	    res->pop->request);
+	ck_assert_ptr_nonnull(req);
+	if (mode == PM_WRONG)
+		dp->thePOP->data[0] ^= 1;
+	if (mode == PM_OTHER_CERT) {
+		unsigned char *d = NULL;
+		const unsigned char *q;
+		int n = i2d_X509(skd_test_pki_id(SKD_TP_STRANGER)->cert, &d);
+
+		q = d;
+		ASN1_TYPE_free(req->d.orm->requestMessageValue);
+		req->d.orm->requestMessageValue = d2i_ASN1_TYPE(NULL, &q, n);
+		OPENSSL_free(d);
+	}
+	ck_assert_ptr_nonnull(b = skd_cmc_body_new(0));
+	ck_assert_int_ne(skd_cmc_body_add_request(b, req), 0);
+	if (mode != PM_ABSENT)
+		ck_assert_int_ne(skd_cmc_body_add_control(b,
+		    SKD_OID_CMC_DECRYPTED_POP, dp), 0);
+	ck_assert_int_ne(skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN), 0);
+	ck_assert_int_eq(skd_cmc_body_encode(b, &body, &body_len), 1);
+	memset(&p, 0, sizeof(p));
+	p.signer = skd_test_pki_id(who)->cert;
+	p.key = skd_test_pki_id(who)->key;
+	p.signing_time = TE_NOW;
+	ck_assert_int_eq(skd_cmc_protect(&out, out_len, 0, body, body_len,
+	    &p), 1);
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	SKD_TAGGED_REQUEST_free(req);
+	SKD_DECRYPTED_POP_free(dp);
+	return out;
+}
+
+/* Processes msg as request rid; the outcome in k->out. */
+static const ASN1_OCTET_STRING *
+kt_process(struct kt *k, const unsigned char *msg, size_t len,
+    const char *rid)
+{
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    rid, msg, len), 1);
+	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	return sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(k->out,
+	    SKD_OP_RESPONSE, 0)->publish->messages, 0);
+}
+
+/* Round 1 with POP required: popRequired, the key and the Encrypted POP
+ * in the answer, nothing published.  *res holds the opened answer. */
+static void
+kt_pop_round1(struct kt *k, EVP_PKEY *eph)
+{
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf;
+
+	kt_init(k);
+	k->ca.require_pop = 1;
+	k->ca.pop_secret = pop_secret;
+	k->ca.pop_secret_len = sizeof(pop_secret);
+	k->env.resolve_dn = kt_resolve_dn;
+	k->cfg.keygen_publish_attr = "userCertificate;binary";
+	req_bare(&r, SKD_KGEN_P256, eph);
+	r.no_archive = 1;
+	ans = kt_send(k, &r, SKD_TP_ALICE);
+	ck_assert_int_eq(skd_engine_outcome_result(k->out, 0, &st, &cf, &sf),
+	    1);
+	ck_assert_int_eq(st, SKD_CMC_POP_REQUIRED);
+	/* Draft 8: a certificate pending its POP is not published. */
+	ck_assert_uint_eq(skd_engine_outcome_count(k->out,
+	    SKD_OP_CERT_PUBLISH), 0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(k, ans, &who);
+	ck_assert_int_eq(k->res.status, SKD_CMC_POP_REQUIRED);
+	ck_assert_ptr_nonnull(k->res.pop);
+	ck_assert_ptr_nonnull(k->res.key);
+	ck_assert_int_eq(X509_check_private_key(k->res.cert, k->res.key), 1);
+}
+
+START_TEST(test_pop)
+{
+	struct kt k;
+	struct skd_keygen_result pr;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_OP *op;
+	X509_STORE *trust = skd_test_pki_store(0);
+	unsigned char *msg, *der = NULL;
+	size_t len = 0;
+	long st, cf, sf;
+	int n;
+
+	kt_pop_round1(&k, eph);
+	/* The POP round: proven, then published. */
+	msg = pop_msg(&len, &k.res, SKD_TP_ALICE, PM_GOOD);
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    1);
+	op = skd_engine_outcome_find(k.out, SKD_OP_CERT_PUBLISH, 0);
+	n = i2d_X509(k.res.cert, &der);
+	ck_assert_int_eq(ASN1_STRING_length(op->member->cert), n);
+	ck_assert(memcmp(ASN1_STRING_get0_data(op->member->cert), der,
+	    (size_t)n) == 0);
+	OPENSSL_free(der);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, 0);
+	skd_keygen_result_clear(&pr);
+	/* The same POP message again: a replay, nothing published. */
+	ans = kt_process(&k, msg, len, "req-pop2");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    0);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* A POP round that fails changes nothing: wrong, absent, another
+ * certificate, another signer, POP not asked for. */
+START_TEST(test_pop_refusals)
+{
+	static const struct {
+		enum pop_mode		 mode;
+		enum skd_test_who	 who;
+		int			 no_pop;
+		long			 fail;
+	} t[] = {
+		{ PM_WRONG, SKD_TP_ALICE, 0, SKD_CMC_POP_FAILED },
+		{ PM_ABSENT, SKD_TP_ALICE, 0, SKD_CMC_POP_REQUIRED_FAIL },
+		{ PM_OTHER_CERT, SKD_TP_ALICE, 0, SKD_CMC_BAD_CERT_ID },
+		{ PM_GOOD, SKD_TP_BOB, 0, SKD_CMC_BAD_IDENTITY },
+		{ PM_GOOD, SKD_TP_ALICE, 1, SKD_CMC_BAD_REQUEST },
+	};
+	struct kt k;
+	struct skd_keygen_result pr;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	X509_STORE *trust = skd_test_pki_store(0);
+	unsigned char *msg;
+	size_t len = 0;
+	long st, cf, sf;
+
+	kt_pop_round1(&k, eph);
+	msg = pop_msg(&len, &k.res, t[_i].who, t[_i].mode);
+	if (t[_i].no_pop)
+		k.ca.require_pop = 0;
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, t[_i].fail);
+	/* The failure answer alone: nothing published. */
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(pr.fail, t[_i].fail);
+	skd_keygen_result_clear(&pr);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* The client refuses an Encrypted POP whose witness is not H(y) (RFC
+ * 5272 6.7). */
+START_TEST(test_pop_bad_witness)
+{
+	struct kt k;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	unsigned char *msg = NULL;
+	size_t len = 0;
+
+	kt_pop_round1(&k, eph);
+	k.res.pop->witness->data[3] ^= 0x40;
+	ck_assert_int_eq(skd_keygen_pop_request(&msg, &len, &k.res, 5, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 0);
+	ck_assert_ptr_null(msg);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
 Suite *
 skd_suite_engine_keygen(void)
 {
@@ -865,6 +1109,9 @@ skd_suite_engine_keygen(void)
 	tcase_add_test(tc, test_recover);
 	tcase_add_loop_test(tc, test_recover_refusals, 0, RR_COUNT);
 	tcase_add_test(tc, test_recover_replay);
+	tcase_add_test(tc, test_pop);
+	tcase_add_loop_test(tc, test_pop_refusals, 0, 5);
+	tcase_add_test(tc, test_pop_bad_witness);
 	suite_add_tcase(s, tc);
 	return s;
 }
