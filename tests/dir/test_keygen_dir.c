@@ -114,11 +114,18 @@ keygen_config(void)
 }
 
 static struct skd_worker *
-keygen_worker(void)
+keygen_worker_extra(const char *extra)
 {
 	char *path = keygen_config(), err[512];
 	struct skd_worker_config *c;
 	struct skd_worker *w;
+	FILE *f;
+
+	if (extra != NULL) {
+		ck_assert_ptr_nonnull(f = fopen(path, "a"));
+		fputs(extra, f);
+		fclose(f);
+	}
 
 	c = skd_worker_config_load(err, sizeof(err), path);
 	ck_assert_msg(c != NULL, "config: %s", err);
@@ -127,6 +134,12 @@ keygen_worker(void)
 	skd_worker_config_free(c);
 	free(path);
 	return w;
+}
+
+static struct skd_worker *
+keygen_worker(void)
+{
+	return keygen_worker_extra(NULL);
 }
 
 /* The EnvelopedData of the answer (cmsSequence item 1), for the CLI. */
@@ -607,6 +620,75 @@ spawn_gla(const char *conf, const char *log)
 	return pid;
 }
 
+/*
+ * Runs workers from conf, each killed with SIGKILL after a random
+ * instant, until the n requests ids are done or max_kills were made, then
+ * one worker to the end.  Returns the number of kills; fails the test
+ * when a request is left undone.
+ */
+static size_t
+kill_until_done(const char *conf, const char *log,
+    char (*ids)[SKD_STORE_ID_LEN], size_t n, size_t max_kills, long max_ms)
+{
+	struct skd_store *gla = store_open_gla();
+	struct skd_store_request *rq = NULL;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	size_t i, left, kills = 0, t;
+	pid_t pid;
+	int st;
+
+	for (;;) {
+		pid = spawn_gla(conf, log);
+		nap_ms((long)(rand_r(&seed) % (unsigned)max_ms));
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		kills++;
+		for (i = 0, left = 0; i < n; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0 || kills >= max_kills)
+			break;
+	}
+	pid = spawn_gla(conf, log);
+	for (t = 0; t < 1200; t++) {
+		for (i = 0, left = 0; i < n; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0)
+			break;
+		nap_ms(100);
+	}
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+	skd_store_close(gla);
+	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
+	    left, kills);
+	return kills;
+}
+
+/* A keygen configuration for killed workers: short leases, no limits
+ * on attempts or pending requests; extra appended.  Returns its path. */
+static char *
+kill_config(const char *extra)
+{
+	char *conf = keygen_config();
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
+	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
+	if (extra != NULL)
+		fputs(extra, f);
+	fclose(f);
+	return conf;
+}
+
 #define KILL_N	24
 
 /* Workers killed with SIGKILL at random instants while they generate
@@ -615,8 +697,7 @@ spawn_gla(const char *conf, const char *log)
  * key only enveloped; a replayed journal writes the same archive). */
 START_TEST(test_kill9_keygen)
 {
-	struct skd_store *alice = store_open_as("SKD_ALICE"), *gla;
-	struct skd_store_request *rq = NULL;
+	struct skd_store *alice = store_open_as("SKD_ALICE");
 	struct skd_store_blob *msgs = NULL;
 	struct skd_keygen_req r;
 	struct skd_keygen_result res;
@@ -626,19 +707,10 @@ START_TEST(test_kill9_keygen)
 	X509_STORE *trust = X509_STORE_new();
 	unsigned char nonces[KILL_N][SKD_KEYGEN_NONCE_LEN], *der;
 	char ids[KILL_N][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
-	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	size_t i, len, n, left, kills = 0;
+	size_t i, len, n, kills;
 	long before, after;
-	pid_t pid;
-	int st;
-	FILE *f;
 
-	gla = store_open_gla();
-	conf = keygen_config();
-	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
-	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
-	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
-	fclose(f);
+	conf = kill_config(NULL);
 	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
 	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
 	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
@@ -658,37 +730,7 @@ START_TEST(test_kill9_keygen)
 		    env("SKD_ALICE_DN")));
 		OPENSSL_free(der);
 	}
-	for (;;) {
-		pid = spawn_gla(conf, log);
-		nap_ms((long)(30 + rand_r(&seed) % 300));
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &st, 0);
-		kills++;
-		for (i = 0, left = 0; i < KILL_N; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0 || kills >= 40)
-			break;
-	}
-	pid = spawn_gla(conf, log);
-	for (n = 0; n < 1200; n++) {
-		for (i = 0, left = 0; i < KILL_N; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0)
-			break;
-		nap_ms(100);
-	}
-	(void)kill(pid, SIGTERM);
-	(void)waitpid(pid, &st, 0);
-	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
-	    left, kills);
+	kills = kill_until_done(conf, log, ids, KILL_N, 40, 330);
 	memset(&who, 0, sizeof(who));
 	who.key = eph;
 	for (i = 0; i < KILL_N; i++) {
@@ -711,7 +753,6 @@ START_TEST(test_kill9_keygen)
 	EVP_PKEY_free(ak);
 	EVP_PKEY_free(eph);
 	skd_store_close(alice);
-	skd_store_close(gla);
 	free(conf);
 }
 END_TEST
@@ -797,8 +838,7 @@ END_TEST
 START_TEST(test_kill9_recover)
 {
 	struct skd_worker *w = keygen_worker();
-	struct skd_store *bob = store_open_as("SKD_BOB"), *gla;
-	struct skd_store_request *rq = NULL;
+	struct skd_store *bob = store_open_as("SKD_BOB");
 	struct skd_store_blob *msgs = NULL;
 	struct skd_keygen_req r;
 	struct skd_keygen_result res;
@@ -810,11 +850,7 @@ START_TEST(test_kill9_recover)
 	unsigned char nonces[KILL_R][SKD_KEYGEN_NONCE_LEN], *der, *ans;
 	char ids[KILL_R][SKD_STORE_ID_LEN], id[SKD_STORE_ID_LEN], *conf;
 	char log[4096], p[4096];
-	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	size_t i, len, n, left, kills = 0;
-	pid_t pid;
-	int st;
-	FILE *f;
+	size_t i, len, n, kills;
 
 	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
 	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
@@ -839,12 +875,7 @@ START_TEST(test_kill9_recover)
 	free(ans);
 	skd_worker_free(w);
 
-	gla = store_open_gla();
-	conf = keygen_config();
-	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
-	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
-	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
-	fclose(f);
+	conf = kill_config(NULL);
 	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
 	for (i = 0; i < KILL_R; i++) {
 		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
@@ -855,37 +886,7 @@ START_TEST(test_kill9_recover)
 		    env("SKD_BOB_DN")));
 		OPENSSL_free(der);
 	}
-	for (;;) {
-		pid = spawn_gla(conf, log);
-		nap_ms((long)(20 + rand_r(&seed) % 150));
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &st, 0);
-		kills++;
-		for (i = 0, left = 0; i < KILL_R; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0 || kills >= 30)
-			break;
-	}
-	pid = spawn_gla(conf, log);
-	for (n = 0; n < 1200; n++) {
-		for (i = 0, left = 0; i < KILL_R; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0)
-			break;
-		nap_ms(100);
-	}
-	(void)kill(pid, SIGTERM);
-	(void)waitpid(pid, &st, 0);
-	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
-	    left, kills);
+	kills = kill_until_done(conf, log, ids, KILL_R, 30, 60);
 	memset(&who, 0, sizeof(who));
 	who.key = bk;
 	who.cert = bc;
@@ -910,7 +911,221 @@ START_TEST(test_kill9_recover)
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(eph);
 	skd_store_close(bob);
-	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* Whether x is on alice's entry (userCertificate;binary), read as bob. */
+static int
+on_alice_entry(X509 *x)
+{
+	unsigned char *cd = NULL, *b64;
+	char *out = NULL;
+	size_t olen = 0;
+	int cl = i2d_X509(x, &cd), found;
+
+	b64 = malloc(4 * ((size_t)cl + 2) / 3 + 4);
+	EVP_EncodeBlock(b64, cd, cl);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x "
+	    "-o ldif-wrap=no -H '%s' -D '%s' -w '%s' -b '%s' -s base "
+	    "'userCertificate;binary'", env("SKD_LDAP_URI"),
+	    env("SKD_BOB_DN"), env("SKD_BOB_PW"), env("SKD_ALICE_DN")), 0);
+	found = out != NULL && strstr(out, (char *)b64) != NULL;
+	free(out);
+	free(b64);
+	OPENSSL_free(cd);
+	return found;
+}
+
+/* Draft 8 through the worker: with keygen_pop = required the first
+ * answer is popRequired and the certificate is not on alice's entry;
+ * the Decrypted POP round publishes it.  Then skd keygen against the
+ * daemon does both rounds by itself. */
+START_TEST(test_pop_dir)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_worker *w = keygen_worker_extra("keygen_pop = required\n");
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res, pr;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice"), *x = NULL;
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char *ans, *der = NULL, pn[SKD_KEYGEN_NONCE_LEN];
+	char id[SKD_STORE_ID_LEN], p[4096], *conf, *out = NULL;
+	size_t len = 0, n = 0, olen = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", pki);
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	ans = round_trip(w, &r, &len, id, NULL, NULL);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), "%s", res.text);
+	free(ans);
+	ck_assert_int_eq(res.status, SKD_CMC_POP_REQUIRED);
+	ck_assert_ptr_nonnull(res.pop);
+	ck_assert(!on_alice_entry(res.cert));
+	/* The POP round. */
+	ck_assert_int_eq(RAND_bytes(pn, sizeof(pn)), 1);
+	ck_assert_int_eq(skd_keygen_pop_request(&der, &len, &res, 43, pn, ac,
+	    ak, NULL, time(NULL)), 1);
+	ck_assert(skd_store_add_request(alice, id, der, len,
+	    env("SKD_ALICE_DN")));
+	OPENSSL_free(der);
+	ck_assert(skd_worker_process_one(w, id));
+	ck_assert(skd_store_read_response(alice, &msgs, &n, id));
+	ck_assert_msg(skd_keygen_open_pop(&pr, msgs[0].data, msgs[0].len, pn,
+	    trust, time(NULL)), "%s", pr.text);
+	ck_assert_msg(pr.status == 0, "%s", pr.text);
+	skd_keygen_result_clear(&pr);
+	skd_store_blobs_free(msgs, n);
+	ck_assert(on_alice_entry(res.cert));
+	skd_keygen_result_clear(&res);
+	skd_worker_free(w);
+	/* skd keygen against the daemon: both rounds. */
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("keygen_pop = required\n", f);
+	fclose(f);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' keygen --env '%s/env' --as alice "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--type p256 --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--timeout 30 2>&1; rc=$?; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d, skd_test_bin(), skd_test_stack_dir(),
+	    pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd keygen: %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "proof of possession") != NULL &&
+	    strstr(out, "issued") != NULL, "%s", out);
+	free(out);
+	snprintf(p, sizeof(p), "%s/c.pem", d);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert(on_alice_entry(x));
+	X509_free(x);
+	free(conf);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+	skd_store_close(alice);
+}
+END_TEST
+
+#define KILL_P	8
+
+/* Values of userCertificate;binary on alice's entry. */
+static long
+count_alice_certs(void)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	long n;
+
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x -H '%s' "
+	    "-D '%s' -w '%s' -b '%s' -s base 'userCertificate;binary' | "
+	    "grep -c '^userCertificate;binary::'", env("SKD_LDAP_URI"),
+	    env("SKD_BOB_DN"), env("SKD_BOB_PW"), env("SKD_ALICE_DN")) >= 0, 1);
+	n = strtol(out != NULL ? out : "0", NULL, 10);
+	free(out);
+	return n;
+}
+
+/* Both rounds of draft 8 with workers killed with SIGKILL at random:
+ * every first round answered popRequired with nothing published, every
+ * POP round answered success, each certificate published once. */
+START_TEST(test_kill9_pop)
+{
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res[KILL_P], pr;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_P][SKD_KEYGEN_NONCE_LEN], *der;
+	char ids[KILL_P][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
+	size_t i, len, n, k1, k2;
+	long before;
+
+	conf = kill_config("keygen_pop = required\n");
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	before = count_alice_certs();
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	r.no_archive = 1;
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, (long)i + 1,
+		    nonces[i], ac, ak, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(alice, ids[i], der, len,
+		    env("SKD_ALICE_DN")));
+		OPENSSL_free(der);
+	}
+	k1 = kill_until_done(conf, log, ids, KILL_P, 30, 100);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert(skd_store_read_response(alice, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_response(&res[i], msgs[0].data,
+		    msgs[0].len, nonces[i], &who, trust, time(NULL)), "%s",
+		    res[i].text);
+		ck_assert_int_eq(res[i].status, SKD_CMC_POP_REQUIRED);
+		skd_store_blobs_free(msgs, n);
+	}
+	ck_assert_int_eq(count_alice_certs(), before);
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_pop_request(&der, &len, &res[i],
+		    (long)i + 1, nonces[i], ac, ak, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(alice, ids[i], der, len,
+		    env("SKD_ALICE_DN")));
+		OPENSSL_free(der);
+	}
+	k2 = kill_until_done(conf, log, ids, KILL_P, 30, 60);
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert(skd_store_read_response(alice, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_pop(&pr, msgs[0].data,
+		    msgs[0].len, nonces[i], trust, time(NULL)), "%s", pr.text);
+		ck_assert_msg(pr.status == 0, "%s", pr.text);
+		skd_keygen_result_clear(&pr);
+		skd_store_blobs_free(msgs, n);
+		ck_assert(on_alice_entry(res[i].cert));
+		skd_keygen_result_clear(&res[i]);
+	}
+	ck_assert_int_eq(count_alice_certs(), before + KILL_P);
+	fprintf(stderr, "pop kill -9: %d requests, %zu + %zu kills\n", KILL_P,
+	    k1, k2);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+	skd_store_close(alice);
 	free(conf);
 }
 END_TEST
@@ -933,6 +1148,8 @@ skd_suite_keygen_dir(void)
 	tcase_add_test(tc, test_kill9_keygen);
 	tcase_add_test(tc, test_recover_cli);
 	tcase_add_test(tc, test_kill9_recover);
+	tcase_add_test(tc, test_pop_dir);
+	tcase_add_test(tc, test_kill9_pop);
 	suite_add_tcase(s, tc);
 	return s;
 }
