@@ -616,3 +616,116 @@ skd_keygen_open_pop(struct skd_keygen_result *out, const unsigned char *der,
 	ERR_clear_error();
 	return ok;
 }
+
+int
+skd_keygen_ra_check(X509 **out_signer, char *why_buf, size_t why_len,
+    const unsigned char *req, size_t len, X509_STORE *trust, time_t now,
+    long window)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_DATA *pd = NULL;
+	const char *why = NULL;
+	int ok = 0;
+
+	*out_signer = NULL;
+	if (!skd_asn1_init() || !skd_cms_verify(&v, req, len, trust, now))
+		why = "not a SignedData whose signature verifies";
+	else if (v->path != SKD_CMS_PATH_OK)
+		why = v->path_error_string;
+	else if (v->signing_time < now - window ||
+	    v->signing_time > now + window)
+		why = "signingTime out of the window";
+	else if (OBJ_obj2nid(v->econtent_type) !=
+	    skd_asn1_nid(SKD_OID_CCT_PKI_DATA) ||
+	    (pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+	    v->content_len)) == NULL)
+		why = "not a PKIData";
+	else if (skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) == NULL)
+		why = "no serverKeyGenRequest";
+	else if (!X509_up_ref(v->signer))
+		why = "out of memory";
+	else {
+		*out_signer = v->signer;
+		ok = 1;
+	}
+	if (why != NULL)
+		snprintf(why_buf, why_len, "%s", why);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_ra_forward(unsigned char **out, size_t *out_len,
+    const unsigned char *req, size_t req_len, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	struct skd_cmc_body *b = NULL;
+	struct skd_cmc_protect p;
+	ASN1_INTEGER *t = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	/* RFC 5272 3.2.3: the client's request unchanged in cmsSequence. */
+	if (!skd_asn1_init() || (b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_cms(b, req, req_len) == 0 ||
+	    (t = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(t, tid) ||
+	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
+	    skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN) == 0 ||
+	    !skd_cmc_body_encode(b, &body, &body_len))
+		goto err;
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = chain;
+	p.signing_time = now;
+	ok = skd_cmc_protect(out, out_len, 0, body, body_len, &p);
+ err:
+	OPENSSL_free(body);
+	ASN1_INTEGER_free(t);
+	skd_cmc_body_free(b);
+	return ok;
+}
+
+int
+skd_keygen_ra_open(struct skd_keygen_result *out, unsigned char **out_inner,
+    size_t *out_inner_len, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr = NULL;
+	int n, ok = 0;
+
+	*out_inner = NULL;
+	*out_inner_len = 0;
+	memset(out, 0, sizeof(*out));
+	out->fail = -1;
+	if (!open_head(out, &v, &pr, der, len, nonce, trust, now))
+		goto err;
+	if (out->status != 0) {
+		ok = 1;
+		goto err;
+	}
+	/* 3.4: the client's answer is the one cmsSequence item. */
+	if (sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence) != 1 ||
+	    (n = i2d_CMS_ContentInfo(sk_SKD_TAGGED_CONTENT_INFO_value(
+	    pr->cmsSequence, 0)->contentInfo, out_inner)) <= 0) {
+		why(out, "no forwarded answer in the CA's response");
+		goto err;
+	}
+	*out_inner_len = (size_t)n;
+	ok = 1;
+ err:
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
+	return ok;
+}

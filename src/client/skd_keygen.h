@@ -118,6 +118,32 @@ int skd_keygen_open_pop(struct skd_keygen_result *out,
     time_t now);
 
 /*
+ * The RA-involved flow (draft 2.5.2, 3.2, 3.4), the RA's side.
+ * skd_keygen_ra_check verifies a client's request req (a SignedData whose
+ * signer's path validates against trust at now, S/MIME signing purpose,
+ * signingTime within window seconds of now, a PKIData carrying
+ * serverKeyGenRequest); one with *out_signer (caller frees) when it may
+ * be forwarded, zero with why filled otherwise.  skd_keygen_ra_forward
+ * wraps req unchanged in the RA's PKIData (cmsSequence item 1,
+ * transactionId tid, senderNonce nonce; RFC 5272 3.2.3) signed by
+ * signer/key at now; *out as skd_keygen_request's.  skd_keygen_ra_open
+ * checks the CA's answer to it (signature, path, nonce) and fills out's
+ * status, fail and text; on success *out_inner (OPENSSL_free) is the
+ * client's answer, unchanged.  Both return one on success.
+ */
+int skd_keygen_ra_check(X509 **out_signer, char *why, size_t why_len,
+    const unsigned char *req, size_t len, X509_STORE *trust, time_t now,
+    long window);
+int skd_keygen_ra_forward(unsigned char **out, size_t *out_len,
+    const unsigned char *req, size_t req_len, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+int skd_keygen_ra_open(struct skd_keygen_result *out, unsigned char **out_inner,
+    size_t *out_inner_len, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now);
+
+/*
  * Key recovery (docs/keygen.md): skd_keygen_recovery_request builds the
  * PKIData (keyRecoveryRequest carrying cert, the certificate whose key is
  * wanted; transactionId tid, senderNonce nonce) signed by the recovery

@@ -50,6 +50,10 @@ struct kg_who {
 	const char	*secret_id;	/* secret: its identification */
 	const unsigned char *secret;	/* secret: its value */
 	size_t		 secret_len;
+	/* An RA-forwarded request (ra.c, draft 2.5.2): the signed answer
+	 * is handed back here (OPENSSL_free) instead of published. */
+	unsigned char	**capture;
+	size_t		*capture_len;
 };
 
 /* Failures after which a secret is refused outright (issue 17: repeated
@@ -80,7 +84,7 @@ eng_keygen_wanted(const struct skd_layers *l, int top)
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) != NULL ||
 	    skd_cmc_find_control(l->v[top].pki_data->controlSequence,
 	    SKD_OID_KEY_RECOVERY_REQUEST, 0) != NULL ||
-	    eng_pop_wanted(l->v[top].pki_data));
+	    eng_pop_wanted(l->v[top].pki_data) || eng_ra_inner(l, top) >= 0);
 }
 
 /* The algorithms skd can use for the answer (4: algCapabilities). */
@@ -763,11 +767,17 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	}
 	rcpt[0] = who->identity;
 	if (!eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, who->cert, who->cert == NULL ? rcpt : NULL,
-	    who->cert == NULL ? 1 : 0))
+	    !eng_keygen_sign_answer(e, b, issued, encrypt_to, &der, &der_len))
 		goto err;
+	if (who->capture != NULL) {
+		*who->capture = der;
+		*who->capture_len = der_len;
+		der = NULL;
+	} else if (!eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE,
+	    request_id, "", der, der_len, who->cert, who->cert == NULL ? rcpt :
+	    NULL, who->cert == NULL ? 1 : 0)) {
+		goto err;
+	}
 	/* Published on the requester's directory entry (issue 17: a GLO
 	 * then adds the person by name). */
 	if (accepted && !ca->require_pop && !publish_cert(e, who, issued))
@@ -809,6 +819,23 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 }
 
 int
+eng_keygen_inner(struct eng *e, const struct skd_layers *l, int inner,
+    const char *request_id, unsigned char **out, size_t *out_len)
+{
+	const struct skd_cms_verified *sv;
+	struct kg_who who;
+
+	sv = l->v[eng_layer_signed_parent(l, inner)].verified;
+	memset(&who, 0, sizeof(who));
+	who.cert = sv->signer;
+	who.certs = sv->certs;
+	who.name = X509_get_subject_name(sv->signer);
+	who.capture = out;
+	who.capture_len = out_len;
+	return kg_answer(e, request_id, l->v[inner].pki_data, &who, NULL);
+}
+
+int
 eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id)
 {
@@ -822,6 +849,8 @@ eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
 		return eng_recover_process(e, l, top, request_id);
 	if (eng_pop_wanted(l->v[top].pki_data))
 		return eng_pop_process(e, l, top, request_id);
+	if (eng_ra_inner(l, top) >= 0)
+		return eng_ra_process(e, l, top, request_id);
 	sv = l->v[eng_layer_signed_parent(l, top)].verified;
 	memset(&who, 0, sizeof(who));
 	who.cert = sv->signer;

@@ -148,8 +148,9 @@ check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
 	return 1;
 }
 
-static int
-replay_check(struct eng *e, const struct skd_cms_verified *v, int *out_fresh)
+int
+eng_replay_check(struct eng *e, const struct skd_cms_verified *v,
+    int *out_fresh)
 {
 	unsigned char md[32];
 	char key[65];
@@ -313,7 +314,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	 * Replay protection (3.2.4.3), last, so that an engine error (the
 	 * caller retries) does not leave the message recorded as seen.
 	 */
-	if (!replay_check(&e, l->v[sl].verified, &fresh))
+	if (!eng_replay_check(&e, l->v[sl].verified, &fresh))
 		goto err;
 	if (!fresh) {
 		SKD_ENG_OUTCOME_free(e.out);

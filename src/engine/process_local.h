@@ -76,6 +76,21 @@ int eng_keygen_publish(struct eng *e, X509 *who_cert,
 int eng_pop_wanted(const SKD_PKI_DATA *pd);
 int eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);
+/* keygen.c: the serverKeyGenRequest of the PKIData layer inner, signed
+ * by its requester, answered as usual but the signed answer handed back
+ * in *out (OPENSSL_free) instead of published (ra.c). */
+int eng_keygen_inner(struct eng *e, const struct skd_layers *l, int inner,
+    const char *request_id, unsigned char **out, size_t *out_len);
+/* process.c: records v's signature as seen (RFC 5275 3.2.4.3);
+ * *out_fresh zero when it was seen before.  Zero on error. */
+int eng_replay_check(struct eng *e, const struct skd_cms_verified *v,
+    int *out_fresh);
+/* ra.c: draft 2.5.2, a client's request forwarded by an RA under its
+ * own SignedData (RFC 5272 3.2.3).  eng_ra_inner: the layer of the
+ * client's PKIData when the PKIData at top is such a wrapper, else -1. */
+int eng_ra_inner(const struct skd_layers *l, int top);
+int eng_ra_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
 /* recover.c: a PKIData carrying keyRecoveryRequest (docs/keygen.md). */
 int eng_recover_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);

@@ -44,18 +44,28 @@ skd_kgen_archive_id(char out[SKD_KGEN_ARCHIVE_ID_LEN], X509 *cert)
 	return ok;
 }
 
-int
-skd_kgen_is_officer(const struct skd_kgen_ca *ca, X509 *cert)
+static int
+in_list(STACK_OF(X509) *list, X509 *cert)
 {
 	int i;
 
-	for (i = 0; ca->recovery_officers != NULL &&
-	    i < sk_X509_num(ca->recovery_officers); i++) {
-		if (X509_cmp(sk_X509_value(ca->recovery_officers, i), cert) ==
-		    0)
+	for (i = 0; list != NULL && i < sk_X509_num(list); i++) {
+		if (X509_cmp(sk_X509_value(list, i), cert) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+int
+skd_kgen_is_officer(const struct skd_kgen_ca *ca, X509 *cert)
+{
+	return in_list(ca->recovery_officers, cert);
+}
+
+int
+skd_kgen_is_ra(const struct skd_kgen_ca *ca, X509 *cert)
+{
+	return in_list(ca->ras, cert);
 }
 
 EVP_PKEY *

@@ -76,6 +76,9 @@ struct skd_kgen_ca {
 	int		 require_pop;
 	const unsigned char *pop_secret;
 	size_t		 pop_secret_len;
+	/* RA-involved requests (draft 2.5.2): the certificates of the RAs
+	 * whose forwarding is accepted (NULL or empty: none). */
+	STACK_OF(X509)	*ras;
 };
 
 #define SKD_KGEN_DEFAULT_DAYS	365
@@ -162,8 +165,10 @@ int skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
 int skd_kgen_archive_id(char out[SKD_KGEN_ARCHIVE_ID_LEN], X509 *cert);
 
 /* skd_kgen_is_officer: one when cert is one of ca->recovery_officers
- * (the same certificate, byte for byte). */
+ * (the same certificate, byte for byte); skd_kgen_is_ra the same for
+ * ca->ras. */
 int skd_kgen_is_officer(const struct skd_kgen_ca *ca, X509 *cert);
+int skd_kgen_is_ra(const struct skd_kgen_ca *ca, X509 *cert);
 
 /*
  * skd_kgen_recover opens the archive der (skd_kgen_archive) with

@@ -1091,6 +1091,148 @@ START_TEST(test_pop_bad_witness)
 }
 END_TEST
 
+/* ---- the RA-involved flow (draft 2.5.2, src/engine/ra.c) ---- */
+
+static const unsigned char ra_nonce[SKD_KEYGEN_NONCE_LEN] = "ra-nonce-0123456";
+
+/* alice's request (2.3) as bytes. */
+static unsigned char *
+alice_request(size_t *len, EVP_PKEY *eph)
+{
+	struct skd_keygen_req r;
+	unsigned char *msg = NULL;
+
+	req_bare(&r, SKD_KGEN_P256, eph);
+	ck_assert_int_eq(skd_keygen_request(&msg, len, &r, 7, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 1);
+	return msg;
+}
+
+/* req forwarded by ra; the RA's answer (borrowed from k->out). */
+static const ASN1_OCTET_STRING *
+kt_forward(struct kt *k, const unsigned char *req, size_t len,
+    enum skd_test_who ra, const char *rid)
+{
+	unsigned char *fwd = NULL;
+	size_t fwd_len = 0;
+	const ASN1_OCTET_STRING *ans;
+
+	ck_assert_int_eq(skd_keygen_ra_forward(&fwd, &fwd_len, req, len, 3,
+	    ra_nonce, skd_test_pki_id(ra)->cert, skd_test_pki_id(ra)->key,
+	    NULL, TE_NOW), 1);
+	ans = kt_process(k, fwd, fwd_len, rid);
+	OPENSSL_free(fwd);
+	return ans;
+}
+
+/* Carol, a configured RA, checks alice's request and forwards it; the
+ * CA's answer for carol holds alice's answer, which alice opens. */
+START_TEST(test_ra)
+{
+	struct kt k;
+	struct skd_keygen_result rr;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *ras = sk_X509_new_null();
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	X509 *signer = NULL;
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *req, *inner = NULL;
+	size_t len = 0, inner_len = 0;
+	char why[128];
+	long st, cf, sf;
+
+	kt_init(&k);
+	ck_assert_int_eq(sk_X509_push(ras,
+	    skd_test_pki_id(SKD_TP_CAROL)->cert), 1);
+	k.ca.ras = ras;
+	req = alice_request(&len, eph);
+	/* The RA's check: alice's signature and path. */
+	ck_assert_int_eq(skd_keygen_ra_check(&signer, why, sizeof(why), req,
+	    len, trust, TE_NOW, 300), 1);
+	ck_assert_int_eq(X509_cmp(signer, skd_test_pki_id(SKD_TP_ALICE)->cert),
+	    0);
+	X509_free(signer);
+	ans = kt_forward(&k, req, len, SKD_TP_CAROL, "req-ra");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	/* One answer (for the RA) and the archive. */
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_RESPONSE), 1);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 1);
+	memset(&rr, 0, sizeof(rr));
+	ck_assert_msg(skd_keygen_ra_open(&rr, &inner, &inner_len, ans->data,
+	    (size_t)ans->length, ra_nonce, trust, TE_NOW) == 1, "%s", rr.text);
+	ck_assert_int_eq(rr.status, 0);
+	ck_assert_ptr_nonnull(inner);
+	skd_keygen_result_clear(&rr);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&k.res, inner, inner_len, nonce,
+	    &who, trust, TE_NOW) == 1, "%s", k.res.text);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert)), 0);
+	OPENSSL_free(inner);
+	/* The same request forwarded again: the client's request is a
+	 * replay; nothing generated. */
+	ans = kt_forward(&k, req, len, SKD_TP_CAROL, "req-ra2");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	OPENSSL_free(req);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	sk_X509_free(ras);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* Dave is not a configured RA: badIdentity, nothing generated, and
+ * alice's request is not spent (sent alone afterwards, it is answered). */
+START_TEST(test_ra_not_configured)
+{
+	struct kt k;
+	struct skd_keygen_result rr;
+	STACK_OF(X509) *ras = sk_X509_new_null();
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *req, *inner = NULL;
+	size_t len = 0, inner_len = 0;
+	long st, cf, sf;
+
+	kt_init(&k);
+	ck_assert_int_eq(sk_X509_push(ras,
+	    skd_test_pki_id(SKD_TP_CAROL)->cert), 1);
+	k.ca.ras = _i == 0 ? ras : NULL;
+	req = alice_request(&len, eph);
+	ans = kt_forward(&k, req, len, _i == 0 ? SKD_TP_DAVE : SKD_TP_CAROL,
+	    "req-ra");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, SKD_CMC_BAD_IDENTITY);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&rr, 0, sizeof(rr));
+	ck_assert_msg(skd_keygen_ra_open(&rr, &inner, &inner_len, ans->data,
+	    (size_t)ans->length, ra_nonce, trust, TE_NOW) == 1, "%s", rr.text);
+	ck_assert_int_eq(rr.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(rr.fail, SKD_CMC_BAD_IDENTITY);
+	ck_assert_ptr_null(inner);
+	skd_keygen_result_clear(&rr);
+	(void)kt_process(&k, req, len, "req-alone");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	OPENSSL_free(req);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	sk_X509_free(ras);
+	kt_free(&k);
+}
+END_TEST
+
 Suite *
 skd_suite_engine_keygen(void)
 {
@@ -1112,6 +1254,8 @@ skd_suite_engine_keygen(void)
 	tcase_add_test(tc, test_pop);
 	tcase_add_loop_test(tc, test_pop_refusals, 0, 5);
 	tcase_add_test(tc, test_pop_bad_witness);
+	tcase_add_test(tc, test_ra);
+	tcase_add_loop_test(tc, test_ra_not_configured, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
