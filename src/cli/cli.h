@@ -246,6 +246,10 @@ int skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
     const char *cert_path, struct evp_pkey_st *key, struct x509_st *cert,
     const char *pass);
 
+/* cli_ra.c: "skd ra forward" (skd-keygen(1)): an RA forwards a client's
+ * key generation request (draft 2.5.2) */
+int skd_cli_ra(int argc, char **argv);
+
 /* cli_recover.c: "skd admin recover" (skd-keygen(1)): a recovery
  * officer asks the GLA for an archived key */
 int skd_cli_admin_recover(int argc, char **argv);

@@ -25,6 +25,8 @@ static const struct skd_cmd cmds[] = {
 	{ "admin", "administration: enroll-secret, recover (server-side "
 	    "key generation)",
 	    skd_cli_admin },
+	{ "ra", "an RA forwards a client's key generation request",
+	    skd_cli_ra },
 	{ "gla", "run the GLA worker daemon (skd gla run --config FILE)",
 	    skd_cli_gla },
 	{ "status", "show the GLA's status and request backlog",

@@ -89,6 +89,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "keygen_recovery_key", S(keygen_recovery_key) },
 	{ "keygen_recovery_officers", S(keygen_recovery_officers) },
 	{ "keygen_pop", S(keygen_pop) },
+	{ "keygen_ras", S(keygen_ras) },
 	{ "keygen_publish", S(keygen_publish) },
 };
 
@@ -320,7 +321,7 @@ cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 	}
 	if ((c->keygen_ca_cert == NULL) != (c->keygen_ca_key == NULL) ||
 	    (c->keygen_ca_cert == NULL && (c->keygen_chain != NULL ||
-	    c->keygen_recovery_cert != NULL))) {
+	    c->keygen_recovery_cert != NULL || c->keygen_ras != NULL))) {
 		cfg_err(err, err_len, c->path, 0,
 		    "keygen_ca_cert and keygen_ca_key go together, and the "
 		    "other keygen_* keys need them");

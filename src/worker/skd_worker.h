@@ -141,6 +141,9 @@ struct skd_worker_config {
 	/* Proof of possession (draft 8) before an issued certificate is
 	 * published: "required" or "none" (default). */
 	char			*keygen_pop;
+	/* RA-involved requests (draft 2.5.2): a PEM file of the RAs'
+	 * certificates; without it no forwarded request is accepted. */
+	char			*keygen_ras;
 	/* The person-entry attribute issued certificates go to:
 	 * userCertificate;binary (default), userSMIMECertificate, none. */
 	char			*keygen_publish;

@@ -74,6 +74,7 @@ struct worker_crypto {
 	X509		*kg_recovery;
 	EVP_PKEY	*kg_recovery_key;	/* key recovery, or NULL */
 	STACK_OF(X509)	*kg_officers;
+	STACK_OF(X509)	*kg_ras;		/* draft 2.5.2, or NULL */
 	/* The secret of the stateless proof of possession (kgen_pop.c),
 	 * derived from the journal key: every worker derives the same. */
 	unsigned char	 kg_pop[32];
@@ -132,6 +133,7 @@ crypto_clear(struct worker_crypto *c)
 	X509_free(c->kg_recovery);
 	EVP_PKEY_free(c->kg_recovery_key);
 	sk_X509_pop_free(c->kg_officers, X509_free);
+	sk_X509_pop_free(c->kg_ras, X509_free);
 	X509_STORE_free(c->trust);
 	OPENSSL_cleanse(c, sizeof(*c));
 }
@@ -266,6 +268,9 @@ crypto_load(char *err, size_t err_len, struct worker_crypto *c,
 		    (c->kg_officers = load_chain(err, err_len,
 		    cfg->keygen_recovery_officers)) == NULL))
 			goto err;
+		if (cfg->keygen_ras != NULL && (c->kg_ras = load_chain(err,
+		    err_len, cfg->keygen_ras)) == NULL)
+			goto err;
 		if (c->kg_recovery_key != NULL &&
 		    X509_check_private_key(c->kg_recovery,
 		    c->kg_recovery_key) != 1) {
@@ -346,6 +351,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		    strcmp(cfg->keygen_pop, "required") == 0;
 		w->c.kgen.pop_secret = w->c.kg_pop;
 		w->c.kgen.pop_secret_len = sizeof(w->c.kg_pop);
+		w->c.kgen.ras = w->c.kg_ras;
 		w->ecfg.keygen = &w->c.kgen;
 		/* Issued certificates on the person's entry (docs/keygen.md). */
 		w->ecfg.keygen_publish_attr = cfg->keygen_publish == NULL ||

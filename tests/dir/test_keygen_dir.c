@@ -1130,6 +1130,181 @@ START_TEST(test_kill9_pop)
 }
 END_TEST
 
+/* Draft 2.5.2 with the CLI against the daemon: alice's request (made
+ * with the library, a file), carol (a configured RA) checks and
+ * forwards it with skd ra forward and hands alice the answer, which she
+ * opens; dave, not an RA, is refused (badIdentity); a request from
+ * someone else than --expect-subject is not forwarded. */
+START_TEST(test_ra_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	BIO *bio = BIO_new(BIO_s_mem());
+	unsigned char *der = NULL, *ans;
+	char p[4096], *conf, *out = NULL, *subj = NULL;
+	size_t len = 0, olen = 0;
+	long blen;
+	FILE *f;
+	int i, rc;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", pki);
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	ck_assert_int_ge(X509_NAME_print_ex(bio, X509_get_subject_name(ac), 0,
+	    XN_FLAG_RFC2253), 0);
+	blen = BIO_get_mem_data(bio, &subj);
+	subj = strndup(subj, (size_t)blen);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, 50 + i,
+		    nonce, ac, ak, NULL, time(NULL)), 1);
+		snprintf(p, sizeof(p), "%s/req%d.der", d, i);
+		ck_assert(skd_test_write_file(p, der, len));
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fprintf(f, "keygen_ras = %s/carol.crt\n", pki);
+	fclose(f);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' ra forward --env '%s/env' --as carol --cert '%s/carol.crt' "
+	    "--key '%s/carol.key' --CAfile '%s/ca.crt' --in '%s/req0.der' "
+	    "--out '%s/ans0.der' --expect-subject '%s' --timeout 30 2>&1; "
+	    "rc=$?; "
+	    "'%s' ra forward --env '%s/env' --as dave --cert '%s/dave.crt' "
+	    "--key '%s/dave.key' --CAfile '%s/ca.crt' --in '%s/req1.der' "
+	    "--out '%s/ans1.der' --timeout 30 2>&1; echo \"dave=$?\"; "
+	    "'%s' ra forward --env '%s/env' --as carol --cert '%s/carol.crt' "
+	    "--key '%s/carol.key' --CAfile '%s/ca.crt' --in '%s/req2.der' "
+	    "--out '%s/ans2.der' --expect-subject 'CN=somebody else' "
+	    "--timeout 30 2>&1; echo \"other=$?\"; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d, subj,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd ra forward: %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "forwarded the request of") != NULL, "%s",
+	    out);
+	ck_assert_msg(strstr(out, "dave=1") != NULL &&
+	    strstr(out, "badIdentity") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "other=1") != NULL &&
+	    strstr(out, "not forwarded") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_ne(skd_test_run(NULL, NULL, "test -e '%s/ans1.der' || "
+	    "test -e '%s/ans2.der'", d, d), 0);
+	/* Alice opens the answer carol handed her. */
+	snprintf(p, sizeof(p), "%s/ans0.der", d);
+	ck_assert_ptr_nonnull(ans = skd_test_read_file(p, &len));
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), "%s", res.text);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
+	ck_assert(on_alice_entry(res.cert));
+	skd_keygen_result_clear(&res);
+	free(ans);
+	free(subj);
+	free(conf);
+	BIO_free(bio);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+}
+END_TEST
+
+#define KILL_RA	8
+
+/* RA-forwarded requests with workers killed with SIGKILL at random:
+ * every forward answered once, each holding alice's answer with a key
+ * that is its certificate's, exactly one archive each. */
+START_TEST(test_kill9_ra)
+{
+	struct skd_store *carol = store_open_as("SKD_CAROL");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice"), *cc = pem_cert("carol");
+	EVP_PKEY *ak = pem_key("alice"), *ck = pem_key("carol");
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_RA][SKD_KEYGEN_NONCE_LEN], *der, *req;
+	unsigned char *inner;
+	char ids[KILL_RA][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
+	char extra[4200];
+	size_t i, len, req_len, n, kills, inner_len;
+	long before;
+
+	snprintf(extra, sizeof(extra), "keygen_ras = %s/carol.crt\n",
+	    env("SKD_PKI_DIR"));
+	conf = kill_config(extra);
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	before = count_archives();
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	for (i = 0; i < KILL_RA; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		req = der = NULL;
+		ck_assert_int_eq(skd_keygen_request(&req, &req_len, &r,
+		    (long)i + 1, nonce, ac, ak, NULL, time(NULL)), 1);
+		ck_assert_int_eq(skd_keygen_ra_forward(&der, &len, req, req_len,
+		    (long)i + 1, nonces[i], cc, ck, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(carol, ids[i], der, len,
+		    env("SKD_CAROL_DN")));
+		OPENSSL_free(req);
+		OPENSSL_free(der);
+	}
+	kills = kill_until_done(conf, log, ids, KILL_RA, 30, 150);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	for (i = 0; i < KILL_RA; i++) {
+		ck_assert(skd_store_read_response(carol, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_ra_open(&res, &inner, &inner_len,
+		    msgs[0].data, msgs[0].len, nonces[i], trust, time(NULL)),
+		    "%s", res.text);
+		ck_assert_int_eq(res.status, 0);
+		skd_keygen_result_clear(&res);
+		ck_assert_msg(skd_keygen_open_response(&res, inner, inner_len,
+		    nonce, &who, trust, time(NULL)), "%s", res.text);
+		ck_assert_int_eq(res.status, 0);
+		ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
+		skd_keygen_result_clear(&res);
+		OPENSSL_free(inner);
+		skd_store_blobs_free(msgs, n);
+	}
+	ck_assert_int_eq(count_archives() - before, KILL_RA);
+	fprintf(stderr, "ra kill -9: %d requests, %zu kills\n", KILL_RA, kills);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	X509_free(cc);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(ck);
+	EVP_PKEY_free(eph);
+	skd_store_close(carol);
+	free(conf);
+}
+END_TEST
+
 Suite *
 skd_suite_keygen_dir(void)
 {
@@ -1150,6 +1325,8 @@ skd_suite_keygen_dir(void)
 	tcase_add_test(tc, test_kill9_recover);
 	tcase_add_test(tc, test_pop_dir);
 	tcase_add_test(tc, test_kill9_pop);
+	tcase_add_test(tc, test_ra_cli);
+	tcase_add_test(tc, test_kill9_ra);
 	suite_add_tcase(s, tc);
 	return s;
 }
