@@ -17,10 +17,12 @@
  * and a journal replayed after a crash publishes the same key.  Issuing,
  * key generation and the formats are src/kgen's.
  *
- * Scenarios done: 2.3 (certificate authentication, bareKey) and 2.4
- * (certificate authentication, certificate or certIdentifier).  The shared
- * secret scenarios (2.1, 2.2: AuthenticatedData, pwri) answer badAlg
- * until the secrets store exists (docs/conformance.md).
+ * Scenarios done: 2.1 and 2.2 (shared secret: AuthenticatedData, pwri;
+ * eng_keygen_authdata), 2.3 (certificate authentication, bareKey) and
+ * 2.4 (certificate authentication, certificate or certIdentifier).
+ * Beside them: the proof of possession round (pop.c), RA forwarding
+ * (ra.c) and key recovery (recover.c), which reach the engine through
+ * eng_keygen_process.
  */
 #include <stdlib.h>
 #include <string.h>
