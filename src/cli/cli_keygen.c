@@ -139,8 +139,8 @@ skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
  */
 static int
 pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
-    const struct skd_client_ident *id, struct skd_keygen_result *res,
-    long timeout, X509_STORE *trust)
+    const struct skd_client_ident *id, const struct skd_keygen_req *r,
+    struct skd_keygen_result *res, long timeout, X509_STORE *trust)
 {
 	const char *cmd = skd_cli_ctx_cmd(c);
 	struct skd_keygen_result pr;
@@ -152,15 +152,13 @@ pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
 	int rc;
 
 	memset(&pr, 0, sizeof(pr));
-	if (id == NULL) {
-		skd_cli_err(cmd, "the CA requires proof of possession, which "
-		    "skd answers for signed requests only");
-		return SKD_EXIT_FAIL;
-	}
+	/* Signed, or under the secret, as the request went (draft 8). */
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
-	    !skd_keygen_pop_request(&der, &len, res,
+	    !(id != NULL ? skd_keygen_pop_request(&der, &len, res,
 	    (long)(time(NULL) & 0x7fffffff), nonce, id->cert, id->key,
-	    id->chain, time(NULL))) {
+	    id->chain, time(NULL)) : skd_keygen_pop_request_secret(&der, &len,
+	    res, (long)(time(NULL) & 0x7fffffff), nonce, r->secret_id,
+	    r->secret, r->secret_len))) {
 		skd_cli_err(cmd, "cannot answer the Encrypted POP (popFailed)");
 		return SKD_EXIT_CRYPTO;
 	}
@@ -350,7 +348,7 @@ run(const struct skd_cli_ctx *c)
 		goto done;
 	}
 	if (res.status == SKD_CMC_POP_REQUIRED &&
-	    (rc = pop_round(c, s, id, &res, timeout, trust)) != SKD_EXIT_OK)
+	    (rc = pop_round(c, s, id, &r, &res, timeout, trust)) != SKD_EXIT_OK)
 		goto done;
 	if (res.status != 0) {
 		fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", cmd,

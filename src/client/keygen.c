@@ -555,47 +555,91 @@ skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
 	return ok;
 }
 
-int
-skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+/* The POP round's PKIData (RFC 5272 6.7: the request again, the
+ * Decrypted POP naming it), with the identification control when
+ * secret_id is not NULL.  *out: OPENSSL_free. */
+static int
+pop_body(unsigned char **out, size_t *out_len,
     const struct skd_keygen_result *res, long tid,
-    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
-    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id)
 {
 	SKD_DECRYPTED_POP *dp = NULL;
+	ASN1_UTF8STRING *idv = NULL;
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
 	ASN1_INTEGER *t = NULL;
-	unsigned char *body = NULL;
-	size_t body_len = 0;
 	int ok = 0;
 
 	*out = NULL;
-	*out_len = 0;
 	if (res->pop == NULL || res->key == NULL || res->cert == NULL ||
 	    (dp = skd_kgen_pop_answer(res->pop, res->key, res->cert)) == NULL)
 		goto err;
-	/* RFC 5272 6.7: the request again, the Decrypted POP naming it. */
 	if ((b = skd_cmc_body_new(0)) == NULL ||
 	    skd_cmc_body_add_request(b, res->pop->request) == 0 ||
 	    skd_cmc_body_add_control(b, SKD_OID_CMC_DECRYPTED_POP, dp) == 0 ||
 	    (t = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(t, tid) ||
 	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
 	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0 ||
-	    !skd_cmc_body_encode(b, &body, &body_len))
+	    SKD_KEYGEN_NONCE_LEN) == 0)
 		goto err;
+	if (secret_id != NULL && ((idv = ASN1_UTF8STRING_new()) == NULL ||
+	    !ASN1_STRING_set(idv, secret_id, -1) ||
+	    skd_cmc_body_add_control(b, SKD_OID_CMC_IDENTIFICATION,
+	    idv) == 0))
+		goto err;
+	ok = skd_cmc_body_encode(b, out, out_len);
+ err:
+	ASN1_UTF8STRING_free(idv);
+	ASN1_INTEGER_free(t);
+	skd_cmc_body_free(b);
+	SKD_DECRYPTED_POP_free(dp);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	struct skd_cmc_protect p;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!pop_body(&body, &body_len, res, tid, nonce, NULL))
+		return 0;
 	memset(&p, 0, sizeof(p));
 	p.signer = signer;
 	p.key = key;
 	p.chain = chain;
 	p.signing_time = now;
 	ok = skd_cmc_protect(out, out_len, 0, body, body_len, &p);
- err:
 	OPENSSL_free(body);
-	ASN1_INTEGER_free(t);
-	skd_cmc_body_free(b);
-	SKD_DECRYPTED_POP_free(dp);
-	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_pop_request_secret(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id,
+    const unsigned char *secret, size_t secret_len)
+{
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	/* Draft 8: the round goes as the request went, here an
+	 * AuthenticatedData under the secret (3.3). */
+	if (!pop_body(&body, &body_len, res, tid, nonce, secret_id))
+		return 0;
+	ok = skd_authdata_build(out, out_len, OBJ_nid2obj(skd_asn1_nid(
+	    SKD_OID_CCT_PKI_DATA)), body, body_len, secret, secret_len, 0);
+	OPENSSL_free(body);
 	return ok;
 }
 

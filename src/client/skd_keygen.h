@@ -112,6 +112,12 @@ int skd_keygen_pop_request(unsigned char **out, size_t *out_len,
     const struct skd_keygen_result *res, long tid,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
     EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+/* The same for a request authenticated by a shared secret (2.1, 2.2):
+ * an AuthenticatedData under secret with the identification control. */
+int skd_keygen_pop_request_secret(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id,
+    const unsigned char *secret, size_t secret_len);
 int skd_keygen_open_pop(struct skd_keygen_result *out,
     const unsigned char *der, size_t len,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,

@@ -367,7 +367,8 @@ kg_req_clear(struct kg_req *r)
  */
 static int
 secret_get(struct eng *e, struct kg_verdict *v, const char *id,
-    struct skd_store_secret **out_sec, unsigned char **out, size_t *out_len)
+    struct skd_store_secret **out_sec, unsigned char **out, size_t *out_len,
+    int pop_round)
 {
 	struct skd_store_secret *sec = NULL;
 	struct skd_cms_opener who;
@@ -384,7 +385,10 @@ secret_get(struct eng *e, struct kg_verdict *v, const char *id,
 		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
 		    "unknown shared secret");
 	*out_sec = sec;
-	if (sec->used)
+	/* Spent by the key it made; draft 8's POP round for that key still
+	 * authenticates with it (pop.c checks the certificate is the
+	 * secret's identity's). */
+	if (sec->used && !pop_round)
 		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
 		    "shared secret already used");
 	if (sec->not_after > 0 && e->now > sec->not_after)
@@ -445,7 +449,7 @@ check_shared_shroud(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		r->pwri_len = who->secret_len;
 	} else {
 		if ((rc = secret_get(e, v, id, &sec, &r->pwri,
-		    &r->pwri_len)) <= 0)
+		    &r->pwri_len, 0)) <= 0)
 			goto done;
 		/* 4.2: another identity's secret is badSharedSecret. */
 		if (!secret_belongs(sec, who)) {
@@ -947,7 +951,8 @@ eng_keygen_authdata(struct eng *e, const char *request_id,
 		    "no identification control");
 		goto done;
 	}
-	if ((rc = secret_get(e, &v, id, &sec, &secret, &secret_len)) < 0)
+	if ((rc = secret_get(e, &v, id, &sec, &secret, &secret_len,
+	    eng_pop_wanted(pd))) < 0)
 		goto done;
 	if (rc == 0) {
 		ok = authdata_refuse(e, request_id, pd, v.cmc_fail, v.skg_err,
@@ -973,6 +978,12 @@ eng_keygen_authdata(struct eng *e, const char *request_id,
 	    gn->type != GEN_DIRNAME) {
 		ok = authdata_refuse(e, request_id, pd, SKD_CMC_BAD_IDENTITY,
 		    0, "the secret's identity is not a directory name");
+		goto done;
+	}
+	/* Draft 8: the POP round under the same secret. */
+	if (eng_pop_wanted(pd)) {
+		ok = eng_pop_answer(e, request_id, pd, gn->d.directoryName,
+		    NULL, sec->identity, NULL);
 		goto done;
 	}
 	memset(&who, 0, sizeof(who));

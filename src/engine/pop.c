@@ -4,7 +4,9 @@
  * is popRequired with an Encrypted POP control (keygen.c) and the issued
  * certificate is not published; the requester returns
  *
- *   SignedData by the requester (the same signer as the first round)
+ *   SignedData by the requester (the same signer as the first round),
+ *   or AuthenticatedData under the same shared secret (draft 8: the
+ *   mechanism of the first round; keygen.c eng_keygen_authdata)
  *     PKIData { decryptedPOP { bodyPartID, hmacWithSHA256, thePOP },
  *               transactionId, senderNonce;
  *               reqSequence { the TaggedRequest of the Encrypted POP:
@@ -14,7 +16,7 @@
  * the certificate on the requester's entry and answers success.  Failures
  * (CMCFailInfo): popRequired when the Decrypted POP is missing, popFailed
  * when it is wrong, badCertId for a certificate not of the keygen CA,
- * badIdentity for a signer who is not the certificate's subject,
+ * badIdentity for a requester who is not the certificate's subject,
  * badRequest otherwise; none changes anything.
  *
  * Certificates the profile issues are encryption-only (keyEncipherment or
@@ -52,8 +54,8 @@ eng_pop_wanted(const SKD_PKI_DATA *pd)
 	return 0;
 }
 
-/* Only transactionId, senderNonce and at most one decryptedPOP; one
- * request; nothing else. */
+/* Only transactionId, senderNonce, identification (a shared secret's
+ * round) and at most one decryptedPOP; one request; nothing else. */
 static int
 well_formed(const SKD_PKI_DATA *pd)
 {
@@ -64,6 +66,7 @@ well_formed(const SKD_PKI_DATA *pd)
 		    pd->controlSequence, i)->attrType);
 		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
 		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) &&
+		    nid != skd_asn1_nid(SKD_OID_CMC_IDENTIFICATION) &&
 		    nid != skd_asn1_nid(SKD_OID_CMC_DECRYPTED_POP))
 			return 0;
 	}
@@ -78,22 +81,32 @@ int
 eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id)
 {
+	X509 *signer = l->v[eng_layer_signed_parent(l, top)].verified->signer;
+
+	return eng_pop_answer(e, request_id, l->v[top].pki_data,
+	    X509_get_subject_name(signer), signer, NULL,
+	    eng_layer_encrypted(l, top) ? signer : NULL);
+}
+
+int
+eng_pop_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
+    const X509_NAME *who, X509 *signer, const char *identity,
+    X509 *encrypt_to)
+{
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	const SKD_PKI_DATA *pd = l->v[top].pki_data;
 	const SKD_TAGGED_ATTRIBUTE *ta;
 	const SKD_TAGGED_REQUEST *req = NULL;
 	SKD_DECRYPTED_POP *dp = NULL;
 	struct skd_cmc_body *b = NULL;
-	X509 *signer, *cert = NULL, *enc;
+	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	const char *why = NULL;
+	const char *why = NULL, *rcpt[1];
 	char text[200];
 	long bpid = 0;
 	int fail = SKD_CMC_BAD_REQUEST, ok = 0;
 
-	signer = l->v[eng_layer_signed_parent(l, top)].verified->signer;
-	enc = eng_layer_encrypted(l, top) ? signer : NULL;
+	rcpt[0] = identity;
 	ta = skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_CMC_DECRYPTED_POP, 0);
 	if (sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) > 0)
@@ -124,10 +137,9 @@ eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
 		ERR_clear_error();
 		fail = SKD_CMC_BAD_CERT_ID;
 		why = "not a certificate of the keygen CA";
-	} else if (X509_NAME_cmp(X509_get_subject_name(cert),
-	    X509_get_subject_name(signer)) != 0) {
+	} else if (X509_NAME_cmp(X509_get_subject_name(cert), who) != 0) {
 		fail = SKD_CMC_BAD_IDENTITY;
-		why = "the certificate is not the signer's";
+		why = "the certificate is not the requester's";
 	} else if (!skd_kgen_pop_check(ca, req, dp)) {
 		/* RFC 5272 6.7: the proof does not verify. */
 		fail = SKD_CMC_POP_FAILED;
@@ -142,13 +154,14 @@ eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
 	    SKD_CMC_SUCCESS, &bpid, 1, text, why != NULL ? fail : -1,
 	    -1) == 0 ||
 	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, why == NULL ? cert : NULL, enc, &der,
-	    &der_len) ||
+	    !eng_keygen_sign_answer(e, b, why == NULL ? cert : NULL,
+	    encrypt_to, &der, &der_len) ||
 	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, signer, NULL, 0))
+	    der, der_len, signer, signer == NULL ? rcpt : NULL,
+	    signer == NULL ? 1 : 0))
 		goto err;
 	/* Draft 8: proven, the certificate is published now. */
-	if (why == NULL && !eng_keygen_publish(e, signer, NULL, cert))
+	if (why == NULL && !eng_keygen_publish(e, signer, identity, cert))
 		goto err;
 	if (!eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_CMC_DECRYPTED_POP), why != NULL ?

@@ -76,6 +76,12 @@ int eng_keygen_publish(struct eng *e, X509 *who_cert,
 int eng_pop_wanted(const SKD_PKI_DATA *pd);
 int eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);
+/* The POP round of pd from the requester named who: signer (a
+ * SignedData) or identity (an AuthenticatedData's shared secret; signer
+ * NULL); encrypt_to may be NULL. */
+int eng_pop_answer(struct eng *e, const char *request_id,
+    const SKD_PKI_DATA *pd, const X509_NAME *who, X509 *signer,
+    const char *identity, X509 *encrypt_to);
 /* keygen.c: the serverKeyGenRequest of the PKIData layer inner, signed
  * by its requester, answered as usual but the signed answer handed back
  * in *out (OPENSSL_free) instead of published (ra.c). */

@@ -1017,6 +1017,36 @@ START_TEST(test_pop_dir)
 	ck_assert_ptr_nonnull(x);
 	ck_assert(on_alice_entry(x));
 	X509_free(x);
+	/* The same with an enrolled secret (2.1): the POP round goes as an
+	 * AuthenticatedData under the (spent) secret. */
+	{
+		char sid[SKD_STORE_ID_LEN], sname[64], *secret;
+
+		skd_store_new_id(sid);
+		snprintf(sname, sizeof(sname), "alice-%s", sid);
+		secret = enroll_for(sname, NULL, "SKD_ALICE_DN");
+		rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+		    ">'%s/gla.log' 2>&1 & w=$!; echo '%s' | '%s' keygen "
+		    "--env '%s/env' --as alice --CAfile '%s/ca.crt' --type p256 "
+		    "--secret-id '%s' --secret-fd 0 --shroud secret "
+		    "--out '%s/k2.pem' --out-cert '%s/c2.pem' --timeout 30 2>&1; "
+		    "rc=$?; kill $w; wait $w; exit $rc", skd_test_bin(), conf, d,
+		    secret, skd_test_bin(), skd_test_stack_dir(), pki, sname, d,
+		    d);
+		ck_assert_msg(rc == 0, "skd keygen --secret-id: %d: %s", rc,
+		    out);
+		ck_assert_msg(strstr(out, "proof of possession") != NULL, "%s",
+		    out);
+		free(out);
+		free(secret);
+		snprintf(p, sizeof(p), "%s/c2.pem", d);
+		ck_assert_ptr_nonnull(f = fopen(p, "r"));
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		ck_assert_ptr_nonnull(x);
+		ck_assert(on_alice_entry(x));
+		X509_free(x);
+	}
 	free(conf);
 	X509_STORE_free(trust);
 	X509_free(ac);

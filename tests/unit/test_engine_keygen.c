@@ -1091,6 +1091,67 @@ START_TEST(test_pop_bad_witness)
 }
 END_TEST
 
+/* Draft 8 for a shared-secret request: the POP round is an
+ * AuthenticatedData under a secret of the same identity, accepted even
+ * though the secret is spent; another identity's secret: badIdentity. */
+START_TEST(test_pop_secret)
+{
+	static const char *round2[] = { "carol-used", "dave-1" };
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_keygen_result pr;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *msg = NULL;
+	size_t len = 0, i;
+	long st, cf, sf;
+	const char *sec = NULL;
+
+	kt_init(&k);
+	k.ca.require_pop = 1;
+	k.ca.pop_secret = pop_secret;
+	k.ca.pop_secret_len = sizeof(pop_secret);
+	k.env.resolve_dn = kt_resolve_dn;
+	k.cfg.keygen_publish_attr = "userCertificate;binary";
+	req_bare(&r, SKD_KGEN_P256, eph);
+	ans = kt_send_secret(&k, &r, "carol-1", secrets[0].secret);
+	ck_assert_int_eq(skd_engine_mem_apply(k.mem, k.out), 1);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_POP_REQUIRED);
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(secrets[i].id, round2[_i]) == 0)
+			sec = secrets[i].secret;
+	}
+	ck_assert_ptr_nonnull(sec);
+	ck_assert_int_eq(skd_keygen_pop_request_secret(&msg, &len, &k.res, 6,
+	    nonce, round2[_i], (const unsigned char *)sec, strlen(sec)), 1);
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, _i == 0 ? SKD_CMC_SUCCESS : SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    _i == 0 ? 1 : 0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    0);
+	if (_i == 1)
+		ck_assert_int_eq(cf, SKD_CMC_BAD_IDENTITY);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, _i == 0 ? 0 : SKD_CMC_FAILED);
+	skd_keygen_result_clear(&pr);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
 /* ---- the RA-involved flow (draft 2.5.2, src/engine/ra.c) ---- */
 
 static const unsigned char ra_nonce[SKD_KEYGEN_NONCE_LEN] = "ra-nonce-0123456";
@@ -1254,6 +1315,7 @@ skd_suite_engine_keygen(void)
 	tcase_add_test(tc, test_pop);
 	tcase_add_loop_test(tc, test_pop_refusals, 0, 5);
 	tcase_add_test(tc, test_pop_bad_witness);
+	tcase_add_loop_test(tc, test_pop_secret, 0, 2);
 	tcase_add_test(tc, test_ra);
 	tcase_add_loop_test(tc, test_ra_not_configured, 0, 2);
 	suite_add_tcase(s, tc);
