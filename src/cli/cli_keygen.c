@@ -134,8 +134,8 @@ skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
 /*
  * Draft 8: the CA wants proof that we hold the key before it publishes
  * the certificate: the Decrypted POP (RFC 5272 6.7), signed like the
- * request, submitted, its answer waited for.  res->status becomes the
- * POP round's (0 when proven).
+ * request or under its secret, submitted, its answer waited for.
+ * res->status becomes the POP round's (0 when proven).
  */
 static int
 pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
