@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "client/skd_client.h"
 #include "client/skd_keygen.h"
+#include "cms/skd_authdata.h"
+#include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "store/skd_store.h"
 
@@ -33,6 +35,7 @@ static const char keygen_usage[] =
     "        [--shroud bare|cert|cert-id] [--shroud-cert FILE --shroud-key FILE]\n"
     "        [--no-archive] [--passphrase-fd N] [--timeout SECONDS]\n"
     "        [--secret-id STRING --secret-fd N] (instead of --cert/--key)\n"
+    "        [--request-out FILE | --answer FILE --request FILE] (via an RA)\n"
     "        directory: --uri URI --base DN [--bind-dn DN --password-file F]\n"
     "                   | --env FILE --as WHO\n"
     "  TYPE: rsa2048, rsa3072, p256, p384.  --shroud bare (default): an\n"
@@ -44,7 +47,8 @@ static const char keygen_usage[] =
 
 #define KEYGEN_OPTS "cert key CAfile CRLfile uri base bind-dn password-file " \
 	"env as timeout type subject shroud shroud-cert shroud-key " \
-	"no-archive out out-cert passphrase-fd secret-id secret-fd"
+	"no-archive out out-cert passphrase-fd secret-id secret-fd " \
+	"request-out answer request"
 
 static int
 load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
@@ -189,6 +193,71 @@ pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
 	return rc;
 }
 
+/*
+ * The RA flow (draft 2.5.2) from the client's side: --answer FILE is the
+ * answer an RA handed back for our request --request FILE (written
+ * earlier with --request-out), whose senderNonce the answer must echo.
+ * *out_ans (free) the answer.
+ */
+static int
+read_answer(const struct skd_cli_ctx *c,
+    unsigned char nonce[SKD_KEYGEN_NONCE_LEN], unsigned char **out_ans,
+    size_t *out_len)
+{
+	const char *cmd = skd_cli_ctx_cmd(c), *rq;
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_DATA *pd = NULL;
+	unsigned char *req = NULL, *content = NULL, *n = NULL;
+	const unsigned char *body;
+	size_t req_len = 0, clen = 0, body_len, n_len = 0;
+	int rc;
+
+	*out_ans = NULL;
+	if ((rc = skd_cli_ctx_need(c, "request", "REQUEST.der",
+	    " (the request --answer answers)", &rq)) != SKD_EXIT_OK)
+		return rc;
+	if ((req = skd_cli_read_input(rq, 1 << 20, &req_len)) == NULL ||
+	    (*out_ans = skd_cli_read_input(skd_cli_ctx_opt(c, "answer"),
+	    1 << 20, out_len)) == NULL) {
+		rc = SKD_EXIT_INPUT;
+		goto done;
+	}
+	if (skd_authdata_is(req, req_len)) {
+		if (!skd_authdata_peek(&content, &clen, NULL, req, req_len))
+			goto bad;
+		body = content;
+		body_len = clen;
+	} else {
+		if (!skd_cms_verify(&v, req, req_len, NULL, time(NULL)))
+			goto bad;
+		body = v->content;
+		body_len = v->content_len;
+	}
+	if ((pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), body,
+	    body_len)) == NULL || skd_cmc_get_nonce(pd->controlSequence,
+	    SKD_OID_CMC_SENDER_NONCE, &n, &n_len) != 1 ||
+	    n_len != SKD_KEYGEN_NONCE_LEN)
+		goto bad;
+	memcpy(nonce, n, n_len);
+	rc = SKD_EXIT_OK;
+	goto done;
+ bad:
+	skd_cli_err(cmd, "%s: not a key generation request of ours", rq);
+	rc = SKD_EXIT_INPUT;
+ done:
+	if (rc != SKD_EXIT_OK) {
+		free(*out_ans);
+		*out_ans = NULL;
+	}
+	OPENSSL_free(n);
+	OPENSSL_free(content);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	free(req);
+	ERR_clear_error();
+	return rc;
+}
+
 static int
 run(const struct skd_cli_ctx *c)
 {
@@ -206,6 +275,8 @@ run(const struct skd_cli_ctx *c)
 	EVP_PKEY *eph = NULL, *skey = NULL;
 	GENERAL_NAME *dn = NULL;
 	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], ski[8], *der = NULL;
+	unsigned char *ans = NULL;
+	size_t ans_len = 0;
 	unsigned char secret[256];
 	size_t secret_len = 0;
 	char rid[SKD_STORE_ID_LEN], pass[1024], *end;
@@ -322,33 +393,63 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
-	    !skd_keygen_request(&der, &len, &r, (long)(time(NULL) & 0x7fffffff),
-	    nonce, id != NULL ? id->cert : NULL, id != NULL ? id->key : NULL,
-	    id != NULL ? id->chain : NULL, time(NULL))) {
-		skd_cli_err(cmd, "cannot build the request");
-		rc = SKD_EXIT_INTERNAL;
+	/* Through an RA (draft 2.5.2): the request to a file, later the
+	 * answer from one; an ephemeral key would not outlive this run. */
+	if ((skd_cli_ctx_opt(c, "request-out") != NULL ||
+	    skd_cli_ctx_opt(c, "answer") != NULL) &&
+	    r.shroud == SKD_KEYGEN_BARE_KEY) {
+		skd_cli_err(cmd, "--request-out and --answer need --shroud cert, "
+		    "cert-id or secret");
+		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
-		goto done;
-	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
+	if (skd_cli_ctx_opt(c, "answer") != NULL) {
+		if ((rc = read_answer(c, nonce, &ans, &ans_len)) !=
+		    SKD_EXIT_OK)
+			goto done;
+		snprintf(rid, sizeof(rid), "(file)");
+	} else {
+		if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+		    !skd_keygen_request(&der, &len, &r,
+		    (long)(time(NULL) & 0x7fffffff), nonce,
+		    id != NULL ? id->cert : NULL, id != NULL ? id->key : NULL,
+		    id != NULL ? id->chain : NULL, time(NULL))) {
+			skd_cli_err(cmd, "cannot build the request");
+			rc = SKD_EXIT_INTERNAL;
+			goto done;
+		}
+		if ((t = skd_cli_ctx_opt(c, "request-out")) != NULL) {
+			if ((rc = skd_cli_write_file(c, t, der, len)) ==
+			    SKD_EXIT_OK)
+				printf("request written to %s: an RA forwards it "
+				    "(skd ra forward), then --answer\n", t);
+			goto done;
+		}
+		if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+			goto done;
+		if (!skd_client_submit(s, rid, der, len,
+		    skd_cli_ctx_bind_dn(c), &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			goto done;
+		}
+		fprintf(stderr, "skd: %s: submitted request %s\n", cmd, rid);
+		if (!skd_client_wait_response(s, &msgs, &n, rid,
+		    timeout * 1000, &e)) {
+			rc = skd_cli_client_fail(c, &e);
+			goto done;
+		}
 	}
-	fprintf(stderr, "skd: %s: submitted request %s\n", cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	if (!skd_keygen_open_response(&res, msgs[0].data, msgs[0].len, nonce,
-	    &who, trust, time(NULL))) {
+	if (!skd_keygen_open_response(&res, ans != NULL ? ans : msgs[0].data,
+	    ans != NULL ? ans_len : msgs[0].len, nonce, &who, trust,
+	    time(NULL))) {
 		skd_cli_err(cmd, "answer to %s: %s", rid, res.text);
 		rc = SKD_EXIT_CRYPTO;
 		goto done;
 	}
 	if (res.status == SKD_CMC_POP_REQUIRED &&
-	    (rc = pop_round(c, s, id, &r, &res, timeout, trust)) != SKD_EXIT_OK)
+	    ((s == NULL && (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK) ||
+	    (rc = pop_round(c, s, id, &r, &res, timeout, trust)) !=
+	    SKD_EXIT_OK))
 		goto done;
 	if (res.status != 0) {
 		fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", cmd,
@@ -373,6 +474,7 @@ run(const struct skd_cli_ctx *c)
 	}
 	rc = SKD_EXIT_OK;
  done:
+	free(ans);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	OPENSSL_cleanse(secret, sizeof(secret));
 	skd_keygen_result_clear(&res);

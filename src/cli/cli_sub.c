@@ -78,6 +78,7 @@ static const struct {
 	/* skd admin recover (cli_recover.c), skd ra (cli_ra.c) */
 	{ "target-cert", required_argument },
 	{ "expect-subject", required_argument },
+	{ "request-out", required_argument }, { "answer", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

@@ -26,6 +26,7 @@
 
 #include "asn1/skd_asn1.h"
 #include "client/skd_keygen.h"
+#include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "test_store_common.h"
 #include "worker/skd_worker.h"
@@ -1175,12 +1176,15 @@ START_TEST(test_ra_cli)
 	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
 	X509_STORE *trust = X509_STORE_new();
 	BIO *bio = BIO_new(BIO_s_mem());
-	unsigned char *der = NULL, *ans;
-	char p[4096], *conf, *out = NULL, *subj = NULL;
-	size_t len = 0, olen = 0;
+	unsigned char *der = NULL, *ans, *rq0;
+	char p[4096], req0[4096], *conf, *out = NULL, *subj = NULL, *a = NULL;
+	size_t len = 0, olen = 0, rq0_len = 0;
 	long blen;
+	X509 *x;
 	FILE *f;
 	int i, rc;
+
+	snprintf(req0, sizeof(req0), "%s/req0.der", d);
 
 	snprintf(p, sizeof(p), "%s/ca.crt", pki);
 	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
@@ -1194,7 +1198,15 @@ START_TEST(test_ra_cli)
 	r.bare_key = eph;
 	r.ski = ski;
 	r.ski_len = sizeof(ski);
-	for (i = 0; i < 3; i++) {
+	/* alice's own request, with skd keygen (2.4: her certificate
+	 * protects the key, no ephemeral key to keep). */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' keygen --cert "
+	    "'%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' --type "
+	    "p256 --shroud cert --request-out '%s/req0.der' --out x "
+	    "--out-cert y 2>&1", skd_test_bin(), pki, pki, pki, d), 0);
+	free(out);
+	out = NULL;
+	for (i = 1; i < 3; i++) {
 		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, 50 + i,
 		    nonce, ac, ak, NULL, time(NULL)), 1);
 		snprintf(p, sizeof(p), "%s/req%d.der", d, i);
@@ -1233,17 +1245,58 @@ START_TEST(test_ra_cli)
 	free(out);
 	ck_assert_int_ne(skd_test_run(NULL, NULL, "test -e '%s/ans1.der' || "
 	    "test -e '%s/ans2.der'", d, d), 0);
-	/* Alice opens the answer carol handed her. */
+	/* Alice opens the answer carol handed her with skd keygen. */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' keygen --cert "
+	    "'%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' --type "
+	    "p256 --shroud cert --answer '%s/ans0.der' --request "
+	    "'%s/req0.der' --out '%s/k0.pem' --out-cert '%s/c0.pem' 2>&1",
+	    skd_test_bin(), pki, pki, pki, d, d, d, d), 0);
+	ck_assert_msg(strstr(out, "issued") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "openssl pkey -in "
+	    "'%s/k0.pem' -pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl x509 -in "
+	    "'%s/c0.pem' -pubkey -noout", d), 0);
+	ck_assert_str_eq(out, a);
+	free(out);
+	free(a);
+	snprintf(p, sizeof(p), "%s/c0.pem", d);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert(on_alice_entry(x));
+	X509_free(x);
+	/* The same answer opened with the library as alice. */
 	snprintf(p, sizeof(p), "%s/ans0.der", d);
 	ck_assert_ptr_nonnull(ans = skd_test_read_file(p, &len));
+	ck_assert_ptr_nonnull(rq0 = skd_test_read_file(req0, &rq0_len));
 	memset(&who, 0, sizeof(who));
-	who.key = eph;
-	ck_assert_msg(skd_keygen_open_response(&res, ans, len, nonce, &who,
-	    trust, time(NULL)), "%s", res.text);
+	who.key = ak;
+	who.cert = ac;
+	{
+		struct skd_cms_verified *v = NULL;
+		SKD_PKI_DATA *pd;
+		unsigned char *n0 = NULL;
+		size_t n0_len = 0;
+
+		ck_assert_int_eq(skd_cms_verify(&v, rq0, rq0_len, NULL,
+		    time(NULL)), 1);
+		pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+		    v->content_len);
+		ck_assert_ptr_nonnull(pd);
+		ck_assert_int_eq(skd_cmc_get_nonce(pd->controlSequence,
+		    SKD_OID_CMC_SENDER_NONCE, &n0, &n0_len), 1);
+		ck_assert_msg(skd_keygen_open_response(&res, ans, len, n0, &who,
+		    trust, time(NULL)), "%s", res.text);
+		OPENSSL_free(n0);
+		SKD_PKI_DATA_free(pd);
+		skd_cms_verified_free(v);
+	}
 	ck_assert_int_eq(res.status, 0);
 	ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
-	ck_assert(on_alice_entry(res.cert));
 	skd_keygen_result_clear(&res);
+	free(rq0);
 	free(ans);
 	free(subj);
 	free(conf);
