@@ -141,6 +141,76 @@ skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
  * request or under its secret, submitted, its answer waited for.
  * res->status becomes the POP round's (0 when proven).
  */
+/* cli.h */
+int
+skd_cli_keygen_main(const char *cmd, int argc, char **argv,
+    const char *opts, const char *usage,
+    int (*run_fn)(const struct skd_cli_ctx *))
+{
+	struct skd_cli_ctx *c;
+	int rc;
+
+	if ((c = skd_cli_ctx_parse(cmd, argc, argv, opts, usage, &rc)) == NULL)
+		return rc;
+	rc = run_fn(c);
+	skd_cli_ctx_free(c);
+	return rc;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_timeout(const struct skd_cli_ctx *c, long *out)
+{
+	const char *t = skd_cli_ctx_opt(c, "timeout");
+	char *end;
+
+	*out = 30;
+	if (t == NULL)
+		return SKD_EXIT_OK;
+	*out = strtol(t, &end, 10);
+	if (*end != '\0' || *out < 0 || *out > 86400) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--timeout: seconds, 0..86400");
+		return SKD_EXIT_USAGE;
+	}
+	return SKD_EXIT_OK;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_submit(const struct skd_cli_ctx *c, struct skd_store **io_s,
+    const unsigned char *der, size_t len, long timeout, const char *what,
+    struct skd_store_blob **out_msgs, size_t *out_n,
+    char rid[SKD_STORE_ID_LEN])
+{
+	struct skd_client_error e;
+	int rc;
+
+	*out_msgs = NULL;
+	*out_n = 0;
+	if (*io_s == NULL && (rc = skd_cli_ctx_store(c, io_s)) != SKD_EXIT_OK)
+		return rc;
+	if (!skd_client_submit(*io_s, rid, der, len, skd_cli_ctx_bind_dn(c),
+	    &e))
+		return skd_cli_client_fail(c, &e);
+	fprintf(stderr, "skd: %s: %s %s\n", skd_cli_ctx_cmd(c), what, rid);
+	if (!skd_client_wait_response(*io_s, out_msgs, out_n, rid,
+	    timeout * 1000, &e))
+		return skd_cli_client_fail(c, &e);
+	return SKD_EXIT_OK;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_refused(const struct skd_cli_ctx *c,
+    const struct skd_keygen_result *res)
+{
+	fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", skd_cli_ctx_cmd(c),
+	    res->fail >= 0 ? skd_cmc_failinfo_name(res->fail) : "",
+	    res->ext_fail, res->text[0] != '\0' ? " (" : "", res->text,
+	    res->text[0] != '\0' ? ")" : "");
+	return SKD_EXIT_FAIL;
+}
+
 static int
 pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
     const struct skd_client_ident *id, const struct skd_keygen_req *r,
@@ -148,7 +218,6 @@ pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
 {
 	const char *cmd = skd_cli_ctx_cmd(c);
 	struct skd_keygen_result pr;
-	struct skd_client_error e;
 	struct skd_store_blob *msgs = NULL;
 	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], *der = NULL;
 	char rid[SKD_STORE_ID_LEN];
@@ -166,16 +235,10 @@ pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
 		skd_cli_err(cmd, "cannot answer the Encrypted POP (popFailed)");
 		return SKD_EXIT_CRYPTO;
 	}
-	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
-		rc = skd_cli_client_fail(c, &e);
+	if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+	    "proof of possession: submitted request", &msgs, &n, rid)) !=
+	    SKD_EXIT_OK)
 		goto done;
-	}
-	fprintf(stderr, "skd: %s: proof of possession: submitted request %s\n",
-	    cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
 	if (!skd_keygen_open_pop(&pr, msgs[0].data, msgs[0].len, nonce, trust,
 	    time(NULL))) {
 		skd_cli_err(cmd, "answer to %s: %s", rid, pr.text);
@@ -267,7 +330,6 @@ run(const struct skd_cli_ctx *c)
 	struct skd_keygen_req r;
 	struct skd_keygen_result res;
 	struct skd_shroud_opener who;
-	struct skd_client_error e;
 	struct skd_store *s = NULL;
 	struct skd_store_blob *msgs = NULL;
 	X509_STORE *trust = NULL;
@@ -299,13 +361,8 @@ run(const struct skd_cli_ctx *c)
 		skd_cli_err(cmd, "--type %s: rsa2048, rsa3072, p256 or p384", t);
 		return SKD_EXIT_USAGE;
 	}
-	if ((t = skd_cli_ctx_opt(c, "timeout")) != NULL) {
-		timeout = strtol(t, &end, 10);
-		if (*end != '\0' || timeout < 0 || timeout > 86400) {
-			skd_cli_err(cmd, "--timeout: seconds, 0..86400");
-			return SKD_EXIT_USAGE;
-		}
-	}
+	if ((rc = skd_cli_keygen_timeout(c, &timeout)) != SKD_EXIT_OK)
+		return rc;
 	if ((rc = skd_cli_keygen_passphrase(c, pass, sizeof(pass), &have_pass)) !=
 	    SKD_EXIT_OK)
 		return rc;
@@ -425,19 +482,9 @@ run(const struct skd_cli_ctx *c)
 				    "(skd ra forward), then --answer\n", t);
 			goto done;
 		}
-		if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+		if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+		    "submitted request", &msgs, &n, rid)) != SKD_EXIT_OK)
 			goto done;
-		if (!skd_client_submit(s, rid, der, len,
-		    skd_cli_ctx_bind_dn(c), &e)) {
-			rc = skd_cli_client_fail(c, &e);
-			goto done;
-		}
-		fprintf(stderr, "skd: %s: submitted request %s\n", cmd, rid);
-		if (!skd_client_wait_response(s, &msgs, &n, rid,
-		    timeout * 1000, &e)) {
-			rc = skd_cli_client_fail(c, &e);
-			goto done;
-		}
 	}
 	if (!skd_keygen_open_response(&res, ans != NULL ? ans : msgs[0].data,
 	    ans != NULL ? ans_len : msgs[0].len, nonce, &who, trust,
@@ -452,11 +499,7 @@ run(const struct skd_cli_ctx *c)
 	    SKD_EXIT_OK))
 		goto done;
 	if (res.status != 0) {
-		fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", cmd,
-		    res.fail >= 0 ? skd_cmc_failinfo_name(res.fail) : "",
-		    res.ext_fail, res.text[0] != '\0' ? " (" : "", res.text,
-		    res.text[0] != '\0' ? ")" : "");
-		rc = SKD_EXIT_FAIL;
+		rc = skd_cli_keygen_refused(c, &res);
 		goto done;
 	}
 	if ((rc = skd_cli_keygen_write(c, key_path, cert_path, res.key, res.cert,
@@ -493,15 +536,8 @@ run(const struct skd_cli_ctx *c)
 int
 skd_cli_keygen(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
-	if ((c = skd_cli_ctx_parse("keygen", argc, argv, KEYGEN_OPTS,
-	    keygen_usage, &rc)) == NULL)
-		return rc;
-	rc = run(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("keygen", argc, argv, KEYGEN_OPTS,
+	    keygen_usage, run);
 }
 
 /* ---- skd admin enroll-secret ---- */
@@ -625,9 +661,6 @@ enroll(const struct skd_cli_ctx *c)
 int
 skd_cli_admin(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
 	if (argc >= 2 && strcmp(argv[1], "recover") == 0)
 		return skd_cli_admin_recover(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "enroll-secret") != 0) {
@@ -636,10 +669,6 @@ skd_cli_admin(int argc, char **argv)
 		return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0) ? SKD_EXIT_OK : SKD_EXIT_USAGE;
 	}
-	if ((c = skd_cli_ctx_parse("admin enroll-secret", argc - 1, argv + 1,
-	    ADMIN_OPTS, admin_usage, &rc)) == NULL)
-		return rc;
-	rc = enroll(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("admin enroll-secret", argc - 1, argv + 1,
+	    ADMIN_OPTS, admin_usage, enroll);
 }

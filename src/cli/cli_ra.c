@@ -19,7 +19,6 @@
 #include "cli/cli.h"
 #include "client/skd_client.h"
 #include "client/skd_keygen.h"
-#include "cms/skd_cmc.h"
 #include "store/skd_store.h"
 
 static const char ra_usage[] =
@@ -66,17 +65,16 @@ check_subject(const struct skd_cli_ctx *c, X509 *client)
 static int
 run(const struct skd_cli_ctx *c)
 {
-	const char *cmd = skd_cli_ctx_cmd(c), *in, *outp, *t;
+	const char *cmd = skd_cli_ctx_cmd(c), *in, *outp;
 	struct skd_client_ident *id = NULL;
 	struct skd_keygen_result res;
-	struct skd_client_error e;
 	struct skd_store *s = NULL;
 	struct skd_store_blob *msgs = NULL;
 	X509_STORE *trust = NULL;
 	X509 *client = NULL;
 	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], *req = NULL, *der = NULL;
 	unsigned char *inner = NULL;
-	char rid[SKD_STORE_ID_LEN], why[200], *end;
+	char rid[SKD_STORE_ID_LEN], why[200];
 	size_t req_len = 0, len = 0, n = 0, inner_len = 0;
 	long timeout = 30;
 	int rc;
@@ -88,13 +86,8 @@ run(const struct skd_cli_ctx *c)
 	    (rc = skd_cli_ctx_need(c, "out", "ANSWER.der", "", &outp)) !=
 	    SKD_EXIT_OK)
 		return rc;
-	if ((t = skd_cli_ctx_opt(c, "timeout")) != NULL) {
-		timeout = strtol(t, &end, 10);
-		if (*end != '\0' || timeout < 0 || timeout > 86400) {
-			skd_cli_err(cmd, "--timeout: seconds, 0..86400");
-			return SKD_EXIT_USAGE;
-		}
-	}
+	if ((rc = skd_cli_keygen_timeout(c, &timeout)) != SKD_EXIT_OK)
+		return rc;
 	if ((rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK ||
 	    (rc = skd_cli_ctx_trust(c, &trust)) != SKD_EXIT_OK)
 		goto done;
@@ -119,17 +112,9 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_INTERNAL;
 		goto done;
 	}
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+	if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+	    "forwarded as request", &msgs, &n, rid)) != SKD_EXIT_OK)
 		goto done;
-	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	fprintf(stderr, "skd: %s: forwarded as request %s\n", cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
 	if (!skd_keygen_ra_open(&res, &inner, &inner_len, msgs[0].data,
 	    msgs[0].len, nonce, trust, time(NULL))) {
 		skd_cli_err(cmd, "answer to %s: %s", rid, res.text);
@@ -137,11 +122,7 @@ run(const struct skd_cli_ctx *c)
 		goto done;
 	}
 	if (res.status != 0) {
-		fprintf(stderr, "skd: %s: refused: %s%s%s%s\n", cmd,
-		    res.fail >= 0 ? skd_cmc_failinfo_name(res.fail) : "",
-		    res.text[0] != '\0' ? " (" : "", res.text,
-		    res.text[0] != '\0' ? ")" : "");
-		rc = SKD_EXIT_FAIL;
+		rc = skd_cli_keygen_refused(c, &res);
 		goto done;
 	}
 	/* 3.4: the client's answer, unchanged. */
@@ -174,9 +155,6 @@ run(const struct skd_cli_ctx *c)
 int
 skd_cli_ra(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
 	if (argc < 2 || strcmp(argv[1], "forward") != 0) {
 		int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0);
@@ -184,10 +162,6 @@ skd_cli_ra(int argc, char **argv)
 		fputs(ra_usage, help ? stdout : stderr);
 		return help ? SKD_EXIT_OK : SKD_EXIT_USAGE;
 	}
-	if ((c = skd_cli_ctx_parse("ra forward", argc - 1, argv + 1, RA_OPTS,
-	    ra_usage, &rc)) == NULL)
-		return rc;
-	rc = run(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("ra forward", argc - 1, argv + 1, RA_OPTS,
+	    ra_usage, run);
 }

@@ -22,7 +22,6 @@
 #include "cli/cli.h"
 #include "client/skd_client.h"
 #include "client/skd_keygen.h"
-#include "cms/skd_cmc.h"
 #include "store/skd_store.h"
 
 static const char recover_usage[] =
@@ -46,13 +45,12 @@ run(const struct skd_cli_ctx *c)
 	struct skd_client_ident *id = NULL;
 	struct skd_keygen_result res;
 	struct skd_shroud_opener who;
-	struct skd_client_error e;
 	struct skd_store *s = NULL;
 	struct skd_store_blob *msgs = NULL;
 	X509_STORE *trust = NULL;
 	X509 *target = NULL;
 	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], *der = NULL;
-	char rid[SKD_STORE_ID_LEN], pass[1024], *end;
+	char rid[SKD_STORE_ID_LEN], pass[1024];
 	size_t len = 0, n = 0;
 	long timeout = 30;
 	int rc, have_pass = 0;
@@ -66,13 +64,8 @@ run(const struct skd_cli_ctx *c)
 	    (rc = skd_cli_ctx_need(c, "out", "KEY.pem", "", &key_path)) !=
 	    SKD_EXIT_OK)
 		return rc;
-	if ((t = skd_cli_ctx_opt(c, "timeout")) != NULL) {
-		timeout = strtol(t, &end, 10);
-		if (*end != '\0' || timeout < 0 || timeout > 86400) {
-			skd_cli_err(cmd, "--timeout: seconds, 0..86400");
-			return SKD_EXIT_USAGE;
-		}
-	}
+	if ((rc = skd_cli_keygen_timeout(c, &timeout)) != SKD_EXIT_OK)
+		return rc;
 	if ((rc = skd_cli_keygen_passphrase(c, pass, sizeof(pass),
 	    &have_pass)) != SKD_EXIT_OK ||
 	    (rc = skd_cli_ctx_ident(c, &id)) != SKD_EXIT_OK ||
@@ -87,17 +80,9 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_INTERNAL;
 		goto done;
 	}
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
+	if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+	    "submitted request", &msgs, &n, rid)) != SKD_EXIT_OK)
 		goto done;
-	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	fprintf(stderr, "skd: %s: submitted request %s\n", cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
 	who.cert = id->cert;
 	who.key = id->key;
 	if (!skd_keygen_open_recovery(&res, msgs[0].data, msgs[0].len, nonce,
@@ -107,11 +92,7 @@ run(const struct skd_cli_ctx *c)
 		goto done;
 	}
 	if (res.status != 0) {
-		fprintf(stderr, "skd: %s: refused: %s%s%s%s\n", cmd,
-		    res.fail >= 0 ? skd_cmc_failinfo_name(res.fail) : "",
-		    res.text[0] != '\0' ? " (" : "", res.text,
-		    res.text[0] != '\0' ? ")" : "");
-		rc = SKD_EXIT_FAIL;
+		rc = skd_cli_keygen_refused(c, &res);
 		goto done;
 	}
 	/* The answer names the certificate asked for, and its key is it. */
@@ -143,13 +124,6 @@ run(const struct skd_cli_ctx *c)
 int
 skd_cli_admin_recover(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
-	if ((c = skd_cli_ctx_parse("admin recover", argc, argv, RECOVER_OPTS,
-	    recover_usage, &rc)) == NULL)
-		return rc;
-	rc = run(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("admin recover", argc, argv, RECOVER_OPTS,
+	    recover_usage, run);
 }

@@ -20,6 +20,38 @@
  * value is the SHA-1 of certificationRequestInfo. */
 #define OID_NO_SIGNATURE	"1.3.6.1.5.5.7.6.2"
 
+/* body (a PKIData) in a SignedData by signer/key at now (RFC 5272
+ * 3.2.1.1); *out: OPENSSL_free. */
+static int
+sign_request(unsigned char **out, size_t *out_len, const unsigned char *body,
+    size_t body_len, X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain,
+    time_t now)
+{
+	struct skd_cmc_protect p;
+
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = chain;
+	p.signing_time = now;
+	return skd_cmc_protect(out, out_len, 0, body, body_len, &p);
+}
+
+/* transactionId tid and senderNonce nonce (RFC 5272 6.6, 6.8). */
+static int
+add_tid_nonce(struct skd_cmc_body *b, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN])
+{
+	ASN1_INTEGER *t = ASN1_INTEGER_new();
+	int ok;
+
+	ok = t != NULL && ASN1_INTEGER_set(t, tid) &&
+	    skd_cmc_body_add_transaction_id(b, t) != 0 &&
+	    skd_cmc_body_add_sender_nonce(b, nonce, SKD_KEYGEN_NONCE_LEN) != 0;
+	ASN1_INTEGER_free(t);
+	return ok;
+}
+
 static X509_REQ *
 template_p10(const struct skd_keygen_req *r, X509 *signer)
 {
@@ -191,9 +223,7 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	SKD_SERVER_KEY_GEN_REQUEST *skg = NULL;
 	SKD_TAGGED_CERT_REQUEST *tcr;
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
 	STACK_OF(X509) *certs = NULL;
-	ASN1_INTEGER *t = NULL;
 	unsigned char *body = NULL;
 	size_t body_len = 0;
 	int i, ok = 0;
@@ -225,11 +255,7 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	skd_skgreq_set_archive_key(skg, !r->no_archive);
 	if ((b = skd_cmc_body_new(0)) == NULL ||
 	    skd_cmc_body_add_control(b, SKD_OID_SERVER_KEY_GEN_REQUEST,
-	    skg) == 0 || (t = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_INTEGER_set(t, tid) ||
-	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
-	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0)
+	    skg) == 0 || !add_tid_nonce(b, tid, nonce))
 		goto err;
 	if (r->secret != NULL) {
 		/* 2.1 / 2.2: Identification, then AuthenticatedData (pwri). */
@@ -261,17 +287,12 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	    X509_cmp(r->shroud_cert, signer) != 0 &&
 	    !sk_X509_push(certs, r->shroud_cert))
 		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = signer;
-	p.key = key;
-	p.chain = certs;
-	p.signing_time = now;
-	if (!skd_cmc_protect(out, out_len, 0, body, body_len, &p))
+	if (!sign_request(out, out_len, body, body_len, signer, key, certs,
+	    now))
 		goto err;
 	ok = 1;
  err:
 	OPENSSL_free(body);
-	ASN1_INTEGER_free(t);
 	sk_X509_free(certs);
 	skd_cmc_body_free(b);
 	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
@@ -523,34 +544,18 @@ skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
     X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
 {
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
-	ASN1_INTEGER *t = NULL;
 	unsigned char *body = NULL;
 	size_t body_len = 0;
-	int ok = 0;
+	int ok;
 
 	*out = NULL;
 	*out_len = 0;
-	if (!skd_asn1_init() || (b = skd_cmc_body_new(0)) == NULL ||
+	ok = skd_asn1_init() && (b = skd_cmc_body_new(0)) != NULL &&
 	    skd_cmc_body_add_control(b, SKD_OID_KEY_RECOVERY_REQUEST,
-	    cert) == 0 || (t = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_INTEGER_set(t, tid) ||
-	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
-	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0 ||
-	    !skd_cmc_body_encode(b, &body, &body_len))
-		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = signer;
-	p.key = key;
-	p.chain = chain;
-	p.signing_time = now;
-	if (!skd_cmc_protect(out, out_len, 0, body, body_len, &p))
-		goto err;
-	ok = 1;
- err:
+	    cert) != 0 && add_tid_nonce(b, tid, nonce) &&
+	    skd_cmc_body_encode(b, &body, &body_len) &&
+	    sign_request(out, out_len, body, body_len, signer, key, chain, now);
 	OPENSSL_free(body);
-	ASN1_INTEGER_free(t);
 	skd_cmc_body_free(b);
 	return ok;
 }
@@ -566,7 +571,6 @@ pop_body(unsigned char **out, size_t *out_len,
 	SKD_DECRYPTED_POP *dp = NULL;
 	ASN1_UTF8STRING *idv = NULL;
 	struct skd_cmc_body *b = NULL;
-	ASN1_INTEGER *t = NULL;
 	int ok = 0;
 
 	*out = NULL;
@@ -576,10 +580,7 @@ pop_body(unsigned char **out, size_t *out_len,
 	if ((b = skd_cmc_body_new(0)) == NULL ||
 	    skd_cmc_body_add_request(b, res->pop->request) == 0 ||
 	    skd_cmc_body_add_control(b, SKD_OID_CMC_DECRYPTED_POP, dp) == 0 ||
-	    (t = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(t, tid) ||
-	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
-	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0)
+	    !add_tid_nonce(b, tid, nonce))
 		goto err;
 	if (secret_id != NULL && ((idv = ASN1_UTF8STRING_new()) == NULL ||
 	    !ASN1_STRING_set(idv, secret_id, -1) ||
@@ -589,7 +590,6 @@ pop_body(unsigned char **out, size_t *out_len,
 	ok = skd_cmc_body_encode(b, out, out_len);
  err:
 	ASN1_UTF8STRING_free(idv);
-	ASN1_INTEGER_free(t);
 	skd_cmc_body_free(b);
 	SKD_DECRYPTED_POP_free(dp);
 	ERR_clear_error();
@@ -602,7 +602,6 @@ skd_keygen_pop_request(unsigned char **out, size_t *out_len,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
     EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
 {
-	struct skd_cmc_protect p;
 	unsigned char *body = NULL;
 	size_t body_len = 0;
 	int ok;
@@ -611,12 +610,8 @@ skd_keygen_pop_request(unsigned char **out, size_t *out_len,
 	*out_len = 0;
 	if (!pop_body(&body, &body_len, res, tid, nonce, NULL))
 		return 0;
-	memset(&p, 0, sizeof(p));
-	p.signer = signer;
-	p.key = key;
-	p.chain = chain;
-	p.signing_time = now;
-	ok = skd_cmc_protect(out, out_len, 0, body, body_len, &p);
+	ok = sign_request(out, out_len, body, body_len, signer, key, chain,
+	    now);
 	OPENSSL_free(body);
 	return ok;
 }
@@ -708,32 +703,19 @@ skd_keygen_ra_forward(unsigned char **out, size_t *out_len,
     EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
 {
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
-	ASN1_INTEGER *t = NULL;
 	unsigned char *body = NULL;
 	size_t body_len = 0;
-	int ok = 0;
+	int ok;
 
 	*out = NULL;
 	*out_len = 0;
 	/* RFC 5272 3.2.3: the client's request unchanged in cmsSequence. */
-	if (!skd_asn1_init() || (b = skd_cmc_body_new(0)) == NULL ||
-	    skd_cmc_body_add_cms(b, req, req_len) == 0 ||
-	    (t = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(t, tid) ||
-	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
-	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0 ||
-	    !skd_cmc_body_encode(b, &body, &body_len))
-		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = signer;
-	p.key = key;
-	p.chain = chain;
-	p.signing_time = now;
-	ok = skd_cmc_protect(out, out_len, 0, body, body_len, &p);
- err:
+	ok = skd_asn1_init() && (b = skd_cmc_body_new(0)) != NULL &&
+	    skd_cmc_body_add_cms(b, req, req_len) != 0 &&
+	    add_tid_nonce(b, tid, nonce) &&
+	    skd_cmc_body_encode(b, &body, &body_len) &&
+	    sign_request(out, out_len, body, body_len, signer, key, chain, now);
 	OPENSSL_free(body);
-	ASN1_INTEGER_free(t);
 	skd_cmc_body_free(b);
 	return ok;
 }

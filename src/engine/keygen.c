@@ -667,6 +667,81 @@ eng_keygen_publish(struct eng *e, X509 *who_cert, const char *who_identity,
 	return ok;
 }
 
+int
+eng_keygen_add_package(struct skd_cmc_body *b, enum skd_oid oid,
+    const unsigned char *pkg, size_t pkg_len, long req_bpid, X509 *cert)
+{
+	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
+	PKCS7_ISSUER_AND_SERIAL *ias;
+	long cms_bpid;
+	int ok = 0;
+
+	/* 6.2: point at the key package, the request and the certificate. */
+	if ((cms_bpid = skd_cmc_body_add_cms(b, pkg, pkg_len)) == 0 ||
+	    (resp = SKD_SERVER_KEY_GEN_RESPONSE_new()) == NULL ||
+	    !ASN1_INTEGER_set(resp->cmsBodyPartId, cms_bpid) ||
+	    !ASN1_INTEGER_set(resp->requestBodyPartId, req_bpid) ||
+	    (ias = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
+		goto err;
+	resp->issuerAndSerialNumber = ias;
+	if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(cert)))
+		goto err;
+	ASN1_INTEGER_free(ias->serial);
+	if ((ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(cert))) ==
+	    NULL || skd_cmc_body_add_control(b, oid, resp) == 0)
+		goto err;
+	ok = 1;
+ err:
+	SKD_SERVER_KEY_GEN_RESPONSE_free(resp);
+	return ok;
+}
+
+int
+eng_keygen_respond(struct eng *e, const char *request_id,
+    struct skd_cmc_body *b, const SKD_PKI_DATA *pd, X509 *issued,
+    X509 *encrypt_to, X509 *to_cert, const char *to_name)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int ok;
+
+	ok = eng_add_echo(e, b, pd->controlSequence) &&
+	    eng_keygen_sign_answer(e, b, issued, encrypt_to, &der, &der_len) &&
+	    eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
+	    der, der_len, to_cert, to_cert == NULL && to_name != NULL ?
+	    &to_name : NULL, to_cert == NULL && to_name != NULL ? 1 : 0);
+	OPENSSL_free(der);
+	return ok;
+}
+
+int
+eng_keygen_body_only(const SKD_PKI_DATA *pd, const enum skd_oid *allowed,
+    size_t n_allowed, int n_req, int n_cms)
+{
+	size_t j;
+	int i, nid;
+
+	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
+		nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
+		    pd->controlSequence, i)->attrType);
+		for (j = 0; j < n_allowed; j++) {
+			if (nid == skd_asn1_nid(allowed[j]))
+				break;
+		}
+		if (j == n_allowed)
+			return 0;
+	}
+	/* Each allowed control at most once. */
+	for (j = 0; j < n_allowed; j++) {
+		if (skd_cmc_find_control(pd->controlSequence, allowed[j], 1) !=
+		    NULL)
+			return 0;
+	}
+	return sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) == n_req &&
+	    sk_SKD_TAGGED_CONTENT_INFO_num(pd->cmsSequence) == n_cms &&
+	    sk_SKD_OTHER_MSG_num(pd->otherMsgSequence) == 0;
+}
+
 /* Decides and answers one serverKeyGenRequest of pd from who. */
 static int
 kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
@@ -677,7 +752,6 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	struct kg_verdict v;
 	struct kg_req r;
 	struct skd_cmc_body *b = NULL;
-	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
 	SKD_ENCRYPTED_POP *ep = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *issued = NULL;
@@ -687,7 +761,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	size_t shroud_len = 0, archive_len = 0, der_len = 0;
 	char archive_id[SKD_KGEN_ARCHIVE_ID_LEN];
 	const char *why = NULL, *rcpt[1];
-	long bpid, cms_bpid;
+	long bpid;
 	int ok = 0, accepted, k;
 
 	memset(&v, 0, sizeof(v));
@@ -725,29 +799,12 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 		}
 	}
 	if (accepted) {
-		PKCS7_ISSUER_AND_SERIAL *ias;
-
 		if (!skd_kgen_package(&shroud, &shroud_len, ca, pkey, e->now,
 		    &r.shroud) ||
 		    (r.archive && !skd_kgen_archive(&archive, &archive_len,
-		    ca, pkey, e->now)))
-			goto err;
-		/* 6.2: point at the key package and the request. */
-		if ((cms_bpid = skd_cmc_body_add_cms(b, shroud,
-		    shroud_len)) == 0 ||
-		    (resp = SKD_SERVER_KEY_GEN_RESPONSE_new()) == NULL ||
-		    !ASN1_INTEGER_set(resp->cmsBodyPartId, cms_bpid) ||
-		    !ASN1_INTEGER_set(resp->requestBodyPartId, bpid) ||
-		    (ias = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
-			goto err;
-		resp->issuerAndSerialNumber = ias;
-		if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(issued)))
-			goto err;
-		ASN1_INTEGER_free(ias->serial);
-		if ((ias->serial = ASN1_INTEGER_dup(
-		    X509_get0_serialNumber(issued))) == NULL ||
-		    skd_cmc_body_add_control(b,
-		    SKD_OID_SERVER_KEY_GEN_RESPONSE, resp) == 0)
+		    ca, pkey, e->now)) ||
+		    !eng_keygen_add_package(b, SKD_OID_SERVER_KEY_GEN_RESPONSE,
+		    shroud, shroud_len, bpid, issued))
 			goto err;
 		snprintf(v.text, sizeof(v.text), "key generated (%s)",
 		    skd_kgen_type_name(r.type));
@@ -813,7 +870,6 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
  err:
 	kg_req_clear(&r);
 	SKD_ENCRYPTED_POP_free(ep);
-	SKD_SERVER_KEY_GEN_RESPONSE_free(resp);
 	skd_cmc_body_free(b);
 	EVP_PKEY_free(pkey);
 	X509_free(issued);
@@ -874,9 +930,7 @@ authdata_refuse(struct eng *e, const char *request_id,
 {
 	struct kg_verdict v;
 	struct skd_cmc_body *b = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	int ok = 0;
+	int ok;
 
 	memset(&v, 0, sizeof(v));
 	refuse(&v, cmc_fail, skg_err, text);
@@ -885,16 +939,9 @@ authdata_refuse(struct eng *e, const char *request_id,
 		return 0;
 	if (pd == NULL)
 		return eng_set_utf8(&e->out->note, v.text);
-	if ((b = skd_cmc_body_new(1)) == NULL || !add_failure(b, 0, &v) ||
-	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, NULL, NULL, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, NULL, NULL, 0))
-		goto err;
-	ok = 1;
- err:
+	ok = (b = skd_cmc_body_new(1)) != NULL && add_failure(b, 0, &v) &&
+	    eng_keygen_respond(e, request_id, b, pd, NULL, NULL, NULL, NULL);
 	skd_cmc_body_free(b);
-	OPENSSL_free(der);
 	return ok;
 }
 

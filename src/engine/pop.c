@@ -59,22 +59,12 @@ eng_pop_wanted(const SKD_PKI_DATA *pd)
 static int
 well_formed(const SKD_PKI_DATA *pd)
 {
-	int i, nid;
+	static const enum skd_oid allowed[] = { SKD_OID_CMC_TRANSACTION_ID,
+	    SKD_OID_CMC_SENDER_NONCE, SKD_OID_CMC_IDENTIFICATION,
+	    SKD_OID_CMC_DECRYPTED_POP };
 
-	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
-		nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
-		    pd->controlSequence, i)->attrType);
-		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
-		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) &&
-		    nid != skd_asn1_nid(SKD_OID_CMC_IDENTIFICATION) &&
-		    nid != skd_asn1_nid(SKD_OID_CMC_DECRYPTED_POP))
-			return 0;
-	}
-	return skd_cmc_find_control(pd->controlSequence,
-	    SKD_OID_CMC_DECRYPTED_POP, 1) == NULL &&
-	    sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) == 1 &&
-	    sk_SKD_TAGGED_CONTENT_INFO_num(pd->cmsSequence) == 0 &&
-	    sk_SKD_OTHER_MSG_num(pd->otherMsgSequence) == 0;
+	return eng_keygen_body_only(pd, allowed,
+	    sizeof(allowed) / sizeof(allowed[0]), 1, 0);
 }
 
 int
@@ -99,14 +89,11 @@ eng_pop_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	SKD_DECRYPTED_POP *dp = NULL;
 	struct skd_cmc_body *b = NULL;
 	X509 *cert = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	const char *why = NULL, *rcpt[1];
+	const char *why = NULL;
 	char text[200];
 	long bpid = 0;
 	int fail = SKD_CMC_BAD_REQUEST, ok = 0;
 
-	rcpt[0] = identity;
 	ta = skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_CMC_DECRYPTED_POP, 0);
 	if (sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) > 0)
@@ -153,12 +140,8 @@ eng_pop_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	    skd_cmc_body_add_status(b, why != NULL ? SKD_CMC_FAILED :
 	    SKD_CMC_SUCCESS, &bpid, 1, text, why != NULL ? fail : -1,
 	    -1) == 0 ||
-	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, why == NULL ? cert : NULL,
-	    encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, signer, signer == NULL ? rcpt : NULL,
-	    signer == NULL ? 1 : 0))
+	    !eng_keygen_respond(e, request_id, b, pd, why == NULL ? cert : NULL,
+	    encrypt_to, signer, identity))
 		goto err;
 	/* Draft 8: proven, the certificate is published now. */
 	if (why == NULL && !eng_keygen_publish(e, signer, identity, cert))
@@ -173,7 +156,6 @@ eng_pop_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	SKD_DECRYPTED_POP_free(dp);
 	skd_cmc_body_free(b);
 	X509_free(cert);
-	OPENSSL_free(der);
 	ERR_clear_error();
 	return ok;
 }

@@ -67,6 +67,24 @@ int eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
  * encrypt_to may be NULL.  *out: OPENSSL_free. */
 int eng_keygen_sign_answer(struct eng *e, struct skd_cmc_body *b,
     X509 *issued, X509 *encrypt_to, unsigned char **out, size_t *out_len);
+/* keygen.c: the key package pkg as a cmsSequence item of b and the
+ * control oid (serverKeyGenResponse or keyRecoveryResponse: the
+ * ServerKeyGenResponse type) pointing at it, at req_bpid and at cert
+ * (draft 6.2). */
+int eng_keygen_add_package(struct skd_cmc_body *b, enum skd_oid oid,
+    const unsigned char *pkg, size_t pkg_len, long req_bpid, X509 *cert);
+/* keygen.c: b with pd's nonces echoed, signed as the keygen CA (issued
+ * among its certificates, encrypt_to may be NULL), published as the
+ * response to request_id for to_cert's names, or to_name when to_cert
+ * is NULL (both NULL: nobody named). */
+int eng_keygen_respond(struct eng *e, const char *request_id,
+    struct skd_cmc_body *b, const SKD_PKI_DATA *pd, X509 *issued,
+    X509 *encrypt_to, X509 *to_cert, const char *to_name);
+/* keygen.c: whether pd holds only the controls of allowed (each at most
+ * once), n_req requests, n_cms cmsSequence items and no other message
+ * (draft 3.1, 3.2's shapes). */
+int eng_keygen_body_only(const SKD_PKI_DATA *pd, const enum skd_oid *allowed,
+    size_t n_allowed, int n_req, int n_cms);
 /* keygen.c: a certPublish op for an issued certificate on the entry of
  * the requester (who_cert's names, or who_identity's). */
 int eng_keygen_publish(struct eng *e, X509 *who_cert,

@@ -65,17 +65,11 @@ eng_ra_inner(const struct skd_layers *l, int top)
 static int
 well_formed(const SKD_PKI_DATA *pd)
 {
-	int i, nid;
+	static const enum skd_oid allowed[] = { SKD_OID_CMC_TRANSACTION_ID,
+	    SKD_OID_CMC_SENDER_NONCE };
 
-	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
-		nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
-		    pd->controlSequence, i)->attrType);
-		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
-		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE))
-			return 0;
-	}
-	return sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) == 0 &&
-	    sk_SKD_OTHER_MSG_num(pd->otherMsgSequence) == 0;
+	return eng_keygen_body_only(pd, allowed,
+	    sizeof(allowed) / sizeof(allowed[0]), 0, 1);
 }
 
 /* The RA's answer: status for the forwarded item, the echo, the client's
@@ -87,23 +81,14 @@ answer_ra(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
     const unsigned char *inner, size_t inner_len)
 {
 	struct skd_cmc_body *b = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	int ok = 0;
+	int ok;
 
-	if ((b = skd_cmc_body_new(1)) == NULL ||
+	ok = (b = skd_cmc_body_new(1)) != NULL &&
 	    skd_cmc_body_add_status(b, fail < 0 ? SKD_CMC_SUCCESS :
-	    SKD_CMC_FAILED, &item, 1, text, fail, -1) == 0 ||
-	    (inner != NULL && skd_cmc_body_add_cms(b, inner, inner_len) == 0) ||
-	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, NULL, encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, ra, NULL, 0))
-		goto err;
-	ok = 1;
- err:
+	    SKD_CMC_FAILED, &item, 1, text, fail, -1) != 0 &&
+	    (inner == NULL || skd_cmc_body_add_cms(b, inner, inner_len) != 0) &&
+	    eng_keygen_respond(e, request_id, b, pd, NULL, encrypt_to, ra, NULL);
 	skd_cmc_body_free(b);
-	OPENSSL_free(der);
 	return ok;
 }
 

@@ -73,25 +73,17 @@ refuse(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
     X509 *encrypt_to)
 {
 	struct skd_cmc_body *b = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	int ok = 0;
+	int ok;
 
-	if ((b = skd_cmc_body_new(1)) == NULL ||
+	ok = (b = skd_cmc_body_new(1)) != NULL &&
 	    skd_cmc_body_add_status(b, SKD_CMC_FAILED, &bpid, 1, text,
-	    cmc_fail, -1) == 0 ||
-	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, NULL, encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, officer, NULL, 0) ||
-	    !eng_result_add(e->out, 0, bpid,
+	    cmc_fail, -1) != 0 &&
+	    eng_keygen_respond(e, request_id, b, pd, NULL, encrypt_to, officer,
+	    NULL) &&
+	    eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST), SKD_CMC_FAILED,
-	    cmc_fail, -1, text))
-		goto err;
-	ok = 1;
- err:
+	    cmc_fail, -1, text);
 	skd_cmc_body_free(b);
-	OPENSSL_free(der);
 	return ok;
 }
 
@@ -100,21 +92,11 @@ refuse(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 static int
 well_formed(const SKD_PKI_DATA *pd)
 {
-	int i, nid;
+	static const enum skd_oid allowed[] = { SKD_OID_CMC_TRANSACTION_ID,
+	    SKD_OID_CMC_SENDER_NONCE, SKD_OID_KEY_RECOVERY_REQUEST };
 
-	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence); i++) {
-		nid = OBJ_obj2nid(sk_SKD_TAGGED_ATTRIBUTE_value(
-		    pd->controlSequence, i)->attrType);
-		if (nid != skd_asn1_nid(SKD_OID_CMC_TRANSACTION_ID) &&
-		    nid != skd_asn1_nid(SKD_OID_CMC_SENDER_NONCE) &&
-		    nid != skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST))
-			return 0;
-	}
-	return skd_cmc_find_control(pd->controlSequence,
-	    SKD_OID_KEY_RECOVERY_REQUEST, 1) == NULL &&
-	    sk_SKD_TAGGED_REQUEST_num(pd->reqSequence) == 0 &&
-	    sk_SKD_TAGGED_CONTENT_INFO_num(pd->cmsSequence) == 0 &&
-	    sk_SKD_OTHER_MSG_num(pd->otherMsgSequence) == 0;
+	return eng_keygen_body_only(pd, allowed,
+	    sizeof(allowed) / sizeof(allowed[0]), 0, 0);
 }
 
 /* The success answer: the key enveloped for the officer (6.2 layout). */
@@ -124,13 +106,10 @@ answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
     const char *text)
 {
 	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
-	PKCS7_ISSUER_AND_SERIAL *ias;
 	struct skd_cmc_body *b = NULL;
 	struct skd_shroud sh;
-	unsigned char *pkg = NULL, *der = NULL;
-	size_t pkg_len = 0, der_len = 0;
-	long cms_bpid;
+	unsigned char *pkg = NULL;
+	size_t pkg_len = 0;
 	int ok = 0;
 
 	memset(&sh, 0, sizeof(sh));
@@ -139,34 +118,17 @@ answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	sh.cipher = EVP_aes_256_cbc();
 	sh.flags = e->cfg->oaep && !EVP_PKEY_is_a(X509_get0_pubkey(officer),
 	    "EC") ? SKD_CMS_RECIP_OAEP : 0;
-	if (!skd_kgen_package(&pkg, &pkg_len, ca, pkey, e->now, &sh) ||
-	    (b = skd_cmc_body_new(1)) == NULL ||
-	    (cms_bpid = skd_cmc_body_add_cms(b, pkg, pkg_len)) == 0 ||
-	    (resp = SKD_SERVER_KEY_GEN_RESPONSE_new()) == NULL ||
-	    !ASN1_INTEGER_set(resp->cmsBodyPartId, cms_bpid) ||
-	    !ASN1_INTEGER_set(resp->requestBodyPartId, bpid) ||
-	    (ias = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
-		goto err;
-	resp->issuerAndSerialNumber = ias;
-	if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(cert)))
-		goto err;
-	ASN1_INTEGER_free(ias->serial);
-	if ((ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(cert))) ==
-	    NULL || skd_cmc_body_add_control(b, SKD_OID_KEY_RECOVERY_RESPONSE,
-	    resp) == 0 || !eng_add_echo(e, b, pd->controlSequence) ||
-	    !eng_keygen_sign_answer(e, b, cert, encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, officer, NULL, 0) ||
-	    !eng_result_add(e->out, 0, bpid,
+	ok = skd_kgen_package(&pkg, &pkg_len, ca, pkey, e->now, &sh) &&
+	    (b = skd_cmc_body_new(1)) != NULL &&
+	    eng_keygen_add_package(b, SKD_OID_KEY_RECOVERY_RESPONSE, pkg,
+	    pkg_len, bpid, cert) &&
+	    eng_keygen_respond(e, request_id, b, pd, cert, encrypt_to, officer,
+	    NULL) &&
+	    eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST), SKD_CMC_SUCCESS, -1,
-	    -1, text))
-		goto err;
-	ok = 1;
- err:
-	SKD_SERVER_KEY_GEN_RESPONSE_free(resp);
+	    -1, text);
 	skd_cmc_body_free(b);
 	OPENSSL_free(pkg);
-	OPENSSL_free(der);
 	return ok;
 }
 

@@ -654,14 +654,29 @@ kt_alice_key(struct kt *k, EVP_PKEY **out_key, X509 **out_cert)
 	EVP_PKEY_free(eph);
 }
 
+/* Processes msg as request rid; the outcome in k->out, the answer
+ * (borrowed from it) returned. */
+static const ASN1_OCTET_STRING *
+kt_process(struct kt *k, const unsigned char *msg, size_t len,
+    const char *rid)
+{
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    rid, msg, len), 1);
+	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	return sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(k->out,
+	    SKD_OP_RESPONSE, 0)->publish->messages, 0);
+}
+
 /* Sends a keyRecoveryRequest for cert signed by who; the answer. */
 static const ASN1_OCTET_STRING *
 kt_recover(struct kt *k, X509 *cert, enum skd_test_who who, const char *rid,
     unsigned char **io_msg, size_t *io_len)
 {
+	const ASN1_OCTET_STRING *ans;
 	unsigned char *msg = NULL;
 	size_t len = 0;
-	const SKD_ENG_OP *op;
 
 	if (io_msg != NULL && *io_msg != NULL) {
 		msg = *io_msg;
@@ -671,20 +686,14 @@ kt_recover(struct kt *k, X509 *cert, enum skd_test_who who, const char *rid,
 		    11, nonce, skd_test_pki_id(who)->cert,
 		    skd_test_pki_id(who)->key, NULL, TE_NOW), 1);
 	}
-	SKD_ENG_OUTCOME_free(k->out);
-	k->out = NULL;
-	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
-	    rid, msg, len), 1);
-	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	ans = kt_process(k, msg, len, rid);
 	if (io_msg != NULL) {
 		*io_msg = msg;
 		*io_len = len;
 	} else {
 		OPENSSL_free(msg);
 	}
-	op = skd_engine_outcome_find(k->out, SKD_OP_RESPONSE, 0);
-	ck_assert_ptr_nonnull(op);
-	return sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	return ans;
 }
 
 /* An officer gets the archived key, enveloped for its certificate; the
@@ -927,20 +936,6 @@ pop_msg(size_t *out_len, const struct skd_keygen_result *res,
 	SKD_TAGGED_REQUEST_free(req);
 	SKD_DECRYPTED_POP_free(dp);
 	return out;
-}
-
-/* Processes msg as request rid; the outcome in k->out. */
-static const ASN1_OCTET_STRING *
-kt_process(struct kt *k, const unsigned char *msg, size_t len,
-    const char *rid)
-{
-	SKD_ENG_OUTCOME_free(k->out);
-	k->out = NULL;
-	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
-	    rid, msg, len), 1);
-	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
-	return sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(k->out,
-	    SKD_OP_RESPONSE, 0)->publish->messages, 0);
 }
 
 /* Round 1 with POP required: popRequired, the key and the Encrypted POP
