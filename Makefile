@@ -189,8 +189,9 @@ bench: all $(BENCH_BINS)
 	BUILD=$(BUILD) tools/bench
 
 # Fuzz targets link only the decoding modules, with the body headers the
-# regression suite shares (tests/fuzz/fuzz_*_body.h); mail brings GMime.
-FUZZ_MODULES  ?= asn1 cms mail
+# regression suite shares (tests/fuzz/fuzz_*_body.h); mail brings GMime;
+# kgen for the POP request decoder (fuzz_keygen).
+FUZZ_MODULES  ?= asn1 cms kgen mail
 FUZZ_LIB_SRCS  = $(foreach m,$(FUZZ_MODULES),$(sort $(wildcard src/$(m)/*.c)))
 FUZZ_HDRS      = $(wildcard tests/fuzz/*.h)
 FUZZ_RUNS     ?= 20000

@@ -62,6 +62,14 @@ static const struct skd_control controls[] = {
 	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_REQUEST), GLO | MEM, REQ },
 	{ SKD_OID_SERVER_KEY_GEN_RESPONSE, "serverKeyGenResponse",
 	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_RESPONSE), GLA, RSP },
+	{ SKD_OID_KEY_RECOVERY_REQUEST, "keyRecoveryRequest",
+	    ASN1_ITEM_ref(X509), GLO | MEM, REQ },
+	{ SKD_OID_KEY_RECOVERY_RESPONSE, "keyRecoveryResponse",
+	    ASN1_ITEM_ref(SKD_SERVER_KEY_GEN_RESPONSE), GLA, RSP },
+	{ SKD_OID_CMC_ENCRYPTED_POP, "encryptedPOP",
+	    ASN1_ITEM_ref(SKD_ENCRYPTED_POP), GLA, RSP },
+	{ SKD_OID_CMC_DECRYPTED_POP, "decryptedPOP",
+	    ASN1_ITEM_ref(SKD_DECRYPTED_POP), GLO | MEM, REQ },
 };
 
 const struct skd_control *

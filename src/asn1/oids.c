@@ -87,6 +87,16 @@ static const struct oid_def oid_defs[SKD_OID_COUNT] = {
 	    "id-cmc-err-badCertificate", "CMC Bad Certificate" },
 	[SKD_OID_ERR_BAD_SHARED_SECRET] = { LOCAL_ARC ".8",
 	    "id-cmc-err-badSharedSecret", "CMC Bad Shared Secret" },
+	[SKD_OID_KEY_RECOVERY_REQUEST] = { LOCAL_ARC ".9",
+	    "id-skd-keyRecoveryRequest", "skd Key Recovery Request" },
+	[SKD_OID_KEY_RECOVERY_RESPONSE] = { LOCAL_ARC ".10",
+	    "id-skd-keyRecoveryResponse", "skd Key Recovery Response" },
+	[SKD_OID_CMC_ENCRYPTED_POP] = { CMC_ARC ".9", "id-cmc-encryptedPOP",
+	    "id-cmc-encryptedPOP" },
+	[SKD_OID_CMC_DECRYPTED_POP] = { CMC_ARC ".10", "id-cmc-decryptedPOP",
+	    "id-cmc-decryptedPOP" },
+	[SKD_OID_POP_CERTIFICATE] = { LOCAL_ARC ".11",
+	    "id-skd-popCertificate", "skd POP Certificate" },
 };
 
 static CRYPTO_ONCE oid_once = CRYPTO_ONCE_STATIC_INIT;

@@ -244,6 +244,41 @@ int skd_cli_request(int argc, char **argv);
  * enroll-secret" */
 int skd_cli_keygen(int argc, char **argv);
 int skd_cli_admin(int argc, char **argv);
+/* The passphrase of --passphrase-fd (one line; *out_have zero when the
+ * option is absent) and the outputs of a key: the key as PKCS#8 PEM, mode
+ * 0600, encrypted under pass when not NULL; the certificate when
+ * cert_path is not NULL.  SKD_EXIT_* codes. */
+int skd_cli_keygen_passphrase(const struct skd_cli_ctx *c, char *buf,
+    size_t size, int *out_have);
+struct evp_pkey_st;
+int skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
+    const char *cert_path, struct evp_pkey_st *key, struct x509_st *cert,
+    const char *pass);
+
+/* cli_keygen.c, shared by the key generation commands: parse argv
+ * with opts and call run_fn; --timeout (default 30 seconds); submit der
+ * through the directory (*io_s opened when NULL), print what and the
+ * request id, wait for the answer (*out_msgs: skd_store_blobs_free);
+ * print an answer's refusal (returns SKD_EXIT_FAIL).  SKD_EXIT_* codes. */
+struct skd_keygen_result;
+struct skd_store_blob;
+int skd_cli_keygen_main(const char *cmd, int argc, char **argv,
+    const char *opts, const char *usage,
+    int (*run_fn)(const struct skd_cli_ctx *));
+int skd_cli_keygen_timeout(const struct skd_cli_ctx *c, long *out);
+int skd_cli_keygen_submit(const struct skd_cli_ctx *c, struct skd_store **io_s,
+    const unsigned char *der, size_t len, long timeout, const char *what,
+    struct skd_store_blob **out_msgs, size_t *out_n, char rid[37]);
+int skd_cli_keygen_refused(const struct skd_cli_ctx *c,
+    const struct skd_keygen_result *res);
+
+/* cli_ra.c: "skd ra forward" (skd-keygen(1)): an RA forwards a client's
+ * key generation request (draft 2.5.2) */
+int skd_cli_ra(int argc, char **argv);
+
+/* cli_recover.c: "skd admin recover" (skd-keygen(1)): a recovery
+ * officer asks the GLA for an archived key */
+int skd_cli_admin_recover(int argc, char **argv);
 
 /* cli_member.c: "skd member" (skd-member(1)) */
 int skd_cli_member(int argc, char **argv);

@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "client/skd_client.h"
 #include "client/skd_keygen.h"
+#include "cms/skd_authdata.h"
+#include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "store/skd_store.h"
 
@@ -33,6 +35,7 @@ static const char keygen_usage[] =
     "        [--shroud bare|cert|cert-id] [--shroud-cert FILE --shroud-key FILE]\n"
     "        [--no-archive] [--passphrase-fd N] [--timeout SECONDS]\n"
     "        [--secret-id STRING --secret-fd N] (instead of --cert/--key)\n"
+    "        [--request-out FILE | --answer FILE --request FILE] (via an RA)\n"
     "        directory: --uri URI --base DN [--bind-dn DN --password-file F]\n"
     "                   | --env FILE --as WHO\n"
     "  TYPE: rsa2048, rsa3072, p256, p384.  --shroud bare (default): an\n"
@@ -44,7 +47,8 @@ static const char keygen_usage[] =
 
 #define KEYGEN_OPTS "cert key CAfile CRLfile uri base bind-dn password-file " \
 	"env as timeout type subject shroud shroud-cert shroud-key " \
-	"no-archive out out-cert passphrase-fd secret-id secret-fd"
+	"no-archive out out-cert passphrase-fd secret-id secret-fd " \
+	"request-out answer request"
 
 static int
 load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
@@ -63,9 +67,10 @@ load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
 	return SKD_EXIT_OK;
 }
 
-/* The passphrase from --passphrase-fd N (one line), or none. */
-static int
-passphrase(const struct skd_cli_ctx *c, char *buf, size_t size, int *out_have)
+/* cli.h: the passphrase from --passphrase-fd N (one line), or none. */
+int
+skd_cli_keygen_passphrase(const struct skd_cli_ctx *c, char *buf, size_t size,
+    int *out_have)
 {
 	const char *v = skd_cli_ctx_opt(c, "passphrase-fd");
 	char *end;
@@ -94,8 +99,10 @@ passphrase(const struct skd_cli_ctx *c, char *buf, size_t size, int *out_have)
 	return SKD_EXIT_OK;
 }
 
-static int
-write_outputs(const struct skd_cli_ctx *c, const char *key_path,
+/* cli.h: the key (mode 0600) and, when cert_path is not NULL, the
+ * certificate. */
+int
+skd_cli_keygen_write(const struct skd_cli_ctx *c, const char *key_path,
     const char *cert_path, EVP_PKEY *key, X509 *cert, const char *pass)
 {
 	FILE *f;
@@ -118,12 +125,200 @@ write_outputs(const struct skd_cli_ctx *c, const char *key_path,
 		skd_cli_err(skd_cli_ctx_cmd(c), "%s: cannot write", key_path);
 		return SKD_EXIT_INPUT;
 	}
+	if (cert_path == NULL)
+		return SKD_EXIT_OK;
 	if ((f = fopen(cert_path, "w")) == NULL || !PEM_write_X509(f, cert) ||
 	    fclose(f) != 0) {
 		skd_cli_err(skd_cli_ctx_cmd(c), "%s: cannot write", cert_path);
 		return SKD_EXIT_INPUT;
 	}
 	return SKD_EXIT_OK;
+}
+
+/*
+ * Draft 8: the CA wants proof that we hold the key before it publishes
+ * the certificate: the Decrypted POP (RFC 5272 6.7), signed like the
+ * request or under its secret, submitted, its answer waited for.
+ * res->status becomes the POP round's (0 when proven).
+ */
+/* cli.h */
+int
+skd_cli_keygen_main(const char *cmd, int argc, char **argv,
+    const char *opts, const char *usage,
+    int (*run_fn)(const struct skd_cli_ctx *))
+{
+	struct skd_cli_ctx *c;
+	int rc;
+
+	if ((c = skd_cli_ctx_parse(cmd, argc, argv, opts, usage, &rc)) == NULL)
+		return rc;
+	rc = run_fn(c);
+	skd_cli_ctx_free(c);
+	return rc;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_timeout(const struct skd_cli_ctx *c, long *out)
+{
+	const char *t = skd_cli_ctx_opt(c, "timeout");
+	char *end;
+
+	*out = 30;
+	if (t == NULL)
+		return SKD_EXIT_OK;
+	*out = strtol(t, &end, 10);
+	if (*end != '\0' || *out < 0 || *out > 86400) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "--timeout: seconds, 0..86400");
+		return SKD_EXIT_USAGE;
+	}
+	return SKD_EXIT_OK;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_submit(const struct skd_cli_ctx *c, struct skd_store **io_s,
+    const unsigned char *der, size_t len, long timeout, const char *what,
+    struct skd_store_blob **out_msgs, size_t *out_n,
+    char rid[SKD_STORE_ID_LEN])
+{
+	struct skd_client_error e;
+	int rc;
+
+	*out_msgs = NULL;
+	*out_n = 0;
+	if (*io_s == NULL && (rc = skd_cli_ctx_store(c, io_s)) != SKD_EXIT_OK)
+		return rc;
+	if (!skd_client_submit(*io_s, rid, der, len, skd_cli_ctx_bind_dn(c),
+	    &e))
+		return skd_cli_client_fail(c, &e);
+	fprintf(stderr, "skd: %s: %s %s\n", skd_cli_ctx_cmd(c), what, rid);
+	if (!skd_client_wait_response(*io_s, out_msgs, out_n, rid,
+	    timeout * 1000, &e))
+		return skd_cli_client_fail(c, &e);
+	return SKD_EXIT_OK;
+}
+
+/* cli.h */
+int
+skd_cli_keygen_refused(const struct skd_cli_ctx *c,
+    const struct skd_keygen_result *res)
+{
+	fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", skd_cli_ctx_cmd(c),
+	    res->fail >= 0 ? skd_cmc_failinfo_name(res->fail) : "",
+	    res->ext_fail, res->text[0] != '\0' ? " (" : "", res->text,
+	    res->text[0] != '\0' ? ")" : "");
+	return SKD_EXIT_FAIL;
+}
+
+static int
+pop_round(const struct skd_cli_ctx *c, struct skd_store *s,
+    const struct skd_client_ident *id, const struct skd_keygen_req *r,
+    struct skd_keygen_result *res, long timeout, X509_STORE *trust)
+{
+	const char *cmd = skd_cli_ctx_cmd(c);
+	struct skd_keygen_result pr;
+	struct skd_store_blob *msgs = NULL;
+	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], *der = NULL;
+	char rid[SKD_STORE_ID_LEN];
+	size_t len = 0, n = 0;
+	int rc;
+
+	memset(&pr, 0, sizeof(pr));
+	/* Signed, or under the secret, as the request went (draft 8). */
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+	    !(id != NULL ? skd_keygen_pop_request(&der, &len, res,
+	    (long)(time(NULL) & 0x7fffffff), nonce, id->cert, id->key,
+	    id->chain, time(NULL)) : skd_keygen_pop_request_secret(&der, &len,
+	    res, (long)(time(NULL) & 0x7fffffff), nonce, r->secret_id,
+	    r->secret, r->secret_len))) {
+		skd_cli_err(cmd, "cannot answer the Encrypted POP (popFailed)");
+		return SKD_EXIT_CRYPTO;
+	}
+	if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+	    "proof of possession: submitted request", &msgs, &n, rid)) !=
+	    SKD_EXIT_OK)
+		goto done;
+	if (!skd_keygen_open_pop(&pr, msgs[0].data, msgs[0].len, nonce, trust,
+	    time(NULL))) {
+		skd_cli_err(cmd, "answer to %s: %s", rid, pr.text);
+		rc = SKD_EXIT_CRYPTO;
+		goto done;
+	}
+	res->status = pr.status;
+	res->fail = pr.fail;
+	snprintf(res->text, sizeof(res->text), "%s", pr.text);
+	rc = SKD_EXIT_OK;
+ done:
+	skd_keygen_result_clear(&pr);
+	skd_store_blobs_free(msgs, n);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/*
+ * The RA flow (draft 2.5.2) from the client's side: --answer FILE is the
+ * answer an RA handed back for our request --request FILE (written
+ * earlier with --request-out), whose senderNonce the answer must echo.
+ * *out_ans (free) the answer.
+ */
+static int
+read_answer(const struct skd_cli_ctx *c,
+    unsigned char nonce[SKD_KEYGEN_NONCE_LEN], unsigned char **out_ans,
+    size_t *out_len)
+{
+	const char *cmd = skd_cli_ctx_cmd(c), *rq;
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_DATA *pd = NULL;
+	unsigned char *req = NULL, *content = NULL, *n = NULL;
+	const unsigned char *body;
+	size_t req_len = 0, clen = 0, body_len, n_len = 0;
+	int rc;
+
+	*out_ans = NULL;
+	if ((rc = skd_cli_ctx_need(c, "request", "REQUEST.der",
+	    " (the request --answer answers)", &rq)) != SKD_EXIT_OK)
+		return rc;
+	if ((req = skd_cli_read_input(rq, 1 << 20, &req_len)) == NULL ||
+	    (*out_ans = skd_cli_read_input(skd_cli_ctx_opt(c, "answer"),
+	    1 << 20, out_len)) == NULL) {
+		rc = SKD_EXIT_INPUT;
+		goto done;
+	}
+	if (skd_authdata_is(req, req_len)) {
+		if (!skd_authdata_peek(&content, &clen, NULL, req, req_len))
+			goto bad;
+		body = content;
+		body_len = clen;
+	} else {
+		if (!skd_cms_verify(&v, req, req_len, NULL, time(NULL)))
+			goto bad;
+		body = v->content;
+		body_len = v->content_len;
+	}
+	if ((pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), body,
+	    body_len)) == NULL || skd_cmc_get_nonce(pd->controlSequence,
+	    SKD_OID_CMC_SENDER_NONCE, &n, &n_len) != 1 ||
+	    n_len != SKD_KEYGEN_NONCE_LEN)
+		goto bad;
+	memcpy(nonce, n, n_len);
+	rc = SKD_EXIT_OK;
+	goto done;
+ bad:
+	skd_cli_err(cmd, "%s: not a key generation request of ours", rq);
+	rc = SKD_EXIT_INPUT;
+ done:
+	if (rc != SKD_EXIT_OK) {
+		free(*out_ans);
+		*out_ans = NULL;
+	}
+	OPENSSL_free(n);
+	OPENSSL_free(content);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	free(req);
+	ERR_clear_error();
+	return rc;
 }
 
 static int
@@ -135,7 +330,6 @@ run(const struct skd_cli_ctx *c)
 	struct skd_keygen_req r;
 	struct skd_keygen_result res;
 	struct skd_shroud_opener who;
-	struct skd_client_error e;
 	struct skd_store *s = NULL;
 	struct skd_store_blob *msgs = NULL;
 	X509_STORE *trust = NULL;
@@ -143,6 +337,8 @@ run(const struct skd_cli_ctx *c)
 	EVP_PKEY *eph = NULL, *skey = NULL;
 	GENERAL_NAME *dn = NULL;
 	unsigned char nonce[SKD_KEYGEN_NONCE_LEN], ski[8], *der = NULL;
+	unsigned char *ans = NULL;
+	size_t ans_len = 0;
 	unsigned char secret[256];
 	size_t secret_len = 0;
 	char rid[SKD_STORE_ID_LEN], pass[1024], *end;
@@ -165,14 +361,9 @@ run(const struct skd_cli_ctx *c)
 		skd_cli_err(cmd, "--type %s: rsa2048, rsa3072, p256 or p384", t);
 		return SKD_EXIT_USAGE;
 	}
-	if ((t = skd_cli_ctx_opt(c, "timeout")) != NULL) {
-		timeout = strtol(t, &end, 10);
-		if (*end != '\0' || timeout < 0 || timeout > 86400) {
-			skd_cli_err(cmd, "--timeout: seconds, 0..86400");
-			return SKD_EXIT_USAGE;
-		}
-	}
-	if ((rc = passphrase(c, pass, sizeof(pass), &have_pass)) !=
+	if ((rc = skd_cli_keygen_timeout(c, &timeout)) != SKD_EXIT_OK)
+		return rc;
+	if ((rc = skd_cli_keygen_passphrase(c, pass, sizeof(pass), &have_pass)) !=
 	    SKD_EXIT_OK)
 		return rc;
 	if ((r.secret_id = skd_cli_ctx_opt(c, "secret-id")) != NULL) {
@@ -259,40 +450,59 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
-	    !skd_keygen_request(&der, &len, &r, (long)(time(NULL) & 0x7fffffff),
-	    nonce, id != NULL ? id->cert : NULL, id != NULL ? id->key : NULL,
-	    id != NULL ? id->chain : NULL, time(NULL))) {
-		skd_cli_err(cmd, "cannot build the request");
-		rc = SKD_EXIT_INTERNAL;
+	/* Through an RA (draft 2.5.2): the request to a file, later the
+	 * answer from one; an ephemeral key would not outlive this run. */
+	if ((skd_cli_ctx_opt(c, "request-out") != NULL ||
+	    skd_cli_ctx_opt(c, "answer") != NULL) &&
+	    r.shroud == SKD_KEYGEN_BARE_KEY) {
+		skd_cli_err(cmd, "--request-out and --answer need --shroud cert, "
+		    "cert-id or secret");
+		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK)
-		goto done;
-	if (!skd_client_submit(s, rid, der, len, skd_cli_ctx_bind_dn(c), &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
+	if (skd_cli_ctx_opt(c, "answer") != NULL) {
+		if ((rc = read_answer(c, nonce, &ans, &ans_len)) !=
+		    SKD_EXIT_OK)
+			goto done;
+		snprintf(rid, sizeof(rid), "(file)");
+	} else {
+		if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+		    !skd_keygen_request(&der, &len, &r,
+		    (long)(time(NULL) & 0x7fffffff), nonce,
+		    id != NULL ? id->cert : NULL, id != NULL ? id->key : NULL,
+		    id != NULL ? id->chain : NULL, time(NULL))) {
+			skd_cli_err(cmd, "cannot build the request");
+			rc = SKD_EXIT_INTERNAL;
+			goto done;
+		}
+		if ((t = skd_cli_ctx_opt(c, "request-out")) != NULL) {
+			if ((rc = skd_cli_write_file(c, t, der, len)) ==
+			    SKD_EXIT_OK)
+				printf("request written to %s: an RA forwards it "
+				    "(skd ra forward), then --answer\n", t);
+			goto done;
+		}
+		if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
+		    "submitted request", &msgs, &n, rid)) != SKD_EXIT_OK)
+			goto done;
 	}
-	fprintf(stderr, "skd: %s: submitted request %s\n", cmd, rid);
-	if (!skd_client_wait_response(s, &msgs, &n, rid, timeout * 1000, &e)) {
-		rc = skd_cli_client_fail(c, &e);
-		goto done;
-	}
-	if (!skd_keygen_open_response(&res, msgs[0].data, msgs[0].len, nonce,
-	    &who, trust, time(NULL))) {
+	if (!skd_keygen_open_response(&res, ans != NULL ? ans : msgs[0].data,
+	    ans != NULL ? ans_len : msgs[0].len, nonce, &who, trust,
+	    time(NULL))) {
 		skd_cli_err(cmd, "answer to %s: %s", rid, res.text);
 		rc = SKD_EXIT_CRYPTO;
 		goto done;
 	}
+	if (res.status == SKD_CMC_POP_REQUIRED &&
+	    ((s == NULL && (rc = skd_cli_ctx_store(c, &s)) != SKD_EXIT_OK) ||
+	    (rc = pop_round(c, s, id, &r, &res, timeout, trust)) !=
+	    SKD_EXIT_OK))
+		goto done;
 	if (res.status != 0) {
-		fprintf(stderr, "skd: %s: refused: %s%s%s%s%s\n", cmd,
-		    res.fail >= 0 ? skd_cmc_failinfo_name(res.fail) : "",
-		    res.ext_fail, res.text[0] != '\0' ? " (" : "", res.text,
-		    res.text[0] != '\0' ? ")" : "");
-		rc = SKD_EXIT_FAIL;
+		rc = skd_cli_keygen_refused(c, &res);
 		goto done;
 	}
-	if ((rc = write_outputs(c, key_path, cert_path, res.key, res.cert,
+	if ((rc = skd_cli_keygen_write(c, key_path, cert_path, res.key, res.cert,
 	    have_pass ? pass : NULL)) != SKD_EXIT_OK)
 		goto done;
 	{
@@ -307,6 +517,7 @@ run(const struct skd_cli_ctx *c)
 	}
 	rc = SKD_EXIT_OK;
  done:
+	free(ans);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	OPENSSL_cleanse(secret, sizeof(secret));
 	skd_keygen_result_clear(&res);
@@ -325,21 +536,15 @@ run(const struct skd_cli_ctx *c)
 int
 skd_cli_keygen(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
-	if ((c = skd_cli_ctx_parse("keygen", argc, argv, KEYGEN_OPTS,
-	    keygen_usage, &rc)) == NULL)
-		return rc;
-	rc = run(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("keygen", argc, argv, KEYGEN_OPTS,
+	    keygen_usage, run);
 }
 
 /* ---- skd admin enroll-secret ---- */
 
 static const char admin_usage[] =
-    "usage: skd admin enroll-secret --gla-cert FILE --secret-id STRING\n"
+    "usage: skd admin recover ... (skd admin recover --help)\n"
+    "       skd admin enroll-secret --gla-cert FILE --secret-id STRING\n"
     "        --identity dirName:DN [--expires DAYS] [--secret-fd N]\n"
     "        directory (as the GLA): --uri URI --base DN --bind-dn DN\n"
     "        --password-file F | --env FILE --as gla\n"
@@ -456,19 +661,14 @@ enroll(const struct skd_cli_ctx *c)
 int
 skd_cli_admin(int argc, char **argv)
 {
-	struct skd_cli_ctx *c;
-	int rc;
-
+	if (argc >= 2 && strcmp(argv[1], "recover") == 0)
+		return skd_cli_admin_recover(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "enroll-secret") != 0) {
 		fputs(admin_usage, argc >= 2 && (strcmp(argv[1], "--help") ==
 		    0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr);
 		return argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0) ? SKD_EXIT_OK : SKD_EXIT_USAGE;
 	}
-	if ((c = skd_cli_ctx_parse("admin enroll-secret", argc - 1, argv + 1,
-	    ADMIN_OPTS, admin_usage, &rc)) == NULL)
-		return rc;
-	rc = enroll(c);
-	skd_cli_ctx_free(c);
-	return rc;
+	return skd_cli_keygen_main("admin enroll-secret", argc - 1, argv + 1,
+	    ADMIN_OPTS, admin_usage, enroll);
 }

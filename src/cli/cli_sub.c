@@ -75,6 +75,10 @@ static const struct {
 	/* skd admin enroll-secret, skd keygen --secret-id (cli_keygen.c) */
 	{ "secret-id", required_argument }, { "identity", required_argument },
 	{ "expires", required_argument }, { "secret-fd", required_argument },
+	/* skd admin recover (cli_recover.c), skd ra (cli_ra.c) */
+	{ "target-cert", required_argument },
+	{ "expect-subject", required_argument },
+	{ "request-out", required_argument }, { "answer", required_argument },
 };
 #define N_OPTS	(sizeof(all_opts) / sizeof(all_opts[0]))
 

@@ -20,6 +20,38 @@
  * value is the SHA-1 of certificationRequestInfo. */
 #define OID_NO_SIGNATURE	"1.3.6.1.5.5.7.6.2"
 
+/* body (a PKIData) in a SignedData by signer/key at now (RFC 5272
+ * 3.2.1.1); *out: OPENSSL_free. */
+static int
+sign_request(unsigned char **out, size_t *out_len, const unsigned char *body,
+    size_t body_len, X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain,
+    time_t now)
+{
+	struct skd_cmc_protect p;
+
+	memset(&p, 0, sizeof(p));
+	p.signer = signer;
+	p.key = key;
+	p.chain = chain;
+	p.signing_time = now;
+	return skd_cmc_protect(out, out_len, 0, body, body_len, &p);
+}
+
+/* transactionId tid and senderNonce nonce (RFC 5272 6.6, 6.8). */
+static int
+add_tid_nonce(struct skd_cmc_body *b, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN])
+{
+	ASN1_INTEGER *t = ASN1_INTEGER_new();
+	int ok;
+
+	ok = t != NULL && ASN1_INTEGER_set(t, tid) &&
+	    skd_cmc_body_add_transaction_id(b, t) != 0 &&
+	    skd_cmc_body_add_sender_nonce(b, nonce, SKD_KEYGEN_NONCE_LEN) != 0;
+	ASN1_INTEGER_free(t);
+	return ok;
+}
+
 static X509_REQ *
 template_p10(const struct skd_keygen_req *r, X509 *signer)
 {
@@ -191,9 +223,7 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	SKD_SERVER_KEY_GEN_REQUEST *skg = NULL;
 	SKD_TAGGED_CERT_REQUEST *tcr;
 	struct skd_cmc_body *b = NULL;
-	struct skd_cmc_protect p;
 	STACK_OF(X509) *certs = NULL;
-	ASN1_INTEGER *t = NULL;
 	unsigned char *body = NULL;
 	size_t body_len = 0;
 	int i, ok = 0;
@@ -225,11 +255,7 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	skd_skgreq_set_archive_key(skg, !r->no_archive);
 	if ((b = skd_cmc_body_new(0)) == NULL ||
 	    skd_cmc_body_add_control(b, SKD_OID_SERVER_KEY_GEN_REQUEST,
-	    skg) == 0 || (t = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_INTEGER_set(t, tid) ||
-	    skd_cmc_body_add_transaction_id(b, t) == 0 ||
-	    skd_cmc_body_add_sender_nonce(b, nonce,
-	    SKD_KEYGEN_NONCE_LEN) == 0)
+	    skg) == 0 || !add_tid_nonce(b, tid, nonce))
 		goto err;
 	if (r->secret != NULL) {
 		/* 2.1 / 2.2: Identification, then AuthenticatedData (pwri). */
@@ -261,17 +287,12 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 	    X509_cmp(r->shroud_cert, signer) != 0 &&
 	    !sk_X509_push(certs, r->shroud_cert))
 		goto err;
-	memset(&p, 0, sizeof(p));
-	p.signer = signer;
-	p.key = key;
-	p.chain = certs;
-	p.signing_time = now;
-	if (!skd_cmc_protect(out, out_len, 0, body, body_len, &p))
+	if (!sign_request(out, out_len, body, body_len, signer, key, certs,
+	    now))
 		goto err;
 	ok = 1;
  err:
 	OPENSSL_free(body);
-	ASN1_INTEGER_free(t);
 	sk_X509_free(certs);
 	skd_cmc_body_free(b);
 	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
@@ -284,6 +305,7 @@ skd_keygen_result_clear(struct skd_keygen_result *r)
 	EVP_PKEY_free(r->key);
 	X509_free(r->cert);
 	sk_X509_pop_free(r->certs, X509_free);
+	SKD_ENCRYPTED_POP_free(r->pop);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -347,57 +369,90 @@ read_status(struct skd_keygen_result *out, const SKD_PKI_RESPONSE *pr)
 	return 1;
 }
 
-int
-skd_keygen_open_response(struct skd_keygen_result *out,
-    const unsigned char *der, size_t len,
-    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
-    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+/* The checks every answer gets: the CA's signature and path, a
+ * PKIResponse, the nonce echoed; then its status.  *out_v, *out_pr the
+ * caller's even on failure. */
+static int
+open_head(struct skd_keygen_result *out, struct skd_cms_verified **out_v,
+    SKD_PKI_RESPONSE **out_pr, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now)
+{
+	unsigned char *rn = NULL;
+	size_t rn_len = 0;
+	int ok = 0;
+
+	*out_v = NULL;
+	*out_pr = NULL;
+	if (!skd_asn1_init())
+		return why(out, "out of memory");
+	if (!skd_cms_verify(out_v, der, len, NULL, now)) {
+		why(out, "the answer's signature does not verify");
+		goto err;
+	}
+	if (!skd_kgen_check_signer((*out_v)->signer, (*out_v)->certs, trust,
+	    now)) {
+		why(out, "the answer's signer does not chain to the trust "
+		    "anchor");
+		goto err;
+	}
+	if (OBJ_obj2nid((*out_v)->econtent_type) !=
+	    skd_asn1_nid(SKD_OID_CCT_PKI_RESPONSE) ||
+	    (*out_pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE),
+	    (*out_v)->content, (*out_v)->content_len)) == NULL) {
+		why(out, "the answer is not a PKIResponse");
+		goto err;
+	}
+	if (skd_cmc_get_nonce((*out_pr)->controlSequence,
+	    SKD_OID_CMC_RECIPIENT_NONCE, &rn, &rn_len) != 1 ||
+	    rn_len != SKD_KEYGEN_NONCE_LEN || memcmp(rn, nonce, rn_len) != 0) {
+		why(out, "recipientNonce does not echo our senderNonce");
+		goto err;
+	}
+	ok = read_status(out, *out_pr);
+ err:
+	OPENSSL_free(rn);
+	return ok;
+}
+
+/* Opens an answer whose key package control is resp (draft 6.2's
+ * serverKeyGenResponse, or keyRecoveryResponse of the same type). */
+static int
+open_answer(struct skd_keygen_result *out, const unsigned char *der,
+    size_t len, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now,
+    enum skd_oid resp)
 {
 	struct skd_cms_verified *v = NULL;
 	SKD_PKI_RESPONSE *pr = NULL;
 	SKD_SERVER_KEY_GEN_RESPONSE *sr = NULL;
 	const SKD_TAGGED_ATTRIBUTE *ta;
-	unsigned char *rn = NULL, *item = NULL;
-	size_t rn_len = 0;
+	unsigned char *item = NULL;
 	int i, n = 0, ok = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->fail = -1;
-	if (!skd_asn1_init())
-		return why(out, "out of memory");
-	if (!skd_cms_verify(&v, der, len, NULL, now)) {
-		why(out, "the answer's signature does not verify");
+	if (!open_head(out, &v, &pr, der, len, nonce, trust, now))
 		goto err;
-	}
-	if (!skd_kgen_check_signer(v->signer, v->certs, trust, now)) {
-		why(out, "the answer's signer does not chain to the trust "
-		    "anchor");
-		goto err;
-	}
-	if (OBJ_obj2nid(v->econtent_type) !=
-	    skd_asn1_nid(SKD_OID_CCT_PKI_RESPONSE) ||
-	    (pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), v->content,
-	    v->content_len)) == NULL) {
-		why(out, "the answer is not a PKIResponse");
-		goto err;
-	}
-	if (skd_cmc_get_nonce(pr->controlSequence, SKD_OID_CMC_RECIPIENT_NONCE,
-	    &rn, &rn_len) != 1 || rn_len != SKD_KEYGEN_NONCE_LEN ||
-	    memcmp(rn, nonce, rn_len) != 0) {
-		why(out, "recipientNonce does not echo our senderNonce");
-		goto err;
-	}
-	if (!read_status(out, pr))
-		goto err;
-	if (out->status != 0) {
+	/* Draft 8: popRequired carries the key like a success. */
+	if (out->status != 0 && (resp != SKD_OID_SERVER_KEY_GEN_RESPONSE ||
+	    out->status != SKD_CMC_POP_REQUIRED)) {
 		ok = 1;
 		goto err;
 	}
-	if ((ta = skd_cmc_find_control(pr->controlSequence,
-	    SKD_OID_SERVER_KEY_GEN_RESPONSE, 0)) == NULL ||
-	    (sr = skd_tagged_attribute_decode1(ta, 0,
+	if (out->status == SKD_CMC_POP_REQUIRED &&
+	    ((ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_ENCRYPTED_POP, 0)) == NULL ||
+	    (out->pop = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_ENCRYPTED_POP))) == NULL)) {
+		why(out, "popRequired without an Encrypted POP");
+		goto err;
+	}
+	if ((ta = skd_cmc_find_control(pr->controlSequence, resp, 0)) ==
+	    NULL || (sr = skd_tagged_attribute_decode1(ta, 0,
 	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE))) == NULL) {
-		why(out, "no serverKeyGenResponse");
+		why(out, resp == SKD_OID_SERVER_KEY_GEN_RESPONSE ?
+		    "no serverKeyGenResponse" : "no keyRecoveryResponse");
 		goto err;
 	}
 	for (i = 0; i < sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence); i++) {
@@ -450,14 +505,253 @@ skd_keygen_open_response(struct skd_keygen_result *out,
 	if (!ok) {
 		EVP_PKEY_free(out->key);
 		X509_free(out->cert);
+		SKD_ENCRYPTED_POP_free(out->pop);
 		out->key = NULL;
 		out->cert = NULL;
+		out->pop = NULL;
 	}
 	ERR_clear_error();
-	OPENSSL_free(rn);
 	OPENSSL_free(item);
 	SKD_SERVER_KEY_GEN_RESPONSE_free(sr);
 	SKD_PKI_RESPONSE_free(pr);
 	skd_cms_verified_free(v);
+	return ok;
+}
+
+int
+skd_keygen_open_response(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+{
+	return open_answer(out, der, len, nonce, who, trust, now,
+	    SKD_OID_SERVER_KEY_GEN_RESPONSE);
+}
+
+int
+skd_keygen_open_recovery(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now)
+{
+	return open_answer(out, der, len, nonce, who, trust, now,
+	    SKD_OID_KEY_RECOVERY_RESPONSE);
+}
+
+int
+skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
+    X509 *cert, long tid, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	ok = skd_asn1_init() && (b = skd_cmc_body_new(0)) != NULL &&
+	    skd_cmc_body_add_control(b, SKD_OID_KEY_RECOVERY_REQUEST,
+	    cert) != 0 && add_tid_nonce(b, tid, nonce) &&
+	    skd_cmc_body_encode(b, &body, &body_len) &&
+	    sign_request(out, out_len, body, body_len, signer, key, chain, now);
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	return ok;
+}
+
+/* The POP round's PKIData (RFC 5272 6.7: the request again, the
+ * Decrypted POP naming it), with the identification control when
+ * secret_id is not NULL.  *out: OPENSSL_free. */
+static int
+pop_body(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id)
+{
+	SKD_DECRYPTED_POP *dp = NULL;
+	ASN1_UTF8STRING *idv = NULL;
+	struct skd_cmc_body *b = NULL;
+	int ok = 0;
+
+	*out = NULL;
+	if (res->pop == NULL || res->key == NULL || res->cert == NULL ||
+	    (dp = skd_kgen_pop_answer(res->pop, res->key, res->cert)) == NULL)
+		goto err;
+	if ((b = skd_cmc_body_new(0)) == NULL ||
+	    skd_cmc_body_add_request(b, res->pop->request) == 0 ||
+	    skd_cmc_body_add_control(b, SKD_OID_CMC_DECRYPTED_POP, dp) == 0 ||
+	    !add_tid_nonce(b, tid, nonce))
+		goto err;
+	if (secret_id != NULL && ((idv = ASN1_UTF8STRING_new()) == NULL ||
+	    !ASN1_STRING_set(idv, secret_id, -1) ||
+	    skd_cmc_body_add_control(b, SKD_OID_CMC_IDENTIFICATION,
+	    idv) == 0))
+		goto err;
+	ok = skd_cmc_body_encode(b, out, out_len);
+ err:
+	ASN1_UTF8STRING_free(idv);
+	skd_cmc_body_free(b);
+	SKD_DECRYPTED_POP_free(dp);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!pop_body(&body, &body_len, res, tid, nonce, NULL))
+		return 0;
+	ok = sign_request(out, out_len, body, body_len, signer, key, chain,
+	    now);
+	OPENSSL_free(body);
+	return ok;
+}
+
+int
+skd_keygen_pop_request_secret(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id,
+    const unsigned char *secret, size_t secret_len)
+{
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	/* Draft 8: the round goes as the request went, here an
+	 * AuthenticatedData under the secret (3.3). */
+	if (!pop_body(&body, &body_len, res, tid, nonce, secret_id))
+		return 0;
+	ok = skd_authdata_build(out, out_len, OBJ_nid2obj(skd_asn1_nid(
+	    SKD_OID_CCT_PKI_DATA)), body, body_len, secret, secret_len, 0);
+	OPENSSL_free(body);
+	return ok;
+}
+
+int
+skd_keygen_open_pop(struct skd_keygen_result *out, const unsigned char *der,
+    size_t len, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509_STORE *trust, time_t now)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr = NULL;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	out->fail = -1;
+	ok = open_head(out, &v, &pr, der, len, nonce, trust, now);
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_ra_check(X509 **out_signer, char *why_buf, size_t why_len,
+    const unsigned char *req, size_t len, X509_STORE *trust, time_t now,
+    long window)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_DATA *pd = NULL;
+	const char *why = NULL;
+	int ok = 0;
+
+	*out_signer = NULL;
+	if (!skd_asn1_init() || !skd_cms_verify(&v, req, len, trust, now))
+		why = "not a SignedData whose signature verifies";
+	else if (v->path != SKD_CMS_PATH_OK)
+		why = v->path_error_string;
+	else if (v->signing_time < now - window ||
+	    v->signing_time > now + window)
+		why = "signingTime out of the window";
+	else if (OBJ_obj2nid(v->econtent_type) !=
+	    skd_asn1_nid(SKD_OID_CCT_PKI_DATA) ||
+	    (pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+	    v->content_len)) == NULL)
+		why = "not a PKIData";
+	else if (skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) == NULL)
+		why = "no serverKeyGenRequest";
+	else if (!X509_up_ref(v->signer))
+		why = "out of memory";
+	else {
+		*out_signer = v->signer;
+		ok = 1;
+	}
+	if (why != NULL)
+		snprintf(why_buf, why_len, "%s", why);
+	SKD_PKI_DATA_free(pd);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
+	return ok;
+}
+
+int
+skd_keygen_ra_forward(unsigned char **out, size_t *out_len,
+    const unsigned char *req, size_t req_len, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now)
+{
+	struct skd_cmc_body *b = NULL;
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	int ok;
+
+	*out = NULL;
+	*out_len = 0;
+	/* RFC 5272 3.2.3: the client's request unchanged in cmsSequence. */
+	ok = skd_asn1_init() && (b = skd_cmc_body_new(0)) != NULL &&
+	    skd_cmc_body_add_cms(b, req, req_len) != 0 &&
+	    add_tid_nonce(b, tid, nonce) &&
+	    skd_cmc_body_encode(b, &body, &body_len) &&
+	    sign_request(out, out_len, body, body_len, signer, key, chain, now);
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	return ok;
+}
+
+int
+skd_keygen_ra_open(struct skd_keygen_result *out, unsigned char **out_inner,
+    size_t *out_inner_len, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now)
+{
+	struct skd_cms_verified *v = NULL;
+	SKD_PKI_RESPONSE *pr = NULL;
+	int n, ok = 0;
+
+	*out_inner = NULL;
+	*out_inner_len = 0;
+	memset(out, 0, sizeof(*out));
+	out->fail = -1;
+	if (!open_head(out, &v, &pr, der, len, nonce, trust, now))
+		goto err;
+	if (out->status != 0) {
+		ok = 1;
+		goto err;
+	}
+	/* 3.4: the client's answer is the one cmsSequence item. */
+	if (sk_SKD_TAGGED_CONTENT_INFO_num(pr->cmsSequence) != 1 ||
+	    (n = i2d_CMS_ContentInfo(sk_SKD_TAGGED_CONTENT_INFO_value(
+	    pr->cmsSequence, 0)->contentInfo, out_inner)) <= 0) {
+		why(out, "no forwarded answer in the CA's response");
+		goto err;
+	}
+	*out_inner_len = (size_t)n;
+	ok = 1;
+ err:
+	SKD_PKI_RESPONSE_free(pr);
+	skd_cms_verified_free(v);
+	ERR_clear_error();
 	return ok;
 }

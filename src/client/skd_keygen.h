@@ -73,6 +73,11 @@ struct skd_keygen_result {
 	EVP_PKEY	*key;		/* success: the generated key */
 	X509		*cert;		/* success: its certificate */
 	STACK_OF(X509)	*certs;		/* every certificate of the answer */
+	/* status popRequired (draft 8): key and cert are set as for
+	 * success, and the CA's Encrypted POP control (RFC 5272 6.7) waits
+	 * for skd_keygen_pop_request; the certificate is not published
+	 * until the POP round succeeds. */
+	SKD_ENCRYPTED_POP *pop;
 };
 
 void skd_keygen_result_clear(struct skd_keygen_result *r);
@@ -88,6 +93,74 @@ void skd_keygen_result_clear(struct skd_keygen_result *r);
  * zero (text says why) when the answer cannot be trusted or opened.
  */
 int skd_keygen_open_response(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);
+
+/*
+ * The proof of possession round (draft 8, RFC 5272 6.7):
+ * skd_keygen_pop_request answers res->pop (an answer with status
+ * popRequired) with the Decrypted POP made with res->key, the Encrypted
+ * POP's request echoed in reqSequence, transactionId tid, senderNonce
+ * nonce, signed like the first round by signer/key; *out as
+ * skd_keygen_request's.  Returns zero when the POP cannot be made (the
+ * witness does not match y: 6.7's popFailed on the client's side).
+ * skd_keygen_open_pop checks the answer to it (signature, path, nonce)
+ * and fills out's status, fail and text; one when it could be read.
+ */
+int skd_keygen_pop_request(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+/* The same for a request authenticated by a shared secret (2.1, 2.2):
+ * an AuthenticatedData under secret with the identification control. */
+int skd_keygen_pop_request_secret(unsigned char **out, size_t *out_len,
+    const struct skd_keygen_result *res, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], const char *secret_id,
+    const unsigned char *secret, size_t secret_len);
+int skd_keygen_open_pop(struct skd_keygen_result *out,
+    const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now);
+
+/*
+ * The RA-involved flow (draft 2.5.2, 3.2, 3.4), the RA's side.
+ * skd_keygen_ra_check verifies a client's request req (a SignedData whose
+ * signer's path validates against trust at now, S/MIME signing purpose,
+ * signingTime within window seconds of now, a PKIData carrying
+ * serverKeyGenRequest); one with *out_signer (caller frees) when it may
+ * be forwarded, zero with why filled otherwise.  skd_keygen_ra_forward
+ * wraps req unchanged in the RA's PKIData (cmsSequence item 1,
+ * transactionId tid, senderNonce nonce; RFC 5272 3.2.3) signed by
+ * signer/key at now; *out as skd_keygen_request's.  skd_keygen_ra_open
+ * checks the CA's answer to it (signature, path, nonce) and fills out's
+ * status, fail and text; on success *out_inner (OPENSSL_free) is the
+ * client's answer, unchanged.  Both return one on success.
+ */
+int skd_keygen_ra_check(X509 **out_signer, char *why, size_t why_len,
+    const unsigned char *req, size_t len, X509_STORE *trust, time_t now,
+    long window);
+int skd_keygen_ra_forward(unsigned char **out, size_t *out_len,
+    const unsigned char *req, size_t req_len, long tid,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509 *signer,
+    EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+int skd_keygen_ra_open(struct skd_keygen_result *out, unsigned char **out_inner,
+    size_t *out_inner_len, const unsigned char *der, size_t len,
+    const unsigned char nonce[SKD_KEYGEN_NONCE_LEN], X509_STORE *trust,
+    time_t now);
+
+/*
+ * Key recovery (docs/keygen.md): skd_keygen_recovery_request builds the
+ * PKIData (keyRecoveryRequest carrying cert, the certificate whose key is
+ * wanted; transactionId tid, senderNonce nonce) signed by the recovery
+ * officer signer/key at now; *out as skd_keygen_request's.
+ * skd_keygen_open_recovery opens the answer as skd_keygen_open_response
+ * does, its key package named by keyRecoveryResponse; who is the officer.
+ */
+int skd_keygen_recovery_request(unsigned char **out, size_t *out_len,
+    X509 *cert, long tid, const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
+    X509 *signer, EVP_PKEY *key, STACK_OF(X509) *chain, time_t now);
+int skd_keygen_open_recovery(struct skd_keygen_result *out,
     const unsigned char *der, size_t len,
     const unsigned char nonce[SKD_KEYGEN_NONCE_LEN],
     const struct skd_shroud_opener *who, X509_STORE *trust, time_t now);

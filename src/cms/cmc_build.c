@@ -85,6 +85,39 @@ skd_cmc_body_add_control(struct skd_cmc_body *b, enum skd_oid oid,
 }
 
 long
+skd_cmc_body_add_request(struct skd_cmc_body *b, const SKD_TAGGED_REQUEST *req)
+{
+	SKD_TAGGED_REQUEST *r;
+	const ASN1_INTEGER *id = NULL;
+	long v;
+
+	if (b->is_response)
+		return 0;
+	switch (req->type) {
+	case SKD_TAGGED_REQUEST_TCR:
+		id = req->d.tcr->bodyPartID;
+		break;
+	case SKD_TAGGED_REQUEST_ORM:
+		id = req->d.orm->bodyPartID;
+		break;
+	default:
+		return 0;
+	}
+	/* The request keeps its own bodyPartID; later ones come after. */
+	if ((v = ASN1_INTEGER_get(id)) < 1 || v >= 0x7fffffffL ||
+	    (r = ASN1_item_dup(ASN1_ITEM_rptr(SKD_TAGGED_REQUEST),
+	    req)) == NULL)
+		return 0;
+	if (!sk_SKD_TAGGED_REQUEST_push(b->pd->reqSequence, r)) {
+		SKD_TAGGED_REQUEST_free(r);
+		return 0;
+	}
+	if (b->next_id <= v)
+		b->next_id = v + 1;
+	return v;
+}
+
+long
 skd_cmc_body_add_transaction_id(struct skd_cmc_body *b,
     const ASN1_INTEGER *tid)
 {

@@ -40,6 +40,14 @@ long skd_cmc_body_add_control(struct skd_cmc_body *b, enum skd_oid oid,
     const void *val);
 
 /* The CMC controls of RFC 5275 3.2.4; each returns the bodyPartID or 0. */
+/*
+ * skd_cmc_body_add_request adds a copy of req (tcr or orm, as given, its
+ * bodyPartID kept: a request echoed by a later round) to a PKIData's
+ * reqSequence; bodyPartIDs given later follow it.  Returns its bodyPartID,
+ * or 0 on error.
+ */
+long skd_cmc_body_add_request(struct skd_cmc_body *b,
+    const SKD_TAGGED_REQUEST *req);
 long skd_cmc_body_add_transaction_id(struct skd_cmc_body *b,
     const ASN1_INTEGER *tid);
 long skd_cmc_body_add_sender_nonce(struct skd_cmc_body *b,

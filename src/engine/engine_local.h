@@ -218,6 +218,11 @@ int eng_layer_signed_parent(const struct skd_layers *l, int i);
 int eng_layer_body_parent(const struct skd_layers *l, int i);
 long eng_layer_item_bpid(const struct skd_layers *l, int i);
 int eng_layer_encrypted(const struct skd_layers *l, int i);
+/* Records v's signature as seen until it would be too old anyway (RFC
+ * 5275 3.2.4.3); *out_fresh zero when it was seen before.  Zero on
+ * error. */
+int eng_replay_check(struct eng *e, const struct skd_cms_verified *v,
+    int *out_fresh);
 unsigned char *eng_layer_der(struct eng *e, const struct skd_layers *l,
     int i, const unsigned char *msg, size_t len, size_t *out_len);
 int eng_add_echo(struct eng *e, struct skd_cmc_body *b,

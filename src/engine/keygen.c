@@ -17,10 +17,12 @@
  * and a journal replayed after a crash publishes the same key.  Issuing,
  * key generation and the formats are src/kgen's.
  *
- * Scenarios done: 2.3 (certificate authentication, bareKey) and 2.4
- * (certificate authentication, certificate or certIdentifier).  The shared
- * secret scenarios (2.1, 2.2: AuthenticatedData, pwri) answer badAlg
- * until the secrets store exists (docs/conformance.md).
+ * Scenarios done: 2.1 and 2.2 (shared secret: AuthenticatedData, pwri;
+ * eng_keygen_authdata), 2.3 (certificate authentication, bareKey) and
+ * 2.4 (certificate authentication, certificate or certIdentifier).
+ * Beside them (keygen_route.c picks the path): the proof of possession
+ * round (pop.c), RA forwarding (ra.c) and key recovery (recover.c); what
+ * the answers share is keygen_answer.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,10 @@ struct kg_who {
 	const char	*secret_id;	/* secret: its identification */
 	const unsigned char *secret;	/* secret: its value */
 	size_t		 secret_len;
+	/* An RA-forwarded request (ra.c, draft 2.5.2): the signed answer
+	 * is handed back here (OPENSSL_free) instead of published. */
+	unsigned char	**capture;
+	size_t		*capture_len;
 };
 
 /* Failures after which a secret is refused outright (issue 17: repeated
@@ -70,14 +76,6 @@ refuse(struct kg_verdict *v, int cmc_fail, int skg_err, const char *text)
 	else
 		snprintf(v->text, sizeof(v->text), "%s", text);
 	return 0;
-}
-
-int
-eng_keygen_wanted(const struct skd_layers *l, int top)
-{
-	return l->v[top].pki_data != NULL &&
-	    skd_cmc_find_control(l->v[top].pki_data->controlSequence,
-	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0) != NULL;
 }
 
 /* The algorithms skd can use for the answer (4: algCapabilities). */
@@ -279,47 +277,6 @@ add_failure(struct skd_cmc_body *b, long bpid, const struct kg_verdict *v)
 	return ok;
 }
 
-/* Signs the answer as the keygen CA (section 2: "Signed by the CA"),
- * its certificates the issued one (may be NULL) and the chain (6.2). */
-static int
-sign_answer(struct eng *e, struct skd_cmc_body *b, X509 *issued,
-    X509 *encrypt_to, unsigned char **out, size_t *out_len)
-{
-	const struct skd_kgen_ca *ca = e->cfg->keygen;
-	struct skd_cmc_protect p;
-	STACK_OF(X509) *chain = NULL;
-	unsigned char *body = NULL;
-	size_t body_len = 0;
-	int i, ok = 0;
-
-	/* Not offered: the GLA answers as for any request. */
-	if (ca == NULL)
-		return eng_sign_body(e, NULL, 1, b, encrypt_to, out, out_len);
-	memset(&p, 0, sizeof(p));
-	if ((chain = sk_X509_new_null()) == NULL ||
-	    (issued != NULL && !sk_X509_push(chain, issued)))
-		goto err;
-	for (i = 0; ca->chain != NULL && i < sk_X509_num(ca->chain); i++) {
-		if (!sk_X509_push(chain, sk_X509_value(ca->chain, i)))
-			goto err;
-	}
-	p.signer = ca->cert;
-	p.key = ca->key;
-	p.chain = chain;
-	p.signing_time = e->now;
-	p.encrypt_to = encrypt_to;
-	p.encrypt_flags = e->cfg->oaep ? SKD_CMS_RECIP_OAEP : 0;
-	p.outer_sign = encrypt_to != NULL && e->cfg->outer_sign;
-	if (!skd_cmc_body_encode(b, &body, &body_len) ||
-	    !skd_cmc_protect(out, out_len, 1, body, body_len, &p))
-		goto err;
-	ok = 1;
- err:
-	OPENSSL_free(body);
-	sk_X509_free(chain);
-	return ok;
-}
-
 /* What the checks found, for generating. */
 struct kg_req {
 	SKD_SERVER_KEY_GEN_REQUEST	*skg;
@@ -358,7 +315,8 @@ kg_req_clear(struct kg_req *r)
  */
 static int
 secret_get(struct eng *e, struct kg_verdict *v, const char *id,
-    struct skd_store_secret **out_sec, unsigned char **out, size_t *out_len)
+    struct skd_store_secret **out_sec, unsigned char **out, size_t *out_len,
+    int pop_round)
 {
 	struct skd_store_secret *sec = NULL;
 	struct skd_cms_opener who;
@@ -375,7 +333,10 @@ secret_get(struct eng *e, struct kg_verdict *v, const char *id,
 		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
 		    "unknown shared secret");
 	*out_sec = sec;
-	if (sec->used)
+	/* Spent by the key it made; draft 8's POP round for that key still
+	 * authenticates with it (pop.c checks the certificate is the
+	 * secret's identity's). */
+	if (sec->used && !pop_round)
 		return refuse(v, -1, SKD_SKG_BAD_SHARED_SECRET,
 		    "shared secret already used");
 	if (sec->not_after > 0 && e->now > sec->not_after)
@@ -436,7 +397,7 @@ check_shared_shroud(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		r->pwri_len = who->secret_len;
 	} else {
 		if ((rc = secret_get(e, v, id, &sec, &r->pwri,
-		    &r->pwri_len)) <= 0)
+		    &r->pwri_len, 0)) <= 0)
 			goto done;
 		/* 4.2: another identity's secret is badSharedSecret. */
 		if (!secret_belongs(sec, who)) {
@@ -606,45 +567,7 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 static int
 publish_cert(struct eng *e, const struct kg_who *who, X509 *issued)
 {
-	STACK_OF(ASN1_UTF8STRING) *names = NULL;
-	SKD_ENG_OP *op;
-	unsigned char *der = NULL;
-	char *name = NULL, *dn = NULL;
-	int i, n, rc = 0, ok = 0;
-
-	if (e->cfg->keygen_publish_attr == NULL || e->env->resolve_dn == NULL)
-		return 1;
-	if ((names = sk_ASN1_UTF8STRING_new_null()) == NULL ||
-	    (who->cert != NULL ? !eng_cert_names(names, who->cert) :
-	    !eng_push_utf8(names, who->identity)))
-		goto err;
-	for (i = 0; rc == 0 && i < sk_ASN1_UTF8STRING_num(names); i++) {
-		OPENSSL_free(name);
-		if ((name = eng_str(sk_ASN1_UTF8STRING_value(names, i))) ==
-		    NULL)
-			goto err;
-		if ((rc = e->env->resolve_dn(e->st->ctx, &dn, name)) < 0)
-			goto err;
-	}
-	if (rc == 0) {
-		ok = 1;		/* nobody to publish on: noted, not failed */
-		goto err;
-	}
-	if ((n = i2d_X509(issued, &der)) <= 0 ||
-	    (op = eng_op_add(e->out, SKD_OP_CERT_PUBLISH, "")) == NULL ||
-	    !eng_set_utf8(&op->name, e->cfg->keygen_publish_attr) ||
-	    (op->member = SKD_ENG_MEMBER_new()) == NULL ||
-	    !eng_set_utf8(&op->member->name, name) ||
-	    !eng_set_utf8(&op->member->dn, dn) ||
-	    !eng_set_octets(&op->member->cert, der, (size_t)n))
-		goto err;
-	ok = 1;
- err:
-	free(dn);
-	OPENSSL_free(name);
-	OPENSSL_free(der);
-	sk_ASN1_UTF8STRING_pop_free(names, ASN1_UTF8STRING_free);
-	return ok;
+	return eng_keygen_publish(e, who->cert, who->identity, issued);
 }
 
 /* Decides and answers one serverKeyGenRequest of pd from who. */
@@ -657,16 +580,16 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	struct kg_verdict v;
 	struct kg_req r;
 	struct skd_cmc_body *b = NULL;
-	SKD_SERVER_KEY_GEN_RESPONSE *resp = NULL;
+	SKD_ENCRYPTED_POP *ep = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *issued = NULL;
 	SKD_ENG_OP *op;
 	unsigned char *shroud = NULL, *archive = NULL, *der = NULL;
 	unsigned char serial[16];
 	size_t shroud_len = 0, archive_len = 0, der_len = 0;
-	char archive_id[SKD_STORE_ID_LEN];
+	char archive_id[SKD_KGEN_ARCHIVE_ID_LEN];
 	const char *why = NULL, *rcpt[1];
-	long bpid, cms_bpid;
+	long bpid;
 	int ok = 0, accepted, k;
 
 	memset(&v, 0, sizeof(v));
@@ -704,49 +627,56 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 		}
 	}
 	if (accepted) {
-		PKCS7_ISSUER_AND_SERIAL *ias;
-
 		if (!skd_kgen_package(&shroud, &shroud_len, ca, pkey, e->now,
 		    &r.shroud) ||
 		    (r.archive && !skd_kgen_archive(&archive, &archive_len,
-		    ca, pkey, e->now)))
-			goto err;
-		/* 6.2: point at the key package and the request. */
-		if ((cms_bpid = skd_cmc_body_add_cms(b, shroud,
-		    shroud_len)) == 0 ||
-		    (resp = SKD_SERVER_KEY_GEN_RESPONSE_new()) == NULL ||
-		    !ASN1_INTEGER_set(resp->cmsBodyPartId, cms_bpid) ||
-		    !ASN1_INTEGER_set(resp->requestBodyPartId, bpid) ||
-		    (ias = PKCS7_ISSUER_AND_SERIAL_new()) == NULL)
-			goto err;
-		resp->issuerAndSerialNumber = ias;
-		if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(issued)))
-			goto err;
-		ASN1_INTEGER_free(ias->serial);
-		if ((ias->serial = ASN1_INTEGER_dup(
-		    X509_get0_serialNumber(issued))) == NULL ||
-		    skd_cmc_body_add_control(b,
-		    SKD_OID_SERVER_KEY_GEN_RESPONSE, resp) == 0)
+		    ca, pkey, e->now)) ||
+		    !eng_keygen_add_package(b, SKD_OID_SERVER_KEY_GEN_RESPONSE,
+		    shroud, shroud_len, bpid, issued))
 			goto err;
 		snprintf(v.text, sizeof(v.text), "key generated (%s)",
 		    skd_kgen_type_name(r.type));
+		/* Draft 8: the certificate (encryption-only, as the profile
+		 * issues them) waits for the proof of possession: popRequired
+		 * with an Encrypted POP control (RFC 5272 6.7); it is
+		 * published when the Decrypted POP comes back (pop.c). */
+		if (ca->require_pop) {
+			if ((ep = skd_kgen_pop_challenge(ca, issued,
+			    bpid)) == NULL ||
+			    skd_cmc_body_add_control(b,
+			    SKD_OID_CMC_ENCRYPTED_POP, ep) == 0 ||
+			    skd_cmc_body_add_status(b, SKD_CMC_POP_REQUIRED,
+			    &bpid, 1, "proof of possession required",
+			    -1, -1) == 0)
+				goto err;
+			snprintf(v.text, sizeof(v.text), "key generated (%s), "
+			    "proof of possession required",
+			    skd_kgen_type_name(r.type));
+		}
 	} else if (!add_failure(b, bpid, &v)) {
 		goto err;
 	}
 	rcpt[0] = who->identity;
 	if (!eng_add_echo(e, b, pd->controlSequence) ||
-	    !sign_answer(e, b, issued, encrypt_to, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, who->cert, who->cert == NULL ? rcpt : NULL,
-	    who->cert == NULL ? 1 : 0))
+	    !eng_keygen_sign_answer(e, b, issued, encrypt_to, &der, &der_len))
 		goto err;
+	if (who->capture != NULL) {
+		*who->capture = der;
+		*who->capture_len = der_len;
+		der = NULL;
+	} else if (!eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE,
+	    request_id, "", der, der_len, who->cert, who->cert == NULL ? rcpt :
+	    NULL, who->cert == NULL ? 1 : 0)) {
+		goto err;
+	}
 	/* Published on the requester's directory entry (issue 17: a GLO
 	 * then adds the person by name). */
-	if (accepted && !publish_cert(e, who, issued))
+	if (accepted && !ca->require_pop && !publish_cert(e, who, issued))
 		goto err;
 	/* The archive: for the recovery certificate only, readable by the
-	 * GLA alone (a GLA message with no recipient). */
-	if (archive != NULL && (!eng_new_id(e, archive_id) ||
+	 * GLA alone (a GLA message with no recipient), its id the
+	 * certificate's (key recovery finds it by the certificate). */
+	if (archive != NULL && (!skd_kgen_archive_id(archive_id, issued) ||
 	    !eng_publish(e, SKD_OP_MESSAGE, SKD_MSG_KEY_ARCHIVE, archive_id,
 	    "", archive, archive_len, NULL, NULL, 0)))
 		goto err;
@@ -760,13 +690,14 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	}
 	if (!eng_result_add(e->out, 0, bpid,
 	    skd_asn1_nid(SKD_OID_SERVER_KEY_GEN_REQUEST),
-	    accepted ? SKD_CMC_SUCCESS : SKD_CMC_FAILED,
+	    !accepted ? SKD_CMC_FAILED : ca->require_pop ?
+	    SKD_CMC_POP_REQUIRED : SKD_CMC_SUCCESS,
 	    accepted ? -1 : v.cmc_fail, -1, v.text))
 		goto err;
 	ok = 1;
  err:
 	kg_req_clear(&r);
-	SKD_SERVER_KEY_GEN_RESPONSE_free(resp);
+	SKD_ENCRYPTED_POP_free(ep);
 	skd_cmc_body_free(b);
 	EVP_PKEY_free(pkey);
 	X509_free(issued);
@@ -775,6 +706,23 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return ok;
+}
+
+int
+eng_keygen_inner(struct eng *e, const struct skd_layers *l, int inner,
+    const char *request_id, unsigned char **out, size_t *out_len)
+{
+	const struct skd_cms_verified *sv;
+	struct kg_who who;
+
+	sv = l->v[eng_layer_signed_parent(l, inner)].verified;
+	memset(&who, 0, sizeof(who));
+	who.cert = sv->signer;
+	who.certs = sv->certs;
+	who.name = X509_get_subject_name(sv->signer);
+	who.capture = out;
+	who.capture_len = out_len;
+	return kg_answer(e, request_id, l->v[inner].pki_data, &who, NULL);
 }
 
 int
@@ -801,9 +749,7 @@ authdata_refuse(struct eng *e, const char *request_id,
 {
 	struct kg_verdict v;
 	struct skd_cmc_body *b = NULL;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	int ok = 0;
+	int ok;
 
 	memset(&v, 0, sizeof(v));
 	refuse(&v, cmc_fail, skg_err, text);
@@ -812,16 +758,9 @@ authdata_refuse(struct eng *e, const char *request_id,
 		return 0;
 	if (pd == NULL)
 		return eng_set_utf8(&e->out->note, v.text);
-	if ((b = skd_cmc_body_new(1)) == NULL || !add_failure(b, 0, &v) ||
-	    !eng_add_echo(e, b, pd->controlSequence) ||
-	    !sign_answer(e, b, NULL, NULL, &der, &der_len) ||
-	    !eng_publish(e, SKD_OP_RESPONSE, SKD_MSG_RESPONSE, request_id, "",
-	    der, der_len, NULL, NULL, 0))
-		goto err;
-	ok = 1;
- err:
+	ok = (b = skd_cmc_body_new(1)) != NULL && add_failure(b, 0, &v) &&
+	    eng_keygen_respond(e, request_id, b, pd, NULL, NULL, NULL, NULL);
 	skd_cmc_body_free(b);
-	OPENSSL_free(der);
 	return ok;
 }
 
@@ -878,7 +817,8 @@ eng_keygen_authdata(struct eng *e, const char *request_id,
 		    "no identification control");
 		goto done;
 	}
-	if ((rc = secret_get(e, &v, id, &sec, &secret, &secret_len)) < 0)
+	if ((rc = secret_get(e, &v, id, &sec, &secret, &secret_len,
+	    eng_pop_wanted(pd))) < 0)
 		goto done;
 	if (rc == 0) {
 		ok = authdata_refuse(e, request_id, pd, v.cmc_fail, v.skg_err,
@@ -904,6 +844,12 @@ eng_keygen_authdata(struct eng *e, const char *request_id,
 	    gn->type != GEN_DIRNAME) {
 		ok = authdata_refuse(e, request_id, pd, SKD_CMC_BAD_IDENTITY,
 		    0, "the secret's identity is not a directory name");
+		goto done;
+	}
+	/* Draft 8: the POP round under the same secret. */
+	if (eng_pop_wanted(pd)) {
+		ok = eng_pop_answer(e, request_id, pd, gn->d.directoryName,
+		    NULL, sec->identity, NULL);
 		goto done;
 	}
 	memset(&who, 0, sizeof(who));

@@ -1,13 +1,15 @@
 /*
  * layer.c: reading the protection layers of a received message
  * (skd_layers, RFC 5275 3.2.1): which SignedData signs a layer, which body
- * holds it, its bodyPartID, whether it came encrypted, its DER.  Below the
- * message, unit and control files, which all ask it.
+ * holds it, its bodyPartID, whether it came encrypted, its DER, whether
+ * its signature was seen before.  Below the message, unit and control
+ * files, which all ask it.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "engine/engine_local.h"
 
@@ -129,4 +131,29 @@ eng_layer_der(struct eng *e, const struct skd_layers *l, int i,
 		}
 	}
 	return NULL;
+}
+
+/* engine_local.h: RFC 5275 3.2.4.3 replay protection. */
+int
+eng_replay_check(struct eng *e, const struct skd_cms_verified *v,
+    int *out_fresh)
+{
+	unsigned char md[32];
+	char key[65];
+	unsigned int mdlen = 0;
+	long past = e->cfg->time_past > 0 ? e->cfg->time_past :
+	    SKD_ENGINE_DEFAULT_WINDOW;
+	int i, rc;
+
+	if (!EVP_Digest(v->signature, v->signature_len, md, &mdlen,
+	    EVP_sha256(), NULL))
+		return 0;
+	for (i = 0; i < 32; i++)
+		snprintf(key + 2 * i, 3, "%02x", md[i]);
+	/* Kept until the message would be refused as too old anyway. */
+	rc = e->st->seen(e->st->ctx, key, v->signing_time + past + 1);
+	if (rc < 0)
+		return 0;
+	*out_fresh = rc == 1;
+	return 1;
 }

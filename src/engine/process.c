@@ -188,29 +188,6 @@ check_layers(struct eng *e, const struct skd_layers *l, int *out_bad,
 	return 1;
 }
 
-static int
-replay_check(struct eng *e, const struct skd_cms_verified *v, int *out_fresh)
-{
-	unsigned char md[32];
-	char key[65];
-	unsigned int mdlen = 0;
-	long past = e->cfg->time_past > 0 ? e->cfg->time_past :
-	    SKD_ENGINE_DEFAULT_WINDOW;
-	int i, rc;
-
-	if (!EVP_Digest(v->signature, v->signature_len, md, &mdlen,
-	    EVP_sha256(), NULL))
-		return 0;
-	for (i = 0; i < 32; i++)
-		snprintf(key + 2 * i, 3, "%02x", md[i]);
-	/* Kept until the message would be refused as too old anyway. */
-	rc = e->st->seen(e->st->ctx, key, v->signing_time + past + 1);
-	if (rc < 0)
-		return 0;
-	*out_fresh = rc == 1;
-	return 1;
-}
-
 static void
 eng_cleanup(struct eng *e)
 {
@@ -334,14 +311,14 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		goto done;
 	}
 	if (eng_keygen_wanted(l, top) ?
-	    !eng_keygen_process(&e, l, top, request_id) :
+	    !eng_keygen_route(&e, l, top, request_id) :
 	    !eng_process_units(&e, l, top, request_id, msg, len))
 		goto err;
 	/*
 	 * Replay protection (3.2.4.3), last, so that an engine error (the
 	 * caller retries) does not leave the message recorded as seen.
 	 */
-	if (!replay_check(&e, l->v[sl].verified, &fresh))
+	if (!eng_replay_check(&e, l->v[sl].verified, &fresh))
 		goto err;
 	if (!fresh) {
 		SKD_ENG_OUTCOME_free(e.out);

@@ -57,10 +57,66 @@ int eng_process_response(struct eng *e, const struct skd_layers *l);
 int eng_is_denial(const struct skd_layers *l, int top);
 int eng_process_denial(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id, const unsigned char *msg, size_t len);
-/* keygen.c: a PKIData carrying serverKeyGenRequest (the CMC server-side
- * key generation draft) is answered there instead of eng_process_units. */
+/* keygen_route.c: a PKIData of CMC server-side key generation (the
+ * draft's serverKeyGenRequest, its POP round, an RA's forwarding, or
+ * skd's key recovery) is answered there instead of eng_process_units. */
 int eng_keygen_wanted(const struct skd_layers *l, int top);
+int eng_keygen_route(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
+/* keygen.c: a PKIData carrying serverKeyGenRequest, signed. */
 int eng_keygen_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
+/* keygen_answer.c: signs a keygen answer as the keygen CA (draft 2: "Signed by
+ * the CA"), its certificates issued (may be NULL) and the CA's chain;
+ * encrypt_to may be NULL.  *out: OPENSSL_free. */
+int eng_keygen_sign_answer(struct eng *e, struct skd_cmc_body *b,
+    X509 *issued, X509 *encrypt_to, unsigned char **out, size_t *out_len);
+/* keygen_answer.c: the key package pkg as a cmsSequence item of b and the
+ * control oid (serverKeyGenResponse or keyRecoveryResponse: the
+ * ServerKeyGenResponse type) pointing at it, at req_bpid and at cert
+ * (draft 6.2). */
+int eng_keygen_add_package(struct skd_cmc_body *b, enum skd_oid oid,
+    const unsigned char *pkg, size_t pkg_len, long req_bpid, X509 *cert);
+/* keygen_answer.c: b with pd's nonces echoed, signed as the keygen CA (issued
+ * among its certificates, encrypt_to may be NULL), published as the
+ * response to request_id for to_cert's names, or to_name when to_cert
+ * is NULL (both NULL: nobody named). */
+int eng_keygen_respond(struct eng *e, const char *request_id,
+    struct skd_cmc_body *b, const SKD_PKI_DATA *pd, X509 *issued,
+    X509 *encrypt_to, X509 *to_cert, const char *to_name);
+/* keygen_answer.c: whether pd holds only the controls of allowed (each at most
+ * once), n_req requests, n_cms cmsSequence items and no other message
+ * (draft 3.1, 3.2's shapes). */
+int eng_keygen_body_only(const SKD_PKI_DATA *pd, const enum skd_oid *allowed,
+    size_t n_allowed, int n_req, int n_cms);
+/* keygen_answer.c: a certPublish op for an issued certificate on the entry of
+ * the requester (who_cert's names, or who_identity's). */
+int eng_keygen_publish(struct eng *e, X509 *who_cert,
+    const char *who_identity, X509 *issued);
+/* pop.c: the proof of possession round (draft 8, RFC 5272 6.7): a
+ * PKIData with a Decrypted POP control or skd's popCertificate request. */
+int eng_pop_wanted(const SKD_PKI_DATA *pd);
+int eng_pop_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
+/* The POP round of pd from the requester named who: signer (a
+ * SignedData) or identity (an AuthenticatedData's shared secret; signer
+ * NULL); encrypt_to may be NULL. */
+int eng_pop_answer(struct eng *e, const char *request_id,
+    const SKD_PKI_DATA *pd, const X509_NAME *who, X509 *signer,
+    const char *identity, X509 *encrypt_to);
+/* keygen.c: the serverKeyGenRequest of the PKIData layer inner, signed
+ * by its requester, answered as usual but the signed answer handed back
+ * in *out (OPENSSL_free) instead of published (ra.c). */
+int eng_keygen_inner(struct eng *e, const struct skd_layers *l, int inner,
+    const char *request_id, unsigned char **out, size_t *out_len);
+/* ra.c: draft 2.5.2, a client's request forwarded by an RA under its
+ * own SignedData (RFC 5272 3.2.3).  eng_ra_inner: the layer of the
+ * client's PKIData when the PKIData at top is such a wrapper, else -1. */
+int eng_ra_inner(const struct skd_layers *l, int top);
+int eng_ra_process(struct eng *e, const struct skd_layers *l, int top,
+    const char *request_id);
+/* recover.c: a PKIData carrying keyRecoveryRequest (docs/keygen.md). */
+int eng_recover_process(struct eng *e, const struct skd_layers *l, int top,
     const char *request_id);
 /* An AuthenticatedData (shared secret, draft 2.1 / 2.2), answered whole. */
 int eng_keygen_authdata(struct eng *e, const char *request_id,

@@ -281,6 +281,14 @@ struct skd_engine_env {
 	 */
 	int	(*keygen_secret)(void *state_ctx,
 		    struct skd_store_secret **out, const char *id);
+	/*
+	 * Optional (NULL: key recovery finds no archive, badCertId): the
+	 * archive of a generated key by its id (skd_kgen_archive_id: a GLA
+	 * message of kind keyArchive), called with the state's ctx; 1 found
+	 * (*out, *out_len: OPENSSL_free), 0 none, -1 error.
+	 */
+	int	(*keygen_archive)(void *state_ctx, unsigned char **out,
+		    size_t *out_len, const char *id);
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "asn1/skd_asn1.h"
 #include "cms/skd_shroud.h"
 
 /* The key types offered (issue 17: RSA 2048/3072, EC P-256/P-384). */
@@ -63,6 +64,21 @@ struct skd_kgen_ca {
 	STACK_OF(X509)	*chain;		/* intermediates; may be NULL */
 	long		 validity_days;	/* 0: SKD_KGEN_DEFAULT_DAYS */
 	X509		*recovery_cert;	/* archive recipient; NULL: none */
+	/* Key recovery (kgen_recover.c): the recovery certificate's key
+	 * (NULL: recovery is not offered) and the certificates of the
+	 * officers who may ask for it (NULL or empty: nobody). */
+	EVP_PKEY	*recovery_key;
+	STACK_OF(X509)	*recovery_officers;
+	/* Proof of possession (draft 8; kgen_pop.c): nonzero, an issued
+	 * certificate is published only after the requester proved it
+	 * holds the key (RFC 5272 6.7 encrypted/decrypted POP); the POP
+	 * values are derived statelessly from pop_secret (6.7's y = F(x,R)). */
+	int		 require_pop;
+	const unsigned char *pop_secret;
+	size_t		 pop_secret_len;
+	/* RA-involved requests (draft 2.5.2): the certificates of the RAs
+	 * whose forwarding is accepted (NULL or empty: none). */
+	STACK_OF(X509)	*ras;
 };
 
 #define SKD_KGEN_DEFAULT_DAYS	365
@@ -133,5 +149,65 @@ EVP_PKEY *skd_kgen_open(const unsigned char *der, size_t len,
  */
 int skd_kgen_check_signer(X509 *signer, STACK_OF(X509) *untrusted,
     X509_STORE *trust, time_t now);
+
+/* ---- kgen_recover.c: key recovery (docs/keygen.md) ---- */
+
+/* Text length of an archive id (a UUID's), with its NUL. */
+#define SKD_KGEN_ARCHIVE_ID_LEN	37
+
+/*
+ * skd_kgen_archive_id writes the id of the archive of cert's key: a
+ * UUID (RFC 9562 version 8) made of the first 16 bytes of the SHA-256 of
+ * the DER IssuerAndSerialNumber of cert, so that the archive of a
+ * certificate is found by the certificate alone and one certificate has
+ * one archive.  Returns one on success and zero on error.
+ */
+int skd_kgen_archive_id(char out[SKD_KGEN_ARCHIVE_ID_LEN], X509 *cert);
+
+/* skd_kgen_is_officer: one when cert is one of ca->recovery_officers
+ * (the same certificate, byte for byte); skd_kgen_is_ra the same for
+ * ca->ras. */
+int skd_kgen_is_officer(const struct skd_kgen_ca *ca, X509 *cert);
+int skd_kgen_is_ra(const struct skd_kgen_ca *ca, X509 *cert);
+
+/*
+ * skd_kgen_recover opens the archive der (skd_kgen_archive) with
+ * ca->recovery_cert / ca->recovery_key, checks that the package inside
+ * was signed by ca->cert and that its key is cert's.  Returns the key
+ * (caller frees with EVP_PKEY_free) or NULL.
+ */
+EVP_PKEY *skd_kgen_recover(const unsigned char *der, size_t len,
+    const struct skd_kgen_ca *ca, X509 *cert, time_t now);
+
+/* ---- kgen_pop.c: proof of possession (draft 8, RFC 5272 6.7) ---- */
+
+/*
+ * The request a POP is about: skd names the issued certificate with a
+ * TaggedRequest orm { bpid, id-skd-popCertificate, the Certificate }
+ * (RFC 5272 3.2.1.2.3 OtherReqMsg), so that the server keeps no state
+ * between the rounds: y = HMAC-SHA256(pop_secret, DER(request)), the
+ * witness SHA-256(y), thePOP = HMAC-SHA256(y, DER(request)).
+ *
+ * skd_kgen_pop_challenge builds the EncryptedPOP for cert (y enveloped
+ * for cert's key; caller frees with SKD_ENCRYPTED_POP_free); NULL on
+ * error.  skd_kgen_pop_check: one when dp proves possession for req
+ * (thePOPAlgID hmacWithSHA256, the value right), zero otherwise.
+ * skd_kgen_pop_cert returns the certificate req names (caller frees), or
+ * NULL when req is not skd's popCertificate request.
+ */
+SKD_ENCRYPTED_POP *skd_kgen_pop_challenge(const struct skd_kgen_ca *ca,
+    X509 *cert, long bpid);
+int skd_kgen_pop_check(const struct skd_kgen_ca *ca,
+    const SKD_TAGGED_REQUEST *req, const SKD_DECRYPTED_POP *dp);
+X509 *skd_kgen_pop_cert(const SKD_TAGGED_REQUEST *req);
+
+/*
+ * skd_kgen_pop_answer is the client's side: decrypts ep's y with key (the
+ * generated key; cert its certificate), checks the witness (RFC 5272
+ * 6.7: popFailed when it does not match) and returns the DecryptedPOP
+ * (caller frees with SKD_DECRYPTED_POP_free), or NULL.
+ */
+SKD_DECRYPTED_POP *skd_kgen_pop_answer(const SKD_ENCRYPTED_POP *ep,
+    EVP_PKEY *key, X509 *cert);
 
 #endif

@@ -390,6 +390,40 @@ skd_store_find_messages(struct skd_store *s,
 }
 
 int
+skd_store_read_message(struct skd_store *s, struct skd_store_message **out,
+    const char *id)
+{
+	LDAPMessage *res = NULL, *e;
+	struct skd_store_message *m = NULL;
+	char *dn = NULL;
+	int ok = 0;
+
+	*out = NULL;
+	skd_store_i_ok(s);
+	if (id == NULL || (dn = skd_store_i_dn(A_MSGID, id, NULL, NULL,
+	    s->messages_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "message id");
+		goto err;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, msg_attrs) ||
+	    !message_parse(s, m, e, NULL))
+		goto err;
+	*out = m;
+	m = NULL;
+	ok = 1;
+ err:
+	if (m != NULL)
+		skd_store_message_list_free(m, 1);
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
+int
 skd_store_delete_message(struct skd_store *s, const char *id)
 {
 	skd_store_i_ok(s);

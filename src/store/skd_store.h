@@ -690,6 +690,12 @@ int skd_store_publish_message(struct skd_store *s,
 int skd_store_find_messages(struct skd_store *s,
     struct skd_store_message **out_list, size_t *out_n, const char *recipient);
 
+/* skd_store_read_message reads skdMessageId=<id>,ou=messages into *out
+ * (one record, freed with skd_store_message_list_free(*out, 1));
+ * _NOT_FOUND if there is none. */
+int skd_store_read_message(struct skd_store *s,
+    struct skd_store_message **out, const char *id);
+
 /* skd_store_delete_response removes the response to request_id;
  * _NOT_FOUND if absent. */
 int skd_store_delete_response(struct skd_store *s, const char *request_id);

@@ -86,6 +86,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "keygen_chain", S(keygen_chain) },
 	{ "keygen_days", L(keygen_days, 1, 3660) },
 	{ "keygen_recovery_cert", S(keygen_recovery_cert) },
+	{ "keygen_recovery_key", S(keygen_recovery_key) },
+	{ "keygen_recovery_officers", S(keygen_recovery_officers) },
+	{ "keygen_pop", S(keygen_pop) },
+	{ "keygen_ras", S(keygen_ras) },
 	{ "keygen_publish", S(keygen_publish) },
 };
 
@@ -317,10 +321,28 @@ cfg_check(char *err, size_t err_len, struct skd_worker_config *c)
 	}
 	if ((c->keygen_ca_cert == NULL) != (c->keygen_ca_key == NULL) ||
 	    (c->keygen_ca_cert == NULL && (c->keygen_chain != NULL ||
-	    c->keygen_recovery_cert != NULL))) {
+	    c->keygen_recovery_cert != NULL || c->keygen_ras != NULL))) {
 		cfg_err(err, err_len, c->path, 0,
 		    "keygen_ca_cert and keygen_ca_key go together, and the "
 		    "other keygen_* keys need them");
+		return 0;
+	}
+	/* Key recovery: the key opens what keygen_recovery_cert archived;
+	 * the officers are who may ask (docs/keygen.md). */
+	if ((c->keygen_recovery_key == NULL) !=
+	    (c->keygen_recovery_officers == NULL) ||
+	    (c->keygen_recovery_key != NULL &&
+	    c->keygen_recovery_cert == NULL)) {
+		cfg_err(err, err_len, c->path, 0,
+		    "keygen_recovery_key and keygen_recovery_officers go "
+		    "together and need keygen_recovery_cert");
+		return 0;
+	}
+	if (c->keygen_pop != NULL && ((strcmp(c->keygen_pop, "required") != 0
+	    && strcmp(c->keygen_pop, "none") != 0) ||
+	    c->keygen_ca_cert == NULL)) {
+		cfg_err(err, err_len, c->path, 0, "keygen_pop: required or "
+		    "none, with keygen_ca_cert");
 		return 0;
 	}
 	if (c->keygen_publish != NULL &&

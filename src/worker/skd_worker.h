@@ -133,6 +133,17 @@ struct skd_worker_config {
 	char			*keygen_chain;		/* optional */
 	long			 keygen_days;		/* 0: 365 */
 	char			*keygen_recovery_cert;	/* archive; optional */
+	/* Key recovery: the recovery certificate's key (with
+	 * keygen_recovery_cert) and the PEM file of the officers'
+	 * certificates; both or neither. */
+	char			*keygen_recovery_key;
+	char			*keygen_recovery_officers;
+	/* Proof of possession (draft 8) before an issued certificate is
+	 * published: "required" or "none" (default). */
+	char			*keygen_pop;
+	/* RA-involved requests (draft 2.5.2): a PEM file of the RAs'
+	 * certificates; without it no forwarded request is accepted. */
+	char			*keygen_ras;
 	/* The person-entry attribute issued certificates go to:
 	 * userCertificate;binary (default), userSMIMECertificate, none. */
 	char			*keygen_publish;

@@ -72,6 +72,12 @@ struct worker_crypto {
 	EVP_PKEY	*kg_key;
 	STACK_OF(X509)	*kg_chain;
 	X509		*kg_recovery;
+	EVP_PKEY	*kg_recovery_key;	/* key recovery, or NULL */
+	STACK_OF(X509)	*kg_officers;
+	STACK_OF(X509)	*kg_ras;		/* draft 2.5.2, or NULL */
+	/* The secret of the stateless proof of possession (kgen_pop.c),
+	 * derived from the journal key: every worker derives the same. */
+	unsigned char	 kg_pop[32];
 	struct skd_kgen_ca kgen;
 	/* The journal's MAC key (journal.c); the previous one is kept
 	 * across a reload so that journals written before it still open. */
@@ -128,6 +134,9 @@ crypto_clear(struct worker_crypto *c)
 	EVP_PKEY_free(c->kg_key);
 	sk_X509_pop_free(c->kg_chain, X509_free);
 	X509_free(c->kg_recovery);
+	EVP_PKEY_free(c->kg_recovery_key);
+	sk_X509_pop_free(c->kg_officers, X509_free);
+	sk_X509_pop_free(c->kg_ras, X509_free);
 	X509_STORE_free(c->trust);
 	OPENSSL_cleanse(c, sizeof(*c));
 }
@@ -254,10 +263,39 @@ crypto_load(char *err, size_t err_len, struct worker_crypto *c,
 			    cfg->keygen_ca_key, cfg->keygen_ca_cert);
 			goto err;
 		}
+		/* Key recovery (docs/keygen.md): the recovery key opens the
+		 * archives; only the officers listed may ask. */
+		if (cfg->keygen_recovery_key != NULL &&
+		    ((c->kg_recovery_key = load_key(err, err_len,
+		    cfg->keygen_recovery_key)) == NULL ||
+		    (c->kg_officers = load_chain(err, err_len,
+		    cfg->keygen_recovery_officers)) == NULL))
+			goto err;
+		if (cfg->keygen_ras != NULL && (c->kg_ras = load_chain(err,
+		    err_len, cfg->keygen_ras)) == NULL)
+			goto err;
+		if (c->kg_recovery_key != NULL &&
+		    X509_check_private_key(c->kg_recovery,
+		    c->kg_recovery_key) != 1) {
+			set_err(err, err_len, "%s does not match %s",
+			    cfg->keygen_recovery_key,
+			    cfg->keygen_recovery_cert);
+			goto err;
+		}
 	}
 	if (!skd_worker_journal_key(c->jkey, err, err_len,
 	    cfg->journal_key_file, c->gla_key))
 		goto err;
+	{
+		static const char label[] = "skd keygen proof of possession";
+		size_t n = 0;
+
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->jkey,
+		    sizeof(c->jkey), (const unsigned char *)label,
+		    sizeof(label) - 1, c->kg_pop, sizeof(c->kg_pop), &n) ==
+		    NULL || n != sizeof(c->kg_pop))
+			goto oom;
+	}
 	if ((c->trust = X509_STORE_new()) == NULL)
 		goto oom;
 	if (X509_STORE_load_file(c->trust, cfg->ca_file) != 1) {
@@ -310,6 +348,13 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		w->c.kgen.chain = w->c.kg_chain;
 		w->c.kgen.validity_days = cfg->keygen_days;
 		w->c.kgen.recovery_cert = w->c.kg_recovery;
+		w->c.kgen.recovery_key = w->c.kg_recovery_key;
+		w->c.kgen.recovery_officers = w->c.kg_officers;
+		w->c.kgen.require_pop = cfg->keygen_pop != NULL &&
+		    strcmp(cfg->keygen_pop, "required") == 0;
+		w->c.kgen.pop_secret = w->c.kg_pop;
+		w->c.kgen.pop_secret_len = sizeof(w->c.kg_pop);
+		w->c.kgen.ras = w->c.kg_ras;
 		w->ecfg.keygen = &w->c.kgen;
 		/* Issued certificates on the person's entry (docs/keygen.md). */
 		w->ecfg.keygen_publish_attr = cfg->keygen_publish == NULL ||
@@ -791,6 +836,58 @@ ws_keygen_secret(void *ctx, struct skd_store_secret **out, const char *id)
 	return -1;
 }
 
+/* struct skd_engine_env.keygen_archive over the store: the keyArchive
+ * GLA message of that id (key recovery, src/engine/recover.c). */
+static int
+ws_keygen_archive(void *ctx, unsigned char **out, size_t *out_len,
+    const char *id)
+{
+	const struct worker_state *ws = ctx;
+	struct skd_store_message *m = NULL;
+	enum skd_store_err e;
+	int rc = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!skd_store_read_message(ws->w->s, &m, id)) {
+		e = skd_store_error(ws->w->s);
+		return e == SKD_STORE_ERR_NOT_FOUND ||
+		    e == SKD_STORE_ERR_INVALID ? 0 : -1;
+	}
+	/* Only an archive the GLA wrote (ou=messages is the GLA's alone). */
+	if (m->type != NULL && strcmp(m->type, "keyArchive") == 0 &&
+	    m->message_len > 0) {
+		if ((*out = OPENSSL_memdup(m->message, m->message_len)) ==
+		    NULL) {
+			rc = -1;
+		} else {
+			*out_len = m->message_len;
+			rc = 1;
+		}
+	}
+	skd_store_message_list_free(m, 1);
+	return rc;
+}
+
+/* Key recovery is audited: who recovered which key and when (the
+ * result's text, src/engine/recover.c), refusals too. */
+static void
+log_recovery(const char *id, const SKD_ENG_OUTCOME *o)
+{
+	int i, nid = skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST);
+
+	for (i = 0; i < sk_SKD_ENG_RESULT_num(o->results); i++) {
+		const SKD_ENG_RESULT *r = sk_SKD_ENG_RESULT_value(o->results,
+		    i);
+
+		if (r->control == NULL || OBJ_obj2nid(r->control) != nid)
+			continue;
+		skd_worker_logf(SKD_WLOG_NOTICE, id, "audit: %.*s",
+		    r->text != NULL ? r->text->length : 0,
+		    r->text != NULL ? (const char *)r->text->data : "");
+	}
+}
+
 /* The engine's outcome for r: its decision, or (why not NULL) the
  * failure answer of a request given up (skd_engine_give_up); NULL when it
  * could not decide. */
@@ -822,6 +919,7 @@ run_engine(struct skd_worker *w, const struct skd_store_request *r,
 	env.resolve_dn = ws_resolve_dn;
 	env.person_certs = ws_person_certs;
 	env.keygen_secret = ws_keygen_secret;
+	env.keygen_archive = ws_keygen_archive;
 	if (why != NULL ? !skd_engine_give_up(&o, &w->ecfg, &env, &st, r->id,
 	    r->message, r->message_len, why) : !skd_engine_process(&o,
 	    &w->ecfg, &env, &st, r->id, r->message, r->message_len))
@@ -1193,6 +1291,7 @@ skd_worker_process_one(struct skd_worker *w, const char *id)
 		ERR_clear_error();
 		goto transient;
 	}
+	log_recovery(id, o);
 	why = outcome_failure(buf, sizeof(buf), o);
 	ok = finish(w, id, why, SKD_WFAIL_ANSWERED);
 	goto out;

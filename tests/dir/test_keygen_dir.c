@@ -26,6 +26,7 @@
 
 #include "asn1/skd_asn1.h"
 #include "client/skd_keygen.h"
+#include "cms/skd_cmc.h"
 #include "cms/skd_cms.h"
 #include "test_store_common.h"
 #include "worker/skd_worker.h"
@@ -102,9 +103,11 @@ keygen_config(void)
 	    "ca_file = %s/ca.crt\nlog_level = warning\n"
 	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
 	    "keygen_ca_cert = %s/ca.crt\nkeygen_ca_key = %s/ca.key\n"
-	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n",
+	    "keygen_days = 30\nkeygen_recovery_cert = %s/gla.crt\n"
+	    "keygen_recovery_key = %s/gla.key\n"
+	    "keygen_recovery_officers = %s/bob.crt\n",
 	    env("SKD_LDAP_URI"), env("SKD_GLA_DN"), pw, env("SKD_BASE_DN"),
-	    pki, pki, pki, pki, pki, pki, pki, pki), 0);
+	    pki, pki, pki, pki, pki, pki, pki, pki, pki, pki), 0);
 	ck_assert_int_gt(asprintf(&path, "%s/keygen.conf", skd_test_tmp), 0);
 	ck_assert(skd_test_write_file(path, text, strlen(text)));
 	free(text);
@@ -112,11 +115,18 @@ keygen_config(void)
 }
 
 static struct skd_worker *
-keygen_worker(void)
+keygen_worker_extra(const char *extra)
 {
 	char *path = keygen_config(), err[512];
 	struct skd_worker_config *c;
 	struct skd_worker *w;
+	FILE *f;
+
+	if (extra != NULL) {
+		ck_assert_ptr_nonnull(f = fopen(path, "a"));
+		fputs(extra, f);
+		fclose(f);
+	}
 
 	c = skd_worker_config_load(err, sizeof(err), path);
 	ck_assert_msg(c != NULL, "config: %s", err);
@@ -125,6 +135,12 @@ keygen_worker(void)
 	skd_worker_config_free(c);
 	free(path);
 	return w;
+}
+
+static struct skd_worker *
+keygen_worker(void)
+{
+	return keygen_worker_extra(NULL);
 }
 
 /* The EnvelopedData of the answer (cmsSequence item 1), for the CLI. */
@@ -605,6 +621,75 @@ spawn_gla(const char *conf, const char *log)
 	return pid;
 }
 
+/*
+ * Runs workers from conf, each killed with SIGKILL after a random
+ * instant, until the n requests ids are done or max_kills were made, then
+ * one worker to the end.  Returns the number of kills; fails the test
+ * when a request is left undone.
+ */
+static size_t
+kill_until_done(const char *conf, const char *log,
+    char (*ids)[SKD_STORE_ID_LEN], size_t n, size_t max_kills, long max_ms)
+{
+	struct skd_store *gla = store_open_gla();
+	struct skd_store_request *rq = NULL;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	size_t i, left, kills = 0, t;
+	pid_t pid;
+	int st;
+
+	for (;;) {
+		pid = spawn_gla(conf, log);
+		nap_ms((long)(rand_r(&seed) % (unsigned)max_ms));
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		kills++;
+		for (i = 0, left = 0; i < n; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0 || kills >= max_kills)
+			break;
+	}
+	pid = spawn_gla(conf, log);
+	for (t = 0; t < 1200; t++) {
+		for (i = 0, left = 0; i < n; i++) {
+			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
+			left += strcmp(rq->state, "done") != 0;
+			skd_store_request_free(rq);
+			rq = NULL;
+		}
+		if (left == 0)
+			break;
+		nap_ms(100);
+	}
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+	skd_store_close(gla);
+	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
+	    left, kills);
+	return kills;
+}
+
+/* A keygen configuration for killed workers: short leases, no limits
+ * on attempts or pending requests; extra appended.  Returns its path. */
+static char *
+kill_config(const char *extra)
+{
+	char *conf = keygen_config();
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
+	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
+	if (extra != NULL)
+		fputs(extra, f);
+	fclose(f);
+	return conf;
+}
+
 #define KILL_N	24
 
 /* Workers killed with SIGKILL at random instants while they generate
@@ -613,8 +698,7 @@ spawn_gla(const char *conf, const char *log)
  * key only enveloped; a replayed journal writes the same archive). */
 START_TEST(test_kill9_keygen)
 {
-	struct skd_store *alice = store_open_as("SKD_ALICE"), *gla;
-	struct skd_store_request *rq = NULL;
+	struct skd_store *alice = store_open_as("SKD_ALICE");
 	struct skd_store_blob *msgs = NULL;
 	struct skd_keygen_req r;
 	struct skd_keygen_result res;
@@ -624,19 +708,10 @@ START_TEST(test_kill9_keygen)
 	X509_STORE *trust = X509_STORE_new();
 	unsigned char nonces[KILL_N][SKD_KEYGEN_NONCE_LEN], *der;
 	char ids[KILL_N][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
-	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	size_t i, len, n, left, kills = 0;
+	size_t i, len, n, kills;
 	long before, after;
-	pid_t pid;
-	int st;
-	FILE *f;
 
-	gla = store_open_gla();
-	conf = keygen_config();
-	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
-	fputs("lease_seconds = 2\nmax_attempts = 1000\n"
-	    "max_pending_per_submitter = 100000\npoll_interval_ms = 50\n", f);
-	fclose(f);
+	conf = kill_config(NULL);
 	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
 	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
 	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
@@ -656,37 +731,7 @@ START_TEST(test_kill9_keygen)
 		    env("SKD_ALICE_DN")));
 		OPENSSL_free(der);
 	}
-	for (;;) {
-		pid = spawn_gla(conf, log);
-		nap_ms((long)(30 + rand_r(&seed) % 300));
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &st, 0);
-		kills++;
-		for (i = 0, left = 0; i < KILL_N; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0 || kills >= 40)
-			break;
-	}
-	pid = spawn_gla(conf, log);
-	for (n = 0; n < 1200; n++) {
-		for (i = 0, left = 0; i < KILL_N; i++) {
-			ck_assert(skd_store_read_request(gla, &rq, ids[i]));
-			left += strcmp(rq->state, "done") != 0;
-			skd_store_request_free(rq);
-			rq = NULL;
-		}
-		if (left == 0)
-			break;
-		nap_ms(100);
-	}
-	(void)kill(pid, SIGTERM);
-	(void)waitpid(pid, &st, 0);
-	ck_assert_msg(left == 0, "%zu requests not done after %zu kills",
-	    left, kills);
+	kills = kill_until_done(conf, log, ids, KILL_N, 40, 330);
 	memset(&who, 0, sizeof(who));
 	who.key = eph;
 	for (i = 0; i < KILL_N; i++) {
@@ -709,7 +754,636 @@ START_TEST(test_kill9_keygen)
 	EVP_PKEY_free(ak);
 	EVP_PKEY_free(eph);
 	skd_store_close(alice);
-	skd_store_close(gla);
+	free(conf);
+}
+END_TEST
+
+/* Key recovery with the CLI against the daemon: alice gets a key
+ * (skd keygen); bob, the configured officer, recovers it (skd admin
+ * recover): the same private key, the certificate's; carol, who is not
+ * an officer, is refused (badIdentity) and gets nothing; the GLA's log
+ * says who asked and when, for both. */
+START_TEST(test_recover_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	char *conf = keygen_config(), *out = NULL, *a = NULL, *b = NULL;
+	size_t olen = 0;
+	int rc;
+
+	/* The audit lines are notices. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "sed -i "
+	    "'s/^log_level = .*/log_level = notice/' '%s'", conf), 0);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' keygen --env '%s/env' --as alice "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--type rsa2048 --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--timeout 30 2>&1 && "
+	    "'%s' admin recover --env '%s/env' --as bob "
+	    "--cert '%s/bob.crt' --key '%s/bob.key' --CAfile '%s/ca.crt' "
+	    "--target-cert '%s/c.pem' --out '%s/r.pem' --timeout 30 2>&1; "
+	    "rc=$?; "
+	    "'%s' admin recover --env '%s/env' --as carol "
+	    "--cert '%s/carol.crt' --key '%s/carol.key' --CAfile '%s/ca.crt' "
+	    "--target-cert '%s/c.pem' --out '%s/r2.pem' --timeout 30 2>&1; "
+	    "echo \"carol=$?\"; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd admin recover: %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "recovered the key of"));
+	/* Carol: a CMC failure (exit 1), badIdentity, no key written. */
+	ck_assert_msg(strstr(out, "carol=1") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "badIdentity") != NULL, "%s", out);
+	ck_assert_int_ne(skd_test_run(NULL, NULL, "test -e '%s/r2.pem'", d),
+	    0);
+	free(out);
+	/* The recovered key is the one alice got, and the certificate's. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "test \"$(stat -c %%a "
+	    "'%s/r.pem')\" = 600", d), 0);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in '%s/r.pem' "
+	    "-pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl x509 -in "
+	    "'%s/c.pem' -pubkey -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl pkey -in '%s/r.pem' "
+	    "-text -noout", d), 0);
+	ck_assert_int_eq(skd_test_run(&b, &olen, "openssl pkey -in '%s/k.pem' "
+	    "-text -noout", d), 0);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	/* The audit log: who (bob; carol refused), when (a timestamp),
+	 * which certificate. */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "grep 'audit:' "
+	    "'%s/gla.log'", d), 0);
+	ck_assert_msg(strstr(out, "audit: key recovered: officer ") != NULL &&
+	    strstr(out, "CN=bob") != NULL && strstr(out, " at 20") != NULL &&
+	    strstr(out, ", certificate ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "audit: key recovery refused (the signer "
+	    "is not a configured recovery officer): officer ") != NULL &&
+	    strstr(out, "CN=carol") != NULL, "%s", out);
+	free(out);
+	free(conf);
+}
+END_TEST
+
+#define KILL_R	12
+
+/* Workers killed with SIGKILL at random instants while they answer
+ * recovery requests: every request answered exactly once (one response
+ * each), every answer the same key, alice's certificate's. */
+START_TEST(test_kill9_recover)
+{
+	struct skd_worker *w = keygen_worker();
+	struct skd_store *bob = store_open_as("SKD_BOB");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *bc = pem_cert("bob"), *cert;
+	EVP_PKEY *bk = pem_key("bob"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	EVP_PKEY *key;
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_R][SKD_KEYGEN_NONCE_LEN], *der, *ans;
+	char ids[KILL_R][SKD_STORE_ID_LEN], id[SKD_STORE_ID_LEN], *conf;
+	char log[4096], p[4096];
+	size_t i, len, n, kills;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	/* Alice's key, archived. */
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	ans = round_trip(w, &r, &len, id, NULL, NULL);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_int_eq(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), 1);
+	ck_assert_int_eq(res.status, 0);
+	key = res.key;
+	cert = res.cert;
+	res.key = NULL;
+	res.cert = NULL;
+	skd_keygen_result_clear(&res);
+	free(ans);
+	skd_worker_free(w);
+
+	conf = kill_config(NULL);
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	for (i = 0; i < KILL_R; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_recovery_request(&der, &len, cert,
+		    (long)i + 1, nonces[i], bc, bk, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(bob, ids[i], der, len,
+		    env("SKD_BOB_DN")));
+		OPENSSL_free(der);
+	}
+	kills = kill_until_done(conf, log, ids, KILL_R, 30, 60);
+	memset(&who, 0, sizeof(who));
+	who.key = bk;
+	who.cert = bc;
+	for (i = 0; i < KILL_R; i++) {
+		ck_assert(skd_store_read_response(bob, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_recovery(&res, msgs[0].data,
+		    msgs[0].len, nonces[i], &who, trust, time(NULL)), "%s",
+		    res.text);
+		ck_assert_int_eq(res.status, 0);
+		ck_assert_int_eq(EVP_PKEY_eq(res.key, key), 1);
+		ck_assert_int_eq(X509_cmp(res.cert, cert), 0);
+		skd_keygen_result_clear(&res);
+		skd_store_blobs_free(msgs, n);
+	}
+	fprintf(stderr, "recover kill -9: %d requests, %zu kills\n", KILL_R,
+	    kills);
+	X509_STORE_free(trust);
+	X509_free(bc);
+	X509_free(cert);
+	EVP_PKEY_free(bk);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(eph);
+	skd_store_close(bob);
+	free(conf);
+}
+END_TEST
+
+/* Whether x is on alice's entry (userCertificate;binary), read as bob. */
+static int
+on_alice_entry(X509 *x)
+{
+	unsigned char *cd = NULL, *b64;
+	char *out = NULL;
+	size_t olen = 0;
+	int cl = i2d_X509(x, &cd), found;
+
+	b64 = malloc(4 * ((size_t)cl + 2) / 3 + 4);
+	EVP_EncodeBlock(b64, cd, cl);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x "
+	    "-o ldif-wrap=no -H '%s' -D '%s' -w '%s' -b '%s' -s base "
+	    "'userCertificate;binary'", env("SKD_LDAP_URI"),
+	    env("SKD_BOB_DN"), env("SKD_BOB_PW"), env("SKD_ALICE_DN")), 0);
+	found = out != NULL && strstr(out, (char *)b64) != NULL;
+	free(out);
+	free(b64);
+	OPENSSL_free(cd);
+	return found;
+}
+
+/* Draft 8 through the worker: with keygen_pop = required the first
+ * answer is popRequired and the certificate is not on alice's entry;
+ * the Decrypted POP round publishes it.  Then skd keygen against the
+ * daemon does both rounds by itself. */
+START_TEST(test_pop_dir)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_worker *w = keygen_worker_extra("keygen_pop = required\n");
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res, pr;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice"), *x = NULL;
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char *ans, *der = NULL, pn[SKD_KEYGEN_NONCE_LEN];
+	char id[SKD_STORE_ID_LEN], p[4096], *conf, *out = NULL;
+	size_t len = 0, n = 0, olen = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(p, sizeof(p), "%s/ca.crt", pki);
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	ans = round_trip(w, &r, &len, id, NULL, NULL);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&res, ans, len, nonce, &who,
+	    trust, time(NULL)), "%s", res.text);
+	free(ans);
+	ck_assert_int_eq(res.status, SKD_CMC_POP_REQUIRED);
+	ck_assert_ptr_nonnull(res.pop);
+	ck_assert(!on_alice_entry(res.cert));
+	/* The POP round. */
+	ck_assert_int_eq(RAND_bytes(pn, sizeof(pn)), 1);
+	ck_assert_int_eq(skd_keygen_pop_request(&der, &len, &res, 43, pn, ac,
+	    ak, NULL, time(NULL)), 1);
+	ck_assert(skd_store_add_request(alice, id, der, len,
+	    env("SKD_ALICE_DN")));
+	OPENSSL_free(der);
+	ck_assert(skd_worker_process_one(w, id));
+	ck_assert(skd_store_read_response(alice, &msgs, &n, id));
+	ck_assert_msg(skd_keygen_open_pop(&pr, msgs[0].data, msgs[0].len, pn,
+	    trust, time(NULL)), "%s", pr.text);
+	ck_assert_msg(pr.status == 0, "%s", pr.text);
+	skd_keygen_result_clear(&pr);
+	skd_store_blobs_free(msgs, n);
+	ck_assert(on_alice_entry(res.cert));
+	skd_keygen_result_clear(&res);
+	skd_worker_free(w);
+	/* skd keygen against the daemon: both rounds. */
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fputs("keygen_pop = required\n", f);
+	fclose(f);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' keygen --env '%s/env' --as alice "
+	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
+	    "--type p256 --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--timeout 30 2>&1; rc=$?; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d, skd_test_bin(), skd_test_stack_dir(),
+	    pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd keygen: %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "proof of possession") != NULL &&
+	    strstr(out, "issued") != NULL, "%s", out);
+	free(out);
+	snprintf(p, sizeof(p), "%s/c.pem", d);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert(on_alice_entry(x));
+	X509_free(x);
+	/* The same with an enrolled secret (2.1): the POP round goes as an
+	 * AuthenticatedData under the (spent) secret. */
+	{
+		char sid[SKD_STORE_ID_LEN], sname[64], *secret;
+
+		skd_store_new_id(sid);
+		snprintf(sname, sizeof(sname), "alice-%s", sid);
+		secret = enroll_for(sname, NULL, "SKD_ALICE_DN");
+		rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+		    ">'%s/gla.log' 2>&1 & w=$!; echo '%s' | '%s' keygen "
+		    "--env '%s/env' --as alice --CAfile '%s/ca.crt' --type p256 "
+		    "--secret-id '%s' --secret-fd 0 --shroud secret "
+		    "--out '%s/k2.pem' --out-cert '%s/c2.pem' --timeout 30 2>&1; "
+		    "rc=$?; kill $w; wait $w; exit $rc", skd_test_bin(), conf, d,
+		    secret, skd_test_bin(), skd_test_stack_dir(), pki, sname, d,
+		    d);
+		ck_assert_msg(rc == 0, "skd keygen --secret-id: %d: %s", rc,
+		    out);
+		ck_assert_msg(strstr(out, "proof of possession") != NULL, "%s",
+		    out);
+		free(out);
+		free(secret);
+		snprintf(p, sizeof(p), "%s/c2.pem", d);
+		ck_assert_ptr_nonnull(f = fopen(p, "r"));
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		ck_assert_ptr_nonnull(x);
+		ck_assert(on_alice_entry(x));
+		X509_free(x);
+	}
+	free(conf);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+	skd_store_close(alice);
+}
+END_TEST
+
+#define KILL_P	8
+
+/* Values of userCertificate;binary on alice's entry. */
+static long
+count_alice_certs(void)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	long n;
+
+	ck_assert_int_eq(skd_test_run(&out, &olen, "ldapsearch -LLL -x -H '%s' "
+	    "-D '%s' -w '%s' -b '%s' -s base 'userCertificate;binary' | "
+	    "grep -c '^userCertificate;binary::'", env("SKD_LDAP_URI"),
+	    env("SKD_BOB_DN"), env("SKD_BOB_PW"), env("SKD_ALICE_DN")) >= 0, 1);
+	n = strtol(out != NULL ? out : "0", NULL, 10);
+	free(out);
+	return n;
+}
+
+/* Both rounds of draft 8 with workers killed with SIGKILL at random:
+ * every first round answered popRequired with nothing published, every
+ * POP round answered success, each certificate published once. */
+START_TEST(test_kill9_pop)
+{
+	struct skd_store *alice = store_open_as("SKD_ALICE");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res[KILL_P], pr;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_P][SKD_KEYGEN_NONCE_LEN], *der;
+	char ids[KILL_P][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
+	size_t i, len, n, k1, k2;
+	long before;
+
+	conf = kill_config("keygen_pop = required\n");
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	before = count_alice_certs();
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	r.no_archive = 1;
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, (long)i + 1,
+		    nonces[i], ac, ak, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(alice, ids[i], der, len,
+		    env("SKD_ALICE_DN")));
+		OPENSSL_free(der);
+	}
+	k1 = kill_until_done(conf, log, ids, KILL_P, 30, 100);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert(skd_store_read_response(alice, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_response(&res[i], msgs[0].data,
+		    msgs[0].len, nonces[i], &who, trust, time(NULL)), "%s",
+		    res[i].text);
+		ck_assert_int_eq(res[i].status, SKD_CMC_POP_REQUIRED);
+		skd_store_blobs_free(msgs, n);
+	}
+	ck_assert_int_eq(count_alice_certs(), before);
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		der = NULL;
+		ck_assert_int_eq(skd_keygen_pop_request(&der, &len, &res[i],
+		    (long)i + 1, nonces[i], ac, ak, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(alice, ids[i], der, len,
+		    env("SKD_ALICE_DN")));
+		OPENSSL_free(der);
+	}
+	k2 = kill_until_done(conf, log, ids, KILL_P, 30, 60);
+	for (i = 0; i < KILL_P; i++) {
+		ck_assert(skd_store_read_response(alice, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_open_pop(&pr, msgs[0].data,
+		    msgs[0].len, nonces[i], trust, time(NULL)), "%s", pr.text);
+		ck_assert_msg(pr.status == 0, "%s", pr.text);
+		skd_keygen_result_clear(&pr);
+		skd_store_blobs_free(msgs, n);
+		ck_assert(on_alice_entry(res[i].cert));
+		skd_keygen_result_clear(&res[i]);
+	}
+	ck_assert_int_eq(count_alice_certs(), before + KILL_P);
+	fprintf(stderr, "pop kill -9: %d requests, %zu + %zu kills\n", KILL_P,
+	    k1, k2);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+	skd_store_close(alice);
+	free(conf);
+}
+END_TEST
+
+/* Draft 2.5.2 with the CLI against the daemon: alice's request (made
+ * with the library, a file), carol (a configured RA) checks and
+ * forwards it with skd ra forward and hands alice the answer, which she
+ * opens; dave, not an RA, is refused (badIdentity); a request from
+ * someone else than --expect-subject is not forwarded. */
+START_TEST(test_ra_cli)
+{
+	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice");
+	EVP_PKEY *ak = pem_key("alice"), *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	BIO *bio = BIO_new(BIO_s_mem());
+	unsigned char *der = NULL, *ans, *rq0;
+	char p[4096], req0[4096], *conf, *out = NULL, *subj = NULL, *a = NULL;
+	size_t len = 0, olen = 0, rq0_len = 0;
+	long blen;
+	X509 *x;
+	FILE *f;
+	int i, rc;
+
+	snprintf(req0, sizeof(req0), "%s/req0.der", d);
+
+	snprintf(p, sizeof(p), "%s/ca.crt", pki);
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	ck_assert_int_ge(X509_NAME_print_ex(bio, X509_get_subject_name(ac), 0,
+	    XN_FLAG_RFC2253), 0);
+	blen = BIO_get_mem_data(bio, &subj);
+	subj = strndup(subj, (size_t)blen);
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_RSA2048;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	/* alice's own request, with skd keygen (2.4: her certificate
+	 * protects the key, no ephemeral key to keep). */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' keygen --cert "
+	    "'%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' --type "
+	    "p256 --shroud cert --request-out '%s/req0.der' --out x "
+	    "--out-cert y 2>&1", skd_test_bin(), pki, pki, pki, d), 0);
+	free(out);
+	out = NULL;
+	for (i = 1; i < 3; i++) {
+		ck_assert_int_eq(skd_keygen_request(&der, &len, &r, 50 + i,
+		    nonce, ac, ak, NULL, time(NULL)), 1);
+		snprintf(p, sizeof(p), "%s/req%d.der", d, i);
+		ck_assert(skd_test_write_file(p, der, len));
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	conf = keygen_config();
+	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	fprintf(f, "keygen_ras = %s/carol.crt\n", pki);
+	fclose(f);
+	rc = skd_test_run(&out, &olen, "'%s' gla run --config '%s' "
+	    ">'%s/gla.log' 2>&1 & w=$!; "
+	    "'%s' ra forward --env '%s/env' --as carol --cert '%s/carol.crt' "
+	    "--key '%s/carol.key' --CAfile '%s/ca.crt' --in '%s/req0.der' "
+	    "--out '%s/ans0.der' --expect-subject '%s' --timeout 30 2>&1; "
+	    "rc=$?; "
+	    "'%s' ra forward --env '%s/env' --as dave --cert '%s/dave.crt' "
+	    "--key '%s/dave.key' --CAfile '%s/ca.crt' --in '%s/req1.der' "
+	    "--out '%s/ans1.der' --timeout 30 2>&1; echo \"dave=$?\"; "
+	    "'%s' ra forward --env '%s/env' --as carol --cert '%s/carol.crt' "
+	    "--key '%s/carol.key' --CAfile '%s/ca.crt' --in '%s/req2.der' "
+	    "--out '%s/ans2.der' --expect-subject 'CN=somebody else' "
+	    "--timeout 30 2>&1; echo \"other=$?\"; kill $w; wait $w; exit $rc",
+	    skd_test_bin(), conf, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d, subj,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d,
+	    skd_test_bin(), skd_test_stack_dir(), pki, pki, pki, d, d);
+	ck_assert_msg(rc == 0, "skd ra forward: %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "forwarded the request of") != NULL, "%s",
+	    out);
+	ck_assert_msg(strstr(out, "dave=1") != NULL &&
+	    strstr(out, "badIdentity") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "other=1") != NULL &&
+	    strstr(out, "not forwarded") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_ne(skd_test_run(NULL, NULL, "test -e '%s/ans1.der' || "
+	    "test -e '%s/ans2.der'", d, d), 0);
+	/* Alice opens the answer carol handed her with skd keygen. */
+	ck_assert_int_eq(skd_test_run(&out, &olen, "'%s' keygen --cert "
+	    "'%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' --type "
+	    "p256 --shroud cert --answer '%s/ans0.der' --request "
+	    "'%s/req0.der' --out '%s/k0.pem' --out-cert '%s/c0.pem' 2>&1",
+	    skd_test_bin(), pki, pki, pki, d, d, d, d), 0);
+	ck_assert_msg(strstr(out, "issued") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(skd_test_run(&out, &olen, "openssl pkey -in "
+	    "'%s/k0.pem' -pubout", d), 0);
+	ck_assert_int_eq(skd_test_run(&a, &olen, "openssl x509 -in "
+	    "'%s/c0.pem' -pubkey -noout", d), 0);
+	ck_assert_str_eq(out, a);
+	free(out);
+	free(a);
+	snprintf(p, sizeof(p), "%s/c0.pem", d);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert(on_alice_entry(x));
+	X509_free(x);
+	/* The same answer opened with the library as alice. */
+	snprintf(p, sizeof(p), "%s/ans0.der", d);
+	ck_assert_ptr_nonnull(ans = skd_test_read_file(p, &len));
+	ck_assert_ptr_nonnull(rq0 = skd_test_read_file(req0, &rq0_len));
+	memset(&who, 0, sizeof(who));
+	who.key = ak;
+	who.cert = ac;
+	{
+		struct skd_cms_verified *v = NULL;
+		SKD_PKI_DATA *pd;
+		unsigned char *n0 = NULL;
+		size_t n0_len = 0;
+
+		ck_assert_int_eq(skd_cms_verify(&v, rq0, rq0_len, NULL,
+		    time(NULL)), 1);
+		pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content,
+		    v->content_len);
+		ck_assert_ptr_nonnull(pd);
+		ck_assert_int_eq(skd_cmc_get_nonce(pd->controlSequence,
+		    SKD_OID_CMC_SENDER_NONCE, &n0, &n0_len), 1);
+		ck_assert_msg(skd_keygen_open_response(&res, ans, len, n0, &who,
+		    trust, time(NULL)), "%s", res.text);
+		OPENSSL_free(n0);
+		SKD_PKI_DATA_free(pd);
+		skd_cms_verified_free(v);
+	}
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
+	skd_keygen_result_clear(&res);
+	free(rq0);
+	free(ans);
+	free(subj);
+	free(conf);
+	BIO_free(bio);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(eph);
+}
+END_TEST
+
+#define KILL_RA	8
+
+/* RA-forwarded requests with workers killed with SIGKILL at random:
+ * every forward answered once, each holding alice's answer with a key
+ * that is its certificate's, exactly one archive each. */
+START_TEST(test_kill9_ra)
+{
+	struct skd_store *carol = store_open_as("SKD_CAROL");
+	struct skd_store_blob *msgs = NULL;
+	struct skd_keygen_req r;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509 *ac = pem_cert("alice"), *cc = pem_cert("carol");
+	EVP_PKEY *ak = pem_key("alice"), *ck = pem_key("carol");
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = X509_STORE_new();
+	unsigned char nonces[KILL_RA][SKD_KEYGEN_NONCE_LEN], *der, *req;
+	unsigned char *inner;
+	char ids[KILL_RA][SKD_STORE_ID_LEN], *conf, log[4096], p[4096];
+	char extra[4200];
+	size_t i, len, req_len, n, kills, inner_len;
+	long before;
+
+	snprintf(extra, sizeof(extra), "keygen_ras = %s/carol.crt\n",
+	    env("SKD_PKI_DIR"));
+	conf = kill_config(extra);
+	snprintf(log, sizeof(log), "%s/kill.log", skd_test_tmp);
+	snprintf(p, sizeof(p), "%s/ca.crt", env("SKD_PKI_DIR"));
+	ck_assert_int_eq(X509_STORE_load_file(trust, p), 1);
+	before = count_archives();
+	memset(&r, 0, sizeof(r));
+	r.type = SKD_KGEN_P256;
+	r.shroud = SKD_KEYGEN_BARE_KEY;
+	r.bare_key = eph;
+	r.ski = ski;
+	r.ski_len = sizeof(ski);
+	for (i = 0; i < KILL_RA; i++) {
+		ck_assert_int_eq(RAND_bytes(nonces[i], SKD_KEYGEN_NONCE_LEN), 1);
+		req = der = NULL;
+		ck_assert_int_eq(skd_keygen_request(&req, &req_len, &r,
+		    (long)i + 1, nonce, ac, ak, NULL, time(NULL)), 1);
+		ck_assert_int_eq(skd_keygen_ra_forward(&der, &len, req, req_len,
+		    (long)i + 1, nonces[i], cc, ck, NULL, time(NULL)), 1);
+		ck_assert(skd_store_add_request(carol, ids[i], der, len,
+		    env("SKD_CAROL_DN")));
+		OPENSSL_free(req);
+		OPENSSL_free(der);
+	}
+	kills = kill_until_done(conf, log, ids, KILL_RA, 30, 150);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	for (i = 0; i < KILL_RA; i++) {
+		ck_assert(skd_store_read_response(carol, &msgs, &n, ids[i]));
+		ck_assert_uint_eq(n, 1);
+		ck_assert_msg(skd_keygen_ra_open(&res, &inner, &inner_len,
+		    msgs[0].data, msgs[0].len, nonces[i], trust, time(NULL)),
+		    "%s", res.text);
+		ck_assert_int_eq(res.status, 0);
+		skd_keygen_result_clear(&res);
+		ck_assert_msg(skd_keygen_open_response(&res, inner, inner_len,
+		    nonce, &who, trust, time(NULL)), "%s", res.text);
+		ck_assert_int_eq(res.status, 0);
+		ck_assert_int_eq(X509_check_private_key(res.cert, res.key), 1);
+		skd_keygen_result_clear(&res);
+		OPENSSL_free(inner);
+		skd_store_blobs_free(msgs, n);
+	}
+	ck_assert_int_eq(count_archives() - before, KILL_RA);
+	fprintf(stderr, "ra kill -9: %d requests, %zu kills\n", KILL_RA, kills);
+	X509_STORE_free(trust);
+	X509_free(ac);
+	X509_free(cc);
+	EVP_PKEY_free(ak);
+	EVP_PKEY_free(ck);
+	EVP_PKEY_free(eph);
+	skd_store_close(carol);
 	free(conf);
 }
 END_TEST
@@ -730,6 +1404,12 @@ skd_suite_keygen_dir(void)
 	tcase_add_test(tc, test_secret_cli);
 	tcase_add_test(tc, test_join_by_name);
 	tcase_add_test(tc, test_kill9_keygen);
+	tcase_add_test(tc, test_recover_cli);
+	tcase_add_test(tc, test_kill9_recover);
+	tcase_add_test(tc, test_pop_dir);
+	tcase_add_test(tc, test_kill9_pop);
+	tcase_add_test(tc, test_ra_cli);
+	tcase_add_test(tc, test_kill9_ra);
 	suite_add_tcase(s, tc);
 	return s;
 }

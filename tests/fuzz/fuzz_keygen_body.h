@@ -1,8 +1,10 @@
 /*
  * fuzz_keygen_body.h: the decoders of CMC server-side key generation
  * (draft-turner-cmc-serverkeygeneration-00): ServerKeyGenRequest,
- * ShroudWithPublicKey, ServerKeyGenResponse and the AsymmetricKeyPackage
- * (RFC 5958) each decoded strictly and re-encoded (must equal the input);
+ * ShroudWithPublicKey, ServerKeyGenResponse, the AsymmetricKeyPackage
+ * (RFC 5958) and the Encrypted and Decrypted POP controls (RFC 5272 6.7)
+ * each decoded strictly and re-encoded (must equal the input); a
+ * TaggedRequest through skd_kgen_pop_cert;
  * the package also through skd_akp_decode_key (one key, public key
  * consistent), and an AuthenticatedData (skd_authdata_peek, then
  * skd_authdata_verify with a fixed password), which must never crash or
@@ -15,6 +17,7 @@
 
 #include "asn1/skd_akp.h"
 #include "cms/skd_authdata.h"
+#include "kgen/skd_kgen.h"
 #include "fuzz/fuzz_common.h"
 
 static inline int
@@ -30,9 +33,20 @@ skd_fuzz_keygen(const uint8_t *data, size_t size)
 	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE),
 	    data, size) &&
 	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_ASYMMETRIC_KEY_PACKAGE),
-	    data, size);
+	    data, size) &&
+	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_ENCRYPTED_POP), data,
+	    size) &&
+	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_DECRYPTED_POP), data, size);
 	k = skd_akp_decode_key(data, size);
 	EVP_PKEY_free(k);
+	{
+		/* The POP round's request: skd's popCertificate (strict). */
+		SKD_TAGGED_REQUEST *req = skd_der_decode(
+		    ASN1_ITEM_rptr(SKD_TAGGED_REQUEST), data, size);
+
+		X509_free(skd_kgen_pop_cert(req));
+		SKD_TAGGED_REQUEST_free(req);
+	}
 	{
 		unsigned char *c = NULL;
 		size_t cl = 0;

@@ -585,6 +585,36 @@ MK(s_tci)
 	return t;
 }
 
+/* RFC 5272 6.7 */
+MK(s_encpop)
+{
+	SKD_ENCRYPTED_POP *p = SKD_ENCRYPTED_POP_new();
+
+	SKD_TAGGED_REQUEST_free(p->request);
+	p->request = mk_treq(SKD_TAGGED_REQUEST_ORM);
+	CMS_ContentInfo_free(p->cms);
+	p->cms = vector_cms();
+	ck_assert(X509_ALGOR_set0(p->thePOPAlgID,
+	    OBJ_nid2obj(NID_hmacWithSHA256), V_ASN1_NULL, NULL));
+	ck_assert(X509_ALGOR_set0(p->witnessAlgID, OBJ_nid2obj(NID_sha256),
+	    V_ASN1_UNDEF, NULL));
+	ck_assert(ASN1_OCTET_STRING_set(p->witness,
+	    (const unsigned char *)"witness", 7));
+	return p;
+}
+
+MK(s_decpop)
+{
+	SKD_DECRYPTED_POP *p = SKD_DECRYPTED_POP_new();
+
+	ck_assert(ASN1_INTEGER_set(p->bodyPartID, 4));
+	ck_assert(X509_ALGOR_set0(p->thePOPAlgID,
+	    OBJ_nid2obj(NID_hmacWithSHA256), V_ASN1_NULL, NULL));
+	ck_assert(ASN1_OCTET_STRING_set(p->thePOP,
+	    (const unsigned char *)"proof", 5));
+	return p;
+}
+
 MK(s_othermsg)
 {
 	SKD_OTHER_MSG *m = SKD_OTHER_MSG_new();
@@ -811,6 +841,8 @@ static const struct sample samples[] = {
 	S("TaggedRequest orm", SKD_TAGGED_REQUEST, s_treq_orm),
 	S("TaggedContentInfo", SKD_TAGGED_CONTENT_INFO, s_tci),
 	S("OtherMsg", SKD_OTHER_MSG, s_othermsg),
+	S("EncryptedPOP", SKD_ENCRYPTED_POP, s_encpop),
+	S("DecryptedPOP", SKD_DECRYPTED_POP, s_decpop),
 	S("PKIData", SKD_PKI_DATA, s_pkidata),
 	S("PKIResponse", SKD_PKI_RESPONSE, s_pkiresp),
 	S("BodyPartPath", SKD_BODY_PART_PATH, s_bpp),
@@ -1270,7 +1302,7 @@ START_TEST(test_control_table)
 	const struct skd_control *c;
 	size_t i;
 
-	ck_assert_int_eq(skd_control_count(), 21);
+	ck_assert_int_eq(skd_control_count(), 25);
 	for (i = 0; i < skd_control_count(); i++) {
 		c = skd_control_at(i);
 		ck_assert(c != NULL && c->name != NULL && c->item() != NULL);
@@ -1291,6 +1323,15 @@ START_TEST(test_control_table)
 	ck_assert(skd_control_by_nid(NID_commonName) == NULL);
 	ck_assert(skd_control_by_nid(NID_undef) == NULL);
 	ck_assert(skd_control_by_nid(skd_asn1_nid(SKD_OID_SKD_10)) == NULL);
+	/* Key recovery (docs/keygen.md): a Certificate, answered with the
+	 * ServerKeyGenResponse type. */
+	c = skd_control_by_nid(skd_asn1_nid(SKD_OID_KEY_RECOVERY_REQUEST));
+	ck_assert_ptr_eq(c->item(), ASN1_ITEM_rptr(X509));
+	ck_assert_str_eq(skd_asn1_oid_text(SKD_OID_KEY_RECOVERY_REQUEST),
+	    "2.25.88603606528775871844496178518562820826.3.9");
+	c = skd_control_by_nid(skd_asn1_nid(SKD_OID_KEY_RECOVERY_RESPONSE));
+	ck_assert_ptr_eq(c->item(),
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_RESPONSE));
 }
 END_TEST
 

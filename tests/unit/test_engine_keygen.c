@@ -14,6 +14,7 @@
 
 #include "client/skd_keygen.h"
 #include "cms/skd_authdata.h"
+#include "cms/skd_cmc.h"
 #include "kgen/skd_kgen.h"
 #include "test_engine_common.h"
 
@@ -582,6 +583,712 @@ START_TEST(test_authdata)
 }
 END_TEST
 
+/* ---- key recovery (src/engine/recover.c) ---- */
+
+/* The archive the recovery callback serves: one id, one blob. */
+static unsigned char *rec_der;
+static size_t rec_len;
+static char rec_id[SKD_KGEN_ARCHIVE_ID_LEN];
+
+static int
+kt_archive(void *ctx, unsigned char **out, size_t *out_len, const char *id)
+{
+	(void)ctx;
+	*out = NULL;
+	*out_len = 0;
+	if (rec_der == NULL || strcmp(id, rec_id) != 0)
+		return 0;
+	if ((*out = OPENSSL_memdup(rec_der, rec_len)) == NULL)
+		return -1;
+	*out_len = rec_len;
+	return 1;
+}
+
+/* Recovery offered: the GLA's certificate is the recovery certificate
+ * (kt_init), its key opens the archives, bob is the only officer. */
+static void
+kt_recovery_init(struct kt *k, STACK_OF(X509) **officers)
+{
+	kt_init(k);
+	*officers = sk_X509_new_null();
+	ck_assert_int_eq(sk_X509_push(*officers,
+	    skd_test_pki_id(SKD_TP_BOB)->cert), 1);
+	k->ca.recovery_key = skd_test_pki_id(SKD_TP_GLA)->key;
+	k->ca.recovery_officers = *officers;
+	k->env.keygen_archive = kt_archive;
+}
+
+/* Alice gets a key (2.3); the archive is kept for kt_archive under the
+ * id of the issued certificate.  *out_key, *out_cert: the caller's. */
+static void
+kt_alice_key(struct kt *k, EVP_PKEY **out_key, X509 **out_cert)
+{
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans, *a;
+	const SKD_ENG_OP *op;
+	char want[SKD_KGEN_ARCHIVE_ID_LEN];
+
+	req_bare(&r, SKD_KGEN_RSA2048, eph);
+	ans = kt_send(k, &r, SKD_TP_ALICE);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(k, ans, &who);
+	ck_assert_int_eq(k->res.status, 0);
+	op = skd_engine_outcome_find(k->out, SKD_OP_MESSAGE, 0);
+	ck_assert_ptr_nonnull(op);
+	/* The archive's id is the certificate's: found by it alone. */
+	ck_assert_int_eq(skd_kgen_archive_id(want, k->res.cert), 1);
+	ck_assert_str_eq((const char *)op->publish->id->data, want);
+	a = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	OPENSSL_free(rec_der);
+	rec_der = OPENSSL_memdup(a->data, (size_t)a->length);
+	rec_len = (size_t)a->length;
+	snprintf(rec_id, sizeof(rec_id), "%s", want);
+	*out_key = k->res.key;
+	*out_cert = k->res.cert;
+	k->res.key = NULL;
+	k->res.cert = NULL;
+	skd_keygen_result_clear(&k->res);
+	EVP_PKEY_free(eph);
+}
+
+/* Processes msg as request rid; the outcome in k->out, the answer
+ * (borrowed from it) returned. */
+static const ASN1_OCTET_STRING *
+kt_process(struct kt *k, const unsigned char *msg, size_t len,
+    const char *rid)
+{
+	SKD_ENG_OUTCOME_free(k->out);
+	k->out = NULL;
+	ck_assert_int_eq(skd_engine_process(&k->out, &k->cfg, &k->env, &k->st,
+	    rid, msg, len), 1);
+	ck_assert_int_eq(skd_engine_mem_apply(k->mem, k->out), 1);
+	return sk_ASN1_OCTET_STRING_value(skd_engine_outcome_find(k->out,
+	    SKD_OP_RESPONSE, 0)->publish->messages, 0);
+}
+
+/* Sends a keyRecoveryRequest for cert signed by who; the answer. */
+static const ASN1_OCTET_STRING *
+kt_recover(struct kt *k, X509 *cert, enum skd_test_who who, const char *rid,
+    unsigned char **io_msg, size_t *io_len)
+{
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *msg = NULL;
+	size_t len = 0;
+
+	if (io_msg != NULL && *io_msg != NULL) {
+		msg = *io_msg;
+		len = *io_len;
+	} else {
+		ck_assert_int_eq(skd_keygen_recovery_request(&msg, &len, cert,
+		    11, nonce, skd_test_pki_id(who)->cert,
+		    skd_test_pki_id(who)->key, NULL, TE_NOW), 1);
+	}
+	ans = kt_process(k, msg, len, rid);
+	if (io_msg != NULL) {
+		*io_msg = msg;
+		*io_len = len;
+	} else {
+		OPENSSL_free(msg);
+	}
+	return ans;
+}
+
+/* An officer gets the archived key, enveloped for its certificate; the
+ * key is the certificate's; the result says who and when. */
+START_TEST(test_recover)
+{
+	struct kt k;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert;
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_RESULT *r;
+	X509_STORE *trust = skd_test_pki_store(0);
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	ans = kt_recover(&k, cert, SKD_TP_BOB, "req-rec", NULL, NULL);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	/* Nothing but the answer: no state changes. */
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	/* The audit text: who (bob) and when. */
+	r = sk_SKD_ENG_RESULT_value(k.out->results, 0);
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data,
+	    "key recovered: officer "));
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data, "CN=bob"));
+	ck_assert_ptr_nonnull(strstr((const char *)r->text->data, " at 20"));
+	/* Alice's key does not open it; bob's does. */
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+	ck_assert_int_eq(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW), 0);
+	skd_keygen_result_clear(&k.res);
+	who.key = skd_test_pki_id(SKD_TP_BOB)->key;
+	who.cert = skd_test_pki_id(SKD_TP_BOB)->cert;
+	ck_assert_msg(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW) == 1, "%s",
+	    k.res.text);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(EVP_PKEY_eq(k.res.key, key), 1);
+	ck_assert_int_eq(X509_cmp(k.res.cert, cert), 0);
+	ck_assert_int_eq(X509_check_private_key(cert, k.res.key), 1);
+	/* A keygen answer's opener does not take it for one. */
+	skd_keygen_result_clear(&k.res);
+	ck_assert_int_eq(skd_keygen_open_response(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW), 0);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* Refusals: a failure answer, the one op the response, nothing else. */
+enum rec_refusal {
+	RR_NOT_OFFICER,		/* badIdentity */
+	RR_NO_ARCHIVE,		/* badCertId */
+	RR_OTHER_CA,		/* badCertId */
+	RR_NOT_OFFERED,		/* badRequest */
+	RR_WRONG_ARCHIVE,	/* internalCAError */
+	RR_COUNT
+};
+
+START_TEST(test_recover_refusals)
+{
+	static const long want[RR_COUNT] = { SKD_CMC_BAD_IDENTITY,
+	    SKD_CMC_BAD_CERT_ID, SKD_CMC_BAD_CERT_ID, SKD_CMC_BAD_REQUEST,
+	    SKD_CMC_INTERNAL_CA_ERROR };
+	struct kt k;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert, *ask;
+	enum skd_test_who signer = SKD_TP_BOB;
+	const ASN1_OCTET_STRING *ans;
+	X509_STORE *trust = skd_test_pki_store(0);
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	ask = cert;
+	switch ((enum rec_refusal)_i) {
+	case RR_NOT_OFFICER:
+		/* Alice herself is not an officer. */
+		signer = SKD_TP_ALICE;
+		break;
+	case RR_NO_ARCHIVE:
+		/* Carol's certificate is the CA's, but no key was made. */
+		ask = skd_test_pki_id(SKD_TP_CAROL)->cert;
+		break;
+	case RR_OTHER_CA:
+		ask = skd_test_pki_id(SKD_TP_STRANGER)->cert;
+		break;
+	case RR_NOT_OFFERED:
+		k.ca.recovery_key = NULL;
+		break;
+	case RR_WRONG_ARCHIVE:
+		/* Carol's id served with alice's archive: the key is not
+		 * the certificate's. */
+		ask = skd_test_pki_id(SKD_TP_CAROL)->cert;
+		ck_assert_int_eq(skd_kgen_archive_id(rec_id, ask), 1);
+		break;
+	default:
+		break;
+	}
+	ans = kt_recover(&k, ask, signer, "req-rr", NULL, NULL);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, want[_i]);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&who, 0, sizeof(who));
+	who.key = skd_test_pki_id(signer)->key;
+	ck_assert_msg(skd_keygen_open_recovery(&k.res, ans->data,
+	    (size_t)ans->length, nonce, &who, trust, TE_NOW) == 1, "%s",
+	    k.res.text);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(k.res.fail, want[_i]);
+	ck_assert_ptr_null(k.res.key);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* The same recovery request twice: the second is a replay, refused, no
+ * key sent (RFC 5275 3.2.4.3's replay check covers it). */
+START_TEST(test_recover_replay)
+{
+	struct kt k;
+	STACK_OF(X509) *officers;
+	EVP_PKEY *key;
+	X509 *cert;
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	long st, cf, sf;
+
+	kt_recovery_init(&k, &officers);
+	kt_alice_key(&k, &key, &cert);
+	(void)kt_recover(&k, cert, SKD_TP_BOB, "req-1", &msg, &len);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	(void)kt_recover(&k, cert, SKD_TP_BOB, "req-2", &msg, &len);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	ck_assert_ptr_null(skd_engine_outcome_find(k.out, SKD_OP_RESPONSE,
+	    0)->publish == NULL ? NULL : strstr((const char *)
+	    sk_SKD_ENG_RESULT_value(k.out->results, 0)->text->data,
+	    "key recovered"));
+	OPENSSL_free(msg);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_free(officers);
+	kt_free(&k);
+}
+END_TEST
+
+/* ---- proof of possession (draft 8, src/engine/pop.c) ---- */
+
+static const unsigned char pop_secret[32] = "0123456789abcdef0123456789abcde";
+
+/* Every requester has a directory entry: a published certificate shows
+ * as a certPublish op. */
+static int
+kt_resolve_dn(void *ctx, char **out, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	*out = strdup("uid=someone,ou=people,dc=example,dc=com");
+	return *out != NULL ? 1 : -1;
+}
+
+/* The POP round's message from who for res, as mode says. */
+enum pop_mode {
+	PM_GOOD,
+	PM_WRONG,	/* thePOP altered: popFailed */
+	PM_ABSENT,	/* the request without decryptedPOP: popRequired */
+	PM_OTHER_CERT,	/* another certificate in the request: badCertId
+			   (stranger's) */
+	PM_COUNT
+};
+
+static unsigned char *
+pop_msg(size_t *out_len, const struct skd_keygen_result *res,
+    enum skd_test_who who, enum pop_mode mode)
+{
+	SKD_DECRYPTED_POP *dp;
+	SKD_TAGGED_REQUEST *req;
+	struct skd_cmc_body *b;
+	struct skd_cmc_protect p;
+	unsigned char *body = NULL, *out = NULL;
+	size_t body_len = 0;
+
+	if (mode == PM_GOOD) {
+		ck_assert_int_eq(skd_keygen_pop_request(&out, out_len, res, 5,
+		    nonce, skd_test_pki_id(who)->cert,
+		    skd_test_pki_id(who)->key, NULL, TE_NOW), 1);
+		return out;
+	}
+	dp = skd_kgen_pop_answer(res->pop, res->key, res->cert);
+	ck_assert_ptr_nonnull(dp);
+	req = ASN1_item_dup(ASN1_ITEM_rptr(SKD_TAGGED_REQUEST),
+	    res->pop->request);
+	ck_assert_ptr_nonnull(req);
+	if (mode == PM_WRONG)
+		dp->thePOP->data[0] ^= 1;
+	if (mode == PM_OTHER_CERT) {
+		unsigned char *d = NULL;
+		const unsigned char *q;
+		int n = i2d_X509(skd_test_pki_id(SKD_TP_STRANGER)->cert, &d);
+
+		q = d;
+		ASN1_TYPE_free(req->d.orm->requestMessageValue);
+		req->d.orm->requestMessageValue = d2i_ASN1_TYPE(NULL, &q, n);
+		OPENSSL_free(d);
+	}
+	ck_assert_ptr_nonnull(b = skd_cmc_body_new(0));
+	ck_assert_int_ne(skd_cmc_body_add_request(b, req), 0);
+	if (mode != PM_ABSENT)
+		ck_assert_int_ne(skd_cmc_body_add_control(b,
+		    SKD_OID_CMC_DECRYPTED_POP, dp), 0);
+	ck_assert_int_ne(skd_cmc_body_add_sender_nonce(b, nonce,
+	    SKD_KEYGEN_NONCE_LEN), 0);
+	ck_assert_int_eq(skd_cmc_body_encode(b, &body, &body_len), 1);
+	memset(&p, 0, sizeof(p));
+	p.signer = skd_test_pki_id(who)->cert;
+	p.key = skd_test_pki_id(who)->key;
+	p.signing_time = TE_NOW;
+	ck_assert_int_eq(skd_cmc_protect(&out, out_len, 0, body, body_len,
+	    &p), 1);
+	OPENSSL_free(body);
+	skd_cmc_body_free(b);
+	SKD_TAGGED_REQUEST_free(req);
+	SKD_DECRYPTED_POP_free(dp);
+	return out;
+}
+
+/* Round 1 with POP required: popRequired, the key and the Encrypted POP
+ * in the answer, nothing published.  *res holds the opened answer. */
+static void
+kt_pop_round1(struct kt *k, EVP_PKEY *eph)
+{
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf;
+
+	kt_init(k);
+	k->ca.require_pop = 1;
+	k->ca.pop_secret = pop_secret;
+	k->ca.pop_secret_len = sizeof(pop_secret);
+	k->env.resolve_dn = kt_resolve_dn;
+	k->cfg.keygen_publish_attr = "userCertificate;binary";
+	req_bare(&r, SKD_KGEN_P256, eph);
+	r.no_archive = 1;
+	ans = kt_send(k, &r, SKD_TP_ALICE);
+	ck_assert_int_eq(skd_engine_outcome_result(k->out, 0, &st, &cf, &sf),
+	    1);
+	ck_assert_int_eq(st, SKD_CMC_POP_REQUIRED);
+	/* Draft 8: a certificate pending its POP is not published. */
+	ck_assert_uint_eq(skd_engine_outcome_count(k->out,
+	    SKD_OP_CERT_PUBLISH), 0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(k, ans, &who);
+	ck_assert_int_eq(k->res.status, SKD_CMC_POP_REQUIRED);
+	ck_assert_ptr_nonnull(k->res.pop);
+	ck_assert_ptr_nonnull(k->res.key);
+	ck_assert_int_eq(X509_check_private_key(k->res.cert, k->res.key), 1);
+}
+
+START_TEST(test_pop)
+{
+	struct kt k;
+	struct skd_keygen_result pr;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	const SKD_ENG_OP *op;
+	X509_STORE *trust = skd_test_pki_store(0);
+	unsigned char *msg, *der = NULL;
+	size_t len = 0;
+	long st, cf, sf;
+	int n;
+
+	kt_pop_round1(&k, eph);
+	/* The POP round: proven, then published. */
+	msg = pop_msg(&len, &k.res, SKD_TP_ALICE, PM_GOOD);
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    1);
+	op = skd_engine_outcome_find(k.out, SKD_OP_CERT_PUBLISH, 0);
+	n = i2d_X509(k.res.cert, &der);
+	ck_assert_int_eq(ASN1_STRING_length(op->member->cert), n);
+	ck_assert(memcmp(ASN1_STRING_get0_data(op->member->cert), der,
+	    (size_t)n) == 0);
+	OPENSSL_free(der);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, 0);
+	skd_keygen_result_clear(&pr);
+	/* The same POP message again: a replay, nothing published. */
+	ans = kt_process(&k, msg, len, "req-pop2");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    0);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* A POP round that fails changes nothing: wrong, absent, another
+ * certificate, another signer, POP not asked for. */
+START_TEST(test_pop_refusals)
+{
+	static const struct {
+		enum pop_mode		 mode;
+		enum skd_test_who	 who;
+		int			 no_pop;
+		long			 fail;
+	} t[] = {
+		{ PM_WRONG, SKD_TP_ALICE, 0, SKD_CMC_POP_FAILED },
+		{ PM_ABSENT, SKD_TP_ALICE, 0, SKD_CMC_POP_REQUIRED_FAIL },
+		{ PM_OTHER_CERT, SKD_TP_ALICE, 0, SKD_CMC_BAD_CERT_ID },
+		{ PM_GOOD, SKD_TP_BOB, 0, SKD_CMC_BAD_IDENTITY },
+		{ PM_GOOD, SKD_TP_ALICE, 1, SKD_CMC_BAD_REQUEST },
+	};
+	struct kt k;
+	struct skd_keygen_result pr;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	X509_STORE *trust = skd_test_pki_store(0);
+	unsigned char *msg;
+	size_t len = 0;
+	long st, cf, sf;
+
+	kt_pop_round1(&k, eph);
+	msg = pop_msg(&len, &k.res, t[_i].who, t[_i].mode);
+	if (t[_i].no_pop)
+		k.ca.require_pop = 0;
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, t[_i].fail);
+	/* The failure answer alone: nothing published. */
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(pr.fail, t[_i].fail);
+	skd_keygen_result_clear(&pr);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* The client refuses an Encrypted POP whose witness is not H(y) (RFC
+ * 5272 6.7). */
+START_TEST(test_pop_bad_witness)
+{
+	struct kt k;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	unsigned char *msg = NULL;
+	size_t len = 0;
+
+	kt_pop_round1(&k, eph);
+	k.res.pop->witness->data[3] ^= 0x40;
+	ck_assert_int_eq(skd_keygen_pop_request(&msg, &len, &k.res, 5, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 0);
+	ck_assert_ptr_null(msg);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* Draft 8 for a shared-secret request: the POP round is an
+ * AuthenticatedData under a secret of the same identity, accepted even
+ * though the secret is spent; another identity's secret: badIdentity. */
+START_TEST(test_pop_secret)
+{
+	static const char *round2[] = { "carol-used", "dave-1" };
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_keygen_result pr;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *msg = NULL;
+	size_t len = 0, i;
+	long st, cf, sf;
+	const char *sec = NULL;
+
+	kt_init(&k);
+	k.ca.require_pop = 1;
+	k.ca.pop_secret = pop_secret;
+	k.ca.pop_secret_len = sizeof(pop_secret);
+	k.env.resolve_dn = kt_resolve_dn;
+	k.cfg.keygen_publish_attr = "userCertificate;binary";
+	req_bare(&r, SKD_KGEN_P256, eph);
+	ans = kt_send_secret(&k, &r, "carol-1", secrets[0].secret);
+	ck_assert_int_eq(skd_engine_mem_apply(k.mem, k.out), 1);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_POP_REQUIRED);
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (strcmp(secrets[i].id, round2[_i]) == 0)
+			sec = secrets[i].secret;
+	}
+	ck_assert_ptr_nonnull(sec);
+	ck_assert_int_eq(skd_keygen_pop_request_secret(&msg, &len, &k.res, 6,
+	    nonce, round2[_i], (const unsigned char *)sec, strlen(sec)), 1);
+	ans = kt_process(&k, msg, len, "req-pop");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, _i == 0 ? SKD_CMC_SUCCESS : SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    _i == 0 ? 1 : 0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_SECRET_USE),
+	    0);
+	if (_i == 1)
+		ck_assert_int_eq(cf, SKD_CMC_BAD_IDENTITY);
+	memset(&pr, 0, sizeof(pr));
+	ck_assert_msg(skd_keygen_open_pop(&pr, ans->data, (size_t)ans->length,
+	    nonce, trust, TE_NOW) == 1, "%s", pr.text);
+	ck_assert_int_eq(pr.status, _i == 0 ? 0 : SKD_CMC_FAILED);
+	skd_keygen_result_clear(&pr);
+	OPENSSL_free(msg);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* ---- the RA-involved flow (draft 2.5.2, src/engine/ra.c) ---- */
+
+static const unsigned char ra_nonce[SKD_KEYGEN_NONCE_LEN] = "ra-nonce-0123456";
+
+/* alice's request (2.3) as bytes. */
+static unsigned char *
+alice_request(size_t *len, EVP_PKEY *eph)
+{
+	struct skd_keygen_req r;
+	unsigned char *msg = NULL;
+
+	req_bare(&r, SKD_KGEN_P256, eph);
+	ck_assert_int_eq(skd_keygen_request(&msg, len, &r, 7, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 1);
+	return msg;
+}
+
+/* req forwarded by ra; the RA's answer (borrowed from k->out). */
+static const ASN1_OCTET_STRING *
+kt_forward(struct kt *k, const unsigned char *req, size_t len,
+    enum skd_test_who ra, const char *rid)
+{
+	unsigned char *fwd = NULL;
+	size_t fwd_len = 0;
+	const ASN1_OCTET_STRING *ans;
+
+	ck_assert_int_eq(skd_keygen_ra_forward(&fwd, &fwd_len, req, len, 3,
+	    ra_nonce, skd_test_pki_id(ra)->cert, skd_test_pki_id(ra)->key,
+	    NULL, TE_NOW), 1);
+	ans = kt_process(k, fwd, fwd_len, rid);
+	OPENSSL_free(fwd);
+	return ans;
+}
+
+/* Carol, a configured RA, checks alice's request and forwards it; the
+ * CA's answer for carol holds alice's answer, which alice opens. */
+START_TEST(test_ra)
+{
+	struct kt k;
+	struct skd_keygen_result rr;
+	struct skd_shroud_opener who;
+	STACK_OF(X509) *ras = sk_X509_new_null();
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	X509 *signer = NULL;
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *req, *inner = NULL;
+	size_t len = 0, inner_len = 0;
+	char why[128];
+	long st, cf, sf;
+
+	kt_init(&k);
+	ck_assert_int_eq(sk_X509_push(ras,
+	    skd_test_pki_id(SKD_TP_CAROL)->cert), 1);
+	k.ca.ras = ras;
+	req = alice_request(&len, eph);
+	/* The RA's check: alice's signature and path. */
+	ck_assert_int_eq(skd_keygen_ra_check(&signer, why, sizeof(why), req,
+	    len, trust, TE_NOW, 300), 1);
+	ck_assert_int_eq(X509_cmp(signer, skd_test_pki_id(SKD_TP_ALICE)->cert),
+	    0);
+	X509_free(signer);
+	ans = kt_forward(&k, req, len, SKD_TP_CAROL, "req-ra");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	/* One answer (for the RA) and the archive. */
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_RESPONSE), 1);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 1);
+	memset(&rr, 0, sizeof(rr));
+	ck_assert_msg(skd_keygen_ra_open(&rr, &inner, &inner_len, ans->data,
+	    (size_t)ans->length, ra_nonce, trust, TE_NOW) == 1, "%s", rr.text);
+	ck_assert_int_eq(rr.status, 0);
+	ck_assert_ptr_nonnull(inner);
+	skd_keygen_result_clear(&rr);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	ck_assert_msg(skd_keygen_open_response(&k.res, inner, inner_len, nonce,
+	    &who, trust, TE_NOW) == 1, "%s", k.res.text);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert)), 0);
+	OPENSSL_free(inner);
+	/* The same request forwarded again: the client's request is a
+	 * replay; nothing generated. */
+	ans = kt_forward(&k, req, len, SKD_TP_CAROL, "req-ra2");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	OPENSSL_free(req);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	sk_X509_free(ras);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* Dave is not a configured RA: badIdentity, nothing generated, and
+ * alice's request is not spent (sent alone afterwards, it is answered). */
+START_TEST(test_ra_not_configured)
+{
+	struct kt k;
+	struct skd_keygen_result rr;
+	STACK_OF(X509) *ras = sk_X509_new_null();
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_STORE *trust = skd_test_pki_store(0);
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *req, *inner = NULL;
+	size_t len = 0, inner_len = 0;
+	long st, cf, sf;
+
+	kt_init(&k);
+	ck_assert_int_eq(sk_X509_push(ras,
+	    skd_test_pki_id(SKD_TP_CAROL)->cert), 1);
+	k.ca.ras = _i == 0 ? ras : NULL;
+	req = alice_request(&len, eph);
+	ans = kt_forward(&k, req, len, _i == 0 ? SKD_TP_DAVE : SKD_TP_CAROL,
+	    "req-ra");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_int_eq(cf, SKD_CMC_BAD_IDENTITY);
+	ck_assert_int_eq(sk_SKD_ENG_OP_num(k.out->ops), 1);
+	memset(&rr, 0, sizeof(rr));
+	ck_assert_msg(skd_keygen_ra_open(&rr, &inner, &inner_len, ans->data,
+	    (size_t)ans->length, ra_nonce, trust, TE_NOW) == 1, "%s", rr.text);
+	ck_assert_int_eq(rr.status, SKD_CMC_FAILED);
+	ck_assert_int_eq(rr.fail, SKD_CMC_BAD_IDENTITY);
+	ck_assert_ptr_null(inner);
+	skd_keygen_result_clear(&rr);
+	(void)kt_process(&k, req, len, "req-alone");
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	OPENSSL_free(req);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(eph);
+	sk_X509_free(ras);
+	kt_free(&k);
+}
+END_TEST
+
 Suite *
 skd_suite_engine_keygen(void)
 {
@@ -597,6 +1304,15 @@ skd_suite_engine_keygen(void)
 	tcase_add_loop_test(tc, test_secret_ok, 0, 3);
 	tcase_add_loop_test(tc, test_secret_refusals, 0, 6);
 	tcase_add_test(tc, test_authdata);
+	tcase_add_test(tc, test_recover);
+	tcase_add_loop_test(tc, test_recover_refusals, 0, RR_COUNT);
+	tcase_add_test(tc, test_recover_replay);
+	tcase_add_test(tc, test_pop);
+	tcase_add_loop_test(tc, test_pop_refusals, 0, 5);
+	tcase_add_test(tc, test_pop_bad_witness);
+	tcase_add_loop_test(tc, test_pop_secret, 0, 2);
+	tcase_add_test(tc, test_ra);
+	tcase_add_loop_test(tc, test_ra_not_configured, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
