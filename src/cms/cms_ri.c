@@ -853,35 +853,75 @@ ri_kari_kek(unsigned char *kek, size_t kek_len, EVP_PKEY *priv,
 	return ok;
 }
 
-static SKD_RI *
-ri_build_kari(const unsigned char *key, size_t key_len,
-    const struct skd_ri_recipient *r)
+/*
+ * A kari being built (RFC 5652 6.2.2, RFC 5753 3.1.1): one ephemeral key,
+ * and recipientEncryptedKeys with one encrypted key for each recipient on
+ * its curve.  What is the same for every recipient (the ephemeral key and
+ * its ECDH context, the KDF, ECC-CMS-SharedInfo, which names the wrap,
+ * ukm and key length, not the recipient: RFC 5753 7.2) is made once.
+ */
+struct ri_kari_build {
+	SKD_RI			*ri;
+	int			 curve;
+	const struct ri_kdf	*kdf;
+	EVP_PKEY		*eph;
+	EVP_PKEY_CTX		*dctx;
+	EVP_KDF_CTX		*kctx;
+	unsigned char		*info;
+	int			 info_len;
+};
+
+static void
+ri_kari_end(struct ri_kari_build *b)
 {
-	SKD_RI *ri = NULL;
-	SKD_KARI *ka;
-	SKD_RI_REK *rek = NULL;
-	SKD_RI_OPK *opk;
-	X509_ALGOR *wrap = NULL;
-	EVP_PKEY *peer, *eph = NULL;
-	const struct ri_kdf *kdf = NULL;
-	unsigned char kek[32], ek[32 + 8];
-	unsigned char *pt = NULL;
-	size_t pt_len, ek_len, i;
-	char grp[64];
+	EVP_PKEY_CTX_free(b->dctx);
+	EVP_PKEY_free(b->eph);
+	EVP_KDF_CTX_free(b->kctx);
+	OPENSSL_free(b->info);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The curve of r's certificate (and its scheme), NID_undef if none this
+ * module builds for. */
+static int
+ri_kari_curve(const struct skd_ri_recipient *r, const struct ri_kdf **kdf,
+    char *grp, size_t grp_len)
+{
+	EVP_PKEY *peer;
+	size_t i;
 	int curve;
 
+	*kdf = NULL;
 	if ((peer = X509_get0_pubkey(r->cert)) == NULL ||
-	    (curve = ri_ec_curve_nid(peer, grp, sizeof(grp))) == NID_undef) {
-		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
-		    "kari needs an EC P-256/384/521 certificate");
-		goto err;
+	    (curve = ri_ec_curve_nid(peer, grp, grp_len)) == NID_undef) {
+		return NID_undef;
 	}
 	for (i = 0; i < sizeof(ri_kdfs) / sizeof(ri_kdfs[0]); i++) {
 		if (ri_kdfs[i].curve_nid == curve) {
-			kdf = &ri_kdfs[i];
+			*kdf = &ri_kdfs[i];
+			return curve;
 		}
 	}
-	if (kdf == NULL) {
+	return NID_undef;
+}
+
+/* Starts b: a kari for recipients on r's curve, with r's ukm. */
+static int
+ri_kari_begin(struct ri_kari_build *b, size_t key_len,
+    const struct skd_ri_recipient *r)
+{
+	SKD_KARI *ka;
+	SKD_RI_OPK *opk;
+	X509_ALGOR *wrap = NULL;
+	EVP_KDF *kdf = NULL;
+	unsigned char *pt = NULL;
+	size_t pt_len;
+	char grp[64];
+	int ok = 0;
+
+	memset(b, 0, sizeof(*b));
+	if ((b->curve = ri_kari_curve(r, &b->kdf, grp, sizeof(grp))) ==
+	    NID_undef) {
 		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
 		    "kari needs an EC P-256/384/521 certificate");
 		goto err;
@@ -890,14 +930,13 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 		RI_ERR(ERR_R_PASSED_INVALID_ARGUMENT, "kari ukm");
 		goto err;
 	}
-
-	if ((ri = (SKD_RI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI))) == NULL ||
-	    (ka = (SKD_KARI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_KARI))) ==
-	    NULL) {
+	if ((b->ri = (SKD_RI *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI))) ==
+	    NULL || (ka = (SKD_KARI *)ASN1_item_new(
+	    ASN1_ITEM_rptr(SKD_KARI))) == NULL) {
 		goto err;
 	}
-	ri->type = SKD_RI_KARI;
-	ri->d.kari = ka;
+	b->ri->type = SKD_RI_KARI;
+	b->ri->d.kari = ka;
 	ka->version = 3;	/* RFC 5652 6.2.2 */
 	if (r->ukm_len > 0 && !ri_set_octets(&ka->ukm, r->ukm, r->ukm_len)) {
 		goto err;
@@ -906,16 +945,16 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 	/* The wrap matches the distributed key's strength, as OpenSSL does. */
 	if ((wrap = X509_ALGOR_new()) == NULL ||
 	    !ri_algor_set_wrap(wrap, key_len) ||
-	    !ri_algor_set_seq(ka->kea, kdf->kdf_nid, (ASN1_VALUE *)wrap,
+	    !ri_algor_set_seq(ka->kea, b->kdf->kdf_nid, (ASN1_VALUE *)wrap,
 	    ASN1_ITEM_rptr(X509_ALGOR))) {
 		goto err;
 	}
 
 	/* RFC 5753 3.1.1: originatorKey, id-ecPublicKey, ECPoint. */
-	if ((eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", grp)) == NULL) {
+	if ((b->eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", grp)) == NULL) {
 		goto err;
 	}
-	if ((pt_len = EVP_PKEY_get1_encoded_public_key(eph, &pt)) == 0) {
+	if ((pt_len = EVP_PKEY_get1_encoded_public_key(b->eph, &pt)) == 0) {
 		goto err;
 	}
 	ka->originator->type = RI_OIK_KEY;
@@ -934,11 +973,53 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 	opk->pub->flags &= ~0x07L;
 	opk->pub->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 
-	if (!ri_kari_kek(kek, key_len, eph, peer, kdf->md, wrap, ka->ukm) ||
+	if ((b->dctx = EVP_PKEY_CTX_new_from_pkey(NULL, b->eph, NULL)) ==
+	    NULL || EVP_PKEY_derive_init(b->dctx) <= 0 ||
+	    (b->info_len = CMS_SharedInfo_encode(&b->info, wrap, ka->ukm,
+	    (int)key_len)) <= 0 ||
+	    (kdf = EVP_KDF_fetch(NULL, "X963KDF", NULL)) == NULL ||
+	    (b->kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+		goto err;
+	}
+	ok = 1;
+ err:
+	OPENSSL_free(pt);
+	X509_ALGOR_free(wrap);
+	EVP_KDF_free(kdf);
+	if (!ok) {
+		ASN1_item_free((ASN1_VALUE *)b->ri, ASN1_ITEM_rptr(SKD_RI));
+		ri_kari_end(b);
+	}
+	return ok;
+}
+
+/* Adds r (on b's curve) to b: Z = ECDH(ephemeral, r's key), the X9.63
+ * KDF over the SharedInfo (RFC 5753 7.2), key wrapped under it. */
+static int
+ri_kari_add(struct ri_kari_build *b, const unsigned char *key,
+    size_t key_len, const struct skd_ri_recipient *r)
+{
+	SKD_RI_REK *rek = NULL;
+	unsigned char z[RI_MAX_SECRET], kek[32], ek[32 + 8];
+	size_t z_len = sizeof(z), ek_len = 0;
+	OSSL_PARAM params[4];
+	int ok = 0;
+
+	if (EVP_PKEY_derive_set_peer(b->dctx, X509_get0_pubkey(r->cert)) <=
+	    0 || EVP_PKEY_derive(b->dctx, z, &z_len) <= 0) {
+		goto err;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)b->kdf->md, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z,
+	    z_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+	    b->info, (size_t)b->info_len);
+	params[3] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(b->kctx, kek, key_len, params) <= 0 ||
 	    !ri_aes_wrap(ek, &ek_len, kek, key_len, key, key_len, 1)) {
 		goto err;
 	}
-
 	if ((rek = (SKD_RI_REK *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_REK))) ==
 	    NULL || !ri_set_octets(&rek->ek, ek, ek_len)) {
 		goto err;
@@ -959,23 +1040,16 @@ ri_build_kari(const unsigned char *key, size_t key_len,
 			goto err;
 		}
 	}
-	if (!sk_SKD_RI_REK_push(ka->reks, rek)) {
+	if (!sk_SKD_RI_REK_push(b->ri->d.kari->reks, rek)) {
 		goto err;
 	}
 	rek = NULL;
-
-	OPENSSL_cleanse(kek, sizeof(kek));
-	X509_ALGOR_free(wrap);
-	EVP_PKEY_free(eph);
-	return ri;
+	ok = 1;
  err:
+	OPENSSL_cleanse(z, sizeof(z));
 	OPENSSL_cleanse(kek, sizeof(kek));
-	OPENSSL_free(pt);
 	ASN1_item_free((ASN1_VALUE *)rek, ASN1_ITEM_rptr(SKD_RI_REK));
-	X509_ALGOR_free(wrap);
-	EVP_PKEY_free(eph);
-	ASN1_item_free((ASN1_VALUE *)ri, ASN1_ITEM_rptr(SKD_RI));
-	return NULL;
+	return ok;
 }
 
 /* ri_kari_peer makes the originator's ephemeral public key, on the curve of
@@ -1299,12 +1373,16 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 {
 	STACK_OF(SKD_RI) *set = NULL;
 	SKD_RI *ri = NULL;
+	/* The kari of each curve for the recipients without a ukm. */
+	struct ri_kari_build kb[sizeof(ri_kdfs) / sizeof(ri_kdfs[0])], one;
 	unsigned char *der = NULL;
-	size_t i;
+	size_t i, g;
 	int der_len, ok = 0;
 
 	*out_der = NULL;
 	*out_len = 0;
+	memset(kb, 0, sizeof(kb));
+	memset(&one, 0, sizeof(one));
 	if (key == NULL || !ri_key_len_ok(key_len) || recips == NULL ||
 	    n < 1 || n > SKD_RI_MAX_RECIPIENTS) {
 		RI_ERR(CMS_R_INVALID_KEY_LENGTH, "key length or recipients");
@@ -1322,8 +1400,50 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 			    ri_build_ktri(key, key_len, r) : NULL;
 			break;
 		case SKD_RI_KARI:
-			ri = r->cert != NULL ?
-			    ri_build_kari(key, key_len, r) : NULL;
+			if (r->cert == NULL) {
+				ri = NULL;
+				break;
+			}
+			if (r->ukm_len == 0) {
+				/* RFC 5652 6.2.2: one kari for every
+				 * recipient on this curve. */
+				const struct ri_kdf *kdf;
+				char grp[64];
+				int curve = ri_kari_curve(r, &kdf, grp,
+				    sizeof(grp));
+
+				for (g = 0; g < sizeof(kb) / sizeof(kb[0]) &&
+				    kb[g].ri != NULL && kb[g].curve != curve;
+				    g++)
+					;
+				if (curve != NID_undef &&
+				    g < sizeof(kb) / sizeof(kb[0])) {
+					if (kb[g].ri == NULL && (!ri_kari_begin(
+					    &kb[g], key_len, r) ||
+					    !sk_SKD_RI_push(set, kb[g].ri))) {
+						ASN1_item_free(
+						    (ASN1_VALUE *)kb[g].ri,
+						    ASN1_ITEM_rptr(SKD_RI));
+						kb[g].ri = NULL;
+						goto err;
+					}
+					if (!ri_kari_add(&kb[g], key, key_len,
+					    r))
+						goto err;
+					continue;
+				}
+			}
+			/* A ukm of its own: a kari of its own. */
+			ri = NULL;
+			if (ri_kari_begin(&one, key_len, r)) {
+				ri = one.ri;
+				if (!ri_kari_add(&one, key, key_len, r)) {
+					ASN1_item_free((ASN1_VALUE *)ri,
+					    ASN1_ITEM_rptr(SKD_RI));
+					ri = NULL;
+				}
+				ri_kari_end(&one);
+			}
 			break;
 		case SKD_RI_KEKRI:
 			ri = ri_build_kekri(key, key_len, r);
@@ -1352,6 +1472,9 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 	der = NULL;
 	ok = 1;
  err:
+	/* The kari themselves belong to the set. */
+	for (g = 0; g < sizeof(kb) / sizeof(kb[0]); g++)
+		ri_kari_end(&kb[g]);
 	ASN1_item_free((ASN1_VALUE *)ri, ASN1_ITEM_rptr(SKD_RI));
 	ri_free_set(set);
 	OPENSSL_free(der);

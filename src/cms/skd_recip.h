@@ -12,7 +12,9 @@
  *   kari   ephemeral-static ECDH, X9.63 KDF over ECC-CMS-SharedInfo and
  *          AES key wrap (RFC 5753): P-256 -> SHA-256 KDF, P-384 -> SHA-384,
  *          P-521 -> SHA-512; one KeyAgreeRecipientInfo (and one ephemeral
- *          key) per recipient
+ *          key) per curve for the recipients without a ukm, with one
+ *          recipientEncryptedKey each (RFC 5652 6.2.2), and one of its
+ *          own for a recipient with a ukm
  *   kekri  AES key wrap (RFC 3394, RFC 3565) under a previously
  *          distributed KEK named by a key identifier (RFC 5275 5)
  *

@@ -276,6 +276,61 @@ START_TEST(test_kari_p256)
 }
 END_TEST
 
+/* RFC 5652 6.2.2: recipients on one curve without a ukm share one kari
+ * (one ephemeral key, a recipientEncryptedKey each); another curve gets a
+ * kari of its own; every one opens it, here and with OpenSSL's CMS. */
+START_TEST(test_kari_shared)
+{
+	static const enum skd_test_who who[] = {
+		SKD_TP_BOB, SKD_TP_ALICE, SKD_TP_GLO2, SKD_TP_CAROL
+	};
+	struct skd_ri_recipient r[4];
+	unsigned char key[32], *der, *env = NULL;
+	const unsigned char *p;
+	STACK_OF(CMS_RecipientInfo) *ris;
+	CMS_ContentInfo *cms;
+	size_t len, env_len = 0, i;
+	int j, kari = 0, reks = 0;
+
+	r[0] = recip_cert(SKD_TP_BOB, SKD_RI_KARI, 0);
+	r[1] = recip_cert(SKD_TP_ALICE, SKD_RI_KTRI, 0);
+	r[2] = recip_cert(SKD_TP_GLO2, SKD_RI_KARI, SKD_RI_OPT_SKI);
+	r[3] = recip_cert(SKD_TP_CAROL, SKD_RI_KARI, 0);
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	der = build_ok(&len, key, sizeof(key), r, 4);
+	for (i = 0; i < 4; i++) {
+		open_cert_ok(der, len, who[i], key, sizeof(key));
+		envelope_cms_ok(der, len, key, sizeof(key), who[i]);
+	}
+	/* OpenSSL's view: a ktri, a kari for P-256 with two keys, one for
+	 * P-384 with one. */
+	ck_assert_int_eq(skd_ri_envelope_with_key(&env, &env_len, der, len,
+	    key, sizeof(key), (const unsigned char *)"x", 1), 1);
+	p = env;
+	ck_assert_ptr_nonnull(cms = d2i_CMS_ContentInfo(NULL, &p,
+	    (long)env_len));
+	ris = CMS_get0_RecipientInfos(cms);
+	ck_assert_int_eq(sk_CMS_RecipientInfo_num(ris), 3);
+	for (j = 0; j < sk_CMS_RecipientInfo_num(ris); j++) {
+		CMS_RecipientInfo *ri = sk_CMS_RecipientInfo_value(ris, j);
+		int n;
+
+		if (CMS_RecipientInfo_type(ri) != CMS_RECIPINFO_AGREE)
+			continue;
+		kari++;
+		n = sk_CMS_RecipientEncryptedKey_num(
+		    CMS_RecipientInfo_kari_get0_reks(ri));
+		ck_assert(n == 1 || n == 2);
+		reks += n;
+	}
+	ck_assert_int_eq(kari, 2);
+	ck_assert_int_eq(reks, 3);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(env);
+	OPENSSL_free(der);
+}
+END_TEST
+
 START_TEST(test_kari_p384)
 {
 	struct skd_ri_recipient r = recip_cert(SKD_TP_CAROL, SKD_RI_KARI, 0);
@@ -658,6 +713,7 @@ skd_suite_recip(void)
 	tcase_add_test(tc, test_ktri_ski);
 	tcase_add_test(tc, test_kari_p256);
 	tcase_add_test(tc, test_kari_p384);
+	tcase_add_test(tc, test_kari_shared);
 	tcase_add_loop_test(tc, test_kekri, 0, 3);
 	tcase_add_test(tc, test_mixed_five);
 	tcase_add_test(tc, test_not_a_recipient);
