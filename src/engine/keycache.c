@@ -11,8 +11,15 @@
  * the window in which that validation holds: from the latest notBefore
  * to the earliest notAfter of the verified path, and no longer than the
  * cache's ttl after it was made (a CRL that changes without a reload is
- * then seen within ttl).  Entries are evicted least recently used
- * beyond max entries; the owner clears it whenever the trust anchors or
+ * then seen within ttl).  When the cache is full, a new certificate
+ * takes the least recently used entry's place only one time in
+ * KC_ADMIT; the others are not kept.  A GL larger than the cache streams
+ * through it in the same order at every rekey, and plain least recently
+ * used eviction would then keep none of what the next rekey asks for
+ * first (no hits at all); this way the certificates already in stay,
+ * the next rekey finds about max of them, and a new working set still
+ * replaces an old one (and every entry leaves within ttl).  The owner
+ * clears the cache whenever the trust anchors or
  * CRLs change (the worker on reload), and an entry made under another
  * trust store is never returned.
  *
@@ -32,6 +39,8 @@
 #include "engine/engine_local.h"
 
 #define KC_MD_LEN	32
+/* When full, one new certificate in KC_ADMIT replaces the LRU entry. */
+#define KC_ADMIT	32
 
 struct kc_entry {
 	unsigned char	 md[KC_MD_LEN];
@@ -48,7 +57,7 @@ struct skd_engine_keycache {
 	time_t		  ttl;
 	const X509_STORE *trust;		/* the store entries are from */
 	struct kc_entry	 *head, *tail;
-	size_t		  hits, misses;
+	size_t		  hits, misses, turned_away;
 };
 
 struct skd_engine_keycache *
@@ -243,6 +252,13 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 	}
 	if (kc_find(c, md) != NULL) {
 		/* Another thread validated it meanwhile. */
+		pthread_mutex_unlock(&c->mu);
+		X509_free(x->x);
+		free(x);
+		return;
+	}
+	if (c->n >= c->max && ++c->turned_away % KC_ADMIT != 0) {
+		/* Full: kept out, so that the entries in stay (above). */
 		pthread_mutex_unlock(&c->mu);
 		X509_free(x->x);
 		free(x);

@@ -858,6 +858,25 @@ is_covered(const struct covered *c, const char *name)
 	    u64_cmp) != NULL;
 }
 
+/*
+ * One page of members on its way: checked (decoding and path validation,
+ * or the cache), then its shards wrapped and signed, all on a thread of
+ * its own (and eng_parallel's), while the caller's thread writes the
+ * previous page and reads the next (the store is the caller's alone).
+ */
+struct stream_job {
+	struct eng		 *e;
+	struct eng_person	 *p;		/* the page's members, owned */
+	size_t			  np;
+	unsigned char		 *valid;	/* check_one's verdicts */
+	const struct eng_person	**to;		/* those valid */
+	size_t			  nto, ns, ns_used;
+	struct shard_job	  sj;
+	unsigned char		  kid[64];
+	pthread_t		  th;
+	int			  threaded, ok;
+};
+
 struct stream {
 	struct eng		 *e;
 	struct eng_gl		 *g;
@@ -866,8 +885,10 @@ struct stream {
 	size_t			  kek_len;
 	struct covered		  cov;
 	size_t			  sent;
+	/* The page being checked, wrapped and signed (NULL: none). */
+	struct stream_job	 *job;
 	/* The previous page's ops, handed to emit while the next page
-	 * is wrapped and signed. */
+	 * is made. */
 	SKD_ENG_OUTCOME		 *pending;
 	int			(*emit)(void *, const SKD_ENG_OUTCOME *);
 	void			 *arg;
@@ -899,104 +920,130 @@ stream_hold(struct stream *st)
 	return st->e->out != NULL;
 }
 
-/* The wrapping and signing of one page, on a thread of its own while the
- * caller's thread writes the previous page (the store is the caller's
- * alone: only the caller's thread reads and writes it). */
-struct stream_run {
-	struct shard_job	*j;
-	size_t			 ns;
-	int			 ok;
-};
+static void
+stream_job_free(struct stream_job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	shards_clear(&j->sj, j->ns);
+	for (i = 0; i < j->np; i++)
+		eng_person_clear(&j->p[i]);
+	free(j->p);
+	free(j->valid);
+	free(j->to);
+	free(j);
+}
+
+/* The job's work: touches its own page and the configuration only. */
+static int
+stream_job_run(struct stream_job *j)
+{
+	struct check_job cj;
+	size_t i;
+
+	cj.e = j->e;
+	cj.v = j->p;
+	cj.valid = j->valid;
+	if (!eng_parallel(j->e, j->np, check_one, &cj))
+		return 0;
+	for (i = 0; i < j->np; i++) {
+		if (j->valid[i])
+			j->to[j->nto++] = &j->p[i];
+	}
+	j->sj.n = j->nto;
+	j->ns_used = (j->nto + j->sj.per - 1) / j->sj.per;
+	return j->nto == 0 || shards_run(&j->sj, j->ns_used);
+}
 
 static void *
-stream_run_main(void *arg)
+stream_job_main(void *arg)
 {
-	struct stream_run *r = arg;
+	struct stream_job *j = arg;
 
-	r->ok = shards_run(r->j, r->ns);
+	j->ok = stream_job_run(j);
 	ERR_clear_error();
 	return NULL;
 }
 
-/* The page's shards for to[0..n): wrapped and signed while the pending
- * page is emitted, then put (in order) in e->out. */
+/* Waits for the page in flight, then on the caller's thread: RFC 5275
+ * 5.1 1 for its members whose certificates no longer verify, its shards
+ * put in order, and its ops made pending. */
 static int
-stream_distribute(struct stream *st, const struct eng_person *const *to,
-    size_t n)
+stream_finish_job(struct stream *st)
 {
-	struct shard_job j;
-	struct stream_run r;
-	unsigned char kid[64];
-	pthread_t th;
-	size_t ns = 0;
-	int ok = 0, emitted, threaded;
+	struct stream_job *j = st->job;
+	size_t i;
+	int ok = 0;
 
-	if (!shards_prepare(&j, st->e, st->g, &st->k, st->kek, st->kek_len,
-	    to, n, NULL, kid, sizeof(kid), &ns))
+	if (j == NULL)
+		return 1;
+	st->job = NULL;
+	if (j->threaded)
+		(void)pthread_join(j->th, NULL);
+	if (!j->ok)
 		goto err;
-	r.j = &j;
-	r.ns = ns;
-	r.ok = 0;
-	threaded = st->pending != NULL &&
-	    pthread_create(&th, NULL, stream_run_main, &r) == 0;
-	emitted = stream_emit_pending(st);
-	if (threaded)
-		(void)pthread_join(th, NULL);
-	else
-		r.ok = shards_run(&j, ns);
-	ok = emitted && r.ok && shards_put(&j, ns, &st->k);
+	for (i = 0; i < j->np; i++) {
+		if (!j->valid[i] && !eng_provide_cert(st->e, st->g, &j->p[i]))
+			goto err;
+	}
+	/* The shards were wrapped for the members found valid: j->to. */
+	if (j->nto > 0 && !shards_put(&j->sj, j->ns_used, &st->k))
+		goto err;
+	st->sent += j->nto;
+	ok = stream_hold(st);
  err:
-	shards_clear(&j, ns);
+	stream_job_free(j);
 	return ok;
 }
 
-/* One page of members: those without the key get it (RFC 5275 5). */
+/* One page of members: those without the key get it (RFC 5275 5).  The
+ * page is made on a thread while the previous one is written and the
+ * next one read. */
 static int
 stream_page(void *arg, const struct skd_store_member *v, size_t n)
 {
 	struct stream *st = arg;
 	struct eng *e = st->e;
-	struct eng_person *p = NULL;
-	const struct eng_person **to = NULL;
-	struct check_job j;
-	size_t np = 0, nto = 0, i;
-	int ok = 0;
+	struct stream_job *j;
+	size_t i;
 
-	memset(&j, 0, sizeof(j));
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return 0;
+	j->e = e;
 	for (i = 0; i < n; i++) {
 		if (is_covered(&st->cov, v[i].name))
 			continue;
-		if (!eng_person_add(&p, &np, v[i].name, v[i].address,
+		if (!eng_person_add(&j->p, &j->np, v[i].name, v[i].address,
 		    v[i].cert, v[i].cert_len) ||
-		    (v[i].dn != NULL && (p[np - 1].dn = strdup(v[i].dn)) ==
-		    NULL))
+		    (v[i].dn != NULL && (j->p[j->np - 1].dn =
+		    strdup(v[i].dn)) == NULL))
 			goto err;
 	}
-	if (np == 0)
+	if (j->np == 0) {
+		stream_job_free(j);
 		return 1;
-	j.e = e;
-	j.v = p;
-	if ((j.valid = calloc(np, 1)) == NULL ||
-	    (to = calloc(np, sizeof(*to))) == NULL ||
-	    !eng_parallel(e, np, check_one, &j))
-		goto err;
-	for (i = 0; i < np; i++) {
-		if (j.valid[i])
-			to[nto++] = &p[i];
-		else if (!eng_provide_cert(e, st->g, &p[i]))
-			goto err;	/* RFC 5275 5.1 1 */
 	}
-	if (nto > 0 && !stream_distribute(st, to, nto))
+	/* The shards are laid out for every member of the page; those
+	 * found invalid only make the last shards shorter (j->nto). */
+	if ((j->valid = calloc(j->np, 1)) == NULL ||
+	    (j->to = calloc(j->np, sizeof(*j->to))) == NULL ||
+	    !shards_prepare(&j->sj, e, st->g, &st->k, st->kek, st->kek_len,
+	    j->to, j->np, NULL, j->kid, sizeof(j->kid), &j->ns))
 		goto err;
-	st->sent += nto;
-	ok = stream_hold(st);
+	/* The page before: its ops pending, then written while this one
+	 * is made. */
+	if (!stream_finish_job(st))
+		goto err;
+	j->threaded = pthread_create(&j->th, NULL, stream_job_main, j) == 0;
+	if (!j->threaded)
+		j->ok = stream_job_run(j);
+	st->job = j;
+	return stream_emit_pending(st);
  err:
-	free(to);
-	free(j.valid);
-	for (i = 0; i < np; i++)
-		eng_person_clear(&p[i]);
-	free(p);
-	return ok;
+	stream_job_free(j);
+	return 0;
 }
 
 int
@@ -1064,7 +1111,8 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	page = cfg->stream_page > 0 ? cfg->stream_page : 200;
 	page = (page + per - 1) / per * per;
 	if (!state->walk_members(state->ctx, gl, SKD_STORE_MEMBER, page,
-	    stream_page, &st) || !stream_emit_pending(&st))
+	    stream_page, &st) || !stream_finish_job(&st) ||
+	    !stream_emit_pending(&st))
 		goto err;
 	/* Nobody could take it, and no attempt wrote a shard: the key is
 	 * still kept, as one shard for the GLA alone. */
@@ -1075,6 +1123,12 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 		goto err;
 	ok = 1;
  err:
+	if (st.job != NULL) {
+		/* A failure while a page was in flight. */
+		if (st.job->threaded)
+			(void)pthread_join(st.job->th, NULL);
+		stream_job_free(st.job);
+	}
 	SKD_ENG_OUTCOME_free(st.pending);
 	st.k.archive = NULL;
 	skd_ri_free_key(st.kek, st.kek_len);

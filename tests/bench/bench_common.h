@@ -67,6 +67,15 @@ bench_need_env(const char *name)
 	return v;
 }
 
+/* The environment variable name as a count, def when unset or empty. */
+static inline size_t
+bench_env_size(const char *name, size_t def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : def;
+}
+
 /* qsort's comparison of doubles, ascending. */
 static inline int
 bench_cmp_double(const void *a, const void *b)

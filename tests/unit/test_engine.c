@@ -1969,6 +1969,35 @@ START_TEST(test_keycache)
 }
 END_TEST
 
+/* A GL larger than the cache (two members, room for one): the member
+ * kept stays, so every later rekey finds it (least recently used
+ * eviction would find neither: each rekey asks for them in the order
+ * that evicts the next one). */
+START_TEST(test_keycache_larger_gl)
+{
+	struct te_fx f;
+	struct skd_engine_keycache *kc;
+	SKD_ENG_OUTCOME *o;
+	size_t hits, misses, n, i;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	ck_assert_ptr_nonnull(kc = skd_engine_keycache_new(1, 0));
+	f.cfg.keycache = kc;
+	for (i = 0; i < 3; i++) {
+		ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+		ck_assert(skd_engine_mem_apply(f.mem, o));
+		SKD_ENG_OUTCOME_free(o);
+	}
+	skd_engine_keycache_stats(kc, &hits, &misses, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 4);
+	skd_engine_keycache_free(kc);
+	fx_done(&f);
+}
+END_TEST
+
 Suite *
 skd_suite_engine(void)
 {
@@ -1987,6 +2016,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_removed_member_not_recipient);
 	tcase_add_test(tc, test_add_reads_what_it_names);
 	tcase_add_test(tc, test_keycache);
+	tcase_add_test(tc, test_keycache_larger_gl);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
