@@ -292,6 +292,8 @@ bench_write_text(const char *path, const char *text)
 
 #ifdef BENCH_WITH_WORKER
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "worker/skd_worker.h"
 
@@ -327,6 +329,96 @@ bench_worker_main(const char *conf)
 	ok = skd_worker_run(w, NULL, NULL);
 	skd_worker_free(w);
 	return ok ? 0 : 1;
+}
+
+/* Workers side by side, at most. */
+#define BENCH_MAX_WORKERS	8
+
+/* Workers started by bench_worker_spawn: the configuration they share
+ * (in a scratch directory of their own) and their processes. */
+struct bench_workers {
+	char	dir[2048], conf[4096], pwf[4096];
+	pid_t	pid[BENCH_MAX_WORKERS];
+	size_t	n;
+};
+
+/*
+ * Writes a worker configuration as skd-gla.conf would be (the stack's
+ * GLA over ldapi, its certificate and key, the PKI's CA as trust anchor)
+ * followed by the lines extra (log_level and whatever the benchmark
+ * needs), in a new directory under $TMPDIR (default /tmp); forks n
+ * workers (1..BENCH_MAX_WORKERS) on it, each the library's
+ * skd_worker_run (bench_worker_main), and leaves them half a second to
+ * start.  One on success; whatever it made or started, bench_worker_end
+ * stops and removes (w must be bench_worker_spawn's before either).
+ */
+static inline int
+bench_worker_spawn(struct bench_workers *w, size_t n, const char *extra)
+{
+	const char *pki = bench_need_env("SKD_PKI_DIR");
+	char *text = NULL;
+	int ok;
+
+	memset(w, 0, sizeof(*w));
+	if (n == 0 || n > BENCH_MAX_WORKERS)
+		return 0;
+	snprintf(w->dir, sizeof(w->dir), "%s/" BENCH_NAME ".XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(w->dir) == NULL) {
+		w->dir[0] = '\0';
+		return 0;
+	}
+	snprintf(w->conf, sizeof(w->conf), "%s/gla.conf", w->dir);
+	snprintf(w->pwf, sizeof(w->pwf), "%s/gla.pw", w->dir);
+	ok = bench_write_text(w->pwf, bench_need_env("SKD_GLA_PW")) &&
+	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
+	    "bind_password_file = %s\nbase_dn = %s\n"
+	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
+	    "ca_file = %s/ca.crt\n%s", bench_need_env("SKD_LDAPI_URI"),
+	    bench_need_env("SKD_GLA_DN"), w->pwf,
+	    bench_need_env("SKD_BASE_DN"), pki, pki, pki,
+	    extra != NULL ? extra : "") >= 0 &&
+	    bench_write_text(w->conf, text);
+	free(text);
+	for (; ok && w->n < n; w->n++) {
+		fflush(NULL);
+		if ((w->pid[w->n] = fork()) < 0)
+			return 0;
+		if (w->pid[w->n] == 0)
+			_exit(bench_worker_main(w->conf));
+	}
+	if (ok)
+		bench_nap_ms(500);
+	return ok;
+}
+
+/* Stops bench_worker_spawn's workers (SIGTERM, each waited for) and
+ * removes their configuration; one when every worker exited with 0. */
+static inline int
+bench_worker_end(struct bench_workers *w)
+{
+	size_t i;
+	int status, ok = 1;
+
+	for (i = 0; i < w->n; i++) {
+		if (w->pid[i] <= 0)
+			continue;
+		kill(w->pid[i], SIGTERM);
+		if (waitpid(w->pid[i], &status, 0) != w->pid[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, BENCH_NAME ": worker failed\n");
+			ok = 0;
+		}
+		w->pid[i] = -1;
+	}
+	w->n = 0;
+	if (w->dir[0] != '\0') {
+		unlink(w->conf);
+		unlink(w->pwf);
+		rmdir(w->dir);
+		w->dir[0] = '\0';
+	}
+	return ok;
 }
 #endif /* BENCH_WITH_WORKER */
 

@@ -100,15 +100,15 @@ main(int argc, char **argv)
 	struct skd_client_ident glo_id;
 	X509 *glo_cert = NULL;
 	EVP_PKEY *glo_key = NULL;
-	char tmpl[2048], conf[4096], pwf[4096], *text = NULL;
+	struct bench_workers wk;
 	char (*ids)[SKD_STORE_ID_LEN] = NULL;
 	unsigned char junk[64];
 	double idle[5], flood_s = -1, t0, drain_s;
 	size_t n, i, left, excess = 0;
 	const char *pki;
-	pid_t pid = -1;
-	int status, rc = 1, k;
+	int rc = 1, k;
 
+	memset(&wk, 0, sizeof(wk));
 	if (argc != 2 || (n = strtoul(argv[1], NULL, 10)) == 0) {
 		fprintf(stderr, "usage: skd-bench-flood N\n");
 		return 2;
@@ -125,27 +125,8 @@ main(int argc, char **argv)
 	    (ids = calloc(n, sizeof(*ids))) == NULL)
 		goto err;
 
-	snprintf(tmpl, sizeof(tmpl), "%s/skd-bench-flood.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpl) == NULL)
+	if (!bench_worker_spawn(&wk, 1, "log_level = error\n"))
 		goto err;
-	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
-	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!bench_write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
-	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
-	    "bind_password_file = %s\nbase_dn = %s\n"
-	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
-	    "ca_file = %s/ca.crt\nlog_level = error\n",
-	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
-	    bench_need_env("SKD_BASE_DN"), pki, pki, pki) < 0 ||
-	    !bench_write_text(conf, text))
-		goto err;
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		goto err;
-	if (pid == 0)
-		_exit(bench_worker_main(conf));
-	bench_nap_ms(500);
 
 	/* The peer: the same request to an idle worker. */
 	for (i = 0; i < 5; i++) {
@@ -195,21 +176,13 @@ main(int argc, char **argv)
 	    excess);
 	rc = 0;
  err:
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-	}
+	if (!bench_worker_end(&wk))
+		rc = 1;
 	if (rc != 0) {
 		fprintf(stderr, BENCH_NAME ": failed: %s\n",
 		    gla != NULL ? skd_store_errmsg(gla) : "");
 		ERR_print_errors_fp(stderr);
 	}
-	if (text != NULL) {
-		unlink(conf);
-		unlink(pwf);
-		rmdir(tmpl);
-	}
-	free(text);
 	free(ids);
 	skd_store_request_free(r);
 	skd_store_close(gla);

@@ -51,17 +51,18 @@ main(int argc, char **argv)
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL, *eph = NULL;
 	X509_STORE *trust = NULL;
-	char tmpl[2048], conf[4096], pwf[4096], ca[4096], *text = NULL;
+	struct bench_workers wk;
+	char ca[4096], extra[4096];
 	char (*ids)[SKD_STORE_ID_LEN] = NULL;
 	unsigned char (*nonces)[SKD_KEYGEN_NONCE_LEN] = NULL, ski[8];
 	unsigned char **reqs = NULL;
 	size_t *lens = NULL, n, i, nm = 0;
 	double t0, t1;
 	const char *pki;
-	pid_t pid = -1;
-	int status, rc = 1, got;
+	int rc = 1, got;
 
 	memset(&res, 0, sizeof(res));
+	memset(&wk, 0, sizeof(wk));
 	if (argc != 3 || (n = strtoul(argv[2], NULL, 10)) == 0) {
 		fprintf(stderr, "usage: skd-bench-keygen TYPE N\n");
 		return 2;
@@ -91,29 +92,11 @@ main(int argc, char **argv)
 		    nonces[i], cert, key, NULL, time(NULL)))
 			goto err;
 	}
-	snprintf(tmpl, sizeof(tmpl), "%s/skd-bench-keygen.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpl) == NULL)
-		goto err;
-	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
-	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!bench_write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
-	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
-	    "bind_password_file = %s\nbase_dn = %s\n"
-	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
-	    "ca_file = %s/ca.crt\nlog_level = error\n"
+	snprintf(extra, sizeof(extra), "log_level = error\n"
 	    "keygen_ca_cert = %s/ca.crt\nkeygen_ca_key = %s/ca.key\n"
-	    "keygen_recovery_cert = %s/gla.crt\n",
-	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
-	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki, pki) < 0 ||
-	    !bench_write_text(conf, text))
+	    "keygen_recovery_cert = %s/gla.crt\n", pki, pki, pki);
+	if (!bench_worker_spawn(&wk, 1, extra))
 		goto err;
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		goto err;
-	if (pid == 0)
-		_exit(bench_worker_main(conf));
-	bench_nap_ms(500);
 
 	t0 = bench_now_s();
 	for (i = 0; i < n; i++) {
@@ -156,19 +139,12 @@ main(int argc, char **argv)
 	    n, t1 - t0, (double)n / (t1 - t0));
 	rc = 0;
  err:
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
-	}
+	if (!bench_worker_end(&wk))
+		rc = 1;
 	if (rc != 0) {
 		fprintf(stderr, BENCH_NAME ": failed: %s\n",
 		    alice != NULL ? skd_store_errmsg(alice) : "");
 		ERR_print_errors_fp(stderr);
-	}
-	if (text != NULL) {
-		unlink(conf);
-		unlink(pwf);
-		rmdir(tmpl);
 	}
 	for (i = 0; reqs != NULL && i < n; i++)
 		OPENSSL_free(reqs[i]);
@@ -176,7 +152,6 @@ main(int argc, char **argv)
 	free(lens);
 	free(ids);
 	free(nonces);
-	free(text);
 	skd_keygen_result_clear(&res);
 	skd_store_blobs_free(m, nm);
 	X509_STORE_free(trust);

@@ -66,8 +66,6 @@
 #include "bench_common.h"
 
 #define WRITES_PER_REQUEST	8
-/* Workers side by side, at most. */
-#define BENCH_MAX_WORKERS	8
 
 /* slapd's writes synced (0) or not (1) while the GL is filled, through
  * cn=config as the stack's root. */
@@ -205,17 +203,16 @@ main(int argc, char **argv)
 	unsigned char **req = NULL, *glo_der = NULL;
 	size_t *req_len = NULL, nl, nt, total, i, nm = 0, nk = 0;
 	char gl_name[128], id[SKD_STORE_ID_LEN];
-	char tmpl[2048], conf[4096], pwf[4096], *text = NULL;
+	struct bench_workers wk;
+	char extra[4096];
 	char (*ids)[SKD_STORE_ID_LEN] = NULL;
 	const char *pki;
 	double *lat = NULL, t0, t1, tput, floor_add, fl0;
 	struct rusage ru;
-	pid_t pids[BENCH_MAX_WORKERS];
-	size_t nw = 1, w, ng = 0;
-	int len, status, filled, rc = 1;
+	size_t nw = 1, ng = 0;
+	int len, filled, rc = 1;
 
-	for (w = 0; w < BENCH_MAX_WORKERS; w++)
-		pids[w] = -1;
+	memset(&wk, 0, sizeof(wk));
 	if (argc < 3 || argc > 5 ||
 	    (nl = strtoul(argv[1], NULL, 10)) == 0 ||
 	    (nt = strtoul(argv[2], NULL, 10)) == 0 ||
@@ -315,36 +312,15 @@ main(int argc, char **argv)
 	 * leaves them alone (their leases outlive the run). */
 	floor_add = (bench_now_s() - fl0) / 200.0;
 
-	/* The worker. */
-	snprintf(tmpl, sizeof(tmpl), "%s/skd-bench-worker.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpl) == NULL)
-		goto err;
-	snprintf(conf, sizeof(conf), "%s/gla.conf", tmpl);
-	snprintf(pwf, sizeof(pwf), "%s/gla.pw", tmpl);
-	if (!bench_write_text(pwf, bench_need_env("SKD_GLA_PW")) ||
-	    asprintf(&text, "ldap_uri = %s\nbind = simple\nbind_dn = %s\n"
-	    "bind_password_file = %s\nbase_dn = %s\n"
-	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
-	    "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
-	    "ca_file = %s/ca.crt\nlog_level = warning\n"
-	    /* One submitter sends every request back to back (and the
-	     * floor's 100 stay claimed): above the fairness limit. */
-	    "max_pending_per_submitter = 1000000\n",
-	    bench_need_env("SKD_LDAPI_URI"), bench_need_env("SKD_GLA_DN"), pwf,
-	    bench_need_env("SKD_BASE_DN"), pki, pki, pki, pki, pki) < 0 ||
-	    !bench_write_text(conf, text))
-		goto err;
 	/* W workers side by side (each its own process and session, as two
-	 * skd gla run would be; RFC 5275 processing exactly once). */
-	for (w = 0; w < nw; w++) {
-		fflush(NULL);
-		if ((pids[w] = fork()) < 0)
-			goto err;
-		if (pids[w] == 0)
-			_exit(bench_worker_main(conf));
-	}
-	bench_nap_ms(500);
+	 * skd gla run would be; RFC 5275 processing exactly once).  One
+	 * submitter sends every request back to back (and the floor's 100
+	 * stay claimed): above the fairness limit. */
+	snprintf(extra, sizeof(extra), "issuer_cert = %s/ca.crt\n"
+	    "issuer_key = %s/ca.key\nlog_level = warning\n"
+	    "max_pending_per_submitter = 1000000\n", pki, pki);
+	if (!bench_worker_spawn(&wk, nw, extra))
+		goto err;
 
 	/* Latency: one at a time. */
 	for (i = 0; i < nl; i++) {
@@ -368,16 +344,8 @@ main(int argc, char **argv)
 	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
 
-	for (w = 0; w < nw; w++) {
-		kill(pids[w], SIGTERM);
-		if (waitpid(pids[w], &status, 0) != pids[w] ||
-		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "skd-bench-worker: worker failed\n");
-			pids[w] = -1;
-			goto err;
-		}
-		pids[w] = -1;
-	}
+	if (!bench_worker_end(&wk))
+		goto err;
 	/* ru_maxrss of the children: the largest worker's peak. */
 	getrusage(RUSAGE_CHILDREN, &ru);
 
@@ -400,22 +368,12 @@ main(int argc, char **argv)
 	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);
 	rc = 0;
  err:
-	for (w = 0; w < nw; w++) {
-		if (pids[w] > 0) {
-			kill(pids[w], SIGTERM);
-			waitpid(pids[w], &status, 0);
-		}
-	}
+	if (!bench_worker_end(&wk))
+		rc = 1;
 	if (rc != 0) {
 		fprintf(stderr, "skd-bench-worker: failed\n");
 		ERR_print_errors_fp(stderr);
 	}
-	if (text != NULL) {
-		unlink(conf);
-		unlink(pwf);
-		rmdir(tmpl);
-	}
-	free(text);
 	for (i = 0; req != NULL && i < total; i++)
 		OPENSSL_free(req[i]);
 	free(req);
