@@ -290,6 +290,21 @@ bench_write_text(const char *path, const char *text)
 	return fclose(f) == 0 && ok;
 }
 
+/* slapd's writes synced (on 0) or not (on 1), through cn=config as the
+ * stack's root: for filling a directory before what is timed. */
+static inline int
+bench_nosync(int on)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "printf 'dn: olcDatabase={1}mdb,cn=config\n"
+	    "changetype: modify\nreplace: olcDbNoSync\nolcDbNoSync: %s\n' | "
+	    "ldapmodify -x -H '%s' -D '%s' -w '%s' >/dev/null",
+	    on ? "TRUE" : "FALSE", bench_need_env("SKD_LDAP_URI"),
+	    bench_need_env("SKD_ROOT_DN"), bench_need_env("SKD_ROOT_PW"));
+	return system(cmd) == 0;
+}
+
 #ifdef BENCH_WITH_WORKER
 #include <signal.h>
 #include <sys/wait.h>

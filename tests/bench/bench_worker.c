@@ -67,21 +67,6 @@
 
 #define WRITES_PER_REQUEST	8
 
-/* slapd's writes synced (0) or not (1) while the GL is filled, through
- * cn=config as the stack's root. */
-static int
-nosync(int on)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "printf 'dn: olcDatabase={1}mdb,cn=config\n"
-	    "changetype: modify\nreplace: olcDbNoSync\nolcDbNoSync: %s\n' | "
-	    "ldapmodify -x -H '%s' -D '%s' -w '%s' >/dev/null",
-	    on ? "TRUE" : "FALSE", bench_need_env("SKD_LDAP_URI"),
-	    bench_need_env("SKD_ROOT_DN"), bench_need_env("SKD_ROOT_PW"));
-	return system(cmd) == 0;
-}
-
 /* g members f<i> of gl, straight into the directory. */
 static int
 fill(struct skd_store *s, const char *gl, size_t g, X509 *cert)
@@ -94,7 +79,7 @@ fill(struct skd_store *s, const char *gl, size_t g, X509 *cert)
 
 	if (g == 0)
 		return 1;
-	if ((len = i2d_X509(cert, &der)) <= 0 || !nosync(1))
+	if ((len = i2d_X509(cert, &der)) <= 0 || !bench_nosync(1))
 		goto err;
 	for (i = 0; i < g; i++) {
 		bench_member_name(name, sizeof(name), "f", (long)i);
@@ -111,7 +96,7 @@ fill(struct skd_store *s, const char *gl, size_t g, X509 *cert)
 	}
 	ok = 1;
  err:
-	if (!nosync(0))
+	if (!bench_nosync(0))
 		ok = 0;
 	OPENSSL_free(der);
 	return ok;
