@@ -1463,6 +1463,8 @@ gl_names_cb(void *arg, const char *name, const char *key_id, time_t nb,
 	return 0;
 }
 
+static int drain(struct skd_worker *w, size_t *out_n);
+
 /*
  * RFC 5275 4.5.2 for every GL in the directory with a key near its
  * notAfter (whoever created it, whichever worker processed its requests):
@@ -1470,7 +1472,9 @@ gl_names_cb(void *arg, const char *name, const char *key_id, time_t nb,
  * that a pass costs what is due rather than the directory's size.  Keys
  * that ended long ago (a GL no rekey could help, or one rekeyed since)
  * are looked at in a full pass at start-up and once an hour; the passes
- * between look back twice rekey_before.
+ * between look back twice rekey_before.  Between two GLs' rekeys the
+ * pending requests are processed, so that a pass delays a request by one
+ * rekey at most.
  */
 static void
 run_schedule(struct skd_worker *w)
@@ -1493,8 +1497,15 @@ run_schedule(struct skd_worker *w)
 		    g.failed ? "out of memory" : skd_store_errmsg(w->s));
 		goto out;
 	}
-	for (i = 0; i < g.n && !worker_stop_flag; i++)
-		(void)skd_worker_rekey_due(w, NULL, g.v[i]);
+	for (i = 0; i < g.n && !worker_stop_flag; i++) {
+		int done = 0;
+
+		(void)skd_worker_rekey_due(w, &done, g.v[i]);
+		/* Requests that came meanwhile wait for one GL's rekey at
+		 * most, not for the whole pass. */
+		if (done && i + 1 < g.n)
+			(void)drain(w, NULL);
+	}
  out:
 	for (i = 0; i < g.n; i++)
 		free(g.v[i]);
