@@ -211,7 +211,9 @@ struct skd_engine_config {
 
 /*
  * keycache.c: members' certificates decoded and validated once
- * (docs/architecture.md, "Decode once").  A bounded LRU of decoded X509
+ * (docs/architecture.md, "Decode once").  A bounded cache of decoded
+ * X509 (about 4.5 KB each for RSA-2048; full, it keeps what it holds and
+ * lets one new certificate in 32 replace the least recently used one)
  * keyed by the SHA-256 of the DER, each valid for the window in which its
  * path validated (and at most ttl seconds after it was validated); an
  * entry made under another trust store is never used.  Thread-safe.
