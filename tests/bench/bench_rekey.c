@@ -455,6 +455,7 @@ main(int argc, char **argv)
 		if (!apply_streamed(s, &cfg, &env, &st, o, &puts2))
 			goto err;
 		t8 = bench_now_s();
+		skd_engine_keycache_stats(kc, &hits, &misses, &kn);
 		/* SKD_BENCH_REKEY_AGAIN=R: R more rekeys after the timed
 		 * ones, for a profiler (perf record) to see the warm rekey
 		 * and little of the set-up, and the fastest of them
@@ -472,7 +473,6 @@ main(int argc, char **argv)
 			if (again == 0 || a0 < again_min)
 				again_min = a0;
 		}
-		skd_engine_keycache_stats(kc, &hits, &misses, &kn);
 	}
 
 	{
