@@ -414,8 +414,13 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	if (n == 0) {
 		if (quiet)
 			return SKD_EXIT_OK;
+		/* A GL whose mail policy is "mail" sends a member with an
+		 * address its keys by mail alone: the directory shows none
+		 * (docs/operations.md, "Mail policy"). */
 		skd_cli_err(skd_cli_ctx_cmd(c), "no glKey entries for %s in "
-		    "%s", me, gl);
+		    "%s that you can read; if the GL's mail policy is \"mail\" "
+		    "your keys come by mail only: skd member fetch --mail "
+		    "FILE|MAILDIR", me, gl);
 		return SKD_EXIT_FAIL;
 	}
 	/* Oldest first: a key the GLA sent by kekri under the previous key

@@ -84,6 +84,7 @@ struct eng_gl {
 	struct eng_key	*keys;
 	size_t		 n_keys;
 	int		 need_rekey;	/* a member left a managed/closed GL */
+	int		 mail_only;	/* skdGLMailPolicy "mail" */
 	size_t		 stream_per;	/* a stream's shard size (else 0) */
 };
 
@@ -146,6 +147,12 @@ int eng_member_by_cert(struct eng *e, struct eng_gl *g, X509 *cert,
 int eng_member_remove(struct eng_gl *g, size_t idx);
 void eng_gl_free(struct eng_gl *g);
 void eng_person_clear(struct eng_person *p);
+/* eng_glkey_reads_dir: whether p reads its glKey entries of g in the
+ * directory (its DN among the entry's skdRecipientDN, which the ACLs
+ * grant read by).  Not when g's mail policy is "mail" and p has an
+ * rfc822 address (its name or glMemberAddress) for the GLA to mail the
+ * key to; without one the directory is the only way the key reaches it. */
+int eng_glkey_reads_dir(const struct eng_gl *g, const struct eng_person *p);
 /* Index of the member/owner named gn among v[0..n), or -1. */
 long eng_find_person(const struct eng_person *v, size_t n,
     const GENERAL_NAME *gn);

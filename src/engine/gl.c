@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -171,6 +172,30 @@ eng_find_owner_by_cert(const struct eng_gl *g, X509 *cert)
 	return -1;
 }
 
+/* text is an rfc822Name ("email:..."). */
+static int
+is_email(const char *text)
+{
+	GENERAL_NAME *gn;
+	int yes;
+
+	if (text == NULL || strncasecmp(text, "email:", 6) != 0)
+		return 0;
+	gn = skd_gname_from_text(text);
+	yes = gn != NULL && gn->type == GEN_EMAIL;
+	GENERAL_NAME_free(gn);
+	ERR_clear_error();
+	return yes;
+}
+
+int
+eng_glkey_reads_dir(const struct eng_gl *g, const struct eng_person *p)
+{
+	/* RFC 5275 7 makes mail a transport of glKey messages; the GL's
+	 * policy "mail" makes it the only one for whoever mail reaches. */
+	return !g->mail_only || (!is_email(p->name) && !is_email(p->address));
+}
+
 static int
 load_record(struct eng_gl *g, const struct skd_store_gl *r)
 {
@@ -188,6 +213,10 @@ load_record(struct eng_gl *g, const struct skd_store_gl *r)
 	g->alg_nid = r->key_alg != NULL ? OBJ_txt2nid(r->key_alg) :
 	    NID_id_aes128_wrap;
 	g->revision = r->revision;
+	/* The policy the GLA wrote (skd gla mail-policy), read when the key
+	 * is sent: a change takes effect for the keys sent after it. */
+	g->mail_only = r->mail_policy != NULL &&
+	    strcasecmp(r->mail_policy, "mail") == 0;
 	if (r->cert != NULL && r->cert_len > 0) {
 		if ((g->cert_der = xmemdup(r->cert, r->cert_len)) == NULL)
 			return 0;

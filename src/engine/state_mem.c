@@ -139,8 +139,10 @@ gl_dup(const struct skd_store_gl *g)
 	r->key_alg = dupstr(g->key_alg);
 	r->state = dupstr(g->state);
 	r->cert = dupmem(g->cert, g->cert_len);
+	r->mail_policy = dupstr(g->mail_policy);
 	if (r->name == NULL || (g->address && !r->address) ||
 	    (g->key_alg && !r->key_alg) || (g->state && !r->state) ||
+	    (g->mail_policy && !r->mail_policy) ||
 	    (g->cert_len && !r->cert)) {
 		skd_store_gl_free(r);
 		return NULL;
@@ -594,6 +596,8 @@ apply_gl(struct skd_engine_mem *m, const SKD_ENG_OP *op, int create)
 	}
 	want.revision++;
 	want.state = m->gls[i]->state;
+	/* As in the directory: an update leaves the mail policy alone. */
+	want.mail_policy = m->gls[i]->mail_policy;
 	if ((g = gl_dup(&want)) == NULL)
 		goto done;
 	skd_store_gl_free(m->gls[i]);
@@ -601,6 +605,7 @@ apply_gl(struct skd_engine_mem *m, const SKD_ENG_OP *op, int create)
 	ok = 1;
  done:
 	want.state = NULL;
+	want.mail_policy = NULL;
 	eng_op_gl_record_clear(&want);
 	return ok;
 }

@@ -12,7 +12,7 @@
 
 static char *gl_attrs[] = {
 	A_GLNAME, A_GLADDR, A_GLADMIN, A_REKEYGLO, A_NOTAWARE, A_DURATION,
-	A_GENCOUNT, A_KEYALG, A_REVISION, A_GLSTATE, A_CERT, NULL
+	A_GENCOUNT, A_KEYALG, A_REVISION, A_GLSTATE, A_CERT, A_MAILPOLICY, NULL
 };
 
 void
@@ -25,6 +25,7 @@ skd_store_gl_free(struct skd_store_gl *gl)
 	free(gl->key_alg);
 	free(gl->state);
 	free(gl->cert);
+	free(gl->mail_policy);
 	free(gl);
 }
 
@@ -160,6 +161,7 @@ static const struct skd_store_i_field gl_fields[] = {
 	SKD_STORE_I_F_REQ(T, address, A_GLADDR),
 	SKD_STORE_I_F(T, STR, key_alg, A_KEYALG),
 	SKD_STORE_I_F(T, STR, state, A_GLSTATE),
+	SKD_STORE_I_F(T, STR, mail_policy, A_MAILPOLICY),
 	SKD_STORE_I_F_N(T, BLOB, cert, cert_len, A_CERT),
 	SKD_STORE_I_F(T, BOOL, rekey_by_glo, A_REKEYGLO),
 	SKD_STORE_I_F(T, BOOL, not_mutually_aware, A_NOTAWARE),

@@ -34,7 +34,6 @@
 #define A_MAILATT	"skdMailAttempts"
 #define A_MAILNEXT	"skdMailNextTry"
 #define A_MAILERR	"skdMailError"
-#define A_MAILPOLICY	"skdGLMailPolicy"
 #define OC_GLMAIL	"skdGLMail"
 
 /* ---- requests by mail --------------------------------------------------- */
@@ -119,6 +118,10 @@ static const char *mail_which_filter[] = {
 	"(" A_MAILSTATE "=queued)",
 	/* SKD_STORE_MAIL_FAILED */
 	"(" A_MAILSTATE "=failed)",
+	/* SKD_STORE_MAIL_HELD */
+	"(" A_MAILSTATE "=held)",
+	/* SKD_STORE_MAIL_UNMARKED: filled in with the time */
+	NULL,
 };
 
 void
@@ -170,7 +173,7 @@ skd_store_mail_list(struct skd_store *s, enum skd_store_mail_which which,
     time_t now, skd_store_mail_cb cb, void *arg, int page_size)
 {
 	struct mail_list_ctx c = { cb, arg };
-	char filter[160], t[16], *attrs[] = { "1.1", NULL };
+	char filter[512], t[16], *attrs[] = { "1.1", NULL };
 
 	skd_store_i_ok(s);
 	if ((size_t)which >= sizeof(mail_which_filter) /
@@ -180,6 +183,15 @@ skd_store_mail_list(struct skd_store *s, enum skd_store_mail_which which,
 		skd_store_time_str(t, now);
 		(void)snprintf(filter, sizeof(filter), "(&(" A_MAILSTATE
 		    "=queued)(" A_MAILNEXT "<=%s))", t);
+	} else if (which == SKD_STORE_MAIL_UNMARKED) {
+		/* What skd_store_i_mods_class would have marked, had a
+		 * worker mailed when it was written; a glKey only while it
+		 * is valid (an expired key opens nothing new). */
+		skd_store_time_str(t, now);
+		(void)snprintf(filter, sizeof(filter), "(&(|(" A_OC "="
+		    OC_RESPONSE ")(&(" A_OC "=" OC_GLAMSG ")(!(" A_MSGTYPE
+		    "=skdReplayOwner)))(&(" A_OC "=" OC_GLKEY ")(" A_NOTAFTER
+		    ">=%s)))(!(" A_OC "=" OC_MAILOUT ")))", t);
 	} else {
 		(void)snprintf(filter, sizeof(filter), "%s",
 		    mail_which_filter[which]);
@@ -371,6 +383,74 @@ skd_store_mail_queue(struct skd_store *s, const char *ref,
 	}
 	if (rc != LDAP_SUCCESS) {
 		skd_store_i_ldap_fail(s, rc, "queue mail", ref);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_mail_mark(struct skd_store *s, const char *ref)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (ref == NULL || !ref_ok(s, ref))
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail ref");
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_MAILOUT);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILSTATE, "new");
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	/* The class is the test-and-set: a second add of it fails. */
+	rc = skd_store_i_modify(s, ref, mv, NULL);
+	if (rc == LDAP_TYPE_OR_VALUE_EXISTS) {
+		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is marked "
+		    "already", ref);
+		goto err;
+	}
+	if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "mark mail", ref);
+		goto err;
+	}
+	ok = 1;
+ err:
+	skd_store_i_mods_cleanup(&m);
+	return ok;
+}
+
+int
+skd_store_mail_move(struct skd_store *s, const char *ref, const char *from,
+    const char *to)
+{
+	struct skd_store_i_mods m;
+	LDAPMod **mv;
+	int rc, ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (ref == NULL || !ref_ok(s, ref) || from == NULL || to == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail ref");
+	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_MAILSTATE, from);
+	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILSTATE, to);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
+	rc = skd_store_i_modify(s, ref, mv, NULL);
+	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS) {
+		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is not %s "
+		    "any more", ref, from);
+		goto err;
+	}
+	if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "mail state", ref);
 		goto err;
 	}
 	ok = 1;

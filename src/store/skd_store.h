@@ -191,6 +191,10 @@ struct skd_store_gl {
 	uint64_t	 revision;	/* set by the store */
 	unsigned char	*cert;		/* DER, optional */
 	size_t		 cert_len;
+	/* skdGLMailPolicy ("directory", "mail", "both"; NULL: unset, both):
+	 * read only here, written by skd_store_set_mail_policy alone (an
+	 * update of the GL leaves it as it is). */
+	char		*mail_policy;
 };
 
 /* skd_store_gl_free frees a record returned by the store (all fields). */
@@ -861,7 +865,13 @@ enum skd_store_mail_which {
 	SKD_STORE_MAIL_UNQUEUED = 0,	/* marked, not queued yet ("new") */
 	SKD_STORE_MAIL_DUE,		/* queued, next try at or before now */
 	SKD_STORE_MAIL_QUEUED,		/* queued, whenever */
-	SKD_STORE_MAIL_FAILED		/* given up */
+	SKD_STORE_MAIL_FAILED,		/* given up */
+	SKD_STORE_MAIL_HELD,		/* left out by mail_answers ("held") */
+	/* Never marked (written while no worker mailed): responses, GLA
+	 * messages other than replay records, and glKeys valid at now.  Not
+	 * an indexed search (a NOT filter over the three classes): for the
+	 * catch-up of a worker that starts with mail, not for every pass. */
+	SKD_STORE_MAIL_UNMARKED
 };
 
 /* skd_store_mail_list calls cb(arg, ref) for each entry in that state
@@ -886,6 +896,17 @@ int skd_store_mail_read(struct skd_store *s, struct skd_store_mailitem **out,
 int skd_store_mail_queue(struct skd_store *s, const char *ref,
     const char *const *to, size_t n_to, const char *message_id,
     time_t next_try);
+
+/* skd_store_mail_mark gives ref, an entry written without a mark, the
+ * class skdMailOut and skdMailState "new" (the catch-up); _CONFLICT when
+ * it has the class already (another worker marked it). */
+int skd_store_mail_mark(struct skd_store *s, const char *ref);
+
+/* skd_store_mail_move moves ref's skdMailState from to to by
+ * compare-and-swap (delete the old value, add the new one); _CONFLICT
+ * when the state is not from any more. */
+int skd_store_mail_move(struct skd_store *s, const char *ref,
+    const char *from, const char *to);
 
 /* skd_store_mail_claim takes one attempt: skdMailAttempts old_attempts ->
  * old_attempts + 1 (delete the old value, add the new one) and the next

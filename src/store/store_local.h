@@ -58,6 +58,7 @@
 #define A_STATUSTEXT	"skdStatusText"
 /* the mail transport (mail.c) */
 #define A_MAILSTATE	"skdMailState"
+#define A_MAILPOLICY	"skdGLMailPolicy"
 #define A_REPLYTO	"skdReplyTo"
 #define A_REPLYFROM	"skdReplyFrom"
 #define A_MAILINID	"skdMailInId"

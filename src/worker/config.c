@@ -81,6 +81,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_max_attempts", L(mail_max_attempts, 1, 1000) },
 	{ "mail_timeout", L(mail_timeout, 1, 600) },
 	{ "mail_answers", S(mail_answers) },
+	{ "mail_catch_up", S(mail_catch_up) },
 	{ "keygen_ca_cert", S(keygen_ca_cert) },
 	{ "keygen_ca_key", S(keygen_ca_key) },
 	{ "keygen_chain", S(keygen_chain) },

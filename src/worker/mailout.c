@@ -19,7 +19,14 @@
  *           time with the same Message-ID (a duplicate is recognisable);
  *   result  sent, queued again with the error and a backoff that doubles,
  *           or failed (a permanent refusal, or mail_max_attempts used up),
- *           which skd status lists.
+ *           which skd status lists;
+ *   catch-up  a worker that starts (or reloads) with mail marks "new"
+ *           what was written while no worker mailed (entries without
+ *           the class: no mail_from then) and, under mail_answers = all,
+ *           the answers a mail-origin worker "held"; oldest first (the
+ *           directory's order of creation), MAILOUT_BATCH per pass, until
+ *           a pass finds fewer; then the steps above send each once.
+ *           mail_catch_up = no leaves them.
  *
  * What the mail carries is the entry's skdMessage value(s) as they are:
  * the worker never decides anything here.
@@ -55,6 +62,8 @@ struct skd_worker_mailout {
 	long	 retry;
 	long	 max_attempts;
 	int	 answers_all;	/* mail_answers = all (default) */
+	int	 catch_up;	/* mail_catch_up = yes (default) */
+	int	 caught_up;	/* nothing left to catch up */
 	unsigned long sent, failed;
 };
 
@@ -154,6 +163,17 @@ skd_worker_mailout_setup(struct skd_worker_mailout **out, char *err,
 	else if (strcmp(cfg->mail_answers, "mail-origin") != 0) {
 		(void)snprintf(err, err_len, "%s: mail_answers is all or "
 		    "mail-origin", cfg->path != NULL ? cfg->path : "config");
+		goto err;
+	}
+	/* Catching up by default: a GL's members and a mail request's
+	 * signer expect what the GLA owes them by mail whenever mail was
+	 * switched on (skd-gla(8) "MAIL"). */
+	if (cfg->mail_catch_up == NULL ||
+	    strcmp(cfg->mail_catch_up, "yes") == 0)
+		mo->catch_up = 1;
+	else if (strcmp(cfg->mail_catch_up, "no") != 0) {
+		(void)snprintf(err, err_len, "%s: mail_catch_up is yes or no",
+		    cfg->path != NULL ? cfg->path : "config");
 		goto err;
 	}
 	mo->retry = cfg->mail_retry_seconds > 0 ? cfg->mail_retry_seconds :
@@ -326,22 +346,28 @@ addrs_add(struct addrs *a, char *addr)
  * request came by mail.  A message or glKey: to its recipients' rfc822
  * addresses, the name itself when it is one, else the member's or
  * owner's address (glMemberAddress, glOwnerAddress); none when the GL's
- * mail policy is "directory".
+ * mail policy is "directory".  *out_held: none under mail_answers =
+ * mail-origin, for a response to a request that came by the directory.
  */
 static int
 item_addresses(struct skd_store *s, const struct skd_worker_mailout *mo,
-    struct addrs *a, const struct skd_store_mailitem *it)
+    struct addrs *a, int *out_held, const struct skd_store_mailitem *it)
 {
 	struct skd_store_member *m = NULL;
 	char *policy = NULL, *addr;
 	size_t i;
 	int ok = 1, by_mail;
 
+	*out_held = 0;
 	if (it->kind == SKD_STORE_MAIL_RESPONSE) {
 		by_mail = it->reply_to != NULL || it->reply_from != NULL ||
 		    it->mail_in_id != NULL;
-		if (!by_mail && !mo->answers_all)
+		if (!by_mail && !mo->answers_all) {
+			/* Held, not none: a worker under mail_answers = all
+			 * catches it up. */
+			*out_held = 1;
 			return 1;
+		}
 		if (it->mail_signer != NULL)
 			return addrs_add(a, skd_mail_addr_spec(it->mail_signer));
 		if (it->reply_from != NULL)
@@ -403,14 +429,22 @@ queue_one(struct skd_store *s, const struct skd_worker_mailout *mo,
 	struct skd_store_mailitem *it = NULL;
 	struct addrs a = { NULL, 0 };
 	char mid[200];
+	int held;
 
 	if (!skd_store_mail_read(s, &it, ref))
 		goto out;
 	if (it->state == NULL || strcmp(it->state, "new") != 0)
 		goto out;
-	if (!item_addresses(s, mo, &a, it)) {
+	if (!item_addresses(s, mo, &a, &held, it)) {
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: addresses of "
 		    "%s: %s", ref, skd_store_errmsg(s));
+		goto out;
+	}
+	if (held) {
+		if (!skd_store_mail_move(s, ref, "new", "held") &&
+		    skd_store_error(s) != SKD_STORE_ERR_CONFLICT)
+			skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: hold "
+			    "%s: %s", ref, skd_store_errmsg(s));
 		goto out;
 	}
 	item_message_id(mid, sizeof(mid), mo, it);
@@ -560,6 +594,62 @@ send_one(struct skd_store *s, struct skd_worker_mailout *mo, const char *ref,
 	skd_store_mailitem_free(it);
 }
 
+/* ---- catching up ------------------------------------------------------- */
+
+/* Lists which (one batch) and applies step to each; returns how many were
+ * listed, or -1 when the listing failed. */
+static long
+catch_up_step(struct skd_store *s, struct refs *r,
+    enum skd_store_mail_which which, time_t now, int hold)
+{
+	size_t i, n;
+
+	refs_clear(r);
+	if (!skd_store_mail_list(s, which, now, refs_cb, r, MAILOUT_BATCH) &&
+	    r->n == 0) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: catch-up "
+		    "listing: %s", skd_store_errmsg(s));
+		return -1;
+	}
+	for (i = 0; i < r->n && !skd_worker_stopping(); i++) {
+		if ((hold ? skd_store_mail_move(s, r->v[i], "held", "new") :
+		    skd_store_mail_mark(s, r->v[i])) ||
+		    skd_store_error(s) == SKD_STORE_ERR_CONFLICT)
+			continue;
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: catch-up of "
+		    "%s: %s", r->v[i], skd_store_errmsg(s));
+	}
+	n = r->n;
+	refs_clear(r);
+	return (long)n;
+}
+
+/*
+ * One batch of the catch-up: entries written while no worker mailed get
+ * the mark they would have had, and (mail_answers = all) answers held by
+ * a mail-origin worker are let go; the queueing that follows decides for
+ * each, as for any entry, whether and where it goes.  Done once a pass
+ * finds less than a batch of either.
+ */
+static void
+catch_up(struct skd_store *s, struct skd_worker_mailout *mo, struct refs *r,
+    time_t now)
+{
+	long unmarked, held = 0;
+
+	unmarked = catch_up_step(s, r, SKD_STORE_MAIL_UNMARKED, now, 0);
+	if (mo->answers_all)
+		held = catch_up_step(s, r, SKD_STORE_MAIL_HELD, now, 1);
+	if (unmarked < 0 || held < 0)
+		return;
+	if (unmarked > 0 || held > 0)
+		skd_worker_logf(SKD_WLOG_INFO, NULL, "mail: catching up %ld "
+		    "entries written without mail, %ld held answers", unmarked,
+		    held);
+	if (unmarked < MAILOUT_BATCH && held < MAILOUT_BATCH)
+		mo->caught_up = 1;
+}
+
 int
 skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
     size_t *out_sent)
@@ -577,6 +667,8 @@ skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
 	before = mo->sent;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return 0;
+	if (mo->catch_up && !mo->caught_up)
+		catch_up(s, mo, r, now);
 	if (!skd_store_mail_list(s, SKD_STORE_MAIL_UNQUEUED, now, refs_cb, r,
 	    MAILOUT_BATCH) && r->n == 0) {
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "mail: listing: %s",
@@ -608,21 +700,27 @@ skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
 int
 skd_worker_mail_status_print(FILE *out, struct skd_store *s)
 {
-	struct refs *q = NULL, *f = NULL;
+	struct refs *q = NULL, *f = NULL, *h = NULL;
 	struct skd_store_mailitem *it = NULL;
 	size_t i;
 	int ok = 0;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL ||
-	    (f = calloc(1, sizeof(*f))) == NULL)
+	    (f = calloc(1, sizeof(*f))) == NULL ||
+	    (h = calloc(1, sizeof(*h))) == NULL)
 		goto err;
 	if (!skd_store_mail_list(s, SKD_STORE_MAIL_QUEUED, 0, refs_cb, q,
 	    MAILOUT_BATCH) ||
 	    !skd_store_mail_list(s, SKD_STORE_MAIL_FAILED, 0, refs_cb, f,
+	    MAILOUT_BATCH) ||
+	    !skd_store_mail_list(s, SKD_STORE_MAIL_HELD, 0, refs_cb, h,
 	    MAILOUT_BATCH))
 		goto err;
 	fprintf(out, "mail queued: %zu%s\n", q->n, q->n == MAILOUT_BATCH ?
 	    "+" : "");
+	if (h->n > 0)
+		fprintf(out, "mail held (mail_answers = mail-origin): %zu%s\n",
+		    h->n, h->n == MAILOUT_BATCH ? "+" : "");
 	fprintf(out, "mail failed: %zu%s\n", f->n, f->n == MAILOUT_BATCH ?
 	    "+" : "");
 	for (i = 0; i < f->n; i++) {
@@ -641,7 +739,10 @@ skd_worker_mail_status_print(FILE *out, struct skd_store *s)
 		refs_clear(q);
 	if (f != NULL)
 		refs_clear(f);
+	if (h != NULL)
+		refs_clear(h);
 	free(q);
 	free(f);
+	free(h);
 	return ok;
 }

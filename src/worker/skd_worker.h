@@ -126,6 +126,7 @@ struct skd_worker_config {
 	long			 mail_max_attempts; /* 0: 10 */
 	long			 mail_timeout;	/* one submission, s; 0: 60 */
 	char			*mail_answers;	/* all (NULL) or mail-origin */
+	char			*mail_catch_up;	/* yes (NULL) or no */
 	/* CMC server-side key generation (docs/keygen.md): the keygen CA,
 	 * separate from the per-GL issuer; unset: not offered. */
 	char			*keygen_ca_cert;	/* with keygen_ca_key */
