@@ -278,7 +278,8 @@ skd_cli_gla_mail_policy(int argc, char **argv)
 		rc = SKD_EXIT_DIRECTORY;
 		goto done;
 	}
-	printf("%s: glKeys by %s\n", gl, policy);
+	printf("%s: glKeys by %s, from the next key the GLA sends\n", gl,
+	    policy);
 	rc = SKD_EXIT_OK;
  done:
 	skd_store_close(s);

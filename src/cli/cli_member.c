@@ -402,7 +402,7 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	struct skd_client_glkey_opts o;
 	struct skd_client_key *keys = NULL, *fresh = NULL;
 	struct skd_store_glkey *list = NULL;
-	size_t n = 0, nk = 0, nfresh = 0, i, j;
+	size_t n = 0, nk = 0, nfresh = 0, i, j, by_mail = 0;
 	unsigned char *ack = NULL;
 	size_t ack_len = 0;
 	char rid[SKD_STORE_ID_LEN];
@@ -411,6 +411,21 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	*out_fresh = 0;
 	if (!skd_client_fetch_glkeys(s, &list, &n, gl, me, &e))
 		return skd_cli_client_fail(c, &e);
+	/* An entry whose message we may not read is one the GL's mail
+	 * policy ("mail") sends us by mail only (skdMailRecipientDN,
+	 * docs/directory.md): say so instead of failing on it. */
+	for (i = 0; i < n; i++) {
+		if (list[i].message_len == 0)
+			by_mail++;
+	}
+	if (by_mail > 0 && by_mail == n) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "the GLA sends the keys of %s "
+		    "to %s by mail only (the GL's mail policy; %zu glKey "
+		    "entr%s in the directory): read them with skd member fetch "
+		    "--mail FILE|MAILDIR", gl, me, n, n == 1 ? "y" : "ies");
+		skd_store_glkey_list_free(list, n);
+		return SKD_EXIT_FAIL;
+	}
 	if (n == 0) {
 		if (quiet)
 			return SKD_EXIT_OK;
@@ -435,6 +450,8 @@ fetch_pass(const struct skd_cli_ctx *c, struct skd_store *s,
 	o.ident = id;
 	o.keystore = ks;
 	for (i = 0; i < n; i++) {
+		if (list[i].message_len == 0)
+			continue;	/* by mail (above) */
 		if (!skd_client_glkey_open(&keys, &nk, list[i].message,
 		    list[i].message_len, &o, &e)) {
 			skd_cli_err(skd_cli_ctx_cmd(c), "entry %s: %s",

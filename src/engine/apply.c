@@ -159,8 +159,11 @@ eng_op_glkey_record(struct skd_store_glkey *out, const SKD_ENG_OP *op)
 	out->archived_kek_len = (size_t)ASN1_STRING_length(k->archivedKEK);
 	out->recipients = strs(k->recipients, &out->n_recipients);
 	out->recipient_dns = strs(k->recipientDNs, &out->n_recipient_dns);
+	if (k->mailDNs != NULL)
+		out->mail_dns = strs(k->mailDNs, &out->n_mail_dns);
 	if (out->key_id == NULL || out->gl_name == NULL ||
 	    out->recipients == NULL || out->recipient_dns == NULL ||
+	    (k->mailDNs != NULL && out->mail_dns == NULL) ||
 	    !gtime(&out->not_before, k->notBefore) ||
 	    !gtime(&out->not_after, k->notAfter)) {
 		eng_op_glkey_record_clear(out);
@@ -176,6 +179,7 @@ eng_op_glkey_record_clear(struct skd_store_glkey *k)
 	OPENSSL_free(k->gl_name);
 	eng_strs_free(k->recipients, k->n_recipients);
 	eng_strs_free(k->recipient_dns, k->n_recipient_dns);
+	eng_strs_free(k->mail_dns, k->n_mail_dns);
 	memset(k, 0, sizeof(*k));
 }
 

@@ -147,12 +147,14 @@ int eng_member_by_cert(struct eng *e, struct eng_gl *g, X509 *cert,
 int eng_member_remove(struct eng_gl *g, size_t idx);
 void eng_gl_free(struct eng_gl *g);
 void eng_person_clear(struct eng_person *p);
-/* eng_glkey_reads_dir: whether p reads its glKey entries of g in the
- * directory (its DN among the entry's skdRecipientDN, which the ACLs
- * grant read by).  Not when g's mail policy is "mail" and p has an
- * rfc822 address (its name or glMemberAddress) for the GLA to mail the
- * key to; without one the directory is the only way the key reaches it. */
-int eng_glkey_reads_dir(const struct eng_gl *g, const struct eng_person *p);
+/* eng_glkey_add_dn adds p's DN (not NULL) to gk: to recipientDNs, by
+ * which the ACLs let p read the entry; or, when g's mail policy is
+ * "mail" and p has an rfc822 address (its name or glMemberAddress) for
+ * the GLA to mail the key to, to mailDNs, by which p sees only that the
+ * entry is there (and comes by mail).  Without an address the directory
+ * is the only way the key reaches p.  One on success. */
+int eng_glkey_add_dn(const struct eng_gl *g, SKD_ENG_GLKEY *gk,
+    const struct eng_person *p);
 /* Index of the member/owner named gn among v[0..n), or -1. */
 long eng_find_person(const struct eng_person *v, size_t n,
     const GENERAL_NAME *gn);

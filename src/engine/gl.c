@@ -189,11 +189,17 @@ is_email(const char *text)
 }
 
 int
-eng_glkey_reads_dir(const struct eng_gl *g, const struct eng_person *p)
+eng_glkey_add_dn(const struct eng_gl *g, SKD_ENG_GLKEY *gk,
+    const struct eng_person *p)
 {
 	/* RFC 5275 7 makes mail a transport of glKey messages; the GL's
 	 * policy "mail" makes it the only one for whoever mail reaches. */
-	return !g->mail_only || (!is_email(p->name) && !is_email(p->address));
+	if (!g->mail_only || (!is_email(p->name) && !is_email(p->address)))
+		return eng_push_utf8(gk->recipientDNs, p->dn);
+	if (gk->mailDNs == NULL &&
+	    (gk->mailDNs = sk_ASN1_UTF8STRING_new_null()) == NULL)
+		return 0;
+	return eng_push_utf8(gk->mailDNs, p->dn);
 }
 
 static int

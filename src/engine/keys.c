@@ -211,8 +211,7 @@ put_shard(struct eng *e, struct eng_gl *g, const struct eng_key *k,
 	for (i = 0; i < n; i++) {
 		if (!eng_push_utf8(gk->recipients, to[i]->name))
 			return 0;
-		if (to[i]->dn != NULL && eng_glkey_reads_dir(g, to[i]) &&
-		    !eng_push_utf8(gk->recipientDNs, to[i]->dn))
+		if (to[i]->dn != NULL && !eng_glkey_add_dn(g, gk, to[i]))
 			return 0;
 	}
 	return 1;

@@ -108,7 +108,10 @@
  *   SkdGLKey ::= SEQUENCE { keyId UTF8String, shard INTEGER,
  *     message OCTET STRING, recipients SEQUENCE OF UTF8String,
  *     recipientDNs SEQUENCE OF UTF8String, notBefore GeneralizedTime,
- *     notAfter GeneralizedTime, archivedKEK OCTET STRING }
+ *     notAfter GeneralizedTime, archivedKEK OCTET STRING,
+ *     mailDNs [0] SEQUENCE OF UTF8String OPTIONAL }
+ *   (mailDNs: the recipients' DNs withheld from recipientDNs by the GL's
+ *   mail policy "mail", skdMailRecipientDN)
  *   SkdPublish ::= SEQUENCE { id UTF8String, kind INTEGER,
  *     messages SEQUENCE OF OCTET STRING, recipients SEQUENCE OF UTF8String }
  *
@@ -424,6 +427,7 @@ typedef struct SKD_ENG_GLKEY_st {
 	ASN1_GENERALIZEDTIME		*notBefore;
 	ASN1_GENERALIZEDTIME		*notAfter;
 	ASN1_OCTET_STRING		*archivedKEK;
+	STACK_OF(ASN1_UTF8STRING)	*mailDNs;	/* OPTIONAL */
 } SKD_ENG_GLKEY;
 
 typedef struct SKD_ENG_PUBLISH_st {

@@ -16,7 +16,7 @@
 
 static char *glkey_attrs[] = {
 	A_KEYID, A_GLNAME, A_SHARD, A_MESSAGE, A_RCPTNAME, A_RCPTDN,
-	A_NOTBEFORE, A_NOTAFTER, A_ARCHKEK, NULL
+	A_NOTBEFORE, A_NOTAFTER, A_ARCHKEK, A_MAILRCPTDN, NULL
 };
 
 /* Without the messages and recipient lists (skd_store_find_glkey_heads). */
@@ -34,6 +34,7 @@ glkey_cleanup(void *elem)
 	free(k->message);
 	skd_store_i_strs_free(k->recipients, k->n_recipients);
 	skd_store_i_strs_free(k->recipient_dns, k->n_recipient_dns);
+	skd_store_i_strs_free(k->mail_dns, k->n_mail_dns);
 	/* Wrapped, but still the GLA's key archive: wipe it. */
 	OPENSSL_clear_free(k->archived_kek, k->archived_kek_len);
 	memset(k, 0, sizeof(*k));
@@ -80,6 +81,7 @@ static const struct skd_store_i_field glkey_fields[] = {
 	SKD_STORE_I_F_N(T, BLOB, message, message_len, A_MESSAGE),
 	SKD_STORE_I_F_N(T, STRS, recipients, n_recipients, A_RCPTNAME),
 	SKD_STORE_I_F_N(T, STRS, recipient_dns, n_recipient_dns, A_RCPTDN),
+	SKD_STORE_I_F_N(T, STRS, mail_dns, n_mail_dns, A_MAILRCPTDN),
 	SKD_STORE_I_F(T, TIME, not_before, A_NOTBEFORE),
 	SKD_STORE_I_F(T, TIME, not_after, A_NOTAFTER),
 	SKD_STORE_I_F_N(T, BLOB, archived_kek, archived_kek_len, A_ARCHKEK),
@@ -153,6 +155,8 @@ glkey_same(const struct skd_store_glkey *a, const struct skd_store_glkey *b)
 	    b->recipients, b->n_recipients) &&
 	    skd_store_i_same_strs(a->recipient_dns, a->n_recipient_dns,
 	    b->recipient_dns, b->n_recipient_dns) &&
+	    skd_store_i_same_strs(a->mail_dns, a->n_mail_dns, b->mail_dns,
+	    b->n_mail_dns) &&
 	    a->not_before == b->not_before && a->not_after == b->not_after &&
 	    skd_store_i_same_bytes(a->archived_kek, a->archived_kek_len,
 	    b->archived_kek, b->archived_kek_len);
@@ -190,6 +194,10 @@ skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
 	if (k->n_recipient_dns > 0) {
 		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN,
 		    (const char *const *)k->recipient_dns, k->n_recipient_dns);
+	}
+	if (k->n_mail_dns > 0) {
+		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_MAILRCPTDN,
+		    (const char *const *)k->mail_dns, k->n_mail_dns);
 	}
 	if (k->not_before != 0) {
 		skd_store_time_str(nb, k->not_before);

@@ -314,6 +314,9 @@ struct skd_store_glkey {
 	size_t		 n_recipients;
 	char		**recipient_dns; /* directory DNs for dnattr ACLs */
 	size_t		 n_recipient_dns;
+	char		**mail_dns;	/* recipients' DNs who receive it by
+					   mail only (skdMailRecipientDN) */
+	size_t		 n_mail_dns;
 	time_t		 not_before;
 	time_t		 not_after;
 	unsigned char	*archived_kek;	/* wrapped for the GLA alone; opaque */

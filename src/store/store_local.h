@@ -36,6 +36,7 @@
 #define A_MESSAGE	"skdMessage"
 #define A_RCPTNAME	"skdRecipientName"
 #define A_RCPTDN	"skdRecipientDN"
+#define A_MAILRCPTDN	"skdMailRecipientDN"
 #define A_NOTBEFORE	"skdNotBefore"
 #define A_NOTAFTER	"skdNotAfter"
 #define A_ARCHKEK	"skdArchivedKEK"

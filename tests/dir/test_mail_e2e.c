@@ -27,6 +27,8 @@
  *     (Debian's Postfix, tools/skd-relay): a wrong password leaves the
  *     answer queued with the relay's reason, the right one delivers it.
  */
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,125 @@ setup_stack(void)
 	(void)skd_test_stack_get();
 }
 
+/* ---- the fixture: a directory, an MTA, a relay, a worker ---------------- */
+
+/*
+ * The directory a test runs against: the suites' shared stack, or a
+ * private one in skd_test_tmp/stack (fx_private_stack) for a test that
+ * must see every entry of its directory (the catch-up mails whatever
+ * was written without mail, the other suites' entries included).
+ */
+static struct {
+	int	 private;
+	char	 dir[4096];
+	char	*keys[64], *vals[64];
+	size_t	 n;
+} fx;
+
+static const char *
+fx_need(const char *key)
+{
+	size_t i;
+
+	if (!fx.private)
+		return skd_test_stack_need(key);
+	for (i = 0; i < fx.n; i++) {
+		if (strcmp(fx.keys[i], key) == 0)
+			return fx.vals[i];
+	}
+	ck_assert_msg(0, "private stack env lacks %s", key);
+	return NULL;
+}
+
+static const char *
+fx_stack_dir(void)
+{
+	return fx.private ? fx.dir : skd_test_stack_dir();
+}
+
+/* Starts a private stack (slapd from schema/ and ldif/, the test PKI)
+ * and reads its env file (KEY=VALUE lines). */
+static void
+fx_private_stack(void)
+{
+	char path[4200], line[4096], *eq;
+	FILE *f;
+	int rc;
+
+	(void)snprintf(fx.dir, sizeof(fx.dir), "%s/stack", skd_test_tmp);
+	rc = skd_test_run(NULL, NULL, "'%s/tools/skd-stack' start '%s' --pki "
+	    "'%s/build/test-pki' >'%s/stack.log' 2>&1", skd_test_top(),
+	    fx.dir, skd_test_top(), skd_test_tmp);
+	ck_assert_msg(rc == 0, "skd-stack start exited %d", rc);
+	fx.private = 1;
+	(void)snprintf(path, sizeof(path), "%s/env", fx.dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fx.n < sizeof(fx.keys) / sizeof(fx.keys[0]) &&
+	    fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		ck_assert_ptr_nonnull(fx.keys[fx.n] = strdup(line));
+		ck_assert_ptr_nonnull(fx.vals[fx.n] = strdup(eq + 1));
+		fx.n++;
+	}
+	fclose(f);
+}
+
+/* Starts the private OpenSMTPD of tools/skd-mta in skd_test_tmp/mta:
+ * gla@example.com to skd gla mail-in with conf, the rest to maildirs. */
+static void
+fx_mta_start(const char *conf)
+{
+	char *out = NULL;
+	int rc;
+
+	/* Maildir deliveries run as nobody. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
+	    skd_test_tmp), 0);
+	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta start "
+	    "'%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
+	    skd_test_tmp, conf, skd_test_bin());
+	ck_assert_msg(rc == 0, "OpenSMTPD did not start: %s", out);
+	free(out);
+}
+
+/* The private MTA's value of key (SKD_SMTP_URL, ...), freed by the
+ * caller. */
+static char *
+fx_mta_env(const char *key)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(skd_test_run(&out, NULL, ". '%s/mta/env' && "
+	    "printf %%s \"$%s\"", skd_test_tmp, key), 0);
+	return out;
+}
+
+/* Stops what the test started (a no-op for what it did not), then
+ * removes skd_test_tmp: the checked teardown of every MTA test. */
+static void
+fx_teardown(void)
+{
+	size_t i;
+
+	(void)skd_test_run(NULL, NULL, "cd '%s'; p=$(cat '%s/worker.pid' "
+	    "2>/dev/null) && kill \"$p\" 2>/dev/null && while kill -0 \"$p\" "
+	    "2>/dev/null; do sleep 0.1; done; [ -d '%s/relay' ] && "
+	    "tools/skd-relay stop '%s/relay'; [ -d '%s/mta' ] && "
+	    "tools/skd-mta stop '%s/mta'; [ -d '%s/stack' ] && "
+	    "tools/skd-stack stop '%s/stack'; true", skd_test_top(),
+	    skd_test_tmp, skd_test_tmp, skd_test_tmp, skd_test_tmp,
+	    skd_test_tmp, skd_test_tmp, skd_test_tmp);
+	for (i = 0; i < fx.n; i++) {
+		free(fx.keys[i]);
+		free(fx.vals[i]);
+	}
+	memset(&fx, 0, sizeof(fx));
+	skd_test_tmp_teardown();
+}
+
 /* A GLA configuration for the test stack in skd_test_tmp; ldap_uri
  * overrides the stack's.  Returns its path (static). */
 static const char *
@@ -74,18 +195,18 @@ write_conf(const char *ldap_uri)
 {
 	static char conf[4096];
 	char pw[4096], *text = NULL;
-	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
+	const char *pki = fx_need("SKD_PKI_DIR");
 
 	(void)snprintf(pw, sizeof(pw), "%s/gla.pw", skd_test_tmp);
-	ck_assert(skd_test_write_file(pw, skd_test_stack_need("SKD_GLA_PW"),
-	    strlen(skd_test_stack_need("SKD_GLA_PW"))));
+	ck_assert(skd_test_write_file(pw, fx_need("SKD_GLA_PW"),
+	    strlen(fx_need("SKD_GLA_PW"))));
 	ck_assert_int_gt(asprintf(&text, "ldap_uri = %s\nbind = simple\n"
 	    "bind_dn = %s\nbind_password_file = %s\nbase_dn = %s\n"
 	    "gla_cert = %s/gla.crt\ngla_key = %s/gla.key\n"
 	    "ca_file = %s/ca.crt\n", ldap_uri != NULL ? ldap_uri :
-	    skd_test_stack_need("SKD_LDAP_URI"),
-	    skd_test_stack_need("SKD_GLA_DN"), pw,
-	    skd_test_stack_need("SKD_BASE_DN"), pki, pki, pki), 0);
+	    fx_need("SKD_LDAP_URI"),
+	    fx_need("SKD_GLA_DN"), pw,
+	    fx_need("SKD_BASE_DN"), pki, pki, pki), 0);
 	(void)snprintf(conf, sizeof(conf), "%s/gla.conf", skd_test_tmp);
 	ck_assert(skd_test_write_file(conf, text, strlen(text)));
 	free(text);
@@ -96,7 +217,7 @@ write_conf(const char *ldap_uri)
 static void
 write_mail(const char *path, const char *mid)
 {
-	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
+	const char *pki = fx_need("SKD_PKI_DIR");
 	const char *to[] = { "gla@example.com" };
 	struct skd_mail_out o;
 	unsigned char *der;
@@ -277,12 +398,33 @@ gla_search(const char *filter, const char *attrs)
 
 	(void)skd_test_run(&out, NULL, "PATH=$PATH:/usr/sbin ldapsearch -LLL "
 	    "-o ldif-wrap=no -x -H '%s' -D '%s' -w '%s' -b '%s' '%s' %s "
-	    "2>&1", skd_test_stack_need("SKD_LDAP_URI"),
-	    skd_test_stack_need("SKD_GLA_DN"),
-	    skd_test_stack_need("SKD_GLA_PW"),
-	    skd_test_stack_need("SKD_BASE_DN"), filter, attrs);
+	    "2>&1", fx_need("SKD_LDAP_URI"),
+	    fx_need("SKD_GLA_DN"),
+	    fx_need("SKD_GLA_PW"),
+	    fx_need("SKD_BASE_DN"), filter, attrs);
 	ck_assert_ptr_nonnull(out);
 	return out;
+}
+
+/* skd ARGS (printf format) as who (glo1, alice, ...) on the fixture's
+ * directory, output and errors in *out; returns the exit code. */
+static int __attribute__((format(printf, 3, 4)))
+skd_as(char **out, const char *who, const char *fmt, ...)
+{
+	const char *pki = fx_need("SKD_PKI_DIR");
+	char up[32], args[4096];
+	va_list ap;
+	size_t i;
+
+	for (i = 0; who[i] != '\0' && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)who[i]);
+	up[i] = '\0';
+	va_start(ap, fmt);
+	(void)vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return skd_test_run(out, NULL, "'%s' %s --env '%s/env' --as %s "
+	    "--cert '%s/%s.crt' --key '%s/%s.key' --CAfile '%s/ca.crt' 2>&1",
+	    skd_test_bin(), args, fx_stack_dir(), up, pki, who, pki, who, pki);
 }
 
 /* Waits up to 30 s for a shell condition; returns whether it held. */
@@ -345,10 +487,10 @@ assert_answer_mailed(const char *id, const char *who)
 	(void)snprintf(cond, sizeof(cond), "PATH=$PATH:/usr/sbin ldapsearch "
 	    "-LLL -x -H '%s' -D '%s' -w '%s' -b 'ou=responses,%s' '%s' "
 	    "skdMailState | grep -q 'skdMailState: sent'",
-	    skd_test_stack_need("SKD_LDAP_URI"),
-	    skd_test_stack_need("SKD_GLA_DN"),
-	    skd_test_stack_need("SKD_GLA_PW"),
-	    skd_test_stack_need("SKD_BASE_DN"), f);
+	    fx_need("SKD_LDAP_URI"),
+	    fx_need("SKD_GLA_DN"),
+	    fx_need("SKD_GLA_PW"),
+	    fx_need("SKD_BASE_DN"), f);
 	ck_assert_msg(wait_cond(cond), "the answer to %s was not sent", id);
 	out = gla_search(f, "skdMailMessageId skdMailTo");
 	ck_assert_ptr_nonnull(p = strstr(out, "skdMailMessageId: "));
@@ -395,7 +537,7 @@ static void
 mail_in_encrypted(char id[SKD_STORE_ID_LEN], const char *conf,
     const char *gl, const char *from, const char *mid)
 {
-	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
+	const char *pki = fx_need("SKD_PKI_DIR");
 	const char *to[] = { "gla@example.com" };
 	struct skd_mail_out o;
 	unsigned char *der;
@@ -452,54 +594,50 @@ worker_stop(void)
 	    "done", skd_test_tmp);
 }
 
-/* The GLA configuration with mail out by sendmail(8) and extra lines. */
+/* The GLA configuration for the worker, with mail out by sendmail(8)
+ * when mail is set, and extra lines. */
 static const char *
-write_mail_conf(const char *extra)
+write_gla_conf(int mail, const char *extra)
 {
 	const char *conf = write_conf(NULL);
-	char *text = NULL;
 	FILE *f;
 
 	ck_assert_ptr_nonnull(f = fopen(conf, "a"));
+	/* On the shared stack the catch-up would mail what the other
+	 * suites wrote: only a private stack's worker catches up. */
 	fprintf(f, "issuer_cert = %s/ca.crt\nissuer_key = %s/ca.key\n"
-	    "poll_interval_ms = 200\nmail_from = gla@example.com\n"
-	    "mail_retry_seconds = 1\nmail_timeout = 10\n%s",
-	    skd_test_stack_need("SKD_PKI_DIR"),
-	    skd_test_stack_need("SKD_PKI_DIR"), extra);
+	    "poll_interval_ms = 200\n%s%s%s", fx_need("SKD_PKI_DIR"),
+	    fx_need("SKD_PKI_DIR"), mail ? "mail_from = gla@example.com\n"
+	    "mail_retry_seconds = 1\nmail_timeout = 10\n" : "",
+	    fx.private ? "" : "mail_catch_up = no\n", extra);
 	fclose(f);
-	free(text);
 	return conf;
+}
+
+static const char *
+write_mail_conf(const char *extra)
+{
+	return write_gla_conf(1, extra);
 }
 
 START_TEST(test_mail_answers_to_signer)
 {
-	const char *pki = skd_test_stack_need("SKD_PKI_DIR");
 	const char *conf;
 	char gl[256], gl2[300], id[SKD_STORE_ID_LEN], cond[8192];
 	char *out = NULL;
 	int rc;
 
 	ck_assert_ptr_nonnull(skd_test_stack_get());
-	/* Maildir deliveries run as nobody. */
-	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
-	    skd_test_tmp), 0);
 	conf = write_mail_conf("");
-	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
-	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
-	    skd_test_tmp, conf, skd_test_bin()), 0);
-	free(out);
-	out = NULL;
+	fx_mta_start(conf);
 	worker_start(conf);
 	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/signer-"
 	    "%ld", (long)getpid());
 
 	/* A request added in the directory: the answer goes by mail too,
 	 * to the signer's verified address (mail_answers = all). */
-	rc = skd_test_run(&out, NULL, "'%s' glo create --gl '%s' --owner "
-	    "email:glo1@example.com --env '%s/env' --as GLO1 --cert "
-	    "'%s/glo1.crt' --key '%s/glo1.key' --CAfile '%s/ca.crt' "
-	    "--timeout 30 2>&1", skd_test_bin(), gl, skd_test_stack_dir(),
-	    pki, pki, pki);
+	rc = skd_as(&out, "glo1", "glo create --gl '%s' --owner "
+	    "email:glo1@example.com --timeout 30", gl);
 	ck_assert_msg(rc == 0, "create exited %d: %s", rc, out);
 	submitted_id(id, out);
 	free(out);
@@ -516,10 +654,10 @@ START_TEST(test_mail_answers_to_signer)
 	(void)snprintf(cond, sizeof(cond), "PATH=$PATH:/usr/sbin ldapsearch "
 	    "-LLL -x -H '%s' -D '%s' -w '%s' -b 'skdRequestId=%s,ou=requests,"
 	    "%s' skdState | grep -q 'skdState: failed'",
-	    skd_test_stack_need("SKD_LDAP_URI"),
-	    skd_test_stack_need("SKD_GLA_DN"),
-	    skd_test_stack_need("SKD_GLA_PW"), id,
-	    skd_test_stack_need("SKD_BASE_DN"));
+	    fx_need("SKD_LDAP_URI"),
+	    fx_need("SKD_GLA_DN"),
+	    fx_need("SKD_GLA_PW"), id,
+	    fx_need("SKD_BASE_DN"));
 	ck_assert_msg(wait_cond(cond), "the forged request was not failed");
 	(void)snprintf(cond, sizeof(cond), "(skdRequestId=%s)", id);
 	out = gla_search(cond, "skdError");
@@ -557,30 +695,25 @@ START_TEST(test_mail_answers_to_signer)
 	free(out);
 
 	/* mail_answers = mail-origin: an answer to a directory request
-	 * stays in the directory (skdMailState none). */
+	 * stays in the directory, held for a worker under "all" (the
+	 * catch-up, test_mail_catch_up). */
 	worker_stop();
 	conf = write_mail_conf("mail_answers = mail-origin\n");
 	worker_start(conf);
 	(void)snprintf(gl2, sizeof(gl2), "%s-2", gl);
-	rc = skd_test_run(&out, NULL, "'%s' glo create --gl '%s' --owner "
-	    "email:glo1@example.com --env '%s/env' --as GLO1 --cert "
-	    "'%s/glo1.crt' --key '%s/glo1.key' --CAfile '%s/ca.crt' "
-	    "--timeout 30 2>&1", skd_test_bin(), gl2, skd_test_stack_dir(),
-	    pki, pki, pki);
+	rc = skd_as(&out, "glo1", "glo create --gl '%s' --owner "
+	    "email:glo1@example.com --timeout 30", gl2);
 	ck_assert_msg(rc == 0, "create exited %d: %s", rc, out);
 	submitted_id(id, out);
 	free(out);
 	(void)snprintf(cond, sizeof(cond), "PATH=$PATH:/usr/sbin ldapsearch "
 	    "-LLL -x -H '%s' -D '%s' -w '%s' -b 'skdRequestId=%s,ou=responses,"
-	    "%s' '(skdMailState=none)' 1.1 | grep -q '^dn:'",
-	    skd_test_stack_need("SKD_LDAP_URI"),
-	    skd_test_stack_need("SKD_GLA_DN"),
-	    skd_test_stack_need("SKD_GLA_PW"), id,
-	    skd_test_stack_need("SKD_BASE_DN"));
+	    "%s' '(skdMailState=held)' 1.1 | grep -q '^dn:'",
+	    fx_need("SKD_LDAP_URI"),
+	    fx_need("SKD_GLA_DN"),
+	    fx_need("SKD_GLA_PW"), id,
+	    fx_need("SKD_BASE_DN"));
 	ck_assert_msg(wait_cond(cond), "the answer was not left unmailed");
-	worker_stop();
-	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-mta stop '%s/mta'",
-	    skd_test_top(), skd_test_tmp);
 }
 END_TEST
 
@@ -594,16 +727,9 @@ START_TEST(test_mail_starttls_required)
 	int rc;
 
 	ck_assert_ptr_nonnull(skd_test_stack_get());
-	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
-	    skd_test_tmp), 0);
 	conf = write_mail_conf("");
-	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
-	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
-	    skd_test_tmp, conf, skd_test_bin()), 0);
-	free(out);
-	ck_assert_int_eq(skd_test_run(&env, NULL, ". '%s/mta/env' && "
-	    "printf %%s \"$SKD_SMTP_URL\"", skd_test_tmp), 0);
-	url = env;
+	fx_mta_start(conf);
+	url = env = fx_mta_env("SKD_SMTP_URL");
 	(void)snprintf(extra, sizeof(extra), "mail_relay = %s\n"
 	    "mail_starttls = yes\n", url);
 	conf = write_mail_conf(extra);
@@ -626,8 +752,6 @@ START_TEST(test_mail_starttls_required)
 	free(out);
 	ck_assert_int_eq(maildir_count("glo1"), 0);
 	free(env);
-	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-mta stop '%s/mta'",
-	    skd_test_top(), skd_test_tmp);
 }
 END_TEST
 
@@ -648,17 +772,10 @@ START_TEST(test_mail_relay_starttls_auth)
 	int rc;
 
 	ck_assert_ptr_nonnull(skd_test_stack_get());
-	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
-	    skd_test_tmp), 0);
 	conf = write_mail_conf("");
-	ck_assert_int_eq(skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta "
-	    "start '%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
-	    skd_test_tmp, conf, skd_test_bin()), 0);
-	free(out);
-	out = NULL;
-	ck_assert_int_eq(skd_test_run(&menv, NULL, ". '%s/mta/env' && "
-	    "printf 127.0.0.1:%%s \"$SKD_SMTP_PORT\"", skd_test_tmp), 0);
-	(void)snprintf(hop, sizeof(hop), "%s", menv);
+	fx_mta_start(conf);
+	menv = fx_mta_env("SKD_SMTP_PORT");
+	(void)snprintf(hop, sizeof(hop), "127.0.0.1:%s", menv);
 	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-relay start "
 	    "'%s/relay' --next-hop %s 2>&1", skd_test_top(), skd_test_tmp,
 	    hop);
@@ -730,9 +847,226 @@ START_TEST(test_mail_relay_starttls_auth)
 	free(out);
 	free(menv);
 	free(renv);
-	(void)skd_test_run(NULL, NULL, "cd '%s' && tools/skd-relay stop "
-	    "'%s/relay'; tools/skd-mta stop '%s/mta'", skd_test_top(),
-	    skd_test_tmp, skd_test_tmp);
+}
+END_TEST
+
+/* ---- a GL's mail policy; the catch-up ---------------------------------- */
+
+/* How many entries the GLA's search for filter finds. */
+static int
+gla_count(const char *filter)
+{
+	char *out = gla_search(filter, "1.1");
+	int n = count_of(out, "dn: ");
+
+	free(out);
+	return n;
+}
+
+/* A shell condition: the GLA's search for filter finds cmp n entries
+ * (cmp: -eq, -ge). */
+static void
+count_cond(char *cond, size_t len, const char *filter, const char *cmp,
+    int n)
+{
+	(void)snprintf(cond, len, "[ \"$(PATH=$PATH:/usr/sbin ldapsearch -LLL "
+	    "-x -H '%s' -D '%s' -w '%s' -b '%s' '%s' 1.1 | grep -c '^dn: ')\" "
+	    "%s %d ]", fx_need("SKD_LDAP_URI"), fx_need("SKD_GLA_DN"),
+	    fx_need("SKD_GLA_PW"), fx_need("SKD_BASE_DN"), filter, cmp, n);
+}
+
+/* Waits until the GLA's search for filter finds cmp n entries. */
+static void
+wait_count(const char *filter, const char *cmp, int n)
+{
+	char cond[8192];
+
+	count_cond(cond, sizeof(cond), filter, cmp, n);
+	ck_assert_msg(wait_cond(cond), "not %s %d entries: %s (%d)", cmp, n,
+	    filter, gla_count(filter));
+}
+
+/* Waits until who's maildir holds at least n distinct mails. */
+static void
+wait_maildir(const char *who, int n)
+{
+	char cond[4096];
+
+	(void)snprintf(cond, sizeof(cond), "[ \"$(cat '%s/mta/maildir/%s'/new/* "
+	    "'%s/mta/maildir/%s'/cur/* 2>/dev/null | grep -i '^Message-ID:' | "
+	    "sort -u | wc -l)\" -ge %d ]", skd_test_tmp, who, skd_test_tmp, who,
+	    n);
+	if (!wait_cond(cond))
+		assert_maildir(who, n);
+}
+
+/* An ldapsearch bound as person who (ALICE, ...) under ou=groups. */
+static char *
+as_search(const char *who, const char *filter, const char *attrs)
+{
+	char dn[64], pw[64], *out = NULL;
+
+	(void)snprintf(dn, sizeof(dn), "SKD_%s_DN", who);
+	(void)snprintf(pw, sizeof(pw), "SKD_%s_PW", who);
+	(void)skd_test_run(&out, NULL, "PATH=$PATH:/usr/sbin ldapsearch -LLL "
+	    "-o ldif-wrap=no -x -H '%s' -D '%s' -w '%s' -b 'ou=groups,%s' "
+	    "'%s' %s 2>&1", fx_need("SKD_LDAP_URI"), fx_need(dn), fx_need(pw),
+	    fx_need("SKD_BASE_DN"), filter, attrs);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/* skd gla mail-policy for gl. */
+static void
+set_policy(const char *conf, const char *gl, const char *policy)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-policy --config '%s' "
+	    "--gl '%s' %s 2>&1", skd_test_bin(), conf, gl, policy);
+	ck_assert_msg(rc == 0, "mail-policy exited %d: %s", rc, out);
+	free(out);
+}
+
+/* glo1 adds (or removes) email:who@example.com to gl, by the directory. */
+static void
+glo_member(const char *gl, const char *who, int add)
+{
+	char *out = NULL;
+	int rc;
+
+	if (add)
+		rc = skd_as(&out, "glo1", "glo add-member --gl '%s' --member "
+		    "email:%s@example.com --member-cert '%s/%s.crt' --timeout "
+		    "30", gl, who, fx_need("SKD_PKI_DIR"), who);
+	else
+		rc = skd_as(&out, "glo1", "glo remove-member --gl '%s' "
+		    "--member email:%s@example.com --timeout 30", gl, who);
+	ck_assert_msg(rc == 0, "%s-member %s exited %d: %s", add ? "add" :
+	    "remove", who, rc, out);
+	free(out);
+}
+
+/* glo1 creates the closed list gl, by the directory. */
+static void
+glo_create(const char *gl)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = skd_as(&out, "glo1", "glo create --gl '%s' --owner "
+	    "email:glo1@example.com --admin closed --timeout 30", gl);
+	ck_assert_msg(rc == 0, "create exited %d: %s", rc, out);
+	free(out);
+}
+
+/*
+ * A GL whose mail policy is "mail": its members receive their glKeys by
+ * mail only.  Their glKey entries name them in skdMailRecipientDN, not
+ * skdRecipientDN: read as the member, the directory shows the entries'
+ * names and dates but no message, and skd member fetch says the key
+ * comes by mail; from the maildir the key opens and is acknowledged by
+ * mail.  A change of policy holds for the next key: "both" (after a
+ * removal's rekey) lets the member read the new key in the directory,
+ * "directory" sends no mail for the one after.
+ */
+START_TEST(test_mail_policy_mail_only)
+{
+	const char *conf, *alice_dn;
+	char gl[128], f[1024], f2[1200], *out = NULL, *url = NULL;
+	int rc, n;
+
+	fx_private_stack();
+	alice_dn = fx_need("SKD_ALICE_DN");
+	conf = write_mail_conf("");
+	fx_mta_start(conf);
+	worker_start(conf);
+	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/policy");
+	glo_create(gl);
+	set_policy(conf, gl, "mail");
+	glo_member(gl, "alice", 1);
+	glo_member(gl, "bob", 1);
+	glo_member(gl, "carol", 1);
+
+	/* alice's glKey entries: mailed, each once; her DN withheld. */
+	(void)snprintf(f, sizeof(f), "(&(objectClass=skdGLKey)(skdGLName=%s)"
+	    "(skdRecipientName=email:alice@example.com))", gl);
+	(void)snprintf(f2, sizeof(f2), "(&%s(!(skdMailState=sent)))", f);
+	wait_count(f, "-ge", 1);
+	wait_count(f2, "-eq", 0);
+	n = gla_count(f);
+	wait_maildir("alice", n);
+	assert_maildir("alice", n);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailRecipientDN=%s))", f,
+	    alice_dn);
+	ck_assert_int_eq(gla_count(f2), n);
+	(void)snprintf(f2, sizeof(f2), "(&(objectClass=skdGLKey)"
+	    "(skdGLName=%s)(skdRecipientDN=%s))", gl, alice_dn);
+	ck_assert_int_eq(gla_count(f2), 0);
+
+	/* Read as alice: the entries are there, their messages are not. */
+	out = as_search("ALICE", f, "skdKeyId skdMessage skdRecipientName");
+	ck_assert_int_eq(count_of(out, "skdKeyId: "), n);
+	ck_assert_msg(strstr(out, "skdMessage") == NULL, "%s", out);
+	free(out);
+	out = NULL;
+	rc = skd_as(&out, "alice", "member fetch --gl '%s' --keystore "
+	    "'%s/alice.keys' --timeout 20", gl, skd_test_tmp);
+	ck_assert_msg(rc != 0, "a directory fetch stored a key: %s", out);
+	assert_has(out, "by mail only");
+	ck_assert_int_eq(count_of(out, "stored key "), 0);
+	free(out);
+	out = NULL;
+
+	/* From her maildir: stored, acknowledged by mail (RFC 5275 5.1
+	 * 2.c), the acknowledgement recorded on her member entry. */
+	url = fx_mta_env("SKD_SMTP_URL");
+	rc = skd_as(&out, "alice", "member fetch --gl '%s' --keystore "
+	    "'%s/alice.keys' --mail '%s/mta/maildir/alice' --mail-to "
+	    "gla@example.com --smtp '%s'", gl, skd_test_tmp, skd_test_tmp,
+	    url);
+	ck_assert_msg(rc == 0, "fetch --mail exited %d: %s", rc, out);
+	ck_assert_int_eq(count_of(out, "stored key "), n);
+	free(out);
+	out = NULL;
+	(void)snprintf(f2, sizeof(f2), "(&(objectClass=skdGLMember)"
+	    "(skdMemberName=email:alice@example.com)(skdAckKeyId=*))");
+	wait_count(f2, "-ge", 1);
+
+	/* "both", then bob's removal rekeys: the next key is alice's to
+	 * read in the directory as well; the old entries stay as they
+	 * were. */
+	set_policy(conf, gl, "both");
+	glo_member(gl, "bob", 0);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdRecipientDN=%s))", f,
+	    alice_dn);
+	wait_count(f2, "-ge", 1);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailRecipientDN=%s))", f,
+	    alice_dn);
+	ck_assert_int_eq(gla_count(f2), n);
+	rc = skd_as(&out, "alice", "member fetch --gl '%s' --keystore "
+	    "'%s/alice.keys' --no-ack --timeout 20", gl, skd_test_tmp);
+	ck_assert_msg(rc == 0, "directory fetch exited %d: %s", rc, out);
+	ck_assert_int_ge(count_of(out, "stored key "), 1);
+	free(out);
+	out = NULL;
+
+	/* "directory", then carol's removal rekeys: no mail for that key
+	 * (skdMailState none), alice reads it in the directory. */
+	set_policy(conf, gl, "directory");
+	glo_member(gl, "carol", 0);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailState=none))", f);
+	wait_count(f2, "-ge", 1);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailState=none)"
+	    "(skdRecipientDN=%s))", f, alice_dn);
+	ck_assert_int_ge(gla_count(f2), 1);
+	rc = skd_as(&out, "alice", "member fetch --gl '%s' --keystore "
+	    "'%s/alice.keys' --no-ack --timeout 20", gl, skd_test_tmp);
+	ck_assert_msg(rc == 0, "directory fetch exited %d: %s", rc, out);
+	ck_assert_int_ge(count_of(out, "stored key "), 1);
+	free(out);
+	free(url);
 }
 END_TEST
 
@@ -751,12 +1085,12 @@ skd_suite_mail_e2e(void)
 	tcase_add_test(tc, test_mail_in_redelivery);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(tw, setup_stack, NULL);
-	tcase_add_checked_fixture(tw, skd_test_tmp_setup,
-	    skd_test_tmp_teardown);
+	tcase_add_checked_fixture(tw, skd_test_tmp_setup, fx_teardown);
 	tcase_set_timeout(tw, 180);
 	tcase_add_test(tw, test_mail_answers_to_signer);
 	tcase_add_test(tw, test_mail_starttls_required);
 	tcase_add_test(tw, test_mail_relay_starttls_auth);
+	tcase_add_test(tw, test_mail_policy_mail_only);
 	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
 	tcase_add_test(te, test_mail_main_job_and_hostile);

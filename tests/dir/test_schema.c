@@ -92,6 +92,7 @@ static const struct attr_want attrs[] = {
 	{ "skdMailInId", 68, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdGLMailPolicy", 69, DSTR, "caseIgnoreMatch", 1 },
 	{ "skdMailSigner", 70, DSTR, "caseIgnoreMatch", 1 },
+	{ "skdMailRecipientDN", 71, DN, "distinguishedNameMatch", 0 },
 	{ "skdSecretId", 44, DSTR, "caseExactMatch", 1 },
 };
 
