@@ -1070,6 +1070,118 @@ START_TEST(test_mail_policy_mail_only)
 }
 END_TEST
 
+/* One pass of the worker (gla run --once) in the MTA's mount namespace;
+ * returns its output. */
+static char *
+worker_once(const char *conf)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta exec '%s/mta' "
+	    "'%s' gla run --once --config '%s' 2>&1", skd_test_top(),
+	    skd_test_tmp, skd_test_bin(), conf);
+	ck_assert_msg(rc == 0, "gla run --once exited %d: %s", rc, out);
+	return out;
+}
+
+/*
+ * The catch-up: what was written while no worker mailed (a member's
+ * glKeys, the answer to a request that came by mail) and an answer a
+ * mail-origin worker held are mailed once a worker starts with mail
+ * (mail_answers = all), each once: a second pass sends nothing again.
+ * mail_catch_up = no leaves them.
+ */
+START_TEST(test_mail_catch_up)
+{
+	const char *conf;
+	char gl[128], f[1024], fb[1024], mail[4096], id[SKD_STORE_ID_LEN];
+	char cond[4096], *out = NULL;
+	int rc, n, nb;
+
+	fx_private_stack();
+	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/catch-up");
+	(void)snprintf(f, sizeof(f), "(&(objectClass=skdGLKey)(skdGLName=%s)"
+	    "(skdRecipientName=email:alice@example.com))", gl);
+	(void)snprintf(fb, sizeof(fb), "(&(objectClass=skdGLKey)(skdGLName=%s)"
+	    "(skdRecipientName=email:bob@example.com))", gl);
+
+	/* Mail off: alice's glKeys and the answer to a mail request are
+	 * written with no send state. */
+	conf = write_gla_conf(0, "");
+	fx_mta_start(conf);
+	worker_start(conf);
+	glo_create(gl);
+	glo_member(gl, "alice", 1);
+	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
+	write_mail(mail, "catch-up-1@example.com");
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
+	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
+	    mail);
+	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
+	mail_in_id(id, out);
+	free(out);
+	out = NULL;
+	(void)snprintf(cond, sizeof(cond), "(&(objectClass=skdResponse)"
+	    "(skdRequestId=%s))", id);
+	wait_count(cond, "-eq", 1);
+	worker_stop();
+	n = gla_count(f);
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(gla_count("(objectClass=skdMailOut)"), 0);
+
+	/* Mail on under mail-origin, no catch-up: bob's glKey goes, the
+	 * answer to glo1's directory request is held, the rest waits. */
+	conf = write_mail_conf("mail_answers = mail-origin\n"
+	    "mail_catch_up = no\n");
+	worker_start(conf);
+	glo_member(gl, "bob", 1);
+	wait_count("(skdMailState=held)", "-eq", 1);
+	(void)snprintf(cond, sizeof(cond), "(&%s(skdMailState=sent))", fb);
+	wait_count(cond, "-ge", 1);
+	nb = gla_count(fb);
+	wait_maildir("bob", nb);
+	worker_stop();
+	ck_assert_int_eq(maildir_count("alice"), 0);
+	ck_assert_int_eq(maildir_count("glo1"), 0);
+	(void)snprintf(cond, sizeof(cond), "(&%s(!(objectClass=skdMailOut)))",
+	    f);
+	ck_assert_int_eq(gla_count(cond), n);
+	rc = skd_test_run(&out, NULL, "'%s' status --config '%s' 2>&1",
+	    skd_test_bin(), conf);
+	ck_assert_msg(rc == 0, "status exited %d: %s", rc, out);
+	assert_has(out, "mail held (mail_answers = mail-origin): 1");
+	free(out);
+
+	/* Mail on, every answer: one pass catches up and sends it all. */
+	conf = write_mail_conf("");
+	out = worker_once(conf);
+	free(out);
+	ck_assert_int_eq(gla_count("(|(skdMailState=new)(skdMailState=queued)"
+	    "(skdMailState=held)(skdMailState=failed))"), 0);
+	(void)snprintf(cond, sizeof(cond), "(&%s(skdMailState=sent))", f);
+	ck_assert_int_eq(gla_count(cond), n);
+	wait_maildir("alice", n);
+	/* The answer to the mail request (to its From, In-Reply-To its
+	 * Message-ID) and the held one (to the verified signer). */
+	wait_maildir("glo1", 2);
+	(void)snprintf(cond, sizeof(cond), "grep -lqi "
+	    "'^In-Reply-To: <catch-up-1@example.com>' "
+	    "'%s'/mta/maildir/glo1/new/*", skd_test_tmp);
+	ck_assert_msg(skd_test_run(NULL, NULL, "%s", cond) == 0,
+	    "no answer to the mail request");
+
+	/* Once: a second pass (a restart) sends nothing again. */
+	out = worker_once(conf);
+	free(out);
+	ck_assert_int_eq(gla_count("(&(objectClass=skdMailOut)"
+	    "(skdMailState=sent)(!(skdMailAttempts=1)))"), 0);
+	assert_maildir("alice", n);
+	assert_maildir("glo1", 2);
+	assert_maildir("bob", nb);
+}
+END_TEST
+
 Suite *
 skd_suite_mail_e2e(void)
 {
@@ -1091,6 +1203,7 @@ skd_suite_mail_e2e(void)
 	tcase_add_test(tw, test_mail_starttls_required);
 	tcase_add_test(tw, test_mail_relay_starttls_auth);
 	tcase_add_test(tw, test_mail_policy_mail_only);
+	tcase_add_test(tw, test_mail_catch_up);
 	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
 	tcase_add_test(te, test_mail_main_job_and_hostile);
