@@ -216,6 +216,42 @@ env_get(const char *path, const char *key)
 
 /* skd status --json: one object; the counters text "name=N ..." becomes
  * an object of numbers. */
+/* The mail queue (skd_worker_mail_status_get) as o's "mail" object:
+ * counts (with "...More": true when there may be more) and the
+ * undelivered mails.  One on success. */
+static int
+status_mail_json(json_t *o, struct skd_store *s)
+{
+	struct skd_worker_mail_status st;
+	const struct skd_worker_mail_failed *u;
+	json_t *m, *list, *e;
+	size_t i;
+	int ok = 0;
+
+	if (!skd_worker_mail_status_get(&st, s))
+		goto err;
+	m = json_pack("{s:I,s:b,s:I,s:b,s:I,s:b}", "queued",
+	    (json_int_t)st.queued, "queuedMore", st.queued_more, "held",
+	    (json_int_t)st.held, "heldMore", st.held_more, "failed",
+	    (json_int_t)st.failed, "failedMore", st.failed_more);
+	/* json_object_set_new takes the value, on failure too. */
+	if (m == NULL || json_object_set_new(o, "mail", m) != 0 ||
+	    (list = json_array()) == NULL ||
+	    json_object_set_new(m, "undelivered", list) != 0)
+		goto err;
+	for (i = 0; i < st.n_undelivered; i++) {
+		u = &st.undelivered[i];
+		e = json_pack("{s:s?,s:s?,s:s?}", "messageId", u->message_id,
+		    "to", u->to, "error", u->error);
+		if (e == NULL || json_array_append_new(list, e) != 0)
+			goto err;
+	}
+	ok = 1;
+ err:
+	skd_worker_mail_status_clear(&st);
+	return ok;
+}
+
 static int
 status_json(struct skd_store *s, const char *uri, const char *base)
 {
@@ -262,6 +298,11 @@ status_json(struct skd_store *s, const char *uri, const char *base)
 	if (o != NULL && cnt != NULL)
 		json_object_set_new(o, "counters", cnt);
 	skd_store_status_free(ws.st);
+	if (o != NULL && !status_mail_json(o, s)) {
+		json_decref(o);
+		skd_cli_err("status", "%s", skd_store_errmsg(s));
+		return SKD_EXIT_DIRECTORY;
+	}
 	skd_cli_json_put(o);
 	return SKD_EXIT_OK;
 }

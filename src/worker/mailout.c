@@ -697,52 +697,103 @@ skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
 
 /* ---- skd status --------------------------------------------------------- */
 
-int
-skd_worker_mail_status_print(FILE *out, struct skd_store *s)
+void
+skd_worker_mail_status_clear(struct skd_worker_mail_status *st)
 {
-	struct refs *q = NULL, *f = NULL, *h = NULL;
-	struct skd_store_mailitem *it = NULL;
 	size_t i;
-	int ok = 0;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL ||
-	    (f = calloc(1, sizeof(*f))) == NULL ||
-	    (h = calloc(1, sizeof(*h))) == NULL)
+	for (i = 0; i < st->n_undelivered; i++) {
+		free(st->undelivered[i].message_id);
+		free(st->undelivered[i].to);
+		free(st->undelivered[i].error);
+	}
+	free(st->undelivered);
+	memset(st, 0, sizeof(*st));
+}
+
+/* How many entries are in state which (at most a batch; *more: a full
+ * batch, there may be more); r keeps their refs. */
+static int
+status_count(struct skd_store *s, struct refs *r,
+    enum skd_store_mail_which which, size_t *n, int *more)
+{
+	refs_clear(r);
+	if (!skd_store_mail_list(s, which, 0, refs_cb, r, MAILOUT_BATCH))
+		return 0;
+	*n = r->n;
+	*more = r->n == MAILOUT_BATCH;
+	return 1;
+}
+
+int
+skd_worker_mail_status_get(struct skd_worker_mail_status *out,
+    struct skd_store *s)
+{
+	struct refs *r;
+	struct skd_store_mailitem *it = NULL;
+	struct skd_worker_mail_failed *u;
+	size_t i;
+	int ok = 0, failed = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return 0;
+	if (!status_count(s, r, SKD_STORE_MAIL_QUEUED, &out->queued,
+	    &out->queued_more) ||
+	    !status_count(s, r, SKD_STORE_MAIL_HELD, &out->held,
+	    &out->held_more) ||
+	    !status_count(s, r, SKD_STORE_MAIL_FAILED, &out->failed,
+	    &out->failed_more))
 		goto err;
-	if (!skd_store_mail_list(s, SKD_STORE_MAIL_QUEUED, 0, refs_cb, q,
-	    MAILOUT_BATCH) ||
-	    !skd_store_mail_list(s, SKD_STORE_MAIL_FAILED, 0, refs_cb, f,
-	    MAILOUT_BATCH) ||
-	    !skd_store_mail_list(s, SKD_STORE_MAIL_HELD, 0, refs_cb, h,
-	    MAILOUT_BATCH))
+	if (r->n > 0 && (out->undelivered = calloc(r->n,
+	    sizeof(*out->undelivered))) == NULL)
 		goto err;
-	fprintf(out, "mail queued: %zu%s\n", q->n, q->n == MAILOUT_BATCH ?
-	    "+" : "");
-	if (h->n > 0)
-		fprintf(out, "mail held (mail_answers = mail-origin): %zu%s\n",
-		    h->n, h->n == MAILOUT_BATCH ? "+" : "");
-	fprintf(out, "mail failed: %zu%s\n", f->n, f->n == MAILOUT_BATCH ?
-	    "+" : "");
-	for (i = 0; i < f->n; i++) {
-		if (!skd_store_mail_read(s, &it, f->v[i]))
-			continue;
-		fprintf(out, "  undelivered <%s> to %s: %s\n",
-		    it->message_id != NULL ? it->message_id : "-",
-		    it->n_to > 0 ? it->to[0] : "-",
-		    it->error != NULL ? it->error : "-");
+	for (i = 0; i < r->n; i++) {
+		if (!skd_store_mail_read(s, &it, r->v[i]))
+			continue;	/* gone meanwhile */
+		u = &out->undelivered[out->n_undelivered++];
+		u->message_id = dup_or_null(it->message_id, &failed);
+		u->to = dup_or_null(it->n_to > 0 ? it->to[0] : NULL,
+		    &failed);
+		u->error = dup_or_null(it->error, &failed);
 		skd_store_mailitem_free(it);
 		it = NULL;
+		if (failed)
+			goto err;
 	}
 	ok = 1;
  err:
-	if (q != NULL)
-		refs_clear(q);
-	if (f != NULL)
-		refs_clear(f);
-	if (h != NULL)
-		refs_clear(h);
-	free(q);
-	free(f);
-	free(h);
+	refs_clear(r);
+	free(r);
+	return ok;
+}
+
+int
+skd_worker_mail_status_print(FILE *out, struct skd_store *s)
+{
+	struct skd_worker_mail_status st;
+	const struct skd_worker_mail_failed *u;
+	size_t i;
+	int ok = 0;
+
+	if (!skd_worker_mail_status_get(&st, s))
+		goto err;
+	fprintf(out, "mail queued: %zu%s\n", st.queued, st.queued_more ?
+	    "+" : "");
+	if (st.held > 0)
+		fprintf(out, "mail held (mail_answers = mail-origin): %zu%s\n",
+		    st.held, st.held_more ? "+" : "");
+	fprintf(out, "mail failed: %zu%s\n", st.failed, st.failed_more ?
+	    "+" : "");
+	for (i = 0; i < st.n_undelivered; i++) {
+		u = &st.undelivered[i];
+		fprintf(out, "  undelivered <%s> to %s: %s\n",
+		    u->message_id != NULL ? u->message_id : "-",
+		    u->to != NULL ? u->to : "-",
+		    u->error != NULL ? u->error : "-");
+	}
+	ok = 1;
+ err:
+	skd_worker_mail_status_clear(&st);
 	return ok;
 }

@@ -392,8 +392,29 @@ int skd_worker_mail_check(struct skd_store *s,
 int skd_worker_mailout_run(struct skd_store *s, struct skd_worker_mailout *mo,
     size_t *out_sent);
 
-/* skd_worker_mail_status_print prints the queued and failed counts and
- * every undelivered mail with its last error (skd status). */
+/* The mail queue as skd status shows it: counts (at most one batch of
+ * each; *_more: there are more) and the failed mails. */
+struct skd_worker_mail_failed {
+	char	*message_id;	/* or NULL */
+	char	*to;		/* the first recipient, or NULL */
+	char	*error;		/* or NULL */
+};
+
+struct skd_worker_mail_status {
+	size_t				 queued, held, failed;
+	int				 queued_more, held_more, failed_more;
+	struct skd_worker_mail_failed	*undelivered;	/* failed of them */
+	size_t				 n_undelivered;
+};
+
+/* skd_worker_mail_status_get fills *out (freed with
+ * skd_worker_mail_status_clear, also after a failure); one on success. */
+int skd_worker_mail_status_get(struct skd_worker_mail_status *out,
+    struct skd_store *s);
+void skd_worker_mail_status_clear(struct skd_worker_mail_status *st);
+
+/* skd_worker_mail_status_print prints the queued, held and failed counts
+ * and every undelivered mail with its last error (skd status). */
 int skd_worker_mail_status_print(FILE *out, struct skd_store *s);
 
 #endif

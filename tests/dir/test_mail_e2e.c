@@ -1152,6 +1152,13 @@ START_TEST(test_mail_catch_up)
 	ck_assert_msg(rc == 0, "status exited %d: %s", rc, out);
 	assert_has(out, "mail held (mail_answers = mail-origin): 1");
 	free(out);
+	out = NULL;
+	rc = skd_test_run(&out, NULL, "'%s' status --json --config '%s' 2>&1",
+	    skd_test_bin(), conf);
+	ck_assert_msg(rc == 0, "status --json exited %d: %s", rc, out);
+	assert_has(out, "\"mail\":{\"queued\":0,\"queuedMore\":false,"
+	    "\"held\":1,\"heldMore\":false,\"failed\":0,");
+	free(out);
 
 	/* Mail on, every answer: one pass catches up and sends it all. */
 	conf = write_mail_conf("");
