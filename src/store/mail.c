@@ -344,15 +344,39 @@ skd_store_mail_read(struct skd_store *s, struct skd_store_mailitem **out,
 	return ok;
 }
 
+/*
+ * mail_swap applies m to ref as one modify that is a compare-and-swap:
+ * it deletes a value that must be there or adds one that must not be, so
+ * noSuchAttribute or typeOrValueExists means another worker got there
+ * first (_CONFLICT: "<ref> <lost>").  One on success.
+ */
+static int
+mail_swap(struct skd_store *s, const char *ref, struct skd_store_i_mods *m,
+    const char *what, const char *lost)
+{
+	LDAPMod **mv;
+	int rc;
+
+	if ((mv = skd_store_i_mods_get(m)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+		    "out of memory");
+	rc = skd_store_i_modify(s, ref, mv, NULL);
+	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS)
+		return skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s %s",
+		    ref, lost);
+	if (rc != LDAP_SUCCESS)
+		return skd_store_i_ldap_fail(s, rc, what, ref);
+	return 1;
+}
+
 int
 skd_store_mail_queue(struct skd_store *s, const char *ref,
     const char *const *to, size_t n_to, const char *message_id,
     time_t next_try)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
 	char t[16];
-	int rc, ok = 0;
+	int ok;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -371,22 +395,7 @@ skd_store_mail_queue(struct skd_store *s, const char *ref,
 		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILATT, "0");
 		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILNEXT, t);
 	}
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	rc = skd_store_i_modify(s, ref, mv, NULL);
-	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS) {
-		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is queued "
-		    "already", ref);
-		goto err;
-	}
-	if (rc != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "queue mail", ref);
-		goto err;
-	}
-	ok = 1;
- err:
+	ok = mail_swap(s, ref, &m, "queue mail", "is queued already");
 	skd_store_i_mods_cleanup(&m);
 	return ok;
 }
@@ -395,8 +404,7 @@ int
 skd_store_mail_mark(struct skd_store *s, const char *ref)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
-	int rc, ok = 0;
+	int ok;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -404,23 +412,8 @@ skd_store_mail_mark(struct skd_store *s, const char *ref)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail ref");
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_MAILOUT);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILSTATE, "new");
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
 	/* The class is the test-and-set: a second add of it fails. */
-	rc = skd_store_i_modify(s, ref, mv, NULL);
-	if (rc == LDAP_TYPE_OR_VALUE_EXISTS) {
-		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is marked "
-		    "already", ref);
-		goto err;
-	}
-	if (rc != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "mark mail", ref);
-		goto err;
-	}
-	ok = 1;
- err:
+	ok = mail_swap(s, ref, &m, "mark mail", "is marked already");
 	skd_store_i_mods_cleanup(&m);
 	return ok;
 }
@@ -430,8 +423,7 @@ skd_store_mail_move(struct skd_store *s, const char *ref, const char *from,
     const char *to)
 {
 	struct skd_store_i_mods m;
-	LDAPMod **mv;
-	int rc, ok = 0;
+	int ok;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -439,22 +431,7 @@ skd_store_mail_move(struct skd_store *s, const char *ref, const char *from,
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "mail ref");
 	skd_store_i_mods_str(&m, LDAP_MOD_DELETE, A_MAILSTATE, from);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_MAILSTATE, to);
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	rc = skd_store_i_modify(s, ref, mv, NULL);
-	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS) {
-		skd_store_i_fail(s, SKD_STORE_ERR_CONFLICT, "%s is not %s "
-		    "any more", ref, from);
-		goto err;
-	}
-	if (rc != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "mail state", ref);
-		goto err;
-	}
-	ok = 1;
- err:
+	ok = mail_swap(s, ref, &m, "mail state", "changed state meanwhile");
 	skd_store_i_mods_cleanup(&m);
 	return ok;
 }

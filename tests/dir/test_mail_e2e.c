@@ -289,19 +289,31 @@ START_TEST(test_mail_in_redelivery)
 }
 END_TEST
 
+/* Runs the shell command (printf format) from the top of the tree, which
+ * must exit 0; returns its output and errors. */
+static char * __attribute__((format(printf, 1, 2)))
+run_ok(const char *fmt, ...)
+{
+	char cmd[8192], *out = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = skd_test_run(&out, NULL, "cd '%s' && %s 2>&1", skd_test_top(),
+	    cmd);
+	ck_assert_msg(rc == 0, "%.200s exited %d:\n...%s", cmd, rc,
+	    out != NULL && strlen(out) > 3000 ? out + strlen(out) - 3000 :
+	    out);
+	return out;
+}
+
 /* Runs tools/demo-mail with env settings; returns its output. */
 static char *
 demo_mail(const char *env)
 {
-	char *out = NULL;
-	int rc;
-
-	rc = skd_test_run(&out, NULL, "cd '%s' && %s SKD_BIN='%s' "
-	    "tools/demo-mail 2>&1", skd_test_top(), env, skd_test_bin());
-	ck_assert_msg(rc == 0, "demo-mail exited %d:\n...%s", rc,
-	    out != NULL && strlen(out) > 3000 ? out + strlen(out) - 3000 :
-	    out);
-	return out;
+	return run_ok("%s SKD_BIN='%s' tools/demo-mail", env, skd_test_bin());
 }
 
 /* Every answer and glKey arrived; each Message-ID once (kill: a retry
@@ -520,6 +532,24 @@ mail_in_id(char id[SKD_STORE_ID_LEN], const char *out)
 	id[SKD_STORE_ID_LEN - 1] = '\0';
 }
 
+/* skd gla mail-in takes a mail from glo1 with Message-ID mid (write_mail);
+ * writes the request id. */
+static void
+mail_in_glo1(char id[SKD_STORE_ID_LEN], const char *conf, const char *mid)
+{
+	char mail[4096], *out = NULL;
+	int rc;
+
+	(void)snprintf(mail, sizeof(mail), "%s/%s.eml", skd_test_tmp, mid);
+	write_mail(mail, mid);
+	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
+	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
+	    mail);
+	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
+	mail_in_id(id, out);
+	free(out);
+}
+
 /* The request id "skd glo ..." printed ("submitted request <id>"). */
 static void
 submitted_id(char id[SKD_STORE_ID_LEN], const char *out)
@@ -723,8 +753,7 @@ START_TEST(test_mail_starttls_required)
 {
 	const char *conf;
 	char extra[512], *out = NULL, *env = NULL, *url;
-	char id[SKD_STORE_ID_LEN], mail[4096];
-	int rc;
+	char id[SKD_STORE_ID_LEN];
 
 	ck_assert_ptr_nonnull(skd_test_stack_get());
 	conf = write_mail_conf("");
@@ -733,15 +762,7 @@ START_TEST(test_mail_starttls_required)
 	(void)snprintf(extra, sizeof(extra), "mail_relay = %s\n"
 	    "mail_starttls = yes\n", url);
 	conf = write_mail_conf(extra);
-	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
-	write_mail(mail, "starttls-1@example.com");
-	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
-	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
-	    mail);
-	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
-	mail_in_id(id, out);
-	free(out);
-	out = NULL;
+	mail_in_glo1(id, conf, "starttls-1@example.com");
 	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' gla run --once "
 	    "--config '%s' 2>&1", skd_test_bin(), conf), 0);
 	free(out);
@@ -767,7 +788,7 @@ START_TEST(test_mail_relay_starttls_auth)
 {
 	const char *conf;
 	char extra[8192], *out = NULL, *menv = NULL, *renv = NULL;
-	char id[SKD_STORE_ID_LEN], mail[4096], hop[64], bad[4096];
+	char id[SKD_STORE_ID_LEN], hop[64], bad[4096];
 	char url[256], user[128], pwf[1024], ca[1024], cond[4096];
 	int rc;
 
@@ -796,15 +817,7 @@ START_TEST(test_mail_relay_starttls_auth)
 	    "mail_starttls = yes\nmail_ca_file = %s\nmail_user = %s\n"
 	    "mail_password_file = %s\n", url, ca, user, bad);
 	conf = write_mail_conf(extra);
-	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
-	write_mail(mail, "relay-1@example.com");
-	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
-	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
-	    mail);
-	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
-	mail_in_id(id, out);
-	free(out);
-	out = NULL;
+	mail_in_glo1(id, conf, "relay-1@example.com");
 	ck_assert_int_eq(skd_test_run(&out, NULL, "'%s' gla run --once "
 	    "--config '%s' 2>&1", skd_test_bin(), conf), 0);
 	free(out);
@@ -1075,14 +1088,8 @@ END_TEST
 static char *
 worker_once(const char *conf)
 {
-	char *out = NULL;
-	int rc;
-
-	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta exec '%s/mta' "
-	    "'%s' gla run --once --config '%s' 2>&1", skd_test_top(),
-	    skd_test_tmp, skd_test_bin(), conf);
-	ck_assert_msg(rc == 0, "gla run --once exited %d: %s", rc, out);
-	return out;
+	return run_ok("tools/skd-mta exec '%s/mta' '%s' gla run --once "
+	    "--config '%s'", skd_test_tmp, skd_test_bin(), conf);
 }
 
 /*
@@ -1095,7 +1102,7 @@ worker_once(const char *conf)
 START_TEST(test_mail_catch_up)
 {
 	const char *conf;
-	char gl[128], f[1024], fb[1024], mail[4096], id[SKD_STORE_ID_LEN];
+	char gl[128], f[1024], fb[1024], id[SKD_STORE_ID_LEN];
 	char cond[4096], *out = NULL;
 	int rc, n, nb;
 
@@ -1113,15 +1120,7 @@ START_TEST(test_mail_catch_up)
 	worker_start(conf);
 	glo_create(gl);
 	glo_member(gl, "alice", 1);
-	(void)snprintf(mail, sizeof(mail), "%s/req.eml", skd_test_tmp);
-	write_mail(mail, "catch-up-1@example.com");
-	rc = skd_test_run(&out, NULL, "'%s' gla mail-in --config '%s' "
-	    "--sender glo1@example.com < '%s' 2>&1", skd_test_bin(), conf,
-	    mail);
-	ck_assert_msg(rc == 0, "mail-in exited %d: %s", rc, out);
-	mail_in_id(id, out);
-	free(out);
-	out = NULL;
+	mail_in_glo1(id, conf, "catch-up-1@example.com");
 	(void)snprintf(cond, sizeof(cond), "(&(objectClass=skdResponse)"
 	    "(skdRequestId=%s))", id);
 	wait_count(cond, "-eq", 1);
