@@ -596,11 +596,12 @@ send_one(struct skd_store *s, struct skd_worker_mailout *mo, const char *ref,
 
 /* ---- catching up ------------------------------------------------------- */
 
-/* Lists which (one batch) and applies step to each; returns how many were
- * listed, or -1 when the listing failed. */
+/* Lists one batch of which and marks each entry "new" (unhold: moves it
+ * from "held" to "new" instead); returns how many were listed, or -1
+ * when the listing failed. */
 static long
 catch_up_step(struct skd_store *s, struct refs *r,
-    enum skd_store_mail_which which, time_t now, int hold)
+    enum skd_store_mail_which which, time_t now, int unhold)
 {
 	size_t i, n;
 
@@ -612,7 +613,7 @@ catch_up_step(struct skd_store *s, struct refs *r,
 		return -1;
 	}
 	for (i = 0; i < r->n && !skd_worker_stopping(); i++) {
-		if ((hold ? skd_store_mail_move(s, r->v[i], "held", "new") :
+		if ((unhold ? skd_store_mail_move(s, r->v[i], "held", "new") :
 		    skd_store_mail_mark(s, r->v[i])) ||
 		    skd_store_error(s) == SKD_STORE_ERR_CONFLICT)
 			continue;
