@@ -1023,6 +1023,10 @@ START_TEST(test_mail_policy_mail_only)
 	ck_assert_int_eq(count_of(out, "skdKeyId: "), n);
 	ck_assert_msg(strstr(out, "skdMessage") == NULL, "%s", out);
 	free(out);
+	/* Read as dave, no member: nothing at all. */
+	out = as_search("DAVE", f, "skdKeyId");
+	ck_assert_msg(strstr(out, "dn: ") == NULL, "%s", out);
+	free(out);
 	out = NULL;
 	rc = skd_as(&out, "alice", "member fetch --gl '%s' --keystore "
 	    "'%s/alice.keys' --timeout 20", gl, skd_test_tmp);
