@@ -79,6 +79,7 @@ setup_stack(void)
  */
 static struct {
 	int	 private;
+	int	 started;	/* an MTA or a private stack is up */
 	char	 dir[4096];
 	char	*keys[64], *vals[64];
 	size_t	 n;
@@ -105,6 +106,64 @@ fx_stack_dir(void)
 	return fx.private ? fx.dir : skd_test_stack_dir();
 }
 
+/* Stops what the test started in skd_test_tmp (a no-op for what it did
+ * not). */
+static void
+fx_stop(void)
+{
+	if (!fx.started)
+		return;
+	fx.started = 0;
+	(void)skd_test_run(NULL, NULL, "cd '%s'; p=$(cat '%s/worker.pid' "
+	    "2>/dev/null) && kill \"$p\" 2>/dev/null && while kill -0 \"$p\" "
+	    "2>/dev/null; do sleep 0.1; done; [ -d '%s/relay' ] && "
+	    "tools/skd-relay stop '%s/relay'; [ -d '%s/mta' ] && "
+	    "tools/skd-mta stop '%s/mta'; [ -d '%s/stack' ] && "
+	    "tools/skd-stack stop '%s/stack'; true", skd_test_top(),
+	    skd_test_tmp, skd_test_tmp, skd_test_tmp, skd_test_tmp,
+	    skd_test_tmp, skd_test_tmp, skd_test_tmp);
+}
+
+/* The test started something in skd_test_tmp. */
+static void
+fx_started(void)
+{
+	fx.started = 1;
+}
+
+/*
+ * A failed check ends the test's process at once (_exit, no teardown)
+ * and kills its process group, where the MTA and the worker run; a
+ * private slapd runs in a session of its own and would outlive it.  Each
+ * private stack is listed in the file SKD_MAIL_STACKS names (set by the
+ * test case's unchecked setup, in the runner's process), and the case's
+ * unchecked teardown stops every one still running.
+ */
+static void
+fx_reap_setup(void)
+{
+	char path[4096];
+	const char *base = getenv("TMPDIR");
+
+	setup_stack();
+	(void)snprintf(path, sizeof(path), "%s/skd-mail-stacks.%ld",
+	    base != NULL ? base : "/tmp", (long)getpid());
+	(void)setenv("SKD_MAIL_STACKS", path, 1);
+}
+
+static void
+fx_reap(void)
+{
+	const char *list = getenv("SKD_MAIL_STACKS");
+
+	if (list == NULL)
+		return;
+	(void)skd_test_run(NULL, NULL, "[ -f '%s' ] && while read -r d; do "
+	    "[ -f \"$d/env\" ] && '%s/tools/skd-stack' stop \"$d\" "
+	    ">/dev/null 2>&1; done < '%s'; rm -f '%s'", list, skd_test_top(),
+	    list, list);
+}
+
 /* Starts a private stack (slapd from schema/ and ldif/, the test PKI)
  * and reads its env file (KEY=VALUE lines). */
 static void
@@ -118,6 +177,10 @@ fx_private_stack(void)
 	rc = skd_test_run(NULL, NULL, "'%s/tools/skd-stack' start '%s' --pki "
 	    "'%s/build/test-pki' >'%s/stack.log' 2>&1", skd_test_top(),
 	    fx.dir, skd_test_top(), skd_test_tmp);
+	fx_started();
+	if (getenv("SKD_MAIL_STACKS") != NULL)
+		(void)skd_test_run(NULL, NULL, "echo '%s' >> '%s'", fx.dir,
+		    getenv("SKD_MAIL_STACKS"));
 	ck_assert_msg(rc == 0, "skd-stack start exited %d", rc);
 	fx.private = 1;
 	(void)snprintf(path, sizeof(path), "%s/env", fx.dir);
@@ -146,6 +209,7 @@ fx_mta_start(const char *conf)
 	/* Maildir deliveries run as nobody. */
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "chmod 0711 '%s'",
 	    skd_test_tmp), 0);
+	fx_started();
 	rc = skd_test_run(&out, NULL, "cd '%s' && tools/skd-mta start "
 	    "'%s/mta' --gla-config '%s' --skd '%s' 2>&1", skd_test_top(),
 	    skd_test_tmp, conf, skd_test_bin());
@@ -165,21 +229,14 @@ fx_mta_env(const char *key)
 	return out;
 }
 
-/* Stops what the test started (a no-op for what it did not), then
- * removes skd_test_tmp: the checked teardown of every MTA test. */
+/* The checked teardown of every MTA test: stops what the test started,
+ * then removes skd_test_tmp. */
 static void
 fx_teardown(void)
 {
 	size_t i;
 
-	(void)skd_test_run(NULL, NULL, "cd '%s'; p=$(cat '%s/worker.pid' "
-	    "2>/dev/null) && kill \"$p\" 2>/dev/null && while kill -0 \"$p\" "
-	    "2>/dev/null; do sleep 0.1; done; [ -d '%s/relay' ] && "
-	    "tools/skd-relay stop '%s/relay'; [ -d '%s/mta' ] && "
-	    "tools/skd-mta stop '%s/mta'; [ -d '%s/stack' ] && "
-	    "tools/skd-stack stop '%s/stack'; true", skd_test_top(),
-	    skd_test_tmp, skd_test_tmp, skd_test_tmp, skd_test_tmp,
-	    skd_test_tmp, skd_test_tmp, skd_test_tmp);
+	fx_stop();
 	for (i = 0; i < fx.n; i++) {
 		free(fx.keys[i]);
 		free(fx.vals[i]);
@@ -1206,7 +1263,7 @@ skd_suite_mail_e2e(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_mail_in_redelivery);
 	suite_add_tcase(s, tc);
-	tcase_add_unchecked_fixture(tw, setup_stack, NULL);
+	tcase_add_unchecked_fixture(tw, fx_reap_setup, fx_reap);
 	tcase_add_checked_fixture(tw, skd_test_tmp_setup, fx_teardown);
 	tcase_set_timeout(tw, 180);
 	tcase_add_test(tw, test_mail_answers_to_signer);
