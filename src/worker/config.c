@@ -50,6 +50,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "worker_id", S(worker_id) },
 	{ "shard_size", L(shard_size, 1, 100000) },
 	{ "threads", L(threads, 1, 16) },
+	{ "in_flight", L(in_flight, 1, SKD_WORKER_MAX_IN_FLIGHT) },
 	{ "key_cache_entries", L(key_cache_entries, 1, 10000000) },
 	{ "lease_seconds", L(lease_seconds, 2, 86400) },
 	{ "poll_interval_ms", L(poll_interval_ms, 10, 3600000) },

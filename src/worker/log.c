@@ -2,6 +2,7 @@
  * log.c: one line per event, "req=<id> <message>", to stderr or syslog.
  * Callers never pass key material; messages are cut at 1 KiB.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,16 +15,21 @@
 static enum skd_worker_log log_where = SKD_WORKER_LOG_STDERR;
 static enum skd_worker_level log_level = SKD_WLOG_INFO;
 static int log_opened;
+/* A worker's siblings (in_flight) log and reload on threads of their
+ * own: the settings change under this lock. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void
 skd_worker_log_setup(enum skd_worker_log where, enum skd_worker_level level)
 {
+	pthread_mutex_lock(&log_mu);
 	log_where = where;
 	log_level = level;
 	if (where == SKD_WORKER_LOG_SYSLOG && !log_opened) {
 		openlog("skd-gla", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_opened = 1;
 	}
+	pthread_mutex_unlock(&log_mu);
 }
 
 static const char *
@@ -53,8 +59,14 @@ skd_worker_logf(enum skd_worker_level level, const char *request_id,
 	struct tm tm;
 	time_t now;
 	size_t i;
+	enum skd_worker_log where;
+	enum skd_worker_level max;
 
-	if (level > log_level)
+	pthread_mutex_lock(&log_mu);
+	where = log_where;
+	max = log_level;
+	pthread_mutex_unlock(&log_mu);
+	if (level > max)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -67,7 +79,7 @@ skd_worker_logf(enum skd_worker_level level, const char *request_id,
 	}
 	if (request_id == NULL || request_id[0] == '\0')
 		request_id = "-";
-	if (log_where == SKD_WORKER_LOG_SYSLOG) {
+	if (where == SKD_WORKER_LOG_SYSLOG) {
 		syslog((int)level, "req=%s %s", request_id, msg);
 		return;
 	}

@@ -97,6 +97,8 @@ struct skd_worker_config {
 	char			*worker_id;	/* NULL: host:pid:uuid */
 	long			 shard_size;	/* 0: engine default */
 	long			 threads;	/* rekey threads; 0: one per CPU */
+	long			 in_flight;	/* requests at once, each on
+					   its own connection; 0: 1 */
 	long			 key_cache_entries; /* decoded member
 					   certificates kept; 0: default */
 	long			 lease_seconds;
@@ -164,6 +166,9 @@ void skd_worker_config_free(struct skd_worker_config *c);
 /* ---- journal.c: the authenticated journal ------------------------------- */
 
 #define SKD_WORKER_JOURNAL_KEY_LEN	32
+
+/* At most this many requests in flight in one worker (in_flight). */
+#define SKD_WORKER_MAX_IN_FLIGHT	16
 
 /*
  * skd_worker_journal_key derives the journal's MAC key into out: HKDF-
@@ -239,6 +244,12 @@ struct skd_worker_stats {
  * named by cfg and connects to the directory.  cfg is copied where needed
  * (the caller may free it afterwards).  Returns NULL on error with one line
  * in err.  Free with skd_worker_free (NULL is fine).
+ *
+ * With in_flight = n > 1 it makes n - 1 siblings as well, each with its
+ * own directory connection and claim owner name (the worker's id and
+ * "+k"), sharing the key cache: skd_worker_run runs them on threads of
+ * their own beside w, so that n requests are in hand at once, claimed and
+ * journaled as n workers' would be.
  */
 struct skd_worker *skd_worker_new(char *err, size_t err_len,
     const struct skd_worker_config *cfg);
@@ -346,7 +357,9 @@ int skd_worker_status_print(FILE *out, struct skd_store *s, time_t now);
  * on the watch (RFC 4533 refreshAndPersist; polling every poll_interval_ms
  * when the watch is unavailable or disabled), until skd_worker_stop() is
  * called; on skd_worker_hup() it calls reload(arg) (which may call
- * skd_worker_reload).  Returns one after a clean stop.
+ * skd_worker_reload).  Returns one after a clean stop.  With siblings
+ * (in_flight) each runs the same loop on a thread of its own, calling
+ * reload with itself, and this returns once they have all stopped.
  */
 int skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
     struct skd_worker *w), void *arg);

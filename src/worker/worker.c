@@ -15,6 +15,8 @@
  * requests and their responses, not these (docs/directory.md).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,9 @@
 #define WORKER_RETENTION_BATCH	256	/* finished requests per round */
 
 static volatile sig_atomic_t worker_stop_flag;
-static volatile sig_atomic_t worker_hup_flag;
+/* Counted, not a flag: each loop (a worker and its siblings, in_flight)
+ * reloads once for every SIGHUP it has not yet seen. */
+static volatile sig_atomic_t worker_hup_count;
 
 void
 skd_worker_stop(void)
@@ -50,7 +54,7 @@ skd_worker_stop(void)
 void
 skd_worker_hup(void)
 {
-	worker_hup_flag = 1;
+	worker_hup_count = worker_hup_count + 1;
 }
 
 int
@@ -114,6 +118,12 @@ struct skd_worker {
 	time_t			 last_status;
 	time_t			 last_purge;
 	time_t			 last_full_schedule;
+	sig_atomic_t		 hup_seen;	/* worker_hup_count handled */
+	/* in_flight: the siblings running beside this worker, which
+	 * borrow its key cache (owns_cache zero). */
+	struct skd_worker	**sib;
+	size_t			 n_sib;
+	int			 owns_cache;
 	struct skd_worker_mailout *mailout;	/* mailout.c; NULL: no mail */
 	/* Counters of earlier runs, read from the status entry once. */
 	struct skd_worker_stats	 base;
@@ -455,34 +465,46 @@ skd_worker_store_open(char *err, size_t err_len,
 	return s;
 }
 
-struct skd_worker *
-skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
+/* One worker: its keys, its connection, its claim owner name (the
+ * configured or made id, and "+k" for sibling k); the key cache is made
+ * here when cache is NULL, else borrowed. */
+static struct skd_worker *
+worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
+    const char *base_id, size_t k, struct skd_engine_keycache *cache)
 {
 	struct skd_worker *w = NULL;
+	size_t len;
 
-	if (err != NULL && err_len > 0)
-		err[0] = '\0';
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		set_err(err, err_len, "out of memory%s%s", "", "");
 		return NULL;
 	}
 	w->started = time(NULL);
+	w->hup_seen = worker_hup_count;
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
-	if ((w->keycache = skd_engine_keycache_new(cfg->key_cache_entries > 0 ?
-	    (size_t)cfg->key_cache_entries : SKD_ENGINE_KEYCACHE_DEFAULT,
-	    0)) == NULL) {
+	if (cache != NULL) {
+		w->keycache = cache;
+	} else if ((w->keycache = skd_engine_keycache_new(
+	    cfg->key_cache_entries > 0 ? (size_t)cfg->key_cache_entries :
+	    SKD_ENGINE_KEYCACHE_DEFAULT, 0)) == NULL) {
 		set_err(err, err_len, "out of memory%s%s", "", "");
 		goto err;
+	} else {
+		w->owns_cache = 1;
 	}
 	ecfg_set(w, cfg);
 	if (!skd_worker_mailout_setup(&w->mailout, err, err_len, cfg))
 		goto err;
-	w->id = cfg->worker_id != NULL ? strdup(cfg->worker_id) : make_id();
-	if (w->id == NULL) {
+	len = strlen(base_id) + 24;
+	if ((w->id = malloc(len)) == NULL) {
 		set_err(err, err_len, "out of memory%s%s", "", "");
 		goto err;
 	}
+	if (k == 0)
+		memcpy(w->id, base_id, strlen(base_id) + 1);
+	else
+		(void)snprintf(w->id, len, "%s+%zu", base_id, k);
 	if ((w->s = skd_worker_store_open(err, err_len, cfg)) == NULL)
 		goto err;
 	/* What may go by mail is marked as it is written (mailout.c). */
@@ -494,16 +516,57 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	return NULL;
 }
 
+struct skd_worker *
+skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
+{
+	struct skd_worker *w = NULL;
+	char *id;
+	size_t n, k;
+
+	if (err != NULL && err_len > 0)
+		err[0] = '\0';
+	id = cfg->worker_id != NULL ? strdup(cfg->worker_id) : make_id();
+	if (id == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		return NULL;
+	}
+	if ((w = worker_new_one(err, err_len, cfg, id, 0, NULL)) == NULL)
+		goto err;
+	n = cfg->in_flight > 1 ? (size_t)cfg->in_flight : 1;
+	if (n > 1 && (w->sib = calloc(n - 1, sizeof(*w->sib))) == NULL) {
+		set_err(err, err_len, "out of memory%s%s", "", "");
+		goto err;
+	}
+	for (k = 1; k < n; k++) {
+		if ((w->sib[k - 1] = worker_new_one(err, err_len, cfg, id, k,
+		    w->keycache)) == NULL)
+			goto err;
+		w->n_sib = k;
+	}
+	free(id);
+	return w;
+ err:
+	free(id);
+	skd_worker_free(w);
+	return NULL;
+}
+
 void
 skd_worker_free(struct skd_worker *w)
 {
+	size_t i;
+
 	if (w == NULL)
 		return;
+	for (i = 0; i < w->n_sib; i++)
+		skd_worker_free(w->sib[i]);
+	free(w->sib);
 	skd_store_watch_close(w->watch);
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
-	skd_engine_keycache_free(w->keycache);
+	if (w->owns_cache)
+		skd_engine_keycache_free(w->keycache);
 	free(w->id);
 	free(w);
 }
@@ -530,7 +593,11 @@ skd_worker_store(struct skd_worker *w)
 void
 skd_worker_set_clock_offset(struct skd_worker *w, long seconds)
 {
+	size_t i;
+
 	w->clock_offset = seconds;
+	for (i = 0; i < w->n_sib; i++)
+		w->sib[i]->clock_offset = seconds;
 }
 
 /* The clock the engine and the schedule see. */
@@ -2021,8 +2088,8 @@ nap(long ms)
 	(void)nanosleep(&ts, NULL);
 }
 
-int
-skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
+static int
+worker_loop(struct skd_worker *w, int (*reload)(void *arg,
     struct skd_worker *w), void *arg)
 {
 	time_t now, last_pass = 0, last_watch_try = 0;
@@ -2034,8 +2101,8 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 	(void)skd_worker_run_once(w, NULL);
 	last_pass = time(NULL);
 	while (!worker_stop_flag) {
-		if (worker_hup_flag) {
-			worker_hup_flag = 0;
+		if (w->hup_seen != worker_hup_count) {
+			w->hup_seen = worker_hup_count;
 			skd_worker_logf(SKD_WLOG_NOTICE, NULL, "reloading");
 			if (reload != NULL && !reload(arg, w))
 				skd_worker_logf(SKD_WLOG_ERR, NULL,
@@ -2103,4 +2170,67 @@ skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
 	    "(processed %lu, failed %lu)", w->id, w->stats.processed,
 	    w->stats.failed);
 	return 1;
+}
+
+/* in_flight: a sibling's loop on a thread of its own. */
+struct sib_run {
+	struct skd_worker	*w;
+	int			(*reload)(void *arg, struct skd_worker *w);
+	void			*arg;
+	pthread_t		 t;
+	int			 started;
+	int			 ok;
+};
+
+static void *
+sib_main(void *p)
+{
+	struct sib_run *r = p;
+
+	r->ok = worker_loop(r->w, r->reload, r->arg);
+	ERR_clear_error();
+	return NULL;
+}
+
+int
+skd_worker_run(struct skd_worker *w, int (*reload)(void *arg,
+    struct skd_worker *w), void *arg)
+{
+	struct sib_run *runs = NULL;
+	sigset_t all, old;
+	size_t i;
+	int ok;
+
+	if (w->n_sib == 0)
+		return worker_loop(w, reload, arg);
+	if ((runs = calloc(w->n_sib, sizeof(*runs))) == NULL) {
+		skd_worker_logf(SKD_WLOG_ERR, NULL, "out of memory");
+		return 0;
+	}
+	/* The siblings take no signal: SIGTERM and SIGHUP interrupt this
+	 * thread's wait, and every loop sees the flags within a second. */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < w->n_sib; i++) {
+		runs[i].w = w->sib[i];
+		runs[i].reload = reload;
+		runs[i].arg = arg;
+		runs[i].started = pthread_create(&runs[i].t, NULL, sib_main,
+		    &runs[i]) == 0;
+		if (!runs[i].started)
+			skd_worker_logf(SKD_WLOG_ERR, NULL, "worker %s: "
+			    "cannot start its thread", w->sib[i]->id);
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ok = worker_loop(w, reload, arg);
+	for (i = 0; i < w->n_sib; i++) {
+		if (!runs[i].started) {
+			ok = 0;
+			continue;
+		}
+		(void)pthread_join(runs[i].t, NULL);
+		ok = ok && runs[i].ok;
+	}
+	free(runs);
+	return ok;
 }

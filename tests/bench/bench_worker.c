@@ -168,6 +168,9 @@ submit(struct skd_store *glo, char id[SKD_STORE_ID_LEN],
 	return 0;
 }
 
+/* GLs the requests go to in turn, at most. */
+#define BENCH_MAX_GLS	16
+
 int
 main(int argc, char **argv)
 {
@@ -187,14 +190,16 @@ main(int argc, char **argv)
 	X509_STORE *trust = NULL;
 	unsigned char **req = NULL, *glo_der = NULL;
 	size_t *req_len = NULL, nl, nt, total, i, nm = 0, nk = 0;
-	char gl_name[128], id[SKD_STORE_ID_LEN];
+	char gl_names[BENCH_MAX_GLS][128], *gl_name = gl_names[0];
+	char id[SKD_STORE_ID_LEN];
 	struct bench_workers wk;
 	char extra[4096];
 	char (*ids)[SKD_STORE_ID_LEN] = NULL;
 	const char *pki;
 	double *lat = NULL, t0, t1, tput, floor_add, fl0;
 	struct rusage ru;
-	size_t nw = 1, ng = 0;
+	size_t nw = 1, ng = 0, nfl = 1, ngl = 1, g, sum_m = 0, sum_k = 0;
+	const char *v;
 	int len, filled, rc = 1;
 
 	memset(&wk, 0, sizeof(wk));
@@ -224,8 +229,16 @@ main(int argc, char **argv)
 	    (glo = bench_open_as("SKD_GLO1_DN", "SKD_GLO1_PW")) == NULL)
 		goto err;
 
-	/* The GL, its owner and its first key. */
-	bench_gl_init(&gl, gl_name, sizeof(gl_name), "w/", 1, 1); /* managed */
+	/* In flight (SKD_BENCH_IN_FLIGHT, the workers' in_flight) and the
+	 * GLs the requests go to in turn (SKD_BENCH_GLS): requests in
+	 * flight at once touch different GLs. */
+	if ((v = getenv("SKD_BENCH_IN_FLIGHT")) != NULL &&
+	    ((nfl = strtoul(v, NULL, 10)) == 0 || nfl > 16))
+		nfl = 1;
+	if ((v = getenv("SKD_BENCH_GLS")) != NULL &&
+	    ((ngl = strtoul(v, NULL, 10)) == 0 || ngl > BENCH_MAX_GLS))
+		ngl = 1;
+	/* The GLs, their owner and their first key. */
 	if ((len = i2d_X509(glo_cert, &glo_der)) <= 0)
 		goto err;
 	memset(&owner, 0, sizeof(owner));
@@ -234,19 +247,26 @@ main(int argc, char **argv)
 	owner.cert = glo_der;
 	owner.cert_len = (size_t)len;
 	owner.dn = (char *)bench_need_env("SKD_GLO1_DN");
-	if (!skd_store_create_gl(gla, &gl) ||
-	    !skd_store_add_member(gla, gl_name, SKD_STORE_OWNER, &owner)) {
-		fprintf(stderr, "skd-bench-worker: GL: %s\n",
-		    skd_store_errmsg(gla));
-		goto err;
-	}
 	bench_engine_init(&cfg, &env, &st, gla, gla_cert, gla_key, trust, ca,
 	    ca_key);
-	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name) ||
-	    !skd_engine_apply(gla, o)) {
-		fprintf(stderr, "skd-bench-worker: first key: %s\n",
-		    skd_store_errmsg(gla));
-		goto err;
+	for (g = 0; g < ngl; g++) {
+		bench_gl_init(&gl, gl_names[g], sizeof(gl_names[g]), "w/", 1,
+		    1);	/* managed */
+		if (!skd_store_create_gl(gla, &gl) ||
+		    !skd_store_add_member(gla, gl_names[g], SKD_STORE_OWNER,
+		    &owner)) {
+			fprintf(stderr, "skd-bench-worker: GL: %s\n",
+			    skd_store_errmsg(gla));
+			goto err;
+		}
+		if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_names[g]) ||
+		    !skd_engine_apply(gla, o)) {
+			fprintf(stderr, "skd-bench-worker: first key: %s\n",
+			    skd_store_errmsg(gla));
+			goto err;
+		}
+		SKD_ENG_OUTCOME_free(o);
+		o = NULL;
 	}
 
 	if (argc == 5)
@@ -278,8 +298,8 @@ main(int argc, char **argv)
 		if ((x = bench_member_cert(mkey, ca_key, ca,
 		    0x40000000L + (long)i, "w", (long)i)) == NULL)
 			goto err;
-		ok = add_member_request(&req[i], &req_len[i], gl_name, x,
-		    (long)i, &glo_id);
+		ok = add_member_request(&req[i], &req_len[i],
+		    gl_names[i % ngl], x, (long)i, &glo_id);
 		X509_free(x);
 		if (!ok)
 			goto err;
@@ -303,7 +323,8 @@ main(int argc, char **argv)
 	 * stay claimed): above the fairness limit. */
 	snprintf(extra, sizeof(extra), "issuer_cert = %s/ca.crt\n"
 	    "issuer_key = %s/ca.key\nlog_level = warning\n"
-	    "max_pending_per_submitter = 1000000\n", pki, pki);
+	    "max_pending_per_submitter = 1000000\nin_flight = %zu\n", pki,
+	    pki, nfl);
 	if (!bench_worker_spawn(&wk, nw, extra))
 		goto err;
 
@@ -335,19 +356,29 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_CHILDREN, &ru);
 
 	/* Every request did what it asked. */
-	if (!skd_store_list_members(gla, &ml, &nm, gl_name, SKD_STORE_MEMBER) ||
-	    !skd_store_find_glkeys(gla, &kl, &nk, gl_name, NULL))
-		goto err;
-	if (nm != total + ng || nk != total + 1) {
+	for (g = 0; g < ngl; g++) {
+		if (!skd_store_list_members(gla, &ml, &nm, gl_names[g],
+		    SKD_STORE_MEMBER) || !skd_store_find_glkeys(gla, &kl, &nk,
+		    gl_names[g], NULL))
+			goto err;
+		sum_m += nm;
+		sum_k += nk;
+		skd_store_member_list_free(ml, nm);
+		skd_store_glkey_list_free(kl, nk);
+		ml = NULL;
+		kl = NULL;
+		nm = nk = 0;
+	}
+	if (sum_m != total + ng || sum_k != total + ngl) {
 		fprintf(stderr, "skd-bench-worker: %zu members, %zu key shards "
-		    "after %zu requests\n", nm, nk, total);
+		    "after %zu requests\n", sum_m, sum_k, total);
 		goto err;
 	}
 	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
-	printf("worker workers=%zu gl_size=%zu latency_n=%zu p50_ms=%.3f "
-	    "p99_ms=%.3f tput_n=%zu "
+	printf("worker workers=%zu in_flight=%zu gls=%zu gl_size=%zu "
+	    "latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
-	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, ng, nl,
+	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, nfl, ngl, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, WRITES_PER_REQUEST,
 	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);

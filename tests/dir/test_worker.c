@@ -1166,6 +1166,85 @@ START_TEST(test_two_workers)
 }
 END_TEST
 
+/*
+ * Several requests in flight in one worker (in_flight = 3, issue 14):
+ * three loops on threads of their own, each with its connection and claim
+ * owner name ("inf", "inf+1", "inf+2"), share the queue as three workers
+ * would.  Killed with SIGKILL once on the way, the next process finishes
+ * the batch: every request is done exactly once (batch_check), more than
+ * one loop took part, and a SIGHUP reloads every loop.
+ */
+START_TEST(test_in_flight)
+{
+	struct parties p;
+	struct skd_worker *w;
+	struct batch b;
+	struct skd_store_request *r = NULL;
+	char *conf, *out = NULL;
+	size_t i, k, by[3] = { 0, 0, 0 }, olen = 0;
+	pid_t pid;
+	int st, took;
+
+	parties_open(&p);
+	conf = write_config("inf", "lease_seconds = 2\nin_flight = 3\n"
+	    "log_level = notice\nmax_pending_per_submitter = 100000\n");
+	w = worker_new(conf);
+	batch_make(&b, p.glo, batch_n(200), w);
+	skd_worker_free(w);
+	pid = spawn_worker(conf, "inf-first");
+	wait_log("inf-first", "starting");
+	while (batch_left(&b, p.gla) > b.n * 3 / 4)
+		nap_ms(20);
+	(void)kill(pid, SIGKILL);
+	st = reap(pid);
+	ck_assert(WIFSIGNALED(st));
+	pid = spawn_worker(conf, "inf");
+	while (batch_left(&b, p.gla) > 0)
+		nap_ms(100);
+	(void)kill(pid, SIGHUP);
+	for (i = 0; i < 250; i++) {
+		free(out);
+		out = NULL;
+		(void)skd_test_run(&out, &olen, "grep -c 'reloaded' '%s/inf.log'",
+		    skd_test_tmp);
+		if (out != NULL && atoi(out) >= 3)
+			break;
+		nap_ms(20);
+	}
+	ck_assert_msg(out != NULL && atoi(out) == 3, "reloads: %s", out);
+	free(out);
+	(void)kill(pid, SIGTERM);
+	st = reap(pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	batch_check(&b, p.gla);
+	/* The loops of the second process, by the claim owner each
+	 * finished request keeps (the first process's are "inf-first"). */
+	for (i = 0; i < b.n; i++) {
+		ck_assert(skd_store_read_request(p.gla, &r, b.ids[i]));
+		ck_assert_ptr_nonnull(r->claim_owner);
+		if (strcmp(r->claim_owner, "inf") == 0)
+			by[0]++;
+		else if (strcmp(r->claim_owner, "inf+1") == 0)
+			by[1]++;
+		else if (strcmp(r->claim_owner, "inf+2") == 0)
+			by[2]++;
+		else
+			ck_assert_msg(strncmp(r->claim_owner, "inf-first", 9) ==
+			    0, "claim owner %s", r->claim_owner);
+		skd_store_request_free(r);
+		r = NULL;
+	}
+	for (k = 0, took = 0; k < 3; k++)
+		took += by[k] > 0;
+	fprintf(stderr, "worker in flight: %zu requests, %zu %zu %zu by the "
+	    "three loops after the kill\n", b.n, by[0], by[1], by[2]);
+	ck_assert_int_ge(took, 2);
+	batch_free(&b);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
 START_TEST(test_slapd_restart)
 {
 	struct skd_store *glo = store_open_as("SKD_GLO1");
@@ -3083,6 +3162,7 @@ skd_suite_worker(void)
 	tc = worker_tcase("exactly-once", 240);
 	tcase_add_test(tc, test_kill9_random);
 	tcase_add_test(tc, test_two_workers);
+	tcase_add_test(tc, test_in_flight);
 	tcase_add_test(tc, test_slapd_restart);
 	suite_add_tcase(s, tc);
 
