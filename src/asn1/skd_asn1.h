@@ -330,6 +330,80 @@ typedef struct SKD_OTHER_REQUEST_st {
 	ASN1_TYPE	*requestMessageValue;
 } SKD_OTHER_REQUEST;
 
+/* crmf.c: CertReqMsg (RFC 4211 3, 4, 5), read where OpenSSL 3.0's
+ * OSSL_CRMF_MSG has no getter (the template's publicKey). */
+typedef struct SKD_CRMF_ATAV_st {
+	ASN1_OBJECT	*type;
+	ASN1_TYPE	*value;
+} SKD_CRMF_ATAV;
+DEFINE_STACK_OF(SKD_CRMF_ATAV)
+
+typedef struct SKD_CRMF_VALIDITY_st {
+	ASN1_TIME	*notBefore;	/* [0] OPTIONAL */
+	ASN1_TIME	*notAfter;	/* [1] OPTIONAL */
+} SKD_CRMF_VALIDITY;
+
+typedef struct SKD_CRMF_TEMPLATE_st {
+	ASN1_INTEGER			*version;	/* [0] */
+	ASN1_INTEGER			*serialNumber;	/* [1] */
+	X509_ALGOR			*signingAlg;	/* [2] */
+	X509_NAME			*issuer;	/* [3] */
+	SKD_CRMF_VALIDITY		*validity;	/* [4] */
+	X509_NAME			*subject;	/* [5] */
+	X509_PUBKEY			*publicKey;	/* [6] */
+	ASN1_BIT_STRING			*issuerUID;	/* [7] */
+	ASN1_BIT_STRING			*subjectUID;	/* [8] */
+	STACK_OF(X509_EXTENSION)	*extensions;	/* [9] */
+} SKD_CRMF_TEMPLATE;
+
+typedef struct SKD_CRMF_CERT_REQUEST_st {
+	ASN1_INTEGER		*certReqId;
+	SKD_CRMF_TEMPLATE	*certTemplate;
+	STACK_OF(SKD_CRMF_ATAV)	*controls;	/* OPTIONAL */
+} SKD_CRMF_CERT_REQUEST;
+
+#define SKD_CRMF_POPO_RA_VERIFIED	0
+#define SKD_CRMF_POPO_SIGNATURE		1
+#define SKD_CRMF_POPO_KEY_ENCIPHERMENT	2
+#define SKD_CRMF_POPO_KEY_AGREEMENT	3
+typedef struct SKD_CRMF_POPO_st {
+	int type;
+	union {
+		ASN1_NULL		*raVerified;
+		STACK_OF(ASN1_TYPE)	*signature;	/* opaque */
+		ASN1_TYPE		*keyEncipherment;	/* opaque */
+		ASN1_TYPE		*keyAgreement;	/* opaque */
+	} d;
+} SKD_CRMF_POPO;
+
+typedef struct SKD_CRMF_MSG_st {
+	SKD_CRMF_CERT_REQUEST	*certReq;
+	SKD_CRMF_POPO		*popo;		/* OPTIONAL */
+	STACK_OF(SKD_CRMF_ATAV)	*regInfo;	/* OPTIONAL */
+} SKD_CRMF_MSG;
+
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_ATAV)
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_VALIDITY)
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_TEMPLATE)
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_CERT_REQUEST)
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_POPO)
+DECLARE_ASN1_FUNCTIONS(SKD_CRMF_MSG)
+
+/*
+ * skd_crmf_from_ossl re-reads a CertReqMsg built with OpenSSL's OSSL_CRMF_*
+ * API as skd's type (strict DER); returns a new object the caller frees
+ * with SKD_CRMF_MSG_free, or NULL on error.
+ */
+SKD_CRMF_MSG *skd_crmf_from_ossl(const OSSL_CRMF_MSG *m);
+/*
+ * skd_crmf_set_template_key sets the template's publicKey to alg (its
+ * parameters NULL, absent or an OBJECT IDENTIFIER) with a zero-length
+ * BIT STRING: the key type a client asks the CA to generate
+ * (draft-turner-cmc-serverkeygeneration-00 6.1); alg is copied.  Returns
+ * one on success and zero on error (m unchanged).
+ */
+int skd_crmf_set_template_key(SKD_CRMF_MSG *m, const X509_ALGOR *alg);
+
 #define SKD_TAGGED_REQUEST_TCR	0
 #define SKD_TAGGED_REQUEST_CRM	1
 #define SKD_TAGGED_REQUEST_ORM	2
@@ -337,7 +411,7 @@ typedef struct SKD_TAGGED_REQUEST_st {
 	int type;
 	union {
 		SKD_TAGGED_CERT_REQUEST	*tcr;
-		OSSL_CRMF_MSG		*crm;
+		SKD_CRMF_MSG		*crm;
 		SKD_OTHER_REQUEST	*orm;
 	} d;
 } SKD_TAGGED_REQUEST;

@@ -34,6 +34,7 @@ static const char keygen_usage[] =
     "        --out KEY.pem --out-cert CERT.pem [--subject DN]\n"
     "        [--shroud bare|cert|cert-id] [--shroud-cert FILE --shroud-key FILE]\n"
     "        [--no-archive] [--passphrase-fd N] [--timeout SECONDS]\n"
+    "        [--template p10|crmf]\n"
     "        [--secret-id STRING --secret-fd N] (instead of --cert/--key)\n"
     "        [--request-out FILE | --answer FILE --request FILE] (via an RA)\n"
     "        directory: --uri URI --base DN [--bind-dn DN --password-file F]\n"
@@ -43,12 +44,14 @@ static const char keygen_usage[] =
     "  (default --cert) travels in the request (2.4); cert-id: it is named;\n"
     "  secret: the shared secret of --secret-id protects it (2.1).  With\n"
     "  --secret-id the request is authenticated by that enrolled secret\n"
-    "  (read from --secret-fd) instead of a signature (2.1, 2.2).\n";
+    "  (read from --secret-fd) instead of a signature (2.1, 2.2).\n"
+    "  --template: the certification request, PKCS#10 (default) or CRMF\n"
+    "  (RFC 4211; rsa3072 needs p10: CRMF's empty key carries no size).\n";
 
 #define KEYGEN_OPTS "cert key CAfile CRLfile uri base bind-dn password-file " \
 	"env as timeout type subject shroud shroud-cert shroud-key " \
 	"no-archive out out-cert passphrase-fd secret-id secret-fd " \
-	"request-out answer request"
+	"request-out answer request template"
 
 static int
 load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
@@ -324,7 +327,7 @@ read_answer(const struct skd_cli_ctx *c,
 static int
 run(const struct skd_cli_ctx *c)
 {
-	const char *cmd = skd_cli_ctx_cmd(c), *t, *key_path, *cert_path;
+	const char *cmd = skd_cli_ctx_cmd(c), *t, *key_path, *cert_path, *tmpl;
 	const char *shroud = skd_cli_ctx_opt(c, "shroud");
 	struct skd_client_ident *id = NULL;
 	struct skd_keygen_req r;
@@ -360,6 +363,20 @@ run(const struct skd_cli_ctx *c)
 	if ((r.type = skd_kgen_type_from_name(t)) == SKD_KGEN_NONE) {
 		skd_cli_err(cmd, "--type %s: rsa2048, rsa3072, p256 or p384", t);
 		return SKD_EXIT_USAGE;
+	}
+	if ((tmpl = skd_cli_ctx_opt(c, "template")) != NULL) {
+		/* Draft 6.1: certificateRequest, a TaggedRequest. */
+		if (strcmp(tmpl, "crmf") == 0) {
+			r.crmf = 1;
+		} else if (strcmp(tmpl, "p10") != 0) {
+			skd_cli_err(cmd, "--template %s: p10 or crmf", tmpl);
+			return SKD_EXIT_USAGE;
+		}
+		if (r.crmf && r.type == SKD_KGEN_RSA3072) {
+			skd_cli_err(cmd, "--type rsa3072 needs --template p10 "
+			    "(a CRMF template's empty key carries no size)");
+			return SKD_EXIT_USAGE;
+		}
 	}
 	if ((rc = skd_cli_keygen_timeout(c, &timeout)) != SKD_EXIT_OK)
 		return rc;

@@ -120,6 +120,60 @@ template_p10(const struct skd_keygen_req *r, X509 *signer)
 	return NULL;
 }
 
+/*
+ * The CRMF template (RFC 4211 5): certReqId, subject and extensions set
+ * with OpenSSL's OSSL_CRMF_* API, then read as skd's type to set the
+ * publicKey, for which OpenSSL 3.0 has no setter: the algorithm of the
+ * type with a zero length key (draft 6.1).  No POP: the key does not exist
+ * yet (RFC 4211 4; draft 8 proves it afterwards).
+ */
+static SKD_CRMF_MSG *
+template_crmf(const struct skd_keygen_req *r, X509 *signer)
+{
+	OSSL_CRMF_MSG *m = NULL;
+	SKD_CRMF_MSG *out = NULL;
+	X509_EXTENSIONS *exts = NULL;
+	X509_PUBKEY *tmpl = NULL;
+	X509_ALGOR *pa = NULL;
+	const X509_NAME *subject = r->subject != NULL ? r->subject :
+	    signer != NULL ? X509_get_subject_name(signer) : NULL;
+
+	if ((m = OSSL_CRMF_MSG_new()) == NULL ||
+	    !OSSL_CRMF_MSG_set_certReqId(m, SKD_KEYGEN_CERT_REQ_ID) ||
+	    !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(m), NULL,
+	    subject, NULL, NULL))
+		goto err;
+	if (r->exts != NULL && sk_X509_EXTENSION_num(r->exts) > 0) {
+		if ((exts = sk_X509_EXTENSION_deep_copy(r->exts,
+		    X509_EXTENSION_dup, X509_EXTENSION_free)) == NULL ||
+		    !OSSL_CRMF_MSG_set0_extensions(m, exts))
+			goto err;
+		exts = NULL;
+	}
+	if ((out = skd_crmf_from_ossl(m)) == NULL)
+		goto err;
+	if (r->template_spki != NULL) {
+		if ((tmpl = X509_PUBKEY_dup(r->template_spki)) == NULL)
+			goto err;
+		X509_PUBKEY_free(out->certReq->certTemplate->publicKey);
+		out->certReq->certTemplate->publicKey = tmpl;
+		tmpl = NULL;
+	} else if ((tmpl = skd_kgen_template_spki(r->type)) == NULL ||
+	    !X509_PUBKEY_get0_param(NULL, NULL, NULL, &pa, tmpl) ||
+	    !skd_crmf_set_template_key(out, pa)) {
+		goto err;
+	}
+	X509_PUBKEY_free(tmpl);
+	OSSL_CRMF_MSG_free(m);
+	return out;
+ err:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_PUBKEY_free(tmpl);
+	OSSL_CRMF_MSG_free(m);
+	SKD_CRMF_MSG_free(out);
+	return NULL;
+}
+
 /* ShroudMethod: AlgorithmIdentifier { shroudWithPublicKey, the CHOICE }. */
 static X509_ALGOR *
 shroud_method(const struct skd_keygen_req *r)
@@ -235,15 +289,24 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 		goto err;
 	/* The CHOICE _new made has no type yet: replaced. */
 	SKD_TAGGED_REQUEST_free(skg->certificateRequest);
-	if ((skg->certificateRequest = SKD_TAGGED_REQUEST_new()) == NULL ||
-	    (tcr = SKD_TAGGED_CERT_REQUEST_new()) == NULL)
+	if ((skg->certificateRequest = SKD_TAGGED_REQUEST_new()) == NULL)
 		goto err;
-	skg->certificateRequest->type = SKD_TAGGED_REQUEST_TCR;
-	skg->certificateRequest->d.tcr = tcr;
-	X509_REQ_free(tcr->certificationRequest);
-	if ((tcr->certificationRequest = template_p10(r, signer)) == NULL ||
-	    !ASN1_INTEGER_set(tcr->bodyPartID, 1))
-		goto err;
+	if (r->crmf) {
+		/* 6.1: TaggedRequest crm [1] (RFC 5272 3.2.1.2.2). */
+		skg->certificateRequest->type = SKD_TAGGED_REQUEST_CRM;
+		if ((skg->certificateRequest->d.crm = template_crmf(r,
+		    signer)) == NULL)
+			goto err;
+	} else {
+		if ((tcr = SKD_TAGGED_CERT_REQUEST_new()) == NULL)
+			goto err;
+		skg->certificateRequest->type = SKD_TAGGED_REQUEST_TCR;
+		skg->certificateRequest->d.tcr = tcr;
+		X509_REQ_free(tcr->certificationRequest);
+		if ((tcr->certificationRequest = template_p10(r, signer)) ==
+		    NULL || !ASN1_INTEGER_set(tcr->bodyPartID, 1))
+			goto err;
+	}
 	X509_ALGOR_free(skg->shroudMethod);
 	if ((skg->shroudMethod = shroud_method(r)) == NULL)
 		goto err;

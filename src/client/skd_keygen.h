@@ -28,6 +28,10 @@ enum skd_keygen_shroud {
 };
 
 /* What to ask for; everything borrowed. */
+/* The certReqId of a CRMF template (RFC 5272 3.2.1.3.2: its BodyPartID),
+ * clear of the controls' ids, which count from 1. */
+#define SKD_KEYGEN_CERT_REQ_ID	1000
+
 struct skd_keygen_req {
 	enum skd_kgen_type		 type;
 	const X509_NAME			*subject;	/* NULL: the signer's */
@@ -39,8 +43,13 @@ struct skd_keygen_req {
 	X509				*shroud_cert;	/* CERT, CERT_ID */
 	int				 no_archive;	/* archiveKey FALSE */
 	STACK_OF(X509_ALGOR)		*caps;		/* NULL: none */
-	/* NULL: skd_kgen_template_spki(type); else this template key. */
+	/* NULL: skd_kgen_template_spki(type) (CRMF: its algorithm with a
+	 * zero length key, draft 6.1); else this template key as is. */
 	X509_PUBKEY			*template_spki;
+	/* Nonzero: the template is a CRMF CertReqMsg (RFC 4211; certReqId
+	 * SKD_KEYGEN_CERT_REQ_ID, no POP) instead of a PKCS#10; RSA is then
+	 * the CA's size (2048), the empty key carrying none. */
+	int				 crmf;
 	/* 2.1 / 2.2: authenticate with a shared secret (an AuthenticatedData
 	 * with pwri and the identification control) instead of signing. */
 	const char			*secret_id;

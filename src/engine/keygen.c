@@ -232,7 +232,8 @@ check_identity(struct kg_verdict *v, const struct kg_who *who,
  * or section 7's ExtendedFailInfo (failInfoValue NULL:
  * asn1/ServerKeyGeneration.asn). */
 static int
-add_failure(struct skd_cmc_body *b, long bpid, const struct kg_verdict *v)
+add_failure(struct skd_cmc_body *b, const long *bpids, size_t n_bpids,
+    const struct kg_verdict *v)
 {
 	SKD_CMC_STATUS_INFO_V2 *st = NULL;
 	SKD_BODY_PART_REFERENCE *ref = NULL;
@@ -240,23 +241,28 @@ add_failure(struct skd_cmc_body *b, long bpid, const struct kg_verdict *v)
 	enum skd_oid oid;
 	int ok = 0;
 
+	size_t i;
+
 	if (v->skg_err == 0)
-		return skd_cmc_body_add_status(b, SKD_CMC_FAILED, &bpid, 1,
-		    v->text, v->cmc_fail, -1) != 0;
+		return skd_cmc_body_add_status(b, SKD_CMC_FAILED, bpids,
+		    n_bpids, v->text, v->cmc_fail, -1) != 0;
 	oid = v->skg_err == SKD_SKG_ARCHIVE_NOT_SUPPORTED ?
 	    SKD_OID_ERR_ARCHIVE_NOT_SUPPORTED :
 	    v->skg_err == SKD_SKG_BAD_CERTIFICATE ?
 	    SKD_OID_ERR_BAD_CERTIFICATE : SKD_OID_ERR_BAD_SHARED_SECRET;
 	if ((st = SKD_CMC_STATUS_INFO_V2_new()) == NULL ||
-	    !ASN1_INTEGER_set(st->cMCStatus, SKD_CMC_FAILED) ||
-	    (ref = SKD_BODY_PART_REFERENCE_new()) == NULL ||
-	    (ref->d.bodyPartID = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_INTEGER_set(ref->d.bodyPartID, bpid))
+	    !ASN1_INTEGER_set(st->cMCStatus, SKD_CMC_FAILED))
 		goto err;
-	ref->type = SKD_BODY_PART_REF_ID;
-	if (!sk_SKD_BODY_PART_REFERENCE_push(st->bodyList, ref))
-		goto err;
-	ref = NULL;
+	for (i = 0; i < n_bpids; i++) {
+		if ((ref = SKD_BODY_PART_REFERENCE_new()) == NULL ||
+		    (ref->d.bodyPartID = ASN1_INTEGER_new()) == NULL ||
+		    !ASN1_INTEGER_set(ref->d.bodyPartID, bpids[i]))
+			goto err;
+		ref->type = SKD_BODY_PART_REF_ID;
+		if (!sk_SKD_BODY_PART_REFERENCE_push(st->bodyList, ref))
+			goto err;
+		ref = NULL;
+	}
 	if ((st->statusString = ASN1_UTF8STRING_new()) == NULL ||
 	    !ASN1_STRING_set(st->statusString, v->text, -1) ||
 	    (st->otherStatusInfo = SKD_OTHER_STATUS_INFO_new()) == NULL ||
@@ -281,7 +287,7 @@ add_failure(struct skd_cmc_body *b, long bpid, const struct kg_verdict *v)
 struct kg_req {
 	SKD_SERVER_KEY_GEN_REQUEST	*skg;
 	SKD_SHROUD_WITH_PUBLIC_KEY	*sp;
-	X509_REQ			*p10;	/* borrowed from skg */
+	long				 crm_id;	/* certReqId; -1 */
 	STACK_OF(X509_EXTENSION)	*exts;
 	X509_NAME			*subject;	/* borrowed */
 	enum skd_kgen_type		 type;
@@ -305,6 +311,53 @@ kg_req_clear(struct kg_req *r)
 	OPENSSL_free(r->used[0]);
 	OPENSSL_free(r->used[1]);
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * The certification request of 6.1, a TaggedRequest (RFC 5272 3.2.1.2):
+ * PKCS#10 (tcr) or CRMF (crm); its subject, requested extensions and key
+ * type into r.  1 read, 0 refused (*v), -1 error.
+ */
+static int
+read_template(struct kg_verdict *v, struct kg_req *r,
+    const struct skd_kgen_ca *ca)
+{
+	const SKD_TAGGED_REQUEST *tr = r->skg->certificateRequest;
+	const STACK_OF(X509_EXTENSION) *exts = NULL;
+	const X509_NAME *subject = NULL;
+	const char *why = NULL;
+	X509_REQ *p10;
+	int fail;
+
+	switch (tr->type) {
+	case SKD_TAGGED_REQUEST_TCR:
+		p10 = tr->d.tcr->certificationRequest;
+		r->subject = X509_REQ_get_subject_name(p10);
+		ERR_set_mark();
+		r->exts = X509_REQ_get_extensions(p10);
+		ERR_pop_to_mark();
+		/* 6.1: the key type from the template's algorithm, else
+		 * badAlg. */
+		if ((r->type = skd_kgen_type_from_spki(
+		    X509_REQ_get_X509_PUBKEY(p10))) == SKD_KGEN_NONE)
+			return refuse(v, SKD_CMC_BAD_ALG, 0, "key type not "
+			    "offered (RSA 2048/3072, EC P-256/P-384)");
+		return 1;
+	case SKD_TAGGED_REQUEST_CRM:
+		/* 6.1 and RFC 4211 (kgen_crmf.c): the same profile, its
+		 * refusals badAlg or badRequest. */
+		fail = skd_kgen_crmf_read(tr->d.crm, ca->cert, &r->crm_id,
+		    &subject, &exts, &r->type, &why);
+		if (fail >= 0)
+			return refuse(v, fail, 0, why);
+		r->subject = (X509_NAME *)subject;
+		if (exts != NULL && (r->exts = sk_X509_EXTENSION_deep_copy(
+		    exts, X509_EXTENSION_dup, X509_EXTENSION_free)) == NULL)
+			return -1;
+		return 1;
+	}
+	return refuse(v, SKD_CMC_BAD_REQUEST, 0,
+	    "certificateRequest is neither PKCS#10 nor CRMF");
 }
 
 /*
@@ -491,20 +544,8 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 	if (r->archive && ca->recovery_cert == NULL)
 		return refuse(v, -1, SKD_SKG_ARCHIVE_NOT_SUPPORTED,
 		    "key archiving is not offered");
-	/* The certification request: PKCS#10. */
-	if (r->skg->certificateRequest->type != SKD_TAGGED_REQUEST_TCR)
-		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
-		    "only a PKCS#10 certificateRequest is accepted");
-	r->p10 = r->skg->certificateRequest->d.tcr->certificationRequest;
-	r->subject = X509_REQ_get_subject_name(r->p10);
-	ERR_set_mark();
-	r->exts = X509_REQ_get_extensions(r->p10);
-	ERR_pop_to_mark();
-	/* 6.1: the key type from the template's algorithm, else badAlg. */
-	if ((r->type = skd_kgen_type_from_spki(X509_REQ_get_X509_PUBKEY(
-	    r->p10))) == SKD_KGEN_NONE)
-		return refuse(v, SKD_CMC_BAD_ALG, 0,
-		    "key type not offered (RSA 2048/3072, EC P-256/P-384)");
+	if ((rc = read_template(v, r, ca)) <= 0)
+		return rc;
 	if (!check_identity(v, who, r->subject, r->exts))
 		return 0;
 	/* An empty subject is the requester's. */
@@ -589,11 +630,13 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 	size_t shroud_len = 0, archive_len = 0, der_len = 0;
 	char archive_id[SKD_KGEN_ARCHIVE_ID_LEN];
 	const char *why = NULL, *rcpt[1];
-	long bpid;
+	long bpid, bpids[2];
+	size_t n_bpids;
 	int ok = 0, accepted, k;
 
 	memset(&v, 0, sizeof(v));
 	memset(&r, 0, sizeof(r));
+	r.crm_id = -1;
 	ta = skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0);
 	bpid = ta != NULL ? ASN1_INTEGER_get(ta->bodyPartID) : 0;
@@ -607,6 +650,12 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 		    "no serverKeyGenRequest");
 	else if ((accepted = check_request(e, &v, &r, pd, ta, who)) < 0)
 		goto err;
+	/* RFC 5272 3.2.1.3.2: a CRMF request's certReqId is its body part
+	 * id; the statuses about it name it beside the control (6.1.1). */
+	bpids[0] = bpid;
+	n_bpids = 1;
+	if (r.crm_id >= 0 && r.crm_id != bpid)
+		bpids[n_bpids++] = r.crm_id;
 	if (accepted) {
 		enum skd_kgen_issue_rc rc;
 
@@ -646,14 +695,14 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 			    skd_cmc_body_add_control(b,
 			    SKD_OID_CMC_ENCRYPTED_POP, ep) == 0 ||
 			    skd_cmc_body_add_status(b, SKD_CMC_POP_REQUIRED,
-			    &bpid, 1, "proof of possession required",
+			    bpids, n_bpids, "proof of possession required",
 			    -1, -1) == 0)
 				goto err;
 			snprintf(v.text, sizeof(v.text), "key generated (%s), "
 			    "proof of possession required",
 			    skd_kgen_type_name(r.type));
 		}
-	} else if (!add_failure(b, bpid, &v)) {
+	} else if (!add_failure(b, bpids, n_bpids, &v)) {
 		goto err;
 	}
 	rcpt[0] = who->identity;
@@ -749,6 +798,7 @@ authdata_refuse(struct eng *e, const char *request_id,
 {
 	struct kg_verdict v;
 	struct skd_cmc_body *b = NULL;
+	const long zero = 0;
 	int ok;
 
 	memset(&v, 0, sizeof(v));
@@ -758,7 +808,8 @@ authdata_refuse(struct eng *e, const char *request_id,
 		return 0;
 	if (pd == NULL)
 		return eng_set_utf8(&e->out->note, v.text);
-	ok = (b = skd_cmc_body_new(1)) != NULL && add_failure(b, 0, &v) &&
+	ok = (b = skd_cmc_body_new(1)) != NULL &&
+	    add_failure(b, &zero, 1, &v) &&
 	    eng_keygen_respond(e, request_id, b, pd, NULL, NULL, NULL, NULL);
 	skd_cmc_body_free(b);
 	return ok;

@@ -303,8 +303,12 @@ mk_treq(int type)
 		X509_REQ_free(t->d.tcr->certificationRequest);
 		t->d.tcr->certificationRequest = mk_req();
 	} else if (type == SKD_TAGGED_REQUEST_CRM) {
-		t->d.crm = OSSL_CRMF_MSG_new();
-		ck_assert(OSSL_CRMF_MSG_set_certReqId(t->d.crm, 5));
+		OSSL_CRMF_MSG *m = OSSL_CRMF_MSG_new();
+
+		/* Built with OpenSSL's API, read as skd's type. */
+		ck_assert(m != NULL && OSSL_CRMF_MSG_set_certReqId(m, 5));
+		ck_assert((t->d.crm = skd_crmf_from_ossl(m)) != NULL);
+		OSSL_CRMF_MSG_free(m);
 	} else {
 		t->d.orm = SKD_OTHER_REQUEST_new();
 		ck_assert(ASN1_INTEGER_set(t->d.orm->bodyPartID, 6));
@@ -575,6 +579,58 @@ MK(s_treq_tcr) { return mk_treq(SKD_TAGGED_REQUEST_TCR); }
 MK(s_treq_crm) { return mk_treq(SKD_TAGGED_REQUEST_CRM); }
 MK(s_treq_orm) { return mk_treq(SKD_TAGGED_REQUEST_ORM); }
 
+/* RFC 4211 5: every CertTemplate field, controls, regInfo, raVerified;
+ * the publicKey as the draft's 6.1 has it (algorithm, empty key). */
+MK(s_crmf_full)
+{
+	SKD_CRMF_MSG *m = SKD_CRMF_MSG_new();
+	SKD_CRMF_TEMPLATE *t = m->certReq->certTemplate;
+	SKD_CRMF_ATAV *av = SKD_CRMF_ATAV_new();
+	X509_EXTENSION *ext;
+	X509_ALGOR *a = X509_ALGOR_new();
+
+	ck_assert(ASN1_INTEGER_set(m->certReq->certReqId, 7));
+	t->version = aint(2);
+	t->serialNumber = aint(99);
+	t->signingAlg = algor(NID_sha256WithRSAEncryption);
+	t->issuer = X509_NAME_new();
+	ck_assert(X509_NAME_add_entry_by_txt(t->issuer, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"CA", -1, -1, 0));
+	t->subject = X509_NAME_dup(t->issuer);
+	ck_assert((t->validity = SKD_CRMF_VALIDITY_new()) != NULL);
+	t->validity->notAfter = gtime("20300101000000Z");
+	ck_assert(X509_ALGOR_set0(a, OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	    V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1)));
+	ck_assert(skd_crmf_set_template_key(m, a));
+	X509_ALGOR_free(a);
+	t->subjectUID = ASN1_BIT_STRING_new();
+	ck_assert(ASN1_BIT_STRING_set_bit(t->subjectUID, 3, 1));
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage,
+	    "critical,keyAgreement");
+	ck_assert(ext != NULL && (t->extensions = sk_X509_EXTENSION_new_null())
+	    != NULL && sk_X509_EXTENSION_push(t->extensions, ext));
+	ck_assert(av != NULL);
+	ck_assert((av->type = OBJ_txt2obj("1.3.6.1.5.5.7.5.2.1", 1)) != NULL);
+	ASN1_TYPE_free(av->value);
+	av->value = any_from_hex("0c0161");
+	ck_assert((m->regInfo = sk_SKD_CRMF_ATAV_new_null()) != NULL &&
+	    sk_SKD_CRMF_ATAV_push(m->regInfo, av));
+	ck_assert((m->popo = SKD_CRMF_POPO_new()) != NULL);
+	m->popo->type = SKD_CRMF_POPO_RA_VERIFIED;
+	ck_assert((m->popo->d.raVerified = ASN1_NULL_new()) != NULL);
+	return m;
+}
+
+/* POPOPrivKey thisMessage [0] BIT STRING in keyEncipherment [2]. */
+MK(s_crmf_popo_kenc)
+{
+	SKD_CRMF_POPO *p = SKD_CRMF_POPO_new();
+
+	p->type = SKD_CRMF_POPO_KEY_ENCIPHERMENT;
+	p->d.keyEncipherment = any_from_hex("80020000");
+	return p;
+}
+
 MK(s_tci)
 {
 	SKD_TAGGED_CONTENT_INFO *t = SKD_TAGGED_CONTENT_INFO_new();
@@ -839,6 +895,9 @@ static const struct sample samples[] = {
 	S("TaggedRequest tcr", SKD_TAGGED_REQUEST, s_treq_tcr),
 	S("TaggedRequest crm", SKD_TAGGED_REQUEST, s_treq_crm),
 	S("TaggedRequest orm", SKD_TAGGED_REQUEST, s_treq_orm),
+	S("CertReqMsg (RFC 4211), every field", SKD_CRMF_MSG, s_crmf_full),
+	S("ProofOfPossession keyEncipherment", SKD_CRMF_POPO,
+	    s_crmf_popo_kenc),
 	S("TaggedContentInfo", SKD_TAGGED_CONTENT_INFO, s_tci),
 	S("OtherMsg", SKD_OTHER_MSG, s_othermsg),
 	S("EncryptedPOP", SKD_ENCRYPTED_POP, s_encpop),

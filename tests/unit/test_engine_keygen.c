@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -580,6 +581,461 @@ START_TEST(test_authdata)
 		}
 	}
 	ERR_clear_error();
+}
+END_TEST
+
+/* ---- CRMF templates (RFC 4211 CertReqMsg in TaggedRequest crm [1]) ---- */
+
+/* The bodyList of the first CMCStatusInfoV2 of a signed answer. */
+static size_t
+kt_status_ids(const ASN1_OCTET_STRING *ans, long *ids, size_t max)
+{
+	const unsigned char *p = ans->data;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, ans->length);
+	ASN1_OCTET_STRING **pos;
+	SKD_PKI_RESPONSE *pr;
+	const SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_CMC_STATUS_INFO_V2 *st;
+	size_t n = 0;
+	int i;
+
+	ck_assert_ptr_nonnull(cms);
+	ck_assert((pos = CMS_get0_content(cms)) != NULL && *pos != NULL);
+	pr = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_RESPONSE), (*pos)->data,
+	    (size_t)(*pos)->length);
+	ck_assert_ptr_nonnull(pr);
+	ta = skd_cmc_find_control(pr->controlSequence,
+	    SKD_OID_CMC_STATUS_INFO_V2, 0);
+	ck_assert_ptr_nonnull(ta);
+	st = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_CMC_STATUS_INFO_V2));
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < sk_SKD_BODY_PART_REFERENCE_num(st->bodyList) &&
+	    n < max; i++) {
+		const SKD_BODY_PART_REFERENCE *ref =
+		    sk_SKD_BODY_PART_REFERENCE_value(st->bodyList, i);
+
+		ck_assert_int_eq(ref->type, SKD_BODY_PART_REF_ID);
+		ids[n++] = ASN1_INTEGER_get(ref->d.bodyPartID);
+	}
+	SKD_CMC_STATUS_INFO_V2_free(st);
+	SKD_PKI_RESPONSE_free(pr);
+	CMS_ContentInfo_free(cms);
+	return n;
+}
+
+/* The serverKeyGenRequest of a request the client signed. */
+static SKD_SERVER_KEY_GEN_REQUEST *
+kt_request_skg(const unsigned char *msg, size_t len)
+{
+	const unsigned char *p = msg;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	ASN1_OCTET_STRING **pos;
+	SKD_PKI_DATA *pd;
+	SKD_SERVER_KEY_GEN_REQUEST *skg;
+
+	ck_assert_ptr_nonnull(cms);
+	ck_assert((pos = CMS_get0_content(cms)) != NULL && *pos != NULL);
+	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), (*pos)->data,
+	    (size_t)(*pos)->length);
+	ck_assert_ptr_nonnull(pd);
+	skg = skd_tagged_attribute_decode1(skd_cmc_find_control(
+	    pd->controlSequence, SKD_OID_SERVER_KEY_GEN_REQUEST, 0), 0,
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_REQUEST));
+	ck_assert_ptr_nonnull(skg);
+	SKD_PKI_DATA_free(pd);
+	CMS_ContentInfo_free(cms);
+	return skg;
+}
+
+/* What skd keygen --template crmf sends: crm [1], the certReqId, the
+ * subject, the extensions, the algorithm with a zero length key (draft
+ * 6.1), no POP. */
+START_TEST(test_crmf_request)
+{
+	struct skd_keygen_req r;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	SKD_SERVER_KEY_GEN_REQUEST *skg;
+	const SKD_CRMF_MSG *m;
+	const unsigned char *pk;
+	unsigned char *msg = NULL;
+	size_t len = 0;
+	int pklen;
+
+	req_bare(&r, SKD_KGEN_P384, eph);
+	r.crmf = 1;
+	r.exts = sk_X509_EXTENSION_new_null();
+	ck_assert(sk_X509_EXTENSION_push(r.exts, X509V3_EXT_conf_nid(NULL,
+	    NULL, NID_ext_key_usage, "emailProtection")));
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, &r, 7, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 1);
+	skg = kt_request_skg(msg, len);
+	ck_assert_int_eq(skg->certificateRequest->type,
+	    SKD_TAGGED_REQUEST_CRM);
+	m = skg->certificateRequest->d.crm;
+	ck_assert_int_eq(ASN1_INTEGER_get(m->certReq->certReqId),
+	    SKD_KEYGEN_CERT_REQ_ID);
+	ck_assert_ptr_null(m->popo);
+	ck_assert_int_eq(X509_NAME_cmp(m->certReq->certTemplate->subject,
+	    X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert)), 0);
+	ck_assert_int_eq(sk_X509_EXTENSION_num(
+	    m->certReq->certTemplate->extensions), 1);
+	ck_assert_int_eq(X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    m->certReq->certTemplate->publicKey), 1);
+	ck_assert_int_eq(pklen, 0);
+	ck_assert_int_eq(skd_kgen_type_from_spki(
+	    m->certReq->certTemplate->publicKey), SKD_KGEN_P384);
+	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
+	OPENSSL_free(msg);
+	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
+	EVP_PKEY_free(eph);
+}
+END_TEST
+
+/* The four scenarios of draft 2 with a CRMF template: 2.3 (three key
+ * types, an extension honoured), 2.4, 2.1, 2.2. */
+START_TEST(test_crmf_scenarios)
+{
+	static const enum skd_kgen_type t[] = { SKD_KGEN_P256,
+	    SKD_KGEN_RSA2048, SKD_KGEN_P384, SKD_KGEN_P256, SKD_KGEN_P384,
+	    SKD_KGEN_RSA2048 };
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	const ASN1_OCTET_STRING *ans;
+	const X509_NAME *want;
+	GENERAL_NAME *carol = te_gn(CAROL_DN);
+	EXTENDED_KEY_USAGE *eku;
+	long st, cf, sf;
+
+	kt_init(&k);
+	req_bare(&r, t[_i], eph);
+	r.crmf = 1;
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	want = X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert);
+	if (_i == 0) {
+		r.exts = sk_X509_EXTENSION_new_null();
+		ck_assert(sk_X509_EXTENSION_push(r.exts, X509V3_EXT_conf_nid(
+		    NULL, NULL, NID_ext_key_usage, "emailProtection")));
+	}
+	if (_i == 3) {
+		r.shroud = SKD_KEYGEN_CERT;
+		r.shroud_cert = skd_test_pki_id(SKD_TP_ALICE)->cert;
+		who.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+		who.cert = skd_test_pki_id(SKD_TP_ALICE)->cert;
+	}
+	if (_i >= 4) {
+		want = carol->d.directoryName;
+		if (_i == 4) {
+			r.shroud = SKD_KEYGEN_SHARED_SECRET;
+			who.key = NULL;
+			who.password = (const unsigned char *)
+			    secrets[0].secret;
+			who.password_len = strlen(secrets[0].secret);
+		}
+		ans = kt_send_secret(&k, &r, "carol-1", secrets[0].secret);
+	} else {
+		ans = kt_send(&k, &r, SKD_TP_ALICE);
+	}
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_SUCCESS);
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, 0);
+	ck_assert_int_eq(X509_check_private_key(k.res.cert, k.res.key), 1);
+	ck_assert_int_eq(skd_kgen_type_from_spki(X509_get_X509_PUBKEY(
+	    k.res.cert)), t[_i]);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(k.res.cert),
+	    want), 0);
+	eku = X509_get_ext_d2i(k.res.cert, NID_ext_key_usage, NULL, NULL);
+	ck_assert_int_eq(eku != NULL, _i == 0);
+	EXTENDED_KEY_USAGE_free(eku);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 1);
+	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
+	GENERAL_NAME_free(carol);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* Hostile CRMF templates the client library can build: refused with
+ * the same codes as PKCS#10, nothing generated, the certReqId named
+ * beside the control (RFC 5272 3.2.1.3.2, 6.1.1). */
+enum crmf_refusal {
+	C_UNKNOWN_ALG,		/* Ed25519, empty key: badAlg */
+	C_OTHER_CURVE,		/* P-521, empty key: badAlg */
+	C_NON_EMPTY_KEY,	/* draft 6.1 zero length: badRequest */
+	C_EXTENSION,		/* unsupportedExt */
+	C_OTHER_SUBJECT,	/* badIdentity */
+	C_COUNT
+};
+
+static X509_PUBKEY *
+empty_spki(int nid, int curve)
+{
+	X509_PUBKEY *x = X509_PUBKEY_new();
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_PUBKEY_set0_param(x, OBJ_nid2obj(nid),
+	    curve != NID_undef ? V_ASN1_OBJECT : V_ASN1_UNDEF,
+	    curve != NID_undef ? OBJ_nid2obj(curve) : NULL, NULL, 0), 1);
+	return x;
+}
+
+START_TEST(test_crmf_refusals)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	struct skd_shroud_opener who;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	X509_PUBKEY *spki = NULL;
+	X509_NAME *other = NULL;
+	const ASN1_OCTET_STRING *ans;
+	long st, cf, sf, ids[4], want_fail = -1;
+
+	kt_init(&k);
+	req_bare(&r, SKD_KGEN_P256, eph);
+	r.crmf = 1;
+	switch ((enum crmf_refusal)_i) {
+	case C_UNKNOWN_ALG:
+		r.template_spki = spki = empty_spki(NID_ED25519, NID_undef);
+		want_fail = SKD_CMC_BAD_ALG;
+		break;
+	case C_OTHER_CURVE:
+		r.template_spki = spki = empty_spki(NID_X9_62_id_ecPublicKey,
+		    NID_secp521r1);
+		want_fail = SKD_CMC_BAD_ALG;
+		break;
+	case C_NON_EMPTY_KEY:
+		ck_assert_int_eq(X509_PUBKEY_set(&spki, eph), 1);
+		r.template_spki = spki;
+		want_fail = SKD_CMC_BAD_REQUEST;
+		break;
+	case C_EXTENSION:
+		r.exts = sk_X509_EXTENSION_new_null();
+		ck_assert(sk_X509_EXTENSION_push(r.exts, X509V3_EXT_conf_nid(
+		    NULL, NULL, NID_crl_distribution_points,
+		    "URI:http://x.example/")));
+		want_fail = SKD_CMC_UNSUPPORTED_EXT;
+		break;
+	case C_OTHER_SUBJECT:
+		other = X509_NAME_dup(X509_get_subject_name(
+		    skd_test_pki_id(SKD_TP_BOB)->cert));
+		r.subject = other;
+		want_fail = SKD_CMC_BAD_IDENTITY;
+		break;
+	case C_COUNT:
+		break;
+	}
+	ans = kt_send(&k, &r, SKD_TP_ALICE);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, SKD_CMC_FAILED);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_MESSAGE), 0);
+	ck_assert_uint_eq(skd_engine_outcome_count(k.out, SKD_OP_CERT_PUBLISH),
+	    0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, SKD_CMC_FAILED);
+	ck_assert_ptr_null(k.res.key);
+	ck_assert_int_eq(k.res.fail, want_fail);
+	ck_assert_uint_eq(kt_status_ids(ans, ids, 4), 2);
+	ck_assert_int_eq(ids[0], 1);
+	ck_assert_int_eq(ids[1], SKD_KEYGEN_CERT_REQ_ID);
+	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
+	X509_NAME_free(other);
+	X509_PUBKEY_free(spki);
+	EVP_PKEY_free(eph);
+	kt_free(&k);
+}
+END_TEST
+
+/* Hostile CertReqMsgs built by hand (what skd's client never sends):
+ * RFC 4211 fields the CA cannot honour, proofs of possession for a key
+ * the client cannot hold, BER for DER.  Refused, nothing generated. */
+enum crmf_hand {
+	H_DER,			/* the control: accepted */
+	H_POPO_SIGNATURE,	/* badRequest */
+	H_POPO_KEY_ENC,		/* badRequest */
+	H_RA_VERIFIED,		/* accepted (RFC 4211 4) */
+	H_CONTROLS,		/* RFC 4211 6: badRequest */
+	H_SERIAL,		/* RFC 4211 5 MUST be omitted: badRequest */
+	H_VALIDITY,		/* the profile's: badRequest */
+	H_OTHER_ISSUER,		/* badRequest */
+	H_NEGATIVE_ID,		/* not a BodyPartID: badRequest */
+	H_BER,			/* critical 0x01, not 0xff: badRequest */
+	H_COUNT
+};
+
+/* shroudWithPublicKey { certificate alice } (4.1). */
+static X509_ALGOR *
+cert_shroud_method(void)
+{
+	SKD_SHROUD_WITH_PUBLIC_KEY *sp = SKD_SHROUD_WITH_PUBLIC_KEY_new();
+	X509_ALGOR *m = X509_ALGOR_new();
+	ASN1_STRING *seq = NULL;
+
+	sp->type = SKD_SHROUD_PK_CERTIFICATE;
+	sp->d.certificate = X509_dup(skd_test_pki_id(SKD_TP_ALICE)->cert);
+	ck_assert_ptr_nonnull(ASN1_item_pack(sp,
+	    ASN1_ITEM_rptr(SKD_SHROUD_WITH_PUBLIC_KEY), &seq));
+	ck_assert_int_eq(X509_ALGOR_set0(m, OBJ_nid2obj(skd_asn1_nid(
+	    SKD_OID_SHROUD_WITH_PUBLIC_KEY)), V_ASN1_SEQUENCE, seq), 1);
+	SKD_SHROUD_WITH_PUBLIC_KEY_free(sp);
+	return m;
+}
+
+START_TEST(test_crmf_hostile)
+{
+	struct kt k;
+	SKD_SERVER_KEY_GEN_REQUEST *skg = SKD_SERVER_KEY_GEN_REQUEST_new();
+	SKD_CRMF_MSG *m = SKD_CRMF_MSG_new();
+	SKD_CRMF_TEMPLATE *t = m->certReq->certTemplate;
+	SKD_CRMF_ATAV *av;
+	X509_ALGOR *alg = X509_ALGOR_new();
+	struct skd_cmc_body *b;
+	struct skd_cmc_protect pr;
+	struct skd_keygen_result res;
+	struct skd_shroud_opener who;
+	X509_STORE *trust;
+	const SKD_ENG_OP *op;
+	unsigned char *body = NULL, *msg = NULL;
+	size_t blen = 0, len = 0, i, patched = 0;
+	long st, cf, sf;
+	int ok = _i == H_DER || _i == H_RA_VERIFIED;
+
+	kt_init(&k);
+	ck_assert(ASN1_INTEGER_set(m->certReq->certReqId, 5));
+	t->subject = X509_NAME_dup(X509_get_subject_name(
+	    skd_test_pki_id(SKD_TP_ALICE)->cert));
+	ck_assert(X509_ALGOR_set0(alg, OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	    V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1)));
+	ck_assert(skd_crmf_set_template_key(m, alg));
+	/* A keyUsage the profile gives (honoured), critical. */
+	t->extensions = sk_X509_EXTENSION_new_null();
+	ck_assert(sk_X509_EXTENSION_push(t->extensions, X509V3_EXT_conf_nid(
+	    NULL, NULL, NID_key_usage, "critical,keyAgreement")));
+	switch ((enum crmf_hand)_i) {
+	case H_POPO_SIGNATURE:
+	case H_POPO_KEY_ENC:
+	case H_RA_VERIFIED:
+		m->popo = SKD_CRMF_POPO_new();
+		if (_i == H_RA_VERIFIED) {
+			m->popo->type = SKD_CRMF_POPO_RA_VERIFIED;
+			m->popo->d.raVerified = ASN1_NULL_new();
+		} else if (_i == H_POPO_KEY_ENC) {
+			m->popo->type = SKD_CRMF_POPO_KEY_ENCIPHERMENT;
+			m->popo->d.keyEncipherment = ASN1_TYPE_new();
+			ck_assert(ASN1_TYPE_set1(m->popo->d.keyEncipherment,
+			    V_ASN1_NULL, NULL));
+		} else {
+			m->popo->type = SKD_CRMF_POPO_SIGNATURE;
+			m->popo->d.signature = sk_ASN1_TYPE_new_null();
+		}
+		break;
+	case H_CONTROLS:
+		av = SKD_CRMF_ATAV_new();
+		ck_assert_ptr_nonnull(av->type = OBJ_txt2obj(
+		    "1.3.6.1.5.5.7.5.1.1", 1));	/* id-regCtrl-regToken */
+		ASN1_TYPE_set(av->value, V_ASN1_NULL, NULL);
+		m->certReq->controls = sk_SKD_CRMF_ATAV_new_null();
+		ck_assert(sk_SKD_CRMF_ATAV_push(m->certReq->controls, av));
+		break;
+	case H_SERIAL:
+		t->serialNumber = ASN1_INTEGER_new();
+		ck_assert(ASN1_INTEGER_set(t->serialNumber, 3));
+		break;
+	case H_VALIDITY:
+		t->validity = SKD_CRMF_VALIDITY_new();
+		t->validity->notAfter = ASN1_TIME_set(NULL, TE_NOW + 86400);
+		break;
+	case H_OTHER_ISSUER:
+		t->issuer = X509_NAME_dup(X509_get_subject_name(
+		    skd_test_pki_id(SKD_TP_BOB)->cert));
+		break;
+	case H_NEGATIVE_ID:
+		ck_assert(ASN1_INTEGER_set(m->certReq->certReqId, -2));
+		break;
+	default:
+		break;
+	}
+	skg->certificateRequest->type = SKD_TAGGED_REQUEST_CRM;
+	skg->certificateRequest->d.crm = m;
+	X509_ALGOR_free(skg->shroudMethod);
+	skg->shroudMethod = cert_shroud_method();
+	skd_skgreq_set_archive_key(skg, 0);
+	b = te_body();
+	te_add(b, SKD_OID_SERVER_KEY_GEN_REQUEST, skg);
+	ck_assert(skd_cmc_body_encode(b, &body, &blen));
+	if (_i == H_BER) {
+		/* X.690 11.1: TRUE is 0xff in DER; 0x01 is BER.  In the
+		 * template's keyUsage (alice's certificate has its own). */
+		unsigned char *ext = NULL;
+		int n = i2d_X509_EXTENSION(sk_X509_EXTENSION_value(
+		    t->extensions, 0), &ext);
+
+		ck_assert_int_gt(n, 3);
+		for (i = 0; i + (size_t)n <= blen; i++) {
+			if (memcmp(body + i, ext, (size_t)n) == 0) {
+				ck_assert(memcmp(body + i + 7, "\x01\x01\xff",
+				    3) == 0);
+				body[i + 9] = 0x01;
+				patched++;
+			}
+		}
+		OPENSSL_free(ext);
+		ck_assert_uint_eq(patched, 1);
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.signer = skd_test_pki_id(SKD_TP_ALICE)->cert;
+	pr.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+	pr.signing_time = TE_NOW;
+	ck_assert(skd_cmc_protect(&msg, &len, 0, body, blen, &pr));
+	ck_assert_int_eq(skd_engine_process(&k.out, &k.cfg, &k.env, &k.st,
+	    "req-h", msg, len), 1);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, ok ? SKD_CMC_SUCCESS : SKD_CMC_FAILED);
+	if (!ok) {
+		ck_assert_uint_eq(skd_engine_outcome_count(k.out,
+		    SKD_OP_CERT_PUBLISH), 0);
+		ck_assert_uint_eq(skd_engine_outcome_count(k.out,
+		    SKD_OP_MESSAGE), 0);
+		ck_assert_int_eq(cf, SKD_CMC_BAD_REQUEST);
+	}
+	op = skd_engine_outcome_find(k.out, SKD_OP_RESPONSE, 0);
+	if (op != NULL && _i != H_BER) {
+		const ASN1_OCTET_STRING *ans = sk_ASN1_OCTET_STRING_value(
+		    op->publish->messages, 0);
+
+		memset(&who, 0, sizeof(who));
+		who.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+		who.cert = skd_test_pki_id(SKD_TP_ALICE)->cert;
+		memset(&res, 0, sizeof(res));
+		trust = skd_test_pki_store(0);
+		ck_assert_int_eq(skd_keygen_open_response(&res, ans->data,
+		    (size_t)ans->length, te_nonce, &who, trust, TE_NOW), 1);
+		X509_STORE_free(trust);
+		ck_assert_int_eq(res.status, ok ? 0 : SKD_CMC_FAILED);
+		ck_assert_int_eq(res.key != NULL, ok);
+		if (ok) {
+			ck_assert_int_eq(X509_check_private_key(res.cert,
+			    res.key), 1);
+		} else if (_i != H_BER && _i != H_NEGATIVE_ID) {
+			long ids[4];
+
+			ck_assert_uint_eq(kt_status_ids(ans, ids, 4), 2);
+			ck_assert_int_eq(ids[1], 5);
+		}
+		skd_keygen_result_clear(&res);
+	}
+	OPENSSL_free(body);
+	OPENSSL_free(msg);
+	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
+	X509_ALGOR_free(alg);
+	kt_free(&k);
 }
 END_TEST
 
@@ -1304,6 +1760,10 @@ skd_suite_engine_keygen(void)
 	tcase_add_loop_test(tc, test_secret_ok, 0, 3);
 	tcase_add_loop_test(tc, test_secret_refusals, 0, 6);
 	tcase_add_test(tc, test_authdata);
+	tcase_add_test(tc, test_crmf_request);
+	tcase_add_loop_test(tc, test_crmf_scenarios, 0, 6);
+	tcase_add_loop_test(tc, test_crmf_refusals, 0, C_COUNT);
+	tcase_add_loop_test(tc, test_crmf_hostile, 0, H_COUNT);
 	tcase_add_test(tc, test_recover);
 	tcase_add_loop_test(tc, test_recover_refusals, 0, RR_COUNT);
 	tcase_add_test(tc, test_recover_replay);
