@@ -71,7 +71,7 @@ static const struct {
 	{ "shroud", required_argument },
 	{ "shroud-cert", required_argument },
 	{ "shroud-key", required_argument }, { "no-archive", no_argument },
-	{ "out-cert", required_argument },
+	{ "out-cert", required_argument }, { "template", required_argument },
 	/* skd admin enroll-secret, skd keygen --secret-id (cli_keygen.c) */
 	{ "secret-id", required_argument }, { "identity", required_argument },
 	{ "expires", required_argument }, { "secret-fd", required_argument },

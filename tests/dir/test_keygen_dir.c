@@ -375,9 +375,11 @@ END_TEST
 
 /* skd keygen (the CLI) against the daemon (skd gla run), then the
  * written key and certificate with the openssl CLI; the key encrypted
- * under a passphrase. */
+ * under a passphrase.  Loop 0, 1: PKCS#10 templates; 2: a CRMF template
+ * (--template crmf, RFC 4211) asking for P-384. */
 START_TEST(test_cli_keygen)
 {
+	static const char *const type[] = { "p256", "rsa2048", "p384" };
 	const char *pki = env("SKD_PKI_DIR"), *d = skd_test_tmp;
 	char *conf = keygen_config(), *out = NULL, *a = NULL, *b = NULL;
 	size_t olen = 0;
@@ -387,11 +389,11 @@ START_TEST(test_cli_keygen)
 	    ">'%s/gla.log' 2>&1 & w=$!; "
 	    "echo 'pass phrase' | '%s' keygen --env '%s/env' --as alice "
 	    "--cert '%s/alice.crt' --key '%s/alice.key' --CAfile '%s/ca.crt' "
-	    "--type %s --out '%s/k.pem' --out-cert '%s/c.pem' "
+	    "--type %s --out '%s/k.pem' --out-cert '%s/c.pem' %s"
 	    "--passphrase-fd 0 --timeout 30 2>&1; rc=$?; kill $w; wait $w; "
 	    "exit $rc", skd_test_bin(), conf, d, skd_test_bin(),
-	    skd_test_stack_dir(), pki, pki, pki, _i == 0 ? "p256" : "rsa2048",
-	    d, d);
+	    skd_test_stack_dir(), pki, pki, pki, type[_i], d, d,
+	    _i == 2 ? "--template crmf " : "");
 	ck_assert_msg(rc == 0, "skd keygen: %d: %s", rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "issued"));
 	free(out);
@@ -405,6 +407,18 @@ START_TEST(test_cli_keygen)
 	ck_assert_str_eq(a, b);
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl verify -CAfile "
 	    "'%s/ca.crt' '%s/c.pem' >/dev/null", pki, d), 0);
+	/* The type asked for (CRMF: the template's publicKey algorithm). */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "openssl x509 -in "
+	    "'%s/c.pem' -noout -text | grep -q '%s'", d, _i == 0 ?
+	    "prime256v1" : _i == 1 ? "(2048 bit)" : "secp384r1"), 0);
+	/* rsa3072 cannot ride in CRMF (its empty key has no size), an
+	 * unknown template: usage errors, nothing sent. */
+	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' keygen --env '%s/env' "
+	    "--as alice --cert '%s/alice.crt' --key '%s/alice.key' "
+	    "--CAfile '%s/ca.crt' --type %s --template %s --out x "
+	    "--out-cert y 2>/dev/null", skd_test_bin(), skd_test_stack_dir(),
+	    pki, pki, pki, _i == 2 ? "rsa3072" : "p256",
+	    _i == 2 ? "crmf" : "pkcs7"), 2);
 	/* A key type not offered: refused before anything is sent. */
 	ck_assert_int_eq(skd_test_run(NULL, NULL, "'%s' keygen --env '%s/env' "
 	    "--as alice --cert '%s/alice.crt' --key '%s/alice.key' "
@@ -1400,7 +1414,7 @@ skd_suite_keygen_dir(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_bare_key_cli, 0, 2);
 	tcase_add_test(tc, test_cert_shroud_cli);
-	tcase_add_loop_test(tc, test_cli_keygen, 0, 2);
+	tcase_add_loop_test(tc, test_cli_keygen, 0, 3);
 	tcase_add_test(tc, test_secret_cli);
 	tcase_add_test(tc, test_join_by_name);
 	tcase_add_test(tc, test_kill9_keygen);
