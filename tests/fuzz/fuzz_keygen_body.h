@@ -2,9 +2,10 @@
  * fuzz_keygen_body.h: the decoders of CMC server-side key generation
  * (draft-turner-cmc-serverkeygeneration-00): ServerKeyGenRequest,
  * ShroudWithPublicKey, ServerKeyGenResponse, the AsymmetricKeyPackage
- * (RFC 5958) and the Encrypted and Decrypted POP controls (RFC 5272 6.7)
- * each decoded strictly and re-encoded (must equal the input); a
- * TaggedRequest through skd_kgen_pop_cert;
+ * (RFC 5958), the Encrypted and Decrypted POP controls (RFC 5272 6.7) and
+ * the CRMF CertReqMsg (RFC 4211) each decoded strictly and re-encoded (must
+ * equal the input); a TaggedRequest through skd_kgen_pop_cert; a
+ * CertReqMsg through skd_kgen_crmf_read (the engine's template check);
  * the package also through skd_akp_decode_key (one key, public key
  * consistent), and an AuthenticatedData (skd_authdata_peek, then
  * skd_authdata_verify with a fixed password), which must never crash or
@@ -36,7 +37,9 @@ skd_fuzz_keygen(const uint8_t *data, size_t size)
 	    data, size) &&
 	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_ENCRYPTED_POP), data,
 	    size) &&
-	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_DECRYPTED_POP), data, size);
+	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_DECRYPTED_POP), data,
+	    size) &&
+	    skd_fuzz_roundtrip(ASN1_ITEM_rptr(SKD_CRMF_MSG), data, size);
 	k = skd_akp_decode_key(data, size);
 	EVP_PKEY_free(k);
 	{
@@ -46,6 +49,23 @@ skd_fuzz_keygen(const uint8_t *data, size_t size)
 
 		X509_free(skd_kgen_pop_cert(req));
 		SKD_TAGGED_REQUEST_free(req);
+	}
+	{
+		/* A CRMF template as the engine reads it (kgen_crmf.c). */
+		SKD_CRMF_MSG *m = skd_der_decode(ASN1_ITEM_rptr(SKD_CRMF_MSG),
+		    data, size);
+		const STACK_OF(X509_EXTENSION) *exts;
+		const X509_NAME *subject;
+		enum skd_kgen_type type;
+		const char *why;
+		X509 *ca = X509_new();
+		long id;
+
+		if (m != NULL && ca != NULL)
+			(void)skd_kgen_crmf_read(m, ca, &id, &subject, &exts,
+			    &type, &why);
+		X509_free(ca);
+		SKD_CRMF_MSG_free(m);
 	}
 	{
 		unsigned char *c = NULL;

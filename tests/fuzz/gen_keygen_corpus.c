@@ -1,6 +1,7 @@
 /*
  * gen_keygen_corpus.c: writes the seeds of fuzz_keygen (ServerKeyGenRequest
- * values, their ShroudWithPublicKey parameters, a ServerKeyGenResponse and
+ * values with PKCS#10 and CRMF templates, the CRMF CertReqMsgs alone, their
+ * ShroudWithPublicKey parameters, a ServerKeyGenResponse and
  * two AsymmetricKeyPackages of throwaway keys) from the project's own
  * builders.  gen_corpus.sh does not know it (it removes corpus/ whole):
  * after running it, run
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include "asn1/skd_akp.h"
 #include "asn1/skd_asn1.h"
 #include "cms/skd_cms.h"
@@ -37,11 +39,18 @@ int main(int argc, char **argv)
 		X509_set_subject_name(x, n); X509_set_issuer_name(x, n);
 		X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, NULL); X509_time_adj_ex(X509_getm_notAfter(x), 1, 0, NULL);
 		X509_set_pubkey(x, ec); X509_sign(x, ec, EVP_sha256());
-		for (i = 0; i < 3; i++) {
+		/* 3, 4: CRMF templates (--template crmf), their CertReqMsg
+		 * also alone (crmf-3.der, crmf-4.der). */
+		for (i = 0; i < 5; i++) {
 			memset(&r, 0, sizeof r);
-			r.type = i == 0 ? SKD_KGEN_P256 : i == 1 ? SKD_KGEN_RSA3072 : SKD_KGEN_P384;
-			r.shroud = i == 0 ? SKD_KEYGEN_BARE_KEY : i == 1 ? SKD_KEYGEN_CERT : SKD_KEYGEN_CERT_ID;
-			r.bare_key = i == 0 ? rsa : NULL; r.ski = ski; r.ski_len = 3; r.shroud_cert = x; r.no_archive = i == 2;
+			r.type = i == 0 || i == 3 ? SKD_KGEN_P256 : i == 1 ? SKD_KGEN_RSA3072 : i == 4 ? SKD_KGEN_RSA2048 : SKD_KGEN_P384;
+			r.shroud = i == 0 || i == 3 ? SKD_KEYGEN_BARE_KEY : i == 1 || i == 4 ? SKD_KEYGEN_CERT : SKD_KEYGEN_CERT_ID;
+			r.crmf = i >= 3;
+			if (i == 4) {
+				r.exts = sk_X509_EXTENSION_new_null();
+				sk_X509_EXTENSION_push(r.exts, X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, "emailProtection"));
+			}
+			r.bare_key = i == 0 || i == 3 ? rsa : NULL; r.ski = ski; r.ski_len = 3; r.shroud_cert = x; r.no_archive = i == 2;
 			skd_keygen_request(&der, &len, &r, 1, nonce, x, ec, NULL, 0);
 			skd_cms_verify(&v, der, len, NULL, 0);
 			pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), v->content, v->content_len);
@@ -52,10 +61,16 @@ int main(int argc, char **argv)
 				SKD_SERVER_KEY_GEN_REQUEST *s = skd_der_decode(ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_REQUEST), vd, (size_t)vl);
 				unsigned char *pp = NULL; int pl = i2d_ASN1_TYPE(s->shroudMethod->parameter, &pp);
 				snprintf(nm, sizeof nm, "skgreq-%d.der", i); wr(d, nm, vd, (size_t)vl);
-				snprintf(nm, sizeof nm, "shroud-%d.der", i); wr(d, nm, pp, (size_t)pl);
+				snprintf(nm, sizeof nm, "shroud-%d.der", i); if (i < 3) wr(d, nm, pp, (size_t)pl);
+				if (r.crmf) {
+					unsigned char *cd = NULL; size_t cl = 0;
+					skd_der_encode(ASN1_ITEM_rptr(SKD_CRMF_MSG), s->certificateRequest->d.crm, &cd, &cl);
+					snprintf(nm, sizeof nm, "crmf-%d.der", i); wr(d, nm, cd, cl); OPENSSL_free(cd);
+				}
 				OPENSSL_free(vd); OPENSSL_free(pp); SKD_SERVER_KEY_GEN_REQUEST_free(s);
 			}
 			SKD_PKI_DATA_free(pd); skd_cms_verified_free(v); v = NULL; OPENSSL_free(der);
+			sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
 		}
 	}
 	{

@@ -686,6 +686,28 @@ START_TEST(test_crmf_request)
 	ck_assert_int_eq(pklen, 0);
 	ck_assert_int_eq(skd_kgen_type_from_spki(
 	    m->certReq->certTemplate->publicKey), SKD_KGEN_P384);
+	/* OpenSSL's own CRMF decoder reads the same message. */
+	{
+		unsigned char *der = NULL;
+		const unsigned char *p;
+		size_t dl = 0;
+		OSSL_CRMF_MSG *om;
+
+		ck_assert(skd_der_encode(ASN1_ITEM_rptr(SKD_CRMF_MSG), m, &der,
+		    &dl));
+		p = der;
+		ck_assert_ptr_nonnull(om = d2i_OSSL_CRMF_MSG(NULL, &p,
+		    (long)dl));
+		ck_assert_int_eq(OSSL_CRMF_MSG_get_certReqId(om),
+		    SKD_KEYGEN_CERT_REQ_ID);
+		ck_assert_int_eq(X509_NAME_cmp(
+		    OSSL_CRMF_CERTTEMPLATE_get0_subject(
+		    OSSL_CRMF_MSG_get0_tmpl(om)),
+		    X509_get_subject_name(skd_test_pki_id(SKD_TP_ALICE)->cert)),
+		    0);
+		OSSL_CRMF_MSG_free(om);
+		OPENSSL_free(der);
+	}
 	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
 	OPENSSL_free(msg);
 	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
