@@ -992,6 +992,7 @@ START_TEST(test_crmf_hostile)
 	b = te_body();
 	te_add(b, SKD_OID_SERVER_KEY_GEN_REQUEST, skg);
 	ck_assert(skd_cmc_body_encode(b, &body, &blen));
+	skd_cmc_body_free(b);
 	if (_i == H_BER) {
 		/* X.690 11.1: TRUE is 0xff in DER; 0x01 is BER.  In the
 		 * template's keyUsage (alice's certificate has its own). */
