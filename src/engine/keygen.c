@@ -346,8 +346,8 @@ read_template(struct kg_verdict *v, struct kg_req *r,
 	case SKD_TAGGED_REQUEST_CRM:
 		/* 6.1 and RFC 4211 (kgen_crmf.c): the same profile, its
 		 * refusals badAlg or badRequest. */
-		fail = skd_kgen_crmf_read(tr->d.crm, ca->cert, &r->crm_id,
-		    &subject, &exts, &r->type, &why);
+		fail = skd_kgen_crmf_read(tr->d.crm, ca->cert, &subject,
+		    &exts, &r->type, &why);
 		if (fail >= 0)
 			return refuse(v, fail, 0, why);
 		r->subject = (X509_NAME *)subject;
@@ -518,6 +518,11 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "malformed serverKeyGenRequest");
 	}
+	/* RFC 5272 3.2.1.3.2: a CRMF request's certReqId is its body part
+	 * id, named beside the control in the statuses (kg_answer). */
+	if (r->skg->certificateRequest->type == SKD_TAGGED_REQUEST_CRM)
+		r->crm_id = skd_kgen_crmf_id(
+		    r->skg->certificateRequest->d.crm);
 	/* 6.1: a shroud method we know, else badAlg. */
 	nid = OBJ_obj2nid(r->skg->shroudMethod->algorithm);
 	if (nid != skd_asn1_nid(SKD_OID_SHROUD_WITH_PUBLIC_KEY) &&

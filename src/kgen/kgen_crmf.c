@@ -4,6 +4,7 @@
  * 6.1: certificateRequest is a TaggedRequest; crm [1] is a CertReqMsg).
  */
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "kgen/skd_kgen.h"
@@ -30,27 +31,36 @@ popo_ok(const SKD_CRMF_POPO *p)
 	return p == NULL || p->type == SKD_CRMF_POPO_RA_VERIFIED;
 }
 
+long
+skd_kgen_crmf_id(const SKD_CRMF_MSG *m)
+{
+	uint64_t id;
+
+	/* RFC 5272 3.2.1.3.2: certReqId is the request's BodyPartID. */
+	if (!ASN1_INTEGER_get_uint64(&id, m->certReq->certReqId) ||
+	    id > BODY_ID_MAX) {
+		ERR_clear_error();
+		return -1;
+	}
+	return (long)id;
+}
+
 int
 skd_kgen_crmf_read(const SKD_CRMF_MSG *m, const X509 *ca_cert,
-    long *out_id, const X509_NAME **out_subject,
+    const X509_NAME **out_subject,
     const STACK_OF(X509_EXTENSION) **out_exts, enum skd_kgen_type *out_type,
     const char **out_why)
 {
 	const SKD_CRMF_TEMPLATE *t = m->certReq->certTemplate;
 	const unsigned char *pk;
-	uint64_t id;
 	int pklen;
 
 	*out_subject = NULL;
 	*out_exts = NULL;
 	*out_type = SKD_KGEN_NONE;
-	*out_id = -1;
-	/* RFC 5272 3.2.1.3.2: certReqId is the request's BodyPartID. */
-	if (!ASN1_INTEGER_get_uint64(&id, m->certReq->certReqId) ||
-	    id > BODY_ID_MAX)
+	if (skd_kgen_crmf_id(m) < 0)
 		return refuse(out_why, SKD_CMC_BAD_REQUEST,
 		    "certReqId is not a BodyPartID");
-	*out_id = (long)id;
 	/* RFC 4211 6: controls are instructions to the CA (regToken,
 	 * authenticator, publication, archive options, oldCertID,
 	 * protocolEncrKey): none is honoured, so none is accepted.

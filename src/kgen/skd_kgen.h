@@ -45,17 +45,21 @@ enum skd_kgen_type skd_kgen_type_from_name(const char *name);
  */
 enum skd_kgen_type skd_kgen_type_from_spki(const X509_PUBKEY *spki);
 
+/* skd_kgen_crmf_id returns the certReqId of m, its BodyPartID (RFC 5272
+ * 3.2.1.3.2), or -1 if it is not one (negative, too large). */
+long skd_kgen_crmf_id(const SKD_CRMF_MSG *m);
+
 /*
  * skd_kgen_crmf_read checks a CRMF request (RFC 4211) used as the template
  * of a server key generation request and reads what it asks for:
- * *out_id its certReqId (-1 if not a BodyPartID), *out_subject (NULL: the
- * requester's) and *out_exts (NULL: none), both borrowed from m, and
+ * *out_subject (NULL: the requester's) and *out_exts (NULL: none), both
+ * borrowed from m, and
  * *out_type (draft 6.1: the publicKey's algorithm with a zero length key;
  * RSA 2048 with no publicKey).  Returns -1 if it can be honoured, else the
  * CMCFailInfo of the refusal (badAlg, badRequest) with *out_why (static).
  */
 int skd_kgen_crmf_read(const SKD_CRMF_MSG *m, const X509 *ca_cert,
-    long *out_id, const X509_NAME **out_subject,
+    const X509_NAME **out_subject,
     const STACK_OF(X509_EXTENSION) **out_exts, enum skd_kgen_type *out_type,
     const char **out_why);
 

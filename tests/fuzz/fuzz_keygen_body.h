@@ -59,10 +59,9 @@ skd_fuzz_keygen(const uint8_t *data, size_t size)
 		enum skd_kgen_type type;
 		const char *why;
 		X509 *ca = X509_new();
-		long id;
 
 		if (m != NULL && ca != NULL)
-			(void)skd_kgen_crmf_read(m, ca, &id, &subject, &exts,
+			(void)skd_kgen_crmf_read(m, ca, &subject, &exts,
 			    &type, &why);
 		X509_free(ca);
 		SKD_CRMF_MSG_free(m);
