@@ -149,7 +149,8 @@ void eng_gl_free(struct eng_gl *g);
 void eng_person_clear(struct eng_person *p);
 /* eng_glkey_add_dn adds p's DN (not NULL) to gk: to recipientDNs, by
  * which the ACLs let p read the entry; or, when g's mail policy is
- * "mail" and p has an rfc822 address (its name or glMemberAddress) for
+ * "mail" and p has an rfc822 address (its name, glMemberAddress or an
+ * rfc822Name of its certificate) for
  * the GLA to mail the key to, to mailDNs, by which p sees only that the
  * entry is there (and comes by mail).  Without an address the directory
  * is the only way the key reaches p.  One on success. */

@@ -188,13 +188,34 @@ is_email(const char *text)
 	return yes;
 }
 
+/* p's certificate carries an rfc822Name subjectAltName, the last address
+ * mail out (src/worker/mailout.c) falls back to. */
+static int
+cert_has_email(const struct eng_person *p)
+{
+	GENERAL_NAMES *gens;
+	X509 *x;
+	int i, yes = 0;
+
+	if ((x = eng_person_x509(p)) == NULL)
+		return 0;
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++)
+		if (sk_GENERAL_NAME_value(gens, i)->type == GEN_EMAIL)
+			yes = 1;
+	GENERAL_NAMES_free(gens);
+	ERR_clear_error();
+	return yes;
+}
+
 int
 eng_glkey_add_dn(const struct eng_gl *g, SKD_ENG_GLKEY *gk,
     const struct eng_person *p)
 {
 	/* RFC 5275 7 makes mail a transport of glKey messages; the GL's
 	 * policy "mail" makes it the only one for whoever mail reaches. */
-	if (!g->mail_only || (!is_email(p->name) && !is_email(p->address)))
+	if (!g->mail_only || (!is_email(p->name) && !is_email(p->address) &&
+	    !cert_has_email(p)))
 		return eng_push_utf8(gk->recipientDNs, p->dn);
 	if (gk->mailDNs == NULL &&
 	    (gk->mailDNs = sk_ASN1_UTF8STRING_new_null()) == NULL)

@@ -7,7 +7,9 @@
  * signature is verified (a From copied with somebody else's certificate
  * but a broken signature proves nothing), the path is the worker's job.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -78,6 +80,48 @@ skd_mail_name_address(const char *name)
 	if (name == NULL || strncasecmp(name, "email:", 6) != 0)
 		return NULL;
 	return skd_mail_addr_spec(name + 6);
+}
+
+char *
+skd_mail_cert_address(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	GENERAL_NAMES *gens = NULL;
+	const GENERAL_NAME *g;
+	X509 *cert;
+	char *a = NULL, *text;
+	int i, n;
+
+	if (der == NULL || len == 0 || len > LONG_MAX ||
+	    (cert = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	if (p == der + len)
+		gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && a == NULL;
+	    i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_EMAIL ||
+		    (n = ASN1_STRING_length(g->d.rfc822Name)) <= 0 ||
+		    memchr(ASN1_STRING_get0_data(g->d.rfc822Name), '\0',
+		    (size_t)n) != NULL)
+			continue;
+		if ((text = malloc((size_t)n + 1)) == NULL)
+			break;
+		memcpy(text, ASN1_STRING_get0_data(g->d.rfc822Name),
+		    (size_t)n);
+		text[n] = '\0';
+		/* skd_mail_addr_spec refuses anything but one plain
+		 * mailbox: nothing of the certificate reaches a header
+		 * unchecked. */
+		a = skd_mail_addr_spec(text);
+		free(text);
+	}
+	GENERAL_NAMES_free(gens);
+	X509_free(cert);
+	ERR_clear_error();
+	return a;
 }
 
 int

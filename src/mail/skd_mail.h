@@ -131,6 +131,15 @@ int skd_mail_outer_signed(const unsigned char *der, size_t len);
  */
 char *skd_mail_name_address(const char *name);
 
+/*
+ * skd_mail_cert_address returns the addr-spec of the first rfc822Name
+ * subjectAltName of the certificate der (DER, trailing bytes refused) in
+ * a new string (caller frees with free), NULL when it has none that is
+ * one plain mailbox.  Nothing is verified: the caller passes a
+ * certificate the GLA verified when it stored it.
+ */
+char *skd_mail_cert_address(const unsigned char *der, size_t len);
+
 /* What skd_mail_build writes around the CMS object; strings borrowed. */
 struct skd_mail_out {
 	const char	*from;		/* addr-spec, required */

@@ -345,7 +345,8 @@ addrs_add(struct addrs *a, char *addr)
  * its envelope sender; under mail_answers = mail-origin only when the
  * request came by mail.  A message or glKey: to its recipients' rfc822
  * addresses, the name itself when it is one, else the member's or
- * owner's address (glMemberAddress, glOwnerAddress); none when the GL's
+ * owner's address (glMemberAddress, glOwnerAddress), else the first
+ * rfc822Name of the member's or owner's certificate; none when the GL's
  * mail policy is "directory".  *out_held: none under mail_answers =
  * mail-origin, for a response to a request that came by the directory.
  */
@@ -394,7 +395,15 @@ item_addresses(struct skd_store *s, const struct skd_worker_mailout *mo,
 		if (skd_store_read_member(s, &m, it->gl_name, SKD_STORE_MEMBER,
 		    it->recipients[i]) || skd_store_read_member(s, &m,
 		    it->gl_name, SKD_STORE_OWNER, it->recipients[i])) {
-			ok = addrs_add(a, skd_mail_name_address(m->address));
+			/* RFC 5275 7 / issue 16: glMemberAddress or
+			 * glOwnerAddress, else the rfc822Name of the
+			 * certificate the GLA verified when it added the
+			 * member. */
+			addr = skd_mail_name_address(m->address);
+			if (addr == NULL)
+				addr = skd_mail_cert_address(m->cert,
+				    m->cert_len);
+			ok = addrs_add(a, addr);
 			skd_store_member_free(m);
 			m = NULL;
 		}

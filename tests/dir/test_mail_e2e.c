@@ -25,7 +25,9 @@
  *     goes in the clear, the mail stays queued with the reason;
  *   - submission through a real relay that requires STARTTLS and AUTH
  *     (Debian's Postfix, tools/skd-relay): a wrong password leaves the
- *     answer queued with the relay's reason, the right one delivers it.
+ *     answer queued with the relay's reason, the right one delivers it;
+ *   - a member named by a dirName, without glMemberAddress, gets its
+ *     glKeys at its certificate's rfc822Name.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -1144,6 +1146,54 @@ START_TEST(test_mail_policy_mail_only)
 }
 END_TEST
 
+/*
+ * Issue 16: a member named by a dirName with no glMemberAddress is
+ * reached at the rfc822Name of its certificate (the one the GLA verified
+ * when it added the member): dave's glKey comes to his maildir, opens
+ * with skd member fetch --mail, and is stored.  Without the fallback
+ * mail out finds no address (skdMailState none) and dave's maildir stays
+ * empty.
+ */
+START_TEST(test_mail_member_cert_address)
+{
+	const char *conf;
+	char gl[128], f[1024], f2[1200], *out = NULL;
+	int rc, n;
+
+	fx_private_stack();
+	conf = write_mail_conf("");
+	fx_mta_start(conf);
+	worker_start(conf);
+	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/cert");
+	glo_create(gl);
+	rc = skd_as(&out, "glo1", "glo add-member --gl '%s' --member "
+	    "'dirName:CN=dave,O=skd demo,C=US' --member-cert '%s/dave.crt' "
+	    "--timeout 30", gl, fx_need("SKD_PKI_DIR"));
+	ck_assert_msg(rc == 0, "add-member exited %d: %s", rc, out);
+	free(out);
+	out = NULL;
+
+	(void)snprintf(f, sizeof(f), "(&(objectClass=skdGLKey)(skdGLName=%s)"
+	    "(skdRecipientName=dirName:CN=dave,O=skd demo,C=US))", gl);
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailState=sent))", f);
+	wait_count(f, "-ge", 1);
+	wait_count(f2, "-ge", 1);
+	n = gla_count(f);
+	ck_assert_int_eq(gla_count(f2), n);
+	ck_assert_int_eq(gla_count("(&(objectClass=skdGLMember)"
+	    "(skdMemberName=dirName:CN=dave,O=skd demo,C=US)"
+	    "(skdMemberAddress=*))"), 0);
+	wait_maildir("dave", n);
+	assert_maildir("dave", n);
+	rc = skd_as(&out, "dave", "member fetch --gl '%s' --keystore "
+	    "'%s/dave.keys' --mail '%s/mta/maildir/dave' --no-ack", gl,
+	    skd_test_tmp, skd_test_tmp);
+	ck_assert_msg(rc == 0, "fetch --mail exited %d: %s", rc, out);
+	ck_assert_int_eq(count_of(out, "stored key "), n);
+	free(out);
+}
+END_TEST
+
 /* One pass of the worker (gla run --once) in the MTA's mount namespace;
  * returns its output. */
 static char *
@@ -1270,6 +1320,7 @@ skd_suite_mail_e2e(void)
 	tcase_add_test(tw, test_mail_starttls_required);
 	tcase_add_test(tw, test_mail_relay_starttls_auth);
 	tcase_add_test(tw, test_mail_policy_mail_only);
+	tcase_add_test(tw, test_mail_member_cert_address);
 	tcase_add_test(tw, test_mail_catch_up);
 	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
