@@ -1150,8 +1150,9 @@ END_TEST
  * Issue 16: a member named by a dirName with no glMemberAddress is
  * reached at the rfc822Name of its certificate (the one the GLA verified
  * when it added the member): dave's glKey comes to his maildir, opens
- * with skd member fetch --mail, and is stored.  Without the fallback
- * mail out finds no address (skdMailState none) and dave's maildir stays
+ * with skd member fetch --mail, and is stored; under the GL's policy
+ * "mail" by mail only (skdMailRecipientDN).  Without the fallback mail
+ * out finds no address (skdMailState none) and dave's maildir stays
  * empty.
  */
 START_TEST(test_mail_member_cert_address)
@@ -1166,6 +1167,7 @@ START_TEST(test_mail_member_cert_address)
 	worker_start(conf);
 	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/cert");
 	glo_create(gl);
+	set_policy(conf, gl, "mail");
 	rc = skd_as(&out, "glo1", "glo add-member --gl '%s' --member "
 	    "'dirName:CN=dave,O=skd demo,C=US' --member-cert '%s/dave.crt' "
 	    "--timeout 30", gl, fx_need("SKD_PKI_DIR"));
@@ -1179,6 +1181,11 @@ START_TEST(test_mail_member_cert_address)
 	wait_count(f, "-ge", 1);
 	wait_count(f2, "-ge", 1);
 	n = gla_count(f);
+	ck_assert_int_eq(gla_count(f2), n);
+	/* Policy "mail": the engine knows the address too, the key goes
+	 * to dave by mail only. */
+	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailRecipientDN=%s))", f,
+	    fx_need("SKD_DAVE_DN"));
 	ck_assert_int_eq(gla_count(f2), n);
 	ck_assert_int_eq(gla_count("(&(objectClass=skdGLMember)"
 	    "(skdMemberName=dirName:CN=dave,O=skd demo,C=US)"
