@@ -57,6 +57,13 @@ int skd_cli_mail_submit(const struct skd_cli_ctx *c, struct x509_st *cert,
  * line on stderr. */
 unsigned char *skd_cli_mail_read_cms(const char *cmd, const char *path,
     size_t *out_len);
+/* Calls cb(arg, der, len) with the CMS object of each mail in path (FILE,
+ * or a maildir's new/ and cur/ or a plain directory, oldest first) until
+ * cb returns nonzero; returns that, 0 when none did, -1 when path cannot
+ * be read (after one line on stderr).  Mails that do not parse are noted
+ * on stderr and skipped. */
+int skd_cli_mail_each_cms(const char *cmd, const char *path,
+    int (*cb)(void *, const unsigned char *, size_t), void *arg);
 /* skd member fetch --mail FILE|MAILDIR (keys stored in ks, saved). */
 struct skd_client_keystore;
 int skd_cli_member_fetch_mail(const struct skd_cli_ctx *c, const char *gl,

@@ -37,6 +37,9 @@ static const char keygen_usage[] =
     "        [--template p10|crmf]\n"
     "        [--secret-id STRING --secret-fd N] (instead of --cert/--key)\n"
     "        [--request-out FILE | --answer FILE --request FILE] (via an RA)\n"
+    "        [--request-out FILE --mail-to ADDRESS [--mail-from ADDRESS]\n"
+    "         [--smtp URL [--starttls] | --sendmail PATH]\n"
+    "         | --mail FILE|MAILDIR --request FILE] (by mail)\n"
     "        directory: --uri URI --base DN [--bind-dn DN --password-file F]\n"
     "                   | --env FILE --as WHO\n"
     "  TYPE: rsa2048, rsa3072, p256, p384.  --shroud bare (default): an\n"
@@ -51,7 +54,8 @@ static const char keygen_usage[] =
 #define KEYGEN_OPTS "cert key CAfile CRLfile uri base bind-dn password-file " \
 	"env as timeout type subject shroud shroud-cert shroud-key " \
 	"no-archive out out-cert passphrase-fd secret-id secret-fd " \
-	"request-out answer request template"
+	"request-out answer request template mail-to mail-from smtp " \
+	"starttls sendmail mail"
 
 static int
 load_pem_key(const char *cmd, const char *path, EVP_PKEY **out)
@@ -282,9 +286,11 @@ read_answer(const struct skd_cli_ctx *c,
 	if ((rc = skd_cli_ctx_need(c, "request", "REQUEST.der",
 	    " (the request --answer answers)", &rq)) != SKD_EXIT_OK)
 		return rc;
+	/* --mail: the answer is found among the mails (mail_answer). */
 	if ((req = skd_cli_read_input(rq, 1 << 20, &req_len)) == NULL ||
-	    (*out_ans = skd_cli_read_input(skd_cli_ctx_opt(c, "answer"),
-	    1 << 20, out_len)) == NULL) {
+	    (skd_cli_ctx_opt(c, "answer") != NULL && (*out_ans =
+	    skd_cli_read_input(skd_cli_ctx_opt(c, "answer"), 1 << 20,
+	    out_len)) == NULL)) {
 		rc = SKD_EXIT_INPUT;
 		goto done;
 	}
@@ -322,6 +328,56 @@ read_answer(const struct skd_cli_ctx *c,
 	free(req);
 	ERR_clear_error();
 	return rc;
+}
+
+/* One mail of --mail FILE|MAILDIR tried as the answer. */
+struct mail_try {
+	struct skd_keygen_result	*res;
+	const unsigned char		*nonce;
+	const struct skd_shroud_opener	*who;
+	X509_STORE			*trust;
+	int				 tried;
+};
+
+static int
+mail_try(void *arg, const unsigned char *der, size_t len)
+{
+	struct mail_try *t = arg;
+
+	/* Draft 6.2: the answer to our request echoes its senderNonce; any
+	 * other mail (another answer, a glKey) does not open here. */
+	skd_keygen_result_clear(t->res);
+	t->tried++;
+	return skd_keygen_open_response(t->res, der, len, t->nonce, t->who,
+	    t->trust, time(NULL));
+}
+
+/*
+ * RFC 5275 7 / draft 2.3-2.4 by mail: the answer to the request of
+ * --request is the mail of --mail FILE|MAILDIR that verifies and echoes
+ * its nonce, opened as from the directory.
+ */
+static int
+mail_answer(const struct skd_cli_ctx *c, struct skd_keygen_result *res,
+    const unsigned char *nonce, const struct skd_shroud_opener *who,
+    X509_STORE *trust)
+{
+	struct mail_try t = { res, nonce, who, trust, 0 };
+	int rc;
+
+	rc = skd_cli_mail_each_cms(skd_cli_ctx_cmd(c),
+	    skd_cli_ctx_opt(c, "mail"), mail_try, &t);
+	if (rc < 0)
+		return SKD_EXIT_INPUT;
+	if (rc == 0) {
+		skd_cli_err(skd_cli_ctx_cmd(c), "%s: no answer to %s among "
+		    "%d mail%s%s%s", skd_cli_ctx_opt(c, "mail"),
+		    skd_cli_ctx_opt(c, "request"), t.tried, t.tried == 1 ?
+		    "" : "s", t.tried > 0 ? ": last: " : "",
+		    t.tried > 0 ? res->text : "");
+		return SKD_EXIT_CRYPTO;
+	}
+	return SKD_EXIT_OK;
 }
 
 static int
@@ -467,19 +523,32 @@ run(const struct skd_cli_ctx *c)
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	/* Through an RA (draft 2.5.2): the request to a file, later the
-	 * answer from one; an ephemeral key would not outlive this run. */
+	/* Through an RA (draft 2.5.2) or by mail (RFC 5275 7): the request
+	 * to a file (and mailed), later the answer from a file or a mail;
+	 * an ephemeral key would not outlive this run. */
 	if ((skd_cli_ctx_opt(c, "request-out") != NULL ||
-	    skd_cli_ctx_opt(c, "answer") != NULL) &&
+	    skd_cli_ctx_opt(c, "answer") != NULL ||
+	    skd_cli_ctx_opt(c, "mail-to") != NULL ||
+	    skd_cli_ctx_opt(c, "mail") != NULL) &&
 	    r.shroud == SKD_KEYGEN_BARE_KEY) {
-		skd_cli_err(cmd, "--request-out and --answer need --shroud cert, "
-		    "cert-id or secret");
+		skd_cli_err(cmd, "--request-out, --answer, --mail-to and --mail "
+		    "need --shroud cert, cert-id or secret");
 		rc = SKD_EXIT_USAGE;
 		goto done;
 	}
-	if (skd_cli_ctx_opt(c, "answer") != NULL) {
+	if (skd_cli_ctx_opt(c, "mail-to") != NULL &&
+	    skd_cli_ctx_opt(c, "request-out") == NULL) {
+		skd_cli_err(cmd, "--mail-to needs --request-out FILE (the "
+		    "request --mail reads the answer to)");
+		rc = SKD_EXIT_USAGE;
+		goto done;
+	}
+	if (skd_cli_ctx_opt(c, "answer") != NULL ||
+	    skd_cli_ctx_opt(c, "mail") != NULL) {
 		if ((rc = read_answer(c, nonce, &ans, &ans_len)) !=
-		    SKD_EXIT_OK)
+		    SKD_EXIT_OK ||
+		    (ans == NULL && (rc = mail_answer(c, &res, nonce, &who,
+		    trust)) != SKD_EXIT_OK))
 			goto done;
 		snprintf(rid, sizeof(rid), "(file)");
 	} else {
@@ -493,17 +562,28 @@ run(const struct skd_cli_ctx *c)
 			goto done;
 		}
 		if ((t = skd_cli_ctx_opt(c, "request-out")) != NULL) {
-			if ((rc = skd_cli_write_file(c, t, der, len)) ==
+			if ((rc = skd_cli_write_file(c, t, der, len)) !=
 			    SKD_EXIT_OK)
-				printf("request written to %s: an RA forwards it "
-				    "(skd ra forward), then --answer\n", t);
+				goto done;
+			if (skd_cli_ctx_opt(c, "mail-to") == NULL) {
+				printf("request written to %s: an RA forwards "
+				    "it (skd ra forward), then --answer\n", t);
+				goto done;
+			}
+			if ((rc = skd_cli_mail_submit(c, id != NULL ?
+			    id->cert : NULL, der, len, "CMC-request")) ==
+			    SKD_EXIT_OK)
+				printf("request written to %s: read the answer "
+				    "with --mail FILE|MAILDIR --request %s\n",
+				    t, t);
 			goto done;
 		}
 		if ((rc = skd_cli_keygen_submit(c, &s, der, len, timeout,
 		    "submitted request", &msgs, &n, rid)) != SKD_EXIT_OK)
 			goto done;
 	}
-	if (!skd_keygen_open_response(&res, ans != NULL ? ans : msgs[0].data,
+	if (skd_cli_ctx_opt(c, "mail") == NULL &&
+	    !skd_keygen_open_response(&res, ans != NULL ? ans : msgs[0].data,
 	    ans != NULL ? ans_len : msgs[0].len, nonce, &who, trust,
 	    time(NULL))) {
 		skd_cli_err(cmd, "answer to %s: %s", rid, res.text);

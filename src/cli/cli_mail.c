@@ -529,6 +529,33 @@ paths_free(struct paths *p)
 	free(p->v);
 }
 
+/* cli.h */
+int
+skd_cli_mail_each_cms(const char *cmd, const char *path,
+    int (*cb)(void *, const unsigned char *, size_t), void *arg)
+{
+	struct paths p = { NULL, 0 };
+	struct skd_mail_in *m;
+	size_t i;
+	int rc = 0;
+
+	if (!paths_collect(&p, path)) {
+		skd_cli_err(cmd, "%s: cannot read", path);
+		paths_free(&p);
+		return -1;
+	}
+	for (i = 0; i < p.n && rc == 0; i++) {
+		/* A mail that is not one CMS object is not ours: noted,
+		 * the next one is read. */
+		if ((m = read_mail(cmd, p.v[i])) == NULL)
+			continue;
+		rc = cb(arg, m->cms, m->cms_len);
+		skd_mail_in_free(m);
+	}
+	paths_free(&p);
+	return rc;
+}
+
 /*
  * RFC 5275 5.1 over mail: every glKey mail in path is verified, unwrapped
  * and stored exactly as skd member fetch does from the directory; each

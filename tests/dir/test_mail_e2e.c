@@ -27,7 +27,9 @@
  *     (Debian's Postfix, tools/skd-relay): a wrong password leaves the
  *     answer queued with the relay's reason, the right one delivers it;
  *   - a member named by a dirName, without glMemberAddress, gets its
- *     glKeys at its certificate's rfc822Name.
+ *     glKeys at its certificate's rfc822Name;
+ *   - skd keygen by mail: a signed request (draft 2.4) mailed, the
+ *     answer read from the maildir, key and certificate written.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -1201,6 +1203,60 @@ START_TEST(test_mail_member_cert_address)
 }
 END_TEST
 
+/*
+ * Issue 17 by mail (RFC 5275 7, draft 2.4): erin signs a key generation
+ * request shrouded for her certificate and mails it to the GLA through
+ * the MTA; the GLA answers by mail to the verified signer; skd keygen
+ * --mail finds the answer in her maildir, verifies it, opens the shroud
+ * and writes the key and certificate, which match (openssl) and chain to
+ * the CA (openssl verify).
+ */
+START_TEST(test_mail_keygen)
+{
+	const char *conf, *pki;
+	char extra[2048], *out = NULL, *url = NULL;
+	int rc;
+
+	fx_private_stack();
+	pki = fx_need("SKD_PKI_DIR");
+	(void)snprintf(extra, sizeof(extra), "keygen_ca_cert = %s/ca.crt\n"
+	    "keygen_ca_key = %s/ca.key\nkeygen_days = 30\n"
+	    "keygen_recovery_cert = %s/gla.crt\n"
+	    "keygen_recovery_key = %s/gla.key\n"
+	    "keygen_recovery_officers = %s/bob.crt\n", pki, pki, pki, pki,
+	    pki);
+	conf = write_mail_conf(extra);
+	fx_mta_start(conf);
+	worker_start(conf);
+	url = fx_mta_env("SKD_SMTP_URL");
+	rc = skd_as(&out, "erin", "keygen --type p256 --shroud cert "
+	    "--out '%s/new.key' "
+	    "--out-cert '%s/new.crt' --request-out '%s/kg.req' --mail-to "
+	    "gla@example.com --smtp '%s'", skd_test_tmp, skd_test_tmp,
+	    skd_test_tmp, url);
+	ck_assert_msg(rc == 0, "keygen --mail-to exited %d: %s", rc, out);
+	assert_has(out, "mailed to gla@example.com");
+	free(out);
+	out = NULL;
+	wait_maildir("erin", 1);
+	rc = skd_as(&out, "erin", "keygen --type p256 --shroud cert "
+	    "--out '%s/new.key' --out-cert '%s/new.crt' --request '%s/kg.req' "
+	    "--mail '%s/mta/maildir/erin'", skd_test_tmp, skd_test_tmp,
+	    skd_test_tmp, skd_test_tmp);
+	ck_assert_msg(rc == 0, "keygen --mail exited %d: %s", rc, out);
+	assert_has(out, "issued ");
+	free(out);
+	out = run_ok("cd '%s' && openssl x509 -in new.crt -pubkey -noout "
+	    "> pub.pem && openssl pkey -in new.key -pubout | cmp - pub.pem && "
+	    "openssl verify -CAfile '%s/ca.crt' new.crt && openssl x509 -in "
+	    "new.crt -noout -subject", skd_test_tmp, pki);
+	assert_has(out, "new.crt: OK");
+	assert_has(out, "CN = erin");
+	free(out);
+	free(url);
+}
+END_TEST
+
 /* One pass of the worker (gla run --once) in the MTA's mount namespace;
  * returns its output. */
 static char *
@@ -1328,6 +1384,7 @@ skd_suite_mail_e2e(void)
 	tcase_add_test(tw, test_mail_relay_starttls_auth);
 	tcase_add_test(tw, test_mail_policy_mail_only);
 	tcase_add_test(tw, test_mail_member_cert_address);
+	tcase_add_test(tw, test_mail_keygen);
 	tcase_add_test(tw, test_mail_catch_up);
 	suite_add_tcase(s, tw);
 	tcase_set_timeout(te, 300);
