@@ -1035,6 +1035,59 @@ glo_create(const char *gl)
 	free(out);
 }
 
+/* A private stack with its MTA and a worker that mails (with keygen: and
+ * acts as the keygen CA, docs/keygen.md); returns its configuration. */
+static const char *
+mail_stack(int keygen)
+{
+	const char *conf, *pki;
+	char extra[2048];
+
+	fx_private_stack();
+	pki = fx_need("SKD_PKI_DIR");
+	(void)snprintf(extra, sizeof(extra), "keygen_ca_cert = %s/ca.crt\n"
+	    "keygen_ca_key = %s/ca.key\nkeygen_days = 30\n"
+	    "keygen_recovery_cert = %s/gla.crt\n"
+	    "keygen_recovery_key = %s/gla.key\n"
+	    "keygen_recovery_officers = %s/bob.crt\n", pki, pki, pki, pki,
+	    pki);
+	conf = write_mail_conf(keygen ? extra : "");
+	fx_mta_start(conf);
+	worker_start(conf);
+	return conf;
+}
+
+/* mail_stack(0), and glo1's closed list gl under mail policy. */
+static const char *
+mail_gl(const char *gl, const char *policy)
+{
+	const char *conf = mail_stack(0);
+
+	glo_create(gl);
+	set_policy(conf, gl, policy);
+	return conf;
+}
+
+/* The glKey entries of gl for recipient name (their filter in f): each
+ * mailed, and who's maildir holds each once; returns how many. */
+static int
+glkeys_mailed(char *f, size_t f_len, const char *gl, const char *name,
+    const char *who)
+{
+	char f2[1200];
+	int n;
+
+	(void)snprintf(f, f_len, "(&(objectClass=skdGLKey)(skdGLName=%s)"
+	    "(skdRecipientName=%s))", gl, name);
+	(void)snprintf(f2, sizeof(f2), "(&%s(!(skdMailState=sent)))", f);
+	wait_count(f, "-ge", 1);
+	wait_count(f2, "-eq", 0);
+	n = gla_count(f);
+	wait_maildir(who, n);
+	assert_maildir(who, n);
+	return n;
+}
+
 /*
  * A GL whose mail policy is "mail": its members receive their glKeys by
  * mail only.  Their glKey entries name them in skdMailRecipientDN, not
@@ -1051,27 +1104,16 @@ START_TEST(test_mail_policy_mail_only)
 	char gl[128], f[1024], f2[1200], *out = NULL, *url = NULL;
 	int rc, n;
 
-	fx_private_stack();
-	alice_dn = fx_need("SKD_ALICE_DN");
-	conf = write_mail_conf("");
-	fx_mta_start(conf);
-	worker_start(conf);
 	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/policy");
-	glo_create(gl);
-	set_policy(conf, gl, "mail");
+	conf = mail_gl(gl, "mail");
+	alice_dn = fx_need("SKD_ALICE_DN");
 	glo_member(gl, "alice", 1);
 	glo_member(gl, "bob", 1);
 	glo_member(gl, "carol", 1);
 
 	/* alice's glKey entries: mailed, each once; her DN withheld. */
-	(void)snprintf(f, sizeof(f), "(&(objectClass=skdGLKey)(skdGLName=%s)"
-	    "(skdRecipientName=email:alice@example.com))", gl);
-	(void)snprintf(f2, sizeof(f2), "(&%s(!(skdMailState=sent)))", f);
-	wait_count(f, "-ge", 1);
-	wait_count(f2, "-eq", 0);
-	n = gla_count(f);
-	wait_maildir("alice", n);
-	assert_maildir("alice", n);
+	n = glkeys_mailed(f, sizeof(f), gl, "email:alice@example.com",
+	    "alice");
 	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailRecipientDN=%s))", f,
 	    alice_dn);
 	ck_assert_int_eq(gla_count(f2), n);
@@ -1159,17 +1201,11 @@ END_TEST
  */
 START_TEST(test_mail_member_cert_address)
 {
-	const char *conf;
 	char gl[128], f[1024], f2[1200], *out = NULL;
 	int rc, n;
 
-	fx_private_stack();
-	conf = write_mail_conf("");
-	fx_mta_start(conf);
-	worker_start(conf);
 	(void)snprintf(gl, sizeof(gl), "URI:https://mail.example.com/cert");
-	glo_create(gl);
-	set_policy(conf, gl, "mail");
+	(void)mail_gl(gl, "mail");
 	rc = skd_as(&out, "glo1", "glo add-member --gl '%s' --member "
 	    "'dirName:CN=dave,O=skd demo,C=US' --member-cert '%s/dave.crt' "
 	    "--timeout 30", gl, fx_need("SKD_PKI_DIR"));
@@ -1177,13 +1213,8 @@ START_TEST(test_mail_member_cert_address)
 	free(out);
 	out = NULL;
 
-	(void)snprintf(f, sizeof(f), "(&(objectClass=skdGLKey)(skdGLName=%s)"
-	    "(skdRecipientName=dirName:CN=dave,O=skd demo,C=US))", gl);
-	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailState=sent))", f);
-	wait_count(f, "-ge", 1);
-	wait_count(f2, "-ge", 1);
-	n = gla_count(f);
-	ck_assert_int_eq(gla_count(f2), n);
+	n = glkeys_mailed(f, sizeof(f), gl, "dirName:CN=dave,O=skd demo,C=US",
+	    "dave");
 	/* Policy "mail": the engine knows the address too, the key goes
 	 * to dave by mail only. */
 	(void)snprintf(f2, sizeof(f2), "(&%s(skdMailRecipientDN=%s))", f,
@@ -1192,8 +1223,6 @@ START_TEST(test_mail_member_cert_address)
 	ck_assert_int_eq(gla_count("(&(objectClass=skdGLMember)"
 	    "(skdMemberName=dirName:CN=dave,O=skd demo,C=US)"
 	    "(skdMemberAddress=*))"), 0);
-	wait_maildir("dave", n);
-	assert_maildir("dave", n);
 	rc = skd_as(&out, "dave", "member fetch --gl '%s' --keystore "
 	    "'%s/dave.keys' --mail '%s/mta/maildir/dave' --no-ack", gl,
 	    skd_test_tmp, skd_test_tmp);
@@ -1213,21 +1242,10 @@ END_TEST
  */
 START_TEST(test_mail_keygen)
 {
-	const char *conf, *pki;
-	char extra[2048], *out = NULL, *url = NULL;
+	char *out = NULL, *url = NULL;
 	int rc;
 
-	fx_private_stack();
-	pki = fx_need("SKD_PKI_DIR");
-	(void)snprintf(extra, sizeof(extra), "keygen_ca_cert = %s/ca.crt\n"
-	    "keygen_ca_key = %s/ca.key\nkeygen_days = 30\n"
-	    "keygen_recovery_cert = %s/gla.crt\n"
-	    "keygen_recovery_key = %s/gla.key\n"
-	    "keygen_recovery_officers = %s/bob.crt\n", pki, pki, pki, pki,
-	    pki);
-	conf = write_mail_conf(extra);
-	fx_mta_start(conf);
-	worker_start(conf);
+	(void)mail_stack(1);
 	url = fx_mta_env("SKD_SMTP_URL");
 	rc = skd_as(&out, "erin", "keygen --type p256 --shroud cert "
 	    "--out '%s/new.key' "
@@ -1249,7 +1267,7 @@ START_TEST(test_mail_keygen)
 	out = run_ok("cd '%s' && openssl x509 -in new.crt -pubkey -noout "
 	    "> pub.pem && openssl pkey -in new.key -pubout | cmp - pub.pem && "
 	    "openssl verify -CAfile '%s/ca.crt' new.crt && openssl x509 -in "
-	    "new.crt -noout -subject", skd_test_tmp, pki);
+	    "new.crt -noout -subject", skd_test_tmp, fx_need("SKD_PKI_DIR"));
 	assert_has(out, "new.crt: OK");
 	assert_has(out, "CN = erin");
 	free(out);
