@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "engine/engine_local.h"
+#include "mail/skd_mail.h"
 
 int
 eng_rand(struct eng *e, unsigned char *buf, size_t len)
@@ -188,23 +189,28 @@ is_email(const char *text)
 	return yes;
 }
 
-/* p's certificate carries an rfc822Name subjectAltName, the last address
- * mail out (src/worker/mailout.c) falls back to. */
+/* p's certificate carries an rfc822Name subjectAltName that is one plain
+ * mailbox: the last address mail out (src/worker/mailout.c) falls back
+ * to, decided by the same function (skd_mail_cert_address), so that a
+ * member this counts as reached by mail is one mail out can reach. */
 static int
 cert_has_email(const struct eng_person *p)
 {
-	GENERAL_NAMES *gens;
+	unsigned char *der = NULL;
+	char *addr = NULL;
 	X509 *x;
-	int i, yes = 0;
+	int len, yes;
 
-	if ((x = eng_person_x509(p)) == NULL)
+	if ((x = eng_person_x509(p)) == NULL ||
+	    (len = i2d_X509(x, &der)) <= 0) {
+		ERR_clear_error();
 		return 0;
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++)
-		if (sk_GENERAL_NAME_value(gens, i)->type == GEN_EMAIL)
-			yes = 1;
-	GENERAL_NAMES_free(gens);
+	}
+	addr = skd_mail_cert_address(der, (size_t)len);
+	OPENSSL_free(der);
 	ERR_clear_error();
+	yes = addr != NULL;
+	free(addr);
 	return yes;
 }
 
