@@ -437,4 +437,27 @@ bench_worker_end(struct bench_workers *w)
 }
 #endif /* BENCH_WITH_WORKER */
 
+#ifdef BENCH_WITH_QUERY
+/* BENCH_WITH_QUERY (client/skd_client.h included first): a
+ * glaQueryRequest signed by id; caller frees with OPENSSL_free. */
+static inline unsigned char *
+bench_query(size_t *out_len, const struct skd_client_ident *id)
+{
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	SKD_GLA_QUERY_REQUEST *q = NULL;
+	unsigned char *der = NULL;
+
+	if ((r = skd_client_request_new(&e)) == NULL ||
+	    (q = skd_client_new_alg_query(&e)) == NULL ||
+	    skd_client_request_add(r, SKD_OID_GLA_QUERY_REQUEST, q) <= 0 ||
+	    !skd_client_request_protect(&der, out_len, r, id, NULL, 0,
+	    time(NULL), &e))
+		der = NULL;
+	SKD_GLA_QUERY_REQUEST_free(q);
+	skd_client_request_free(r);
+	return der;
+}
+#endif
+
 #endif /* SKD_BENCH_COMMON_H */

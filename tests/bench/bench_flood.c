@@ -37,27 +37,8 @@
 
 #define BENCH_NAME "skd-bench-flood"
 #define BENCH_WITH_WORKER
+#define BENCH_WITH_QUERY
 #include "bench_common.h"
-
-/* A glaQueryRequest signed by id; caller frees with OPENSSL_free. */
-static unsigned char *
-query(size_t *out_len, const struct skd_client_ident *id)
-{
-	struct skd_client_request *r;
-	struct skd_client_error e;
-	SKD_GLA_QUERY_REQUEST *q = NULL;
-	unsigned char *der = NULL;
-
-	if ((r = skd_client_request_new(&e)) == NULL ||
-	    (q = skd_client_new_alg_query(&e)) == NULL ||
-	    skd_client_request_add(r, SKD_OID_GLA_QUERY_REQUEST, q) <= 0 ||
-	    !skd_client_request_protect(&der, out_len, r, id, NULL, 0,
-	    time(NULL), &e))
-		der = NULL;
-	SKD_GLA_QUERY_REQUEST_free(q);
-	skd_client_request_free(r);
-	return der;
-}
 
 /* Submits a fresh query as glo1 and waits for its response (polling every
  * millisecond, at most 120 s); seconds, or -1. */
@@ -71,7 +52,7 @@ round_trip(struct skd_store *glo, const struct skd_client_ident *id)
 	double t0;
 	int i;
 
-	if ((der = query(&len, id)) == NULL)
+	if ((der = bench_query(&len, id)) == NULL)
 		return -1;
 	t0 = bench_now_s();
 	if (!skd_store_add_request(glo, rid, der, len,

@@ -41,27 +41,8 @@
 
 #define BENCH_NAME "skd-bench-wait"
 #define BENCH_WITH_WORKER
+#define BENCH_WITH_QUERY
 #include "bench_common.h"
-
-/* A glaQueryRequest signed by id; caller frees with OPENSSL_free. */
-static unsigned char *
-query(size_t *out_len, const struct skd_client_ident *id)
-{
-	struct skd_client_request *r;
-	struct skd_client_error e;
-	SKD_GLA_QUERY_REQUEST *q = NULL;
-	unsigned char *der = NULL;
-
-	if ((r = skd_client_request_new(&e)) == NULL ||
-	    (q = skd_client_new_alg_query(&e)) == NULL ||
-	    skd_client_request_add(r, SKD_OID_GLA_QUERY_REQUEST, q) <= 0 ||
-	    !skd_client_request_protect(&der, out_len, r, id, NULL, 0,
-	    time(NULL), &e))
-		der = NULL;
-	SKD_GLA_QUERY_REQUEST_free(q);
-	skd_client_request_free(r);
-	return der;
-}
 
 /* The worker's "req=<id> done in X ms" from its log, or -1. */
 static double
@@ -167,7 +148,7 @@ main(int argc, char **argv)
 	bench_nap_ms(500);
 
 	for (i = 0; i < n; i++) {
-		if ((der = query(&len, &glo_id)) == NULL)
+		if ((der = bench_query(&len, &glo_id)) == NULL)
 			goto err;
 		t0 = bench_now_s();
 		if (!skd_store_add_request(glo, ids[i], der, len,
