@@ -437,13 +437,21 @@ skd_store_delete_message(struct skd_store *s, const char *id)
 int
 skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
 {
+	return skd_store_add_replay_owned(s, key, expires, NULL);
+}
+
+int
+skd_store_add_replay_owned(struct skd_store *s, const char *key,
+    time_t expires, const char *owner)
+{
 	struct skd_store_i_mods m;
 	char *dn = NULL, t[16];
 	int ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
-	if (key == NULL || (dn = skd_store_i_dn(A_REPLAYKEY, key, NULL, NULL,
+	if (key == NULL || (owner != NULL && *owner == '\0') ||
+	    (dn = skd_store_i_dn(A_REPLAYKEY, key, NULL, NULL,
 	    s->replay_dn)) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "replay key");
 		goto err;
@@ -452,6 +460,8 @@ skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_OC, OC_REPLAY);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REPLAYKEY, key);
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_EXPIRES, t);
+	if (owner != NULL)
+		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, owner);
 	/* The add is the atomic test-and-set: of two workers seeing the
 	 * same message, the second gets entryAlreadyExists (_EXISTS). */
 	if (!skd_store_i_write(s, 1, dn, &m, "add replay key"))
@@ -459,6 +469,35 @@ skd_store_add_replay(struct skd_store *s, const char *key, time_t expires)
 	ok = 1;
  err:
 	skd_store_i_mods_cleanup(&m);
+	free(dn);
+	return ok;
+}
+
+int
+skd_store_read_replay_owner(struct skd_store *s, char **out_owner,
+    const char *key)
+{
+	LDAPMessage *res = NULL, *e;
+	char *dn = NULL, *attrs[] = { A_REQID, NULL };
+	int ok = 0;
+
+	*out_owner = NULL;
+	skd_store_i_ok(s);
+	if (key == NULL || (dn = skd_store_i_dn(A_REPLAYKEY, key, NULL, NULL,
+	    s->replay_dn)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "replay key");
+		goto err;
+	}
+	if (!skd_store_i_read(s, &res, &e, dn, attrs))
+		goto err;
+	if (!skd_store_i_get_str(s->ld, e, A_REQID, out_owner)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "replay owner of %s",
+		    key);
+		goto err;
+	}
+	ok = 1;
+ err:
+	ldap_msgfree(res);
 	free(dn);
 	return ok;
 }

@@ -715,6 +715,19 @@ int skd_store_delete_message(struct skd_store *s, const char *id);
  * a message is a replay (RFC 5275 3.2.1 replay protection). */
 int skd_store_add_replay(struct skd_store *s, const char *key, time_t expires);
 
+/*
+ * skd_store_add_replay_owned is skd_store_add_replay recording as well
+ * the request that carried the message first (owner, its id; NULL:
+ * none), in the same add: the worker's replay check bound to its request
+ * (worker.c) costs one write.  skd_store_read_replay_owner reads it back
+ * into *out_owner (caller frees; NULL when the entry has none, as those
+ * of skd_store_add_replay); _NOT_FOUND if the key is not recorded.
+ */
+int skd_store_add_replay_owned(struct skd_store *s, const char *key,
+    time_t expires, const char *owner);
+int skd_store_read_replay_owner(struct skd_store *s, char **out_owner,
+    const char *key);
+
 /* skd_store_purge_replay deletes entries that expired at or before now;
  * *out_n (if not NULL) is how many. */
 int skd_store_purge_replay(struct skd_store *s, size_t *out_n, time_t now);

@@ -6,13 +6,14 @@
  * the outcome.  With the store's plain replay cache a worker killed between
  * the two would leave the key recorded and no journal, and whoever took the
  * request over would refuse it as a replay of itself.  So the worker gives
- * the engine a replay check that first writes an owner record: a GLA
- * message (type skdReplayOwner, id "rp-" + 128 bits of the key) whose value
- * is the request id, with the store's idempotent publish: the same request
- * finds its own record (success: fresh), another request carrying the same
- * message gets _EXISTS (a replay).  The store's replay cache is filled as
- * well.  Owner records are small and kept: retention deletes finished
- * requests and their responses, not these (docs/directory.md).
+ * the engine a replay check that names the request as the owner of the
+ * replay cache entry, in the same add (skdRequestId on the skdReplay
+ * entry; one write): the same request finds its own entry (fresh),
+ * another request carrying the same message finds someone else's (a
+ * replay).  The entry is purged when it expires, when the message would be
+ * refused as too old anyway.  Workers before this one wrote the owner as a
+ * GLA message (type skdReplayOwner, "rp-" + 128 bits of the key); such a
+ * record is still read for a request they left unfinished.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -98,6 +99,9 @@ struct skd_worker {
 						   N ms") */
 	struct skd_store_watch	*watch;
 	int			 dirty;		/* the watch saw something */
+	int			 replay_legacy;	/* the skd schema loaded has
+						   no skdRequestId on
+						   skdReplay (ws_seen) */
 	struct worker_crypto	 c;
 	struct skd_engine_config ecfg;
 	struct skd_engine_state	 est;
@@ -623,6 +627,7 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	skd_worker_mailout_free(w->mailout);
 	w->mailout = mo;
 	skd_store_set_mail_mark(w->s, mo != NULL);
+	w->replay_legacy = 0;	/* the schema may have been updated */
 	if (CRYPTO_memcmp(c.jkey, w->c.jkey, sizeof(c.jkey)) != 0) {
 		memcpy(c.jkey_prev, w->c.jkey, sizeof(c.jkey_prev));
 		c.have_prev = 1;
@@ -788,15 +793,18 @@ ws_list_keys(void *ctx, struct skd_store_glkey **out, size_t *n,
 	return ws->w->est.list_keys(ws->w->est.ctx, out, n, gl_name);
 }
 
+/* The replay check of a worker before this one, kept for a directory
+ * whose loaded skd schema predates skdReplay's skdRequestId, and read for
+ * requests it left unfinished: an owner record in ou=messages ("rp-" +
+ * 128 bits of the key) whose value is the request id, then the plain
+ * replay cache entry.  1 fresh (ours), 0 a replay, -1 error. */
 static int
-ws_seen(void *ctx, const char *key_hex, time_t expires)
+seen_legacy(const struct worker_state *ws, const char *key_hex,
+    time_t expires)
 {
-	const struct worker_state *ws = ctx;
 	struct skd_store_message m;
 	int rc;
 
-	if (strlen(key_hex) < 32)
-		return -1;
 	memset(&m, 0, sizeof(m));
 	(void)snprintf(m.id, sizeof(m.id), "rp-%.32s", key_hex);
 	m.type = (char *)"skdReplayOwner";
@@ -807,10 +815,74 @@ ws_seen(void *ctx, const char *key_hex, time_t expires)
 			return -1;
 		return 0;	/* another request carried this message */
 	}
-	/* Ours (now or in an attempt that died): keep the shared replay
-	 * cache complete too; finding our own key there is no replay. */
 	rc = ws->w->est.seen(ws->w->est.ctx, key_hex, expires);
 	return rc < 0 ? -1 : 1;
+}
+
+/* Whether the legacy owner record of key_hex names this request. */
+static int
+seen_legacy_owner(const struct worker_state *ws, const char *key_hex)
+{
+	struct skd_store_message *m = NULL;
+	char id[64];
+	int rc;
+
+	(void)snprintf(id, sizeof(id), "rp-%.32s", key_hex);
+	if (!skd_store_read_message(ws->w->s, &m, id))
+		return skd_store_error(ws->w->s) == SKD_STORE_ERR_NOT_FOUND ?
+		    0 : -1;
+	rc = m->message_len == strlen(ws->request_id) &&
+	    memcmp(m->message, ws->request_id, m->message_len) == 0;
+	skd_store_message_list_free(m, 1);
+	return rc;
+}
+
+/*
+ * The engine's replay check (RFC 5275 3.2.4.3) bound to the request (see
+ * the top of this file): one add of the replay cache entry naming this
+ * request as its owner.  Found there already: ours (an attempt that died
+ * before its journal; fresh) or another request's (a replay).
+ */
+static int
+ws_seen(void *ctx, const char *key_hex, time_t expires)
+{
+	const struct worker_state *ws = ctx;
+	struct skd_store *s = ws->w->s;
+	char *owner = NULL;
+	int rc;
+
+	if (strlen(key_hex) < 32)
+		return -1;
+	if (ws->w->replay_legacy)
+		return seen_legacy(ws, key_hex, expires);
+	if (skd_store_add_replay_owned(s, key_hex, expires, ws->request_id))
+		return 1;
+	switch (skd_store_error(s)) {
+	case SKD_STORE_ERR_EXISTS:
+		break;
+	case SKD_STORE_ERR_OTHER:
+		/* objectClassViolation: the directory's skd schema is older
+		 * than skdReplay's skdRequestId (update it: skd-setup-
+		 * directory warns); the two writes of before, until the
+		 * next reload. */
+		skd_worker_logf(SKD_WLOG_WARNING, ws->request_id, "replay "
+		    "cache: %s; the skd schema loaded is older than this "
+		    "worker: replay owners kept in ou=messages until the "
+		    "schema is updated and the worker reloaded",
+		    skd_store_errmsg(s));
+		ws->w->replay_legacy = 1;
+		return seen_legacy(ws, key_hex, expires);
+	default:
+		return -1;
+	}
+	if (!skd_store_read_replay_owner(s, &owner, key_hex))
+		return -1;	/* purged meanwhile: decide again later */
+	if (owner == NULL)
+		rc = seen_legacy_owner(ws, key_hex);
+	else
+		rc = strcmp(owner, ws->request_id) == 0;
+	free(owner);
+	return rc;
 }
 
 /* The member-acknowledgement lookup (RFC 5275 5.1 2.c: the ack names the

@@ -34,9 +34,11 @@
  * it; at the end the GL must have L + T members and L + T + 1 key shards.
  *
  * Floor: the writes one request needs (WRITES_PER_REQUEST, counted from
+ * the stack's log of one run (SKD_STACK_LOGLEVEL=stats) and from
  * src/worker and src/engine/apply.c: submit, claim with the attempt
- * counted (one modify since issue 14), replay record, journal, member
- * add, glKey add, response, finish), each at the
+ * counted (one modify since issue 14), replay cache entry naming the
+ * request (one add since this round, the owner record in ou=messages
+ * gone), journal, member add, glKey add, response, finish), each at the
  * cost of a plain add of an entry as large as the request, measured on
  * the same directory just before.
  *
@@ -47,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,25 +137,51 @@ add_member_request(unsigned char **out, size_t *out_len, const char *gl,
 	return ok;
 }
 
-/* Waits (polling every millisecond, at most 60 s) for the response to id. */
-static int
-wait_response(struct skd_store *s, const char *id)
-{
-	struct skd_store_blob *msgs = NULL;
-	size_t n = 0;
-	int tries;
+/*
+ * The responses seen so far, through one persistent search on
+ * ou=responses (skd_store_watch_open, as the GLA: it sees every
+ * response) as a waiting client sees its own (skd_store_watch_response):
+ * the load generator then costs slapd one search for the run, not one a
+ * millisecond per request waited for.  Ids are compared as the response
+ * DN's first value.
+ */
+struct seen {
+	char	(*ids)[SKD_STORE_ID_LEN];
+	char	 *got;
+	size_t	  n;
+};
 
-	for (tries = 0; tries < 60000; tries++) {
-		if (skd_store_read_response(s, &msgs, &n, id)) {
-			skd_store_blobs_free(msgs, n);
-			return n > 0;
-		}
-		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
-			return 0;
-		bench_nap_ms(1);
+static void
+seen_cb(void *arg, const char *dn)
+{
+	struct seen *sn = arg;
+	const char *v, *e;
+	size_t i, l;
+
+	if ((v = strchr(dn, '=')) == NULL || (e = strchr(++v, ',')) == NULL)
+		return;
+	l = (size_t)(e - v);
+	for (i = 0; i < sn->n; i++) {
+		if (strlen(sn->ids[i]) == l && strncasecmp(sn->ids[i], v, l) == 0)
+			sn->got[i] = 1;
 	}
-	fprintf(stderr, "skd-bench-worker: no response to %s\n", id);
-	return 0;
+}
+
+/* Waits (at most 60 s) until the watch has seen the response to ids[i]. */
+static int
+wait_response(struct skd_store_watch *w, const struct seen *sn, size_t i)
+{
+	double until = bench_now_s() + 60;
+
+	while (!sn->got[i]) {
+		if (bench_now_s() > until) {
+			fprintf(stderr, "skd-bench-worker: no response to "
+			    "%s\n", sn->ids[i]);
+			return 0;
+		}
+		(void)skd_store_watch_poll(w, NULL, 1);
+	}
+	return 1;
 }
 
 /* Submits request der as glo1 (one add to ou=requests); its id into id. */
@@ -166,6 +195,33 @@ submit(struct skd_store *glo, char id[SKD_STORE_ID_LEN],
 	fprintf(stderr, "skd-bench-worker: submit: %s\n",
 	    skd_store_errmsg(glo));
 	return 0;
+}
+
+/* The stack's slapd's CPU time so far (utime + stime of its
+ * SKD_STACK_DIR/slapd.pid), in seconds; -1 when it cannot be read. */
+static double
+slapd_cpu_s(void)
+{
+	char path[4096];
+	FILE *f;
+	long pid = 0, hz = sysconf(_SC_CLK_TCK);
+	unsigned long ut = 0, st = 0;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/slapd.pid",
+	    bench_need_env("SKD_STACK_DIR"));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fscanf(f, "%ld", &pid) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!ok || hz <= 0 || (f = fopen(path, "r")) == NULL)
+		return -1;
+	/* Fields 14 and 15; the command (field 2) has no space here. */
+	ok = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &ut, &st) == 2;
+	fclose(f);
+	return ok ? (double)(ut + st) / (double)hz : -1;
 }
 
 /* GLs the requests go to in turn, at most. */
@@ -198,6 +254,9 @@ main(int argc, char **argv)
 	const char *pki;
 	double *lat = NULL, t0, t1, tput, floor_add, fl0;
 	struct rusage ru;
+	struct skd_store_watch *watch = NULL;
+	struct seen sn = { NULL, NULL, 0 };
+	double slapd0, slapd_ms;
 	size_t nw = 1, ng = 0, nfl = 1, ngl = 1, g, sum_m = 0, sum_k = 0;
 	const char *v;
 	int len, filled, rc = 1;
@@ -327,28 +386,39 @@ main(int argc, char **argv)
 	    pki, nfl);
 	if (!bench_worker_spawn(&wk, nw, extra))
 		goto err;
+	sn.ids = ids;
+	sn.n = total;
+	if ((sn.got = calloc(total, 1)) == NULL ||
+	    (watch = skd_store_watch_open(gla, SKD_STORE_WATCH_RESPONSES,
+	    seen_cb, &sn)) == NULL) {
+		fprintf(stderr, "skd-bench-worker: watch: %s\n",
+		    skd_store_errmsg(gla));
+		goto err;
+	}
 
 	/* Latency: one at a time. */
 	for (i = 0; i < nl; i++) {
 		t0 = bench_now_s();
 		if (!submit(glo, ids[i], req[i], req_len[i]))
 			goto err;
-		if (!wait_response(glo, ids[i]))
+		if (!wait_response(watch, &sn, i))
 			goto err;
 		lat[i] = bench_now_s() - t0;
 	}
 	/* Throughput: back to back, then wait for every response. */
+	slapd0 = slapd_cpu_s();
 	t0 = bench_now_s();
 	for (i = nl; i < total; i++) {
 		if (!submit(glo, ids[i], req[i], req_len[i]))
 			goto err;
 	}
 	for (i = nl; i < total; i++) {
-		if (!wait_response(glo, ids[i]))
+		if (!wait_response(watch, &sn, i))
 			goto err;
 	}
 	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
+	slapd_ms = (slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
 
 	if (!bench_worker_end(&wk))
 		goto err;
@@ -378,10 +448,14 @@ main(int argc, char **argv)
 	printf("worker workers=%zu in_flight=%zu gls=%zu gl_size=%zu "
 	    "latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
-	    "floor_req_per_s=%.1f worker_rss_kb=%ld\n", nw, nfl, ngl, ng, nl,
+	    "floor_req_per_s=%.1f worker_rss_kb=%ld worker_cpu_ms=%.3f "
+	    "slapd_cpu_ms=%.3f\n", nw, nfl, ngl, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, WRITES_PER_REQUEST,
-	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss);
+	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss,
+	    ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
+	    1e6) * 1e3 / (double)total, slapd_ms);
 	rc = 0;
  err:
 	if (!bench_worker_end(&wk))
@@ -394,6 +468,8 @@ main(int argc, char **argv)
 		OPENSSL_free(req[i]);
 	free(req);
 	free(req_len);
+	skd_store_watch_close(watch);
+	free(sn.got);
 	free(ids);
 	free(lat);
 	skd_store_member_list_free(ml, nm);

@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/cms.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "client/skd_client.h"
@@ -843,6 +845,113 @@ START_TEST(test_malformed_then_next)
 
 	X509_STORE_free(ts);
 	OPENSSL_free(der);
+	skd_worker_free(w);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
+/* The replay key of signed message der: hex SHA-256 of its (first)
+ * signature, as the engine's replay check computes it. */
+static void
+replay_key(char out[65], const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	STACK_OF(CMS_SignerInfo) *sis;
+	ASN1_OCTET_STRING *sig;
+	unsigned char md[32];
+	int i;
+
+	ck_assert_ptr_nonnull(cms);
+	sis = CMS_get0_SignerInfos(cms);
+	ck_assert_int_ge(sk_CMS_SignerInfo_num(sis), 1);
+	sig = CMS_SignerInfo_get0_signature(sk_CMS_SignerInfo_value(sis, 0));
+	ck_assert_int_eq(EVP_Digest(ASN1_STRING_get0_data(sig),
+	    (size_t)ASN1_STRING_length(sig), md, NULL, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	CMS_ContentInfo_free(cms);
+}
+
+/*
+ * The replay check bound to the request (worker.c; RFC 5275 3.2.4.3) is
+ * one add: the replay cache entry names its request, and no owner record
+ * is written elsewhere.  A request whose own entry is there (an attempt
+ * that died before its journal) is processed; another request carrying
+ * the same message is a replay.  An entry of a worker before this one
+ * (no owner; the owner in an "rp-" GLA message) is read the same way.
+ */
+START_TEST(test_replay_owner_one_write)
+{
+	struct parties p;
+	struct skd_worker *w;
+	struct skd_store_message *m = NULL;
+	unsigned char *der, *der2, *der3;
+	char a[SKD_STORE_ID_LEN], b[SKD_STORE_ID_LEN], c[SKD_STORE_ID_LEN];
+	char d[SKD_STORE_ID_LEN], key[65], key2[65], key3[65], rp[64];
+	char *conf, *owner = NULL, *why = NULL, *st;
+	struct skd_store_message legacy;
+	size_t len, len2, len3;
+
+	parties_open(&p);
+	conf = write_config("rpo", NULL);
+	w = worker_new(conf);
+	der = build_query(&len, p.glo1);
+	replay_key(key, der, len);
+
+	/* A's own entry from an attempt that died: A is processed. */
+	submit(p.glo, a, der, len);
+	ck_assert(skd_store_add_replay_owned(p.gla, key, time(NULL) + 3600,
+	    a));
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, a, "done");
+	/* Another request with the same message: a replay. */
+	submit(p.glo, b, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	st = request_state(p.gla, b, &why);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(strstr(why, "replay"));
+	free(st);
+	free(why);
+	why = NULL;
+
+	/* A fresh message: one entry naming its request, no owner record
+	 * in ou=messages. */
+	der2 = build_query(&len2, p.glo1);
+	replay_key(key2, der2, len2);
+	submit(p.glo, c, der2, len2);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, c, "done");
+	ck_assert(skd_store_read_replay_owner(p.gla, &owner, key2));
+	ck_assert_ptr_nonnull(owner);
+	ck_assert_str_eq(owner, c);
+	free(owner);
+	snprintf(rp, sizeof(rp), "rp-%.32s", key2);
+	ck_assert(!skd_store_read_message(p.gla, &m, rp));
+	ck_assert_int_eq(skd_store_error(p.gla), SKD_STORE_ERR_NOT_FOUND);
+
+	/* Left by an older worker: a plain entry and its rp- record. */
+	der3 = build_query(&len3, p.glo1);
+	replay_key(key3, der3, len3);
+	submit(p.glo, d, der3, len3);
+	ck_assert(skd_store_add_replay(p.gla, key3, time(NULL) + 3600));
+	memset(&legacy, 0, sizeof(legacy));
+	snprintf(legacy.id, sizeof(legacy.id), "rp-%.32s", key3);
+	legacy.type = (char *)"skdReplayOwner";
+	legacy.message = (unsigned char *)d;
+	legacy.message_len = strlen(d);
+	ck_assert(skd_store_publish_message(p.gla, &legacy));
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, d, "done");
+	/* ... and another request with that message is a replay. */
+	submit(p.glo, b, der3, len3);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, b, "failed");
+
+	OPENSSL_free(der);
+	OPENSSL_free(der2);
+	OPENSSL_free(der3);
 	skd_worker_free(w);
 	parties_close(&p);
 	free(conf);
@@ -3134,6 +3243,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_use_kek_end_to_end);
 	tcase_add_test(tc, test_malformed_then_next);
 	tcase_add_test(tc, test_journal_replayed_not_reprocessed);
+	tcase_add_test(tc, test_replay_owner_one_write);
 	tcase_add_test(tc, test_rekey_schedule_one_worker);
 	tcase_add_test(tc, test_idle_latency);
 	tcase_add_test(tc, test_replica_fetch_after_rekey);
