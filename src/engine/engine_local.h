@@ -192,6 +192,16 @@ X509 *eng_valid_x509(struct eng *e, struct eng_person *p);
 /* eng_issue_gl_cert issues the GL's GLA certificate (RFC 5275 3.2.6). */
 int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
 
+/*
+ * kekcache.c: eng_open_archive opens the GLA's archive of a KEK (the KEK
+ * enveloped to cfg->gla_cert; skd_ri_open_cert) through cfg->kekcache when
+ * there is one: *out_kek (caller frees with skd_ri_free_key) and
+ * *out_len.  Returns one on success and zero as skd_ri_open_cert.
+ */
+int eng_open_archive(const struct skd_engine_config *cfg,
+    unsigned char **out_kek, size_t *out_len, const unsigned char *archive,
+    size_t archive_len);
+
 /* keycache.c: the SHA-256 of der into out (one, or zero on error); the
  * cached certificate with digest md made under trust and valid at now
  * (up-ref'd, caller frees with X509_free) or NULL; put keeps cert

@@ -594,8 +594,8 @@ prev_find(struct eng *e, struct eng_gl *g, size_t kek_len,
 		goto err;
 	if (rc == 0)
 		goto none;
-	if (!skd_ri_open_cert(&p->kek, &p->kek_len, k->archive,
-	    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
+	if (!eng_open_archive(e->cfg, &p->kek, &p->kek_len, k->archive,
+	    k->archive_len))
 		goto err;
 	/* RFC 5275 6.2: the wrapping key is at least as long as the KEK. */
 	if (p->kek_len < kek_len)
@@ -778,8 +778,8 @@ eng_keys_for_member(struct eng *e, struct eng_gl *g,
 			return 0;
 		if (k->archive == NULL)
 			continue;
-		if (!skd_ri_open_cert(&kek, &kek_len, k->archive,
-		    k->archive_len, e->cfg->gla_cert, e->cfg->gla_key))
+		if (!eng_open_archive(e->cfg, &kek, &kek_len, k->archive,
+		    k->archive_len))
 			goto err;
 		if (!distribute(e, g, k, kek, kek_len, to, 1, NULL))
 			goto err;
@@ -1093,8 +1093,8 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	    gk->archivedKEK);
 	st.k.archive_len = (size_t)ASN1_STRING_length(gk->archivedKEK);
 	/* The journaled KEK, never a new one. */
-	if (!skd_ri_open_cert(&st.kek, &st.kek_len, st.k.archive,
-	    st.k.archive_len, cfg->gla_cert, cfg->gla_key))
+	if (!eng_open_archive(cfg, &st.kek, &st.kek_len, st.k.archive,
+	    st.k.archive_len))
 		goto err;
 	/* What earlier attempts (or this request's adds) sent. */
 	if (!state->each_key_shard(state->ctx, gl, st.k.key_id,

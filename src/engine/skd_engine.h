@@ -210,7 +210,32 @@ struct skd_engine_config {
 	 * owner clears it when trust changes.
 	 */
 	struct skd_engine_keycache	*keycache;
+	/*
+	 * Optional (NULL: the GLA's archive of a KEK is opened each time):
+	 * KEKs opened from the GLA's archives by earlier requests
+	 * (skd_engine_kekcache_new).  Borrowed; may be shared by concurrent
+	 * calls.
+	 */
+	struct skd_engine_kekcache	*kekcache;
 };
+
+/*
+ * kekcache.c: KEKs the GLA opened from its own archives (skdArchivedKEK,
+ * RFC 5275 5), kept between requests so that a glAddMember does not pay
+ * a private-key operation to reopen its GL's current KEK.  About slots
+ * entries, in sets of four chosen by the SHA-256 of the archive (the same
+ * bytes always open to the same KEK: nothing to invalidate), the least
+ * recently used of a set replaced; each KEK is wiped when its slot is
+ * reused, on _clear and on _free.  Thread-safe.  _new returns NULL when
+ * slots is zero or on allocation failure; _free accepts NULL.
+ */
+#define SKD_ENGINE_KEKCACHE_DEFAULT	1024
+struct skd_engine_kekcache;
+struct skd_engine_kekcache *skd_engine_kekcache_new(size_t slots);
+void skd_engine_kekcache_free(struct skd_engine_kekcache *c);
+void skd_engine_kekcache_clear(struct skd_engine_kekcache *c);
+void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
+    size_t *out_hits, size_t *out_misses);
 
 /*
  * keycache.c: members' certificates decoded and validated once

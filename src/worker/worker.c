@@ -108,6 +108,8 @@ struct skd_worker {
 	/* Members' certificates decoded and validated once (cleared on
 	 * reload: the trust anchors and CRLs change with it). */
 	struct skd_engine_keycache *keycache;
+	/* KEKs opened from the GLA's archives (kekcache.c). */
+	struct skd_engine_kekcache *kekcache;
 	long			 lease;
 	long			 poll_ms;
 	long			 max_attempts;
@@ -124,7 +126,7 @@ struct skd_worker {
 	time_t			 last_full_schedule;
 	sig_atomic_t		 hup_seen;	/* worker_hup_count handled */
 	/* in_flight: the siblings running beside this worker, which
-	 * borrow its key cache (owns_cache zero). */
+	 * borrow its key and KEK caches (owns_cache zero). */
 	struct skd_worker	**sib;
 	size_t			 n_sib;
 	int			 owns_cache;
@@ -379,6 +381,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 		    NULL;
 	}
 	w->ecfg.keycache = w->keycache;
+	w->ecfg.kekcache = w->kekcache;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -470,11 +473,11 @@ skd_worker_store_open(char *err, size_t err_len,
 }
 
 /* One worker: its keys, its connection, its claim owner name (the
- * configured or made id, and "+k" for sibling k); the key cache is made
- * here when cache is NULL, else borrowed. */
+ * configured or made id, and "+k" for sibling k); the key and KEK caches
+ * are made here when owner is NULL, else borrowed from owner. */
 static struct skd_worker *
 worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
-    const char *base_id, size_t k, struct skd_engine_keycache *cache)
+    const char *base_id, size_t k, const struct skd_worker *owner)
 {
 	struct skd_worker *w = NULL;
 	size_t len;
@@ -487,15 +490,20 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 	w->hup_seen = worker_hup_count;
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
-	if (cache != NULL) {
-		w->keycache = cache;
-	} else if ((w->keycache = skd_engine_keycache_new(
-	    cfg->key_cache_entries > 0 ? (size_t)cfg->key_cache_entries :
-	    SKD_ENGINE_KEYCACHE_DEFAULT, 0)) == NULL) {
-		set_err(err, err_len, "out of memory%s%s", "", "");
-		goto err;
+	if (owner != NULL) {
+		w->keycache = owner->keycache;
+		w->kekcache = owner->kekcache;
 	} else {
 		w->owns_cache = 1;
+		if ((w->keycache = skd_engine_keycache_new(
+		    cfg->key_cache_entries > 0 ?
+		    (size_t)cfg->key_cache_entries :
+		    SKD_ENGINE_KEYCACHE_DEFAULT, 0)) == NULL ||
+		    (w->kekcache = skd_engine_kekcache_new(
+		    SKD_ENGINE_KEKCACHE_DEFAULT)) == NULL) {
+			set_err(err, err_len, "out of memory%s%s", "", "");
+			goto err;
+		}
 	}
 	ecfg_set(w, cfg);
 	if (!skd_worker_mailout_setup(&w->mailout, err, err_len, cfg))
@@ -543,7 +551,7 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	}
 	for (k = 1; k < n; k++) {
 		if ((w->sib[k - 1] = worker_new_one(err, err_len, cfg, id, k,
-		    w->keycache)) == NULL)
+		    w)) == NULL)
 			goto err;
 		w->n_sib = k;
 	}
@@ -569,8 +577,10 @@ skd_worker_free(struct skd_worker *w)
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
-	if (w->owns_cache)
+	if (w->owns_cache) {
 		skd_engine_keycache_free(w->keycache);
+		skd_engine_kekcache_free(w->kekcache);
+	}
 	free(w->id);
 	free(w);
 }
@@ -638,8 +648,12 @@ skd_worker_reload(struct skd_worker *w, char *err, size_t err_len,
 	crypto_clear(&w->c);
 	w->c = c;
 	OPENSSL_cleanse(&c, sizeof(c));
-	/* New trust anchors and CRLs: nothing validated before holds. */
+	/* New trust anchors and CRLs: nothing validated before holds.  The
+	 * KEKs would still hold (an archive opens to the same KEK); they are
+	 * dropped with the key that opened them, so that none outlives a
+	 * change of the GLA's key in memory. */
 	skd_engine_keycache_clear(w->keycache);
+	skd_engine_kekcache_clear(w->kekcache);
 	ecfg_set(w, cfg);
 	return 1;
 }

@@ -1969,6 +1969,78 @@ START_TEST(test_keycache)
 }
 END_TEST
 
+/* The KEK a glAddMember sends to who (the GLKEY_PUT naming who), or
+ * NULL; freed with skd_ri_free_key. */
+static unsigned char *
+kek_sent_to(const SKD_ENG_OUTCOME *o, enum skd_test_who who, size_t *out_len)
+{
+	size_t k;
+
+	for (k = 0; k < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); k++) {
+		const SKD_ENG_GLKEY *g = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, k)->glKey;
+
+		if (names(g, who))
+			return open_glkey(g->message->data,
+			    (size_t)g->message->length, who, out_len, NULL);
+	}
+	return NULL;
+}
+
+/* The GL's current KEK, opened once from the GLA's archive: the second
+ * glAddMember takes it from the cache, and both new members get the KEK
+ * the archive holds. */
+START_TEST(test_kekcache)
+{
+	struct te_fx f;
+	struct skd_engine_kekcache *kc;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *k1, *k2;
+	size_t len, l1, l2, hits, misses, m1;
+
+	te_fx_init(&f);
+	make_prior(&f, P_MANAGED);
+	ck_assert_ptr_null(skd_engine_kekcache_new(0));
+	ck_assert_ptr_nonnull(kc = skd_engine_kekcache_new(4));
+	f.cfg.kekcache = kc;
+
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_ptr_nonnull(k1 = kek_sent_to(o, W(BOB), &l1));
+	ck_assert(skd_engine_mem_apply(f.mem, o));
+	SKD_ENG_OUTCOME_free(o);
+	/* Each valid key of the GL opened once (the fixture's GL has more
+	 * than one). */
+	skd_engine_kekcache_stats(kc, &hits, &misses);
+	ck_assert_uint_eq(hits, 0);
+	ck_assert_uint_ge(misses, 1);
+	m1 = misses;
+
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(CAROL), W(CAROL));
+	der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, OK, -1, -1);
+	ck_assert_ptr_nonnull(k2 = kek_sent_to(o, W(CAROL), &l2));
+	SKD_ENG_OUTCOME_free(o);
+	skd_engine_kekcache_stats(kc, &hits, &misses);
+	ck_assert_uint_eq(hits, m1);
+	ck_assert_uint_eq(misses, m1);
+	ck_assert(l1 == l2 && memcmp(k1, k2, l1) == 0);
+	skd_ri_free_key(k1, l1);
+	skd_ri_free_key(k2, l2);
+
+	skd_engine_kekcache_clear(kc);
+	skd_engine_kekcache_free(kc);
+	skd_engine_kekcache_free(NULL);
+	fx_done(&f);
+}
+END_TEST
+
 /* A GL larger than the cache (two members, room for one): the member
  * kept stays, so every later rekey finds it (least recently used
  * eviction would find neither: each rekey asks for them in the order
@@ -2016,6 +2088,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_removed_member_not_recipient);
 	tcase_add_test(tc, test_add_reads_what_it_names);
 	tcase_add_test(tc, test_keycache);
+	tcase_add_test(tc, test_kekcache);
 	tcase_add_test(tc, test_keycache_larger_gl);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
