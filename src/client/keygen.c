@@ -298,13 +298,16 @@ skd_keygen_request(unsigned char **out, size_t *out_len,
 		    signer)) == NULL)
 			goto err;
 	} else {
+		/* TaggedRequest tcr [0] (RFC 5272 3.2.1.2.1): its
+		 * bodyPartID is not the control's, 3.2 wants them unique. */
 		if ((tcr = SKD_TAGGED_CERT_REQUEST_new()) == NULL)
 			goto err;
 		skg->certificateRequest->type = SKD_TAGGED_REQUEST_TCR;
 		skg->certificateRequest->d.tcr = tcr;
 		X509_REQ_free(tcr->certificationRequest);
 		if ((tcr->certificationRequest = template_p10(r, signer)) ==
-		    NULL || !ASN1_INTEGER_set(tcr->bodyPartID, 1))
+		    NULL || !ASN1_INTEGER_set(tcr->bodyPartID,
+		    SKD_KEYGEN_CERT_REQ_ID))
 			goto err;
 	}
 	X509_ALGOR_free(skg->shroudMethod);

@@ -28,8 +28,10 @@ enum skd_keygen_shroud {
 };
 
 /* What to ask for; everything borrowed. */
-/* The certReqId of a CRMF template (RFC 5272 3.2.1.3.2: its BodyPartID),
- * clear of the controls' ids, which count from 1. */
+/* The BodyPartID of the template request: a PKCS#10's bodyPartID, a CRMF
+ * template's certReqId (RFC 5272 3.2.1.3.2: its BodyPartID); clear of the
+ * controls' ids, which count from 1, since RFC 5272 3.2 wants every
+ * bodyPartID of a PKIData unique. */
 #define SKD_KEYGEN_CERT_REQ_ID	1000
 
 struct skd_keygen_req {

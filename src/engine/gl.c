@@ -191,23 +191,19 @@ is_email(const char *text)
 
 /* p's certificate carries an rfc822Name subjectAltName that is one plain
  * mailbox: the last address mail out (src/worker/mailout.c) falls back
- * to, decided by the same function (skd_mail_cert_address), so that a
- * member this counts as reached by mail is one mail out can reach. */
+ * to, decided by the same function (skd_mail_cert_address) on the same
+ * bytes, the DER the store holds for p, so that a member this counts as
+ * reached by mail is one mail out can reach.  p->cert is that DER as read
+ * (or as glUpdateCert wrote it): nothing is re-encoded per member. */
 static int
 cert_has_email(const struct eng_person *p)
 {
-	unsigned char *der = NULL;
-	char *addr = NULL;
-	X509 *x;
-	int len, yes;
+	char *addr;
+	int yes;
 
-	if ((x = eng_person_x509(p)) == NULL ||
-	    (len = i2d_X509(x, &der)) <= 0) {
-		ERR_clear_error();
+	if (p->cert == NULL || p->cert_len == 0)
 		return 0;
-	}
-	addr = skd_mail_cert_address(der, (size_t)len);
-	OPENSSL_free(der);
+	addr = skd_mail_cert_address(p->cert, p->cert_len);
 	ERR_clear_error();
 	yes = addr != NULL;
 	free(addr);

@@ -24,6 +24,7 @@
  * round (pop.c), RA forwarding (ra.c) and key recovery (recover.c); what
  * the answers share is keygen_answer.c's.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,7 +288,8 @@ add_failure(struct skd_cmc_body *b, const long *bpids, size_t n_bpids,
 struct kg_req {
 	SKD_SERVER_KEY_GEN_REQUEST	*skg;
 	SKD_SHROUD_WITH_PUBLIC_KEY	*sp;
-	long				 crm_id;	/* certReqId; -1 */
+	long				 req_id;	/* the TaggedRequest's
+							   BodyPartID; -1 */
 	STACK_OF(X509_EXTENSION)	*exts;
 	X509_NAME			*subject;	/* borrowed */
 	enum skd_kgen_type		 type;
@@ -473,6 +475,72 @@ check_shared_shroud(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 	return rc;
 }
 
+/* The BodyPartID of a TaggedRequest (RFC 5272 3.2.1.2): a PKCS#10's
+ * bodyPartID, a CRMF request's certReqId (3.2.1.3.2); -1 when it is no
+ * BodyPartID (INTEGER (0..4294967295)) or the request is neither. */
+static long
+tagged_request_id(const SKD_TAGGED_REQUEST *t)
+{
+	uint64_t id;
+
+	switch (t->type) {
+	case SKD_TAGGED_REQUEST_TCR:
+		if (!ASN1_INTEGER_get_uint64(&id, t->d.tcr->bodyPartID) ||
+		    id > 4294967295ULL) {
+			ERR_clear_error();
+			return -1;
+		}
+		return (long)id;
+	case SKD_TAGGED_REQUEST_CRM:
+		return skd_kgen_crmf_id(t->d.crm);
+	default:
+		return -1;
+	}
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* RFC 5272 3.2: a bodyPartID is unique within a PKIData.  The keygen
+ * PKIData holds controls and the TaggedRequest inside serverKeyGenRequest
+ * (req_id) alone (check_request refuses any other body part).  1 unique,
+ * 0 not (or a control's id is no BodyPartID), -1 error. */
+static int
+body_part_ids_unique(const SKD_PKI_DATA *pd, long req_id)
+{
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq = pd->controlSequence;
+	size_t n = 0, i;
+	uint64_t *ids;
+	int k, rc = 1;
+
+	if ((ids = calloc((size_t)sk_SKD_TAGGED_ATTRIBUTE_num(seq) + 1,
+	    sizeof(*ids))) == NULL)
+		return -1;
+	for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(seq); k++) {
+		if (!ASN1_INTEGER_get_uint64(&ids[n++],
+		    sk_SKD_TAGGED_ATTRIBUTE_value(seq, k)->bodyPartID) ||
+		    ids[n - 1] > 4294967295ULL) {
+			ERR_clear_error();
+			rc = 0;
+			goto out;
+		}
+	}
+	ids[n++] = (uint64_t)req_id;
+	qsort(ids, n, sizeof(*ids), u64_cmp);
+	for (i = 1; i < n; i++) {
+		if (ids[i] == ids[i - 1])
+			rc = 0;
+	}
+ out:
+	free(ids);
+	return rc;
+}
+
 /* Sections 3.1, 4, 6.1: 1 acceptable, 0 refused (*v says why), -1 error. */
 static int
 check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
@@ -518,11 +586,25 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "malformed serverKeyGenRequest");
 	}
-	/* RFC 5272 3.2.1.3.2: a CRMF request's certReqId is its body part
-	 * id, named beside the control in the statuses (kg_answer). */
-	if (r->skg->certificateRequest->type == SKD_TAGGED_REQUEST_CRM)
-		r->crm_id = skd_kgen_crmf_id(
-		    r->skg->certificateRequest->d.crm);
+	/* RFC 5272 3.2.1.2: the request's own BodyPartID (a CRMF request's
+	 * certReqId, 3.2.1.3.2), named beside the control in the statuses
+	 * (kg_answer); 3.2: unique within the PKIData, so that a status
+	 * names one body part. */
+	r->req_id = tagged_request_id(r->skg->certificateRequest);
+	if (r->req_id < 0 &&
+	    r->skg->certificateRequest->type == SKD_TAGGED_REQUEST_TCR)
+		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
+		    "bodyPartID of the PKCS#10 request is not a BodyPartID");
+	if (r->req_id >= 0 &&
+	    (rc = body_part_ids_unique(pd, r->req_id)) <= 0) {
+		if (rc < 0)
+			return -1;
+		/* Named by no status: the id that is not unique says
+		 * nothing. */
+		r->req_id = -1;
+		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
+		    "bodyPartIDs not unique in the PKIData (RFC 5272 3.2)");
+	}
 	/* 6.1: a shroud method we know, else badAlg. */
 	nid = OBJ_obj2nid(r->skg->shroudMethod->algorithm);
 	if (nid != skd_asn1_nid(SKD_OID_SHROUD_WITH_PUBLIC_KEY) &&
@@ -641,7 +723,7 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 
 	memset(&v, 0, sizeof(v));
 	memset(&r, 0, sizeof(r));
-	r.crm_id = -1;
+	r.req_id = -1;
 	ta = skd_cmc_find_control(pd->controlSequence,
 	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0);
 	bpid = ta != NULL ? ASN1_INTEGER_get(ta->bodyPartID) : 0;
@@ -655,12 +737,13 @@ kg_answer(struct eng *e, const char *request_id, const SKD_PKI_DATA *pd,
 		    "no serverKeyGenRequest");
 	else if ((accepted = check_request(e, &v, &r, pd, ta, who)) < 0)
 		goto err;
-	/* RFC 5272 3.2.1.3.2: a CRMF request's certReqId is its body part
-	 * id; the statuses about it name it beside the control (6.1.1). */
+	/* RFC 5272 3.2.1.2: the request's BodyPartID (a CRMF request's
+	 * certReqId, 3.2.1.3.2), whatever its value; the statuses about it
+	 * name it beside the control (6.1.1). */
 	bpids[0] = bpid;
 	n_bpids = 1;
-	if (r.crm_id >= 0 && r.crm_id != bpid)
-		bpids[n_bpids++] = r.crm_id;
+	if (r.req_id >= 0 && r.req_id != bpid)
+		bpids[n_bpids++] = r.req_id;
 	if (accepted) {
 		enum skd_kgen_issue_rc rc;
 

@@ -475,8 +475,9 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 	LDAPControl **rctrls = NULL, *pr;
 	LDAPMessage *res = NULL, *e;
 	unsigned reconnects;
+	unsigned long seen = 0;
 	ber_int_t count;
-	int rc, err, r, ret = 0, more;
+	int rc, err, r, ret = 0, more, capped;
 
 	if (page_size <= 0)
 		page_size = 200;
@@ -504,13 +505,19 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 			    "search %s: connection lost while paging", base);
 			goto err;
 		}
-		if (rc != LDAP_SUCCESS) {
+		if (rc != LDAP_SUCCESS && (rc != LDAP_SIZELIMIT_EXCEEDED ||
+		    res == NULL)) {
 			skd_store_i_ldap_fail(s, rc, "search", base);
 			goto err;
 		}
 		rc = ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL,
 		    &rctrls, 0);
-		if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		/* sizeLimitExceeded: slapd stops a paged search at the hard
+		 * size limit unless olcLimits size.prtotal lifts it; the
+		 * entries up to the limit are handed on, then the listing
+		 * fails saying why. */
+		capped = rc == LDAP_SUCCESS && err == LDAP_SIZELIMIT_EXCEEDED;
+		if (rc != LDAP_SUCCESS || (err != LDAP_SUCCESS && !capped)) {
 			skd_store_i_ldap_fail(s, rc != LDAP_SUCCESS ? rc : err,
 			    "search", base);
 			goto err;
@@ -521,7 +528,7 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 		more = 0;
 		pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls,
 		    NULL);
-		if (pr != NULL) {
+		if (pr != NULL && !capped) {
 			rc = ldap_parse_pageresponse_control(s->ld, pr, &count,
 			    &cookie);
 			if (rc != LDAP_SUCCESS) {
@@ -537,16 +544,27 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 		    e = ldap_next_entry(s->ld, e)) {
 			if ((r = cb(s, e, arg)) == 0)
 				goto err;
+			seen++;
 			if (r == 2) {
 				/* Stopping early: a real client would
 				 * abandon the paged search with size 0;
 				 * dropping the cookie is enough for slapd. */
 				more = 0;
+				capped = 0;
 				break;
 			}
 		}
 		ldap_msgfree(res);
 		res = NULL;
+		if (capped) {
+			skd_store_i_fail(s, store_map_rc(err), "search %s: the "
+			    "directory's size limit ended this paged listing "
+			    "after %lu entries: it is incomplete (olcLimits "
+			    "size.prtotal lifts the limit for paged searches; "
+			    "skd-setup-directory(8) sets it unless "
+			    "--no-prtotal)", base, seen);
+			goto err;
+		}
 	} while (more);
 	ret = 1;
  err:

@@ -316,6 +316,12 @@ int skd_worker_rekey_due(struct skd_worker *w, int *out_done,
  * drills only. */
 void skd_worker_set_clock_offset(struct skd_worker *w, long seconds);
 
+/* skd_worker_set_schedule_hook has fn(arg, gl_name) called in w's rekey
+ * schedule pass before each due GL's rekey (fn NULL: none), so that a
+ * test can submit a request in the middle of a pass: for tests only. */
+void skd_worker_set_schedule_hook(struct skd_worker *w,
+    void (*fn)(void *arg, const char *gl_name), void *arg);
+
 /*
  * skd_worker_retention_run deletes, when retention is a number of days N,
  * every request finished (done or failed) at least N days ago by the

@@ -134,6 +134,10 @@ struct skd_worker {
 	/* Counters of earlier runs, read from the status entry once. */
 	struct skd_worker_stats	 base;
 	int			 base_read;
+	/* Tests only (skd_worker_set_schedule_hook): called before each
+	 * GL's rekey in a schedule pass. */
+	void			(*schedule_hook)(void *, const char *);
+	void			*schedule_hook_arg;
 };
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -612,6 +616,14 @@ skd_worker_set_clock_offset(struct skd_worker *w, long seconds)
 	w->clock_offset = seconds;
 	for (i = 0; i < w->n_sib; i++)
 		w->sib[i]->clock_offset = seconds;
+}
+
+void
+skd_worker_set_schedule_hook(struct skd_worker *w,
+    void (*fn)(void *arg, const char *gl_name), void *arg)
+{
+	w->schedule_hook = fn;
+	w->schedule_hook_arg = arg;
 }
 
 /* The clock the engine and the schedule see. */
@@ -1653,6 +1665,8 @@ run_schedule(struct skd_worker *w)
 	for (i = 0; i < g.n && !worker_stop_flag; i++) {
 		int done = 0;
 
+		if (w->schedule_hook != NULL)
+			w->schedule_hook(w->schedule_hook_arg, g.v[i]);
 		(void)skd_worker_rekey_due(w, &done, g.v[i]);
 		/* Requests that came meanwhile wait for one GL's rekey at
 		 * most, not for the whole pass. */

@@ -14,7 +14,10 @@
  *     dc=example, a GL created and members added through the real CLI,
  *     members without a certificate in the request getting the one in
  *     their directory entry (userSMIMECertificate, userCertificate;binary),
- *     and fetching their keys.
+ *     and fetching their keys;
+ *   - --no-prtotal keeps the administrator's paged-search limit: skd glo
+ *     show of a GL above the size limit exits 5 saying so, until a run
+ *     without it adds size.prtotal.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -426,6 +429,78 @@ START_TEST(test_setup_e2e_member_cert_from_directory)
 }
 END_TEST
 
+/*
+ * --no-prtotal keeps the administrator's paged-search limit: no olcLimits
+ * value is added, and a GL larger than the hard size limit is not listed
+ * whole: skd glo show stops with exit status 5 and says the size limit
+ * ended the listing.  A run without it adds size.prtotal, and the same
+ * GL is listed whole.
+ */
+START_TEST(test_setup_no_prtotal)
+{
+	struct corp c;
+	char *out = NULL, args[2048], gl[128];
+	const char *const who[] = { "alice", "bob" };
+	size_t i;
+	int rc;
+
+	corp_start(&c);
+	ck_assert_int_eq(setup_run(&c, &out, "--dry-run --no-prtotal"), 0);
+	assert_has(out, "# olcLimits: left as they are (--no-prtotal)");
+	assert_lacks(out, "prtotal=unlimited");
+	free(out);
+	ck_assert_int_eq(setup_run(&c, &out, "--no-prtotal"), 0);
+	assert_has(out, "done");
+	free(out);
+	ck_assert_int_eq(corp_sh(&c, &out, "ldapsearch -LLL -o ldif-wrap=no "
+	    "-Q -Y EXTERNAL -H \"$SKD_LDAPI_URI\" "
+	    "-b 'olcDatabase={2}mdb,cn=config' -s base olcLimits"), 0);
+	assert_lacks(out, "prtotal");
+	free(out);
+
+	worker_start(&c);
+	snprintf(gl, sizeof(gl), "URI:https://corp.example/limit-%ld",
+	    (long)getpid());
+	snprintf(args, sizeof(args), "glo create --gl %s --owner "
+	    "email:glo1@example.com --admin unmanaged --timeout 20", gl);
+	rc = skd_as(&c, &out, "glo1", args);
+	ck_assert_msg(rc == 0, "create exited %d:\n%s", rc, out);
+	free(out);
+	for (i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "glo add-member --gl %s "
+		    "--member email:%s@example.com --timeout 20", gl, who[i]);
+		rc = skd_as(&c, &out, "glo1", args);
+		ck_assert_msg(rc == 0, "add %s exited %d:\n%s", who[i], rc,
+		    out);
+		free(out);
+	}
+	/* The administrator's hard size limit, below the GL's size. */
+	ck_assert_int_eq(corp_sh(&c, &out, "printf 'dn: olcDatabase={2}mdb,"
+	    "cn=config\nchangetype: modify\nreplace: olcSizeLimit\n"
+	    "olcSizeLimit: 1\n' | ldapmodify -Q -Y EXTERNAL "
+	    "-H \"$SKD_LDAPI_URI\""), 0);
+	free(out);
+	snprintf(args, sizeof(args), "glo show --gl %s", gl);
+	rc = skd_as(&c, &out, "glo1", args);
+	ck_assert_msg(rc == 5, "show exited %d:\n%s", rc, out);
+	assert_has(out, "the directory's size limit ended this paged "
+	    "listing");
+	assert_has(out, "size.prtotal");
+	free(out);
+
+	/* Without --no-prtotal the limit is lifted for paged searches. */
+	ck_assert_int_eq(setup_run(&c, &out, ""), 0);
+	assert_has(out, "olcLimits: users size.prtotal=unlimited");
+	free(out);
+	rc = skd_as(&c, &out, "glo1", args);
+	ck_assert_msg(rc == 0, "show exited %d:\n%s", rc, out);
+	assert_has(out, "email:alice@example.com");
+	assert_has(out, "email:bob@example.com");
+	free(out);
+	corp_stop(&c);
+}
+END_TEST
+
 Suite *
 skd_suite_setup(void)
 {
@@ -435,6 +510,7 @@ skd_suite_setup(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_setup_dry_run_twice_remove);
 	tcase_add_test(tc, test_setup_e2e_member_cert_from_directory);
+	tcase_add_test(tc, test_setup_no_prtotal);
 	suite_add_tcase(s, tc);
 	return s;
 }

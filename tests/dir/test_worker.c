@@ -2445,6 +2445,86 @@ START_TEST(test_schedule_walks_directory)
 }
 END_TEST
 
+/* What the schedule hook saw: the request it submitted before the
+ * pass's first rekey, and whether it was answered before each later one. */
+struct mid_pass {
+	struct parties	*p;
+	char		 id[SKD_STORE_ID_LEN];
+	size_t		 calls;
+	int		 answered_last;		/* at the latest call */
+	int		 answered_first;	/* at the first */
+};
+
+static void
+mid_pass_hook(void *arg, const char *gl)
+{
+	struct mid_pass *m = arg;
+	unsigned char *der;
+	size_t len;
+	char *st;
+
+	(void)gl;
+	if (m->calls++ == 0) {
+		der = build_query(&len, m->p->glo1);
+		submit(m->p->glo, m->id, der, len);
+		OPENSSL_free(der);
+	}
+	st = request_state(m->p->gla, m->id, NULL);
+	m->answered_last = strcmp(st, "done") == 0;
+	if (m->calls == 1)
+		m->answered_first = m->answered_last;
+	free(st);
+}
+
+/* RFC 5275 4.5.2 run_schedule: a request that arrives while a pass
+ * rekeys several GLs is answered between two GLs' rekeys, before the
+ * pass's last GL is rekeyed, not after the whole pass. */
+START_TEST(test_schedule_serves_requests)
+{
+	static const char *const members[] = { "bob" };
+	struct parties p;
+	struct skd_worker_stats st;
+	struct skd_worker *w;
+	struct mid_pass m;
+	char *gl[3], *conf, *conf2;
+	size_t i;
+
+	parties_open(&p);
+	conf = write_config("mid", "rekey_before = 0\n");
+	w = worker_new(conf);
+	for (i = 0; i < 3; i++) {
+		gl[i] = gl_name();
+		create_gl(w, p.glo, p.gla, gl[i], members, 1);
+	}
+	skd_worker_free(w);
+
+	/* 40 hours ahead all three are due (test_schedule_walks_directory);
+	 * the hook submits a glaQueryRequest before the pass's first rekey
+	 * and looks for its answer before each later one. */
+	conf2 = write_config("mid2", "rekey_before = 172800\n");
+	w = worker_new(conf2);
+	skd_worker_set_clock_offset(w, 40 * 3600);
+	memset(&m, 0, sizeof(m));
+	m.p = &p;
+	skd_worker_set_schedule_hook(w, mid_pass_hook, &m);
+	ck_assert(skd_worker_run_once(w, NULL));
+	skd_worker_get_stats(&st, w);
+	skd_worker_free(w);
+	ck_assert_uint_ge(st.rekeys, 3);
+	ck_assert_uint_ge(m.calls, 3);
+	ck_assert(!m.answered_first);
+	ck_assert_msg(m.answered_last, "request %s unanswered before the "
+	    "last of the pass's %zu rekeys", m.id, m.calls);
+	assert_state(p.gla, m.id, "done");
+
+	for (i = 0; i < 3; i++)
+		free(gl[i]);
+	parties_close(&p);
+	free(conf);
+	free(conf2);
+}
+END_TEST
+
 /* k workers died holding request id: claimed, each attempt counted,
  * their leases over. */
 static void
@@ -3255,6 +3335,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_status_print);
 	tcase_add_test(tc, test_status_fresh);
 	tcase_add_test(tc, test_schedule_walks_directory);
+	tcase_add_test(tc, test_schedule_serves_requests);
 	tcase_add_test(tc, test_attempts_in_directory);
 	tcase_add_test(tc, test_give_up_answered);
 	tcase_add_test(tc, test_wait_through_watch);

@@ -264,11 +264,12 @@ empty_spki(int nid, int curve)
 }
 
 /* Sends r from alice and checks the refusal: want_fail / want_ext,
- * nothing generated or published; with a CRMF template, its certReqId
- * named beside the control (RFC 5272 3.2.1.3.2) when crm_named. */
+ * nothing generated or published; the template request's BodyPartID (a
+ * PKCS#10's bodyPartID, a CRMF certReqId, RFC 5272 3.2.1.2) named beside
+ * the control when req_named. */
 static void
 kt_refused(struct kt *k, const struct skd_keygen_req *r, EVP_PKEY *eph,
-    long want_fail, const char *want_ext, int crm_named)
+    long want_fail, const char *want_ext, int req_named)
 {
 	struct skd_shroud_opener who;
 	const ASN1_OCTET_STRING *ans;
@@ -288,9 +289,9 @@ kt_refused(struct kt *k, const struct skd_keygen_req *r, EVP_PKEY *eph,
 	ck_assert_ptr_null(k->res.key);
 	ck_assert_str_eq(k->res.ext_fail, want_ext);
 	ck_assert_int_eq(k->res.fail, want_fail);
-	ck_assert_uint_eq(kt_status_ids(ans, ids, 4), crm_named ? 2 : 1);
+	ck_assert_uint_eq(kt_status_ids(ans, ids, 4), req_named ? 2 : 1);
 	ck_assert_int_eq(ids[0], 1);
-	if (crm_named)
+	if (req_named)
 		ck_assert_int_eq(ids[1], SKD_KEYGEN_CERT_REQ_ID);
 }
 
@@ -386,7 +387,7 @@ START_TEST(test_refusals)
 	}
 	/* Not offered: refused before the request is read. */
 	kt_refused(&k, &r, eph, want_fail, want_ext,
-	    crmf && _i % R_COUNT != R_NOT_OFFERED);
+	    _i % R_COUNT != R_NOT_OFFERED);
 	sk_X509_EXTENSION_pop_free(r.exts, X509_EXTENSION_free);
 	sk_X509_ALGOR_pop_free(r.caps, X509_ALGOR_free);
 	X509_NAME_free(other);
@@ -1033,6 +1034,173 @@ START_TEST(test_crmf_hostile)
 	OPENSSL_free(msg);
 	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
 	X509_ALGOR_free(alg);
+	kt_free(&k);
+}
+END_TEST
+
+/* ---- bodyPartIDs (RFC 5272 3.2: unique within a PKIData) ---- */
+
+/* The PKIData of a request the client signed. */
+static SKD_PKI_DATA *
+kt_request_pd(const unsigned char *msg, size_t len)
+{
+	const unsigned char *p = msg;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	ASN1_OCTET_STRING **pos;
+	SKD_PKI_DATA *pd;
+
+	ck_assert_ptr_nonnull(cms);
+	ck_assert((pos = CMS_get0_content(cms)) != NULL && *pos != NULL);
+	pd = skd_der_decode(ASN1_ITEM_rptr(SKD_PKI_DATA), (*pos)->data,
+	    (size_t)(*pos)->length);
+	ck_assert_ptr_nonnull(pd);
+	CMS_ContentInfo_free(cms);
+	return pd;
+}
+
+/* What a PKCS#10 request's bodyPartID is changed to, and what the GLA
+ * says (the client's controls: serverKeyGenRequest 1, transactionId 2,
+ * senderNonce 3). */
+enum p10_id {
+	P_CLIENT,		/* as sent: SKD_KEYGEN_CERT_REQ_ID, accepted */
+	P_ANY,			/* 77: accepted, any id will do */
+	P_ANY_REFUSED,		/* 77, no archive offered: named beside 1 */
+	P_SAME_AS_CONTROL,	/* 1: badRequest */
+	P_SAME_AS_NONCE,	/* 3: badRequest */
+	P_CONTROLS_SAME,	/* transactionId's id 3 too: badRequest */
+	P_NOT_BODY_PART_ID,	/* 2^32: badRequest */
+	P_COUNT
+};
+
+START_TEST(test_p10_body_part_ids)
+{
+	struct kt k;
+	struct skd_keygen_req r;
+	EVP_PKEY *eph = skd_kgen_generate(SKD_KGEN_P256);
+	SKD_SERVER_KEY_GEN_REQUEST *skg;
+	SKD_TAGGED_ATTRIBUTE *ta;
+	SKD_PKI_DATA *pd;
+	ASN1_TYPE *val = NULL;
+	struct skd_cmc_protect pr;
+	struct skd_shroud_opener who;
+	const SKD_ENG_OP *op;
+	const ASN1_OCTET_STRING *ans;
+	unsigned char *msg = NULL, *body = NULL;
+	size_t len = 0, blen = 0;
+	long st, cf, sf, ids[4], want_id = -1;
+	int i, j, ok = _i == P_CLIENT || _i == P_ANY;
+
+	kt_init(&k);
+	req_bare(&r, SKD_KGEN_P256, eph);
+	if (_i == P_ANY_REFUSED)
+		k.ca.recovery_cert = NULL;
+	ck_assert_int_eq(skd_keygen_request(&msg, &len, &r, 7, nonce,
+	    skd_test_pki_id(SKD_TP_ALICE)->cert,
+	    skd_test_pki_id(SKD_TP_ALICE)->key, NULL, TE_NOW), 1);
+	pd = kt_request_pd(msg, len);
+	OPENSSL_free(msg);
+	msg = NULL;
+	ta = (SKD_TAGGED_ATTRIBUTE *)skd_cmc_find_control(pd->controlSequence,
+	    SKD_OID_SERVER_KEY_GEN_REQUEST, 0);
+	ck_assert_ptr_nonnull(ta);
+	ck_assert_int_eq(ASN1_INTEGER_get(ta->bodyPartID), 1);
+	skg = skd_tagged_attribute_decode1(ta, 0,
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_REQUEST));
+	ck_assert_ptr_nonnull(skg);
+	ck_assert_int_eq(skg->certificateRequest->type,
+	    SKD_TAGGED_REQUEST_TCR);
+	/* What the client sends: the request's id, unlike every control's. */
+	ck_assert_int_eq(ASN1_INTEGER_get(
+	    skg->certificateRequest->d.tcr->bodyPartID),
+	    SKD_KEYGEN_CERT_REQ_ID);
+	for (i = 0; i < sk_SKD_TAGGED_ATTRIBUTE_num(pd->controlSequence);
+	    i++) {
+		ck_assert_int_ne(ASN1_INTEGER_get(sk_SKD_TAGGED_ATTRIBUTE_value(
+		    pd->controlSequence, i)->bodyPartID),
+		    SKD_KEYGEN_CERT_REQ_ID);
+		for (j = 0; j < i; j++)
+			ck_assert_int_ne(ASN1_INTEGER_cmp(
+			    sk_SKD_TAGGED_ATTRIBUTE_value(pd->controlSequence,
+			    i)->bodyPartID, sk_SKD_TAGGED_ATTRIBUTE_value(
+			    pd->controlSequence, j)->bodyPartID), 0);
+	}
+	switch ((enum p10_id)_i) {
+	case P_ANY:
+	case P_ANY_REFUSED:
+		want_id = 77;
+		break;
+	case P_SAME_AS_CONTROL:
+		want_id = 1;
+		break;
+	case P_SAME_AS_NONCE:
+		want_id = 3;
+		break;
+	case P_CONTROLS_SAME:
+		ck_assert(ASN1_INTEGER_set(skd_cmc_find_control(
+		    pd->controlSequence, SKD_OID_CMC_TRANSACTION_ID,
+		    0)->bodyPartID, 3));
+		break;
+	case P_NOT_BODY_PART_ID:
+		ck_assert(ASN1_INTEGER_set_int64(
+		    skg->certificateRequest->d.tcr->bodyPartID,
+		    4294967296LL));
+		break;
+	default:
+		break;
+	}
+	if (want_id >= 0)
+		ck_assert(ASN1_INTEGER_set(
+		    skg->certificateRequest->d.tcr->bodyPartID, want_id));
+	ck_assert_ptr_nonnull(ASN1_TYPE_pack_sequence(
+	    ASN1_ITEM_rptr(SKD_SERVER_KEY_GEN_REQUEST), skg, &val));
+	ASN1_TYPE_free(sk_ASN1_TYPE_value(ta->attrValues, 0));
+	ck_assert_ptr_nonnull(sk_ASN1_TYPE_set(ta->attrValues, 0, val));
+	ck_assert(skd_der_encode(ASN1_ITEM_rptr(SKD_PKI_DATA), pd, &body,
+	    &blen));
+	memset(&pr, 0, sizeof(pr));
+	pr.signer = skd_test_pki_id(SKD_TP_ALICE)->cert;
+	pr.key = skd_test_pki_id(SKD_TP_ALICE)->key;
+	pr.signing_time = TE_NOW;
+	ck_assert(skd_cmc_protect(&msg, &len, 0, body, blen, &pr));
+	ck_assert_int_eq(skd_engine_process(&k.out, &k.cfg, &k.env, &k.st,
+	    "req-p10", msg, len), 1);
+	ck_assert_int_eq(skd_engine_outcome_result(k.out, 0, &st, &cf, &sf), 1);
+	ck_assert_int_eq(st, ok ? SKD_CMC_SUCCESS : SKD_CMC_FAILED);
+	if (!ok) {
+		ck_assert_uint_eq(skd_engine_outcome_count(k.out,
+		    SKD_OP_CERT_PUBLISH), 0);
+		ck_assert_uint_eq(skd_engine_outcome_count(k.out,
+		    SKD_OP_MESSAGE), 0);
+	}
+	if (!ok && _i != P_ANY_REFUSED)
+		ck_assert_int_eq(cf, SKD_CMC_BAD_REQUEST);
+	op = skd_engine_outcome_find(k.out, SKD_OP_RESPONSE, 0);
+	ck_assert_ptr_nonnull(op);
+	ans = sk_ASN1_OCTET_STRING_value(op->publish->messages, 0);
+	memset(&who, 0, sizeof(who));
+	who.key = eph;
+	kt_open(&k, ans, &who);
+	ck_assert_int_eq(k.res.status, ok ? 0 : SKD_CMC_FAILED);
+	ck_assert_int_eq(k.res.key != NULL, ok);
+	if (ok)
+		ck_assert_int_eq(X509_check_private_key(k.res.cert,
+		    k.res.key), 1);
+	if (!ok) {
+		/* The statuses name the control, and beside it the request
+		 * when its id is a BodyPartID of its own. */
+		ck_assert_uint_eq(kt_status_ids(ans, ids, 4),
+		    _i == P_ANY_REFUSED ? 2 : 1);
+		ck_assert_int_eq(ids[0], 1);
+		if (_i == P_ANY_REFUSED)
+			ck_assert_int_eq(ids[1], 77);
+		else
+			ck_assert_str_eq(k.res.ext_fail, "");
+	}
+	OPENSSL_free(body);
+	OPENSSL_free(msg);
+	SKD_SERVER_KEY_GEN_REQUEST_free(skg);
+	SKD_PKI_DATA_free(pd);
+	EVP_PKEY_free(eph);
 	kt_free(&k);
 }
 END_TEST
@@ -1762,6 +1930,7 @@ skd_suite_engine_keygen(void)
 	tcase_add_loop_test(tc, test_crmf_scenarios, 0, 6);
 	tcase_add_loop_test(tc, test_crmf_refusals, 0, 2);
 	tcase_add_loop_test(tc, test_crmf_hostile, 0, H_COUNT);
+	tcase_add_loop_test(tc, test_p10_body_part_ids, 0, P_COUNT);
 	tcase_add_test(tc, test_recover);
 	tcase_add_loop_test(tc, test_recover_refusals, 0, RR_COUNT);
 	tcase_add_test(tc, test_recover_replay);
