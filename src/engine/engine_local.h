@@ -202,6 +202,15 @@ int eng_open_archive(const struct skd_engine_config *cfg,
     unsigned char **out_kek, size_t *out_len, const unsigned char *archive,
     size_t archive_len);
 
+/*
+ * certcache.c: eng_cert_decode decodes the certificate der (len bytes)
+ * through cfg->certcache when there is one: a new reference (caller frees
+ * with X509_free), or NULL when der does not decode.  It checks nothing
+ * else.
+ */
+X509 *eng_cert_decode(const struct skd_engine_config *cfg,
+    const unsigned char *der, size_t len);
+
 /* keycache.c: the SHA-256 of der into out (one, or zero on error); the
  * cached certificate with digest md made under trust and valid at now
  * (up-ref'd, caller frees with X509_free) or NULL; put keeps cert

@@ -226,10 +226,9 @@ eng_glkey_add_dn(const struct eng_gl *g, SKD_ENG_GLKEY *gk,
 }
 
 static int
-load_record(struct eng_gl *g, const struct skd_store_gl *r)
+load_record(const struct skd_engine_config *cfg, struct eng_gl *g,
+    const struct skd_store_gl *r)
 {
-	const unsigned char *p;
-
 	g->exists = 1;
 	g->deleted = r->state != NULL && strcmp(r->state, "deleted") == 0;
 	if (r->address != NULL && (g->address = strdup(r->address)) == NULL)
@@ -250,8 +249,7 @@ load_record(struct eng_gl *g, const struct skd_store_gl *r)
 		if ((g->cert_der = xmemdup(r->cert, r->cert_len)) == NULL)
 			return 0;
 		g->cert_len = r->cert_len;
-		p = g->cert_der;
-		g->cert = d2i_X509(NULL, &p, (long)g->cert_len);
+		g->cert = eng_cert_decode(cfg, g->cert_der, g->cert_len);
 		ERR_clear_error();
 	}
 	return 1;
@@ -287,7 +285,7 @@ eng_gl_get(struct eng *e, struct eng_gl **out, const GENERAL_NAME *gn)
 	}
 	if ((rc = e->st->read_gl(e->st->ctx, &rec, g->name)) < 0)
 		goto err;
-	if (rc == 1 && !load_record(g, rec))
+	if (rc == 1 && !load_record(e->cfg, g, rec))
 		goto err;
 	skd_store_gl_free(rec);
 	rec = NULL;

@@ -217,7 +217,28 @@ struct skd_engine_config {
 	 * calls.
 	 */
 	struct skd_engine_kekcache	*kekcache;
+	/*
+	 * Optional (NULL: decoded each time): certificates the engine decodes
+	 * again and again, the GLs' own (skd_engine_certcache_new).
+	 * Borrowed; may be shared by concurrent calls.
+	 */
+	struct skd_engine_certcache	*certcache;
 };
+
+/*
+ * certcache.c: certificates decoded once (the GLs' own, read by every
+ * request that names a GL, RFC 5275 3.2.6), keyed by the SHA-256 of the
+ * DER (the same bytes always decode alike: nothing to invalidate); it
+ * says nothing about validity.  About slots entries in sets of four, the
+ * least recently used of a set replaced.  Thread-safe.  _new returns NULL
+ * when slots is zero or on allocation failure; _free accepts NULL.
+ */
+#define SKD_ENGINE_CERTCACHE_DEFAULT	256
+struct skd_engine_certcache;
+struct skd_engine_certcache *skd_engine_certcache_new(size_t slots);
+void skd_engine_certcache_free(struct skd_engine_certcache *c);
+void skd_engine_certcache_stats(const struct skd_engine_certcache *c,
+    size_t *out_hits, size_t *out_misses);
 
 /*
  * kekcache.c: KEKs the GLA opened from its own archives (skdArchivedKEK,

@@ -108,8 +108,10 @@ struct skd_worker {
 	/* Members' certificates decoded and validated once (cleared on
 	 * reload: the trust anchors and CRLs change with it). */
 	struct skd_engine_keycache *keycache;
-	/* KEKs opened from the GLA's archives (kekcache.c). */
+	/* KEKs opened from the GLA's archives (kekcache.c); GL certificates
+	 * decoded once (certcache.c). */
 	struct skd_engine_kekcache *kekcache;
+	struct skd_engine_certcache *certcache;
 	long			 lease;
 	long			 poll_ms;
 	long			 max_attempts;
@@ -386,6 +388,7 @@ ecfg_set(struct skd_worker *w, const struct skd_worker_config *cfg)
 	}
 	w->ecfg.keycache = w->keycache;
 	w->ecfg.kekcache = w->kekcache;
+	w->ecfg.certcache = w->certcache;
 	w->lease = cfg->lease_seconds > 0 ? cfg->lease_seconds :
 	    SKD_WORKER_DEFAULT_LEASE;
 	w->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms :
@@ -497,6 +500,7 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 	if (owner != NULL) {
 		w->keycache = owner->keycache;
 		w->kekcache = owner->kekcache;
+		w->certcache = owner->certcache;
 	} else {
 		w->owns_cache = 1;
 		if ((w->keycache = skd_engine_keycache_new(
@@ -504,7 +508,9 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 		    (size_t)cfg->key_cache_entries :
 		    SKD_ENGINE_KEYCACHE_DEFAULT, 0)) == NULL ||
 		    (w->kekcache = skd_engine_kekcache_new(
-		    SKD_ENGINE_KEKCACHE_DEFAULT)) == NULL) {
+		    SKD_ENGINE_KEKCACHE_DEFAULT)) == NULL ||
+		    (w->certcache = skd_engine_certcache_new(
+		    SKD_ENGINE_CERTCACHE_DEFAULT)) == NULL) {
 			set_err(err, err_len, "out of memory%s%s", "", "");
 			goto err;
 		}
@@ -584,6 +590,7 @@ skd_worker_free(struct skd_worker *w)
 	if (w->owns_cache) {
 		skd_engine_keycache_free(w->keycache);
 		skd_engine_kekcache_free(w->kekcache);
+		skd_engine_certcache_free(w->certcache);
 	}
 	free(w->id);
 	free(w);

@@ -1989,21 +1989,26 @@ kek_sent_to(const SKD_ENG_OUTCOME *o, enum skd_test_who who, size_t *out_len)
 
 /* The GL's current KEK, opened once from the GLA's archive: the second
  * glAddMember takes it from the cache, and both new members get the KEK
- * the archive holds. */
+ * the archive holds.  The GL's certificate, decoded once, signs both
+ * answers. */
 START_TEST(test_kekcache)
 {
 	struct te_fx f;
 	struct skd_engine_kekcache *kc;
+	struct skd_engine_certcache *cc;
 	struct skd_cmc_body *b;
 	SKD_ENG_OUTCOME *o;
 	unsigned char *der, *k1, *k2;
-	size_t len, l1, l2, hits, misses, m1;
+	size_t len, l1, l2, hits, misses, m1, ch, cm;
 
 	te_fx_init(&f);
 	make_prior(&f, P_MANAGED);
 	ck_assert_ptr_null(skd_engine_kekcache_new(0));
 	ck_assert_ptr_nonnull(kc = skd_engine_kekcache_new(4));
 	f.cfg.kekcache = kc;
+	ck_assert_ptr_null(skd_engine_certcache_new(0));
+	ck_assert_ptr_nonnull(cc = skd_engine_certcache_new(4));
+	f.cfg.certcache = cc;
 
 	b = te_body();
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
@@ -2019,6 +2024,9 @@ START_TEST(test_kekcache)
 	ck_assert_uint_eq(hits, 0);
 	ck_assert_uint_ge(misses, 1);
 	m1 = misses;
+	skd_engine_certcache_stats(cc, &ch, &cm);
+	ck_assert_uint_eq(cm, 1);
+	ck_assert_uint_eq(ch, 0);
 
 	b = te_body();
 	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(CAROL), W(CAROL));
@@ -2033,7 +2041,12 @@ START_TEST(test_kekcache)
 	ck_assert(l1 == l2 && memcmp(k1, k2, l1) == 0);
 	skd_ri_free_key(k1, l1);
 	skd_ri_free_key(k2, l2);
+	skd_engine_certcache_stats(cc, &ch, &cm);
+	ck_assert_uint_eq(cm, 1);
+	ck_assert_uint_ge(ch, 1);
 
+	skd_engine_certcache_free(cc);
+	skd_engine_certcache_free(NULL);
 	skd_engine_kekcache_clear(kc);
 	skd_engine_kekcache_free(kc);
 	skd_engine_kekcache_free(NULL);
