@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 
@@ -193,7 +194,9 @@ resolve_dn(struct eng *e, char **out_dn, const char *name, X509 *cert)
 
 		if (gn->type != GEN_EMAIL || (t = gname_text(gn)) == NULL)
 			continue;
-		rc = e->env->resolve_dn(e->st->ctx, out_dn, t);
+		/* The name itself was looked for already. */
+		if (strcasecmp(t, name) != 0)
+			rc = e->env->resolve_dn(e->st->ctx, out_dn, t);
 		free(t);
 	}
 	GENERAL_NAMES_free(gns);

@@ -596,6 +596,15 @@ eng_gl_load_keys(struct eng *e, struct eng_gl *g)
 		k->not_before = keys[i].not_before;
 		k->not_after = keys[i].not_after;
 		g->n_keys++;
+		/* The state may hand the archive with the head (the store
+		 * does): eng_key_archive then reads nothing. */
+		if (keys[i].archived_kek_len > 0) {
+			if ((k->archive = xmemdup(keys[i].archived_kek,
+			    keys[i].archived_kek_len)) == NULL)
+				goto err;
+			k->archive_len = keys[i].archived_kek_len;
+			k->archive_read = 1;
+		}
 	}
 	g->loaded_keys = 1;
 	ok = 1;

@@ -359,7 +359,9 @@ struct skd_engine_env {
  *                   at most page records (borrowed); 1 ok, 0 error (also
  *                   when cb returned zero)
  *   current_keys:   one record per key of the GL whose notAfter is at or
- *                   after now (key id, dates, no archive, no message);
+ *                   after now (key id, dates, no message; the GLA's
+ *                   archive when the state has it at hand, else
+ *                   read_key_head reads it when the key is used);
  *                   1 ok, 0 error
  *   read_key_head:  one shard without message and recipients (with the
  *                   GLA's archive): 1 found, 0 none, -1 error

@@ -414,8 +414,11 @@ skd_store_find_current_glkeys(struct skd_store *s,
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
+	/* With their archives: a GL has one or two current keys, and a
+	 * request that uses one (a glAddMember sends it) then needs no
+	 * second read. */
 	if (!skd_store_i_search_list(s, &l, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, glkey_id_attrs, 200))
+	    filter, glkey_head_attrs, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;

@@ -69,6 +69,18 @@ resp_submitter(struct skd_store *s, char **out, const char *request_id)
 	int ok = 0;
 
 	*out = NULL;
+	/* Read with the request a moment ago (the worker reads a request,
+	 * then answers it): skdSubmitterDN never changes once added. */
+	if (s->last_req_id != NULL && strcmp(s->last_req_id, request_id) ==
+	    0) {
+		if (s->last_req_submitter != NULL &&
+		    (*out = strdup(s->last_req_submitter)) == NULL) {
+			skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
+			    "out of memory");
+			return 0;
+		}
+		return 1;
+	}
 	if ((dn = skd_store_i_dn(A_REQID, request_id, NULL, NULL,
 	    s->requests_dn)) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");

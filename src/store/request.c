@@ -204,6 +204,16 @@ skd_store_read_request(struct skd_store *s, struct skd_store_request **out_r,
 	/* A request carries one message; the caller refuses any other
 	 * count (a value added after the request was made). */
 	r->n_messages = skd_store_i_count_values(s->ld, e, A_MESSAGE);
+	free(s->last_req_id);
+	free(s->last_req_submitter);
+	s->last_req_id = strdup(id);
+	s->last_req_submitter = r->submitter_dn != NULL ?
+	    strdup(r->submitter_dn) : NULL;
+	if (s->last_req_id == NULL || (r->submitter_dn != NULL &&
+	    s->last_req_submitter == NULL)) {
+		free(s->last_req_id);
+		s->last_req_id = NULL;
+	}
 	*out_r = r;
 	r = NULL;
 	ok = 1;

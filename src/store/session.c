@@ -761,6 +761,8 @@ skd_store_close(struct skd_store *s)
 	free(s->groups_dn);
 	free(s->requests_dn);
 	free(s->responses_dn);
+	free(s->last_req_id);
+	free(s->last_req_submitter);
 	free(s->messages_dn);
 	free(s->replay_dn);
 	free(s->agent_dn);

@@ -353,8 +353,10 @@ int skd_store_find_glkey_heads(struct skd_store *s,
 /*
  * skd_store_find_current_glkeys returns one record per key of gl_name
  * whose notAfter is at or after now: its shard 0 (every key has one),
- * with key id, shard and dates only (no message, recipients or archive).
- * One search on the equality indexes of skdGLName and skdShard.
+ * with key id, shard, dates and the GLA's archive (one or two small
+ * values: a request that sends the key needs no second read; no message
+ * or recipients).  One search on the equality indexes of skdGLName and
+ * skdShard.
  */
 int skd_store_find_current_glkeys(struct skd_store *s,
     struct skd_store_glkey **out_list, size_t *out_n, const char *gl_name,

@@ -78,6 +78,11 @@
 
 struct skd_store {
 	LDAP			*ld;
+	/* The last request read (skd_store_read_request): its id and its
+	 * skdSubmitterDN (NULL: none), so that publishing its response does
+	 * not read the request again (message.c resp_submitter). */
+	char			*last_req_id;
+	char			*last_req_submitter;
 	char			*uri;
 	char			*base;
 	char			*groups_dn;	/* ou=groups,<base> */
