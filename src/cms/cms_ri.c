@@ -993,6 +993,34 @@ ri_kari_begin(struct ri_kari_build *b, size_t key_len,
 	return ok;
 }
 
+/*
+ * The recipient's public key checked before ECDH with it: SP 800-56A
+ * 5.6.2.3.4 partial validation (not the point at infinity, coordinates
+ * in range, on the curve).  The full check that EVP_PKEY_derive_set_peer
+ * makes adds n * Q = O, a scalar multiplication as costly as the ECDH
+ * itself, which proves nothing more on the curves kari is built for here
+ * (P-256/384/521, cofactor 1: every point on the curve but infinity has
+ * order n).
+ */
+static int
+ri_kari_peer_ok(EVP_PKEY *peer)
+{
+	EVP_PKEY_CTX *ctx;
+	int ok;
+
+	if (peer == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL)) == NULL) {
+		return 0;
+	}
+	ok = EVP_PKEY_public_check_quick(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok) {
+		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
+		    "kari recipient public key is not on its curve");
+	}
+	return ok;
+}
+
 /* Adds r (on b's curve) to b: Z = ECDH(ephemeral, r's key), the X9.63
  * KDF over the SharedInfo (RFC 5753 7.2), key wrapped under it. */
 static int
@@ -1005,8 +1033,9 @@ ri_kari_add(struct ri_kari_build *b, const unsigned char *key,
 	OSSL_PARAM params[4];
 	int ok = 0;
 
-	if (EVP_PKEY_derive_set_peer(b->dctx, X509_get0_pubkey(r->cert)) <=
-	    0 || EVP_PKEY_derive(b->dctx, z, &z_len) <= 0) {
+	if (!ri_kari_peer_ok(X509_get0_pubkey(r->cert)) ||
+	    EVP_PKEY_derive_set_peer_ex(b->dctx, X509_get0_pubkey(r->cert),
+	    0) <= 0 || EVP_PKEY_derive(b->dctx, z, &z_len) <= 0) {
 		goto err;
 	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
