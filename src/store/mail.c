@@ -495,26 +495,12 @@ int
 skd_store_read_mail_policy(struct skd_store *s, char **out_policy,
     const char *gl_name)
 {
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL, *attrs[] = { A_MAILPOLICY, NULL };
-	int ok = 0;
-
 	*out_policy = NULL;
 	skd_store_i_ok(s);
-	if (gl_name == NULL || (dn = skd_store_i_dn(A_GLNAME, gl_name, NULL,
-	    NULL, s->groups_dn)) == NULL)
+	if (gl_name == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
-	if (!skd_store_i_read(s, &res, &e, dn, attrs))
-		goto err;
-	if (!skd_store_i_get_str(s->ld, e, A_MAILPOLICY, out_policy)) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "malformed %s", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	ldap_msgfree(res);
-	free(dn);
-	return ok;
+	return skd_store_i_read_str(s, skd_store_i_dn(A_GLNAME, gl_name, NULL,
+	    NULL, s->groups_dn), A_MAILPOLICY, out_policy);
 }
 
 int

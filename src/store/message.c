@@ -489,29 +489,12 @@ int
 skd_store_read_replay_owner(struct skd_store *s, char **out_owner,
     const char *key)
 {
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL, *attrs[] = { A_REQID, NULL };
-	int ok = 0;
-
 	*out_owner = NULL;
 	skd_store_i_ok(s);
-	if (key == NULL || (dn = skd_store_i_dn(A_REPLAYKEY, key, NULL, NULL,
-	    s->replay_dn)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "replay key");
-		goto err;
-	}
-	if (!skd_store_i_read(s, &res, &e, dn, attrs))
-		goto err;
-	if (!skd_store_i_get_str(s->ld, e, A_REQID, out_owner)) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "replay owner of %s",
-		    key);
-		goto err;
-	}
-	ok = 1;
- err:
-	ldap_msgfree(res);
-	free(dn);
-	return ok;
+	if (key == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "replay key");
+	return skd_store_i_read_str(s, skd_store_i_dn(A_REPLAYKEY, key, NULL,
+	    NULL, s->replay_dn), A_REQID, out_owner);
 }
 
 int

@@ -215,6 +215,10 @@ char *skd_store_i_filter_escape(const char *v);
 size_t skd_store_i_count_values(LDAP *ld, LDAPMessage *e, const char *attr);
 int skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr,
     char **out);
+/* Reads entry dn (freed here) and its one string value of attr into *out
+ * (NULL: none); 0 on error (_NOT_FOUND, _INVALID, the directory's). */
+int skd_store_i_read_str(struct skd_store *s, char *dn, const char *attr,
+    char **out);
 int skd_store_i_get_strs(LDAP *ld, LDAPMessage *e, const char *attr,
     char ***out, size_t *out_n);
 int skd_store_i_get_blob(LDAP *ld, LDAPMessage *e, const char *attr,

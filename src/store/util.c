@@ -307,6 +307,39 @@ skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr, char **out)
 	return 1;
 }
 
+/*
+ * skd_store_i_read_str reads entry dn (consumed: freed here; NULL, as
+ * skd_store_i_dn returns for an empty name, is _INVALID) and the one
+ * string value of attr into *out (caller frees; NULL when the entry has
+ * none).  Returns 0 on error: no such entry (_NOT_FOUND), a value that is
+ * no string (_INVALID), the directory's.
+ */
+int
+skd_store_i_read_str(struct skd_store *s, char *dn, const char *attr,
+    char **out)
+{
+	LDAPMessage *res = NULL, *e;
+	char *attrs[] = { (char *)attr, NULL };
+	int ok = 0;
+
+	*out = NULL;
+	if (dn == NULL)		/* an empty name (or out of memory) */
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
+		    "no DN for %s", attr);
+	if (!skd_store_i_read(s, &res, &e, dn, attrs))
+		goto err;
+	if (!skd_store_i_get_str(s->ld, e, attr, out)) {
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "malformed %s of %s",
+		    attr, dn);
+		goto err;
+	}
+	ok = 1;
+ err:
+	ldap_msgfree(res);
+	free(dn);
+	return ok;
+}
+
 int
 skd_store_i_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, char ***out,
     size_t *out_n)
