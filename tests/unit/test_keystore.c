@@ -9,6 +9,7 @@
  * opens.
  */
 #include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,7 +537,7 @@ END_TEST
  * next writer is not hindered by its leftovers. */
 START_TEST(test_ks_kill9)
 {
-	char *dir = skd_test_tmpdir(), path[512];
+	char *dir = skd_test_tmpdir(), path[512], saved[512];
 	struct skd_client_error e = { 0 };
 	struct skd_client_keystore *ks;
 	struct tkey t;
@@ -546,6 +547,7 @@ START_TEST(test_ks_kill9)
 	int round, st, i;
 
 	snprintf(path, sizeof(path), "%s/keys", dir);
+	snprintf(saved, sizeof(saved), "%s/saved", dir);
 	for (round = 0; round < 6; round++) {
 		fflush(NULL);
 		ck_assert_int_ge(pid = fork(), 0);
@@ -562,14 +564,19 @@ START_TEST(test_ks_kill9)
 				t.id[0] = (unsigned char)(round * 16 + i / 256);
 				ok = skd_client_keystore_add(ks, &t.k, NULL,
 				    &e) && skd_client_keystore_save(ks, &e);
+				/* One key saved: the parent may kill. */
+				if (ok && i == 0)
+					(void)close(open(saved, O_WRONLY |
+					    O_CREAT, 0600));
 			}
 			_exit(3);
 		}
-		/* Once the store exists (slow under valgrind), a little
-		 * later each round: in the middle of some write. */
+		/* Once a key is saved (slow under valgrind: the store key
+		 * is derived with scrypt), a little later each round: in
+		 * the middle of some write. */
 		ts.tv_sec = 0;
 		ts.tv_nsec = 5000000L;
-		for (i = 0; i < 4000 && access(path, F_OK) != 0; i++)
+		for (i = 0; i < 6000 && access(saved, F_OK) != 0; i++)
 			nanosleep(&ts, NULL);
 		ts.tv_nsec = 10000000L + 13000000L * round;
 		nanosleep(&ts, NULL);
