@@ -64,10 +64,6 @@ resp_same(struct skd_store *s, const char *dn,
 static int
 resp_submitter(struct skd_store *s, char **out, const char *request_id)
 {
-	LDAPMessage *res = NULL, *e;
-	char *dn = NULL, *attrs[] = { A_SUBMITTER, NULL };
-	int ok = 0;
-
 	*out = NULL;
 	/* Read with the request a moment ago (the worker reads a request,
 	 * then answers it): skdSubmitterDN never changes once added. */
@@ -81,28 +77,13 @@ resp_submitter(struct skd_store *s, char **out, const char *request_id)
 		}
 		return 1;
 	}
-	if ((dn = skd_store_i_dn(A_REQID, request_id, NULL, NULL,
-	    s->requests_dn)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	if (!skd_store_i_read(s, &res, &e, dn, attrs)) {
-		if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
-			goto err;
-		skd_store_i_ok(s);
-		ok = 1;
-		goto err;
-	}
-	if (!skd_store_i_get_str(s->ld, e, A_SUBMITTER, out)) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID,
-		    "malformed request entry %s", dn);
-		goto err;
-	}
-	ok = 1;
- err:
-	ldap_msgfree(res);
-	free(dn);
-	return ok;
+	if (skd_store_i_read_str(s, skd_store_i_dn(A_REQID, request_id, NULL,
+	    NULL, s->requests_dn), A_SUBMITTER, out))
+		return 1;
+	if (skd_store_error(s) != SKD_STORE_ERR_NOT_FOUND)
+		return 0;
+	skd_store_i_ok(s);	/* the request is gone: nobody to add */
+	return 1;
 }
 
 /* resp_add_dn adds the value dn to skdRecipientDN of the response at rdn
@@ -457,8 +438,9 @@ skd_store_add_replay_owned(struct skd_store *s, const char *key,
     time_t expires, const char *owner)
 {
 	struct skd_store_i_mods m;
+	LDAPMod **mv;
 	char *dn = NULL, t[16];
-	int ok = 0;
+	int rc, ok = 0;
 
 	skd_store_i_ok(s);
 	skd_store_i_mods_init(&m);
@@ -474,11 +456,23 @@ skd_store_add_replay_owned(struct skd_store *s, const char *key,
 	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_EXPIRES, t);
 	if (owner != NULL)
 		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_REQID, owner);
+	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
+		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+		goto err;
+	}
 	/* The add is the atomic test-and-set: of two workers seeing the
 	 * same message, the second gets entryAlreadyExists (_EXISTS). */
-	if (!skd_store_i_write(s, 1, dn, &m, "add replay key"))
-		goto err;
-	ok = 1;
+	if ((rc = skd_store_i_add(s, dn, mv)) == LDAP_SUCCESS) {
+		ok = 1;
+	} else if (owner != NULL && (rc == LDAP_OBJECT_CLASS_VIOLATION ||
+	    rc == LDAP_UNDEFINED_TYPE)) {
+		/* A loaded skd schema older than skdReplay's skdRequestId. */
+		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "add replay key %s: "
+		    "%s: the loaded skd schema has no skdRequestId on "
+		    "skdReplay", dn, ldap_err2string(rc));
+	} else {
+		skd_store_i_ldap_fail(s, rc, "add replay key", dn);
+	}
  err:
 	skd_store_i_mods_cleanup(&m);
 	free(dn);

@@ -721,7 +721,8 @@ int skd_store_add_replay(struct skd_store *s, const char *key, time_t expires);
  * skd_store_add_replay_owned is skd_store_add_replay recording as well
  * the request that carried the message first (owner, its id; NULL:
  * none), in the same add: the worker's replay check bound to its request
- * (worker.c) costs one write.  skd_store_read_replay_owner reads it back
+ * (worker.c) costs one write.  A directory whose loaded skd schema has no
+ * skdRequestId on skdReplay refuses the owner: _INVALID.  skd_store_read_replay_owner reads it back
  * into *out_owner (caller frees; NULL when the entry has none, as those
  * of skd_store_add_replay); _NOT_FOUND if the key is not recorded.
  */

@@ -893,7 +893,7 @@ ws_seen(void *ctx, const char *key_hex, time_t expires)
 	switch (skd_store_error(s)) {
 	case SKD_STORE_ERR_EXISTS:
 		break;
-	case SKD_STORE_ERR_OTHER:
+	case SKD_STORE_ERR_INVALID:
 		/* objectClassViolation: the directory's skd schema is older
 		 * than skdReplay's skdRequestId (update it: skd-setup-
 		 * directory warns); the two writes of before, until the
