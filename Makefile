@@ -152,15 +152,21 @@ $(TEST_OBJS): $(BUILD)/skd_suites.inc
 $(BUILD)/skd-tests: $(TEST_OBJS) $(BUILD)/libskd.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libskd.a $(TEST_LIBS)
 
-# make check: every suite, one summary line at the end (check's own).
-# Test keys are cached between runs (tests/support/pki.c).
+# make check: every suite, one summary line at the end (check's format).
+# Test keys are cached between runs (tests/support/pki.c).  The test
+# cases run CHECK_JOBS at a time (tests/main.c), longest first by the
+# last run's times (build/test-times); CHECK_JOBS=1 runs them one by one
+# in one process, as check alone does.
+CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 TEST_ENV = SKD_TOP=$(CURDIR) SKD_BIN=$(CURDIR)/$(BUILD)/skd \
            SKD_BUILD=$(BUILD) SKD_SANFLAGS='$(SANFLAGS)' \
            SKD_TEST_KEY_CACHE=$(CURDIR)/build/test-keys \
            SKD_TEST_SCALE_N=$(SCALE_N)
 
 check: all $(BUILD)/skd-tests
-	$(TEST_ENV) $(BUILD)/skd-tests
+	@mkdir -p build
+	$(TEST_ENV) SKD_TEST_JOBS=$(CHECK_JOBS) \
+	    SKD_TEST_TIMES=$(CURDIR)/build/test-times $(BUILD)/skd-tests
 
 # The unit suites under valgrind memcheck, unforked so that leaks are
 # seen, one process per suite, as many at a time as there are cores.

@@ -16,6 +16,18 @@
 #include "skd_suites.inc"
 #undef SKD_SUITE
 
+/*
+ * The runner (tests/main.c) runs test cases in parallel, one TCase to a
+ * process; it learns each suite's name, cases and timeouts by these
+ * wrappers, which every test file gets in place of check's own.
+ */
+Suite *skd_test_suite_create(const char *name);
+TCase *skd_tcase_create(const char *name);
+void skd_tcase_set_timeout(TCase *tc, double timeout);
+#define suite_create(name) skd_test_suite_create(name)
+#define tcase_create(name) skd_tcase_create(name)
+#define tcase_set_timeout(tc, timeout) skd_tcase_set_timeout(tc, timeout)
+
 /* Top of the source tree ($SKD_TOP, else "."); never NULL. */
 const char *skd_test_top(void);
 
