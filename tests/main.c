@@ -225,9 +225,11 @@ case_start(SRunner *sr, size_t i)
 		free(r);
 		if (failed + errors > 0)
 			srunner_print(sr, CK_NORMAL);
-		fflush(stdout);
 		dprintf(p[1], "%d %d %d\n", n, failed, errors);
-		_exit(0);
+		/* exit, not _exit: the fixtures' atexit handlers stop the
+		 * slapd and MTA they started (tests/support/stack.c). */
+		srunner_free(sr);
+		exit(0);
 	}
 	/*
 	 * Processes the case leaves behind (a slapd it started) may still
