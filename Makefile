@@ -173,9 +173,12 @@ check: all $(BUILD)/skd-tests
 
 # The unit suites under valgrind memcheck, unforked so that leaks are
 # seen, one process per suite, as many at a time as there are cores.
-# The two longest under valgrind (server-side RSA key generation, the
+# The two longest under valgrind (server-side key generation, the
 # engine's flows) first, so that the others fill the other cores beside
-# them rather than after them.
+# them rather than after them.  The RSA keys the GLA generates come from
+# the pool the earlier runs kept (SKD_TEST_KGEN_POOL,
+# tests/support/kgen_pool.c): generated under valgrind they took ten
+# minutes.
 MEMCHECK_FIRST = engine_keygen engine
 UNIT_SUITES = $(filter $(MEMCHECK_FIRST),$(_UNIT_ALL)) \
               $(filter-out $(MEMCHECK_FIRST),$(_UNIT_ALL))
