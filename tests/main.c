@@ -49,6 +49,9 @@ struct tcase_info {
 
 static struct tcase_info *cases;
 static size_t ncases, cases_cap;
+/* The run's order; a global, so that LeakSanitizer at a case's exit
+ * (which runs the fixtures' atexit handlers) finds it reachable. */
+static struct tcase_info **order;
 static char *last_suite;
 
 Suite *
@@ -295,7 +298,6 @@ static int
 run_parallel(SRunner *sr, int jobs)
 {
 	const char *times = getenv("SKD_TEST_TIMES");
-	struct tcase_info **order;
 	size_t i, j, next = 0;
 	int running = 0, checks = 0, failed = 0, errors = 0, pct;
 

@@ -247,6 +247,12 @@ int eng_layer_signed_parent(const struct skd_layers *l, int i);
 int eng_layer_body_parent(const struct skd_layers *l, int i);
 long eng_layer_item_bpid(const struct skd_layers *l, int i);
 int eng_layer_encrypted(const struct skd_layers *l, int i);
+/*
+ * RFC 5272 3.2: the bodyPartIDs of pd (its controls, cmsSequence and
+ * otherMsgSequence, and extra when >= 0: the keygen request's own) are
+ * unique.  1 unique, 0 not (or one is no BodyPartID), -1 error.
+ */
+int eng_body_part_ids_unique(const SKD_PKI_DATA *pd, long extra);
 /* Records v's signature as seen until it would be too old anyway (RFC
  * 5275 3.2.4.3); *out_fresh zero when it was seen before.  Zero on
  * error. */

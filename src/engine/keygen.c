@@ -498,49 +498,6 @@ tagged_request_id(const SKD_TAGGED_REQUEST *t)
 	}
 }
 
-static int
-u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* RFC 5272 3.2: a bodyPartID is unique within a PKIData.  The keygen
- * PKIData holds controls and the TaggedRequest inside serverKeyGenRequest
- * (req_id) alone (check_request refuses any other body part).  1 unique,
- * 0 not (or a control's id is no BodyPartID), -1 error. */
-static int
-body_part_ids_unique(const SKD_PKI_DATA *pd, long req_id)
-{
-	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *seq = pd->controlSequence;
-	size_t n = 0, i;
-	uint64_t *ids;
-	int k, rc = 1;
-
-	if ((ids = calloc((size_t)sk_SKD_TAGGED_ATTRIBUTE_num(seq) + 1,
-	    sizeof(*ids))) == NULL)
-		return -1;
-	for (k = 0; k < sk_SKD_TAGGED_ATTRIBUTE_num(seq); k++) {
-		if (!ASN1_INTEGER_get_uint64(&ids[n++],
-		    sk_SKD_TAGGED_ATTRIBUTE_value(seq, k)->bodyPartID) ||
-		    ids[n - 1] > 4294967295ULL) {
-			ERR_clear_error();
-			rc = 0;
-			goto out;
-		}
-	}
-	ids[n++] = (uint64_t)req_id;
-	qsort(ids, n, sizeof(*ids), u64_cmp);
-	for (i = 1; i < n; i++) {
-		if (ids[i] == ids[i - 1])
-			rc = 0;
-	}
- out:
-	free(ids);
-	return rc;
-}
-
 /* Sections 3.1, 4, 6.1: 1 acceptable, 0 refused (*v says why), -1 error. */
 static int
 check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
@@ -596,7 +553,7 @@ check_request(struct eng *e, struct kg_verdict *v, struct kg_req *r,
 		return refuse(v, SKD_CMC_BAD_REQUEST, 0,
 		    "bodyPartID of the PKCS#10 request is not a BodyPartID");
 	if (r->req_id >= 0 &&
-	    (rc = body_part_ids_unique(pd, r->req_id)) <= 0) {
+	    (rc = eng_body_part_ids_unique(pd, r->req_id)) <= 0) {
 		if (rc < 0)
 			return -1;
 		/* Named by no status: the id that is not unique says

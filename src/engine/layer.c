@@ -2,9 +2,10 @@
  * layer.c: reading the protection layers of a received message
  * (skd_layers, RFC 5275 3.2.1): which SignedData signs a layer, which body
  * holds it, its bodyPartID, whether it came encrypted, its DER, whether
- * its signature was seen before.  Below the message, unit and control
- * files, which all ask it.
+ * its signature was seen before, whether a PKIData's bodyPartIDs are
+ * unique.  Below the message, unit and control files, which all ask it.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,4 +157,60 @@ eng_replay_check(struct eng *e, const struct skd_cms_verified *v,
 		return 0;
 	*out_fresh = rc == 1;
 	return 1;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Appends the bodyPartID v to ids; 0 when it is no BodyPartID. */
+static int
+bpid_push(uint64_t *ids, size_t *n, const ASN1_INTEGER *v)
+{
+	if (v == NULL || !ASN1_INTEGER_get_uint64(&ids[*n], v) ||
+	    ids[*n] > 4294967295ULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	(*n)++;
+	return 1;
+}
+
+int
+eng_body_part_ids_unique(const SKD_PKI_DATA *pd, long extra)
+{
+	const STACK_OF(SKD_TAGGED_ATTRIBUTE) *cs = pd->controlSequence;
+	const STACK_OF(SKD_TAGGED_CONTENT_INFO) *ms = pd->cmsSequence;
+	const STACK_OF(SKD_OTHER_MSG) *os = pd->otherMsgSequence;
+	size_t n = 0, i;
+	uint64_t *ids;
+	int k, rc = 1;
+
+	if ((ids = calloc((size_t)sk_SKD_TAGGED_ATTRIBUTE_num(cs) +
+	    (size_t)sk_SKD_TAGGED_CONTENT_INFO_num(ms) +
+	    (size_t)sk_SKD_OTHER_MSG_num(os) + 1, sizeof(*ids))) == NULL)
+		return -1;
+	for (k = 0; rc && k < sk_SKD_TAGGED_ATTRIBUTE_num(cs); k++)
+		rc = bpid_push(ids, &n,
+		    sk_SKD_TAGGED_ATTRIBUTE_value(cs, k)->bodyPartID);
+	for (k = 0; rc && k < sk_SKD_TAGGED_CONTENT_INFO_num(ms); k++)
+		rc = bpid_push(ids, &n,
+		    sk_SKD_TAGGED_CONTENT_INFO_value(ms, k)->bodyPartID);
+	for (k = 0; rc && k < sk_SKD_OTHER_MSG_num(os); k++)
+		rc = bpid_push(ids, &n, sk_SKD_OTHER_MSG_value(os, k)->bodyPartID);
+	if (rc && extra >= 0)
+		ids[n++] = (uint64_t)extra;
+	if (rc && n > 1) {
+		qsort(ids, n, sizeof(*ids), u64_cmp);
+		for (i = 1; i < n; i++) {
+			if (ids[i] == ids[i - 1])
+				rc = 0;
+		}
+	}
+	free(ids);
+	return rc;
 }

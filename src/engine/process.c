@@ -304,6 +304,22 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		fail = SKD_CMC_BAD_REQUEST;
 		why = "message signed by the GLA itself";
 	}
+	/* RFC 5272 3.2: bodyPartIDs are unique within a PKIData, or a
+	 * status could not say which body part it answers.  The keygen
+	 * route checks its own, the request's id among them. */
+	if (!bad && !eng_keygen_wanted(l, top)) {
+		int u = eng_body_part_ids_unique(toppd, -1);
+
+		if (u < 0)
+			goto err;
+		if (u == 0) {
+			bad = 1;
+			bpid = 0;
+			fail = SKD_CMC_BAD_REQUEST;
+			why = "bodyPartIDs not unique in the PKIData "
+			    "(RFC 5272 3.2)";
+		}
+	}
 	if (bad) {
 		if (!fail_message(&e, request_id, toppd, signer,
 		    eng_layer_encrypted(l, top) ? signer : NULL, bpid, fail, why))

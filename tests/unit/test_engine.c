@@ -641,6 +641,56 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* RFC 5272 3.2: two body parts of one PKIData with one bodyPartID:
+ * badRequest, and nothing of the request done. */
+START_TEST(test_body_part_ids_unique)
+{
+	struct te_fx f;
+	struct skd_cmc_body *b;
+	struct skd_cmc_protect pr;
+	STACK_OF(SKD_TAGGED_ATTRIBUTE) *cs;
+	SKD_PKI_DATA *pd;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *body = NULL, *dup = NULL, *der = NULL;
+	const unsigned char *p;
+	size_t blen = 0, len = 0;
+	int n;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	b = te_body();
+	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	ck_assert(skd_cmc_body_encode(b, &body, &blen));
+	skd_cmc_body_free(b);
+	p = body;
+	ck_assert_ptr_nonnull(pd = d2i_SKD_PKI_DATA(NULL, &p, (long)blen));
+	cs = pd->controlSequence;
+	n = sk_SKD_TAGGED_ATTRIBUTE_num(cs);
+	ck_assert_int_ge(n, 2);
+	/* The glAddMember (last) takes the transactionId's (first) id. */
+	ck_assert(ASN1_STRING_copy(sk_SKD_TAGGED_ATTRIBUTE_value(cs,
+	    n - 1)->bodyPartID, sk_SKD_TAGGED_ATTRIBUTE_value(cs,
+	    0)->bodyPartID));
+	ck_assert_int_gt(n = i2d_SKD_PKI_DATA(pd, &dup), 0);
+	memset(&pr, 0, sizeof(pr));
+	pr.signer = skd_test_pki_id(W(GLO1))->cert;
+	pr.key = skd_test_pki_id(W(GLO1))->key;
+	pr.signing_time = TE_NOW;
+	ck_assert(skd_cmc_protect(&der, &len, 0, dup, (size_t)n, &pr));
+	o = te_fx_run(&f, der, len);
+	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    0);
+	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
+	    SKD_STORE_MEMBER), 2);
+	SKD_ENG_OUTCOME_free(o);
+	SKD_PKI_DATA_free(pd);
+	OPENSSL_free(body);
+	OPENSSL_free(dup);
+	fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_tampered_and_garbage)
 {
 	struct te_fx f;
@@ -2175,6 +2225,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_time);
 	tcase_add_test(tc, test_bad_signer);
 	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_body_part_ids_unique);
 	tcase_add_test(tc, test_tampered_and_garbage);
 	tcase_add_test(tc, test_give_up);
 	tcase_add_test(tc, test_gla_rekey);
