@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -31,6 +30,7 @@
 #include <openssl/pem.h>
 
 #include "kgen/skd_kgen.h"
+#include "support/pki.h"
 
 #define KGEN_POOL	4
 
@@ -58,27 +58,6 @@ pool_read(const char *path, int bits)
 	return k;
 }
 
-/* Write then rename: concurrent test processes see whole files. */
-static void
-pool_keep(const char *dir, const char *path, EVP_PKEY *k)
-{
-	char *tmp = NULL;
-	BIO *b;
-
-	(void)mkdir(dir, 0700);
-	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) >= 0 &&
-	    (b = BIO_new_file(tmp, "w")) != NULL) {
-		int ok = PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL,
-		    NULL);
-
-		BIO_free(b);
-		if (!ok || rename(tmp, path) != 0)
-			(void)unlink(tmp);
-	}
-	free(tmp);
-	ERR_clear_error();
-}
-
 EVP_PKEY *
 __wrap_skd_kgen_generate(enum skd_kgen_type t)
 {
@@ -99,7 +78,7 @@ __wrap_skd_kgen_generate(enum skd_kgen_type t)
 		k = pool_read(path, bits);
 	if (k == NULL && (k = __real_skd_kgen_generate(t)) != NULL &&
 	    stat(path, &sb) != 0)
-		pool_keep(dir, path, k);
+		skd_test_key_keep(dir, path, k);
 	free(path);
 	return k;
 }

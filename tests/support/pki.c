@@ -105,7 +105,7 @@ static EVP_PKEY *
 pki_keygen(const char *name, enum pki_alg alg)
 {
 	const char *dir = getenv("SKD_TEST_KEY_CACHE");
-	char *path = NULL, *tmp = NULL;
+	char *path = NULL;
 	EVP_PKEY *k = NULL;
 	BIO *b;
 	int want;
@@ -128,8 +128,19 @@ pki_keygen(const char *name, enum pki_alg alg)
 	ERR_clear_error();
 	if (k != NULL)
 		goto done;
-	if ((k = pki_keygen_new(alg)) == NULL)
-		goto done;
+	if ((k = pki_keygen_new(alg)) != NULL)
+		skd_test_key_keep(dir, path, k);
+ done:
+	free(path);
+	return k;
+}
+
+void
+skd_test_key_keep(const char *dir, const char *path, EVP_PKEY *k)
+{
+	char *tmp = NULL;
+	BIO *b;
+
 	/* Write then rename: concurrent test processes see whole files. */
 	(void)mkdir(dir, 0700);
 	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) >= 0 &&
@@ -141,11 +152,8 @@ pki_keygen(const char *name, enum pki_alg alg)
 		if (!ok || rename(tmp, path) != 0)
 			(void)unlink(tmp);
 	}
-	ERR_clear_error();
- done:
 	free(tmp);
-	free(path);
-	return k;
+	ERR_clear_error();
 }
 
 static int

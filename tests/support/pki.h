@@ -73,4 +73,8 @@ const struct skd_test_ident *skd_test_pki_id(enum skd_test_who who);
  * frees with X509_STORE_free. */
 X509_STORE *skd_test_pki_store(int with_crl);
 
+/* Keeps key k in the test key cache dir as path (PEM), written then
+ * renamed so that concurrent test processes see whole files. */
+void skd_test_key_keep(const char *dir, const char *path, EVP_PKEY *k);
+
 #endif
