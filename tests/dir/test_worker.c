@@ -430,8 +430,10 @@ glkey_opts(struct skd_client_glkey_opts *out, X509_STORE *ts,
 
 /* ---- child workers ------------------------------------------------------ */
 
+/* Starts skd gla run as worker wid, delay_us after the fork (0: at
+ * once). */
 static pid_t
-spawn_worker(const char *conf, const char *wid)
+spawn_worker_after(const char *conf, const char *wid, unsigned delay_us)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	char log[4096];
@@ -459,6 +461,8 @@ spawn_worker(const char *conf, const char *wid)
 			(void)dup2(fd, 2);
 			close(fd);
 		}
+		if (delay_us > 0)
+			(void)usleep(delay_us);
 		execl(skd_test_bin(), "skd", "gla", "run", "--config", conf,
 		    "--worker-id", wid, (char *)NULL);
 		_exit(127);
@@ -466,6 +470,12 @@ spawn_worker(const char *conf, const char *wid)
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	ck_assert_int_ge(pid, 0);
 	return pid;
+}
+
+static pid_t
+spawn_worker(const char *conf, const char *wid)
+{
+	return spawn_worker_after(conf, wid, 0);
 }
 
 static int
@@ -3142,9 +3152,11 @@ count_report(void *arg, const char *dn)
  * The client learns of its answer through its watch: a persistent search
  * on ou=responses filtered on its request id, bound as the submitter
  * (docs/directory.md rules 5 and 13).  The request is submitted before any
- * worker runs, so the answer is written while the client waits; the wait
- * says the watch delivered it, without one poll.  Another person watching
- * the same request id sees nothing.
+ * worker runs, and the worker starts a second after the client begins to
+ * wait (on a loaded machine a worker started at once could answer before
+ * the client's first read), so the answer is written while the client
+ * waits; the wait says the watch delivered it, without one poll.  Another
+ * person watching the same request id sees nothing.
  */
 START_TEST(test_wait_through_watch)
 {
@@ -3165,7 +3177,7 @@ START_TEST(test_wait_through_watch)
 	conf = write_config("watchc", NULL);
 	der = build_query(&len, p.glo1);
 	submit(p.glo, id, der, len);
-	pid = spawn_worker(conf, "watchc");
+	pid = spawn_worker_after(conf, "watchc", 1000000);
 	ck_assert_msg(skd_client_wait_response_ex(p.glo, &msgs, &n, id, 30000,
 	    &info, &e), "wait: %s", e.msg);
 	ck_assert_uint_ge(n, 1);
