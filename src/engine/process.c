@@ -214,6 +214,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	const char *why = NULL;
 	long bpid = 0;
 	int walk_ok, top = -1, sl, bad = 0, fail = 0, fresh = 0, ok = 0;
+	int keygen;
 	size_t i;
 
 	*out = NULL;
@@ -307,7 +308,8 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 	/* RFC 5272 3.2: bodyPartIDs are unique within a PKIData, or a
 	 * status could not say which body part it answers.  The keygen
 	 * route checks its own, the request's id among them. */
-	if (!bad && !eng_keygen_wanted(l, top)) {
+	keygen = eng_keygen_wanted(l, top);
+	if (!bad && !keygen) {
 		int u = eng_body_part_ids_unique(toppd, -1);
 
 		if (u < 0)
@@ -326,8 +328,7 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 			goto err;
 		goto done;
 	}
-	if (eng_keygen_wanted(l, top) ?
-	    !eng_keygen_route(&e, l, top, request_id) :
+	if (keygen ? !eng_keygen_route(&e, l, top, request_id) :
 	    !eng_process_units(&e, l, top, request_id, msg, len))
 		goto err;
 	/*

@@ -642,24 +642,35 @@ START_TEST(test_replay)
 END_TEST
 
 /* RFC 5272 3.2: two body parts of one PKIData with one bodyPartID:
- * badRequest, and nothing of the request done. */
+ * badRequest, and nothing of the request done.  _i 0: two controls;
+ * 1: a control and a cmsSequence item (a nested useKEK of another GL). */
 START_TEST(test_body_part_ids_unique)
 {
 	struct te_fx f;
-	struct skd_cmc_body *b;
+	struct skd_cmc_body *b, *inner;
 	struct skd_cmc_protect pr;
 	STACK_OF(SKD_TAGGED_ATTRIBUTE) *cs;
 	SKD_PKI_DATA *pd;
 	SKD_ENG_OUTCOME *o;
-	unsigned char *body = NULL, *dup = NULL, *der = NULL;
+	unsigned char *body = NULL, *dup = NULL, *der = NULL, *d1;
 	const unsigned char *p;
-	size_t blen = 0, len = 0;
+	ASN1_INTEGER *taken;
+	size_t blen = 0, len = 0, l1;
 	int n;
 
 	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	b = te_body();
-	te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	if (_i == 0) {
+		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+	} else {
+		inner = te_body();
+		te_use_kek(inner, TE_GL2, W(GLO1), SKD_GL_UNMANAGED, NID_undef,
+		    -1, -1, 0);
+		d1 = te_seal(inner, W(GLO1), TE_NOW, 0, &l1);
+		ck_assert_int_gt(skd_cmc_body_add_cms(b, d1, l1), 0);
+		OPENSSL_free(d1);
+	}
 	ck_assert(skd_cmc_body_encode(b, &body, &blen));
 	skd_cmc_body_free(b);
 	p = body;
@@ -667,10 +678,12 @@ START_TEST(test_body_part_ids_unique)
 	cs = pd->controlSequence;
 	n = sk_SKD_TAGGED_ATTRIBUTE_num(cs);
 	ck_assert_int_ge(n, 2);
-	/* The glAddMember (last) takes the transactionId's (first) id. */
-	ck_assert(ASN1_STRING_copy(sk_SKD_TAGGED_ATTRIBUTE_value(cs,
-	    n - 1)->bodyPartID, sk_SKD_TAGGED_ATTRIBUTE_value(cs,
-	    0)->bodyPartID));
+	/* The glAddMember (last control) or the cmsSequence item takes the
+	 * transactionId's (first control) id. */
+	taken = _i == 0 ? sk_SKD_TAGGED_ATTRIBUTE_value(cs, n - 1)->bodyPartID :
+	    sk_SKD_TAGGED_CONTENT_INFO_value(pd->cmsSequence, 0)->bodyPartID;
+	ck_assert(ASN1_STRING_copy(taken,
+	    sk_SKD_TAGGED_ATTRIBUTE_value(cs, 0)->bodyPartID));
 	ck_assert_int_gt(n = i2d_SKD_PKI_DATA(pd, &dup), 0);
 	memset(&pr, 0, sizeof(pr));
 	pr.signer = skd_test_pki_id(W(GLO1))->cert;
@@ -680,6 +693,8 @@ START_TEST(test_body_part_ids_unique)
 	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
+	    0);
+	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GL_CREATE),
 	    0);
 	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER), 2);
@@ -2225,7 +2240,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_time);
 	tcase_add_test(tc, test_bad_signer);
 	tcase_add_test(tc, test_replay);
-	tcase_add_test(tc, test_body_part_ids_unique);
+	tcase_add_loop_test(tc, test_body_part_ids_unique, 0, 2);
 	tcase_add_test(tc, test_tampered_and_garbage);
 	tcase_add_test(tc, test_give_up);
 	tcase_add_test(tc, test_gla_rekey);
