@@ -118,16 +118,6 @@ selected(const char *list, const char *name)
 	return 0;
 }
 
-static double
-since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* The last run's times: lines "seconds<TAB>suite<TAB>case". */
 static void
 times_load(const char *path)
@@ -254,7 +244,7 @@ case_end(size_t i, int status, int *checks, int *failed, int *errors)
 	size_t len = 0, n;
 	int c = 0, f = 0, e = 0, died;
 
-	ci->took = since(&ci->start);
+	ci->took = skd_test_since(&ci->start);
 	while (len < sizeof(res) - 1 && memchr(res, '\n', len) == NULL &&
 	    ((got = read(ci->fd, res + len, sizeof(res) - 1 - len)) > 0 ||
 	    (got < 0 && errno == EINTR)))

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <time.h>
 
 #define SKD_SUITE(name, scope) Suite *skd_suite_##name(void);
 #include "skd_suites.inc"
@@ -63,5 +64,8 @@ int skd_test_write_file(const char *path, const void *data, size_t len);
 
 /* Asserts the OpenSSL error queue is empty, printing it if not. */
 void skd_test_assert_no_ossl_errors(void);
+
+/* Seconds since t0 (CLOCK_MONOTONIC). */
+double skd_test_since(const struct timespec *t0);
 
 #endif

@@ -56,16 +56,6 @@ open_tls(enum skd_store_err *out_e, char *err, size_t err_len,
 	return skd_store_open_conf(out_e, err, err_len, &c);
 }
 
-static double
-since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* A write and a read back through s. */
 static void
 assert_usable(struct skd_store *s, const char *wid)
@@ -116,7 +106,8 @@ START_TEST(test_wrong_ca_refused)
 	ck_assert_msg(strstr(err, "TLS handshake failed") != NULL &&
 	    strstr(err, bad) != NULL, "unclear error: %s", err);
 	/* Not retried as if the server were away (that takes 10 s). */
-	ck_assert_msg(since(&t0) < 3.0, "took %.1f s", since(&t0));
+	ck_assert_msg(skd_test_since(&t0) < 3.0, "took %.1f s",
+	    skd_test_since(&t0));
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s = open_tls(&e, err, sizeof(err), env("SKD_LDAPS_URI"),
@@ -125,7 +116,8 @@ START_TEST(test_wrong_ca_refused)
 	ck_assert_int_eq(e, SKD_STORE_ERR_UNAVAILABLE);
 	ck_assert_msg(strstr(err, "TLS handshake failed") != NULL &&
 	    strstr(err, bad) != NULL, "unclear error: %s", err);
-	ck_assert_msg(since(&t0) < 3.0, "took %.1f s", since(&t0));
+	ck_assert_msg(skd_test_since(&t0) < 3.0, "took %.1f s",
+	    skd_test_since(&t0));
 
 	/* A CA file that is not there. */
 	snprintf(bad, sizeof(bad), "%s/none.crt", skd_test_tmp);

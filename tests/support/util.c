@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -182,4 +183,14 @@ skd_test_assert_no_ossl_errors(void)
 		ERR_print_errors_fp(stderr);
 		ck_abort_msg("OpenSSL error queue not empty");
 	}
+}
+
+double
+skd_test_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
