@@ -29,7 +29,11 @@
  * signing one page while the previous one is written; mdb syncs).
  * Mutually aware (ma): then a second rekey of the same GL, with the
  * members' certificates from the worker's cache of decoded and validated
- * certificates at its default size (engine2_s, apply2_s, cache_hits).
+ * certificates at its default size (engine2_s, apply2_s, cache_hits);
+ * then a third rekey (its head written) whose messages are made
+ * SKD_BENCH_REKEY_MAKE times (default 3) and never written: the fastest
+ * is make_min_s (members read, certificates from the cache, wrap and
+ * sign on every core: the rekey less the directory's writes).
  *
  * Floor (floor_s): the same number of plain adds of entries of the same
  * size, through the same store session: each glKey entry one rekey wrote
@@ -148,7 +152,53 @@ emit_page(void *arg, const SKD_ENG_OUTCOME *page)
 	struct emit_arg *a = arg;
 
 	a->puts += skd_engine_outcome_count(page, SKD_OP_GLKEY_PUT);
-	return skd_engine_apply(a->s, page);
+	/* a->s NULL: messages made, nothing written (make_s). */
+	return a->s == NULL || skd_engine_apply(a->s, page);
+}
+
+/*
+ * One more rekey of gl (its head written), then the fastest of r streams
+ * of its key, each making every shard's signed glKey message and writing
+ * none: the members read page by page, their certificates from the
+ * cache, the KEK wrapped and each shard signed on every core.  What a
+ * warm rekey costs without the directory's writes, against the
+ * public-key floor and the peer (which writes a file).  Nothing is
+ * written, so every pass finds the same shards missing.
+ */
+static int
+make_only(struct skd_store *s, const struct skd_engine_config *cfg,
+    const struct skd_engine_env *env, const struct skd_engine_state *st,
+    const char *gl, size_t r, double *out_min, size_t *out_puts)
+{
+	struct emit_arg a = { NULL, 0 };
+	SKD_ENG_OUTCOME *o = NULL;
+	size_t pass;
+	double t0;
+	int i, ok = 0;
+
+	*out_min = 0;
+	if (!skd_engine_rekey(&o, cfg, env, st, gl) || !skd_engine_apply(s, o))
+		goto err;
+	for (pass = 0; pass < r; pass++) {
+		a.puts = 0;
+		t0 = bench_now_s();
+		for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+			const SKD_ENG_OP *op = sk_SKD_ENG_OP_value(o->ops, i);
+
+			if (skd_engine_op_type(op) == SKD_OP_KEY_STREAM &&
+			    !skd_engine_stream(cfg, env, st, op, emit_page,
+			    &a))
+				goto err;
+		}
+		t0 = bench_now_s() - t0;
+		if (pass == 0 || t0 < *out_min)
+			*out_min = t0;
+	}
+	*out_puts = a.puts;
+	ok = 1;
+ err:
+	SKD_ENG_OUTCOME_free(o);
+	return ok;
 }
 
 /* Applies o, then streams its keys (skd_engine_stream) as the worker
@@ -320,7 +370,8 @@ main(int argc, char **argv)
 	    tdec;
 	struct skd_engine_keycache *kc = NULL;
 	size_t hits = 0, misses = 0, kn = 0, puts2 = 0, again, nagain = 0;
-	double again_min = 0;
+	size_t nmake = 0, make_puts = 0;
+	double again_min = 0, make_min = 0;
 	struct rusage ru;
 	int ec, nma, len, rc = 1;
 
@@ -456,6 +507,14 @@ main(int argc, char **argv)
 			goto err;
 		t8 = bench_now_s();
 		skd_engine_keycache_stats(kc, &hits, &misses, &kn);
+		/* SKD_BENCH_REKEY_MAKE=R (default 3): a third rekey's
+		 * messages made R times, written never (make_min_s). */
+		nmake = bench_env_size("SKD_BENCH_REKEY_MAKE", 3);
+		if (nmake > 0 && !make_only(s, &cfg, &env, &st, gl_name,
+		    nmake, &make_min, &make_puts)) {
+			fprintf(stderr, "skd-bench-rekey: make failed\n");
+			goto err;
+		}
 		/* SKD_BENCH_REKEY_AGAIN=R: R more rekeys after the timed
 		 * ones, for a profiler (perf record) to see the warm rekey
 		 * and little of the set-up, and the fastest of them
@@ -495,6 +554,9 @@ main(int argc, char **argv)
 	if (!nma)
 		printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f "
 		    "cache_hits=%zu", t7 - t6, t8 - t7, t8 - t6, hits);
+	if (nmake > 0)
+		printf(" make=%zu make_min_s=%.6f make_shards=%zu", nmake,
+		    make_min, make_puts);
 	if (nagain > 0)
 		printf(" again=%zu again_min_s=%.6f", nagain, again_min);
 	printf("\n");
