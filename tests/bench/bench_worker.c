@@ -33,7 +33,11 @@
  * response).  Every request adds one member and re-wraps the GL's key for
  * it; at the end the GL must have L + T members and L + T + 1 key shards.
  *
- * Floor: the writes one request needs (WRITES_PER_REQUEST, counted from
+ * Floor: the writes one request needs, as the directory counted them
+ * over the back-to-back run (back-monitor's completed adds, modifies and
+ * deletes, divided by T: writes_per_req; the monitor database is added
+ * to the stack's cn=config for it), beside the count by hand
+ * (WRITES_PER_REQUEST: writes_counted, from
  * the stack's log of one run (SKD_STACK_LOGLEVEL=stats) and from
  * src/worker and src/engine/apply.c: submit, claim with the attempt
  * counted (one modify since issue 14), replay cache entry naming the
@@ -56,6 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ldap.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -69,7 +74,86 @@
 #define BENCH_WITH_WORKER
 #include "bench_common.h"
 
+/* The writes one request should need, counted by hand (see above);
+ * printed beside the count the directory itself reports. */
 #define WRITES_PER_REQUEST	8
+
+/*
+ * The directory's completed add, modify and delete operations so far,
+ * summed: back-monitor's cn=Add, cn=Modify and cn=Delete under
+ * cn=Operations,cn=Monitor (monitorOpCompleted), read as the stack's
+ * root (SKD_ROOT_DN, SKD_ROOT_PW).  The stack has no monitor database
+ * of its own; the first call adds one to cn=config (slapd's monitor
+ * backend is built in), which the stack's root may do.  -1 when they
+ * cannot be read.
+ */
+static long
+dir_writes(void)
+{
+	static char *attrs[] = { (char *)"monitorOpCompleted", NULL };
+	LDAP *ld = NULL;
+	LDAPMessage *res = NULL, *e;
+	struct berval cred, **v;
+	char *root = getenv("SKD_ROOT_DN"), *pw = getenv("SKD_ROOT_PW");
+	int proto = LDAP_VERSION3, rc, tries;
+	long sum = -1;
+
+	if (root == NULL || pw == NULL ||
+	    ldap_initialize(&ld, bench_need_env("SKD_LDAPI_URI")) !=
+	    LDAP_SUCCESS)
+		return -1;
+	(void)ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &proto);
+	cred.bv_val = pw;
+	cred.bv_len = strlen(pw);
+	if (ldap_sasl_bind_s(ld, root, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
+	    NULL) != LDAP_SUCCESS)
+		goto out;
+	for (tries = 0; tries < 2; tries++) {
+		rc = ldap_search_ext_s(ld, "cn=Operations,cn=Monitor",
+		    LDAP_SCOPE_ONELEVEL, "(|(cn=Add)(cn=Modify)(cn=Delete))",
+		    attrs, 0, NULL, NULL, NULL, 0, &res);
+		if (rc == LDAP_SUCCESS)
+			break;
+		ldap_msgfree(res);
+		res = NULL;
+		if (rc != LDAP_NO_SUCH_OBJECT || tries > 0)
+			goto out;
+		{
+			char *oc[] = { (char *)"olcDatabaseConfig", NULL };
+			char *db[] = { (char *)"monitor", NULL };
+			char acl[1024], *acls[] = { acl, NULL };
+			LDAPMod m_oc = { LDAP_MOD_ADD, (char *)"objectClass",
+			    { oc } };
+			LDAPMod m_db = { LDAP_MOD_ADD, (char *)"olcDatabase",
+			    { db } };
+			LDAPMod m_acl = { LDAP_MOD_ADD, (char *)"olcAccess",
+			    { acls } };
+			LDAPMod *mods[] = { &m_oc, &m_db, &m_acl, NULL };
+
+			snprintf(acl, sizeof(acl), "to * by dn.exact=\"%s\" "
+			    "read by * none", root);
+			if (ldap_add_ext_s(ld, "olcDatabase=monitor,cn=config",
+			    mods, NULL, NULL) != LDAP_SUCCESS)
+				goto out;
+		}
+	}
+	sum = 0;
+	for (e = ldap_first_entry(ld, res); e != NULL;
+	    e = ldap_next_entry(ld, e)) {
+		if ((v = ldap_get_values_len(ld, e, attrs[0])) == NULL ||
+		    v[0] == NULL) {
+			ldap_value_free_len(v);
+			sum = -1;
+			goto out;
+		}
+		sum += strtol(v[0]->bv_val, NULL, 10);
+		ldap_value_free_len(v);
+	}
+ out:
+	ldap_msgfree(res);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return sum;
+}
 
 /* g members f<i> of gl, straight into the directory. */
 static int
@@ -286,7 +370,8 @@ main(int argc, char **argv)
 	struct rusage ru;
 	struct skd_store_watch *watch = NULL;
 	struct seen sn = { NULL, NULL, 0 };
-	double slapd0, slapd_ms;
+	double slapd0, slapd_ms, wpr;
+	long writes0, writes1;
 	size_t nw = 1, ng = 0, nfl = 1, ngl = 1, g, sum_m = 0, sum_k = 0;
 	const char *v;
 	int len, filled, rc = 1;
@@ -429,7 +514,14 @@ main(int argc, char **argv)
 			goto err;
 		lat[i] = bench_now_s() - t0;
 	}
-	/* Throughput: back to back, then wait for every response. */
+	/* Throughput: back to back, then wait for every response.  The
+	 * directory counts the writes meanwhile: the submits, and
+	 * whatever the workers wrote for them. */
+	if ((writes0 = dir_writes()) < 0) {
+		fprintf(stderr, "skd-bench-worker: cannot read the "
+		    "directory's operation counts (cn=Monitor)\n");
+		goto err;
+	}
 	slapd0 = slapd_cpu_s();
 	t0 = bench_now_s();
 	for (i = nl; i < total; i++) {
@@ -443,6 +535,13 @@ main(int argc, char **argv)
 	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
 	slapd_ms = (slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
+	/* At least each request's own submit. */
+	if ((writes1 = dir_writes()) < writes0 + (long)nt) {
+		fprintf(stderr, "skd-bench-worker: cannot read the "
+		    "directory's operation counts (cn=Monitor)\n");
+		goto err;
+	}
+	wpr = (double)(writes1 - writes0) / (double)nt;
 
 	if (!bench_worker_end(&wk))
 		goto err;
@@ -476,13 +575,14 @@ main(int argc, char **argv)
 	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
 	printf("worker workers=%zu in_flight=%zu gls=%zu gl_size=%zu "
 	    "latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
-	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%d "
+	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%.2f "
+	    "writes_counted=%d "
 	    "floor_req_per_s=%.1f worker_rss_kb=%ld worker_cpu_ms=%.3f "
 	    "slapd_cpu_ms=%.3f write_ms_before=%.3f write_ms_after=%.3f\n",
 	    nw, nfl, ngl, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
-	    floor_add * 1e3, WRITES_PER_REQUEST,
-	    1.0 / (floor_add * WRITES_PER_REQUEST), ru.ru_maxrss,
+	    floor_add * 1e3, wpr, WRITES_PER_REQUEST,
+	    1.0 / (floor_add * wpr), ru.ru_maxrss,
 	    ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
 	    1e6) * 1e3 / (double)total, slapd_ms, floor_before * 1e3,
