@@ -643,7 +643,9 @@ END_TEST
 
 /* RFC 5272 3.2: two body parts of one PKIData with one bodyPartID:
  * badRequest, and nothing of the request done.  _i 0: two controls;
- * 1: a control and a cmsSequence item (a nested useKEK of another GL). */
+ * 1: a control and a cmsSequence item (a nested useKEK of another GL);
+ * 2: a control and an otherMsgSequence item (an OtherMsg the GLA would
+ * otherwise pass over) beside a glAddMember. */
 START_TEST(test_body_part_ids_unique)
 {
 	struct te_fx f;
@@ -661,7 +663,7 @@ START_TEST(test_body_part_ids_unique)
 	te_fx_init(&f);
 	make_prior(&f, P_UNMANAGED);
 	b = te_body();
-	if (_i == 0) {
+	if (_i != 1) {
 		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
 	} else {
 		inner = te_body();
@@ -678,10 +680,24 @@ START_TEST(test_body_part_ids_unique)
 	cs = pd->controlSequence;
 	n = sk_SKD_TAGGED_ATTRIBUTE_num(cs);
 	ck_assert_int_ge(n, 2);
-	/* The glAddMember (last control) or the cmsSequence item takes the
-	 * transactionId's (first control) id. */
-	taken = _i == 0 ? sk_SKD_TAGGED_ATTRIBUTE_value(cs, n - 1)->bodyPartID :
-	    sk_SKD_TAGGED_CONTENT_INFO_value(pd->cmsSequence, 0)->bodyPartID;
+	/* The glAddMember (last control), the cmsSequence item or the
+	 * OtherMsg takes the transactionId's (first control) id. */
+	if (_i == 2) {
+		SKD_OTHER_MSG *om;
+
+		ck_assert_ptr_nonnull(om = SKD_OTHER_MSG_new());
+		ck_assert_ptr_nonnull(om->otherMsgType =
+		    OBJ_nid2obj(NID_pkcs7_data));
+		ASN1_TYPE_set(om->otherMsgValue, V_ASN1_NULL, NULL);
+		ck_assert_int_gt(sk_SKD_OTHER_MSG_push(pd->otherMsgSequence,
+		    om), 0);
+		taken = om->bodyPartID;
+	} else {
+		taken = _i == 0 ?
+		    sk_SKD_TAGGED_ATTRIBUTE_value(cs, n - 1)->bodyPartID :
+		    sk_SKD_TAGGED_CONTENT_INFO_value(pd->cmsSequence, 0)->
+		    bodyPartID;
+	}
 	ck_assert(ASN1_STRING_copy(taken,
 	    sk_SKD_TAGGED_ATTRIBUTE_value(cs, 0)->bodyPartID));
 	ck_assert_int_gt(n = i2d_SKD_PKI_DATA(pd, &dup), 0);
@@ -2240,7 +2256,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_time);
 	tcase_add_test(tc, test_bad_signer);
 	tcase_add_test(tc, test_replay);
-	tcase_add_loop_test(tc, test_body_part_ids_unique, 0, 2);
+	tcase_add_loop_test(tc, test_body_part_ids_unique, 0, 3);
 	tcase_add_test(tc, test_tampered_and_garbage);
 	tcase_add_test(tc, test_give_up);
 	tcase_add_test(tc, test_gla_rekey);
