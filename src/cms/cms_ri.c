@@ -29,16 +29,42 @@
 
 #define RI_ERR(reason, msg) ERR_raise_data(ERR_LIB_CMS, (reason), "%s", (msg))
 
-/* IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber } */
+/*
+ * IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber }
+ * One that is built borrows the recipient certificate's issuer and
+ * serial (borrowed set) instead of copying them: a copy of the Name is a
+ * decode with its canonical encoding, a tenth of the CPU of a ktri
+ * recipient in a rekey's profile (docs/performance.md).  The certificate
+ * outlives the build (skd_ri_build_set borrows it), encoding only reads
+ * the two, and freeing a borrowing one frees the structure alone
+ * (ri_ias_cb), whoever frees it.  Decoded ones own their fields.
+ */
 typedef struct {
 	X509_NAME	*issuer;
 	ASN1_INTEGER	*serial;
+	int		 borrowed;	/* not in the encoding */
 } SKD_RI_IAS;
 
-ASN1_SEQUENCE(SKD_RI_IAS) = {
+static int
+ri_ias_cb(int op, ASN1_VALUE **pval, const ASN1_ITEM *it, void *exarg)
+{
+	SKD_RI_IAS *ias;
+
+	(void)it;
+	(void)exarg;
+	if (op == ASN1_OP_FREE_PRE && (ias = (SKD_RI_IAS *)*pval) != NULL &&
+	    ias->borrowed) {
+		OPENSSL_free(ias);
+		*pval = NULL;
+		return 2;	/* freed here: the fields are the cert's */
+	}
+	return 1;
+}
+
+ASN1_SEQUENCE_cb(SKD_RI_IAS, ri_ias_cb) = {
 	ASN1_SIMPLE(SKD_RI_IAS, issuer, X509_NAME),
 	ASN1_SIMPLE(SKD_RI_IAS, serial, ASN1_INTEGER)
-} static_ASN1_SEQUENCE_END(SKD_RI_IAS)
+} static_ASN1_SEQUENCE_END_cb(SKD_RI_IAS, SKD_RI_IAS)
 
 /* RecipientIdentifier ::= CHOICE { issuerAndSerialNumber,
  *     subjectKeyIdentifier [0] SubjectKeyIdentifier } */
@@ -419,22 +445,13 @@ ri_ias_new(X509 *cert)
 {
 	SKD_RI_IAS *ias;
 
-	if ((ias = (SKD_RI_IAS *)ASN1_item_new(ASN1_ITEM_rptr(SKD_RI_IAS))) ==
-	    NULL) {
+	/* Borrowed from cert (see SKD_RI_IAS). */
+	if ((ias = OPENSSL_zalloc(sizeof(*ias))) == NULL)
 		return NULL;
-	}
-	if (!X509_NAME_set(&ias->issuer, X509_get_issuer_name(cert))) {
-		goto err;
-	}
-	ASN1_INTEGER_free(ias->serial);
-	if ((ias->serial = ASN1_INTEGER_dup(X509_get0_serialNumber(cert))) ==
-	    NULL) {
-		goto err;
-	}
+	ias->borrowed = 1;
+	ias->issuer = X509_get_issuer_name(cert);
+	ias->serial = (ASN1_INTEGER *)X509_get0_serialNumber(cert);
 	return ias;
- err:
-	ASN1_item_free((ASN1_VALUE *)ias, ASN1_ITEM_rptr(SKD_RI_IAS));
-	return NULL;
 }
 
 static int

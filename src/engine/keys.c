@@ -150,7 +150,15 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 	if (!skd_ri_build_set(&ri_der, &ri_len, kek, kek_len, ri,
 	    n > 0 ? n : 1))
 		goto err;
-	set = skd_der_decode(ASN1_ITEM_rptr(ENG_RI_SET), ri_der, ri_len);
+	/* Our own encoder's output, not input: decoded as it is, without
+	 * skd_der_decode's strict re-encoding (a second encoding of every
+	 * RecipientInfo of the shard). */
+	{
+		const unsigned char *p = ri_der;
+
+		set = (STACK_OF(ASN1_TYPE) *)ASN1_item_d2i(NULL, &p,
+		    (long)ri_len, ASN1_ITEM_rptr(ENG_RI_SET));
+	}
 	if (set == NULL || (gk = SKD_GL_KEY_new()) == NULL)
 		goto err;
 	GENERAL_NAME_free(gk->glName);

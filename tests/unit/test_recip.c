@@ -667,6 +667,33 @@ START_TEST(test_build_refusals)
 }
 END_TEST
 
+/* A build that fails after a ktri and a kari were made frees them; their
+ * issuerAndSerialNumbers borrow the certificates' issuer and serial
+ * (cms_ri.c SKD_RI_IAS), which stay the certificates' (ASan and valgrind
+ * see a double free), and the same certificates build and open again. */
+START_TEST(test_build_refusal_frees_borrowed)
+{
+	unsigned char key[32], *der = NULL;
+	struct skd_ri_recipient r[3];
+	size_t len = 0;
+
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	r[0] = recip_cert(SKD_TP_ALICE, SKD_RI_KTRI, 0);
+	r[1] = recip_cert(SKD_TP_BOB, SKD_RI_KARI, 0);
+	/* kari with an RSA certificate: refused third. */
+	r[2] = recip_cert(SKD_TP_ALICE, SKD_RI_KARI, 0);
+	ck_assert_int_eq(skd_ri_build_set(&der, &len, key, sizeof(key), r, 3),
+	    0);
+	ck_assert_ptr_null(der);
+	ERR_clear_error();
+	der = build_ok(&len, key, sizeof(key), r, 2);
+	open_cert_ok(der, len, SKD_TP_ALICE, key, sizeof(key));
+	open_cert_ok(der, len, SKD_TP_BOB, key, sizeof(key));
+	envelope_cms_ok(der, len, key, sizeof(key), SKD_TP_ALICE);
+	OPENSSL_free(der);
+}
+END_TEST
+
 /* 200 kekri of one key (RFC 5275 5: rekey under each member's previous
  * KEK): members open their own entry only; list and free paths run. */
 START_TEST(test_many_kekri)
@@ -722,6 +749,7 @@ skd_suite_recip(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_unsorted_set);
 	tcase_add_test(tc, test_build_refusals);
+	tcase_add_test(tc, test_build_refusal_frees_borrowed);
 	tcase_add_test(tc, test_many_kekri);
 	suite_add_tcase(s, tc);
 	return s;
