@@ -60,7 +60,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ldap.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -73,6 +72,7 @@
 #define BENCH_NAME "skd-bench-worker"
 #define BENCH_WITH_WORKER
 #include "bench_common.h"
+#include "support/monitor.h"
 
 /* The writes one request should need, counted by hand (see above);
  * printed beside the count the directory itself reports. */
@@ -82,75 +82,21 @@
  * The directory's completed add, modify and delete operations so far,
  * summed: back-monitor's cn=Add, cn=Modify and cn=Delete under
  * cn=Operations,cn=Monitor (monitorOpCompleted), read as the stack's
- * root (SKD_ROOT_DN, SKD_ROOT_PW).  The stack has no monitor database
- * of its own; the first call adds one to cn=config (slapd's monitor
- * backend is built in), which the stack's root may do.  -1 when they
- * cannot be read.
+ * root (SKD_ROOT_DN, SKD_ROOT_PW; support/monitor.h adds the monitor
+ * database the stack lacks).  -1 when they cannot be read.
  */
 static long
 dir_writes(void)
 {
-	static char *attrs[] = { (char *)"monitorOpCompleted", NULL };
-	LDAP *ld = NULL;
-	LDAPMessage *res = NULL, *e;
-	struct berval cred, **v;
-	char *root = getenv("SKD_ROOT_DN"), *pw = getenv("SKD_ROOT_PW");
-	int proto = LDAP_VERSION3, rc, tries;
-	long sum = -1;
+	LDAP *ld;
+	long sum;
 
-	if (root == NULL || pw == NULL ||
-	    ldap_initialize(&ld, bench_need_env("SKD_LDAPI_URI")) !=
-	    LDAP_SUCCESS)
+	if ((ld = skd_monitor_open(bench_need_env("SKD_LDAPI_URI"),
+	    getenv("SKD_ROOT_DN"), getenv("SKD_ROOT_PW"))) == NULL)
 		return -1;
-	(void)ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &proto);
-	cred.bv_val = pw;
-	cred.bv_len = strlen(pw);
-	if (ldap_sasl_bind_s(ld, root, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
-	    NULL) != LDAP_SUCCESS)
-		goto out;
-	for (tries = 0; tries < 2; tries++) {
-		rc = ldap_search_ext_s(ld, "cn=Operations,cn=Monitor",
-		    LDAP_SCOPE_ONELEVEL, "(|(cn=Add)(cn=Modify)(cn=Delete))",
-		    attrs, 0, NULL, NULL, NULL, 0, &res);
-		if (rc == LDAP_SUCCESS)
-			break;
-		ldap_msgfree(res);
-		res = NULL;
-		if (rc != LDAP_NO_SUCH_OBJECT || tries > 0)
-			goto out;
-		{
-			char *oc[] = { (char *)"olcDatabaseConfig", NULL };
-			char *db[] = { (char *)"monitor", NULL };
-			char acl[1024], *acls[] = { acl, NULL };
-			LDAPMod m_oc = { LDAP_MOD_ADD, (char *)"objectClass",
-			    { oc } };
-			LDAPMod m_db = { LDAP_MOD_ADD, (char *)"olcDatabase",
-			    { db } };
-			LDAPMod m_acl = { LDAP_MOD_ADD, (char *)"olcAccess",
-			    { acls } };
-			LDAPMod *mods[] = { &m_oc, &m_db, &m_acl, NULL };
-
-			snprintf(acl, sizeof(acl), "to * by dn.exact=\"%s\" "
-			    "read by * none", root);
-			if (ldap_add_ext_s(ld, "olcDatabase=monitor,cn=config",
-			    mods, NULL, NULL) != LDAP_SUCCESS)
-				goto out;
-		}
-	}
-	sum = 0;
-	for (e = ldap_first_entry(ld, res); e != NULL;
-	    e = ldap_next_entry(ld, e)) {
-		if ((v = ldap_get_values_len(ld, e, attrs[0])) == NULL ||
-		    v[0] == NULL) {
-			ldap_value_free_len(v);
-			sum = -1;
-			goto out;
-		}
-		sum += strtol(v[0]->bv_val, NULL, 10);
-		ldap_value_free_len(v);
-	}
- out:
-	ldap_msgfree(res);
+	sum = skd_monitor_sum(ld, "cn=Operations,cn=Monitor",
+	    LDAP_SCOPE_ONELEVEL, "(|(cn=Add)(cn=Modify)(cn=Delete))",
+	    "monitorOpCompleted");
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return sum;
 }
