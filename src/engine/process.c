@@ -305,20 +305,23 @@ skd_engine_process(SKD_ENG_OUTCOME **out,
 		fail = SKD_CMC_BAD_REQUEST;
 		why = "message signed by the GLA itself";
 	}
-	/* RFC 5272 3.2: bodyPartIDs are unique within a PKIData, or a
-	 * status could not say which body part it answers.  The keygen
-	 * route checks its own, the request's id among them. */
+	/* RFC 5272 3.2: bodyPartIDs are unique within a PKIData (the
+	 * outermost and every one nested in its cmsSequence), or a status
+	 * could not say which body part it answers.  The keygen route
+	 * checks its own, the request's id among them. */
 	keygen = eng_keygen_wanted(l, top);
-	if (!bad && !keygen) {
-		int u = eng_body_part_ids_unique(toppd, -1);
+	for (i = 0; !bad && !keygen && i < l->n; i++) {
+		int u;
 
-		if (u < 0)
+		if (l->v[i].type != SKD_LAYER_PKI_DATA)
+			continue;
+		if ((u = eng_body_part_ids_unique(l->v[i].pki_data, -1)) < 0)
 			goto err;
 		if (u == 0) {
 			bad = 1;
 			bpid = 0;
 			fail = SKD_CMC_BAD_REQUEST;
-			why = "bodyPartIDs not unique in the PKIData "
+			why = "bodyPartIDs not unique in a PKIData "
 			    "(RFC 5272 3.2)";
 		}
 	}

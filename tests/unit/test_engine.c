@@ -641,38 +641,24 @@ START_TEST(test_replay)
 }
 END_TEST
 
-/* RFC 5272 3.2: two body parts of one PKIData with one bodyPartID:
- * badRequest, and nothing of the request done.  _i 0: two controls;
- * 1: a control and a cmsSequence item (a nested useKEK of another GL);
- * 2: a control and an otherMsgSequence item (an OtherMsg the GLA would
- * otherwise pass over) beside a glAddMember. */
-START_TEST(test_body_part_ids_unique)
+/*
+ * b (freed) encoded, then one body part given the id of its first
+ * control (the transactionId), then signed by GLO1: where 0, the last
+ * control; 1, the first cmsSequence item; 2, a new otherMsgSequence item
+ * (an OtherMsg the GLA would otherwise pass over).
+ */
+static unsigned char *
+seal_dup_bpid(struct skd_cmc_body *b, int where, size_t *out_len)
 {
-	struct te_fx f;
-	struct skd_cmc_body *b, *inner;
 	struct skd_cmc_protect pr;
 	STACK_OF(SKD_TAGGED_ATTRIBUTE) *cs;
 	SKD_PKI_DATA *pd;
-	SKD_ENG_OUTCOME *o;
-	unsigned char *body = NULL, *dup = NULL, *der = NULL, *d1;
+	unsigned char *body = NULL, *dup = NULL, *der = NULL;
 	const unsigned char *p;
 	ASN1_INTEGER *taken;
-	size_t blen = 0, len = 0, l1;
+	size_t blen = 0;
 	int n;
 
-	te_fx_init(&f);
-	make_prior(&f, P_UNMANAGED);
-	b = te_body();
-	if (_i != 1) {
-		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
-	} else {
-		inner = te_body();
-		te_use_kek(inner, TE_GL2, W(GLO1), SKD_GL_UNMANAGED, NID_undef,
-		    -1, -1, 0);
-		d1 = te_seal(inner, W(GLO1), TE_NOW, 0, &l1);
-		ck_assert_int_gt(skd_cmc_body_add_cms(b, d1, l1), 0);
-		OPENSSL_free(d1);
-	}
 	ck_assert(skd_cmc_body_encode(b, &body, &blen));
 	skd_cmc_body_free(b);
 	p = body;
@@ -680,9 +666,7 @@ START_TEST(test_body_part_ids_unique)
 	cs = pd->controlSequence;
 	n = sk_SKD_TAGGED_ATTRIBUTE_num(cs);
 	ck_assert_int_ge(n, 2);
-	/* The glAddMember (last control), the cmsSequence item or the
-	 * OtherMsg takes the transactionId's (first control) id. */
-	if (_i == 2) {
+	if (where == 2) {
 		SKD_OTHER_MSG *om;
 
 		ck_assert_ptr_nonnull(om = SKD_OTHER_MSG_new());
@@ -693,7 +677,7 @@ START_TEST(test_body_part_ids_unique)
 		    om), 0);
 		taken = om->bodyPartID;
 	} else {
-		taken = _i == 0 ?
+		taken = where == 0 ?
 		    sk_SKD_TAGGED_ATTRIBUTE_value(cs, n - 1)->bodyPartID :
 		    sk_SKD_TAGGED_CONTENT_INFO_value(pd->cmsSequence, 0)->
 		    bodyPartID;
@@ -705,7 +689,44 @@ START_TEST(test_body_part_ids_unique)
 	pr.signer = skd_test_pki_id(W(GLO1))->cert;
 	pr.key = skd_test_pki_id(W(GLO1))->key;
 	pr.signing_time = TE_NOW;
-	ck_assert(skd_cmc_protect(&der, &len, 0, dup, (size_t)n, &pr));
+	ck_assert(skd_cmc_protect(&der, out_len, 0, dup, (size_t)n, &pr));
+	SKD_PKI_DATA_free(pd);
+	OPENSSL_free(body);
+	OPENSSL_free(dup);
+	return der;
+}
+
+/* RFC 5272 3.2: two body parts of one PKIData with one bodyPartID:
+ * badRequest, and nothing of the request done.  _i 0: two controls;
+ * 1: a control and a cmsSequence item (a nested useKEK of another GL);
+ * 2: a control and an otherMsgSequence item beside a glAddMember; 3: two
+ * controls of a PKIData nested in the cmsSequence (its glUseKEK), the
+ * outer one sound. */
+START_TEST(test_body_part_ids_unique)
+{
+	struct te_fx f;
+	struct skd_cmc_body *b, *inner;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *d1;
+	size_t len = 0, l1;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	b = te_body();
+	if (_i == 0 || _i == 2) {
+		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, W(BOB), W(BOB));
+		der = seal_dup_bpid(b, _i, &len);
+	} else {
+		inner = te_body();
+		te_use_kek(inner, TE_GL2, W(GLO1), SKD_GL_UNMANAGED, NID_undef,
+		    -1, -1, 0);
+		d1 = _i == 1 ? te_seal(inner, W(GLO1), TE_NOW, 0, &l1) :
+		    seal_dup_bpid(inner, 0, &l1);
+		ck_assert_int_gt(skd_cmc_body_add_cms(b, d1, l1), 0);
+		OPENSSL_free(d1);
+		der = _i == 1 ? seal_dup_bpid(b, 1, &len) :
+		    te_seal(b, W(GLO1), TE_NOW, 0, &len);
+	}
 	o = te_fx_run(&f, der, len);
 	expect(o, 0, FAILED, SKD_CMC_BAD_REQUEST, -1);
 	ck_assert_int_eq((int)skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT),
@@ -715,9 +736,6 @@ START_TEST(test_body_part_ids_unique)
 	ck_assert_int_eq((int)skd_engine_mem_count(f.mem, TE_GL,
 	    SKD_STORE_MEMBER), 2);
 	SKD_ENG_OUTCOME_free(o);
-	SKD_PKI_DATA_free(pd);
-	OPENSSL_free(body);
-	OPENSSL_free(dup);
 	fx_done(&f);
 }
 END_TEST
@@ -2256,7 +2274,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_bad_time);
 	tcase_add_test(tc, test_bad_signer);
 	tcase_add_test(tc, test_replay);
-	tcase_add_loop_test(tc, test_body_part_ids_unique, 0, 3);
+	tcase_add_loop_test(tc, test_body_part_ids_unique, 0, 4);
 	tcase_add_test(tc, test_tampered_and_garbage);
 	tcase_add_test(tc, test_give_up);
 	tcase_add_test(tc, test_gla_rekey);
