@@ -14,7 +14,8 @@
  * created with the store, owned by glo1 of the stack's PKI, with one key
  * (skd_engine_rekey + skd_engine_apply: one shard only the GLA opens);
  * G members more (default none) added with the store after that key,
- * one certificate for all, with slapd's writes unsynced (olcDbNoSync)
+ * one certificate for all (SKD_BENCH_FILL_DISTINCT=1: each its own,
+ * issued by the CA, so that a rekey decodes and checks every one), with slapd's writes unsynced (olcDbNoSync)
  * while they go in, so that latency can be read against the GL's size
  * (a request reads what it names: an add to a GL of 100,000 costs what
  * it costs at 100); L + T members with RSA-2048 certificates (one shared
@@ -33,6 +34,16 @@
  * response).  Every request adds one member and re-wraps the GL's key for
  * it; at the end the GL must have L + T members and L + T + 1 key shards.
  *
+ * Removals (SKD_BENCH_REMOVE=R, at most L): after the run, R signed
+ * glDeleteMember requests (RFC 5275 3.1.4), removing w0 .. w<R-1> one at
+ * a time: p50 and p99 of submission to response, and the median and
+ * largest time from submission to the request's finish.  On a managed
+ * GL (the default; SKD_BENCH_GL_ADMIN=unmanaged for one where a removal
+ * rekeys nothing) every removal rekeys the GL (section 8), streamed to
+ * every remaining member before the finish, mutually aware or not as
+ * SKD_BENCH_GL_MA says (1: shards); the peak resident set then covers
+ * that rekey, and the CPU per request includes it.
+ *
  * Floor: the writes one request needs, as the directory counted them
  * over the back-to-back run (back-monitor's completed adds, modifies and
  * deletes, divided by T: writes_per_req; the monitor database is added
@@ -50,6 +61,7 @@
  * Prints one line of key=value pairs, including the largest worker's
  * peak resident set (getrusage of the reaped children).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +75,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "client/skd_client.h"
 #include "engine/skd_engine.h"
@@ -101,38 +114,144 @@ dir_writes(void)
 	return sum;
 }
 
-/* g members f<i> of gl, straight into the directory. */
+/* x made member i's again (serial, CN=f<i>, rfc822Name first among
+ * the extensions, as bench_member_cert makes them) and signed by ca_key:
+ * the public key, already encoded, kept (OpenSSL 3.0 encodes a key
+ * through a new encoder each time it is set, most of a new certificate's
+ * cost). */
 static int
-fill(struct skd_store *s, const char *gl, size_t g, X509 *cert)
+member_again(X509 *x, EVP_PKEY *ca_key, long serial, long i)
 {
+	X509_EXTENSION *ext;
+	X509_NAME *n;
+	char cn[64], san[96];
+	int idx, ok;
+
+	snprintf(cn, sizeof(cn), "f%ld", i);
+	bench_member_name(san, sizeof(san), "f", i);
+	if (!ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
+	    (n = X509_NAME_new()) == NULL)
+		return 0;
+	ok = X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) &&
+	    X509_set_subject_name(x, n);
+	X509_NAME_free(n);
+	if (!ok || (idx = X509_get_ext_by_NID(x, NID_subject_alt_name,
+	    -1)) < 0)
+		return 0;
+	X509_EXTENSION_free(X509_delete_ext(x, idx));
+	if ((ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+	    san)) == NULL)
+		return 0;
+	ok = X509_add_ext(x, ext, 0) &&
+	    X509_sign(x, ca_key, EVP_sha256()) > 0;
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+/* One part of a fill: members f<i>, i = first, first + step, ... < g, of
+ * gl on its own session, each with cert, or (cert NULL) with its own
+ * certificate on key mkey issued by ca. */
+struct fill_part {
+	const char	*gl;
+	size_t		 first, step, g;
+	X509		*cert, *ca;
+	EVP_PKEY	*mkey, *ca_key;
+	int		 ok;
+};
+
+static void *
+fill_part(void *arg)
+{
+	struct fill_part *p = arg;
 	struct skd_store_member m;
+	struct skd_store *s;
 	unsigned char *der = NULL;
+	X509 *x = NULL;
 	char name[96];
 	size_t i;
-	int len, ok = 0;
+	int len = 0;
 
-	if (g == 0)
-		return 1;
-	if ((len = i2d_X509(cert, &der)) <= 0 || !bench_nosync(1))
+	p->ok = 0;
+	if ((s = bench_open_as("SKD_GLA_DN", "SKD_GLA_PW")) == NULL)
+		return NULL;
+	if (p->cert != NULL && (len = i2d_X509(p->cert, &der)) <= 0)
 		goto err;
-	for (i = 0; i < g; i++) {
+	for (i = p->first; i < p->g; i += p->step) {
+		if (p->cert == NULL) {
+			if (x == NULL ? (x = bench_member_cert(p->mkey,
+			    p->ca_key, p->ca, 0x30000000L + (long)i, "f",
+			    (long)i)) == NULL : !member_again(x, p->ca_key,
+			    0x30000000L + (long)i, (long)i))
+				goto err;
+			OPENSSL_free(der);
+			der = NULL;
+			if ((len = i2d_X509(x, &der)) <= 0)
+				goto err;
+		}
 		bench_member_name(name, sizeof(name), "f", (long)i);
 		memset(&m, 0, sizeof(m));
 		m.name = name;
 		m.address = name;
 		m.cert = der;
 		m.cert_len = (size_t)len;
-		if (!skd_store_add_member(s, gl, SKD_STORE_MEMBER, &m)) {
+		if (!skd_store_add_member(s, p->gl, SKD_STORE_MEMBER, &m)) {
 			fprintf(stderr, "skd-bench-worker: fill: %s\n",
 			    skd_store_errmsg(s));
 			goto err;
 		}
 	}
-	ok = 1;
+	p->ok = 1;
+ err:
+	X509_free(x);
+	OPENSSL_free(der);
+	skd_store_close(s);
+	return NULL;
+}
+
+/* Threads filling side by side when each member has its own
+ * certificate (its signature costs more than its add). */
+#define FILL_THREADS	2
+
+/* g members f<i> of gl, straight into the directory, slapd's writes
+ * unsynced meanwhile: all with one certificate (cert), or (distinct)
+ * each with its own on key mkey, issued by ca, as a rekey of real
+ * members must decode and check them. */
+static int
+fill(const char *gl, size_t g, X509 *cert, int distinct, EVP_PKEY *mkey,
+    EVP_PKEY *ca_key, X509 *ca)
+{
+	struct fill_part p[FILL_THREADS];
+	pthread_t th[FILL_THREADS];
+	size_t c, nt = distinct ? FILL_THREADS : 1, started = 0;
+	int ok = 0;
+
+	if (g == 0)
+		return 1;
+	if (!bench_nosync(1))
+		goto err;
+	for (c = 0; c < nt; c++) {
+		memset(&p[c], 0, sizeof(p[c]));
+		p[c].gl = gl;
+		p[c].first = c;
+		p[c].step = nt;
+		p[c].g = g;
+		p[c].cert = distinct ? NULL : cert;
+		p[c].ca = ca;
+		p[c].mkey = mkey;
+		p[c].ca_key = ca_key;
+		if (pthread_create(&th[c], NULL, fill_part, &p[c]) != 0)
+			break;
+		started++;
+	}
+	ok = started == nt;
+	for (c = 0; c < started; c++) {
+		(void)pthread_join(th[c], NULL);
+		ok = ok && p[c].ok;
+	}
  err:
 	if (!bench_nosync(0))
 		ok = 0;
-	OPENSSL_free(der);
 	return ok;
 }
 
@@ -164,6 +283,34 @@ add_member_request(unsigned char **out, size_t *out_len, const char *gl,
 	ok = 1;
  err:
 	SKD_GL_ADD_MEMBER_free(am);
+	skd_client_request_free(r);
+	return ok;
+}
+
+/* The signed glDeleteMember request (RFC 5275 3.1.4) removing member
+ * w<i> from gl; *out freed with OPENSSL_free. */
+static int
+delete_member_request(unsigned char **out, size_t *out_len, const char *gl,
+    long i, const struct skd_client_ident *glo)
+{
+	struct skd_client_request *r = NULL;
+	struct skd_client_error e;
+	SKD_GL_DELETE_MEMBER *dm = NULL;
+	char name[96];
+	int ok = 0;
+
+	bench_member_name(name, sizeof(name), "w", i);
+	if ((r = skd_client_request_new(&e)) == NULL ||
+	    (dm = skd_client_new_delete_member(gl, name, &e)) == NULL ||
+	    skd_client_request_add(r, SKD_OID_GL_DELETE_MEMBER, dm) == 0 ||
+	    !skd_client_request_protect(out, out_len, r, glo, NULL, 0,
+	    time(NULL), &e)) {
+		fprintf(stderr, "skd-bench-worker: request: %s\n", e.msg);
+		goto err;
+	}
+	ok = 1;
+ err:
+	SKD_GL_DELETE_MEMBER_free(dm);
 	skd_client_request_free(r);
 	return ok;
 }
@@ -213,6 +360,47 @@ wait_response(struct skd_store_watch *w, const struct seen *sn, size_t i)
 		(void)skd_store_watch_poll(w, NULL, 1);
 	}
 	return 1;
+}
+
+/*
+ * Waits (at most 60 min) until request id is finished (skdRequestState
+ * done: the worker's last write, after a removal's rekey has been
+ * streamed; RFC 5275 section 8).  Polled every millisecond for the
+ * first 100 ms, then every 20 ms, so that a long rekey is not slowed by
+ * the polling.  Zero (said) when it failed or never finished.
+ */
+static int
+wait_finished(struct skd_store *s, const char *id)
+{
+	struct skd_store_request *r = NULL;
+	double t0 = bench_now_s(), now;
+	int done = 0;
+
+	for (;;) {
+		if (!skd_store_read_request(s, &r, id)) {
+			fprintf(stderr, "skd-bench-worker: read %s: %s\n", id,
+			    skd_store_errmsg(s));
+			return 0;
+		}
+		if (strcmp(r->state, "done") == 0)
+			done = 1;
+		else if (strcmp(r->state, "failed") == 0) {
+			fprintf(stderr, "skd-bench-worker: %s failed: %s\n",
+			    id, r->error != NULL ? r->error : "");
+			skd_store_request_free(r);
+			return 0;
+		}
+		skd_store_request_free(r);
+		r = NULL;
+		if (done)
+			return 1;
+		if ((now = bench_now_s()) - t0 > 3600) {
+			fprintf(stderr, "skd-bench-worker: %s not finished\n",
+			    id);
+			return 0;
+		}
+		usleep(now - t0 < 0.1 ? 1000 : 20000);
+	}
 }
 
 /* Submits request der as glo1 (one add to ou=requests); its id into id. */
@@ -319,6 +507,9 @@ main(int argc, char **argv)
 	double slapd0, slapd_ms, wpr;
 	long writes0, writes1;
 	size_t nw = 1, ng = 0, nfl = 1, ngl = 1, g, sum_m = 0, sum_k = 0;
+	size_t nr = 0, nkid = 0;
+	double *rlat = NULL, *rdone = NULL;
+	int admin = 1, nma = 1;
 	const char *v;
 	int len, filled, rc = 1;
 
@@ -358,6 +549,19 @@ main(int argc, char **argv)
 	if ((v = getenv("SKD_BENCH_GLS")) != NULL &&
 	    ((ngl = strtoul(v, NULL, 10)) == 0 || ngl > BENCH_MAX_GLS))
 		ngl = 1;
+	/* The GLs' administration (SKD_BENCH_GL_ADMIN: managed, the
+	 * default, or unmanaged: a removal then rekeys nothing, RFC 5275
+	 * 4.3), mutually aware or not (SKD_BENCH_GL_MA=1) and the removals
+	 * after the run (SKD_BENCH_REMOVE=R, at most L: members w0 ..
+	 * w<R-1>, one at a time, each waited for to its finish). */
+	if ((v = getenv("SKD_BENCH_GL_ADMIN")) != NULL &&
+	    strcmp(v, "unmanaged") == 0)
+		admin = 0;
+	if ((v = getenv("SKD_BENCH_GL_MA")) != NULL && strcmp(v, "1") == 0)
+		nma = 0;
+	if ((v = getenv("SKD_BENCH_REMOVE")) != NULL &&
+	    (nr = strtoul(v, NULL, 10)) > nl)
+		nr = nl;
 	/* The GLs, their owner and their first key. */
 	if ((len = i2d_X509(glo_cert, &glo_der)) <= 0)
 		goto err;
@@ -370,8 +574,8 @@ main(int argc, char **argv)
 	bench_engine_init(&cfg, &env, &st, gla, gla_cert, gla_key, trust, ca,
 	    ca_key);
 	for (g = 0; g < ngl; g++) {
-		bench_gl_init(&gl, gl_names[g], sizeof(gl_names[g]), "w/", 1,
-		    1);	/* managed */
+		bench_gl_init(&gl, gl_names[g], sizeof(gl_names[g]), "w/",
+		    admin, nma);
 		if (!skd_store_create_gl(gla, &gl) ||
 		    !skd_store_add_member(gla, gl_names[g], SKD_STORE_OWNER,
 		    &owner)) {
@@ -395,7 +599,11 @@ main(int argc, char **argv)
 	    NULL)
 		goto err;
 	fl0 = bench_now_s();
-	filled = fill(gla, gl_name, ng, x);
+	/* SKD_BENCH_FILL_DISTINCT=1: each its own certificate (a rekey
+	 * then decodes and checks every one, as it would for real). */
+	filled = fill(gl_name, ng, x,
+	    (v = getenv("SKD_BENCH_FILL_DISTINCT")) != NULL &&
+	    strcmp(v, "1") == 0, mkey, ca_key, ca);
 	X509_free(x);
 	if (!filled)
 		goto err;
@@ -409,8 +617,10 @@ main(int argc, char **argv)
 	glo_id.key = glo_key;
 	if ((req = calloc(total, sizeof(*req))) == NULL ||
 	    (req_len = calloc(total, sizeof(*req_len))) == NULL ||
-	    (ids = calloc(total, sizeof(*ids))) == NULL ||
-	    (lat = calloc(nl, sizeof(*lat))) == NULL)
+	    (ids = calloc(total + nr, sizeof(*ids))) == NULL ||
+	    (lat = calloc(nl, sizeof(*lat))) == NULL ||
+	    (rlat = calloc(nr + 1, sizeof(*rlat))) == NULL ||
+	    (rdone = calloc(nr + 1, sizeof(*rdone))) == NULL)
 		goto err;
 	for (i = 0; i < total; i++) {
 		int ok;
@@ -442,8 +652,8 @@ main(int argc, char **argv)
 	if (!bench_worker_spawn(&wk, nw, extra))
 		goto err;
 	sn.ids = ids;
-	sn.n = total;
-	if ((sn.got = calloc(total, 1)) == NULL ||
+	sn.n = total + nr;
+	if ((sn.got = calloc(total + nr, 1)) == NULL ||
 	    (watch = skd_store_watch_open(gla, SKD_STORE_WATCH_RESPONSES,
 	    seen_cb, &sn)) == NULL) {
 		fprintf(stderr, "skd-bench-worker: watch: %s\n",
@@ -489,6 +699,30 @@ main(int argc, char **argv)
 	}
 	wpr = (double)(writes1 - writes0) / (double)nt;
 
+	/* Removals, one at a time: submission to response (what the GLO
+	 * waits for), and to the request's finish (a managed GL's rekey
+	 * streamed to every remaining member before it; RFC 5275 section
+	 * 8).  Built and signed here, untimed, so that their signing
+	 * times are fresh. */
+	for (i = 0; i < nr; i++) {
+		unsigned char *der = NULL;
+		size_t der_len = 0;
+		int ok;
+
+		if (!delete_member_request(&der, &der_len, gl_names[i % ngl],
+		    (long)i, &glo_id))
+			goto err;
+		t0 = bench_now_s();
+		ok = submit(glo, ids[total + i], der, der_len);
+		OPENSSL_free(der);
+		if (!ok || !wait_response(watch, &sn, total + i))
+			goto err;
+		rlat[i] = bench_now_s() - t0;
+		if (!wait_finished(gla, ids[total + i]))
+			goto err;
+		rdone[i] = bench_now_s() - t0;
+	}
+
 	if (!bench_worker_end(&wk))
 		goto err;
 	/* The floor again, the workers stopped (they would claim its
@@ -507,24 +741,43 @@ main(int argc, char **argv)
 			goto err;
 		sum_m += nm;
 		sum_k += nk;
+		/* distinct key ids: the first key and one per rekey */
+		for (i = 0; i < nk; i++) {
+			size_t j;
+
+			for (j = 0; j < i; j++) {
+				if (strcmp(kl[i].key_id, kl[j].key_id) == 0)
+					break;
+			}
+			nkid += j == i;
+		}
 		skd_store_member_list_free(ml, nm);
 		skd_store_glkey_list_free(kl, nk);
 		ml = NULL;
 		kl = NULL;
 		nm = nk = 0;
 	}
-	if (sum_m != total + ng || sum_k != total + ngl) {
+	/* Each add one glKey entry of the GL's key; a removal from a
+	 * managed GL one new key, every remaining member wrapped. */
+	if (sum_m != total + ng - nr ||
+	    (admin == 0 || nr == 0 ? sum_k != total + ngl || nkid != ngl :
+	    nkid != ngl + nr)) {
 		fprintf(stderr, "skd-bench-worker: %zu members, %zu key shards "
-		    "after %zu requests\n", sum_m, sum_k, total);
+		    "of %zu keys after %zu adds and %zu removals\n", sum_m,
+		    sum_k, nkid, total, nr);
 		goto err;
 	}
 	qsort(lat, nl, sizeof(*lat), bench_cmp_double);
+	qsort(rlat, nr, sizeof(*rlat), bench_cmp_double);
+	qsort(rdone, nr, sizeof(*rdone), bench_cmp_double);
 	printf("worker workers=%zu in_flight=%zu gls=%zu gl_size=%zu "
 	    "latency_n=%zu p50_ms=%.3f p99_ms=%.3f tput_n=%zu "
 	    "req_per_s=%.1f write_ms=%.3f writes_per_req=%.2f "
 	    "writes_counted=%d "
 	    "floor_req_per_s=%.1f worker_rss_kb=%ld worker_cpu_ms=%.3f "
-	    "slapd_cpu_ms=%.3f write_ms_before=%.3f write_ms_after=%.3f\n",
+	    "slapd_cpu_ms=%.3f write_ms_before=%.3f write_ms_after=%.3f "
+	    "gl_admin=%s gl_ma=%d rm_n=%zu rm_p50_ms=%.3f rm_p99_ms=%.3f "
+	    "rm_done_p50_ms=%.3f rm_done_max_ms=%.3f\n",
 	    nw, nfl, ngl, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, wpr, WRITES_PER_REQUEST,
@@ -532,7 +785,9 @@ main(int argc, char **argv)
 	    ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
 	    1e6) * 1e3 / (double)total, slapd_ms, floor_before * 1e3,
-	    floor_after * 1e3);
+	    floor_after * 1e3, admin ? "managed" : "unmanaged", !nma, nr,
+	    rlat[nr / 2] * 1e3, rlat[nr > 0 ? (nr * 99) / 100 : 0] * 1e3,
+	    rdone[nr / 2] * 1e3, rdone[nr > 0 ? nr - 1 : 0] * 1e3);
 	rc = 0;
  err:
 	if (!bench_worker_end(&wk))
@@ -549,6 +804,8 @@ main(int argc, char **argv)
 	free(sn.got);
 	free(ids);
 	free(lat);
+	free(rlat);
+	free(rdone);
 	skd_store_member_list_free(ml, nm);
 	skd_store_glkey_list_free(kl, nk);
 	SKD_ENG_OUTCOME_free(o);
