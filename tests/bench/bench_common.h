@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -291,7 +292,10 @@ bench_write_text(const char *path, const char *text)
 }
 
 /* slapd's writes synced (on 0) or not (on 1), through cn=config as the
- * stack's root: for filling a directory before what is timed. */
+ * stack's root: for filling a directory before what is timed.  Synced
+ * again, whatever the fill left in the page cache is written out first
+ * (sync(2) waits for it on Linux): otherwise the kernel's writeback of
+ * it would compete with the timed writes' own syncs for a while. */
 static inline int
 bench_nosync(int on)
 {
@@ -302,13 +306,43 @@ bench_nosync(int on)
 	    "ldapmodify -x -H '%s' -D '%s' -w '%s' >/dev/null",
 	    on ? "TRUE" : "FALSE", bench_need_env("SKD_LDAP_URI"),
 	    bench_need_env("SKD_ROOT_DN"), bench_need_env("SKD_ROOT_PW"));
-	return system(cmd) == 0;
+	if (system(cmd) != 0)
+		return 0;
+	if (!on)
+		sync();
+	return 1;
+}
+
+/* The stack's slapd's CPU time so far (utime + stime of its
+ * SKD_STACK_DIR/slapd.pid), in seconds; -1 when it cannot be read. */
+static inline double
+bench_slapd_cpu_s(void)
+{
+	char path[4096];
+	FILE *f;
+	long pid = 0, hz = sysconf(_SC_CLK_TCK);
+	unsigned long ut = 0, st = 0;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/slapd.pid",
+	    bench_need_env("SKD_STACK_DIR"));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fscanf(f, "%ld", &pid) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!ok || hz <= 0 || (f = fopen(path, "r")) == NULL)
+		return -1;
+	/* Fields 14 and 15; the command (field 2) has no space here. */
+	ok = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", &ut, &st) == 2;
+	fclose(f);
+	return ok ? (double)(ut + st) / (double)hz : -1;
 }
 
 #ifdef BENCH_WITH_WORKER
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "worker/skd_worker.h"
 

@@ -44,7 +44,10 @@
  * key=value pairs; rss_kb is the process's peak resident set (getrusage)
  * after the rekey; decode_us is OpenSSL's time to decode one member
  * certificate (d2i_X509, mean over the first 1,000, one thread), a floor
- * term for anything that reads the members' certificates.
+ * term for anything that reads the members' certificates; cpu_s and
+ * slapd_cpu_s the CPU time of the first rekey in this process and in the
+ * stack's slapd, floor_slapd_cpu_s slapd's for the floor's adds (where
+ * the rekey's time goes when it is not the directory's writes).
  *
  * Fetch (F > 0): two client processes (fork, a store session each, bound
  * as the GLA: the ACL check of a member's own bind is not measured) then
@@ -79,6 +82,17 @@
 
 #define BENCH_NAME "skd-bench-rekey"
 #include "bench_common.h"
+
+/* This process's CPU time so far (user + system), in seconds. */
+static double
+self_cpu_s(void)
+{
+	struct rusage u;
+
+	getrusage(RUSAGE_SELF, &u);
+	return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
+	    ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) / 1e6;
+}
 
 /* Member i's certificate, serial i, on the shared member key. */
 static X509 *
@@ -366,6 +380,7 @@ main(int argc, char **argv)
 	char gl_name[128], name[96], fake[40];
 	const char *pki;
 	size_t n, k = 0, f = 0, i, puts, nfloor = 0, ndec = 0;
+	double cpu0, cpu1, sl0, sl1, sl2 = 0, sl3 = 0;
 	double t0, t1, t2, t3, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, tadd,
 	    tdec;
 	struct skd_engine_keycache *kc = NULL;
@@ -479,6 +494,8 @@ main(int argc, char **argv)
 	 * a page), its head shard 0 wrapped for the GLA alone. */
 	cfg.stream_rekeys = 1;
 
+	cpu0 = self_cpu_s();
+	sl0 = bench_slapd_cpu_s();
 	t1 = bench_now_s();
 	if (!skd_engine_rekey(&o, &cfg, &env, &st, gl_name)) {
 		fprintf(stderr, "skd-bench-rekey: rekey failed: %s\n",
@@ -490,6 +507,8 @@ main(int argc, char **argv)
 		goto err;
 	t3 = bench_now_s();
 	getrusage(RUSAGE_SELF, &ru);
+	cpu1 = self_cpu_s();
+	sl1 = bench_slapd_cpu_s();
 	if (!nma) {
 		/* The second rekey of the GL (RFC 5275 4.5.2 again): the
 		 * certificates come from the cache as far as it holds
@@ -541,16 +560,22 @@ main(int argc, char **argv)
 			goto err;
 		for (i = 0; i < sizeof(rnd); i++)
 			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
+		sl2 = bench_slapd_cpu_s();
 		t4 = bench_now_s();
 		if (!floor_adds(s, gl_name, fake, &nfloor))
 			goto err;
 		t5 = bench_now_s();
+		sl3 = bench_slapd_cpu_s();
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "
 	    "member_add_s=%.6f rss_kb=%ld decode_us=%.2f", argv[2], argv[3],
 	    n, puts, t2 - t1, t3 - t2, t3 - t1, nfloor, t5 - t4, tadd,
 	    ru.ru_maxrss, tdec * 1e6 / (double)ndec);
+	/* CPU seconds of the first rekey (this process; slapd) and of the
+	 * floor (slapd; this process does little there). */
+	printf(" cpu_s=%.3f slapd_cpu_s=%.3f floor_slapd_cpu_s=%.3f",
+	    cpu1 - cpu0, sl1 - sl0, sl3 - sl2);
 	if (!nma)
 		printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f "
 		    "cache_hits=%zu", t7 - t6, t8 - t7, t8 - t6, hits);

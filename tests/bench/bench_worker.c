@@ -416,33 +416,6 @@ submit(struct skd_store *glo, char id[SKD_STORE_ID_LEN],
 	return 0;
 }
 
-/* The stack's slapd's CPU time so far (utime + stime of its
- * SKD_STACK_DIR/slapd.pid), in seconds; -1 when it cannot be read. */
-static double
-slapd_cpu_s(void)
-{
-	char path[4096];
-	FILE *f;
-	long pid = 0, hz = sysconf(_SC_CLK_TCK);
-	unsigned long ut = 0, st = 0;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/slapd.pid",
-	    bench_need_env("SKD_STACK_DIR"));
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	ok = fscanf(f, "%ld", &pid) == 1;
-	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!ok || hz <= 0 || (f = fopen(path, "r")) == NULL)
-		return -1;
-	/* Fields 14 and 15; the command (field 2) has no space here. */
-	ok = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu", &ut, &st) == 2;
-	fclose(f);
-	return ok ? (double)(ut + st) / (double)hz : -1;
-}
-
 /* GLs the requests go to in turn, at most. */
 #define BENCH_MAX_GLS	16
 
@@ -678,7 +651,7 @@ main(int argc, char **argv)
 		    "directory's operation counts (cn=Monitor)\n");
 		goto err;
 	}
-	slapd0 = slapd_cpu_s();
+	slapd0 = bench_slapd_cpu_s();
 	t0 = bench_now_s();
 	for (i = nl; i < total; i++) {
 		if (!submit(glo, ids[i], req[i], req_len[i]))
@@ -690,7 +663,7 @@ main(int argc, char **argv)
 	}
 	t1 = bench_now_s();
 	tput = (double)nt / (t1 - t0);
-	slapd_ms = (slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
+	slapd_ms = (bench_slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
 	/* At least each request's own submit. */
 	if ((writes1 = dir_writes()) < writes0 + (long)nt) {
 		fprintf(stderr, "skd-bench-worker: cannot read the "
