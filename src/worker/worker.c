@@ -132,6 +132,10 @@ struct skd_worker {
 	struct skd_worker	**sib;
 	size_t			 n_sib;
 	int			 owns_cache;
+	/* in_flight: the requests the loops of this process are on, one
+	 * slot each (the first worker's; NULL with one loop). */
+	struct worker_busy	*busy;
+	size_t			 slot;		/* this loop's: 0, 1, ... */
 	struct skd_worker_mailout *mailout;	/* mailout.c; NULL: no mail */
 	/* Counters of earlier runs, read from the status entry once. */
 	struct skd_worker_stats	 base;
@@ -141,6 +145,79 @@ struct skd_worker {
 	void			(*schedule_hook)(void *, const char *);
 	void			*schedule_hook_arg;
 };
+
+/* ---- in_flight: what the loops of one process are on ------------------- */
+
+/*
+ * The requests the loops of one worker process are processing, so that a
+ * loop passes over one a sibling already has instead of reading it and
+ * losing its claim (the loops list the same queue).  Only a shortcut: the
+ * directory's atomic claim still decides who processes a request (other
+ * processes do not see this set), so exactly once does not rest on it.
+ */
+struct worker_busy {
+	pthread_mutex_t	  mu;
+	size_t		  n;
+	char		(*id)[SKD_STORE_ID_LEN];	/* "" : free */
+};
+
+static struct worker_busy *
+busy_new(size_t n)
+{
+	struct worker_busy *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	if ((b->id = calloc(n, sizeof(*b->id))) == NULL ||
+	    pthread_mutex_init(&b->mu, NULL) != 0) {
+		free(b->id);
+		free(b);
+		return NULL;
+	}
+	b->n = n;
+	return b;
+}
+
+static void
+busy_free(struct worker_busy *b)
+{
+	if (b == NULL)
+		return;
+	(void)pthread_mutex_destroy(&b->mu);
+	free(b->id);
+	free(b);
+}
+
+/* Takes slot for id; zero when a sibling is on it.  Without a set (one
+ * loop) always one. */
+static int
+busy_take(struct worker_busy *b, size_t slot, const char *id)
+{
+	size_t i;
+	int ok = 1;
+
+	if (b == NULL || slot >= b->n || strlen(id) >= SKD_STORE_ID_LEN)
+		return 1;
+	(void)pthread_mutex_lock(&b->mu);
+	for (i = 0; i < b->n; i++) {
+		if (i != slot && strcmp(b->id[i], id) == 0)
+			ok = 0;
+	}
+	if (ok)
+		memcpy(b->id[slot], id, strlen(id) + 1);
+	(void)pthread_mutex_unlock(&b->mu);
+	return ok;
+}
+
+static void
+busy_drop(struct worker_busy *b, size_t slot)
+{
+	if (b == NULL || slot >= b->n)
+		return;
+	(void)pthread_mutex_lock(&b->mu);
+	b->id[slot][0] = '\0';
+	(void)pthread_mutex_unlock(&b->mu);
+}
 
 /* ---- keys and certificates ---------------------------------------------- */
 
@@ -497,12 +574,19 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 	w->hup_seen = worker_hup_count;
 	if (!crypto_load(err, err_len, &w->c, cfg))
 		goto err;
+	w->slot = k;
 	if (owner != NULL) {
 		w->keycache = owner->keycache;
 		w->kekcache = owner->kekcache;
 		w->certcache = owner->certcache;
+		w->busy = owner->busy;
 	} else {
 		w->owns_cache = 1;
+		if (cfg->in_flight > 1 && (w->busy =
+		    busy_new((size_t)cfg->in_flight)) == NULL) {
+			set_err(err, err_len, "out of memory%s%s", "", "");
+			goto err;
+		}
 		if ((w->keycache = skd_engine_keycache_new(
 		    cfg->key_cache_entries > 0 ?
 		    (size_t)cfg->key_cache_entries :
@@ -591,6 +675,7 @@ skd_worker_free(struct skd_worker *w)
 		skd_engine_keycache_free(w->keycache);
 		skd_engine_kekcache_free(w->kekcache);
 		skd_engine_certcache_free(w->certcache);
+		busy_free(w->busy);
 	}
 	free(w->id);
 	free(w);
@@ -2026,11 +2111,15 @@ drain(struct skd_worker *w, size_t *out_n)
 				if (k >= starts[g + 1])
 					continue;
 				more = 1;
+				/* A sibling loop is on it (in_flight). */
+				if (!busy_take(w->busy, w->slot, q.v[k].id))
+					continue;
 				if (q.v[k].excess)
 					fail_excess(w, &q.v[k]);
 				else
 					(void)skd_worker_process_one(w,
 					    q.v[k].id);
+				busy_drop(w->busy, w->slot);
 			}
 			/* Let what was added meanwhile take its turn. */
 			if (mono_ms() - listed >= WORKER_RELIST_MS)

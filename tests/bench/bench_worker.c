@@ -58,6 +58,10 @@
  * modify claiming it), measured on the same directory just before the
  * run and again just after it: the faster of the two is the floor.
  *
+ * The directory's completed searches over the same run, divided by T
+ * (searches_per_req), show what the workers read besides: the listings,
+ * each request's read, and the reads of loops that lose the claim.
+ *
  * Prints one line of key=value pairs, including the largest worker's
  * peak resident set (getrusage of the reaped children).
  */
@@ -99,7 +103,7 @@
  * database the stack lacks).  -1 when they cannot be read.
  */
 static long
-dir_writes(void)
+dir_ops(const char *filter)
 {
 	LDAP *ld;
 	long sum;
@@ -108,10 +112,23 @@ dir_writes(void)
 	    getenv("SKD_ROOT_DN"), getenv("SKD_ROOT_PW"))) == NULL)
 		return -1;
 	sum = skd_monitor_sum(ld, "cn=Operations,cn=Monitor",
-	    LDAP_SCOPE_ONELEVEL, "(|(cn=Add)(cn=Modify)(cn=Delete))",
-	    "monitorOpCompleted");
+	    LDAP_SCOPE_ONELEVEL, filter, "monitorOpCompleted");
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return sum;
+}
+
+static long
+dir_writes(void)
+{
+	return dir_ops("(|(cn=Add)(cn=Modify)(cn=Delete))");
+}
+
+/* The directory's completed searches so far (the same way); -1 when
+ * they cannot be read. */
+static long
+dir_searches(void)
+{
+	return dir_ops("(cn=Search)");
 }
 
 /* x made member i's again (serial, CN=f<i>, rfc822Name first among
@@ -478,7 +495,7 @@ main(int argc, char **argv)
 	struct skd_store_watch *watch = NULL;
 	struct seen sn = { NULL, NULL, 0 };
 	double slapd0, slapd_ms, wpr;
-	long writes0, writes1;
+	long writes0, writes1, reads0, reads1;
 	size_t nw = 1, ng = 0, nfl = 1, ngl = 1, g, sum_m = 0, sum_k = 0;
 	size_t nr = 0, nkid = 0;
 	double *rlat = NULL, *rdone = NULL;
@@ -646,7 +663,7 @@ main(int argc, char **argv)
 	/* Throughput: back to back, then wait for every response.  The
 	 * directory counts the writes meanwhile: the submits, and
 	 * whatever the workers wrote for them. */
-	if ((writes0 = dir_writes()) < 0) {
+	if ((writes0 = dir_writes()) < 0 || (reads0 = dir_searches()) < 0) {
 		fprintf(stderr, "skd-bench-worker: cannot read the "
 		    "directory's operation counts (cn=Monitor)\n");
 		goto err;
@@ -665,7 +682,8 @@ main(int argc, char **argv)
 	tput = (double)nt / (t1 - t0);
 	slapd_ms = (bench_slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
 	/* At least each request's own submit. */
-	if ((writes1 = dir_writes()) < writes0 + (long)nt) {
+	reads1 = dir_searches();
+	if ((writes1 = dir_writes()) < writes0 + (long)nt || reads1 < reads0) {
 		fprintf(stderr, "skd-bench-worker: cannot read the "
 		    "directory's operation counts (cn=Monitor)\n");
 		goto err;
@@ -750,7 +768,7 @@ main(int argc, char **argv)
 	    "floor_req_per_s=%.1f worker_rss_kb=%ld worker_cpu_ms=%.3f "
 	    "slapd_cpu_ms=%.3f write_ms_before=%.3f write_ms_after=%.3f "
 	    "gl_admin=%s gl_ma=%d rm_n=%zu rm_p50_ms=%.3f rm_p99_ms=%.3f "
-	    "rm_done_p50_ms=%.3f rm_done_max_ms=%.3f\n",
+	    "rm_done_p50_ms=%.3f rm_done_max_ms=%.3f searches_per_req=%.2f\n",
 	    nw, nfl, ngl, ng, nl,
 	    lat[nl / 2] * 1e3, lat[(nl * 99) / 100] * 1e3, nt, tput,
 	    floor_add * 1e3, wpr, WRITES_PER_REQUEST,
@@ -760,7 +778,8 @@ main(int argc, char **argv)
 	    1e6) * 1e3 / (double)total, slapd_ms, floor_before * 1e3,
 	    floor_after * 1e3, admin ? "managed" : "unmanaged", !nma, nr,
 	    rlat[nr / 2] * 1e3, rlat[nr > 0 ? (nr * 99) / 100 : 0] * 1e3,
-	    rdone[nr / 2] * 1e3, rdone[nr > 0 ? nr - 1 : 0] * 1e3);
+	    rdone[nr / 2] * 1e3, rdone[nr > 0 ? nr - 1 : 0] * 1e3,
+	    (double)(reads1 - reads0) / (double)nt);
 	rc = 0;
  err:
 	if (!bench_worker_end(&wk))
