@@ -2816,6 +2816,117 @@ pdu_limit(long bytes)
 	ck_assert(system(cmd) == 0 || bytes == 0);
 }
 
+/*
+ * skdReplay as the stack's cn=config has it changed in place: without
+ * skdRequestId in its MAY (the skd schema before the replay cache entry
+ * named its request), or back as schema/skd.ldif has it.  The value's
+ * {N} is read from the directory.
+ */
+static void
+replay_class(int with_request_id)
+{
+	char *out = NULL, *v, text[1024];
+	long idx;
+
+	ck_assert_int_eq(skd_test_run(&out, NULL, ". '%s/env' && ldapsearch "
+	    "-LLL -o ldif-wrap=no -x -H \"$SKD_LDAP_URI\" -D \"$SKD_ROOT_DN\" "
+	    "-w \"$SKD_ROOT_PW\" -b 'cn=schema,cn=config' "
+	    "'(cn=*skd)' olcObjectClasses | grep \"NAME 'skdReplay'\"",
+	    skd_test_stack_dir()), 0);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(v = strstr(out, ": {"));
+	idx = strtol(v + 3, NULL, 10);
+	free(out);
+	snprintf(text, sizeof(text), "dn: cn={3}skd,cn=schema,cn=config\n"
+	    "changetype: modify\ndelete: olcObjectClasses\n"
+	    "olcObjectClasses: {%ld}\n-\nadd: olcObjectClasses\n"
+	    "olcObjectClasses: {%ld}( skdOC:9 NAME 'skdReplay' DESC 'skd: a "
+	    "replay cache entry' SUP top STRUCTURAL MUST ( skdReplayKey $ "
+	    "skdExpires )%s )\n", idx, idx,
+	    with_request_id ? " MAY skdRequestId" : "");
+	config_modify(text);
+}
+
+/*
+ * A worker newer than the directory's skd schema (skdReplay without
+ * skdRequestId: the GLA's directory not updated yet) still checks replays
+ * (RFC 5275 3.2.4.3) and processes each request once: the add naming the
+ * request is refused (objectClassViolation), and the worker falls back to
+ * the two writes of before (a plain entry and its owner record "rp-" in
+ * ou=messages) until it is reloaded.  Once the schema is updated and the
+ * worker reloaded, the requests seen meanwhile are still replays.
+ */
+START_TEST(test_replay_stale_schema)
+{
+	struct parties p;
+	struct skd_worker *w;
+	struct skd_store_message *m = NULL;
+	unsigned char *der, *der2;
+	char a[SKD_STORE_ID_LEN], b[SKD_STORE_ID_LEN], c[SKD_STORE_ID_LEN];
+	char d[SKD_STORE_ID_LEN], e[SKD_STORE_ID_LEN], key[65], key2[65];
+	char rp[64], *conf, *owner = NULL, *why = NULL, *st;
+	size_t len, len2;
+
+	parties_open(&p);
+	replay_class(0);
+	conf = write_config("stale", NULL);
+	w = worker_new(conf);
+
+	/* Processed once; its owner kept the old way. */
+	der = build_query(&len, p.glo1);
+	replay_key(key, der, len);
+	submit(p.glo, a, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, a, "done");
+	snprintf(rp, sizeof(rp), "rp-%.32s", key);
+	ck_assert(skd_store_read_message(p.gla, &m, rp));
+	ck_assert_uint_eq(m->message_len, strlen(a));
+	ck_assert(memcmp(m->message, a, strlen(a)) == 0);
+	skd_store_message_list_free(m, 1);
+	m = NULL;
+	ck_assert(skd_store_read_replay_owner(p.gla, &owner, key));
+	ck_assert_ptr_null(owner);
+
+	/* The same message again: a replay, nothing applied. */
+	submit(p.glo, b, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	st = request_state(p.gla, b, &why);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(strstr(why, "replay"));
+	free(st);
+	free(why);
+	why = NULL;
+
+	/* The schema updated and the worker reloaded: a fresh message's
+	 * entry names its request, and the message seen under the old
+	 * schema is still a replay. */
+	replay_class(1);
+	skd_worker_free(w);
+	w = worker_new(conf);
+	der2 = build_query(&len2, p.glo1);
+	replay_key(key2, der2, len2);
+	submit(p.glo, c, der2, len2);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, c, "done");
+	ck_assert(skd_store_read_replay_owner(p.gla, &owner, key2));
+	ck_assert_ptr_nonnull(owner);
+	ck_assert_str_eq(owner, c);
+	free(owner);
+	owner = NULL;
+	submit(p.glo, d, der, len);
+	submit(p.glo, e, der2, len2);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p.gla, d, "failed");
+	assert_state(p.gla, e, "failed");
+
+	OPENSSL_free(der);
+	OPENSSL_free(der2);
+	skd_worker_free(w);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
 /* glDeleteMember of member from gl, signed by glo1. */
 static unsigned char *
 build_delete(size_t *out_len, const char *gl, const char *member)
@@ -3363,6 +3474,11 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_oversize_message);
 	tcase_add_test(tc, test_flood_fair);
 	tcase_add_test(tc, test_mail_fair);
+	suite_add_tcase(s, tc);
+
+	/* Its own stack: the test changes the schema. */
+	tc = worker_tcase("stale-schema", 60);
+	tcase_add_test(tc, test_replay_stale_schema);
 	suite_add_tcase(s, tc);
 
 	tc = worker_tcase("exactly-once", 240);
