@@ -79,7 +79,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "client/skd_client.h"
 #include "engine/skd_engine.h"
@@ -131,41 +130,6 @@ dir_searches(void)
 	return dir_ops("(cn=Search)");
 }
 
-/* x made member i's again (serial, CN=f<i>, rfc822Name first among
- * the extensions, as bench_member_cert makes them) and signed by ca_key:
- * the public key, already encoded, kept (OpenSSL 3.0 encodes a key
- * through a new encoder each time it is set, most of a new certificate's
- * cost). */
-static int
-member_again(X509 *x, EVP_PKEY *ca_key, long serial, long i)
-{
-	X509_EXTENSION *ext;
-	X509_NAME *n;
-	char cn[64], san[96];
-	int idx, ok;
-
-	snprintf(cn, sizeof(cn), "f%ld", i);
-	bench_member_name(san, sizeof(san), "f", i);
-	if (!ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    (n = X509_NAME_new()) == NULL)
-		return 0;
-	ok = X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) &&
-	    X509_set_subject_name(x, n);
-	X509_NAME_free(n);
-	if (!ok || (idx = X509_get_ext_by_NID(x, NID_subject_alt_name,
-	    -1)) < 0)
-		return 0;
-	X509_EXTENSION_free(X509_delete_ext(x, idx));
-	if ((ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
-	    san)) == NULL)
-		return 0;
-	ok = X509_add_ext(x, ext, 0) &&
-	    X509_sign(x, ca_key, EVP_sha256()) > 0;
-	X509_EXTENSION_free(ext);
-	return ok;
-}
-
 /* One part of a fill: members f<i>, i = first, first + step, ... < g, of
  * gl on its own session, each with cert, or (cert NULL) with its own
  * certificate on key mkey issued by ca. */
@@ -198,8 +162,8 @@ fill_part(void *arg)
 		if (p->cert == NULL) {
 			if (x == NULL ? (x = bench_member_cert(p->mkey,
 			    p->ca_key, p->ca, 0x30000000L + (long)i, "f",
-			    (long)i)) == NULL : !member_again(x, p->ca_key,
-			    0x30000000L + (long)i, (long)i))
+			    (long)i)) == NULL : !bench_member_again(x,
+			    p->ca_key, 0x30000000L + (long)i, "f", (long)i))
 				goto err;
 			OPENSSL_free(der);
 			der = NULL;
