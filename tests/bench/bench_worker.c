@@ -236,63 +236,69 @@ fill(const char *gl, size_t g, X509 *cert, int distinct, EVP_PKEY *mkey,
 	return ok;
 }
 
-/* The signed glAddMember request for member i; *out freed with
- * OPENSSL_free. */
+/* One control (val borrowed) in a request signed by glo; *out freed
+ * with OPENSSL_free. */
+static int
+signed_request(unsigned char **out, size_t *out_len, enum skd_oid oid,
+    void *val, const struct skd_client_ident *glo)
+{
+	struct skd_client_request *r;
+	struct skd_client_error e;
+	int ok;
+
+	e.msg[0] = '\0';
+	ok = (r = skd_client_request_new(&e)) != NULL &&
+	    skd_client_request_add(r, oid, val) != 0 &&
+	    skd_client_request_protect(out, out_len, r, glo, NULL, 0,
+	    time(NULL), &e);
+	if (!ok)
+		fprintf(stderr, "skd-bench-worker: request: %s\n", e.msg);
+	skd_client_request_free(r);
+	return ok;
+}
+
+/* The signed glAddMember request for member w<i> (cert) to gl. */
 static int
 add_member_request(unsigned char **out, size_t *out_len, const char *gl,
     X509 *cert, long i, const struct skd_client_ident *glo)
 {
-	struct skd_client_request *r = NULL;
 	struct skd_client_error e;
 	struct skd_client_party p;
-	SKD_GL_ADD_MEMBER *am = NULL;
+	SKD_GL_ADD_MEMBER *am;
 	char name[96];
-	int ok = 0;
+	int ok;
 
 	bench_member_name(name, sizeof(name), "w", i);
 	p.name = name;
 	p.address = name;
 	p.cert = cert;
-	if ((r = skd_client_request_new(&e)) == NULL ||
-	    (am = skd_client_new_add_member(gl, &p, &e)) == NULL ||
-	    skd_client_request_add(r, SKD_OID_GL_ADD_MEMBER, am) == 0 ||
-	    !skd_client_request_protect(out, out_len, r, glo, NULL, 0,
-	    time(NULL), &e)) {
+	if ((am = skd_client_new_add_member(gl, &p, &e)) == NULL) {
 		fprintf(stderr, "skd-bench-worker: request: %s\n", e.msg);
-		goto err;
+		return 0;
 	}
-	ok = 1;
- err:
+	ok = signed_request(out, out_len, SKD_OID_GL_ADD_MEMBER, am, glo);
 	SKD_GL_ADD_MEMBER_free(am);
-	skd_client_request_free(r);
 	return ok;
 }
 
 /* The signed glDeleteMember request (RFC 5275 3.1.4) removing member
- * w<i> from gl; *out freed with OPENSSL_free. */
+ * w<i> from gl. */
 static int
 delete_member_request(unsigned char **out, size_t *out_len, const char *gl,
     long i, const struct skd_client_ident *glo)
 {
-	struct skd_client_request *r = NULL;
 	struct skd_client_error e;
-	SKD_GL_DELETE_MEMBER *dm = NULL;
+	SKD_GL_DELETE_MEMBER *dm;
 	char name[96];
-	int ok = 0;
+	int ok;
 
 	bench_member_name(name, sizeof(name), "w", i);
-	if ((r = skd_client_request_new(&e)) == NULL ||
-	    (dm = skd_client_new_delete_member(gl, name, &e)) == NULL ||
-	    skd_client_request_add(r, SKD_OID_GL_DELETE_MEMBER, dm) == 0 ||
-	    !skd_client_request_protect(out, out_len, r, glo, NULL, 0,
-	    time(NULL), &e)) {
+	if ((dm = skd_client_new_delete_member(gl, name, &e)) == NULL) {
 		fprintf(stderr, "skd-bench-worker: request: %s\n", e.msg);
-		goto err;
+		return 0;
 	}
-	ok = 1;
- err:
+	ok = signed_request(out, out_len, SKD_OID_GL_DELETE_MEMBER, dm, glo);
 	SKD_GL_DELETE_MEMBER_free(dm);
-	skd_client_request_free(r);
 	return ok;
 }
 

@@ -885,6 +885,29 @@ replay_key(char out[65], const unsigned char *der, size_t len)
 }
 
 /*
+ * A fresh query by glo1 submitted as id and processed by w: done, and its
+ * replay cache entry (key) names it.  Returns the message (OPENSSL_free).
+ */
+static unsigned char *
+query_owned(struct parties *p, struct skd_worker *w,
+    char id[SKD_STORE_ID_LEN], char key[65], size_t *out_len)
+{
+	unsigned char *der;
+	char *owner = NULL;
+
+	der = build_query(out_len, p->glo1);
+	replay_key(key, der, *out_len);
+	submit(p->glo, id, der, *out_len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	assert_state(p->gla, id, "done");
+	ck_assert(skd_store_read_replay_owner(p->gla, &owner, key));
+	ck_assert_ptr_nonnull(owner);
+	ck_assert_str_eq(owner, id);
+	free(owner);
+	return der;
+}
+
+/*
  * The replay check bound to the request (worker.c; RFC 5275 3.2.4.3) is
  * one add: the replay cache entry names its request, and no owner record
  * is written elsewhere.  A request whose own entry is there (an attempt
@@ -900,7 +923,7 @@ START_TEST(test_replay_owner_one_write)
 	unsigned char *der, *der2, *der3;
 	char a[SKD_STORE_ID_LEN], b[SKD_STORE_ID_LEN], c[SKD_STORE_ID_LEN];
 	char d[SKD_STORE_ID_LEN], key[65], key2[65], key3[65], rp[64];
-	char *conf, *owner = NULL, *why = NULL, *st;
+	char *conf, *why = NULL, *st;
 	struct skd_store_message legacy;
 	size_t len, len2, len3;
 
@@ -928,15 +951,7 @@ START_TEST(test_replay_owner_one_write)
 
 	/* A fresh message: one entry naming its request, no owner record
 	 * in ou=messages. */
-	der2 = build_query(&len2, p.glo1);
-	replay_key(key2, der2, len2);
-	submit(p.glo, c, der2, len2);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(p.gla, c, "done");
-	ck_assert(skd_store_read_replay_owner(p.gla, &owner, key2));
-	ck_assert_ptr_nonnull(owner);
-	ck_assert_str_eq(owner, c);
-	free(owner);
+	der2 = query_owned(&p, w, c, key2, &len2);
 	snprintf(rp, sizeof(rp), "rp-%.32s", key2);
 	ck_assert(!skd_store_read_message(p.gla, &m, rp));
 	ck_assert_int_eq(skd_store_error(p.gla), SKD_STORE_ERR_NOT_FOUND);
@@ -2903,16 +2918,7 @@ START_TEST(test_replay_stale_schema)
 	replay_class(1);
 	skd_worker_free(w);
 	w = worker_new(conf);
-	der2 = build_query(&len2, p.glo1);
-	replay_key(key2, der2, len2);
-	submit(p.glo, c, der2, len2);
-	ck_assert(skd_worker_run_once(w, NULL));
-	assert_state(p.gla, c, "done");
-	ck_assert(skd_store_read_replay_owner(p.gla, &owner, key2));
-	ck_assert_ptr_nonnull(owner);
-	ck_assert_str_eq(owner, c);
-	free(owner);
-	owner = NULL;
+	der2 = query_owned(&p, w, c, key2, &len2);
 	submit(p.glo, d, der, len);
 	submit(p.glo, e, der2, len2);
 	ck_assert(skd_worker_run_once(w, NULL));
