@@ -488,6 +488,36 @@ reap(pid_t pid)
 	return st;
 }
 
+/*
+ * Reaps worker pid (spawned as wid) and asserts that it exited 0; if not,
+ * the failure says how it ended and quotes the end of its log, where a
+ * sanitizer's report goes (its stderr).
+ */
+static void
+reap_ok(pid_t pid, const char *wid)
+{
+	char path[4096], tail[2048];
+	size_t n = 0;
+	FILE *f;
+	int st = reap(pid);
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return;
+	tail[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s.log", skd_test_tmp, wid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fseek(f, -(long)(sizeof(tail) - 1), SEEK_END) != 0)
+			rewind(f);
+		n = fread(tail, 1, sizeof(tail) - 1, f);
+		tail[n] = '\0';
+		fclose(f);
+	}
+	ck_abort_msg("worker %s: %s %d; the end of its log:\n%s", wid,
+	    WIFEXITED(st) ? "exit status" : "signal",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ?
+	    WTERMSIG(st) : -1, tail);
+}
+
 static void
 nap_ms(long ms)
 {
@@ -712,8 +742,7 @@ START_TEST(test_tls)
 	    1) > 0; i++)
 		nap_ms(50);
 	(void)kill(pid, SIGTERM);
-	st = reap(pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid, "tls-daemon");
 	ck_assert_msg(i < 200, "the daemon over ldaps did not see the "
 	    "request");
 	ck_assert(!log_has("tls-daemon", "persistent search unavailable"));
@@ -1387,7 +1416,6 @@ START_TEST(test_slapd_restart)
 	struct batch b;
 	char *conf;
 	pid_t pid;
-	int st;
 
 	conf = write_config("restart", "lease_seconds = 3\n");
 	w = worker_new(conf);
@@ -1403,8 +1431,7 @@ START_TEST(test_slapd_restart)
 	while (batch_left(&b, gla) > 0)
 		nap_ms(200);
 	(void)kill(pid, SIGTERM);
-	st = reap(pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid, "restart");
 	batch_check(&b, gla);
 	batch_free(&b);
 	skd_store_close(gla);
@@ -2246,7 +2273,7 @@ START_TEST(test_idle_latency)
 	double ms[5], sum = 0;
 	size_t len, n = 0;
 	pid_t pid;
-	int i, st, tries;
+	int i, tries;
 
 	parties_open(&p);
 	conf = write_config("lat", NULL);
@@ -2273,8 +2300,7 @@ START_TEST(test_idle_latency)
 		nap_ms(200);
 	}
 	(void)kill(pid, SIGTERM);
-	st = reap(pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid, "lat");
 	fprintf(stderr, "worker idle latency (submit -> response entry): "
 	    "%.1f %.1f %.1f %.1f %.1f ms, mean %.1f ms\n", ms[0], ms[1],
 	    ms[2], ms[3], ms[4], sum / 5);
