@@ -95,39 +95,27 @@
 #define WRITES_PER_REQUEST	8
 
 /*
- * The directory's completed add, modify and delete operations so far,
- * summed: back-monitor's cn=Add, cn=Modify and cn=Delete under
- * cn=Operations,cn=Monitor (monitorOpCompleted), read as the stack's
- * root (SKD_ROOT_DN, SKD_ROOT_PW; support/monitor.h adds the monitor
- * database the stack lacks).  -1 when they cannot be read.
+ * The directory's completed operations so far, from back-monitor under
+ * cn=Operations,cn=Monitor (monitorOpCompleted), read in one session as
+ * the stack's root (SKD_ROOT_DN, SKD_ROOT_PW; support/monitor.h adds the
+ * monitor database the stack lacks): *writes the adds, modifies and
+ * deletes summed, *searches the searches.  Zero when they cannot be read.
  */
-static long
-dir_ops(const char *filter)
+static int
+dir_ops(long *writes, long *searches)
 {
 	LDAP *ld;
-	long sum;
 
 	if ((ld = skd_monitor_open(bench_need_env("SKD_LDAPI_URI"),
 	    getenv("SKD_ROOT_DN"), getenv("SKD_ROOT_PW"))) == NULL)
-		return -1;
-	sum = skd_monitor_sum(ld, "cn=Operations,cn=Monitor",
-	    LDAP_SCOPE_ONELEVEL, filter, "monitorOpCompleted");
+		return 0;
+	*writes = skd_monitor_sum(ld, "cn=Operations,cn=Monitor",
+	    LDAP_SCOPE_ONELEVEL, "(|(cn=Add)(cn=Modify)(cn=Delete))",
+	    "monitorOpCompleted");
+	*searches = skd_monitor_sum(ld, "cn=Operations,cn=Monitor",
+	    LDAP_SCOPE_ONELEVEL, "(cn=Search)", "monitorOpCompleted");
 	ldap_unbind_ext_s(ld, NULL, NULL);
-	return sum;
-}
-
-static long
-dir_writes(void)
-{
-	return dir_ops("(|(cn=Add)(cn=Modify)(cn=Delete))");
-}
-
-/* The directory's completed searches so far (the same way); -1 when
- * they cannot be read. */
-static long
-dir_searches(void)
-{
-	return dir_ops("(cn=Search)");
+	return *writes >= 0 && *searches >= 0;
 }
 
 /* One part of a fill: members f<i>, i = first, first + step, ... < g, of
@@ -633,7 +621,7 @@ main(int argc, char **argv)
 	/* Throughput: back to back, then wait for every response.  The
 	 * directory counts the writes meanwhile: the submits, and
 	 * whatever the workers wrote for them. */
-	if ((writes0 = dir_writes()) < 0 || (reads0 = dir_searches()) < 0) {
+	if (!dir_ops(&writes0, &reads0)) {
 		fprintf(stderr, "skd-bench-worker: cannot read the "
 		    "directory's operation counts (cn=Monitor)\n");
 		goto err;
@@ -652,8 +640,8 @@ main(int argc, char **argv)
 	tput = (double)nt / (t1 - t0);
 	slapd_ms = (bench_slapd_cpu_s() - slapd0) * 1e3 / (double)nt;
 	/* At least each request's own submit. */
-	reads1 = dir_searches();
-	if ((writes1 = dir_writes()) < writes0 + (long)nt || reads1 < reads0) {
+	if (!dir_ops(&writes1, &reads1) || writes1 < writes0 + (long)nt ||
+	    reads1 < reads0) {
 		fprintf(stderr, "skd-bench-worker: cannot read the "
 		    "directory's operation counts (cn=Monitor)\n");
 		goto err;
