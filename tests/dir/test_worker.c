@@ -936,6 +936,24 @@ query_owned(struct parties *p, struct skd_worker *w,
 	return der;
 }
 
+/* der submitted again as id and processed by w: failed as a replay
+ * (RFC 5275 3.2.4.3), nothing applied. */
+static void
+assert_replayed(struct parties *p, struct skd_worker *w,
+    char id[SKD_STORE_ID_LEN], const unsigned char *der, size_t len)
+{
+	char *why = NULL, *st;
+
+	submit(p->glo, id, der, len);
+	ck_assert(skd_worker_run_once(w, NULL));
+	st = request_state(p->gla, id, &why);
+	ck_assert_str_eq(st, "failed");
+	ck_assert_ptr_nonnull(why);
+	ck_assert_ptr_nonnull(strstr(why, "replay"));
+	free(st);
+	free(why);
+}
+
 /*
  * The replay check bound to the request (worker.c; RFC 5275 3.2.4.3) is
  * one add: the replay cache entry names its request, and no owner record
@@ -952,7 +970,7 @@ START_TEST(test_replay_owner_one_write)
 	unsigned char *der, *der2, *der3;
 	char a[SKD_STORE_ID_LEN], b[SKD_STORE_ID_LEN], c[SKD_STORE_ID_LEN];
 	char d[SKD_STORE_ID_LEN], key[65], key2[65], key3[65], rp[64];
-	char *conf, *why = NULL, *st;
+	char *conf;
 	struct skd_store_message legacy;
 	size_t len, len2, len3;
 
@@ -969,14 +987,7 @@ START_TEST(test_replay_owner_one_write)
 	ck_assert(skd_worker_run_once(w, NULL));
 	assert_state(p.gla, a, "done");
 	/* Another request with the same message: a replay. */
-	submit(p.glo, b, der, len);
-	ck_assert(skd_worker_run_once(w, NULL));
-	st = request_state(p.gla, b, &why);
-	ck_assert_str_eq(st, "failed");
-	ck_assert_ptr_nonnull(strstr(why, "replay"));
-	free(st);
-	free(why);
-	why = NULL;
+	assert_replayed(&p, w, b, der, len);
 
 	/* A fresh message: one entry naming its request, no owner record
 	 * in ou=messages. */
@@ -2905,7 +2916,7 @@ START_TEST(test_replay_stale_schema)
 	unsigned char *der, *der2;
 	char a[SKD_STORE_ID_LEN], b[SKD_STORE_ID_LEN], c[SKD_STORE_ID_LEN];
 	char d[SKD_STORE_ID_LEN], e[SKD_STORE_ID_LEN], key[65], key2[65];
-	char rp[64], *conf, *owner = NULL, *why = NULL, *st;
+	char rp[64], *conf, *owner = NULL;
 	size_t len, len2;
 
 	parties_open(&p);
@@ -2929,14 +2940,7 @@ START_TEST(test_replay_stale_schema)
 	ck_assert_ptr_null(owner);
 
 	/* The same message again: a replay, nothing applied. */
-	submit(p.glo, b, der, len);
-	ck_assert(skd_worker_run_once(w, NULL));
-	st = request_state(p.gla, b, &why);
-	ck_assert_str_eq(st, "failed");
-	ck_assert_ptr_nonnull(strstr(why, "replay"));
-	free(st);
-	free(why);
-	why = NULL;
+	assert_replayed(&p, w, b, der, len);
 
 	/* The schema updated and the worker reloaded: a fresh message's
 	 * entry names its request, and the message seen under the old
