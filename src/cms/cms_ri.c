@@ -31,11 +31,11 @@
 
 /*
  * IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber }
- * One that is built borrows the recipient certificate's issuer and
- * serial (borrowed set) instead of copying them: a copy of the Name is a
- * decode with its canonical encoding, a tenth of the CPU of a ktri
- * recipient in a rekey's profile (docs/performance.md).  The certificate
- * outlives the build (skd_ri_build_set borrows it), encoding only reads
+ * One that is built borrows the recipient certificate's (or pub's)
+ * issuer and serial (borrowed set) instead of copying them: a copy of the
+ * Name is a decode with its canonical encoding, a tenth of the CPU of a
+ * ktri recipient in a rekey's profile (docs/performance.md).  They
+ * outlive the build (skd_ri_build_set borrows them), encoding only reads
  * the two, and freeing a borrowing one frees the structure alone
  * (ri_ias_cb), whoever frees it.  Decoded ones own their fields.
  */
@@ -440,17 +440,40 @@ ri_algor_unpack(const X509_ALGOR *alg, const ASN1_ITEM *it)
 	return ASN1_item_unpack(pval, it);
 }
 
+/* r's public key: its certificate's, or pub's (skd_recip.h). */
+static EVP_PKEY *
+ri_pub_key(const struct skd_ri_recipient *r)
+{
+	if (r->cert != NULL)
+		return X509_get0_pubkey(r->cert);
+	return r->pub != NULL ? r->pub->pkey : NULL;
+}
+
 static SKD_RI_IAS *
-ri_ias_new(X509 *cert)
+ri_ias_new(const struct skd_ri_recipient *r)
 {
 	SKD_RI_IAS *ias;
+	const X509_NAME *issuer;
+	const ASN1_INTEGER *serial;
 
-	/* Borrowed from cert (see SKD_RI_IAS). */
+	if (r->cert != NULL) {
+		issuer = X509_get_issuer_name(r->cert);
+		serial = X509_get0_serialNumber(r->cert);
+	} else {
+		issuer = r->pub->issuer;
+		serial = r->pub->serial;
+	}
+	if (issuer == NULL || serial == NULL) {
+		RI_ERR(ERR_R_PASSED_INVALID_ARGUMENT,
+		    "recipient without issuer and serial");
+		return NULL;
+	}
+	/* Borrowed from the certificate or pub (see SKD_RI_IAS). */
 	if ((ias = OPENSSL_zalloc(sizeof(*ias))) == NULL)
 		return NULL;
 	ias->borrowed = 1;
-	ias->issuer = X509_get_issuer_name(cert);
-	ias->serial = (ASN1_INTEGER *)X509_get0_serialNumber(cert);
+	ias->issuer = (X509_NAME *)issuer;
+	ias->serial = (ASN1_INTEGER *)serial;
 	return ias;
 }
 
@@ -461,12 +484,14 @@ ri_ias_matches(const SKD_RI_IAS *ias, X509 *cert)
 	    ASN1_INTEGER_cmp(ias->serial, X509_get0_serialNumber(cert)) == 0;
 }
 
-/* ri_cert_ski returns a copy of cert's subjectKeyIdentifier, or NULL (with
- * a reason queued) when it has none. */
+/* ri_recip_ski returns a copy of r's subjectKeyIdentifier (its
+ * certificate's or pub's), or NULL (with a reason queued) when it has
+ * none. */
 static ASN1_OCTET_STRING *
-ri_cert_ski(X509 *cert)
+ri_recip_ski(const struct skd_ri_recipient *r)
 {
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	const ASN1_OCTET_STRING *ski = r->cert != NULL ?
+	    X509_get0_subject_key_id(r->cert) : r->pub->ski;
 
 	if (ski == NULL) {
 		RI_ERR(CMS_R_CERTIFICATE_HAS_NO_KEYID,
@@ -675,7 +700,7 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	unsigned char *ek = NULL;
 	size_t ek_len = 0;
 
-	if ((pub = X509_get0_pubkey(r->cert)) == NULL ||
+	if ((pub = ri_pub_key(r)) == NULL ||
 	    !EVP_PKEY_is_a(pub, "RSA")) {
 		RI_ERR(CMS_R_UNSUPPORTED_RECIPIENT_TYPE,
 		    "ktri needs an rsaEncryption certificate");
@@ -693,13 +718,13 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	if (r->flags & SKD_RI_OPT_SKI) {
 		kt->version = 2;
 		kt->rid->type = RI_RID_SKI;
-		if ((kt->rid->d.ski = ri_cert_ski(r->cert)) == NULL) {
+		if ((kt->rid->d.ski = ri_recip_ski(r)) == NULL) {
 			goto err;
 		}
 	} else {
 		kt->version = 0;
 		kt->rid->type = RI_RID_IAS;
-		if ((kt->rid->d.ias = ri_ias_new(r->cert)) == NULL) {
+		if ((kt->rid->d.ias = ri_ias_new(r)) == NULL) {
 			goto err;
 		}
 	}
@@ -909,7 +934,7 @@ ri_kari_curve(const struct skd_ri_recipient *r, const struct ri_kdf **kdf,
 	int curve;
 
 	*kdf = NULL;
-	if ((peer = X509_get0_pubkey(r->cert)) == NULL ||
+	if ((peer = ri_pub_key(r)) == NULL ||
 	    (curve = ri_ec_curve_nid(peer, grp, grp_len)) == NID_undef) {
 		return NID_undef;
 	}
@@ -1050,8 +1075,8 @@ ri_kari_add(struct ri_kari_build *b, const unsigned char *key,
 	OSSL_PARAM params[4];
 	int ok = 0;
 
-	if (!ri_kari_peer_ok(X509_get0_pubkey(r->cert)) ||
-	    EVP_PKEY_derive_set_peer_ex(b->dctx, X509_get0_pubkey(r->cert),
+	if (!ri_kari_peer_ok(ri_pub_key(r)) ||
+	    EVP_PKEY_derive_set_peer_ex(b->dctx, ri_pub_key(r),
 	    0) <= 0 || EVP_PKEY_derive(b->dctx, z, &z_len) <= 0) {
 		goto err;
 	}
@@ -1077,12 +1102,12 @@ ri_kari_add(struct ri_kari_build *b, const unsigned char *key,
 			goto err;
 		}
 		ASN1_OCTET_STRING_free(rek->rid->d.rkeyid->ski);
-		if ((rek->rid->d.rkeyid->ski = ri_cert_ski(r->cert)) == NULL) {
+		if ((rek->rid->d.rkeyid->ski = ri_recip_ski(r)) == NULL) {
 			goto err;
 		}
 	} else {
 		rek->rid->type = RI_KARID_IAS;
-		if ((rek->rid->d.ias = ri_ias_new(r->cert)) == NULL) {
+		if ((rek->rid->d.ias = ri_ias_new(r)) == NULL) {
 			goto err;
 		}
 	}
@@ -1442,11 +1467,11 @@ skd_ri_build_set(unsigned char **out_der, size_t *out_len,
 
 		switch (r->type) {
 		case SKD_RI_KTRI:
-			ri = r->cert != NULL ?
+			ri = ri_pub_key(r) != NULL ?
 			    ri_build_ktri(key, key_len, r) : NULL;
 			break;
 		case SKD_RI_KARI:
-			if (r->cert == NULL) {
+			if (ri_pub_key(r) == NULL) {
 				ri = NULL;
 				break;
 			}

@@ -61,15 +61,33 @@ enum skd_ri_rid_type {
 #define SKD_RI_OPT_SKI	0x2	/* ktri/kari: name by subjectKeyIdentifier */
 
 /*
+ * A recipient's public key and names without its certificate, for a
+ * caller that keeps keys in a compact form (the engine's cache of
+ * validated members' keys) and would otherwise decode the certificate
+ * again: pkey (RSA for ktri, EC P-256/384/521 for kari), the
+ * certificate's issuer and serialNumber (issuerAndSerialNumber), and its
+ * subjectKeyIdentifier (NULL: none; needed only with SKD_RI_OPT_SKI).
+ * Everything is borrowed.
+ */
+struct skd_ri_pub {
+	EVP_PKEY		*pkey;
+	const X509_NAME		*issuer;
+	const ASN1_INTEGER	*serial;
+	const ASN1_OCTET_STRING	*ski;
+};
+
+/*
  * One recipient for skd_ri_build_set.  Everything is borrowed.
- *   ktri/kari: cert (RSA key for ktri, EC P-256/384/521 for kari), flags,
- *              and for kari an optional ukm (ukm_len 0: none).
+ *   ktri/kari: cert (RSA key for ktri, EC P-256/384/521 for kari), or,
+ *              with cert NULL, pub (the same taken apart); flags, and for
+ *              kari an optional ukm (ukm_len 0: none).
  *   kekri:     kek/kek_len (16, 24 or 32 bytes: the previous KEK) and
  *              kek_id/kek_id_len (1..SKD_RI_MAX_ID bytes).
  */
 struct skd_ri_recipient {
 	enum skd_ri_type	 type;
 	X509			*cert;
+	const struct skd_ri_pub	*pub;
 	unsigned int		 flags;
 	const unsigned char	*ukm;
 	size_t			 ukm_len;

@@ -27,6 +27,8 @@ struct eng_person {
 	unsigned char	*cert;		/* DER or NULL */
 	size_t		 cert_len;
 	X509		*x509;		/* cert parsed, see eng_person_x509 */
+	struct eng_pubkey *pk;		/* cert's key from the key cache,
+					   see eng_valid_key */
 	int		 cert_bad;	/* cert does not decode */
 };
 
@@ -185,10 +187,19 @@ int eng_check_cert(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
  * verified path). */
 int eng_check_cert_window(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
     const char **out_why, time_t *out_from, time_t *out_until);
-/* eng_valid_x509 is p's certificate decoded and validated at e->now,
- * through cfg->keycache when there is one (p->x509 set from it); NULL:
- * none, bad or not valid. */
-X509 *eng_valid_x509(struct eng *e, struct eng_person *p);
+/* eng_valid_key checks that p's certificate validates at e->now, through
+ * cfg->keycache when there is one: one when it does, with p->pk set from
+ * the cache or p->x509 decoded and validated now; zero when p has none,
+ * or a bad one, or one not valid.  eng_person_recipient then names p's
+ * key for skd_ri_build_set (from p->pk, else p->x509; borrowed from p),
+ * with the ktri options of cfg; zero when p has no key. */
+int eng_valid_key(struct eng *e, struct eng_person *p);
+int eng_person_recipient(const struct eng *e, const struct eng_person *p,
+    struct skd_ri_recipient *out);
+/* eng_recipient_for fills out for cert, or with cert NULL for pub
+ * (borrowed), as eng_person_recipient does. */
+void eng_recipient_for(const struct eng *e, X509 *cert,
+    const struct skd_ri_pub *pub, struct skd_ri_recipient *out);
 /* eng_issue_gl_cert issues the GL's GLA certificate (RFC 5275 3.2.6). */
 int eng_issue_gl_cert(struct eng *e, struct eng_gl *g);
 
@@ -211,13 +222,21 @@ int eng_open_archive(const struct skd_engine_config *cfg,
 X509 *eng_cert_decode(const struct skd_engine_config *cfg,
     const unsigned char *der, size_t len);
 
+/* keycache.c: a member's key made again from the cache: pub names it
+ * (pkey and serial owned here, issuer borrowed from the cache, which
+ * outlives it); eng_pubkey_free frees it and accepts NULL. */
+struct eng_pubkey {
+	struct skd_ri_pub	 pub;
+	ASN1_INTEGER		*serial;
+};
+void eng_pubkey_free(struct eng_pubkey *k);
 /* keycache.c: the SHA-256 of der into out (one, or zero on error); the
- * cached certificate with digest md made under trust and valid at now
- * (up-ref'd, caller frees with X509_free) or NULL; put keeps cert
- * (up-ref'd, the caller keeps its own) valid over [from, until]. */
+ * key of the cached certificate with digest md made under trust and valid
+ * at now (caller frees with eng_pubkey_free) or NULL; put keeps cert's
+ * key (copied, the caller keeps cert) valid over [from, until]. */
 int eng_keycache_digest(unsigned char out[32], const unsigned char *der,
     size_t len);
-X509 *eng_keycache_get(struct skd_engine_keycache *c,
+struct eng_pubkey *eng_keycache_get(struct skd_engine_keycache *c,
     const unsigned char md[32], const X509_STORE *trust, time_t now);
 void eng_keycache_put(struct skd_engine_keycache *c,
     const unsigned char md[32], const X509_STORE *trust, X509 *cert,

@@ -40,6 +40,7 @@ eng_person_clear(struct eng_person *p)
 	free(p->dn);
 	free(p->cert);
 	X509_free(p->x509);
+	eng_pubkey_free(p->pk);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -783,8 +784,8 @@ path_window(X509_STORE_CTX *ctx, time_t *out_from, time_t *out_until)
 	return 1;
 }
 
-X509 *
-eng_valid_x509(struct eng *e, struct eng_person *p)
+int
+eng_valid_key(struct eng *e, struct eng_person *p)
 {
 	struct skd_engine_keycache *kc = e->cfg->keycache;
 	unsigned char md[32];
@@ -793,20 +794,53 @@ eng_valid_x509(struct eng *e, struct eng_person *p)
 	int have_md;
 	X509 *x;
 
+	if (p->pk != NULL)
+		return 1;
 	have_md = kc != NULL && p->x509 == NULL && p->cert != NULL &&
 	    eng_keycache_digest(md, p->cert, p->cert_len);
-	if (have_md && (x = eng_keycache_get(kc, md, e->cfg->trust,
-	    e->now)) != NULL) {
-		p->x509 = x;
-		return x;
-	}
+	if (have_md && (p->pk = eng_keycache_get(kc, md, e->cfg->trust,
+	    e->now)) != NULL)
+		return 1;
 	if ((x = eng_person_x509(p)) == NULL ||
 	    !eng_check_cert_window(e, x, NULL, &why, &from, &until))
-		return NULL;
+		return 0;
 	if (have_md)
 		eng_keycache_put(kc, md, e->cfg->trust, x, from, until,
 		    e->now);
-	return x;
+	return 1;
+}
+
+void
+eng_recipient_for(const struct eng *e, X509 *cert,
+    const struct skd_ri_pub *pub, struct skd_ri_recipient *out)
+{
+	EVP_PKEY *pk = cert != NULL ? X509_get0_pubkey(cert) : pub->pkey;
+
+	memset(out, 0, sizeof(*out));
+	out->cert = cert;
+	out->pub = cert != NULL ? NULL : pub;
+	/* RFC 5652 6.2.2 kari for EC keys (RFC 5753), else 6.2.1 ktri. */
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
+		out->type = SKD_RI_KARI;
+	} else {
+		out->type = SKD_RI_KTRI;
+		out->flags = e->cfg->oaep ? SKD_RI_OPT_OAEP : 0;
+	}
+}
+
+int
+eng_person_recipient(const struct eng *e, const struct eng_person *p,
+    struct skd_ri_recipient *out)
+{
+	X509 *x;
+
+	if (p->pk != NULL)
+		eng_recipient_for(e, NULL, &p->pk->pub, out);
+	else if ((x = eng_person_x509(p)) != NULL)
+		eng_recipient_for(e, x, NULL, out);
+	else
+		return 0;
+	return 1;
 }
 
 int

@@ -42,19 +42,6 @@ eng_month_end(time_t t)
 	return timegm(&tm) - 1;
 }
 
-static void
-ri_for_cert(struct eng *e, struct skd_ri_recipient *r, X509 *cert)
-{
-	memset(r, 0, sizeof(*r));
-	r->cert = cert;
-	if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) == EVP_PKEY_EC) {
-		r->type = SKD_RI_KARI;
-	} else {
-		r->type = SKD_RI_KTRI;
-		r->flags = e->cfg->oaep ? SKD_RI_OPT_OAEP : 0;
-	}
-}
-
 static int
 wrap_nid_for_len(size_t len)
 {
@@ -121,7 +108,7 @@ shard_size(struct eng *e, const struct eng_gl *g)
 static int
 glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
     size_t kek_len, const unsigned char *kid, size_t kid_len, time_t nb,
-    time_t na, X509 *const *certs, size_t n,
+    time_t na, const struct eng_person *const *to, size_t n,
     const struct skd_ri_recipient *kekri, unsigned char **out,
     size_t *out_len)
 {
@@ -143,9 +130,11 @@ glkey_message(struct eng *e, struct eng_gl *g, const unsigned char *kek,
 		n = 1;
 	} else {
 		if (n == 0)
-			ri_for_cert(e, &ri[0], e->cfg->gla_cert);
-		for (i = 0; i < n; i++)
-			ri_for_cert(e, &ri[i], certs[i]);
+			eng_recipient_for(e, e->cfg->gla_cert, NULL, &ri[0]);
+		for (i = 0; i < n; i++) {
+			if (!eng_person_recipient(e, to[i], &ri[i]))
+				goto err;
+		}
 	}
 	if (!skd_ri_build_set(&ri_der, &ri_len, kek, kek_len, ri,
 	    n > 0 ? n : 1))
@@ -282,19 +271,11 @@ static int
 shard_one(void *arg, size_t s)
 {
 	struct shard_job *j = arg;
-	size_t i = s * j->per, m = j->n - i < j->per ? j->n - i : j->per, k;
-	X509 **certs;
-	int ok;
+	size_t i = s * j->per, m = j->n - i < j->per ? j->n - i : j->per;
 
-	if ((certs = calloc(m, sizeof(*certs))) == NULL)
-		return 0;
-	for (k = 0; k < m; k++)
-		certs[k] = eng_person_x509(j->to[i + k]);
-	ok = glkey_message(j->e, j->g, j->kek, j->kek_len, j->kid,
-	    j->kid_len, j->nb, j->na, certs, m, j->kekri, &j->msg[s],
+	return glkey_message(j->e, j->g, j->kek, j->kek_len, j->kid,
+	    j->kid_len, j->nb, j->na, j->to + i, m, j->kekri, &j->msg[s],
 	    &j->msg_len[s]);
-	free(certs);
-	return ok;
 }
 
 /* A distribution in three steps, so that a stream can wrap and sign one
@@ -422,8 +403,8 @@ check_one(void *arg, size_t i)
 {
 	struct check_job *j = arg;
 
-	j->valid[i] = eng_valid_x509(j->e, (struct eng_person *)&j->v[i]) !=
-	    NULL;
+	j->valid[i] = (unsigned char)eng_valid_key(j->e,
+	    (struct eng_person *)&j->v[i]);
 	return 1;
 }
 
@@ -718,7 +699,7 @@ keys_new(struct eng *e, struct eng_gl *g, long count, int rollover)
 		k->fresh = !stream;
 		g->n_keys++;
 		/* The archive: the KEK wrapped for the GLA alone. */
-		ri_for_cert(e, &ri, e->cfg->gla_cert);
+		eng_recipient_for(e, e->cfg->gla_cert, NULL, &ri);
 		if (!skd_ri_build_set(&k->archive, &k->archive_len, kek,
 		    (size_t)kek_len, &ri, 1))
 			goto err;

@@ -271,7 +271,7 @@ void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
  * _clear drops every entry (call it when trust anchors or CRLs change).
  */
 #define SKD_ENGINE_KEYCACHE_TTL		3600
-#define SKD_ENGINE_KEYCACHE_DEFAULT	4096
+#define SKD_ENGINE_KEYCACHE_DEFAULT	100000
 struct skd_engine_keycache;
 struct skd_engine_keycache *skd_engine_keycache_new(size_t max_entries,
     time_t ttl);

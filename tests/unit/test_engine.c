@@ -2132,6 +2132,86 @@ START_TEST(test_keycache)
 }
 END_TEST
 
+/* The KEK of the rekey o sent to who (the GLKEY_PUT naming who), opened
+ * with who's private key; NULL when none opens.  Freed with
+ * skd_ri_free_key. */
+static unsigned char *
+rekey_kek_for(const SKD_ENG_OUTCOME *o, enum skd_test_who who,
+    size_t *out_len)
+{
+	size_t k;
+
+	for (k = 0; k < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); k++) {
+		const SKD_ENG_GLKEY *g = skd_engine_outcome_find(o,
+		    SKD_OP_GLKEY_PUT, k)->glKey;
+
+		if (names(g, who))
+			return open_glkey(g->message->data,
+			    (size_t)g->message->length, who, out_len, NULL);
+	}
+	return NULL;
+}
+
+/* The cache keeps a key as its numbers and makes it again (keycache.c):
+ * a rekey of members with RSA (ktri, PKCS #1 v1.5 and OAEP) and EC P-256
+ * and P-384 (kari) keys, the second and third from the cache, reaches
+ * every member with the KEK the GLA archived, each opening it with its
+ * own private key (the RecipientInfo names its certificate). */
+START_TEST(test_keycache_made_again)
+{
+	static const enum skd_test_who who[] = {
+		SKD_TP_ALICE, SKD_TP_DAVE, SKD_TP_BOB, SKD_TP_CAROL
+	};
+	struct te_fx f;
+	struct skd_engine_keycache *kc;
+	struct skd_cmc_body *b;
+	SKD_ENG_OUTCOME *o;
+	unsigned char *der, *kek[4], *prev = NULL;
+	size_t len, hits, misses, n, i, w, kl[4], prev_len = 0;
+
+	te_fx_init(&f);
+	make_prior(&f, P_UNMANAGED);
+	for (i = 2; i < 4; i++) {
+		b = te_body();
+		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, who[i], who[i]);
+		der = te_seal(b, W(GLO1), TE_NOW + (time_t)i, 0, &len);
+		o = te_fx_run(&f, der, len);
+		expect(o, 0, OK, -1, -1);
+		ck_assert(skd_engine_mem_apply(f.mem, o));
+		SKD_ENG_OUTCOME_free(o);
+	}
+	ck_assert_ptr_nonnull(kc = skd_engine_keycache_new(16, 0));
+	f.cfg.keycache = kc;
+	for (i = 0; i < 3; i++) {
+		f.cfg.oaep = i == 2;
+		ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+		for (w = 0; w < 4; w++) {
+			ck_assert_msg((kek[w] = rekey_kek_for(o, who[w],
+			    &kl[w])) != NULL, "rekey %zu, member %zu", i, w);
+			ck_assert(kl[w] == kl[0] &&
+			    memcmp(kek[w], kek[0], kl[0]) == 0);
+		}
+		/* A new KEK each time. */
+		ck_assert(prev == NULL || prev_len != kl[0] ||
+		    memcmp(prev, kek[0], kl[0]) != 0);
+		skd_ri_free_key(prev, prev_len);
+		prev = kek[0];
+		prev_len = kl[0];
+		for (w = 1; w < 4; w++)
+			skd_ri_free_key(kek[w], kl[w]);
+		ck_assert(skd_engine_mem_apply(f.mem, o));
+		SKD_ENG_OUTCOME_free(o);
+		skd_engine_keycache_stats(kc, &hits, &misses, &n);
+		ck_assert_uint_eq(n, 4);
+		ck_assert_uint_eq(misses, 4);
+		ck_assert_uint_eq(hits, 4 * i);
+	}
+	skd_ri_free_key(prev, prev_len);
+	skd_engine_keycache_free(kc);
+	fx_done(&f);
+}
+END_TEST
+
 /* The KEK a glAddMember sends to who (the GLKEY_PUT naming who), or
  * NULL; freed with skd_ri_free_key. */
 static unsigned char *
@@ -2266,6 +2346,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_keycache);
 	tcase_add_test(tc, test_kekcache);
 	tcase_add_test(tc, test_keycache_larger_gl);
+	tcase_add_test(tc, test_keycache_made_again);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
