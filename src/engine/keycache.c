@@ -10,8 +10,8 @@
  * RecipientInfo needs of it (skd_ri_pub): the public key as its raw
  * numbers (RSA: n and e; EC: the curve and the point), the serialNumber,
  * and the issuer Name, one copy for every certificate of the same issuer.
- * About 400 bytes for an RSA-2048 member and 200 for EC P-256, against
- * 4 to 4.5 KB for a decoded X509, so that the cache can hold a GL of
+ * 400 bytes for an RSA-2048 member and 208 for EC P-256, against 4 to
+ * 4.5 KB for a decoded X509, so that the cache can hold a GL of
  * 100,000 within the rekey's 64 MB.  A hit makes the key again from its
  * numbers through the provider (EVP_PKEY_fromdata: 4 us for RSA-2048 and
  * 21 us for EC P-256 on the issue's machine, against 270 and 175 us for
@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -65,6 +66,17 @@
 #define KC_MAX_A	1024
 #define KC_MAX_B	8
 #define KC_MAX_SERIAL	32
+
+/* Entries live in blocks of KC_BLOCK bytes mapped for the cache, apart
+ * from the heap: made one at a time on the rekey's threads amid their
+ * certificates' decodes, they would otherwise pin the heap's pages (a
+ * 30,000-member rekey's heap grew 2 MB more than its entries).  An entry's
+ * slot has room for any serial and exponent, so that every key of one
+ * size has one slot size, and a dropped entry's slot goes to the next key
+ * of its size (KC_SIZES slot sizes at most; keys of another are not
+ * kept). */
+#define KC_BLOCK	(256 * 1024)
+#define KC_SIZES	8
 
 enum kc_kind { KC_RSA = 1, KC_EC = 2 };
 
@@ -92,7 +104,18 @@ struct skd_engine_keycache {
 	size_t		  hits, misses, turned_away;
 	X509_NAME	 *issuers[KC_ISSUERS];
 	size_t		  n_issuers;
+	struct kc_block	 *blocks;		/* newest first */
+	struct {
+		size_t		 size;
+		struct kc_entry	*head;		/* linked by hnext */
+	}		  spare[KC_SIZES];
 };
+
+struct kc_block {
+	struct kc_block	*next;
+	size_t		 used;			/* bytes, header included */
+};
+#define KC_BLOCK_HDR	((sizeof(struct kc_block) + 15) & ~(size_t)15)
 
 /* What a get copies out under the lock, to make the key outside it. */
 struct kc_parts {
@@ -158,24 +181,95 @@ kc_push_front(struct skd_engine_keycache *c, struct kc_entry *x)
 		c->tail = x;
 }
 
+/* The slot size of an entry whose key part is a_len bytes. */
+static size_t
+kc_slot_size(size_t a_len)
+{
+	return (sizeof(struct kc_entry) + a_len + KC_MAX_B + KC_MAX_SERIAL +
+	    15) & ~(size_t)15;
+}
+
+/* The spare list of slots of size, made when there is room; NULL when
+ * KC_SIZES sizes are in use (locked). */
+static struct kc_entry **
+kc_spare(struct skd_engine_keycache *c, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < KC_SIZES; i++) {
+		if (c->spare[i].size == size)
+			return &c->spare[i].head;
+		if (c->spare[i].size == 0) {
+			c->spare[i].size = size;
+			return &c->spare[i].head;
+		}
+	}
+	return NULL;
+}
+
+/* A slot for an entry whose key part is a_len bytes: a spare one of its
+ * size, else one cut from the newest block or a new block; NULL when
+ * none (locked). */
+static struct kc_entry *
+kc_alloc(struct skd_engine_keycache *c, size_t a_len)
+{
+	size_t size = kc_slot_size(a_len);
+	struct kc_entry **sp, *x;
+	struct kc_block *b;
+	void *m;
+
+	if (size > KC_BLOCK - KC_BLOCK_HDR || (sp = kc_spare(c, size)) == NULL)
+		return NULL;
+	if ((x = *sp) != NULL) {
+		*sp = x->hnext;
+	} else {
+		if ((b = c->blocks) == NULL || KC_BLOCK - b->used < size) {
+			m = mmap(NULL, KC_BLOCK, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m == MAP_FAILED)
+				return NULL;
+			b = m;
+			b->next = c->blocks;
+			b->used = KC_BLOCK_HDR;
+			c->blocks = b;
+		}
+		x = (struct kc_entry *)((unsigned char *)b + b->used);
+		b->used += size;
+	}
+	memset(x, 0, size);
+	return x;
+}
+
 static void
 kc_drop(struct skd_engine_keycache *c, struct kc_entry *x)
 {
 	struct kc_entry **pp = &c->tab[kc_bucket(c, x->md)];
+	struct kc_entry **sp;
 
 	while (*pp != x)
 		pp = &(*pp)->hnext;
 	*pp = x->hnext;
 	kc_unlink_lru(c, x);
-	free(x);
 	c->n--;
+	/* Its size has a spare list: x came from kc_alloc. */
+	sp = kc_spare(c, kc_slot_size(x->a_len));
+	x->hnext = *sp;
+	*sp = x;
 }
 
 static void
 kc_clear_locked(struct skd_engine_keycache *c)
 {
-	while (c->head != NULL)
-		kc_drop(c, c->head);
+	struct kc_block *b;
+
+	while ((b = c->blocks) != NULL) {
+		c->blocks = b->next;
+		munmap(b, KC_BLOCK);
+	}
+	memset(c->tab, 0, c->nbuckets * sizeof(*c->tab));
+	memset(c->spare, 0, sizeof(c->spare));
+	c->head = c->tail = NULL;
+	c->n = 0;
 	c->trust = NULL;
 }
 
@@ -416,19 +510,43 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 {
 	struct kc_entry *x;
 	struct kc_parts *pt;
+	const X509_NAME *issuer;
 
 	if (until > now + c->ttl)
 		until = now + c->ttl;
 	if (from > until || (pt = malloc(sizeof(*pt))) == NULL)
 		return;
-	if (!kc_parts_of(pt, cert) || (x = calloc(1, sizeof(*x) +
-	    pt->a_len + pt->b_len + pt->serial_len)) == NULL) {
+	if (!kc_parts_of(pt, cert)) {
+		free(pt);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	if (c->trust != trust) {
+		/* Made under another store: none of the old ones hold. */
+		kc_clear_locked(c);
+		c->trust = trust;
+	}
+	if (kc_find(c, md) != NULL ||
+	    (issuer = kc_issuer(c, X509_get_issuer_name(cert))) == NULL ||
+	    (c->n >= c->max && ++c->turned_away % KC_ADMIT != 0)) {
+		/* Another thread validated it meanwhile, or no room for one
+		 * more issuer, or full: kept out, so that the entries in
+		 * stay (above). */
+		pthread_mutex_unlock(&c->mu);
+		free(pt);
+		return;
+	}
+	while (c->n >= c->max && c->tail != NULL)
+		kc_drop(c, c->tail);
+	if ((x = kc_alloc(c, pt->a_len)) == NULL) {
+		pthread_mutex_unlock(&c->mu);
 		free(pt);
 		return;
 	}
 	memcpy(x->md, md, KC_MD_LEN);
 	x->from = from;
 	x->until = until;
+	x->issuer = issuer;
 	x->nid = pt->nid;
 	x->kind = pt->kind;
 	x->a_len = (unsigned short)pt->a_len;
@@ -437,32 +555,10 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 	memcpy(x->data, pt->a, pt->a_len);
 	memcpy(x->data + pt->a_len, pt->b, pt->b_len);
 	memcpy(x->data + pt->a_len + pt->b_len, pt->serial, pt->serial_len);
-	free(pt);
-	pthread_mutex_lock(&c->mu);
-	if (c->trust != trust) {
-		/* Made under another store: none of the old ones hold. */
-		kc_clear_locked(c);
-		c->trust = trust;
-	}
-	if (kc_find(c, md) != NULL ||
-	    (x->issuer = kc_issuer(c, X509_get_issuer_name(cert))) == NULL) {
-		/* Another thread validated it meanwhile, or no room for
-		 * one more issuer. */
-		pthread_mutex_unlock(&c->mu);
-		free(x);
-		return;
-	}
-	if (c->n >= c->max && ++c->turned_away % KC_ADMIT != 0) {
-		/* Full: kept out, so that the entries in stay (above). */
-		pthread_mutex_unlock(&c->mu);
-		free(x);
-		return;
-	}
-	while (c->n >= c->max && c->tail != NULL)
-		kc_drop(c, c->tail);
 	x->hnext = c->tab[kc_bucket(c, md)];
 	c->tab[kc_bucket(c, md)] = x;
 	kc_push_front(c, x);
 	c->n++;
 	pthread_mutex_unlock(&c->mu);
+	free(pt);
 }

@@ -259,13 +259,14 @@ void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
     size_t *out_hits, size_t *out_misses);
 
 /*
- * keycache.c: members' certificates decoded and validated once
- * (docs/architecture.md, "Decode once").  A bounded cache of decoded
- * X509 (about 4.5 KB each for RSA-2048; full, it keeps what it holds and
- * lets one new certificate in 32 replace the least recently used one)
- * keyed by the SHA-256 of the DER, each valid for the window in which its
- * path validated (and at most ttl seconds after it was validated); an
- * entry made under another trust store is never used.  Thread-safe.
+ * keycache.c: members' public keys validated once (docs/architecture.md,
+ * "Decode once").  A bounded cache of each validated certificate's key,
+ * serial and issuer in a compact form (400 bytes for RSA-2048, 208 for
+ * EC P-256; full, it keeps what it holds and lets one new certificate
+ * in 32 replace the least recently used one) keyed by the SHA-256 of the
+ * DER, each valid for the window in which its path validated (and at most
+ * ttl seconds after it was validated); an entry made under another trust
+ * store is never used.  Thread-safe.
  * skd_engine_keycache_new returns NULL when max_entries is zero or on
  * allocation failure; ttl 0: SKD_ENGINE_KEYCACHE_TTL.  _free accepts NULL;
  * _clear drops every entry (call it when trust anchors or CRLs change).

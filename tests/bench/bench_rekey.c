@@ -485,10 +485,11 @@ main(int argc, char **argv)
 
 	bench_engine_init(&cfg, &env, &st, s, gla, gla_key, trust, ca, ca_key);
 	cfg.shard_size = k;
-	/* The worker's cache of decoded and validated certificates, at its
-	 * default size: cold for this rekey, warm for the second. */
-	if ((kc = skd_engine_keycache_new(SKD_ENGINE_KEYCACHE_DEFAULT, 0)) ==
-	    NULL)
+	/* The worker's cache of validated members' keys, at its default
+	 * size (SKD_BENCH_KEYCACHE=E: E entries): cold for this rekey, warm
+	 * for the second. */
+	if ((kc = skd_engine_keycache_new(bench_env_size("SKD_BENCH_KEYCACHE",
+	    SKD_ENGINE_KEYCACHE_DEFAULT), 0)) == NULL)
 		goto err;
 	cfg.keycache = kc;
 	/* As the worker: the rekey streams (members page by page, each
