@@ -1075,8 +1075,12 @@ ri_kari_add(struct ri_kari_build *b, const unsigned char *key,
 	OSSL_PARAM params[4];
 	int ok = 0;
 
-	if (!ri_kari_peer_ok(ri_pub_key(r)) ||
-	    EVP_PKEY_derive_set_peer_ex(b->dctx, ri_pub_key(r),
+	/* A key checked once (skd_ri_pub.checked) is not checked again. */
+	if ((r->cert != NULL || !r->pub->checked) &&
+	    !ri_kari_peer_ok(ri_pub_key(r))) {
+		goto err;
+	}
+	if (EVP_PKEY_derive_set_peer_ex(b->dctx, ri_pub_key(r),
 	    0) <= 0 || EVP_PKEY_derive(b->dctx, z, &z_len) <= 0) {
 		goto err;
 	}

@@ -67,13 +67,16 @@ enum skd_ri_rid_type {
  * again: pkey (RSA for ktri, EC P-256/384/521 for kari), the
  * certificate's issuer and serialNumber (issuerAndSerialNumber), and its
  * subjectKeyIdentifier (NULL: none; needed only with SKD_RI_OPT_SKI).
- * Everything is borrowed.
+ * checked: an EC pkey already passed SP 800-56A 5.6.2.3.4 partial
+ * validation (EVP_PKEY_public_check_quick), which kari then does not
+ * repeat.  Everything is borrowed.
  */
 struct skd_ri_pub {
 	EVP_PKEY		*pkey;
 	const X509_NAME		*issuer;
 	const ASN1_INTEGER	*serial;
 	const ASN1_OCTET_STRING	*ski;
+	int			 checked;
 };
 
 /*

@@ -386,6 +386,8 @@ kc_make(const struct kc_parts *pt)
 		goto err;
 	k->pub.serial = k->serial;
 	k->pub.issuer = pt->issuer;
+	/* An EC point is kept only once checked (kc_parts_of). */
+	k->pub.checked = pt->kind == KC_EC;
 	EVP_PKEY_CTX_free(ctx);
 	return k;
  err:
@@ -462,6 +464,7 @@ kc_parts_of(struct kc_parts *pt, X509 *cert)
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
 	BIGNUM *n = NULL, *e = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
 	char grp[64];
 	int ok = 0;
 
@@ -491,6 +494,11 @@ kc_parts_of(struct kc_parts *pt, X509 *cert)
 		    !EVP_PKEY_get_octet_string_param(pk,
 		    OSSL_PKEY_PARAM_PUB_KEY, pt->a, sizeof(pt->a), &pt->a_len))
 			goto err;
+		/* SP 800-56A 5.6.2.3.4 partial validation, as kari makes it
+		 * (cms_ri.c): once here, not at every rekey. */
+		if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) ==
+		    NULL || EVP_PKEY_public_check_quick(ctx) != 1)
+			goto err;
 		pt->kind = KC_EC;
 	} else {
 		goto err;
@@ -498,6 +506,7 @@ kc_parts_of(struct kc_parts *pt, X509 *cert)
 	ok = 1;
  err:
 	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
 	BN_free(n);
 	BN_free(e);
 	return ok;
