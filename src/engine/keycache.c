@@ -10,7 +10,7 @@
  * RecipientInfo needs of it (skd_ri_pub): the public key as its raw
  * numbers (RSA: n and e; EC: the curve and the point), the serialNumber,
  * and the issuer Name, one copy for every certificate of the same issuer.
- * 400 bytes for an RSA-2048 member and 208 for EC P-256, against 4 to
+ * 384 bytes for an RSA-2048 member and 192 for EC P-256, against 4 to
  * 4.5 KB for a decoded X509, so that the cache can hold a GL of
  * 100,000 within the rekey's 64 MB.  A hit makes the key again from its
  * numbers through the provider (EVP_PKEY_fromdata: 4 us for RSA-2048 and
@@ -61,11 +61,12 @@
 #define KC_ADMIT	32
 /* Issuer Names kept (one per CA that issues members' certificates). */
 #define KC_ISSUERS	256
-/* Largest parts kept: RSA-8192's n, a P-521 point, a 20-octet serial
- * (RFC 5280 4.1.2.2) with room. */
+/* Largest parts kept: RSA-8192's n, a public exponent below 2^32, a
+ * 20-octet serial (RFC 5280 4.1.2.2: no conforming CA uses a longer one;
+ * a certificate with one is decoded at each rekey instead). */
 #define KC_MAX_A	1024
-#define KC_MAX_B	8
-#define KC_MAX_SERIAL	32
+#define KC_MAX_B	4
+#define KC_MAX_SERIAL	20
 
 /* Entries live in blocks of KC_BLOCK bytes mapped for the cache, apart
  * from the heap: made one at a time on the rekey's threads amid their

@@ -261,7 +261,7 @@ void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
 /*
  * keycache.c: members' public keys validated once (docs/architecture.md,
  * "Decode once").  A bounded cache of each validated certificate's key,
- * serial and issuer in a compact form (400 bytes for RSA-2048, 208 for
+ * serial and issuer in a compact form (384 bytes for RSA-2048, 192 for
  * EC P-256; full, it keeps what it holds and lets one new certificate
  * in 32 replace the least recently used one) keyed by the SHA-256 of the
  * DER, each valid for the window in which its path validated (and at most
