@@ -442,14 +442,21 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 	return k;
 }
 
-/* The interned copy of name (locked), or NULL when there is no room. */
+/* The interned copy of name (locked), or NULL when there is no room.
+ * Equal by their DER, not X509_NAME_cmp's canonical form: the
+ * issuerAndSerialNumber built from it carries the certificate's own
+ * encoding of its issuer, as a peer comparing octets expects. */
 static const X509_NAME *
 kc_issuer(struct skd_engine_keycache *c, const X509_NAME *name)
 {
-	size_t i;
+	const unsigned char *der, *d;
+	size_t len, l, i;
 
+	if (!X509_NAME_get0_der(name, &der, &len))
+		return NULL;
 	for (i = 0; i < c->n_issuers; i++) {
-		if (X509_NAME_cmp(c->issuers[i], name) == 0)
+		if (X509_NAME_get0_der(c->issuers[i], &d, &l) && l == len &&
+		    memcmp(d, der, len) == 0)
 			return c->issuers[i];
 	}
 	if (c->n_issuers == KC_ISSUERS ||
