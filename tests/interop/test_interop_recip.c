@@ -11,6 +11,9 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/x509v3.h>
 #include <openssl/rand.h>
 
 #include "cms/skd_recip.h"
@@ -231,6 +234,75 @@ START_TEST(test_cli_mixed)
 }
 END_TEST
 
+/* pub_again makes id's public key again from its numbers, as the
+ * engine's key cache does (EVP_PKEY_todata, EVP_PKEY_fromdata), and
+ * names it by its certificate's issuer, serial and SKI. */
+static void
+pub_again(struct skd_ri_pub *out, enum skd_test_who who)
+{
+	X509 *cert = skd_test_pki_id(who)->cert;
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	EVP_PKEY_CTX *ctx;
+	OSSL_PARAM *params = NULL;
+
+	memset(out, 0, sizeof(*out));
+	ck_assert_int_eq(EVP_PKEY_todata(pk, EVP_PKEY_PUBLIC_KEY, &params), 1);
+	ck_assert_ptr_nonnull(ctx = EVP_PKEY_CTX_new_from_name(NULL,
+	    EVP_PKEY_get0_type_name(pk), NULL));
+	ck_assert_int_eq(EVP_PKEY_fromdata_init(ctx), 1);
+	ck_assert_int_eq(EVP_PKEY_fromdata(ctx, &out->pkey, EVP_PKEY_PUBLIC_KEY,
+	    params), 1);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	out->issuer = X509_get_issuer_name(cert);
+	out->serial = X509_get0_serialNumber(cert);
+	out->ski = X509_get0_subject_key_id(cert);
+	out->checked = 0;
+}
+
+/* The same members given by their keys and names alone (skd_ri_pub, the
+ * engine's cached form), not their certificates: each decrypts with the
+ * CLI, by issuerAndSerialNumber and by subjectKeyIdentifier. */
+START_TEST(test_cli_pub)
+{
+	static const enum skd_test_who members[] = {
+		SKD_TP_ALICE, SKD_TP_DAVE, SKD_TP_BOB, SKD_TP_CAROL
+	};
+	unsigned char key[32], *der = NULL;
+	struct skd_ri_pub pub[4];
+	struct skd_ri_recipient r[4];
+	size_t len = 0, i;
+	char *dir = skd_test_tmpdir();
+
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		pub_again(&pub[i], members[i]);
+		r[i].pub = &pub[i];
+		r[i].type = i < 2 ? SKD_RI_KTRI : SKD_RI_KARI;
+	}
+	r[1].flags = SKD_RI_OPT_OAEP | SKD_RI_OPT_SKI;
+	r[3].flags = SKD_RI_OPT_SKI;
+	pub[2].checked = 1;
+	ck_assert_int_eq(skd_ri_build_set(&der, &len, key, sizeof(key), r, 4),
+	    1);
+	write_envelope(dir, der, len, key, sizeof(key));
+	check_print(dir, 2);
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(cli_decrypt_cert(dir, members[i]) == 0,
+		    "openssl cms cannot decrypt for %s",
+		    skd_test_pki_id(members[i])->name);
+		check_output(dir);
+	}
+	ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_STRANGER), 0);
+	for (i = 0; i < 4; i++)
+		EVP_PKEY_free(pub[i].pkey);
+	OPENSSL_free(der);
+	skd_test_rmdir(dir);
+}
+END_TEST
+
 /*
  * The other direction: RecipientInfos that `openssl cms -encrypt` built
  * (ktri v1.5, OAEP SHA-1 and SHA-256, kari with OpenSSL's default KDF,
@@ -410,6 +482,7 @@ skd_suite_interop_recip(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_cli_single, 0, 8);
 	tcase_add_test(tc, test_cli_mixed);
+	tcase_add_test(tc, test_cli_pub);
 	tcase_add_test(tc, test_openssl_built);
 	tcase_add_test(tc, test_openssl_pwri);
 	suite_add_tcase(s, tc);
