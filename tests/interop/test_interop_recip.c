@@ -190,6 +190,21 @@ START_TEST(test_cli_single)
 }
 END_TEST
 
+/* decrypt_each checks that each of who[0..n) decrypts <dir>/env.der with
+ * the CLI, to the content. */
+static void
+decrypt_each(const char *dir, const enum skd_test_who *who, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(cli_decrypt_cert(dir, who[i]) == 0,
+		    "openssl cms cannot decrypt for %s",
+		    skd_test_pki_id(who[i])->name);
+		check_output(dir);
+	}
+}
+
 /* Five recipients of every kind in one set: each decrypts with the CLI. */
 START_TEST(test_cli_mixed)
 {
@@ -220,12 +235,7 @@ START_TEST(test_cli_mixed)
 	    1);
 	write_envelope(dir, der, len, key, sizeof(key));
 	check_print(dir, 2);
-	for (i = 0; i < 4; i++) {
-		ck_assert_msg(cli_decrypt_cert(dir, members[i]) == 0,
-		    "openssl cms cannot decrypt for %s",
-		    skd_test_pki_id(members[i])->name);
-		check_output(dir);
-	}
+	decrypt_each(dir, members, 4);
 	ck_assert_int_eq(cli_decrypt_kek(dir, kek, sizeof(kek)), 0);
 	check_output(dir);
 	ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_STRANGER), 0);
@@ -289,12 +299,7 @@ START_TEST(test_cli_pub)
 	    1);
 	write_envelope(dir, der, len, key, sizeof(key));
 	check_print(dir, 2);
-	for (i = 0; i < 4; i++) {
-		ck_assert_msg(cli_decrypt_cert(dir, members[i]) == 0,
-		    "openssl cms cannot decrypt for %s",
-		    skd_test_pki_id(members[i])->name);
-		check_output(dir);
-	}
+	decrypt_each(dir, members, 4);
 	ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_STRANGER), 0);
 	for (i = 0; i < 4; i++)
 		EVP_PKEY_free(pub[i].pkey);

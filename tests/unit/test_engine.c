@@ -2132,12 +2132,10 @@ START_TEST(test_keycache)
 }
 END_TEST
 
-/* The KEK of the rekey o sent to who (the GLKEY_PUT naming who), opened
- * with who's private key; NULL when none opens.  Freed with
- * skd_ri_free_key. */
+/* The KEK o sends to who (the GLKEY_PUT naming who), opened with who's
+ * private key, or NULL; freed with skd_ri_free_key. */
 static unsigned char *
-rekey_kek_for(const SKD_ENG_OUTCOME *o, enum skd_test_who who,
-    size_t *out_len)
+kek_sent_to(const SKD_ENG_OUTCOME *o, enum skd_test_who who, size_t *out_len)
 {
 	size_t k;
 
@@ -2186,7 +2184,7 @@ START_TEST(test_keycache_made_again)
 		f.cfg.oaep = i == 2;
 		ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 		for (w = 0; w < 4; w++) {
-			ck_assert_msg((kek[w] = rekey_kek_for(o, who[w],
+			ck_assert_msg((kek[w] = kek_sent_to(o, who[w],
 			    &kl[w])) != NULL, "rekey %zu, member %zu", i, w);
 			ck_assert(kl[w] == kl[0] &&
 			    memcmp(kek[w], kek[0], kl[0]) == 0);
@@ -2211,24 +2209,6 @@ START_TEST(test_keycache_made_again)
 	fx_done(&f);
 }
 END_TEST
-
-/* The KEK a glAddMember sends to who (the GLKEY_PUT naming who), or
- * NULL; freed with skd_ri_free_key. */
-static unsigned char *
-kek_sent_to(const SKD_ENG_OUTCOME *o, enum skd_test_who who, size_t *out_len)
-{
-	size_t k;
-
-	for (k = 0; k < skd_engine_outcome_count(o, SKD_OP_GLKEY_PUT); k++) {
-		const SKD_ENG_GLKEY *g = skd_engine_outcome_find(o,
-		    SKD_OP_GLKEY_PUT, k)->glKey;
-
-		if (names(g, who))
-			return open_glkey(g->message->data,
-			    (size_t)g->message->length, who, out_len, NULL);
-	}
-	return NULL;
-}
 
 /* The GL's current KEK, opened once from the GLA's archive: the second
  * glAddMember takes it from the cache, and both new members get the KEK
