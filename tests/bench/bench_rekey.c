@@ -38,9 +38,17 @@
  * Floor (floor_s): the same number of plain adds of entries of the same
  * size, through the same store session: each glKey entry one rekey wrote
  * (mutually aware: the shards of one of the two keys) is added again
- * under another key id and recipient name of the same length
- * (skd_store_put_glkey, one LDAP add each): what the directory alone
- * costs for that rekey's writes.  Prints one line of
+ * under another key id, recipient name of the same length and another
+ * GL, with the same members and a name as long that shares no index key
+ * with the rekey's GL (skd_store_put_glkey, one LDAP add each): what the
+ * directory alone costs for that rekey's writes, in the state the rekey
+ * met.  (back-mdb keeps up to 65,535 IDs an index key as a list, dearer
+ * to grow, then as a range: on the rekey's own GL the floor's adds went
+ * into the ranges the rekey had made, 2.3 times fewer bytes written an
+ * add at 50,000 members.)  slapd_wchar and slapd_syscw are slapd's bytes
+ * passed to write(2) and its write calls over the first rekey,
+ * floor_slapd_* over the floor: figures the machine's load does not
+ * move.  Prints one line of
  * key=value pairs; rss_kb is the process's peak resident set (getrusage)
  * after the rekey; decode_us is OpenSSL's time to decode one member
  * certificate (d2i_X509, mean over the first 1,000, one thread), a floor
@@ -109,12 +117,45 @@ store_fail(struct skd_store *s, const char *what)
 	return 0;
 }
 
+/* slapd's wchar (bytes it passed to write(2): back-mdb's page writes,
+ * and its LDAP responses) and syscw (write calls) so far, from
+ * /proc/<SKD_STACK_DIR/slapd.pid>/io; zero when unreadable. */
+static void
+slapd_writes(unsigned long long *wc, unsigned long long *sc)
+{
+	char path[4096], line[128];
+	FILE *f;
+	long pid = 0;
+	int ok;
+
+	*wc = 0;
+	*sc = 0;
+	snprintf(path, sizeof(path), "%s/slapd.pid",
+	    bench_need_env("SKD_STACK_DIR"));
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	ok = fscanf(f, "%ld", &pid) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/io", pid);
+	if (!ok || (f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		(void)sscanf(line, "wchar: %llu", wc);
+		(void)sscanf(line, "syscw: %llu", sc);
+	}
+	fclose(f);
+}
+
 /* Adds every glKey entry of one key of gl_name (every key has as many
- * entries of the same sizes) again under key id fake_id: the floor.
- * *out_n is how many. */
+ * entries of the same sizes) again under key id fake_id, GL floor_gl
+ * and a notAfter one second later: the floor.  floor_gl has the same
+ * members and a name of the same length that shares no index key with
+ * gl_name, so that every index list the floor's adds grow starts as
+ * empty as the rekey's did (back-mdb keeps up to 65,535 IDs a key as a
+ * list, dearer to grow, then a range).  *out_n is how many. */
 static int
-floor_adds(struct skd_store *s, const char *gl_name, const char *fake_id,
-    size_t *out_n)
+floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
+    const char *fake_id, size_t *out_n)
 {
 	struct skd_store_glkey *k = NULL;
 	size_t n = 0, i;
@@ -130,8 +171,13 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *fake_id,
 		if (strcmp(k[i].key_id, k[0].key_id) != 0)
 			continue;
 		free(k[i].key_id);
-		if ((k[i].key_id = strdup(fake_id)) == NULL)
+		free(k[i].gl_name);
+		k[i].gl_name = NULL;
+		if ((k[i].key_id = strdup(fake_id)) == NULL ||
+		    (k[i].gl_name = strdup(floor_gl)) == NULL)
 			goto err;
+		if (k[i].not_after != 0)
+			k[i].not_after++;
 		/* same size, but naming nobody the fetch looks for */
 		for (j = 0; j < k[i].n_recipients; j++) {
 			if (strncmp(k[i].recipients[j], "email:m", 7) == 0)
@@ -377,7 +423,9 @@ main(int argc, char **argv)
 	EVP_PKEY *ca_key = NULL, *key = NULL, *gla_key = NULL;
 	X509_STORE *trust = NULL;
 	unsigned char *der = NULL, *gl_der = NULL, rnd[8];
-	char gl_name[128], name[96], fake[40];
+	char gl_name[128], name[96], fake[40], floor_gl[128];
+	char u1[SKD_STORE_ID_LEN], u2[SKD_STORE_ID_LEN];
+	unsigned long long wc0, wc1, wc2, wc3, sc0, sc1, sc2, sc3;
 	const char *pki;
 	size_t n, k = 0, f = 0, i, puts, nfloor = 0, ndec = 0;
 	double cpu0, cpu1, sl0, sl1, sl2 = 0, sl3 = 0;
@@ -436,6 +484,23 @@ main(int argc, char **argv)
 		store_fail(s, "create_gl");
 		goto err;
 	}
+	/* The floor's GL: the same members, a name as long as gl_name
+	 * ("DNS:" and two UUIDs' characters) sharing none of its
+	 * substring keys. */
+	skd_store_new_id(u1);
+	skd_store_new_id(u2);
+	snprintf(floor_gl, sizeof(floor_gl), "DNS:%s%.*s", u1,
+	    (int)(strlen(gl_name) - 4 - strlen(u1)), u2);
+	{
+		struct skd_store_gl g2 = gl;
+
+		g2.name = floor_gl;
+		g2.address = floor_gl;
+		if (!skd_store_create_gl(s, &g2)) {
+			store_fail(s, "create floor GL");
+			goto err;
+		}
+	}
 	/* The members, added through the store with slapd's writes
 	 * unsynced (set-up; timed for information), synced again before
 	 * anything is timed. */
@@ -477,6 +542,10 @@ main(int argc, char **argv)
 			goto err;
 		}
 		tadd += bench_now_s() - t0;
+		if (!skd_store_add_member(s, floor_gl, SKD_STORE_MEMBER, &m)) {
+			store_fail(s, "add floor member");
+			goto err;
+		}
 		OPENSSL_free(der);
 		der = NULL;
 	}
@@ -497,6 +566,7 @@ main(int argc, char **argv)
 	 * a page), its head shard 0 wrapped for the GLA alone. */
 	cfg.stream_rekeys = 1;
 
+	slapd_writes(&wc0, &sc0);
 	cpu0 = self_cpu_s();
 	sl0 = bench_slapd_cpu_s();
 	t1 = bench_now_s();
@@ -512,6 +582,7 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	cpu1 = self_cpu_s();
 	sl1 = bench_slapd_cpu_s();
+	slapd_writes(&wc1, &sc1);
 	if (!nma) {
 		/* The second rekey of the GL (RFC 5275 4.5.2 again): the
 		 * certificates come from the cache as far as it holds
@@ -563,12 +634,14 @@ main(int argc, char **argv)
 			goto err;
 		for (i = 0; i < sizeof(rnd); i++)
 			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
+		slapd_writes(&wc2, &sc2);
 		sl2 = bench_slapd_cpu_s();
 		t4 = bench_now_s();
-		if (!floor_adds(s, gl_name, fake, &nfloor))
+		if (!floor_adds(s, gl_name, floor_gl, fake, &nfloor))
 			goto err;
 		t5 = bench_now_s();
 		sl3 = bench_slapd_cpu_s();
+		slapd_writes(&wc3, &sc3);
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "
@@ -579,6 +652,11 @@ main(int argc, char **argv)
 	 * floor (slapd; this process does little there). */
 	printf(" cpu_s=%.3f slapd_cpu_s=%.3f floor_slapd_cpu_s=%.3f",
 	    cpu1 - cpu0, sl1 - sl0, sl3 - sl2);
+	/* slapd's writes, load-independent: bytes passed to write(2) and
+	 * write calls, over the first rekey and over the floor */
+	printf(" slapd_wchar=%llu slapd_syscw=%llu floor_slapd_wchar=%llu "
+	    "floor_slapd_syscw=%llu", wc1 - wc0, sc1 - sc0, wc3 - wc2,
+	    sc3 - sc2);
 	if (!nma)
 		printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f "
 		    "cache_hits=%zu", t7 - t6, t8 - t7, t8 - t6, hits);
