@@ -1261,8 +1261,7 @@ START_TEST(test_kill9_random)
 	/* Up (its SIGTERM handler installed) before it is told to stop. */
 	wait_log("kill-last", "starting");
 	(void)kill(pid, SIGTERM);
-	st = reap(pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid, "kill-last");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* What the kills left behind (printed: where a kill lands is
 	 * random). */
@@ -1296,7 +1295,6 @@ START_TEST(test_two_workers)
 	char *conf;
 	size_t i, na = 0, nb = 0;
 	pid_t p1, p2;
-	int st;
 
 	parties_open(&p);
 	conf = write_config("two", "lease_seconds = 5\n"
@@ -1312,10 +1310,8 @@ START_TEST(test_two_workers)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	(void)kill(p1, SIGTERM);
 	(void)kill(p2, SIGTERM);
-	st = reap(p1);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	st = reap(p2);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(p1, "two-a");
+	reap_ok(p2, "two-b");
 	batch_check(&b, p.gla);
 	/* Both took part: the claim owner stays on a finished request. */
 	for (i = 0; i < b.n; i++) {
@@ -1388,8 +1384,7 @@ START_TEST(test_in_flight)
 	ck_assert_msg(out != NULL && atoi(out) == 3, "reloads: %s", out);
 	free(out);
 	(void)kill(pid, SIGTERM);
-	st = reap(pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid, "inf");
 	batch_check(&b, p.gla);
 	/* The loops of the second process, by the claim owner each
 	 * finished request keeps (the first process's are "inf-first"). */
