@@ -352,25 +352,37 @@ bench_nosync(int on)
 	return 1;
 }
 
-/* The stack's slapd's CPU time so far (utime + stime of its
- * SKD_STACK_DIR/slapd.pid), in seconds; -1 when it cannot be read. */
-static inline double
-bench_slapd_cpu_s(void)
+/* /proc/<pid>/name of the stack's slapd (its pid from
+ * SKD_STACK_DIR/slapd.pid), open for reading; NULL when it cannot be. */
+static inline FILE *
+bench_slapd_proc(const char *name)
 {
 	char path[4096];
 	FILE *f;
-	long pid = 0, hz = sysconf(_SC_CLK_TCK);
-	unsigned long ut = 0, st = 0;
+	long pid = 0;
 	int ok;
 
 	snprintf(path, sizeof(path), "%s/slapd.pid",
 	    bench_need_env("SKD_STACK_DIR"));
 	if ((f = fopen(path, "r")) == NULL)
-		return -1;
+		return NULL;
 	ok = fscanf(f, "%ld", &pid) == 1;
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (!ok || hz <= 0 || (f = fopen(path, "r")) == NULL)
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	return ok ? fopen(path, "r") : NULL;
+}
+
+/* The stack's slapd's CPU time so far (utime + stime), in seconds; -1
+ * when it cannot be read. */
+static inline double
+bench_slapd_cpu_s(void)
+{
+	FILE *f;
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned long ut = 0, st = 0;
+	int ok;
+
+	if (hz <= 0 || (f = bench_slapd_proc("stat")) == NULL)
 		return -1;
 	/* Fields 14 and 15; the command (field 2) has no space here. */
 	ok = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "

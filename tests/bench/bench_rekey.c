@@ -119,25 +119,16 @@ store_fail(struct skd_store *s, const char *what)
 
 /* slapd's wchar (bytes it passed to write(2): back-mdb's page writes,
  * and its LDAP responses) and syscw (write calls) so far, from
- * /proc/<SKD_STACK_DIR/slapd.pid>/io; zero when unreadable. */
+ * slapd's /proc/<pid>/io; zero when unreadable. */
 static void
 slapd_writes(unsigned long long *wc, unsigned long long *sc)
 {
-	char path[4096], line[128];
+	char line[128];
 	FILE *f;
-	long pid = 0;
-	int ok;
 
 	*wc = 0;
 	*sc = 0;
-	snprintf(path, sizeof(path), "%s/slapd.pid",
-	    bench_need_env("SKD_STACK_DIR"));
-	if ((f = fopen(path, "r")) == NULL)
-		return;
-	ok = fscanf(f, "%ld", &pid) == 1;
-	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%ld/io", pid);
-	if (!ok || (f = fopen(path, "r")) == NULL)
+	if ((f = bench_slapd_proc("io")) == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		(void)sscanf(line, "wchar: %llu", wc);
