@@ -118,15 +118,6 @@ struct kc_block {
 };
 #define KC_BLOCK_HDR	((sizeof(struct kc_block) + 15) & ~(size_t)15)
 
-/* What a get copies out under the lock, to make the key outside it. */
-struct kc_parts {
-	const X509_NAME	*issuer;
-	int		 nid;
-	unsigned char	 kind;
-	size_t		 a_len, b_len, serial_len;
-	unsigned char	 a[KC_MAX_A], b[KC_MAX_B], serial[KC_MAX_SERIAL];
-};
-
 struct skd_engine_keycache *
 skd_engine_keycache_new(size_t max_entries, time_t ttl)
 {
@@ -182,12 +173,23 @@ kc_push_front(struct skd_engine_keycache *c, struct kc_entry *x)
 		c->tail = x;
 }
 
-/* The slot size of an entry whose key part is a_len bytes. */
-static size_t
-kc_slot_size(size_t a_len)
+/* The slot size of an entry whose key part is a_len bytes, room for any
+ * exponent and serial included; KC_SLOT_MAX the largest. */
+#define KC_SLOT(a_len)	((sizeof(struct kc_entry) + (a_len) + KC_MAX_B + \
+			    KC_MAX_SERIAL + 15) & ~(size_t)15)
+#define KC_SLOT_MAX	KC_SLOT(KC_MAX_A)
+
+/* An entry's exponent (RSA) and serial, after its key part in data. */
+static unsigned char *
+kc_b(const struct kc_entry *x)
 {
-	return (sizeof(struct kc_entry) + a_len + KC_MAX_B + KC_MAX_SERIAL +
-	    15) & ~(size_t)15;
+	return (unsigned char *)x->data + x->a_len;
+}
+
+static unsigned char *
+kc_serial(const struct kc_entry *x)
+{
+	return kc_b(x) + x->b_len;
 }
 
 /* The spare list of slots of size, made when there is room; NULL when
@@ -209,12 +211,12 @@ kc_spare(struct skd_engine_keycache *c, size_t size)
 }
 
 /* A slot for an entry whose key part is a_len bytes: a spare one of its
- * size, else one cut from the newest block or a new block; NULL when
- * none (locked). */
+ * size, else one cut from the newest block or a new block, for the
+ * caller to fill; NULL when none (locked). */
 static struct kc_entry *
 kc_alloc(struct skd_engine_keycache *c, size_t a_len)
 {
-	size_t size = kc_slot_size(a_len);
+	size_t size = KC_SLOT(a_len);
 	struct kc_entry **sp, *x;
 	struct kc_block *b;
 	void *m;
@@ -237,7 +239,6 @@ kc_alloc(struct skd_engine_keycache *c, size_t a_len)
 		x = (struct kc_entry *)((unsigned char *)b + b->used);
 		b->used += size;
 	}
-	memset(x, 0, size);
 	return x;
 }
 
@@ -253,7 +254,7 @@ kc_drop(struct skd_engine_keycache *c, struct kc_entry *x)
 	kc_unlink_lru(c, x);
 	c->n--;
 	/* Its size has a spare list: x came from kc_alloc. */
-	sp = kc_spare(c, kc_slot_size(x->a_len));
+	sp = kc_spare(c, KC_SLOT(x->a_len));
 	x->hnext = *sp;
 	*sp = x;
 }
@@ -351,9 +352,10 @@ eng_pubkey_free(struct eng_pubkey *k)
 	free(k);
 }
 
-/* The key of parts made again (see above); NULL on error. */
+/* The key of entry x (a copy, read without the lock) made again (see
+ * above); NULL on error. */
 static struct eng_pubkey *
-kc_make(const struct kc_parts *pt)
+kc_make(const struct kc_entry *x)
 {
 	struct eng_pubkey *k;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -362,19 +364,20 @@ kc_make(const struct kc_parts *pt)
 
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
-	if (pt->kind == KC_RSA) {
+	if (x->kind == KC_RSA) {
 		params[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_N,
-		    (unsigned char *)pt->a, pt->a_len);
+		    (unsigned char *)x->data, x->a_len);
 		params[1] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_E,
-		    (unsigned char *)pt->b, pt->b_len);
+		    kc_b(x), x->b_len);
 		ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	} else {
-		if ((grp = OBJ_nid2sn(pt->nid)) == NULL)
+		if ((grp = OBJ_nid2sn(x->nid)) == NULL)
 			goto err;
 		params[0] = OSSL_PARAM_construct_utf8_string(
 		    OSSL_PKEY_PARAM_GROUP_NAME, (char *)grp, 0);
 		params[1] = OSSL_PARAM_construct_octet_string(
-		    OSSL_PKEY_PARAM_PUB_KEY, (unsigned char *)pt->a, pt->a_len);
+		    OSSL_PKEY_PARAM_PUB_KEY, (unsigned char *)x->data,
+		    x->a_len);
 		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	}
 	params[2] = OSSL_PARAM_construct_end();
@@ -383,12 +386,12 @@ kc_make(const struct kc_parts *pt)
 	    params) != 1)
 		goto err;
 	if ((k->serial = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_STRING_set(k->serial, pt->serial, (int)pt->serial_len))
+	    !ASN1_STRING_set(k->serial, kc_serial(x), (int)x->serial_len))
 		goto err;
 	k->pub.serial = k->serial;
-	k->pub.issuer = pt->issuer;
-	/* An EC point is kept only once checked (kc_parts_of). */
-	k->pub.checked = pt->kind == KC_EC;
+	k->pub.issuer = x->issuer;
+	/* An EC point is kept only once checked (kc_fill). */
+	k->pub.checked = x->kind == KC_EC;
 	EVP_PKEY_CTX_free(ctx);
 	return k;
  err:
@@ -402,44 +405,28 @@ struct eng_pubkey *
 eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
     const X509_STORE *trust, time_t now)
 {
-	struct kc_entry *x;
-	struct kc_parts *pt;
-	struct eng_pubkey *k = NULL;
+	_Alignas(struct kc_entry) unsigned char buf[KC_SLOT_MAX];
+	struct kc_entry *x, *t = (struct kc_entry *)buf;
 	int found = 0;
 
-	if ((pt = malloc(sizeof(*pt))) == NULL)
-		return NULL;
 	pthread_mutex_lock(&c->mu);
 	if (c->trust == trust && (x = kc_find(c, md)) != NULL) {
 		if (now < x->from || now > x->until) {
 			kc_drop(c, x);
 		} else {
-			pt->issuer = x->issuer;
-			pt->nid = x->nid;
-			pt->kind = x->kind;
-			pt->a_len = x->a_len;
-			pt->b_len = x->b_len;
-			pt->serial_len = x->serial_len;
-			memcpy(pt->a, x->data, x->a_len);
-			memcpy(pt->b, x->data + x->a_len, x->b_len);
-			memcpy(pt->serial, x->data + x->a_len + x->b_len,
-			    x->serial_len);
+			/* Copied out: the key is made without the lock. */
+			memcpy(t, x, KC_SLOT(x->a_len));
 			kc_unlink_lru(c, x);
 			kc_push_front(c, x);
 			found = 1;
 		}
 	}
-	pthread_mutex_unlock(&c->mu);
 	if (found)
-		k = kc_make(pt);
-	free(pt);
-	pthread_mutex_lock(&c->mu);
-	if (k != NULL)
 		c->hits++;
 	else
 		c->misses++;
 	pthread_mutex_unlock(&c->mu);
-	return k;
+	return found ? kc_make(t) : NULL;
 }
 
 /* The interned copy of name (locked), or NULL when there is no room.
@@ -465,52 +452,56 @@ kc_issuer(struct skd_engine_keycache *c, const X509_NAME *name)
 	return c->issuers[c->n_issuers++];
 }
 
-/* The parts of cert's key kept (see above); zero for a key not kept. */
+/* Fills t (KC_SLOT_MAX bytes) with what is kept of cert's key (see
+ * above), all but md, the window, the issuer and the links; zero for a
+ * key not kept. */
 static int
-kc_parts_of(struct kc_parts *pt, X509 *cert)
+kc_fill(struct kc_entry *t, X509 *cert)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
 	BIGNUM *n = NULL, *e = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
+	size_t a_len = 0;
 	char grp[64];
 	int ok = 0;
 
-	memset(pt, 0, sizeof(*pt));
+	memset(t, 0, KC_SLOT_MAX);
 	if (pk == NULL || serial == NULL ||
 	    ASN1_STRING_type(serial) != V_ASN1_INTEGER ||
 	    ASN1_STRING_length(serial) < 1 ||
 	    ASN1_STRING_length(serial) > KC_MAX_SERIAL)
 		goto err;
-	pt->serial_len = (size_t)ASN1_STRING_length(serial);
-	memcpy(pt->serial, ASN1_STRING_get0_data(serial), pt->serial_len);
 	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
 		if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) ||
 		    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) ||
 		    BN_num_bytes(n) > KC_MAX_A || BN_num_bytes(e) > KC_MAX_B)
 			goto err;
-		pt->kind = KC_RSA;
-		pt->a_len = (size_t)BN_num_bytes(n);
-		pt->b_len = (size_t)BN_num_bytes(e);
-		if (BN_bn2nativepad(n, pt->a, (int)pt->a_len) < 0 ||
-		    BN_bn2nativepad(e, pt->b, (int)pt->b_len) < 0)
+		t->kind = KC_RSA;
+		t->a_len = (unsigned short)BN_num_bytes(n);
+		t->b_len = (unsigned short)BN_num_bytes(e);
+		if (BN_bn2nativepad(n, t->data, t->a_len) < 0 ||
+		    BN_bn2nativepad(e, kc_b(t), t->b_len) < 0)
 			goto err;
 	} else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
 		if (!EVP_PKEY_get_utf8_string_param(pk,
 		    OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp), NULL) ||
-		    (pt->nid = OBJ_txt2nid(grp)) == NID_undef ||
+		    (t->nid = OBJ_txt2nid(grp)) == NID_undef ||
 		    !EVP_PKEY_get_octet_string_param(pk,
-		    OSSL_PKEY_PARAM_PUB_KEY, pt->a, sizeof(pt->a), &pt->a_len))
+		    OSSL_PKEY_PARAM_PUB_KEY, t->data, KC_MAX_A, &a_len))
 			goto err;
 		/* SP 800-56A 5.6.2.3.4 partial validation, as kari makes it
 		 * (cms_ri.c): once here, not at every rekey. */
 		if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) ==
 		    NULL || EVP_PKEY_public_check_quick(ctx) != 1)
 			goto err;
-		pt->kind = KC_EC;
+		t->kind = KC_EC;
+		t->a_len = (unsigned short)a_len;
 	} else {
 		goto err;
 	}
+	t->serial_len = (unsigned short)ASN1_STRING_length(serial);
+	memcpy(kc_serial(t), ASN1_STRING_get0_data(serial), t->serial_len);
 	ok = 1;
  err:
 	ERR_clear_error();
@@ -525,18 +516,17 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
     const X509_STORE *trust, X509 *cert, time_t from, time_t until,
     time_t now)
 {
-	struct kc_entry *x;
-	struct kc_parts *pt;
+	_Alignas(struct kc_entry) unsigned char buf[KC_SLOT_MAX];
+	struct kc_entry *x, *t = (struct kc_entry *)buf;
 	const X509_NAME *issuer;
 
 	if (until > now + c->ttl)
 		until = now + c->ttl;
-	if (from > until || (pt = malloc(sizeof(*pt))) == NULL)
+	if (from > until || !kc_fill(t, cert))
 		return;
-	if (!kc_parts_of(pt, cert)) {
-		free(pt);
-		return;
-	}
+	memcpy(t->md, md, KC_MD_LEN);
+	t->from = from;
+	t->until = until;
 	pthread_mutex_lock(&c->mu);
 	if (c->trust != trust) {
 		/* Made under another store: none of the old ones hold. */
@@ -550,32 +540,17 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 		 * more issuer, or full: kept out, so that the entries in
 		 * stay (above). */
 		pthread_mutex_unlock(&c->mu);
-		free(pt);
 		return;
 	}
 	while (c->n >= c->max && c->tail != NULL)
 		kc_drop(c, c->tail);
-	if ((x = kc_alloc(c, pt->a_len)) == NULL) {
-		pthread_mutex_unlock(&c->mu);
-		free(pt);
-		return;
+	if ((x = kc_alloc(c, t->a_len)) != NULL) {
+		memcpy(x, t, KC_SLOT(t->a_len));
+		x->issuer = issuer;
+		x->hnext = c->tab[kc_bucket(c, md)];
+		c->tab[kc_bucket(c, md)] = x;
+		kc_push_front(c, x);
+		c->n++;
 	}
-	memcpy(x->md, md, KC_MD_LEN);
-	x->from = from;
-	x->until = until;
-	x->issuer = issuer;
-	x->nid = pt->nid;
-	x->kind = pt->kind;
-	x->a_len = (unsigned short)pt->a_len;
-	x->b_len = (unsigned short)pt->b_len;
-	x->serial_len = (unsigned short)pt->serial_len;
-	memcpy(x->data, pt->a, pt->a_len);
-	memcpy(x->data + pt->a_len, pt->b, pt->b_len);
-	memcpy(x->data + pt->a_len + pt->b_len, pt->serial, pt->serial_len);
-	x->hnext = c->tab[kc_bucket(c, md)];
-	c->tab[kc_bucket(c, md)] = x;
-	kc_push_front(c, x);
-	c->n++;
 	pthread_mutex_unlock(&c->mu);
-	free(pt);
 }
