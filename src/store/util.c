@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_local.h"
 
@@ -214,97 +216,331 @@ skd_store_i_filter_escape(const char *v)
 
 /* ---- entry values ----------------------------------------------------------- */
 
+/*
+ * An entry's values are read in one pass over its attributes
+ * (ldap_get_attribute_ber): libldap's ldap_get_values_len scans the entry
+ * from its start for every attribute asked, so a table of k rows cost k
+ * scans of the entry, on every member of a rekey's walk.  The values
+ * point into the message (not copied); v_* copy what they keep.
+ * Attribute descriptions compare as ldap_get_values_len compares them
+ * (case-insensitive, options included).
+ */
+typedef int (*entry_attr_fn)(void *arg, const struct berval *name,
+    const struct berval *v, size_t nv);
+
+static size_t
+bv_count(const struct berval *v)
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n].bv_val != NULL)
+		n++;
+	return n;
+}
+
+/* Calls fn for each attribute of e in order until it returns 0 (stop, as
+ * found: 1 returned) or -1 (failure: 0 returned). */
+static int
+entry_attrs(LDAP *ld, LDAPMessage *e, entry_attr_fn fn, void *arg)
+{
+	BerElement *ber = NULL;
+	struct berval dn, name, *v = NULL;
+	int rc, r = 1;
+
+	/* On failure libldap frees the BerElement it made. */
+	if (ldap_get_dn_ber(ld, e, &ber, &dn) != LDAP_SUCCESS)
+		return 0;
+	for (rc = ldap_get_attribute_ber(ld, e, ber, &name, &v);
+	    rc == LDAP_SUCCESS && name.bv_val != NULL;
+	    rc = ldap_get_attribute_ber(ld, e, ber, &name, &v)) {
+		r = fn(arg, &name, v, bv_count(v));
+		ber_memfree(v);
+		v = NULL;
+		if (r <= 0)
+			break;
+	}
+	ber_memfree(v);
+	ber_free(ber, 0);
+	return r >= 0 && (r == 0 || rc == LDAP_SUCCESS);
+}
+
+static int
+attr_is(const struct berval *name, const char *attr)
+{
+	size_t n = strlen(attr);
+
+	return name->bv_len == n && strncasecmp(name->bv_val, attr, n) == 0;
+}
+
+/* One attribute's values, for the single-attribute getters. */
+struct attr_find {
+	const char	*attr;
+	int		(*take)(struct attr_find *, const struct berval *,
+			    size_t);
+	void		*out, *out2;
+	long long	 dflt;
+	int		 ok;
+};
+
+static int
+attr_find_fn(void *arg, const struct berval *name, const struct berval *v,
+    size_t nv)
+{
+	struct attr_find *a = arg;
+
+	if (!attr_is(name, a->attr))
+		return 1;
+	a->ok = a->take(a, v, nv);
+	return 0;
+}
+
+/* Runs a->take on attr's values, or on none when e has no attr. */
+static int
+attr_find(LDAP *ld, LDAPMessage *e, struct attr_find *a)
+{
+	a->ok = -1;
+	if (!entry_attrs(ld, e, attr_find_fn, a))
+		return 0;
+	return a->ok == -1 ? a->take(a, NULL, 0) : a->ok;
+}
+
+static int
+v_blob(const struct berval *v, size_t nv, unsigned char **out,
+    size_t *out_len)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (nv == 0)
+		return 1;
+	/* One extra NUL so that text values can be used as strings. */
+	if ((*out = malloc(v[0].bv_len + 1)) == NULL)
+		return 0;
+	memcpy(*out, v[0].bv_val, v[0].bv_len);
+	(*out)[v[0].bv_len] = '\0';
+	*out_len = v[0].bv_len;
+	return 1;
+}
+
+static int
+v_blobs(const struct berval *v, size_t nv, struct skd_store_blob **out,
+    size_t *out_n)
+{
+	struct skd_store_blob *b;
+	size_t i;
+
+	*out = NULL;
+	*out_n = 0;
+	if (nv == 0)
+		return 1;
+	if ((b = calloc(nv, sizeof(*b))) == NULL)
+		return 0;
+	for (i = 0; i < nv; i++) {
+		if ((b[i].data = malloc(v[i].bv_len + 1)) == NULL) {
+			skd_store_blobs_free(b, i);
+			return 0;
+		}
+		memcpy(b[i].data, v[i].bv_val, v[i].bv_len);
+		b[i].data[v[i].bv_len] = '\0';
+		b[i].len = v[i].bv_len;
+	}
+	*out = b;
+	*out_n = nv;
+	return 1;
+}
+
+/* A string has no NUL inside. */
+static int
+v_str(const struct berval *v, size_t nv, char **out)
+{
+	*out = NULL;
+	if (nv == 0)
+		return 1;
+	if (memchr(v[0].bv_val, '\0', v[0].bv_len) != NULL ||
+	    (*out = malloc(v[0].bv_len + 1)) == NULL)
+		return 0;
+	memcpy(*out, v[0].bv_val, v[0].bv_len);
+	(*out)[v[0].bv_len] = '\0';
+	return 1;
+}
+
+static int
+v_strs(const struct berval *v, size_t nv, char ***out, size_t *out_n)
+{
+	struct skd_store_blob *b;
+	char **s;
+	size_t i, n;
+
+	*out = NULL;
+	*out_n = 0;
+	if (!v_blobs(v, nv, &b, &n))
+		return 0;
+	if (n == 0)
+		return 1;
+	if ((s = calloc(n, sizeof(*s))) == NULL) {
+		skd_store_blobs_free(b, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		s[i] = (char *)b[i].data;	/* NUL-terminated by v_blobs */
+		if (memchr(s[i], '\0', b[i].len) != NULL) {
+			free(s);
+			skd_store_blobs_free(b, n);
+			return 0;
+		}
+	}
+	free(b);
+	*out = s;
+	*out_n = n;
+	return 1;
+}
+
+static int
+v_int(const struct berval *v, size_t nv, long long *out, long long dflt)
+{
+	char *s = NULL, *end;
+	long long n;
+
+	*out = dflt;
+	if (!v_str(v, nv, &s))
+		return 0;
+	if (s == NULL)
+		return 1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0') {
+		free(s);
+		return 0;
+	}
+	free(s);
+	*out = n;
+	return 1;
+}
+
+static int
+v_bool(const struct berval *v, size_t nv, int *out, int dflt)
+{
+	char *s = NULL;
+	int ok = 1;
+
+	*out = dflt;
+	if (!v_str(v, nv, &s))
+		return 0;
+	if (s == NULL)
+		return 1;
+	if (strcmp(s, "TRUE") == 0)
+		*out = 1;
+	else if (strcmp(s, "FALSE") == 0)
+		*out = 0;
+	else
+		ok = 0;
+	free(s);
+	return ok;
+}
+
+static int
+v_time(const struct berval *v, size_t nv, time_t *out)
+{
+	char *s = NULL;
+	int ok;
+
+	*out = 0;
+	if (!v_str(v, nv, &s))
+		return 0;
+	if (s == NULL)
+		return 1;
+	ok = skd_store_time_parse(out, s);
+	free(s);
+	return ok;
+}
+
+static int
+take_blob(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_blob(v, nv, a->out, a->out2);
+}
+
+static int
+take_blobs(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_blobs(v, nv, a->out, a->out2);
+}
+
+static int
+take_str(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_str(v, nv, a->out);
+}
+
+static int
+take_strs(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_strs(v, nv, a->out, a->out2);
+}
+
+static int
+take_int(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_int(v, nv, a->out, a->dflt);
+}
+
+static int
+take_bool(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_bool(v, nv, a->out, (int)a->dflt);
+}
+
+static int
+take_time(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	return v_time(v, nv, a->out);
+}
+
+static int
+take_count(struct attr_find *a, const struct berval *v, size_t nv)
+{
+	(void)v;
+	*(size_t *)a->out = nv;
+	return 1;
+}
+
 int
 skd_store_i_get_blob(LDAP *ld, LDAPMessage *e, const char *attr,
     unsigned char **out, size_t *out_len)
 {
-	struct berval **v;
-	int ok = 0;
+	struct attr_find a = { attr, take_blob, out, out_len, 0, 0 };
 
 	*out = NULL;
 	*out_len = 0;
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL || v[0] == NULL) {
-		ldap_value_free_len(v);
-		return 1;
-	}
-	/* One extra NUL so that text values can be used as strings. */
-	if ((*out = malloc(v[0]->bv_len + 1)) == NULL)
-		goto err;
-	memcpy(*out, v[0]->bv_val, v[0]->bv_len);
-	(*out)[v[0]->bv_len] = '\0';
-	*out_len = v[0]->bv_len;
-	ok = 1;
- err:
-	ldap_value_free_len(v);
-	return ok;
+	return attr_find(ld, e, &a);
 }
 
 int
 skd_store_i_get_blobs(LDAP *ld, LDAPMessage *e, const char *attr,
     struct skd_store_blob **out, size_t *out_n)
 {
-	struct berval **v;
-	struct skd_store_blob *b = NULL;
-	size_t i, n;
-	int ok = 0;
+	struct attr_find a = { attr, take_blobs, out, out_n, 0, 0 };
 
 	*out = NULL;
 	*out_n = 0;
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
-		return 1;
-	for (n = 0; v[n] != NULL; n++)
-		continue;
-	if (n == 0) {
-		ok = 1;
-		goto err;
-	}
-	if ((b = calloc(n, sizeof(*b))) == NULL)
-		goto err;
-	for (i = 0; i < n; i++) {
-		if ((b[i].data = malloc(v[i]->bv_len + 1)) == NULL) {
-			skd_store_blobs_free(b, i);
-			b = NULL;
-			goto err;
-		}
-		memcpy(b[i].data, v[i]->bv_val, v[i]->bv_len);
-		b[i].data[v[i]->bv_len] = '\0';
-		b[i].len = v[i]->bv_len;
-	}
-	*out = b;
-	*out_n = n;
-	ok = 1;
- err:
-	ldap_value_free_len(v);
-	return ok;
+	return attr_find(ld, e, &a);
 }
 
 size_t
 skd_store_i_count_values(LDAP *ld, LDAPMessage *e, const char *attr)
 {
-	struct berval **v;
 	size_t n = 0;
+	struct attr_find a = { attr, take_count, &n, NULL, 0, 0 };
 
-	if ((v = ldap_get_values_len(ld, e, attr)) != NULL) {
-		while (v[n] != NULL)
-			n++;
-		ldap_value_free_len(v);
-	}
-	return n;
+	return attr_find(ld, e, &a) ? n : 0;
 }
 
 int
 skd_store_i_get_str(LDAP *ld, LDAPMessage *e, const char *attr, char **out)
 {
-	size_t len;
+	struct attr_find a = { attr, take_str, out, NULL, 0, 0 };
 
-	if (!skd_store_i_get_blob(ld, e, attr, (unsigned char **)out, &len))
-		return 0;
-	if (*out != NULL && memchr(*out, '\0', len) != NULL) {
-		free(*out);
-		*out = NULL;
-		return 0;
-	}
-	return 1;
+	*out = NULL;
+	return attr_find(ld, e, &a);
 }
 
 /*
@@ -344,147 +580,118 @@ int
 skd_store_i_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, char ***out,
     size_t *out_n)
 {
-	struct skd_store_blob *b;
-	char **v = NULL;
-	size_t i, n;
+	struct attr_find a = { attr, take_strs, out, out_n, 0, 0 };
 
 	*out = NULL;
 	*out_n = 0;
-	if (!skd_store_i_get_blobs(ld, e, attr, &b, &n))
-		return 0;
-	if (n == 0)
-		return 1;
-	if ((v = calloc(n, sizeof(*v))) == NULL) {
-		skd_store_blobs_free(b, n);
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		v[i] = (char *)b[i].data;	/* NUL-terminated by get_blobs */
-		if (memchr(v[i], '\0', b[i].len) != NULL) {
-			free(v);
-			skd_store_blobs_free(b, n);
-			return 0;
-		}
-	}
-	free(b);
-	*out = v;
-	*out_n = n;
-	return 1;
+	return attr_find(ld, e, &a);
 }
 
 int
 skd_store_i_get_int(LDAP *ld, LDAPMessage *e, const char *attr,
     long long *out, long long dflt)
 {
-	char *s = NULL, *end;
-	long long v;
+	struct attr_find a = { attr, take_int, out, NULL, dflt, 0 };
 
 	*out = dflt;
-	if (!skd_store_i_get_str(ld, e, attr, &s))
-		return 0;
-	if (s == NULL)
-		return 1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0') {
-		free(s);
-		return 0;
-	}
-	free(s);
-	*out = v;
-	return 1;
+	return attr_find(ld, e, &a);
 }
 
 int
 skd_store_i_get_bool(LDAP *ld, LDAPMessage *e, const char *attr, int *out,
     int dflt)
 {
-	char *s = NULL;
-	int ok = 1;
+	struct attr_find a = { attr, take_bool, out, NULL, dflt, 0 };
 
 	*out = dflt;
-	if (!skd_store_i_get_str(ld, e, attr, &s))
-		return 0;
-	if (s == NULL)
-		return 1;
-	if (strcmp(s, "TRUE") == 0)
-		*out = 1;
-	else if (strcmp(s, "FALSE") == 0)
-		*out = 0;
-	else
-		ok = 0;
-	free(s);
-	return ok;
+	return attr_find(ld, e, &a);
 }
 
 int
 skd_store_i_get_time(LDAP *ld, LDAPMessage *e, const char *attr, time_t *out)
 {
-	char *s = NULL;
-	int ok;
+	struct attr_find a = { attr, take_time, out, NULL, 0, 0 };
 
 	*out = 0;
-	if (!skd_store_i_get_str(ld, e, attr, &s))
-		return 0;
-	if (s == NULL)
-		return 1;
-	ok = skd_store_time_parse(out, s);
-	free(s);
-	return ok;
+	return attr_find(ld, e, &a);
+}
+
+/* One row of a table from its attribute's values (none: absent). */
+static int
+field_take(const struct skd_store_i_field *f, char *base,
+    const struct berval *v, size_t nv)
+{
+	void *p = base + f->off;
+	char *id = NULL;
+	long long n;
+	int ok;
+
+	switch (f->kind) {
+	case SKD_STORE_I_STR:
+		return v_str(v, nv, p) && (!f->required || *(char **)p != NULL);
+	case SKD_STORE_I_STRS:
+		return v_strs(v, nv, p, (size_t *)(base + f->n_off));
+	case SKD_STORE_I_BLOB:
+		return v_blob(v, nv, p, (size_t *)(base + f->n_off));
+	case SKD_STORE_I_TIME:
+		return v_time(v, nv, p);
+	case SKD_STORE_I_BOOL:
+		return v_bool(v, nv, p, 0);
+	case SKD_STORE_I_INT:
+		ok = v_int(v, nv, &n, 0) && n >= f->lo && n <= f->hi;
+		if (ok)
+			*(int *)p = (int)n;
+		return ok;
+	case SKD_STORE_I_ID:
+		ok = v_str(v, nv, &id) && id != NULL &&
+		    strlen(id) < SKD_STORE_ID_LEN;
+		if (ok)
+			memcpy(p, id, strlen(id) + 1);
+		free(id);
+		return ok;
+	}
+	return 0;
+}
+
+/* A table's rows found so far (a table has at most 64). */
+struct fields_pass {
+	const struct skd_store_i_field	*f;
+	size_t				 n;
+	char				*base;
+	uint64_t			 seen;
+};
+
+static int
+fields_fn(void *arg, const struct berval *name, const struct berval *v,
+    size_t nv)
+{
+	struct fields_pass *fp = arg;
+	size_t i;
+
+	for (i = 0; i < fp->n; i++) {
+		if ((fp->seen & ((uint64_t)1 << i)) != 0 ||
+		    !attr_is(name, fp->f[i].attr))
+			continue;
+		fp->seen |= (uint64_t)1 << i;
+		if (!field_take(&fp->f[i], fp->base, v, nv))
+			return -1;
+	}
+	return 1;
 }
 
 int
 skd_store_i_get_fields(LDAP *ld, LDAPMessage *e, void *out,
     const struct skd_store_i_field *f, size_t n)
 {
-	char *base = out, *id;
-	long long v;
+	struct fields_pass fp = { f, n, out, 0 };
 	size_t i;
-	void *p;
-	int ok;
 
-	for (i = 0; i < n; i++) {
-		p = base + f[i].off;
-		switch (f[i].kind) {
-		case SKD_STORE_I_STR:
-			ok = skd_store_i_get_str(ld, e, f[i].attr, p) &&
-			    (!f[i].required || *(char **)p != NULL);
-			break;
-		case SKD_STORE_I_STRS:
-			ok = skd_store_i_get_strs(ld, e, f[i].attr, p,
-			    (size_t *)(base + f[i].n_off));
-			break;
-		case SKD_STORE_I_BLOB:
-			ok = skd_store_i_get_blob(ld, e, f[i].attr, p,
-			    (size_t *)(base + f[i].n_off));
-			break;
-		case SKD_STORE_I_TIME:
-			ok = skd_store_i_get_time(ld, e, f[i].attr, p);
-			break;
-		case SKD_STORE_I_BOOL:
-			ok = skd_store_i_get_bool(ld, e, f[i].attr, p, 0);
-			break;
-		case SKD_STORE_I_INT:
-			ok = skd_store_i_get_int(ld, e, f[i].attr, &v, 0) &&
-			    v >= f[i].lo && v <= f[i].hi;
-			if (ok)
-				*(int *)p = (int)v;
-			break;
-		case SKD_STORE_I_ID:
-			id = NULL;
-			ok = skd_store_i_get_str(ld, e, f[i].attr, &id) &&
-			    id != NULL && strlen(id) < SKD_STORE_ID_LEN;
-			if (ok)
-				memcpy(p, id, strlen(id) + 1);
-			free(id);
-			break;
-		default:
-			ok = 0;
-			break;
-		}
-		if (!ok)
+	if (n > 64 || !entry_attrs(ld, e, fields_fn, &fp))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((fp.seen & ((uint64_t)1 << i)) == 0 &&
+		    !field_take(&f[i], fp.base, NULL, 0))
 			return 0;
-	}
 	return 1;
 }
 
