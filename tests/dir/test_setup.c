@@ -203,7 +203,7 @@ START_TEST(test_setup_dry_run_twice_remove)
 	assert_has(out, "dn: olcDatabase={2}mdb,cn=config\nchangetype: "
 	    "modify\nadd: olcAccess\nolcAccess: {0}to dn.subtree="
 	    "\"ou=skd,dc=corp,dc=example\" attrs=userPassword");
-	assert_has(out, "olcDbIndex: skdGLName eq,sub");
+	assert_has(out, "olcDbIndex: skdGLName eq\n");
 	assert_has(out, "olcAddContentAcl: TRUE");
 	assert_has(out, "olcOverlay: syncprov");
 	assert_has(out, "olcModuleLoad: constraint");
@@ -270,6 +270,43 @@ START_TEST(test_setup_dry_run_twice_remove)
 	assert_has(out, "# nothing to do");
 	assert_lacks(out, "changetype");
 	free(out);
+
+	/* An index an earlier version added and recorded (skdGLName
+	 * eq,sub) takes the template's types (eq); the enterprise's own
+	 * are not touched, and a run after changes nothing. */
+	ck_assert_int_eq(corp_sh(&c, &out, "printf 'dn: olcDatabase={2}mdb,"
+	    "cn=config\nchangetype: modify\ndelete: olcDbIndex\nolcDbIndex: "
+	    "skdGLName eq\n-\nadd: olcDbIndex\nolcDbIndex: skdGLName eq,sub\n"
+	    "-\n\ndn: %s\nchangetype: modify\ndelete: description\n"
+	    "description: skd-setup-directory: olcDbIndex skdGLName eq\n-\n"
+	    "add: description\ndescription: skd-setup-directory: olcDbIndex "
+	    "skdGLName eq,sub\n-\n' \"$SKD_BASE_DN\" | ldapmodify -Q "
+	    "-Y EXTERNAL -H \"$SKD_LDAPI_URI\""), 0);
+	free(out);
+	ck_assert_int_eq(setup_run(&c, &out, ""), 0);
+	assert_has(out, "index: skdGLName eq,sub (added by an earlier "
+	    "skd-setup-directory) becomes skdGLName eq");
+	free(out);
+	ck_assert_int_eq(corp_sh(&c, &out, "ldapsearch -LLL -o ldif-wrap=no "
+	    "-Q -Y EXTERNAL -H \"$SKD_LDAPI_URI\" "
+	    "-b 'olcDatabase={2}mdb,cn=config' -s base olcDbIndex && "
+	    "ldapsearch -LLL -o ldif-wrap=no -Q -Y EXTERNAL "
+	    "-H \"$SKD_LDAPI_URI\" -b \"$SKD_BASE_DN\" -s base "
+	    "description"), 0);
+	assert_has(out, "olcDbIndex: skdGLName eq\n");
+	assert_lacks(out, "skdGLName eq,sub");
+	assert_has(out, "olcDbIndex: objectClass eq,pres\n");
+	assert_has(out, "description: skd-setup-directory: olcDbIndex "
+	    "skdGLName eq\n");
+	free(out);
+	s1 = snapshot(&c);
+	ck_assert_int_eq(setup_run(&c, &out, ""), 0);
+	assert_has(out, "nothing to do");
+	free(out);
+	s2 = snapshot(&c);
+	ck_assert_str_eq(s2, s1);
+	free(s1);
+	free(s2);
 
 	/* remove: refuses to leave the tree to the enterprise's rules
 	 * unless told; --purge restores the rules, indexes and overlays. */
