@@ -79,8 +79,11 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -100,6 +103,68 @@ self_cpu_s(void)
 	getrusage(RUSAGE_SELF, &u);
 	return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
 	    ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * The public-key floor as the rekey can reach it: the mean time (us, one
+ * thread, r operations) of one RSA PKCS #1 v1.5 encryption of a 32-byte
+ * key to pub with a context made for it, as a RecipientInfo is made.
+ * fresh: the key made again from its numbers (n, e) each time, as the
+ * key cache makes it (EVP_PKEY_fromdata), so that each operation also
+ * sets up its Montgomery context; otherwise one such key made once and
+ * used again (its Montgomery context kept, as in `openssl speed`).  0 on
+ * failure.
+ */
+static double
+rsa_op_us(EVP_PKEY *pub, int fresh, size_t r)
+{
+	unsigned char in[32] = { 1 }, out[512];
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *par = NULL;
+	EVP_PKEY_CTX *fc = NULL, *c;
+	EVP_PKEY *k, *once = NULL;
+	double t0, us = 0;
+	size_t i, ol;
+
+	if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &bn_n) ||
+	    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &bn_e) ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
+	    (par = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (fc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(fc) <= 0 ||
+	    (!fresh && EVP_PKEY_fromdata(fc, &once, EVP_PKEY_PUBLIC_KEY,
+	    par) <= 0))
+		goto err;
+	t0 = bench_now_s();
+	for (i = 0; i < r; i++) {
+		k = NULL;
+		if (fresh && EVP_PKEY_fromdata(fc, &k, EVP_PKEY_PUBLIC_KEY,
+		    par) <= 0)
+			goto err;
+		ol = sizeof(out);
+		c = EVP_PKEY_CTX_new_from_pkey(NULL, fresh ? k : once, NULL);
+		if (c == NULL || EVP_PKEY_encrypt_init(c) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) <= 0 ||
+		    EVP_PKEY_encrypt(c, out, &ol, in, sizeof(in)) <= 0) {
+			EVP_PKEY_CTX_free(c);
+			EVP_PKEY_free(k);
+			goto err;
+		}
+		EVP_PKEY_CTX_free(c);
+		EVP_PKEY_free(k);
+	}
+	us = (bench_now_s() - t0) * 1e6 / (double)r;
+ err:
+	EVP_PKEY_free(once);
+	EVP_PKEY_CTX_free(fc);
+	OSSL_PARAM_free(par);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return us;
 }
 
 /* Member i's certificate, serial i, on the shared member key. */
@@ -656,6 +721,25 @@ main(int argc, char **argv)
 		    make_min, make_puts);
 	if (nagain > 0)
 		printf(" again=%zu again_min_s=%.6f", nagain, again_min);
+	if (!ec && !nma) {
+		/* The public-key floor with keys made from their numbers
+		 * (the key cache's form) and with one key used again
+		 * (openssl speed's), interleaved: 1,000 each in two runs of
+		 * 500, one thread. */
+		double fr = 0, ru_us = 0;
+
+		for (i = 0; i < 4; i++) {
+			double u = rsa_op_us(key, (int)(i % 2 == 0), 500);
+
+			if (u == 0)
+				goto err;
+			if (i % 2 == 0)
+				fr += u / 2;
+			else
+				ru_us += u / 2;
+		}
+		printf(" rsa_fresh_us=%.2f rsa_reused_us=%.2f", fr, ru_us);
+	}
 	printf("\n");
 	/* The members' shards and the head shard 0 (the GLA's alone). */
 	if (puts != 1 + (nma ? n : (n + (k ? k : SKD_ENGINE_DEFAULT_SHARD) -
