@@ -27,10 +27,10 @@
  * head; apply_s: skd_engine_apply and skd_engine_stream, reading the
  * members page by page, checking every certificate path, wrapping and
  * signing one page while the previous one is written; mdb syncs).
- * Mutually aware (ma): then a second rekey of the same GL, with the
- * members' certificates from the worker's cache of decoded and validated
- * certificates at its default size (engine2_s, apply2_s, cache_hits);
- * then a third rekey (its head written) whose messages are made
+ * Then, both modes, a second rekey of the same GL, with the members'
+ * certificates from the worker's cache of decoded and validated
+ * certificates at its default size (engine2_s, apply2_s, cache_hits).
+ * Mutually aware (ma): then a third rekey (its head written) whose messages are made
  * SKD_BENCH_REKEY_MAKE times (default 3) and never written: the fastest
  * is make_min_s (members read, certificates from the cache, wrap and
  * sign on every core: the rekey less the directory's writes).
@@ -639,10 +639,10 @@ main(int argc, char **argv)
 	cpu1 = self_cpu_s();
 	sl1 = bench_slapd_cpu_s();
 	slapd_writes(&wc1, &sc1);
-	if (!nma) {
-		/* The second rekey of the GL (RFC 5275 4.5.2 again): the
-		 * certificates come from the cache as far as it holds
-		 * them. */
+	{
+		/* The second rekey of the GL (RFC 5275 4.5.2 again), both
+		 * modes: the certificates come from the cache as far as it
+		 * holds them. */
 		SKD_ENG_OUTCOME_free(o);
 		o = NULL;
 		t6 = bench_now_s();
@@ -656,6 +656,8 @@ main(int argc, char **argv)
 			goto err;
 		t8 = bench_now_s();
 		skd_engine_keycache_stats(kc, &hits, &misses, &kn);
+	}
+	if (!nma) {
 		/* SKD_BENCH_REKEY_MAKE=R (default 3): a third rekey's
 		 * messages made R times, written never (make_min_s). */
 		nmake = bench_env_size("SKD_BENCH_REKEY_MAKE", 3);
@@ -713,9 +715,8 @@ main(int argc, char **argv)
 	printf(" slapd_wchar=%llu slapd_syscw=%llu floor_slapd_wchar=%llu "
 	    "floor_slapd_syscw=%llu", wc1 - wc0, sc1 - sc0, wc3 - wc2,
 	    sc3 - sc2);
-	if (!nma)
-		printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f "
-		    "cache_hits=%zu", t7 - t6, t8 - t7, t8 - t6, hits);
+	printf(" engine2_s=%.6f apply2_s=%.6f total2_s=%.6f cache_hits=%zu",
+	    t7 - t6, t8 - t7, t8 - t6, hits);
 	if (nmake > 0)
 		printf(" make=%zu make_min_s=%.6f make_shards=%zu", nmake,
 		    make_min, make_puts);
