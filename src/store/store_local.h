@@ -227,8 +227,6 @@ int skd_store_i_get_blobs(LDAP *ld, LDAPMessage *e, const char *attr,
     struct skd_store_blob **out, size_t *out_n);
 int skd_store_i_get_int(LDAP *ld, LDAPMessage *e, const char *attr,
     long long *out, long long dflt);
-int skd_store_i_get_bool(LDAP *ld, LDAPMessage *e, const char *attr,
-    int *out, int dflt);
 int skd_store_i_get_time(LDAP *ld, LDAPMessage *e, const char *attr,
     time_t *out);
 

@@ -484,12 +484,6 @@ take_int(struct attr_find *a, const struct berval *v, size_t nv)
 }
 
 static int
-take_bool(struct attr_find *a, const struct berval *v, size_t nv)
-{
-	return v_bool(v, nv, a->out, (int)a->dflt);
-}
-
-static int
 take_time(struct attr_find *a, const struct berval *v, size_t nv)
 {
 	return v_time(v, nv, a->out);
@@ -592,16 +586,6 @@ skd_store_i_get_int(LDAP *ld, LDAPMessage *e, const char *attr,
     long long *out, long long dflt)
 {
 	struct attr_find a = { attr, take_int, out, NULL, dflt, 0 };
-
-	*out = dflt;
-	return attr_find(ld, e, &a);
-}
-
-int
-skd_store_i_get_bool(LDAP *ld, LDAPMessage *e, const char *attr, int *out,
-    int dflt)
-{
-	struct attr_find a = { attr, take_bool, out, NULL, dflt, 0 };
 
 	*out = dflt;
 	return attr_find(ld, e, &a);
