@@ -39,6 +39,8 @@
 #define WORKER_BATCH		256	/* entries per listing page */
 #define WORKER_QUEUE_MAX	20000	/* requests per listing */
 #define WORKER_RELIST_MS	250	/* list again after a round this long */
+#define WORKER_RELIST_COST	20	/* ... and this many listings' time */
+#define WORKER_DONE_RING	256	/* requests a sibling recently let go */
 #define WORKER_RETENTION_BATCH	256	/* finished requests per round */
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -151,15 +153,31 @@ struct skd_worker {
 /*
  * The requests the loops of one worker process are processing, so that a
  * loop passes over one a sibling already has instead of reading it and
- * losing its claim (the loops list the same queue).  Only a shortcut: the
- * directory's atomic claim still decides who processes a request (other
- * processes do not see this set), so exactly once does not rest on it.
+ * losing its claim (the loops list the same queue), and the ones siblings
+ * let go most recently, so that a loop does not read again one a sibling
+ * finished after that loop's listing was made (its listing is stale for
+ * it; a listing made later shows what the directory holds).  Only a
+ * shortcut: the directory's atomic claim still decides who processes a
+ * request (other processes do not see this set), so exactly once does
+ * not rest on it.
  */
 struct worker_busy {
 	pthread_mutex_t	  mu;
 	size_t		  n;
 	char		(*id)[SKD_STORE_ID_LEN];	/* "" : free */
+	char		  done[WORKER_DONE_RING][SKD_STORE_ID_LEN];
+	long		  done_ms[WORKER_DONE_RING];	/* mono_ms let go */
+	size_t		  done_next;
 };
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static struct worker_busy *
 busy_new(size_t n)
@@ -188,10 +206,11 @@ busy_free(struct worker_busy *b)
 	free(b);
 }
 
-/* Takes slot for id; zero when a sibling is on it.  Without a set (one
- * loop) always one. */
+/* Takes slot for id; zero when a sibling is on it, or let it go at or
+ * after listed_ms (when this loop's listing was made).  Without a set
+ * (one loop) always one. */
 static int
-busy_take(struct worker_busy *b, size_t slot, const char *id)
+busy_take(struct worker_busy *b, size_t slot, const char *id, long listed_ms)
 {
 	size_t i;
 	int ok = 1;
@@ -199,8 +218,12 @@ busy_take(struct worker_busy *b, size_t slot, const char *id)
 	if (b == NULL || slot >= b->n || strlen(id) >= SKD_STORE_ID_LEN)
 		return 1;
 	(void)pthread_mutex_lock(&b->mu);
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n && ok; i++) {
 		if (i != slot && strcmp(b->id[i], id) == 0)
+			ok = 0;
+	}
+	for (i = 0; i < WORKER_DONE_RING && ok; i++) {
+		if (b->done_ms[i] >= listed_ms && strcmp(b->done[i], id) == 0)
 			ok = 0;
 	}
 	if (ok)
@@ -209,12 +232,16 @@ busy_take(struct worker_busy *b, size_t slot, const char *id)
 	return ok;
 }
 
+/* Lets slot's request go, remembering when. */
 static void
 busy_drop(struct worker_busy *b, size_t slot)
 {
 	if (b == NULL || slot >= b->n)
 		return;
 	(void)pthread_mutex_lock(&b->mu);
+	memcpy(b->done[b->done_next], b->id[slot], SKD_STORE_ID_LEN);
+	b->done_ms[b->done_next] = mono_ms();
+	b->done_next = (b->done_next + 1) % WORKER_DONE_RING;
 	b->id[slot][0] = '\0';
 	(void)pthread_mutex_unlock(&b->mu);
 }
@@ -1938,7 +1965,9 @@ skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
  * are failed without being decoded, one per turn of that identity (the
  * excess is always the newest, so relisting does not change it).  The
  * queue is listed again after a round once WORKER_RELIST_MS have passed,
- * so that a request added meanwhile waits at most that long.
+ * or WORKER_RELIST_COST times what the listing took when that is longer,
+ * so that a request added meanwhile waits at most that long and a deep
+ * queue's listing stays a bounded share of the work (issue 14).
  */
 struct qitem {
 	char	 id[SKD_STORE_ID_LEN];
@@ -2066,15 +2095,6 @@ queue_order(struct queue *q, long max_pending, size_t **out_starts,
 	return 1;
 }
 
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One listing after another until nothing is left that this worker could
  * finish; returns zero when the directory could not be listed.
@@ -2085,13 +2105,14 @@ drain(struct skd_worker *w, size_t *out_n)
 	struct queue q = { NULL, 0, 0 };
 	size_t *starts = NULL, ng, g, round, k, finished, total = 0;
 	unsigned long before;
-	long listed;
+	long listed, relist;
 	int more, ok = 0;
 
 	while (!worker_stop_flag) {
 		queue_clear(&q);
 		free(starts);
 		starts = NULL;
+		listed = mono_ms();
 		if (!skd_store_list_queue(w->s, queue_cb, &q, time(NULL),
 		    WORKER_BATCH) && q.n == 0) {
 			skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
@@ -2102,7 +2123,12 @@ drain(struct skd_worker *w, size_t *out_n)
 			break;
 		if (!queue_order(&q, w->max_pending, &starts, &ng))
 			goto err;
-		listed = mono_ms();
+		/* A deep queue is listed less often: listing costs at most
+		 * a WORKER_RELIST_COST-th of the loop's time, however many
+		 * requests wait (a request costs what it names). */
+		relist = WORKER_RELIST_COST * (mono_ms() - listed);
+		if (relist < WORKER_RELIST_MS)
+			relist = WORKER_RELIST_MS;
 		before = w->stats.processed + w->stats.failed;
 		for (round = 0, more = 1; more && !worker_stop_flag; round++) {
 			more = 0;
@@ -2112,7 +2138,8 @@ drain(struct skd_worker *w, size_t *out_n)
 					continue;
 				more = 1;
 				/* A sibling loop is on it (in_flight). */
-				if (!busy_take(w->busy, w->slot, q.v[k].id))
+				if (!busy_take(w->busy, w->slot, q.v[k].id,
+				    listed))
 					continue;
 				if (q.v[k].excess)
 					fail_excess(w, &q.v[k]);
@@ -2122,7 +2149,7 @@ drain(struct skd_worker *w, size_t *out_n)
 				busy_drop(w->busy, w->slot);
 			}
 			/* Let what was added meanwhile take its turn. */
-			if (mono_ms() - listed >= WORKER_RELIST_MS)
+			if (mono_ms() - listed >= relist)
 				break;
 		}
 		finished = (size_t)(w->stats.processed + w->stats.failed -
@@ -2285,7 +2312,7 @@ nap(long ms)
 }
 
 static int
-worker_loop(struct skd_worker *w, int (*reload)(void *arg,
+worker_loop1(struct skd_worker *w, int (*reload)(void *arg,
     struct skd_worker *w), void *arg)
 {
 	time_t now, last_pass = 0, last_watch_try = 0;
@@ -2366,6 +2393,21 @@ worker_loop(struct skd_worker *w, int (*reload)(void *arg,
 	    "(processed %lu, failed %lu)", w->id, w->stats.processed,
 	    w->stats.failed);
 	return 1;
+}
+
+/* Each loop (a worker and its siblings, in_flight) decodes requests in a
+ * library context of its own: OpenSSL 3.0 serialises threads that decode
+ * certificates in one (skd_thread_libctx). */
+static int
+worker_loop(struct skd_worker *w, int (*reload)(void *arg,
+    struct skd_worker *w), void *arg)
+{
+	int ok;
+
+	skd_thread_libctx_enter();
+	ok = worker_loop1(w, reload, arg);
+	skd_thread_libctx_leave();
+	return ok;
 }
 
 /* in_flight: a sibling's loop on a thread of its own. */
