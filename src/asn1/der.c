@@ -292,7 +292,8 @@ skd_der_decode_ex(const ASN1_ITEM *it, const unsigned char *der, size_t len,
 	if (!skd_der_check_structure_ex(der, len, &e))
 		goto err;
 	p = der;
-	if ((val = ASN1_item_d2i(NULL, &p, (long)len, it)) == NULL) {
+	if ((val = ASN1_item_d2i_ex(NULL, &p, (long)len, it,
+	    skd_thread_libctx(), NULL)) == NULL) {
 		e = SKD_DER_BAD_VALUE;
 		want = item_tag(it);
 		if (want >= 0 && der[0] != (unsigned char)(want |

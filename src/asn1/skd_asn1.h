@@ -695,6 +695,30 @@ const char *skd_cmc_failinfo_string(long v);
 const char *skd_skg_error_name(long v);
 
 /* ------------------------------------------------------------------ */
+/* libctx.c: a library context of its own for a decoding thread        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * OpenSSL 3.0 serialises threads that decode public keys in one library
+ * context (every certificate decoded builds a decoder context under the
+ * context's locks).  A thread that decodes in bulk (the rekey's threads,
+ * the worker's loops) calls skd_thread_libctx_enter first and
+ * skd_thread_libctx_leave when done: it then holds a context of a
+ * process-wide pool, with the default context's providers, alone.
+ * skd_thread_libctx returns the calling thread's context, NULL (the
+ * default) outside enter/leave or when none could be made.  Pooled
+ * contexts are never freed, so what was decoded in one may outlive the
+ * thread.  skd_der_decode, skd_d2i_x509 and skd's CMS decoding and path
+ * validation use the calling thread's context.
+ */
+OSSL_LIB_CTX *skd_thread_libctx(void);
+void skd_thread_libctx_enter(void);
+void skd_thread_libctx_leave(void);
+
+/* d2i_X509 (OpenSSL's, lenient) in the calling thread's context. */
+X509 *skd_d2i_x509(const unsigned char **pp, long len);
+
+/* ------------------------------------------------------------------ */
 /* der.c: strict DER                                                   */
 /* ------------------------------------------------------------------ */
 

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "asn1/skd_asn1.h"
 #include "cms/skd_cms.h"
 
 void
@@ -174,7 +175,8 @@ verify_path(struct skd_cms_verified *v, X509_STORE *trust, time_t now)
 	X509_STORE_CTX *ctx;
 	int ok = 0;
 
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	if ((ctx = X509_STORE_CTX_new_ex(skd_thread_libctx(), NULL)) ==
+	    NULL ||
 	    !X509_STORE_CTX_init(ctx, trust, v->signer, v->certs) ||
 	    !X509_STORE_CTX_set_default(ctx, "smime_sign")) {
 		goto err;

@@ -123,7 +123,7 @@ eng_cert_decode(const struct skd_engine_config *cfg, const unsigned char *der,
 	if (c == NULL || EVP_Digest(der, len, md, &mdlen, EVP_sha256(),
 	    NULL) != 1 || mdlen != sizeof(md)) {
 		ERR_clear_error();
-		return d2i_X509(NULL, &p, (long)len);
+		return skd_d2i_x509(&p, (long)len);
 	}
 	pthread_mutex_lock(&c->mu);
 	s = cc_slot_for(c, md, &found);
@@ -136,7 +136,7 @@ eng_cert_decode(const struct skd_engine_config *cfg, const unsigned char *der,
 	if (x != NULL)
 		return x;
 	/* Only what decodes to exactly these bytes is kept. */
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len)
+	if ((x = skd_d2i_x509(&p, (long)len)) == NULL || p != der + len)
 		return x;
 	pthread_mutex_lock(&c->mu);
 	s = cc_slot_for(c, md, &found);

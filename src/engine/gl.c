@@ -133,7 +133,7 @@ eng_person_x509(const struct eng_person *cp)
 	if (p->x509 != NULL || p->cert == NULL || p->cert_bad)
 		return p->x509;
 	q = p->cert;
-	if ((p->x509 = d2i_X509(NULL, &q, (long)p->cert_len)) == NULL)
+	if ((p->x509 = skd_d2i_x509(&q, (long)p->cert_len)) == NULL)
 		p->cert_bad = 1;
 	ERR_clear_error();
 	return p->x509;
@@ -854,7 +854,8 @@ eng_check_cert_window(struct eng *e, X509 *cert, STACK_OF(X509) *chain,
 	if (cert == NULL)
 		return 0;
 	*out_why = "no trust store";
-	if (e->cfg->trust == NULL || (ctx = X509_STORE_CTX_new()) == NULL)
+	if (e->cfg->trust == NULL ||
+	    (ctx = X509_STORE_CTX_new_ex(skd_thread_libctx(), NULL)) == NULL)
 		return 0;
 	if (X509_STORE_CTX_init(ctx, e->cfg->trust, cert, chain) == 1) {
 		X509_STORE_CTX_set_time(ctx, 0, e->now);

@@ -950,7 +950,9 @@ stream_job_main(void *arg)
 {
 	struct stream_job *j = arg;
 
+	skd_thread_libctx_enter();
 	j->ok = stream_job_run(j);
+	skd_thread_libctx_leave();
 	ERR_clear_error();
 	return NULL;
 }

@@ -61,6 +61,17 @@ par_run(void *v)
 	}
 }
 
+/* A started thread decodes in a library context of its own (OpenSSL 3.0
+ * serialises decoding threads that share one: skd_thread_libctx). */
+static void *
+par_thread(void *v)
+{
+	skd_thread_libctx_enter();
+	(void)par_run(v);
+	skd_thread_libctx_leave();
+	return NULL;
+}
+
 int
 eng_parallel(struct eng *e, size_t n, int (*fn)(void *, size_t), void *arg)
 {
@@ -81,7 +92,7 @@ eng_parallel(struct eng *e, size_t n, int (*fn)(void *, size_t), void *arg)
 	 * started only means fewer of them. */
 	t = eng_threads(e, n);
 	for (i = 1; i < t; i++) {
-		if (pthread_create(&tid[started], NULL, par_run, &p) != 0)
+		if (pthread_create(&tid[started], NULL, par_thread, &p) != 0)
 			break;
 		started++;
 	}
