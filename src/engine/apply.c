@@ -436,12 +436,64 @@ apply_op(struct skd_store *s, const SKD_ENG_OP *op)
 	return 0;
 }
 
+/* Shards put at once (skd_store_put_glkeys): a page of a streamed rekey
+ * is a run of them. */
+#define APPLY_SHARD_RUN	64
+
+/* The run of shard puts (shard > 0) of o's ops from i on, at most
+ * APPLY_SHARD_RUN: how many. */
+static int
+shard_run(const SKD_ENG_OUTCOME *o, int i)
+{
+	const SKD_ENG_OP *op;
+	int n = 0;
+
+	for (; i < sk_SKD_ENG_OP_num(o->ops) && n < APPLY_SHARD_RUN; i++, n++) {
+		op = sk_SKD_ENG_OP_value(o->ops, i);
+		if (skd_engine_op_type(op) != SKD_OP_GLKEY_PUT ||
+		    op->glKey == NULL || ASN1_INTEGER_get(op->glKey->shard) <= 0)
+			break;
+	}
+	return n;
+}
+
+/* Puts the n shards from op i with several adds in flight.  Each is
+ * create-if-absent and no shard names another, so the order in which
+ * they land does not matter; a key's shard 0 (its head, with the GLA's
+ * archive) is never in a run and lands before them, in order. */
+static int
+apply_shards(struct skd_store *s, const SKD_ENG_OUTCOME *o, int i, int n)
+{
+	struct skd_store_glkey *k;
+	int j, made = 0, ok = 0;
+
+	if ((k = calloc((size_t)n, sizeof(*k))) == NULL)
+		return 0;
+	for (; made < n; made++) {
+		if (!eng_op_glkey_record(&k[made],
+		    sk_SKD_ENG_OP_value(o->ops, i + made)))
+			goto err;
+	}
+	ok = skd_store_put_glkeys(s, k, (size_t)n);
+ err:
+	for (j = 0; j < made; j++)
+		eng_op_glkey_record_clear(&k[j]);
+	free(k);
+	return ok;
+}
+
 int
 skd_engine_apply(struct skd_store *s, const SKD_ENG_OUTCOME *o)
 {
-	int i;
+	int i, n;
 
-	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i++) {
+	for (i = 0; i < sk_SKD_ENG_OP_num(o->ops); i += n) {
+		if ((n = shard_run(o, i)) > 1) {
+			if (!apply_shards(s, o, i, n))
+				return 0;
+			continue;
+		}
+		n = 1;
 		if (!apply_op(s, sk_SKD_ENG_OP_value(o->ops, i)))
 			return 0;
 	}

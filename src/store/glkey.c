@@ -162,79 +162,162 @@ glkey_same(const struct skd_store_glkey *a, const struct skd_store_glkey *b)
 	    b->archived_kek, b->archived_kek_len);
 }
 
-int
-skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
-{
-	struct skd_store_i_mods m;
-	struct skd_store_glkey *old = NULL;
-	LDAPMod **mv;
-	char *dn = NULL, sh[24], nb[16], na[16];
-	int rc, ok = 0;
+/* The texts of an add's numbers, which its values point into. */
+struct glkey_texts {
+	char	sh[24], nb[16], na[16];
+};
 
-	skd_store_i_ok(s);
-	skd_store_i_mods_init(&m);
+/* The add of k: its DN in *out_dn (caller frees) and its values in m,
+ * pointing into k and t. */
+static int
+glkey_mods(struct skd_store *s, const struct skd_store_glkey *k,
+    struct skd_store_i_mods *m, struct glkey_texts *t, char **out_dn)
+{
+	char *sh = t->sh, *nb = t->nb, *na = t->na;
+
+	*out_dn = NULL;
 	if (k == NULL || k->key_id == NULL || k->key_id[0] == '\0' ||
-	    (dn = glkey_dn(s, k->gl_name, k->key_id, k->shard)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
-		goto err;
-	}
-	(void)snprintf(sh, sizeof(sh), "%d", k->shard);
-	skd_store_i_mods_class(s, &m, OC_GLKEY, 1);
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_KEYID, k->key_id);
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_SHARD, sh);
-	skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_GLNAME, k->gl_name);
+	    (*out_dn = glkey_dn(s, k->gl_name, k->key_id, k->shard)) ==
+	    NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
+	(void)snprintf(sh, sizeof(t->sh), "%d", k->shard);
+	skd_store_i_mods_class(s, m, OC_GLKEY, 1);
+	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_KEYID, k->key_id);
+	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_SHARD, sh);
+	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_GLNAME, k->gl_name);
 	if (k->message != NULL) {
-		skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_MESSAGE, k->message,
+		skd_store_i_mods_one(m, LDAP_MOD_ADD, A_MESSAGE, k->message,
 		    k->message_len);
 	}
 	if (k->n_recipients > 0) {
-		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTNAME,
+		skd_store_i_mods_strs(m, LDAP_MOD_ADD, A_RCPTNAME,
 		    (const char *const *)k->recipients, k->n_recipients);
 	}
 	if (k->n_recipient_dns > 0) {
-		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_RCPTDN,
+		skd_store_i_mods_strs(m, LDAP_MOD_ADD, A_RCPTDN,
 		    (const char *const *)k->recipient_dns, k->n_recipient_dns);
 	}
 	if (k->n_mail_dns > 0) {
-		skd_store_i_mods_strs(&m, LDAP_MOD_ADD, A_MAILRCPTDN,
+		skd_store_i_mods_strs(m, LDAP_MOD_ADD, A_MAILRCPTDN,
 		    (const char *const *)k->mail_dns, k->n_mail_dns);
 	}
 	if (k->not_before != 0) {
 		skd_store_time_str(nb, k->not_before);
-		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_NOTBEFORE, nb);
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTBEFORE, nb);
 	}
 	if (k->not_after != 0) {
 		skd_store_time_str(na, k->not_after);
-		skd_store_i_mods_str(&m, LDAP_MOD_ADD, A_NOTAFTER, na);
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTAFTER, na);
 	}
 	if (k->archived_kek != NULL) {
-		skd_store_i_mods_one(&m, LDAP_MOD_ADD, A_ARCHKEK,
+		skd_store_i_mods_one(m, LDAP_MOD_ADD, A_ARCHKEK,
 		    k->archived_kek, k->archived_kek_len);
 	}
+	return 1;
+}
+
+/* What the add of k at dn answered, rc: alreadyExists is success when the
+ * entry there holds the same (a replayed journal writes it again). */
+static int
+glkey_added(struct skd_store *s, const struct skd_store_glkey *k,
+    const char *dn, int rc)
+{
+	struct skd_store_glkey *old = NULL;
+	int ok = 0;
+
+	if (rc == LDAP_SUCCESS)
+		return 1;
+	if (rc != LDAP_ALREADY_EXISTS)
+		return skd_store_i_ldap_fail(s, rc, "put glKey", dn);
+	if (!skd_store_read_glkey(s, &old, k->gl_name, k->key_id, k->shard))
+		return 0;
+	if (!glkey_same(old, k))
+		skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
+		    "glKey %s exists with other content", dn);
+	else
+		ok = 1;
+	skd_store_glkey_free(old);
+	return ok;
+}
+
+int
+skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
+{
+	struct skd_store_i_mods m;
+	struct glkey_texts t;
+	LDAPMod **mv;
+	char *dn = NULL;
+	int ok = 0;
+
+	skd_store_i_ok(s);
+	skd_store_i_mods_init(&m);
+	if (!glkey_mods(s, k, &m, &t, &dn))
+		goto err;
 	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
 		goto err;
 	}
-	rc = skd_store_i_add(s, dn, mv);
-	if (rc == LDAP_ALREADY_EXISTS) {
-		/* A replayed journal writes the same entry again. */
-		if (!skd_store_read_glkey(s, &old, k->gl_name, k->key_id,
-		    k->shard))
-			goto err;
-		if (!glkey_same(old, k)) {
-			skd_store_i_fail(s, SKD_STORE_ERR_EXISTS,
-			    "glKey %s exists with other content", dn);
-			goto err;
-		}
-	} else if (rc != LDAP_SUCCESS) {
-		skd_store_i_ldap_fail(s, rc, "put glKey", dn);
-		goto err;
-	}
-	ok = 1;
+	ok = glkey_added(s, k, dn, skd_store_i_add(s, dn, mv));
  err:
-	skd_store_glkey_free(old);
 	skd_store_i_mods_cleanup(&m);
 	free(dn);
+	return ok;
+}
+
+int
+skd_store_put_glkeys(struct skd_store *s, const struct skd_store_glkey *k,
+    size_t n)
+{
+	struct skd_store_i_mods *m = NULL;
+	struct glkey_texts *t = NULL;
+	LDAPMod ***mv = NULL;
+	char **dn = NULL;
+	int *rc = NULL, ok = 0;
+	size_t i, made = 0;
+
+	skd_store_i_ok(s);
+	if (n == 1)
+		return skd_store_put_glkey(s, k);
+	if ((m = calloc(n, sizeof(*m))) == NULL ||
+	    (t = calloc(n, sizeof(*t))) == NULL ||
+	    (mv = calloc(n, sizeof(*mv))) == NULL ||
+	    (dn = calloc(n, sizeof(*dn))) == NULL ||
+	    (rc = calloc(n, sizeof(*rc))) == NULL)
+		goto oom;
+	for (; made < n; made++) {
+		skd_store_i_mods_init(&m[made]);
+		if (!glkey_mods(s, &k[made], &m[made], &t[made],
+		    &dn[made])) {
+			made++;
+			goto err;
+		}
+		if ((mv[made] = skd_store_i_mods_get(&m[made])) == NULL) {
+			made++;
+			goto oom;
+		}
+	}
+	if (!skd_store_i_ensure(s))
+		goto err;
+	if (!skd_store_i_add_many(s, n, dn, mv, rc, STORE_ADD_WINDOW))
+		goto oom;
+	for (i = 0; i < n; i++) {
+		if (!glkey_added(s, &k[i], dn[i], rc[i]))
+			goto err;
+	}
+	ok = 1;
+	goto err;
+ oom:
+	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
+ err:
+	for (i = 0; i < made; i++) {
+		skd_store_i_mods_cleanup(&m[i]);
+		free(dn[i]);
+	}
+	free(m);
+	free(t);
+	free(mv);
+	free(dn);
+	free(rc);
 	return ok;
 }
 

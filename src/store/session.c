@@ -401,6 +401,80 @@ skd_store_i_add(struct skd_store *s, const char *dn, LDAPMod **mods)
 	return store_exec(s, &op);
 }
 
+/*
+ * skd_store_i_add_many adds n entries with up to window adds in flight on
+ * the session's connection, rc[i] the LDAP code of entry i.  slapd then
+ * reads and checks one add while another commits, and the round trips
+ * overlap (issue 14: the not-mutually-aware rekey writes one entry a
+ * member).  Whatever has no answer when the connection fails is abandoned
+ * and added again one at a time through store_exec (reconnecting): an
+ * entry the server added before the failure then answers alreadyExists,
+ * which the callers, create-if-absent writes, accept.  Returns zero only
+ * when out of memory.
+ */
+int
+skd_store_i_add_many(struct skd_store *s, size_t n, char *const *dns,
+    LDAPMod ***mods, int *rc, size_t window)
+{
+	LDAPMessage *res = NULL;
+	size_t sent = 0, done = 0, inflight = 0, i;
+	int *msgid, id, err, broken = 0;
+
+	if (n == 0)
+		return 1;
+	if ((msgid = calloc(n, sizeof(*msgid))) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		rc[i] = -1;
+	if (window == 0)
+		window = 1;
+	if (s->ld == NULL)
+		broken = 1;
+	while (!broken && done < n) {
+		while (sent < n && inflight < window) {
+			if (ldap_add_ext(s->ld, dns[sent], mods[sent], NULL,
+			    NULL, &msgid[sent]) != LDAP_SUCCESS) {
+				broken = 1;
+				break;
+			}
+			sent++;
+			inflight++;
+		}
+		if (broken || ldap_result(s->ld, LDAP_RES_ANY, LDAP_MSG_ALL,
+		    NULL, &res) <= 0) {
+			broken = 1;
+			break;
+		}
+		id = ldap_msgid(res);
+		for (i = 0; i < sent && (msgid[i] != id || rc[i] != -1); i++)
+			;
+		err = LDAP_OTHER;
+		if (ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL,
+		    NULL, 1) != LDAP_SUCCESS)
+			err = LDAP_OTHER;
+		res = NULL;
+		if (i == sent)
+			continue;	/* not one of ours */
+		rc[i] = err;
+		done++;
+		inflight--;
+	}
+	ldap_msgfree(res);
+	if (broken) {
+		for (i = 0; i < sent; i++) {
+			if (rc[i] == -1 && s->ld != NULL)
+				(void)ldap_abandon_ext(s->ld, msgid[i], NULL,
+				    NULL);
+		}
+		for (i = 0; i < n; i++) {
+			if (rc[i] == -1)
+				rc[i] = skd_store_i_add(s, dns[i], mods[i]);
+		}
+	}
+	free(msgid);
+	return 1;
+}
+
 int
 skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
     LDAPControl **sctrls)

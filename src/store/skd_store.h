@@ -331,6 +331,11 @@ void skd_store_glkey_list_free(struct skd_store_glkey *list, size_t n);
  * if an entry with the same content is there, success; if one with other
  * content is there, _EXISTS. */
 int skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k);
+/* skd_store_put_glkeys puts the n keys of k as skd_store_put_glkey would,
+ * with several adds in flight on the connection (the order in which they
+ * land is not theirs); stops at the first that fails. */
+int skd_store_put_glkeys(struct skd_store *s, const struct skd_store_glkey *k,
+    size_t n);
 
 /* skd_store_read_glkey reads one; freed with skd_store_glkey_free. */
 int skd_store_read_glkey(struct skd_store *s, struct skd_store_glkey **out_k,

