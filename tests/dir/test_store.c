@@ -434,6 +434,66 @@ START_TEST(test_glkeys)
 }
 END_TEST
 
+/* Several shards put with adds in flight (skd_store_put_glkeys): each
+ * lands once with its own content, the same again converges, one with
+ * other content is refused, and a connection lost mid-way is made again
+ * and the rest added. */
+START_TEST(test_glkeys_many)
+{
+	struct skd_store *s = store_open_gla();
+	struct skd_store_gl gl;
+	struct skd_store_glkey k[12], *r = NULL, *list = NULL;
+	char *name = store_unique("URI:https://example.com/km/");
+	char rn[12][40], *rp[12];
+	unsigned before;
+	size_t n, i;
+
+	gl_fill(&gl, name);
+	ck_store_ok(s, skd_store_create_gl(s, &gl));
+	for (i = 0; i < 12; i++) {
+		(void)snprintf(rn[i], sizeof(rn[i]), "email:m%zu@example.com",
+		    i);
+		rp[i] = rn[i];
+		key_fill(&k[i], name, "c0ffee07", (int)i + 1, &rp[i], 1,
+		    NULL, 0);
+	}
+	ck_store_ok(s, skd_store_put_glkeys(s, k, 6));
+	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
+	ck_assert_uint_eq(n, 6);
+	skd_store_glkey_list_free(list, n);
+	for (i = 0; i < 6; i++) {
+		ck_store_ok(s, skd_store_read_glkey(s, &r, name, "c0ffee07",
+		    (int)i + 1));
+		ck_assert_uint_eq(r->n_recipients, 1);
+		ck_assert_str_eq(r->recipients[0], rn[i]);
+		skd_store_glkey_free(r);
+		r = NULL;
+	}
+	/* The same again (a replayed journal): success, nothing added. */
+	ck_store_ok(s, skd_store_put_glkeys(s, k, 6));
+	/* One of them with other content: refused. */
+	k[3].not_after++;
+	ck_store_err(s, skd_store_put_glkeys(s, k, 6), SKD_STORE_ERR_EXISTS);
+	k[3].not_after--;
+	/* The connection lost before the next six: made again, all land. */
+	skd_store_set_retry(s, 5000, 10);
+	before = skd_store_reconnects(s);
+	ck_assert(skd_store_drop_connection(s));
+	ck_store_ok(s, skd_store_put_glkeys(s, &k[6], 6));
+	ck_assert_uint_gt(skd_store_reconnects(s), before);
+	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
+	ck_assert_uint_eq(n, 12);
+	skd_store_glkey_list_free(list, n);
+	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, rn[11]));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(list[0].shard, 12);
+	skd_store_glkey_list_free(list, n);
+	ck_store_ok(s, skd_store_purge_gl(s, name));
+	free(name);
+	skd_store_close(s);
+}
+END_TEST
+
 /* ---- escaping ---- */
 
 START_TEST(test_escaping)
@@ -699,6 +759,7 @@ skd_suite_store(void)
 	tcase_add_test(tc, test_gl_revision_race);
 	tcase_add_test(tc, test_members);
 	tcase_add_test(tc, test_glkeys);
+	tcase_add_test(tc, test_glkeys_many);
 	tcase_add_test(tc, test_escaping);
 	tcase_add_test(tc, test_responses_messages);
 	tcase_add_test(tc, test_replay_cache);

@@ -1,6 +1,7 @@
 /*
  * test_cms.c: the cms module (sign, verify, envelope, open) and the test PKI.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "asn1/skd_asn1.h"
 #include "cms/skd_cms.h"
 #include "skd_test.h"
 #include "support/pki.h"
@@ -205,6 +207,117 @@ START_TEST(test_sign_verify)
 	ck_assert_int_eq(v->path, SKD_CMS_PATH_UNCHECKED);
 	skd_cms_verified_free(v);
 	OPENSSL_free(der);
+	X509_STORE_free(st);
+	skd_test_assert_no_ossl_errors();
+}
+END_TEST
+
+/* ---- a library context per decoding thread (skd_thread_libctx) ---- */
+
+struct libctx_run {
+	pthread_barrier_t	*both;
+	const unsigned char	*good, *revoked;
+	size_t			 good_len, revoked_len;
+	X509_STORE		*st;
+	OSSL_LIB_CTX		*ctx, *after;
+	X509			*x;
+	int			 good_path, revoked_path;
+};
+
+static int
+libctx_path(const unsigned char *der, size_t len, X509_STORE *st)
+{
+	struct skd_cms_verified *v = NULL;
+	int path = -1;
+
+	if (skd_cms_verify(&v, der, len, st, T_NOW) == 1)
+		path = (int)v->path;
+	skd_cms_verified_free(v);
+	ERR_clear_error();
+	return path;
+}
+
+static void *
+libctx_thread(void *arg)
+{
+	struct libctx_run *r = arg;
+	const unsigned char *p;
+	unsigned char *cd = NULL;
+	int cl;
+
+	skd_thread_libctx_enter();
+	skd_thread_libctx_enter();	/* once is enough */
+	r->ctx = skd_thread_libctx();
+	/* Both threads hold their contexts at once. */
+	(void)pthread_barrier_wait(r->both);
+	r->good_path = libctx_path(r->good, r->good_len, r->st);
+	r->revoked_path = libctx_path(r->revoked, r->revoked_len, r->st);
+	cl = i2d_X509(skd_test_pki_id(SKD_TP_ALICE)->cert, &cd);
+	p = cd;
+	if (cl > 0)
+		r->x = skd_d2i_x509(&p, cl);
+	OPENSSL_free(cd);
+	(void)pthread_barrier_wait(r->both);
+	skd_thread_libctx_leave();
+	r->after = skd_thread_libctx();
+	return NULL;
+}
+
+/* A thread that enters decodes and validates in a context of its own
+ * (OpenSSL 3.0 serialises threads decoding in one), with the answers of
+ * the default context; what it decoded outlives it. */
+START_TEST(test_thread_libctx)
+{
+	X509_STORE *st = skd_test_pki_store(1);
+	struct libctx_run r[2];
+	pthread_barrier_t both;
+	pthread_t t[2];
+	unsigned char *good, *revoked;
+	size_t good_len, revoked_len;
+	int i;
+
+	ck_assert_ptr_null(skd_thread_libctx());
+	good = sign_as(&good_len, SKD_TP_GLO1, PKIDATA, sizeof(PKIDATA) - 1,
+	    T_NOW - 60);
+	revoked = sign_as(&revoked_len, SKD_TP_REVOKED, PKIDATA,
+	    sizeof(PKIDATA) - 1, T_NOW - 60);
+	ck_assert_int_eq(pthread_barrier_init(&both, NULL, 2), 0);
+	for (i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].both = &both;
+		r[i].good = good;
+		r[i].good_len = good_len;
+		r[i].revoked = revoked;
+		r[i].revoked_len = revoked_len;
+		r[i].st = st;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, libctx_thread,
+		    &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	ck_assert_ptr_nonnull(r[0].ctx);
+	ck_assert_ptr_nonnull(r[1].ctx);
+	ck_assert_ptr_ne(r[0].ctx, r[1].ctx);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(r[i].good_path,
+		    libctx_path(good, good_len, st));
+		ck_assert_int_eq(r[i].good_path, SKD_CMS_PATH_OK);
+		ck_assert_int_eq(r[i].revoked_path,
+		    libctx_path(revoked, revoked_len, st));
+		ck_assert_int_ne(r[i].revoked_path, SKD_CMS_PATH_OK);
+		ck_assert_ptr_null(r[i].after);
+		/* Decoded in the thread's context, used after it left. */
+		ck_assert_ptr_nonnull(r[i].x);
+		ck_assert_int_eq(X509_cmp(r[i].x,
+		    skd_test_pki_id(SKD_TP_ALICE)->cert), 0);
+		ck_assert_int_eq(X509_verify(r[i].x,
+		    X509_get0_pubkey(skd_test_pki_id(SKD_TP_CA)->cert)), 1);
+		X509_free(r[i].x);
+	}
+	ck_assert_ptr_null(skd_thread_libctx());
+	(void)pthread_barrier_destroy(&both);
+	OPENSSL_free(good);
+	OPENSSL_free(revoked);
 	X509_STORE_free(st);
 	skd_test_assert_no_ossl_errors();
 }
@@ -980,6 +1093,7 @@ skd_suite_cms(void)
 	tcase_add_unchecked_fixture(tc, pki_setup, NULL);
 	tcase_add_loop_test(tc, test_sign_verify, 0, 3);
 	tcase_add_test(tc, test_sign_chain_included);
+	tcase_add_test(tc, test_thread_libctx);
 	tcase_add_loop_test(tc, test_signing_time_roundtrip, 0,
 	    (int)(sizeof(st_vec) / sizeof(st_vec[0])));
 	tcase_add_test(tc, test_tampered);
