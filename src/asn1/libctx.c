@@ -38,8 +38,8 @@ static pthread_mutex_t libctx_mu = PTHREAD_MUTEX_INITIALIZER;
 static OSSL_LIB_CTX *libctx_pool[LIBCTX_MAX];
 static unsigned char libctx_busy[LIBCTX_MAX];
 static size_t libctx_n;
-static __thread OSSL_LIB_CTX *libctx_mine;
-static __thread int libctx_slot = -1;
+static _Thread_local OSSL_LIB_CTX *libctx_mine;
+static _Thread_local int libctx_slot = -1;
 
 struct names {
 	const char	*v[LIBCTX_PROVIDERS];
