@@ -171,6 +171,24 @@ void skd_worker_config_free(struct skd_worker_config *c);
 #define SKD_WORKER_MAX_IN_FLIGHT	16
 
 /*
+ * busy.c: what the loops of one worker (in_flight) are on.  take gives
+ * slot the request id unless another slot holds it, or a slot let it go
+ * at or after listed_ms (when the caller's listing was made: the listing
+ * is stale for it); zero then.  drop lets slot's request go at now_ms.
+ * The last SKD_WORKER_BUSY_RING let go are remembered.  A NULL set (one
+ * loop) takes everything.  A shortcut only: the directory's atomic claim
+ * decides who processes a request.
+ */
+#define SKD_WORKER_BUSY_RING	256
+struct skd_worker_busy;
+struct skd_worker_busy *skd_worker_busy_new(size_t slots);
+void skd_worker_busy_free(struct skd_worker_busy *b);
+int skd_worker_busy_take(struct skd_worker_busy *b, size_t slot,
+    const char *id, long listed_ms);
+void skd_worker_busy_drop(struct skd_worker_busy *b, size_t slot,
+    long now_ms);
+
+/*
  * skd_worker_journal_key derives the journal's MAC key into out: HKDF-
  * SHA256 over the contents of the file at path (at least 32 bytes), or,
  * with path NULL, over the DER of gla_key (borrowed).  Returns one on

@@ -40,7 +40,6 @@
 #define WORKER_QUEUE_MAX	20000	/* requests per listing */
 #define WORKER_RELIST_MS	250	/* list again after a round this long */
 #define WORKER_RELIST_COST	20	/* ... and this many listings' time */
-#define WORKER_DONE_RING	256	/* requests a sibling recently let go */
 #define WORKER_RETENTION_BATCH	256	/* finished requests per round */
 
 static volatile sig_atomic_t worker_stop_flag;
@@ -136,7 +135,7 @@ struct skd_worker {
 	int			 owns_cache;
 	/* in_flight: the requests the loops of this process are on, one
 	 * slot each (the first worker's; NULL with one loop). */
-	struct worker_busy	*busy;
+	struct skd_worker_busy	*busy;
 	size_t			 slot;		/* this loop's: 0, 1, ... */
 	struct skd_worker_mailout *mailout;	/* mailout.c; NULL: no mail */
 	/* Counters of earlier runs, read from the status entry once. */
@@ -148,27 +147,7 @@ struct skd_worker {
 	void			*schedule_hook_arg;
 };
 
-/* ---- in_flight: what the loops of one process are on ------------------- */
-
-/*
- * The requests the loops of one worker process are processing, so that a
- * loop passes over one a sibling already has instead of reading it and
- * losing its claim (the loops list the same queue), and the ones siblings
- * let go most recently, so that a loop does not read again one a sibling
- * finished after that loop's listing was made (its listing is stale for
- * it; a listing made later shows what the directory holds).  Only a
- * shortcut: the directory's atomic claim still decides who processes a
- * request (other processes do not see this set), so exactly once does
- * not rest on it.
- */
-struct worker_busy {
-	pthread_mutex_t	  mu;
-	size_t		  n;
-	char		(*id)[SKD_STORE_ID_LEN];	/* "" : free */
-	char		  done[WORKER_DONE_RING][SKD_STORE_ID_LEN];
-	long		  done_ms[WORKER_DONE_RING];	/* mono_ms let go */
-	size_t		  done_next;
-};
+/* ---- in_flight: what the loops of one process are on (busy.c) ---------- */
 
 static long
 mono_ms(void)
@@ -177,73 +156,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct worker_busy *
-busy_new(size_t n)
-{
-	struct worker_busy *b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return NULL;
-	if ((b->id = calloc(n, sizeof(*b->id))) == NULL ||
-	    pthread_mutex_init(&b->mu, NULL) != 0) {
-		free(b->id);
-		free(b);
-		return NULL;
-	}
-	b->n = n;
-	return b;
-}
-
-static void
-busy_free(struct worker_busy *b)
-{
-	if (b == NULL)
-		return;
-	(void)pthread_mutex_destroy(&b->mu);
-	free(b->id);
-	free(b);
-}
-
-/* Takes slot for id; zero when a sibling is on it, or let it go at or
- * after listed_ms (when this loop's listing was made).  Without a set
- * (one loop) always one. */
-static int
-busy_take(struct worker_busy *b, size_t slot, const char *id, long listed_ms)
-{
-	size_t i;
-	int ok = 1;
-
-	if (b == NULL || slot >= b->n || strlen(id) >= SKD_STORE_ID_LEN)
-		return 1;
-	(void)pthread_mutex_lock(&b->mu);
-	for (i = 0; i < b->n && ok; i++) {
-		if (i != slot && strcmp(b->id[i], id) == 0)
-			ok = 0;
-	}
-	for (i = 0; i < WORKER_DONE_RING && ok; i++) {
-		if (b->done_ms[i] >= listed_ms && strcmp(b->done[i], id) == 0)
-			ok = 0;
-	}
-	if (ok)
-		memcpy(b->id[slot], id, strlen(id) + 1);
-	(void)pthread_mutex_unlock(&b->mu);
-	return ok;
-}
-
-/* Lets slot's request go, remembering when. */
-static void
-busy_drop(struct worker_busy *b, size_t slot)
-{
-	if (b == NULL || slot >= b->n)
-		return;
-	(void)pthread_mutex_lock(&b->mu);
-	memcpy(b->done[b->done_next], b->id[slot], SKD_STORE_ID_LEN);
-	b->done_ms[b->done_next] = mono_ms();
-	b->done_next = (b->done_next + 1) % WORKER_DONE_RING;
-	b->id[slot][0] = '\0';
-	(void)pthread_mutex_unlock(&b->mu);
 }
 
 /* ---- keys and certificates ---------------------------------------------- */
@@ -610,7 +522,7 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 	} else {
 		w->owns_cache = 1;
 		if (cfg->in_flight > 1 && (w->busy =
-		    busy_new((size_t)cfg->in_flight)) == NULL) {
+		    skd_worker_busy_new((size_t)cfg->in_flight)) == NULL) {
 			set_err(err, err_len, "out of memory%s%s", "", "");
 			goto err;
 		}
@@ -702,7 +614,7 @@ skd_worker_free(struct skd_worker *w)
 		skd_engine_keycache_free(w->keycache);
 		skd_engine_kekcache_free(w->kekcache);
 		skd_engine_certcache_free(w->certcache);
-		busy_free(w->busy);
+		skd_worker_busy_free(w->busy);
 	}
 	free(w->id);
 	free(w);
@@ -2138,15 +2050,16 @@ drain(struct skd_worker *w, size_t *out_n)
 					continue;
 				more = 1;
 				/* A sibling loop is on it (in_flight). */
-				if (!busy_take(w->busy, w->slot, q.v[k].id,
-				    listed))
+				if (!skd_worker_busy_take(w->busy, w->slot,
+				    q.v[k].id, listed))
 					continue;
 				if (q.v[k].excess)
 					fail_excess(w, &q.v[k]);
 				else
 					(void)skd_worker_process_one(w,
 					    q.v[k].id);
-				busy_drop(w->busy, w->slot);
+				skd_worker_busy_drop(w->busy, w->slot,
+				    mono_ms());
 			}
 			/* Let what was added meanwhile take its turn. */
 			if (mono_ms() - listed >= relist)
