@@ -47,15 +47,13 @@ skd_cms_d2i_content_info(const unsigned char *der, size_t len)
 	if (!skd_cms_der_check(der, len)) {
 		return NULL;
 	}
-	/* In the calling thread's library context, when it has one
-	 * (skd_thread_libctx: the certificates inside are decoded there);
-	 * on failure d2i frees what it was given. */
-	if (skd_thread_libctx() != NULL &&
-	    (cms = CMS_ContentInfo_new_ex(skd_thread_libctx(), NULL)) ==
+	/* In the calling thread's library context (skd_thread_libctx;
+	 * NULL is the default): the certificates inside are decoded there.
+	 * On failure d2i frees what it was given. */
+	if ((cms = CMS_ContentInfo_new_ex(skd_thread_libctx(), NULL)) ==
 	    NULL)
 		return NULL;
-	if ((cms = d2i_CMS_ContentInfo(cms != NULL ? &cms : NULL, &p,
-	    (long)len)) == NULL) {
+	if (d2i_CMS_ContentInfo(&cms, &p, (long)len) == NULL) {
 		ERR_raise_data(ERR_LIB_USER, SKD_CMS_R_NOT_DER,
 		    "skd_cms: not a CMS ContentInfo");
 		return NULL;

@@ -173,17 +173,15 @@ static int
 glkey_mods(struct skd_store *s, const struct skd_store_glkey *k,
     struct skd_store_i_mods *m, struct glkey_texts *t, char **out_dn)
 {
-	char *sh = t->sh, *nb = t->nb, *na = t->na;
-
 	*out_dn = NULL;
 	if (k == NULL || k->key_id == NULL || k->key_id[0] == '\0' ||
 	    (*out_dn = glkey_dn(s, k->gl_name, k->key_id, k->shard)) ==
 	    NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "glKey name");
-	(void)snprintf(sh, sizeof(t->sh), "%d", k->shard);
+	(void)snprintf(t->sh, sizeof(t->sh), "%d", k->shard);
 	skd_store_i_mods_class(s, m, OC_GLKEY, 1);
 	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_KEYID, k->key_id);
-	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_SHARD, sh);
+	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_SHARD, t->sh);
 	skd_store_i_mods_str(m, LDAP_MOD_ADD, A_GLNAME, k->gl_name);
 	if (k->message != NULL) {
 		skd_store_i_mods_one(m, LDAP_MOD_ADD, A_MESSAGE, k->message,
@@ -202,12 +200,12 @@ glkey_mods(struct skd_store *s, const struct skd_store_glkey *k,
 		    (const char *const *)k->mail_dns, k->n_mail_dns);
 	}
 	if (k->not_before != 0) {
-		skd_store_time_str(nb, k->not_before);
-		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTBEFORE, nb);
+		skd_store_time_str(t->nb, k->not_before);
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTBEFORE, t->nb);
 	}
 	if (k->not_after != 0) {
-		skd_store_time_str(na, k->not_after);
-		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTAFTER, na);
+		skd_store_time_str(t->na, k->not_after);
+		skd_store_i_mods_str(m, LDAP_MOD_ADD, A_NOTAFTER, t->na);
 	}
 	if (k->archived_kek != NULL) {
 		skd_store_i_mods_one(m, LDAP_MOD_ADD, A_ARCHKEK,
@@ -243,61 +241,40 @@ glkey_added(struct skd_store *s, const struct skd_store_glkey *k,
 int
 skd_store_put_glkey(struct skd_store *s, const struct skd_store_glkey *k)
 {
-	struct skd_store_i_mods m;
-	struct glkey_texts t;
-	LDAPMod **mv;
-	char *dn = NULL;
-	int ok = 0;
-
-	skd_store_i_ok(s);
-	skd_store_i_mods_init(&m);
-	if (!glkey_mods(s, k, &m, &t, &dn))
-		goto err;
-	if ((mv = skd_store_i_mods_get(&m)) == NULL) {
-		skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
-		goto err;
-	}
-	ok = glkey_added(s, k, dn, skd_store_i_add(s, dn, mv));
- err:
-	skd_store_i_mods_cleanup(&m);
-	free(dn);
-	return ok;
+	return skd_store_put_glkeys(s, k, 1);
 }
+
+/* The values of one add of skd_store_put_glkeys (they point into t). */
+struct glkey_add {
+	struct skd_store_i_mods	 m;
+	struct glkey_texts	 t;
+};
 
 int
 skd_store_put_glkeys(struct skd_store *s, const struct skd_store_glkey *k,
     size_t n)
 {
-	struct skd_store_i_mods *m = NULL;
-	struct glkey_texts *t = NULL;
+	struct glkey_add *a;
 	LDAPMod ***mv = NULL;
 	char **dn = NULL;
 	int *rc = NULL, ok = 0;
-	size_t i, made = 0;
+	size_t i;
 
 	skd_store_i_ok(s);
-	if (n == 1)
-		return skd_store_put_glkey(s, k);
-	if ((m = calloc(n, sizeof(*m))) == NULL ||
-	    (t = calloc(n, sizeof(*t))) == NULL ||
+	if (n == 0)
+		return 1;
+	/* Zeroed: every add's values are empty (skd_store_i_mods_init). */
+	if ((a = calloc(n, sizeof(*a))) == NULL ||
 	    (mv = calloc(n, sizeof(*mv))) == NULL ||
 	    (dn = calloc(n, sizeof(*dn))) == NULL ||
 	    (rc = calloc(n, sizeof(*rc))) == NULL)
 		goto oom;
-	for (; made < n; made++) {
-		skd_store_i_mods_init(&m[made]);
-		if (!glkey_mods(s, &k[made], &m[made], &t[made],
-		    &dn[made])) {
-			made++;
+	for (i = 0; i < n; i++) {
+		if (!glkey_mods(s, &k[i], &a[i].m, &a[i].t, &dn[i]))
 			goto err;
-		}
-		if ((mv[made] = skd_store_i_mods_get(&m[made])) == NULL) {
-			made++;
+		if ((mv[i] = skd_store_i_mods_get(&a[i].m)) == NULL)
 			goto oom;
-		}
 	}
-	if (!skd_store_i_ensure(s))
-		goto err;
 	if (!skd_store_i_add_many(s, n, dn, mv, rc, STORE_ADD_WINDOW))
 		goto oom;
 	for (i = 0; i < n; i++) {
@@ -309,12 +286,11 @@ skd_store_put_glkeys(struct skd_store *s, const struct skd_store_glkey *k,
  oom:
 	skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "out of memory");
  err:
-	for (i = 0; i < made; i++) {
-		skd_store_i_mods_cleanup(&m[i]);
+	for (i = 0; a != NULL && dn != NULL && i < n; i++) {
+		skd_store_i_mods_cleanup(&a[i].m);
 		free(dn[i]);
 	}
-	free(m);
-	free(t);
+	free(a);
 	free(mv);
 	free(dn);
 	free(rc);
