@@ -764,7 +764,8 @@ int skd_store_read_status(struct skd_store *s,
 /* ---- watch.c: change notification (RFC 4533 refreshAndPersist) --------- */
 
 enum skd_store_watch_what {
-	SKD_STORE_WATCH_REQUESTS,	/* ou=requests: the worker */
+	SKD_STORE_WATCH_REQUESTS,	/* ou=requests, pending only: the
+					 * worker */
 	SKD_STORE_WATCH_MESSAGES,	/* ou=messages */
 	SKD_STORE_WATCH_RESPONSES	/* ou=responses: a waiting client */
 };

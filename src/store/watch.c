@@ -167,6 +167,13 @@ skd_store_watch_open(struct skd_store *s, enum skd_store_watch_what what,
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "watch what");
 		return NULL;
 	}
+	/* Requests: only those waiting to be taken.  A claim, journal or
+	 * finish then costs slapd no report to every worker (a request
+	 * that leaves the filter is reported as a deletion, which needs no
+	 * work); a lease that runs out is found by listing (issue 14). */
+	if (what == SKD_STORE_WATCH_REQUESTS)
+		return watch_new(s, base, skd_store_i_printf(
+		    "(&(objectClass=%s)(%s=pending))", oc, A_STATE), cb, arg);
 	return watch_new(s, base, skd_store_i_printf("(objectClass=%s)", oc),
 	    cb, arg);
 }

@@ -602,8 +602,8 @@ START_TEST(test_watch_requests)
 	struct skd_store *s = store_open_gla(), *other = store_open_gla();
 	struct skd_store_watch *w;
 	struct watch_seen ws;
-	char id[SKD_STORE_ID_LEN];
-	size_t n;
+	char id[SKD_STORE_ID_LEN], id2[SKD_STORE_ID_LEN];
+	size_t n, all;
 
 	memset(&ws, 0, sizeof(ws));
 	w = skd_store_watch_open(s, SKD_STORE_WATCH_REQUESTS, watch_cb, &ws);
@@ -616,16 +616,28 @@ START_TEST(test_watch_requests)
 	add_req(other, id);
 	ws.id = id;
 	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
-	/* So does its claim. */
+	/* Its claim is not: a claimed request is no one else's work, and
+	 * the watch sees pending requests only (a lease that runs out is
+	 * found by listing).  A second request is reported, the first
+	 * is not reported again. */
+	all = ws.all;
 	ck_store_ok(other, skd_store_claim_request(other, id, "w",
 	    time(NULL) + 60));
+	add_req(other, id2);
+	ws.id = id2;
 	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
+	ck_store_ok(s, skd_store_watch_poll(w, NULL, 1));
+	ck_assert_uint_eq(ws.all - all, 1);
 
 	/* slapd restarts: the watch reports the loss, then refreshes and
-	 * reports everything again, ours included. */
+	 * reports every pending request again, the second included. */
 	ck_assert(skd_test_stack_restart());
+	ws.id = id2;
 	ck_assert_int_ge(watch_until_hit(w, s, &ws), 1);
 	ck_store_ok(other, skd_store_finish_request(other, id, "w", NULL));
+	ck_store_ok(other, skd_store_claim_request(other, id2, "w",
+	    time(NULL) + 60));
+	ck_store_ok(other, skd_store_finish_request(other, id2, "w", NULL));
 	skd_store_watch_close(w);
 	skd_store_watch_close(NULL);
 	skd_store_close(s);
