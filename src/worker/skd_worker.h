@@ -189,6 +189,36 @@ void skd_worker_busy_drop(struct skd_worker_busy *b, size_t slot,
     long now_ms);
 
 /*
+ * The listing the loops of one worker share (busy.c).  next gives slot
+ * its next request from the listing (_ITEM: *out, taken as take would
+ * take it), or tells it to list (_LIST: it is the one loop listing; it
+ * then calls listed with what it found, in turn order, or unlisted when
+ * the directory could not be listed), or that its pass, begun at
+ * since_ms, is over (_IDLE).  A listing is handed out until it runs out
+ * or relist_ms have passed since it was made (listed_ms); a loop asking
+ * meanwhile waits for the one listing.  done lets slot's request go at
+ * now_ms, finished nonzero when it was processed or failed for good.
+ * listed takes items over (free).
+ */
+struct skd_worker_item {
+	char	id[SKD_STORE_ID_LEN];
+	int	excess;		/* fail unread: over max_pending_per_submitter */
+};
+enum {
+	SKD_WORKER_NEXT_ITEM,
+	SKD_WORKER_NEXT_LIST,
+	SKD_WORKER_NEXT_IDLE
+};
+int skd_worker_busy_next(struct skd_worker_busy *b, size_t slot,
+    long since_ms, long now_ms, struct skd_worker_item *out);
+void skd_worker_busy_listed(struct skd_worker_busy *b,
+    struct skd_worker_item *items, size_t n, long listed_ms,
+    long relist_ms);
+void skd_worker_busy_unlisted(struct skd_worker_busy *b);
+void skd_worker_busy_done(struct skd_worker_busy *b, size_t slot,
+    int finished, long now_ms);
+
+/*
  * skd_worker_journal_key derives the journal's MAC key into out: HKDF-
  * SHA256 over the contents of the file at path (at least 32 bytes), or,
  * with path NULL, over the DER of gla_key (borrowed).  Returns one on

@@ -521,8 +521,8 @@ worker_new_one(char *err, size_t err_len, const struct skd_worker_config *cfg,
 		w->busy = owner->busy;
 	} else {
 		w->owns_cache = 1;
-		if (cfg->in_flight > 1 && (w->busy =
-		    skd_worker_busy_new((size_t)cfg->in_flight)) == NULL) {
+		if ((w->busy = skd_worker_busy_new(cfg->in_flight > 1 ?
+		    (size_t)cfg->in_flight : 1)) == NULL) {
 			set_err(err, err_len, "out of memory%s%s", "", "");
 			goto err;
 		}
@@ -1876,10 +1876,12 @@ skd_worker_status_print(FILE *out, struct skd_store *s, time_t now)
  * requests the oldest max_pending_per_submitter are processed; the others
  * are failed without being decoded, one per turn of that identity (the
  * excess is always the newest, so relisting does not change it).  The
- * queue is listed again after a round once WORKER_RELIST_MS have passed,
- * or WORKER_RELIST_COST times what the listing took when that is longer,
- * so that a request added meanwhile waits at most that long and a deep
- * queue's listing stays a bounded share of the work (issue 14).
+ * queue is listed again when the listing runs out, or once
+ * WORKER_RELIST_MS have passed, or WORKER_RELIST_COST times what the
+ * listing took when that is longer, so that a request added meanwhile
+ * waits at most that long and a deep queue's listing stays a bounded
+ * share of the work (issue 14).  The loops of one process (in_flight)
+ * share one listing, handed out in turn order (busy.c).
  */
 struct qitem {
 	char	 id[SKD_STORE_ID_LEN];
@@ -1965,7 +1967,7 @@ qitem_turn_cmp(const void *pa, const void *pb)
  * more pending requests than max_pending_per_submitter.
  */
 static void
-fail_excess(struct skd_worker *w, const struct qitem *it)
+fail_excess(struct skd_worker *w, const struct skd_worker_item *it)
 {
 	char why[256];
 
@@ -2007,76 +2009,106 @@ queue_order(struct queue *q, long max_pending, size_t **out_starts,
 	return 1;
 }
 
+/* The listing in turn order, as the loops hand it out (busy.c): the
+ * first request of each identity, then the second of each, and so on.
+ * NULL when out of memory. */
+static struct skd_worker_item *
+queue_items(struct queue *q, const size_t *starts, size_t ng)
+{
+	struct skd_worker_item *v;
+	size_t g, round, k, n = 0;
+	int more;
+
+	if ((v = calloc(q->n > 0 ? q->n : 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (round = 0, more = 1; more; round++) {
+		more = 0;
+		for (g = 0; g < ng; g++) {
+			k = starts[g] + round;
+			if (k >= starts[g + 1])
+				continue;
+			more = 1;
+			memcpy(v[n].id, q->v[k].id, sizeof(v[n].id));
+			v[n++].excess = q->v[k].excess;
+		}
+	}
+	return v;
+}
+
+/* Lists the queue for every loop of this worker; zero when the directory
+ * could not be listed (or out of memory). */
+static int
+list_for_all(struct skd_worker *w)
+{
+	struct queue q = { NULL, 0, 0 };
+	struct skd_worker_item *items = NULL;
+	size_t *starts = NULL, ng = 0;
+	long listed, relist;
+	int ok = 0;
+
+	listed = mono_ms();
+	if (!skd_store_list_queue(w->s, queue_cb, &q, time(NULL),
+	    WORKER_BATCH) && q.n == 0) {
+		skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
+		    skd_store_errmsg(w->s));
+		goto err;
+	}
+	if (!queue_order(&q, w->max_pending, &starts, &ng) ||
+	    (items = queue_items(&q, starts, ng)) == NULL)
+		goto err;
+	/* A deep queue is listed less often: listing costs at most a
+	 * WORKER_RELIST_COST-th of the loops' time, however many requests
+	 * wait (a request costs what it names). */
+	relist = WORKER_RELIST_COST * (mono_ms() - listed);
+	if (relist < WORKER_RELIST_MS)
+		relist = WORKER_RELIST_MS;
+	skd_worker_busy_listed(w->busy, items, q.n, listed, relist);
+	items = NULL;
+	ok = 1;
+ err:
+	if (!ok)
+		skd_worker_busy_unlisted(w->busy);
+	free(items);
+	free(starts);
+	queue_clear(&q);
+	return ok;
+}
+
 /*
- * One listing after another until nothing is left that this worker could
- * finish; returns zero when the directory could not be listed.
+ * Requests from the listing the loops share until nothing is left that
+ * this loop could finish (skd_worker_busy_next); returns zero when the
+ * directory could not be listed.
  */
 static int
 drain(struct skd_worker *w, size_t *out_n)
 {
-	struct queue q = { NULL, 0, 0 };
-	size_t *starts = NULL, ng, g, round, k, finished, total = 0;
+	struct skd_worker_item it;
+	size_t total = 0;
 	unsigned long before;
-	long listed, relist;
-	int more, ok = 0;
+	long since = mono_ms();
+	int r, finished, ok = 0;
 
 	while (!worker_stop_flag) {
-		queue_clear(&q);
-		free(starts);
-		starts = NULL;
-		listed = mono_ms();
-		if (!skd_store_list_queue(w->s, queue_cb, &q, time(NULL),
-		    WORKER_BATCH) && q.n == 0) {
-			skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
-			    skd_store_errmsg(w->s));
-			goto err;
-		}
-		if (q.n == 0)
+		r = skd_worker_busy_next(w->busy, w->slot, since, mono_ms(),
+		    &it);
+		if (r == SKD_WORKER_NEXT_IDLE)
 			break;
-		if (!queue_order(&q, w->max_pending, &starts, &ng))
-			goto err;
-		/* A deep queue is listed less often: listing costs at most
-		 * a WORKER_RELIST_COST-th of the loop's time, however many
-		 * requests wait (a request costs what it names). */
-		relist = WORKER_RELIST_COST * (mono_ms() - listed);
-		if (relist < WORKER_RELIST_MS)
-			relist = WORKER_RELIST_MS;
+		if (r == SKD_WORKER_NEXT_LIST) {
+			if (!list_for_all(w))
+				goto err;
+			continue;
+		}
 		before = w->stats.processed + w->stats.failed;
-		for (round = 0, more = 1; more && !worker_stop_flag; round++) {
-			more = 0;
-			for (g = 0; g < ng && !worker_stop_flag; g++) {
-				k = starts[g] + round;
-				if (k >= starts[g + 1])
-					continue;
-				more = 1;
-				/* A sibling loop is on it (in_flight). */
-				if (!skd_worker_busy_take(w->busy, w->slot,
-				    q.v[k].id, listed))
-					continue;
-				if (q.v[k].excess)
-					fail_excess(w, &q.v[k]);
-				else
-					(void)skd_worker_process_one(w,
-					    q.v[k].id);
-				skd_worker_busy_drop(w->busy, w->slot,
-				    mono_ms());
-			}
-			/* Let what was added meanwhile take its turn. */
-			if (mono_ms() - listed >= relist)
-				break;
-		}
-		finished = (size_t)(w->stats.processed + w->stats.failed -
-		    before);
-		total += finished;
-		/* Everything listed was someone else's or failed for now:
-		 * the next listing would find the same. */
-		if (finished == 0)
-			break;
+		if (it.excess)
+			fail_excess(w, &it);
+		else
+			(void)skd_worker_process_one(w, it.id);
+		finished = w->stats.processed + w->stats.failed != before;
+		total += finished ? 1 : 0;
+		skd_worker_busy_done(w->busy, w->slot, finished, mono_ms());
 	}
 	ok = 1;
  err:
-	queue_clear(&q);
-	free(starts);
 	if (out_n != NULL)
 		*out_n = total;
 	return ok;
