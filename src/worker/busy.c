@@ -152,11 +152,11 @@ skd_worker_busy_drop(struct skd_worker_busy *b, size_t slot, long now_ms)
  * A loop whose pass began at since_ms stops (_IDLE) at the end of a
  * listing made after its pass began (in a later millisecond: one made
  * in the same may have missed what the pass was begun for) when listing
- * again would find nothing
- * for it: nothing of that listing was finished and nothing is still
- * being processed (everything failed for now, or was another worker's:
- * the next listing would show the same), or the listing was made after
- * this loop's last take (what it did not hand out, siblings are on).
+ * again would find nothing for it: nothing of that listing was finished
+ * and nothing is still being processed (everything failed for now, or
+ * was another worker's: the next listing would show the same), or the
+ * listing was made after this loop's last take (what it did not hand
+ * out, siblings are on).
  */
 int
 skd_worker_busy_next(struct skd_worker_busy *b, size_t slot, long since_ms,
