@@ -17,9 +17,11 @@
  * claim still decides who processes a request (other processes do not
  * see this set), so exactly once does not rest on it.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/skd_store.h"
 #include "worker/skd_worker.h"
@@ -44,12 +46,17 @@ struct skd_worker_busy {
 	size_t		  on;		/* of this listing's, being processed */
 	unsigned long	 *took_gen;	/* per slot: the listing of its request */
 	long		 *took_ms;	/* per slot: when it last took one */
+	/* The one watch of the process: whether a loop is polling it, and
+	 * how many of its polls found something. */
+	int		  watch_held;
+	unsigned long	  reports;
 };
 
 struct skd_worker_busy *
 skd_worker_busy_new(size_t n)
 {
 	struct skd_worker_busy *b;
+	pthread_condattr_t ca;
 
 	if (n == 0 || (b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
@@ -59,12 +66,19 @@ skd_worker_busy_new(size_t n)
 		goto err;
 	if (pthread_mutex_init(&b->mu, NULL) != 0)
 		goto err;
-	if (pthread_cond_init(&b->cv, NULL) != 0) {
-		(void)pthread_mutex_destroy(&b->mu);
-		goto err;
+	/* Timed waits (the watch) count on the monotonic clock. */
+	if (pthread_condattr_init(&ca) != 0)
+		goto err_mu;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&b->cv, &ca) != 0) {
+		(void)pthread_condattr_destroy(&ca);
+		goto err_mu;
 	}
+	(void)pthread_condattr_destroy(&ca);
 	b->n = n;
 	return b;
+ err_mu:
+	(void)pthread_mutex_destroy(&b->mu);
  err:
 	free(b->id);
 	free(b->took_gen);
@@ -257,5 +271,68 @@ skd_worker_busy_done(struct skd_worker_busy *b, size_t slot, int finished,
 	}
 	b->took_gen[slot] = 0;
 	drop_locked(b, slot, now_ms);
+	(void)pthread_mutex_unlock(&b->mu);
+}
+
+/*
+ * The process's one watch of the queue: a loop with nothing to do polls
+ * it (_POLL, the watch is then its until skd_worker_busy_watch_done)
+ * unless another loop is, and waits instead, at most wait_ms, for that
+ * loop's polls to find something (_REPORTED: *seen is brought up to
+ * date) or for the watch to be free.  _TIMEOUT: neither came.
+ */
+int
+skd_worker_busy_watch(struct skd_worker_busy *b, unsigned long *seen,
+    long wait_ms)
+{
+	struct timespec until;
+	int r, rc = 0;
+
+	if (b == NULL)
+		return SKD_WORKER_WATCH_POLL;
+	(void)clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_mutex_lock(&b->mu);
+	for (;;) {
+		if (b->reports != *seen) {
+			*seen = b->reports;
+			r = SKD_WORKER_WATCH_REPORTED;
+			break;
+		}
+		if (!b->watch_held) {
+			b->watch_held = 1;
+			r = SKD_WORKER_WATCH_POLL;
+			break;
+		}
+		if (rc == ETIMEDOUT) {
+			r = SKD_WORKER_WATCH_TIMEOUT;
+			break;
+		}
+		rc = pthread_cond_timedwait(&b->cv, &b->mu, &until);
+	}
+	(void)pthread_mutex_unlock(&b->mu);
+	return r;
+}
+
+/* The watch is free again; reported nonzero when the poll found
+ * something (every loop then looks: skd_worker_busy_watch). */
+void
+skd_worker_busy_watch_done(struct skd_worker_busy *b, unsigned long *seen,
+    int reported)
+{
+	if (b == NULL)
+		return;
+	(void)pthread_mutex_lock(&b->mu);
+	b->watch_held = 0;
+	if (reported)
+		b->reports++;
+	/* The poller has looked already. */
+	*seen = b->reports;
+	(void)pthread_cond_broadcast(&b->cv);
 	(void)pthread_mutex_unlock(&b->mu);
 }

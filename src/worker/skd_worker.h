@@ -219,6 +219,23 @@ void skd_worker_busy_done(struct skd_worker_busy *b, size_t slot,
     int finished, long now_ms);
 
 /*
+ * The one watch of the queue the loops of a worker share (busy.c): watch
+ * gives a loop with nothing to do the watch to poll (_POLL; it then calls
+ * watch_done, reported nonzero when the poll found something) unless
+ * another loop holds it; that loop's finds since *seen are then
+ * _REPORTED, else after wait_ms _TIMEOUT.  A NULL set: always _POLL.
+ */
+enum {
+	SKD_WORKER_WATCH_POLL,
+	SKD_WORKER_WATCH_REPORTED,
+	SKD_WORKER_WATCH_TIMEOUT
+};
+int skd_worker_busy_watch(struct skd_worker_busy *b, unsigned long *seen,
+    long wait_ms);
+void skd_worker_busy_watch_done(struct skd_worker_busy *b,
+    unsigned long *seen, int reported);
+
+/*
  * skd_worker_journal_key derives the journal's MAC key into out: HKDF-
  * SHA256 over the contents of the file at path (at least 32 bytes), or,
  * with path NULL, over the DER of gla_key (borrowed).  Returns one on

@@ -98,8 +98,18 @@ struct skd_worker {
 	struct timespec		 taken;		/* when the request in hand
 						   was read (the log's "in
 						   N ms") */
+	/* The watch of the queue, one for the loops of a process (the
+	 * first worker's, polled by one idle loop at a time, busy.c), on
+	 * watch_s: the first worker's own session with one loop, else a
+	 * session of its own (watch_s_owned). */
+	struct skd_worker	*first;
 	struct skd_store_watch	*watch;
-	int			 dirty;		/* the watch saw something */
+	struct skd_store	*watch_s;
+	int			 watch_s_owned;
+	int			 watch_hit;	/* the poll saw something */
+	time_t			 watch_tried;
+	unsigned long		 watch_seen;	/* busy.c's reports seen */
+	int			 dirty;		/* something to look at */
 	int			 replay_legacy;	/* the skd schema loaded has
 						   no skdRequestId on
 						   skdReplay (ws_seen) */
@@ -582,11 +592,22 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		set_err(err, err_len, "out of memory%s%s", "", "");
 		goto err;
 	}
+	w->first = w;
+	w->watch_s = w->s;
 	for (k = 1; k < n; k++) {
 		if ((w->sib[k - 1] = worker_new_one(err, err_len, cfg, id, k,
 		    w)) == NULL)
 			goto err;
+		w->sib[k - 1]->first = w;
 		w->n_sib = k;
+	}
+	/* Several loops: the watch on a session no loop works on, since
+	 * whichever loop is idle polls it. */
+	if (n > 1 && cfg->watch) {
+		if ((w->watch_s = skd_worker_store_open(err, err_len, cfg)) ==
+		    NULL)
+			goto err;
+		w->watch_s_owned = 1;
 	}
 	free(id);
 	return w;
@@ -607,6 +628,8 @@ skd_worker_free(struct skd_worker *w)
 		skd_worker_free(w->sib[i]);
 	free(w->sib);
 	skd_store_watch_close(w->watch);
+	if (w->watch_s_owned)
+		skd_store_close(w->watch_s);
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
 	crypto_clear(&w->c);
@@ -2237,12 +2260,12 @@ skd_worker_rekey_due(struct skd_worker *w, int *out_done,
 static void
 watch_cb(void *arg, const char *dn)
 {
-	struct skd_worker *w = arg;
+	struct skd_worker *first = arg;
 
 	(void)dn;
 	/* A report means "look again": the listing decides what is to be
 	 * done, so nothing is missed when reports are coalesced. */
-	w->dirty = 1;
+	first->watch_hit = 1;
 }
 
 static void
@@ -2256,13 +2279,75 @@ nap(long ms)
 	(void)nanosleep(&ts, NULL);
 }
 
+/*
+ * Waits for something to do, setting w->dirty when there is something to
+ * look at.  Of the loops of a process one polls the watch of the queue
+ * (without one: naps poll_interval) and the others wait for what it
+ * finds (busy.c), each at most a second, so that the stop and reload
+ * flags are read between waits (libldap goes on waiting after EINTR).
+ * One persistent search a process, not one a loop: slapd reports each
+ * new request once.
+ */
+static void
+wait_work(struct skd_worker *w)
+{
+	struct skd_worker *f = w->first != NULL ? w->first : w;
+	time_t now;
+	int found = 0;
+
+	if (!w->use_watch || f->watch_s == NULL) {
+		nap(w->poll_ms);
+		w->dirty = 1;
+		return;
+	}
+	switch (skd_worker_busy_watch(w->busy, &w->watch_seen, 1000)) {
+	case SKD_WORKER_WATCH_REPORTED:
+		w->dirty = 1;
+		return;
+	case SKD_WORKER_WATCH_TIMEOUT:
+		return;
+	default:
+		break;		/* this loop polls, until watch_done */
+	}
+	now = time(NULL);
+	if (f->watch == NULL && now - f->watch_tried >= 1) {
+		f->watch_tried = now;
+		f->watch = skd_store_watch_open(f->watch_s,
+		    SKD_STORE_WATCH_REQUESTS, watch_cb, f);
+		if (f->watch == NULL)
+			skd_worker_logf(SKD_WLOG_WARNING, NULL,
+			    "persistent search unavailable (%s); polling",
+			    skd_store_errmsg(f->watch_s));
+		else
+			found = 1;
+	}
+	if (f->watch != NULL) {
+		f->watch_hit = 0;
+		if (!skd_store_watch_poll(f->watch, NULL, 1)) {
+			skd_worker_logf(SKD_WLOG_WARNING, NULL,
+			    "persistent search lost: %s",
+			    skd_store_errmsg(f->watch_s));
+			skd_store_watch_close(f->watch);
+			f->watch = NULL;
+			nap(w->poll_ms < 1000 ? w->poll_ms : 1000);
+			found = 1;
+		} else if (f->watch_hit) {
+			found = 1;
+		}
+	} else {
+		nap(w->poll_ms);
+		found = 1;
+	}
+	skd_worker_busy_watch_done(w->busy, &w->watch_seen, found);
+	if (found)
+		w->dirty = 1;
+}
+
 static int
 worker_loop1(struct skd_worker *w, int (*reload)(void *arg,
     struct skd_worker *w), void *arg)
 {
-	time_t now, last_pass = 0, last_watch_try = 0;
-	long tick_ms;
-	int timeout_s;
+	time_t now, last_pass = 0;
 
 	skd_worker_logf(SKD_WLOG_NOTICE, NULL, "worker %s starting", w->id);
 	/* Requests pending at start-up first. */
@@ -2277,38 +2362,7 @@ worker_loop1(struct skd_worker *w, int (*reload)(void *arg,
 				    "reload failed; keeping the old "
 				    "configuration");
 		}
-		now = time(NULL);
-		if (w->use_watch && w->watch == NULL &&
-		    now - last_watch_try >= 1) {
-			last_watch_try = now;
-			w->watch = skd_store_watch_open(w->s,
-			    SKD_STORE_WATCH_REQUESTS, watch_cb, w);
-			if (w->watch == NULL)
-				skd_worker_logf(SKD_WLOG_WARNING, NULL,
-				    "persistent search unavailable (%s); "
-				    "polling", skd_store_errmsg(w->s));
-			else
-				w->dirty = 1;
-		}
-		if (w->watch != NULL) {
-			/* At most a second: libldap goes on waiting after
-			 * EINTR, so SIGTERM and SIGHUP are seen between
-			 * waits only. */
-			timeout_s = 1;
-			if (!skd_store_watch_poll(w->watch, NULL, timeout_s)) {
-				skd_worker_logf(SKD_WLOG_WARNING, NULL,
-				    "persistent search lost: %s",
-				    skd_store_errmsg(w->s));
-				skd_store_watch_close(w->watch);
-				w->watch = NULL;
-				nap(w->poll_ms < 1000 ? w->poll_ms : 1000);
-				w->dirty = 1;
-			}
-		} else {
-			tick_ms = w->poll_ms;
-			nap(tick_ms);
-			w->dirty = 1;
-		}
+		wait_work(w);
 		if (worker_stop_flag)
 			break;
 		now = time(NULL);

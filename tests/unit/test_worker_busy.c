@@ -212,6 +212,80 @@ START_TEST(test_listing_wait)
 }
 END_TEST
 
+/* The one watch of a process: one loop polls it, the others wait for
+ * what it finds; nothing found, they time out; free again, the next
+ * loop to ask polls. */
+START_TEST(test_watch_shared)
+{
+	struct skd_worker_busy *b = skd_worker_busy_new(2);
+	unsigned long s0 = 0, s1 = 0;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s0, 10),
+	    SKD_WORKER_WATCH_POLL);
+	/* Held by slot 0: slot 1 waits, and nothing comes. */
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s1, 20),
+	    SKD_WORKER_WATCH_TIMEOUT);
+	/* Slot 0's poll found something: slot 1 is told once. */
+	skd_worker_busy_watch_done(b, &s0, 1);
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s1, 20),
+	    SKD_WORKER_WATCH_REPORTED);
+	/* The poller itself has looked; the watch is free: it polls. */
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s0, 20),
+	    SKD_WORKER_WATCH_POLL);
+	/* Nothing found: nobody is told; slot 1 polls next. */
+	skd_worker_busy_watch_done(b, &s0, 0);
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s1, 20),
+	    SKD_WORKER_WATCH_POLL);
+	skd_worker_busy_watch_done(b, &s1, 0);
+	skd_worker_busy_free(b);
+	/* One loop (no set): it always polls. */
+	ck_assert_int_eq(skd_worker_busy_watch(NULL, &s0, 0),
+	    SKD_WORKER_WATCH_POLL);
+	skd_worker_busy_watch_done(NULL, &s0, 1);
+}
+END_TEST
+
+struct watcher {
+	struct skd_worker_busy	*b;
+	unsigned long		 seen;
+	int			 r;
+};
+
+static void *
+watcher_main(void *p)
+{
+	struct watcher *w = p;
+
+	w->r = skd_worker_busy_watch(w->b, &w->seen, 30000);
+	return NULL;
+}
+
+START_TEST(test_watch_wakes)
+{
+	struct skd_worker_busy *b = skd_worker_busy_new(2);
+	struct watcher w;
+	unsigned long s0 = 0;
+	pthread_t t;
+
+	ck_assert_ptr_nonnull(b);
+	memset(&w, 0, sizeof(w));
+	w.b = b;
+	w.r = -1;
+	ck_assert_int_eq(skd_worker_busy_watch(b, &s0, 10),
+	    SKD_WORKER_WATCH_POLL);
+	/* A loop waiting (up to 30 s) is woken by what the poll found,
+	 * not by its time running out. */
+	ck_assert_int_eq(pthread_create(&t, NULL, watcher_main, &w), 0);
+	usleep(100000);
+	skd_worker_busy_watch_done(b, &s0, 1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(w.r, SKD_WORKER_WATCH_REPORTED);
+	ck_assert_uint_eq(w.seen, s0);
+	skd_worker_busy_free(b);
+}
+END_TEST
+
 Suite *
 skd_suite_worker_busy(void)
 {
@@ -224,6 +298,8 @@ skd_suite_worker_busy(void)
 	tcase_add_test(tc, test_listing_ends);
 	tcase_add_test(tc, test_listing_let_go);
 	tcase_add_test(tc, test_listing_wait);
+	tcase_add_test(tc, test_watch_shared);
+	tcase_add_test(tc, test_watch_wakes);
 	suite_add_tcase(s, tc);
 	return s;
 }
