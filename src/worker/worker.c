@@ -2076,7 +2076,9 @@ list_for_all(struct skd_worker *w)
 		    skd_store_errmsg(w->s));
 		goto err;
 	}
-	if (!queue_order(&q, w->max_pending, &starts, &ng) ||
+	/* An empty listing is installed too: it tells the loops that
+	 * nothing waits (qsort may not be given NULL). */
+	if ((q.n > 0 && !queue_order(&q, w->max_pending, &starts, &ng)) ||
 	    (items = queue_items(&q, starts, ng)) == NULL)
 		goto err;
 	/* A deep queue is listed less often: listing costs at most a
