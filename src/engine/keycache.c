@@ -316,6 +316,20 @@ skd_engine_keycache_stats(const struct skd_engine_keycache *c,
 	pthread_mutex_unlock(&m->mu);
 }
 
+size_t
+skd_engine_keycache_issuers(const struct skd_engine_keycache *c)
+{
+	struct skd_engine_keycache *m = (struct skd_engine_keycache *)c;
+	size_t n;
+
+	if (c == NULL)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	n = c->n_issuers;
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
 int
 eng_keycache_digest(unsigned char out[32], const unsigned char *der,
     size_t len)

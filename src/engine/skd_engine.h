@@ -280,6 +280,9 @@ void skd_engine_keycache_free(struct skd_engine_keycache *c);
 void skd_engine_keycache_clear(struct skd_engine_keycache *c);
 void skd_engine_keycache_stats(const struct skd_engine_keycache *c,
     size_t *out_hits, size_t *out_misses, size_t *out_n);
+/* The issuer Names the cache keeps: one for all the entries of one CA
+ * (interned by their DER), kept across a clear. */
+size_t skd_engine_keycache_issuers(const struct skd_engine_keycache *c);
 
 /* Per call environment. */
 struct skd_engine_env {

@@ -2111,14 +2111,18 @@ START_TEST(test_keycache)
 		ck_assert_uint_eq(n, 2);
 		ck_assert_uint_eq(hits, i == 0 ? 0 : 2);
 		ck_assert_uint_eq(misses, 2);
+		/* alice and dave, one CA: one issuer Name kept for both. */
+		ck_assert_uint_eq(skd_engine_keycache_issuers(kc), 1);
 	}
-	/* Cleared (a reload): decoded again. */
+	/* Cleared (a reload): decoded again, the issuer Name kept, not
+	 * copied again. */
 	skd_engine_keycache_clear(kc);
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	SKD_ENG_OUTCOME_free(o);
 	skd_engine_keycache_stats(kc, &hits, &misses, &n);
 	ck_assert_uint_eq(hits, 2);
 	ck_assert_uint_eq(misses, 4);
+	ck_assert_uint_eq(skd_engine_keycache_issuers(kc), 1);
 	/* An hour and more later (the ttl): validated again. */
 	f.env.now += SKD_ENGINE_KEYCACHE_TTL + 1;
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
@@ -2128,6 +2132,7 @@ START_TEST(test_keycache)
 	ck_assert_uint_eq(misses, 6);
 	skd_engine_keycache_free(kc);
 	skd_engine_keycache_free(NULL);
+	ck_assert_uint_eq(skd_engine_keycache_issuers(NULL), 0);
 	fx_done(&f);
 }
 END_TEST
