@@ -147,35 +147,34 @@ struct skd_store_watch *
 skd_store_watch_open(struct skd_store *s, enum skd_store_watch_what what,
     skd_store_watch_cb cb, void *arg)
 {
-	const char *base, *oc;
+	const char *base;
+	char *filter;
 
 	skd_store_i_ok(s);
 	switch (what) {
 	case SKD_STORE_WATCH_REQUESTS:
+		/* Only those waiting to be taken: a claim, journal or finish
+		 * then costs slapd no report to every worker (a request that
+		 * leaves the filter is reported as a deletion, which needs
+		 * no work); a lease that runs out is found by listing
+		 * (issue 14). */
 		base = s->requests_dn;
-		oc = OC_REQUEST;
+		filter = skd_store_i_printf("(&(objectClass=%s)(%s=pending))",
+		    OC_REQUEST, A_STATE);
 		break;
 	case SKD_STORE_WATCH_MESSAGES:
 		base = s->messages_dn;
-		oc = OC_GLAMSG;
+		filter = skd_store_i_printf("(objectClass=%s)", OC_GLAMSG);
 		break;
 	case SKD_STORE_WATCH_RESPONSES:
 		base = s->responses_dn;
-		oc = OC_RESPONSE;
+		filter = skd_store_i_printf("(objectClass=%s)", OC_RESPONSE);
 		break;
 	default:
 		skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "watch what");
 		return NULL;
 	}
-	/* Requests: only those waiting to be taken.  A claim, journal or
-	 * finish then costs slapd no report to every worker (a request
-	 * that leaves the filter is reported as a deletion, which needs no
-	 * work); a lease that runs out is found by listing (issue 14). */
-	if (what == SKD_STORE_WATCH_REQUESTS)
-		return watch_new(s, base, skd_store_i_printf(
-		    "(&(objectClass=%s)(%s=pending))", oc, A_STATE), cb, arg);
-	return watch_new(s, base, skd_store_i_printf("(objectClass=%s)", oc),
-	    cb, arg);
+	return watch_new(s, base, filter, cb, arg);
 }
 
 struct skd_store_watch *

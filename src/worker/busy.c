@@ -101,10 +101,10 @@ skd_worker_busy_free(struct skd_worker_busy *b)
 	free(b);
 }
 
-/* take with b->mu held. */
+/* take with b->mu held; id is shorter than SKD_STORE_ID_LEN. */
 static int
 take_locked(struct skd_worker_busy *b, size_t slot, const char *id,
-    size_t len, long listed_ms)
+    long listed_ms)
 {
 	size_t i;
 
@@ -117,7 +117,7 @@ take_locked(struct skd_worker_busy *b, size_t slot, const char *id,
 		    strcmp(b->done[i], id) == 0)
 			return 0;
 	}
-	memcpy(b->id[slot], id, len + 1);
+	memcpy(b->id[slot], id, strlen(id) + 1);
 	return 1;
 }
 
@@ -137,14 +137,12 @@ int
 skd_worker_busy_take(struct skd_worker_busy *b, size_t slot, const char *id,
     long listed_ms)
 {
-	size_t len;
 	int ok;
 
-	if (b == NULL || slot >= b->n ||
-	    (len = strlen(id)) >= SKD_STORE_ID_LEN)
+	if (b == NULL || slot >= b->n || strlen(id) >= SKD_STORE_ID_LEN)
 		return 1;
 	(void)pthread_mutex_lock(&b->mu);
-	ok = take_locked(b, slot, id, len, listed_ms);
+	ok = take_locked(b, slot, id, listed_ms);
 	(void)pthread_mutex_unlock(&b->mu);
 	return ok;
 }
@@ -187,7 +185,7 @@ skd_worker_busy_next(struct skd_worker_busy *b, size_t slot, long since_ms,
 			while (b->next < b->nitem) {
 				it = &b->item[b->next++];
 				if (!take_locked(b, slot, it->id,
-				    strlen(it->id), b->listed_ms))
+				    b->listed_ms))
 					continue;
 				*out = *it;
 				b->took_gen[slot] = b->gen;

@@ -175,9 +175,11 @@ void skd_worker_config_free(struct skd_worker_config *c);
  * slot the request id unless another slot holds it, or a slot let it go
  * at or after listed_ms (when the caller's listing was made: the listing
  * is stale for it); zero then.  drop lets slot's request go at now_ms.
- * The last SKD_WORKER_BUSY_RING let go are remembered.  A NULL set (one
- * loop) takes everything.  A shortcut only: the directory's atomic claim
- * decides who processes a request.
+ * The last SKD_WORKER_BUSY_RING let go are remembered.  A NULL set
+ * takes everything.  A shortcut only: the directory's atomic claim
+ * decides who processes a request.  The worker takes and lets go through
+ * the shared listing below (next, done), which builds on these; take and
+ * drop stand alone for their tests.
  */
 #define SKD_WORKER_BUSY_RING	256
 struct skd_worker_busy;

@@ -100,12 +100,11 @@ struct skd_worker {
 						   N ms") */
 	/* The watch of the queue, one for the loops of a process (the
 	 * first worker's, polled by one idle loop at a time, busy.c), on
-	 * watch_s: the first worker's own session with one loop, else a
-	 * session of its own (watch_s_owned). */
+	 * watch_s: the first worker's own session s with one loop, else a
+	 * session of its own. */
 	struct skd_worker	*first;
 	struct skd_store_watch	*watch;
 	struct skd_store	*watch_s;
-	int			 watch_s_owned;
 	int			 watch_hit;	/* the poll saw something */
 	time_t			 watch_tried;
 	unsigned long		 watch_seen;	/* busy.c's reports seen */
@@ -602,12 +601,13 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		w->n_sib = k;
 	}
 	/* Several loops: the watch on a session no loop works on, since
-	 * whichever loop is idle polls it. */
-	if (n > 1 && cfg->watch) {
-		if ((w->watch_s = skd_worker_store_open(err, err_len, cfg)) ==
-		    NULL)
+	 * whichever loop is idle polls it; none without a watch at start
+	 * (a reload that turns it on then leaves the loops polling). */
+	if (n > 1) {
+		w->watch_s = NULL;
+		if (cfg->watch && (w->watch_s = skd_worker_store_open(err,
+		    err_len, cfg)) == NULL)
 			goto err;
-		w->watch_s_owned = 1;
 	}
 	free(id);
 	return w;
@@ -628,7 +628,7 @@ skd_worker_free(struct skd_worker *w)
 		skd_worker_free(w->sib[i]);
 	free(w->sib);
 	skd_store_watch_close(w->watch);
-	if (w->watch_s_owned)
+	if (w->watch_s != NULL && w->watch_s != w->s)
 		skd_store_close(w->watch_s);
 	skd_store_close(w->s);
 	skd_worker_mailout_free(w->mailout);
@@ -2129,7 +2129,7 @@ drain(struct skd_worker *w, size_t *out_n)
 		else
 			(void)skd_worker_process_one(w, it.id);
 		finished = w->stats.processed + w->stats.failed != before;
-		total += finished ? 1 : 0;
+		total += (size_t)finished;
 		skd_worker_busy_done(w->busy, w->slot, finished, mono_ms());
 	}
 	ok = 1;
@@ -2293,7 +2293,7 @@ nap(long ms)
 static void
 wait_work(struct skd_worker *w)
 {
-	struct skd_worker *f = w->first != NULL ? w->first : w;
+	struct skd_worker *f = w->first;
 	time_t now;
 	int found = 0;
 

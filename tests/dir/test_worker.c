@@ -1414,6 +1414,51 @@ START_TEST(test_in_flight)
 }
 END_TEST
 
+/*
+ * Several loops without the watch (watch = no): the loops share no
+ * persistent search and no session for one, and each polls; every
+ * request is still done exactly once, a SIGHUP reloading every loop.
+ */
+START_TEST(test_in_flight_polling)
+{
+	struct parties p;
+	struct skd_worker *w;
+	struct batch b;
+	char *conf, *out = NULL;
+	size_t i, olen = 0;
+	pid_t pid;
+
+	parties_open(&p);
+	conf = write_config("infp", "lease_seconds = 2\nin_flight = 2\n"
+	    "watch = no\npoll_interval_ms = 50\nlog_level = notice\n"
+	    "max_pending_per_submitter = 100000\n");
+	w = worker_new(conf);
+	batch_make(&b, p.glo, batch_n(40), w);
+	skd_worker_free(w);
+	pid = spawn_worker(conf, "infp");
+	for (i = 0; i < 600 && batch_left(&b, p.gla) > 0; i++)
+		nap_ms(100);
+	(void)kill(pid, SIGHUP);
+	for (i = 0; i < 250; i++) {
+		free(out);
+		out = NULL;
+		(void)skd_test_run(&out, &olen, "grep -c 'reloaded' "
+		    "'%s/infp.log'", skd_test_tmp);
+		if (out != NULL && atoi(out) >= 2)
+			break;
+		nap_ms(20);
+	}
+	ck_assert_msg(out != NULL && atoi(out) == 2, "reloads: %s", out);
+	free(out);
+	(void)kill(pid, SIGTERM);
+	reap_ok(pid, "infp");
+	batch_check(&b, p.gla);
+	batch_free(&b);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
 START_TEST(test_slapd_restart)
 {
 	struct skd_store *glo = store_open_as("SKD_GLO1");
@@ -3516,6 +3561,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_kill9_random);
 	tcase_add_test(tc, test_two_workers);
 	tcase_add_test(tc, test_in_flight);
+	tcase_add_test(tc, test_in_flight_polling);
 	tcase_add_test(tc, test_slapd_restart);
 	suite_add_tcase(s, tc);
 
