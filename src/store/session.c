@@ -855,6 +855,15 @@ skd_store_set_retry(struct skd_store *s, unsigned max_wait_ms,
 	s->first_ms = first_ms > 0 ? first_ms : 1;
 }
 
+void
+skd_store_unbind(struct skd_store *s)
+{
+	if (s != NULL && s->ld != NULL) {
+		ldap_unbind_ext(s->ld, NULL, NULL);
+		s->ld = NULL;
+	}
+}
+
 int
 skd_store_drop_connection(struct skd_store *s)
 {

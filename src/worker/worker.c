@@ -101,7 +101,8 @@ struct skd_worker {
 	/* The watch of the queue, one for the loops of a process (the
 	 * first worker's, polled by one idle loop at a time, busy.c), on
 	 * watch_s: the first worker's own session s with one loop, else a
-	 * session of its own. */
+	 * session of its own, unbound once opened (the watch connects on
+	 * its own). */
 	struct skd_worker	*first;
 	struct skd_store_watch	*watch;
 	struct skd_store	*watch_s;
@@ -608,6 +609,10 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		if (cfg->watch && (w->watch_s = skd_worker_store_open(err,
 		    err_len, cfg)) == NULL)
 			goto err;
+		/* Opened to check the configuration now; the watch makes a
+		 * connection of its own (watch.c), so the session's would
+		 * sit idle: in_flight + 1 connections, not + 2. */
+		skd_store_unbind(w->watch_s);
 	}
 	free(id);
 	return w;

@@ -26,6 +26,7 @@
 #include "client/skd_client.h"
 #include "engine/skd_engine.h"
 #include "test_store_common.h"
+#include "support/monitor.h"
 #include "worker/skd_worker.h"
 
 /* Requests the kill -9 and two-worker tests push through: the issue's
@@ -1454,6 +1455,90 @@ START_TEST(test_in_flight_polling)
 	reap_ok(pid, "infp");
 	batch_check(&b, p.gla);
 	batch_free(&b);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
+/* The connections open at the stack's slapd now (cn=Monitor), read on
+ * mon. */
+static long
+conns_now(LDAP *mon)
+{
+	long n = skd_monitor_sum(mon, "cn=Current,cn=Connections,cn=Monitor",
+	    LDAP_SCOPE_BASE, "(objectClass=*)", "monitorCounter");
+
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/*
+ * A worker with three loops holds four connections once idle: one for
+ * each loop and the watch's own (the watch's session is unbound once
+ * opened; it held a fifth, idle, before).  The watch is the one thing
+ * that finds a request submitted after that: the loops, each waiting
+ * for the poller's find, take it without ever napping to poll.
+ */
+START_TEST(test_in_flight_connections)
+{
+	struct parties p;
+	struct skd_worker *w;
+	struct batch b;
+	char *conf, *out = NULL;
+	unsigned char *der;
+	char id[SKD_STORE_ID_LEN];
+	size_t i, len, olen = 0;
+	long c0, c = -1;
+	LDAP *mon;
+	pid_t pid;
+
+	parties_open(&p);
+	ck_assert_ptr_nonnull(mon = skd_monitor_open(
+	    skd_test_stack_env("SKD_LDAPI_URI"),
+	    skd_test_stack_env("SKD_ROOT_DN"),
+	    skd_test_stack_env("SKD_ROOT_PW")));
+	/* Polling would take a minute: only the watch answers in time. */
+	conf = write_config("infc", "in_flight = 3\nwatch = yes\n"
+	    "poll_interval_ms = 60000\nlog_level = notice\n");
+	w = worker_new(conf);
+	batch_make(&b, p.glo, 12, w);
+	skd_worker_free(w);
+	c0 = conns_now(mon);
+	pid = spawn_worker(conf, "infc");
+	for (i = 0; i < 600 && batch_left(&b, p.gla) > 0; i++)
+		nap_ms(100);
+	ck_assert_uint_eq(batch_left(&b, p.gla), 0);
+	/* Idle now, or soon: the loops wait on the one watch. */
+	for (i = 0; i < 100; i++) {
+		if ((c = conns_now(mon) - c0) == 4)
+			break;
+		nap_ms(50);
+	}
+	ck_assert_int_eq(c, 4);
+	der = build_query(&len, p.glo1);
+	submit(p.glo, id, der, len);
+	OPENSSL_free(der);
+	for (i = 0; i < 100; i++) {
+		char *st = request_state(p.gla, id, NULL);
+		int done = strcmp(st, "done") == 0;
+
+		free(st);
+		if (done)
+			break;
+		nap_ms(50);
+	}
+	ck_assert_msg(i < 100, "a request after idle not taken in 5 s");
+	ck_assert_int_eq(conns_now(mon) - c0, 4);
+	(void)kill(pid, SIGTERM);
+	reap_ok(pid, "infc");
+	(void)skd_test_run(&out, &olen, "grep -c 'persistent search' "
+	    "'%s/infc.log'", skd_test_tmp);
+	ck_assert_msg(out != NULL && atoi(out) == 0, "watch trouble: %s",
+	    out);
+	free(out);
+	batch_check(&b, p.gla);
+	batch_free(&b);
+	ldap_unbind_ext_s(mon, NULL, NULL);
 	parties_close(&p);
 	free(conf);
 }
@@ -3562,6 +3647,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_two_workers);
 	tcase_add_test(tc, test_in_flight);
 	tcase_add_test(tc, test_in_flight_polling);
+	tcase_add_test(tc, test_in_flight_connections);
 	tcase_add_test(tc, test_slapd_restart);
 	suite_add_tcase(s, tc);
 
