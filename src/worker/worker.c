@@ -135,6 +135,7 @@ struct skd_worker {
 	time_t			 started;
 	long			 clock_offset;
 	time_t			 last_status;
+	int			 status_due;	/* counters moved since */
 	time_t			 last_purge;
 	time_t			 last_full_schedule;
 	sig_atomic_t		 hup_seen;	/* worker_hup_count handled */
@@ -1617,6 +1618,7 @@ write_status_state(struct skd_worker *w, const char *state)
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "status: %s",
 		    skd_store_errmsg(w->s));
 	w->last_status = now;
+	w->status_due = 0;
 }
 
 static void
@@ -2381,10 +2383,15 @@ worker_loop1(struct skd_worker *w, int (*reload)(void *arg,
 			w->dirty = 0;
 			(void)drain(w, &done);
 			last_pass = now;
-			/* Fresh counters right after work (skd status). */
 			if (done > 0)
-				write_status(w);
+				w->status_due = 1;
 		}
+		/* Fresh counters after work (skd status), a second late at
+		 * most: one write of cn=gla's entry a second, not one after
+		 * every pass (a write more for each request that came
+		 * alone). */
+		if (w->status_due && time(NULL) - w->last_status >= 1)
+			write_status(w);
 		(void)skd_worker_mailout_run(w->s, w->mailout, NULL);
 		if (now - w->last_status >= (w->lease / 2 > 0 ? w->lease / 2 :
 		    1)) {

@@ -1544,6 +1544,85 @@ START_TEST(test_in_flight_connections)
 }
 END_TEST
 
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The directory's completed modifies so far (cn=Monitor), read on mon. */
+static long
+modifies_now(LDAP *mon)
+{
+	long n = skd_monitor_sum(mon, "cn=Modify,cn=Operations,cn=Monitor",
+	    LDAP_SCOPE_BASE, "(objectClass=*)", "monitorOpCompleted");
+
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/*
+ * Requests that come one at a time cost the directory their own writes
+ * and not a status write each: the worker's counters on cn=gla's entry
+ * are written a second after work at most (one a pass was a write more a
+ * request).  A glaQueryRequest modifies its request entry three times
+ * (claim, journal, finish); the status may add one a second, and one at
+ * the stop.
+ */
+START_TEST(test_status_writes_bounded)
+{
+	struct parties p;
+	struct skd_worker *w;
+	char *conf, id[SKD_STORE_ID_LEN];
+	unsigned char *der;
+	size_t i, k, len;
+	long m0, m;
+	double t0, secs;
+	LDAP *mon;
+	pid_t pid;
+
+	parties_open(&p);
+	ck_assert_ptr_nonnull(mon = skd_monitor_open(
+	    skd_test_stack_env("SKD_LDAPI_URI"),
+	    skd_test_stack_env("SKD_ROOT_DN"),
+	    skd_test_stack_env("SKD_ROOT_PW")));
+	conf = write_config("stw", "log_level = notice\n");
+	w = worker_new(conf);
+	skd_worker_free(w);
+	pid = spawn_worker(conf, "stw");
+	nap_ms(300);
+	m0 = modifies_now(mon);
+	t0 = now_s();
+	for (k = 0; k < 20; k++) {
+		der = build_query(&len, p.glo1);
+		submit(p.glo, id, der, len);
+		OPENSSL_free(der);
+		for (i = 0; i < 500; i++) {
+			char *st = request_state(p.gla, id, NULL);
+			int done = strcmp(st, "done") == 0;
+
+			free(st);
+			if (done)
+				break;
+			nap_ms(5);
+		}
+		ck_assert_msg(i < 500, "request %zu not done", k);
+	}
+	m = modifies_now(mon) - m0;
+	secs = now_s() - t0;
+	(void)kill(pid, SIGTERM);
+	reap_ok(pid, "stw");
+	ck_assert_msg(m >= 60 && (double)m <= 60 + secs + 2, "%ld modifies "
+	    "for 20 requests in %.2f s", m, secs);
+	ldap_unbind_ext_s(mon, NULL, NULL);
+	parties_close(&p);
+	free(conf);
+}
+END_TEST
+
 START_TEST(test_slapd_restart)
 {
 	struct skd_store *glo = store_open_as("SKD_GLO1");
@@ -3648,6 +3727,7 @@ skd_suite_worker(void)
 	tcase_add_test(tc, test_in_flight);
 	tcase_add_test(tc, test_in_flight_polling);
 	tcase_add_test(tc, test_in_flight_connections);
+	tcase_add_test(tc, test_status_writes_bounded);
 	tcase_add_test(tc, test_slapd_restart);
 	suite_add_tcase(s, tc);
 
