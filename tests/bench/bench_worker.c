@@ -63,6 +63,9 @@
  * (searches_per_req), show what the workers read besides: the listings,
  * each request's read, and the reads of loops that lose the claim.
  *
+ * SKD_BENCH_WORKER_CONF: lines appended to the workers' configuration
+ * (for comparisons by hand, e.g. "watch = no").
+ *
  * Prints one line of key=value pairs, including the largest worker's
  * peak resident set (getrusage of the reaped children).
  */
