@@ -624,6 +624,12 @@ skd_store_finish_request(struct skd_store *s, const char *id,
 	    error != NULL && error[0] != '\0' ? error : NULL);
 	/* No lease left: nobody can take a finished request over. */
 	skd_store_i_mods_str(&m, LDAP_MOD_REPLACE, A_LEASE, NULL);
+	/* Nor a journal: it was for whoever would apply it again, and a
+	 * finished request is applied by nobody.  The entry kept for
+	 * retention_days no longer holds the whole outcome a second time
+	 * (its messages are in their own entries), and slapd rewrites the
+	 * smaller entry. */
+	skd_store_i_mods_one(&m, LDAP_MOD_REPLACE, A_JOURNAL, NULL, 0);
 	ok = req_modify(s, id, owner, &m, "finish");
  err:
 	skd_store_i_mods_cleanup(&m);

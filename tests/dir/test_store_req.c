@@ -97,6 +97,9 @@ START_TEST(test_request_lifecycle)
 	ck_store_ok(s, skd_store_read_request(s, &r, id));
 	ck_assert_str_eq(r->state, "done");
 	ck_assert_int_eq(r->lease_until, 0);
+	/* The journal goes with the finish. */
+	ck_assert_ptr_null(r->journal);
+	ck_assert_uint_eq(r->journal_len, 0);
 	ck_assert_ptr_null(r->error);
 	skd_store_request_free(r);
 	r = NULL;

@@ -1073,9 +1073,10 @@ START_TEST(test_journal_replayed_not_reprocessed)
 	    skd_store_errmsg(p.gla));
 	ck_assert_str_eq(r->state, "done");
 	ck_assert_str_eq(r->claim_owner, skd_worker_id(w));
-	/* The journal is the dead worker's, untouched. */
-	ck_assert_uint_eq(r->journal_len, jlen);
-	ck_assert_mem_eq(r->journal, j, jlen);
+	/* The dead worker's journal was applied (replayed, below), and the
+	 * finish removed it. */
+	ck_assert_uint_eq(r->journal_len, 0);
+	ck_assert_ptr_null(r->journal);
 	skd_worker_get_stats(&st, w);
 	ck_assert_uint_eq(st.replayed, 1);
 	ck_assert(check_response(p.gla, id, der, len, p.glo1, ts));
@@ -1917,17 +1918,31 @@ START_TEST(test_forged_worker_state)
 	conf = write_config("forged", "lease_seconds = 2\n");
 	w = worker_new(conf);
 	create_gl(w, p.glo, p.gla, gl, members, 1);
-	/* A real journal: glo1 adds bob, done. */
+	/* A real journal: sealed with the GLA's journal key for request id
+	 * (glo1 adds bob) and its message, as a worker seals it, over an
+	 * outcome the engine made (for a message of its own, never
+	 * submitted: deciding records the message as seen).  The worker
+	 * then finishes id, leaving no journal on the finished entry. */
+	glai = ident("gla");
+	ck_assert_msg(skd_worker_journal_key(jkey, err, sizeof(err), NULL,
+	    glai->key), "%s", err);
+	skd_client_ident_free(glai);
+	der = build_add(&len, gl, "dave");
+	skd_store_new_id(fe);
+	outcome_for(&o, &o_len, p.gla, fe, der, len);
+	OPENSSL_free(der);
 	der = build_add(&len, gl, "bob");
 	submit(p.glo, id, der, len);
+	ck_assert(skd_worker_journal_seal(&real_j, &real_len, jkey, id, der,
+	    len, o, o_len));
+	OPENSSL_free(o);
+	o = NULL;
 	OPENSSL_free(der);
 	ck_assert(skd_worker_run_once(w, NULL));
 	assert_state(p.gla, id, "done");
 	ck_assert(skd_store_read_request(p.gla, &r, id));
-	ck_assert_uint_gt(r->journal_len, 0);
-	real_j = r->journal;
-	real_len = r->journal_len;
-	r->journal = NULL;
+	ck_assert_uint_eq(r->journal_len, 0);
+	ck_assert_ptr_null(r->journal);
 	skd_store_request_free(r);
 	r = NULL;
 	skd_store_time_str(past, time(NULL) - 3600);
@@ -1977,10 +1992,6 @@ START_TEST(test_forged_worker_state)
 	skd_store_new_id(fe);
 	OPENSSL_free(o);
 	outcome_for(&o, &o_len, p.gla, fe, der, len);
-	glai = ident("gla");
-	ck_assert_msg(skd_worker_journal_key(jkey, err, sizeof(err), NULL,
-	    glai->key), "%s", err);
-	skd_client_ident_free(glai);
 	ck_assert(skd_worker_journal_seal(&sealed, &sealed_len, jkey, fe, der,
 	    len, o, o_len));
 	root_write(1, fe, "journaled", "dead", past, der, len, sealed,
@@ -2006,7 +2017,7 @@ START_TEST(test_forged_worker_state)
 	OPENSSL_free(sealed);
 	OPENSSL_free(o);
 	OPENSSL_free(evil);
-	free(real_j);
+	OPENSSL_free(real_j);
 	free(before);
 	free(after);
 	free(gl);
@@ -3311,16 +3322,23 @@ assert_once(struct skd_store *s, const char *gl, const char *key, size_t n,
 	names_free(&nm);
 }
 
-/* The request's journal is small: it holds the KEK wrapped for the GLA,
- * not the shards. */
+/* The request's journal (want_journal: a journaled request's, there)
+ * is small: it holds the KEK wrapped for the GLA, not the shards; a
+ * finished request has none left. */
 static void
-assert_small_journal(struct skd_store *s, const char *id)
+assert_small_journal(struct skd_store *s, const char *id, int want_journal)
 {
 	struct skd_store_request *r = NULL;
 
 	ck_assert(skd_store_read_request(s, &r, id));
-	ck_assert_msg(r->journal_len < 64 * 1024, "journal of %zu bytes",
-	    r->journal_len);
+	if (want_journal)
+		ck_assert_msg(r->journal_len > 0 &&
+		    r->journal_len < 64 * 1024, "journal of %zu bytes",
+		    r->journal_len);
+	else
+		ck_assert_msg(r->journal == NULL && r->journal_len == 0,
+		    "a finished request's journal of %zu bytes left",
+		    r->journal_len);
 	skd_store_request_free(r);
 }
 
@@ -3410,7 +3428,7 @@ START_TEST(test_rekey_stream_large_gl)
 	    n - 1, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	assert_state(p.gla, id, "done");
-	assert_small_journal(p.gla, id);
+	assert_small_journal(p.gla, id, 0);
 	k1 = current_keys(p.gla, gl, &n1);
 	nk = new_keys(k0, n0, k1, n1, gen);
 	for (i = 0; i < gen; i++)
@@ -3453,10 +3471,11 @@ START_TEST(test_rekey_stream_large_gl)
 	(void)kill(pid, SIGKILL);
 	(void)reap(pid);
 	assert_state(p.gla, id, "journaled");
+	assert_small_journal(p.gla, id, 1);
 	nap_ms(2500);	/* the dead worker's lease ends */
 	ck_assert(skd_worker_process_one(w, id));
 	assert_state(p.gla, id, "done");
-	assert_small_journal(p.gla, id);
+	assert_small_journal(p.gla, id, 0);
 	k2 = current_keys(p.gla, gl, &n2);
 	nk = new_keys(k1, n1, k2, n2, gen);
 	for (i = 0; i < gen; i++)
