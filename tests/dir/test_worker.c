@@ -1461,16 +1461,53 @@ START_TEST(test_in_flight_polling)
 }
 END_TEST
 
-/* The connections open at the stack's slapd now (cn=Monitor), read on
- * mon. */
-static long
-conns_now(LDAP *mon)
+/* The stack's slapd's counters (cn=Monitor), read as its root. */
+static LDAP *
+monitor_open(void)
 {
-	long n = skd_monitor_sum(mon, "cn=Current,cn=Connections,cn=Monitor",
-	    LDAP_SCOPE_BASE, "(objectClass=*)", "monitorCounter");
+	LDAP *mon;
+
+	ck_assert_ptr_nonnull(mon = skd_monitor_open(
+	    skd_test_stack_env("SKD_LDAPI_URI"),
+	    skd_test_stack_env("SKD_ROOT_DN"),
+	    skd_test_stack_env("SKD_ROOT_PW")));
+	return mon;
+}
+
+/* A counter of the stack's slapd, read on mon: the connections open
+ * now (CONNS) or the modifies completed so far (MODIFIES). */
+#define CONNS		"cn=Current,cn=Connections,cn=Monitor", "monitorCounter"
+#define MODIFIES	"cn=Modify,cn=Operations,cn=Monitor", "monitorOpCompleted"
+
+static long
+monitor_count(LDAP *mon, const char *dn, const char *attr)
+{
+	long n = skd_monitor_read(mon, dn, attr);
 
 	ck_assert_int_ge(n, 0);
 	return n;
+}
+
+/* glo1 submits a glaQueryRequest, waited for until done (5 s at most). */
+static void
+query_done(struct parties *p)
+{
+	char id[SKD_STORE_ID_LEN], *st;
+	unsigned char *der;
+	size_t len, i;
+	int done = 0;
+
+	der = build_query(&len, p->glo1);
+	submit(p->glo, id, der, len);
+	OPENSSL_free(der);
+	for (i = 0; i < 1000 && !done; i++) {
+		st = request_state(p->gla, id, NULL);
+		done = strcmp(st, "done") == 0;
+		free(st);
+		if (!done)
+			nap_ms(5);
+	}
+	ck_assert_msg(done, "request %s not done in 5 s", id);
 }
 
 /*
@@ -1486,50 +1523,33 @@ START_TEST(test_in_flight_connections)
 	struct skd_worker *w;
 	struct batch b;
 	char *conf, *out = NULL;
-	unsigned char *der;
-	char id[SKD_STORE_ID_LEN];
-	size_t i, len, olen = 0;
+	size_t i, olen = 0;
 	long c0, c = -1;
 	LDAP *mon;
 	pid_t pid;
 
 	parties_open(&p);
-	ck_assert_ptr_nonnull(mon = skd_monitor_open(
-	    skd_test_stack_env("SKD_LDAPI_URI"),
-	    skd_test_stack_env("SKD_ROOT_DN"),
-	    skd_test_stack_env("SKD_ROOT_PW")));
+	mon = monitor_open();
 	/* Polling would take a minute: only the watch answers in time. */
 	conf = write_config("infc", "in_flight = 3\nwatch = yes\n"
 	    "poll_interval_ms = 60000\nlog_level = notice\n");
 	w = worker_new(conf);
 	batch_make(&b, p.glo, 12, w);
 	skd_worker_free(w);
-	c0 = conns_now(mon);
+	c0 = monitor_count(mon, CONNS);
 	pid = spawn_worker(conf, "infc");
 	for (i = 0; i < 600 && batch_left(&b, p.gla) > 0; i++)
 		nap_ms(100);
 	ck_assert_uint_eq(batch_left(&b, p.gla), 0);
 	/* Idle now, or soon: the loops wait on the one watch. */
 	for (i = 0; i < 100; i++) {
-		if ((c = conns_now(mon) - c0) == 4)
+		if ((c = monitor_count(mon, CONNS) - c0) == 4)
 			break;
 		nap_ms(50);
 	}
 	ck_assert_int_eq(c, 4);
-	der = build_query(&len, p.glo1);
-	submit(p.glo, id, der, len);
-	OPENSSL_free(der);
-	for (i = 0; i < 100; i++) {
-		char *st = request_state(p.gla, id, NULL);
-		int done = strcmp(st, "done") == 0;
-
-		free(st);
-		if (done)
-			break;
-		nap_ms(50);
-	}
-	ck_assert_msg(i < 100, "a request after idle not taken in 5 s");
-	ck_assert_int_eq(conns_now(mon) - c0, 4);
+	query_done(&p);
+	ck_assert_int_eq(monitor_count(mon, CONNS) - c0, 4);
 	(void)kill(pid, SIGTERM);
 	reap_ok(pid, "infc");
 	(void)skd_test_run(&out, &olen, "grep -c 'persistent search' "
@@ -1554,17 +1574,6 @@ now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The directory's completed modifies so far (cn=Monitor), read on mon. */
-static long
-modifies_now(LDAP *mon)
-{
-	long n = skd_monitor_sum(mon, "cn=Modify,cn=Operations,cn=Monitor",
-	    LDAP_SCOPE_BASE, "(objectClass=*)", "monitorOpCompleted");
-
-	ck_assert_int_ge(n, 0);
-	return n;
-}
-
 /*
  * Requests that come one at a time cost the directory their own writes
  * and not a status write each: the worker's counters on cn=gla's entry
@@ -1577,42 +1586,25 @@ START_TEST(test_status_writes_bounded)
 {
 	struct parties p;
 	struct skd_worker *w;
-	char *conf, id[SKD_STORE_ID_LEN];
-	unsigned char *der;
-	size_t i, k, len;
+	char *conf;
+	size_t k;
 	long m0, m;
 	double t0, secs;
 	LDAP *mon;
 	pid_t pid;
 
 	parties_open(&p);
-	ck_assert_ptr_nonnull(mon = skd_monitor_open(
-	    skd_test_stack_env("SKD_LDAPI_URI"),
-	    skd_test_stack_env("SKD_ROOT_DN"),
-	    skd_test_stack_env("SKD_ROOT_PW")));
+	mon = monitor_open();
 	conf = write_config("stw", "log_level = notice\n");
 	w = worker_new(conf);
 	skd_worker_free(w);
 	pid = spawn_worker(conf, "stw");
 	nap_ms(300);
-	m0 = modifies_now(mon);
+	m0 = monitor_count(mon, MODIFIES);
 	t0 = now_s();
-	for (k = 0; k < 20; k++) {
-		der = build_query(&len, p.glo1);
-		submit(p.glo, id, der, len);
-		OPENSSL_free(der);
-		for (i = 0; i < 500; i++) {
-			char *st = request_state(p.gla, id, NULL);
-			int done = strcmp(st, "done") == 0;
-
-			free(st);
-			if (done)
-				break;
-			nap_ms(5);
-		}
-		ck_assert_msg(i < 500, "request %zu not done", k);
-	}
-	m = modifies_now(mon) - m0;
+	for (k = 0; k < 20; k++)
+		query_done(&p);
+	m = monitor_count(mon, MODIFIES) - m0;
 	secs = now_s() - t0;
 	(void)kill(pid, SIGTERM);
 	reap_ok(pid, "stw");

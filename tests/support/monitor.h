@@ -47,6 +47,14 @@ skd_monitor_sum(LDAP *ld, const char *base, int scope, const char *filter,
 	return sum;
 }
 
+/* The integer attr of the monitor entry dn; -1 when it cannot be read. */
+static inline long
+skd_monitor_read(LDAP *ld, const char *dn, const char *attr)
+{
+	return skd_monitor_sum(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attr);
+}
+
 /* A session bound as root_dn on uri whose slapd has a monitor database
  * (added if it had none); NULL on failure.  ldap_unbind_ext_s frees it. */
 static inline LDAP *
