@@ -2386,10 +2386,12 @@ worker_loop1(struct skd_worker *w, int (*reload)(void *arg,
 			if (done > 0)
 				w->status_due = 1;
 		}
-		/* Fresh counters after work (skd status), a second late at
-		 * most: one write of cn=gla's entry a second, not one after
-		 * every pass (a write more for each request that came
-		 * alone). */
+		/* Fresh counters after work (skd status), about a second
+		 * late at most: one write of cn=gla's entry a second, not one
+		 * after every pass (a write more for each request that came
+		 * alone).  The loop comes round within a second with the
+		 * watch; polling passes a second or more apart write at
+		 * once, closer ones come round as often. */
 		if (w->status_due && time(NULL) - w->last_status >= 1)
 			write_status(w);
 		(void)skd_worker_mailout_run(w->s, w->mailout, NULL);
