@@ -767,8 +767,12 @@ skd_store_open_conf(enum skd_store_err *out_err, char *err, size_t err_len,
 		}
 	}
 	/* The first connection gets the same bounded patience as a
-	 * reconnection: a worker may start before slapd does. */
-	rc = store_connect(s);
+	 * reconnection: a worker may start before slapd does.  A lazy
+	 * session has none until its first operation (skd_store_i_ensure)
+	 * or watch. */
+	rc = LDAP_SUCCESS;
+	if (!conf->lazy)
+		rc = store_connect(s);
 	if (store_retryable(rc) && !s->tls_failed && s->max_wait_ms > 0 &&
 	    !conf->fail_fast)
 		rc = store_reconnect(s);
@@ -853,15 +857,6 @@ skd_store_set_retry(struct skd_store *s, unsigned max_wait_ms,
 {
 	s->max_wait_ms = max_wait_ms;
 	s->first_ms = first_ms > 0 ? first_ms : 1;
-}
-
-void
-skd_store_unbind(struct skd_store *s)
-{
-	if (s != NULL && s->ld != NULL) {
-		ldap_unbind_ext(s->ld, NULL, NULL);
-		s->ld = NULL;
-	}
 }
 
 int

@@ -96,6 +96,11 @@ struct skd_store_conf {
 	int			 fail_fast;	/* the first connection is
 						   tried once, not retried
 						   (interactive tools) */
+	int			 lazy;		/* no connection at open:
+						   the first operation makes
+						   one (a session that serves
+						   watches, which connect on
+						   their own) */
 };
 
 /*
@@ -152,12 +157,6 @@ unsigned skd_store_reconnects(const struct skd_store *s);
 
 /* skd_store_base_dn returns the session's base DN (borrowed). */
 const char *skd_store_base_dn(const struct skd_store *s);
-
-/* skd_store_unbind ends s's own connection (an unbind) and keeps the
- * session: its next operation connects again, with the session's retry
- * budget, and watches opened on s keep the connections they have of
- * their own (watch.c).  For a session that serves watches alone. */
-void skd_store_unbind(struct skd_store *s);
 
 /* skd_store_drop_connection closes s's socket under libldap as a server
  * crash would (for tests of the reconnect path); the next operation

@@ -39,9 +39,8 @@ struct skd_worker_busy {
 	struct skd_worker_item	*item;
 	size_t		  nitem, next;
 	long		  listed_ms, relist_ms;
-	int		  have;		/* a listing was installed */
 	int		  listing;	/* a loop is making one */
-	unsigned long	  gen;		/* listings installed */
+	unsigned long	  gen;		/* listings installed (0: none yet) */
 	size_t		  finished;	/* of this listing's, finished */
 	size_t		  on;		/* of this listing's, being processed */
 	unsigned long	 *took_gen;	/* per slot: the listing of its request */
@@ -181,7 +180,7 @@ skd_worker_busy_next(struct skd_worker_busy *b, size_t slot, long since_ms,
 		return SKD_WORKER_NEXT_IDLE;
 	(void)pthread_mutex_lock(&b->mu);
 	for (;;) {
-		if (b->have && now_ms - b->listed_ms < b->relist_ms) {
+		if (b->gen > 0 && now_ms - b->listed_ms < b->relist_ms) {
 			while (b->next < b->nitem) {
 				it = &b->item[b->next++];
 				if (!take_locked(b, slot, it->id,
@@ -201,7 +200,7 @@ skd_worker_busy_next(struct skd_worker_busy *b, size_t slot, long since_ms,
 			(void)pthread_cond_wait(&b->cv, &b->mu);
 			continue;
 		}
-		if (b->have && b->next >= b->nitem &&
+		if (b->gen > 0 && b->next >= b->nitem &&
 		    b->listed_ms > since_ms &&
 		    ((b->finished == 0 && b->on == 0) ||
 		    b->listed_ms > b->took_ms[slot])) {
@@ -232,7 +231,6 @@ skd_worker_busy_listed(struct skd_worker_busy *b,
 	b->next = 0;
 	b->listed_ms = listed_ms;
 	b->relist_ms = relist_ms;
-	b->have = 1;
 	b->listing = 0;
 	b->gen++;
 	b->finished = 0;

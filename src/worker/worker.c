@@ -101,8 +101,7 @@ struct skd_worker {
 	/* The watch of the queue, one for the loops of a process (the
 	 * first worker's, polled by one idle loop at a time, busy.c), on
 	 * watch_s: the first worker's own session s with one loop, else a
-	 * session of its own, unbound once opened (the watch connects on
-	 * its own). */
+	 * lazy session of its own (the watch connects on its own). */
 	struct skd_worker	*first;
 	struct skd_store_watch	*watch;
 	struct skd_store	*watch_s;
@@ -477,9 +476,11 @@ make_id(void)
 	return id;
 }
 
-struct skd_store *
-skd_worker_store_open(char *err, size_t err_len,
-    const struct skd_worker_config *cfg)
+/* skd_worker_store_open, lazy nonzero for a session that connects at its
+ * first operation (skd_store_conf). */
+static struct skd_store *
+worker_store_open(char *err, size_t err_len,
+    const struct skd_worker_config *cfg, int lazy)
 {
 	struct skd_store_conf sc;
 	struct skd_store *s;
@@ -496,6 +497,7 @@ skd_worker_store_open(char *err, size_t err_len,
 	sc.password = pw;
 	sc.tls = cfg->tls;
 	sc.tls_ca_file = cfg->tls_ca_file;
+	sc.lazy = lazy;
 	/* TLS options go on the store's own handles (skd_store_open_conf),
 	 * so StartTLS is redone on every reconnection. */
 	if ((s = skd_store_open_conf(NULL, why, sizeof(why), &sc)) == NULL)
@@ -504,6 +506,13 @@ skd_worker_store_open(char *err, size_t err_len,
 	if (pw != NULL)
 		OPENSSL_clear_free(pw, strlen(pw));
 	return s;
+}
+
+struct skd_store *
+skd_worker_store_open(char *err, size_t err_len,
+    const struct skd_worker_config *cfg)
+{
+	return worker_store_open(err, err_len, cfg, 0);
 }
 
 /* One worker: its keys, its connection, its claim owner name (the
@@ -607,13 +616,13 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 	 * (a reload that turns it on then leaves the loops polling). */
 	if (n > 1) {
 		w->watch_s = NULL;
-		if (cfg->watch && (w->watch_s = skd_worker_store_open(err,
-		    err_len, cfg)) == NULL)
+		/* Lazy: the watch makes a connection of its own (watch.c),
+		 * so the session's would sit idle (in_flight + 1
+		 * connections, not + 2); w->s has proved the configuration
+		 * already. */
+		if (cfg->watch && (w->watch_s = worker_store_open(err,
+		    err_len, cfg, 1)) == NULL)
 			goto err;
-		/* Opened to check the configuration now; the watch makes a
-		 * connection of its own (watch.c), so the session's would
-		 * sit idle: in_flight + 1 connections, not + 2. */
-		skd_store_unbind(w->watch_s);
 	}
 	free(id);
 	return w;

@@ -1512,8 +1512,8 @@ query_done(struct parties *p)
 
 /*
  * A worker with three loops holds four connections once idle: one for
- * each loop and the watch's own (the watch's session is unbound once
- * opened; it held a fifth, idle, before).  The watch is the one thing
+ * each loop and the watch's own (the watch's session is lazy, with no
+ * connection of its own; it held a fifth, idle, before).  The watch is the one thing
  * that finds a request submitted after that: the loops, each waiting
  * for the poller's find, take it without ever napping to poll.
  */
