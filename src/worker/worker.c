@@ -603,7 +603,6 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		goto err;
 	}
 	w->first = w;
-	w->watch_s = w->s;
 	for (k = 1; k < n; k++) {
 		if ((w->sib[k - 1] = worker_new_one(err, err_len, cfg, id, k,
 		    w)) == NULL)
@@ -611,19 +610,18 @@ skd_worker_new(char *err, size_t err_len, const struct skd_worker_config *cfg)
 		w->sib[k - 1]->first = w;
 		w->n_sib = k;
 	}
-	/* Several loops: the watch on a session no loop works on, since
-	 * whichever loop is idle polls it; none without a watch at start
-	 * (a reload that turns it on then leaves the loops polling). */
-	if (n > 1) {
-		w->watch_s = NULL;
-		/* Lazy: the watch makes a connection of its own (watch.c),
-		 * so the session's would sit idle (in_flight + 1
-		 * connections, not + 2); w->s has proved the configuration
-		 * already. */
-		if (cfg->watch && (w->watch_s = worker_store_open(err,
-		    err_len, cfg, 1)) == NULL)
-			goto err;
-	}
+	/* One loop: the watch on its own session.  Several: on a session
+	 * no loop works on, since whichever loop is idle polls it; none
+	 * without a watch at start (a reload that turns it on then leaves
+	 * the loops polling).  Lazy: the watch makes a connection of its
+	 * own (watch.c), so the session's would sit idle (in_flight + 1
+	 * connections, not + 2); w->s has proved the configuration
+	 * already. */
+	if (n == 1)
+		w->watch_s = w->s;
+	else if (cfg->watch && (w->watch_s = worker_store_open(err, err_len,
+	    cfg, 1)) == NULL)
+		goto err;
 	free(id);
 	return w;
  err:

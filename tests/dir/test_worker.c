@@ -1338,6 +1338,54 @@ START_TEST(test_two_workers)
 }
 END_TEST
 
+/* ---- worker logs -------------------------------------------------------- */
+
+/* How many times what occurs in worker wid's log (0 without a log). */
+static int
+log_count(const char *wid, const char *what)
+{
+	char path[4096], *text, *p;
+	size_t len = 0;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.log", skd_test_tmp, wid);
+	if ((text = (char *)skd_test_read_file(path, &len)) == NULL)
+		return 0;
+	for (p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	free(text);
+	return n;
+}
+
+static int
+log_has(const char *wid, const char *what)
+{
+	return log_count(wid, what) > 0;
+}
+
+/* Waits up to five seconds for what to occur n times in wid's log, and
+ * asserts that it occurs exactly n times. */
+static void
+wait_log_n(const char *wid, const char *what, int n)
+{
+	int i;
+
+	for (i = 0; i < 250 && log_count(wid, what) < n; i++)
+		nap_ms(20);
+	ck_assert_msg(log_count(wid, what) == n, "%s.log: '%s' %d times, "
+	    "not %d", wid, what, log_count(wid, what), n);
+}
+
+static void
+wait_log(const char *wid, const char *what)
+{
+	int i;
+
+	for (i = 0; i < 250 && !log_has(wid, what); i++)
+		nap_ms(20);
+	ck_assert_msg(log_has(wid, what), "%s.log lacks '%s'", wid, what);
+}
+
 /*
  * Several requests in flight in one worker (in_flight = 3, issue 14):
  * three loops on threads of their own, each with its connection and claim
@@ -1352,8 +1400,8 @@ START_TEST(test_in_flight)
 	struct skd_worker *w;
 	struct batch b;
 	struct skd_store_request *r = NULL;
-	char *conf, *out = NULL;
-	size_t i, k, by[3] = { 0, 0, 0 }, olen = 0;
+	char *conf;
+	size_t i, k, by[3] = { 0, 0, 0 };
 	pid_t pid;
 	int st, took;
 
@@ -1374,17 +1422,7 @@ START_TEST(test_in_flight)
 	while (batch_left(&b, p.gla) > 0)
 		nap_ms(100);
 	(void)kill(pid, SIGHUP);
-	for (i = 0; i < 250; i++) {
-		free(out);
-		out = NULL;
-		(void)skd_test_run(&out, &olen, "grep -c 'reloaded' '%s/inf.log'",
-		    skd_test_tmp);
-		if (out != NULL && atoi(out) >= 3)
-			break;
-		nap_ms(20);
-	}
-	ck_assert_msg(out != NULL && atoi(out) == 3, "reloads: %s", out);
-	free(out);
+	wait_log_n("inf", "reloaded", 3);
 	(void)kill(pid, SIGTERM);
 	reap_ok(pid, "inf");
 	batch_check(&b, p.gla);
@@ -1426,8 +1464,8 @@ START_TEST(test_in_flight_polling)
 	struct parties p;
 	struct skd_worker *w;
 	struct batch b;
-	char *conf, *out = NULL;
-	size_t i, olen = 0;
+	char *conf;
+	size_t i;
 	pid_t pid;
 
 	parties_open(&p);
@@ -1441,17 +1479,7 @@ START_TEST(test_in_flight_polling)
 	for (i = 0; i < 600 && batch_left(&b, p.gla) > 0; i++)
 		nap_ms(100);
 	(void)kill(pid, SIGHUP);
-	for (i = 0; i < 250; i++) {
-		free(out);
-		out = NULL;
-		(void)skd_test_run(&out, &olen, "grep -c 'reloaded' "
-		    "'%s/infp.log'", skd_test_tmp);
-		if (out != NULL && atoi(out) >= 2)
-			break;
-		nap_ms(20);
-	}
-	ck_assert_msg(out != NULL && atoi(out) == 2, "reloads: %s", out);
-	free(out);
+	wait_log_n("infp", "reloaded", 2);
 	(void)kill(pid, SIGTERM);
 	reap_ok(pid, "infp");
 	batch_check(&b, p.gla);
@@ -2207,30 +2235,6 @@ END_TEST
 
 /* ---- signals ------------------------------------------------------------ */
 
-static int
-log_has(const char *wid, const char *what)
-{
-	char path[4096], *text;
-	size_t len = 0;
-	int found;
-
-	snprintf(path, sizeof(path), "%s/%s.log", skd_test_tmp, wid);
-	if ((text = (char *)skd_test_read_file(path, &len)) == NULL)
-		return 0;
-	found = strstr(text, what) != NULL;
-	free(text);
-	return found;
-}
-
-static void
-wait_log(const char *wid, const char *what)
-{
-	int i;
-
-	for (i = 0; i < 250 && !log_has(wid, what); i++)
-		nap_ms(20);
-	ck_assert_msg(log_has(wid, what), "%s.log lacks '%s'", wid, what);
-}
 
 /* SIGHUP reloads (a bad file keeps the old configuration), the worker
  * goes on working, SIGTERM stops it cleanly. */
