@@ -847,23 +847,34 @@ is_covered(const struct covered *c, const char *name)
 }
 
 /*
- * One page of members on its way: checked (decoding and path validation,
- * or the cache), then its shards wrapped and signed, all on a thread of
- * its own (and eng_parallel's), while the caller's thread writes the
- * previous page and reads the next (the store is the caller's alone).
+ * One page of members on its way: each shard's slot (per members of the
+ * page, in order) checked (decoding and path validation, or the cache),
+ * then wrapped and signed for those of its members found valid, all on a
+ * thread of its own (and eng_parallel's), while the caller's thread writes
+ * the page before and reads the next (the store is the caller's alone).
+ * A slot is one task, its check and its shard together: no thread waits
+ * for the whole page's checks before it wraps, and a member found invalid
+ * only makes its own slot's shard shorter.
  */
 struct stream_job {
 	struct eng		 *e;
 	struct eng_person	 *p;		/* the page's members, owned */
 	size_t			  np;
 	unsigned char		 *valid;	/* check_one's verdicts */
-	const struct eng_person	**to;		/* those valid */
-	size_t			  nto, ns, ns_used;
+	const struct eng_person	**to;		/* slot s's valid ones from
+						   s * per, slot_n[s] */
+	size_t			 *slot_n;
+	size_t			  ns;
 	struct shard_job	  sj;
 	unsigned char		  kid[64];
 	pthread_t		  th;
 	int			  threaded, ok;
 };
+
+/* Pages in flight at once: the next page's slots start while the last
+ * slots of the one before still run, so that no core waits at a page's
+ * end (docs/performance.md, round 14). */
+#define STREAM_JOBS	2
 
 struct stream {
 	struct eng		 *e;
@@ -873,8 +884,9 @@ struct stream {
 	size_t			  kek_len;
 	struct covered		  cov;
 	size_t			  sent;
-	/* The page being checked, wrapped and signed (NULL: none). */
-	struct stream_job	 *job;
+	/* The pages being checked, wrapped and signed, oldest first. */
+	struct stream_job	 *job[STREAM_JOBS];
+	size_t			  njobs;
 	/* The previous page's ops, handed to emit while the next page
 	 * is made. */
 	SKD_ENG_OUTCOME		 *pending;
@@ -921,28 +933,31 @@ stream_job_free(struct stream_job *j)
 	free(j->p);
 	free(j->valid);
 	free(j->to);
+	free(j->slot_n);
 	free(j);
 }
 
-/* The job's work: touches its own page and the configuration only. */
+/* Slot s of the page (eng_parallel): its members checked, then its shard
+ * wrapped and signed for those found valid.  Touches its slot only. */
 static int
-stream_job_run(struct stream_job *j)
+stream_slot(void *arg, size_t s)
 {
-	struct check_job cj;
-	size_t i;
+	struct stream_job *j = arg;
+	size_t per = j->sj.per, i, end, n = 0;
+	const struct eng_person **to = j->to + s * per;
 
-	cj.e = j->e;
-	cj.v = j->p;
-	cj.valid = j->valid;
-	if (!eng_parallel(j->e, j->np, check_one, &cj))
-		return 0;
-	for (i = 0; i < j->np; i++) {
+	end = j->np - s * per < per ? j->np : s * per + per;
+	for (i = s * per; i < end; i++) {
+		j->valid[i] = (unsigned char)eng_valid_key(j->e, &j->p[i]);
 		if (j->valid[i])
-			j->to[j->nto++] = &j->p[i];
+			to[n++] = &j->p[i];
 	}
-	j->sj.n = j->nto;
-	j->ns_used = (j->nto + j->sj.per - 1) / j->sj.per;
-	return j->nto == 0 || shards_run(&j->sj, j->ns_used);
+	j->slot_n[s] = n;
+	if (n == 0)
+		return 1;
+	return glkey_message(j->e, j->sj.g, j->sj.kek, j->sj.kek_len,
+	    j->sj.kid, j->sj.kid_len, j->sj.nb, j->sj.na, to, n, j->sj.kekri,
+	    &j->sj.msg[s], &j->sj.msg_len[s]);
 }
 
 static void *
@@ -951,25 +966,29 @@ stream_job_main(void *arg)
 	struct stream_job *j = arg;
 
 	skd_thread_libctx_enter();
-	j->ok = stream_job_run(j);
+	j->ok = eng_parallel(j->e, j->ns, stream_slot, j);
 	skd_thread_libctx_leave();
 	ERR_clear_error();
 	return NULL;
 }
 
-/* Waits for the page in flight, then on the caller's thread: RFC 5275
- * 5.1 1 for its members whose certificates no longer verify, its shards
- * put in order, and its ops made pending. */
+/* Waits for the oldest page in flight, then on the caller's thread: RFC
+ * 5275 5.1 1 for its members whose certificates no longer verify, its
+ * shards put in order (slots whose members all failed have none), and
+ * its ops made pending. */
 static int
 stream_finish_job(struct stream *st)
 {
-	struct stream_job *j = st->job;
-	size_t i;
-	int ok = 0;
+	struct stream_job *j;
+	size_t i, s;
+	int ok = 0, shard;
 
-	if (j == NULL)
+	if (st->njobs == 0)
 		return 1;
-	st->job = NULL;
+	j = st->job[0];
+	memmove(&st->job[0], &st->job[1], (STREAM_JOBS - 1) *
+	    sizeof(st->job[0]));
+	st->job[--st->njobs] = NULL;
 	if (j->threaded)
 		(void)pthread_join(j->th, NULL);
 	if (!j->ok)
@@ -978,19 +997,38 @@ stream_finish_job(struct stream *st)
 		if (!j->valid[i] && !eng_provide_cert(st->e, st->g, &j->p[i]))
 			goto err;
 	}
-	/* The shards were wrapped for the members found valid: j->to. */
-	if (j->nto > 0 && !shards_put(&j->sj, j->ns_used, &st->k))
-		goto err;
-	st->sent += j->nto;
+	for (s = 0; s < j->ns; s++) {
+		if (j->slot_n[s] == 0)
+			continue;
+		if (!next_shard(st->e, st->g, &st->k, &shard) ||
+		    !put_shard(st->e, st->g, &st->k, shard, j->sj.msg[s],
+		    j->sj.msg_len[s], j->to + s * j->sj.per, j->slot_n[s]))
+			goto err;
+		/* put_shard copied it: let it go now (peak memory). */
+		OPENSSL_free(j->sj.msg[s]);
+		j->sj.msg[s] = NULL;
+		st->sent += j->slot_n[s];
+	}
 	ok = stream_hold(st);
  err:
 	stream_job_free(j);
 	return ok;
 }
 
+/* Every page still in flight, in order. */
+static int
+stream_finish_jobs(struct stream *st)
+{
+	while (st->njobs > 0) {
+		if (!stream_finish_job(st))
+			return 0;
+	}
+	return 1;
+}
+
 /* One page of members: those without the key get it (RFC 5275 5).  The
- * page is made on a thread while the previous one is written and the
- * next one read. */
+ * page is made on a thread while the pages before are finished and
+ * written and the next one read. */
 static int
 stream_page(void *arg, const struct skd_store_member *v, size_t n)
 {
@@ -1015,21 +1053,23 @@ stream_page(void *arg, const struct skd_store_member *v, size_t n)
 		stream_job_free(j);
 		return 1;
 	}
-	/* The shards are laid out for every member of the page; those
-	 * found invalid only make the last shards shorter (j->nto). */
+	/* One slot, and one shard at most, for every per members of the
+	 * page; a member found invalid only makes its slot's shorter. */
 	if ((j->valid = calloc(j->np, 1)) == NULL ||
 	    (j->to = calloc(j->np, sizeof(*j->to))) == NULL ||
 	    !shards_prepare(&j->sj, e, st->g, &st->k, st->kek, st->kek_len,
-	    j->to, j->np, NULL, j->kid, sizeof(j->kid), &j->ns))
+	    j->to, j->np, NULL, j->kid, sizeof(j->kid), &j->ns) ||
+	    (j->slot_n = calloc(j->ns, sizeof(*j->slot_n))) == NULL)
 		goto err;
-	/* The page before: its ops pending, then written while this one
-	 * is made. */
-	if (!stream_finish_job(st))
+	/* The oldest page when as many are in flight as may be: its ops
+	 * pending, then written while this one and the one before are
+	 * made. */
+	if (st->njobs == STREAM_JOBS && !stream_finish_job(st))
 		goto err;
 	j->threaded = pthread_create(&j->th, NULL, stream_job_main, j) == 0;
 	if (!j->threaded)
-		j->ok = stream_job_run(j);
-	st->job = j;
+		j->ok = eng_parallel(e, j->ns, stream_slot, j);
+	st->job[st->njobs++] = j;
 	return stream_emit_pending(st);
  err:
 	stream_job_free(j);
@@ -1101,7 +1141,7 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	page = cfg->stream_page > 0 ? cfg->stream_page : 200;
 	page = (page + per - 1) / per * per;
 	if (!state->walk_members(state->ctx, gl, SKD_STORE_MEMBER, page,
-	    stream_page, &st) || !stream_finish_job(&st) ||
+	    stream_page, &st) || !stream_finish_jobs(&st) ||
 	    !stream_emit_pending(&st))
 		goto err;
 	/* Nobody could take it, and no attempt wrote a shard: the key is
@@ -1113,11 +1153,15 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 		goto err;
 	ok = 1;
  err:
-	if (st.job != NULL) {
-		/* A failure while a page was in flight. */
-		if (st.job->threaded)
-			(void)pthread_join(st.job->th, NULL);
-		stream_job_free(st.job);
+	{
+		size_t i;
+
+		/* A failure while pages were in flight. */
+		for (i = 0; i < st.njobs; i++) {
+			if (st.job[i]->threaded)
+				(void)pthread_join(st.job[i]->th, NULL);
+			stream_job_free(st.job[i]);
+		}
 	}
 	SKD_ENG_OUTCOME_free(st.pending);
 	st.k.archive = NULL;

@@ -1086,32 +1086,44 @@ seed_member(struct te_fx *f, enum skd_test_who who)
  * (src/engine/parallel.c): the same shards to the same recipients in the
  * same order, the same key, the same glProvideCert.
  */
-static SKD_ENG_OUTCOME *
-threads_rekey(int threads)
+/* A mutually aware GL of alice, bob, carol and dave, with a member whose
+ * certificate was revoked after it joined seeded before the one at
+ * revoked_at (4: after dave), on a fixture of threads threads. */
+static void
+four_and_revoked(struct te_fx *f, int threads, size_t revoked_at)
 {
 	static const enum skd_test_who add[] = {
 		SKD_TP_ALICE, SKD_TP_BOB, SKD_TP_CAROL, SKD_TP_DAVE,
 	};
-	struct te_fx f;
 	struct skd_cmc_body *b;
-	SKD_ENG_OUTCOME *o;
 	unsigned char *der;
 	size_t len, i;
 
-	te_fx_init(&f);
-	f.cfg.threads = threads;
+	te_fx_init(f);
+	f->cfg.threads = threads;
 	b = te_body();
 	te_use_kek(b, TE_GL, W(GLO1), SKD_GL_UNMANAGED, NID_undef, -1, 1, 1);
 	der = te_seal(b, W(GLO1), TE_NOW, 0, &len);
-	SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
-	for (i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
+	SKD_ENG_OUTCOME_free(te_fx_run(f, der, len));
+	for (i = 0; i <= sizeof(add) / sizeof(add[0]); i++) {
+		if (i == revoked_at)
+			seed_member(f, SKD_TP_REVOKED);
+		if (i == sizeof(add) / sizeof(add[0]))
+			break;
 		b = te_body();
 		te_member_ctl(b, SKD_OID_GL_ADD_MEMBER, TE_GL, add[i], add[i]);
 		der = te_seal(b, W(GLO1), TE_NOW + 1, 0, &len);
-		SKD_ENG_OUTCOME_free(te_fx_run(&f, der, len));
+		SKD_ENG_OUTCOME_free(te_fx_run(f, der, len));
 	}
-	/* a member whose certificate was revoked after it joined */
-	seed_member(&f, SKD_TP_REVOKED);
+}
+
+static SKD_ENG_OUTCOME *
+threads_rekey(int threads)
+{
+	struct te_fx f;
+	SKD_ENG_OUTCOME *o;
+
+	four_and_revoked(&f, threads, 4);
 	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
 	fx_done(&f);
 	return o;
@@ -1182,6 +1194,147 @@ START_TEST(test_threads_same_outcome)
 	}
 	SKD_ENG_OUTCOME_free(o1);
 	SKD_ENG_OUTCOME_free(o4);
+}
+END_TEST
+
+/*
+ * The same GL rekeyed as the worker rekeys it (stream_rekeys: one
+ * SKD_OP_KEY_STREAM op, then skd_engine_stream page by page), pages of
+ * three members in shards of two, by one thread and by four: every member
+ * whose certificate verifies gets the one KEK in exactly one shard, the
+ * revoked one none and one glProvideCert (RFC 5275 5.1 1), and both
+ * thread counts lay out the same shards to the same recipients.  A member
+ * found invalid makes its own slot's shard shorter (src/engine/keys.c,
+ * stream_slot).
+ */
+#define TS_MAX	16
+struct stream_seen {
+	struct te_fx	*f;
+	unsigned char	 kek[64];
+	size_t		 kek_len;
+	int		 got[SKD_TP_COUNT];
+	int		 provide;
+	size_t		 nshards;
+	char		 shard[TS_MAX][256];	/* recipients, joined */
+};
+
+static int
+stream_seen_page(void *arg, const SKD_ENG_OUTCOME *page)
+{
+	static const enum skd_test_who all[] = {
+		SKD_TP_ALICE, SKD_TP_BOB, SKD_TP_CAROL, SKD_TP_DAVE,
+		SKD_TP_REVOKED,
+	};
+	struct stream_seen *sn = arg;
+	size_t i, w, l;
+	int j;
+
+	for (i = 0; i < skd_engine_outcome_count(page, SKD_OP_GLKEY_PUT);
+	    i++) {
+		const SKD_ENG_GLKEY *k = skd_engine_outcome_find(page,
+		    SKD_OP_GLKEY_PUT, i)->glKey;
+		char *out = sn->shard[sn->nshards];
+
+		ck_assert_uint_lt(sn->nshards, TS_MAX);
+		for (j = 0; j < sk_ASN1_UTF8STRING_num(k->recipients); j++) {
+			l = strlen(out);
+			snprintf(out + l, 256 - l, "%s;", (const char *)
+			    sk_ASN1_UTF8STRING_value(k->recipients, j)->data);
+		}
+		sn->nshards++;
+		for (w = 0; w < sizeof(all) / sizeof(all[0]); w++) {
+			unsigned char *kek;
+			size_t kek_len;
+
+			if (!names(k, all[w]))
+				continue;
+			sn->got[all[w]]++;
+			kek = open_glkey(k->message->data,
+			    (size_t)k->message->length, all[w], &kek_len,
+			    NULL);
+			ck_assert_ptr_nonnull(kek);
+			if (sn->kek_len == 0) {
+				ck_assert_uint_le(kek_len, sizeof(sn->kek));
+				memcpy(sn->kek, kek, kek_len);
+				sn->kek_len = kek_len;
+			}
+			ck_assert_uint_eq(kek_len, sn->kek_len);
+			ck_assert_mem_eq(kek, sn->kek, kek_len);
+			skd_ri_free_key(kek, kek_len);
+		}
+	}
+	for (i = 0; i < skd_engine_outcome_count(page, SKD_OP_MESSAGE); i++) {
+		if (ASN1_INTEGER_get(skd_engine_outcome_find(page,
+		    SKD_OP_MESSAGE, i)->publish->kind) == SKD_MSG_PROVIDE_CERT)
+			sn->provide++;
+	}
+	return skd_engine_mem_apply(sn->f->mem, page);
+}
+
+static void
+stream_rekey(int threads, struct stream_seen *sn)
+{
+	struct te_fx f;
+	SKD_ENG_OUTCOME *o;
+	size_t i, streams = 0;
+
+	memset(sn, 0, sizeof(*sn));
+	/* revoked in the first page's first slot, after alice */
+	four_and_revoked(&f, threads, 1);
+	ck_assert_uint_eq(f.cfg.shard_size, 2);
+	f.cfg.stream_rekeys = 1;
+	f.cfg.stream_page = 3;		/* rounded up to 4: two slots */
+	sn->f = &f;
+	ck_assert(skd_engine_rekey(&o, &f.cfg, &f.env, &f.st, TE_GL));
+	ck_assert(skd_engine_mem_apply(f.mem, o));
+	for (i = 0; i < (size_t)sk_SKD_ENG_OP_num(o->ops); i++) {
+		const SKD_ENG_OP *op = sk_SKD_ENG_OP_value(o->ops, (int)i);
+
+		if (skd_engine_op_type(op) != SKD_OP_KEY_STREAM)
+			continue;
+		ck_assert(skd_engine_stream(&f.cfg, &f.env, &f.st, op,
+		    stream_seen_page, sn));
+		streams++;
+	}
+	ck_assert_uint_eq(streams, 1);
+	SKD_ENG_OUTCOME_free(o);
+	sn->f = NULL;
+	fx_done(&f);
+}
+
+START_TEST(test_stream_threads_revoked)
+{
+	struct stream_seen *s1, *s4;
+	size_t i;
+
+	s1 = calloc(1, sizeof(*s1));
+	s4 = calloc(1, sizeof(*s4));
+	ck_assert(s1 != NULL && s4 != NULL);
+	stream_rekey(1, s1);
+	stream_rekey(4, s4);
+	for (i = 0; i < 2; i++) {
+		struct stream_seen *sn = i == 0 ? s1 : s4;
+
+		ck_assert_int_eq(sn->got[SKD_TP_ALICE], 1);
+		ck_assert_int_eq(sn->got[SKD_TP_BOB], 1);
+		ck_assert_int_eq(sn->got[SKD_TP_CAROL], 1);
+		ck_assert_int_eq(sn->got[SKD_TP_DAVE], 1);
+		ck_assert_int_eq(sn->got[SKD_TP_REVOKED], 0);
+		ck_assert_int_eq(sn->provide, 1);
+		/* five members in pages of four, slots of two: three
+		 * shards, the revoked one's slot's with one recipient */
+		ck_assert_uint_eq(sn->nshards, 3);
+	}
+	/* The members in the order they joined: alice, revoked, bob,
+	 * carol, then dave on the second page. */
+	ck_assert_str_eq(s1->shard[0], "email:alice@example.com;");
+	ck_assert_str_eq(s1->shard[1],
+	    "email:bob@example.com;email:carol@example.com;");
+	ck_assert_str_eq(s1->shard[2], "email:dave@example.com;");
+	for (i = 0; i < s1->nshards; i++)
+		ck_assert_str_eq(s1->shard[i], s4->shard[i]);
+	free(s1);
+	free(s4);
 }
 END_TEST
 
@@ -2350,6 +2503,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_refresh_resends);
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_threads_same_outcome);
+	tcase_add_test(tc, test_stream_threads_revoked);
 	tcase_add_test(tc, test_concurrent_adds_distinct_shards);
 	tcase_add_test(tc, test_member_ack);
 	tcase_add_test(tc, test_member_ack_by_structure);
