@@ -2308,16 +2308,19 @@ kek_sent_to(const SKD_ENG_OUTCOME *o, enum skd_test_who who, size_t *out_len)
 	return NULL;
 }
 
-/* The cache keeps a key as its numbers and makes it again (keycache.c):
- * a rekey of members with RSA (ktri, PKCS #1 v1.5 and OAEP) and EC P-256
- * and P-384 (kari) keys, the second and third from the cache, reaches
- * every member with the KEK the GLA archived, each opening it with its
- * own private key (the RecipientInfo names its certificate). */
+/* The cache keeps a key as its numbers and makes it again (keycache.c),
+ * or keeps it made (warm): a rekey of members with RSA (ktri, PKCS #1
+ * v1.5 and OAEP) and EC P-256 and P-384 (kari) keys, the second and third
+ * from the cache, reaches every member with the KEK the GLA archived,
+ * each opening it with its own private key (the RecipientInfo names its
+ * certificate).  Loop: no key warm (every hit made from its numbers), two
+ * of the four (both ways in one rekey), the default (all four). */
 START_TEST(test_keycache_made_again)
 {
 	static const enum skd_test_who who[] = {
 		SKD_TP_ALICE, SKD_TP_DAVE, SKD_TP_BOB, SKD_TP_CAROL
 	};
+	static const size_t warm[] = { 0, 2, SKD_ENGINE_KEYCACHE_WARM };
 	struct te_fx f;
 	struct skd_engine_keycache *kc;
 	struct skd_cmc_body *b;
@@ -2337,6 +2340,7 @@ START_TEST(test_keycache_made_again)
 		SKD_ENG_OUTCOME_free(o);
 	}
 	ck_assert_ptr_nonnull(kc = skd_engine_keycache_new(16, 0));
+	skd_engine_keycache_set_warm(kc, warm[_i]);
 	f.cfg.keycache = kc;
 	for (i = 0; i < 3; i++) {
 		f.cfg.oaep = i == 2;
@@ -2361,7 +2365,12 @@ START_TEST(test_keycache_made_again)
 		ck_assert_uint_eq(n, 4);
 		ck_assert_uint_eq(misses, 4);
 		ck_assert_uint_eq(hits, 4 * i);
+		ck_assert_uint_eq(skd_engine_keycache_warm(kc),
+		    warm[_i] < 4 ? warm[_i] : 4);
 	}
+	/* Cleared: the warm keys go with their entries. */
+	skd_engine_keycache_clear(kc);
+	ck_assert_uint_eq(skd_engine_keycache_warm(kc), 0);
 	skd_ri_free_key(prev, prev_len);
 	skd_engine_keycache_free(kc);
 	fx_done(&f);
@@ -2484,7 +2493,7 @@ skd_suite_engine(void)
 	tcase_add_test(tc, test_keycache);
 	tcase_add_test(tc, test_kekcache);
 	tcase_add_test(tc, test_keycache_larger_gl);
-	tcase_add_test(tc, test_keycache_made_again);
+	tcase_add_loop_test(tc, test_keycache_made_again, 0, 3);
 	tcase_add_test(tc, test_outcome_der);
 	tcase_add_test(tc, test_response_echo);
 	tcase_add_test(tc, test_encrypted_answer);
