@@ -868,12 +868,18 @@ struct stream_job {
 	struct shard_job	  sj;
 	unsigned char		  kid[64];
 	pthread_t		  th;
+	int			  threads;	/* at most, eng_parallel_max */
 	int			  threaded, ok;
 };
 
-/* Pages in flight at once: the next page's slots start while the last
- * slots of the one before still run, so that no core waits at a page's
- * end (docs/performance.md, round 14). */
+/* Pages in flight at once when mutually aware: the next page's slots
+ * start while the last slots of the one before still run, so that no
+ * core waits at a page's end (docs/performance.md, round 14).  Not
+ * mutually aware, a page is one entry a member, bound by the directory's
+ * writes, and a second page in flight would only hold more memory: one.
+ * The pages in flight share the threads (engine configuration) between
+ * them, so that no more decode at once than one page would use (each
+ * decoding thread grows a malloc arena of its own). */
 #define STREAM_JOBS	2
 
 struct stream {
@@ -886,7 +892,7 @@ struct stream {
 	size_t			  sent;
 	/* The pages being checked, wrapped and signed, oldest first. */
 	struct stream_job	 *job[STREAM_JOBS];
-	size_t			  njobs;
+	size_t			  njobs, max_jobs;
 	/* The previous page's ops, handed to emit while the next page
 	 * is made. */
 	SKD_ENG_OUTCOME		 *pending;
@@ -966,7 +972,7 @@ stream_job_main(void *arg)
 	struct stream_job *j = arg;
 
 	skd_thread_libctx_enter();
-	j->ok = eng_parallel(j->e, j->ns, stream_slot, j);
+	j->ok = eng_parallel_max(j->e, j->ns, j->threads, stream_slot, j);
 	skd_thread_libctx_leave();
 	ERR_clear_error();
 	return NULL;
@@ -1064,11 +1070,12 @@ stream_page(void *arg, const struct skd_store_member *v, size_t n)
 	/* The oldest page when as many are in flight as may be: its ops
 	 * pending, then written while this one and the one before are
 	 * made. */
-	if (st->njobs == STREAM_JOBS && !stream_finish_job(st))
+	if (st->njobs == st->max_jobs && !stream_finish_job(st))
 		goto err;
+	j->threads = eng_nthreads(e) / (int)st->max_jobs;
 	j->threaded = pthread_create(&j->th, NULL, stream_job_main, j) == 0;
 	if (!j->threaded)
-		j->ok = eng_parallel(e, j->ns, stream_slot, j);
+		j->ok = eng_parallel_max(e, j->ns, j->threads, stream_slot, j);
 	st->job[st->njobs++] = j;
 	return stream_emit_pending(st);
  err:
@@ -1114,6 +1121,9 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	if (per < 1 || per > 100000)
 		goto err;
 	st.g->stream_per = per;
+	st.max_jobs = per > 1 ? STREAM_JOBS : 1;
+	if ((int)st.max_jobs > eng_nthreads(&e))
+		st.max_jobs = (size_t)eng_nthreads(&e);
 	if (!ASN1_TIME_to_tm(gk->notBefore, &tm))
 		goto err;
 	st.k.not_before = timegm(&tm);

@@ -279,7 +279,7 @@ void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
  */
 #define SKD_ENGINE_KEYCACHE_TTL		3600
 #define SKD_ENGINE_KEYCACHE_DEFAULT	100000
-#define SKD_ENGINE_KEYCACHE_WARM	2048
+#define SKD_ENGINE_KEYCACHE_WARM	1024
 struct skd_engine_keycache;
 struct skd_engine_keycache *skd_engine_keycache_new(size_t max_entries,
     time_t ttl);
