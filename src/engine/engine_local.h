@@ -173,12 +173,9 @@ X509 *eng_person_x509(const struct eng_person *p);
  * returned one.  fn must not touch e->out or the working copies. */
 int eng_parallel(struct eng *e, size_t n, int (*fn)(void *, size_t),
     void *arg);
-/* eng_parallel_max: the same on at most max threads (0: no more bound
- * than eng_parallel's).  eng_nthreads: the threads eng_parallel would
- * use for plenty of work. */
+/* eng_nthreads: the threads eng_parallel would use for plenty of work
+ * (and a stream starts, keys.c). */
 int eng_nthreads(const struct eng *e);
-int eng_parallel_max(struct eng *e, size_t n, int max,
-    int (*fn)(void *, size_t), void *arg);
 /* eng_gl_flush appends a glCreate/glUpdate op for g if needed. */
 int eng_gl_flush(struct eng *e, struct eng_gl *g);
 int eng_is_gla_cert(struct eng *e, X509 *cert);

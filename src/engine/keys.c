@@ -849,12 +849,12 @@ is_covered(const struct covered *c, const char *name)
 /*
  * One page of members on its way: each shard's slot (per members of the
  * page, in order) checked (decoding and path validation, or the cache),
- * then wrapped and signed for those of its members found valid, all on a
- * thread of its own (and eng_parallel's), while the caller's thread writes
- * the page before and reads the next (the store is the caller's alone).
- * A slot is one task, its check and its shard together: no thread waits
- * for the whole page's checks before it wraps, and a member found invalid
- * only makes its own slot's shard shorter.
+ * then wrapped and signed for those of its members found valid, by the
+ * stream's threads, while the caller's thread writes the page before and
+ * reads the next (the store is the caller's alone).  A slot is one task,
+ * its check and its shard together: no thread waits for the whole page's
+ * checks before it wraps, and a member found invalid only makes its own
+ * slot's shard shorter.
  */
 struct stream_job {
 	struct eng		 *e;
@@ -867,9 +867,9 @@ struct stream_job {
 	size_t			  ns;
 	struct shard_job	  sj;
 	unsigned char		  kid[64];
-	pthread_t		  th;
-	int			  threads;	/* at most, eng_parallel_max */
-	int			  threaded, ok;
+	/* Slots handed out and slots made (the stream's lock). */
+	size_t			  next, done;
+	int			  ok;
 };
 
 /* Pages in flight at once when mutually aware: the next page's slots
@@ -877,9 +877,11 @@ struct stream_job {
  * core waits at a page's end (docs/performance.md, round 14).  Not
  * mutually aware, a page is one entry a member, bound by the directory's
  * writes, and a second page in flight would only hold more memory: one.
- * The pages in flight share the threads (engine configuration) between
- * them, so that no more decode at once than one page would use (each
- * decoding thread grows a malloc arena of its own). */
+ * The pages in flight share the stream's threads (as many as the engine's
+ * configuration allows, started once for the stream), which take the
+ * oldest page's slots first, so that no more threads decode at once than
+ * one page would use (each grows a malloc arena of its own) and every one
+ * of them works to the stream's last slot. */
 #define STREAM_JOBS	2
 
 struct stream {
@@ -890,9 +892,15 @@ struct stream {
 	size_t			  kek_len;
 	struct covered		  cov;
 	size_t			  sent;
-	/* The pages being checked, wrapped and signed, oldest first. */
+	/* The pages being checked, wrapped and signed, oldest first, and
+	 * the threads taking their slots; job, njobs, each job's next,
+	 * done and ok, and stop are under mu. */
 	struct stream_job	 *job[STREAM_JOBS];
 	size_t			  njobs, max_jobs;
+	pthread_mutex_t		  mu;
+	pthread_cond_t		  work, made;
+	pthread_t		  th[16];
+	int			  nth, stop, sync;
 	/* The previous page's ops, handed to emit while the next page
 	 * is made. */
 	SKD_ENG_OUTCOME		 *pending;
@@ -943,8 +951,9 @@ stream_job_free(struct stream_job *j)
 	free(j);
 }
 
-/* Slot s of the page (eng_parallel): its members checked, then its shard
- * wrapped and signed for those found valid.  Touches its slot only. */
+/* Slot s of the page (a stream's thread, or the caller's): its members
+ * checked, then its shard wrapped and signed for those found valid.
+ * Touches its slot only. */
 static int
 stream_slot(void *arg, size_t s)
 {
@@ -966,22 +975,117 @@ stream_slot(void *arg, size_t s)
 	    &j->sj.msg[s], &j->sj.msg_len[s]);
 }
 
-static void *
-stream_job_main(void *arg)
+/* The next slot to make of the oldest page that has one (locked):
+ * *out_j and *out_s; zero when none. */
+static int
+stream_take(struct stream *st, struct stream_job **out_j, size_t *out_s)
 {
-	struct stream_job *j = arg;
+	size_t i;
+
+	for (i = 0; i < st->njobs; i++) {
+		if (st->job[i]->next < st->job[i]->ns) {
+			*out_j = st->job[i];
+			*out_s = st->job[i]->next++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Makes slot s of j, unlocked, and counts it (called and returning
+ * locked). */
+static void
+stream_make(struct stream *st, struct stream_job *j, size_t s)
+{
+	int ok;
+
+	pthread_mutex_unlock(&st->mu);
+	ok = stream_slot(j, s);
+	ERR_clear_error();
+	pthread_mutex_lock(&st->mu);
+	if (!ok)
+		j->ok = 0;
+	if (++j->done == j->ns)
+		pthread_cond_broadcast(&st->made);
+}
+
+/* One of the stream's threads: slots, oldest page first, until stop. */
+static void *
+stream_thread(void *arg)
+{
+	struct stream *st = arg;
+	struct stream_job *j;
+	size_t s;
 
 	skd_thread_libctx_enter();
-	j->ok = eng_parallel_max(j->e, j->ns, j->threads, stream_slot, j);
+	pthread_mutex_lock(&st->mu);
+	while (!st->stop) {
+		if (stream_take(st, &j, &s))
+			stream_make(st, j, s);
+		else
+			pthread_cond_wait(&st->work, &st->mu);
+	}
+	pthread_mutex_unlock(&st->mu);
 	skd_thread_libctx_leave();
-	ERR_clear_error();
 	return NULL;
 }
 
-/* Waits for the oldest page in flight, then on the caller's thread: RFC
- * 5275 5.1 1 for its members whose certificates no longer verify, its
- * shards put in order (slots whose members all failed have none), and
- * its ops made pending. */
+/* The stream's threads, started at its first page; with none started,
+ * the caller makes every slot itself (stream_finish_job). */
+static int
+stream_start(struct stream *st)
+{
+	int n = eng_nthreads(st->e);
+
+	if (st->sync)
+		return 1;
+	if (pthread_mutex_init(&st->mu, NULL) != 0)
+		return 0;
+	if (pthread_cond_init(&st->work, NULL) != 0) {
+		pthread_mutex_destroy(&st->mu);
+		return 0;
+	}
+	if (pthread_cond_init(&st->made, NULL) != 0) {
+		pthread_cond_destroy(&st->work);
+		pthread_mutex_destroy(&st->mu);
+		return 0;
+	}
+	st->sync = 1;
+	if (n > (int)(sizeof(st->th) / sizeof(st->th[0])))
+		n = (int)(sizeof(st->th) / sizeof(st->th[0]));
+	while (st->nth < n &&
+	    pthread_create(&st->th[st->nth], NULL, stream_thread, st) == 0)
+		st->nth++;
+	return 1;
+}
+
+/* Stops and joins the stream's threads (a slot being made is finished
+ * first; those not taken stay so). */
+static void
+stream_stop(struct stream *st)
+{
+	int i;
+
+	if (!st->sync)
+		return;
+	pthread_mutex_lock(&st->mu);
+	st->stop = 1;
+	pthread_cond_broadcast(&st->work);
+	pthread_mutex_unlock(&st->mu);
+	for (i = 0; i < st->nth; i++)
+		(void)pthread_join(st->th[i], NULL);
+	st->nth = 0;
+	pthread_cond_destroy(&st->made);
+	pthread_cond_destroy(&st->work);
+	pthread_mutex_destroy(&st->mu);
+	st->sync = 0;
+}
+
+/* Waits for the oldest page in flight (making its slots on the caller's
+ * thread too while any is left), then on the caller's thread: RFC 5275
+ * 5.1 1 for its members whose certificates no longer verify, its shards
+ * put in order (slots whose members all failed have none), and its ops
+ * made pending. */
 static int
 stream_finish_job(struct stream *st)
 {
@@ -991,12 +1095,18 @@ stream_finish_job(struct stream *st)
 
 	if (st->njobs == 0)
 		return 1;
+	pthread_mutex_lock(&st->mu);
 	j = st->job[0];
+	while (j->done < j->ns) {
+		if (j->next < j->ns)
+			stream_make(st, j, j->next++);
+		else
+			pthread_cond_wait(&st->made, &st->mu);
+	}
 	memmove(&st->job[0], &st->job[1], (STREAM_JOBS - 1) *
 	    sizeof(st->job[0]));
 	st->job[--st->njobs] = NULL;
-	if (j->threaded)
-		(void)pthread_join(j->th, NULL);
+	pthread_mutex_unlock(&st->mu);
 	if (!j->ok)
 		goto err;
 	for (i = 0; i < j->np; i++) {
@@ -1072,11 +1182,13 @@ stream_page(void *arg, const struct skd_store_member *v, size_t n)
 	 * made. */
 	if (st->njobs == st->max_jobs && !stream_finish_job(st))
 		goto err;
-	j->threads = eng_nthreads(e) / (int)st->max_jobs;
-	j->threaded = pthread_create(&j->th, NULL, stream_job_main, j) == 0;
-	if (!j->threaded)
-		j->ok = eng_parallel_max(e, j->ns, j->threads, stream_slot, j);
+	if (!stream_start(st))
+		goto err;
+	j->ok = 1;
+	pthread_mutex_lock(&st->mu);
 	st->job[st->njobs++] = j;
+	pthread_cond_broadcast(&st->work);
+	pthread_mutex_unlock(&st->mu);
 	return stream_emit_pending(st);
  err:
 	stream_job_free(j);
@@ -1166,12 +1278,11 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	{
 		size_t i;
 
-		/* A failure while pages were in flight. */
-		for (i = 0; i < st.njobs; i++) {
-			if (st.job[i]->threaded)
-				(void)pthread_join(st.job[i]->th, NULL);
+		/* The threads stopped; then the pages still in flight after
+		 * a failure. */
+		stream_stop(&st);
+		for (i = 0; i < st.njobs; i++)
 			stream_job_free(st.job[i]);
-		}
 	}
 	SKD_ENG_OUTCOME_free(st.pending);
 	st.k.archive = NULL;

@@ -81,13 +81,6 @@ par_thread(void *v)
 int
 eng_parallel(struct eng *e, size_t n, int (*fn)(void *, size_t), void *arg)
 {
-	return eng_parallel_max(e, n, 0, fn, arg);
-}
-
-int
-eng_parallel_max(struct eng *e, size_t n, int max,
-    int (*fn)(void *, size_t), void *arg)
-{
 	pthread_t tid[ENG_MAX_THREADS];
 	struct par p;
 	int t, started = 0, i;
@@ -104,8 +97,6 @@ eng_parallel_max(struct eng *e, size_t n, int max,
 	/* The caller is one of the t threads; a thread that cannot be
 	 * started only means fewer of them. */
 	t = eng_threads(e, n);
-	if (max > 0 && t > max)
-		t = max;
 	for (i = 1; i < t; i++) {
 		if (pthread_create(&tid[started], NULL, par_thread, &p) != 0)
 			break;

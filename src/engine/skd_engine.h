@@ -179,8 +179,10 @@ struct skd_engine_config {
 	/*
 	 * Threads that decode, validate and wrap for the members of a
 	 * rekey (and sign its shards).  Zero (default): one per online
-	 * CPU; one: the calling thread alone.  The outcome does not depend
-	 * on it.
+	 * CPU; one: the calling thread alone (a streamed rekey,
+	 * skd_engine_stream, starts that many of its own, and the calling
+	 * thread makes slots too while it waits for them).  The outcome
+	 * does not depend on it.
 	 */
 	int		 threads;
 	/*
