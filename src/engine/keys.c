@@ -883,6 +883,8 @@ struct stream_job {
  * one page would use (each grows a malloc arena of its own) and every one
  * of them works to the stream's last slot. */
 #define STREAM_JOBS	2
+/* A stream's threads at most (as eng_parallel's, parallel.c). */
+#define STREAM_THREADS	16
 
 struct stream {
 	struct eng		 *e;
@@ -899,8 +901,9 @@ struct stream {
 	size_t			  njobs, max_jobs;
 	pthread_mutex_t		  mu;
 	pthread_cond_t		  work, made;
-	pthread_t		  th[16];
-	int			  nth, stop, sync;
+	pthread_t		  th[STREAM_THREADS];
+	int			  nth, stop;
+	int			  started;	/* mu, work and made made */
 	/* The previous page's ops, handed to emit while the next page
 	 * is made. */
 	SKD_ENG_OUTCOME		 *pending;
@@ -955,9 +958,8 @@ stream_job_free(struct stream_job *j)
  * checked, then its shard wrapped and signed for those found valid.
  * Touches its slot only. */
 static int
-stream_slot(void *arg, size_t s)
+stream_slot(struct stream_job *j, size_t s)
 {
-	struct stream_job *j = arg;
 	size_t per = j->sj.per, i, end, n = 0;
 	const struct eng_person **to = j->to + s * per;
 
@@ -1037,7 +1039,7 @@ stream_start(struct stream *st)
 {
 	int n = eng_nthreads(st->e);
 
-	if (st->sync)
+	if (st->started)
 		return 1;
 	if (pthread_mutex_init(&st->mu, NULL) != 0)
 		return 0;
@@ -1050,9 +1052,9 @@ stream_start(struct stream *st)
 		pthread_mutex_destroy(&st->mu);
 		return 0;
 	}
-	st->sync = 1;
-	if (n > (int)(sizeof(st->th) / sizeof(st->th[0])))
-		n = (int)(sizeof(st->th) / sizeof(st->th[0]));
+	st->started = 1;
+	if (n > STREAM_THREADS)
+		n = STREAM_THREADS;
 	while (st->nth < n &&
 	    pthread_create(&st->th[st->nth], NULL, stream_thread, st) == 0)
 		st->nth++;
@@ -1066,7 +1068,7 @@ stream_stop(struct stream *st)
 {
 	int i;
 
-	if (!st->sync)
+	if (!st->started)
 		return;
 	pthread_mutex_lock(&st->mu);
 	st->stop = 1;
@@ -1078,7 +1080,7 @@ stream_stop(struct stream *st)
 	pthread_cond_destroy(&st->made);
 	pthread_cond_destroy(&st->work);
 	pthread_mutex_destroy(&st->mu);
-	st->sync = 0;
+	st->started = 0;
 }
 
 /* Waits for the oldest page in flight (making its slots on the caller's
@@ -1143,8 +1145,8 @@ stream_finish_jobs(struct stream *st)
 }
 
 /* One page of members: those without the key get it (RFC 5275 5).  The
- * page is made on a thread while the pages before are finished and
- * written and the next one read. */
+ * page is made by the stream's threads while the pages before are
+ * finished and written and the next one read. */
 static int
 stream_page(void *arg, const struct skd_store_member *v, size_t n)
 {
