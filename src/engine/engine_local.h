@@ -168,6 +168,9 @@ int eng_person_add(struct eng_person **v, size_t *n, const char *name,
 void eng_person_remove(struct eng_person *v, size_t *n, size_t idx);
 /* The person's certificate, decoded on first use; NULL: none or bad. */
 X509 *eng_person_x509(const struct eng_person *p);
+/* More threads than this gain nothing on a worker host (eng_parallel's,
+ * a stream's). */
+#define ENG_MAX_THREADS	16
 /* eng_parallel runs fn(arg, i) for every i in [0, n) on up to
  * eng_threads(e) threads, the caller's included; one when every call
  * returned one.  fn must not touch e->out or the working copies. */

@@ -19,14 +19,17 @@
  * (and negative serials) are not kept.
  *
  * Up to max_warm entries (SKD_ENGINE_KEYCACHE_WARM) also keep their key
- * made ("warm"): the certificate's own key when it was validated, else
- * the key made again at the entry's first hit.  A warm key is handed out
- * with a reference of its own, so a rekey of a GL that small neither
+ * made ("warm"): the certificate's own key, kept when the entry is made
+ * while fewer are warm (an entry made cold stays so until it goes and a
+ * validation makes it again; warming it at a hit would take the lock a
+ * second time on every cold hit of a large GL's rekey).  A warm key is
+ * handed out with a reference of its own (OpenSSL keys are safe to use
+ * from several threads at once), so a rekey of a GL that small neither
  * makes its keys again nor sets up their RSA Montgomery contexts again
  * (a RecipientInfo's public-key operation 17 against 25 us, RSA-2048 on
- * the issue's machine), for about 1.8 KB a key (RSA-2048; 2.1 KB EC
- * P-256) that the numbers alone would not cost.  The entry frees its
- * reference when it goes (dropped, cleared).
+ * the issue's machine; an EC P-256 key 14 us to make), for about 1.8 KB a
+ * key (RSA-2048; 2.1 KB EC P-256) that the numbers alone would not cost.
+ * The entry frees its reference when it goes (dropped, cleared).
  *
  * Entries are keyed by the SHA-256 of the certificate's DER, with the
  * window in which its validation holds: from the latest notBefore to the
@@ -475,7 +478,6 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 {
 	_Alignas(struct kc_entry) unsigned char buf[KC_SLOT_MAX];
 	struct kc_entry *x, *t = (struct kc_entry *)buf;
-	struct eng_pubkey *k;
 	EVP_PKEY *warm = NULL;
 	int found = 0;
 
@@ -498,28 +500,7 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 	else
 		c->misses++;
 	pthread_mutex_unlock(&c->mu);
-	if (!found)
-		return NULL;
-	if ((k = kc_make(t, warm)) == NULL || warm != NULL)
-		return k;
-	/*
-	 * Made from its numbers: kept made (warm) while fewer than max_warm
-	 * are, so that the next rekey of a GL of up to max_warm members
-	 * neither makes its keys again nor sets up their Montgomery
-	 * contexts (RSA-2048: 17 against 25 us a RecipientInfo on the
-	 * issue's machine; EC P-256: 14 us less, docs/performance.md round
-	 * 14).  The entry holds a reference and frees it when it goes;
-	 * OpenSSL keys are safe to use from several threads at once.
-	 */
-	pthread_mutex_lock(&c->mu);
-	if (c->n_warm < c->max_warm && c->trust == trust &&
-	    (x = kc_find(c, md)) != NULL && x->warm == NULL &&
-	    EVP_PKEY_up_ref(k->pub.pkey) == 1) {
-		x->warm = k->pub.pkey;
-		c->n_warm++;
-	}
-	pthread_mutex_unlock(&c->mu);
-	return k;
+	return found ? kc_make(t, warm) : NULL;
 }
 
 /* The interned copy of name (locked), or NULL when there is no room.
@@ -640,8 +621,8 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 	if ((x = kc_alloc(c, t->a_len)) != NULL) {
 		memcpy(x, t, KC_SLOT(t->a_len));
 		x->issuer = issuer;
-		/* The certificate's own key, kept warm (eng_keycache_get)
-		 * from the first hit on. */
+		/* The certificate's own key, kept warm (above) for every
+		 * hit. */
 		x->warm = NULL;
 		if (c->n_warm < c->max_warm &&
 		    EVP_PKEY_up_ref(X509_get0_pubkey(cert)) == 1) {

@@ -265,6 +265,10 @@ struct shard_job {
 	const struct skd_ri_recipient	 *kekri;
 	unsigned char			**msg;
 	size_t				 *msg_len;
+	/* NULL: shard s is to[s * per ..] up to per of the n; else a
+	 * stream's slots, shard s to[s * per ..] of slot_n[s] (none when
+	 * 0). */
+	size_t				 *slot_n;
 };
 
 static int
@@ -278,11 +282,10 @@ shard_one(void *arg, size_t s)
 	    &j->msg_len[s]);
 }
 
-/* A distribution in three steps, so that a stream can wrap and sign one
- * page while the previous page is written: shards_prepare (no work),
- * shards_run (wrap and sign on the threads; touches nothing of e but the
- * configuration), shards_put (the ops, in order, on the caller's
- * thread). */
+/* A distribution in three steps: shards_prepare (no work), shards_run
+ * (wrap and sign on the threads; touches nothing of e but the
+ * configuration; a stream makes its slots instead, stream_slot),
+ * shards_put (the ops, in order, on the caller's thread). */
 static int
 shards_prepare(struct shard_job *j, struct eng *e, struct eng_gl *g,
     struct eng_key *k, const unsigned char *kek, size_t kek_len,
@@ -321,21 +324,29 @@ shards_run(struct shard_job *j, size_t ns)
 	return eng_parallel(j->e, ns, shard_one, j);
 }
 
+/* The shards' ops in order; *out_sent (if not NULL) counts their
+ * recipients. */
 static int
-shards_put(struct shard_job *j, size_t ns, struct eng_key *k)
+shards_put(struct shard_job *j, size_t ns, struct eng_key *k,
+    size_t *out_sent)
 {
-	size_t s, per = j->per, n = j->n;
+	size_t s, m, per = j->per, n = j->n;
 	int shard;
 
 	for (s = 0; s < ns; s++) {
+		m = j->slot_n != NULL ? j->slot_n[s] :
+		    n - s * per < per ? n - s * per : per;
+		if (m == 0)
+			continue;
 		if (!next_shard(j->e, j->g, k, &shard) ||
 		    !put_shard(j->e, j->g, k, shard, j->msg[s],
-		    j->msg_len[s], j->to + s * per, n - s * per < per ?
-		    n - s * per : per))
+		    j->msg_len[s], j->to + s * per, m))
 			return 0;
 		/* put_shard copied it: let it go now (peak memory). */
 		OPENSSL_free(j->msg[s]);
 		j->msg[s] = NULL;
+		if (out_sent != NULL)
+			*out_sent += m;
 	}
 	return 1;
 }
@@ -351,8 +362,10 @@ shards_clear(struct shard_job *j, size_t ns)
 	}
 	free(j->msg);
 	free(j->msg_len);
+	free(j->slot_n);
 	j->msg = NULL;
 	j->msg_len = NULL;
+	j->slot_n = NULL;
 }
 
 /*
@@ -384,7 +397,7 @@ distribute(struct eng *e, struct eng_gl *g, struct eng_key *k,
 		ok = 1;
 		goto err;
 	}
-	ok = shards_run(&j, ns) && shards_put(&j, ns, k);
+	ok = shards_run(&j, ns) && shards_put(&j, ns, k, NULL);
  err:
 	OPENSSL_free(msg);
 	shards_clear(&j, ns);
@@ -862,8 +875,7 @@ struct stream_job {
 	size_t			  np;
 	unsigned char		 *valid;	/* check_one's verdicts */
 	const struct eng_person	**to;		/* slot s's valid ones from
-						   s * per, slot_n[s] */
-	size_t			 *slot_n;
+						   s * per, sj.slot_n[s] */
 	size_t			  ns;
 	struct shard_job	  sj;
 	unsigned char		  kid[64];
@@ -883,8 +895,6 @@ struct stream_job {
  * one page would use (each grows a malloc arena of its own) and every one
  * of them works to the stream's last slot. */
 #define STREAM_JOBS	2
-/* A stream's threads at most (as eng_parallel's, parallel.c). */
-#define STREAM_THREADS	16
 
 struct stream {
 	struct eng		 *e;
@@ -901,7 +911,7 @@ struct stream {
 	size_t			  njobs, max_jobs;
 	pthread_mutex_t		  mu;
 	pthread_cond_t		  work, made;
-	pthread_t		  th[STREAM_THREADS];
+	pthread_t		  th[ENG_MAX_THREADS];
 	int			  nth, stop;
 	int			  started;	/* mu, work and made made */
 	/* The previous page's ops, handed to emit while the next page
@@ -950,7 +960,6 @@ stream_job_free(struct stream_job *j)
 	free(j->p);
 	free(j->valid);
 	free(j->to);
-	free(j->slot_n);
 	free(j);
 }
 
@@ -969,7 +978,7 @@ stream_slot(struct stream_job *j, size_t s)
 		if (j->valid[i])
 			to[n++] = &j->p[i];
 	}
-	j->slot_n[s] = n;
+	j->sj.slot_n[s] = n;
 	if (n == 0)
 		return 1;
 	return glkey_message(j->e, j->sj.g, j->sj.kek, j->sj.kek_len,
@@ -1053,8 +1062,8 @@ stream_start(struct stream *st)
 		return 0;
 	}
 	st->started = 1;
-	if (n > STREAM_THREADS)
-		n = STREAM_THREADS;
+	if (n > ENG_MAX_THREADS)
+		n = ENG_MAX_THREADS;
 	while (st->nth < n &&
 	    pthread_create(&st->th[st->nth], NULL, stream_thread, st) == 0)
 		st->nth++;
@@ -1092,8 +1101,8 @@ static int
 stream_finish_job(struct stream *st)
 {
 	struct stream_job *j;
-	size_t i, s;
-	int ok = 0, shard;
+	size_t i;
+	int ok = 0;
 
 	if (st->njobs == 0)
 		return 1;
@@ -1115,18 +1124,8 @@ stream_finish_job(struct stream *st)
 		if (!j->valid[i] && !eng_provide_cert(st->e, st->g, &j->p[i]))
 			goto err;
 	}
-	for (s = 0; s < j->ns; s++) {
-		if (j->slot_n[s] == 0)
-			continue;
-		if (!next_shard(st->e, st->g, &st->k, &shard) ||
-		    !put_shard(st->e, st->g, &st->k, shard, j->sj.msg[s],
-		    j->sj.msg_len[s], j->to + s * j->sj.per, j->slot_n[s]))
-			goto err;
-		/* put_shard copied it: let it go now (peak memory). */
-		OPENSSL_free(j->sj.msg[s]);
-		j->sj.msg[s] = NULL;
-		st->sent += j->slot_n[s];
-	}
+	if (!shards_put(&j->sj, j->ns, &st->k, &st->sent))
+		goto err;
 	ok = stream_hold(st);
  err:
 	stream_job_free(j);
@@ -1177,7 +1176,7 @@ stream_page(void *arg, const struct skd_store_member *v, size_t n)
 	    (j->to = calloc(j->np, sizeof(*j->to))) == NULL ||
 	    !shards_prepare(&j->sj, e, st->g, &st->k, st->kek, st->kek_len,
 	    j->to, j->np, NULL, j->kid, sizeof(j->kid), &j->ns) ||
-	    (j->slot_n = calloc(j->ns, sizeof(*j->slot_n))) == NULL)
+	    (j->sj.slot_n = calloc(j->ns, sizeof(*j->sj.slot_n))) == NULL)
 		goto err;
 	/* The oldest page when as many are in flight as may be: its ops
 	 * pending, then written while this one and the one before are

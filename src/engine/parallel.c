@@ -11,8 +11,6 @@
 
 #include "engine/engine_local.h"
 
-/* More threads than this gain nothing on a worker host. */
-#define ENG_MAX_THREADS	16
 
 struct par {
 	pthread_mutex_t	  mu;

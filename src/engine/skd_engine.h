@@ -273,8 +273,8 @@ void skd_engine_kekcache_stats(const struct skd_engine_kekcache *c,
  * allocation failure; ttl 0: SKD_ENGINE_KEYCACHE_TTL.  _free accepts NULL;
  * _clear drops every entry (call it when trust anchors or CRLs change).
  * Up to SKD_ENGINE_KEYCACHE_WARM of the keys are also kept made (warm: a
- * certificate's own key from its first validation on, or the key made
- * again at its first hit), about 1.8 KB each for RSA-2048 and 2.1 KB for
+ * certificate's own key from the validation that made its entry on),
+ * about 1.8 KB each for RSA-2048 and 2.1 KB for
  * EC P-256, so that a GL of that many members is rekeyed without making
  * its keys again; _set_warm changes the bound (0: none; keys already warm
  * stay until their entries go), _warm counts them.
