@@ -696,7 +696,7 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 	SKD_RI *ri = NULL;
 	SKD_KTRI *kt;
 	EVP_PKEY *pub;
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx = NULL, *use;
 	unsigned char *ek = NULL;
 	size_t ek_len = 0;
 
@@ -738,13 +738,21 @@ ri_build_ktri(const unsigned char *key, size_t key_len,
 		goto err;
 	}
 
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) == NULL ||
-	    EVP_PKEY_encrypt_init(ctx) <= 0 || !ri_ktri_padding(ctx, kt->kea)) {
+	/* The caller's context made ready for rsaEncryption (skd_recip.h),
+	 * or one made here for kea. */
+	if (r->cert == NULL && r->pub->ktri_ctx != NULL &&
+	    !(r->flags & SKD_RI_OPT_OAEP)) {
+		use = r->pub->ktri_ctx;
+	} else if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) ==
+	    NULL || EVP_PKEY_encrypt_init(ctx) <= 0 ||
+	    !ri_ktri_padding(ctx, kt->kea)) {
 		goto err;
+	} else {
+		use = ctx;
 	}
-	if (EVP_PKEY_encrypt(ctx, NULL, &ek_len, key, key_len) <= 0 ||
+	if (EVP_PKEY_encrypt(use, NULL, &ek_len, key, key_len) <= 0 ||
 	    ek_len > RI_MAX_EK || (ek = OPENSSL_malloc(ek_len)) == NULL ||
-	    EVP_PKEY_encrypt(ctx, ek, &ek_len, key, key_len) <= 0) {
+	    EVP_PKEY_encrypt(use, ek, &ek_len, key, key_len) <= 0) {
 		goto err;
 	}
 	ASN1_STRING_set0(kt->ek, ek, (int)ek_len);

@@ -69,7 +69,12 @@ enum skd_ri_rid_type {
  * subjectKeyIdentifier (NULL: none; needed only with SKD_RI_OPT_SKI).
  * checked: an EC pkey already passed SP 800-56A 5.6.2.3.4 partial
  * validation (EVP_PKEY_public_check_quick), which kari then does not
- * repeat.  Everything is borrowed.
+ * repeat.  ktri_ctx (NULL: none): a context on pkey made ready for
+ * rsaEncryption (EVP_PKEY_encrypt_init, RSA_PKCS1_PADDING), which a ktri
+ * without SKD_RI_OPT_OAEP encrypts with instead of making one (in OpenSSL
+ * 3.0 a context made and set up for each RecipientInfo costs about as
+ * much again as a seventh of the RSA operation); it is used, not
+ * duplicated, so one thread at a time.  Everything is borrowed.
  */
 struct skd_ri_pub {
 	EVP_PKEY		*pkey;
@@ -77,6 +82,7 @@ struct skd_ri_pub {
 	const ASN1_INTEGER	*serial;
 	const ASN1_OCTET_STRING	*ski;
 	int			 checked;
+	EVP_PKEY_CTX		*ktri_ctx;
 };
 
 /*

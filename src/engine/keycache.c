@@ -65,6 +65,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/params.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "engine/engine_local.h"
@@ -101,6 +102,7 @@ struct kc_entry {
 	struct kc_entry	*prev, *next;		/* LRU: head most recent */
 	const X509_NAME	*issuer;		/* interned, see above */
 	EVP_PKEY	*warm;			/* the key made, or NULL */
+	EVP_PKEY_CTX	*warm_ctx;		/* RSA: ready to encrypt */
 	int		 nid;			/* EC: the curve */
 	unsigned char	 kind;
 	unsigned short	 a_len, b_len, serial_len;
@@ -270,9 +272,12 @@ kc_drop(struct skd_engine_keycache *c, struct kc_entry *x)
 	kc_unlink_lru(c, x);
 	c->n--;
 	if (x->warm != NULL) {
-		/* A key handed out holds a reference of its own. */
+		/* A key handed out holds a reference of its own, and a
+		 * context of its own. */
+		EVP_PKEY_CTX_free(x->warm_ctx);
 		EVP_PKEY_free(x->warm);
 		x->warm = NULL;
+		x->warm_ctx = NULL;
 		c->n_warm--;
 	}
 	/* Its size has a spare list: x came from kc_alloc. */
@@ -287,8 +292,10 @@ kc_clear_locked(struct skd_engine_keycache *c)
 	struct kc_block *b;
 	struct kc_entry *x;
 
-	for (x = c->head; x != NULL; x = x->next)
+	for (x = c->head; x != NULL; x = x->next) {
+		EVP_PKEY_CTX_free(x->warm_ctx);
 		EVP_PKEY_free(x->warm);
+	}
 	c->n_warm = 0;
 	while ((b = c->blocks) != NULL) {
 		c->blocks = b->next;
@@ -411,16 +418,18 @@ eng_pubkey_free(struct eng_pubkey *k)
 {
 	if (k == NULL)
 		return;
+	EVP_PKEY_CTX_free(k->pub.ktri_ctx);
 	EVP_PKEY_free(k->pub.pkey);
 	ASN1_INTEGER_free(k->serial);
 	free(k);
 }
 
 /* The key of entry x (a copy, read without the lock): warm (a reference
- * the caller took for it) or made again from its numbers (see above); NULL
- * on error (warm is freed). */
+ * the caller took for it, with warm_ctx, a copy of the entry's context
+ * made ready to encrypt, or NULL) or made again from its numbers (see
+ * above); NULL on error (warm and warm_ctx are freed). */
 static struct eng_pubkey *
-kc_make(const struct kc_entry *x, EVP_PKEY *warm)
+kc_make(const struct kc_entry *x, EVP_PKEY *warm, EVP_PKEY_CTX *warm_ctx)
 {
 	struct eng_pubkey *k;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -428,11 +437,13 @@ kc_make(const struct kc_entry *x, EVP_PKEY *warm)
 	const char *grp;
 
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_CTX_free(warm_ctx);
 		EVP_PKEY_free(warm);
 		return NULL;
 	}
 	if (warm != NULL) {
 		k->pub.pkey = warm;
+		k->pub.ktri_ctx = warm_ctx;
 	} else if (x->kind == KC_RSA) {
 		params[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_N,
 		    (unsigned char *)x->data, x->a_len);
@@ -479,6 +490,7 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 	_Alignas(struct kc_entry) unsigned char buf[KC_SLOT_MAX];
 	struct kc_entry *x, *t = (struct kc_entry *)buf;
 	EVP_PKEY *warm = NULL;
+	EVP_PKEY_CTX *warm_ctx = NULL;
 	int found = 0;
 
 	pthread_mutex_lock(&c->mu);
@@ -488,8 +500,17 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 		} else {
 			/* Copied out: the key is made without the lock. */
 			memcpy(t, x, KC_SLOT(x->a_len));
-			if (x->warm != NULL && EVP_PKEY_up_ref(x->warm) == 1)
+			if (x->warm != NULL && EVP_PKEY_up_ref(x->warm) == 1) {
 				warm = x->warm;
+				/* A copy of its own (skd_ri_pub.ktri_ctx is
+				 * used by one thread at a time): a few
+				 * references taken, no lookup of OpenSSL's
+				 * methods, under the lock since the entry's
+				 * context goes with the entry. */
+				if (x->warm_ctx != NULL)
+					warm_ctx = EVP_PKEY_CTX_dup(
+					    x->warm_ctx);
+			}
 			kc_unlink_lru(c, x);
 			kc_push_front(c, x);
 			found = 1;
@@ -500,7 +521,7 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 	else
 		c->misses++;
 	pthread_mutex_unlock(&c->mu);
-	return found ? kc_make(t, warm) : NULL;
+	return found ? kc_make(t, warm, warm_ctx) : NULL;
 }
 
 /* The interned copy of name (locked), or NULL when there is no room.
@@ -585,6 +606,26 @@ kc_fill(struct kc_entry *t, X509 *cert)
 	return ok;
 }
 
+/* For an RSA key, a context made ready for a ktri's rsaEncryption (PKCS
+ * #1 v1.5 padding, RFC 3370 4.2.1: skd_recip.h's ktri_ctx), or NULL: a
+ * RecipientInfo then makes its own. */
+static EVP_PKEY_CTX *
+kc_ktri_ctx(EVP_PKEY *pk, unsigned char kind)
+{
+	EVP_PKEY_CTX *ctx;
+
+	if (kind != KC_RSA ||
+	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_encrypt_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
+		ERR_clear_error();
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 void
 eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
     const X509_STORE *trust, X509 *cert, time_t from, time_t until,
@@ -624,9 +665,11 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 		/* The certificate's own key, kept warm (above) for every
 		 * hit. */
 		x->warm = NULL;
+		x->warm_ctx = NULL;
 		if (c->n_warm < c->max_warm &&
 		    EVP_PKEY_up_ref(X509_get0_pubkey(cert)) == 1) {
 			x->warm = X509_get0_pubkey(cert);
+			x->warm_ctx = kc_ktri_ctx(x->warm, x->kind);
 			c->n_warm++;
 		}
 		x->hnext = c->tab[kc_bucket(c, md)];

@@ -1046,10 +1046,12 @@ stream_thread(void *arg)
 static int
 stream_start(struct stream *st)
 {
-	int n = eng_nthreads(st->e);
+	int n;
 
 	if (st->started)
 		return 1;
+	/* Once: sysconf reads /sys at every call. */
+	n = eng_nthreads(st->e);
 	if (pthread_mutex_init(&st->mu, NULL) != 0)
 		return 0;
 	if (pthread_cond_init(&st->work, NULL) != 0) {

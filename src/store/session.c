@@ -214,6 +214,41 @@ store_tls_start(struct skd_store *s, LDAP *ld)
 	return rc;
 }
 
+/*
+ * store_readahead gives a connection without TLS a read buffer
+ * (liblber's readahead layer, above the socket's): libldap reads each
+ * message with two read(2) calls, its header and then its body, after a
+ * poll(2), and a search's entries are one message each, so that reading a
+ * page of 1,000 members took some 3,000 system calls, about a tenth of
+ * the CPU of a mutually aware rekey's making (docs/performance.md, round
+ * 15).  With the buffer, one read takes what the socket holds, up to
+ * STORE_READAHEAD bytes, and libldap asks the buffer before it polls.
+ * TLS reads whole records already (and is left as it is).  Without the
+ * layer the connection works as before, only dearer.  The session's own
+ * connection only: a watch's (watch.c) stays without, since with messages
+ * waiting in the buffer libldap hands ldap_sync_poll several at once and
+ * 2.5's ldap_sync_poll passes the first of them to its callback for each
+ * (the others were lost: store:requests:test_watch_requests).  The
+ * session reads with ldap_search_ext_s, which returns the whole chain, or
+ * takes one add's answer at a time (skd_store_i_add_many).
+ */
+#define STORE_READAHEAD	65536
+static void
+store_readahead(const struct skd_store *s, LDAP *ld)
+{
+	Sockbuf *sb = NULL;
+	int size = STORE_READAHEAD;
+
+	if (s->tls != SKD_STORE_TLS_NONE ||
+	    ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS ||
+	    sb == NULL ||
+	    ber_sockbuf_ctrl(sb, LBER_SB_OPT_HAS_IO,
+	    &ber_sockbuf_io_readahead) == 1)
+		return;
+	(void)ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead,
+	    LBER_SBIOD_LEVEL_PROVIDER, &size);
+}
+
 /* skd_store_i_connect makes a new connection for s's server and identity,
  * protected as s->tls says, and binds; returns the LDAP code, *out_ld
  * being set on success only. */
@@ -274,11 +309,16 @@ skd_store_i_connect(struct skd_store *s, LDAP **out_ld)
 static int
 store_connect(struct skd_store *s)
 {
+	int rc;
+
 	if (s->ld != NULL) {
 		ldap_unbind_ext(s->ld, NULL, NULL);
 		s->ld = NULL;
 	}
-	return skd_store_i_connect(s, &s->ld);
+	rc = skd_store_i_connect(s, &s->ld);
+	if (rc == LDAP_SUCCESS)
+		store_readahead(s, s->ld);
+	return rc;
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <openssl/params.h>
 #include <openssl/x509v3.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 #include "cms/skd_recip.h"
 #include "skd_test.h"
@@ -272,7 +273,11 @@ pub_again(struct skd_ri_pub *out, enum skd_test_who who)
 
 /* The same members given by their keys and names alone (skd_ri_pub, the
  * engine's cached form), not their certificates: each decrypts with the
- * CLI, by issuerAndSerialNumber and by subjectKeyIdentifier. */
+ * CLI, by issuerAndSerialNumber and by subjectKeyIdentifier.  Loop 1
+ * also gives both RSA keys a context made ready for rsaEncryption
+ * (skd_ri_pub.ktri_ctx, as the engine's warm keys carry): the PKCS #1
+ * v1.5 ktri encrypts with it, the OAEP one makes its own (a v1.5
+ * encryption under an OAEP keyEncryptionAlgorithm would not open). */
 START_TEST(test_cli_pub)
 {
 	static const enum skd_test_who members[] = {
@@ -291,6 +296,15 @@ START_TEST(test_cli_pub)
 		pub_again(&pub[i], members[i]);
 		r[i].pub = &pub[i];
 		r[i].type = i < 2 ? SKD_RI_KTRI : SKD_RI_KARI;
+		if (_i == 1 && i < 2) {
+			ck_assert_ptr_nonnull(pub[i].ktri_ctx =
+			    EVP_PKEY_CTX_new_from_pkey(NULL, pub[i].pkey,
+			    NULL));
+			ck_assert_int_eq(EVP_PKEY_encrypt_init(
+			    pub[i].ktri_ctx), 1);
+			ck_assert_int_eq(EVP_PKEY_CTX_set_rsa_padding(
+			    pub[i].ktri_ctx, RSA_PKCS1_PADDING), 1);
+		}
 	}
 	r[1].flags = SKD_RI_OPT_OAEP | SKD_RI_OPT_SKI;
 	r[3].flags = SKD_RI_OPT_SKI;
@@ -301,8 +315,10 @@ START_TEST(test_cli_pub)
 	check_print(dir, 2);
 	decrypt_each(dir, members, 4);
 	ck_assert_int_ne(cli_decrypt_cert(dir, SKD_TP_STRANGER), 0);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
+		EVP_PKEY_CTX_free(pub[i].ktri_ctx);
 		EVP_PKEY_free(pub[i].pkey);
+	}
 	OPENSSL_free(der);
 	skd_test_rmdir(dir);
 }
@@ -487,7 +503,7 @@ skd_suite_interop_recip(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_cli_single, 0, 8);
 	tcase_add_test(tc, test_cli_mixed);
-	tcase_add_test(tc, test_cli_pub);
+	tcase_add_loop_test(tc, test_cli_pub, 0, 2);
 	tcase_add_test(tc, test_openssl_built);
 	tcase_add_test(tc, test_openssl_pwri);
 	suite_add_tcase(s, tc);
