@@ -29,7 +29,11 @@
  * (a RecipientInfo's public-key operation 17 against 25 us, RSA-2048 on
  * the issue's machine; an EC P-256 key 14 us to make), for about 1.8 KB a
  * key (RSA-2048; 2.1 KB EC P-256) that the numbers alone would not cost.
- * The entry frees its reference when it goes (dropped, cleared).
+ * A warm RSA key also keeps an encryption context made ready for a ktri
+ * (PKCS #1 v1.5), of which each hit hands out a copy (skd_recip.h's
+ * ktri_ctx): a RecipientInfo then neither looks up OpenSSL's methods nor
+ * sets its padding again (about 2 us of CPU a recipient).  The entry
+ * frees its reference and its context when it goes (dropped, cleared).
  *
  * Entries are keyed by the SHA-256 of the certificate's DER, with the
  * window in which its validation holds: from the latest notBefore to the
@@ -95,14 +99,21 @@
 
 enum kc_kind { KC_RSA = 1, KC_EC = 2 };
 
+/* A warm entry's key and, for RSA, a context on it made ready to encrypt
+ * (see above); apart from the entry, whose slot would otherwise grow for
+ * every key, warm or not. */
+struct kc_warm {
+	EVP_PKEY	*key;
+	EVP_PKEY_CTX	*ctx;
+};
+
 struct kc_entry {
 	unsigned char	 md[KC_MD_LEN];
 	time_t		 from, until;
 	struct kc_entry	*hnext;			/* hash chain */
 	struct kc_entry	*prev, *next;		/* LRU: head most recent */
 	const X509_NAME	*issuer;		/* interned, see above */
-	EVP_PKEY	*warm;			/* the key made, or NULL */
-	EVP_PKEY_CTX	*warm_ctx;		/* RSA: ready to encrypt */
+	struct kc_warm	*warm;			/* the key made, or NULL */
 	int		 nid;			/* EC: the curve */
 	unsigned char	 kind;
 	unsigned short	 a_len, b_len, serial_len;
@@ -261,6 +272,16 @@ kc_alloc(struct skd_engine_keycache *c, size_t a_len)
 }
 
 static void
+kc_warm_free(struct kc_warm *w)
+{
+	if (w == NULL)
+		return;
+	EVP_PKEY_CTX_free(w->ctx);
+	EVP_PKEY_free(w->key);
+	free(w);
+}
+
+static void
 kc_drop(struct skd_engine_keycache *c, struct kc_entry *x)
 {
 	struct kc_entry **pp = &c->tab[kc_bucket(c, x->md)];
@@ -274,10 +295,8 @@ kc_drop(struct skd_engine_keycache *c, struct kc_entry *x)
 	if (x->warm != NULL) {
 		/* A key handed out holds a reference of its own, and a
 		 * context of its own. */
-		EVP_PKEY_CTX_free(x->warm_ctx);
-		EVP_PKEY_free(x->warm);
+		kc_warm_free(x->warm);
 		x->warm = NULL;
-		x->warm_ctx = NULL;
 		c->n_warm--;
 	}
 	/* Its size has a spare list: x came from kc_alloc. */
@@ -292,10 +311,8 @@ kc_clear_locked(struct skd_engine_keycache *c)
 	struct kc_block *b;
 	struct kc_entry *x;
 
-	for (x = c->head; x != NULL; x = x->next) {
-		EVP_PKEY_CTX_free(x->warm_ctx);
-		EVP_PKEY_free(x->warm);
-	}
+	for (x = c->head; x != NULL; x = x->next)
+		kc_warm_free(x->warm);
 	c->n_warm = 0;
 	while ((b = c->blocks) != NULL) {
 		c->blocks = b->next;
@@ -500,16 +517,17 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 		} else {
 			/* Copied out: the key is made without the lock. */
 			memcpy(t, x, KC_SLOT(x->a_len));
-			if (x->warm != NULL && EVP_PKEY_up_ref(x->warm) == 1) {
-				warm = x->warm;
+			if (x->warm != NULL &&
+			    EVP_PKEY_up_ref(x->warm->key) == 1) {
+				warm = x->warm->key;
 				/* A copy of its own (skd_ri_pub.ktri_ctx is
 				 * used by one thread at a time): a few
 				 * references taken, no lookup of OpenSSL's
 				 * methods, under the lock since the entry's
 				 * context goes with the entry. */
-				if (x->warm_ctx != NULL)
+				if (x->warm->ctx != NULL)
 					warm_ctx = EVP_PKEY_CTX_dup(
-					    x->warm_ctx);
+					    x->warm->ctx);
 			}
 			kc_unlink_lru(c, x);
 			kc_push_front(c, x);
@@ -665,12 +683,17 @@ eng_keycache_put(struct skd_engine_keycache *c, const unsigned char md[32],
 		/* The certificate's own key, kept warm (above) for every
 		 * hit. */
 		x->warm = NULL;
-		x->warm_ctx = NULL;
 		if (c->n_warm < c->max_warm &&
-		    EVP_PKEY_up_ref(X509_get0_pubkey(cert)) == 1) {
-			x->warm = X509_get0_pubkey(cert);
-			x->warm_ctx = kc_ktri_ctx(x->warm, x->kind);
-			c->n_warm++;
+		    (x->warm = calloc(1, sizeof(*x->warm))) != NULL) {
+			if (EVP_PKEY_up_ref(X509_get0_pubkey(cert)) == 1) {
+				x->warm->key = X509_get0_pubkey(cert);
+				x->warm->ctx = kc_ktri_ctx(x->warm->key,
+				    x->kind);
+				c->n_warm++;
+			} else {
+				free(x->warm);
+				x->warm = NULL;
+			}
 		}
 		x->hnext = c->tab[kc_bucket(c, md)];
 		c->tab[kc_bucket(c, md)] = x;
