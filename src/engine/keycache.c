@@ -525,9 +525,9 @@ eng_keycache_get(struct skd_engine_keycache *c, const unsigned char md[32],
 				 * references taken, no lookup of OpenSSL's
 				 * methods, under the lock since the entry's
 				 * context goes with the entry. */
-				if (x->warm->ctx != NULL)
-					warm_ctx = EVP_PKEY_CTX_dup(
-					    x->warm->ctx);
+				if (x->warm->ctx != NULL && (warm_ctx =
+				    EVP_PKEY_CTX_dup(x->warm->ctx)) == NULL)
+					ERR_clear_error();
 			}
 			kc_unlink_lru(c, x);
 			kc_push_front(c, x);
@@ -632,10 +632,10 @@ kc_ktri_ctx(EVP_PKEY *pk, unsigned char kind)
 {
 	EVP_PKEY_CTX *ctx;
 
-	if (kind != KC_RSA ||
-	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+	if (kind != KC_RSA)
 		return NULL;
-	if (EVP_PKEY_encrypt_init(ctx) <= 0 ||
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL ||
+	    EVP_PKEY_encrypt_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
 		ERR_clear_error();
 		EVP_PKEY_CTX_free(ctx);

@@ -223,7 +223,8 @@ store_tls_start(struct skd_store *s, LDAP *ld)
  * the CPU of a mutually aware rekey's making (docs/performance.md, round
  * 15).  With the buffer, one read takes what the socket holds, up to
  * STORE_READAHEAD bytes, and libldap asks the buffer before it polls.
- * TLS reads whole records already (and is left as it is).  Without the
+ * TLS reads whole records already (a connection under TLS, asked for or
+ * by an ldaps:// URI, is left as it is).  Without the
  * layer the connection works as before, only dearer.  The session's own
  * connection only: a watch's (watch.c) stays without, since with messages
  * waiting in the buffer libldap hands ldap_sync_poll several at once and
@@ -239,7 +240,7 @@ store_readahead(const struct skd_store *s, LDAP *ld)
 	Sockbuf *sb = NULL;
 	int size = STORE_READAHEAD;
 
-	if (s->tls != SKD_STORE_TLS_NONE ||
+	if (s->tls != SKD_STORE_TLS_NONE || ldap_tls_inplace(ld) ||
 	    ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS ||
 	    sb == NULL ||
 	    ber_sockbuf_ctrl(sb, LBER_SB_OPT_HAS_IO,

@@ -351,9 +351,11 @@ walk_count(void *arg, const struct skd_store_member *v, size_t n)
 }
 
 /* A walk of a GL's members reads through the session's read buffer
- * (session.c, store_readahead): 400 members in pages of 100 take far
- * fewer reads than the two a message libldap makes without it (800 and
- * more), and every member is handed on. */
+ * (session.c, store_readahead): libldap reads each message (an entry)
+ * with two read calls without it (809 for these 400 members in pages of
+ * 100), with it at most one an entry when the reader keeps up with
+ * slapd (260 under ASan) and a few for a whole page when it does not;
+ * and every member is handed on. */
 START_TEST(test_walk_reads)
 {
 	struct skd_store *s = store_open_gla();
@@ -379,7 +381,7 @@ START_TEST(test_walk_reads)
 	    walk_count, &seen));
 	r1 = syscr_now();
 	ck_assert_uint_eq(seen, 400);
-	ck_assert_msg(r1 - r0 < 200, "%ld reads for 400 members", r1 - r0);
+	ck_assert_msg(r1 - r0 < 600, "%ld reads for 400 members", r1 - r0);
 	skd_store_close(s);
 	free(name);
 }
