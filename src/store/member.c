@@ -19,6 +19,12 @@ static const struct role_names role_tab[] = {
 	[SKD_STORE_OWNER] = { OC_OWNER, A_OWNERNAME, A_OWNERADDR, A_OWNERDN },
 };
 
+/* At most this many members (or owners) of a GL are read in one plain
+ * search, its whole answer held at once (about 1.6 MB with their
+ * certificates); a GL with more is read page by page
+ * (skd_store_i_search_children says why). */
+#define MEMBER_DIRECT	1000
+
 static const struct role_names *
 role_get(enum skd_store_role role)
 {
@@ -304,8 +310,8 @@ skd_store_walk_members(struct skd_store *s, const char *gl_name,
 		goto err;
 	}
 	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", w.rn->oc);
-	if (!skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
-	    member_attrs, (int)w.page, walk_entry, &w))
+	if (!skd_store_i_search_children(s, gdn, filter, member_attrs,
+	    MEMBER_DIRECT, (int)w.page, walk_entry, &w))
 		goto err;
 	if (!walk_flush(&w)) {
 		skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
@@ -346,8 +352,8 @@ skd_store_count_members(struct skd_store *s, size_t *out_n,
 	    s->groups_dn)) == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_INVALID, "GL name");
 	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", rn->oc);
-	ok = skd_store_i_search_each(s, gdn, LDAP_SCOPE_ONELEVEL, filter,
-	    no_attrs, 1000, count_entry, out_n);
+	ok = skd_store_i_search_children(s, gdn, filter, no_attrs,
+	    MEMBER_DIRECT, 1000, count_entry, out_n);
 	free(gdn);
 	return ok;
 }

@@ -388,6 +388,7 @@ struct store_op {
 	int			 scope;
 	const char		*filter;
 	char			**attrs;
+	int			 sizelimit;	/* 0: none */
 	LDAPMessage		**out_res;
 };
 
@@ -409,8 +410,8 @@ store_exec1(struct skd_store *s, const struct store_op *op)
 		ldap_msgfree(*op->out_res);
 		*op->out_res = NULL;
 		return ldap_search_ext_s(s->ld, op->dn, op->scope, op->filter,
-		    op->attrs, 0, op->sctrls, NULL, NULL, LDAP_NO_LIMIT,
-		    op->out_res);
+		    op->attrs, 0, op->sctrls, NULL, NULL, op->sizelimit > 0 ?
+		    op->sizelimit : LDAP_NO_LIMIT, op->out_res);
 	}
 	return LDAP_PARAM_ERROR;
 }
@@ -687,6 +688,42 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 	ldap_controls_free(rctrls);
 	ldap_control_free(page);
 	ber_memfree(cookie.bv_val);
+	return ret;
+}
+
+int
+skd_store_i_search_children(struct skd_store *s, const char *base,
+    const char *filter, char **attrs, int direct_max, int page_size,
+    skd_store_i_entry_cb cb, void *arg)
+{
+	LDAPMessage *res = NULL, *e;
+	struct store_op op = { .type = OP_SEARCH, .dn = base,
+	    .scope = LDAP_SCOPE_ONELEVEL, .filter = filter, .attrs = attrs,
+	    .sizelimit = direct_max, .out_res = &res };
+	int rc, r, ret = 0;
+
+	rc = direct_max > 0 ? store_exec(s, &op) : LDAP_SIZELIMIT_EXCEEDED;
+	if (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED) {
+		/* More than direct_max, or the directory's own limit: no
+		 * entry was handed on; page through them all. */
+		ldap_msgfree(res);
+		return skd_store_i_search_each(s, base, LDAP_SCOPE_ONELEVEL,
+		    filter, attrs, page_size, cb, arg);
+	}
+	if (rc != LDAP_SUCCESS) {
+		skd_store_i_ldap_fail(s, rc, "search", base);
+		goto err;
+	}
+	for (e = ldap_first_entry(s->ld, res); e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		if ((r = cb(s, e, arg)) == 0)
+			goto err;
+		if (r == 2)
+			break;
+	}
+	ret = 1;
+ err:
+	ldap_msgfree(res);
 	return ret;
 }
 

@@ -288,10 +288,13 @@ int skd_store_list_members(struct skd_store *s,
     enum skd_store_role role);
 
 /*
- * skd_store_walk_members reads the members (or owners) of gl_name page by
- * page (RFC 2696, page_size entries per round trip; 0: 200) and calls
- * cb(arg, page, n) with each page (records borrowed for the call), so that
- * a GL of any size is read in memory bounded by the page.  cb returns one
+ * skd_store_walk_members reads the members (or owners) of gl_name and
+ * calls cb(arg, page, n) with each page of page_size (0: 200; records
+ * borrowed for the call): a GL of up to 1,000 in one plain search, a
+ * larger one page by page (RFC 2696, page_size entries per round trip),
+ * so that a GL of any size is read in bounded memory and a small one at
+ * a cost that does not grow with the directory (store_local.h,
+ * skd_store_i_search_children).  cb returns one
  * to go on, zero to stop with an error; it may use s.  Order is
  * unspecified; a reconnection meanwhile ends the walk with _UNAVAILABLE.
  */

@@ -158,6 +158,25 @@ int skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
     const char *filter, char **attrs, int page_size, skd_store_i_entry_cb cb,
     void *arg);
 
+/*
+ * skd_store_i_search_children is skd_store_i_search_each for a one-level
+ * search under base: it asks first without paging for at most direct_max
+ * entries (zero: it does not), and pages (page_size a page) only when
+ * there are more, or when
+ * the directory's size limit stops the plain search; no entry reaches cb
+ * before the plain search is known to be whole.  Why: back-mdb (OpenLDAP
+ * 2.5) serves every page of a paged search from the filter's index
+ * candidates alone ("always bypass scope'd search", back-mdb search.c),
+ * and an index key of more than 65,535 IDs is kept as a range, so a paged
+ * search for (objectClass=skdGLMember) under a GL checks every member
+ * entry of the directory between the range's ends, whatever the GL's
+ * size; a plain one-level search walks the base's children instead when
+ * they are fewer than the candidates (docs/performance.md, round 15).
+ */
+int skd_store_i_search_children(struct skd_store *s, const char *base,
+    const char *filter, char **attrs, int direct_max, int page_size,
+    skd_store_i_entry_cb cb, void *arg);
+
 /* A list of DNs; skd_store_i_collect_dn is a search_each callback that
  * appends each entry's DN to one (freed with skd_store_i_strs_free). */
 struct skd_store_i_dns {

@@ -324,22 +324,43 @@ key_fill(struct skd_store_glkey *k, char *gl, const char *id, int shard,
 	k->archived_kek_len = sizeof(kek);
 }
 
-/* The read(2)-like system calls this process made so far (/proc/self/io
- * syscr), or -1. */
+/* The read(2)-like (what "syscr") or write(2)-like ("syscw") system calls
+ * this process made so far (/proc/self/io), or -1. */
 static long
-syscr_now(void)
+sysc_now(const char *what)
 {
-	char line[128];
+	char line[128], fmt[32];
 	long v = -1;
 	FILE *f = fopen("/proc/self/io", "r");
 
 	if (f == NULL)
 		return -1;
+	(void)snprintf(fmt, sizeof(fmt), "%s: %%ld", what);
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "syscr: %ld", &v) == 1)
+		if (sscanf(line, fmt, &v) == 1)
 			break;
 	fclose(f);
 	return v;
+}
+
+/* Adds members w<from> .. w<to - 1> to GL name. */
+static void
+add_walk_members(struct skd_store *s, const char *name, size_t from,
+    size_t to)
+{
+	struct skd_store_member m;
+	char mn[64];
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		memset(&m, 0, sizeof(m));
+		(void)snprintf(mn, sizeof(mn), "email:w%zu@example.com", i);
+		m.name = mn;
+		m.cert = (unsigned char *)cert1;
+		m.cert_len = sizeof(cert1);
+		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
+		    &m));
+	}
 }
 
 static int
@@ -360,28 +381,89 @@ START_TEST(test_walk_reads)
 {
 	struct skd_store *s = store_open_gla();
 	struct skd_store_gl gl;
-	struct skd_store_member m;
-	char *name = store_unique("URI:https://example.com/w/"), mn[64];
-	size_t i, seen = 0;
+	char *name = store_unique("URI:https://example.com/w/");
+	size_t seen = 0;
 	long r0, r1;
 
 	gl_fill(&gl, name);
 	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	for (i = 0; i < 400; i++) {
-		memset(&m, 0, sizeof(m));
-		(void)snprintf(mn, sizeof(mn), "email:w%zu@example.com", i);
-		m.name = mn;
-		m.cert = (unsigned char *)cert1;
-		m.cert_len = sizeof(cert1);
-		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
-		    &m));
-	}
-	ck_assert_int_ge(r0 = syscr_now(), 0);
+	add_walk_members(s, name, 0, 400);
+	ck_assert_int_ge(r0 = sysc_now("syscr"), 0);
 	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
 	    walk_count, &seen));
-	r1 = syscr_now();
+	r1 = sysc_now("syscr");
 	ck_assert_uint_eq(seen, 400);
 	ck_assert_msg(r1 - r0 < 600, "%ld reads for 400 members", r1 - r0);
+	skd_store_close(s);
+	free(name);
+}
+END_TEST
+
+/* Pages as the walk hands them on. */
+struct walk_pages {
+	size_t	seen, pages, largest;
+};
+
+static int
+walk_pages_cb(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct walk_pages *wp = arg;
+
+	(void)v;
+	wp->seen += n;
+	wp->pages++;
+	if (n > wp->largest)
+		wp->largest = n;
+	return 1;
+}
+
+/* A GL of up to 1,000 members is read in one plain search (member.c,
+ * MEMBER_DIRECT; session.c, skd_store_i_search_children: back-mdb pages a
+ * search from its index candidates, a whole directory's worth once an
+ * index key passes 65,535 IDs), one of more page by page: counted by the
+ * write calls this process made (/proc/self/io syscw: one a search or
+ * a page, and two or so besides).  Both hand on every member in pages of the size asked, and
+ * count them all. */
+START_TEST(test_walk_direct_or_paged)
+{
+	struct skd_store *s = store_open_gla();
+	struct skd_store_gl gl;
+	struct walk_pages wp;
+	char *name = store_unique("URI:https://example.com/wp/");
+	size_t n;
+	long w0, w1;
+
+	gl_fill(&gl, name);
+	ck_store_ok(s, skd_store_create_gl(s, &gl));
+	add_walk_members(s, name, 0, 1000);
+	memset(&wp, 0, sizeof(wp));
+	ck_assert_int_ge(w0 = sysc_now("syscw"), 0);
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_pages_cb, &wp));
+	w1 = sysc_now("syscw");
+	ck_assert_uint_eq(wp.seen, 1000);
+	ck_assert_uint_eq(wp.pages, 10);
+	ck_assert_uint_eq(wp.largest, 100);
+	ck_assert_msg(w1 - w0 <= 4, "%ld writes for 1,000 members",
+	    w1 - w0);
+	ck_store_ok(s, skd_store_count_members(s, &n, name, SKD_STORE_MEMBER));
+	ck_assert_uint_eq(n, 1000);
+
+	/* One more: paged (100 a page: 11 requests, after the plain
+	 * search that stopped at 1,000). */
+	add_walk_members(s, name, 1000, 1001);
+	memset(&wp, 0, sizeof(wp));
+	w0 = sysc_now("syscw");
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_pages_cb, &wp));
+	w1 = sysc_now("syscw");
+	ck_assert_uint_eq(wp.seen, 1001);
+	ck_assert_uint_eq(wp.pages, 11);
+	ck_assert_uint_eq(wp.largest, 100);
+	ck_assert_msg(w1 - w0 >= 10, "%ld writes for 1,001 members",
+	    w1 - w0);
+	ck_store_ok(s, skd_store_count_members(s, &n, name, SKD_STORE_MEMBER));
+	ck_assert_uint_eq(n, 1001);
 	skd_store_close(s);
 	free(name);
 }
@@ -822,6 +904,7 @@ skd_suite_store(void)
 	tcase_add_test(tc, test_gl_revision_race);
 	tcase_add_test(tc, test_members);
 	tcase_add_test(tc, test_walk_reads);
+	tcase_add_test(tc, test_walk_direct_or_paged);
 	tcase_add_test(tc, test_glkeys);
 	tcase_add_test(tc, test_glkeys_many);
 	tcase_add_test(tc, test_escaping);
