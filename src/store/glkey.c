@@ -329,7 +329,7 @@ find_glkeys(struct skd_store *s, struct skd_store_glkey **out_list,
 	if (filter == NULL)
 		goto oom;
 	if (!skd_store_i_search_list(s, &l, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, attrs, 200))
+	    filter, attrs, 0, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;
@@ -477,7 +477,7 @@ skd_store_find_current_glkeys(struct skd_store *s,
 	 * request that uses one (a glAddMember sends it) then needs no
 	 * second read. */
 	if (!skd_store_i_search_list(s, &l, s->groups_dn, LDAP_SCOPE_SUBTREE,
-	    filter, glkey_head_attrs, 200))
+	    filter, glkey_head_attrs, 0, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;

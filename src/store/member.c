@@ -22,7 +22,8 @@ static const struct role_names role_tab[] = {
 /* At most this many members (or owners) of a GL are read in one plain
  * search, its whole answer held at once (about 1.6 MB with their
  * certificates); a GL with more is read page by page
- * (skd_store_i_search_children says why). */
+ * (skd_store_i_search_children says why).  So for the walk, the count and
+ * the list alike: the list is how a request reads the GL's owners. */
 #define MEMBER_DIRECT	1000
 
 static const struct role_names *
@@ -215,7 +216,7 @@ skd_store_list_members(struct skd_store *s,
 	}
 	(void)snprintf(filter, sizeof(filter), "(objectClass=%s)", rn->oc);
 	if (!skd_store_i_search_list(s, &l, gdn, LDAP_SCOPE_ONELEVEL, filter,
-	    member_attrs, 500))
+	    member_attrs, MEMBER_DIRECT, 500))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;

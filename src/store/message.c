@@ -371,7 +371,7 @@ skd_store_find_messages(struct skd_store *s,
 		goto err;
 	}
 	if (!skd_store_i_search_list(s, &l, s->messages_dn,
-	    LDAP_SCOPE_ONELEVEL, filter, msg_attrs, 200))
+	    LDAP_SCOPE_ONELEVEL, filter, msg_attrs, 0, 200))
 		goto err;
 	*out_list = l.v;
 	*out_n = l.n;

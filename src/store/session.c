@@ -581,6 +581,27 @@ skd_store_i_read(struct skd_store *s, LDAPMessage **out_res,
 	return 1;
 }
 
+/* Hands each entry of res to cb (skd_store_i_search_each's contract),
+ * adding one to *seen for each: 0 when cb failed, 2 when it stopped
+ * early, 1 when every entry went. */
+static int
+store_hand_on(struct skd_store *s, LDAPMessage *res, skd_store_i_entry_cb cb,
+    void *arg, unsigned long *seen)
+{
+	LDAPMessage *e;
+	int r;
+
+	for (e = ldap_first_entry(s->ld, res); e != NULL;
+	    e = ldap_next_entry(s->ld, e)) {
+		if ((r = cb(s, e, arg)) == 0)
+			return 0;
+		(*seen)++;
+		if (r == 2)
+			return 2;
+	}
+	return 1;
+}
+
 int
 skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
     const char *filter, char **attrs, int page_size, skd_store_i_entry_cb cb,
@@ -589,7 +610,7 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 	struct berval cookie = { 0, NULL };
 	LDAPControl *page = NULL, *sctrls[2] = { NULL, NULL };
 	LDAPControl **rctrls = NULL, *pr;
-	LDAPMessage *res = NULL, *e;
+	LDAPMessage *res = NULL;
 	unsigned reconnects;
 	unsigned long seen = 0;
 	ber_int_t count;
@@ -656,19 +677,14 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 		}
 		ldap_controls_free(rctrls);
 		rctrls = NULL;
-		for (e = ldap_first_entry(s->ld, res); e != NULL;
-		    e = ldap_next_entry(s->ld, e)) {
-			if ((r = cb(s, e, arg)) == 0)
-				goto err;
-			seen++;
-			if (r == 2) {
-				/* Stopping early: a real client would
-				 * abandon the paged search with size 0;
-				 * dropping the cookie is enough for slapd. */
-				more = 0;
-				capped = 0;
-				break;
-			}
+		if ((r = store_hand_on(s, res, cb, arg, &seen)) == 0)
+			goto err;
+		if (r == 2) {
+			/* Stopping early: a real client would abandon the
+			 * paged search with size 0; dropping the cookie is
+			 * enough for slapd. */
+			more = 0;
+			capped = 0;
 		}
 		ldap_msgfree(res);
 		res = NULL;
@@ -696,11 +712,12 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
     const char *filter, char **attrs, int direct_max, int page_size,
     skd_store_i_entry_cb cb, void *arg)
 {
-	LDAPMessage *res = NULL, *e;
+	LDAPMessage *res = NULL;
 	struct store_op op = { .type = OP_SEARCH, .dn = base,
 	    .scope = LDAP_SCOPE_ONELEVEL, .filter = filter, .attrs = attrs,
 	    .sizelimit = direct_max, .out_res = &res };
-	int rc, r, ret = 0;
+	unsigned long seen = 0;
+	int rc, ret = 0;
 
 	rc = direct_max > 0 ? store_exec(s, &op) : LDAP_SIZELIMIT_EXCEEDED;
 	if (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED) {
@@ -714,14 +731,7 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
 		skd_store_i_ldap_fail(s, rc, "search", base);
 		goto err;
 	}
-	for (e = ldap_first_entry(s->ld, res); e != NULL;
-	    e = ldap_next_entry(s->ld, e)) {
-		if ((r = cb(s, e, arg)) == 0)
-			goto err;
-		if (r == 2)
-			break;
-	}
-	ret = 1;
+	ret = store_hand_on(s, res, cb, arg, &seen) != 0;
  err:
 	ldap_msgfree(res);
 	return ret;

@@ -322,11 +322,12 @@ void skd_store_i_list_free(void *v, size_t n, size_t size,
 void *skd_store_i_grow(struct skd_store *s, void *v, size_t n, size_t *cap,
     size_t size);
 /* skd_store_i_search_list appends each entry of a search (as for
- * skd_store_i_search_each) to l; on failure it frees what l collected
- * (l->v NULL, l->n 0).  On success the caller owns l->v. */
+ * skd_store_i_search_each; a one-level search with direct_max > 0 as
+ * for skd_store_i_search_children) to l; on failure it frees what l
+ * collected (l->v NULL, l->n 0).  On success the caller owns l->v. */
 int skd_store_i_search_list(struct skd_store *s, struct skd_store_i_list *l,
     const char *base, int scope, const char *filter, char **attrs,
-    int page_size);
+    int direct_max, int page_size);
 
 /*
  * skd_store_i_search_pairs lists the entries below base (one level) that

@@ -854,9 +854,12 @@ skd_store_i_list_free(void *v, size_t n, size_t size,
 int
 skd_store_i_search_list(struct skd_store *s, struct skd_store_i_list *l,
     const char *base, int scope, const char *filter, char **attrs,
-    int page_size)
+    int direct_max, int page_size)
 {
-	if (skd_store_i_search_each(s, base, scope, filter, attrs, page_size,
+	if (direct_max > 0 && scope == LDAP_SCOPE_ONELEVEL ?
+	    skd_store_i_search_children(s, base, filter, attrs, direct_max,
+	    page_size, store_list_entry, l) :
+	    skd_store_i_search_each(s, base, scope, filter, attrs, page_size,
 	    store_list_entry, l))
 		return 1;
 	skd_store_i_list_free(l->v, l->n, l->size, l->cleanup);

@@ -363,42 +363,6 @@ add_walk_members(struct skd_store *s, const char *name, size_t from,
 	}
 }
 
-static int
-walk_count(void *arg, const struct skd_store_member *v, size_t n)
-{
-	(void)v;
-	*(size_t *)arg += n;
-	return 1;
-}
-
-/* A walk of a GL's members reads through the session's read buffer
- * (session.c, store_readahead): libldap reads each message (an entry)
- * with two read calls without it (809 for these 400 members in pages of
- * 100), with it at most one an entry when the reader keeps up with
- * slapd (260 under ASan) and a few for a whole page when it does not;
- * and every member is handed on. */
-START_TEST(test_walk_reads)
-{
-	struct skd_store *s = store_open_gla();
-	struct skd_store_gl gl;
-	char *name = store_unique("URI:https://example.com/w/");
-	size_t seen = 0;
-	long r0, r1;
-
-	gl_fill(&gl, name);
-	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	add_walk_members(s, name, 0, 400);
-	ck_assert_int_ge(r0 = sysc_now("syscr"), 0);
-	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
-	    walk_count, &seen));
-	r1 = sysc_now("syscr");
-	ck_assert_uint_eq(seen, 400);
-	ck_assert_msg(r1 - r0 < 600, "%ld reads for 400 members", r1 - r0);
-	skd_store_close(s);
-	free(name);
-}
-END_TEST
-
 /* Pages as the walk hands them on. */
 struct walk_pages {
 	size_t	seen, pages, largest;
@@ -417,14 +381,47 @@ walk_pages_cb(void *arg, const struct skd_store_member *v, size_t n)
 	return 1;
 }
 
+/* A walk of a GL's members reads through the session's read buffer
+ * (session.c, store_readahead): libldap reads each message (an entry)
+ * with two read calls without it (809 for these 400 members in pages of
+ * 100), with it at most one an entry when the reader keeps up with
+ * slapd (260 under ASan) and a few for a whole page when it does not;
+ * and every member is handed on. */
+START_TEST(test_walk_reads)
+{
+	struct skd_store *s = store_open_gla();
+	struct skd_store_gl gl;
+	char *name = store_unique("URI:https://example.com/w/");
+	struct walk_pages wp;
+	long r0, r1;
+
+	gl_fill(&gl, name);
+	ck_store_ok(s, skd_store_create_gl(s, &gl));
+	add_walk_members(s, name, 0, 400);
+	memset(&wp, 0, sizeof(wp));
+	ck_assert_int_ge(r0 = sysc_now("syscr"), 0);
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_pages_cb, &wp));
+	r1 = sysc_now("syscr");
+	ck_assert_uint_eq(wp.seen, 400);
+	ck_assert_msg(r1 - r0 < 600, "%ld reads for 400 members", r1 - r0);
+	skd_store_close(s);
+	free(name);
+}
+END_TEST
+
 /* Walks GL name's members in pages of 100: every one of n handed on, in
- * n / 100 pages rounded up, and all counted; returns the write calls this
- * process made meanwhile (/proc/self/io syscw: one for a plain search or
- * a page's request, and two or so besides). */
+ * n / 100 pages rounded up, all counted and all listed; returns the write
+ * calls this process made over the walk (/proc/self/io syscw: one for a
+ * plain search or a page's request, and one for each check assertion,
+ * which a forked test reports to its parent), and over the listing (500
+ * a page) in *out_list_w. */
 static long
-walk_expect(struct skd_store *s, const char *name, size_t n)
+walk_expect(struct skd_store *s, const char *name, size_t n,
+    long *out_list_w)
 {
 	struct walk_pages wp;
+	struct skd_store_member *list = NULL;
 	size_t count;
 	long w0, w1;
 
@@ -439,30 +436,39 @@ walk_expect(struct skd_store *s, const char *name, size_t n)
 	ck_store_ok(s, skd_store_count_members(s, &count, name,
 	    SKD_STORE_MEMBER));
 	ck_assert_uint_eq(count, n);
+	*out_list_w = sysc_now("syscw");
+	ck_store_ok(s, skd_store_list_members(s, &list, &count, name,
+	    SKD_STORE_MEMBER));
+	*out_list_w = sysc_now("syscw") - *out_list_w;
+	ck_assert_uint_eq(count, n);
+	skd_store_member_list_free(list, count);
 	return w1 - w0;
 }
 
-/* A GL of up to 1,000 members is read in one plain search (member.c,
- * MEMBER_DIRECT; session.c, skd_store_i_search_children: back-mdb pages a
- * search from its index candidates, a whole directory's worth once an
- * index key passes 65,535 IDs), one of more page by page, as the write
- * calls show: 12 for 1,000 in pages of 100 before the change. */
+/* A GL of up to 1,000 members is walked and listed (the listing is how a
+ * request reads the owners) in one plain search (member.c, MEMBER_DIRECT;
+ * session.c, skd_store_i_search_children: back-mdb pages a search from
+ * its index candidates, a whole directory's worth once an index key
+ * passes 65,535 IDs), one of more page by page, as the write calls show:
+ * 12 walking 1,000 in pages of 100, and 3 listing them, when both paged. */
 START_TEST(test_walk_direct_or_paged)
 {
 	struct skd_store *s = store_open_gla();
 	struct skd_store_gl gl;
 	char *name = store_unique("URI:https://example.com/wp/");
-	long w;
+	long w, lw;
 
 	gl_fill(&gl, name);
 	ck_store_ok(s, skd_store_create_gl(s, &gl));
 	add_walk_members(s, name, 0, 1000);
-	w = walk_expect(s, name, 1000);
+	w = walk_expect(s, name, 1000, &lw);
 	ck_assert_msg(w <= 4, "%ld writes for 1,000 members", w);
+	ck_assert_msg(lw <= 2, "%ld writes listing 1,000 members", lw);
 	/* One more: the plain search stops at 1,000, then 11 pages. */
 	add_walk_members(s, name, 1000, 1001);
-	w = walk_expect(s, name, 1001);
+	w = walk_expect(s, name, 1001, &lw);
 	ck_assert_msg(w >= 10, "%ld writes for 1,001 members", w);
+	ck_assert_msg(lw >= 4, "%ld writes listing 1,001 members", lw);
 	skd_store_close(s);
 	free(name);
 }
