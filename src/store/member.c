@@ -20,7 +20,8 @@ static const struct role_names role_tab[] = {
 };
 
 /* At most this many members (or owners) of a GL are read in one plain
- * search, its whole answer held at once (about 1.6 MB with their
+ * search, handed on as they arrive (its entries held by libldap at most
+ * while the caller writes between pages: about 1.6 MB with their
  * certificates); a GL with more is read page by page
  * (skd_store_i_search_children says why).  So for the walk, the count and
  * the list alike: the list is how a request reads the GL's owners. */

@@ -230,8 +230,10 @@ store_tls_start(struct skd_store *s, LDAP *ld)
  * waiting in the buffer libldap hands ldap_sync_poll several at once and
  * 2.5's ldap_sync_poll passes the first of them to its callback for each
  * (the others were lost: store:requests:test_watch_requests).  The
- * session reads with ldap_search_ext_s, which returns the whole chain, or
- * takes one add's answer at a time (skd_store_i_add_many).
+ * session reads with ldap_search_ext_s, which returns the whole chain,
+ * takes one add's answer at a time (skd_store_i_add_many), or one entry
+ * of a plain search at a time (store_search_plain), each by its own
+ * message id.
  */
 #define STORE_READAHEAD	65536
 static void
@@ -460,7 +462,7 @@ skd_store_i_add_many(struct skd_store *s, size_t n, char *const *dns,
 {
 	LDAPMessage *res = NULL;
 	size_t sent = 0, done = 0, inflight = 0, i;
-	int *msgid, id, err, broken = 0;
+	int *msgid, err, broken = 0;
 
 	if (n == 0)
 		return 1;
@@ -482,23 +484,20 @@ skd_store_i_add_many(struct skd_store *s, size_t n, char *const *dns,
 			sent++;
 			inflight++;
 		}
-		if (broken || ldap_result(s->ld, LDAP_RES_ANY, LDAP_MSG_ALL,
+		/* The oldest add's answer (the others wait in libldap's
+		 * queue, as do the entries of a search the caller is
+		 * handing on: store_search_plain). */
+		if (broken || ldap_result(s->ld, msgid[done], LDAP_MSG_ALL,
 		    NULL, &res) <= 0) {
 			broken = 1;
 			break;
 		}
-		id = ldap_msgid(res);
-		for (i = 0; i < sent && (msgid[i] != id || rc[i] != -1); i++)
-			;
 		err = LDAP_OTHER;
 		if (ldap_parse_result(s->ld, res, &err, NULL, NULL, NULL,
 		    NULL, 1) != LDAP_SUCCESS)
 			err = LDAP_OTHER;
 		res = NULL;
-		if (i == sent)
-			continue;	/* not one of ours */
-		rc[i] = err;
-		done++;
+		rc[done++] = err;
 		inflight--;
 	}
 	ldap_msgfree(res);
@@ -707,33 +706,146 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 	return ret;
 }
 
+/* A callback that passes on, to cb, only the entries whose DN is not in
+ * the sorted list skip (those a plain search handed on before it stopped
+ * at a size limit). */
+struct store_skip {
+	const struct skd_store_i_dns	*skip;
+	skd_store_i_entry_cb		 cb;
+	void				*arg;
+};
+
+static int
+store_dn_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+store_skip_entry(struct skd_store *s, LDAPMessage *e, void *arg)
+{
+	const struct store_skip *k = arg;
+	char *dn;
+	int found;
+
+	if ((dn = ldap_get_dn(s->ld, e)) == NULL)
+		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "entry DN");
+	found = bsearch(&dn, k->skip->v, k->skip->n, sizeof(*k->skip->v),
+	    store_dn_cmp) != NULL;
+	ldap_memfree(dn);
+	return found ? 1 : k->cb(s, e, k->arg);
+}
+
+/*
+ * store_search_plain runs a plain one-level search for at most sizelimit
+ * entries and hands each entry to cb as it arrives, recording its DN in
+ * *seen first, so that the caller's making starts with the first entries
+ * instead of after the last (docs/performance.md, round 16).  cb may use
+ * the session meanwhile: libldap keeps the search's entries that arrive
+ * while another operation waits for its answer (every wait of the
+ * session is for its own message id, skd_store_i_add_many's included).
+ * A connection lost before any entry was handed on is made again and the
+ * search asked again; after one, the walk fails, since a new connection
+ * has no such search.  Returns the search's LDAP result code, -1 when cb
+ * failed and 2 when it stopped early (both recorded or the caller's).
+ */
+static int
+store_search_plain(struct skd_store *s, const char *base, const char *filter,
+    char **attrs, int sizelimit, skd_store_i_entry_cb cb, void *arg,
+    struct skd_store_i_dns *seen)
+{
+	LDAPMessage *msg = NULL;
+	unsigned reconnects;
+	int rc, err, msgid, tries, r;
+
+	for (tries = 0;; tries++) {
+		rc = s->ld == NULL ? LDAP_SERVER_DOWN :
+		    ldap_search_ext(s->ld, base, LDAP_SCOPE_ONELEVEL, filter,
+		    attrs, 0, NULL, NULL, NULL, sizelimit, &msgid);
+		while (rc == LDAP_SUCCESS) {
+			reconnects = s->reconnects;
+			if (ldap_result(s->ld, msgid, LDAP_MSG_ONE, NULL,
+			    &msg) <= 0) {
+				(void)ldap_get_option(s->ld,
+				    LDAP_OPT_RESULT_CODE, &rc);
+				if (rc == LDAP_SUCCESS)
+					rc = LDAP_SERVER_DOWN;
+				break;
+			}
+			switch (ldap_msgtype(msg)) {
+			case LDAP_RES_SEARCH_ENTRY:
+				if (!skd_store_i_collect_dn(s, msg, seen) ||
+				    (r = cb(s, msg, arg)) == 0) {
+					ldap_msgfree(msg);
+					if (s->ld != NULL)
+						(void)ldap_abandon_ext(s->ld,
+						    msgid, NULL, NULL);
+					return -1;
+				}
+				ldap_msgfree(msg);
+				msg = NULL;
+				if (s->reconnects != reconnects) {
+					skd_store_i_fail(s,
+					    SKD_STORE_ERR_UNAVAILABLE,
+					    "search %s: connection lost while "
+					    "handing on its entries", base);
+					return -1;
+				}
+				if (r == 2) {
+					(void)ldap_abandon_ext(s->ld, msgid,
+					    NULL, NULL);
+					return 2;
+				}
+				continue;
+			case LDAP_RES_SEARCH_RESULT:
+				if (ldap_parse_result(s->ld, msg, &err, NULL,
+				    NULL, NULL, NULL, 1) != LDAP_SUCCESS)
+					err = LDAP_OTHER;
+				return err;
+			default:	/* a reference: none under a GL */
+				ldap_msgfree(msg);
+				msg = NULL;
+				continue;
+			}
+		}
+		if (seen->n > 0 || !store_retryable(rc) ||
+		    s->max_wait_ms == 0 || tries >= 3)
+			return rc;
+		if ((rc = store_reconnect(s)) != LDAP_SUCCESS)
+			return store_retryable(rc) ? LDAP_SERVER_DOWN : rc;
+	}
+}
+
 int
 skd_store_i_search_children(struct skd_store *s, const char *base,
     const char *filter, char **attrs, int direct_max, int page_size,
     skd_store_i_entry_cb cb, void *arg)
 {
-	LDAPMessage *res = NULL;
-	struct store_op op = { .type = OP_SEARCH, .dn = base,
-	    .scope = LDAP_SCOPE_ONELEVEL, .filter = filter, .attrs = attrs,
-	    .sizelimit = direct_max, .out_res = &res };
-	unsigned long seen = 0;
+	struct skd_store_i_dns seen = { NULL, 0, 0 };
+	struct store_skip skip = { &seen, cb, arg };
 	int rc, ret = 0;
 
-	rc = direct_max > 0 ? store_exec(s, &op) : LDAP_SIZELIMIT_EXCEEDED;
+	rc = direct_max > 0 ? store_search_plain(s, base, filter, attrs,
+	    direct_max, cb, arg, &seen) : LDAP_SIZELIMIT_EXCEEDED;
 	if (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED) {
-		/* More than direct_max, or the directory's own limit: no
-		 * entry was handed on; page through them all. */
-		ldap_msgfree(res);
-		return skd_store_i_search_each(s, base, LDAP_SCOPE_ONELEVEL,
-		    filter, attrs, page_size, cb, arg);
+		/* More than direct_max, or the directory's own limit: page
+		 * through them all, passing over those handed on. */
+		if (seen.n > 0)
+			qsort(seen.v, seen.n, sizeof(*seen.v), store_dn_cmp);
+		ret = skd_store_i_search_each(s, base, LDAP_SCOPE_ONELEVEL,
+		    filter, attrs, page_size, seen.n > 0 ? store_skip_entry :
+		    cb, seen.n > 0 ? (void *)&skip : arg);
+		goto out;
 	}
-	if (rc != LDAP_SUCCESS) {
+	if (rc == -1)
+		goto out;
+	if (rc != LDAP_SUCCESS && rc != 2) {
 		skd_store_i_ldap_fail(s, rc, "search", base);
-		goto err;
+		goto out;
 	}
-	ret = store_hand_on(s, res, cb, arg, &seen) != 0;
- err:
-	ldap_msgfree(res);
+	ret = 1;
+ out:
+	skd_store_i_strs_free(seen.v, seen.n);
 	return ret;
 }
 

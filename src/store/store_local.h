@@ -163,8 +163,10 @@ int skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
  * search under base: it asks first without paging for at most direct_max
  * entries (zero: it does not), and pages (page_size a page) only when
  * there are more, or when
- * the directory's size limit stops the plain search; no entry reaches cb
- * before the plain search is known to be whole.  Why: back-mdb (OpenLDAP
+ * the directory's size limit stops the plain search.  The plain search's
+ * entries reach cb as they arrive (cb may use the session meanwhile); the
+ * paging after one that stopped at a limit passes over those already
+ * handed on, so that none reaches cb twice.  Why not page: back-mdb (OpenLDAP
  * 2.5) serves every page of a paged search from the filter's index
  * candidates alone ("always bypass scope'd search", back-mdb search.c),
  * and an index key of more than 65,535 IDs is kept as a range, so a paged

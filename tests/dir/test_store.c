@@ -445,6 +445,92 @@ walk_expect(struct skd_store *s, const char *name, size_t n,
 	return w1 - w0;
 }
 
+/* A walk whose pages write while the plain search still runs (as a
+ * rekey's stream writes each page's shards): a page's callback puts three
+ * glKey entries with adds in flight (skd_store_put_glkeys), and, with
+ * drop set, drops the connection at the second page first. */
+struct walk_writes {
+	struct skd_store	*s;
+	char			*gl;
+	char			 seen[450];
+	size_t			 n, dup, pages;
+	int			 drop;
+};
+
+static int
+walk_writes_cb(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct walk_writes *ww = arg;
+	struct skd_store_glkey k[3];
+	char rn[3][40], *rp[3];
+	size_t i, w;
+
+	for (i = 0; i < n; i++) {
+		if (sscanf(v[i].name, "email:w%zu@", &w) != 1 || w >= 450)
+			return 0;
+		if (ww->seen[w]++)
+			ww->dup++;
+		ww->n++;
+	}
+	if (ww->drop && ww->pages == 1)
+		ck_assert(skd_store_drop_connection(ww->s));
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(rn[i], sizeof(rn[i]), "email:w%zu@example.com",
+		    ww->pages * 3 + i);
+		rp[i] = rn[i];
+		key_fill(&k[i], ww->gl, "c0ffee09", (int)(ww->pages * 3 + i) +
+		    1, &rp[i], 1, NULL, 0);
+	}
+	ww->pages++;
+	return skd_store_put_glkeys(ww->s, k, 3);
+}
+
+/* The plain search hands its entries on as they arrive, and a page's
+ * writes on the same session take nothing of the search's: every member
+ * handed on once, every entry put (skd_store_i_add_many waits for its own
+ * adds' answers; with LDAP_RES_ANY it took the search's entries as "not
+ * one of ours" and members went missing).  A connection lost while the
+ * search hands on fails the walk (the new connection has no search to
+ * go on with) instead of waiting or handing anyone on twice. */
+START_TEST(test_walk_writes_between)
+{
+	struct skd_store *s = store_open_gla();
+	struct skd_store_gl gl;
+	struct skd_store_glkey *list = NULL;
+	char *name = store_unique("URI:https://example.com/ww/");
+	struct walk_writes ww;
+	size_t n;
+
+	gl_fill(&gl, name);
+	ck_store_ok(s, skd_store_create_gl(s, &gl));
+	add_walk_members(s, name, 0, 450);
+	memset(&ww, 0, sizeof(ww));
+	ww.s = s;
+	ww.gl = name;
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_writes_cb, &ww));
+	ck_assert_uint_eq(ww.n, 450);
+	ck_assert_uint_eq(ww.dup, 0);
+	ck_assert_uint_eq(ww.pages, 5);
+	ck_store_ok(s, skd_store_find_glkeys(s, &list, &n, name, NULL));
+	ck_assert_uint_eq(n, 15);
+	skd_store_glkey_list_free(list, n);
+	/* Dropped at the second page: the walk fails, reconnected. */
+	memset(&ww, 0, sizeof(ww));
+	ww.s = s;
+	ww.gl = name;
+	ww.drop = 1;
+	skd_store_set_retry(s, 5000, 10);
+	ck_store_err(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER,
+	    100, walk_writes_cb, &ww), SKD_STORE_ERR_UNAVAILABLE);
+	ck_assert_uint_eq(ww.dup, 0);
+	ck_assert_uint_eq(ww.pages, 2);
+	ck_store_ok(s, skd_store_purge_gl(s, name));
+	skd_store_close(s);
+	free(name);
+}
+END_TEST
+
 /* A GL of up to 1,000 members is walked and listed (the listing is how a
  * request reads the owners) in one plain search (member.c, MEMBER_DIRECT;
  * session.c, skd_store_i_search_children: back-mdb pages a search from
@@ -910,6 +996,7 @@ skd_suite_store(void)
 	tcase_add_test(tc, test_members);
 	tcase_add_test(tc, test_walk_reads);
 	tcase_add_test(tc, test_walk_direct_or_paged);
+	tcase_add_test(tc, test_walk_writes_between);
 	tcase_add_test(tc, test_glkeys);
 	tcase_add_test(tc, test_glkeys_many);
 	tcase_add_test(tc, test_escaping);
