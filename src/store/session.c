@@ -708,9 +708,11 @@ skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
 
 /* A callback that passes on, to cb, only the entries whose DN is not in
  * the sorted list skip (those a plain search handed on before it stopped
- * at a size limit). */
+ * at a size limit); once as many as it holds were passed over, the rest
+ * go on unchecked. */
 struct store_skip {
 	const struct skd_store_i_dns	*skip;
+	size_t				 left;
 	skd_store_i_entry_cb		 cb;
 	void				*arg;
 };
@@ -724,16 +726,21 @@ store_dn_cmp(const void *a, const void *b)
 static int
 store_skip_entry(struct skd_store *s, LDAPMessage *e, void *arg)
 {
-	const struct store_skip *k = arg;
+	struct store_skip *k = arg;
 	char *dn;
 	int found;
 
+	if (k->left == 0)
+		return k->cb(s, e, k->arg);
 	if ((dn = ldap_get_dn(s->ld, e)) == NULL)
 		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER, "entry DN");
 	found = bsearch(&dn, k->skip->v, k->skip->n, sizeof(*k->skip->v),
 	    store_dn_cmp) != NULL;
 	ldap_memfree(dn);
-	return found ? 1 : k->cb(s, e, k->arg);
+	if (!found)
+		return k->cb(s, e, k->arg);
+	k->left--;
+	return 1;
 }
 
 /*
@@ -755,50 +762,46 @@ store_search_plain(struct skd_store *s, const char *base, const char *filter,
     struct skd_store_i_dns *seen)
 {
 	LDAPMessage *msg = NULL;
+	LDAP *ld;
 	unsigned reconnects;
 	int rc, err, msgid, tries, r;
 
 	for (tries = 0;; tries++) {
-		rc = s->ld == NULL ? LDAP_SERVER_DOWN :
-		    ldap_search_ext(s->ld, base, LDAP_SCOPE_ONELEVEL, filter,
-		    attrs, 0, NULL, NULL, NULL, sizelimit, &msgid);
+		ld = s->ld;
+		reconnects = s->reconnects;
+		rc = ld == NULL ? LDAP_SERVER_DOWN : ldap_search_ext(ld, base,
+		    LDAP_SCOPE_ONELEVEL, filter, attrs, 0, NULL, NULL, NULL,
+		    sizelimit, &msgid);
 		while (rc == LDAP_SUCCESS) {
-			reconnects = s->reconnects;
-			if (ldap_result(s->ld, msgid, LDAP_MSG_ONE, NULL,
+			if (s->ld != ld || s->reconnects != reconnects) {
+				/* cb's own operation made a new one */
+				skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
+				    "search %s: connection lost while handing "
+				    "on its entries", base);
+				return -1;
+			}
+			if (ldap_result(ld, msgid, LDAP_MSG_ONE, NULL,
 			    &msg) <= 0) {
-				(void)ldap_get_option(s->ld,
-				    LDAP_OPT_RESULT_CODE, &rc);
+				(void)ldap_get_option(ld, LDAP_OPT_RESULT_CODE,
+				    &rc);
 				if (rc == LDAP_SUCCESS)
 					rc = LDAP_SERVER_DOWN;
 				break;
 			}
 			switch (ldap_msgtype(msg)) {
 			case LDAP_RES_SEARCH_ENTRY:
-				if (!skd_store_i_collect_dn(s, msg, seen) ||
-				    (r = cb(s, msg, arg)) == 0) {
-					ldap_msgfree(msg);
-					if (s->ld != NULL)
-						(void)ldap_abandon_ext(s->ld,
-						    msgid, NULL, NULL);
-					return -1;
-				}
+				r = skd_store_i_collect_dn(s, msg, seen) ?
+				    cb(s, msg, arg) : 0;
 				ldap_msgfree(msg);
 				msg = NULL;
-				if (s->reconnects != reconnects) {
-					skd_store_i_fail(s,
-					    SKD_STORE_ERR_UNAVAILABLE,
-					    "search %s: connection lost while "
-					    "handing on its entries", base);
-					return -1;
-				}
-				if (r == 2) {
-					(void)ldap_abandon_ext(s->ld, msgid,
-					    NULL, NULL);
-					return 2;
-				}
-				continue;
+				if (r == 1)
+					continue;
+				if (s->ld == ld)
+					(void)ldap_abandon_ext(ld, msgid, NULL,
+					    NULL);
+				return r == 2 ? 2 : -1;
 			case LDAP_RES_SEARCH_RESULT:
-				if (ldap_parse_result(s->ld, msg, &err, NULL,
+				if (ldap_parse_result(ld, msg, &err, NULL,
 				    NULL, NULL, NULL, 1) != LDAP_SUCCESS)
 					err = LDAP_OTHER;
 				return err;
@@ -822,7 +825,7 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
     skd_store_i_entry_cb cb, void *arg)
 {
 	struct skd_store_i_dns seen = { NULL, 0, 0 };
-	struct store_skip skip = { &seen, cb, arg };
+	struct store_skip skip = { &seen, 0, cb, arg };
 	int rc, ret = 0;
 
 	rc = direct_max > 0 ? store_search_plain(s, base, filter, attrs,
@@ -832,6 +835,7 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
 		 * through them all, passing over those handed on. */
 		if (seen.n > 0)
 			qsort(seen.v, seen.n, sizeof(*seen.v), store_dn_cmp);
+		skip.left = seen.n;
 		ret = skd_store_i_search_each(s, base, LDAP_SCOPE_ONELEVEL,
 		    filter, attrs, page_size, seen.n > 0 ? store_skip_entry :
 		    cb, seen.n > 0 ? (void *)&skip : arg);
