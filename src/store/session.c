@@ -753,19 +753,21 @@ store_skip_entry(struct skd_store *s, LDAPMessage *e, void *arg)
  * session is for its own message id, skd_store_i_add_many's included).
  * A connection lost before any entry was handed on is made again and the
  * search asked again; after one, the walk fails, since a new connection
- * has no such search.  Returns the search's LDAP result code, -1 when cb
- * failed and 2 when it stopped early (both recorded or the caller's).
+ * has no such search.  Returns the search's LDAP result code; *out_r is
+ * one then, zero when cb failed or the connection was lost while handing
+ * on (recorded, by cb or here) and two when cb stopped early.
  */
 static int
 store_search_plain(struct skd_store *s, const char *base, const char *filter,
     char **attrs, int sizelimit, skd_store_i_entry_cb cb, void *arg,
-    struct skd_store_i_dns *seen)
+    struct skd_store_i_dns *seen, int *out_r)
 {
 	LDAPMessage *msg = NULL;
 	LDAP *ld;
 	unsigned reconnects;
 	int rc, err, msgid, tries, r;
 
+	*out_r = 1;
 	for (tries = 0;; tries++) {
 		ld = s->ld;
 		reconnects = s->reconnects;
@@ -778,7 +780,8 @@ store_search_plain(struct skd_store *s, const char *base, const char *filter,
 				skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
 				    "search %s: connection lost while handing "
 				    "on its entries", base);
-				return -1;
+				*out_r = 0;
+				return LDAP_SERVER_DOWN;
 			}
 			if (ldap_result(ld, msgid, LDAP_MSG_ONE, NULL,
 			    &msg) <= 0) {
@@ -799,7 +802,8 @@ store_search_plain(struct skd_store *s, const char *base, const char *filter,
 				if (s->ld == ld)
 					(void)ldap_abandon_ext(ld, msgid, NULL,
 					    NULL);
-				return r == 2 ? 2 : -1;
+				*out_r = r == 2 ? 2 : 0;
+				return r == 2 ? LDAP_SUCCESS : LDAP_OTHER;
 			case LDAP_RES_SEARCH_RESULT:
 				if (ldap_parse_result(ld, msg, &err, NULL,
 				    NULL, NULL, NULL, 1) != LDAP_SUCCESS)
@@ -826,10 +830,12 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
 {
 	struct skd_store_i_dns seen = { NULL, 0, 0 };
 	struct store_skip skip = { &seen, 0, cb, arg };
-	int rc, ret = 0;
+	int rc, r = 1, ret = 0;
 
 	rc = direct_max > 0 ? store_search_plain(s, base, filter, attrs,
-	    direct_max, cb, arg, &seen) : LDAP_SIZELIMIT_EXCEEDED;
+	    direct_max, cb, arg, &seen, &r) : LDAP_SIZELIMIT_EXCEEDED;
+	if (r == 0)
+		goto out;	/* recorded */
 	if (rc == LDAP_SIZELIMIT_EXCEEDED || rc == LDAP_ADMINLIMIT_EXCEEDED) {
 		/* More than direct_max, or the directory's own limit: page
 		 * through them all, passing over those handed on. */
@@ -841,9 +847,7 @@ skd_store_i_search_children(struct skd_store *s, const char *base,
 		    cb, seen.n > 0 ? (void *)&skip : arg);
 		goto out;
 	}
-	if (rc == -1)
-		goto out;
-	if (rc != LDAP_SUCCESS && rc != 2) {
+	if (rc != LDAP_SUCCESS) {
 		skd_store_i_ldap_fail(s, rc, "search", base);
 		goto out;
 	}

@@ -491,7 +491,8 @@ walk_writes_cb(void *arg, const struct skd_store_member *v, size_t n)
  * adds' answers; with LDAP_RES_ANY it took the search's entries as "not
  * one of ours" and members went missing).  A connection lost while the
  * search hands on fails the walk (the new connection has no search to
- * go on with) instead of waiting or handing anyone on twice. */
+ * go on with) instead of waiting or handing anyone on twice; one lost
+ * before the search began is made again, and the walk is whole. */
 START_TEST(test_walk_writes_between)
 {
 	struct skd_store *s = store_open_gla();
@@ -499,6 +500,7 @@ START_TEST(test_walk_writes_between)
 	struct skd_store_glkey *list = NULL;
 	char *name = store_unique("URI:https://example.com/ww/");
 	struct walk_writes ww;
+	unsigned before;
 	size_t n;
 
 	gl_fill(&gl, name);
@@ -525,6 +527,18 @@ START_TEST(test_walk_writes_between)
 	    100, walk_writes_cb, &ww), SKD_STORE_ERR_UNAVAILABLE);
 	ck_assert_uint_eq(ww.dup, 0);
 	ck_assert_uint_eq(ww.pages, 2);
+	/* Dropped before the walk: the search is asked again on a new
+	 * connection, and the walk is whole. */
+	memset(&ww, 0, sizeof(ww));
+	ww.s = s;
+	ww.gl = name;
+	before = skd_store_reconnects(s);
+	ck_assert(skd_store_drop_connection(s));
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_writes_cb, &ww));
+	ck_assert_uint_gt(skd_store_reconnects(s), before);
+	ck_assert_uint_eq(ww.n, 450);
+	ck_assert_uint_eq(ww.dup, 0);
 	ck_store_ok(s, skd_store_purge_gl(s, name));
 	skd_store_close(s);
 	free(name);
