@@ -489,7 +489,8 @@ walk_writes_cb(void *arg, const struct skd_store_member *v, size_t n)
  * writes on the same session take nothing of the search's: every member
  * handed on once, every entry put (skd_store_i_add_many waits for its own
  * adds' answers; with LDAP_RES_ANY it took the search's entries as "not
- * one of ours" and members went missing).  A connection lost while the
+ * one of ours", and the walk waited for ever for what it had dropped: the
+ * test timed out).  A connection lost while the
  * search hands on fails the walk (the new connection has no search to
  * go on with) instead of waiting or handing anyone on twice; one lost
  * before the search began is made again, and the walk is whole. */
