@@ -485,6 +485,19 @@ walk_writes_cb(void *arg, const struct skd_store_member *v, size_t n)
 	return skd_store_put_glkeys(ww->s, k, 3);
 }
 
+/* Walks GL name's members in pages of 100 with walk_writes_cb, *ww
+ * fresh. */
+static int
+walk_writes(struct skd_store *s, char *name, int drop, struct walk_writes *ww)
+{
+	memset(ww, 0, sizeof(*ww));
+	ww->s = s;
+	ww->gl = name;
+	ww->drop = drop;
+	return skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_writes_cb, ww);
+}
+
 /* The plain search hands its entries on as they arrive, and a page's
  * writes on the same session take nothing of the search's: every member
  * handed on once, every entry put (skd_store_i_add_many waits for its own
@@ -507,11 +520,7 @@ START_TEST(test_walk_writes_between)
 	gl_fill(&gl, name);
 	ck_store_ok(s, skd_store_create_gl(s, &gl));
 	add_walk_members(s, name, 0, 450);
-	memset(&ww, 0, sizeof(ww));
-	ww.s = s;
-	ww.gl = name;
-	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
-	    walk_writes_cb, &ww));
+	ck_store_ok(s, walk_writes(s, name, 0, &ww));
 	ck_assert_uint_eq(ww.n, 450);
 	ck_assert_uint_eq(ww.dup, 0);
 	ck_assert_uint_eq(ww.pages, 5);
@@ -519,24 +528,16 @@ START_TEST(test_walk_writes_between)
 	ck_assert_uint_eq(n, 15);
 	skd_store_glkey_list_free(list, n);
 	/* Dropped at the second page: the walk fails, reconnected. */
-	memset(&ww, 0, sizeof(ww));
-	ww.s = s;
-	ww.gl = name;
-	ww.drop = 1;
 	skd_store_set_retry(s, 5000, 10);
-	ck_store_err(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER,
-	    100, walk_writes_cb, &ww), SKD_STORE_ERR_UNAVAILABLE);
+	ck_store_err(s, walk_writes(s, name, 1, &ww),
+	    SKD_STORE_ERR_UNAVAILABLE);
 	ck_assert_uint_eq(ww.dup, 0);
 	ck_assert_uint_eq(ww.pages, 2);
 	/* Dropped before the walk: the search is asked again on a new
 	 * connection, and the walk is whole. */
-	memset(&ww, 0, sizeof(ww));
-	ww.s = s;
-	ww.gl = name;
 	before = skd_store_reconnects(s);
 	ck_assert(skd_store_drop_connection(s));
-	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
-	    walk_writes_cb, &ww));
+	ck_store_ok(s, walk_writes(s, name, 0, &ww));
 	ck_assert_uint_gt(skd_store_reconnects(s), before);
 	ck_assert_uint_eq(ww.n, 450);
 	ck_assert_uint_eq(ww.dup, 0);
