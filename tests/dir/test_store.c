@@ -4,11 +4,13 @@
  * escaping of hostile names, responses and messages, the replay cache,
  * agent status and reconnection.  Requests and claims: test_store_req.c.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "test_store_common.h"
 
@@ -547,6 +549,102 @@ START_TEST(test_walk_writes_between)
 }
 END_TEST
 
+/* slapd killed while the plain search hands a GL's 1,000 members on
+ * (store_search_plain, no write in between): entries of 4 KB, so that
+ * slapd, blocked on the socket, cannot have sent the answer whole before
+ * the first page's callback kills it.  The walk hands on what arrived,
+ * each once, then fails as unavailable with the error recorded (before
+ * 8e75d06 the search's LDAP_SERVER_DOWN, -1, read as "the callback
+ * failed", and the walk failed with no error). */
+struct walk_kill {
+	char	seen[1000];
+	size_t	n, dup, pages;
+};
+
+static int
+walk_kill_cb(void *arg, const struct skd_store_member *v, size_t n)
+{
+	struct walk_kill *wk = arg;
+	char path[4096];
+	FILE *f;
+	long pid = 0;
+	size_t i, w;
+
+	for (i = 0; i < n; i++) {
+		if (sscanf(v[i].name, "email:k%zu@", &w) != 1 || w >= 1000)
+			return 0;
+		if (wk->seen[w]++)
+			wk->dup++;
+		wk->n++;
+	}
+	if (wk->pages++ == 0) {
+		(void)snprintf(path, sizeof(path), "%s/slapd.pid",
+		    skd_test_stack_dir());
+		ck_assert_ptr_nonnull(f = fopen(path, "r"));
+		ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+		(void)fclose(f);
+		ck_assert_int_gt(pid, 1);
+		ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+	}
+	return 1;
+}
+
+START_TEST(test_walk_server_killed)
+{
+	struct skd_store *s = store_open_gla();
+	struct skd_store_gl gl;
+	struct skd_store_member m;
+	struct walk_kill wk;
+	static unsigned char big[4096];
+	char *name = store_unique("URI:https://example.com/wk/"), mn[64];
+	enum skd_store_err err;
+	size_t i;
+	int ok;
+
+	/* A DER SEQUENCE of 4,092 octets (the store keeps it as given). */
+	big[0] = 0x30;
+	big[1] = 0x82;
+	big[2] = 0x0f;
+	big[3] = 0xfc;
+	gl_fill(&gl, name);
+	ck_store_ok(s, skd_store_create_gl(s, &gl));
+	for (i = 0; i < 1000; i++) {
+		memset(&m, 0, sizeof(m));
+		(void)snprintf(mn, sizeof(mn), "email:k%zu@example.com", i);
+		m.name = mn;
+		m.cert = big;
+		m.cert_len = sizeof(big);
+		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
+		    &m));
+	}
+	memset(&wk, 0, sizeof(wk));
+	skd_store_set_retry(s, 5000, 10);
+	ok = skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_kill_cb, &wk);
+	err = skd_store_error(s);
+	skd_store_close(s);
+	/* slapd again, the same data, before anything is asserted (the
+	 * tests after this one need it). */
+	ck_assert(skd_test_stack_restart());
+	ck_assert_int_eq(ok, 0);
+	ck_assert_int_eq(err, SKD_STORE_ERR_UNAVAILABLE);
+	ck_assert_uint_eq(wk.dup, 0);
+	ck_assert_uint_ge(wk.n, 100);
+	ck_assert_uint_lt(wk.n, 1000);
+	/* The walk is whole now. */
+	s = store_open_gla();
+	memset(&wk, 0, sizeof(wk));
+	wk.pages = 1;	/* no kill */
+	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
+	    walk_kill_cb, &wk));
+	ck_assert_uint_eq(wk.n, 1000);
+	ck_assert_uint_eq(wk.dup, 0);
+	ck_store_ok(s, skd_store_purge_gl(s, name));
+	skd_store_close(s);
+	free(name);
+}
+END_TEST
+
 /* A GL of up to 1,000 members is walked and listed (the listing is how a
  * request reads the owners) in one plain search (member.c, MEMBER_DIRECT;
  * session.c, skd_store_i_search_children: back-mdb pages a search from
@@ -1013,6 +1111,7 @@ skd_suite_store(void)
 	tcase_add_test(tc, test_walk_reads);
 	tcase_add_test(tc, test_walk_direct_or_paged);
 	tcase_add_test(tc, test_walk_writes_between);
+	tcase_add_test(tc, test_walk_server_killed);
 	tcase_add_test(tc, test_glkeys);
 	tcase_add_test(tc, test_glkeys_many);
 	tcase_add_test(tc, test_escaping);
