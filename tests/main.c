@@ -19,8 +19,11 @@
  * The directories the suites start (tools/skd-stack) commit without fsync
  * (SKD_STACK_NOSYNC=1, olcDbNoSync) unless the environment says
  * otherwise: the suites check what the GLA writes and in what order,
- * through slapd, which they never kill; the worker they do kill loses
- * nothing slapd acknowledged either way.  The benchmarks run durable.
+ * through slapd; the worker they kill loses nothing slapd acknowledged
+ * either way, and the one test that kills slapd itself
+ * (store:records:test_walk_server_killed, SIGKILL) loses nothing
+ * either: a killed process's writes are in the kernel's page cache,
+ * which only a crash of the machine loses.  The benchmarks run durable.
  */
 #include <errno.h>
 #include <fcntl.h>
