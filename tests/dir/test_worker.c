@@ -3527,11 +3527,13 @@ count_report(void *arg, const char *dn)
  * on ou=responses filtered on its request id, bound as the submitter
  * (docs/directory.md rules 5 and 13).  The request is submitted before any
  * worker runs, and the worker starts three seconds after the client
- * begins to wait (a worker started at once could answer before the
- * client's first read; a second was once not enough on a loaded machine,
- * with make check's cases three at a time on two cores), so the answer
- * is written while the client waits; the wait says the watch delivered
- * it, without one poll.  Another
+ * begins to wait, so the answer is written while the client waits; the
+ * wait says the watch delivered it, without one poll.  (With one second,
+ * beside three busy loops on two cores, 4 runs in 38 failed: the watch's
+ * first one-second poll ended as the worker wrote, the next polls
+ * returned without the report, the request was seen ended and the answer
+ * read without the watch; none in 16 runs with three seconds.  The
+ * answer came either way.)  Another
  * person watching the same request id sees nothing.
  */
 START_TEST(test_wait_through_watch)
