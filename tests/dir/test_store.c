@@ -345,10 +345,11 @@ sysc_now(const char *what)
 	return v;
 }
 
-/* Adds members w<from> .. w<to - 1> to GL name. */
+/* Adds members w<from> .. w<to - 1> to GL name, each with certificate
+ * cert. */
 static void
-add_walk_members(struct skd_store *s, const char *name, size_t from,
-    size_t to)
+add_walk_members_cert(struct skd_store *s, const char *name, size_t from,
+    size_t to, const unsigned char *cert, size_t cert_len)
 {
 	struct skd_store_member m;
 	char mn[64];
@@ -358,11 +359,36 @@ add_walk_members(struct skd_store *s, const char *name, size_t from,
 		memset(&m, 0, sizeof(m));
 		(void)snprintf(mn, sizeof(mn), "email:w%zu@example.com", i);
 		m.name = mn;
-		m.cert = (unsigned char *)cert1;
-		m.cert_len = sizeof(cert1);
+		m.cert = (unsigned char *)cert;
+		m.cert_len = cert_len;
 		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
 		    &m));
 	}
+}
+
+static void
+add_walk_members(struct skd_store *s, const char *name, size_t from,
+    size_t to)
+{
+	add_walk_members_cert(s, name, from, to, cert1, sizeof(cert1));
+}
+
+/* Counts a page of members w<i> (i below cap) into seen[], *n and *dup
+ * (those handed on before); zero for any other name. */
+static int
+walk_count(char *seen, size_t cap, const struct skd_store_member *v,
+    size_t nv, size_t *n, size_t *dup)
+{
+	size_t i, w;
+
+	for (i = 0; i < nv; i++) {
+		if (sscanf(v[i].name, "email:w%zu@", &w) != 1 || w >= cap)
+			return 0;
+		if (seen[w]++)
+			(*dup)++;
+		(*n)++;
+	}
+	return 1;
 }
 
 /* Pages as the walk hands them on. */
@@ -465,15 +491,10 @@ walk_writes_cb(void *arg, const struct skd_store_member *v, size_t n)
 	struct walk_writes *ww = arg;
 	struct skd_store_glkey k[3];
 	char rn[3][40], *rp[3];
-	size_t i, w;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (sscanf(v[i].name, "email:w%zu@", &w) != 1 || w >= 450)
-			return 0;
-		if (ww->seen[w]++)
-			ww->dup++;
-		ww->n++;
-	}
+	if (!walk_count(ww->seen, sizeof(ww->seen), v, n, &ww->n, &ww->dup))
+		return 0;
 	if (ww->drop && ww->pages == 1)
 		ck_assert(skd_store_drop_connection(ww->s));
 	for (i = 0; i < 3; i++) {
@@ -568,15 +589,9 @@ walk_kill_cb(void *arg, const struct skd_store_member *v, size_t n)
 	char path[4096];
 	FILE *f;
 	long pid = 0;
-	size_t i, w;
 
-	for (i = 0; i < n; i++) {
-		if (sscanf(v[i].name, "email:k%zu@", &w) != 1 || w >= 1000)
-			return 0;
-		if (wk->seen[w]++)
-			wk->dup++;
-		wk->n++;
-	}
+	if (!walk_count(wk->seen, sizeof(wk->seen), v, n, &wk->n, &wk->dup))
+		return 0;
 	if (wk->pages++ == 0) {
 		(void)snprintf(path, sizeof(path), "%s/slapd.pid",
 		    skd_test_stack_dir());
@@ -593,12 +608,10 @@ START_TEST(test_walk_server_killed)
 {
 	struct skd_store *s = store_open_gla();
 	struct skd_store_gl gl;
-	struct skd_store_member m;
 	struct walk_kill wk;
 	static unsigned char big[4096];
-	char *name = store_unique("URI:https://example.com/wk/"), mn[64];
+	char *name = store_unique("URI:https://example.com/wk/");
 	enum skd_store_err err;
-	size_t i;
 	int ok;
 
 	/* A DER SEQUENCE of 4,092 octets (the store keeps it as given). */
@@ -608,15 +621,7 @@ START_TEST(test_walk_server_killed)
 	big[3] = 0xfc;
 	gl_fill(&gl, name);
 	ck_store_ok(s, skd_store_create_gl(s, &gl));
-	for (i = 0; i < 1000; i++) {
-		memset(&m, 0, sizeof(m));
-		(void)snprintf(mn, sizeof(mn), "email:k%zu@example.com", i);
-		m.name = mn;
-		m.cert = big;
-		m.cert_len = sizeof(big);
-		ck_store_ok(s, skd_store_add_member(s, name, SKD_STORE_MEMBER,
-		    &m));
-	}
+	add_walk_members_cert(s, name, 0, 1000, big, sizeof(big));
 	memset(&wk, 0, sizeof(wk));
 	skd_store_set_retry(s, 5000, 10);
 	ok = skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
