@@ -69,7 +69,8 @@
  * then has one key): two client processes (fork, a store session each, bound
  * as the GLA: the ACL check of a member's own bind is not measured) then
  * each fetch, verify and unwrap the keys of F members (member i of
- * process c: i = c, c + 2, ...): skd_client_fetch_glkeys (one indexed
+ * process c: i = c, c + 2, ...; their certificates made before the
+ * processes start, untimed): skd_client_fetch_glkeys (one indexed
  * search on skdRecipientName) and skd_client_glkey_open of every entry
  * found (signature, path to the bench CA, GL name in the signer's
  * certificate, unwrap with the member's key).  Prints a second line with
@@ -360,12 +361,14 @@ apply_streamed(struct skd_store *s, const struct skd_engine_config *cfg,
 
 /*
  * One client process: fetch, verify and unwrap the keys of members
- * c, c + FETCH_PROCS, ... below f; writes one latency (seconds, as a
- * double) per member to fd.  Exits 0 when every member got exactly one
- * key of 32 bytes.
+ * c, c + FETCH_PROCS, ... below f, each with its certificate certs[i]
+ * (made before the clients start, so that the wall time and the rate
+ * count the fetches only); writes one latency (seconds, as a double) per
+ * member to fd.  Exits 0 when every member got exactly one key of 32
+ * bytes.
  */
 static int
-fetch_child(int c, size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
+fetch_child(int c, size_t f, EVP_PKEY *key, X509 **certs,
     X509_STORE *trust, const char *gl_name, int fd)
 {
 	struct skd_client_glkey_opts opts;
@@ -392,11 +395,7 @@ fetch_child(int c, size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 
 		memset(&id, 0, sizeof(id));
 		id.key = key;
-		/* the member's own certificate: same issuer and serial as
-		 * the one the GLA wrapped for */
-		if ((id.cert = make_member(key, ca_key, ca,
-		    (long)i + 2)) == NULL)
-			return 1;
+		id.cert = certs[i];
 		bench_member_name(me, sizeof(me), "m", (long)i + 2);
 		t0 = bench_now_s();
 		ok = skd_client_fetch_glkeys(s, &gk, &ngk, gl_name, me,
@@ -412,7 +411,6 @@ fetch_child(int c, size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 			    "entries: %s\n", me, ngk, cerr.msg);
 		skd_client_keys_free(keys, nk);
 		skd_store_glkey_list_free(gk, ngk);
-		X509_free(id.cert);
 		if (!ok || write(fd, t, sizeof(t)) != (ssize_t)sizeof(t))
 			return 1;
 	}
@@ -426,12 +424,22 @@ fetch_bench(size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
     X509_STORE *trust, const char *gl_name, char *line, size_t line_len)
 {
 	pid_t pid[FETCH_PROCS];
+	X509 **certs = NULL;
 	int fd[2], c, j, status, ok = 1;
 	double *lat[3] = { NULL, NULL, NULL }, t0, wall, v[3];
-	size_t got = 0;
+	size_t got = 0, i;
 
 	for (j = 0; j < 3; j++) {
 		if ((lat[j] = calloc(f, sizeof(double))) == NULL)
+			goto err;
+	}
+	/* Each member's own certificate: same issuer and serial as the
+	 * one the GLA wrapped for (untimed). */
+	if ((certs = calloc(f, sizeof(*certs))) == NULL)
+		goto err;
+	for (i = 0; i < f; i++) {
+		if ((certs[i] = make_member(key, ca_key, ca,
+		    (long)i + 2)) == NULL)
 			goto err;
 	}
 	if (pipe(fd) != 0)
@@ -443,8 +451,8 @@ fetch_bench(size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 			goto err;
 		if (pid[c] == 0) {
 			close(fd[0]);
-			_exit(fetch_child(c, f, key, ca_key, ca, trust,
-			    gl_name, fd[1]));
+			_exit(fetch_child(c, f, key, certs, trust, gl_name,
+			    fd[1]));
 		}
 	}
 	close(fd[1]);
@@ -472,13 +480,17 @@ fetch_bench(size_t f, EVP_PKEY *key, EVP_PKEY *ca_key, X509 *ca,
 	    FETCH_PROCS, got, lat[0][got / 2] * 1e3,
 	    lat[0][(got * 99) / 100] * 1e3, lat[1][got / 2] * 1e3,
 	    lat[2][got / 2] * 1e3, (double)got / wall, wall);
-	for (j = 0; j < 3; j++)
-		free(lat[j]);
-	return 1;
+	ok = 1;
+	goto out;
  err:
+	ok = 0;
+ out:
 	for (j = 0; j < 3; j++)
 		free(lat[j]);
-	return 0;
+	for (i = 0; certs != NULL && i < f; i++)
+		X509_free(certs[i]);
+	free(certs);
+	return ok;
 }
 
 int
