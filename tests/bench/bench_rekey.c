@@ -726,7 +726,14 @@ main(int argc, char **argv)
 				again_min = a0;
 		}
 		again_cpu = self_cpu_s() - again_cpu;
-		again_slapd = bench_slapd_cpu_s() - again_slapd;
+		{
+			double sl = bench_slapd_cpu_s();
+
+			/* -1: slapd's CPU could not be read (the line
+			 * built on it is then left out) */
+			again_slapd = again_slapd < 0 || sl < 0 ? -1 :
+			    sl - again_slapd;
+		}
 	}
 
 	{
