@@ -571,9 +571,10 @@ START_TEST(test_walk_writes_between)
 END_TEST
 
 /* slapd killed while the plain search hands a GL's 1,000 members on
- * (store_search_plain, no write in between): entries of 4 KB, so that
- * slapd, blocked on the socket, cannot have sent the answer whole before
- * the first page's callback kills it.  The walk hands on what arrived,
+ * (store_search_plain, no write in between): entries of 4 KB, 4 MB in
+ * all, read over ldapi (store_open_gla_ldapi), so that slapd, blocked on
+ * the socket, cannot have sent the answer whole before the first page's
+ * callback kills it.  The walk hands on what arrived,
  * each once, then fails as unavailable with the error recorded (before
  * 8e75d06 the search's LDAP_SERVER_DOWN, -1, read as "the callback
  * failed", and the walk failed with no error). */
@@ -604,9 +605,27 @@ walk_kill_cb(void *arg, const struct skd_store_member *v, size_t n)
 	return 1;
 }
 
+/* The GLA's session over ldapi: a Unix socket holds about 200 KB in
+ * flight (net.core.wmem_default), where loopback TCP's buffers grow to
+ * megabytes and could take slapd's whole answer before the kill. */
+static struct skd_store *
+store_open_gla_ldapi(void)
+{
+	enum skd_store_err e = SKD_STORE_OK;
+	struct skd_store *s;
+
+	ck_assert(skd_test_stack_get() != NULL);
+	s = skd_store_open(&e, skd_test_stack_need("SKD_LDAPI_URI"),
+	    skd_test_stack_need("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
+	    skd_test_stack_need("SKD_GLA_DN"),
+	    skd_test_stack_need("SKD_GLA_PW"));
+	ck_assert_msg(s != NULL, "open over ldapi as the GLA: %d", (int)e);
+	return s;
+}
+
 START_TEST(test_walk_server_killed)
 {
-	struct skd_store *s = store_open_gla();
+	struct skd_store *s = store_open_gla_ldapi();
 	struct skd_store_gl gl;
 	struct walk_kill wk;
 	static unsigned char big[4096];
@@ -637,7 +656,7 @@ START_TEST(test_walk_server_killed)
 	ck_assert_uint_ge(wk.n, 100);
 	ck_assert_uint_lt(wk.n, 1000);
 	/* The walk is whole now. */
-	s = store_open_gla();
+	s = store_open_gla_ldapi();
 	memset(&wk, 0, sizeof(wk));
 	wk.pages = 1;	/* no kill */
 	ck_store_ok(s, skd_store_walk_members(s, name, SKD_STORE_MEMBER, 100,
