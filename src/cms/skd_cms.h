@@ -249,8 +249,14 @@ struct skd_cms_opener {
  * decrypts it as who.  On success *out_content (caller frees with
  * OPENSSL_clear_free(*out_content, *out_len)) holds the content and
  * *out_content_type (caller frees with ASN1_OBJECT_free; may be NULL to
- * ignore) its type.  A wrong key or no matching recipient returns zero
- * with SKD_CMS_R_DECRYPT_FAILED.
+ * ignore) its type.  No matching recipient, or a wrong KEK (the key
+ * unwrap's integrity check, RFC 3394 2.2.3), returns zero with
+ * SKD_CMS_R_DECRYPT_FAILED.  A wrong RSA key for a ktri whose
+ * certificate matches is, as OpenSSL does against the million message
+ * attack (RFC 3218 2.3.2), taken for a random content key: the content's
+ * CBC padding check then fails the same way, except about one time in
+ * 256, when noise comes out instead of the content.  What needs to know
+ * checks the content (a glKey's KEK is key-wrapped, RFC 3394).
  */
 int skd_cms_open(unsigned char **out_content, size_t *out_len,
     ASN1_OBJECT **out_content_type, const unsigned char *der, size_t len,

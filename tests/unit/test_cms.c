@@ -921,11 +921,23 @@ START_TEST(test_open_wrong_key)
 	ck_assert_ptr_null(ct);
 	ck_assert_uint_eq(pt_len, 0);
 	ck_assert_int_eq(last_reason(), SKD_CMS_R_DECRYPT_FAILED);
-	/* alice's certificate with dave's key. */
+	/* alice's certificate with dave's key: OpenSSL's defence against
+	 * the million message attack (RFC 3218 2.3.2, random filling)
+	 * decrypts the content with a random key, which fails its CBC
+	 * padding check, except about one time in 256 (CI saw it once),
+	 * when what comes out is noise, never the content. */
 	wrong.cert = pki->id[SKD_TP_ALICE].cert;
 	wrong.key = pki->id[SKD_TP_DAVE].key;
-	ck_assert_int_eq(skd_cms_open(&pt, &pt_len, &ct, der, len, &wrong), 0);
-	ck_assert_int_eq(last_reason(), SKD_CMS_R_DECRYPT_FAILED);
+	if (skd_cms_open(&pt, &pt_len, &ct, der, len, &wrong) == 0) {
+		ck_assert_ptr_null(pt);
+		ck_assert_int_eq(last_reason(), SKD_CMS_R_DECRYPT_FAILED);
+	} else {
+		ck_assert(pt_len != 6 || memcmp(pt, "secret", 6) != 0);
+		OPENSSL_clear_free(pt, pt_len);
+		ASN1_OBJECT_free(ct);
+		pt = NULL;
+		ct = NULL;
+	}
 	/* The right KEK id with another key, and another id. */
 	memset(&wrong, 0, sizeof(wrong));
 	wrong.kek = KEK16 + 0;
