@@ -611,16 +611,7 @@ walk_kill_cb(void *arg, const struct skd_store_member *v, size_t n)
 static struct skd_store *
 store_open_gla_ldapi(void)
 {
-	enum skd_store_err e = SKD_STORE_OK;
-	struct skd_store *s;
-
-	ck_assert(skd_test_stack_get() != NULL);
-	s = skd_store_open(&e, skd_test_stack_need("SKD_LDAPI_URI"),
-	    skd_test_stack_need("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
-	    skd_test_stack_need("SKD_GLA_DN"),
-	    skd_test_stack_need("SKD_GLA_PW"));
-	ck_assert_msg(s != NULL, "open over ldapi as the GLA: %d", (int)e);
-	return s;
+	return store_open_at_as("SKD_LDAPI_URI", "SKD_GLA");
 }
 
 START_TEST(test_walk_server_killed)

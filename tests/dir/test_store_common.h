@@ -20,10 +20,11 @@ store_fixture(void)
 	(void)skd_test_stack_get();
 }
 
-/* Opens a session bound as the identity whose env keys are
- * <who>_DN / <who>_PW (e.g. "SKD_GLA"); fails the test if it cannot. */
+/* Opens a session to the stack's URI in env key uri_key (e.g.
+ * "SKD_LDAPI_URI") bound as the identity whose env keys are <who>_DN /
+ * <who>_PW (e.g. "SKD_GLA"); fails the test if it cannot. */
 static inline struct skd_store *
-store_open_as(const char *who)
+store_open_at_as(const char *uri_key, const char *who)
 {
 	char kdn[64], kpw[64];
 	enum skd_store_err e = SKD_STORE_OK;
@@ -34,11 +35,19 @@ store_open_as(const char *who)
 	snprintf(kdn, sizeof(kdn), "%s_DN", who);
 	snprintf(kpw, sizeof(kpw), "%s_PW", who);
 	ck_assert_ptr_nonnull(skd_test_stack_env(kdn));
-	s = skd_store_open(&e, skd_test_stack_env("SKD_LDAP_URI"),
+	ck_assert_ptr_nonnull(skd_test_stack_env(uri_key));
+	s = skd_store_open(&e, skd_test_stack_env(uri_key),
 	    skd_test_stack_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
 	    skd_test_stack_env(kdn), skd_test_stack_env(kpw));
 	ck_assert_msg(s != NULL, "open as %s: %s", who, skd_store_err_str(e));
 	return s;
+}
+
+/* store_open_at_as over the stack's ldap:// URI. */
+static inline struct skd_store *
+store_open_as(const char *who)
+{
+	return store_open_at_as("SKD_LDAP_URI", who);
 }
 
 static inline struct skd_store *
