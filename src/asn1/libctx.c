@@ -8,7 +8,7 @@
  * locks that every thread in that context takes.  Two threads decoding
  * certificates in the default context went no faster than one (3,900
  * against 4,000 to 6,300 a second on this project's 2-core machine); in
- * a context each, 7,100 to 8,500 (docs/performance.md, round 10).  The
+ * a context each, 7,100 to 8,500 (docs/perf/history.md, round 10).  The
  * rekey's checking threads, its stream and the worker's loops therefore
  * decode in a context of their own.
  *

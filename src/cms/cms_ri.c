@@ -34,7 +34,7 @@
  * One that is built borrows the recipient certificate's (or pub's)
  * issuer and serial (borrowed set) instead of copying them: a copy of the
  * Name is a decode with its canonical encoding, a tenth of the CPU of a
- * ktri recipient in a rekey's profile (docs/performance.md).  They
+ * ktri recipient in a rekey's profile (docs/perf/history.md, round 6).  They
  * outlive the build (skd_ri_build_set borrows them), encoding only reads
  * the two, and freeing a borrowing one frees the structure alone
  * (ri_ias_cb), whoever frees it.  Decoded ones own their fields.

@@ -121,7 +121,7 @@ eng_person_add(struct eng_person **v, size_t *n, const char *name,
  * The certificate is decoded on first use, not when the GL is loaded: a
  * request that names one member should not decode every member's
  * certificate (OpenSSL 3.0 builds a decoder context per public key, the
- * worker's largest cost in docs/performance.md).  x509 is a cache of
+ * worker's largest cost in docs/perf/history.md, issue 7).  x509 is a cache of
  * cert, so a const person may fill it.
  */
 X509 *

@@ -886,7 +886,7 @@ struct stream_job {
 
 /* Pages in flight at once when mutually aware: the next page's slots
  * start while the last slots of the one before still run, so that no
- * core waits at a page's end (docs/performance.md, round 14).  Not
+ * core waits at a page's end (docs/perf/history.md, round 14).  Not
  * mutually aware, a page is one entry a member, bound by the directory's
  * writes, and a second page in flight would only hold more memory: one.
  * The pages in flight share the stream's threads (as many as the engine's

@@ -220,7 +220,7 @@ store_tls_start(struct skd_store *s, LDAP *ld)
  * message with two read(2) calls, its header and then its body, after a
  * poll(2), and a search's entries are one message each, so that reading a
  * page of 1,000 members took some 3,000 system calls, about a tenth of
- * the CPU of a mutually aware rekey's making (docs/performance.md, round
+ * the CPU of a mutually aware rekey's making (docs/perf/history.md, round
  * 15).  With the buffer, one read takes what the socket holds, up to
  * STORE_READAHEAD bytes, and libldap asks the buffer before it polls.
  * TLS reads whole records already (a connection under TLS, asked for or
@@ -747,7 +747,7 @@ store_skip_entry(struct skd_store *s, LDAPMessage *e, void *arg)
  * store_search_plain runs a plain one-level search for at most sizelimit
  * entries and hands each entry to cb as it arrives, recording its DN in
  * *seen first, so that the caller's making starts with the first entries
- * instead of after the last (docs/performance.md, round 16).  cb may use
+ * instead of after the last (docs/perf/history.md, round 16).  cb may use
  * the session meanwhile: libldap keeps the search's entries that arrive
  * while another operation waits for its answer (every wait of the
  * session is for its own message id, skd_store_i_add_many's included).

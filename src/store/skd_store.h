@@ -177,7 +177,7 @@ int skd_store_time_parse(time_t *out_t, const char *s);
  * but crashes (SIGSEGV) when a connection goes on being used or is closed
  * after a transaction was aborted or failed at commit, and when two
  * connections run transactions at once even if every one commits
- * (docs/performance.md, issue 14 round 13); a failed fan-out, or two
+ * (docs/perf/history.md, issue 14 round 13); a failed fan-out, or two
  * workers, would take the directory down.  Every write here is idempotent
  * or compare-and-swap instead, and the journal makes a batch restartable.
  */

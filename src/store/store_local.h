@@ -173,7 +173,7 @@ int skd_store_i_search_each(struct skd_store *s, const char *base, int scope,
  * search for (objectClass=skdGLMember) under a GL checks every member
  * entry of the directory between the range's ends, whatever the GL's
  * size; a plain one-level search walks the base's children instead when
- * they are fewer than the candidates (docs/performance.md, round 15).
+ * they are fewer than the candidates (docs/perf/history.md, round 15).
  */
 int skd_store_i_search_children(struct skd_store *s, const char *base,
     const char *filter, char **attrs, int direct_max, int page_size,

@@ -27,8 +27,8 @@
  * idle for half a second.
  *
  * Latency: L requests one at a time, each submitted as glo1 (one add to
- * ou=requests) and waited for by polling its response entry every
- * millisecond: p50 and p99 of submission to response.
+ * ou=requests) and waited for through one persistent search on
+ * ou=responses (see struct seen): p50 and p99 of submission to response.
  * Throughput: T requests submitted back to back by the load generator,
  * then waited for; requests per second = T / (first submit to last
  * response).  Every request adds one member and re-wraps the GL's key for
