@@ -110,6 +110,8 @@ fx_stack_dir(void)
 	return fx.private ? fx.dir : skd_test_stack_dir();
 }
 
+static void worker_stop(void);
+
 /* Stops what the test started in skd_test_tmp (a no-op for what it did
  * not). */
 static void
@@ -118,14 +120,13 @@ fx_stop(void)
 	if (!fx.started)
 		return;
 	fx.started = 0;
-	(void)skd_test_run(NULL, NULL, "cd '%s'; p=$(cat '%s/worker.pid' "
-	    "2>/dev/null) && kill \"$p\" 2>/dev/null && while kill -0 \"$p\" "
-	    "2>/dev/null; do sleep 0.1; done; [ -d '%s/relay' ] && "
+	worker_stop();
+	(void)skd_test_run(NULL, NULL, "cd '%s'; [ -d '%s/relay' ] && "
 	    "tools/skd-relay stop '%s/relay'; [ -d '%s/mta' ] && "
 	    "tools/skd-mta stop '%s/mta'; [ -d '%s/stack' ] && "
 	    "tools/skd-stack stop '%s/stack'; true", skd_test_top(),
 	    skd_test_tmp, skd_test_tmp, skd_test_tmp, skd_test_tmp,
-	    skd_test_tmp, skd_test_tmp, skd_test_tmp);
+	    skd_test_tmp, skd_test_tmp);
 }
 
 /* The test started something in skd_test_tmp. */
@@ -677,12 +678,23 @@ worker_start(const char *conf)
 	    0);
 }
 
+/*
+ * Stops the worker worker_start started, if it still runs.  Its shell
+ * has gone, so once the worker ends init reaps it and its pid is free:
+ * the kernel may give it to any process (pid_max is often 32,768), a
+ * test running beside this one included.  So the pid file goes with
+ * the first stop, and only a process that is this test's worker (its
+ * command line) is signalled or waited for.
+ */
 static void
 worker_stop(void)
 {
-	(void)skd_test_run(NULL, NULL, "p=$(cat '%s/worker.pid') && "
-	    "kill \"$p\" && while kill -0 \"$p\" 2>/dev/null; do sleep 0.1; "
-	    "done", skd_test_tmp);
+	(void)skd_test_run(NULL, NULL, "w() { case \"$(tr '\\0' ' ' "
+	    "< /proc/$1/cmdline 2>/dev/null)\" in *' gla run --config "
+	    "%s/gla.conf'*) return 0 ;; esac; return 1; }; "
+	    "p=$(cat '%s/worker.pid' 2>/dev/null) && rm -f '%s/worker.pid' "
+	    "&& w \"$p\" && kill \"$p\" && while w \"$p\"; do sleep 0.1; "
+	    "done; true", skd_test_tmp, skd_test_tmp, skd_test_tmp);
 }
 
 /* The GLA configuration for the worker, with mail out by sendmail(8)
