@@ -1263,7 +1263,8 @@ skd_engine_stream(const struct skd_engine_config *cfg,
 	st.e = &e;
 	st.emit = emit;
 	st.arg = arg;
-	page = cfg->stream_page > 0 ? cfg->stream_page : 200;
+	page = cfg->stream_page > 0 ? cfg->stream_page :
+	    SKD_ENGINE_DEFAULT_STREAM_PAGE;
 	page = (page + per - 1) / per * per;
 	if (!state->walk_members(state->ctx, gl, SKD_STORE_MEMBER, page,
 	    stream_page, &st) || !stream_finish_jobs(&st) ||

@@ -143,6 +143,8 @@
 #define SKD_ENGINE_DEFAULT_MAX_DAYS	366
 #define SKD_ENGINE_DEFAULT_MAX_GEN	12
 #define SKD_ENGINE_DEFAULT_SHARD	100
+/* Members per page of a streamed rekey (skd_engine_config.stream_page). */
+#define SKD_ENGINE_DEFAULT_STREAM_PAGE	200
 
 struct skd_kgen_ca;	/* kgen/skd_kgen.h */
 
@@ -194,8 +196,9 @@ struct skd_engine_config {
 	 * the GL.  Zero (default): the shards are in the outcome.
 	 */
 	int		 stream_rekeys;
-	/* Members per page of a streamed rekey (0: 200, rounded up to a
-	 * whole number of shards). */
+	/* Members per page of a streamed rekey (0:
+	 * SKD_ENGINE_DEFAULT_STREAM_PAGE; rounded up to a whole number of
+	 * shards). */
 	size_t		 stream_page;
 	/* CMC server-side key generation (src/engine/keygen.c): the keygen
 	 * CA; NULL: serverKeyGenRequest is refused. */

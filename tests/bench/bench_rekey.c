@@ -56,7 +56,10 @@
  * add at 50,000 members.)  slapd_wchar and slapd_syscw are slapd's bytes
  * passed to write(2) and its write calls over the first rekey,
  * floor_slapd_* over the floor: figures the machine's load does not
- * move.  Prints one line of
+ * move.  Mutually aware, a second floor (floor_page_s): the same shards
+ * again under a third key id, written as skd_engine_apply writes a
+ * streamed rekey's pages: the head alone, then floor_page_group shards
+ * (a page's) at a time with their adds in flight.  Prints one line of
  * key=value pairs; rss_kb is the process's peak resident set (getrusage)
  * after the rekey; decode_us is OpenSSL's time to decode one member
  * certificate (d2i_X509, mean over the first 1,000, one thread), a floor
@@ -218,13 +221,18 @@ slapd_writes(unsigned long long *wc, unsigned long long *sc)
  * members and a name of the same length that shares no index key with
  * gl_name, so that every index list the floor's adds grow starts as
  * empty as the rekey's did (back-mdb keeps up to 65,535 IDs a key as a
- * list, dearer to grow, then a range).  *out_n is how many. */
+ * list, dearer to grow, then a range).  group 0: one add at a time
+ * (skd_store_put_glkey).  group g: the head (shard 0) alone, then the
+ * shards g at a time with their adds in flight (skd_store_put_glkeys),
+ * as skd_engine_apply writes a streamed rekey's pages of g shards.  The
+ * recipients' names get mark in place of their 'm' (each floor its own
+ * index keys, naming nobody the fetch looks for).  *out_n is how many. */
 static int
 floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
-    const char *fake_id, size_t *out_n)
+    const char *fake_id, char mark, size_t group, size_t *out_n)
 {
 	struct skd_store_glkey *k = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, m = 0;
 	int ok = 0;
 
 	*out_n = 0;
@@ -247,17 +255,35 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
 		/* same size, but naming nobody the fetch looks for */
 		for (j = 0; j < k[i].n_recipients; j++) {
 			if (strncmp(k[i].recipients[j], "email:m", 7) == 0)
-				k[i].recipients[j][6] = 'f';
+				k[i].recipients[j][6] = mark;
 		}
 	}
+	/* The floor's entries to the front, the head first. */
 	for (i = 0; i < n; i++) {
-		if (strcmp(k[i].key_id, fake_id) != 0)
-			continue;
-		if (!skd_store_put_glkey(s, &k[i])) {
+		if (strcmp(k[i].key_id, fake_id) == 0) {
+			struct skd_store_glkey t = k[m];
+
+			k[m] = k[i];
+			k[i] = t;
+			if (k[m].shard == 0 && m > 0) {
+				t = k[0];
+				k[0] = k[m];
+				k[m] = t;
+			}
+			m++;
+		}
+	}
+	for (i = 0; i < m; i += group > 0 && i > 0 ? group : 1) {
+		size_t g = group > 0 && i > 0 ? group : 1;
+
+		if (g > m - i)
+			g = m - i;
+		if (g == 1 ? !skd_store_put_glkey(s, &k[i]) :
+		    !skd_store_put_glkeys(s, &k[i], g)) {
 			store_fail(s, "put_glkey");
 			goto err;
 		}
-		(*out_n)++;
+		*out_n += g;
 	}
 	ok = 1;
  err:
@@ -521,6 +547,8 @@ main(int argc, char **argv)
 	size_t nmake = 0, make_puts = 0;
 	double again_min = 0, make_min = 0, make_cpu = 0, make_slapd = 0;
 	double again_sum = 0, again_cpu = 0, again_slapd = 0;
+	size_t nfloor_page = 0, fgroup = 0;
+	double floor_page_s = 0;
 	struct rusage ru;
 	int ec, nma, len, rc = 1;
 
@@ -746,11 +774,29 @@ main(int argc, char **argv)
 		slapd_writes(&wc2, &sc2);
 		sl2 = bench_slapd_cpu_s();
 		t4 = bench_now_s();
-		if (!floor_adds(s, gl_name, floor_gl, fake, &nfloor))
+		if (!floor_adds(s, gl_name, floor_gl, fake, 'f', 0, &nfloor))
 			goto err;
 		t5 = bench_now_s();
 		sl3 = bench_slapd_cpu_s();
 		slapd_writes(&wc3, &sc3);
+	}
+	if (!nma) {
+		/* Mutually aware: the same shards again (under another key
+		 * id), written as the rekey writes them: the head, then
+		 * pages of shards with their adds in flight. */
+		size_t page = cfg.stream_page > 0 ? cfg.stream_page :
+		    SKD_ENGINE_DEFAULT_STREAM_PAGE;
+
+		fgroup = (page + k - 1) / k;
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			goto err;
+		for (i = 0; i < sizeof(rnd); i++)
+			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
+		floor_page_s = bench_now_s();
+		if (!floor_adds(s, gl_name, floor_gl, fake, 'g', fgroup,
+		    &nfloor_page))
+			goto err;
+		floor_page_s = bench_now_s() - floor_page_s;
 	}
 	printf("rekey kind=%s mode=%s n=%zu shards=%zu engine_s=%.6f "
 	    "apply_s=%.6f total_s=%.6f floor_adds=%zu floor_s=%.6f "
@@ -772,6 +818,9 @@ main(int argc, char **argv)
 		printf(" make=%zu make_min_s=%.6f make_shards=%zu "
 		    "make_cpu_s=%.3f make_slapd_cpu_s=%.3f", nmake, make_min,
 		    make_puts, make_cpu, make_slapd);
+	if (nfloor_page > 0)
+		printf(" floor_page_adds=%zu floor_page_group=%zu "
+		    "floor_page_s=%.6f", nfloor_page, fgroup, floor_page_s);
 	if (nagain > 0)
 		printf(" again=%zu again_min_s=%.6f again_mean_s=%.6f "
 		    "again_cpu_s=%.6f again_slapd_cpu_s=%.6f", nagain,
