@@ -690,7 +690,7 @@ static void
 worker_stop(void)
 {
 	(void)skd_test_run(NULL, NULL, "w() { case \"$(tr '\\0' ' ' "
-	    "< /proc/$1/cmdline 2>/dev/null)\" in *' gla run --config "
+	    "2>/dev/null < /proc/$1/cmdline)\" in *' gla run --config "
 	    "%s/gla.conf'*) return 0 ;; esac; return 1; }; "
 	    "p=$(cat '%s/worker.pid' 2>/dev/null) && rm -f '%s/worker.pid' "
 	    "&& w \"$p\" && kill \"$p\" && while w \"$p\"; do sleep 0.1; "
