@@ -1052,6 +1052,18 @@ stream_start(struct stream *st)
 		return 1;
 	/* Once: sysconf reads /sys at every call. */
 	n = eng_nthreads(st->e);
+	/* Not mutually aware, one signed message and one directory add a
+	 * member: the adds are the bound whenever the directory shares
+	 * this machine's cores, and a maker on every core only takes the
+	 * directory's writer's core from it while the page before is
+	 * written (a 10,000-member first rekey 7.6 to 8.4 s with two
+	 * threads, 6.2 to 6.9 s with one, on two cores shared with slapd:
+	 * docs/performance.md).  So one thread fewer: the caller's thread
+	 * makes the rest of a page when the page is not ready in time
+	 * (stream_finish_job), so when making is the bound every core
+	 * still makes. */
+	if (st->g->stream_per == 1 && n > 1)
+		n--;
 	if (pthread_mutex_init(&st->mu, NULL) != 0)
 		return 0;
 	if (pthread_cond_init(&st->work, NULL) != 0) {

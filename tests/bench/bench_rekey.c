@@ -668,6 +668,9 @@ main(int argc, char **argv)
 
 	bench_engine_init(&cfg, &env, &st, s, gla, gla_key, trust, ca, ca_key);
 	cfg.shard_size = k;
+	/* SKD_BENCH_THREADS=T: the engine's threads (skd-gla.conf's
+	 * threads; default 0, one a core). */
+	cfg.threads = (int)bench_env_size("SKD_BENCH_THREADS", 0);
 	/* The worker's cache of validated members' keys, at its default
 	 * size (SKD_BENCH_KEYCACHE=E: E entries): cold for this rekey, warm
 	 * for the second. */
