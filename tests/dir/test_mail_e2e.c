@@ -680,21 +680,20 @@ worker_start(const char *conf)
 
 /*
  * Stops the worker worker_start started, if it still runs.  Its shell
- * has gone, so once the worker ends init reaps it and its pid is free:
- * the kernel may give it to any process (pid_max is often 32,768), a
- * test running beside this one included.  So the pid file goes with
- * the first stop, and only a process that is this test's worker (its
- * command line) is signalled or waited for.
+ * has gone, so once the worker ends init reaps it and its pid is free
+ * for any process, a test running beside this one included: the pid
+ * file goes with the first stop, and only this test's worker is
+ * signalled or waited for (tools/pid-is).
  */
 static void
 worker_stop(void)
 {
-	(void)skd_test_run(NULL, NULL, "w() { case \"$(tr '\\0' ' ' "
-	    "2>/dev/null < /proc/$1/cmdline)\" in *' gla run --config "
-	    "%s/gla.conf'*) return 0 ;; esac; return 1; }; "
+	(void)skd_test_run(NULL, NULL, "cd '%s' && "
+	    "w() { tools/pid-is \"$1\" ' gla run --config %s/gla.conf '; }; "
 	    "p=$(cat '%s/worker.pid' 2>/dev/null) && rm -f '%s/worker.pid' "
 	    "&& w \"$p\" && kill \"$p\" && while w \"$p\"; do sleep 0.1; "
-	    "done; true", skd_test_tmp, skd_test_tmp, skd_test_tmp);
+	    "done; true", skd_test_top(), skd_test_tmp, skd_test_tmp,
+	    skd_test_tmp);
 }
 
 /* The GLA configuration for the worker, with mail out by sendmail(8)
