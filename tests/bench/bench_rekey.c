@@ -232,8 +232,8 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
     const char *fake_id, char mark, size_t group, size_t *out_n)
 {
 	struct skd_store_glkey *k = NULL;
-	size_t n = 0, i, m = 0;
-	int ok = 0;
+	size_t n = 0, i, m = 0, g;
+	int ok = 0, pass;
 
 	*out_n = 0;
 	if (!skd_store_find_glkeys(s, &k, &n, gl_name, NULL))
@@ -258,24 +258,22 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
 				k[i].recipients[j][6] = mark;
 		}
 	}
-	/* The floor's entries to the front, the head first. */
-	for (i = 0; i < n; i++) {
-		if (strcmp(k[i].key_id, fake_id) == 0) {
-			struct skd_store_glkey t = k[m];
+	/* The floor's entries to the front: its head (pass 0), then its
+	 * shards (pass 1). */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = m; i < n; i++) {
+			struct skd_store_glkey t;
 
-			k[m] = k[i];
+			if (strcmp(k[i].key_id, fake_id) != 0 ||
+			    (k[i].shard == 0) != (pass == 0))
+				continue;
+			t = k[m];
+			k[m++] = k[i];
 			k[i] = t;
-			if (k[m].shard == 0 && m > 0) {
-				t = k[0];
-				k[0] = k[m];
-				k[m] = t;
-			}
-			m++;
 		}
 	}
-	for (i = 0; i < m; i += group > 0 && i > 0 ? group : 1) {
-		size_t g = group > 0 && i > 0 ? group : 1;
-
+	for (i = 0; i < m; i += g) {
+		g = group == 0 || k[i].shard == 0 ? 1 : group;
 		if (g > m - i)
 			g = m - i;
 		if (g == 1 ? !skd_store_put_glkey(s, &k[i]) :
@@ -289,6 +287,21 @@ floor_adds(struct skd_store *s, const char *gl_name, const char *floor_gl,
  err:
 	skd_store_glkey_list_free(k, n);
 	return ok;
+}
+
+/* A random key id no rekey has drawn, for a floor's entries: 16 hex
+ * digits into out (at least 17 bytes). */
+static int
+fake_key_id(char *out)
+{
+	unsigned char rnd[8];
+	size_t i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return 0;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 1;
 }
 
 /* A streamed rekey's page, applied as the worker applies it; counts
@@ -532,7 +545,7 @@ main(int argc, char **argv)
 	X509 *ca = NULL, *gla = NULL, *x, *tmpl = NULL;
 	EVP_PKEY *ca_key = NULL, *key = NULL, *gla_key = NULL;
 	X509_STORE *trust = NULL;
-	unsigned char *der = NULL, *gl_der = NULL, rnd[8];
+	unsigned char *der = NULL, *gl_der = NULL;
 	char gl_name[128], name[96], fake[40], floor_gl[128];
 	char u1[SKD_STORE_ID_LEN], u2[SKD_STORE_ID_LEN];
 	unsigned long long wc0, wc1, wc2, wc3, sc0, sc1, sc2, sc3;
@@ -770,10 +783,8 @@ main(int argc, char **argv)
 	{
 		/* Both modes: the directory's floor for the same entries
 		 * (mutually aware: one key's shards). */
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (!fake_key_id(fake))
 			goto err;
-		for (i = 0; i < sizeof(rnd); i++)
-			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
 		slapd_writes(&wc2, &sc2);
 		sl2 = bench_slapd_cpu_s();
 		t4 = bench_now_s();
@@ -791,10 +802,8 @@ main(int argc, char **argv)
 		    SKD_ENGINE_DEFAULT_STREAM_PAGE;
 
 		fgroup = (page + k - 1) / k;
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (!fake_key_id(fake))
 			goto err;
-		for (i = 0; i < sizeof(rnd); i++)
-			snprintf(fake + 2 * i, 3, "%02x", rnd[i]);
 		floor_page_s = bench_now_s();
 		if (!floor_adds(s, gl_name, floor_gl, fake, 'g', fgroup,
 		    &nfloor_page))
