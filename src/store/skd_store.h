@@ -174,12 +174,15 @@ int skd_store_time_parse(time_t *out_t, const char *s);
 
 /*
  * No RFC 5805 transactions: slapd 2.5.13 (Debian 12) back-mdb accepts them,
- * but crashes (SIGSEGV) when a connection goes on being used or is closed
- * after a transaction was aborted or failed at commit, and when two
- * connections run transactions at once even if every one commits
- * (docs/perf/history.md, issue 14 round 13); a failed fan-out, or two
- * workers, would take the directory down.  Every write here is idempotent
- * or compare-and-swap instead, and the journal makes a batch restartable.
+ * but crashes (SIGSEGV) when two connections run transactions at once,
+ * even if every one commits (issue 14 rounds 13 and 19, in
+ * docs/performance.md; make bench's skd-bench-txn probes it on each run).
+ * Round 4 also saw it crash after a fan-out's transaction failed, which a
+ * plain client did not reproduce in round 19.  Two workers, or one with
+ * several loops, cannot promise that their transactions never overlap,
+ * and an overlap takes the directory down.  Every write here is
+ * idempotent or compare-and-swap instead, and the journal makes a batch
+ * restartable.
  */
 
 /* ---- gl.c: GL records (skdGroupList, ou=groups) ------------------------- */
