@@ -5,13 +5,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store_local.h"
 
 struct skd_store_watch {
 	struct skd_store	*s;		/* borrowed */
-	ldap_sync_t		 ls;
-	int			 started;	/* ls holds a running search */
+	LDAP			*ld;		/* the watch's own connection */
+	int			 msgid;		/* its running search */
 	char			*base;
 	char			*filter;
 	skd_store_watch_cb	 cb;
@@ -21,98 +22,191 @@ struct skd_store_watch {
 
 static char *watch_attrs[] = { LDAP_NO_ATTRS, NULL };
 
-static int
-watch_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid,
-    ldap_sync_refresh_t phase)
+/*
+ * The refresh phase is slapd's to end (RFC 4533 3.4: a Sync Info Message
+ * with refreshDone); a watch that has not seen it by then is given up.
+ */
+#define WATCH_REFRESH_S		60
+
+/*
+ * The watch reads its search's messages one at a time (LDAP_MSG_ONE)
+ * rather than through libldap's ldap_sync_init and ldap_sync_poll: in
+ * OpenLDAP 2.5 those take every message received so far as one chain
+ * (LDAP_MSG_RECEIVED) and hand the chain's first message to the handler
+ * once for each message in it, so that a report arriving just behind
+ * another was lost (store_req:test_watch_burst), and an entry arriving
+ * together with the end of the refresh made the refresh fail.
+ */
+
+/* The Sync State of an entry message (RFC 4533 2.3), LDAP_SYNC_PRESENT
+ * when it carries none. */
+static ber_int_t
+entry_state(LDAP *ld, LDAPMessage *msg)
 {
-	struct skd_store_watch *w = ls->ls_private;
+	LDAPControl **ctrls = NULL, *c;
+	BerElement *ber;
+	ber_int_t state = LDAP_SYNC_PRESENT;
+
+	if (ldap_get_entry_controls(ld, msg, &ctrls) != LDAP_SUCCESS)
+		return state;
+	if ((c = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL)) !=
+	    NULL && (ber = ber_init(&c->ldctl_value)) != NULL) {
+		if (ber_scanf(ber, "{e", &state) == LBER_ERROR)
+			state = LDAP_SYNC_PRESENT;
+		ber_free(ber, 1);
+	}
+	ldap_controls_free(ctrls);
+	return state;
+}
+
+/* 1 when msg is the Sync Info Message that ends the refresh phase
+ * (RFC 4533 2.5: refreshDelete or refreshPresent, refreshDone DEFAULT
+ * TRUE). */
+static int
+refresh_done(LDAP *ld, LDAPMessage *msg)
+{
+	struct berval *data = NULL;
+	BerElement *ber = NULL;
+	ber_tag_t tag;
+	ber_len_t len;
+	ber_int_t done = 1;
+	char *oid = NULL;
+	int ok = 0;
+
+	if (ldap_parse_intermediate(ld, msg, &oid, &data, NULL, 0) !=
+	    LDAP_SUCCESS || oid == NULL || strcmp(oid, LDAP_SYNC_INFO) != 0 ||
+	    data == NULL || (ber = ber_init(data)) == NULL)
+		goto out;
+	tag = ber_peek_tag(ber, &len);
+	if (tag != LDAP_TAG_SYNC_REFRESH_DELETE &&
+	    tag != LDAP_TAG_SYNC_REFRESH_PRESENT)
+		goto out;
+	if (ber_scanf(ber, "{") == LBER_ERROR)
+		goto out;
+	if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE &&
+	    ber_scanf(ber, "x") == LBER_ERROR)
+		goto out;
+	if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDONE &&
+	    ber_scanf(ber, "b", &done) == LBER_ERROR)
+		goto out;
+	ok = done != 0;
+ out:
+	if (ber != NULL)
+		ber_free(ber, 1);
+	ber_bvfree(data);
+	ldap_memfree(oid);
+	return ok;
+}
+
+/*
+ * watch_one takes one message of the search, waiting up to *tv for it:
+ * an entry added or changed (or, in the refresh phase, present) is
+ * reported (a deletion needs no work); *out_done is set at the end of the
+ * refresh phase.  Returns 1 when it took a message, 0 when none came in
+ * time, -1 when the connection or the search is gone.
+ */
+static int
+watch_one(struct skd_store_watch *w, struct timeval *tv, int *out_done)
+{
+	LDAPMessage *msg = NULL;
 	char *dn;
+	int rc, ret = 1;
 
-	(void)uuid;
-	/* Added or changed (or, in the refresh phase, present): the caller
-	 * looks.  Deletions need no work. */
-	if (phase == LDAP_SYNC_CAPI_DELETE)
-		return LDAP_SUCCESS;
-	if ((dn = ldap_get_dn(ls->ls_ld, msg)) == NULL)
-		return LDAP_SUCCESS;
-	w->seen++;
-	if (w->cb != NULL)
-		w->cb(w->arg, dn);
-	ldap_memfree(dn);
-	return LDAP_SUCCESS;
-}
-
-static int
-watch_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids,
-    ldap_sync_refresh_t phase)
-{
-	(void)ls;
-	(void)msg;
-	(void)uuids;
-	(void)phase;
-	return LDAP_SUCCESS;
-}
-
-static int
-watch_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes)
-{
-	(void)ls;
-	(void)msg;
-	(void)refresh_deletes;
-	/* The server ended the persistent search: start over. */
-	return LDAP_SERVER_DOWN;
+	rc = ldap_result(w->ld, w->msgid, LDAP_MSG_ONE, tv, &msg);
+	if (rc == 0)
+		return 0;
+	if (rc < 0 || msg == NULL)
+		return -1;
+	switch (rc) {
+	case LDAP_RES_SEARCH_ENTRY:
+		if (entry_state(w->ld, msg) == LDAP_SYNC_DELETE ||
+		    (dn = ldap_get_dn(w->ld, msg)) == NULL)
+			break;
+		w->seen++;
+		if (w->cb != NULL)
+			w->cb(w->arg, dn);
+		ldap_memfree(dn);
+		break;
+	case LDAP_RES_INTERMEDIATE:
+		if (out_done != NULL && refresh_done(w->ld, msg))
+			*out_done = 1;
+		break;
+	case LDAP_RES_SEARCH_RESULT:
+		/* The server ended the persistent search: start over. */
+		ret = -1;
+		break;
+	default:
+		break;
+	}
+	ldap_msgfree(msg);
+	return ret;
 }
 
 static void
 watch_stop(struct skd_store_watch *w)
 {
-	if (w->ls.ls_ld != NULL)
-		ldap_unbind_ext(w->ls.ls_ld, NULL, NULL);
-	w->ls.ls_ld = NULL;
-	/* ldap_sync_destroy frees the cookie; the search parameters are
-	 * ours and stay. */
-	if (w->started) {
-		ber_memfree(w->ls.ls_cookie.bv_val);
-		w->ls.ls_cookie.bv_val = NULL;
-		w->ls.ls_cookie.bv_len = 0;
-	}
-	w->started = 0;
+	if (w->ld != NULL)
+		ldap_unbind_ext(w->ld, NULL, NULL);
+	w->ld = NULL;
+	w->msgid = -1;
 }
 
-/* watch_start connects and runs the refresh phase (every entry already
- * there is reported once). */
+/* watch_start connects, starts the refreshAndPersist search (RFC 4533
+ * 2.2) and runs its refresh phase (every entry already there is reported
+ * once). */
 static int
 watch_start(struct skd_store_watch *w)
 {
 	struct skd_store *s = w->s;
-	LDAP *ld = NULL;
-	int rc;
+	struct berval value = { 0, NULL };
+	struct timeval tv;
+	LDAPControl ctrl, *ctrls[2];
+	BerElement *ber;
+	time_t until;
+	int rc, done = 0;
 
 	watch_stop(w);
-	if ((rc = skd_store_i_connect(s, &ld)) != LDAP_SUCCESS)
+	if ((rc = skd_store_i_connect(s, &w->ld)) != LDAP_SUCCESS)
 		return skd_store_i_ldap_fail(s, rc, "watch connect", w->base);
-	memset(&w->ls, 0, sizeof(w->ls));
-	if (ldap_sync_initialize(&w->ls) == NULL) {
-		ldap_unbind_ext(ld, NULL, NULL);
+	/* syncRequestValue: the mode alone, no cookie (every start is a
+	 * fresh refresh), reloadHint left at its DEFAULT FALSE. */
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL ||
+	    ber_printf(ber, "{e}", (ber_int_t)LDAP_SYNC_REFRESH_AND_PERSIST) ==
+	    -1 || ber_flatten2(ber, &value, 1) == -1) {
+		if (ber != NULL)
+			ber_free(ber, 1);
+		watch_stop(w);
 		return skd_store_i_fail(s, SKD_STORE_ERR_OTHER,
-		    "ldap_sync_initialize");
+		    "watch: out of memory");
 	}
-	w->ls.ls_ld = ld;
-	w->ls.ls_base = w->base;
-	w->ls.ls_scope = LDAP_SCOPE_ONELEVEL;
-	w->ls.ls_filter = w->filter;
-	w->ls.ls_attrs = watch_attrs;
-	w->ls.ls_timeout = 0;
-	w->ls.ls_search_entry = watch_entry;
-	w->ls.ls_intermediate = watch_intermediate;
-	w->ls.ls_search_result = watch_result;
-	w->ls.ls_private = w;
-	w->started = 1;
-	if ((rc = ldap_sync_init_refresh_and_persist(&w->ls)) !=
-	    LDAP_SUCCESS) {
+	ber_free(ber, 1);
+	ctrl.ldctl_oid = LDAP_CONTROL_SYNC;
+	ctrl.ldctl_value = value;
+	ctrl.ldctl_iscritical = 1;
+	ctrls[0] = &ctrl;
+	ctrls[1] = NULL;
+	rc = ldap_search_ext(w->ld, w->base, LDAP_SCOPE_ONELEVEL, w->filter,
+	    watch_attrs, 0, ctrls, NULL, NULL, 0, &w->msgid);
+	ber_memfree(value.bv_val);
+	if (rc != LDAP_SUCCESS) {
 		skd_store_i_ldap_fail(s, rc, "sync refreshAndPersist", w->base);
 		watch_stop(w);
 		return 0;
+	}
+	until = time(NULL) + WATCH_REFRESH_S;
+	while (!done) {
+		tv.tv_sec = until - time(NULL);
+		tv.tv_usec = 0;
+		if (tv.tv_sec <= 0 || (rc = watch_one(w, &tv, &done)) == 0) {
+			watch_stop(w);
+			return skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
+			    "watch: the refresh did not end");
+		}
+		if (rc < 0) {
+			watch_stop(w);
+			return skd_store_i_ldap_fail(s, LDAP_SERVER_DOWN,
+			    "sync refreshAndPersist", w->base);
+		}
 	}
 	return 1;
 }
@@ -202,13 +296,14 @@ skd_store_watch_response(struct skd_store *s, const char *request_id,
 int
 skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 {
+	struct timeval tv;
 	int rc;
 
 	if (out_n != NULL)
 		*out_n = 0;
 	skd_store_i_ok(w->s);
 	w->seen = 0;
-	if (!w->started) {
+	if (w->ld == NULL) {
 		/* Lost earlier: a fresh refresh reports everything again,
 		 * which is what a caller that missed changes needs. */
 		if (!watch_start(w))
@@ -217,15 +312,20 @@ skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 			*out_n = w->seen;
 		return 1;
 	}
-	w->ls.ls_timeout = timeout_s < 0 ? 0 : timeout_s;
-	rc = ldap_sync_poll(&w->ls);
-	if (rc < 0 || (rc != LDAP_SUCCESS && rc != LDAP_RES_SEARCH_ENTRY &&
-	    rc != LDAP_RES_INTERMEDIATE)) {
+	/* The first message within timeout_s, then every one already
+	 * here. */
+	tv.tv_sec = timeout_s < 0 ? 0 : timeout_s;
+	tv.tv_usec = 0;
+	while ((rc = watch_one(w, &tv, NULL)) == 1) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+	}
+	if (rc < 0) {
 		/* The connection or the search is gone: the next poll
 		 * starts over. */
 		watch_stop(w);
-		return skd_store_i_ldap_fail(w->s, rc < 0 ? LDAP_SERVER_DOWN :
-		    rc, "watch", w->base);
+		return skd_store_i_ldap_fail(w->s, LDAP_SERVER_DOWN, "watch",
+		    w->base);
 	}
 	if (out_n != NULL)
 		*out_n = w->seen;

@@ -648,6 +648,96 @@ START_TEST(test_watch_requests)
 }
 END_TEST
 
+/* A burst's reports, each request's counted apart. */
+#define BURST	6
+
+struct watch_burst {
+	char	 id[2 * BURST][SKD_STORE_ID_LEN];
+	int	 hits[2 * BURST];
+	size_t	 n;		/* ids in use */
+	size_t	 other;		/* reports of no id here */
+};
+
+static void
+burst_cb(void *arg, const char *dn)
+{
+	struct watch_burst *b = arg;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (strstr(dn, b->id[i]) != NULL) {
+			b->hits[i]++;
+			return;
+		}
+	}
+	b->other++;
+}
+
+/* Polls until every id in b was reported (at most about 5 s); returns
+ * how many were. */
+static size_t
+burst_until_all(struct skd_store_watch *w, struct skd_store *s,
+    struct watch_burst *b)
+{
+	size_t i, got = 0;
+	int round;
+
+	for (round = 0; round < 5; round++) {
+		for (got = 0, i = 0; i < b->n; i++)
+			got += b->hits[i] > 0;
+		if (got == b->n)
+			break;
+		ck_store_ok(s, skd_store_watch_poll(w, NULL, 1));
+	}
+	return got;
+}
+
+/*
+ * Reports that reach the watch together are each reported, once: requests
+ * pending when it starts (its refresh phase, RFC 4533 3.4), then a burst
+ * submitted back to back while nobody polls, read by one poll after
+ * another.  OpenLDAP 2.5's ldap_sync_poll and ldap_sync_init handed a
+ * chain's first message to the handler once for each message in the
+ * chain, losing the others (src/store/watch.c).
+ */
+START_TEST(test_watch_burst)
+{
+	struct skd_store *s = store_open_gla(), *other = store_open_gla();
+	struct skd_store_watch *w;
+	struct watch_burst b;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < BURST; i++)
+		add_req(other, b.id[b.n++]);
+	w = skd_store_watch_open(s, SKD_STORE_WATCH_REQUESTS, burst_cb, &b);
+	ck_assert_msg(w != NULL, "watch: %s", skd_store_errmsg(s));
+	for (i = 0; i < BURST; i++)
+		ck_assert_msg(b.hits[i] == 1, "pending request %zu reported "
+		    "%d times by the refresh", i, b.hits[i]);
+
+	for (i = 0; i < BURST; i++)
+		add_req(other, b.id[b.n++]);
+	/* All of them on the watch's connection before it reads. */
+	(void)usleep(300000);
+	ck_assert_uint_eq(burst_until_all(w, s, &b), 2 * BURST);
+	ck_store_ok(s, skd_store_watch_poll(w, NULL, 0));
+	for (i = 0; i < 2 * BURST; i++)
+		ck_assert_msg(b.hits[i] == 1, "request %zu reported %d times",
+		    i, b.hits[i]);
+
+	for (i = 0; i < b.n; i++) {
+		ck_store_ok(other, skd_store_claim_request(other, b.id[i], "w",
+		    time(NULL) + 60));
+		ck_store_ok(other, skd_store_finish_request(other, b.id[i],
+		    "w", NULL));
+	}
+	skd_store_watch_close(w);
+	skd_store_close(s);
+	skd_store_close(other);
+}
+END_TEST
+
 Suite *
 skd_suite_store_req(void)
 {
@@ -663,6 +753,7 @@ skd_suite_store_req(void)
 	tcase_add_test(tc, test_lease_expiry);
 	tcase_add_test(tc, test_journal_replay);
 	tcase_add_test(tc, test_watch_requests);
+	tcase_add_test(tc, test_watch_burst);
 	suite_add_tcase(su, tc);
 	return su;
 }
