@@ -293,10 +293,21 @@ skd_store_watch_response(struct skd_store *s, const char *request_id,
 	return w;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 {
 	struct timeval tv;
+	long long until, left;
 	int rc;
 
 	if (out_n != NULL)
@@ -312,14 +323,20 @@ skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 			*out_n = w->seen;
 		return 1;
 	}
-	/* The first message within timeout_s, then every one already
-	 * here. */
-	tv.tv_sec = timeout_s < 0 ? 0 : timeout_s;
-	tv.tv_usec = 0;
-	while ((rc = watch_one(w, &tv, NULL)) == 1) {
-		tv.tv_sec = 0;
-		tv.tv_usec = 0;
-	}
+	/*
+	 * Up to timeout_s for the first report, then every message already
+	 * here.  syncprov sends every persistent search a Sync Info
+	 * newcookie for each write anywhere in the database (RFC 4533 2.5),
+	 * so a message is no report: the wait goes on past them.
+	 */
+	until = now_ms() + (timeout_s < 0 ? 0 : timeout_s) * 1000LL;
+	do {
+		left = w->seen > 0 ? 0 : until - now_ms();
+		if (left < 0)
+			left = 0;
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+	} while ((rc = watch_one(w, &tv, NULL)) == 1);
 	if (rc < 0) {
 		/* The connection or the search is gone: the next poll
 		 * starts over. */
