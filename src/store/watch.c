@@ -13,6 +13,7 @@ struct skd_store_watch {
 	struct skd_store	*s;		/* borrowed */
 	LDAP			*ld;		/* the watch's own connection */
 	int			 msgid;		/* its running search */
+	int			 end_rc;	/* why it ended (LDAP code) */
 	char			*base;
 	char			*filter;
 	skd_store_watch_cb	 cb;
@@ -115,8 +116,10 @@ watch_one(struct skd_store_watch *w, struct timeval *tv, int *out_done)
 	rc = ldap_result(w->ld, w->msgid, LDAP_MSG_ONE, tv, &msg);
 	if (rc == 0)
 		return 0;
-	if (rc < 0 || msg == NULL)
+	if (rc < 0 || msg == NULL) {
+		w->end_rc = LDAP_SERVER_DOWN;
 		return -1;
+	}
 	switch (rc) {
 	case LDAP_RES_SEARCH_ENTRY:
 		if (entry_state(w->ld, msg) == LDAP_SYNC_DELETE ||
@@ -132,7 +135,12 @@ watch_one(struct skd_store_watch *w, struct timeval *tv, int *out_done)
 			*out_done = 1;
 		break;
 	case LDAP_RES_SEARCH_RESULT:
-		/* The server ended the persistent search: start over. */
+		/* The server ended the persistent search: start over.  At
+		 * the start, why it refused (no syncprov, no access) is
+		 * what the caller is told. */
+		if (ldap_parse_result(w->ld, msg, &w->end_rc, NULL, NULL, NULL,
+		    NULL, 0) != LDAP_SUCCESS || w->end_rc == LDAP_SUCCESS)
+			w->end_rc = LDAP_SERVER_DOWN;
 		ret = -1;
 		break;
 	default:
@@ -204,7 +212,7 @@ watch_start(struct skd_store_watch *w)
 		}
 		if (rc < 0) {
 			watch_stop(w);
-			return skd_store_i_ldap_fail(s, LDAP_SERVER_DOWN,
+			return skd_store_i_ldap_fail(s, w->end_rc,
 			    "sync refreshAndPersist", w->base);
 		}
 	}
