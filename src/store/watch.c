@@ -150,6 +150,16 @@ watch_one(struct skd_store_watch *w, struct timeval *tv, int *out_done)
 	return ret;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 watch_stop(struct skd_store_watch *w)
 {
@@ -170,7 +180,7 @@ watch_start(struct skd_store_watch *w)
 	struct timeval tv;
 	LDAPControl ctrl, *ctrls[2];
 	BerElement *ber;
-	time_t until;
+	long long until, left;
 	int rc, done = 0;
 
 	watch_stop(w);
@@ -201,11 +211,12 @@ watch_start(struct skd_store_watch *w)
 		watch_stop(w);
 		return 0;
 	}
-	until = time(NULL) + WATCH_REFRESH_S;
+	until = now_ms() + WATCH_REFRESH_S * 1000LL;
 	while (!done) {
-		tv.tv_sec = until - time(NULL);
-		tv.tv_usec = 0;
-		if (tv.tv_sec <= 0 || (rc = watch_one(w, &tv, &done)) == 0) {
+		left = until - now_ms();
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		if (left <= 0 || (rc = watch_one(w, &tv, &done)) == 0) {
 			watch_stop(w);
 			return skd_store_i_fail(s, SKD_STORE_ERR_UNAVAILABLE,
 			    "watch: the refresh did not end");
@@ -299,16 +310,6 @@ skd_store_watch_response(struct skd_store *s, const char *request_id,
 	    "(&(objectClass=%s)(%s=%s))", OC_RESPONSE, A_REQID, esc), cb, arg);
 	free(esc);
 	return w;
-}
-
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
