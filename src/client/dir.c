@@ -170,6 +170,7 @@ skd_client_wait_response_ex(struct skd_store *s,
 		}
 		/* Failed before any answer could be made (no signer to
 		 * answer): the request says why. */
+		info->checks++;
 		if ((end = request_end(s, id, err)) == REQ_REFUSED)
 			break;
 		if ((left = deadline - now_ms()) <= 0) {

@@ -641,6 +641,7 @@ struct skd_client_wait_info {
 	int		watched;	/* the watch was opened */
 	int		via_watch;	/* the watch reported the answer */
 	unsigned	reads;		/* reads of the response entry */
+	unsigned	checks;		/* reads of the request's state */
 	unsigned	polls;		/* 100 ms sleeps without a watch */
 };
 

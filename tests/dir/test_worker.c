@@ -3536,6 +3536,43 @@ count_report(void *arg, const char *dn)
  * answer came either way.)  Another
  * person watching the same request id sees nothing.
  */
+/*
+ * In a child process, after delay_ms: n requests submitted and withdrawn
+ * again as glo1, none of them the awaited one.  syncprov sends every
+ * persistent search a Sync Info newcookie for each of these writes
+ * (RFC 4533 2.5); a watch must not take them for its report.
+ */
+static pid_t
+spawn_other_writes(int n, long delay_ms)
+{
+	static const unsigned char junk[] = "not a request";
+	enum skd_store_err e = SKD_STORE_OK;
+	struct skd_store *s;
+	char id[SKD_STORE_ID_LEN];
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid != 0)
+		return pid;
+	nap_ms(delay_ms);
+	/* No check assertions here: a failure is the exit status. */
+	if ((s = skd_store_open(&e, skd_test_stack_env("SKD_LDAP_URI"),
+	    skd_test_stack_env("SKD_BASE_DN"), SKD_STORE_BIND_SIMPLE,
+	    skd_test_stack_env("SKD_GLO1_DN"),
+	    skd_test_stack_env("SKD_GLO1_PW"))) == NULL)
+		_exit(2);
+	for (i = 0; i < n; i++) {
+		if (!skd_store_add_request(s, id, junk, sizeof(junk),
+		    skd_test_stack_env("SKD_GLO1_DN")) ||
+		    !skd_store_withdraw_request(s, id))
+			_exit(1);
+	}
+	skd_store_close(s);
+	_exit(0);
+}
+
 START_TEST(test_wait_through_watch)
 {
 	struct parties p;
@@ -3548,7 +3585,7 @@ START_TEST(test_wait_through_watch)
 	unsigned char *der;
 	char id[SKD_STORE_ID_LEN], *conf;
 	size_t len, n = 0;
-	pid_t pid;
+	pid_t pid, other;
 	int st, seen = 0;
 
 	parties_open(&p);
@@ -3556,6 +3593,8 @@ START_TEST(test_wait_through_watch)
 	der = build_query(&len, p.glo1);
 	submit(p.glo, id, der, len);
 	pid = spawn_worker_after(conf, "watchc", 3000000);
+	/* 200 other writes while the client waits for the worker. */
+	other = spawn_other_writes(100, 500);
 	ck_assert_msg(skd_client_wait_response_ex(p.glo, &msgs, &n, id, 30000,
 	    &info, &e), "wait: %s", e.msg);
 	ck_assert_uint_ge(n, 1);
@@ -3563,6 +3602,12 @@ START_TEST(test_wait_through_watch)
 	ck_assert_msg(info.via_watch, "the answer did not come by the watch "
 	    "(%u reads, %u polls)", info.reads, info.polls);
 	ck_assert_uint_eq(info.polls, 0);
+	st = reap(other);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The request's state is read about once a second of the wait, not
+	 * once for each of the other writes. */
+	ck_assert_msg(info.checks < 30, "%u reads of the request's state",
+	    info.checks);
 	skd_store_blobs_free(msgs, n);
 	ck_assert(check_response(p.gla, id, der, len, p.glo1, ts));
 	/* glo2 may watch, but sees no entry of glo1's. */
