@@ -24,15 +24,6 @@ skd_client_submit(struct skd_store *s, char out_id[SKD_STORE_ID_LEN],
 	return 1;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The watch reported our response entry (its filter names our request
  * id, so any report is ours). */
 static void
@@ -132,7 +123,7 @@ skd_client_wait_response_ex(struct skd_store *s,
 	struct skd_client_wait_info dummy;
 	struct timespec pause;
 	struct skd_store_watch *w;
-	long deadline = now_ms() + timeout_ms, left;
+	long deadline = skd_store_mono_ms() + timeout_ms, left;
 	enum req_end end = REQ_OPEN;
 	int ok = 0, seen = 0;
 
@@ -173,7 +164,7 @@ skd_client_wait_response_ex(struct skd_store *s,
 		info->checks++;
 		if ((end = request_end(s, id, err)) == REQ_REFUSED)
 			break;
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - skd_store_mono_ms()) <= 0) {
 			timed_out(s, id, err);
 			break;
 		}

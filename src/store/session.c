@@ -1090,6 +1090,15 @@ skd_store_new_id(char out_id[SKD_STORE_ID_LEN])
 	uuid_unparse_lower(u, out_id);
 }
 
+long
+skd_store_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 skd_store_time_str(char out[16], time_t t)
 {

@@ -170,6 +170,11 @@ void skd_store_new_id(char out_id[SKD_STORE_ID_LEN]);
  * out (16 bytes); skd_store_time_parse is its inverse (returns one on
  * success). */
 void skd_store_time_str(char out[16], time_t t);
+
+/* skd_store_mono_ms is milliseconds on the monotonic clock: the deadlines
+ * of waits on the directory (a watch's poll, a client's wait, a worker's
+ * listing), which a change of the wall clock must not move. */
+long skd_store_mono_ms(void);
 int skd_store_time_parse(time_t *out_t, const char *s);
 
 /*

@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store/store_local.h"
 
@@ -150,16 +149,6 @@ watch_one(struct skd_store_watch *w, struct timeval *tv, int *out_done)
 	return ret;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 watch_stop(struct skd_store_watch *w)
 {
@@ -180,7 +169,7 @@ watch_start(struct skd_store_watch *w)
 	struct timeval tv;
 	LDAPControl ctrl, *ctrls[2];
 	BerElement *ber;
-	long long until, left;
+	long until, left;
 	int rc, done = 0;
 
 	watch_stop(w);
@@ -211,9 +200,9 @@ watch_start(struct skd_store_watch *w)
 		watch_stop(w);
 		return 0;
 	}
-	until = now_ms() + WATCH_REFRESH_S * 1000LL;
+	until = skd_store_mono_ms() + WATCH_REFRESH_S * 1000L;
 	while (!done) {
-		left = until - now_ms();
+		left = until - skd_store_mono_ms();
 		tv.tv_sec = left / 1000;
 		tv.tv_usec = (left % 1000) * 1000;
 		if (left <= 0 || (rc = watch_one(w, &tv, &done)) == 0) {
@@ -316,7 +305,7 @@ int
 skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 {
 	struct timeval tv;
-	long long until, left;
+	long until, left;
 	int rc;
 
 	if (out_n != NULL)
@@ -338,9 +327,9 @@ skd_store_watch_poll(struct skd_store_watch *w, size_t *out_n, int timeout_s)
 	 * newcookie for each write anywhere in the database (RFC 4533 2.5),
 	 * so a message is no report: the wait goes on past them.
 	 */
-	until = now_ms() + (timeout_s < 0 ? 0 : timeout_s) * 1000LL;
+	until = skd_store_mono_ms() + (timeout_s < 0 ? 0 : timeout_s) * 1000L;
 	do {
-		left = w->seen > 0 ? 0 : until - now_ms();
+		left = w->seen > 0 ? 0 : until - skd_store_mono_ms();
 		if (left < 0)
 			left = 0;
 		tv.tv_sec = left / 1000;

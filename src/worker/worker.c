@@ -157,17 +157,6 @@ struct skd_worker {
 	void			*schedule_hook_arg;
 };
 
-/* ---- in_flight: what the loops of one process are on (busy.c) ---------- */
-
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- keys and certificates ---------------------------------------------- */
 
 static void
@@ -2083,7 +2072,7 @@ list_for_all(struct skd_worker *w)
 	long listed, relist;
 	int ok = 0;
 
-	listed = mono_ms();
+	listed = skd_store_mono_ms();
 	if (!skd_store_list_queue(w->s, queue_cb, &q, time(NULL),
 	    WORKER_BATCH) && q.n == 0) {
 		skd_worker_logf(SKD_WLOG_WARNING, NULL, "listing: %s",
@@ -2098,7 +2087,7 @@ list_for_all(struct skd_worker *w)
 	/* A deep queue is listed less often: listing costs at most a
 	 * WORKER_RELIST_COST-th of the loops' time, however many requests
 	 * wait (a request costs what it names). */
-	relist = WORKER_RELIST_COST * (mono_ms() - listed);
+	relist = WORKER_RELIST_COST * (skd_store_mono_ms() - listed);
 	if (relist < WORKER_RELIST_MS)
 		relist = WORKER_RELIST_MS;
 	skd_worker_busy_listed(w->busy, items, q.n, listed, relist);
@@ -2124,11 +2113,11 @@ drain(struct skd_worker *w, size_t *out_n)
 	struct skd_worker_item it;
 	size_t total = 0;
 	unsigned long before;
-	long since = mono_ms();
+	long since = skd_store_mono_ms();
 	int r, finished, ok = 0;
 
 	while (!worker_stop_flag) {
-		r = skd_worker_busy_next(w->busy, w->slot, since, mono_ms(),
+		r = skd_worker_busy_next(w->busy, w->slot, since, skd_store_mono_ms(),
 		    &it);
 		if (r == SKD_WORKER_NEXT_IDLE)
 			break;
@@ -2144,7 +2133,7 @@ drain(struct skd_worker *w, size_t *out_n)
 			(void)skd_worker_process_one(w, it.id);
 		finished = w->stats.processed + w->stats.failed != before;
 		total += (size_t)finished;
-		skd_worker_busy_done(w->busy, w->slot, finished, mono_ms());
+		skd_worker_busy_done(w->busy, w->slot, finished, skd_store_mono_ms());
 	}
 	ok = 1;
  err:
